@@ -1,0 +1,98 @@
+package io.sluice.core;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/*
+ * What every context shares: the derived-context factories, and the internal contract that blocking
+ * operations use to be woken by cancellation without a thread per context.
+ *
+ * register(action) returns a Hook that runs action once when the context becomes done; it returns
+ * null for a context that can never become done, and runs the action at once (returning a dead hook)
+ * for one that already is. Actions run on the cancelling thread and must not block.
+ */
+abstract sealed class BaseContext implements Context
+    permits BackgroundContext, CancelContext, ValueContext, WithoutCancelContext {
+
+  /** Registers a non-blocking action to run when this context is done; see the class comment. */
+  abstract ContextHooks.Hook register(Runnable action);
+
+  /** Removes a hook returned by {@link #register}; returns whether it was still pending. */
+  abstract boolean unregister(ContextHooks.Hook hook);
+
+  /** Whether this context can ever become done; lets hot paths skip registration. */
+  abstract boolean cancellable();
+
+  /** A fresh exception for a blocked caller, carrying the cause; call only when done. */
+  final ContextCancelledException failure() {
+    ContextCancelledException err = err().orElseThrow();
+    Throwable cause = cause().orElse(err);
+    return err.isDeadlineExceeded()
+        ? new DeadlineExceededException(err.getMessage(), cause)
+        : new ContextCancelledException(err.getMessage(), cause);
+  }
+
+  @Override
+  public final CancelableContext withCancel() {
+    return CancelContext.create(this, null, null);
+  }
+
+  @Override
+  public final CancelableContext withTimeout(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    return withDeadline(clock().now().plus(timeout), null);
+  }
+
+  @Override
+  public final CancelableContext withDeadline(Instant deadline) {
+    return withDeadline(deadline, null);
+  }
+
+  @Override
+  public final CancelableContext withDeadline(Instant deadline, Throwable cause) {
+    Objects.requireNonNull(deadline, "deadline");
+    Optional<Instant> inherited = deadline();
+    if (inherited.isPresent() && !inherited.get().isAfter(deadline)) {
+      return CancelContext.create(this, null, null); // the earlier deadline already governs
+    }
+    return CancelContext.create(this, deadline, cause);
+  }
+
+  @Override
+  public final <V> Context withValue(Key<V> key, V value) {
+    return new ValueContext(
+        this, Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+  }
+
+  @Override
+  public final Context withoutCancel() {
+    return new WithoutCancelContext(this);
+  }
+
+  @Override
+  public final <R> Clause<R> onDone(Supplier<? extends R> handler) {
+    return new SelectClause.Done<>(this, Objects.requireNonNull(handler, "handler"));
+  }
+
+  @Override
+  public final void throwIfDone() {
+    if (isDone()) {
+      throw failure();
+    }
+  }
+
+  @Override
+  public final AfterFunc afterFunc(Runnable action) {
+    var f = new ContextHooks.AfterFuncImpl(this, Objects.requireNonNull(action, "action"));
+    f.register();
+    return f;
+  }
+
+  @Override
+  public <V> Optional<V> value(Key<V> key) {
+    return Optional.empty();
+  }
+}

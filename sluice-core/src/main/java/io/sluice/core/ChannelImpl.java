@@ -1,60 +1,490 @@
 package io.sluice.core;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
+/*
+ * Go's hchan, for virtual threads.
+ *
+ * Algorithm (as in Go's runtime/chan.go): one short lock per channel guards a ring buffer and two
+ * FIFO wait queues of Nodes (senders, receivers). Every operation takes the lock, completes at once
+ * if it can, and otherwise queues a Node and parks outside the lock:
+ *   send:    a waiting receiver gets the value directly; else the buffer takes it; else wait.
+ *   receive: the buffer's head, refilled from the first waiting sender; else a waiting sender's
+ *            value (unbuffered); else the end of the stream if closed; else wait.
+ *   close:   mark closed, then decide every waiting node as "closed" and wake it.
+ * A counterpart completes a waiting node by a CAS on its Waiter (Waiter's comment), so a select's
+ * other clauses and a waiter giving up race safely; unpark happens after the lock is released.
+ *
+ * The lock is a test-and-set spin lock (spin, then yield): critical sections are a few dozen
+ * instructions and never block, so parking a lock holder's competitor would cost more than the
+ * section itself. Select takes the locks of all its channels at once, in id order (Go's lockorder),
+ * to queue its nodes atomically with respect to every counterpart.
+ *
+ * The buffer grows by doubling up to the capacity, so buffered(1_000_000) costs nothing until used.
+ *
+ * Invariants, whenever the lock is free (checkInvariants):
+ *   0 <= count <= capacity; count > 0 implies no live waiting receiver;
+ *   a bounded channel with count < capacity has no live waiting sender;
+ *   an unbuffered channel never has live senders and live receivers at once;
+ *   a closed channel has no live waiters.
+ */
 final class ChannelImpl<T> implements Channel<T> {
+  private static final AtomicLong IDS = new AtomicLong();
+  static final Object EMPTY = new Object();
+  static final Object CLOSED = new Object();
+  private static final Object SENT = new Object();
+  private static final int INITIAL_BUFFER = 16;
+  private static final VarHandle LOCK;
+
+  static {
+    try {
+      LOCK = MethodHandles.lookup().findVarHandle(ChannelImpl.class, "lockState", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** Lock order for select: unique per channel. */
+  final long id = IDS.incrementAndGet();
+
   final int capacity;
+  private final ChannelSource<T> source;
+  private volatile int lockState;
+
+  // Guarded by the lock.
+  private Object[] buffer;
+  private int head;
+  private int count;
+  private boolean closed;
+  private Throwable closeError;
+  private final WaitQueue senders = new WaitQueue();
+  private final WaitQueue receivers = new WaitQueue();
 
   ChannelImpl(int capacity) {
+    this(capacity, null);
+  }
+
+  ChannelImpl(int capacity, ChannelSource<T> source) {
     this.capacity = capacity;
+    this.source = source;
+    this.buffer = capacity == 0 ? null : new Object[Math.min(capacity, INITIAL_BUFFER)];
+  }
+
+  // ---------------------------------------------------------------- lock
+
+  void lock() {
+    if (!LOCK.compareAndSet(this, 0, 1)) {
+      lockSlow();
+    }
+  }
+
+  private void lockSlow() {
+    int spins = 0;
+    while (true) {
+      if (lockState == 0 && LOCK.compareAndSet(this, 0, 1)) {
+        return;
+      }
+      if (++spins < 64) {
+        Thread.onSpinWait();
+      } else {
+        Thread.yield();
+      }
+    }
+  }
+
+  void unlock() {
+    LOCK.setRelease(this, 0);
+  }
+
+  // ---------------------------------------------------------------- buffer (under lock)
+
+  private void enqueue(Object v) {
+    if (count == buffer.length) {
+      grow();
+    }
+    int tail = head + count;
+    if (tail >= buffer.length) {
+      tail -= buffer.length;
+    }
+    buffer[tail] = v;
+    count++;
+  }
+
+  private Object dequeue() {
+    Object v = buffer[head];
+    buffer[head] = null;
+    if (++head == buffer.length) {
+      head = 0;
+    }
+    count--;
+    return v;
+  }
+
+  private void grow() {
+    int newLength = (int) Math.min((long) buffer.length * 2, capacity);
+    Object[] bigger = new Object[newLength];
+    for (int i = 0; i < count; i++) {
+      int j = head + i;
+      bigger[i] = buffer[j >= buffer.length ? j - buffer.length : j];
+    }
+    buffer = bigger;
+    head = 0;
+  }
+
+  // ---------------------------------------------------------------- cores (under lock)
+
+  /**
+   * Completes a send if possible now. Returns SENT, a claimed receiver Node to wake, or EMPTY when
+   * the caller would have to wait; CLOSED if the channel is closed.
+   */
+  Object sendLocked(Object v) {
+    if (closed) {
+      return CLOSED;
+    }
+    Node r = receivers.claimFirst(v);
+    if (r != null) {
+      return r;
+    }
+    if (count < capacity) {
+      enqueue(v);
+      return SENT;
+    }
+    return EMPTY;
+  }
+
+  /**
+   * Completes a receive if possible now. Returns the value; or a claimed sender Node to wake, whose
+   * item holds the received value; or CLOSED; or EMPTY when the caller would have to wait.
+   */
+  Object receiveLocked() {
+    if (count > 0) {
+      Object v = dequeue();
+      Node s = senders.claimFirst(null);
+      if (s != null) {
+        enqueue(s.item);
+        s.item = v;
+        return s;
+      }
+      return v;
+    }
+    Node s = senders.claimFirst(null);
+    if (s != null) {
+      return s;
+    }
+    if (source != null) {
+      T due = source.pollDue();
+      if (due != null) {
+        return due;
+      }
+    }
+    return closed ? CLOSED : EMPTY;
+  }
+
+  void addSender(Node n) {
+    senders.add(n);
+  }
+
+  void addReceiver(Node n) {
+    receivers.add(n);
+    if (source != null) {
+      source.armForWaiter();
+    }
+  }
+
+  /** Unlinks a node whose waiter was decided elsewhere or gave up. */
+  void removeNode(Node n) {
+    if (n.queue == null) {
+      return;
+    }
+    lock();
+    try {
+      if (!senders.remove(n)) {
+        receivers.remove(n);
+      }
+    } finally {
+      unlock();
+    }
+  }
+
+  /** After unlock: wakes a claimed counterpart and unwraps the value a receive got. */
+  static Object finish(Object result) {
+    if (result instanceof Node n) {
+      LockSupport.unpark(n.waiter.thread);
+      return n.item;
+    }
+    return result;
+  }
+
+  static boolean isClosedResult(Object result) {
+    return result == CLOSED;
+  }
+
+  static boolean isEmptyResult(Object result) {
+    return result == EMPTY;
+  }
+
+  /** The close error; call only after observing the channel closed (the lock published it). */
+  Throwable closeError() {
+    return closeError;
+  }
+
+  // ---------------------------------------------------------------- send
+
+  @Override
+  public void send(T value) throws InterruptedException {
+    doSend(value, false, 0, null);
   }
 
   @Override
-  public void send(T value) {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public void send(Context ctx, T value) {
-    throw new UnsupportedOperationException();
+  public void send(Context ctx, T value) throws InterruptedException {
+    doSend(value, false, 0, (BaseContext) Objects.requireNonNull(ctx, "ctx"));
   }
 
   @Override
   public boolean trySend(T value) {
-    throw new UnsupportedOperationException();
+    Objects.requireNonNull(value, "a channel cannot carry null");
+    lock();
+    Object r = sendLocked(value);
+    unlock();
+    if (r == CLOSED) {
+      throw closedForSend();
+    }
+    finish(r);
+    return r != EMPTY;
   }
 
   @Override
-  public boolean trySend(T value, Duration timeout) {
-    throw new UnsupportedOperationException();
+  public boolean trySend(T value, Duration timeout) throws InterruptedException {
+    long nanos = timeout.toNanos();
+    if (nanos <= 0) {
+      return trySend(value);
+    }
+    return doSend(value, true, System.nanoTime() + nanos, null);
+  }
+
+  private boolean doSend(T value, boolean timed, long deadline, BaseContext ctx)
+      throws InterruptedException {
+    Objects.requireNonNull(value, "a channel cannot carry null");
+    if (Thread.interrupted()) {
+      throw new InterruptedException();
+    }
+    if (ctx != null && ctx.isDone()) {
+      throw ctx.failure();
+    }
+    lock();
+    Object r = sendLocked(value);
+    if (r != EMPTY) {
+      unlock();
+      if (r == CLOSED) {
+        throw closedForSend();
+      }
+      finish(r);
+      return true;
+    }
+    Waiter w = new Waiter();
+    Node n = new Node(w, 0, value);
+    senders.add(n);
+    unlock();
+    int outcome = w.await(timed, deadline, ctx);
+    if (outcome >= 0) {
+      if (n.closed) {
+        throw closedForSend();
+      }
+      return true;
+    }
+    removeNode(n);
+    return giveUp(outcome, ctx);
+  }
+
+  private static boolean giveUp(int outcome, BaseContext ctx) throws InterruptedException {
+    switch (outcome) {
+      case Waiter.INTERRUPTED -> throw new InterruptedException();
+      case Waiter.CANCELLED -> throw ctx.failure();
+      default -> {
+        return false; // TIMED_OUT
+      }
+    }
+  }
+
+  ChannelClosedException closedForSend() {
+    return new ChannelClosedException("send on closed channel", closeError);
+  }
+
+  ChannelClosedException closedForReceive() {
+    return new ChannelClosedException("receive from closed channel", closeError);
+  }
+
+  // ---------------------------------------------------------------- receive
+
+  @Override
+  public T receive() throws InterruptedException {
+    return valueOrThrow(doReceive(false, 0, null));
   }
 
   @Override
-  public <R> Clause<R> onSend(T value, Supplier<? extends R> onSent) {
-    throw new UnsupportedOperationException();
+  public T receive(Context ctx) throws InterruptedException {
+    return valueOrThrow(doReceive(false, 0, (BaseContext) Objects.requireNonNull(ctx, "ctx")));
   }
+
+  @Override
+  public Received<T> receiveOrClosed() throws InterruptedException {
+    return toReceived(doReceive(false, 0, null));
+  }
+
+  @Override
+  public Received<T> receiveOrClosed(Context ctx) throws InterruptedException {
+    return toReceived(doReceive(false, 0, (BaseContext) Objects.requireNonNull(ctx, "ctx")));
+  }
+
+  @Override
+  public TryReceived<T> tryReceive() {
+    lock();
+    Object r = receiveLocked();
+    unlock();
+    return r == EMPTY ? TryReceived.WouldBlock.instance() : toReceived(finish(r));
+  }
+
+  @Override
+  public TryReceived<T> tryReceive(Duration timeout) throws InterruptedException {
+    long nanos = timeout.toNanos();
+    if (nanos <= 0) {
+      return tryReceive();
+    }
+    Object r = doReceive(true, System.nanoTime() + nanos, null);
+    return r == EMPTY ? TryReceived.WouldBlock.instance() : toReceived(r);
+  }
+
+  /** Returns the value, CLOSED, or EMPTY (timed out). */
+  private Object doReceive(boolean timed, long deadline, BaseContext ctx)
+      throws InterruptedException {
+    if (Thread.interrupted()) {
+      throw new InterruptedException();
+    }
+    if (ctx != null && ctx.isDone()) {
+      throw ctx.failure();
+    }
+    lock();
+    Object r = receiveLocked();
+    if (r != EMPTY) {
+      unlock();
+      return finish(r);
+    }
+    Waiter w = new Waiter();
+    Node n = new Node(w, 0, null);
+    addReceiver(n);
+    unlock();
+    int outcome = w.await(timed, deadline, ctx);
+    if (outcome >= 0) {
+      return n.closed ? CLOSED : n.item;
+    }
+    removeNode(n);
+    giveUp(outcome, ctx);
+    return EMPTY;
+  }
+
+  @SuppressWarnings("unchecked")
+  private T valueOrThrow(Object r) {
+    if (r == CLOSED) {
+      throw closedForReceive();
+    }
+    return (T) r;
+  }
+
+  @SuppressWarnings("unchecked")
+  Received<T> toReceived(Object r) {
+    return r == CLOSED ? Received.Closed.of(closeError) : new Received.Value<>((T) r);
+  }
+
+  // ---------------------------------------------------------------- close, timers
 
   @Override
   public boolean close() {
-    throw new UnsupportedOperationException();
+    return doClose(null);
   }
 
   @Override
   public boolean close(Throwable error) {
-    throw new UnsupportedOperationException();
+    return doClose(Objects.requireNonNull(error, "error"));
+  }
+
+  private boolean doClose(Throwable error) {
+    Node wake = null;
+    lock();
+    try {
+      if (closed) {
+        return false;
+      }
+      closed = true;
+      closeError = error;
+      wake = claimAllAsClosed(receivers, wake);
+      wake = claimAllAsClosed(senders, wake);
+    } finally {
+      unlock();
+    }
+    // The claimed nodes are unlinked; their next fields chain them here.
+    while (wake != null) {
+      Node next = wake.next;
+      wake.next = null;
+      LockSupport.unpark(wake.waiter.thread);
+      wake = next;
+    }
+    return true;
+  }
+
+  private static Node claimAllAsClosed(WaitQueue q, Node chain) {
+    for (Node n = q.first(); n != null; n = q.first()) {
+      q.remove(n);
+      n.closed = true;
+      if (n.claim()) {
+        n.next = chain;
+        chain = n;
+      }
+    }
+    return chain;
+  }
+
+  /** Timer engine: hands a due value to a waiting receiver, if one is still waiting. */
+  void deliverFromSource(T value) {
+    lock();
+    Node r = closed ? null : receivers.claimFirst(value);
+    unlock();
+    if (r != null) {
+      LockSupport.unpark(r.waiter.thread);
+    }
+  }
+
+  /** Drops every buffered value (timers: nothing stale after stop or reset). */
+  void clearBuffer() {
+    lock();
+    while (count > 0) {
+      dequeue();
+    }
+    unlock();
   }
 
   @Override
   public boolean isClosed() {
-    throw new UnsupportedOperationException();
+    lock();
+    boolean c = closed;
+    unlock();
+    return c;
   }
 
   @Override
   public int len() {
-    throw new UnsupportedOperationException();
+    lock();
+    int n = count;
+    unlock();
+    return n;
   }
 
   @Override
@@ -62,53 +492,90 @@ final class ChannelImpl<T> implements Channel<T> {
     return capacity;
   }
 
-  @Override
-  public T receive() {
-    throw new UnsupportedOperationException();
-  }
+  // ---------------------------------------------------------------- select clauses, iteration
 
   @Override
-  public T receive(Context ctx) {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Received<T> receiveOrClosed() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Received<T> receiveOrClosed(Context ctx) {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public TryReceived<T> tryReceive() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public TryReceived<T> tryReceive(Duration timeout) {
-    throw new UnsupportedOperationException();
+  public <R> Clause<R> onSend(T value, Supplier<? extends R> onSent) {
+    return new SelectClause.Send<>(
+        this,
+        Objects.requireNonNull(value, "a channel cannot carry null"),
+        Objects.requireNonNull(onSent, "onSent"));
   }
 
   @Override
   public <R> Clause<R> onReceive(Function<? super T, ? extends R> onValue) {
-    throw new UnsupportedOperationException();
+    return new SelectClause.Receive<>(this, Objects.requireNonNull(onValue, "onValue"), null);
   }
 
   @Override
   public <R> Clause<R> onReceiveOrClosed(Function<? super Received<T>, ? extends R> onResult) {
-    throw new UnsupportedOperationException();
+    return new SelectClause.Receive<>(this, null, Objects.requireNonNull(onResult, "onResult"));
   }
 
   @Override
   public Iterator<T> iterator() {
-    throw new UnsupportedOperationException();
+    return new Iterator<>() {
+      private Received<T> next;
+
+      @Override
+      public boolean hasNext() {
+        if (next == null) {
+          try {
+            next = receiveOrClosed();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UncheckedInterruptedException(e);
+          }
+        }
+        if (next instanceof Received.Closed<T>(var error) && error.isPresent()) {
+          throw closedForReceive();
+        }
+        return next.ok();
+      }
+
+      @Override
+      public T next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException("channel closed");
+        }
+        T v = ((Received.Value<T>) next).value();
+        next = null;
+        return v;
+      }
+    };
   }
 
-  /** Drops every buffered value (for timers: no stale tick after stop or reset). */
-  void clearBuffer() {
-    throw new UnsupportedOperationException();
+  void checkInvariants() {
+    lock();
+    try {
+      int liveSenders = senders.countLive();
+      int liveReceivers = receivers.countLive();
+      if (count < 0 || count > capacity) {
+        throw new AssertionError("count " + count + " outside [0, " + capacity + "]");
+      }
+      if (count > 0 && liveReceivers > 0) {
+        throw new AssertionError(liveReceivers + " receivers wait on a non-empty buffer");
+      }
+      if (capacity > 0 && count < capacity && liveSenders > 0) {
+        throw new AssertionError(liveSenders + " senders wait on a buffer with room");
+      }
+      if (capacity == 0 && liveSenders > 0 && liveReceivers > 0) {
+        throw new AssertionError("senders and receivers wait on one unbuffered channel");
+      }
+      if (closed && liveSenders + liveReceivers > 0) {
+        throw new AssertionError("waiters remain on a closed channel");
+      }
+    } finally {
+      unlock();
+    }
+  }
+
+  @Override
+  public String toString() {
+    String kind =
+        capacity == 0
+            ? "unbuffered"
+            : capacity == UNLIMITED ? "unlimited" : "buffered(" + capacity + ")";
+    return "Channel#" + id + "[" + kind + ", len=" + len() + (isClosed() ? ", closed]" : "]");
   }
 }

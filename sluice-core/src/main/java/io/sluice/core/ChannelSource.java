@@ -1,0 +1,18 @@
+package io.sluice.core;
+
+/*
+ * A lazily armed producer behind a timer's or ticker's channel (Go 1.23 timers): the channel asks it
+ * for a due value when a receiver looks, and asks it to arm the timer engine only while a receiver
+ * waits, so a timer nobody waits on holds no engine entry and is garbage once unreferenced.
+ *
+ * Every method is called with the channel's lock held: it must be quick, must not block, and must
+ * not call back into the channel. The engine delivers armed values with
+ * ChannelImpl.deliverFromSource, outside any source lock.
+ */
+interface ChannelSource<T> {
+  /** Consumes and returns a value that is due now, or returns null. */
+  T pollDue();
+
+  /** A receiver is about to wait: arrange for deliverFromSource when the next value is due. */
+  void armForWaiter();
+}

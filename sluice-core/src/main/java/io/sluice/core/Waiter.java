@@ -1,0 +1,124 @@
+package io.sluice.core;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
+
+/*
+ * A thread blocked in one channel operation or one select: Go's "g" as seen from its sudogs (Node).
+ *
+ * state is WAITING until exactly one party moves it, by CAS, to its final value:
+ *   - a clause index >= 0: a counterpart (a sender, a receiver, close(), a context hook of a select
+ *     case) completed that clause; the counterpart wrote the clause's Node fields before the CAS;
+ *   - INTERRUPTED, TIMED_OUT or CANCELLED: the waiter itself gave up (interrupt, deadline) or its
+ *     context's hook did.
+ * Whoever wins the CAS decides the outcome; everyone else treats the waiter's nodes as dead. That
+ * single CAS is what makes a select complete exactly one clause (Go's selectDone).
+ *
+ * await() spins briefly before parking: a hand-off between two running threads then costs no
+ * park/unpark, which dominates on virtual threads.
+ */
+final class Waiter {
+  static final int WAITING = -1;
+  static final int INTERRUPTED = -2;
+  static final int TIMED_OUT = -3;
+  static final int CANCELLED = -4;
+
+  /** Busy-wait iterations before parking; none on a single CPU, where spinning only delays. */
+  private static final int SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 256 : 0;
+
+  private static final VarHandle STATE;
+
+  static {
+    try {
+      STATE = MethodHandles.lookup().findVarHandle(Waiter.class, "state", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  final Thread thread = Thread.currentThread();
+  private volatile int state = WAITING;
+
+  /** Moves WAITING to {@code outcome}; true if this call decided the waiter's outcome. */
+  boolean casState(int outcome) {
+    return STATE.compareAndSet(this, WAITING, outcome);
+  }
+
+  int lvState() {
+    return state;
+  }
+
+  /** Completes {@code clause} for this waiter and wakes it; false if it was already decided. */
+  boolean claimAndWake(int clause) {
+    if (casState(clause)) {
+      LockSupport.unpark(thread);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Waits until the state is decided.
+   *
+   * @param deadlineNanos {@link System#nanoTime()} deadline, used only if {@code timed}
+   * @param ctx woken with CANCELLED when done; {@code null} for none
+   * @return the final state: a clause index, INTERRUPTED, TIMED_OUT or CANCELLED. If an interrupt
+   *     arrives after a counterpart completed the operation, the operation stands and the interrupt
+   *     status is set again.
+   */
+  int await(boolean timed, long deadlineNanos, BaseContext ctx) {
+    for (int i = 0; i < SPINS; i++) {
+      int s = state;
+      if (s != WAITING) {
+        return s;
+      }
+      Thread.onSpinWait();
+    }
+    ContextHooks.Hook hook = null;
+    if (ctx != null && ctx.cancellable()) {
+      hook = ctx.register(this::cancelByContext);
+    }
+    boolean reinterrupt = false;
+    try {
+      while (true) {
+        int s = state;
+        if (s != WAITING) {
+          return s;
+        }
+        if (Thread.interrupted()) {
+          if (casState(INTERRUPTED)) {
+            return INTERRUPTED;
+          }
+          reinterrupt = true;
+          continue;
+        }
+        if (timed) {
+          long remaining = deadlineNanos - System.nanoTime();
+          if (remaining <= 0) {
+            if (casState(TIMED_OUT)) {
+              return TIMED_OUT;
+            }
+            continue;
+          }
+          LockSupport.parkNanos(this, remaining);
+        } else {
+          LockSupport.park(this);
+        }
+      }
+    } finally {
+      if (hook != null) {
+        ctx.unregister(hook);
+      }
+      if (reinterrupt) {
+        thread.interrupt();
+      }
+    }
+  }
+
+  private void cancelByContext() {
+    if (casState(CANCELLED)) {
+      LockSupport.unpark(thread);
+    }
+  }
+}

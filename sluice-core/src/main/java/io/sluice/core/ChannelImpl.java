@@ -34,7 +34,8 @@ import java.util.function.Supplier;
  * Invariants, whenever the lock is free (checkInvariants):
  *   0 <= count <= capacity; count > 0 implies no live waiting receiver;
  *   a bounded channel with count < capacity has no live waiting sender;
- *   an unbuffered channel never has live senders and live receivers at once;
+ *   an unbuffered channel never has live senders and live receivers at once, except the nodes of
+ *   one select that waits on both sides of it;
  *   a closed channel has no live waiters.
  */
 final class ChannelImpl<T> implements Channel<T> {
@@ -559,7 +560,7 @@ final class ChannelImpl<T> implements Channel<T> {
       if (capacity > 0 && count < capacity && liveSenders > 0) {
         throw new AssertionError(liveSenders + " senders wait on a buffer with room");
       }
-      if (capacity == 0 && liveSenders > 0 && liveReceivers > 0) {
+      if (capacity == 0 && liveSenders > 0 && liveReceivers > 0 && !oneWaiterOnBothSides()) {
         throw new AssertionError("senders and receivers wait on one unbuffered channel");
       }
       if (closed && liveSenders + liveReceivers > 0) {
@@ -568,6 +569,26 @@ final class ChannelImpl<T> implements Channel<T> {
     } finally {
       unlock();
     }
+  }
+
+  /**
+   * Whether every live node belongs to one waiter: a select waiting both to send to and to receive
+   * from this channel, which cannot match itself (as in Go), is not a missed hand-off.
+   */
+  private boolean oneWaiterOnBothSides() {
+    Waiter only = null;
+    for (WaitQueue q : new WaitQueue[] {senders, receivers}) {
+      for (Node n = q.first(); n != null; n = n.next) {
+        if (n.waiter.lvState() == Waiter.WAITING) {
+          if (only == null) {
+            only = n.waiter;
+          } else if (only != n.waiter) {
+            return false;
+          }
+        }
+      }
+    }
+    return true;
   }
 
   @Override

@@ -5,10 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.Channel;
 import io.sluice.core.Context;
+import io.sluice.core.Diagnostics;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -77,5 +85,46 @@ class ExamplesTest {
     assertTrue(
         lines().getLast().equals("error: oh no; cancelling the pipeline"),
         () -> "output was " + lines());
+  }
+
+  @Test
+  void deadlockedSenderIsReportedWithTheChannelAndTheFix() throws Exception {
+    List<LogRecord> records = new CopyOnWriteArrayList<>();
+    CountDownLatch warned = new CountDownLatch(1);
+    Handler capture =
+        new Handler() {
+          @Override
+          public void publish(LogRecord r) {
+            records.add(r);
+            warned.countDown();
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    Logger logger = Logger.getLogger("io.sluice.core");
+    logger.addHandler(capture);
+    Duration before = Diagnostics.blockedWarning();
+    Diagnostics.warnWhenBlockedLongerThan(Duration.ofMillis(50));
+    try {
+      Thread producer = DeadlockDiagnosed.startNaiveProducer(Channel.unbuffered());
+
+      assertTrue(warned.await(20, TimeUnit.SECONDS), "no warning was logged");
+      assertTrue(producer.isAlive(), "the naive producer should still hang");
+      producer.interrupt();
+      producer.join();
+      assertEquals(1, records.size(), "one warning per blocked wait");
+      String message = records.getFirst().getMessage();
+      assertTrue(message.contains("'naive-producer'"), message);
+      assertTrue(message.contains("send on Channel#"), message);
+      assertTrue(message.contains("unbuffered"), message);
+      assertTrue(message.contains("deadlock"), message);
+    } finally {
+      Diagnostics.warnWhenBlockedLongerThan(before);
+      logger.removeHandler(capture);
+    }
   }
 }

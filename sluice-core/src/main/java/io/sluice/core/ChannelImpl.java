@@ -292,7 +292,7 @@ final class ChannelImpl<T> implements Channel<T> {
     Node n = new Node(value);
     senders.add(n);
     unlock();
-    int outcome = n.await(timed, deadline, ctx);
+    int outcome = n.await(timed, deadline, ctx, "send on", this);
     if (outcome >= 0) {
       if (n.closed) {
         throw closedForSend();
@@ -379,7 +379,7 @@ final class ChannelImpl<T> implements Channel<T> {
     Node n = new Node(null);
     addReceiver(n);
     unlock();
-    int outcome = n.await(timed, deadline, ctx);
+    int outcome = n.await(timed, deadline, ctx, "receive from", this);
     if (outcome >= 0) {
       return n.closed ? CLOSED : n.item;
     }
@@ -573,6 +573,22 @@ final class ChannelImpl<T> implements Channel<T> {
         capacity == 0
             ? "unbuffered"
             : capacity == UNLIMITED ? "unlimited" : "buffered(" + capacity + ")";
-    return "Channel#" + id + "[" + kind + ", len=" + len() + (isClosed() ? ", closed]" : "]");
+    lock();
+    try {
+      return "Channel#"
+          + id
+          + "["
+          + kind
+          + ", len="
+          + count
+          + (closed ? ", closed" : "")
+          + ", waiting senders="
+          + senders.countLive()
+          + ", receivers="
+          + receivers.countLive()
+          + "]";
+    } finally {
+      unlock();
+    }
   }
 }

@@ -102,7 +102,7 @@ public final class Select {
    * @return the clause
    */
   public static <R> Clause<R> onDefault(Supplier<? extends R> handler) {
-    return new SelectClause.Default<>(handler);
+    return new SelectClause.Default<>(Objects.requireNonNull(handler, "handler"));
   }
 
   /**
@@ -116,7 +116,8 @@ public final class Select {
    * @return the clause
    */
   public static <R> Clause<R> onTimeout(Duration timeout, Supplier<? extends R> handler) {
-    return new SelectClause.Timeout<>(timeout, handler);
+    return new SelectClause.Timeout<>(
+        Objects.requireNonNull(timeout, "timeout"), Objects.requireNonNull(handler, "handler"));
   }
 
   /**

@@ -128,7 +128,7 @@ final class SelectImpl {
     }
 
     // 3. Wait.
-    int outcome = w.await(timeout != null, start + timeoutNanos, ctx);
+    int outcome = w.await(timeout != null, start + timeoutNanos, ctx, "select over", clauses);
     for (int i = 0; i < n; i++) {
       if (i == outcome) {
         continue;

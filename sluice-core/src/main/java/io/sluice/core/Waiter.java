@@ -77,11 +77,12 @@ class Waiter {
    *
    * @param deadlineNanos {@link System#nanoTime()} deadline, used only if {@code timed}
    * @param ctx woken with CANCELLED when done; {@code null} for none
+   * @param operation with {@code target}, describes the wait for {@link Diagnostics}
    * @return the final state: a clause index, INTERRUPTED, TIMED_OUT or CANCELLED. If an interrupt
    *     arrives after a counterpart completed the operation, the operation stands and the interrupt
    *     status is set again.
    */
-  int await(boolean timed, long deadlineNanos, BaseContext ctx) {
+  int await(boolean timed, long deadlineNanos, BaseContext ctx, String operation, Object target) {
     for (int i = 0; i < SPINS; i++) {
       int s = state;
       if (s != WAITING) {
@@ -95,6 +96,8 @@ class Waiter {
       hook = ctx.register(this::cancelByContext);
     }
     boolean reinterrupt = false;
+    long warnAt = timed ? 0 : Diagnostics.blockedWarningNanos();
+    long parkedAt = warnAt > 0 ? System.nanoTime() : 0;
     try {
       while (true) {
         int s = state;
@@ -117,6 +120,14 @@ class Waiter {
             continue;
           }
           LockSupport.parkNanos(this, remaining);
+        } else if (warnAt > 0) {
+          long waited = System.nanoTime() - parkedAt;
+          if (waited >= warnAt) {
+            Diagnostics.reportBlocked(operation + " " + target, waited);
+            warnAt = 0;
+          } else {
+            LockSupport.parkNanos(this, warnAt - waited);
+          }
         } else {
           LockSupport.park(this);
         }

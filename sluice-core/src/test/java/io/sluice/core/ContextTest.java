@@ -1,0 +1,593 @@
+package io.sluice.core;
+
+import static io.sluice.core.ChannelTest.assertNoHooks;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Go's context package: cancellation, causes, the tree, values, afterFunc, done. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class ContextTest {
+  private static final RuntimeException BOOM = new RuntimeException("boom");
+  private static final Context.Key<String> USER = Context.Key.named("user");
+  private static final Context.Key<String> TRACE = Context.Key.named("trace");
+
+  // ================================================================ background
+
+  @Test
+  void backgroundIsNeverDoneAndHasNoDeadlineValuesOrError() {
+    Context bg = Context.background();
+
+    assertFalse(bg.isDone());
+    assertEquals(Optional.empty(), bg.err());
+    assertEquals(Optional.empty(), bg.cause());
+    assertEquals(Optional.empty(), bg.deadline());
+    assertEquals(Optional.empty(), bg.value(USER));
+    assertSame(Clock.system(), bg.clock());
+    bg.throwIfDone();
+    assertInstanceOf(TryReceived.WouldBlock.class, bg.done().tryReceive());
+  }
+
+  @Test
+  void backgroundIsOneSharedInstance() {
+    assertSame(Context.background(), Context.background());
+  }
+
+  @Test
+  void aBackgroundWithAClockUsesThatClockAndItsChildrenInheritIt() {
+    ManualClock clock = Clock.manual(Instant.EPOCH);
+    Context bg = Context.background(clock);
+
+    assertSame(clock, bg.clock());
+    assertSame(clock, bg.withCancel().clock());
+    assertSame(clock, bg.withValue(USER, "u").withoutCancel().clock());
+    assertThrows(NullPointerException.class, () -> Context.background(null));
+  }
+
+  // ================================================================ cancel, err, cause
+
+  @Test
+  void aNewCancelableContextIsLive() {
+    CancelableContext ctx = Context.background().withCancel();
+
+    assertFalse(ctx.isDone());
+    assertEquals(Optional.empty(), ctx.err());
+    assertEquals(Optional.empty(), ctx.cause());
+    ctx.throwIfDone();
+  }
+
+  @Test
+  void cancelMakesTheContextDoneWithAnErrAndTheErrAsCause() {
+    CancelableContext ctx = Context.background().withCancel();
+
+    ctx.cancel();
+
+    assertTrue(ctx.isDone());
+    ContextCancelledException err = ctx.err().orElseThrow();
+    assertFalse(err.isDeadlineExceeded());
+    assertFalse(err instanceof DeadlineExceededException);
+    assertSame(err, ctx.cause().orElseThrow(), "Go: Cause(ctx) == Err() without a cause");
+  }
+
+  @Test
+  void cancelWithACauseReportsTheCauseSeparatelyFromErr() {
+    CancelableContext ctx = Context.background().withCancel();
+
+    ctx.cancel(BOOM);
+
+    assertInstanceOf(ContextCancelledException.class, ctx.err().orElseThrow());
+    assertSame(BOOM, ctx.cause().orElseThrow());
+  }
+
+  @Test
+  void onlyTheFirstCancellationCounts() {
+    CancelableContext ctx = Context.background().withCancel();
+    ctx.cancel(BOOM);
+    ContextCancelledException err = ctx.err().orElseThrow();
+
+    ctx.cancel(new RuntimeException("later"));
+    ctx.cancel();
+    ctx.close();
+
+    assertSame(err, ctx.err().orElseThrow());
+    assertSame(BOOM, ctx.cause().orElseThrow());
+  }
+
+  @Test
+  void closeCancelsSoTryWithResourcesIsDeferCancel() {
+    CancelableContext outer;
+    try (CancelableContext ctx = Context.background().withCancel()) {
+      outer = ctx;
+      assertFalse(ctx.isDone());
+    }
+    assertTrue(outer.isDone());
+    assertNoHooks(outer);
+  }
+
+  @Test
+  void cancelRejectsANullCause() {
+    CancelableContext ctx = Context.background().withCancel();
+    assertThrows(NullPointerException.class, () -> ctx.cancel(null));
+    assertFalse(ctx.isDone());
+  }
+
+  @Test
+  void throwIfDoneThrowsAFreshExceptionCarryingTheCause() {
+    CancelableContext ctx = Context.background().withCancel();
+    ctx.cancel(BOOM);
+
+    var first = assertThrows(ContextCancelledException.class, ctx::throwIfDone);
+    var second = assertThrows(ContextCancelledException.class, ctx::throwIfDone);
+
+    assertSame(BOOM, first.getCause());
+    assertNotSame(first, second, "each throw has the caller's own stack");
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void concurrentCancelsAgreeOnOneCause(ThreadKind kind) throws Exception {
+    // given
+    CancelableContext ctx = Context.background().withCancel();
+    CountDownLatch go = new CountDownLatch(1);
+    List<Spawned<Void>> cancellers = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      RuntimeException cause = new RuntimeException("cause " + i);
+      cancellers.add(
+          Spawned.start(
+              kind,
+              () -> {
+                go.await();
+                ctx.cancel(cause);
+                // every canceller sees the context done when its cancel returns
+                if (!ctx.isDone()) {
+                  throw new AssertionError("not done after cancel returned");
+                }
+                return null;
+              }));
+    }
+
+    // when
+    go.countDown();
+    for (Spawned<Void> c : cancellers) {
+      c.join();
+    }
+
+    // then
+    Throwable cause = ctx.cause().orElseThrow();
+    assertTrue(cause.getMessage().startsWith("cause "));
+    assertSame(cause, ctx.cause().orElseThrow());
+    assertNoHooks(ctx);
+  }
+
+  // ================================================================ the tree
+
+  @Test
+  void cancellingAParentCancelsEveryDescendantBeforeCancelReturns() {
+    // given a tree three levels deep, through value contexts too
+    CancelableContext root = Context.background().withCancel();
+    List<Context> descendants = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      CancelableContext child = root.withCancel();
+      descendants.add(child);
+      Context valued = child.withValue(USER, "u" + i);
+      descendants.add(valued);
+      for (int j = 0; j < 5; j++) {
+        CancelableContext grandchild = valued.withCancel();
+        descendants.add(grandchild);
+        descendants.add(grandchild.withCancel());
+      }
+    }
+
+    // when
+    root.cancel(BOOM);
+
+    // then, with no waiting at all
+    for (Context d : descendants) {
+      assertTrue(d.isDone(), d.toString());
+      assertSame(root.err().orElseThrow(), d.err().orElseThrow());
+      assertSame(BOOM, d.cause().orElseThrow());
+      if (d instanceof CancelContext cc) {
+        assertNoHooks(cc);
+      }
+    }
+  }
+
+  @Test
+  void aChildOfAPlainlyCancelledParentReportsTheParentsErrAsCause() {
+    CancelableContext root = Context.background().withCancel();
+    CancelableContext child = root.withCancel();
+
+    root.cancel();
+
+    assertSame(root.err().orElseThrow(), child.err().orElseThrow());
+    assertSame(root.err().orElseThrow(), child.cause().orElseThrow());
+  }
+
+  @Test
+  void cancellingAChildDoesNotCancelItsParentOrSiblings() {
+    CancelableContext parent = Context.background().withCancel();
+    CancelableContext child = parent.withCancel();
+    CancelableContext sibling = parent.withCancel();
+
+    child.cancel(BOOM);
+
+    assertFalse(parent.isDone());
+    assertFalse(sibling.isDone());
+    assertEquals(Optional.empty(), parent.cause());
+  }
+
+  @Test
+  void aCancelledChildLeavesItsParent() {
+    CancelableContext parent = Context.background().withCancel();
+    CancelableContext child = parent.withCancel();
+    assertEquals(1, ((CancelContext) parent).pendingHooks());
+
+    child.cancel();
+
+    assertNoHooks(parent);
+  }
+
+  @Test
+  void aHundredThousandShortLivedChildrenLeaveNothingBehindInTheParent() {
+    shortLivedChildrenLeaveNothingBehind(100_000);
+  }
+
+  /** About 3.5 µs per child on a 2-core machine, nearly all of it the cancel error's stack. */
+  @Test
+  @Tag("stress-long")
+  void aMillionShortLivedChildrenLeaveNothingBehindInTheParent() {
+    shortLivedChildrenLeaveNothingBehind(1_000_000);
+  }
+
+  private static void shortLivedChildrenLeaveNothingBehind(int n) {
+    // given a long-lived parent
+    CancelableContext parent = Context.background().withCancel();
+    Context valued = parent.withValue(USER, "u");
+
+    // when
+    for (int i = 0; i < n; i++) {
+      try (CancelableContext child = (i % 2 == 0 ? parent : valued).withCancel()) {
+        if (child.isDone()) {
+          throw new AssertionError("born done");
+        }
+      }
+    }
+
+    // then
+    assertNoHooks(parent);
+  }
+
+  @Test
+  void aChildOfADoneParentIsBornDoneWithTheParentsCauseAndLeavesNoHook() {
+    CancelableContext parent = Context.background().withCancel();
+    parent.cancel(BOOM);
+
+    CancelableContext child = parent.withCancel();
+
+    assertTrue(child.isDone());
+    assertSame(BOOM, child.cause().orElseThrow());
+    assertNoHooks(parent);
+    assertNoHooks(child);
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void everyChildCreatedWhileTheParentIsBeingCancelledEndsDone(ThreadKind kind) throws Exception {
+    // given threads that keep creating children while the parent is cancelled
+    CancelableContext parent = Context.background().withCancel();
+    ConcurrentLinkedQueue<CancelableContext> children = new ConcurrentLinkedQueue<>();
+    CountDownLatch started = new CountDownLatch(4);
+    List<Spawned<Void>> creators = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      creators.add(
+          Spawned.start(
+              kind,
+              () -> {
+                started.countDown();
+                while (!parent.isDone()) {
+                  children.add(parent.withCancel());
+                }
+                children.add(parent.withCancel()); // one certainly after the cancel
+                return null;
+              }));
+    }
+    started.await();
+
+    // when
+    parent.cancel(BOOM);
+    for (Spawned<Void> c : creators) {
+      c.join();
+    }
+
+    // then
+    for (CancelableContext c : children) {
+      assertTrue(c.isDone());
+      assertSame(BOOM, c.cause().orElseThrow());
+    }
+    assertNoHooks(parent);
+  }
+
+  // ================================================================ values
+
+  @Test
+  void aValueIsFoundInTheContextAndItsDescendants() {
+    Context ctx = Context.background().withValue(USER, "ann");
+
+    assertEquals(Optional.of("ann"), ctx.value(USER));
+    assertEquals(Optional.of("ann"), ctx.withCancel().value(USER));
+    assertEquals(Optional.of("ann"), ctx.withoutCancel().value(USER));
+    assertEquals(Optional.of("ann"), ctx.withValue(TRACE, "t1").value(USER));
+    assertEquals(Optional.empty(), ctx.value(TRACE));
+  }
+
+  @Test
+  void theNearestValueShadowsAnAncestorsAndTheAncestorKeepsItsOwn() {
+    Context outer = Context.background().withValue(USER, "ann");
+    Context inner = outer.withCancel().withValue(USER, "bob");
+
+    assertEquals(Optional.of("bob"), inner.value(USER));
+    assertEquals(Optional.of("ann"), outer.value(USER));
+  }
+
+  @Test
+  void keysCompareByIdentityNotName() {
+    Context.Key<String> twin = Context.Key.named("user");
+    Context ctx = Context.background().withValue(USER, "ann");
+
+    assertEquals(Optional.empty(), ctx.value(twin));
+    assertEquals("Key[user]", twin.toString());
+  }
+
+  @Test
+  void withValueRejectsNulls() {
+    Context bg = Context.background();
+    assertThrows(NullPointerException.class, () -> bg.withValue(null, "v"));
+    assertThrows(NullPointerException.class, () -> bg.withValue(USER, null));
+  }
+
+  @Test
+  void aValueContextSharesItsParentsCancellation() {
+    CancelableContext parent = Context.background().withCancel();
+    Context valued = parent.withValue(USER, "ann");
+
+    parent.cancel(BOOM);
+
+    assertTrue(valued.isDone());
+    assertSame(parent.err().orElseThrow(), valued.err().orElseThrow());
+    assertSame(BOOM, valued.cause().orElseThrow());
+    assertSame(BOOM, assertThrows(ContextCancelledException.class, valued::throwIfDone).getCause());
+  }
+
+  // ================================================================ withoutCancel
+
+  @Test
+  void withoutCancelKeepsValuesButNotCancellation() {
+    CancelableContext parent = Context.background().withCancel();
+    Context detached = parent.withValue(USER, "ann").withoutCancel();
+
+    parent.cancel(BOOM);
+
+    assertFalse(detached.isDone());
+    assertEquals(Optional.empty(), detached.err());
+    assertEquals(Optional.empty(), detached.cause());
+    assertEquals(Optional.of("ann"), detached.value(USER));
+    assertInstanceOf(TryReceived.WouldBlock.class, detached.done().tryReceive());
+    detached.throwIfDone();
+  }
+
+  @Test
+  void withoutCancelRegistersNothingWithItsParent() {
+    CancelableContext parent = Context.background().withCancel();
+
+    Context detached = parent.withoutCancel();
+    CancelableContext child = detached.withCancel();
+
+    assertNoHooks(parent);
+    child.cancel();
+    assertFalse(parent.isDone());
+    assertFalse(detached.isDone());
+  }
+
+  // ================================================================ afterFunc
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void afterFuncRunsOnceOnANewVirtualThreadWhenTheContextIsCancelled(ThreadKind kind)
+      throws Exception {
+    // given
+    CancelableContext ctx = Context.background().withCancel();
+    AtomicInteger runs = new AtomicInteger();
+    AtomicReference<Thread> ranOn = new AtomicReference<>();
+    CountDownLatch ran = new CountDownLatch(1);
+    Context.AfterFunc f =
+        ctx.afterFunc(
+            () -> {
+              runs.incrementAndGet();
+              ranOn.set(Thread.currentThread());
+              ran.countDown();
+            });
+    assertEquals(1, ((CancelContext) ctx).pendingHooks());
+
+    // when cancelled from a thread of the given kind, twice
+    Spawned<Thread> canceller =
+        Spawned.start(
+            kind,
+            () -> {
+              ctx.cancel();
+              ctx.cancel();
+              return Thread.currentThread();
+            });
+    Thread cancellingThread = canceller.join();
+    ran.await();
+
+    // then
+    assertEquals(1, runs.get());
+    assertNotSame(cancellingThread, ranOn.get());
+    assertTrue(ranOn.get().isVirtual());
+    assertFalse(f.stop(), "stop after the start reports false");
+    assertNoHooks(ctx);
+  }
+
+  @Test
+  void afterFuncOnADoneContextRunsAtOnce() throws Exception {
+    CancelableContext ctx = Context.background().withCancel();
+    ctx.cancel();
+    CountDownLatch ran = new CountDownLatch(1);
+
+    Context.AfterFunc f = ctx.afterFunc(ran::countDown);
+
+    ran.await();
+    assertFalse(f.stop());
+  }
+
+  @Test
+  void stopBeforeCancellationPreventsTheRunAndReportsTrueOnce() throws Exception {
+    // given
+    CancelableContext ctx = Context.background().withCancel();
+    AtomicInteger runs = new AtomicInteger();
+    Context.AfterFunc f = ctx.afterFunc(runs::incrementAndGet);
+
+    // when
+    boolean first = f.stop();
+    boolean second = f.stop();
+
+    // then
+    assertTrue(first);
+    assertFalse(second, "stopping again reports false");
+    assertNoHooks(ctx);
+
+    // and a later cancellation starts nothing: a second afterFunc registered after the first is
+    // started by the same cancel, and once it ran the first would have been started already
+    CountDownLatch witness = new CountDownLatch(1);
+    ctx.afterFunc(witness::countDown);
+    ctx.cancel();
+    witness.await();
+    assertEquals(0, runs.get());
+    assertFalse(f.stop());
+  }
+
+  @Test
+  void afterFuncOnAContextThatCanNeverBeDoneNeverRunsAndCanBeStopped() {
+    AtomicInteger runs = new AtomicInteger();
+    Context.AfterFunc f = Context.background().afterFunc(runs::incrementAndGet);
+
+    assertTrue(f.stop());
+    assertFalse(f.stop());
+    assertEquals(0, runs.get());
+  }
+
+  @Test
+  void afterFuncOnAChildRunsWhenTheParentIsCancelled() throws Exception {
+    CancelableContext parent = Context.background().withCancel();
+    Context child = parent.withValue(USER, "ann").withCancel();
+    CountDownLatch ran = new CountDownLatch(1);
+    child.afterFunc(ran::countDown);
+
+    parent.cancel();
+
+    ran.await();
+    assertNoHooks(parent);
+  }
+
+  // ================================================================ done() and onDone
+
+  @Test
+  void theDoneChannelIsOpenWhileLiveAndClosedOnceCancelled() {
+    CancelableContext ctx = Context.background().withCancel();
+    ReceiveChannel<Void> done = ctx.done();
+    assertInstanceOf(TryReceived.WouldBlock.class, done.tryReceive());
+    assertSame(done, ctx.done(), "one channel per context");
+
+    ctx.cancel();
+
+    assertTrue(done.isClosed());
+    assertEquals(Received.Closed.of(null), done.tryReceive());
+  }
+
+  @Test
+  void theDoneChannelOfAnAlreadyCancelledContextIsClosed() {
+    CancelableContext ctx = Context.background().withCancel();
+    ctx.cancel();
+
+    assertTrue(ctx.done().isClosed());
+    assertFalse(ctx.done().tryReceive().ok());
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void aReceiverBlockedOnDoneIsWokenByCancellation(ThreadKind kind) throws Exception {
+    CancelableContext ctx = Context.background().withCancel();
+    Spawned<Received<Void>> waiter =
+        Spawned.start(kind, () -> ctx.done().receiveOrClosed()).awaitBlocked();
+
+    ctx.cancel();
+
+    assertFalse(waiter.join().ok());
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void theDoneChannelWorksInASelect(ThreadKind kind) throws Exception {
+    CancelableContext ctx = Context.background().withCancel();
+    Channel<String> work = Channel.unbuffered();
+    Spawned<String> s =
+        Spawned.start(
+                kind,
+                () ->
+                    Select.select(
+                        work.onReceive(v -> v), ctx.done().onReceiveOrClosed(r -> "cancelled")))
+            .awaitBlocked();
+
+    ctx.cancel();
+
+    assertEquals("cancelled", s.join());
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void theDoneChannelOfAChildClosesWhenTheParentIsCancelled(ThreadKind kind) throws Exception {
+    CancelableContext parent = Context.background().withCancel();
+    Context child = parent.withValue(USER, "u").withCancel();
+    Spawned<Received<Void>> waiter =
+        Spawned.start(kind, () -> child.done().receiveOrClosed()).awaitBlocked();
+
+    parent.cancel();
+
+    assertFalse(waiter.join().ok());
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void anOnDoneClauseFiresWhenTheContextIsCancelledAndLeavesNoHook(ThreadKind kind)
+      throws Exception {
+    CancelableContext ctx = Context.background().withCancel();
+    Context valued = ctx.withValue(USER, "u");
+    Spawned<String> s =
+        Spawned.start(kind, () -> Select.select(valued.onDone(() -> "done"))).awaitBlocked();
+    assertEquals(1, ((CancelContext) ctx).pendingHooks());
+
+    ctx.cancel();
+
+    assertEquals("done", s.join());
+    assertNoHooks(ctx);
+  }
+}

@@ -295,22 +295,22 @@ class ContextTest {
     // given threads that keep creating children while the parent is cancelled
     CancelableContext parent = Context.background().withCancel();
     ConcurrentLinkedQueue<CancelableContext> children = new ConcurrentLinkedQueue<>();
-    CountDownLatch started = new CountDownLatch(4);
+    CountDownLatch someCreated = new CountDownLatch(1_000);
     List<Spawned<Void>> creators = new ArrayList<>();
     for (int t = 0; t < 4; t++) {
       creators.add(
           Spawned.start(
               kind,
               () -> {
-                started.countDown();
-                while (!parent.isDone()) {
+                for (int i = 0; i < 100_000 && !parent.isDone(); i++) {
                   children.add(parent.withCancel());
+                  someCreated.countDown();
                 }
                 children.add(parent.withCancel()); // one certainly after the cancel
                 return null;
               }));
     }
-    started.await();
+    someCreated.await();
 
     // when
     parent.cancel(BOOM);

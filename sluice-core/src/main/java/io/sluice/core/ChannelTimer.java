@@ -11,8 +11,10 @@ import java.time.Instant;
  *
  * State, guarded by this object's monitor (the timer lock): `when`, the nanoTime the next value is
  * due; `period`, 0 for a timer; `active`, running (a timer stops being active when its value is
- * taken or it is stopped); `armed`, the engine entry while a receiver may be waiting, and
- * `armGen`, which tells an entry's action whether it is still the current one.
+ * taken or it is stopped); `wanted`, a receiver asked to be woken (armForWaiter) and no firing has
+ * since found nobody waiting -- it survives stop, so a reset re-arms for a receiver still blocked;
+ * `armed`, the engine entry, held exactly while active and wanted; `armGen`, which tells an
+ * entry's action whether it is still the current one.
  *
  * Three paths produce a value, and all three decide under the channel lock and then the timer lock
  * (always in that order; the timer lock is never held while taking the channel lock):
@@ -40,6 +42,7 @@ final class ChannelTimer implements ChannelSource<Instant> {
   private long period;
   private long when;
   private boolean active = true;
+  private boolean wanted;
   private Clock.TimerHandle armed;
   private int armGen;
 
@@ -68,17 +71,16 @@ final class ChannelTimer implements ChannelSource<Instant> {
     }
     Instant value = clock.instantAt(when);
     consumeLocked(now);
-    if (armed != null) {
-      disarmLocked();
-      if (active) {
-        armLocked(); // a ticker: other receivers may still wait for the next tick
-      }
+    disarmLocked();
+    if (active && wanted) {
+      armLocked(); // a ticker: other receivers may still wait for the next tick
     }
     return value;
   }
 
   @Override
   public synchronized void armForWaiter() {
+    wanted = true;
     if (active && armed == null) {
       armLocked();
     }
@@ -105,6 +107,7 @@ final class ChannelTimer implements ChannelSource<Instant> {
         }
         Object result = channel.sendLocked(clock.instantAt(when));
         if (!(result instanceof Node)) {
+          wanted = false;
           return; // nobody waits: the value stays due, for pollDue
         }
         handed = result;
@@ -142,11 +145,9 @@ final class ChannelTimer implements ChannelSource<Instant> {
   private void restartLocked(long newWhen) {
     when = newWhen;
     active = true;
-    if (armed != null) {
-      disarmLocked();
+    disarmLocked();
+    if (wanted) {
       armLocked();
-    } else {
-      armGen++; // an action already running for an old entry must not deliver
     }
   }
 
@@ -168,6 +169,7 @@ final class ChannelTimer implements ChannelSource<Instant> {
     armed = clock.schedule(when, () -> fire(gen));
   }
 
+  /** Drops the engine entry; an action of it that is already running will find armGen moved. */
   private void disarmLocked() {
     if (armed != null) {
       armed.cancel();

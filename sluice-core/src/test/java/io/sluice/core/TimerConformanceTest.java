@@ -235,6 +235,30 @@ class TimerConformanceTest {
     assertEquals(START.plusSeconds(1), valueOf(t.channel()));
   }
 
+  @Test
+  void givenASelectWaitingOnATimerAndAnIdleChannel_whenTheTimerFires_thenTheTimerClauseWins()
+      throws Exception {
+    Timer t = clock.newTimer(SECOND);
+    Channel<String> work = Channel.unbuffered();
+    CompletableFuture<String> chosen =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return Select.select(
+                    work.onReceive(w -> w), t.channel().onReceive(i -> "timeout at " + i));
+              } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+              }
+            },
+            Thread::startVirtualThread);
+    awaitPending(1);
+
+    clock.advance(SECOND);
+
+    assertEquals("timeout at " + START.plusSeconds(1), chosen.get());
+    assertFalse(t.stop(), "the value was taken by the select");
+  }
+
   // ---- After ----
 
   // "After waits for the duration to elapse and then sends the current time on the returned

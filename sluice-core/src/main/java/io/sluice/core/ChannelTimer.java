@@ -178,6 +178,17 @@ final class ChannelTimer implements ChannelSource<Instant> {
     armGen++;
   }
 
+  /** The class comment's state invariants. */
+  synchronized void checkInvariants() {
+    if (armed != null && !(active && wanted)) {
+      throw new AssertionError(
+          "an engine entry is held for a timer not active and wanted: " + this);
+    }
+    if (period < 0) {
+      throw new AssertionError("negative period " + period);
+    }
+  }
+
   /** Whether an engine entry is held, for tests. */
   synchronized boolean isArmed() {
     return armed != null;

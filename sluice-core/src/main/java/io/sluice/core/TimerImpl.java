@@ -11,6 +11,10 @@ final class TimerImpl implements Timer {
     this.core = core;
   }
 
+  ChannelTimer core() {
+    return core;
+  }
+
   @Override
   public ReceiveChannel<Instant> channel() {
     return core.channel;

@@ -188,6 +188,7 @@ class TimerStressTest {
               receiver.interrupt(); // stopped before the value was taken: it must never come
             }
             receiver.join();
+            ((TimerImpl) t).core().checkInvariants();
             long got = receivedAt.get();
             if (prevented && newDelay < 0 && got >= 0) {
               valuesWithStopTrue.incrementAndGet();

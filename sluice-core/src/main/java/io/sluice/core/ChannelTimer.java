@@ -30,9 +30,10 @@ import java.time.Instant;
  * Tickers drop ticks like Go's: taking a tick moves `when` to the first multiple of the period
  * after now, so a slow receiver gets the oldest missed tick and no backlog.
  *
- * The engine entry keeps the timer reachable while armed. An armed entry whose receivers all left
- * (a select that chose another clause) stays until it fires, finds nobody, and is dropped: the
- * channel has no "last waiter left" hook yet, which Go has (unblockTimerChan).
+ * The engine entry keeps the timer reachable while armed. When the last waiting receiver leaves
+ * without a value (a timeout, an interrupt, a select that chose another clause), the channel calls
+ * lastReceiverLeft and the entry is cancelled (Go's unblockTimerChan), so a timer in a busy select
+ * loop holds no engine entry between iterations.
  */
 final class ChannelTimer implements ChannelSource<Instant> {
   private final Clock clock;
@@ -84,6 +85,12 @@ final class ChannelTimer implements ChannelSource<Instant> {
     if (active && armed == null) {
       armLocked();
     }
+  }
+
+  @Override
+  public synchronized void lastReceiverLeft() {
+    wanted = false;
+    disarmLocked();
   }
 
   // ---- the engine entry's action ----

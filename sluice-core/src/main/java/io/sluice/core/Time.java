@@ -76,4 +76,16 @@ public final class Time {
   public static void sleep(Duration duration) throws InterruptedException {
     Clock.system().sleep(duration);
   }
+
+  /**
+   * See {@link Clock#sleep(Context, Duration)}: blocks for at least {@code duration}, or until
+   * {@code ctx} is done.
+   *
+   * @param ctx ends the sleep early with {@link ContextCancelledException} when done
+   * @param duration how long to sleep; zero or negative returns at once
+   * @throws InterruptedException if the thread is interrupted before or while sleeping
+   */
+  public static void sleep(Context ctx, Duration duration) throws InterruptedException {
+    Clock.system().sleep(ctx, duration);
+  }
 }

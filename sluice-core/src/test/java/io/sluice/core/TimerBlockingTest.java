@@ -227,4 +227,29 @@ class TimerBlockingTest {
     assertTrue(System.nanoTime() - start >= Duration.ofMillis(10).toNanos(), "never early");
     assertFalse(value.isBefore(before.plusMillis(9)), "the value is about when it was due");
   }
+
+  @Test
+  void aSelectThatChoseAnotherClauseLeavesNoEngineEntryBehind() throws Exception {
+    ReceiveChannel<Instant> timeout = clock.after(Duration.ofSeconds(30));
+    Channel<String> work = Channel.unbuffered();
+    CompletableFuture<String> chosen = new CompletableFuture<>();
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try {
+                chosen.complete(
+                    Select.select(work.onReceive(w -> w), timeout.onReceive(t -> "timeout")));
+              } catch (Throwable e) {
+                chosen.completeExceptionally(e);
+              }
+            });
+    while (clock.pendingTimers() == 0) {
+      Thread.yield(); // the select has queued itself on the timer channel
+    }
+
+    work.send("job");
+
+    assertEquals("job", chosen.get());
+    assertEquals(0, clock.pendingTimers(), "the timer's engine entry outlived its last waiter");
+  }
 }

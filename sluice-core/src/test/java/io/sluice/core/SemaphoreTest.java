@@ -141,12 +141,14 @@ class SemaphoreTest {
   @Test
   void givenALargeWaiterAtTheHead_whenASmallRequestWouldFit_thenTheSmallOneWaitsToo()
       throws Exception {
-    sem.acquire(5);
+    sem.acquire(6);
     Call<Void> large = blockedAcquire(ThreadKind.VIRTUAL, 10, 1);
-
     Call<Void> small = blockedAcquire(ThreadKind.VIRTUAL, 1, 2);
 
+    sem.release(1);
+
     assertEquals(5, sem.available(), "the small request must not take the free permits");
+    assertEquals(2, sem.queueLength());
     sem.release(5);
     large.join();
     assertEquals(1, sem.queueLength(), "the small one waits for the large one's release");

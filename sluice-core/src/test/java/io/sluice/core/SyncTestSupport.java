@@ -1,6 +1,8 @@
 package io.sluice.core;
 
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.BooleanSupplier;
 
@@ -77,6 +79,38 @@ final class SyncTestSupport {
 
   interface ThrowingRunnable {
     void run() throws Exception;
+  }
+
+  /** A thread factory that remembers every thread it made and every uncaught exception. */
+  static final class CountingFactory implements ThreadFactory {
+    private final ThreadFactory delegate;
+    private final List<Thread> made = new CopyOnWriteArrayList<>();
+    private final List<Throwable> uncaught = new CopyOnWriteArrayList<>();
+
+    CountingFactory(ThreadKind kind) {
+      this.delegate = kind.factory();
+    }
+
+    @Override
+    public Thread newThread(Runnable r) {
+      Thread t = delegate.newThread(r);
+      t.setUncaughtExceptionHandler((thread, e) -> uncaught.add(e));
+      made.add(t);
+      return t;
+    }
+
+    List<Thread> made() {
+      return made;
+    }
+
+    List<Throwable> uncaught() {
+      return uncaught;
+    }
+
+    /** The threads made that have not terminated; empty when nothing leaked. */
+    List<Thread> alive() {
+      return made.stream().filter(Thread::isAlive).toList();
+    }
   }
 
   /** Spins (yielding) until {@code condition} holds; the test's {@code @Timeout} bounds it. */

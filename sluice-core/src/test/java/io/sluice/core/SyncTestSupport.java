@@ -113,9 +113,15 @@ final class SyncTestSupport {
     }
   }
 
-  /** Spins (yielding) until {@code condition} holds; the test's {@code @Timeout} bounds it. */
+  /**
+   * Spins (yielding) until {@code condition} holds. The test's {@code @Timeout} bounds it: its
+   * interrupt ends the spin with an {@link AssertionError}.
+   */
   static void awaitTrue(BooleanSupplier condition) {
     while (!condition.getAsBoolean()) {
+      if (Thread.interrupted()) {
+        throw new AssertionError("interrupted (timed out?) while waiting for a condition");
+      }
       Thread.yield();
     }
   }

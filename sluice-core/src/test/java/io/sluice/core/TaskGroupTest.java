@@ -514,6 +514,35 @@ class TaskGroupTest {
     assertEquals(1, ran.get());
   }
 
+  @Test
+  void givenGoBetweenMakingAndStartingItsThread_whenTheGroupIsClosed_thenTheTaskNeverRuns()
+      throws Exception {
+    CountDownLatch inFactory = new CountDownLatch(1);
+    CountDownLatch leaveFactory = new CountDownLatch(1);
+    TaskGroup g =
+        open(
+            Options.defaults()
+                .withThreadFactory(
+                    r -> {
+                      inFactory.countDown();
+                      try {
+                        leaveFactory.await();
+                      } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                      }
+                      return threads.newThread(r);
+                    }));
+    Call<Void> feeder = run(ThreadKind.VIRTUAL, () -> g.go(c -> ran.incrementAndGet()));
+    inFactory.await();
+
+    g.close();
+    leaveFactory.countDown();
+
+    assertInstanceOf(IllegalStateException.class, feeder.joinFailure());
+    assertEquals(0, g.started());
+    assertEquals(0, ran.get());
+  }
+
   // --- await and interruption
 
   @Test

@@ -272,7 +272,7 @@ final class TimerWheel {
       if (level == 0) {
         failure = fireAll(list, failure);
       } else {
-        failure = reinsertAll(list, failure);
+        failure = reinsertAll(list, true, failure);
       }
     }
     if (nowTick > elapsed) {
@@ -301,19 +301,7 @@ final class TimerWheel {
     if (lvInbound() == null) {
       return failure;
     }
-    Entry stack = xchgInbound();
-    long dropped = 0;
-    for (Entry n = reverse(stack), next; n != null; n = next) {
-      next = n.next;
-      n.next = null;
-      if (n.lvState() == CANCELLED) {
-        dropped++;
-      } else {
-        failure = insert(n, failure);
-      }
-    }
-    addZombies(-dropped);
-    return failure;
+    return reinsertAll(reverse(xchgInbound()), false, failure);
   }
 
   private Throwable insert(Entry n, Throwable failure) {
@@ -348,12 +336,18 @@ final class TimerWheel {
     return failure;
   }
 
-  private Throwable reinsertAll(Entry list, Throwable failure) {
+  /**
+   * Places every entry of {@code list} anew, dropping cancelled ones; {@code held} says whether
+   * they come off the wheel (counted in size) or from the inbound stack.
+   */
+  private Throwable reinsertAll(Entry list, boolean held, Throwable failure) {
     long dropped = 0;
     for (Entry n = list, next; n != null; n = next) {
       next = n.next;
       n.next = null;
-      size--;
+      if (held) {
+        size--;
+      }
       if (n.lvState() == CANCELLED) {
         dropped++;
       } else {

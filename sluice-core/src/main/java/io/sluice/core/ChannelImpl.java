@@ -207,8 +207,8 @@ final class ChannelImpl<T> implements Channel<T> {
     }
     lock();
     try {
-      if (!senders.remove(n)) {
-        receivers.remove(n);
+      if (!senders.remove(n) && receivers.remove(n) && source != null && !receivers.hasLiveNode()) {
+        source.lastReceiverLeft();
       }
     } finally {
       unlock();
@@ -402,7 +402,7 @@ final class ChannelImpl<T> implements Channel<T> {
     return r == CLOSED ? Received.Closed.of(closeError) : new Received.Value<>((T) r);
   }
 
-  // ---------------------------------------------------------------- close, timers
+  // ---------------------------------------------------------------- close
 
   @Override
   public boolean close() {
@@ -448,25 +448,6 @@ final class ChannelImpl<T> implements Channel<T> {
       }
     }
     return chain;
-  }
-
-  /** Timer engine: hands a due value to a waiting receiver, if one is still waiting. */
-  void deliverFromSource(T value) {
-    lock();
-    Node r = closed ? null : receivers.claimFirst(value);
-    unlock();
-    if (r != null) {
-      r.wakeWaiter();
-    }
-  }
-
-  /** Drops every buffered value (timers: nothing stale after stop or reset). */
-  void clearBuffer() {
-    lock();
-    while (count > 0) {
-      dequeue();
-    }
-    unlock();
   }
 
   @Override

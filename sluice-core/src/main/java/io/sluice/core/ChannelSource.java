@@ -6,13 +6,19 @@ package io.sluice.core;
  * waits, so a timer nobody waits on holds no engine entry and is garbage once unreferenced.
  *
  * Every method is called with the channel's lock held: it must be quick, must not block, and must
- * not call back into the channel. The engine delivers armed values with
- * ChannelImpl.deliverFromSource, outside any source lock.
+ * not call back into the channel. When an armed entry fires, the source itself takes the channel
+ * lock and hands the value to a waiting receiver with sendLocked (ChannelTimer's comment says why).
  */
 interface ChannelSource<T> {
   /** Consumes and returns a value that is due now, or returns null. */
   T pollDue();
 
-  /** A receiver is about to wait: arrange for deliverFromSource when the next value is due. */
+  /** A receiver is about to wait: arrange to hand it the next value when it is due. */
   void armForWaiter();
+
+  /**
+   * The last waiting receiver left without a value (it timed out, was interrupted, or its select
+   * chose another clause): the engine entry is no longer needed (Go's unblockTimerChan).
+   */
+  void lastReceiverLeft();
 }

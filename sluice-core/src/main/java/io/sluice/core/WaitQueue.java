@@ -66,6 +66,16 @@ final class WaitQueue {
     return null;
   }
 
+  /** Whether any queued node's waiter is still undecided. */
+  boolean hasLiveNode() {
+    for (Node n = head; n != null; n = n.next) {
+      if (n.waiter.lvState() == Waiter.WAITING) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Live (undecided) nodes, for invariants. */
   int countLive() {
     int live = 0;

@@ -3,6 +3,7 @@ package io.sluice.examples;
 import io.sluice.core.Channel;
 import io.sluice.core.ChannelClosedException;
 import io.sluice.core.Context;
+import io.sluice.core.ContextCancelledException;
 import io.sluice.core.ReceiveChannel;
 import io.sluice.core.Received;
 import io.sluice.core.Semaphore;
@@ -105,17 +106,22 @@ public final class BoundedConcurrency {
       Fn<? super I, ?> work)
       throws Exception {
     try (TaskGroup g = TaskGroup.open(ctx)) {
-      for (I item : items) {
-        long w = weight.applyAsLong(item);
-        budget.acquire(g.context(), w); // waits for budget, in arrival order
-        g.go(
-            c -> {
-              try {
-                work.apply(item);
-              } finally {
-                budget.release(w);
-              }
-            });
+      try {
+        for (I item : items) {
+          long w = weight.applyAsLong(item);
+          budget.acquire(g.context(), w); // waits for budget, in arrival order
+          g.go(
+              c -> {
+                try {
+                  work.apply(item);
+                } finally {
+                  budget.release(w);
+                }
+              });
+        }
+      } catch (ContextCancelledException stopped) {
+        g.await(); // a task failed: this throws its failure rather than the cancellation
+        throw stopped;
       }
       g.await();
     }

@@ -207,6 +207,10 @@ final class TaskGroupImpl implements TaskGroup {
   @Override
   public void await() throws InterruptedException {
     try {
+      awaitIdle();
+      // Go: the context is cancelled when Wait returns. Cancelled now, no task can start any more,
+      // so a task that another thread started just after the wait ended is waited for as well.
+      ctx.cancel();
       Thread last = awaitIdle();
       if (last != null) {
         last.join(); // the termination chain: see the design comment
@@ -215,7 +219,6 @@ final class TaskGroupImpl implements TaskGroup {
       ctx.cancel(new CancellationException("the thread awaiting the task group was interrupted"));
       throw e;
     }
-    ctx.cancel(); // Go: the context is cancelled when Wait returns
     throwFirstFailure();
   }
 

@@ -101,6 +101,17 @@ final class ChannelImpl<T> implements Channel<T> {
     }
   }
 
+  /**
+   * Locks without ever yielding the thread: for a select that already holds other channels' locks
+   * (a virtual thread that yields while holding a lock makes everyone behind it wait for the
+   * scheduler). Lock order by id guarantees the holder makes progress.
+   */
+  void lockHoldingOthers() {
+    while (!LOCK.compareAndSet(this, 0, 1)) {
+      Thread.onSpinWait();
+    }
+  }
+
   void unlock() {
     LOCK.setRelease(this, 0);
   }

@@ -222,8 +222,12 @@ final class SelectImpl {
   }
 
   private static void lockAll(ChannelImpl<?>[] chans) {
-    for (ChannelImpl<?> ch : chans) {
-      ch.lock();
+    for (int k = 0; k < chans.length; k++) {
+      if (k == 0) {
+        chans[k].lock();
+      } else {
+        chans[k].lockHoldingOthers();
+      }
     }
   }
 

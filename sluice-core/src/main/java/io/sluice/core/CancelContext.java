@@ -63,7 +63,7 @@ final class CancelContext extends BaseContext implements CancelableContext {
   }
 
   private static DeadlineExceededException deadlineExceeded() {
-    return new DeadlineExceededException("context deadline exceeded", null);
+    return DeadlineExceededException.recorded();
   }
 
   private void cancelFromParent(BaseContext p) {
@@ -73,14 +73,12 @@ final class CancelContext extends BaseContext implements CancelableContext {
 
   @Override
   public void cancel() {
-    cancel(new ContextCancelledException("context cancelled", null), null);
+    cancel(ContextCancelledException.recorded(), null);
   }
 
   @Override
   public void cancel(Throwable cause) {
-    cancel(
-        new ContextCancelledException("context cancelled", null),
-        Objects.requireNonNull(cause, "cause"));
+    cancel(ContextCancelledException.recorded(), Objects.requireNonNull(cause, "cause"));
   }
 
   @Override

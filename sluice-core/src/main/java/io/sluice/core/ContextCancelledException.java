@@ -7,8 +7,10 @@ import java.util.concurrent.CancellationException;
  * context.Canceled}. {@link DeadlineExceededException} is the subclass for a context whose deadline
  * passed.
  *
- * <p>The {@linkplain #getCause() cause} is the context's {@linkplain Context#cause() cause} when
- * one was given to {@link CancelableContext#cancel(Throwable)}.
+ * <p>An exception thrown by a blocked call has that call's stack, and as its {@linkplain
+ * #getCause() cause} the context's {@linkplain Context#cause() cause}: the one given to {@link
+ * CancelableContext#cancel(Throwable)}, else the error the context recorded ({@link Context#err()},
+ * which carries no stack trace of its own).
  */
 public class ContextCancelledException extends CancellationException {
   private static final long serialVersionUID = 1L;
@@ -36,8 +38,25 @@ public class ContextCancelledException extends CancellationException {
     return false;
   }
 
-  /** Creates a fresh exception of the same kind, with the caller's stack, for rethrowing. */
-  ContextCancelledException copy() {
-    return new ContextCancelledException(getMessage(), getCause());
+  /**
+   * The error a context records when it is cancelled: Go's {@code context.Canceled}. It has no
+   * stack trace, since filling one in would cost most of a cancellation; a blocked caller gets a
+   * fresh exception with its own stack ({@link BaseContext#failure()}).
+   */
+  static ContextCancelledException recorded() {
+    return new Recorded();
+  }
+
+  private static final class Recorded extends ContextCancelledException {
+    private static final long serialVersionUID = 1L;
+
+    Recorded() {
+      super("context cancelled", null);
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this;
+    }
   }
 }

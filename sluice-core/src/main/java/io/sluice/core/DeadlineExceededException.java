@@ -4,7 +4,8 @@ package io.sluice.core;
  * A {@link ContextCancelledException} for a context whose deadline passed: Go's {@code
  * context.DeadlineExceeded}.
  */
-public final class DeadlineExceededException extends ContextCancelledException {
+public sealed class DeadlineExceededException extends ContextCancelledException
+    permits DeadlineExceededException.Recorded {
   private static final long serialVersionUID = 1L;
 
   /**
@@ -23,8 +24,21 @@ public final class DeadlineExceededException extends ContextCancelledException {
     return true;
   }
 
-  @Override
-  ContextCancelledException copy() {
-    return new DeadlineExceededException(getMessage(), getCause());
+  /** The error a context records when its deadline passes; without a stack trace, as above. */
+  static DeadlineExceededException recorded() {
+    return new Recorded();
+  }
+
+  static final class Recorded extends DeadlineExceededException {
+    private static final long serialVersionUID = 1L;
+
+    Recorded() {
+      super("context deadline exceeded", null);
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this;
+    }
   }
 }

@@ -2,6 +2,7 @@ package io.sluice.bench;
 
 import io.netty.util.HashedWheelTimer;
 import io.netty.util.Timeout;
+import io.netty.util.TimerTask;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
@@ -11,6 +12,18 @@ import java.util.function.Supplier;
 
 /** The three timer libraries behind one interface, for the plain (non-JMH) timer programs. */
 abstract class TimerEngines implements AutoCloseable {
+  /** A body that does nothing, usable by every library without a wrapper object per timer. */
+  static final Noop NOOP = new Noop();
+
+  /** See {@link #NOOP}. */
+  static final class Noop implements Runnable, TimerTask {
+    @Override
+    public void run() {}
+
+    @Override
+    public void run(Timeout timeout) {}
+  }
+
   final String name;
 
   private TimerEngines(String name) {
@@ -104,7 +117,8 @@ abstract class TimerEngines implements AutoCloseable {
 
     @Override
     Object schedule(long delayNanos, Runnable body) {
-      return timer.newTimeout(t -> body.run(), delayNanos, TimeUnit.NANOSECONDS);
+      TimerTask task = body instanceof TimerTask t ? t : timeout -> body.run();
+      return timer.newTimeout(task, delayNanos, TimeUnit.NANOSECONDS);
     }
 
     @Override

@@ -7,7 +7,6 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -218,7 +217,7 @@ final class ChannelImpl<T> implements Channel<T> {
   /** After unlock: wakes a claimed counterpart and unwraps the value a receive got. */
   static Object finish(Object result) {
     if (result instanceof Node n) {
-      LockSupport.unpark(n.waiter.thread);
+      n.wakeWaiter();
       return n.item;
     }
     return result;
@@ -290,11 +289,10 @@ final class ChannelImpl<T> implements Channel<T> {
       finish(r);
       return true;
     }
-    Waiter w = new Waiter();
-    Node n = new Node(w, 0, value);
+    Node n = new Node(value);
     senders.add(n);
     unlock();
-    int outcome = w.await(timed, deadline, ctx);
+    int outcome = n.await(timed, deadline, ctx, "send on", this);
     if (outcome >= 0) {
       if (n.closed) {
         throw closedForSend();
@@ -378,11 +376,10 @@ final class ChannelImpl<T> implements Channel<T> {
       unlock();
       return finish(r);
     }
-    Waiter w = new Waiter();
-    Node n = new Node(w, 0, null);
+    Node n = new Node(null);
     addReceiver(n);
     unlock();
-    int outcome = w.await(timed, deadline, ctx);
+    int outcome = n.await(timed, deadline, ctx, "receive from", this);
     if (outcome >= 0) {
       return n.closed ? CLOSED : n.item;
     }
@@ -434,7 +431,7 @@ final class ChannelImpl<T> implements Channel<T> {
     while (wake != null) {
       Node next = wake.next;
       wake.next = null;
-      LockSupport.unpark(wake.waiter.thread);
+      wake.wakeWaiter();
       wake = next;
     }
     return true;
@@ -458,7 +455,7 @@ final class ChannelImpl<T> implements Channel<T> {
     Node r = closed ? null : receivers.claimFirst(value);
     unlock();
     if (r != null) {
-      LockSupport.unpark(r.waiter.thread);
+      r.wakeWaiter();
     }
   }
 
@@ -576,6 +573,22 @@ final class ChannelImpl<T> implements Channel<T> {
         capacity == 0
             ? "unbuffered"
             : capacity == UNLIMITED ? "unlimited" : "buffered(" + capacity + ")";
-    return "Channel#" + id + "[" + kind + ", len=" + len() + (isClosed() ? ", closed]" : "]");
+    lock();
+    try {
+      return "Channel#"
+          + id
+          + "["
+          + kind
+          + ", len="
+          + count
+          + (closed ? ", closed" : "")
+          + ", waiting senders="
+          + senders.countLive()
+          + ", receivers="
+          + receivers.countLive()
+          + "]";
+    } finally {
+      unlock();
+    }
   }
 }

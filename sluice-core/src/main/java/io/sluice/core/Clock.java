@@ -2,6 +2,7 @@ package io.sluice.core;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
 
 /**
  * The source of time for timers, tickers, context deadlines and sleeps, and the factory for timers
@@ -12,8 +13,31 @@ import java.time.Instant;
  * engine; {@link Time} offers its methods as static functions. {@link #manual(Instant)} makes a
  * clock that moves only when a test advances it, firing due timers on the advancing thread.
  *
- * <p>Memory consistency effects: actions before scheduling a timer happen-before its function runs
- * or its channel delivers.
+ * <table class="striped">
+ *   <caption>Timers</caption>
+ *   <thead><tr><th>Go</th><th>Sluice</th><th>blocks?</th></tr></thead>
+ *   <tbody>
+ *     <tr><td>{@code time.NewTimer(d)}, {@code t.Stop()}, {@code t.Reset(d)}</td>
+ *       <td>{@link #newTimer(Duration)}, {@link Timer#stop()}, {@link Timer#reset(Duration)}</td>
+ *       <td>never; receive from {@link Timer#channel()} to wait</td></tr>
+ *     <tr><td>{@code time.After(d)}</td><td>{@link #after(Duration)}</td><td>never</td></tr>
+ *     <tr><td>{@code time.AfterFunc(d, f)}</td><td>{@link #afterFunc(Duration, Runnable)}</td>
+ *       <td>never; {@code f} runs on its own virtual thread</td></tr>
+ *     <tr><td>{@code time.NewTicker(d)}</td><td>{@link #newTicker(Duration)}</td><td>never</td></tr>
+ *     <tr><td>{@code time.Sleep(d)}</td><td>{@link #sleep(Duration)}, {@link #sleep(Context,
+ *       Duration)}</td><td>yes: ends early on interrupt or a done context</td></tr>
+ *   </tbody>
+ * </table>
+ *
+ * <p>The system clock's timers share one engine: a hierarchical timing wheel on one daemon thread,
+ * {@code sluice-timer}, that sleeps until the next timer is due. Scheduling and cancelling are
+ * lock-free; a pending timer costs 40 bytes; a timer fires at most about a quarter of a millisecond
+ * after its time, plus the thread's wake-up latency. Timers and tickers whose channel nobody waits
+ * on cost the engine nothing.
+ *
+ * <p>Memory consistency effects: actions in a thread before it schedules, resets or creates a timer
+ * happen-before that timer's function starts, its sleeper wakes, or a receive of its value
+ * completes.
  */
 public abstract sealed class Clock permits SystemClock, ManualClock {
   Clock() {}
@@ -53,9 +77,125 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
   public abstract long nanoTime();
 
   /**
+   * A timer that makes one value available on its {@linkplain Timer#channel() channel} once {@code
+   * delay} has passed: Go's {@code time.NewTimer}. A zero or negative delay makes the value
+   * available at once.
+   *
+   * <p>The timer costs the engine nothing until a receiver waits on its channel, so a timer that is
+   * dropped without being stopped is garbage, not a leak (Go 1.23).
+   *
+   * @param delay how long until the value is due
+   * @return a running timer
+   */
+  public final Timer newTimer(Duration delay) {
+    return new TimerImpl(ChannelTimer.timer(this, delayNanos(delay)));
+  }
+
+  /**
+   * The channel of a new timer: Go's {@code time.After}. It delivers one {@link Instant}, the time
+   * the delay ran out. Safe in a loop: an unreceived value and its timer become garbage with the
+   * channel.
+   *
+   * @param delay how long until the value is due
+   * @return the timer's channel
+   */
+  public final ReceiveChannel<Instant> after(Duration delay) {
+    return ChannelTimer.timer(this, delayNanos(delay)).channel;
+  }
+
+  /**
+   * Runs {@code fn} on a new virtual thread of its own once {@code delay} has passed: Go's {@code
+   * time.AfterFunc}. A function that blocks or fails never delays other timers; an exception it
+   * throws goes to that thread's uncaught exception handler.
+   *
+   * <p>The returned timer has no channel; {@link Timer#stop()} prevents the call if it has not
+   * started, and {@link Timer#reset(Duration)} schedules it again.
+   *
+   * @param delay how long until {@code fn} starts; zero or negative starts it at once
+   * @param fn the function
+   * @return a running timer
+   */
+  public final Timer afterFunc(Duration delay, Runnable fn) {
+    return FuncTimer.start(this, delayNanos(delay), Objects.requireNonNull(fn, "fn"));
+  }
+
+  /**
+   * A ticker whose {@linkplain Ticker#channel() channel} offers a value every {@code period}: Go's
+   * {@code time.NewTicker}. A receiver that falls behind gets the oldest missed tick, and the ticks
+   * it missed after that are dropped, so a slow receiver never builds a backlog.
+   *
+   * @param period the time between ticks
+   * @return a running ticker
+   * @throws IllegalArgumentException if {@code period} is zero or negative
+   */
+  public final Ticker newTicker(Duration period) {
+    return new TickerImpl(ChannelTimer.ticker(this, periodNanos(period)));
+  }
+
+  /**
+   * Blocks the current thread until {@code duration} has passed on this clock: Go's {@code
+   * time.Sleep}. On a {@link ManualClock}, until a test advances the clock past the wake-up time.
+   *
+   * @param duration how long to sleep; zero or negative returns at once (after the interrupt check)
+   * @throws InterruptedException if the thread is interrupted before or while sleeping; the sleep
+   *     ends early and the interrupt status is cleared
+   */
+  public final void sleep(Duration duration) throws InterruptedException {
+    Sleeper.sleep(this, null, delayNanos(duration));
+  }
+
+  /**
+   * Sleeps like {@link #sleep(Duration)}, ending early when {@code ctx} is done.
+   *
+   * @param ctx ends the sleep when done; a context already done fails at once
+   * @param duration how long to sleep; zero or negative returns at once (after the checks)
+   * @throws InterruptedException if the thread is interrupted before or while sleeping
+   * @throws ContextCancelledException if {@code ctx} is done before the time has passed ({@link
+   *     DeadlineExceededException} if its deadline passed)
+   */
+  public final void sleep(Context ctx, Duration duration) throws InterruptedException {
+    Sleeper.sleep(this, (BaseContext) Objects.requireNonNull(ctx, "ctx"), delayNanos(duration));
+  }
+
+  /** {@code delay} in nanoseconds, saturated to the long range. */
+  static long delayNanos(Duration delay) {
+    Objects.requireNonNull(delay, "delay");
+    try {
+      return delay.toNanos();
+    } catch (ArithmeticException e) {
+      return delay.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+  }
+
+  static long periodNanos(Duration period) {
+    long nanos = delayNanos(period);
+    if (nanos <= 0) {
+      throw new IllegalArgumentException("period must be positive, was " + period);
+    }
+    return nanos;
+  }
+
+  /** The {@link #nanoTime()} reading {@code delayNanos} from now, saturated. */
+  final long deadlineAfter(long delayNanos) {
+    long now = nanoTime();
+    long deadline = now + delayNanos;
+    if (((now ^ deadline) & (delayNanos ^ deadline)) < 0) {
+      return delayNanos > 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
+    }
+    return deadline;
+  }
+
+  /** The wall-clock instant of the {@link #nanoTime()} reading {@code nanos}. */
+  final Instant instantAt(long nanos) {
+    return now().minusNanos(nanoTime() - nanos);
+  }
+
+  /**
    * Runs {@code action} on the clock's timer thread once {@link #nanoTime()} reaches {@code
-   * deadlineNanos}. For the library's own short, non-blocking actions (cancelling a context, waking
-   * a waiter); user functions go through {@code afterFunc}, which gives each run its own thread.
+   * deadlineNanos} (at once if it has), or on the thread that advances a {@link ManualClock}. For
+   * the library's own short, non-blocking actions (cancelling a context, waking a waiter); user
+   * functions go through {@code afterFunc}, which gives each run its own thread. Never blocks and
+   * takes no lock: callable while holding any lock.
    *
    * @return a handle whose {@code cancel()} stops the action if it has not started
    */

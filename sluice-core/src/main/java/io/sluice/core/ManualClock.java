@@ -1,27 +1,129 @@
 package io.sluice.core;
 
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
 
-/** A clock for tests; being written. */
+/**
+ * A clock for tests that stands still until {@link #advance(Duration)} moves it, firing the timers
+ * that fall due on the advancing thread: Caffeine's {@code FakeTicker}, with timers. Create one
+ * with {@link Clock#manual(Instant)}; hand it to the code under test, or make contexts with {@link
+ * Context#background(Clock)}.
+ *
+ * <pre>{@code
+ * ManualClock clock = Clock.manual(Instant.EPOCH);
+ * Timer t = clock.newTimer(Duration.ofSeconds(5));
+ * clock.advance(Duration.ofSeconds(4));   // nothing is due yet
+ * clock.advance(Duration.ofSeconds(1));   // now t's value is
+ * }</pre>
+ *
+ * <p>{@link #nanoTime()} starts at 0 and {@link #now()} at the start instant; both move only by
+ * {@link #advance}. Timers fire in deadline order, those with equal deadlines in the order they
+ * were scheduled; while one fires, the clock reads its deadline. The library's internal actions
+ * (waking a sleeper, cancelling a context, handing a value to a receiver waiting on a timer
+ * channel) run inline; functions given to {@link #afterFunc} still start on their own virtual
+ * thread, so a test that needs their effect waits for it (a latch), not for the clock.
+ *
+ * <p>Scheduling and cancelling never block, so any thread may use the clock while another advances
+ * it; advances themselves are serialised.
+ *
+ * <p>Memory consistency effects: actions before scheduling a timer happen-before it fires;
+ * everything a fired timer does inline happens-before {@code advance} returns.
+ */
 public final class ManualClock extends Clock {
   private final Instant start;
+  private final TimerWheel wheel = TimerWheel.manual();
+  private final ReentrantLock lock = new ReentrantLock();
+  private volatile long nanos;
 
   ManualClock(Instant start) {
-    this.start = start;
+    this.start = Objects.requireNonNull(start, "start");
   }
 
   @Override
   public Instant now() {
-    return start;
+    return start.plusNanos(nanos);
   }
 
   @Override
   public long nanoTime() {
-    return 0;
+    return nanos;
+  }
+
+  /**
+   * Moves the clock forward by {@code duration}, firing every timer that falls due, in deadline
+   * order. Timers scheduled by what fires are fired too if they fall due within the advance. A zero
+   * duration fires what is already due.
+   *
+   * @param duration how far to move; not negative
+   * @throws IllegalArgumentException if {@code duration} is negative
+   * @throws IllegalStateException if called from an action the clock is firing
+   */
+  public void advance(Duration duration) {
+    long delta = delayNanos(duration);
+    if (delta < 0) {
+      throw new IllegalArgumentException("cannot move a clock backwards: " + duration);
+    }
+    if (lock.isHeldByCurrentThread()) {
+      throw new IllegalStateException("advance() called from a timer the clock is firing");
+    }
+    lock.lock();
+    Throwable failure;
+    try {
+      long target = Math.addExact(nanos, delta);
+      failure = wheel.advanceTo(target, tick -> nanos = Math.max(nanos, tick));
+      nanos = target;
+    } finally {
+      lock.unlock();
+    }
+    rethrow(failure);
+  }
+
+  /**
+   * The number of timers waiting to fire: scheduled, neither fired nor cancelled. A timer or ticker
+   * channel counts only while a receiver waits on it, since only then is its timer scheduled.
+   *
+   * @return the pending count
+   */
+  public int pendingTimers() {
+    lock.lock();
+    try {
+      return wheel.liveCount();
+    } finally {
+      lock.unlock();
+    }
   }
 
   @Override
   TimerHandle schedule(long deadlineNanos, Runnable action) {
-    throw new UnsupportedOperationException("timer engine: being written");
+    return wheel.schedule(deadlineNanos, action);
+  }
+
+  /** Checks the engine's invariants. */
+  void checkInvariants() {
+    lock.lock();
+    try {
+      wheel.checkInvariants();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static void rethrow(Throwable failure) {
+    if (failure instanceof RuntimeException e) {
+      throw e;
+    }
+    if (failure instanceof Error e) {
+      throw e;
+    }
+    if (failure != null) {
+      throw new IllegalStateException("a timer action failed", failure);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ManualClock[" + now() + "]";
   }
 }

@@ -2,7 +2,8 @@ package io.sluice.core;
 
 /*
  * One waiting operation of a Waiter on one channel: Go's sudog. A plain blocking send or receive has
- * one node; a select has one per channel clause, all sharing the select's Waiter.
+ * one node, which is its own waiter; a select has one per channel clause, all sharing the select's
+ * Waiter (their own inherited state is unused).
  *
  * item: for a sender's node, the value offered (written before the node is queued); for a
  * receiver's node, the value delivered (written by the sender before it claims the waiter). After
@@ -12,7 +13,7 @@ package io.sluice.core;
  * prev/next/queue: the intrusive links of WaitQueue, guarded by the channel's lock; queue is null
  * when the node is not linked.
  */
-final class Node {
+final class Node extends Waiter {
   final Waiter waiter;
   final int clause;
   Object item;
@@ -21,10 +22,23 @@ final class Node {
   Node next;
   WaitQueue queue;
 
+  /** A select's node for {@code clause}, decided through the select's {@code waiter}. */
   Node(Waiter waiter, int clause, Object item) {
     this.waiter = waiter;
     this.clause = clause;
     this.item = item;
+  }
+
+  /** A plain send's or receive's node: its own waiter, clause 0. */
+  Node(Object item) {
+    this.waiter = this;
+    this.clause = 0;
+    this.item = item;
+  }
+
+  /** Wakes the waiter after a successful {@link #claim()}. */
+  void wakeWaiter() {
+    waiter.wake();
   }
 
   /** Claims the node's waiter for this node's clause; false if the waiter was already decided. */

@@ -57,7 +57,7 @@ public final class Select {
   @SafeVarargs
   @SuppressWarnings("varargs") // the array is only read
   public static <R> R select(Clause<? extends R>... clauses) throws InterruptedException {
-    return SelectImpl.run(null, List.of(clauses));
+    return SelectImpl.run(null, clauses);
   }
 
   /**
@@ -75,7 +75,7 @@ public final class Select {
   @SuppressWarnings("varargs") // the array is only read
   public static <R> R select(Context ctx, Clause<? extends R>... clauses)
       throws InterruptedException {
-    return SelectImpl.run(Objects.requireNonNull(ctx, "ctx"), List.of(clauses));
+    return SelectImpl.run(Objects.requireNonNull(ctx, "ctx"), clauses);
   }
 
   /**
@@ -90,7 +90,7 @@ public final class Select {
    */
   public static <R> R select(Context ctx, List<? extends Clause<? extends R>> clauses)
       throws InterruptedException {
-    return SelectImpl.run(ctx, List.copyOf(clauses));
+    return SelectImpl.run(ctx, clauses.toArray(new Clause<?>[0]));
   }
 
   /**
@@ -102,7 +102,7 @@ public final class Select {
    * @return the clause
    */
   public static <R> Clause<R> onDefault(Supplier<? extends R> handler) {
-    return new SelectClause.Default<>(handler);
+    return new SelectClause.Default<>(Objects.requireNonNull(handler, "handler"));
   }
 
   /**
@@ -116,7 +116,8 @@ public final class Select {
    * @return the clause
    */
   public static <R> Clause<R> onTimeout(Duration timeout, Supplier<? extends R> handler) {
-    return new SelectClause.Timeout<>(timeout, handler);
+    return new SelectClause.Timeout<>(
+        Objects.requireNonNull(timeout, "timeout"), Objects.requireNonNull(handler, "handler"));
   }
 
   /**

@@ -22,6 +22,11 @@ abstract sealed class SelectClause<R> implements Clause<R> {
       this.onResult = onResult;
     }
 
+    @Override
+    public String toString() {
+      return "receive from " + channel;
+    }
+
     /** Runs the handler for a receive result: a value or ChannelImpl's CLOSED. */
     @SuppressWarnings("unchecked")
     R complete(Object result) {
@@ -46,6 +51,11 @@ abstract sealed class SelectClause<R> implements Clause<R> {
       this.value = value;
       this.onSent = onSent;
     }
+
+    @Override
+    public String toString() {
+      return "send on " + channel;
+    }
   }
 
   /** {@link Select#onDefault}. */
@@ -66,6 +76,11 @@ abstract sealed class SelectClause<R> implements Clause<R> {
       this.timeout = timeout;
       this.handler = handler;
     }
+
+    @Override
+    public String toString() {
+      return "timeout " + timeout;
+    }
   }
 
   /** {@link Context#onDone}. */
@@ -77,11 +92,21 @@ abstract sealed class SelectClause<R> implements Clause<R> {
       this.context = context;
       this.handler = handler;
     }
+
+    @Override
+    public String toString() {
+      return "done of " + context;
+    }
   }
 
   /** {@link Select#never()}. */
   static final class Never<R> extends SelectClause<R> {
     private static final Never<?> INSTANCE = new Never<>();
+
+    @Override
+    public String toString() {
+      return "never";
+    }
 
     @SuppressWarnings("unchecked")
     static <R> Never<R> instance() {

@@ -1,7 +1,6 @@
 package io.sluice.core;
 
 import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -26,9 +25,10 @@ import java.util.concurrent.ThreadLocalRandom;
 final class SelectImpl {
   private SelectImpl() {}
 
-  static <R> R run(Context context, List<? extends Clause<? extends R>> clauses)
-      throws InterruptedException {
-    int n = clauses.size();
+  /** Runs a select; every element of {@code clauses} is a {@code Clause<? extends R>}. */
+  @SuppressWarnings("unchecked") // the array's element type is erased by the varargs entry points
+  static <R> R run(Context context, Clause<?>[] clauses) throws InterruptedException {
+    int n = clauses.length;
     if (n == 0) {
       throw new IllegalArgumentException("select needs at least one clause");
     }
@@ -47,7 +47,7 @@ final class SelectImpl {
     int active = 0;
     for (int i = 0; i < n; i++) {
       SelectClause<? extends R> c =
-          (SelectClause<? extends R>) Objects.requireNonNull(clauses.get(i), "clause");
+          (SelectClause<? extends R>) Objects.requireNonNull(clauses[i], "clause");
       switch (c) {
         case SelectClause.Default<? extends R> d -> {
           if (dflt != null) {
@@ -71,7 +71,7 @@ final class SelectImpl {
 
     // 1. Poll.
     for (int k = 0; k < active; k++) {
-      SelectClause<? extends R> c = (SelectClause<? extends R>) clauses.get(order[k]);
+      SelectClause<? extends R> c = (SelectClause<? extends R>) clauses[order[k]];
       Object r = pollOne(c);
       if (r != ChannelImpl.EMPTY) {
         return complete(c, r);
@@ -92,7 +92,7 @@ final class SelectImpl {
     ChannelImpl<?>[] locks = lockOrder(clauses, order, active);
     lockAll(locks);
     for (int k = 0; k < active; k++) {
-      SelectClause<? extends R> c = (SelectClause<? extends R>) clauses.get(order[k]);
+      SelectClause<? extends R> c = (SelectClause<? extends R>) clauses[order[k]];
       Object r = pollLocked(c);
       if (r != ChannelImpl.EMPTY) {
         unlockAll(locks);
@@ -103,7 +103,7 @@ final class SelectImpl {
     Node[] nodes = new Node[n];
     for (int k = 0; k < active; k++) {
       int i = order[k];
-      switch ((SelectClause<? extends R>) clauses.get(i)) {
+      switch ((SelectClause<? extends R>) clauses[i]) {
         case SelectClause.Receive<?, ? extends R> rc -> {
           nodes[i] = new Node(w, i, null);
           rc.channel.addReceiver(nodes[i]);
@@ -119,7 +119,7 @@ final class SelectImpl {
     ContextHooks.Hook[] hooks = null;
     for (int k = 0; k < active; k++) {
       int i = order[k];
-      if (clauses.get(i) instanceof SelectClause.Done<? extends R> d) {
+      if (clauses[i] instanceof SelectClause.Done<?> d) {
         if (hooks == null) {
           hooks = new ContextHooks.Hook[n];
         }
@@ -128,16 +128,17 @@ final class SelectImpl {
     }
 
     // 3. Wait.
-    int outcome = w.await(timeout != null, start + timeoutNanos, ctx);
+    int outcome =
+        w.await(timeout != null, start + timeoutNanos, ctx, "select over", Arrays.asList(clauses));
     for (int i = 0; i < n; i++) {
       if (i == outcome) {
         continue;
       }
       if (nodes[i] != null) {
-        channelOf(clauses.get(i)).removeNode(nodes[i]);
+        channelOf(clauses[i]).removeNode(nodes[i]);
       }
       if (hooks != null && hooks[i] != null) {
-        ((SelectClause.Done<?>) clauses.get(i)).context.unregister(hooks[i]);
+        ((SelectClause.Done<?>) clauses[i]).context.unregister(hooks[i]);
       }
     }
     switch (outcome) {
@@ -147,7 +148,7 @@ final class SelectImpl {
         return timeout.handler.get();
       }
       default -> {
-        SelectClause<? extends R> c = (SelectClause<? extends R>) clauses.get(outcome);
+        SelectClause<? extends R> c = (SelectClause<? extends R>) clauses[outcome];
         Node node = nodes[outcome];
         Object r = node == null ? null : node.closed ? ChannelImpl.CLOSED : node.item;
         return complete(c, r);
@@ -201,12 +202,11 @@ final class SelectImpl {
   }
 
   /** The distinct channels of the active clauses, sorted by id. */
-  private static ChannelImpl<?>[] lockOrder(
-      List<? extends Clause<?>> clauses, int[] order, int active) {
+  private static ChannelImpl<?>[] lockOrder(Clause<?>[] clauses, int[] order, int active) {
     ChannelImpl<?>[] chans = new ChannelImpl<?>[active];
     int m = 0;
     for (int k = 0; k < active; k++) {
-      ChannelImpl<?> ch = channelOf(clauses.get(order[k]));
+      ChannelImpl<?> ch = channelOf(clauses[order[k]]);
       if (ch != null) {
         chans[m++] = ch;
       }

@@ -2,8 +2,20 @@ package io.sluice.core;
 
 import java.time.Instant;
 
+/*
+ * The operating system's clocks, with one TimerWheel shared by every timer, ticker, sleep and
+ * context deadline of the process. Its thread, `sluice-timer`, starts with the first timer (the
+ * holder class idiom), so a program that never schedules one never starts it.
+ */
 final class SystemClock extends Clock {
   static final SystemClock INSTANCE = new SystemClock();
+
+  private static final class Engine {
+    static final TimerWheel WHEEL =
+        TimerWheel.startThread("sluice-timer", TimerWheel.SYSTEM_TICK_SHIFT);
+  }
+
+  private SystemClock() {}
 
   @Override
   public Instant now() {
@@ -17,6 +29,16 @@ final class SystemClock extends Clock {
 
   @Override
   TimerHandle schedule(long deadlineNanos, Runnable action) {
-    throw new UnsupportedOperationException("timer engine: being written");
+    return Engine.WHEEL.schedule(deadlineNanos, action);
+  }
+
+  /** The shared engine, for tests. */
+  static TimerWheel wheel() {
+    return Engine.WHEEL;
+  }
+
+  @Override
+  public String toString() {
+    return "Clock.system()";
   }
 }

@@ -16,9 +16,15 @@ import java.util.concurrent.locks.LockSupport;
  * single CAS is what makes a select complete exactly one clause (Go's selectDone).
  *
  * await() spins briefly before parking: a hand-off between two running threads then costs no
- * park/unpark, which dominates on virtual threads.
+ * park/unpark, which dominates on virtual threads. It announces that it is about to park (parking,
+ * volatile) and re-checks state afterwards; a completer reads parking after its CAS and unparks
+ * only then. Both sides use volatile accesses, so at least one sees the other (no lost wake-up),
+ * and a hand-off to a spinning waiter skips unpark altogether.
+ *
+ * A plain send or receive queues a Node that is its own Waiter (one allocation); a select queues one
+ * Node per clause, all pointing at one shared Waiter.
  */
-final class Waiter {
+class Waiter {
   static final int WAITING = -1;
   static final int INTERRUPTED = -2;
   static final int TIMED_OUT = -3;
@@ -39,6 +45,7 @@ final class Waiter {
 
   final Thread thread = Thread.currentThread();
   private volatile int state = WAITING;
+  private volatile boolean parking;
 
   /** Moves WAITING to {@code outcome}; true if this call decided the waiter's outcome. */
   boolean casState(int outcome) {
@@ -52,10 +59,17 @@ final class Waiter {
   /** Completes {@code clause} for this waiter and wakes it; false if it was already decided. */
   boolean claimAndWake(int clause) {
     if (casState(clause)) {
-      LockSupport.unpark(thread);
+      wake();
       return true;
     }
     return false;
+  }
+
+  /** Call after a successful {@link #casState}: unparks the thread if it parked or is about to. */
+  void wake() {
+    if (parking) {
+      LockSupport.unpark(thread);
+    }
   }
 
   /**
@@ -63,11 +77,12 @@ final class Waiter {
    *
    * @param deadlineNanos {@link System#nanoTime()} deadline, used only if {@code timed}
    * @param ctx woken with CANCELLED when done; {@code null} for none
+   * @param operation with {@code target}, describes the wait for {@link Diagnostics}
    * @return the final state: a clause index, INTERRUPTED, TIMED_OUT or CANCELLED. If an interrupt
    *     arrives after a counterpart completed the operation, the operation stands and the interrupt
    *     status is set again.
    */
-  int await(boolean timed, long deadlineNanos, BaseContext ctx) {
+  int await(boolean timed, long deadlineNanos, BaseContext ctx, String operation, Object target) {
     for (int i = 0; i < SPINS; i++) {
       int s = state;
       if (s != WAITING) {
@@ -75,11 +90,14 @@ final class Waiter {
       }
       Thread.onSpinWait();
     }
+    parking = true;
     ContextHooks.Hook hook = null;
     if (ctx != null && ctx.cancellable()) {
       hook = ctx.register(this::cancelByContext);
     }
     boolean reinterrupt = false;
+    long warnAt = timed ? 0 : Diagnostics.blockedWarningNanos();
+    long parkedAt = warnAt > 0 ? System.nanoTime() : 0;
     try {
       while (true) {
         int s = state;
@@ -102,6 +120,14 @@ final class Waiter {
             continue;
           }
           LockSupport.parkNanos(this, remaining);
+        } else if (warnAt > 0) {
+          long waited = System.nanoTime() - parkedAt;
+          if (waited >= warnAt) {
+            Diagnostics.reportBlocked(operation + " " + target, waited);
+            warnAt = 0;
+          } else {
+            LockSupport.parkNanos(this, warnAt - waited);
+          }
         } else {
           LockSupport.park(this);
         }
@@ -118,7 +144,7 @@ final class Waiter {
 
   private void cancelByContext() {
     if (casState(CANCELLED)) {
-      LockSupport.unpark(thread);
+      wake();
     }
   }
 }

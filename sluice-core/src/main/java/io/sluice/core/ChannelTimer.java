@@ -1,0 +1,203 @@
+package io.sluice.core;
+
+import java.time.Instant;
+
+/*
+ * The producer behind a timer's or ticker's channel, done as Go 1.23 does it (runtime/time.go:
+ * "isChan" timers, maybeRunChan, blockTimerChan): the channel is unbuffered, and a value is made
+ * only when someone takes it. The timer is just `when` and a few flags until a receiver waits;
+ * only then does it put an entry in the clock's timer engine. Dropped without ever being waited
+ * on, it is garbage like any object -- time.After in a loop costs nothing durable.
+ *
+ * State, guarded by this object's monitor (the timer lock): `when`, the nanoTime the next value is
+ * due; `period`, 0 for a timer; `active`, running (a timer stops being active when its value is
+ * taken or it is stopped); `wanted`, a receiver asked to be woken (armForWaiter) and no firing has
+ * since found nobody waiting -- it survives stop, so a reset re-arms for a receiver still blocked;
+ * `armed`, the engine entry, held exactly while active and wanted; `armGen`, which tells an
+ * entry's action whether it is still the current one.
+ *
+ * Three paths produce a value, and all three decide under the channel lock and then the timer lock
+ * (always in that order; the timer lock is never held while taking the channel lock):
+ *   pollDue       a receiver (receive, tryReceive, select) looks and the value is due;
+ *   fire          the engine entry's action: if the value is due and a receiver is still waiting,
+ *                 hand it over with the channel's own sendLocked and consume it; if nobody waits,
+ *                 consume nothing -- the value stays due for the next pollDue, and the entry is gone;
+ *   (nothing else: stop and reset only change the state under the timer lock.)
+ * Because consuming and handing over happen in one critical section of both locks, once stop() or
+ * reset() returns no receive can get a value of the old settings, stop() returns true exactly when
+ * the value was not taken, and a value is never both handed over and left due.
+ *
+ * Tickers drop ticks like Go's: taking a tick moves `when` to the first multiple of the period
+ * after now, so a slow receiver gets the oldest missed tick and no backlog.
+ *
+ * The engine entry keeps the timer reachable while armed. An armed entry whose receivers all left
+ * (a select that chose another clause) stays until it fires, finds nobody, and is dropped: the
+ * channel has no "last waiter left" hook yet, which Go has (unblockTimerChan).
+ */
+final class ChannelTimer implements ChannelSource<Instant> {
+  private final Clock clock;
+  final ChannelImpl<Instant> channel;
+
+  // Guarded by this.
+  private long period;
+  private long when;
+  private boolean active = true;
+  private boolean wanted;
+  private Clock.TimerHandle armed;
+  private int armGen;
+
+  private ChannelTimer(Clock clock, long period, long when) {
+    this.clock = clock;
+    this.period = period;
+    this.when = when;
+    this.channel = new ChannelImpl<>(0, this);
+  }
+
+  static ChannelTimer timer(Clock clock, long delayNanos) {
+    return new ChannelTimer(clock, 0, clock.deadlineAfter(delayNanos));
+  }
+
+  static ChannelTimer ticker(Clock clock, long periodNanos) {
+    return new ChannelTimer(clock, periodNanos, clock.deadlineAfter(periodNanos));
+  }
+
+  // ---- ChannelSource: called with the channel lock held ----
+
+  @Override
+  public synchronized Instant pollDue() {
+    long now = clock.nanoTime();
+    if (!active || now < when) {
+      return null;
+    }
+    Instant value = clock.instantAt(when);
+    consumeLocked(now);
+    disarmLocked();
+    if (active && wanted) {
+      armLocked(); // a ticker: other receivers may still wait for the next tick
+    }
+    return value;
+  }
+
+  @Override
+  public synchronized void armForWaiter() {
+    wanted = true;
+    if (active && armed == null) {
+      armLocked();
+    }
+  }
+
+  // ---- the engine entry's action ----
+
+  private void fire(int gen) {
+    Object handed = null;
+    channel.lock();
+    try {
+      synchronized (this) {
+        if (gen != armGen) {
+          return; // stopped, reset or consumed since this entry was armed
+        }
+        armed = null;
+        long now = clock.nanoTime();
+        if (!active) {
+          return;
+        }
+        if (now < when) {
+          armLocked(); // not reached with a monotonic clock; kept so a waiter is never stranded
+          return;
+        }
+        Object result = channel.sendLocked(clock.instantAt(when));
+        if (!(result instanceof Node)) {
+          wanted = false;
+          return; // nobody waits: the value stays due, for pollDue
+        }
+        handed = result;
+        consumeLocked(now);
+        if (active) {
+          armLocked(); // a ticker: serve any other waiting receiver at the next tick
+        }
+      }
+    } finally {
+      channel.unlock();
+    }
+    ChannelImpl.finish(handed);
+  }
+
+  // ---- Timer and Ticker operations: the timer lock only ----
+
+  synchronized boolean stop() {
+    boolean wasActive = active;
+    active = false;
+    disarmLocked();
+    return wasActive;
+  }
+
+  synchronized boolean reset(long delayNanos) {
+    boolean wasActive = active;
+    restartLocked(clock.deadlineAfter(delayNanos));
+    return wasActive;
+  }
+
+  synchronized void resetPeriod(long periodNanos) {
+    period = periodNanos;
+    restartLocked(clock.deadlineAfter(periodNanos));
+  }
+
+  private void restartLocked(long newWhen) {
+    when = newWhen;
+    active = true;
+    disarmLocked();
+    if (wanted) {
+      armLocked();
+    }
+  }
+
+  private void consumeLocked(long now) {
+    if (period == 0) {
+      active = false;
+      return;
+    }
+    long missed = (now - when) / period;
+    try {
+      when = Math.addExact(when, Math.multiplyExact(period, missed + 1));
+    } catch (ArithmeticException e) {
+      when = Long.MAX_VALUE;
+    }
+  }
+
+  private void armLocked() {
+    int gen = ++armGen;
+    armed = clock.schedule(when, () -> fire(gen));
+  }
+
+  /** Drops the engine entry; an action of it that is already running will find armGen moved. */
+  private void disarmLocked() {
+    if (armed != null) {
+      armed.cancel();
+      armed = null;
+    }
+    armGen++;
+  }
+
+  /** The class comment's state invariants. */
+  synchronized void checkInvariants() {
+    if (armed != null && !(active && wanted)) {
+      throw new AssertionError(
+          "an engine entry is held for a timer not active and wanted: " + this);
+    }
+    if (period < 0) {
+      throw new AssertionError("negative period " + period);
+    }
+  }
+
+  /** Whether an engine entry is held, for tests. */
+  synchronized boolean isArmed() {
+    return armed != null;
+  }
+
+  @Override
+  public synchronized String toString() {
+    return (period == 0 ? "Timer" : "Ticker[every " + period + " ns, ")
+        + (active ? "due at " + clock.instantAt(when) : "stopped")
+        + "]";
+  }
+}

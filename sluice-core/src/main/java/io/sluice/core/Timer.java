@@ -1,0 +1,75 @@
+package io.sluice.core;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * A single event in the future: Go's {@code time.Timer}, with the semantics of Go 1.23. Made by
+ * {@link Clock#newTimer(Duration)} (or {@link Time#newTimer(Duration)}), which offers one {@link
+ * Instant} on {@link #channel()}, or by {@link Clock#afterFunc(Duration, Runnable)}, which runs a
+ * function instead.
+ *
+ * <pre>{@code
+ * Timer idle = Time.newTimer(Duration.ofSeconds(30));
+ * for (;;) {
+ *   String r = Select.select(
+ *       work.onReceive(w -> { handle(w); return "work"; }),
+ *       idle.channel().onReceive(t -> "idle"));
+ *   if (r.equals("idle")) break;
+ *   idle.reset(Duration.ofSeconds(30));   // no drain needed: no stale value survives a reset
+ * }
+ * }</pre>
+ *
+ * <p>Go 1.23 rules, which {@link #stop()} and {@link #reset(Duration)} follow:
+ *
+ * <ul>
+ *   <li>The channel is unbuffered ({@code cap() == 0}, {@code len() == 0}): the value is produced
+ *       when a receiver takes it, never queued. So once {@code stop} or {@code reset} returns, no
+ *       receive gets a value belonging to the settings before the call.
+ *   <li>A timer whose time has come but whose value nobody has received is still running: {@code
+ *       stop} returns {@code true} for it and the value is never delivered.
+ *   <li>An unreferenced timer is garbage even if never stopped: the timer engine holds a timer only
+ *       while a receiver waits on its channel. {@code stop} is never needed to free memory.
+ * </ul>
+ *
+ * <p>Memory consistency effects: actions before creating or resetting a timer happen-before the
+ * receive of its value completes, or its function starts.
+ */
+public sealed interface Timer permits TimerImpl, FuncTimer {
+
+  /**
+   * The channel on which the timer offers its value, the {@link Instant} its delay ran out: Go's
+   * {@code t.C}. Receiving from it is an ordinary channel receive, with that operation's blocking,
+   * interrupt, timeout and context rules; after the one value, or after {@link #stop()}, a receive
+   * waits until a {@link #reset(Duration)} makes a new value due. The channel is never closed.
+   *
+   * @return the channel; the same object for the timer's whole life
+   * @throws IllegalStateException for a timer made by {@code afterFunc}, which has no channel (in
+   *     Go its {@code C} is nil, and a receive would block for ever)
+   */
+  ReceiveChannel<Instant> channel();
+
+  /**
+   * Prevents the timer from firing. Never blocks.
+   *
+   * <p>For a channel timer, returns {@code true} if the value had not been received yet, and after
+   * this returns no receive gets it. For an {@code afterFunc} timer, returns {@code false} if the
+   * function has already been started on its own thread; {@code stop} does not wait for it.
+   *
+   * @return {@code true} if this call stopped a running timer; {@code false} if it had already
+   *     fired or been stopped
+   */
+  boolean stop();
+
+  /**
+   * Changes the timer to fire {@code delay} from now, whether or not it was running. Never blocks.
+   *
+   * <p>For a channel timer, no receive after this returns gets a value for the previous settings.
+   * For an {@code afterFunc} timer, either moves the pending call ({@code true}) or schedules the
+   * function to run again ({@code false}), possibly while its previous run is still going.
+   *
+   * @param delay the new delay from now; zero or negative fires at once
+   * @return {@code true} if the timer was running (not yet fired, not stopped)
+   */
+  boolean reset(Duration delay);
+}

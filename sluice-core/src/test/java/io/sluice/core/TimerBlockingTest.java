@@ -1,0 +1,230 @@
+package io.sluice.core;
+
+import static io.sluice.core.TimerConformanceTest.valueOf;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Every blocking call on timers: {@link Clock#sleep} and a receive on a timer or ticker channel,
+ * each ended by time, by interruption (before and while blocked) and by context cancellation, on
+ * platform and virtual threads.
+ */
+@Timeout(30)
+class TimerBlockingTest {
+  private static final Instant START = Instant.parse("2024-01-01T00:00:00Z");
+  private static final Duration SECOND = Duration.ofSeconds(1);
+
+  private final ManualClock clock = Clock.manual(START);
+
+  /**
+   * Runs {@code body} on a new platform or virtual thread; the future completes with what it threw
+   * (not exceptionally: ContextCancelledException is a CancellationException, which a
+   * CompletableFuture would take for its own cancellation), or with {@link #RETURNED}.
+   */
+  private static CompletableFuture<Throwable> onThread(boolean virtual, ThrowingRunnable body) {
+    CompletableFuture<Throwable> result = new CompletableFuture<>();
+    Runnable r =
+        () -> {
+          try {
+            body.run();
+            result.complete(RETURNED);
+          } catch (Throwable t) {
+            result.complete(t);
+          }
+        };
+    (virtual ? Thread.ofVirtual() : Thread.ofPlatform()).start(r);
+    return result;
+  }
+
+  interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+
+  private static final Throwable RETURNED = new Throwable("returned normally");
+
+  private static Throwable failureOf(CompletableFuture<Throwable> f) throws Exception {
+    Throwable t = f.get();
+    if (t == RETURNED) {
+      throw new AssertionError("completed normally");
+    }
+    return t;
+  }
+
+  private void awaitPending(int n) {
+    while (clock.pendingTimers() != n) {
+      Thread.onSpinWait();
+    }
+  }
+
+  private record Blocked(Thread thread, CompletableFuture<Throwable> done) {}
+
+  /** Starts body on a thread and returns once it waits with one timer pending. */
+  private Blocked startBlocked(boolean virtual, ThrowingRunnable body) {
+    CompletableFuture<Thread> thread = new CompletableFuture<>();
+    CompletableFuture<Throwable> done =
+        onThread(
+            virtual,
+            () -> {
+              thread.complete(Thread.currentThread());
+              body.run();
+            });
+    awaitPending(1);
+    return new Blocked(thread.join(), done);
+  }
+
+  // ---- sleep ----
+
+  @ParameterizedTest(name = "virtual={0}")
+  @ValueSource(booleans = {false, true})
+  void givenASleeper_whenTheClockPassesItsWakeUp_thenItReturns(boolean virtual) throws Exception {
+    Blocked b = startBlocked(virtual, () -> clock.sleep(Duration.ofSeconds(5)));
+
+    clock.advance(Duration.ofSeconds(4));
+    assertFalse(b.done().isDone());
+    clock.advance(SECOND);
+
+    assertSame(RETURNED, b.done().get());
+    assertEquals(0, clock.pendingTimers());
+  }
+
+  @Test
+  void givenAZeroOrNegativeDuration_whenSleeping_thenItReturnsAtOnce() throws Exception {
+    clock.sleep(Duration.ZERO);
+    clock.sleep(SECOND.negated());
+    assertEquals(0, clock.pendingTimers());
+  }
+
+  @Test
+  void givenAnInterruptedThread_whenItSleeps_thenInterruptedAtOnceAndTheStatusIsCleared() {
+    Thread.currentThread().interrupt();
+    assertThrows(InterruptedException.class, () -> clock.sleep(SECOND));
+    assertFalse(Thread.interrupted());
+    assertEquals(0, clock.pendingTimers());
+  }
+
+  @ParameterizedTest(name = "virtual={0}")
+  @ValueSource(booleans = {false, true})
+  void givenASleeper_whenInterrupted_thenItThrowsAndItsTimerLeavesTheEngine(boolean virtual)
+      throws Exception {
+    Blocked b = startBlocked(virtual, () -> clock.sleep(Duration.ofHours(1)));
+
+    b.thread().interrupt();
+
+    assertInstanceOf(InterruptedException.class, failureOf(b.done()));
+    assertEquals(0, clock.pendingTimers());
+  }
+
+  @ParameterizedTest(name = "virtual={0}")
+  @ValueSource(booleans = {false, true})
+  void givenASleeperWithAContext_whenTheContextIsCancelled_thenContextCancelledWithTheCause(
+      boolean virtual) throws Exception {
+    CancelableContext ctx = Context.background(clock).withCancel();
+    Blocked b = startBlocked(virtual, () -> clock.sleep(ctx, Duration.ofHours(1)));
+
+    IllegalStateException why = new IllegalStateException("shutting down");
+    ctx.cancel(why);
+
+    Throwable failure = failureOf(b.done());
+    assertInstanceOf(ContextCancelledException.class, failure);
+    assertEquals(why, failure.getCause());
+    assertEquals(0, clock.pendingTimers());
+    assertEquals(0, ((CancelContext) ctx).pendingHooks(), "the sleeper unregistered its hook");
+  }
+
+  @Test
+  void givenASleeperWithADeadlineShorterThanTheSleep_whenTheDeadlinePasses_thenDeadlineExceeded()
+      throws Exception {
+    CancelableContext ctx = Context.background(clock).withTimeout(SECOND);
+    CompletableFuture<Throwable> done = onThread(true, () -> clock.sleep(ctx, Duration.ofHours(1)));
+    awaitPending(2); // the context's deadline and the sleep
+
+    clock.advance(SECOND);
+
+    assertInstanceOf(DeadlineExceededException.class, failureOf(done));
+  }
+
+  @Test
+  void givenADoneContext_whenSleeping_thenContextCancelledAtOnce() {
+    CancelableContext ctx = Context.background(clock).withCancel();
+    ctx.cancel();
+    assertThrows(ContextCancelledException.class, () -> clock.sleep(ctx, Duration.ZERO));
+    assertEquals(0, clock.pendingTimers());
+  }
+
+  @Test
+  void givenTheSystemClock_whenSleeping_thenAtLeastTheDurationPasses() throws Exception {
+    Duration d = Duration.ofMillis(20);
+    long start = System.nanoTime();
+    Time.sleep(d);
+    assertTrue(System.nanoTime() - start >= d.toNanos(), "never early");
+  }
+
+  // ---- receiving from a timer or ticker channel ----
+
+  @ParameterizedTest(name = "virtual={0}")
+  @ValueSource(booleans = {false, true})
+  void givenAReceiverOnATimer_whenInterrupted_thenItThrowsAndTheValueIsNotLost(boolean virtual)
+      throws Exception {
+    Timer t = clock.newTimer(SECOND);
+    Blocked b = startBlocked(virtual, () -> t.channel().receive());
+
+    b.thread().interrupt();
+    assertInstanceOf(InterruptedException.class, failureOf(b.done()));
+    clock.advance(SECOND); // the entry armed for the receiver fires and finds nobody
+
+    assertEquals(0, clock.pendingTimers());
+    assertEquals(START.plusSeconds(1), valueOf(t.channel()));
+  }
+
+  @Test
+  void givenAnInterruptedThread_whenItReceivesFromADueTimer_thenInterruptedAndTheValueStays() {
+    Timer t = clock.newTimer(Duration.ZERO);
+    Thread.currentThread().interrupt();
+    assertThrows(InterruptedException.class, () -> t.channel().receive());
+    assertTrue(t.stop(), "the value was not taken");
+  }
+
+  @ParameterizedTest(name = "virtual={0}")
+  @ValueSource(booleans = {false, true})
+  void givenAReceiverOnATickerWithAContext_whenTheContextIsCancelled_thenContextCancelled(
+      boolean virtual) throws Exception {
+    Ticker t = clock.newTicker(SECOND);
+    CancelableContext ctx = Context.background().withCancel();
+    Blocked b = startBlocked(virtual, () -> t.channel().receive(ctx));
+
+    ctx.cancel();
+
+    assertInstanceOf(ContextCancelledException.class, failureOf(b.done()));
+    clock.advance(SECOND);
+    assertEquals(START.plusSeconds(1), valueOf(t.channel()), "the tick was not lost");
+  }
+
+  @Test
+  void givenAReceiverWithATimeoutShorterThanTheTimer_whenItTimesOut_thenWouldBlock()
+      throws Exception {
+    Timer t = Time.newTimer(Duration.ofHours(1));
+    assertInstanceOf(TryReceived.WouldBlock.class, t.channel().tryReceive(Duration.ofMillis(5)));
+    assertTrue(t.stop());
+  }
+
+  @Test
+  void givenASystemTimer_whenReceived_thenTheValueComesNoEarlierThanItsDelay() throws Exception {
+    long start = System.nanoTime();
+    Instant before = Instant.now();
+    Instant value = Time.after(Duration.ofMillis(10)).receive();
+    assertTrue(System.nanoTime() - start >= Duration.ofMillis(10).toNanos(), "never early");
+    assertFalse(value.isBefore(before.plusMillis(9)), "the value is about when it was due");
+  }
+}

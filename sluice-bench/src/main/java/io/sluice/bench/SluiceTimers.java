@@ -4,70 +4,73 @@ import io.sluice.core.Clock;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.reflect.Method;
-import java.time.Duration;
 
 /**
- * Sluice's user-facing timer call, {@code Clock.system().afterFunc(d, fn)} and the returned timer's
- * {@code stop()}, reached through method handles.
+ * Sluice's internal timer-engine call, {@code Clock.schedule(deadlineNanos, action)} and its
+ * handle's {@code cancel()}, reached through method handles: package-private in {@code
+ * io.sluice.core}, so not callable from here, but worth measuring next to the public {@code
+ * Clock.afterFunc} to show what the engine costs and what the {@code Timer} object around it adds.
  *
- * <p>Why not plain calls: the timer engine is being written on another branch while these
- * benchmarks are; binding at run time keeps this module compiling against a core that does not have
- * it yet, and makes the Sluice side of the timer benchmarks fail with {@link #MISSING}'s message
- * instead. The handles are constants, so once bound the JIT inlines through them and the cost is
- * that of a direct call. Replace with direct calls once the engine is on main.
+ * <p>The handles are constants, so the JIT inlines through them and the cost is that of a direct
+ * call. This works while {@code sluice-core} is on the class path (the unnamed module); if the
+ * method is renamed, the {@code *_sluiceEngine} benchmarks fail with {@link #MISSING}'s message and
+ * the others run.
  */
 final class SluiceTimers {
   private SluiceTimers() {}
 
   private static final Clock CLOCK = Clock.system();
 
-  /** {@code (Clock, Duration, Runnable) -> Object}, or {@code null} when the API is missing. */
-  private static final MethodHandle AFTER_FUNC;
+  /** {@code (Clock, long, Runnable) -> Object}, or {@code null} when unavailable. */
+  private static final MethodHandle SCHEDULE;
 
-  /** {@code (Object) -> boolean}, or {@code null} when the API is missing. */
-  private static final MethodHandle STOP;
+  /** {@code (Object) -> boolean}, or {@code null} when unavailable. */
+  private static final MethodHandle CANCEL;
 
-  /** Why the Sluice timer benchmarks cannot run, or {@code null} when they can. */
+  /** Why the engine cannot be reached, or {@code null} when it can. */
   static final String MISSING;
 
   static {
-    MethodHandle afterFunc = null;
-    MethodHandle stop = null;
+    MethodHandle schedule = null;
+    MethodHandle cancel = null;
     String missing = null;
     try {
-      Method m = Clock.class.getMethod("afterFunc", Duration.class, Runnable.class);
-      Method s = m.getReturnType().getMethod("stop");
-      MethodHandles.Lookup lookup = MethodHandles.publicLookup();
-      afterFunc =
+      MethodHandles.Lookup lookup =
+          MethodHandles.privateLookupIn(Clock.class, MethodHandles.lookup());
+      Class<?> handle = Class.forName("io.sluice.core.Clock$TimerHandle");
+      schedule =
           lookup
-              .unreflect(m)
-              .asType(
-                  MethodType.methodType(Object.class, Clock.class, Duration.class, Runnable.class));
-      stop = lookup.unreflect(s).asType(MethodType.methodType(boolean.class, Object.class));
-    } catch (ReflectiveOperationException e) {
+              .findVirtual(
+                  Clock.class,
+                  "schedule",
+                  MethodType.methodType(handle, long.class, Runnable.class))
+              .asType(MethodType.methodType(Object.class, Clock.class, long.class, Runnable.class));
+      cancel =
+          lookup
+              .findVirtual(handle, "cancel", MethodType.methodType(boolean.class))
+              .asType(MethodType.methodType(boolean.class, Object.class));
+    } catch (ReflectiveOperationException | RuntimeException e) {
       missing =
-          "Sluice's timer engine is not in this build: io.sluice.core.Clock has no public"
-              + " afterFunc(Duration, Runnable) returning a timer with stop() ("
+          "cannot reach io.sluice.core.Clock.schedule(long, Runnable) and TimerHandle.cancel() ("
               + e
-              + "). Merge main once the timers branch has landed and rebuild.";
+              + "); update SluiceTimers to the engine's internal API";
     }
-    AFTER_FUNC = afterFunc;
-    STOP = stop;
+    SCHEDULE = schedule;
+    CANCEL = cancel;
     MISSING = missing;
   }
 
-  /** Throws with {@link #MISSING} if the timer API is not there. */
+  /** Throws with {@link #MISSING} if the engine cannot be reached. */
   static void requireAvailable() {
     if (MISSING != null) {
       throw new UnsupportedOperationException(MISSING);
     }
   }
 
-  /** {@code Clock.system().afterFunc(delay, fn)}. */
-  static Object afterFunc(Duration delay, Runnable fn) {
+  /** {@code Clock.system().schedule(System.nanoTime() + delayNanos, action)}. */
+  static Object schedule(long delayNanos, Runnable action) {
     try {
-      return (Object) AFTER_FUNC.invokeExact(CLOCK, delay, fn);
+      return (Object) SCHEDULE.invokeExact(CLOCK, System.nanoTime() + delayNanos, action);
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {
@@ -75,10 +78,10 @@ final class SluiceTimers {
     }
   }
 
-  /** {@code timer.stop()}. */
-  static boolean stop(Object timer) {
+  /** {@code handle.cancel()}. */
+  static boolean cancel(Object handle) {
     try {
-      return (boolean) STOP.invokeExact(timer);
+      return (boolean) CANCEL.invokeExact(handle);
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {

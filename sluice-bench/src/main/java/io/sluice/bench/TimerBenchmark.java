@@ -3,6 +3,8 @@ package io.sluice.bench;
 import io.netty.util.HashedWheelTimer;
 import io.netty.util.Timeout;
 import io.netty.util.TimerTask;
+import io.sluice.core.Clock;
+import io.sluice.core.Timer;
 import java.time.Duration;
 import java.util.SplittableRandom;
 import java.util.concurrent.ScheduledFuture;
@@ -34,6 +36,11 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * cancelled tasks stay in the heap until due) and Netty's {@link HashedWheelTimer} with a 1 ms tick
  * (a timing wheel whose worker thread moves new and cancelled timeouts in and out of the wheel, so
  * the caller only pays a queue insert — the rest happens on the worker, on the other core).
+ *
+ * <p>Sluice is measured twice: {@code *_sluice} through the public {@code Clock.afterFunc} and
+ * {@code Timer.stop()} (what users call; it includes the {@code Timer} object), {@code
+ * *_sluiceEngine} through the engine's internal {@code Clock.schedule} (what contexts' deadlines
+ * and timer channels use).
  *
  * <p>How: each invocation schedules (or cancels) {@link #N} timers; the other half — cancelling
  * what a {@code schedule_*} invocation left, scheduling what a {@code cancel_*} one cancels —
@@ -96,10 +103,48 @@ public class TimerBenchmark {
   /** Sluice: {@code Clock.system().afterFunc(d, fn)} and {@code timer.stop()}. */
   @State(Scope.Thread)
   public static class Sluice {
+    final Clock clock = Clock.system();
+    final Timer[] timers = new Timer[N];
+    boolean pending;
+
+    /**
+     * Schedules the timers a cancel benchmark cancels.
+     *
+     * @param d the delays
+     * @param params which benchmark runs
+     */
+    @Setup(Level.Invocation)
+    public void fill(Delays d, BenchmarkParams params) {
+      if (cancels(params)) {
+        for (int i = 0; i < N; i++) {
+          timers[i] = clock.afterFunc(d.durations[i], NOOP);
+        }
+        pending = true;
+      }
+    }
+
+    /** Cancels whatever is still pending. */
+    @TearDown(Level.Invocation)
+    public void drain() {
+      if (pending) {
+        for (int i = 0; i < N; i++) {
+          timers[i].stop();
+        }
+        pending = false;
+      }
+    }
+  }
+
+  /**
+   * Sluice's engine without the {@code Timer} around it: the internal {@code Clock.schedule} that
+   * contexts' deadlines and timers' channels use (see {@link SluiceTimers}).
+   */
+  @State(Scope.Thread)
+  public static class SluiceEngine {
     final Object[] timers = new Object[N];
     boolean pending;
 
-    /** Fails clearly if the engine is not in this build. */
+    /** Fails clearly if the internal API moved. */
     @Setup(Level.Trial)
     public void check() {
       SluiceTimers.requireAvailable();
@@ -115,7 +160,7 @@ public class TimerBenchmark {
     public void fill(Delays d, BenchmarkParams params) {
       if (cancels(params)) {
         for (int i = 0; i < N; i++) {
-          timers[i] = SluiceTimers.afterFunc(d.durations[i], NOOP);
+          timers[i] = SluiceTimers.schedule(d.nanos[i], NOOP);
         }
         pending = true;
       }
@@ -126,7 +171,7 @@ public class TimerBenchmark {
     public void drain() {
       if (pending) {
         for (int i = 0; i < N; i++) {
-          SluiceTimers.stop(timers[i]);
+          SluiceTimers.cancel(timers[i]);
         }
         pending = false;
       }
@@ -239,7 +284,7 @@ public class TimerBenchmark {
   @OperationsPerInvocation(N)
   public void schedule_sluice(Sluice s, Delays d) {
     for (int i = 0; i < N; i++) {
-      s.timers[i] = SluiceTimers.afterFunc(d.durations[i], NOOP);
+      s.timers[i] = s.clock.afterFunc(d.durations[i], NOOP);
     }
     s.pending = true;
   }
@@ -255,7 +300,41 @@ public class TimerBenchmark {
   public int cancel_sluice(Sluice s) {
     int stopped = 0;
     for (int i = 0; i < N; i++) {
-      if (SluiceTimers.stop(s.timers[i])) {
+      if (s.timers[i].stop()) {
+        stopped++;
+      }
+    }
+    s.pending = false;
+    return stopped;
+  }
+
+  /**
+   * Sluice's engine (internal {@code Clock.schedule}), a million times.
+   *
+   * @param s the entries
+   * @param d the delays
+   */
+  @Benchmark
+  @OperationsPerInvocation(N)
+  public void schedule_sluiceEngine(SluiceEngine s, Delays d) {
+    for (int i = 0; i < N; i++) {
+      s.timers[i] = SluiceTimers.schedule(d.nanos[i], NOOP);
+    }
+    s.pending = true;
+  }
+
+  /**
+   * Sluice's engine: {@code TimerHandle.cancel()} on a million pending entries.
+   *
+   * @param s the entries
+   * @return how many cancels prevented a fire (all of them)
+   */
+  @Benchmark
+  @OperationsPerInvocation(N)
+  public int cancel_sluiceEngine(SluiceEngine s) {
+    int stopped = 0;
+    for (int i = 0; i < N; i++) {
+      if (SluiceTimers.cancel(s.timers[i])) {
         stopped++;
       }
     }

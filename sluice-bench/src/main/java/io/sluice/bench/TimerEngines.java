@@ -3,6 +3,8 @@ package io.sluice.bench;
 import io.netty.util.HashedWheelTimer;
 import io.netty.util.Timeout;
 import io.netty.util.TimerTask;
+import io.sluice.core.Clock;
+import io.sluice.core.Timer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
@@ -32,7 +34,7 @@ abstract class TimerEngines implements AutoCloseable {
 
   /** Every library: Sluice first, then the peers. */
   static List<Supplier<TimerEngines>> all() {
-    return List.of(Sluice::new, Stpe::new, Wheel::new);
+    return List.of(Sluice::new, SluiceEngine::new, Stpe::new, Wheel::new);
   }
 
   /** Arms a timer that runs {@code body} after {@code delayNanos}. */
@@ -50,16 +52,27 @@ abstract class TimerEngines implements AutoCloseable {
   @Override
   public abstract void close();
 
+  /** Whether this is one of Sluice's rows (the others are peers). */
+  boolean isSluice() {
+    return false;
+  }
+
   /** Sluice: {@code Clock.system().afterFunc}, whose function already runs on its own thread. */
   static final class Sluice extends TimerEngines {
+    private final Clock clock = Clock.system();
+
     Sluice() {
       super("Sluice afterFunc");
-      SluiceTimers.requireAvailable();
+    }
+
+    @Override
+    boolean isSluice() {
+      return true;
     }
 
     @Override
     Object schedule(long delayNanos, Runnable body) {
-      return SluiceTimers.afterFunc(Duration.ofNanos(delayNanos), body);
+      return clock.afterFunc(Duration.ofNanos(delayNanos), body);
     }
 
     @Override
@@ -69,7 +82,38 @@ abstract class TimerEngines implements AutoCloseable {
 
     @Override
     boolean cancel(Object timer) {
-      return SluiceTimers.stop(timer);
+      return ((Timer) timer).stop();
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** Sluice's engine alone: the internal {@code Clock.schedule} (see {@link SluiceTimers}). */
+  static final class SluiceEngine extends TimerEngines {
+    SluiceEngine() {
+      super("Sluice engine (internal)");
+      SluiceTimers.requireAvailable();
+    }
+
+    @Override
+    boolean isSluice() {
+      return true;
+    }
+
+    @Override
+    Object schedule(long delayNanos, Runnable body) {
+      return SluiceTimers.schedule(delayNanos, body);
+    }
+
+    @Override
+    Object scheduleOnVirtualThread(long delayNanos, Runnable body) {
+      return schedule(delayNanos, () -> Thread.startVirtualThread(body));
+    }
+
+    @Override
+    boolean cancel(Object timer) {
+      return SluiceTimers.cancel(timer);
     }
 
     @Override

@@ -39,7 +39,7 @@ public final class TimerFootprint {
   /**
    * With no argument, measures each library in a JVM of its own (started with this JVM's options),
    * so no library's leftovers count against the next one, and prints a table. With a library's
-   * index (0 Sluice, 1 STPE, 2 Netty), measures that one here and prints one result line.
+   * index in {@link TimerEngines#all()}, measures that one here and prints one result line.
    *
    * @param args nothing, or the index of one library
    * @throws Exception if a child JVM cannot be run
@@ -53,15 +53,15 @@ public final class TimerFootprint {
     double sluice = Double.NaN;
     for (int i = 0; i < TimerEngines.all().size(); i++) {
       String result = runChild(i);
-      String[] f = result.split("\t", 3);
+      String[] f = result.split("\t", 4);
       if (f[0].equals("FAILED")) {
         rows.add(new String[] {f[1], "n/a", "-", "FAILED: " + f[2]});
         continue;
       }
       double bytes = Double.parseDouble(f[2]);
-      boolean isSluice = i == 0;
-      if (isSluice) {
-        sluice = bytes;
+      boolean isSluice = Boolean.parseBoolean(f[3]);
+      if (i == 0) {
+        sluice = bytes; // afterFunc: what users call
       }
       rows.add(
           new String[] {
@@ -72,7 +72,8 @@ public final class TimerFootprint {
           });
     }
     System.out.printf("%nHeap bytes per pending timer (%,d pending, settled live heap delta)%n", N);
-    System.out.printf("%-28s %14s %14s  %s%n", "library", "bytes/timer", "Sluice/peer", "target");
+    System.out.printf(
+        "%-28s %14s %14s  %s%n", "library", "bytes/timer", "afterFunc/peer", "target");
     for (String[] r : rows) {
       System.out.printf("%-28s %14s %14s  %s%n", (Object[]) r);
     }
@@ -114,9 +115,9 @@ public final class TimerFootprint {
     Supplier<TimerEngines> factory = TimerEngines.all().get(index);
     try (TimerEngines engine = factory.get()) {
       double bytes = measure(engine, delays);
-      System.out.println("RESULT\t" + engine.name + "\t" + bytes);
+      System.out.println("RESULT\t" + engine.name + "\t" + bytes + "\t" + engine.isSluice());
     } catch (UnsupportedOperationException e) {
-      System.out.println("FAILED\tSluice afterFunc\t" + e.getMessage());
+      System.out.println("FAILED\tlibrary " + index + "\t" + e.getMessage());
     }
   }
 

@@ -7,7 +7,8 @@
 # NAME: handoff, select, cancel, timer (JMH), footprint, lateness (plain programs), all (the default), or any
 # other word, taken as a JMH benchmark regex. --quick: 1 fork, 3 warm-up and 5 measured iterations of 1 s (a few
 # minutes for everything; good for a first look, not for the record). --full (the default): the iterations and
-# forks written in each benchmark's annotations. Anything after -- goes to JMH as is (e.g. -- -prof gc).
+# forks written in each benchmark's annotations. Anything after -- goes to JMH as is (e.g. -- -prof gc, or
+# -- -p capacity=16 -i 10, which also overrides --quick's own -f/-wi/-i/-w/-r).
 #
 # Jox 1.1.1's POM on Maven Central names a parent POM that Central lacks, so Maven cannot resolve it. Its jar has
 # no runtime dependencies (only java.base), so this script downloads the jar from Central, checks it against the
@@ -25,7 +26,7 @@ JOX_VERSION=1.1.1
 JOX_SHA1=b0beb888213c775a4c7b0771087751f94a3c4741
 central=${MAVEN_CENTRAL_URL:-https://repo1.maven.org/maven2}
 
-usage() { sed -n '2,15s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,16s/^# \{0,1\}//p' "$0"; }
 
 mode=full
 build=1
@@ -105,7 +106,16 @@ echo "bench.sh: JDK $("$java" -version 2>&1 | head -1), $(nproc) cores, load $(c
 
 if [ ${#regexes[@]} -gt 0 ]; then
   quick=()
-  [ $mode = quick ] && quick=(-f 1 -wi 3 -i 5 -w 1s -r 1s)
+  if [ $mode = quick ]; then # 1 fork, 3 warm-up and 5 measured iterations of 1 s, unless given after --
+    set -- -f 1 -wi 3 -i 5 -w 1s -r 1s
+    while [ $# -gt 0 ]; do
+      case " ${jmh_extra[*]} " in
+        *" $1 "*) ;;
+        *) quick+=("$1" "$2") ;;
+      esac
+      shift 2
+    done
+  fi
   "$java" -cp "$jar" io.sluice.bench.BenchRunner "${regexes[@]}" "${quick[@]}" \
     -rf json -rff "$results/$stamp-jmh.json" "${jmh_extra[@]}" 2>&1 | tee "$results/$stamp-jmh.txt"
 fi

@@ -5,8 +5,8 @@
 #   scripts/bench.sh [--quick|--full] [--no-build] [NAME ...] [-- JMH-OPTIONS ...]
 #
 # NAME: handoff, select, cancel, timer (JMH), footprint, lateness (plain programs), all (the default), or any
-# other word, taken as a JMH benchmark regex. --quick: 1 fork, 3 warm-up and 5 measured iterations of 1 s (a few
-# minutes for everything; good for a first look, not for the record). --full (the default): the iterations and
+# other word, taken as a JMH benchmark regex. --quick: 1 fork, 3 warm-up and 5 measured iterations of 1 s (about
+# 11 minutes for everything here; good for a first look, not for the record). --full (the default): the iterations and
 # forks written in each benchmark's annotations. Anything after -- goes to JMH as is (e.g. -- -prof gc, or
 # -- -p capacity=16 -i 10, which also overrides --quick's own -f/-wi/-i/-w/-r).
 #

@@ -9,7 +9,7 @@ import java.time.Instant;
  * starts the thread, so it takes no lock. stop() and reset() report whether they cancelled an
  * entry that had not fired: Go's "reschedules f (true) or schedules it to run again (false)".
  */
-final class FuncTimer implements Timer {
+final class FuncTimer implements Timer, Runnable {
   private final Clock clock;
   private final Runnable fn;
   private Clock.TimerHandle entry; // guarded by this
@@ -22,12 +22,18 @@ final class FuncTimer implements Timer {
   static FuncTimer start(Clock clock, long delayNanos, Runnable fn) {
     FuncTimer timer = new FuncTimer(clock, fn);
     synchronized (timer) {
-      timer.entry = clock.schedule(clock.deadlineAfter(delayNanos), timer::fire);
+      timer.entry = clock.schedule(clock.deadlineAfter(delayNanos), timer);
     }
     return timer;
   }
 
-  private void fire() {
+  /**
+   * The engine entry's action: starts the function on its own virtual thread. The timer is its own
+   * action so a pending afterFunc costs this object and the engine entry, no method-reference
+   * object.
+   */
+  @Override
+  public void run() {
     Thread.ofVirtual().name("sluice-afterfunc").start(fn);
   }
 
@@ -46,7 +52,7 @@ final class FuncTimer implements Timer {
   public synchronized boolean reset(Duration delay) {
     long nanos = Clock.delayNanos(delay);
     boolean active = entry.cancel();
-    entry = clock.schedule(clock.deadlineAfter(nanos), this::fire);
+    entry = clock.schedule(clock.deadlineAfter(nanos), this);
     return active;
   }
 

@@ -18,6 +18,9 @@ import java.util.Objects;
  * as {@code 30s}, {@code 500ms} or ISO-8601 {@code PT30S}) or by calling {@link
  * #warnWhenBlockedLongerThan(Duration)}. The cost while enabled: a parked waiter wakes once at the
  * threshold.
+ *
+ * <p>Memory consistency effects: the threshold is a volatile setting; a change applies to waits
+ * that start parking after it.
  */
 public final class Diagnostics {
   private static volatile long blockedWarningNanos =

@@ -4,6 +4,9 @@ package io.sluice.core;
  * A {@link Context} that its creator can cancel: the pair Go returns from {@code WithCancel},
  * {@code WithTimeout} and {@code WithDeadline}. {@link #close()} cancels, so try-with-resources is
  * Go's {@code defer cancel()}.
+ *
+ * <p>Memory consistency effects: actions in a thread before {@link #cancel()} happen-before every
+ * action that observes this context or a descendant done, as for {@link Context}.
  */
 public sealed interface CancelableContext extends Context, AutoCloseable permits CancelContext {
 

@@ -21,9 +21,9 @@ final class FuncTimer implements Timer, Runnable {
 
   static FuncTimer start(Clock clock, long delayNanos, Runnable fn) {
     FuncTimer timer = new FuncTimer(clock, fn);
-    synchronized (timer) {
-      timer.entry = clock.schedule(clock.deadlineAfter(delayNanos), timer);
-    }
+    // No lock: nobody else can see the timer before it is returned, and the engine's action reads
+    // only the final fn; stop and reset read entry under the monitor after a safe publication.
+    timer.entry = clock.schedule(clock.deadlineAfter(delayNanos), timer);
     return timer;
   }
 

@@ -271,10 +271,14 @@ class TimerWheelTest {
     assertEquals(200_000, (int) wheel.onEngine(wheel::size));
 
     handles.forEach(Clock.TimerHandle::cancel);
-    wheel.onEngine(() -> null); // one full engine step after the cancels: it sweeps
+    wheel.onEngine(() -> null); // one full engine step after the cancels
 
-    assertEquals(0, (int) wheel.onEngine(wheel::size));
-    assertEquals(0, wheel.zombies());
+    // The engine sweeps whenever the cancelled entries reach max(MIN_SWEEP, held / 4) -- possibly
+    // several times while the cancels run -- so fewer than MIN_SWEEP may remain, all of them
+    // cancelled, an hour before their deadlines.
+    int left = wheel.onEngine(wheel::size);
+    assertTrue(left < TimerWheel.MIN_SWEEP, left + " cancelled entries were not swept");
+    assertEquals(left, wheel.zombies());
   }
 
   static void awaitState(Thread thread, Thread.State state) {

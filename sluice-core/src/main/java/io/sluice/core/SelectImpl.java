@@ -128,8 +128,7 @@ final class SelectImpl {
     }
 
     // 3. Wait.
-    int outcome =
-        w.await(timeout != null, start + timeoutNanos, ctx, "select over", Arrays.asList(clauses));
+    int outcome = w.await(timeout != null, start + timeoutNanos, ctx, "select over", clauses);
     for (int i = 0; i < n; i++) {
       if (i == outcome) {
         continue;

@@ -2,6 +2,7 @@ package io.sluice.core;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
 
 /*
@@ -130,7 +131,9 @@ class Waiter {
         } else if (warnAt > 0) {
           long waited = System.nanoTime() - parkedAt;
           if (waited >= warnAt) {
-            Diagnostics.reportBlocked(operation + " " + target, waited);
+            Diagnostics.reportBlocked(
+                operation + " " + (target instanceof Object[] a ? Arrays.toString(a) : target),
+                waited);
             warnAt = 0;
           } else {
             LockSupport.parkNanos(this, warnAt - waited);

@@ -27,14 +27,16 @@ sluice_jdk_ok() {
 }
 
 sluice_find_jdk() {
-  local candidate
+  local candidate too_old=
   if [ -n "${JAVA_HOME:-}" ] && sluice_jdk_ok "$JAVA_HOME"; then
     return 0
   fi
+  [ -n "${JAVA_HOME:-}" ] && too_old=$JAVA_HOME
   if command -v java >/dev/null 2>&1; then
     candidate=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
     if sluice_jdk_ok "$candidate"; then
       export JAVA_HOME=$candidate
+      [ -n "$too_old" ] && echo "note: JAVA_HOME=$too_old is older than JDK $SLUICE_JDK_FEATURE; using $candidate" >&2
       return 0
     fi
   fi
@@ -43,6 +45,7 @@ sluice_find_jdk() {
       | sort -rV); do
     if sluice_jdk_ok "$candidate"; then
       export JAVA_HOME=$candidate
+      [ -n "$too_old" ] && echo "note: JAVA_HOME=$too_old is older than JDK $SLUICE_JDK_FEATURE; using $candidate" >&2
       return 0
     fi
   done

@@ -78,6 +78,13 @@ abstract sealed class BaseContext implements Context
   }
 
   @Override
+  public final void awaitDone() throws InterruptedException {
+    if (!isDone()) {
+      done().receiveOrClosed(); // the done channel carries no value: this returns at its close
+    }
+  }
+
+  @Override
   public final void throwIfDone() {
     if (isDone()) {
       throw failure();

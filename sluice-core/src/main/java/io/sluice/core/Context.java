@@ -132,6 +132,16 @@ public sealed interface Context permits BaseContext, CancelableContext {
   ReceiveChannel<Void> done();
 
   /**
+   * Blocks until this context is done: Go's {@code <-ctx.Done()} as a statement. Returns at once if
+   * it already is; a context that can never be done (background, {@link #withoutCancel()}) blocks
+   * until the thread is interrupted. ({@code done().receive()} would instead throw {@link
+   * ChannelClosedException}, since the done channel only ever closes.)
+   *
+   * @throws InterruptedException if the thread is interrupted before the context is done
+   */
+  void awaitDone() throws InterruptedException;
+
+  /**
    * A {@link Select} case that fires when this context is done, as {@code case <-ctx.Done():}.
    *
    * @param handler gives the select's result

@@ -590,4 +590,70 @@ class ContextTest {
     assertEquals("done", s.join());
     assertNoHooks(ctx);
   }
+
+  @Test
+  void awaitDoneReturnsAtOnceForAContextAlreadyDone() throws Exception {
+    CancelableContext ctx = Context.background().withCancel();
+    ctx.cancel();
+
+    ctx.awaitDone();
+
+    assertTrue(ctx.isDone());
+  }
+
+  @Test
+  void awaitDoneReturnsWhenAnotherThreadCancels() throws Exception {
+    CancelableContext ctx = Context.background().withCancel();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Thread waiter =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    ctx.withValue(USER, "u").awaitDone();
+                  } catch (Throwable t) {
+                    failure.set(t);
+                  }
+                });
+    while (waiter.getState() != Thread.State.WAITING) {
+      Thread.onSpinWait();
+    }
+
+    ctx.cancel();
+    waiter.join();
+
+    assertEquals(null, failure.get());
+  }
+
+  @Test
+  void awaitDoneOnABackgroundContextEndsOnlyByInterruption() throws Exception {
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Thread waiter =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    Context.background().awaitDone();
+                  } catch (Throwable t) {
+                    failure.set(t);
+                  }
+                });
+    while (waiter.getState() != Thread.State.WAITING) {
+      Thread.onSpinWait();
+    }
+
+    waiter.interrupt();
+    waiter.join();
+
+    assertInstanceOf(InterruptedException.class, failure.get());
+  }
+
+  @Test
+  void awaitDoneOnAnInterruptedThreadThrowsWithoutWaiting() {
+    CancelableContext ctx = Context.background().withCancel();
+    Thread.currentThread().interrupt();
+
+    assertThrows(InterruptedException.class, ctx::awaitDone);
+    assertFalse(Thread.interrupted(), "the interrupt is consumed by the exception");
+  }
 }

@@ -239,10 +239,6 @@ final class ChannelImpl<T> implements Channel<T> {
     return result == CLOSED;
   }
 
-  static boolean isEmptyResult(Object result) {
-    return result == EMPTY;
-  }
-
   /** The close error; call only after observing the channel closed (the lock published it). */
   Throwable closeError() {
     return closeError;

@@ -157,10 +157,10 @@ final class SelectImpl {
 
   /** Step 1 for one clause: a result, or EMPTY when it is not ready. */
   private static Object pollOne(SelectClause<?> c) {
-    if (c instanceof SelectClause.Done<?> d) {
-      return d.context.isDone() ? null : ChannelImpl.EMPTY;
-    }
     ChannelImpl<?> ch = channelOf(c);
+    if (ch == null) {
+      return pollLocked(c); // a done clause: no channel to lock
+    }
     ch.lock();
     Object r = pollLocked(c);
     ch.unlock();

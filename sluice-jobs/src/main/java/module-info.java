@@ -1,0 +1,10 @@
+/**
+ * Sluice jobs: durable job processing on virtual threads.
+ *
+ * <p>Everything public lives in {@link io.sluice.jobs}. The journal ({@code
+ * io.sluice.jobs.journal}) is an implementation package and is not exported.
+ */
+module io.sluice.jobs {
+  requires transitive io.sluice.core;
+// The API package is exported once it holds its first public type.
+}

@@ -1,0 +1,9 @@
+/**
+ * Sluice pipelines: typed, cancellable data pipelines built on Sluice channels.
+ *
+ * <p>Everything public lives in {@link io.sluice.pipeline}.
+ */
+module io.sluice.pipeline {
+  requires transitive io.sluice.core;
+// The API package is exported once it holds its first public type.
+}

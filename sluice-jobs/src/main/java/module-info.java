@@ -6,5 +6,6 @@
  */
 module io.sluice.jobs {
   requires transitive io.sluice.core;
-// The API package is exported once it holds its first public type.
+
+  exports io.sluice.jobs;
 }

@@ -1,0 +1,50 @@
+package io.sluice.jobs;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The answer to a submission: every job accepted, or none.
+ *
+ * <p>A batch is all or nothing: either every job in it is durable (under the store's durability
+ * policy) and queued, or none of it was kept.
+ */
+public sealed interface Admission {
+
+  /**
+   * Every job was accepted and is durable.
+   *
+   * @param ids the new jobs' ids, in the order of the submitted specs
+   */
+  record Accepted(List<JobId> ids) implements Admission {
+    /** Copies the list. */
+    public Accepted {
+      ids = List.copyOf(ids);
+    }
+  }
+
+  /**
+   * Nothing was accepted.
+   *
+   * @param reason why
+   * @param retryAfter a fair time to wait before trying again (zero when trying again cannot help)
+   * @param message what happened and what to do, for people
+   */
+  record Rejected(Reason reason, Duration retryAfter, String message) implements Admission {
+    /** Checks the fields. */
+    public Rejected {
+      Objects.requireNonNull(reason, "reason");
+      Objects.requireNonNull(retryAfter, "retryAfter");
+      Objects.requireNonNull(message, "message");
+    }
+  }
+
+  /** Why a submission was rejected. */
+  enum Reason {
+    /** The queue has no room for the whole batch now. Try again later, or submit less at once. */
+    QUEUE_FULL,
+    /** The store is shutting down and takes nothing new. */
+    SHUTTING_DOWN
+  }
+}

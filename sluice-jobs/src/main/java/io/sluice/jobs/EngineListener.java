@@ -1,0 +1,49 @@
+package io.sluice.jobs;
+
+import java.time.Duration;
+
+/**
+ * Hears what a {@link JobEngine} does, for metrics and logs. Called on worker threads; must return
+ * quickly. An exception it throws is logged and ignored.
+ */
+public interface EngineListener {
+  /** A listener that ignores everything. */
+  EngineListener NONE = new EngineListener() {};
+
+  /**
+   * An attempt ended.
+   *
+   * @param job the job as it was when the attempt started
+   * @param outcome how the attempt ended
+   * @param elapsed how long it ran
+   */
+  default void attemptFinished(Job job, Outcome outcome, Duration elapsed) {}
+
+  /**
+   * A failed job will be tried again.
+   *
+   * @param job the job as it was when the attempt started
+   * @param delay the wait before the next attempt
+   */
+  default void retryScheduled(Job job, Duration delay) {}
+
+  /**
+   * A job became a dead letter.
+   *
+   * @param job the job as it was when its last attempt started
+   * @param error its last error
+   */
+  default void died(Job job, String error) {}
+
+  /** How an attempt ended. */
+  enum Outcome {
+    /** The handler returned. */
+    SUCCEEDED,
+    /** The handler threw. */
+    FAILED,
+    /** The attempt overran its timeout. */
+    TIMED_OUT,
+    /** The engine shut down while it ran; not counted as a failure. */
+    ABANDONED
+  }
+}

@@ -1,0 +1,52 @@
+package io.sluice.jobs;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.Optional;
+
+/** A job as a store holds it. Mutable; guarded by the owning store's lock. */
+final class Entry {
+  final JobId id;
+  final String type;
+  final byte[] payload;
+  final String source;
+  final Instant createdAt;
+  JobState state = JobState.QUEUED;
+  int attempts;
+  String lastError;
+  Instant dueAt;
+
+  /** The journal segment holding the record that created this job (0 in memory). */
+  long home;
+
+  Entry(JobId id, String type, byte[] payload, String source, Instant createdAt, Instant dueAt) {
+    this.id = id;
+    this.type = type;
+    this.payload = payload;
+    this.source = source;
+    this.createdAt = createdAt;
+    this.dueAt = dueAt;
+  }
+
+  Job snapshot() {
+    return snapshot(ByteBuffer.wrap(payload));
+  }
+
+  Job snapshotWithoutPayload() {
+    return snapshot(ByteBuffer.allocate(0));
+  }
+
+  private Job snapshot(ByteBuffer payloadView) {
+    boolean waiting = state == JobState.RETRY_WAIT || (state == JobState.QUEUED && dueAt != null);
+    return new Job(
+        id,
+        type,
+        payloadView,
+        Optional.ofNullable(source),
+        createdAt,
+        state,
+        attempts,
+        Optional.ofNullable(lastError),
+        waiting ? Optional.ofNullable(dueAt) : Optional.empty());
+  }
+}

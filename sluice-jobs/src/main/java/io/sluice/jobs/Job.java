@@ -1,0 +1,63 @@
+package io.sluice.jobs;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * A snapshot of one job: what it carries and where it stands. Immutable; a later look at the same
+ * job ({@link JobEngine#find}) gives a new snapshot.
+ *
+ * @param id the id, which also orders jobs by the time they were accepted
+ * @param type the type name, which picked the handler
+ * @param payload the payload, read-only
+ * @param source where the job came from, if the submitter said
+ * @param createdAt when it was accepted
+ * @param state where it stands
+ * @param attempts how many attempts have started
+ * @param lastError the last failed attempt's error, if any
+ * @param nextAttemptAt when the next attempt is due, while queued with a start time or waiting to
+ *     retry
+ */
+public record Job(
+    JobId id,
+    String type,
+    ByteBuffer payload,
+    Optional<String> source,
+    Instant createdAt,
+    JobState state,
+    int attempts,
+    Optional<String> lastError,
+    Optional<Instant> nextAttemptAt) {
+
+  /** Makes the payload view read-only. */
+  public Job {
+    payload = payload.asReadOnlyBuffer();
+  }
+
+  /**
+   * The payload as a new array.
+   *
+   * @return a copy of the payload
+   */
+  public byte[] payloadBytes() {
+    ByteBuffer view = payload.duplicate();
+    byte[] bytes = new byte[view.remaining()];
+    view.get(bytes);
+    return bytes;
+  }
+
+  @Override
+  public String toString() {
+    return "Job["
+        + id
+        + " "
+        + type
+        + " "
+        + state
+        + " attempts="
+        + attempts
+        + lastError.map(e -> " lastError=" + e).orElse("")
+        + "]";
+  }
+}

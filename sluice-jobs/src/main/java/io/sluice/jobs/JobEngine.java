@@ -1,0 +1,220 @@
+package io.sluice.jobs;
+
+import io.sluice.core.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadFactory;
+import java.util.random.RandomGenerator;
+
+/**
+ * Runs jobs: a fixed pool of workers pulling from a {@link JobStore}, one handler per job type,
+ * retries with backoff, dead letters, and a graceful shutdown.
+ *
+ * <p>Unlike the seed's dispatcher, which started a goroutine per job that blocked until a worker
+ * was free, the engine has exactly {@link Builder#workers(int)} worker threads and no thread per
+ * queued job: a burst can only fill the store up to its capacity, after which {@link #submit}
+ * answers {@link Admission.Rejected} at once (or after a bounded wait you choose).
+ *
+ * <pre>{@code
+ * try (JobStore store = JobStore.open(JobStoreOptions.defaults().withDirectory(dir));
+ *     JobEngine engine = JobEngine.builder(store)
+ *         .workers(64)
+ *         .handle("upload", (job, ctx) -> upload(job.id(), job.payloadBytes()))
+ *         .start()) {
+ *   Admission a = engine.submit(List.of(JobSpec.of("upload", bytes)));
+ * }
+ * }</pre>
+ *
+ * <table class="striped">
+ *   <caption>Operations</caption>
+ *   <tr><th>operation</th><th>blocks?</th></tr>
+ *   <tr><td>{@link #submit(List)}</td><td>only while the journal makes the batch durable</td></tr>
+ *   <tr><td>{@link #submit(List, Duration)}</td><td>also up to the given time for room</td></tr>
+ *   <tr><td>{@link #find}, {@link #deadLetters}, {@link #retryDead}, {@link #deleteDead},
+ *       {@link #stats}</td><td>no</td></tr>
+ *   <tr><td>{@link #shutdown(Duration)}</td><td>until running attempts end, at most the grace
+ *       period plus the time interrupted handlers take to stop</td></tr>
+ * </table>
+ *
+ * <p>Memory consistency effects: actions in a thread before it submits a job happen-before the
+ * handler's attempts at it; a handler's actions in an attempt happen-before the next attempt and
+ * before {@link #find} reports the outcome.
+ */
+public sealed interface JobEngine extends AutoCloseable permits JobEngineImpl {
+
+  /**
+   * A builder for an engine that runs jobs from {@code store}. The engine owns the store from
+   * {@link Builder#start()} on: closing the engine closes the store.
+   *
+   * @param store where jobs come from
+   * @return a builder with the defaults: workers = 2 x available processors, no handlers, the
+   *     store's clock, a 30-second shutdown grace
+   */
+  static Builder builder(JobStore store) {
+    return new JobEngineImpl.BuilderImpl(store);
+  }
+
+  /**
+   * Submits a batch, all or nothing, answering at once if there is no room for all of it.
+   *
+   * @param specs the jobs; each type must have a handler
+   * @return accepted with the ids, or rejected with the reason
+   * @throws IllegalArgumentException if a type has no handler or the batch is empty
+   * @throws InterruptedException never while waiting for room; see {@link JobStore#submit}
+   * @throws JobStoreException if the journal failed
+   */
+  Admission submit(List<JobSpec> specs) throws InterruptedException;
+
+  /**
+   * Submits a batch, all or nothing, waiting up to {@code maxWait} for room.
+   *
+   * <p>Waits for room in the store, then for the journal. Interruption while waiting for room
+   * throws {@link InterruptedException} and accepts nothing.
+   *
+   * @param specs the jobs; each type must have a handler
+   * @param maxWait the longest wait for room
+   * @return accepted with the ids, or rejected with the reason
+   * @throws IllegalArgumentException if a type has no handler or the batch is empty
+   * @throws InterruptedException if interrupted while waiting for room
+   * @throws JobStoreException if the journal failed
+   */
+  Admission submit(List<JobSpec> specs, Duration maxWait) throws InterruptedException;
+
+  /**
+   * A snapshot of a job.
+   *
+   * @param id the job
+   * @return the job, or empty if unknown or long finished
+   */
+  Optional<Job> find(JobId id);
+
+  /**
+   * A page of dead letters in id order.
+   *
+   * @param after the last id of the previous page, or empty
+   * @param limit the page size, at least 1
+   * @return the page
+   */
+  List<Job> deadLetters(Optional<JobId> after, int limit);
+
+  /**
+   * Queues a dead letter again with a fresh count of attempts.
+   *
+   * @param id the job
+   * @return false if it is not a dead letter
+   */
+  boolean retryDead(JobId id);
+
+  /**
+   * Deletes a dead letter.
+   *
+   * @param id the job
+   * @return false if it is not a dead letter
+   */
+  boolean deleteDead(JobId id);
+
+  /**
+   * What the engine and its store are doing now.
+   *
+   * @return the figures
+   */
+  EngineStats stats();
+
+  /**
+   * Stops taking jobs, lets running attempts finish for up to {@code grace}, then cancels their
+   * contexts and interrupts them. An interrupted attempt is not counted as a failure: the job stays
+   * pending and runs again after the next start. Then closes the store. Calling it again waits for
+   * the first call's outcome.
+   *
+   * @param grace how long running attempts may take to finish
+   * @return true if every attempt finished within the grace period
+   * @throws InterruptedException if interrupted while waiting; the shutdown goes on
+   */
+  boolean shutdown(Duration grace) throws InterruptedException;
+
+  /**
+   * {@link #shutdown(Duration)} with the builder's grace period, keeping the interrupt status if
+   * interrupted.
+   */
+  @Override
+  void close();
+
+  /** Configures and starts an engine. Each setter checks its argument at once. */
+  interface Builder {
+    /**
+     * The number of worker threads: the most attempts that run at once.
+     *
+     * @param workers at least 1
+     * @return this builder
+     */
+    Builder workers(int workers);
+
+    /**
+     * The handler for a type, with {@link HandlerOptions#defaults()}.
+     *
+     * @param type the job type
+     * @param handler runs its jobs
+     * @return this builder
+     */
+    Builder handle(String type, JobHandler handler);
+
+    /**
+     * The handler for a type, with its options.
+     *
+     * @param type the job type
+     * @param handler runs its jobs
+     * @param options concurrency, timeout, retry policy
+     * @return this builder
+     */
+    Builder handle(String type, JobHandler handler, HandlerOptions options);
+
+    /**
+     * The clock for timeouts and retry times; by default the store's.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    Builder clock(Clock clock);
+
+    /**
+     * Makes the worker threads; by default virtual threads named {@code sluice-worker-N}.
+     *
+     * @param factory the factory
+     * @return this builder
+     */
+    Builder threadFactory(ThreadFactory factory);
+
+    /**
+     * The randomness for retry jitter.
+     *
+     * @param random the generator
+     * @return this builder
+     */
+    Builder random(RandomGenerator random);
+
+    /**
+     * How long {@link #close()} lets running attempts finish.
+     *
+     * @param grace not negative
+     * @return this builder
+     */
+    Builder shutdownGrace(Duration grace);
+
+    /**
+     * Hears every attempt's outcome, for metrics.
+     *
+     * @param listener the listener
+     * @return this builder
+     */
+    Builder listener(EngineListener listener);
+
+    /**
+     * Starts the workers.
+     *
+     * @return the running engine
+     * @throws IllegalStateException if no handler was registered
+     */
+    JobEngine start();
+  }
+}

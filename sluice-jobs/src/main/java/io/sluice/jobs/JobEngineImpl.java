@@ -1,0 +1,524 @@
+package io.sluice.jobs;
+
+import io.sluice.core.CancelableContext;
+import io.sluice.core.Clock;
+import io.sluice.core.Context;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.random.RandomGenerator;
+
+/*
+ * The worker pool.
+ *
+ * Design. `workers` threads each loop: claim a job from the store (the store blocks them while
+ * nothing is due), run one attempt, report the outcome to the store, repeat. There is no
+ * dispatcher and no thread per queued job: the seed's `chan chan Job` dispatcher spawned a
+ * goroutine per job that blocked until a worker was free, so its queue bound meant nothing under a
+ * burst. Here the store's capacity is the bound and the pool size is the only thread count.
+ *
+ * Per-type limits. A TypeRuntime counts running attempts; the store asks its gate under the store
+ * lock before handing out a job of that type, so a worker never holds a job it may not run. When
+ * a type at its limit frees a slot, the store is told (gateOpened) so waiting workers look again.
+ *
+ * Timeouts. Each attempt gets a context with the type's timeout (cancelled on shutdown too) and a
+ * hook that interrupts the worker when that context is done. An Attempt's state decides, by one CAS,
+ * whether the handler finished first or the hook fired first; if the hook won, the worker waits for
+ * its interrupt to land and clears it, so no interrupt leaks into the next attempt.
+ *
+ * Shutdown. Stop admission and claims (idle workers return), join the workers for the grace period,
+ * then cancel the engine context: every running attempt's context is cancelled and its worker
+ * interrupted; those attempts are reported to the store as abandoned (queued again, not failed).
+ */
+final class JobEngineImpl implements JobEngine {
+
+  private static final System.Logger LOG = System.getLogger(JobEngine.class.getName());
+  private static final int MAX_ERROR_CHARS = 2_000;
+
+  private final JobStore store;
+  private final Map<String, TypeRuntime> types;
+  private final Clock clock;
+  private final RandomGenerator random;
+  private final Duration shutdownGrace;
+  private final EngineListener listener;
+  private final CancelableContext engineContext;
+  private final List<Thread> workers;
+  private final AtomicInteger busy = new AtomicInteger();
+  private final CountDownLatch workersDone;
+  private final Object shutdownLock = new Object();
+  private volatile boolean hardStop;
+  private Boolean shutdownOutcome;
+
+  private JobEngineImpl(BuilderImpl b) {
+    this.store = b.store;
+    this.clock = b.clock;
+    this.random = b.random;
+    this.shutdownGrace = b.shutdownGrace;
+    this.listener = b.listener;
+    this.types = new HashMap<>();
+    b.handlers.forEach((type, h) -> types.put(type, new TypeRuntime(type, h.handler, h.options)));
+    this.engineContext = Context.background(clock).withCancel();
+    this.workersDone = new CountDownLatch(b.workers);
+    this.workers = new ArrayList<>(b.workers);
+    for (int i = 0; i < b.workers; i++) {
+      workers.add(b.threadFactory.newThread(this::work));
+    }
+  }
+
+  private JobEngineImpl startWorkers() {
+    workers.forEach(Thread::start);
+    return this;
+  }
+
+  // ---------------------------------------------------------------- submission and queries
+
+  @Override
+  public Admission submit(List<JobSpec> specs) throws InterruptedException {
+    return submit(specs, Duration.ZERO);
+  }
+
+  @Override
+  public Admission submit(List<JobSpec> specs, Duration maxWait) throws InterruptedException {
+    for (JobSpec spec : specs) {
+      if (!types.containsKey(spec.type())) {
+        throw new IllegalArgumentException(
+            "no handler for job type \""
+                + spec.type()
+                + "\"; this engine handles "
+                + types.keySet());
+      }
+    }
+    return store.submit(specs, maxWait);
+  }
+
+  @Override
+  public Optional<Job> find(JobId id) {
+    return store.find(id);
+  }
+
+  @Override
+  public List<Job> deadLetters(Optional<JobId> after, int limit) {
+    return store.deadLetters(after, limit);
+  }
+
+  @Override
+  public boolean retryDead(JobId id) {
+    return store.retryDead(id);
+  }
+
+  @Override
+  public boolean deleteDead(JobId id) {
+    return store.deleteDead(id);
+  }
+
+  @Override
+  public EngineStats stats() {
+    Map<String, EngineStats.TypeStats> byType = new LinkedHashMap<>();
+    types.forEach((name, t) -> byType.put(name, t.stats()));
+    return new EngineStats(workers.size(), busy.get(), store.counts(), byType);
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  private void work() {
+    try {
+      while (true) {
+        Optional<Job> claimed = store.claim(this::tryEnter);
+        if (claimed.isEmpty()) {
+          return;
+        }
+        Job job = claimed.get();
+        TypeRuntime type = types.get(job.type());
+        try {
+          runAttempt(job, type);
+        } finally {
+          type.leave(store);
+        }
+        if (hardStop) {
+          return;
+        }
+        Thread.interrupted(); // a handler may have interrupted its own thread
+      }
+    } catch (InterruptedException e) {
+      // shutdown interrupted a worker waiting for a job
+    } catch (RuntimeException | Error e) {
+      LOG.log(System.Logger.Level.ERROR, "job worker stopped by an unexpected failure", e);
+    } finally {
+      workersDone.countDown();
+    }
+  }
+
+  private boolean tryEnter(String type) {
+    TypeRuntime runtime = types.get(type);
+    return runtime != null && runtime.tryEnter();
+  }
+
+  private void runAttempt(Job job, TypeRuntime type) {
+    if (type == null) {
+      store.failed(job.id(), "no handler for job type \"" + job.type() + "\"", Optional.empty());
+      return;
+    }
+    RetryPolicy retry = type.options.retry();
+    if (job.attempts() > retry.maxAttempts()) {
+      // Only a crash mid-attempt leaves more started attempts than allowed: a job that keeps
+      // taking the process down must not run forever.
+      String error =
+          "the process stopped during its attempts "
+              + job.attempts()
+              + " times in all"
+              + job.lastError().map(e -> "; last error: " + e).orElse("");
+      dead(job, type, error);
+      return;
+    }
+    type.attempts.increment();
+    busy.incrementAndGet();
+    long start = clock.nanoTime();
+    Attempt attempt = new Attempt(Thread.currentThread());
+    Throwable failure = null;
+    boolean cutShort;
+    try (CancelableContext ctx = engineContext.withTimeout(type.options.timeout())) {
+      Context.AfterFunc hook = ctx.afterFunc(attempt::stop);
+      try {
+        type.handler.handle(job, ctx);
+      } catch (Throwable t) {
+        failure = t;
+      }
+      hook.stop();
+      cutShort = !attempt.finish();
+    } finally {
+      busy.decrementAndGet();
+    }
+    Duration elapsed = Duration.ofNanos(clock.nanoTime() - start);
+    if (cutShort && hardStop) {
+      store.abandoned(job.id());
+      notifyListener(
+          () -> listener.attemptFinished(job, EngineListener.Outcome.ABANDONED, elapsed));
+    } else if (cutShort) {
+      type.timedOut.increment();
+      notifyListener(
+          () -> listener.attemptFinished(job, EngineListener.Outcome.TIMED_OUT, elapsed));
+      failed(
+          job,
+          type,
+          "timed out after " + type.options.timeout() + " (attempt " + job.attempts() + ")");
+    } else if (failure != null) {
+      type.failed.increment();
+      notifyListener(() -> listener.attemptFinished(job, EngineListener.Outcome.FAILED, elapsed));
+      failed(job, type, describe(failure));
+    } else {
+      type.succeeded.increment();
+      store.succeeded(job.id());
+      notifyListener(
+          () -> listener.attemptFinished(job, EngineListener.Outcome.SUCCEEDED, elapsed));
+    }
+  }
+
+  private void failed(Job job, TypeRuntime type, String error) {
+    if (!type.options.retry().allowsAnotherAfter(job.attempts())) {
+      dead(job, type, error);
+      return;
+    }
+    Duration delay = type.options.retry().delayAfter(job.attempts(), random);
+    type.retries.increment();
+    store.failed(job.id(), error, Optional.of(clock.now().plus(delay)));
+    LOG.log(
+        System.Logger.Level.DEBUG,
+        () ->
+            "job "
+                + job.id()
+                + " ("
+                + job.type()
+                + ") attempt "
+                + job.attempts()
+                + " failed, retry in "
+                + delay
+                + ": "
+                + error);
+    notifyListener(() -> listener.retryScheduled(job, delay));
+  }
+
+  private void dead(Job job, TypeRuntime type, String error) {
+    type.dead.increment();
+    store.failed(job.id(), error, Optional.empty());
+    LOG.log(
+        System.Logger.Level.WARNING,
+        () ->
+            "job "
+                + job.id()
+                + " ("
+                + job.type()
+                + ") is a dead letter after "
+                + job.attempts()
+                + " attempts: "
+                + error);
+    notifyListener(() -> listener.died(job, error));
+  }
+
+  private static void notifyListener(Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "an engine listener failed; ignored", e);
+    }
+  }
+
+  /** The error text kept with a job: the exception and its causes, one line each, bounded. */
+  static String describe(Throwable failure) {
+    StringBuilder text = new StringBuilder();
+    Throwable t = failure;
+    for (int depth = 0; t != null && depth < 5; depth++, t = t.getCause()) {
+      if (depth > 0) {
+        text.append(" <- caused by ");
+      }
+      text.append(t.getClass().getName());
+      if (t.getMessage() != null) {
+        text.append(": ").append(t.getMessage());
+      }
+    }
+    return text.length() <= MAX_ERROR_CHARS
+        ? text.toString()
+        : text.substring(0, MAX_ERROR_CHARS - 3) + "...";
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  @Override
+  public boolean shutdown(Duration grace) throws InterruptedException {
+    Objects.requireNonNull(grace, "grace");
+    synchronized (shutdownLock) {
+      if (shutdownOutcome != null) {
+        return shutdownOutcome;
+      }
+      store.stopAdmission();
+      store.stopClaims();
+      boolean graceful = workersDone.await(grace.toNanos(), TimeUnit.NANOSECONDS);
+      if (!graceful) {
+        hardStop = true;
+        engineContext.cancel();
+        workers.forEach(Thread::interrupt);
+        if (!workersDone.await(
+            shutdownGrace.toNanos() + TimeUnit.SECONDS.toNanos(5), TimeUnit.NANOSECONDS)) {
+          LOG.log(
+              System.Logger.Level.ERROR,
+              "job handlers ignore interruption; "
+                  + workersDone.getCount()
+                  + " workers are still running and will be abandoned");
+        }
+      }
+      engineContext.cancel();
+      store.close();
+      shutdownOutcome = graceful;
+      return graceful;
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      shutdown(shutdownGrace);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      store.close();
+    }
+  }
+
+  /** For tests: whether every worker thread has ended. */
+  boolean workersEnded() {
+    return workers.stream().noneMatch(Thread::isAlive);
+  }
+
+  // ---------------------------------------------------------------- parts
+
+  /** One attempt's race between the handler finishing and the timeout hook interrupting it. */
+  private static final class Attempt {
+    private static final int RUNNING = 0;
+    private static final int FINISHED = 1;
+    private static final int STOPPING = 2;
+    private static final int STOPPED = 3;
+
+    private final Thread thread;
+    private final AtomicInteger state = new AtomicInteger(RUNNING);
+
+    Attempt(Thread thread) {
+      this.thread = thread;
+    }
+
+    /** The context's hook: interrupts the worker unless the handler finished first. */
+    void stop() {
+      if (state.compareAndSet(RUNNING, STOPPING)) {
+        thread.interrupt();
+        state.set(STOPPED);
+      }
+    }
+
+    /**
+     * Called by the worker when the handler returned: true if it finished before the hook fired.
+     * Otherwise waits for the hook's interrupt to land and clears it.
+     */
+    boolean finish() {
+      if (state.compareAndSet(RUNNING, FINISHED)) {
+        return true;
+      }
+      while (state.get() == STOPPING) {
+        Thread.onSpinWait();
+      }
+      Thread.interrupted();
+      return false;
+    }
+  }
+
+  /** A job type's handler, options, running count and totals. */
+  private static final class TypeRuntime {
+    final String name;
+    final JobHandler handler;
+    final HandlerOptions options;
+    final AtomicInteger running = new AtomicInteger();
+    final LongAdder attempts = new LongAdder();
+    final LongAdder succeeded = new LongAdder();
+    final LongAdder failed = new LongAdder();
+    final LongAdder timedOut = new LongAdder();
+    final LongAdder retries = new LongAdder();
+    final LongAdder dead = new LongAdder();
+
+    TypeRuntime(String name, JobHandler handler, HandlerOptions options) {
+      this.name = name;
+      this.handler = handler;
+      this.options = options;
+    }
+
+    boolean tryEnter() {
+      int limit = options.concurrency();
+      while (true) {
+        int now = running.get();
+        if (now >= limit) {
+          return false;
+        }
+        if (running.compareAndSet(now, now + 1)) {
+          return true;
+        }
+      }
+    }
+
+    void leave(JobStore store) {
+      if (running.getAndDecrement() == options.concurrency()) {
+        store.gateOpened();
+      }
+    }
+
+    EngineStats.TypeStats stats() {
+      return new EngineStats.TypeStats(
+          attempts.sum(),
+          succeeded.sum(),
+          failed.sum(),
+          timedOut.sum(),
+          retries.sum(),
+          dead.sum(),
+          running.get());
+    }
+
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  private record Registration(JobHandler handler, HandlerOptions options) {}
+
+  static final class BuilderImpl implements JobEngine.Builder {
+    private final JobStore store;
+    private final Map<String, Registration> handlers = new LinkedHashMap<>();
+    private int workers = 2 * Runtime.getRuntime().availableProcessors();
+    private Clock clock;
+    private ThreadFactory threadFactory = Thread.ofVirtual().name("sluice-worker-", 0).factory();
+    private RandomGenerator random = RandomGenerator.getDefault();
+    private Duration shutdownGrace = Duration.ofSeconds(30);
+    private EngineListener listener = EngineListener.NONE;
+    private boolean started;
+
+    BuilderImpl(JobStore store) {
+      this.store = Objects.requireNonNull(store, "store");
+      this.clock = store instanceof LocalJobStore local ? local.clock() : Clock.system();
+    }
+
+    @Override
+    public Builder workers(int workers) {
+      if (workers < 1) {
+        throw new IllegalArgumentException("workers must be at least 1, got " + workers);
+      }
+      this.workers = workers;
+      return this;
+    }
+
+    @Override
+    public Builder handle(String type, JobHandler handler) {
+      return handle(type, handler, HandlerOptions.defaults());
+    }
+
+    @Override
+    public Builder handle(String type, JobHandler handler, HandlerOptions options) {
+      JobSpec.checkType(type);
+      Objects.requireNonNull(handler, "handler");
+      Objects.requireNonNull(options, "options");
+      if (handlers.putIfAbsent(type, new Registration(handler, options)) != null) {
+        throw new IllegalArgumentException("job type \"" + type + "\" already has a handler");
+      }
+      return this;
+    }
+
+    @Override
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    @Override
+    public Builder threadFactory(ThreadFactory factory) {
+      this.threadFactory = Objects.requireNonNull(factory, "factory");
+      return this;
+    }
+
+    @Override
+    public Builder random(RandomGenerator random) {
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    @Override
+    public Builder shutdownGrace(Duration grace) {
+      Objects.requireNonNull(grace, "grace");
+      if (grace.isNegative()) {
+        throw new IllegalArgumentException("shutdown grace must not be negative, got " + grace);
+      }
+      this.shutdownGrace = grace;
+      return this;
+    }
+
+    @Override
+    public Builder listener(EngineListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    @Override
+    public JobEngine start() {
+      if (handlers.isEmpty()) {
+        throw new IllegalStateException("register at least one handler before start()");
+      }
+      if (started) {
+        throw new IllegalStateException("this builder already started an engine");
+      }
+      started = true;
+      return new JobEngineImpl(this).startWorkers();
+    }
+  }
+}

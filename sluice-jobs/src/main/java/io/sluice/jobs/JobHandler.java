@@ -1,0 +1,26 @@
+package io.sluice.jobs;
+
+import io.sluice.core.Context;
+
+/**
+ * Runs jobs of one type. Registered with {@link JobEngine.Builder#handle}.
+ *
+ * <p>An attempt succeeds when {@link #handle} returns and fails when it throws anything (an {@link
+ * Error} included: it fails that attempt only and the worker goes on). The attempt also fails when
+ * it overruns its timeout: {@code ctx} is then cancelled and the worker thread interrupted, so a
+ * handler that blocks in interruptible calls or watches {@code ctx} stops promptly.
+ *
+ * <p>Jobs run at least once: after a crash, an attempt that was running is run again. Make the
+ * effect idempotent, for example by writing to a key derived from {@link Job#id()}.
+ */
+@FunctionalInterface
+public interface JobHandler {
+  /**
+   * Runs one attempt of {@code job}.
+   *
+   * @param job the job, with its attempt number in {@link Job#attempts()}
+   * @param ctx done when the attempt times out or the engine shuts down
+   * @throws Exception to fail the attempt; the message becomes the job's last error
+   */
+  void handle(Job job, Context ctx) throws Exception;
+}

@@ -1,0 +1,170 @@
+package io.sluice.jobs;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where jobs live between submission and completion: admission, the queue, the record of every
+ * state change, dead letters, and recovery after a restart.
+ *
+ * <p>{@link JobEngine} runs workers over a store and never looks behind this interface, so the
+ * store can be swapped without touching the workers or the HTTP layer: {@link #inMemory(int)} keeps
+ * jobs in memory only; {@link #open(JobStoreOptions)} keeps them in a local journal that survives a
+ * crash; a store shared by several nodes (PostgreSQL) fits the same methods.
+ *
+ * <p>Implementations are thread-safe. Memory consistency effects: actions in a thread before it
+ * submits a job happen-before the attempt that {@link #claim} hands out for it.
+ */
+public interface JobStore extends AutoCloseable {
+
+  /**
+   * A store that keeps jobs in memory only: fast, bounded, and empty after a restart.
+   *
+   * @param capacity the most pending jobs it admits, at least 1
+   * @return the store
+   */
+  static JobStore inMemory(int capacity) {
+    return LocalJobStore.inMemory(JobStoreOptions.defaults().withCapacity(capacity));
+  }
+
+  /**
+   * Opens a durable store in {@code options.directory()}: replays its journal (every accepted job
+   * without a completion is pending again) and then admits new jobs.
+   *
+   * @param options where and how
+   * @return the open store
+   * @throws java.io.IOException if the journal cannot be read or created; a journal written by a
+   *     newer version of Sluice is refused with a message saying so
+   */
+  static JobStore open(JobStoreOptions options) throws java.io.IOException {
+    return LocalJobStore.open(options);
+  }
+
+  /**
+   * Submits a batch: all of it is accepted, or none of it.
+   *
+   * <p>Returns at once with a {@link Admission.Rejected} if there is no room for the whole batch
+   * and {@code maxWait} is zero; otherwise waits up to {@code maxWait} for room. An accepted batch
+   * is durable under the store's policy before this returns.
+   *
+   * @param specs the jobs, at least one
+   * @param maxWait how long to wait for room; zero to answer at once
+   * @return the admission
+   * @throws InterruptedException if interrupted while waiting for room or for the journal; nothing
+   *     was accepted if interrupted while waiting for room, while a batch being written may still
+   *     become durable (and then runs)
+   * @throws JobStoreException if the journal failed
+   */
+  Admission submit(List<JobSpec> specs, Duration maxWait) throws InterruptedException;
+
+  /**
+   * Takes the next due job whose type {@code gate} admits, and starts an attempt: the job is then
+   * {@link JobState#RUNNING} with its attempt count one higher. Jobs of one type come out in the
+   * order they became due; types take turns.
+   *
+   * <p>Waits until such a job is due. Interruption throws {@link InterruptedException}.
+   *
+   * @param gate says whether an attempt of a type may start now (a per-type limit)
+   * @return the job, or empty once {@link #stopClaims()} was called
+   * @throws InterruptedException if interrupted while waiting
+   */
+  Optional<Job> claim(TypeGate gate) throws InterruptedException;
+
+  /** Tells waiting {@link #claim} calls that a gate may now admit a type it refused before. */
+  void gateOpened();
+
+  /**
+   * Records that the running attempt of {@code id} succeeded: the job is finished.
+   *
+   * @param id the job
+   */
+  void succeeded(JobId id);
+
+  /**
+   * Records that the running attempt of {@code id} failed.
+   *
+   * @param id the job
+   * @param error what went wrong, for people
+   * @param retryAt when to try again; empty to make the job dead
+   */
+  void failed(JobId id, String error, Optional<Instant> retryAt);
+
+  /**
+   * Gives back a running attempt that was stopped from outside (the engine shutting down): the job
+   * is queued again and the attempt is not counted as a failure.
+   *
+   * @param id the job
+   */
+  void abandoned(JobId id);
+
+  /**
+   * A snapshot of a job. A finished job is remembered for a while (see {@link
+   * JobStoreOptions#finishedRetention()}), without its payload.
+   *
+   * @param id the job
+   * @return the job, or empty if unknown or forgotten
+   */
+  Optional<Job> find(JobId id);
+
+  /**
+   * A page of dead letters, in id order.
+   *
+   * @param after the last id of the previous page; empty for the first page
+   * @param limit the most to return, at least 1
+   * @return the page
+   */
+  List<Job> deadLetters(Optional<JobId> after, int limit);
+
+  /**
+   * Queues a dead letter again with a fresh count of attempts.
+   *
+   * @param id the job
+   * @return true if it was a dead letter and is now queued; false if it is not a dead letter
+   */
+  boolean retryDead(JobId id);
+
+  /**
+   * Deletes a dead letter for good.
+   *
+   * @param id the job
+   * @return true if it was a dead letter and is now gone
+   */
+  boolean deleteDead(JobId id);
+
+  /**
+   * How many jobs are in each state.
+   *
+   * @return the counts
+   */
+  JobCounts counts();
+
+  /**
+   * Takes nothing new: every later {@link #submit} is rejected with {@link
+   * Admission.Reason#SHUTTING_DOWN}.
+   */
+  void stopAdmission();
+
+  /** Hands out no more attempts: waiting and later {@link #claim} calls return empty. */
+  void stopClaims();
+
+  /**
+   * Stops admission and claims, makes every recorded change durable, and releases the store's
+   * files. What is pending stays pending, for the next open.
+   */
+  @Override
+  void close();
+
+  /** Says whether an attempt of a type may start now. */
+  @FunctionalInterface
+  interface TypeGate {
+    /**
+     * Takes a slot for one attempt of {@code type} if one is free.
+     *
+     * @param type the job type
+     * @return true if the slot was taken
+     */
+    boolean tryEnter(String type);
+  }
+}

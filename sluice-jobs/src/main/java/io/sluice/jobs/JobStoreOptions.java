@@ -1,0 +1,220 @@
+package io.sluice.jobs;
+
+import io.sluice.core.Clock;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * How a {@link JobStore} keeps jobs. Immutable; start from {@link #defaults()} and change what you
+ * need with the {@code withX} methods.
+ *
+ * @param directory where the journal lives; required by {@link JobStore#open}
+ * @param capacity the most pending jobs (queued, running, waiting to retry) admitted; a batch that
+ *     does not fit is rejected whole
+ * @param durability when the journal is forced
+ * @param segmentBytes the journal rolls to a new file at about this size
+ * @param directIo whether to write the journal with direct I/O: true asks for it and falls back
+ *     (with one warning) where the file system refuses; false never uses it
+ * @param finishedRetention how many finished jobs {@link JobStore#find} still remembers
+ * @param clock the clock for start times and retries
+ * @param observer hears commits and replay progress
+ */
+public record JobStoreOptions(
+    Optional<Path> directory,
+    int capacity,
+    Durability durability,
+    long segmentBytes,
+    boolean directIo,
+    int finishedRetention,
+    Clock clock,
+    StoreObserver observer) {
+
+  /** The default {@link #capacity()}. */
+  public static final int DEFAULT_CAPACITY = 100_000;
+
+  /**
+   * Checks the fields.
+   *
+   * @throws IllegalArgumentException if a number is out of range
+   */
+  public JobStoreOptions {
+    Objects.requireNonNull(directory, "directory");
+    if (capacity < 1) {
+      throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
+    }
+    Objects.requireNonNull(durability, "durability");
+    if (segmentBytes < 1 << 20) {
+      throw new IllegalArgumentException(
+          "segmentBytes must be at least 1 MiB, got " + segmentBytes);
+    }
+    if (finishedRetention < 0) {
+      throw new IllegalArgumentException(
+          "finishedRetention must not be negative, got " + finishedRetention);
+    }
+    Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(observer, "observer");
+  }
+
+  /**
+   * No directory, capacity {@value #DEFAULT_CAPACITY}, {@link Durability#ALWAYS}, 64 MiB segments,
+   * direct I/O where possible, 10,000 finished jobs remembered, the system clock.
+   *
+   * @return the defaults
+   */
+  public static JobStoreOptions defaults() {
+    return new JobStoreOptions(
+        Optional.empty(),
+        DEFAULT_CAPACITY,
+        Durability.ALWAYS,
+        64L << 20,
+        true,
+        10_000,
+        Clock.system(),
+        StoreObserver.NONE);
+  }
+
+  /**
+   * These options with a journal directory.
+   *
+   * @param directory created if missing
+   * @return new options
+   */
+  public JobStoreOptions withDirectory(Path directory) {
+    return new JobStoreOptions(
+        Optional.of(directory),
+        capacity,
+        durability,
+        segmentBytes,
+        directIo,
+        finishedRetention,
+        clock,
+        observer);
+  }
+
+  /**
+   * These options with another capacity.
+   *
+   * @param capacity at least 1
+   * @return new options
+   */
+  public JobStoreOptions withCapacity(int capacity) {
+    return new JobStoreOptions(
+        directory,
+        capacity,
+        durability,
+        segmentBytes,
+        directIo,
+        finishedRetention,
+        clock,
+        observer);
+  }
+
+  /**
+   * These options with another durability policy.
+   *
+   * @param durability the policy
+   * @return new options
+   */
+  public JobStoreOptions withDurability(Durability durability) {
+    return new JobStoreOptions(
+        directory,
+        capacity,
+        durability,
+        segmentBytes,
+        directIo,
+        finishedRetention,
+        clock,
+        observer);
+  }
+
+  /**
+   * These options with another segment size.
+   *
+   * @param segmentBytes at least 1 MiB
+   * @return new options
+   */
+  public JobStoreOptions withSegmentBytes(long segmentBytes) {
+    return new JobStoreOptions(
+        directory,
+        capacity,
+        durability,
+        segmentBytes,
+        directIo,
+        finishedRetention,
+        clock,
+        observer);
+  }
+
+  /**
+   * These options with direct I/O asked for, or not.
+   *
+   * @param directIo whether to try direct I/O
+   * @return new options
+   */
+  public JobStoreOptions withDirectIo(boolean directIo) {
+    return new JobStoreOptions(
+        directory,
+        capacity,
+        durability,
+        segmentBytes,
+        directIo,
+        finishedRetention,
+        clock,
+        observer);
+  }
+
+  /**
+   * These options remembering another number of finished jobs.
+   *
+   * @param finishedRetention not negative
+   * @return new options
+   */
+  public JobStoreOptions withFinishedRetention(int finishedRetention) {
+    return new JobStoreOptions(
+        directory,
+        capacity,
+        durability,
+        segmentBytes,
+        directIo,
+        finishedRetention,
+        clock,
+        observer);
+  }
+
+  /**
+   * These options with another clock (a {@link Clock#manual} one in tests).
+   *
+   * @param clock the clock
+   * @return new options
+   */
+  public JobStoreOptions withClock(Clock clock) {
+    return new JobStoreOptions(
+        directory,
+        capacity,
+        durability,
+        segmentBytes,
+        directIo,
+        finishedRetention,
+        clock,
+        observer);
+  }
+
+  /**
+   * These options with an observer.
+   *
+   * @param observer hears commits and replay progress
+   * @return new options
+   */
+  public JobStoreOptions withObserver(StoreObserver observer) {
+    return new JobStoreOptions(
+        directory,
+        capacity,
+        durability,
+        segmentBytes,
+        directIo,
+        finishedRetention,
+        clock,
+        observer);
+  }
+}

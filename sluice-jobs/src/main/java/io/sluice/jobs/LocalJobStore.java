@@ -1,0 +1,670 @@
+package io.sluice.jobs;
+
+import io.sluice.core.Clock;
+import io.sluice.core.Timer;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.TreeMap;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/*
+ * The single-process store: every job in memory, every change recorded in a JobLog (the journal,
+ * or nothing for the in-memory store).
+ *
+ * Design. One ReentrantLock guards all state; everything done under it is O(1) or O(log n) and
+ * never blocks, except admission's bounded wait for room. The one slow step, making a submitted
+ * batch durable, runs outside the lock: admission first reserves room (so the bound holds while
+ * the journal writes), then the batch is written, then it is inserted. Jobs cannot be claimed
+ * before they are durable, so no record about a job can precede the record that created it. Every
+ * other record is queued to the log under the lock, so per job the log sees changes in the order
+ * they happened.
+ *
+ * Queues. Due jobs wait in one FIFO per type; claims visit the types round-robin so a busy type
+ * cannot starve another, and ask the engine's TypeGate before taking a job of a type. Jobs that
+ * are not yet due (a start time, or waiting to retry) sit in a priority queue by due time; one
+ * clock timer, armed for the earliest, moves them to their type's FIFO when they fall due.
+ *
+ * Invariants (checkInvariants):
+ *   queued + running + retryWait == number of live entries that are not DEAD
+ *   every QUEUED entry is in exactly one of: its type's FIFO, the delayed queue
+ *   every RETRY_WAIT entry is in the delayed queue; no other state is in any queue
+ *   dead == deadIndex.size(); pending() = queued + running + retryWait + reserved <= capacity,
+ *     except just after a recovery that found more than capacity
+ */
+final class LocalJobStore implements JobStore {
+
+  private static final System.Logger LOG = System.getLogger(LocalJobStore.class.getName());
+
+  /** How long a rejected submitter is told to wait. */
+  static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+
+  private final JobStoreOptions options;
+  private final Clock clock;
+  private final JobLog log;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition ready = lock.newCondition();
+  private final Condition room = lock.newCondition();
+
+  private final Map<JobId, Entry> live = new HashMap<>();
+  private final TreeMap<JobId, Entry> deadIndex = new TreeMap<>();
+  private final Map<String, ArrayDeque<Entry>> fifoByType = new HashMap<>();
+  private final List<String> types = new ArrayList<>();
+  private final PriorityQueue<Entry> delayed =
+      new PriorityQueue<>(
+          (a, b) -> {
+            int c = a.dueAt.compareTo(b.dueAt);
+            return c != 0 ? c : a.id.compareTo(b.id);
+          });
+  private final LinkedHashMap<JobId, Job> finished;
+
+  private int typeCursor;
+  private long queued;
+  private long running;
+  private long retryWait;
+  private long reserved;
+  private int waitingClaims;
+  private boolean gateRefused;
+  private boolean admissionStopped;
+  private boolean claimsStopped;
+  private boolean closed;
+  private Timer dueTimer;
+  private Instant dueTimerAt;
+
+  private long submitted;
+  private long recovered;
+  private long succeeded;
+  private long failedAttempts;
+  private long died;
+
+  LocalJobStore(JobStoreOptions options, JobLog log) {
+    this.options = options;
+    this.clock = options.clock();
+    this.log = log;
+    int retention = options.finishedRetention();
+    this.finished =
+        new LinkedHashMap<>() {
+          private static final long serialVersionUID = 1L;
+
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<JobId, Job> eldest) {
+            return size() > retention;
+          }
+        };
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  static LocalJobStore inMemory(JobStoreOptions options) {
+    return new LocalJobStore(options, JobLog.NONE);
+  }
+
+  static LocalJobStore open(JobStoreOptions options) throws IOException {
+    throw new IOException("the durable store arrives with the journal");
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  /**
+   * Adds a job found in the journal at start, in state QUEUED, RETRY_WAIT (with dueAt) or DEAD;
+   * called before the store is shared.
+   */
+  void recover(Entry entry) {
+    lock.lock();
+    try {
+      recovered++;
+      if (entry.state == JobState.DEAD) {
+        deadIndex.put(entry.id, entry);
+        live.put(entry.id, entry);
+        return;
+      }
+      insert(entry, clock.now());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------- admission
+
+  @Override
+  public Admission submit(List<JobSpec> specs, Duration maxWait) throws InterruptedException {
+    Objects.requireNonNull(maxWait, "maxWait");
+    if (specs.isEmpty()) {
+      throw new IllegalArgumentException("a batch needs at least one job");
+    }
+    int n = specs.size();
+    Admission.Rejected rejected = reserve(n, maxWait);
+    if (rejected != null) {
+      return rejected;
+    }
+    List<Entry> batch = new ArrayList<>(n);
+    List<JobId> ids = new ArrayList<>(n);
+    Instant now = clock.now();
+    for (JobSpec spec : specs) {
+      JobId id = JobId.next();
+      Instant due = spec.runAt().filter(t -> t.isAfter(now)).orElse(null);
+      batch.add(
+          new Entry(id, spec.type(), spec.payloadArray(), spec.source().orElse(null), now, due));
+      ids.add(id);
+    }
+    long home;
+    try {
+      home = log.submitted(batch);
+    } catch (RuntimeException | Error e) {
+      unreserve(n);
+      throw e;
+    }
+    lock.lock();
+    try {
+      reserved -= n;
+      submitted += n;
+      Instant insertTime = clock.now();
+      for (Entry entry : batch) {
+        entry.home = home;
+        insert(entry, insertTime);
+      }
+    } finally {
+      lock.unlock();
+    }
+    return new Admission.Accepted(ids);
+  }
+
+  /** Reserves room for {@code n} jobs, or says why not. */
+  private Admission.Rejected reserve(int n, Duration maxWait) throws InterruptedException {
+    if (n > options.capacity()) {
+      return new Admission.Rejected(
+          Admission.Reason.QUEUE_FULL,
+          Duration.ZERO,
+          "a batch of "
+              + n
+              + " jobs can never fit: the queue holds at most "
+              + options.capacity()
+              + "; submit smaller batches");
+    }
+    long remaining = maxWait.isNegative() ? 0 : toNanosSaturated(maxWait);
+    lock.lockInterruptibly();
+    try {
+      while (!admissionStopped && pendingLocked() + n > options.capacity()) {
+        if (remaining <= 0) {
+          return new Admission.Rejected(
+              Admission.Reason.QUEUE_FULL,
+              RETRY_AFTER,
+              "the queue has room for "
+                  + Math.max(0, options.capacity() - pendingLocked())
+                  + " more jobs, not "
+                  + n
+                  + "; retry after "
+                  + RETRY_AFTER.toSeconds()
+                  + " s");
+        }
+        remaining = room.awaitNanos(remaining);
+      }
+      if (admissionStopped) {
+        return new Admission.Rejected(
+            Admission.Reason.SHUTTING_DOWN,
+            Duration.ZERO,
+            "the job store is shutting down and takes no new jobs");
+      }
+      reserved += n;
+      return null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void unreserve(int n) {
+    lock.lock();
+    try {
+      reserved -= n;
+      room.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private long pendingLocked() {
+    return queued + running + retryWait + reserved;
+  }
+
+  private static long toNanosSaturated(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  // ---------------------------------------------------------------- queues
+
+  /** Puts a QUEUED or RETRY_WAIT entry where it waits. */
+  private void insert(Entry entry, Instant now) {
+    live.put(entry.id, entry);
+    if (entry.state == JobState.RETRY_WAIT) {
+      retryWait++;
+      delay(entry);
+      return;
+    }
+    queued++;
+    if (entry.dueAt != null && entry.dueAt.isAfter(now)) {
+      delay(entry);
+    } else {
+      entry.dueAt = null;
+      enqueueDue(entry);
+    }
+  }
+
+  private void enqueueDue(Entry entry) {
+    ArrayDeque<Entry> fifo = fifoByType.get(entry.type);
+    if (fifo == null) {
+      fifo = new ArrayDeque<>();
+      fifoByType.put(entry.type, fifo);
+      types.add(entry.type);
+    }
+    fifo.addLast(entry);
+    if (waitingClaims > 0) {
+      ready.signal();
+    }
+  }
+
+  private void delay(Entry entry) {
+    delayed.add(entry);
+    if (delayed.peek() == entry) {
+      armDueTimer(entry.dueAt);
+    }
+  }
+
+  private void armDueTimer(Instant at) {
+    if (closed || (dueTimer != null && dueTimerAt != null && !at.isBefore(dueTimerAt))) {
+      return;
+    }
+    Duration delay = Duration.between(clock.now(), at);
+    dueTimerAt = at;
+    if (dueTimer == null) {
+      dueTimer = clock.afterFunc(delay, this::promoteDue);
+    } else {
+      dueTimer.reset(delay);
+    }
+  }
+
+  /** The due timer's function: moves every job that is due to its type's FIFO. */
+  private void promoteDue() {
+    lock.lock();
+    try {
+      dueTimerAt = null;
+      Instant now = clock.now();
+      Entry head;
+      while ((head = delayed.peek()) != null && !head.dueAt.isAfter(now)) {
+        delayed.poll();
+        if (head.state == JobState.RETRY_WAIT) {
+          retryWait--;
+          queued++;
+          head.state = JobState.QUEUED;
+        }
+        head.dueAt = null;
+        enqueueDue(head);
+      }
+      if (head != null) {
+        armDueTimer(head.dueAt);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------- attempts
+
+  @Override
+  public Optional<Job> claim(TypeGate gate) throws InterruptedException {
+    Objects.requireNonNull(gate, "gate");
+    lock.lockInterruptibly();
+    try {
+      while (true) {
+        if (claimsStopped) {
+          return Optional.empty();
+        }
+        Entry entry = pollDue(gate);
+        if (entry != null) {
+          queued--;
+          running++;
+          entry.state = JobState.RUNNING;
+          entry.attempts++;
+          log.started(entry);
+          return Optional.of(entry.snapshot());
+        }
+        waitingClaims++;
+        try {
+          ready.await();
+        } finally {
+          waitingClaims--;
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private Entry pollDue(TypeGate gate) {
+    int n = types.size();
+    for (int i = 0; i < n; i++) {
+      int index = (typeCursor + i) % n;
+      ArrayDeque<Entry> fifo = fifoByType.get(types.get(index));
+      if (fifo.isEmpty()) {
+        continue;
+      }
+      if (!gate.tryEnter(types.get(index))) {
+        gateRefused = true;
+        continue;
+      }
+      typeCursor = index + 1;
+      return fifo.pollFirst();
+    }
+    return null;
+  }
+
+  @Override
+  public void gateOpened() {
+    lock.lock();
+    try {
+      if (gateRefused && waitingClaims > 0) {
+        gateRefused = false;
+        ready.signalAll();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void succeeded(JobId id) {
+    lock.lock();
+    try {
+      Entry entry = running(id);
+      live.remove(id);
+      running--;
+      succeeded++;
+      entry.state = JobState.SUCCEEDED;
+      entry.dueAt = null;
+      remember(entry);
+      log.succeeded(entry);
+      room.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void failed(JobId id, String error, Optional<Instant> retryAt) {
+    Objects.requireNonNull(error, "error");
+    lock.lock();
+    try {
+      Entry entry = running(id);
+      running--;
+      failedAttempts++;
+      entry.lastError = error;
+      if (retryAt.isPresent()) {
+        entry.state = JobState.RETRY_WAIT;
+        entry.dueAt = retryAt.get();
+        retryWait++;
+        delay(entry);
+        promoteIfDue(entry);
+      } else {
+        entry.state = JobState.DEAD;
+        entry.dueAt = null;
+        died++;
+        deadIndex.put(id, entry);
+        room.signalAll();
+      }
+      log.failed(entry);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A retry due at once goes straight to its FIFO instead of through the timer. */
+  private void promoteIfDue(Entry entry) {
+    if (!entry.dueAt.isAfter(clock.now()) && delayed.peek() == entry) {
+      delayed.poll();
+      retryWait--;
+      queued++;
+      entry.state = JobState.QUEUED;
+      entry.dueAt = null;
+      enqueueDue(entry);
+    }
+  }
+
+  @Override
+  public void abandoned(JobId id) {
+    lock.lock();
+    try {
+      Entry entry = running(id);
+      running--;
+      queued++;
+      entry.attempts--;
+      entry.state = JobState.QUEUED;
+      log.abandoned(entry);
+      enqueueDue(entry);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private Entry running(JobId id) {
+    Entry entry = live.get(Objects.requireNonNull(id, "id"));
+    if (entry == null || entry.state != JobState.RUNNING) {
+      throw new IllegalStateException(
+          "job "
+              + id
+              + " has no running attempt (it is "
+              + (entry == null ? "unknown" : entry.state)
+              + ")");
+    }
+    return entry;
+  }
+
+  private void remember(Entry entry) {
+    if (options.finishedRetention() > 0) {
+      finished.put(entry.id, entry.snapshotWithoutPayload());
+    }
+  }
+
+  // ---------------------------------------------------------------- queries and dead letters
+
+  @Override
+  public Optional<Job> find(JobId id) {
+    Objects.requireNonNull(id, "id");
+    lock.lock();
+    try {
+      Entry entry = live.get(id);
+      return entry != null ? Optional.of(entry.snapshot()) : Optional.ofNullable(finished.get(id));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public List<Job> deadLetters(Optional<JobId> after, int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, got " + limit);
+    }
+    lock.lock();
+    try {
+      Collection<Entry> tail =
+          after.isPresent() ? deadIndex.tailMap(after.get(), false).values() : deadIndex.values();
+      List<Job> page = new ArrayList<>(Math.min(limit, tail.size()));
+      for (Entry entry : tail) {
+        if (page.size() == limit) {
+          break;
+        }
+        page.add(entry.snapshot());
+      }
+      return page;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public boolean retryDead(JobId id) {
+    lock.lock();
+    try {
+      Entry entry = deadIndex.remove(Objects.requireNonNull(id, "id"));
+      if (entry == null) {
+        return false;
+      }
+      entry.state = JobState.QUEUED;
+      entry.attempts = 0;
+      queued++;
+      log.retried(entry);
+      enqueueDue(entry);
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public boolean deleteDead(JobId id) {
+    lock.lock();
+    try {
+      Entry entry = deadIndex.remove(Objects.requireNonNull(id, "id"));
+      if (entry == null) {
+        return false;
+      }
+      live.remove(id);
+      log.deleted(entry);
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public JobCounts counts() {
+    lock.lock();
+    try {
+      return new JobCounts(
+          queued + reserved,
+          running,
+          retryWait,
+          deadIndex.size(),
+          options.capacity(),
+          submitted,
+          recovered,
+          succeeded,
+          failedAttempts,
+          died);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  @Override
+  public void stopAdmission() {
+    lock.lock();
+    try {
+      admissionStopped = true;
+      room.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void stopClaims() {
+    lock.lock();
+    try {
+      claimsStopped = true;
+      ready.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      admissionStopped = true;
+      claimsStopped = true;
+      room.signalAll();
+      ready.signalAll();
+      if (dueTimer != null) {
+        dueTimer.stop();
+      }
+    } finally {
+      lock.unlock();
+    }
+    try {
+      log.close();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.ERROR, "closing the job journal failed", e);
+      throw e;
+    }
+  }
+
+  void checkInvariants() {
+    lock.lock();
+    try {
+      long q = 0;
+      long r = 0;
+      long w = 0;
+      long d = 0;
+      for (Entry e : live.values()) {
+        switch (e.state) {
+          case QUEUED -> q++;
+          case RUNNING -> r++;
+          case RETRY_WAIT -> w++;
+          case DEAD -> d++;
+          case SUCCEEDED -> throw new AssertionError("a succeeded job is still live: " + e.id);
+        }
+      }
+      long inFifos = fifoByType.values().stream().mapToLong(ArrayDeque::size).sum();
+      check(q == queued, "queued " + queued + " but " + q + " entries are QUEUED");
+      check(r == running, "running " + running + " but " + r + " entries are RUNNING");
+      check(w == retryWait, "retryWait " + retryWait + " but " + w + " entries wait to retry");
+      check(d == deadIndex.size(), d + " DEAD entries but " + deadIndex.size() + " dead letters");
+      check(
+          inFifos + delayed.size() == q + w,
+          "queues hold " + (inFifos + delayed.size()) + " entries, expected " + (q + w));
+      for (ArrayDeque<Entry> fifo : fifoByType.values()) {
+        for (Entry e : fifo) {
+          check(e.state == JobState.QUEUED && live.get(e.id) == e, "bad FIFO entry " + e.id);
+        }
+      }
+      for (Entry e : delayed) {
+        check(
+            e.dueAt != null && (e.state == JobState.QUEUED || e.state == JobState.RETRY_WAIT),
+            "bad delayed entry " + e.id);
+      }
+      check(reserved >= 0, "negative reservation " + reserved);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static void check(boolean condition, String message) {
+    if (!condition) {
+      throw new AssertionError(message);
+    }
+  }
+}

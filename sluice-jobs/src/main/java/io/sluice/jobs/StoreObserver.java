@@ -1,0 +1,30 @@
+package io.sluice.jobs;
+
+/**
+ * Hears what a durable store's journal does, for metrics and progress displays. Methods are called
+ * on the store's own threads and must return quickly; an exception they throw is logged and
+ * ignored.
+ */
+public interface StoreObserver {
+  /** An observer that ignores everything. */
+  StoreObserver NONE = new StoreObserver() {};
+
+  /**
+   * One group commit finished: {@code records} appends written together and, under {@link
+   * Durability#ALWAYS}, forced once.
+   *
+   * @param records appends in the commit
+   * @param bytes bytes written
+   * @param writeNanos time spent writing
+   * @param forceNanos time spent forcing; zero if the commit was not forced
+   */
+  default void journalCommitted(int records, long bytes, long writeNanos, long forceNanos) {}
+
+  /**
+   * Replay at open made progress.
+   *
+   * @param bytesDone journal bytes read so far
+   * @param bytesTotal journal bytes in all
+   */
+  default void replayProgress(long bytesDone, long bytesTotal) {}
+}

@@ -1,0 +1,466 @@
+package io.sluice.jobs;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.core.Clock;
+import io.sluice.core.ManualClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(30)
+class LocalJobStoreTest {
+  private static final JobStore.TypeGate ANY = type -> true;
+
+  private final ManualClock clock = Clock.manual(Instant.parse("2026-11-27T10:00:00Z"));
+  private LocalJobStore store = storeWithCapacity(10);
+
+  private LocalJobStore storeWithCapacity(int capacity) {
+    return LocalJobStore.inMemory(
+        JobStoreOptions.defaults()
+            .withCapacity(capacity)
+            .withClock(clock)
+            .withFinishedRetention(3));
+  }
+
+  @AfterEach
+  void checkAndClose() {
+    store.checkInvariants();
+    store.close();
+  }
+
+  private static JobSpec spec(String type, String payload) {
+    return JobSpec.of(type, payload.getBytes(UTF_8));
+  }
+
+  private List<JobId> accept(JobSpec... specs) throws InterruptedException {
+    Admission admission = store.submit(List.of(specs), Duration.ZERO);
+    return assertInstanceOf(Admission.Accepted.class, admission).ids();
+  }
+
+  private Job claim() throws InterruptedException {
+    return store.claim(ANY).orElseThrow();
+  }
+
+  private static String text(Job job) {
+    return new String(job.payloadBytes(), UTF_8);
+  }
+
+  @Test
+  void anAcceptedBatchGetsOrderedIdsAndIsQueuedInOrder() throws Exception {
+    List<JobId> ids = accept(spec("a", "1"), spec("a", "2"), spec("a", "3"));
+
+    assertEquals(3, ids.size());
+    assertTrue(ids.get(0).compareTo(ids.get(1)) < 0 && ids.get(1).compareTo(ids.get(2)) < 0);
+    assertEquals(3, store.counts().queued());
+    assertEquals("1", text(claim()));
+    assertEquals("2", text(claim()));
+    assertEquals("3", text(claim()));
+  }
+
+  @Test
+  void aClaimStartsAnAttempt() throws Exception {
+    JobId id = accept(spec("a", "x")).getFirst();
+
+    Job job = claim();
+
+    assertEquals(id, job.id());
+    assertEquals(JobState.RUNNING, job.state());
+    assertEquals(1, job.attempts());
+    assertEquals(JobState.RUNNING, store.find(id).orElseThrow().state());
+    assertEquals(1, store.counts().running());
+  }
+
+  @Test
+  void aBatchThatDoesNotFitIsRejectedWholeAndNothingIsKept() throws Exception {
+    accept(
+        spec("a", "1"),
+        spec("a", "2"),
+        spec("a", "3"),
+        spec("a", "4"),
+        spec("a", "5"),
+        spec("a", "6"),
+        spec("a", "7"),
+        spec("a", "8"));
+
+    Admission admission =
+        store.submit(List.of(spec("a", "9"), spec("a", "10"), spec("a", "11")), Duration.ZERO);
+
+    Admission.Rejected rejected = assertInstanceOf(Admission.Rejected.class, admission);
+    assertEquals(Admission.Reason.QUEUE_FULL, rejected.reason());
+    assertEquals(LocalJobStore.RETRY_AFTER, rejected.retryAfter());
+    assertTrue(rejected.message().contains("room for 2 more jobs, not 3"), rejected.message());
+    assertEquals(8, store.counts().queued());
+  }
+
+  @Test
+  void aBatchLargerThanTheCapacityCanNeverFitAndSaysSo() throws Exception {
+    List<JobSpec> eleven = Collections.nCopies(11, spec("a", "x"));
+
+    Admission.Rejected rejected =
+        assertInstanceOf(Admission.Rejected.class, store.submit(eleven, Duration.ofHours(1)));
+
+    assertEquals(Duration.ZERO, rejected.retryAfter());
+    assertTrue(rejected.message().contains("submit smaller batches"), rejected.message());
+  }
+
+  @Test
+  void runningAndWaitingJobsTakeRoomButDeadOnesDoNot() throws Exception {
+    store = storeWithCapacity(2);
+    accept(spec("a", "1"), spec("a", "2"));
+    Job first = claim();
+    Job second = claim();
+    store.failed(first.id(), "boom", Optional.of(clock.now().plusSeconds(5)));
+    assertInstanceOf(
+        Admission.Rejected.class, store.submit(List.of(spec("a", "3")), Duration.ZERO));
+
+    store.failed(second.id(), "boom", Optional.empty());
+
+    accept(spec("a", "3"));
+    assertEquals(1, store.counts().dead());
+  }
+
+  @Test
+  void aSubmitterWaitingForRoomGetsInWhenAJobFinishes() throws Exception {
+    store = storeWithCapacity(1);
+    accept(spec("a", "1"));
+    Job running = claim();
+    CompletableFuture<Admission> waiting = new CompletableFuture<>();
+    Thread submitter =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    waiting.complete(store.submit(List.of(spec("a", "2")), Duration.ofMinutes(5)));
+                  } catch (Throwable t) {
+                    waiting.completeExceptionally(t);
+                  }
+                });
+    Waits.untilBlocked(submitter);
+    assertFalse(waiting.isDone());
+
+    store.succeeded(running.id());
+
+    assertInstanceOf(Admission.Accepted.class, waiting.get(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void aBoundedWaitForRoomEndsInARejection() throws Exception {
+    store = storeWithCapacity(1);
+    accept(spec("a", "1"));
+
+    Admission admission = store.submit(List.of(spec("a", "2")), Duration.ofMillis(20));
+
+    assertInstanceOf(Admission.Rejected.class, admission);
+    assertEquals(1, store.counts().pending());
+  }
+
+  @Test
+  void anAlreadyInterruptedSubmitterWaitingForRoomAcceptsNothing() throws Exception {
+    store = storeWithCapacity(1);
+    accept(spec("a", "1"));
+
+    Thread.currentThread().interrupt();
+    assertThrows(
+        InterruptedException.class,
+        () -> store.submit(List.of(spec("a", "2")), Duration.ofMinutes(1)));
+
+    assertEquals(1, store.counts().pending());
+  }
+
+  @Test
+  void aSubmitterInterruptedWhileWaitingForRoomAcceptsNothing() throws Exception {
+    store = storeWithCapacity(1);
+    accept(spec("a", "1"));
+    AtomicReference<Throwable> outcome = new AtomicReference<>();
+    Thread submitter =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    store.submit(List.of(spec("a", "2")), Duration.ofMinutes(5));
+                  } catch (Throwable t) {
+                    outcome.set(t);
+                  }
+                });
+    Waits.untilBlocked(submitter);
+
+    submitter.interrupt();
+    submitter.join();
+
+    assertInstanceOf(InterruptedException.class, outcome.get());
+    assertEquals(1, store.counts().pending());
+  }
+
+  @Test
+  void anEmptyBatchIsAMistake() {
+    assertThrows(IllegalArgumentException.class, () -> store.submit(List.of(), Duration.ZERO));
+  }
+
+  @Test
+  void afterStopAdmissionEverySubmitIsRejectedAsShuttingDown() throws Exception {
+    store.stopAdmission();
+
+    Admission.Rejected rejected =
+        assertInstanceOf(
+            Admission.Rejected.class, store.submit(List.of(spec("a", "1")), Duration.ofMinutes(1)));
+
+    assertEquals(Admission.Reason.SHUTTING_DOWN, rejected.reason());
+  }
+
+  @Test
+  void aClaimWaitsUntilAJobIsSubmitted() throws Exception {
+    CompletableFuture<Job> claimed = new CompletableFuture<>();
+    Thread worker =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    claimed.complete(claim());
+                  } catch (Throwable t) {
+                    claimed.completeExceptionally(t);
+                  }
+                });
+    Waits.untilBlocked(worker);
+
+    JobId id = accept(spec("a", "x")).getFirst();
+
+    assertEquals(id, claimed.get(10, TimeUnit.SECONDS).id());
+  }
+
+  @Test
+  void anAlreadyInterruptedClaimThrows() {
+    Thread.currentThread().interrupt();
+    assertThrows(InterruptedException.class, () -> store.claim(ANY));
+  }
+
+  @Test
+  void aClaimInterruptedWhileWaitingThrowsAndTakesNothing() throws Exception {
+    AtomicReference<Throwable> outcome = new AtomicReference<>();
+    Thread worker =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    store.claim(ANY);
+                  } catch (Throwable t) {
+                    outcome.set(t);
+                  }
+                });
+    Waits.untilBlocked(worker);
+
+    worker.interrupt();
+    worker.join();
+    accept(spec("a", "x"));
+
+    assertInstanceOf(InterruptedException.class, outcome.get());
+    assertEquals(1, store.counts().queued());
+  }
+
+  @Test
+  void stopClaimsReleasesWaitingWorkersWithNothing() throws Exception {
+    CompletableFuture<Optional<Job>> claimed = new CompletableFuture<>();
+    Thread worker =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    claimed.complete(store.claim(ANY));
+                  } catch (Throwable t) {
+                    claimed.completeExceptionally(t);
+                  }
+                });
+    Waits.untilBlocked(worker);
+
+    store.stopClaims();
+
+    assertTrue(claimed.get(10, TimeUnit.SECONDS).isEmpty());
+    assertTrue(store.claim(ANY).isEmpty());
+  }
+
+  @Test
+  void typesTakeTurnsSoABusyTypeCannotStarveAnother() throws Exception {
+    accept(spec("bulk", "1"), spec("bulk", "2"), spec("bulk", "3"), spec("bulk", "4"));
+    accept(spec("urgent", "u"));
+
+    List<String> order = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      order.add(claim().type());
+    }
+
+    assertTrue(order.subList(0, 2).contains("urgent"), "urgent among the first two: " + order);
+  }
+
+  @Test
+  void aClaimSkipsTypesTheGateRefusesAndWakesWhenTheGateOpens() throws Exception {
+    accept(spec("slow", "s"), spec("fast", "f"));
+    AtomicReference<Boolean> slowOpen = new AtomicReference<>(false);
+    JobStore.TypeGate gate = type -> !type.equals("slow") || slowOpen.get();
+
+    assertEquals("fast", store.claim(gate).orElseThrow().type());
+    CompletableFuture<Job> claimed = new CompletableFuture<>();
+    Thread worker =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    claimed.complete(store.claim(gate).orElseThrow());
+                  } catch (Throwable t) {
+                    claimed.completeExceptionally(t);
+                  }
+                });
+    Waits.untilBlocked(worker);
+    slowOpen.set(true);
+    store.gateOpened();
+
+    assertEquals("slow", claimed.get(10, TimeUnit.SECONDS).type());
+  }
+
+  @Test
+  void aJobWithAStartTimeWaitsForIt() throws Exception {
+    JobId id = accept(spec("a", "later").withRunAt(clock.now().plusSeconds(60))).getFirst();
+    Job waiting = store.find(id).orElseThrow();
+    assertEquals(JobState.QUEUED, waiting.state());
+    assertEquals(Optional.of(clock.now().plusSeconds(60)), waiting.nextAttemptAt());
+    CompletableFuture<Job> claimed = new CompletableFuture<>();
+    Thread worker =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    claimed.complete(claim());
+                  } catch (Throwable t) {
+                    claimed.completeExceptionally(t);
+                  }
+                });
+    Waits.untilBlocked(worker);
+
+    clock.advance(Duration.ofSeconds(59));
+    assertFalse(claimed.isDone());
+    clock.advance(Duration.ofSeconds(1));
+
+    assertEquals(id, claimed.get(10, TimeUnit.SECONDS).id());
+  }
+
+  @Test
+  void aStartTimeInThePastMeansNow() throws Exception {
+    JobId id = accept(spec("a", "x").withRunAt(clock.now().minusSeconds(60))).getFirst();
+
+    assertEquals(id, claim().id());
+  }
+
+  @Test
+  void aFailedAttemptWithARetryTimeWaitsAndThenRunsAgain() throws Exception {
+    JobId id = accept(spec("a", "x")).getFirst();
+    store.failed(claim().id(), "boom", Optional.of(clock.now().plusSeconds(10)));
+
+    Job waiting = store.find(id).orElseThrow();
+    assertEquals(JobState.RETRY_WAIT, waiting.state());
+    assertEquals(Optional.of("boom"), waiting.lastError());
+    assertEquals(Optional.of(clock.now().plusSeconds(10)), waiting.nextAttemptAt());
+    assertEquals(1, store.counts().retryWait());
+
+    clock.advance(Duration.ofSeconds(10));
+    Job again = claim();
+
+    assertEquals(id, again.id());
+    assertEquals(2, again.attempts());
+    assertEquals(Optional.of("boom"), again.lastError());
+  }
+
+  @Test
+  void aRetryDueAtOnceIsQueuedAtOnce() throws Exception {
+    accept(spec("a", "x"));
+    store.failed(claim().id(), "boom", Optional.of(clock.now()));
+
+    assertEquals(2, claim().attempts());
+  }
+
+  @Test
+  void deadLettersAreListedInPagesRetriedWithFreshAttemptsAndDeleted() throws Exception {
+    store = storeWithCapacity(10);
+    List<JobId> ids = accept(spec("a", "1"), spec("a", "2"), spec("a", "3"));
+    for (int i = 0; i < 3; i++) {
+      store.failed(claim().id(), "fatal " + i, Optional.empty());
+    }
+
+    List<Job> first = store.deadLetters(Optional.empty(), 2);
+    List<Job> second = store.deadLetters(Optional.of(first.getLast().id()), 2);
+    assertEquals(ids.subList(0, 2), first.stream().map(Job::id).toList());
+    assertEquals(ids.subList(2, 3), second.stream().map(Job::id).toList());
+    assertEquals(JobState.DEAD, first.getFirst().state());
+    assertEquals(Optional.of("fatal 0"), first.getFirst().lastError());
+    assertEquals("1", text(first.getFirst()));
+
+    assertTrue(store.retryDead(ids.get(0)));
+    assertTrue(store.deleteDead(ids.get(1)));
+    assertFalse(store.retryDead(ids.get(1)));
+    assertFalse(store.deleteDead(ids.get(0)));
+
+    Job retried = claim();
+    assertEquals(ids.get(0), retried.id());
+    assertEquals(1, retried.attempts());
+    assertTrue(store.find(ids.get(1)).isEmpty());
+    assertEquals(1, store.counts().dead());
+  }
+
+  @Test
+  void aFinishedJobIsRememberedWithoutItsPayloadUntilRetentionForgetsIt() throws Exception {
+    List<JobId> ids = accept(spec("a", "1"), spec("a", "2"), spec("a", "3"), spec("a", "4"));
+    for (int i = 0; i < 4; i++) {
+      store.succeeded(claim().id());
+    }
+
+    Job done = store.find(ids.get(3)).orElseThrow();
+    assertEquals(JobState.SUCCEEDED, done.state());
+    assertEquals(0, done.payload().remaining());
+    assertTrue(store.find(ids.get(0)).isEmpty(), "retention is 3");
+    assertEquals(4, store.counts().succeeded());
+  }
+
+  @Test
+  void anAbandonedAttemptIsQueuedAgainAndNotCounted() throws Exception {
+    JobId id = accept(spec("a", "x")).getFirst();
+    store.abandoned(claim().id());
+
+    assertEquals(JobState.QUEUED, store.find(id).orElseThrow().state());
+    assertEquals(1, claim().attempts());
+    assertEquals(0, store.counts().failedAttempts());
+  }
+
+  @Test
+  void reportingOnAJobWithoutARunningAttemptIsAnError() throws Exception {
+    JobId id = accept(spec("a", "x")).getFirst();
+
+    var e = assertThrows(IllegalStateException.class, () -> store.succeeded(id));
+    assertTrue(e.getMessage().contains("QUEUED"), e.getMessage());
+    assertThrows(IllegalStateException.class, () -> store.succeeded(JobId.next()));
+  }
+
+  @Test
+  void aRecoveredJobIsAdmittedEvenBeyondCapacity() throws Exception {
+    store = storeWithCapacity(1);
+    for (int i = 0; i < 3; i++) {
+      store.recover(new Entry(JobId.next(), "a", new byte[0], null, clock.now(), null));
+    }
+
+    assertEquals(3, store.counts().queued());
+    assertEquals(3, store.counts().recovered());
+    assertInstanceOf(
+        Admission.Rejected.class, store.submit(List.of(spec("a", "x")), Duration.ZERO));
+  }
+}

@@ -3,6 +3,7 @@ package io.sluice.jobs;
 import io.sluice.core.CancelableContext;
 import io.sluice.core.Clock;
 import io.sluice.core.Context;
+import io.sluice.core.DeadlineExceededException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -186,6 +187,7 @@ final class JobEngineImpl implements JobEngine {
     Attempt attempt = new Attempt(Thread.currentThread());
     Throwable failure = null;
     boolean cutShort;
+    boolean overran;
     try (CancelableContext ctx = engineContext.withTimeout(type.options.timeout())) {
       Context.AfterFunc hook = ctx.afterFunc(attempt::stop);
       try {
@@ -195,32 +197,38 @@ final class JobEngineImpl implements JobEngine {
       }
       hook.stop();
       cutShort = !attempt.finish();
+      overran = ctx.err().orElse(null) instanceof DeadlineExceededException;
     } finally {
       busy.decrementAndGet();
     }
     Duration elapsed = Duration.ofNanos(clock.nanoTime() - start);
-    if (cutShort && hardStop) {
+    EngineListener.Outcome outcome;
+    if (failure == null && !cutShort) {
+      outcome = EngineListener.Outcome.SUCCEEDED;
+      type.succeeded.increment();
+      store.succeeded(job.id());
+    } else if (hardStop) {
+      // Stopped by the shutdown, however the handler reacted: not the job's fault.
+      outcome = EngineListener.Outcome.ABANDONED;
       store.abandoned(job.id());
-      notifyListener(
-          () -> listener.attemptFinished(job, EngineListener.Outcome.ABANDONED, elapsed));
-    } else if (cutShort) {
+    } else if (cutShort || overran) {
+      outcome = EngineListener.Outcome.TIMED_OUT;
       type.timedOut.increment();
-      notifyListener(
-          () -> listener.attemptFinished(job, EngineListener.Outcome.TIMED_OUT, elapsed));
       failed(
           job,
           type,
-          "timed out after " + type.options.timeout() + " (attempt " + job.attempts() + ")");
-    } else if (failure != null) {
-      type.failed.increment();
-      notifyListener(() -> listener.attemptFinished(job, EngineListener.Outcome.FAILED, elapsed));
-      failed(job, type, describe(failure));
+          "timed out after "
+              + type.options.timeout()
+              + " (attempt "
+              + job.attempts()
+              + ")"
+              + (failure == null ? "" : ": " + describe(failure)));
     } else {
-      type.succeeded.increment();
-      store.succeeded(job.id());
-      notifyListener(
-          () -> listener.attemptFinished(job, EngineListener.Outcome.SUCCEEDED, elapsed));
+      outcome = EngineListener.Outcome.FAILED;
+      type.failed.increment();
+      failed(job, type, describe(failure));
     }
+    notifyListener(() -> listener.attemptFinished(job, outcome, elapsed));
   }
 
   private void failed(Job job, TypeRuntime type, String error) {

@@ -1,0 +1,396 @@
+package io.sluice.jobs;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.core.Clock;
+import io.sluice.core.ManualClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(60)
+class JobEngineTest {
+
+  private final ManualClock clock = Clock.manual(Instant.parse("2026-11-27T10:00:00Z"));
+  private final LocalJobStore store =
+      LocalJobStore.inMemory(JobStoreOptions.defaults().withCapacity(100_000).withClock(clock));
+  private final List<Thread> threads = new CopyOnWriteArrayList<>();
+  private final ThreadFactory counting =
+      task -> {
+        Thread t = Thread.ofVirtual().name("test-worker-" + threads.size()).unstarted(task);
+        threads.add(t);
+        return t;
+      };
+  private final List<String> events = new CopyOnWriteArrayList<>();
+  private final EngineListener recording =
+      new EngineListener() {
+        @Override
+        public void attemptFinished(Job job, Outcome outcome, Duration elapsed) {
+          events.add(job.attempts() + ":" + outcome);
+        }
+
+        @Override
+        public void died(Job job, String error) {
+          events.add("died:" + error);
+        }
+      };
+  private JobEngine engine;
+
+  private JobEngine.Builder builder() {
+    return JobEngine.builder(store)
+        .workers(4)
+        .threadFactory(counting)
+        .listener(recording)
+        .random(new SplittableRandom(7));
+  }
+
+  @AfterEach
+  void noWorkerOutlivesTheEngine() throws Exception {
+    if (engine != null) {
+      engine.shutdown(Duration.ofSeconds(10));
+    }
+    for (Thread t : threads) {
+      t.join(TimeUnit.SECONDS.toMillis(10));
+      assertFalse(t.isAlive(), "worker " + t + " still alive");
+    }
+    store.checkInvariants();
+  }
+
+  private static JobSpec spec(String type, String payload) {
+    return JobSpec.of(type, payload.getBytes(UTF_8));
+  }
+
+  private List<JobId> accept(List<JobSpec> specs) throws InterruptedException {
+    return assertInstanceOf(Admission.Accepted.class, engine.submit(specs)).ids();
+  }
+
+  private void awaitState(JobId id, JobState state) {
+    Waits.until(
+        () -> engine.find(id).map(j -> j.state() == state).orElse(false),
+        id + " to be " + state + " (it is " + engine.find(id) + ")");
+  }
+
+  @Test
+  void everySubmittedJobRunsExactlyOnce() throws Exception {
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    engine =
+        builder()
+            .handle(
+                "count",
+                (job, ctx) ->
+                    runs.computeIfAbsent(
+                            new String(job.payloadBytes(), UTF_8), k -> new AtomicInteger())
+                        .incrementAndGet())
+            .start();
+    List<JobSpec> specs = new ArrayList<>();
+    for (int i = 0; i < 10_000; i++) {
+      specs.add(spec("count", "p" + i));
+    }
+
+    for (int i = 0; i < specs.size(); i += 500) {
+      accept(specs.subList(i, i + 500));
+    }
+    Waits.until(() -> engine.stats().jobs().succeeded() == 10_000, "all jobs to succeed");
+
+    assertEquals(10_000, runs.size());
+    assertTrue(runs.values().stream().allMatch(c -> c.get() == 1));
+    assertEquals(10_000, engine.stats().byType().get("count").succeeded());
+    assertTrue(engine.shutdown(Duration.ofSeconds(10)));
+  }
+
+  @Test
+  void aFailingJobIsRetriedWithBackoffOnTheClockUntilItSucceeds() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    RetryPolicy retry = new RetryPolicy(5, Duration.ofSeconds(1), Duration.ofSeconds(10), 2.0);
+    engine =
+        builder()
+            .handle(
+                "flaky",
+                (job, ctx) -> {
+                  if (calls.incrementAndGet() < 3) {
+                    throw new IllegalStateException("try " + job.attempts());
+                  }
+                },
+                HandlerOptions.defaults().withRetry(retry))
+            .start();
+    JobId id = accept(List.of(spec("flaky", "x"))).getFirst();
+
+    awaitState(id, JobState.RETRY_WAIT);
+    Job waiting = engine.find(id).orElseThrow();
+    assertEquals(Optional.of("java.lang.IllegalStateException: try 1"), waiting.lastError());
+    Duration wait = Duration.between(clock.now(), waiting.nextAttemptAt().orElseThrow());
+    assertTrue(wait.compareTo(retry.capAfter(1)) <= 0, "first wait " + wait);
+    clock.advance(retry.capAfter(1));
+    Waits.until(
+        () -> calls.get() == 2 && engine.find(id).orElseThrow().state() == JobState.RETRY_WAIT,
+        "the second attempt to fail");
+    clock.advance(retry.capAfter(2));
+    awaitState(id, JobState.SUCCEEDED);
+
+    assertEquals(3, engine.find(id).orElseThrow().attempts());
+    assertEquals(List.of("1:FAILED", "2:FAILED", "3:SUCCEEDED"), events);
+    assertEquals(2, engine.stats().byType().get("flaky").retries());
+  }
+
+  @Test
+  void aJobThatFailsEveryAttemptBecomesADeadLetterThatCanBeRetried() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    engine =
+        builder()
+            .handle(
+                "doomed",
+                (job, ctx) -> {
+                  if (calls.incrementAndGet() <= 2) {
+                    throw new java.io.IOException(
+                        "disk on fire", new IllegalArgumentException("root"));
+                  }
+                },
+                HandlerOptions.defaults()
+                    .withRetry(
+                        RetryPolicy.defaults()
+                            .withMaxAttempts(2)
+                            .withDelays(Duration.ZERO, Duration.ZERO)))
+            .start();
+    JobId id = accept(List.of(spec("doomed", "x"))).getFirst();
+
+    awaitState(id, JobState.DEAD);
+    Job dead = engine.deadLetters(Optional.empty(), 10).getFirst();
+    assertEquals(id, dead.id());
+    assertEquals(2, dead.attempts());
+    assertEquals(
+        "java.io.IOException: disk on fire <- caused by java.lang.IllegalArgumentException: root",
+        dead.lastError().orElseThrow());
+    assertTrue(events.contains("died:" + dead.lastError().orElseThrow()));
+
+    assertTrue(engine.retryDead(id));
+    awaitState(id, JobState.SUCCEEDED);
+    assertEquals(1, engine.find(id).orElseThrow().attempts());
+  }
+
+  @Test
+  void anErrorThrownByAHandlerFailsThatAttemptOnlyAndTheWorkerGoesOn() throws Exception {
+    engine =
+        builder()
+            .workers(1)
+            .handle(
+                "oom",
+                (job, ctx) -> {
+                  throw new OutOfMemoryError("pretend");
+                },
+                HandlerOptions.defaults().withRetry(RetryPolicy.never()))
+            .handle("ok", (job, ctx) -> {})
+            .start();
+    JobId bad = accept(List.of(spec("oom", "x"))).getFirst();
+    JobId good = accept(List.of(spec("ok", "y"))).getFirst();
+
+    awaitState(bad, JobState.DEAD);
+    awaitState(good, JobState.SUCCEEDED);
+    assertTrue(
+        engine
+            .find(bad)
+            .orElseThrow()
+            .lastError()
+            .orElseThrow()
+            .startsWith("java.lang.OutOfMemoryError: pretend"));
+  }
+
+  @Test
+  void anAttemptThatOverrunsItsTimeoutIsInterruptedAndFailsAndTheWorkerGoesOn() throws Exception {
+    CountDownLatch blocked = new CountDownLatch(1);
+    AtomicInteger interrupted = new AtomicInteger();
+    engine =
+        builder()
+            .workers(1)
+            .handle(
+                "stuck",
+                (job, ctx) -> {
+                  blocked.countDown();
+                  try {
+                    new CountDownLatch(1).await();
+                  } catch (InterruptedException e) {
+                    interrupted.incrementAndGet();
+                    throw e;
+                  }
+                },
+                HandlerOptions.defaults()
+                    .withTimeout(Duration.ofSeconds(30))
+                    .withRetry(RetryPolicy.never()))
+            .handle(
+                "check",
+                (job, ctx) -> {
+                  if (Thread.currentThread().isInterrupted()) {
+                    throw new AssertionError("an interrupt leaked into the next attempt");
+                  }
+                })
+            .start();
+    JobId stuck = accept(List.of(spec("stuck", "x"))).getFirst();
+    assertTrue(blocked.await(10, TimeUnit.SECONDS));
+
+    clock.advance(Duration.ofSeconds(30));
+    awaitState(stuck, JobState.DEAD);
+    JobId next = accept(List.of(spec("check", "y"))).getFirst();
+
+    awaitState(next, JobState.SUCCEEDED);
+    assertEquals(1, interrupted.get());
+    assertTrue(engine.find(stuck).orElseThrow().lastError().orElseThrow().contains("timed out"));
+    assertEquals(1, engine.stats().byType().get("stuck").timedOut());
+    assertTrue(events.contains("1:TIMED_OUT"));
+  }
+
+  @Test
+  void aTypeNeverRunsMoreAttemptsAtOnceThanItsLimitAndOtherTypesStillRun() throws Exception {
+    AtomicInteger now = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    CountDownLatch release = new CountDownLatch(1);
+    engine =
+        builder()
+            .workers(8)
+            .handle(
+                "limited",
+                (job, ctx) -> {
+                  most.accumulateAndGet(now.incrementAndGet(), Math::max);
+                  release.await();
+                  now.decrementAndGet();
+                },
+                HandlerOptions.defaults().withConcurrency(2))
+            .handle("free", (job, ctx) -> {})
+            .start();
+    List<JobId> limited = accept(Collections.nCopies(20, spec("limited", "x")));
+    Waits.until(() -> now.get() == 2, "two limited attempts to run");
+    List<JobId> free = accept(Collections.nCopies(50, spec("free", "y")));
+
+    for (JobId id : free) {
+      awaitState(id, JobState.SUCCEEDED);
+    }
+    assertEquals(2, now.get());
+    release.countDown();
+    for (JobId id : limited) {
+      awaitState(id, JobState.SUCCEEDED);
+    }
+    assertEquals(2, most.get());
+  }
+
+  @Test
+  void aJobOfAnUnknownTypeIsRefusedAtSubmission() {
+    engine = builder().handle("known", (job, ctx) -> {}).start();
+
+    var e =
+        assertThrows(
+            IllegalArgumentException.class, () -> engine.submit(List.of(spec("unknown", "x"))));
+    assertTrue(e.getMessage().contains("[known]"), e.getMessage());
+  }
+
+  @Test
+  void shutdownLetsRunningAttemptsFinishWithinTheGrace() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch finish = new CountDownLatch(1);
+    engine =
+        builder()
+            .handle(
+                "slow",
+                (job, ctx) -> {
+                  started.countDown();
+                  finish.await();
+                })
+            .start();
+    JobId id = accept(List.of(spec("slow", "x"))).getFirst();
+    assertTrue(started.await(10, TimeUnit.SECONDS));
+
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              Waits.until(() -> engine.stats().busy() == 1, "busy");
+              finish.countDown();
+            });
+    boolean graceful = engine.shutdown(Duration.ofMinutes(1));
+
+    assertTrue(graceful);
+    assertEquals(JobState.SUCCEEDED, engine.find(id).orElseThrow().state());
+    assertEquals(
+        Admission.Reason.SHUTTING_DOWN,
+        assertInstanceOf(Admission.Rejected.class, engine.submit(List.of(spec("slow", "y"))))
+            .reason());
+  }
+
+  @Test
+  void shutdownInterruptsAttemptsThatOverrunTheGraceAndQueuesThemAgainUncounted() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    engine =
+        builder()
+            .handle(
+                "endless",
+                (job, ctx) -> {
+                  started.countDown();
+                  ctx.awaitDone();
+                  throw new IllegalStateException("stopped");
+                })
+            .start();
+    JobId id = accept(List.of(spec("endless", "x"))).getFirst();
+    assertTrue(started.await(10, TimeUnit.SECONDS));
+
+    boolean graceful = engine.shutdown(Duration.ofMillis(50));
+
+    assertFalse(graceful);
+    Job job = store.find(id).orElseThrow();
+    assertEquals(JobState.QUEUED, job.state());
+    assertEquals(0, job.attempts());
+    assertEquals(0, store.counts().failedAttempts());
+    assertTrue(events.contains("1:ABANDONED"));
+  }
+
+  @Test
+  void aJobThatKeptTakingTheProcessDownIsDeadInsteadOfRunningForever() throws Exception {
+    Entry crashLooper = new Entry(JobId.next(), "poison", new byte[0], null, clock.now(), null);
+    crashLooper.attempts = 3;
+    store.recover(crashLooper);
+    AtomicInteger calls = new AtomicInteger();
+    engine =
+        builder()
+            .handle(
+                "poison",
+                (job, ctx) -> calls.incrementAndGet(),
+                HandlerOptions.defaults().withRetry(RetryPolicy.defaults().withMaxAttempts(3)))
+            .start();
+
+    awaitState(crashLooper.id, JobState.DEAD);
+
+    assertEquals(0, calls.get());
+    assertTrue(
+        engine
+            .find(crashLooper.id)
+            .orElseThrow()
+            .lastError()
+            .orElseThrow()
+            .contains("the process stopped during its attempts"));
+  }
+
+  @Test
+  void theBuilderChecksItsArgumentsAtOnce() {
+    JobEngine.Builder b = JobEngine.builder(store);
+    assertThrows(IllegalArgumentException.class, () -> b.workers(0));
+    assertThrows(IllegalArgumentException.class, () -> b.handle("", (j, c) -> {}));
+    assertThrows(IllegalArgumentException.class, () -> b.shutdownGrace(Duration.ofSeconds(-1)));
+    assertThrows(IllegalStateException.class, b::start);
+    b.handle("a", (j, c) -> {});
+    assertThrows(IllegalArgumentException.class, () -> b.handle("a", (j, c) -> {}));
+  }
+}

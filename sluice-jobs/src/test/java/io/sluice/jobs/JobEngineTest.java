@@ -147,6 +147,7 @@ class JobEngineTest {
     awaitState(id, JobState.SUCCEEDED);
 
     assertEquals(3, engine.find(id).orElseThrow().attempts());
+    Waits.until(() -> events.size() == 3, "the listener to hear of three attempts");
     assertEquals(List.of("1:FAILED", "2:FAILED", "3:SUCCEEDED"), events);
     assertEquals(2, engine.stats().byType().get("flaky").retries());
   }
@@ -179,7 +180,8 @@ class JobEngineTest {
     assertEquals(
         "java.io.IOException: disk on fire <- caused by java.lang.IllegalArgumentException: root",
         dead.lastError().orElseThrow());
-    assertTrue(events.contains("died:" + dead.lastError().orElseThrow()));
+    String died = "died:" + dead.lastError().orElseThrow();
+    Waits.until(() -> events.contains(died), "the listener to hear of the death");
 
     assertTrue(engine.retryDead(id));
     awaitState(id, JobState.SUCCEEDED);
@@ -253,7 +255,7 @@ class JobEngineTest {
     assertEquals(1, interrupted.get());
     assertTrue(engine.find(stuck).orElseThrow().lastError().orElseThrow().contains("timed out"));
     assertEquals(1, engine.stats().byType().get("stuck").timedOut());
-    assertTrue(events.contains("1:TIMED_OUT"));
+    Waits.until(() -> events.contains("1:TIMED_OUT"), "the listener to hear of the timeout");
   }
 
   @Test
@@ -354,7 +356,8 @@ class JobEngineTest {
     assertEquals(JobState.QUEUED, job.state());
     assertEquals(0, job.attempts());
     assertEquals(0, store.counts().failedAttempts());
-    assertTrue(events.contains("1:ABANDONED"));
+    Waits.until(
+        () -> events.contains("1:ABANDONED"), "the listener to hear of the abandoned attempt");
   }
 
   @Test

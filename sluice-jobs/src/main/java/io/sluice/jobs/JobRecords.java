@@ -1,0 +1,223 @@
+package io.sluice.jobs;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/*
+ * The journal records of a durable store: how each change to a job is written, and how replaying
+ * them rebuilds the jobs.
+ *
+ * Every body is big-endian. An id is its two longs; an instant is epoch seconds (long) and nanos
+ * (int), with seconds = Long.MIN_VALUE for "none"; a string is an int length (-1 for none) and
+ * that many UTF-8 bytes.
+ *
+ *   SUBMITTED  int count, then per job: id, createdAt, runAt, type, source, int n + n payload bytes
+ *   STARTED    id                      an attempt started: attempts + 1
+ *   SUCCEEDED  id                      finished; forgotten by replay
+ *   FAILED     id, retryAt, error      retryAt none = dead letter
+ *   ABANDONED  id                      an attempt stopped by a shutdown: attempts - 1
+ *   RETRIED    id                      a dead letter queued again with attempts = 0
+ *   DELETED    id                      a dead letter deleted; forgotten by replay
+ *
+ * A batch is one SUBMITTED record, so a crash keeps all of it or none. Replay applies records in
+ * journal order; a record about an id replay does not know refers to a job whose SUBMITTED record
+ * was in a segment already released (the job had finished) and is skipped.
+ */
+final class JobRecords {
+  static final int SUBMITTED = 1;
+  static final int STARTED = 2;
+  static final int SUCCEEDED = 3;
+  static final int FAILED = 4;
+  static final int ABANDONED = 5;
+  static final int RETRIED = 6;
+  static final int DELETED = 7;
+
+  private static final int ID_BYTES = 16;
+  private static final int INSTANT_BYTES = 12;
+
+  private JobRecords() {}
+
+  static byte[] submitted(List<Entry> batch) {
+    int size = Integer.BYTES;
+    List<byte[]> types = new ArrayList<>(batch.size());
+    List<byte[]> sources = new ArrayList<>(batch.size());
+    for (Entry e : batch) {
+      byte[] type = e.type.getBytes(UTF_8);
+      byte[] source = e.source == null ? null : e.source.getBytes(UTF_8);
+      types.add(type);
+      sources.add(source);
+      size +=
+          ID_BYTES
+              + 2 * INSTANT_BYTES
+              + 3 * Integer.BYTES
+              + type.length
+              + (source == null ? 0 : source.length)
+              + e.payload.length;
+    }
+    ByteBuffer out = ByteBuffer.allocate(size);
+    out.putInt(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      Entry e = batch.get(i);
+      putId(out, e.id);
+      putInstant(out, e.createdAt);
+      putInstant(out, e.dueAt);
+      putBytes(out, types.get(i));
+      putBytes(out, sources.get(i));
+      putBytes(out, e.payload);
+    }
+    return out.array();
+  }
+
+  static byte[] id(JobId id) {
+    ByteBuffer out = ByteBuffer.allocate(ID_BYTES);
+    putId(out, id);
+    return out.array();
+  }
+
+  static byte[] failed(Entry e) {
+    byte[] error = e.lastError.getBytes(UTF_8);
+    ByteBuffer out = ByteBuffer.allocate(ID_BYTES + INSTANT_BYTES + Integer.BYTES + error.length);
+    putId(out, e.id);
+    putInstant(out, e.state == JobState.RETRY_WAIT ? e.dueAt : null);
+    putBytes(out, error);
+    return out.array();
+  }
+
+  /**
+   * Applies one record to the jobs being rebuilt, in journal order.
+   *
+   * @throws CorruptRecordException if the body does not parse or the type is unknown
+   */
+  static void replay(Map<JobId, Entry> jobs, long segment, int type, ByteBuffer body) {
+    try {
+      switch (type) {
+        case SUBMITTED -> {
+          int count = body.getInt();
+          if (count < 1 || count > body.remaining() / ID_BYTES) {
+            throw new CorruptRecordException("a batch of " + count + " jobs");
+          }
+          for (int i = 0; i < count; i++) {
+            JobId id = getId(body);
+            Instant createdAt = getInstant(body);
+            Instant runAt = getInstant(body);
+            String jobType = getString(body);
+            String source = getString(body);
+            byte[] payload = getBytes(body);
+            if (createdAt == null || jobType == null || payload == null) {
+              throw new CorruptRecordException("a job without a time, type or payload");
+            }
+            Entry e = new Entry(id, jobType, payload, source, createdAt, runAt);
+            e.home = segment;
+            jobs.put(id, e);
+          }
+        }
+        case STARTED -> {
+          Entry e = jobs.get(getId(body));
+          if (e != null) {
+            e.attempts++;
+            e.state = JobState.QUEUED;
+            e.dueAt = null;
+          }
+        }
+        case FAILED -> {
+          Entry e = jobs.get(getId(body));
+          Instant retryAt = getInstant(body);
+          String error = getString(body);
+          if (e != null) {
+            e.lastError = error;
+            e.dueAt = retryAt;
+            e.state = retryAt == null ? JobState.DEAD : JobState.RETRY_WAIT;
+          }
+        }
+        case ABANDONED -> {
+          Entry e = jobs.get(getId(body));
+          if (e != null) {
+            e.attempts = Math.max(0, e.attempts - 1);
+            e.state = JobState.QUEUED;
+          }
+        }
+        case RETRIED -> {
+          Entry e = jobs.get(getId(body));
+          if (e != null) {
+            e.attempts = 0;
+            e.state = JobState.QUEUED;
+            e.dueAt = null;
+          }
+        }
+        case SUCCEEDED, DELETED -> jobs.remove(getId(body));
+        default ->
+            throw new CorruptRecordException(
+                "unknown record type " + type + " (written by a newer Sluice?)");
+      }
+    } catch (BufferUnderflowException | IllegalArgumentException e) {
+      throw new CorruptRecordException("record type " + type + " does not parse: " + e, e);
+    }
+  }
+
+  private static void putId(ByteBuffer out, JobId id) {
+    out.putLong(id.msb()).putLong(id.lsb());
+  }
+
+  private static JobId getId(ByteBuffer in) {
+    return new JobId(in.getLong(), in.getLong());
+  }
+
+  private static void putInstant(ByteBuffer out, Instant t) {
+    if (t == null) {
+      out.putLong(Long.MIN_VALUE).putInt(0);
+    } else {
+      out.putLong(t.getEpochSecond()).putInt(t.getNano());
+    }
+  }
+
+  private static Instant getInstant(ByteBuffer in) {
+    long seconds = in.getLong();
+    int nanos = in.getInt();
+    return seconds == Long.MIN_VALUE ? null : Instant.ofEpochSecond(seconds, nanos);
+  }
+
+  private static void putBytes(ByteBuffer out, byte[] bytes) {
+    if (bytes == null) {
+      out.putInt(-1);
+    } else {
+      out.putInt(bytes.length).put(bytes);
+    }
+  }
+
+  private static byte[] getBytes(ByteBuffer in) {
+    int n = in.getInt();
+    if (n == -1) {
+      return null;
+    }
+    if (n < 0 || n > in.remaining()) {
+      throw new CorruptRecordException("a length of " + n + " with " + in.remaining() + " left");
+    }
+    byte[] bytes = new byte[n];
+    in.get(bytes);
+    return bytes;
+  }
+
+  private static String getString(ByteBuffer in) {
+    byte[] bytes = getBytes(in);
+    return bytes == null ? null : new String(bytes, UTF_8);
+  }
+
+  /** A record that passed its checksum but does not parse: a bug, or a newer writer. */
+  static final class CorruptRecordException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    CorruptRecordException(String message) {
+      super(message);
+    }
+
+    CorruptRecordException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

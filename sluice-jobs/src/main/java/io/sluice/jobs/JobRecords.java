@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -155,7 +156,7 @@ final class JobRecords {
             throw new CorruptRecordException(
                 "unknown record type " + type + " (written by a newer Sluice?)");
       }
-    } catch (BufferUnderflowException | IllegalArgumentException e) {
+    } catch (BufferUnderflowException | IllegalArgumentException | DateTimeException e) {
       throw new CorruptRecordException("record type " + type + " does not parse: " + e, e);
     }
   }

@@ -622,6 +622,16 @@ final class LocalJobStore implements JobStore {
     }
   }
 
+  /** Every job the store holds (pending and dead), for tests. */
+  java.util.Set<JobId> liveIds() {
+    lock.lock();
+    try {
+      return java.util.Set.copyOf(live.keySet());
+    } finally {
+      lock.unlock();
+    }
+  }
+
   void checkInvariants() {
     lock.lock();
     try {

@@ -6,5 +6,7 @@
  */
 module io.sluice.jobs {
   requires transitive io.sluice.core;
+  // The journal writes through com.sun.nio.file.ExtendedOpenOption.DIRECT (O_DIRECT).
+  requires jdk.unsupported;
 // The API package is exported once it holds its first public type.
 }

@@ -119,14 +119,15 @@ final class SegmentWriter {
     try {
       w.bufStart = SegmentFormat.alignDown(end);
       w.pos = (int) (end - w.bufStart);
-      ByteBuffer block = buf.slice(0, BLOCK);
-      while (block.hasRemaining()) {
-        if (ch.read(block, w.bufStart + block.position()) < 0) {
-          break;
+      // The kept partial block is read back through the page cache (a plain channel): direct
+      // reads would need aligned lengths, and the file ends at the unaligned data end.
+      ByteBuffer tail = buf.slice(0, w.pos);
+      try (FileChannel plain = FileChannel.open(file, StandardOpenOption.READ)) {
+        while (tail.hasRemaining()) {
+          if (plain.read(tail, w.bufStart + tail.position()) < 0) {
+            throw new IOException(file + ": shorter than its replayed data; cannot append to it");
+          }
         }
-      }
-      if (block.position() < w.pos) {
-        throw new IOException(file + ": could not read back its last block for appending");
       }
       buf.put(w.pos, ZEROS, 0, BLOCK - w.pos);
       w.hasRecords = end > HEADER_BYTES;

@@ -160,6 +160,11 @@ final class Recovery {
       return blank(file, n, last, size);
     }
     if (size < HEADER_BYTES) {
+      for (int i = 0; i < Math.min(size, 8); i++) {
+        if (data.get(i) != (byte) (SegmentFormat.MAGIC >>> (56 - 8 * i))) {
+          throw notASegment(file);
+        }
+      }
       region(n, 0, size, "segment shorter than its header");
       return last ? -1 : 0;
     }
@@ -254,12 +259,7 @@ final class Recovery {
     long magic = data.getLong(0);
     int version = data.getInt(8);
     if (magic != SegmentFormat.MAGIC) {
-      throw new JournalFormatException(
-          file,
-          "does not start with the journal segment magic: it is not a Sluice journal segment, or"
-              + " its first block is damaged. Sluice will not guess; move the file out of "
-              + directory
-              + " (its records are then lost) or restore it from a backup, and start again.");
+      throw notASegment(file);
     }
     if (version > SegmentFormat.VERSION) {
       throw new JournalFormatException(
@@ -284,6 +284,15 @@ final class Recovery {
               + data.getLong(16)
               + "; its file name wins. Was it renamed or copied by hand?");
     }
+  }
+
+  private JournalFormatException notASegment(Path file) {
+    return new JournalFormatException(
+        file,
+        "does not start with the journal segment magic: it is not a Sluice journal segment, or"
+            + " its first block is damaged. Sluice will not guess; move the file out of "
+            + directory
+            + " (its records are then lost) or restore it from a backup, and start again.");
   }
 
   private long blank(Path file, long n, boolean last, long size) {

@@ -6,6 +6,8 @@
  */
 module io.sluice.jobs {
   requires transitive io.sluice.core;
+  // The journal writes through com.sun.nio.file.ExtendedOpenOption.DIRECT (O_DIRECT).
+  requires jdk.unsupported;
 
   exports io.sluice.jobs;
 }

@@ -1,0 +1,695 @@
+package io.sluice.jobs.journal;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A durable, append-only journal of opaque records ({@code int} type, {@code byte[]} body) in
+ * segment files, with group commit and crash recovery. The job engine journals submissions,
+ * completions and state changes through it; the format is described in the {@linkplain
+ * io.sluice.jobs.journal package documentation}.
+ *
+ * <p>{@link #open} replays every readable record into a {@link ReplayVisitor} (cutting off a torn
+ * tail, skipping and reporting damaged regions, see {@link #replayReport()}), then accepts appends.
+ * One writer thread drains every pending append at once, writes them in one go, forces once (under
+ * {@link Durability#ALWAYS}) and then completes all of them, so concurrent submitters share forces.
+ *
+ * <table class="striped">
+ *   <caption>Operations</caption>
+ *   <thead><tr><th>operation</th><th>blocks?</th><th>interruption</th><th>closed</th><th>failed
+ *       (I/O error)</th></tr></thead>
+ *   <tbody>
+ *     <tr><td>{@link #append}</td><td>until durable per policy</td><td>{@code
+ *         InterruptedException}: on entry nothing is appended; while waiting the record may or may
+ *         not become durable</td><td>{@link JournalClosedException}</td><td>{@link
+ *         JournalException}</td></tr>
+ *     <tr><td>{@link #appendAsync}</td><td>never</td><td>not affected</td><td>future fails with
+ *         {@link JournalClosedException}</td><td>future fails with {@link JournalException}</td></tr>
+ *     <tr><td>{@link #releaseSegmentsBefore}</td><td>deletes files</td><td>not
+ *         affected</td><td>{@link JournalClosedException}</td><td>still deletes</td></tr>
+ *     <tr><td>{@link #close}</td><td>until pending appends are durable</td><td>keeps waiting,
+ *         then restores the interrupt status</td><td>no-op</td><td>closes</td></tr>
+ *   </tbody>
+ * </table>
+ *
+ * <p>An append is atomic: after a crash its record is wholly in the journal or wholly absent. Every
+ * acknowledged record is replayed after a restart, in append order; records appended by one thread
+ * one after another keep their order. There is no cancellation by context: a record handed to the
+ * writer is written.
+ *
+ * <p>Memory consistency effects: actions in a thread before it calls {@code append} or {@code
+ * appendAsync} happen-before the writer's write of that record, and the writer's completion of a
+ * record happens-before {@code append} returns (or the future completes). Records replayed at open
+ * happen-before {@code open} returns.
+ *
+ * <p>Only one journal may have a directory open at a time (checked with a file lock on {@code
+ * journal.lock}, across processes).
+ */
+public final class Journal implements AutoCloseable {
+  /*
+   * Group commit over an MPSC stack.
+   *
+   * Submitters push a Pending node onto `head` with a CAS (a Treiber stack; the node already holds
+   * both frame checks, computed by the submitter). The one writer thread takes the whole stack with
+   * getAndSet(null), reverses it into FIFO order (so one thread's appends stay in order), copies the
+   * frames into its aligned buffer, writes, forces once when the policy says so, then completes every
+   * node. No linger: whatever queued up during one commit's write and force is the next commit, so
+   * batches grow exactly as fast as the disk is slow.
+   *
+   * Wake-up: a push that finds the stack empty unparks the writer; the writer parks only after a
+   * getAndSet found nothing. A push after that getAndSet sees null and unparks, and an unpark before
+   * park makes park return, so no push is ever left unseen (no lost wake-up).
+   *
+   * End: close() sets closeRequested and unparks the writer. When the writer finds the stack empty
+   * and close requested, it swaps in TERMINATED, commits what that swap returned, forces whatever is
+   * unforced and closes the segment. A push that sees TERMINATED fails instead (closed, or the stored
+   * failure), so nothing can be pushed after the writer's last drain. An I/O error makes the writer
+   * store `failure` first, then fail the batch in flight and everything it drains while swapping in
+   * TERMINATED, then exit: the journal is failed for good (no retry of a failed fsync: after one, the
+   * kernel may have dropped the dirty pages, so a later success would prove nothing).
+   *
+   * Segments: the writer rolls to a new segment when a frame would cross segmentBytes (the old one is
+   * flushed, forced unless NEVER, closed and added to closedSegments; the new one is created with its
+   * header, forced, and the directory forced). releaseSegmentsBefore deletes from closedSegments only,
+   * so it never touches the segment being written.
+   *
+   * Invariants (checkInvariants): closed segments are all older than the current one; once the writer
+   * has ended, head is TERMINATED; counters agree (records >= commits, max per commit <= records).
+   */
+  private static final System.Logger LOG = System.getLogger(Journal.class.getName());
+  private static final String LOCK_FILE = "journal.lock";
+  private static final String PROBE_FILE = "direct-io-probe.tmp";
+  private static final VarHandle HEAD;
+
+  static {
+    try {
+      HEAD = MethodHandles.lookup().findVarHandle(Journal.class, "head", Pending.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private final JournalOptions options;
+  private final Path directory;
+  private final ChannelOpener opener;
+  private final IoMode ioMode;
+  private final ReplayReport report;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+  private final boolean forceEveryCommit;
+  private final boolean forceOnRoll;
+  private final long intervalNanos;
+  private final JournalListener listener;
+  private final boolean observeAcks;
+  private final ConcurrentSkipListSet<Long> closedSegments = new ConcurrentSkipListSet<>();
+  private final Object closeLock = new Object();
+  private final Thread writer;
+
+  @SuppressWarnings("unused") // accessed through HEAD
+  private volatile Pending head;
+
+  private volatile boolean closeRequested;
+  private volatile boolean closed;
+  private volatile JournalException failure;
+  private volatile long currentSegment;
+
+  // Writer-thread state.
+  private final ByteBuffer buffer;
+  private SegmentWriter segment;
+  private Pending inFlight;
+  private boolean unforced;
+  private long lastForceNanos;
+
+  // Counters: written by the writer thread only, read by stats().
+  private volatile long recordsAppended;
+  private volatile long bytesAppended;
+  private volatile long commits;
+  private volatile long forces;
+  private volatile long maxRecordsPerCommit;
+  private volatile long forceNanosTotal;
+  private volatile long forceNanosMax;
+  private volatile long segmentsCreated;
+  private final AtomicLong segmentsDeleted = new AtomicLong();
+
+  private Journal(
+      JournalOptions options,
+      ChannelOpener opener,
+      IoMode ioMode,
+      Recovery.Result recovered,
+      FileChannel lockChannel,
+      FileLock lock)
+      throws IOException {
+    this.options = options;
+    this.directory = options.directory();
+    this.opener = opener;
+    this.ioMode = ioMode;
+    this.report = recovered.report();
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+    this.listener = options.listener();
+    this.observeAcks = listener != JournalListener.NONE;
+    this.forceEveryCommit = options.durability() instanceof Durability.Always;
+    this.forceOnRoll = !(options.durability() instanceof Durability.Never);
+    this.intervalNanos =
+        options.durability() instanceof Durability.Interval(var every) ? every.toNanos() : 0;
+    this.buffer = SegmentWriter.alignedBuffer(options.writeBufferBytes());
+    boolean direct = ioMode == IoMode.DIRECT;
+    long last = recovered.lastSegment();
+    for (long n : recovered.segments()) {
+      if (n != last) {
+        closedSegments.add(n);
+      }
+    }
+    if (last == 0) {
+      segment = SegmentWriter.create(opener, directory, 1, buffer, direct);
+      segmentsCreated = 1;
+    } else if (recovered.lastEnd() < 0) {
+      SegmentWriter.deleteBlank(directory, last);
+      segment = SegmentWriter.create(opener, directory, last, buffer, direct);
+      segmentsCreated = 1;
+    } else {
+      segment = SegmentWriter.reopen(opener, directory, last, recovered.lastEnd(), buffer, direct);
+    }
+    currentSegment = segment.number;
+    lastForceNanos = System.nanoTime();
+    writer = options.writerThreadFactory().newThread(this::runWriter);
+    writer.start();
+  }
+
+  /**
+   * Opens (creating if needed) the journal directory, replays every readable record in order into
+   * {@code visitor}, then accepts appends. Blocks while replaying (on the calling thread).
+   *
+   * @param options the journal's settings
+   * @param visitor receives every readable record, and progress
+   * @return the open journal
+   * @throws JournalFormatException if a segment file comes from a newer format version or is not a
+   *     journal segment; the message names the file and what to do
+   * @throws IOException if the directory cannot be created, is locked by another open journal, or
+   *     cannot be read or written, or if {@link IoMode#DIRECT} was asked for and the filesystem
+   *     refuses it
+   */
+  public static Journal open(JournalOptions options, ReplayVisitor visitor) throws IOException {
+    return open(options, visitor, ChannelOpener.DEFAULT);
+  }
+
+  static Journal open(JournalOptions options, ReplayVisitor visitor, ChannelOpener opener)
+      throws IOException {
+    Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(visitor, "visitor");
+    Path dir = options.directory();
+    Files.createDirectories(dir);
+    FileChannel lockChannel =
+        FileChannel.open(
+            dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try {
+      FileLock lock;
+      try {
+        lock = lockChannel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        throw new IOException(
+            dir
+                + " is in use by another open journal (in this or another process holds "
+                + LOCK_FILE
+                + "); close that journal first");
+      }
+      IoMode mode = resolveIoMode(options, opener);
+      Recovery.Result recovered = new Recovery(dir, visitor).run();
+      return new Journal(options, opener, mode, recovered, lockChannel, lock);
+    } catch (IOException | RuntimeException | Error e) {
+      lockChannel.close();
+      throw e;
+    }
+  }
+
+  private static IoMode resolveIoMode(JournalOptions options, ChannelOpener opener)
+      throws IOException {
+    if (options.ioMode() == IoMode.BUFFERED) {
+      return IoMode.BUFFERED;
+    }
+    Path probe = options.directory().resolve(PROBE_FILE);
+    Exception refused;
+    if (SegmentWriter.DIRECT == null) {
+      refused = new UnsupportedOperationException("this JDK has no ExtendedOpenOption.DIRECT");
+    } else {
+      refused = probeDirect(probe, opener);
+    }
+    if (refused == null) {
+      return IoMode.DIRECT;
+    }
+    if (options.ioMode() == IoMode.DIRECT) {
+      throw new IOException(
+          "direct I/O (O_DIRECT) was asked for, but the filesystem of "
+              + options.directory()
+              + " refuses it ("
+              + refused
+              + "); use IoMode.AUTO or BUFFERED, or put the journal on a filesystem that supports"
+              + " it (ext4, xfs)",
+          refused);
+    }
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "The filesystem of "
+            + options.directory()
+            + " refuses direct I/O ("
+            + refused
+            + "); the journal writes through the page cache and forces with fdatasync instead."
+            + " Durability is the same; throughput may be lower. Put the journal on ext4 or xfs"
+            + " for direct I/O.");
+    return IoMode.BUFFERED;
+  }
+
+  /** Opens a file with O_DIRECT and writes one aligned block; returns why that failed, or null. */
+  private static Exception probeDirect(Path probe, ChannelOpener opener) throws IOException {
+    try (FileChannel ch =
+        opener.open(
+            probe,
+            Set.of(
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING,
+                SegmentWriter.DIRECT))) {
+      ch.write(SegmentWriter.alignedBuffer(SegmentFormat.BLOCK), 0);
+      return null;
+    } catch (IOException | UnsupportedOperationException e) {
+      return e;
+    } finally {
+      Files.deleteIfExists(probe);
+    }
+  }
+
+  /**
+   * Appends one record atomically and waits until it is durable per {@link
+   * JournalOptions#durability()}: forced to the device under {@link Durability#ALWAYS}, written
+   * otherwise. Waits by parking, which suits virtual threads. The caller must not change {@code
+   * body} while the call runs (its checks are computed on entry).
+   *
+   * @param type the record type, opaque to the journal
+   * @param body the record body, at most {@link JournalOptions#maxRecordBytes()} bytes
+   * @return the number of the segment that holds the record (for {@link #releaseSegmentsBefore})
+   * @throws InterruptedException if the thread was interrupted on entry (nothing was appended) or
+   *     while waiting (the record may or may not become durable)
+   * @throws IllegalArgumentException if the body is larger than the maximum; nothing is written
+   * @throws JournalException if the journal failed (now or earlier) to write or force
+   * @throws JournalClosedException if the journal is closed
+   */
+  public long append(int type, byte[] body) throws InterruptedException {
+    Pending p = new Pending(type, checkSize(body), Thread.currentThread(), null);
+    if (Thread.interrupted()) {
+      throw new InterruptedException("interrupted before appending; nothing was appended");
+    }
+    enqueue(p);
+    return p.await();
+  }
+
+  /**
+   * Appends one record atomically without waiting. The future completes with the segment number
+   * when the record is durable per policy, or fails with {@link JournalException} or {@link
+   * JournalClosedException}. It is completed on the journal's writer thread, so attach only quick
+   * non-async stages (or use the {@code ...Async} variants); cancelling it does not withdraw the
+   * record. The caller must not change {@code body} until the future completes.
+   *
+   * @param type the record type, opaque to the journal
+   * @param body the record body, at most {@link JournalOptions#maxRecordBytes()} bytes
+   * @return the future segment number
+   * @throws IllegalArgumentException if the body is larger than the maximum; nothing is written
+   */
+  public CompletableFuture<Long> appendAsync(int type, byte[] body) {
+    CompletableFuture<Long> future = new CompletableFuture<>();
+    Pending p = new Pending(type, checkSize(body), null, future);
+    try {
+      enqueue(p);
+    } catch (JournalException | JournalClosedException e) {
+      future.completeExceptionally(e);
+    }
+    return future;
+  }
+
+  private byte[] checkSize(byte[] body) {
+    Objects.requireNonNull(body, "body");
+    if (body.length > options.maxRecordBytes()) {
+      throw new IllegalArgumentException(
+          "record body of "
+              + body.length
+              + " bytes exceeds the journal's maxRecordBytes ("
+              + options.maxRecordBytes()
+              + "); nothing was written");
+    }
+    return body;
+  }
+
+  private void enqueue(Pending p) {
+    for (; ; ) {
+      Pending h = (Pending) HEAD.getVolatile(this);
+      if (h == Pending.TERMINATED) {
+        throw terminated();
+      }
+      p.next = h;
+      if (HEAD.compareAndSet(this, h, p)) {
+        if (h == null) {
+          LockSupport.unpark(writer);
+        }
+        return;
+      }
+    }
+  }
+
+  private RuntimeException terminated() {
+    JournalException f = failure;
+    if (f != null) {
+      return new JournalException(f.getMessage(), f);
+    }
+    return new JournalClosedException("the journal in " + directory + " is closed");
+  }
+
+  /**
+   * Deletes every closed segment whose number is below {@code segment}: the engine promises their
+   * records are no longer needed. The segment being written is never deleted, whatever the
+   * argument. The directory is forced after deleting, so the deletion is durable.
+   *
+   * @param segment the first segment to keep
+   * @throws JournalClosedException if the journal is closed
+   * @throws UncheckedIOException if a file cannot be deleted (the journal stays usable)
+   */
+  public void releaseSegmentsBefore(long segment) {
+    synchronized (closeLock) {
+      if (closed) {
+        throw new JournalClosedException("the journal in " + directory + " is closed");
+      }
+      int deleted = 0;
+      try {
+        for (Long n : closedSegments.headSet(segment)) {
+          Files.deleteIfExists(SegmentFormat.file(directory, n));
+          closedSegments.remove(n);
+          deleted++;
+        }
+        if (deleted > 0) {
+          SegmentWriter.syncDirectory(directory);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("could not delete journal segments in " + directory, e);
+      } finally {
+        segmentsDeleted.addAndGet(deleted);
+      }
+    }
+  }
+
+  /**
+   * The number of the segment being written.
+   *
+   * @return the current segment number
+   */
+  public long currentSegment() {
+    return currentSegment;
+  }
+
+  /**
+   * What replay found at open: records, segments, bytes, the cut-off tail, damaged regions.
+   *
+   * @return the replay report
+   */
+  public ReplayReport replayReport() {
+    return report;
+  }
+
+  /**
+   * A snapshot of the counters since open.
+   *
+   * @return the statistics
+   */
+  public JournalStats stats() {
+    return new JournalStats(
+        ioMode,
+        recordsAppended,
+        bytesAppended,
+        commits,
+        forces,
+        maxRecordsPerCommit,
+        forceNanosTotal,
+        forceNanosMax,
+        segmentsCreated,
+        segmentsDeleted.get());
+  }
+
+  /**
+   * Completes every pending append durably (forcing, whatever the policy), then closes the files
+   * and releases the directory. Later appends fail with {@link JournalClosedException}. Blocks
+   * until the writer has finished; if interrupted meanwhile it keeps waiting and restores the
+   * interrupt status before returning. Idempotent. After an I/O failure it only closes.
+   */
+  @Override
+  public void close() {
+    synchronized (closeLock) {
+      if (closed) {
+        return;
+      }
+      closeRequested = true;
+      LockSupport.unpark(writer);
+      boolean interrupted = false;
+      while (writer.isAlive()) {
+        try {
+          writer.join();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      try {
+        lock.release();
+        lockChannel.close();
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "could not release " + LOCK_FILE, e);
+      }
+      closed = true;
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  // ---- The writer thread ----
+
+  private void runWriter() {
+    try {
+      for (; ; ) {
+        Pending batch = (Pending) HEAD.getAndSet(this, (Pending) null);
+        if (batch != null) {
+          commit(reverse(batch));
+        } else if (closeRequested) {
+          finish();
+          return;
+        } else {
+          idle();
+        }
+      }
+    } catch (Throwable t) {
+      fail(t);
+    }
+  }
+
+  private static Pending reverse(Pending p) {
+    Pending prev = null;
+    while (p != null) {
+      Pending next = p.next;
+      p.next = prev;
+      prev = p;
+      p = next;
+    }
+    return prev;
+  }
+
+  private void idle() throws IOException {
+    if (intervalNanos > 0 && unforced) {
+      long wait = lastForceNanos + intervalNanos - System.nanoTime();
+      if (wait <= 0) {
+        force();
+      } else {
+        LockSupport.parkNanos(this, wait);
+      }
+    } else {
+      LockSupport.park(this);
+    }
+  }
+
+  private void commit(Pending batch) throws IOException {
+    inFlight = batch;
+    long started = System.nanoTime();
+    int records = 0;
+    long bytes = 0;
+    for (Pending p = batch; p != null; p = p.next) {
+      int frame = p.frameBytes();
+      if (!segment.fits(frame, options.segmentBytes())) {
+        roll();
+      }
+      segment.put(p);
+      p.segment = segment.number;
+      records++;
+      bytes += frame;
+    }
+    segment.flush();
+    unforced = true;
+    long written = System.nanoTime();
+    long forceNanos = 0;
+    if (forceEveryCommit || intervalNanos > 0 && written - lastForceNanos >= intervalNanos) {
+      forceNanos = force();
+    }
+    recordsAppended += records;
+    bytesAppended += bytes;
+    commits++;
+    if (records > maxRecordsPerCommit) {
+      maxRecordsPerCommit = records;
+    }
+    try {
+      listener.onCommit(records, bytes, written - started, forceNanos);
+    } catch (RuntimeException e) {
+      listenerFailed(e);
+    }
+    inFlight = null;
+    completeAll(batch, observeAcks ? System.nanoTime() : 0);
+  }
+
+  private void completeAll(Pending batch, long now) {
+    for (Pending p = batch; p != null; ) {
+      Pending next = p.next;
+      p.next = null;
+      p.complete();
+      if (observeAcks) {
+        try {
+          listener.onAcknowledge(now - p.enqueuedNanos);
+        } catch (RuntimeException e) {
+          listenerFailed(e);
+        }
+      }
+      p = next;
+    }
+  }
+
+  private void roll() throws IOException {
+    segment.flush();
+    if (forceOnRoll) {
+      force();
+    }
+    segment.close();
+    long next = segment.number + 1;
+    closedSegments.add(segment.number);
+    segment = SegmentWriter.create(opener, directory, next, buffer, ioMode == IoMode.DIRECT);
+    segmentsCreated++;
+    currentSegment = next;
+    unforced = false;
+    try {
+      listener.onSegmentCreated(next);
+    } catch (RuntimeException e) {
+      listenerFailed(e);
+    }
+  }
+
+  private long force() throws IOException {
+    long started = System.nanoTime();
+    segment.force();
+    long nanos = System.nanoTime() - started;
+    forces++;
+    forceNanosTotal += nanos;
+    if (nanos > forceNanosMax) {
+      forceNanosMax = nanos;
+    }
+    unforced = false;
+    lastForceNanos = started + nanos;
+    try {
+      listener.onForce(nanos);
+    } catch (RuntimeException e) {
+      listenerFailed(e);
+    }
+    return nanos;
+  }
+
+  private void finish() throws IOException {
+    Pending rest = (Pending) HEAD.getAndSet(this, Pending.TERMINATED);
+    if (rest != null) {
+      commit(reverse(rest));
+    }
+    if (unforced) {
+      force();
+    }
+    segment.close();
+  }
+
+  private void fail(Throwable cause) {
+    JournalException f =
+        new JournalException(
+            "The journal in "
+                + directory
+                + " failed to write or force segment "
+                + (segment == null ? "?" : segment.file)
+                + " ("
+                + cause
+                + "). It accepts no more appends: records acknowledged before are durable, the"
+                + " failed ones may or may not be in the journal. Fix the cause (disk full?"
+                + " read-only or failing device?) and restart; replay recovers what is there.",
+            cause);
+    failure = f;
+    LOG.log(System.Logger.Level.ERROR, f.getMessage(), cause);
+    try {
+      listener.onFailure(f);
+    } catch (RuntimeException e) {
+      listenerFailed(e);
+    }
+    failAll(inFlight, f);
+    inFlight = null;
+    failAll((Pending) HEAD.getAndSet(this, Pending.TERMINATED), f);
+    if (segment != null) {
+      segment.closeQuietly();
+    }
+  }
+
+  private static void failAll(Pending list, JournalException f) {
+    for (Pending p = list; p != null; ) {
+      Pending next = p.next;
+      p.next = null;
+      if (p.isWaiting()) {
+        p.fail(f);
+      }
+      p = next;
+    }
+  }
+
+  private static void listenerFailed(RuntimeException e) {
+    LOG.log(System.Logger.Level.WARNING, "journal listener threw; ignored", e);
+  }
+
+  void checkInvariants() {
+    long current = currentSegment;
+    for (long n : closedSegments) {
+      if (n >= current) {
+        throw new AssertionError("closed segment " + n + " >= current " + current);
+      }
+    }
+    if (recordsAppended < commits || maxRecordsPerCommit > recordsAppended) {
+      throw new AssertionError("counters: " + stats());
+    }
+    if (!writer.isAlive()) {
+      if (HEAD.getVolatile(this) != Pending.TERMINATED) {
+        throw new AssertionError("writer ended but the stack is not terminated");
+      }
+      if (failure == null && segment != null) {
+        segment.checkInvariants();
+      }
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package io.sluice.jobs.journal;
+
+/**
+ * Observes the journal's writer, for metrics (the server plugs Micrometer in here). Every method is
+ * called on the journal's writer thread and must be quick and must not block or append: the writer
+ * commits nothing while a call runs. Exceptions thrown from a method are logged and otherwise
+ * ignored. All methods do nothing by default.
+ */
+public interface JournalListener {
+  /** A listener that observes nothing. */
+  JournalListener NONE = new JournalListener() {};
+
+  /**
+   * One group commit: the records drained from the queue at once were written (and, under {@link
+   * Durability#ALWAYS}, forced). Called before the appends are completed.
+   *
+   * @param records records in the commit, at least 1
+   * @param bytes bytes of their frames (headers and bodies)
+   * @param writeNanos time spent copying and writing them
+   * @param forceNanos time spent forcing them, 0 if this commit did not force
+   */
+  default void onCommit(int records, long bytes, long writeNanos, long forceNanos) {}
+
+  /**
+   * One force ({@code fsync}/{@code fdatasync}) of a segment file: the fsync latency.
+   *
+   * @param nanos how long it took
+   */
+  default void onForce(long nanos) {}
+
+  /**
+   * One append was acknowledged (its future completed or its caller released).
+   *
+   * @param latencyNanos time from the call of {@code append} to its acknowledgement
+   */
+  default void onAcknowledge(long latencyNanos) {}
+
+  /**
+   * A new segment file was created (and its creation made durable).
+   *
+   * @param segment its number
+   */
+  default void onSegmentCreated(long segment) {}
+
+  /**
+   * The journal failed for good; every later append fails with {@code failure}.
+   *
+   * @param failure the failure
+   */
+  default void onFailure(JournalException failure) {}
+}

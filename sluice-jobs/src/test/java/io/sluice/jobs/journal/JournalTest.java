@@ -1,0 +1,418 @@
+package io.sluice.jobs.journal;
+
+import static io.sluice.jobs.journal.JournalTesting.body;
+import static io.sluice.jobs.journal.JournalTesting.replay;
+import static io.sluice.jobs.journal.JournalTesting.small;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Appending, reading back, segments, policies, I/O modes and the typed failures of the API. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class JournalTest {
+  @TempDir Path dir;
+
+  private static final Path SHM = Path.of("/dev/shm");
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(
+      value = IoMode.class,
+      names = {"DIRECT", "BUFFERED"})
+  void recordsComeBackInOrderAcrossSegmentRolls(IoMode mode) throws Exception {
+    // given a journal with 16 KiB segments
+    JournalOptions options = small(dir).withIoMode(mode);
+    List<byte[]> written = new ArrayList<>();
+    long lastSegment;
+    // when 500 records of varied sizes are appended
+    try (Journal j = Journal.open(options, ReplayVisitor.IGNORE)) {
+      assertEquals(mode, j.stats().ioMode());
+      for (int i = 0; i < 500; i++) {
+        byte[] b = body(i % 7, i, (i * 37) % 1500);
+        written.add(b);
+        long segment = j.append(i % 7, b);
+        assertEquals(j.currentSegment(), segment);
+      }
+      lastSegment = j.currentSegment();
+      j.checkInvariants();
+    }
+    // then replay returns all of them, in order, with their types and segments
+    Recorded r = replay(options);
+    assertEquals(500, r.records.size());
+    for (int i = 0; i < 500; i++) {
+      assertArrayEquals(written.get(i), r.records.get(i).body());
+      assertEquals(i % 7, r.records.get(i).type());
+    }
+    assertTrue(lastSegment > 5, "rolled over several segments: " + lastSegment);
+    assertEquals(lastSegment, r.records.getLast().segment());
+    try (Stream<Path> files = Files.list(dir)) {
+      assertEquals(lastSegment, files.filter(f -> f.toString().endsWith(".seg")).count());
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(
+      value = IoMode.class,
+      names = {"DIRECT", "BUFFERED"})
+  void reopenedJournalContinuesAfterTheLastRecord(IoMode mode) throws Exception {
+    // given a journal closed after 3 records (the last block is partial)
+    JournalOptions options = small(dir).withIoMode(mode);
+    try (Journal j = Journal.open(options, ReplayVisitor.IGNORE)) {
+      for (int i = 0; i < 3; i++) {
+        j.append(1, body(1, i, 100));
+      }
+    }
+    // when it is reopened (replaying the 3) and 3 more are appended, twice
+    for (int round = 1; round <= 2; round++) {
+      Recorded seen = new Recorded();
+      try (Journal j = Journal.open(options, seen)) {
+        assertEquals(3 * round, seen.records.size());
+        assertTrue(j.replayReport().clean(), j.replayReport().toString());
+        for (int i = 0; i < 3; i++) {
+          j.append(1, body(1, 3 * round + i, 100));
+        }
+      }
+    }
+    // then all 9 are there, in order, and nothing was reported damaged
+    Recorded r = new Recorded();
+    try (Journal j = Journal.open(options, r)) {
+      assertTrue(j.replayReport().clean());
+      assertEquals(9, j.replayReport().records());
+    }
+    for (int i = 0; i < 9; i++) {
+      assertEquals(i, JournalTesting.seqOf(r.records.get(i).body()));
+    }
+  }
+
+  @Test
+  void autoModeUsesDirectIoOnExt4() throws Exception {
+    try (Journal j = Journal.open(JournalOptions.defaults(dir), ReplayVisitor.IGNORE)) {
+      assertEquals(IoMode.DIRECT, j.stats().ioMode());
+    }
+  }
+
+  /**
+   * Opens files like a filesystem that refuses O_DIRECT (EINVAL), as tmpfs did before Linux 6.6.
+   */
+  private static final ChannelOpener REFUSES_DIRECT =
+      (file, options) -> {
+        if (options.contains(SegmentWriter.DIRECT)) {
+          throw new IOException(file + ": Invalid argument");
+        }
+        return FileChannel.open(file, options);
+      };
+
+  @Test
+  void autoModeFallsBackToBufferedWhereDirectIoIsRefusedAndStillRoundTrips() throws Exception {
+    // given a filesystem that refuses O_DIRECT
+    JournalOptions options = small(dir);
+    // when a journal is opened there with AUTO
+    try (Journal j = Journal.open(options, ReplayVisitor.IGNORE, REFUSES_DIRECT)) {
+      // then it writes buffered (and forces), and records round-trip
+      assertEquals(IoMode.BUFFERED, j.stats().ioMode());
+      for (int i = 0; i < 100; i++) {
+        j.append(2, body(2, i, 300));
+      }
+      // one force per commit, plus one per segment roll
+      assertTrue(j.stats().forces() >= j.stats().commits(), j.stats().toString());
+    }
+    assertEquals(100, replay(options).records.size());
+  }
+
+  @Test
+  void directModeIsRefusedWithAClearMessageWhereTheFilesystemRefusesIt() throws Exception {
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () ->
+                Journal.open(
+                    small(dir).withIoMode(IoMode.DIRECT), ReplayVisitor.IGNORE, REFUSES_DIRECT));
+    assertTrue(e.getMessage().contains("direct I/O"), e.getMessage());
+    // and the directory is not left locked
+    Journal.open(small(dir), ReplayVisitor.IGNORE).close();
+  }
+
+  @Test
+  void journalOnTmpfsRoundTrips() throws Exception {
+    // /dev/shm is tmpfs; Linux 6.6+ tmpfs accepts O_DIRECT, older kernels refuse it (AUTO then
+    // falls back): either way the journal works there.
+    Path shm = Files.createTempDirectory(SHM, "sluice-journal-test");
+    try {
+      JournalOptions options = small(shm);
+      try (Journal j = Journal.open(options, ReplayVisitor.IGNORE)) {
+        for (int i = 0; i < 100; i++) {
+          j.append(2, body(2, i, 300));
+        }
+      }
+      assertEquals(100, replay(options).records.size());
+    } finally {
+      deleteTree(shm);
+    }
+  }
+
+  @Test
+  void aRecordLargerThanTheMaximumIsRejectedBeforeAnythingIsWritten() throws Exception {
+    JournalOptions options = small(dir);
+    try (Journal j = Journal.open(options, ReplayVisitor.IGNORE)) {
+      assertThrows(IllegalArgumentException.class, () -> j.append(1, new byte[4097]));
+      assertThrows(IllegalArgumentException.class, () -> j.appendAsync(1, new byte[4097]));
+      j.append(1, new byte[4096]); // the maximum itself is fine
+      assertEquals(1, j.stats().recordsAppended());
+    }
+    assertEquals(1, replay(options).records.size());
+  }
+
+  @Test
+  void emptyBodiesAndAnyTypeRoundTrip() throws Exception {
+    JournalOptions options = small(dir);
+    int[] types = {0, -1, Integer.MIN_VALUE, Integer.MAX_VALUE, 42};
+    try (Journal j = Journal.open(options, ReplayVisitor.IGNORE)) {
+      for (int t : types) {
+        j.append(t, new byte[0]);
+      }
+    }
+    Recorded r = replay(options);
+    assertEquals(types.length, r.records.size());
+    for (int i = 0; i < types.length; i++) {
+      assertEquals(types[i], r.records.get(i).type());
+      assertEquals(0, r.records.get(i).body().length);
+    }
+  }
+
+  @Test
+  void defaultsAllowMultiMebibyteBatchRecords() throws Exception {
+    // the engine packs ~1000 payloads x 1 KiB into one record
+    JournalOptions options = JournalOptions.defaults(dir);
+    assertTrue(options.maxRecordBytes() >= 8 << 20);
+    assertTrue(options.segmentBytes() >= options.maxRecordBytes());
+    byte[] big = body(9, 9, 3 << 20);
+    try (Journal j = Journal.open(options, ReplayVisitor.IGNORE)) {
+      j.append(9, big);
+      j.append(9, body(9, 10, 10));
+    }
+    Recorded r = replay(options);
+    assertArrayEquals(big, r.records.getFirst().body());
+    assertEquals(2, r.records.size());
+  }
+
+  @Test
+  void asyncAppendsCompleteWithTheirSegment() throws Exception {
+    JournalOptions options = small(dir);
+    List<CompletableFuture<Long>> futures = new ArrayList<>();
+    try (Journal j = Journal.open(options, ReplayVisitor.IGNORE)) {
+      for (int i = 0; i < 200; i++) {
+        futures.add(j.appendAsync(3, body(3, i, 200)));
+      }
+      for (CompletableFuture<Long> f : futures) {
+        long s = f.get();
+        assertTrue(s >= 1 && s <= j.currentSegment());
+      }
+    }
+    Recorded r = replay(options);
+    assertEquals(200, r.records.size());
+    for (int i = 0; i < 200; i++) {
+      assertEquals(futures.get(i).join(), r.records.get(i).segment());
+      assertEquals(i, JournalTesting.seqOf(r.records.get(i).body()));
+    }
+  }
+
+  @Test
+  void releaseDeletesOnlyClosedSegmentsBeforeTheGivenOne() throws Exception {
+    JournalOptions options = small(dir);
+    try (Journal j = Journal.open(options, ReplayVisitor.IGNORE)) {
+      // given records spread over at least 5 segments
+      int i = 0;
+      while (j.currentSegment() < 5) {
+        j.append(1, body(1, i++, 1000));
+      }
+      long current = j.currentSegment();
+      // when segments before 3 are released
+      j.releaseSegmentsBefore(3);
+      // then 1 and 2 are gone and 3.. remain
+      assertFalse(Files.exists(SegmentFormat.file(dir, 1)));
+      assertFalse(Files.exists(SegmentFormat.file(dir, 2)));
+      assertTrue(Files.exists(SegmentFormat.file(dir, 3)));
+      // and releasing beyond the current segment never deletes the one being written
+      j.releaseSegmentsBefore(Long.MAX_VALUE);
+      assertTrue(Files.exists(SegmentFormat.file(dir, current)));
+      assertEquals(current - 1, j.stats().segmentsDeleted());
+      j.append(1, body(1, i, 10));
+      j.checkInvariants();
+    }
+    Recorded r = replay(options);
+    assertTrue(r.records.stream().allMatch(x -> x.segment() >= r.records.getFirst().segment()));
+    assertFalse(r.records.isEmpty());
+  }
+
+  @Test
+  void appendsAfterCloseFailWithATypedException() throws Exception {
+    Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE);
+    j.append(1, new byte[1]);
+    j.close();
+    j.close(); // idempotent
+    assertThrows(JournalClosedException.class, () -> j.append(1, new byte[1]));
+    ExecutionException e =
+        assertThrows(ExecutionException.class, () -> j.appendAsync(1, new byte[1]).get());
+    assertTrue(e.getCause() instanceof JournalClosedException);
+    assertThrows(JournalClosedException.class, () -> j.releaseSegmentsBefore(1));
+    j.checkInvariants();
+  }
+
+  @Test
+  void aSecondOpenOfTheSameDirectoryIsRefused() throws Exception {
+    try (Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE)) {
+      IOException e =
+          assertThrows(IOException.class, () -> Journal.open(small(dir), ReplayVisitor.IGNORE));
+      assertTrue(e.getMessage().contains("in use"), e.getMessage());
+      j.append(1, new byte[1]);
+    }
+    Journal.open(small(dir), ReplayVisitor.IGNORE).close();
+  }
+
+  @Test
+  void alwaysForcesEveryCommitNeverForcesOnlyOnClose() throws Exception {
+    try (Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE)) {
+      for (int i = 0; i < 10; i++) {
+        j.append(1, new byte[10]);
+      }
+      assertEquals(j.stats().commits(), j.stats().forces());
+    }
+    Path other = dir.resolve("never");
+    Journal j = Journal.open(small(other).withDurability(Durability.NEVER), ReplayVisitor.IGNORE);
+    for (int i = 0; i < 10; i++) {
+      j.append(1, new byte[10]);
+    }
+    assertEquals(0, j.stats().forces());
+    j.close();
+    assertEquals(1, j.stats().forces());
+    assertEquals(10, replay(small(other)).records.size());
+  }
+
+  @Test
+  void intervalForcesWhenDueWithoutFurtherAppends() throws Exception {
+    // given an interval policy and a listener that counts forces
+    CountDownLatch forced = new CountDownLatch(1);
+    AtomicInteger commits = new AtomicInteger();
+    JournalListener listener =
+        new JournalListener() {
+          @Override
+          public void onForce(long nanos) {
+            forced.countDown();
+          }
+
+          @Override
+          public void onCommit(int records, long bytes, long writeNanos, long forceNanos) {
+            commits.incrementAndGet();
+          }
+        };
+    JournalOptions options =
+        small(dir).withDurability(Durability.interval(Duration.ofMillis(5))).withListener(listener);
+    try (Journal j = Journal.open(options, ReplayVisitor.IGNORE)) {
+      // when one record is appended (completing once written)
+      j.append(1, new byte[10]);
+      // then the writer forces it on its own once the interval has passed
+      assertTrue(forced.await(20, TimeUnit.SECONDS));
+      assertTrue(j.stats().forces() >= 1);
+      assertEquals(1, commits.get());
+    }
+  }
+
+  @Test
+  void listenerSeesCommitsForcesAndAcknowledgements() throws Exception {
+    AtomicInteger acks = new AtomicInteger();
+    AtomicInteger recordsCommitted = new AtomicInteger();
+    AtomicInteger forces = new AtomicInteger();
+    AtomicInteger created = new AtomicInteger();
+    JournalListener listener =
+        new JournalListener() {
+          @Override
+          public void onCommit(int records, long bytes, long writeNanos, long forceNanos) {
+            recordsCommitted.addAndGet(records);
+            assertTrue(bytes >= 16L * records && writeNanos >= 0 && forceNanos >= 0);
+          }
+
+          @Override
+          public void onForce(long nanos) {
+            forces.incrementAndGet();
+          }
+
+          @Override
+          public void onAcknowledge(long latencyNanos) {
+            assertTrue(latencyNanos >= 0);
+            acks.incrementAndGet();
+          }
+
+          @Override
+          public void onSegmentCreated(long segment) {
+            created.incrementAndGet();
+          }
+        };
+    Journal j = Journal.open(small(dir).withListener(listener), ReplayVisitor.IGNORE);
+    for (int i = 0; i < 50; i++) {
+      j.append(1, new byte[1000]);
+    }
+    // the writer calls onAcknowledge just after completing, so wait for it by closing
+    j.close();
+    assertEquals(50, acks.get());
+    assertEquals(50, recordsCommitted.get());
+    assertEquals(j.stats().forces(), forces.get());
+    assertEquals(j.stats().segmentsCreated() - 1, created.get());
+  }
+
+  @Test
+  void replayReportsProgressUpToTheTotal() throws Exception {
+    JournalOptions options = small(dir);
+    try (Journal j = Journal.open(options, ReplayVisitor.IGNORE)) {
+      for (int i = 0; i < 100; i++) {
+        j.append(1, new byte[1000]);
+      }
+    }
+    Recorded r = replay(options);
+    assertFalse(r.progress.isEmpty());
+    long[] last = r.progress.getLast();
+    assertEquals(last[1], last[0]);
+    for (int i = 1; i < r.progress.size(); i++) {
+      assertTrue(r.progress.get(i)[0] >= r.progress.get(i - 1)[0]);
+    }
+  }
+
+  @Test
+  void optionsValidateSizes() {
+    JournalOptions d = JournalOptions.defaults(dir);
+    assertThrows(IllegalArgumentException.class, () -> d.withMaxRecordBytes(-1));
+    assertThrows(IllegalArgumentException.class, () -> d.withSegmentBytes(1000));
+    assertThrows(IllegalArgumentException.class, () -> d.withSegmentBytes(2L << 30));
+    assertThrows(IllegalArgumentException.class, () -> d.withWriteBufferBytes(10_000));
+    assertThrows(IllegalArgumentException.class, () -> Durability.interval(Duration.ZERO));
+    assertEquals(Durability.ALWAYS, d.durability());
+    assertEquals(IoMode.AUTO, d.ioMode());
+  }
+
+  static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : s.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,57 @@
+package io.sluice.jobs.journal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.function.BooleanSupplier;
+
+/** Helpers shared by the journal tests. */
+final class JournalTesting {
+  private JournalTesting() {}
+
+  /** Small segments so that tests roll often; buffered unless a test says otherwise. */
+  static JournalOptions small(Path dir) {
+    return JournalOptions.defaults(dir)
+        .withMaxRecordBytes(4096)
+        .withSegmentBytes(16 * 1024)
+        .withWriteBufferBytes(8192);
+  }
+
+  static Recorded replay(JournalOptions options) throws IOException {
+    Recorded r = new Recorded();
+    Journal.open(options, r).close();
+    return r;
+  }
+
+  /** A body that says which record it is: 4 bytes id, 8 bytes sequence, then filler. */
+  static byte[] body(int id, long seq, int length) {
+    ByteBuffer b = ByteBuffer.allocate(Math.max(12, length));
+    b.putInt(id).putLong(seq);
+    SplittableRandom r = new SplittableRandom(id * 31L + seq);
+    while (b.hasRemaining()) {
+      b.put((byte) r.nextInt());
+    }
+    return b.array();
+  }
+
+  static int idOf(byte[] body) {
+    return ByteBuffer.wrap(body).getInt(0);
+  }
+
+  static long seqOf(byte[] body) {
+    return ByteBuffer.wrap(body).getLong(4);
+  }
+
+  /** Spins (yielding) until the condition holds: for waiting on thread states, never on time. */
+  static void awaitTrue(BooleanSupplier condition) {
+    while (!condition.getAsBoolean()) {
+      Thread.yield();
+    }
+  }
+
+  /** Whether a thread is parked (WAITING) — for a virtual thread in append, it has enqueued. */
+  static boolean parked(Thread t) {
+    return t.getState() == Thread.State.WAITING;
+  }
+}

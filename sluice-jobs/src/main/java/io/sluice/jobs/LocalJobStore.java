@@ -114,7 +114,7 @@ final class LocalJobStore implements JobStore {
   }
 
   static LocalJobStore open(JobStoreOptions options) throws IOException {
-    throw new IOException("the durable store arrives with the journal");
+    return JournalLog.openStore(options);
   }
 
   // ---------------------------------------------------------------- recovery

@@ -1,0 +1,197 @@
+package io.sluice.jobs;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.core.Clock;
+import io.sluice.core.ManualClock;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(60)
+class DurableJobStoreTest {
+  @TempDir Path dir;
+  private final ManualClock clock = Clock.manual(Instant.parse("2026-11-27T10:00:00Z"));
+
+  private LocalJobStore open() throws IOException {
+    return LocalJobStore.open(options());
+  }
+
+  private JobStoreOptions options() {
+    return JobStoreOptions.defaults()
+        .withDirectory(dir)
+        .withClock(clock)
+        .withCapacity(10_000)
+        .withSegmentBytes(1 << 20);
+  }
+
+  private static List<JobId> accept(JobStore store, JobSpec... specs) throws Exception {
+    return assertInstanceOf(Admission.Accepted.class, store.submit(List.of(specs), Duration.ZERO))
+        .ids();
+  }
+
+  private static JobSpec spec(String payload) {
+    return JobSpec.of("t", payload.getBytes(UTF_8));
+  }
+
+  @Test
+  void acceptedJobsAreThereAfterAReopenWithEverythingTheyCarry() throws Exception {
+    List<JobId> ids;
+    try (LocalJobStore store = open()) {
+      ids =
+          accept(
+              store,
+              spec("{\"a\":1}").withSource("sensor"),
+              spec("later").withRunAt(clock.now().plusSeconds(60)));
+    }
+
+    try (LocalJobStore store = open()) {
+      Job first = store.find(ids.get(0)).orElseThrow();
+      assertEquals(JobState.QUEUED, first.state());
+      assertEquals("{\"a\":1}", new String(first.payloadBytes(), UTF_8));
+      assertEquals(Optional.of("sensor"), first.source());
+      assertEquals(clock.now(), first.createdAt());
+      Job later = store.find(ids.get(1)).orElseThrow();
+      assertEquals(Optional.of(clock.now().plusSeconds(60)), later.nextAttemptAt());
+      assertEquals(2, store.counts().recovered());
+      assertEquals(ids.get(0), store.claim(t -> true).orElseThrow().id());
+      store.checkInvariants();
+    }
+  }
+
+  @Test
+  void attemptsRetryWaitsDeadLettersAndFinishedJobsSurviveAReopen() throws Exception {
+    List<JobId> ids;
+    try (LocalJobStore store = open()) {
+      ids =
+          accept(
+              store,
+              spec("running"),
+              spec("retrying"),
+              spec("dead"),
+              spec("done"),
+              spec("deleted"));
+      store.claim(t -> true); // running: its attempt was cut short by the "crash"
+      store.failed(
+          store.claim(t -> true).orElseThrow().id(),
+          "later",
+          Optional.of(clock.now().plusSeconds(30)));
+      store.failed(store.claim(t -> true).orElseThrow().id(), "fatal", Optional.empty());
+      store.succeeded(store.claim(t -> true).orElseThrow().id());
+      store.failed(store.claim(t -> true).orElseThrow().id(), "fatal", Optional.empty());
+      store.deleteDead(ids.get(4));
+    }
+
+    try (LocalJobStore store = open()) {
+      Job running = store.find(ids.get(0)).orElseThrow();
+      assertEquals(JobState.QUEUED, running.state());
+      assertEquals(1, running.attempts());
+      Job retrying = store.find(ids.get(1)).orElseThrow();
+      assertEquals(JobState.RETRY_WAIT, retrying.state());
+      assertEquals(Optional.of(clock.now().plusSeconds(30)), retrying.nextAttemptAt());
+      assertEquals(Optional.of("later"), retrying.lastError());
+      Job dead = store.find(ids.get(2)).orElseThrow();
+      assertEquals(JobState.DEAD, dead.state());
+      assertEquals(
+          List.of(ids.get(2)),
+          store.deadLetters(Optional.empty(), 10).stream().map(Job::id).toList());
+      assertTrue(store.find(ids.get(3)).isEmpty(), "a succeeded job is not recovered");
+      assertTrue(store.find(ids.get(4)).isEmpty(), "a deleted dead letter is not recovered");
+      assertEquals(new JobCounts(1, 0, 1, 1, 10_000, 0, 3, 0, 0, 0), store.counts());
+      store.checkInvariants();
+    }
+  }
+
+  @Test
+  void segmentsWhoseJobsAllFinishedAreDeleted() throws Exception {
+    byte[] big = new byte[100_000];
+    try (LocalJobStore store = open()) {
+      List<JobId> ids = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        ids.addAll(accept(store, JobSpec.of("t", big)));
+      }
+      long before = segmentFiles();
+      assertTrue(before >= 4, "4 MB of jobs in 1 MiB segments: " + before + " segments");
+      for (int i = 0; i < 40; i++) {
+        store.succeeded(store.claim(t -> true).orElseThrow().id());
+      }
+      Waits.until(
+          () -> segmentFiles() <= 2,
+          "finished segments to be deleted (" + segmentFiles() + " left)");
+    }
+    try (LocalJobStore store = open()) {
+      assertEquals(0, store.counts().pending());
+    }
+  }
+
+  @Test
+  void aSegmentStaysWhileOneOfItsJobsIsADeadLetter() throws Exception {
+    byte[] big = new byte[100_000];
+    JobId kept;
+    try (LocalJobStore store = open()) {
+      kept = accept(store, JobSpec.of("t", big)).getFirst();
+      store.failed(store.claim(t -> true).orElseThrow().id(), "fatal", Optional.empty());
+      for (int i = 0; i < 40; i++) {
+        accept(store, JobSpec.of("t", big));
+        store.succeeded(store.claim(t -> true).orElseThrow().id());
+      }
+    }
+    try (LocalJobStore store = open()) {
+      assertEquals(JobState.DEAD, store.find(kept).orElseThrow().state());
+    }
+  }
+
+  @Test
+  void theObserverHearsCommitsAndReplayProgress() throws Exception {
+    AtomicLong commits = new AtomicLong();
+    AtomicLong progress = new AtomicLong();
+    StoreObserver observer =
+        new StoreObserver() {
+          @Override
+          public void journalCommitted(int records, long bytes, long writeNanos, long forceNanos) {
+            commits.incrementAndGet();
+          }
+
+          @Override
+          public void replayProgress(long bytesDone, long bytesTotal) {
+            progress.set(bytesDone);
+          }
+        };
+    try (LocalJobStore store = LocalJobStore.open(options().withObserver(observer))) {
+      accept(store, spec("x"));
+    }
+    assertTrue(commits.get() >= 1);
+    LocalJobStore.open(options().withObserver(observer)).close();
+    assertTrue(progress.get() > 0, "replay reported progress");
+  }
+
+  @Test
+  void aDurableStoreNeedsADirectory() {
+    var e =
+        assertThrows(
+            IllegalArgumentException.class, () -> LocalJobStore.open(JobStoreOptions.defaults()));
+    assertTrue(e.getMessage().contains("withDirectory"), e.getMessage());
+  }
+
+  private long segmentFiles() {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(p -> p.toString().endsWith(".seg")).count();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,331 @@
+package io.sluice.server.objects;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HexFormat;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * An {@link ObjectStore} that keeps each object as a file under a root directory: key {@code
+ * a/b/c.json} is the file {@code root/a/b/c.json}. The embedded default, under {@code
+ * <data-dir>/objects/}.
+ *
+ * <p>{@link #put} is atomic and durable: once it returns, the object survives a crash of the
+ * process or the machine, and a reader never sees part of it. Keys are checked by {@link
+ * ObjectKeys#validate}, and each segment must also fit a file name ({@value #MAX_SEGMENT_BYTES}
+ * bytes) and not look like one of this store's temporary files ({@code .sluice-tmp-...}); a key can
+ * never name a path outside the root.
+ *
+ * <p>Blocking methods wait for the file system only. Interrupting the calling thread aborts a put
+ * or get in progress (the file channel is closed by the interrupt) and the method throws {@link
+ * InterruptedException}; the object is then absent, the old one or the new one, never partial.
+ *
+ * <p>Memory consistency effects: as {@link ObjectStore}; puts of different keys do not wait for
+ * each other, puts of the same key race and the last rename wins, whole.
+ */
+public final class FilesystemObjectStore implements ObjectStore {
+
+  /*
+   * Write protocol (the classic one, as in SQLite's and LevelDB's manifests):
+   *   1. create the parent directories that are missing, each fsynced into its own parent;
+   *   2. write the content to a new temporary file in the target's directory, fsync it, close it;
+   *   3. rename it over the target (atomic on POSIX file systems, same directory so same device);
+   *   4. fsync the directory, so the rename itself survives a crash.
+   * A crash before 3 leaves only a temporary file (named .sluice-tmp-<random>, which no valid key
+   * may name), after 3 the whole new object. Temporary files of a crashed process are not swept.
+   *
+   * Invariant: every path this class opens is root.resolve(validKey) or a temp file beside it, and
+   * validKey has no "..", "." or empty segment and is relative, so it is under root.
+   */
+
+  /** The longest key segment in UTF-8 bytes: the file name limit of ext4, xfs and most others. */
+  public static final int MAX_SEGMENT_BYTES = 255;
+
+  static final String TEMP_PREFIX = ".sluice-tmp-";
+
+  private final Path root;
+  private volatile boolean closed;
+
+  private FilesystemObjectStore(Path root) {
+    this.root = root;
+  }
+
+  /**
+   * Opens a store rooted at {@code root}, creating the directory if it is missing.
+   *
+   * @param root the directory that holds the objects
+   * @return the store
+   * @throws IOException if the directory cannot be created, or {@code root} is not a directory
+   */
+  public static FilesystemObjectStore open(Path root) throws IOException {
+    Path absolute = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
+    try {
+      Files.createDirectories(absolute);
+    } catch (FileAlreadyExistsException e) {
+      throw new ObjectStoreException(
+          "object store root "
+              + absolute
+              + " exists and is not a directory; point the data"
+              + " directory elsewhere or remove that file",
+          0,
+          null,
+          false,
+          e);
+    }
+    return new FilesystemObjectStore(absolute);
+  }
+
+  /**
+   * The root directory.
+   *
+   * @return the absolute, normalised root
+   */
+  public Path root() {
+    return root;
+  }
+
+  @Override
+  public void put(String key, byte[] content, String contentType)
+      throws IOException, InterruptedException {
+    Objects.requireNonNull(content, "content");
+    Objects.requireNonNull(contentType, "contentType");
+    Path target = pathOf(key);
+    ensureOpen();
+    throwIfInterrupted();
+    try {
+      doPut(target, content);
+    } catch (ClosedByInterruptException e) {
+      throw interrupted(e);
+    }
+  }
+
+  @Override
+  public Optional<byte[]> get(String key) throws IOException, InterruptedException {
+    Path path = pathOf(key);
+    ensureOpen();
+    throwIfInterrupted();
+    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+      long size = channel.size();
+      if (size > Integer.MAX_VALUE - 8) {
+        throw new IOException("object " + ObjectKeys.quote(key) + " is too large to read whole");
+      }
+      ByteBuffer buffer = ByteBuffer.allocate((int) size);
+      while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
+        // reads until full or end of file
+      }
+      return Optional.of(buffer.hasRemaining() ? copyOf(buffer) : buffer.array());
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (ClosedByInterruptException e) {
+      throw interrupted(e);
+    }
+  }
+
+  @Override
+  public String describe() {
+    return "filesystem " + root;
+  }
+
+  /**
+   * Checks that the root is a directory in which this process can create, sync and delete a file,
+   * by doing so.
+   */
+  @Override
+  public void check() throws IOException {
+    ensureOpen();
+    Path probe = root.resolve(TEMP_PREFIX + "check-" + randomHex());
+    try {
+      Files.createDirectories(root);
+      writeAndSync(probe, new byte[] {'o', 'k'});
+    } catch (AccessDeniedException e) {
+      throw new ObjectStoreException(
+          "object store directory "
+              + root
+              + " is not writable by this process ("
+              + e
+              + ");"
+              + " fix its permissions or choose another data directory",
+          0,
+          null,
+          false,
+          e);
+    } catch (IOException e) {
+      throw new ObjectStoreException(
+          "object store directory "
+              + root
+              + " cannot be written ("
+              + e
+              + "); check that it is a"
+              + " directory on a writable file system with free space",
+          0,
+          null,
+          false,
+          e);
+    } finally {
+      deleteQuietly(probe);
+    }
+  }
+
+  private static void deleteQuietly(Path path) {
+    try {
+      Files.deleteIfExists(path);
+    } catch (IOException e) {
+      // the failure that brought us here is the one to report
+    }
+  }
+
+  /** Marks the store closed; later puts and gets throw {@link IllegalStateException}. */
+  @Override
+  public void close() {
+    closed = true;
+  }
+
+  private void doPut(Path target, byte[] content) throws IOException {
+    Path dir = target.getParent();
+    createDirectoriesDurably(dir);
+    Path temp = dir.resolve(TEMP_PREFIX + randomHex());
+    boolean moved = false;
+    try {
+      writeAndSync(temp, content);
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      moved = true;
+      syncDirectory(dir);
+    } finally {
+      if (!moved) {
+        deleteQuietly(temp);
+      }
+    }
+  }
+
+  private static void writeAndSync(Path file, byte[] content) throws IOException {
+    try (FileChannel channel =
+        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      ByteBuffer buffer = ByteBuffer.wrap(content);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      channel.force(true);
+    }
+  }
+
+  /**
+   * Creates the missing directories from root down to {@code dir}, each fsynced into its parent.
+   */
+  private void createDirectoriesDurably(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    Deque<Path> missing = new ArrayDeque<>();
+    for (Path p = dir; !p.equals(root) && !Files.isDirectory(p); p = p.getParent()) {
+      missing.push(p);
+    }
+    while (!missing.isEmpty()) {
+      Path p = missing.pop();
+      try {
+        Files.createDirectory(p);
+      } catch (FileAlreadyExistsException e) {
+        if (!Files.isDirectory(p)) {
+          throw e; // a file where the key needs a directory: the key clashes with another object
+        }
+        continue; // a concurrent put created it; its put syncs the parent
+      }
+      syncDirectory(p.getParent());
+    }
+  }
+
+  private static void syncDirectory(Path dir) throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
+  }
+
+  private Path pathOf(String key) {
+    ObjectKeys.validate(key);
+    int start = 0;
+    for (int i = 0; i <= key.length(); i++) {
+      if (i == key.length() || key.charAt(i) == '/') {
+        String segment = key.substring(start, i);
+        if (segment.startsWith(TEMP_PREFIX)) {
+          throw new InvalidObjectKeyException(
+              key,
+              "invalid object key "
+                  + ObjectKeys.quote(key)
+                  + ": segments starting with "
+                  + TEMP_PREFIX
+                  + " are reserved for the filesystem store's temporary files");
+        }
+        int bytes = segment.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MAX_SEGMENT_BYTES) {
+          throw new InvalidObjectKeyException(
+              key,
+              "invalid object key "
+                  + ObjectKeys.quote(key)
+                  + ": segment at index "
+                  + start
+                  + " is "
+                  + bytes
+                  + " bytes in UTF-8, over the file name limit of "
+                  + MAX_SEGMENT_BYTES);
+        }
+        start = i + 1;
+      }
+    }
+    Path path = root.resolve(key).normalize();
+    if (!path.startsWith(root) || path.equals(root)) {
+      // unreachable for a valid key; kept so that a future change to the rules cannot escape
+      throw new InvalidObjectKeyException(
+          key, "invalid object key " + ObjectKeys.quote(key) + ": it resolves outside " + root);
+    }
+    return path;
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("object store closed: " + describe());
+    }
+  }
+
+  private static void throwIfInterrupted() throws InterruptedException {
+    if (Thread.interrupted()) {
+      throw new InterruptedException("interrupted before the object store call");
+    }
+  }
+
+  private static InterruptedException interrupted(ClosedByInterruptException cause) {
+    Thread.interrupted(); // the channel left the status set; InterruptedException reports it
+    InterruptedException e = new InterruptedException("interrupted during the object store call");
+    e.initCause(cause);
+    return e;
+  }
+
+  private static String randomHex() {
+    return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+  }
+
+  private static byte[] copyOf(ByteBuffer buffer) {
+    byte[] bytes = new byte[buffer.position()];
+    buffer.flip().get(bytes);
+    return bytes;
+  }
+
+  /** Checks the design invariant for tests: no temporary file is left anywhere under the root. */
+  boolean checkInvariants() throws IOException {
+    try (var files = Files.walk(root)) {
+      return files.noneMatch(p -> p.getFileName().toString().startsWith(TEMP_PREFIX));
+    }
+  }
+}

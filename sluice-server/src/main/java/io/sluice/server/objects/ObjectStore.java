@@ -1,0 +1,83 @@
+package io.sluice.server.objects;
+
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * Where payloads end up: a flat namespace of keys (see {@link ObjectKeys}) to byte contents.
+ *
+ * <table>
+ *   <caption>Operations</caption>
+ *   <tr><th>method</th><th>waits for</th><th>on interrupt</th><th>on failure</th></tr>
+ *   <tr><td>{@link #put}</td><td>the object to be stored whole (durably, for the filesystem)</td>
+ *       <td>{@link InterruptedException}</td><td>{@link IOException}, object unchanged or whole</td></tr>
+ *   <tr><td>{@link #get}</td><td>the whole content</td>
+ *       <td>{@link InterruptedException}</td><td>{@link IOException}</td></tr>
+ *   <tr><td>{@link #check}</td><td>one round trip to the store</td>
+ *       <td>{@link IOException}</td><td>{@link IOException} saying what to fix</td></tr>
+ * </table>
+ *
+ * <p>Timeouts are the store's own (see {@link S3Options}); the job engine bounds an attempt by
+ * interrupting its thread, which every blocking method here answers promptly. Keys are validated by
+ * every method that takes one: a bad key is an {@link InvalidObjectKeyException}, thrown before any
+ * I/O.
+ *
+ * <p>Implementations are safe for use by many threads at once. Memory consistency effects: actions
+ * in a thread before {@code put} returns happen-before a {@code get} of the same key, in any
+ * thread, that returns the content it wrote.
+ */
+public interface ObjectStore extends AutoCloseable {
+
+  /**
+   * Writes the whole object, replacing any object with that key atomically: a reader sees the old
+   * content or the new, never a part.
+   *
+   * <p>If the calling thread is interrupted (before or during the call), this throws {@link
+   * InterruptedException} with the interrupt status cleared. The object may then be absent, the old
+   * one, or the new one, but never partial; putting it again settles it.
+   *
+   * @param key the final key, from {@link ObjectKeys#forJob} (prefix included)
+   * @param content the bytes; not copied, so do not change them during the call
+   * @param contentType the media type, for example {@code application/json}
+   * @throws InvalidObjectKeyException if {@code key} is not valid
+   * @throws ObjectStoreException if the store refused or failed the write; its message names the
+   *     key and the store and says what to check
+   * @throws IOException if the write failed otherwise
+   * @throws InterruptedException if the calling thread was interrupted
+   * @throws IllegalStateException if the store is closed
+   */
+  void put(String key, byte[] content, String contentType) throws IOException, InterruptedException;
+
+  /**
+   * Reads an object, for tests and the command line.
+   *
+   * @param key the key
+   * @return the content, or empty if there is no object with that key
+   * @throws InvalidObjectKeyException if {@code key} is not valid
+   * @throws IOException if the read failed
+   * @throws InterruptedException if the calling thread was interrupted (status cleared)
+   * @throws IllegalStateException if the store is closed
+   */
+  Optional<byte[]> get(String key) throws IOException, InterruptedException;
+
+  /**
+   * A short description for logs, like {@code filesystem /var/lib/sluice/objects} or {@code s3
+   * bucket/prefix/ at http://127.0.0.1:9000}. Never holds credentials.
+   *
+   * @return the description
+   */
+  String describe();
+
+  /**
+   * Checks at startup that the store is reachable and writable, so that a misconfiguration fails
+   * the start instead of every upload.
+   *
+   * @throws IOException saying what is wrong and what to fix (a path, a bucket, credentials, an
+   *     endpoint)
+   */
+  void check() throws IOException;
+
+  /** Releases the store's resources (connections, threads). Idempotent. */
+  @Override
+  void close();
+}

@@ -1,0 +1,391 @@
+package io.sluice.server.objects;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.sluice.jobs.JobId;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class FilesystemObjectStoreTest {
+
+  private static final String JSON = "application/json";
+
+  @TempDir Path base;
+  private Path root;
+  private FilesystemObjectStore store;
+
+  @BeforeEach
+  void openStore() throws IOException {
+    root = base.resolve("objects");
+    store = FilesystemObjectStore.open(root);
+  }
+
+  @Test
+  void openingCreatesTheRootDirectory() {
+    assertTrue(Files.isDirectory(root));
+    assertEquals("filesystem " + root.toAbsolutePath(), store.describe());
+  }
+
+  @Test
+  void anObjectIsAFileUnderTheRootWithTheExactBytes() throws Exception {
+    // given a job's key and a payload
+    String key = ObjectKeys.forJob("", JobId.next(), Instant.now());
+    byte[] payload = "{\"a\": [1, 2.50, \"é\"]}".getBytes(StandardCharsets.UTF_8);
+
+    // when
+    store.put(key, payload, JSON);
+
+    // then
+    assertArrayEquals(payload, Files.readAllBytes(root.resolve(key)));
+    assertArrayEquals(payload, store.get(key).orElseThrow());
+    assertTrue(store.checkInvariants(), "no temporary file left");
+  }
+
+  @Test
+  void puttingTheSameKeyAgainReplacesTheObject() throws Exception {
+    store.put("a/b.json", "old content, longer".getBytes(StandardCharsets.UTF_8), JSON);
+
+    store.put("a/b.json", "new".getBytes(StandardCharsets.UTF_8), JSON);
+
+    assertEquals("new", new String(store.get("a/b.json").orElseThrow(), StandardCharsets.UTF_8));
+    assertTrue(store.checkInvariants());
+  }
+
+  @Test
+  void anEmptyObjectIsStored() throws Exception {
+    store.put("empty", new byte[0], JSON);
+    assertArrayEquals(new byte[0], store.get("empty").orElseThrow());
+  }
+
+  @Test
+  void gettingAMissingKeyIsEmpty() throws Exception {
+    assertEquals(Optional.empty(), store.get("2026/01/01/none.json"));
+  }
+
+  @Test
+  void keysWithUnicodeAreFilesWithThoseNames() throws Exception {
+    String key = "ünïcödé/日本語/😀 x.json";
+    store.put(key, new byte[] {1, 2, 3}, JSON);
+    assertTrue(Files.isRegularFile(root.resolve("ünïcödé").resolve("日本語").resolve("😀 x.json")));
+    assertArrayEquals(new byte[] {1, 2, 3}, store.get(key).orElseThrow());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "../escaped.json",
+        "../objects-sibling/x",
+        "a/../../escaped.json",
+        "/tmp/escaped.json",
+        "..\\escaped.json",
+        "a//b",
+        "a/",
+        "",
+        "nul\u0000byte",
+        "new\nline",
+        ".",
+        ".."
+      })
+  void hostileKeysAreRejectedBeforeAnyFileIsTouched(String key) throws Exception {
+    // given a sentinel outside the root
+    Files.writeString(base.resolve("sentinel"), "untouched");
+
+    // when
+    var onPut =
+        assertThrows(
+            InvalidObjectKeyException.class,
+            () -> store.put(key, "x".getBytes(StandardCharsets.UTF_8), JSON));
+    var onGet = assertThrows(InvalidObjectKeyException.class, () -> store.get(key));
+
+    // then nothing was written anywhere
+    assertEquals(key, onPut.key());
+    assertEquals(key, onGet.key());
+    try (Stream<Path> all = Files.walk(base)) {
+      assertEquals(
+          List.of(base, root, base.resolve("sentinel")), all.sorted().toList(), "files under base");
+    }
+    assertEquals("untouched", Files.readString(base.resolve("sentinel")));
+  }
+
+  @Test
+  void aSegmentLongerThanAFileNameIsRejectedWithAReason() {
+    String key = "d/" + "é".repeat(128) + ".json"; // 256 + 5 bytes
+    var e = assertThrows(InvalidObjectKeyException.class, () -> store.put(key, new byte[1], JSON));
+    assertTrue(e.getMessage().contains("over the file name limit of 255"), e.getMessage());
+  }
+
+  @Test
+  void aSegmentOfExactlyTheFileNameLimitIsStored() throws Exception {
+    String key = "d/" + "x".repeat(FilesystemObjectStore.MAX_SEGMENT_BYTES);
+    store.put(key, new byte[] {7}, JSON);
+    assertArrayEquals(new byte[] {7}, store.get(key).orElseThrow());
+  }
+
+  @Test
+  void keysThatLookLikeTemporaryFilesAreReserved() {
+    var e =
+        assertThrows(
+            InvalidObjectKeyException.class,
+            () -> store.put("a/" + FilesystemObjectStore.TEMP_PREFIX + "1234", new byte[1], JSON));
+    assertTrue(e.getMessage().contains("reserved"), e.getMessage());
+  }
+
+  @Test
+  void aKeyThatNeedsADirectoryWhereAnObjectIsFailsWithAnIoError() throws Exception {
+    store.put("a.json", new byte[] {1}, JSON);
+
+    assertThrows(IOException.class, () -> store.put("a.json/b.json", new byte[] {2}, JSON));
+
+    assertArrayEquals(new byte[] {1}, store.get("a.json").orElseThrow());
+    assertTrue(store.checkInvariants());
+  }
+
+  @Test
+  void anAlreadyInterruptedPutThrowsWritesNothingAndClearsTheStatus() throws Exception {
+    Thread.currentThread().interrupt();
+
+    assertThrows(InterruptedException.class, () -> store.put("k.json", new byte[] {1}, JSON));
+
+    assertFalse(Thread.interrupted(), "the status is reported by the exception, not left set");
+    assertEquals(Optional.empty(), store.get("k.json"));
+  }
+
+  @Test
+  void anAlreadyInterruptedGetThrowsAndClearsTheStatus() throws Exception {
+    store.put("k.json", new byte[] {1}, JSON);
+    Thread.currentThread().interrupt();
+
+    assertThrows(InterruptedException.class, () -> store.get("k.json"));
+
+    assertFalse(Thread.interrupted());
+  }
+
+  @Test
+  @Timeout(30)
+  void aPutInterruptedWhileWritingLeavesTheOldObjectOrTheNewOneWholeAndNoTemporaryFile()
+      throws Exception {
+    // given an old object and a put of a large new one on a virtual thread
+    byte[] old = "old".getBytes(StandardCharsets.UTF_8);
+    store.put("big.json", old, JSON);
+    byte[] big = new byte[64 << 20];
+    Arrays.fill(big, (byte) 'b');
+    var outcome = new java.util.concurrent.CompletableFuture<String>();
+    Thread putter =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    store.put("big.json", big, JSON);
+                    outcome.complete(
+                        Thread.currentThread().isInterrupted() ? "done, interrupted" : "done");
+                  } catch (InterruptedException e) {
+                    outcome.complete(Thread.currentThread().isInterrupted() ? "leaked" : "stopped");
+                  } catch (Throwable t) {
+                    outcome.completeExceptionally(t);
+                  }
+                });
+
+    // when it is interrupted once its temporary file exists
+    while (!hasTemporaryFile() && !outcome.isDone()) {
+      Thread.onSpinWait();
+    }
+    putter.interrupt();
+    String result = outcome.get(20, TimeUnit.SECONDS);
+
+    // then either it finished first (the object is new, the status still set) or it stopped
+    // (InterruptedException, status cleared, the old object intact); never a partial object
+    byte[] now = store.get("big.json").orElseThrow();
+    switch (result) {
+      case "stopped" -> assertArrayEquals(old, now);
+      case "done, interrupted" -> assertArrayEquals(big, now);
+      default -> fail("unexpected outcome: " + result);
+    }
+    assertTrue(store.checkInvariants(), "no temporary file left");
+  }
+
+  private boolean hasTemporaryFile() throws IOException {
+    try (Stream<Path> files = Files.list(root)) {
+      return files.anyMatch(
+          p -> p.getFileName().toString().startsWith(FilesystemObjectStore.TEMP_PREFIX));
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void concurrentPutsOfOneKeyNeverShowAReaderAPartialObject() throws Exception {
+    // given writers that each put a distinct content, of a distinct length, to one key
+    int writers = 16;
+    int rounds = 50;
+    List<byte[]> contents = new ArrayList<>();
+    for (int w = 0; w < writers; w++) {
+      byte[] content = new byte[1000 + w * 4093];
+      Arrays.fill(content, (byte) ('A' + w));
+      contents.add(content);
+    }
+    store.put("same/key.json", contents.get(0), JSON);
+    AtomicBoolean writing = new AtomicBoolean(true);
+    CountDownLatch start = new CountDownLatch(1);
+
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      // when they race while readers read
+      List<Future<?>> puts = new ArrayList<>();
+      for (int w = 0; w < writers; w++) {
+        byte[] content = contents.get(w);
+        puts.add(
+            threads.submit(
+                () -> {
+                  start.await();
+                  for (int r = 0; r < rounds; r++) {
+                    store.put("same/key.json", content, JSON);
+                  }
+                  return null;
+                }));
+      }
+      List<Future<Integer>> reads = new ArrayList<>();
+      for (int r = 0; r < 4; r++) {
+        reads.add(
+            threads.submit(
+                () -> {
+                  start.await();
+                  int seen = 0;
+                  while (writing.get()) {
+                    byte[] got = store.get("same/key.json").orElseThrow();
+                    assertTrue(isOneOf(got, contents), "a whole object of one writer");
+                    seen++;
+                  }
+                  return seen;
+                }));
+      }
+      start.countDown();
+      for (Future<?> put : puts) {
+        put.get();
+      }
+      writing.set(false);
+      for (Future<Integer> read : reads) {
+        assertTrue(read.get() > 0);
+      }
+    }
+
+    // then the last rename won, whole, and no temporary file is left
+    assertTrue(isOneOf(store.get("same/key.json").orElseThrow(), contents));
+    assertTrue(store.checkInvariants());
+  }
+
+  private static boolean isOneOf(byte[] got, List<byte[]> contents) {
+    return contents.stream().anyMatch(c -> Arrays.equals(c, got));
+  }
+
+  @Test
+  @Timeout(60)
+  void manyVirtualThreadsPutDistinctKeysIntoNewDirectoriesAtOnce() throws Exception {
+    // given 1,000 jobs over 3 days that none of whose directories exist yet
+    int jobs = 1000;
+    List<String> keys = new ArrayList<>();
+    Instant day = Instant.parse("2026-11-27T12:00:00Z");
+    for (int i = 0; i < jobs; i++) {
+      keys.add(ObjectKeys.forJob("p/", JobId.next(), day.plusSeconds(86_400L * (i % 3))));
+    }
+    CountDownLatch start = new CountDownLatch(1);
+
+    // when each is put from its own virtual thread
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<?>> puts = new ArrayList<>();
+      for (String key : keys) {
+        puts.add(
+            threads.submit(
+                () -> {
+                  start.await();
+                  store.put(key, key.getBytes(StandardCharsets.UTF_8), JSON);
+                  return null;
+                }));
+      }
+      start.countDown();
+      for (Future<?> put : puts) {
+        put.get();
+      }
+    }
+
+    // then every object is there with its content
+    for (String key : keys) {
+      assertArrayEquals(key.getBytes(StandardCharsets.UTF_8), store.get(key).orElseThrow());
+    }
+    try (Stream<Path> files = Files.walk(root)) {
+      assertEquals(jobs, files.filter(Files::isRegularFile).count());
+    }
+    assertTrue(store.checkInvariants());
+  }
+
+  @Test
+  void checkPassesOnAWritableRootAndLeavesNothingBehind() throws Exception {
+    store.check();
+    try (Stream<Path> files = Files.list(root)) {
+      assertEquals(0, files.count());
+    }
+  }
+
+  @Test
+  void checkRecreatesARootThatWasRemoved() throws Exception {
+    Files.delete(root);
+    store.check();
+    assertTrue(Files.isDirectory(root));
+  }
+
+  @Test
+  void checkFailsWithAnActionableMessageWhenTheRootIsAFile() throws Exception {
+    // given the root replaced by a file
+    Files.delete(root);
+    Files.writeString(root, "not a directory");
+
+    // when
+    var e = assertThrows(ObjectStoreException.class, () -> store.check());
+
+    // then the message names the directory and what to check
+    assertTrue(e.getMessage().contains(root.toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("check that it is a directory"), e.getMessage());
+    assertFalse(e.retryable());
+  }
+
+  @Test
+  void openingARootThatIsAFileFailsWithAnActionableMessage() throws Exception {
+    Path file = base.resolve("file");
+    Files.writeString(file, "x");
+
+    var e = assertThrows(ObjectStoreException.class, () -> FilesystemObjectStore.open(file));
+
+    assertTrue(e.getMessage().contains("is not a directory"), e.getMessage());
+  }
+
+  @Test
+  void aClosedStoreRefusesPutsAndGets() {
+    store.close();
+    store.close();
+
+    assertThrows(IllegalStateException.class, () -> store.put("k", new byte[1], JSON));
+    assertThrows(IllegalStateException.class, () -> store.get("k"));
+  }
+}

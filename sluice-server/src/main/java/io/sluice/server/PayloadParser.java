@@ -1,0 +1,193 @@
+package io.sluice.server;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/*
+ * Reads a POST /v1/payloads body: a JSON object whose "payloads" member is a non-empty array of
+ * JSON values, with an optional string "source" and an optional ISO-8601 "runAt"; other members
+ * are skipped.
+ *
+ * One streaming pass with Jackson over the body bytes. Each payload is cut out of the body by the
+ * byte offsets of its first and last token, so the stored object is the payload exactly as the
+ * client wrote it (whitespace, escapes and number spelling included), without re-serialising.
+ * Limits: nesting depth through Jackson's StreamReadConstraints (the whole document, counted from
+ * the top-level object), payload count checked as the array is read, so a huge array is refused at
+ * the first element over the limit. The body size limit is enforced before parsing, by the caller.
+ */
+final class PayloadParser {
+
+  /** What a valid body holds. */
+  record Batch(List<byte[]> payloads, Optional<String> source, Optional<Instant> runAt) {}
+
+  private final JsonFactory factory;
+  private final int maxPayloads;
+  private final int maxDepth;
+
+  PayloadParser(int maxPayloads, int maxDepth) {
+    this.maxPayloads = maxPayloads;
+    this.maxDepth = maxDepth;
+    this.factory =
+        JsonFactory.builder()
+            .streamReadConstraints(
+                StreamReadConstraints.builder().maxNestingDepth(maxDepth).build())
+            .build();
+  }
+
+  /**
+   * Parses a body.
+   *
+   * @throws HttpProblem 400 for anything malformed, 413 for too many payloads
+   */
+  Batch parse(byte[] body) {
+    try (JsonParser p = factory.createParser(body)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw HttpProblem.badRequest(
+            "not_an_object", "the body must be a JSON object like {\"payloads\": [...]}");
+      }
+      List<byte[]> payloads = null;
+      String source = null;
+      Instant runAt = null;
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken value = p.nextToken();
+        switch (name) {
+          case "payloads" -> {
+            if (payloads != null) {
+              throw HttpProblem.badRequest("duplicate_member", "\"payloads\" appears twice");
+            }
+            payloads = readPayloads(p, value, body);
+          }
+          case "source" -> {
+            if (value != JsonToken.VALUE_STRING) {
+              throw HttpProblem.badRequest(
+                  "invalid_source", "\"source\" must be a string, not " + describe(value));
+            }
+            source = p.getText();
+            if (source.length() > io.sluice.jobs.JobSpec.MAX_SOURCE_LENGTH) {
+              throw HttpProblem.badRequest(
+                  "invalid_source",
+                  "\"source\" is longer than "
+                      + io.sluice.jobs.JobSpec.MAX_SOURCE_LENGTH
+                      + " characters");
+            }
+          }
+          case "runAt" -> runAt = readRunAt(p, value);
+          default -> p.skipChildren();
+        }
+      }
+      if (t != JsonToken.END_OBJECT) {
+        throw HttpProblem.badRequest("malformed_json", "the body is not complete JSON");
+      }
+      if (p.nextToken() != null) {
+        throw HttpProblem.badRequest(
+            "malformed_json", "there is more after the JSON object; send exactly one object");
+      }
+      if (payloads == null) {
+        throw HttpProblem.badRequest(
+            "missing_payloads", "the body has no \"payloads\" member; send {\"payloads\": [...]}");
+      }
+      if (payloads.isEmpty()) {
+        throw HttpProblem.badRequest(
+            "empty_payloads", "\"payloads\" is empty; send at least one payload");
+      }
+      return new Batch(payloads, Optional.ofNullable(source), Optional.ofNullable(runAt));
+    } catch (StreamConstraintsException e) {
+      throw HttpProblem.badRequest(
+          "too_deep", "the JSON is nested deeper than " + maxDepth + " levels");
+    } catch (JsonProcessingException e) {
+      throw HttpProblem.badRequest(
+          "malformed_json",
+          "malformed JSON: "
+              + e.getOriginalMessage()
+              + " at byte "
+              + e.getLocation().getByteOffset());
+    } catch (IOException e) {
+      // Parsing a byte array does no I/O; Jackson still declares it.
+      throw HttpProblem.badRequest("malformed_json", "unreadable JSON: " + e.getMessage());
+    }
+  }
+
+  private List<byte[]> readPayloads(JsonParser p, JsonToken value, byte[] body) throws IOException {
+    if (value != JsonToken.START_ARRAY) {
+      throw HttpProblem.badRequest(
+          "payloads_not_array", "\"payloads\" must be an array, not " + describe(value));
+    }
+    List<byte[]> payloads = new ArrayList<>();
+    JsonToken t;
+    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+      if (t == null) {
+        throw HttpProblem.badRequest("malformed_json", "the body ends inside \"payloads\"");
+      }
+      if (t == JsonToken.VALUE_NULL) {
+        throw HttpProblem.badRequest(
+            "null_payload",
+            "payloads["
+                + payloads.size()
+                + "] is null; every payload must be a"
+                + " JSON value other than null");
+      }
+      if (payloads.size() == maxPayloads) {
+        throw new HttpProblem(
+            413,
+            "too_many_payloads",
+            "more than "
+                + maxPayloads
+                + " payloads in one request; split the batch into requests of at most "
+                + maxPayloads);
+      }
+      int start = (int) p.currentTokenLocation().getByteOffset();
+      if (t.isStructStart()) {
+        p.skipChildren();
+      } else {
+        p.finishToken();
+      }
+      int end = (int) p.currentLocation().getByteOffset();
+      payloads.add(Arrays.copyOfRange(body, start, end));
+    }
+    return payloads;
+  }
+
+  private static Instant readRunAt(JsonParser p, JsonToken value) throws IOException {
+    if (value != JsonToken.VALUE_STRING) {
+      throw HttpProblem.badRequest(
+          "invalid_run_at",
+          "\"runAt\" must be an ISO-8601 instant string like \"2026-11-27T10:15:30Z\", not "
+              + describe(value));
+    }
+    String text = p.getText();
+    try {
+      return Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      throw HttpProblem.badRequest(
+          "invalid_run_at",
+          "\"runAt\" is not an ISO-8601 instant: \""
+              + (text.length() > 64 ? text.substring(0, 64) + "..." : text)
+              + "\"; write it like \"2026-11-27T10:15:30Z\"");
+    }
+  }
+
+  private static String describe(JsonToken t) {
+    return switch (t) {
+      case START_OBJECT -> "an object";
+      case START_ARRAY -> "an array";
+      case VALUE_STRING -> "a string";
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+      case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+      case VALUE_NULL -> "null";
+      default -> t.toString();
+    };
+  }
+}

@@ -1,0 +1,260 @@
+package io.sluice.server;
+
+import io.sluice.jobs.Durability;
+import io.sluice.server.objects.ObjectKeys;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * How the ingest service runs. Immutable; {@link #defaults(Path)} gives the embedded defaults and
+ * the {@code withX} methods change one setting. {@code sluice serve --help} lists the same settings
+ * as options and environment variables.
+ *
+ * @param host the address to listen on
+ * @param port the port; 0 picks a free one
+ * @param dataDir where the journal lives ({@code <dataDir>/journal}) and, with the filesystem
+ *     store, the objects ({@code <dataDir>/objects})
+ * @param objectPrefix prepended to every object key: empty, or ending with {@code /}
+ * @param token when present, every {@code /v1} request must carry {@code Authorization: Bearer
+ *     <token>}
+ * @param workers upload workers
+ * @param queueCapacity the most payloads waiting (queued, uploading, waiting to retry)
+ * @param durability when the journal is forced
+ * @param maxBodyBytes the largest request body
+ * @param maxPayloads the most payloads in one request
+ * @param maxDepth the deepest JSON nesting in a request
+ * @param uploadTimeout an upload attempt running longer fails and is retried
+ * @param maxAttempts upload attempts per payload before it becomes a dead letter
+ * @param shutdownGrace how long uploads in progress may take to finish at shutdown
+ */
+public record ServerConfig(
+    String host,
+    int port,
+    Path dataDir,
+    String objectPrefix,
+    Optional<String> token,
+    int workers,
+    int queueCapacity,
+    Durability durability,
+    int maxBodyBytes,
+    int maxPayloads,
+    int maxDepth,
+    Duration uploadTimeout,
+    int maxAttempts,
+    Duration shutdownGrace) {
+
+  /**
+   * Checks the settings, with messages that name the option to fix.
+   *
+   * @throws IllegalArgumentException if a setting is out of range
+   */
+  public ServerConfig {
+    Objects.requireNonNull(host, "host");
+    require(port >= 0 && port <= 65_535, "--port must be in 0..65535, got " + port);
+    Objects.requireNonNull(dataDir, "dataDir");
+    ObjectKeys.validatePrefix(Objects.requireNonNull(objectPrefix, "objectPrefix"));
+    Objects.requireNonNull(token, "token");
+    token.ifPresent(t -> require(!t.isBlank(), "--token must not be blank"));
+    require(workers >= 1, "--workers must be at least 1, got " + workers);
+    require(queueCapacity >= 1, "--queue-capacity must be at least 1, got " + queueCapacity);
+    Objects.requireNonNull(durability, "durability");
+    require(maxBodyBytes >= 64, "--max-body-bytes must be at least 64, got " + maxBodyBytes);
+    require(maxPayloads >= 1, "--max-payloads must be at least 1, got " + maxPayloads);
+    require(
+        maxPayloads <= queueCapacity,
+        "--max-payloads ("
+            + maxPayloads
+            + ") must not exceed --queue-capacity ("
+            + queueCapacity
+            + "): such a request could"
+            + " never be accepted");
+    require(maxDepth >= 2, "--max-depth must be at least 2, got " + maxDepth);
+    require(uploadTimeout.isPositive(), "--upload-timeout must be positive");
+    require(maxAttempts >= 1, "--max-attempts must be at least 1, got " + maxAttempts);
+    require(!shutdownGrace.isNegative(), "--shutdown-grace must not be negative");
+  }
+
+  private static void require(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  /**
+   * The embedded defaults: port 8080 on all interfaces, no token, 64 workers, room for 100,000
+   * payloads, {@link Durability#ALWAYS}, 1 MiB bodies, 1,000 payloads per request, depth 64,
+   * 60-second uploads, 10 attempts, 30 seconds of shutdown grace.
+   *
+   * @param dataDir where the journal and the filesystem objects live
+   * @return the defaults
+   */
+  public static ServerConfig defaults(Path dataDir) {
+    return new ServerConfig(
+        "0.0.0.0",
+        8080,
+        dataDir,
+        "",
+        Optional.empty(),
+        64,
+        100_000,
+        Durability.ALWAYS,
+        1 << 20,
+        1_000,
+        64,
+        Duration.ofSeconds(60),
+        10,
+        Duration.ofSeconds(30));
+  }
+
+  /**
+   * This configuration on another port.
+   *
+   * @param port 0..65535; 0 picks a free port
+   * @return a new configuration
+   */
+  public ServerConfig withPort(int port) {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        objectPrefix,
+        token,
+        workers,
+        queueCapacity,
+        durability,
+        maxBodyBytes,
+        maxPayloads,
+        maxDepth,
+        uploadTimeout,
+        maxAttempts,
+        shutdownGrace);
+  }
+
+  /**
+   * This configuration requiring a bearer token.
+   *
+   * @param token the token clients must send
+   * @return a new configuration
+   */
+  public ServerConfig withToken(String token) {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        objectPrefix,
+        Optional.of(token),
+        workers,
+        queueCapacity,
+        durability,
+        maxBodyBytes,
+        maxPayloads,
+        maxDepth,
+        uploadTimeout,
+        maxAttempts,
+        shutdownGrace);
+  }
+
+  /**
+   * This configuration with other queue and request limits.
+   *
+   * @param queueCapacity the most payloads waiting
+   * @param maxBodyBytes the largest body
+   * @param maxPayloads the most payloads per request
+   * @param maxDepth the deepest nesting
+   * @return a new configuration
+   */
+  public ServerConfig withLimits(
+      int queueCapacity, int maxBodyBytes, int maxPayloads, int maxDepth) {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        objectPrefix,
+        token,
+        workers,
+        queueCapacity,
+        durability,
+        maxBodyBytes,
+        maxPayloads,
+        maxDepth,
+        uploadTimeout,
+        maxAttempts,
+        shutdownGrace);
+  }
+
+  /**
+   * This configuration with other worker and retry settings.
+   *
+   * @param workers upload workers
+   * @param uploadTimeout the longest upload attempt
+   * @param maxAttempts attempts per payload
+   * @return a new configuration
+   */
+  public ServerConfig withWorkers(int workers, Duration uploadTimeout, int maxAttempts) {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        objectPrefix,
+        token,
+        workers,
+        queueCapacity,
+        durability,
+        maxBodyBytes,
+        maxPayloads,
+        maxDepth,
+        uploadTimeout,
+        maxAttempts,
+        shutdownGrace);
+  }
+
+  /**
+   * This configuration with an object key prefix.
+   *
+   * @param objectPrefix empty, or ending with {@code /}
+   * @return a new configuration
+   */
+  public ServerConfig withObjectPrefix(String objectPrefix) {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        objectPrefix,
+        token,
+        workers,
+        queueCapacity,
+        durability,
+        maxBodyBytes,
+        maxPayloads,
+        maxDepth,
+        uploadTimeout,
+        maxAttempts,
+        shutdownGrace);
+  }
+
+  /**
+   * This configuration with another shutdown grace period.
+   *
+   * @param shutdownGrace not negative
+   * @return a new configuration
+   */
+  public ServerConfig withShutdownGrace(Duration shutdownGrace) {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        objectPrefix,
+        token,
+        workers,
+        queueCapacity,
+        durability,
+        maxBodyBytes,
+        maxPayloads,
+        maxDepth,
+        uploadTimeout,
+        maxAttempts,
+        shutdownGrace);
+  }
+}

@@ -1,0 +1,180 @@
+package io.sluice.server;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sluice.jobs.EngineListener;
+import io.sluice.jobs.EngineStats;
+import io.sluice.jobs.Job;
+import io.sluice.jobs.JobCounts;
+import io.sluice.jobs.StoreObserver;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
+
+/*
+ * The service's meters, in one Prometheus registry served at GET /metrics.
+ *
+ * The job engine and the store know nothing of Micrometer: this class implements their listener
+ * interfaces (EngineListener, StoreObserver) and turns what they report into meters. Gauges read
+ * the engine's stats, cached for a short time so a scrape costs one stats() call, not one per gauge.
+ */
+final class ServerMetrics implements EngineListener, StoreObserver {
+  private static final long STATS_TTL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final ConcurrentHashMap<String, Counter> requests = new ConcurrentHashMap<>();
+  private final Counter payloadsAccepted;
+  private final Timer upload;
+  private final Counter retries;
+  private final Counter died;
+  private final Timer fsync;
+  private final DistributionSummary commitRecords;
+  private volatile Supplier<EngineStats> stats = () -> null;
+  private volatile EngineStats cached;
+  private volatile long cachedAt;
+
+  ServerMetrics() {
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    payloadsAccepted =
+        Counter.builder("sluice.payloads.accepted")
+            .description("payloads accepted (journaled and queued)")
+            .register(registry);
+    upload =
+        Timer.builder("sluice.upload")
+            .description("time of each upload attempt, by outcome")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1))
+            .maximumExpectedValue(Duration.ofSeconds(60))
+            .tag("outcome", "all")
+            .register(registry);
+    retries = Counter.builder("sluice.retries").description("retries scheduled").register(registry);
+    died =
+        Counter.builder("sluice.jobs.died")
+            .description("jobs that became dead letters")
+            .register(registry);
+    fsync =
+        Timer.builder("sluice.journal.fsync")
+            .description("time to force the journal to stable storage, per group commit")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(10_000))
+            .maximumExpectedValue(Duration.ofSeconds(1))
+            .register(registry);
+    commitRecords =
+        DistributionSummary.builder("sluice.journal.commit.records")
+            .description("records written per group commit")
+            .register(registry);
+    gauge(
+        "sluice.queue.depth",
+        "jobs queued (waiting for a worker or their time)",
+        s -> s.jobs().queued());
+    gauge("sluice.jobs.running", "jobs with an attempt running", s -> s.jobs().running());
+    gauge("sluice.jobs.retry.wait", "jobs waiting to retry", s -> s.jobs().retryWait());
+    gauge("sluice.dead.letters", "dead letters held", s -> s.jobs().dead());
+    gauge("sluice.queue.capacity", "the most pending jobs admitted", s -> s.jobs().capacity());
+    gauge("sluice.workers.busy", "workers running an attempt", EngineStats::busy);
+    gauge("sluice.workers", "worker threads", EngineStats::workers);
+  }
+
+  private void gauge(String name, String description, ToDoubleFunction<EngineStats> value) {
+    Gauge.builder(
+            name,
+            this,
+            m -> {
+              EngineStats s = m.stats();
+              return s == null ? Double.NaN : value.applyAsDouble(s);
+            })
+        .description(description)
+        .register(registry);
+  }
+
+  private EngineStats stats() {
+    long now = System.nanoTime();
+    EngineStats s = cached;
+    if (s == null || now - cachedAt > STATS_TTL_NANOS) {
+      s = stats.get();
+      cached = s;
+      cachedAt = now;
+    }
+    return s;
+  }
+
+  /** Where the gauges read from, once the engine runs. */
+  void readStatsFrom(Supplier<EngineStats> source) {
+    this.stats = source;
+    this.cached = null;
+  }
+
+  MeterRegistry registry() {
+    return registry;
+  }
+
+  String scrape() {
+    return registry.scrape();
+  }
+
+  void request(String route, int status) {
+    requests
+        .computeIfAbsent(
+            route + " " + status,
+            k ->
+                Counter.builder("sluice.http.requests")
+                    .description("HTTP requests by route and status")
+                    .tag("route", route)
+                    .tag("status", Integer.toString(status))
+                    .register(registry))
+        .increment();
+  }
+
+  void accepted(int payloads) {
+    payloadsAccepted.increment(payloads);
+  }
+
+  @Override
+  public void attemptFinished(Job job, Outcome outcome, Duration elapsed) {
+    upload.record(elapsed);
+    Timer.builder("sluice.upload.attempts")
+        .description("upload attempts by outcome")
+        .tag("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT))
+        .register(registry)
+        .record(elapsed);
+  }
+
+  @Override
+  public void retryScheduled(Job job, Duration delay) {
+    retries.increment();
+  }
+
+  @Override
+  public void died(Job job, String error) {
+    died.increment();
+  }
+
+  @Override
+  public void journalCommitted(int records, long bytes, long writeNanos, long forceNanos) {
+    commitRecords.record(records);
+    if (forceNanos > 0) {
+      fsync.record(forceNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** For tests and the status line: the counts the gauges show. */
+  JobCounts counts() {
+    EngineStats s = stats();
+    return s == null ? null : s.jobs();
+  }
+}

@@ -1,0 +1,185 @@
+package io.sluice.server;
+
+import io.helidon.webserver.WebServer;
+import io.sluice.jobs.HandlerOptions;
+import io.sluice.jobs.JobEngine;
+import io.sluice.jobs.JobHandler;
+import io.sluice.jobs.JobStore;
+import io.sluice.jobs.JobStoreOptions;
+import io.sluice.jobs.RetryPolicy;
+import io.sluice.jobs.StoreObserver;
+import io.sluice.server.objects.ObjectKeys;
+import io.sluice.server.objects.ObjectStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.LongConsumer;
+
+/**
+ * The running ingest service: the HTTP API on Helidon SE, the durable job store under {@code
+ * <dataDir>/journal}, upload workers writing each payload to an {@link ObjectStore}, and the
+ * metrics.
+ *
+ * <p>{@link #start} listens at once (so {@code /health/live} answers and {@code /health/ready} says
+ * "starting" during a long journal replay), replays the journal, then accepts payloads. {@link
+ * #close()} shuts down gracefully: new payloads are refused with 503, uploads in progress get the
+ * configured grace period, then the HTTP server stops. Whatever was accepted and not yet uploaded
+ * is uploaded after the next start.
+ */
+public final class SluiceServer implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(SluiceServer.class.getName());
+
+  private final ServerConfig config;
+  private final ObjectStore objects;
+  private final WebServer web;
+  private final IngestApi api;
+  private final ServerMetrics metrics;
+  private final Object closeLock = new Object();
+  private JobEngine engine;
+  private boolean closed;
+
+  private SluiceServer(ServerConfig config, ObjectStore objects) {
+    this.config = config;
+    this.objects = objects;
+    this.metrics = new ServerMetrics();
+    this.api = new IngestApi(config, metrics);
+    this.web =
+        WebServer.builder()
+            .host(config.host())
+            .port(config.port())
+            // A backstop only: the API reads at most maxBodyBytes + 1 and answers 413 itself.
+            .maxPayloadSize(2L * config.maxBodyBytes() + 65_536)
+            .shutdownHook(false)
+            .shutdownGracePeriod(Duration.ofSeconds(5))
+            .routing(api::routes)
+            .build();
+  }
+
+  /**
+   * Starts the service and returns once it accepts payloads.
+   *
+   * @param config the settings
+   * @param objects where payloads go; the server closes it when it closes
+   * @param replayProgress hears journal replay progress as a percentage (for a progress display)
+   * @return the running service
+   * @throws IOException if the object store is unusable or the journal cannot be opened; the
+   *     message says what to fix
+   */
+  public static SluiceServer start(
+      ServerConfig config, ObjectStore objects, LongConsumer replayProgress) throws IOException {
+    SluiceServer server = new SluiceServer(Objects.requireNonNull(config, "config"), objects);
+    server.web.start();
+    try {
+      server.open(replayProgress);
+    } catch (IOException | RuntimeException e) {
+      server.web.stop();
+      throw e;
+    }
+    return server;
+  }
+
+  private void open(LongConsumer replayProgress) throws IOException {
+    api.starting("checking the object store");
+    objects.check();
+    api.starting("replaying the journal");
+    Path journal = config.dataDir().resolve("journal");
+    StoreObserver observer = new ReplayReporter(metrics, api, replayProgress);
+    JobStore store =
+        JobStore.open(
+            JobStoreOptions.defaults()
+                .withDirectory(journal)
+                .withCapacity(config.queueCapacity())
+                .withDurability(config.durability())
+                .withObserver(observer));
+    String prefix = config.objectPrefix();
+    JobHandler upload =
+        (job, ctx) ->
+            objects.put(
+                ObjectKeys.forJob(prefix, job.id(), job.createdAt()),
+                job.payloadBytes(),
+                "application/json");
+    RetryPolicy retry = RetryPolicy.defaults().withMaxAttempts(config.maxAttempts());
+    engine =
+        JobEngine.builder(store)
+            .workers(config.workers())
+            .handle(
+                IngestApi.PAYLOAD_TYPE,
+                upload,
+                HandlerOptions.defaults().withTimeout(config.uploadTimeout()).withRetry(retry))
+            .listener(metrics)
+            .shutdownGrace(config.shutdownGrace())
+            .start();
+    metrics.readStatsFrom(engine::stats);
+    api.ready(engine);
+    LOG.log(
+        System.Logger.Level.INFO,
+        "sluice listening on http://"
+            + config.host()
+            + ":"
+            + port()
+            + " with "
+            + store.counts().pending()
+            + " payloads recovered; journal "
+            + journal
+            + ", objects "
+            + objects.describe());
+  }
+
+  /**
+   * The port the service listens on (useful with port 0).
+   *
+   * @return the port
+   */
+  public int port() {
+    return web.port();
+  }
+
+  /**
+   * Refuses new payloads, lets uploads in progress finish within the grace period, stops the HTTP
+   * server and closes the journal and the object store. Calling it again does nothing.
+   */
+  @Override
+  public void close() {
+    synchronized (closeLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      api.draining();
+      LOG.log(
+          System.Logger.Level.INFO,
+          "sluice shutting down: uploads in progress get "
+              + config.shutdownGrace().toSeconds()
+              + " s");
+      try {
+        if (engine != null && !engine.shutdown(config.shutdownGrace())) {
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "some uploads did not finish in time; they run" + " again after the next start");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        web.stop();
+        objects.close();
+      }
+    }
+  }
+
+  /** Turns journal activity into metrics, and replay progress into the readiness detail. */
+  private record ReplayReporter(ServerMetrics metrics, IngestApi api, LongConsumer progress)
+      implements StoreObserver {
+    @Override
+    public void journalCommitted(int records, long bytes, long writeNanos, long forceNanos) {
+      metrics.journalCommitted(records, bytes, writeNanos, forceNanos);
+    }
+
+    @Override
+    public void replayProgress(long bytesDone, long bytesTotal) {
+      long percent = bytesTotal == 0 ? 100 : bytesDone * 100 / bytesTotal;
+      api.starting("replaying the journal: " + percent + "%");
+      progress.accept(percent);
+    }
+  }
+}

@@ -149,15 +149,36 @@ final class PayloadParser {
                 + maxPayloads);
       }
       int start = (int) p.currentTokenLocation().getByteOffset();
-      if (t.isStructStart()) {
-        p.skipChildren();
-      } else {
-        p.finishToken();
-      }
+      finishValue(p, t);
       int end = (int) p.currentLocation().getByteOffset();
       payloads.add(Arrays.copyOfRange(body, start, end));
     }
     return payloads;
+  }
+
+  /**
+   * Moves past the value that starts with {@code first}, decoding every string on the way, so
+   * invalid UTF-8 anywhere in a payload is refused (Jackson's skipChildren would not look).
+   */
+  private static void finishValue(JsonParser p, JsonToken first) throws IOException {
+    if (!first.isStructStart()) {
+      p.finishToken();
+      return;
+    }
+    int depth = 1;
+    while (depth > 0) {
+      JsonToken t = p.nextToken();
+      if (t == null) {
+        throw HttpProblem.badRequest("malformed_json", "the body ends inside a payload");
+      }
+      if (t.isStructStart()) {
+        depth++;
+      } else if (t.isStructEnd()) {
+        depth--;
+      } else if (t == JsonToken.VALUE_STRING) {
+        p.finishToken();
+      }
+    }
   }
 
   private static Instant readRunAt(JsonParser p, JsonToken value) throws IOException {

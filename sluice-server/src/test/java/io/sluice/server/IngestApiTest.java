@@ -1,0 +1,528 @@
+package io.sluice.server;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.sluice.server.objects.FilesystemObjectStore;
+import io.sluice.server.objects.ObjectStore;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The HTTP contract, over real HTTP on a real port, with real objects on disk. */
+@Timeout(60)
+class IngestApiTest {
+  @TempDir Path dataDir;
+
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final List<SluiceServer> servers = new ArrayList<>();
+  private SluiceServer server;
+
+  @AfterEach
+  void stop() {
+    servers.forEach(SluiceServer::close);
+    http.close();
+  }
+
+  private SluiceServer start(ServerConfig config, ObjectStore objects) throws IOException {
+    server = SluiceServer.start(config, objects, percent -> {});
+    servers.add(server);
+    return server;
+  }
+
+  private SluiceServer start(ServerConfig config) throws IOException {
+    return start(config, FilesystemObjectStore.open(dataDir.resolve("objects")));
+  }
+
+  private ServerConfig config() {
+    return ServerConfig.defaults(dataDir).withPort(0).withShutdownGrace(Duration.ofSeconds(5));
+  }
+
+  private HttpResponse<String> post(String path, String contentType, String body) throws Exception {
+    return send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofString(body)));
+  }
+
+  private HttpResponse<String> postJson(String body) throws Exception {
+    return post("/v1/payloads", "application/json", body);
+  }
+
+  private HttpResponse<String> get(String path) throws Exception {
+    return send(HttpRequest.newBuilder(uri(path)).GET());
+  }
+
+  private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+    return http.send(
+        request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + server.port() + path);
+  }
+
+  /** The top-level string, number and string-array members of a JSON object. */
+  private static Map<String, Object> json(String body) throws IOException {
+    Map<String, Object> out = new HashMap<>();
+    try (JsonParser p = new JsonFactory().createParser(body)) {
+      assertEquals(JsonToken.START_OBJECT, p.nextToken(), body);
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken t = p.nextToken();
+        if (t == JsonToken.START_ARRAY) {
+          List<String> items = new ArrayList<>();
+          while (p.nextToken() != JsonToken.END_ARRAY) {
+            if (p.currentToken() == JsonToken.START_OBJECT) {
+              p.skipChildren();
+              items.add("{...}");
+            } else {
+              items.add(p.getText());
+            }
+          }
+          out.put(name, items);
+        } else if (t == JsonToken.VALUE_NULL) {
+          out.put(name, null);
+        } else {
+          out.put(name, p.getText());
+        }
+      }
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String> ids(HttpResponse<String> accepted) throws IOException {
+    return (List<String>) json(accepted.body()).get("ids");
+  }
+
+  private void assertError(HttpResponse<String> response, int status, String code)
+      throws IOException {
+    assertEquals(status, response.statusCode(), response.body());
+    assertEquals("application/json", response.headers().firstValue("Content-Type").orElse(""));
+    Map<String, Object> body = json(response.body());
+    assertEquals(code, body.get("error"), response.body());
+    assertFalse(((String) body.get("message")).isBlank());
+  }
+
+  private List<Path> objects() throws IOException {
+    Path root = dataDir.resolve("objects");
+    if (!Files.exists(root)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.walk(root)) {
+      return files.filter(f -> f.toString().endsWith(".json")).toList();
+    }
+  }
+
+  private Path awaitObject(String key) {
+    Path file = dataDir.resolve("objects").resolve(key);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!Files.exists(file)) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("object " + key + " never appeared");
+      }
+      Thread.yield();
+    }
+    return file;
+  }
+
+  private String awaitState(String id, String state) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (true) {
+      HttpResponse<String> r = get("/v1/jobs/" + id);
+      if (r.statusCode() == 200 && state.equals(json(r.body()).get("state"))) {
+        return r.body();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("job " + id + " never became " + state + ": " + r.body());
+      }
+      Thread.yield();
+    }
+  }
+
+  // ---------------------------------------------------------------- accepted
+
+  @Test
+  void eachAcceptedPayloadBecomesAnObjectHoldingItsExactJson() throws Exception {
+    start(config());
+    String[] payloads = {
+      "{\"a\" :  1, \"b\":[true,null]}", "[1, 2 ]", "\"h\\u00e9llo\"", "-0.5e3", "false"
+    };
+
+    HttpResponse<String> r =
+        postJson(
+            "{\"source\": \"sensor-7\", \"payloads\": [" + String.join(" ,\n ", payloads) + "]}");
+
+    assertEquals(202, r.statusCode(), r.body());
+    assertEquals("5", json(r.body()).get("accepted"));
+    List<String> ids = ids(r);
+    assertEquals(5, ids.size());
+    for (int i = 0; i < payloads.length; i++) {
+      String job = awaitState(ids.get(i), "succeeded");
+      String key = (String) json(job).get("key");
+      assertTrue(key.matches("\\d{4}/\\d{2}/\\d{2}/" + ids.get(i) + "\\.json"), key);
+      assertArrayEquals(payloads[i].getBytes(UTF_8), Files.readAllBytes(awaitObject(key)));
+    }
+  }
+
+  @Test
+  void aCharsetParameterIsFineWhenItIsUtf8() throws Exception {
+    start(config());
+
+    assertEquals(
+        202,
+        post("/v1/payloads", "application/json; charset=UTF-8", "{\"payloads\": [1]}")
+            .statusCode());
+    assertError(
+        post("/v1/payloads", "application/json; charset=ISO-8859-1", "{\"payloads\": [1]}"),
+        415,
+        "unsupported_charset");
+  }
+
+  @Test
+  void aJobReportsItsStateAttemptsErrorAndKey() throws Exception {
+    start(config().withObjectPrefix("in/"));
+    String id = ids(postJson("{\"payloads\": [{\"x\": 1}]}")).getFirst();
+
+    Map<String, Object> job = json(awaitState(id, "succeeded"));
+
+    assertEquals(id, job.get("id"));
+    assertEquals("1", job.get("attempts"));
+    assertTrue(job.containsKey("lastError"));
+    assertEquals(null, job.get("lastError"));
+    assertTrue(((String) job.get("key")).startsWith("in/"));
+    assertError(get("/v1/jobs/01a21b75-c66e-7000-a27f-961b37adfe4d"), 404, "unknown_job");
+    assertError(get("/v1/jobs/not-an-id"), 400, "invalid_id");
+  }
+
+  // ---------------------------------------------------------------- refused, and nothing kept
+
+  @Test
+  void malformedOrWronglyShapedBodiesAre400AndNothingIsKept() throws Exception {
+    start(config().withLimits(100_000, 1 << 20, 1_000, 8));
+    Map<String, String> cases = new java.util.LinkedHashMap<>();
+    cases.put("{\"payloads\": [1, 2", "malformed_json");
+    cases.put("{\"payloads\": [1, 2]} trailing", "malformed_json");
+    cases.put("[1, 2]", "not_an_object");
+    cases.put("{\"other\": 1}", "missing_payloads");
+    cases.put("{\"payloads\": {\"a\": 1}}", "payloads_not_array");
+    cases.put("{\"payloads\": []}", "empty_payloads");
+    cases.put("{\"payloads\": [1, null, 3]}", "null_payload");
+    cases.put("{\"payloads\": [1], \"payloads\": [2]}", "duplicate_member");
+    cases.put("{\"payloads\": [[[[[[[[[[1]]]]]]]]]]}", "too_deep");
+    cases.put("{\"payloads\": [1], \"source\": 7}", "invalid_source");
+    cases.put("{\"payloads\": [1], \"runAt\": \"tomorrow\"}", "invalid_run_at");
+    cases.put("", "not_an_object");
+    for (Map.Entry<String, String> c : cases.entrySet()) {
+      assertError(postJson(c.getKey()), 400, c.getValue());
+    }
+
+    assertEquals(List.of(), objects());
+    assertTrue(get("/metrics").body().contains("sluice_payloads_accepted_total 0.0"));
+  }
+
+  @Test
+  void invalidUtf8AnywhereInAPayloadIs400() throws Exception {
+    start(config());
+    byte[] head = "{\"payloads\": [{\"a\": [\"ok\", \"".getBytes(UTF_8);
+    byte[] tail = "\"]}]}".getBytes(UTF_8);
+    byte[] body = new byte[head.length + 2 + tail.length];
+    System.arraycopy(head, 0, body, 0, head.length);
+    body[head.length] = (byte) 0xC3;
+    body[head.length + 1] = (byte) 0x28; // not a continuation byte
+    System.arraycopy(tail, 0, body, head.length + 2, tail.length);
+
+    HttpResponse<String> r =
+        send(
+            HttpRequest.newBuilder(uri("/v1/payloads"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+
+    assertError(r, 400, "malformed_json");
+  }
+
+  @Test
+  void tooLargeBodiesAndTooManyPayloadsAre413() throws Exception {
+    start(config().withLimits(100_000, 1_000, 3, 64));
+
+    assertError(postJson("{\"payloads\": [\"" + "x".repeat(2_000) + "\"]}"), 413, "body_too_large");
+    assertError(postJson("{\"payloads\": [1, 2, 3, 4]}"), 413, "too_many_payloads");
+    assertEquals(202, postJson("{\"payloads\": [1, 2, 3]}").statusCode());
+  }
+
+  @Test
+  void somethingOtherThanJsonIs415() throws Exception {
+    start(config());
+
+    assertError(
+        post("/v1/payloads", "text/plain", "{\"payloads\": [1]}"), 415, "unsupported_media_type");
+    assertError(
+        send(
+            HttpRequest.newBuilder(uri("/v1/payloads"))
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))),
+        415,
+        "unsupported_media_type");
+  }
+
+  @Test
+  void otherMethodsAre405WithAllow() throws Exception {
+    start(config());
+
+    HttpResponse<String> r =
+        send(
+            HttpRequest.newBuilder(uri("/v1/payloads"))
+                .PUT(HttpRequest.BodyPublishers.ofString("{}")));
+
+    assertError(r, 405, "method_not_allowed");
+    assertEquals(Optional.of("POST"), r.headers().firstValue("Allow"));
+    assertEquals(
+        Optional.of("GET"),
+        send(HttpRequest.newBuilder(uri("/v1/jobs/x")).DELETE()).headers().firstValue("Allow"));
+    assertError(get("/v2/anything"), 404, "not_found");
+  }
+
+  @Test
+  void withATokenConfiguredRequestsWithoutItAre401() throws Exception {
+    start(config().withToken("s3cret"));
+
+    assertError(postJson("{\"payloads\": [1]}"), 401, "unauthorized");
+    assertError(
+        send(
+            HttpRequest.newBuilder(uri("/v1/payloads"))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer wrong")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"payloads\": [1]}"))),
+        401,
+        "unauthorized");
+    HttpResponse<String> ok =
+        send(
+            HttpRequest.newBuilder(uri("/v1/payloads"))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer s3cret")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"payloads\": [1]}")));
+    assertEquals(202, ok.statusCode());
+    assertEquals(200, get("/health/live").statusCode(), "health needs no token");
+  }
+
+  // ---------------------------------------------------------------- backpressure and failures
+
+  @Test
+  void aFullQueueAnswers429WithRetryAfterAndNeverWaits() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    GatedObjectStore gated =
+        new GatedObjectStore(FilesystemObjectStore.open(dataDir.resolve("objects")), release);
+    start(config().withLimits(4, 1 << 20, 4, 64).withWorkers(1, Duration.ofSeconds(30), 10), gated);
+    assertEquals(202, postJson("{\"payloads\": [1, 2, 3]}").statusCode());
+
+    HttpResponse<String> full = postJson("{\"payloads\": [4, 5]}");
+
+    assertError(full, 429, "queue_full");
+    assertEquals(Optional.of("1"), full.headers().firstValue("Retry-After"));
+    assertEquals(202, postJson("{\"payloads\": [4]}").statusCode(), "one still fits");
+    release.countDown();
+  }
+
+  @Test
+  void aPayloadWhoseUploadKeepsFailingBecomesADeadLetterThatCanBeRetriedOrDeleted()
+      throws Exception {
+    FailingObjectStore failing =
+        new FailingObjectStore(FilesystemObjectStore.open(dataDir.resolve("objects")));
+    start(config().withWorkers(2, Duration.ofSeconds(30), 1), failing);
+    List<String> ids = ids(postJson("{\"payloads\": [1, 2]}"));
+    for (String id : ids) {
+      awaitState(id, "dead");
+    }
+
+    HttpResponse<String> page = get("/v1/dead-letters?limit=1");
+    assertEquals(200, page.statusCode(), page.body());
+    Map<String, Object> first = json(page.body());
+    assertEquals(1, ((List<?>) first.get("deadLetters")).size());
+    assertEquals(ids.getFirst(), first.get("next"));
+    Map<String, Object> second =
+        json(get("/v1/dead-letters?limit=1&after=" + ids.getFirst()).body());
+    assertEquals(ids.get(1), second.get("next"));
+    assertTrue(
+        ((String) json(get("/v1/jobs/" + ids.getFirst()).body()).get("lastError"))
+            .contains("storage unavailable"));
+
+    failing.failing = false;
+    HttpResponse<String> retried =
+        send(
+            HttpRequest.newBuilder(uri("/v1/dead-letters/" + ids.getFirst() + "/retry"))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+    assertEquals(200, retried.statusCode(), retried.body());
+    awaitState(ids.getFirst(), "succeeded");
+    HttpResponse<String> deleted =
+        send(HttpRequest.newBuilder(uri("/v1/dead-letters/" + ids.get(1))).DELETE());
+    assertEquals(204, deleted.statusCode());
+    assertError(get("/v1/jobs/" + ids.get(1)), 404, "unknown_job");
+    assertError(
+        send(HttpRequest.newBuilder(uri("/v1/dead-letters/" + ids.get(1))).DELETE()),
+        404,
+        "not_a_dead_letter");
+    assertError(get("/v1/dead-letters?limit=0"), 400, "invalid_limit");
+  }
+
+  @Test
+  void acceptedPayloadsNotYetUploadedAreUploadedAfterARestart() throws Exception {
+    CountDownLatch never = new CountDownLatch(1);
+    start(
+        config().withShutdownGrace(Duration.ZERO),
+        new GatedObjectStore(FilesystemObjectStore.open(dataDir.resolve("objects")), never));
+    List<String> ids = ids(postJson("{\"payloads\": [{\"n\": 1}, {\"n\": 2}]}"));
+    server.close();
+    assertEquals(List.of(), objects());
+
+    start(config());
+
+    for (String id : ids) {
+      awaitObject((String) json(awaitState(id, "succeeded")).get("key"));
+    }
+  }
+
+  @Test
+  void healthAndMetricsAnswer() throws Exception {
+    start(config());
+    postJson("{\"payloads\": [1]}");
+
+    assertEquals("UP", json(get("/health/ready").body()).get("status"));
+    assertEquals("UP", json(get("/health/live").body()).get("status"));
+    String metrics = get("/metrics").body();
+    for (String meter :
+        List.of(
+            "sluice_http_requests_total{route=\"/v1/payloads\",status=\"202\"}",
+            "sluice_payloads_accepted_total",
+            "sluice_queue_depth",
+            "sluice_workers_busy",
+            "sluice_upload_seconds_bucket",
+            "sluice_journal_fsync_seconds",
+            "sluice_retries_total",
+            "sluice_dead_letters")) {
+      assertTrue(metrics.contains(meter), meter + " in\n" + metrics);
+    }
+  }
+
+  @Test
+  void whileShuttingDownNewPayloadsAre503() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    start(
+        config().withShutdownGrace(Duration.ofSeconds(30)),
+        new GatedObjectStore(FilesystemObjectStore.open(dataDir.resolve("objects")), release));
+    postJson("{\"payloads\": [1]}");
+    Thread closer = Thread.ofVirtual().start(server::close);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    HttpResponse<String> r;
+    do {
+      r = postJson("{\"payloads\": [2]}");
+    } while (r.statusCode() == 202 && System.nanoTime() < deadline);
+
+    assertError(r, 503, "shutting_down");
+    assertEquals("DOWN", json(get("/health/ready").body()).get("status"));
+    release.countDown();
+    closer.join();
+  }
+
+  /** Holds every upload until released: the uploads stay in progress. */
+  static final class GatedObjectStore implements ObjectStore {
+    private final ObjectStore delegate;
+    private final CountDownLatch gate;
+
+    GatedObjectStore(ObjectStore delegate, CountDownLatch gate) {
+      this.delegate = delegate;
+      this.gate = gate;
+    }
+
+    @Override
+    public void put(String key, byte[] content, String contentType)
+        throws IOException, InterruptedException {
+      gate.await();
+      delegate.put(key, content, contentType);
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) throws IOException, InterruptedException {
+      return delegate.get(key);
+    }
+
+    @Override
+    public String describe() {
+      return "gated " + delegate.describe();
+    }
+
+    @Override
+    public void check() throws IOException {
+      delegate.check();
+    }
+
+    @Override
+    public void close() {
+      delegate.close();
+    }
+  }
+
+  /** Fails every upload while {@link #failing} is set, as an unreachable bucket would. */
+  static final class FailingObjectStore implements ObjectStore {
+    private final ObjectStore delegate;
+    private final AtomicInteger calls = new AtomicInteger();
+    volatile boolean failing = true;
+
+    FailingObjectStore(ObjectStore delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public void put(String key, byte[] content, String contentType)
+        throws IOException, InterruptedException {
+      calls.incrementAndGet();
+      if (failing) {
+        throw new IOException("storage unavailable");
+      }
+      delegate.put(key, content, contentType);
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) throws IOException, InterruptedException {
+      return delegate.get(key);
+    }
+
+    @Override
+    public String describe() {
+      return "failing " + delegate.describe();
+    }
+
+    @Override
+    public void check() throws IOException {
+      delegate.check();
+    }
+
+    @Override
+    public void close() {
+      delegate.close();
+    }
+  }
+}

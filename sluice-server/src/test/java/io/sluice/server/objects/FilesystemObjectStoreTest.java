@@ -192,7 +192,7 @@ class FilesystemObjectStoreTest {
     // given an old object and a put of a large new one on a virtual thread
     byte[] old = "old".getBytes(StandardCharsets.UTF_8);
     store.put("big.json", old, JSON);
-    byte[] big = new byte[64 << 20];
+    byte[] big = new byte[16 << 20];
     Arrays.fill(big, (byte) 'b');
     var outcome = new java.util.concurrent.CompletableFuture<String>();
     Thread putter =
@@ -240,10 +240,10 @@ class FilesystemObjectStoreTest {
   void concurrentPutsOfOneKeyNeverShowAReaderAPartialObject() throws Exception {
     // given writers that each put a distinct content, of a distinct length, to one key
     int writers = 16;
-    int rounds = 50;
+    int rounds = 10;
     List<byte[]> contents = new ArrayList<>();
     for (int w = 0; w < writers; w++) {
-      byte[] content = new byte[1000 + w * 4093];
+      byte[] content = new byte[100 + w * 997];
       Arrays.fill(content, (byte) ('A' + w));
       contents.add(content);
     }
@@ -303,8 +303,8 @@ class FilesystemObjectStoreTest {
   @Test
   @Timeout(60)
   void manyVirtualThreadsPutDistinctKeysIntoNewDirectoriesAtOnce() throws Exception {
-    // given 1,000 jobs over 3 days that none of whose directories exist yet
-    int jobs = 1000;
+    // given 300 jobs over 3 days, none of whose directories exist yet
+    int jobs = 300;
     List<String> keys = new ArrayList<>();
     Instant day = Instant.parse("2026-11-27T12:00:00Z");
     for (int i = 0; i < jobs; i++) {

@@ -212,8 +212,11 @@ public final class Journal implements AutoCloseable {
       throws IOException {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(visitor, "visitor");
-    Path dir = options.directory();
-    Files.createDirectories(dir);
+    Path dir = options.directory().toAbsolutePath();
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir);
+      SegmentWriter.syncDirectory(dir.getParent()); // the new directory's entry, durably
+    }
     FileChannel lockChannel =
         FileChannel.open(
             dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);

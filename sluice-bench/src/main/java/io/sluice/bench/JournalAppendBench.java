@@ -188,9 +188,11 @@ public final class JournalAppendBench {
     volatile int value;
   }
 
-  private static Appender journal(Path dir, Durability durability) throws IOException {
+  private static Appender journal(Path dir, Durability durability, IoMode mode) throws IOException {
     Journal j =
-        Journal.open(JournalOptions.defaults(dir).withDurability(durability), ReplayVisitor.IGNORE);
+        Journal.open(
+            JournalOptions.defaults(dir).withDurability(durability).withIoMode(mode),
+            ReplayVisitor.IGNORE);
     return new Appender() {
       @Override
       public void append(byte[] body) throws Exception {

@@ -3,6 +3,7 @@ package io.sluice.bench;
 import io.sluice.jobs.journal.Durability;
 import io.sluice.jobs.journal.IoMode;
 import io.sluice.jobs.journal.Journal;
+import io.sluice.jobs.journal.JournalListener;
 import io.sluice.jobs.journal.JournalOptions;
 import io.sluice.jobs.journal.JournalStats;
 import io.sluice.jobs.journal.ReplayVisitor;
@@ -189,9 +190,22 @@ public final class JournalAppendBench {
   }
 
   private static Appender journal(Path dir, Durability durability, IoMode mode) throws IOException {
+    long[] writeNanos = {
+      0
+    }; // written by the writer thread, read racily when printing (approximate)
+    JournalListener listener =
+        new JournalListener() {
+          @Override
+          public void onCommit(int records, long bytes, long write, long force) {
+            writeNanos[0] += write;
+          }
+        };
     Journal j =
         Journal.open(
-            JournalOptions.defaults(dir).withDurability(durability).withIoMode(mode),
+            JournalOptions.defaults(dir)
+                .withDurability(durability)
+                .withIoMode(mode)
+                .withListener(listener),
             ReplayVisitor.IGNORE);
     return new Appender() {
       @Override
@@ -203,11 +217,13 @@ public final class JournalAppendBench {
       public String describe() {
         JournalStats s = j.stats();
         return String.format(
-            "%s, %d commits, %.1f records/commit (max %d), %d forces, mean force %.3f ms",
+            "%s, %d commits, %.1f records/commit (max %d), mean write %.3f ms, %d forces, mean"
+                + " force %.3f ms",
             s.ioMode(),
             s.commits(),
             s.meanRecordsPerCommit(),
             s.maxRecordsPerCommit(),
+            writeNanos[0] / 1e6 / Math.max(1, s.commits()),
             s.forces(),
             s.meanForceNanos() / 1e6);
       }

@@ -187,8 +187,13 @@ public final class Journal implements AutoCloseable {
     }
     currentSegment = segment.number;
     lastForceNanos = System.nanoTime();
-    writer = options.writerThreadFactory().newThread(this::runWriter);
-    writer.start();
+    try {
+      writer = Objects.requireNonNull(options.writerThreadFactory().newThread(this::runWriter));
+      writer.start();
+    } catch (RuntimeException | Error e) {
+      segment.closeQuietly();
+      throw e;
+    }
   }
 
   /**

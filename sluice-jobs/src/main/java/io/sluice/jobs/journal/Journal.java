@@ -706,6 +706,9 @@ public final class Journal implements AutoCloseable {
   }
 
   private static void failAll(Pending list, JournalException f) {
+    if (list == Pending.TERMINATED) {
+      return; // the sentinel is shared and never completed
+    }
     for (Pending p = list; p != null; ) {
       Pending next = p.next;
       p.next = null;

@@ -61,6 +61,17 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Only one journal may have a directory open at a time (checked with a file lock on {@code
  * journal.lock}, across processes).
+ *
+ * <p>Use:
+ *
+ * <pre>{@code
+ * JournalOptions options = JournalOptions.defaults(Path.of("/var/lib/sluice/journal"));
+ * try (Journal journal = Journal.open(options, (segment, type, body) -> engine.replay(segment, type, body))) {
+ *   long segment = journal.append(SUBMITTED, encode(batch));        // durable when it returns
+ *   journal.appendAsync(COMPLETED, encode(id)).thenRun(...);         // durable when it completes
+ *   journal.releaseSegmentsBefore(engine.oldestSegmentWithLiveJobs()); // compaction
+ * }
+ * }</pre>
  */
 public final class Journal implements AutoCloseable {
   /*

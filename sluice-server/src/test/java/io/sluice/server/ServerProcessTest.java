@@ -65,7 +65,7 @@ class ServerProcessTest {
       Served served = Served.start(dataDir);
       Load load = Load.start(http, served.port, accepted);
       load.awaitAccepted(accepted.size() + 300);
-      served.process.destroyForcibly(); // SIGKILL
+      served.process.toHandle().destroyForcibly(); // SIGKILL, keeping our end of its output
       served.process.waitFor(60, TimeUnit.SECONDS);
       load.stop();
     }

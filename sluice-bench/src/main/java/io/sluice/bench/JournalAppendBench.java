@@ -1,5 +1,11 @@
 package io.sluice.bench;
 
+import io.sluice.jobs.Admission;
+import io.sluice.jobs.EngineStats;
+import io.sluice.jobs.JobEngine;
+import io.sluice.jobs.JobSpec;
+import io.sluice.jobs.JobStore;
+import io.sluice.jobs.JobStoreOptions;
 import io.sluice.jobs.journal.Durability;
 import io.sluice.jobs.journal.IoMode;
 import io.sluice.jobs.journal.Journal;
@@ -29,7 +35,8 @@ import org.HdrHistogram.Histogram;
  * submitter writes its frame and forces under a lock, as a log without group commit does). Mode
  * {@code unforced} runs the journal under {@link Durability#NEVER}: the same path without the
  * force, which shows the CPU-bound ceiling of the write path on this machine; {@code
- * group-buffered} is {@code group} with {@link IoMode#BUFFERED} (page cache + fdatasync).
+ * group-buffered} is {@code group} with {@link IoMode#BUFFERED} (page cache + fdatasync); {@code
+ * engine} is the whole durable submit path of the job engine (see {@link #engine}).
  *
  * <p>Each submitter loops: take the time, append, record the latency in its own HdrHistogram. The
  * first {@code warmup} seconds are not recorded; then acknowledgements are counted and latencies
@@ -115,6 +122,7 @@ public final class JournalAppendBench {
           case "group-buffered" -> journal(dir, Durability.ALWAYS, IoMode.BUFFERED);
           case "unforced" -> journal(dir, Durability.NEVER, IoMode.AUTO);
           case "per-record" -> perRecordForce(dir);
+          case "engine" -> engine(dir);
           default -> throw new IllegalArgumentException("unknown mode " + mode);
         }) {
       AtomicLong acks = new AtomicLong();
@@ -231,6 +239,41 @@ public final class JournalAppendBench {
       @Override
       public void close() {
         j.close();
+      }
+    };
+  }
+
+  /**
+   * The whole durable path of issue 4: {@code JobEngine.submit} of one 256-byte job over a
+   * journaled store under {@code Durability.ALWAYS}, acknowledged once durable, while 8 workers run
+   * the jobs (no-op handler), so each job also journals its start and its completion.
+   */
+  private static Appender engine(Path dir) throws IOException {
+    JobStore store =
+        JobStore.open(JobStoreOptions.defaults().withDirectory(dir).withCapacity(2_000_000));
+    JobEngine engine =
+        JobEngine.builder(store).workers(8).handle("bench", (job, ctx) -> {}).start();
+    return new Appender() {
+      @Override
+      public void append(byte[] body) throws Exception {
+        if (!(engine.submit(List.of(JobSpec.of("bench", body))) instanceof Admission.Accepted)) {
+          throw new IllegalStateException("rejected: the workers fell 2,000,000 jobs behind");
+        }
+      }
+
+      @Override
+      public String describe() {
+        EngineStats stats = engine.stats();
+        return "JobEngine.submit, durability always; "
+            + stats.jobs().succeeded()
+            + " jobs run by 8 workers, "
+            + stats.jobs().pending()
+            + " pending at the end";
+      }
+
+      @Override
+      public void close() {
+        engine.close();
       }
     };
   }

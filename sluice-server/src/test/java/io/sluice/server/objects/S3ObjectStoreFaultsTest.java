@@ -290,6 +290,30 @@ class S3ObjectStoreFaultsTest {
   }
 
   @Test
+  void aConfiguredRegionSignsTheRequestsAndShowsInTheDescription() throws Exception {
+    answer = S3ObjectStoreFaultsTest::ok;
+    try (S3ObjectStore store = S3ObjectStore.create(options().withRegion("eu-west-1"))) {
+      store.put("k.json", new byte[] {1}, JSON);
+
+      assertTrue(store.describe().endsWith("(region eu-west-1)"), store.describe());
+      String authorization = seen.getFirst().headers().getFirst("Authorization");
+      assertTrue(authorization.contains("/eu-west-1/s3/aws4_request"), authorization);
+    }
+  }
+
+  @Test
+  void withAnEndpointAndNoRegionTheRequestsAreSignedForUsEast1() throws Exception {
+    answer = S3ObjectStoreFaultsTest::ok;
+    try (S3ObjectStore store = S3ObjectStore.create(options())) {
+      store.put("k.json", new byte[] {1}, JSON);
+
+      String authorization = seen.getFirst().headers().getFirst("Authorization");
+      assertTrue(authorization.contains("Credential=id/"), authorization);
+      assertTrue(authorization.contains("/us-east-1/s3/aws4_request"), authorization);
+    }
+  }
+
+  @Test
   void anEndpointWithoutPathStyleGetsAHintToEnableIt() throws Exception {
     // given virtual-host addressing against an IP endpoint: the SDK cannot reach faults.127.0.0.1
     answer = S3ObjectStoreFaultsTest::ok;

@@ -1,5 +1,6 @@
 package io.sluice.server.objects;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -64,6 +65,22 @@ class FilesystemObjectStoreTest {
     assertArrayEquals(payload, Files.readAllBytes(root.resolve(key)));
     assertArrayEquals(payload, store.get(key).orElseThrow());
     assertTrue(store.checkInvariants(), "no temporary file left");
+  }
+
+  @Test
+  void withoutFsyncPutsAreStillWholeAndReplaceAtomically() throws Exception {
+    // given a store that does not fsync
+    try (FilesystemObjectStore unsynced =
+        FilesystemObjectStore.open(base.resolve("unsynced"), FilesystemObjectStore.Sync.NONE)) {
+      // when
+      unsynced.put("d/k.json", "old".getBytes(StandardCharsets.UTF_8), JSON);
+      unsynced.put("d/k.json", "new".getBytes(StandardCharsets.UTF_8), JSON);
+
+      // then
+      assertEquals("new", new String(unsynced.get("d/k.json").orElseThrow(), UTF_8));
+      assertTrue(unsynced.describe().endsWith("unsynced (no fsync)"), unsynced.describe());
+      assertTrue(unsynced.checkInvariants());
+    }
   }
 
   @Test

@@ -18,6 +18,7 @@ import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
 
 /**
  * An {@link ObjectStore} that keeps each object as a file under a root directory: key {@code
@@ -48,7 +49,8 @@ public final class FilesystemObjectStore implements ObjectStore {
    *   4. fsync the directory, so the rename itself survives a crash.
    * Sync.NONE skips every fsync: steps 2-3 still make the object appear whole or not at all.
    * A crash before 3 leaves only a temporary file (named .sluice-tmp-<random>, which no valid key
-   * may name), after 3 the whole new object. Temporary files of a crashed process are not swept.
+   * may name), after 3 the whole new object. Temporary files of a crashed process stay until
+   * removeLeftoverTemporaryFiles() runs.
    *
    * Invariant: every path this class opens is root.resolve(validKey) or a temp file beside it, and
    * validKey has no "..", "." or empty segment and is relative, so it is under root.
@@ -221,6 +223,28 @@ public final class FilesystemObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Deletes the temporary files that puts interrupted by a crash of the process or the machine left
+   * behind. Walks the whole tree, so it costs time in proportion to the number of objects: run it
+   * at startup, before any put (a put in progress has a temporary file too), or from maintenance.
+   *
+   * @return how many files were deleted
+   * @throws IOException if the tree cannot be walked or a file cannot be deleted
+   */
+  public long removeLeftoverTemporaryFiles() throws IOException {
+    ensureOpen();
+    long removed = 0;
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        if (p.getFileName().toString().startsWith(TEMP_PREFIX) && Files.isRegularFile(p)) {
+          Files.deleteIfExists(p);
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
   /** Marks the store closed; later puts and gets throw {@link IllegalStateException}. */
   @Override
   public void close() {
@@ -363,7 +387,7 @@ public final class FilesystemObjectStore implements ObjectStore {
 
   /** Checks the design invariant for tests: no temporary file is left anywhere under the root. */
   boolean checkInvariants() throws IOException {
-    try (var files = Files.walk(root)) {
+    try (Stream<Path> files = Files.walk(root)) {
       return files.noneMatch(p -> p.getFileName().toString().startsWith(TEMP_PREFIX));
     }
   }

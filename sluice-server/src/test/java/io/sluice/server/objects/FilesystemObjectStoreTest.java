@@ -358,6 +358,26 @@ class FilesystemObjectStoreTest {
   }
 
   @Test
+  void temporaryFilesLeftByACrashAreRemovedAndObjectsKept() throws Exception {
+    // given two objects and the temporary files of puts that a crash cut short
+    store.put("2026/11/27/a.json", new byte[] {1}, JSON);
+    store.put("b.json", new byte[] {2}, JSON);
+    Files.write(
+        root.resolve("2026/11/27").resolve(FilesystemObjectStore.TEMP_PREFIX + "1"), new byte[3]);
+    Files.write(root.resolve(FilesystemObjectStore.TEMP_PREFIX + "2"), new byte[3]);
+    assertFalse(store.checkInvariants());
+
+    // when
+    long removed = store.removeLeftoverTemporaryFiles();
+
+    // then
+    assertEquals(2, removed);
+    assertTrue(store.checkInvariants());
+    assertArrayEquals(new byte[] {1}, store.get("2026/11/27/a.json").orElseThrow());
+    assertArrayEquals(new byte[] {2}, store.get("b.json").orElseThrow());
+  }
+
+  @Test
   void checkPassesOnAWritableRootAndLeavesNothingBehind() throws Exception {
     store.check();
     try (Stream<Path> files = Files.list(root)) {

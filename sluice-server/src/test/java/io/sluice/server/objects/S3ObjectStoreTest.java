@@ -191,10 +191,10 @@ class S3ObjectStoreTest {
   @Test
   @Timeout(60)
   void manyVirtualThreadsPutAtOnceAndEveryObjectArrives() throws Exception {
-    // given 64 jobs, one virtual thread each, and a pool of 8 connections they must share
-    int jobs = 64;
+    // given 32 jobs, one virtual thread each, and a pool of 4 connections they must share
+    int jobs = 32;
     store.close();
-    store = S3ObjectStore.create(optionsFor(bucket).withMaxConnections(8));
+    store = S3ObjectStore.create(optionsFor(bucket).withMaxConnections(4));
     List<String> keys = new ArrayList<>();
     for (int i = 0; i < jobs; i++) {
       keys.add(ObjectKeys.forJob("payloads/", JobId.next(), Instant.now()));

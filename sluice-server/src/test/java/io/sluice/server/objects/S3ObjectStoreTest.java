@@ -50,6 +50,7 @@ class S3ObjectStoreTest {
 
   private static S3Proxy proxy;
   private static URI endpoint;
+  private static S3Client admin;
   private static int bucketCounter;
 
   private String bucket;
@@ -65,10 +66,14 @@ class S3ObjectStoreTest {
             .build();
     proxy.start();
     endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
+    admin = adminClient();
   }
 
   @AfterAll
   static void stopS3Proxy() throws Exception {
+    if (admin != null) {
+      admin.close();
+    }
     if (proxy != null) {
       proxy.stop();
     }
@@ -87,9 +92,7 @@ class S3ObjectStoreTest {
   void freshBucket() {
     bucket = "bucket-" + (++bucketCounter);
     store = S3ObjectStore.create(optionsFor(bucket).withPrefix("payloads/"));
-    try (S3Client admin = adminClient()) {
-      admin.createBucket(b -> b.bucket(bucket));
-    }
+    admin.createBucket(b -> b.bucket(bucket));
   }
 
   @AfterEach
@@ -121,11 +124,9 @@ class S3ObjectStoreTest {
 
     // then the bytes and the content type are as put
     assertArrayEquals(payload, store.get(key).orElseThrow());
-    try (S3Client admin = adminClient()) {
-      HeadObjectResponse head = admin.headObject(b -> b.bucket(bucket).key(key));
-      assertEquals(JSON, head.contentType());
-      assertEquals(payload.length, head.contentLength());
-    }
+    HeadObjectResponse head = admin.headObject(b -> b.bucket(bucket).key(key));
+    assertEquals(JSON, head.contentType());
+    assertEquals(payload.length, head.contentLength());
   }
 
   @Test
@@ -136,9 +137,7 @@ class S3ObjectStoreTest {
 
     assertEquals(
         "second", new String(store.get("payloads/k.json").orElseThrow(), StandardCharsets.UTF_8));
-    try (S3Client admin = adminClient()) {
-      assertEquals(1, admin.listObjectsV2(b -> b.bucket(bucket)).keyCount());
-    }
+    assertEquals(1, admin.listObjectsV2(b -> b.bucket(bucket)).keyCount());
   }
 
   @Test
@@ -178,14 +177,12 @@ class S3ObjectStoreTest {
       // then
       assertArrayEquals(key.getBytes(StandardCharsets.UTF_8), store.get(key).orElseThrow(), key);
     }
-    try (S3Client admin = adminClient()) {
-      List<String> listed =
-          admin.listObjectsV2(b -> b.bucket(bucket)).contents().stream()
-              .map(S3Object::key)
-              .sorted()
-              .toList();
-      assertEquals(keys.stream().sorted().toList(), listed);
-    }
+    List<String> listed =
+        admin.listObjectsV2(b -> b.bucket(bucket)).contents().stream()
+            .map(S3Object::key)
+            .sorted()
+            .toList();
+    assertEquals(keys.stream().sorted().toList(), listed);
   }
 
   @Test

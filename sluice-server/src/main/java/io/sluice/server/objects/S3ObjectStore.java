@@ -24,6 +24,7 @@ import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
@@ -59,6 +60,11 @@ public final class S3ObjectStore implements ObjectStore {
    * - Checksums "when required": by default SDK 2.30+ sends CRC32 trailers with aws-chunked
    *   encoding, which many S3-compatible servers reject. Integrity still has SigV4's payload hash
    *   over plain HTTP and TLS over HTTPS.
+   * - No aws-chunked signing: the body goes out as the plain payload bytes, signed by its SHA-256
+   *   in x-amz-content-sha256 over HTTP (UNSIGNED-PAYLOAD under TLS). Payloads are small and held
+   *   in memory, so hashing them up front is cheap, and every S3-compatible server accepts it.
+   * - No "Expect: 100-continue": payloads are small (the server's body limit is 1 MiB), so waiting a
+   *   round trip for the server's go-ahead costs more than sending a body that might be refused.
    * - Retries: the standard strategy, at most 1 + maxSdkRetries attempts. The job engine owns
    *   retrying with backoff, jitter and dead letters; SDK retries only hide a dropped connection.
    */
@@ -104,7 +110,8 @@ public final class S3ObjectStore implements ObjectStore {
                     .connectionTimeout(options.connectTimeout())
                     .connectionAcquisitionTimeout(options.connectTimeout())
                     .socketTimeout(options.attemptTimeout())
-                    .maxConnections(options.maxConnections()))
+                    .maxConnections(options.maxConnections())
+                    .expectContinueEnabled(false))
             .overrideConfiguration(
                 c ->
                     c.apiCallTimeout(options.callTimeout())
@@ -115,6 +122,7 @@ public final class S3ObjectStore implements ObjectStore {
                                 .build()))
             .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
             .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+            .serviceConfiguration(S3Configuration.builder().chunkedEncodingEnabled(false).build())
             .forcePathStyle(options.pathStyle())
             .credentialsProvider(credentials);
     options.endpoint().ifPresent(builder::endpointOverride);

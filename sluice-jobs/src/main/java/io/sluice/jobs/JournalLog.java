@@ -127,6 +127,15 @@ final class JournalLog implements JobLog {
                   LOG.log(System.Logger.Level.WARNING, "a store observer failed; ignored", e);
                 }
               }
+
+              @Override
+              public void onAcknowledge(long latencyNanos) {
+                try {
+                  observer.journalAcknowledged(latencyNanos);
+                } catch (RuntimeException e) {
+                  LOG.log(System.Logger.Level.WARNING, "a store observer failed; ignored", e);
+                }
+              }
             });
   }
 

@@ -21,6 +21,13 @@ public interface StoreObserver {
   default void journalCommitted(int records, long bytes, long writeNanos, long forceNanos) {}
 
   /**
+   * A journal append was acknowledged: its record is durable under the store's policy.
+   *
+   * @param latencyNanos time from the append to its acknowledgement
+   */
+  default void journalAcknowledged(long latencyNanos) {}
+
+  /**
    * Replay at open made progress.
    *
    * @param bytesDone journal bytes read so far

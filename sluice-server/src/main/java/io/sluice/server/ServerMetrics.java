@@ -40,6 +40,7 @@ final class ServerMetrics implements EngineListener, StoreObserver {
   private final Counter retries;
   private final Counter died;
   private final Timer fsync;
+  private final Timer append;
   private final DistributionSummary commitRecords;
   private volatile Supplier<EngineStats> stats = () -> null;
   private volatile EngineStats cached;
@@ -70,6 +71,13 @@ final class ServerMetrics implements EngineListener, StoreObserver {
     fsync =
         Timer.builder("sluice.journal.fsync")
             .description("time to force the journal to stable storage, per group commit")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(10_000))
+            .maximumExpectedValue(Duration.ofSeconds(1))
+            .register(registry);
+    append =
+        Timer.builder("sluice.journal.append")
+            .description("time from a journal append to its acknowledgement (durable per policy)")
             .publishPercentileHistogram()
             .minimumExpectedValue(Duration.ofNanos(10_000))
             .maximumExpectedValue(Duration.ofSeconds(1))
@@ -170,6 +178,11 @@ final class ServerMetrics implements EngineListener, StoreObserver {
     if (forceNanos > 0) {
       fsync.record(forceNanos, TimeUnit.NANOSECONDS);
     }
+  }
+
+  @Override
+  public void journalAcknowledged(long latencyNanos) {
+    append.record(latencyNanos, TimeUnit.NANOSECONDS);
   }
 
   /** For tests and the status line: the counts the gauges show. */

@@ -176,6 +176,11 @@ public final class SluiceServer implements AutoCloseable {
     }
 
     @Override
+    public void journalAcknowledged(long latencyNanos) {
+      metrics.journalAcknowledged(latencyNanos);
+    }
+
+    @Override
     public void replayProgress(long bytesDone, long bytesTotal) {
       long percent = bytesTotal == 0 ? 100 : bytesDone * 100 / bytesTotal;
       api.starting("replaying the journal: " + percent + "%");

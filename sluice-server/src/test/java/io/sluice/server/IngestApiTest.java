@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -421,6 +420,7 @@ class IngestApiTest {
             "sluice_workers_busy",
             "sluice_upload_seconds_bucket",
             "sluice_journal_fsync_seconds",
+            "sluice_journal_append_seconds_bucket",
             "sluice_retries_total",
             "sluice_dead_letters")) {
       assertTrue(metrics.contains(meter), meter + " in\n" + metrics);
@@ -447,20 +447,17 @@ class IngestApiTest {
     closer.join();
   }
 
-  /** Holds every upload until released: the uploads stay in progress. */
-  static final class GatedObjectStore implements ObjectStore {
-    private final ObjectStore delegate;
-    private final CountDownLatch gate;
+  /** An object store that forwards to another, for tests that change what {@code put} does. */
+  abstract static class ForwardingObjectStore implements ObjectStore {
+    final ObjectStore delegate;
 
-    GatedObjectStore(ObjectStore delegate, CountDownLatch gate) {
+    ForwardingObjectStore(ObjectStore delegate) {
       this.delegate = delegate;
-      this.gate = gate;
     }
 
     @Override
     public void put(String key, byte[] content, String contentType)
         throws IOException, InterruptedException {
-      gate.await();
       delegate.put(key, content, contentType);
     }
 
@@ -471,7 +468,7 @@ class IngestApiTest {
 
     @Override
     public String describe() {
-      return "gated " + delegate.describe();
+      return getClass().getSimpleName() + " over " + delegate.describe();
     }
 
     @Override
@@ -485,44 +482,38 @@ class IngestApiTest {
     }
   }
 
-  /** Fails every upload while {@link #failing} is set, as an unreachable bucket would. */
-  static final class FailingObjectStore implements ObjectStore {
-    private final ObjectStore delegate;
-    private final AtomicInteger calls = new AtomicInteger();
-    volatile boolean failing = true;
+  /** Holds every upload until released: the uploads stay in progress. */
+  static final class GatedObjectStore extends ForwardingObjectStore {
+    private final CountDownLatch gate;
 
-    FailingObjectStore(ObjectStore delegate) {
-      this.delegate = delegate;
+    GatedObjectStore(ObjectStore delegate, CountDownLatch gate) {
+      super(delegate);
+      this.gate = gate;
     }
 
     @Override
     public void put(String key, byte[] content, String contentType)
         throws IOException, InterruptedException {
-      calls.incrementAndGet();
+      gate.await();
+      super.put(key, content, contentType);
+    }
+  }
+
+  /** Fails every upload while {@link #failing} is set, as an unreachable bucket would. */
+  static final class FailingObjectStore extends ForwardingObjectStore {
+    volatile boolean failing = true;
+
+    FailingObjectStore(ObjectStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void put(String key, byte[] content, String contentType)
+        throws IOException, InterruptedException {
       if (failing) {
         throw new IOException("storage unavailable");
       }
-      delegate.put(key, content, contentType);
-    }
-
-    @Override
-    public Optional<byte[]> get(String key) throws IOException, InterruptedException {
-      return delegate.get(key);
-    }
-
-    @Override
-    public String describe() {
-      return "failing " + delegate.describe();
-    }
-
-    @Override
-    public void check() throws IOException {
-      delegate.check();
-    }
-
-    @Override
-    public void close() {
-      delegate.close();
+      super.put(key, content, contentType);
     }
   }
 }

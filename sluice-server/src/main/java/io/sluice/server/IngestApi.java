@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -350,15 +351,53 @@ final class IngestApi {
     if (declared.isPresent() && declared.getAsLong() > max) {
       throw bodyTooLarge(res, declared.getAsLong() + " bytes");
     }
+    // A client that stops sending mid-body would hold this thread forever: at the deadline the
+    // thread is interrupted, which closes the connection under the blocked read.
+    Thread reader = Thread.currentThread();
+    io.sluice.core.Timer watchdog =
+        io.sluice.core.Time.afterFunc(config.bodyTimeout(), reader::interrupt);
     try (InputStream in = req.content().inputStream()) {
-      byte[] body = in.readNBytes(max + 1);
-      if (body.length > max) {
-        throw bodyTooLarge(res, "more than " + max + " bytes");
+      byte[] buffer = new byte[(int) Math.min(max + 1L, declared.orElse(8192) + 1)];
+      int length = 0;
+      int n;
+      while ((n = in.read(buffer, length, buffer.length - length)) > 0) {
+        length += n;
+        if (length > max) {
+          throw bodyTooLarge(res, "more than " + max + " bytes");
+        }
+        if (length == buffer.length) {
+          buffer = Arrays.copyOf(buffer, (int) Math.min(max + 1L, 2L * buffer.length));
+        }
       }
-      return body;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      return Arrays.copyOf(buffer, length);
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof HttpProblem p) {
+        throw p;
+      }
+      if (!watchdog.stop() || Thread.interrupted()) {
+        throw bodyTimedOut(res);
+      }
+      // Helidon reports a body cut short (fewer bytes than Content-Length) this way.
+      throw HttpProblem.badRequest(
+          "truncated_body",
+          "the body ended before its Content-Length ("
+              + e.getClass().getSimpleName()
+              + "); send the whole body");
+    } finally {
+      if (!watchdog.stop()) {
+        Thread.interrupted(); // the watchdog fired after the read: its interrupt is not for us
+      }
     }
+  }
+
+  private HttpProblem bodyTimedOut(ServerResponse res) {
+    res.header(HeaderNames.CONNECTION, "close");
+    return new HttpProblem(
+        408,
+        "body_timeout",
+        "the body did not arrive within "
+            + config.bodyTimeout().toSeconds()
+            + " s; send it at once, or raise --body-timeout");
   }
 
   private HttpProblem bodyTooLarge(ServerResponse res, String size) {

@@ -105,8 +105,13 @@ final class PayloadParser {
       }
       return new Batch(payloads, Optional.ofNullable(source), Optional.ofNullable(runAt));
     } catch (StreamConstraintsException e) {
+      if (e.getMessage() != null && e.getMessage().contains("nesting depth")) {
+        throw HttpProblem.badRequest(
+            "too_deep", "the JSON is nested deeper than " + maxDepth + " levels");
+      }
       throw HttpProblem.badRequest(
-          "too_deep", "the JSON is nested deeper than " + maxDepth + " levels");
+          "value_too_large",
+          "a value is larger than this service reads: " + e.getOriginalMessage());
     } catch (JsonProcessingException e) {
       throw HttpProblem.badRequest(
           "malformed_json",

@@ -229,6 +229,16 @@ final class ServeCommand implements Callable<Integer> {
               + " (SLUICE_SHUTDOWN_GRACE). Default: ${DEFAULT-VALUE}.")
   Duration shutdownGrace;
 
+  @Option(
+      names = "--body-timeout",
+      defaultValue = "30s",
+      paramLabel = "DURATION",
+      converter = Main.DurationConverter.class,
+      description =
+          "A request body must arrive within this time, with no pause as long;"
+              + " slower clients get 408 (SLUICE_BODY_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+  Duration bodyTimeout;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -291,7 +301,8 @@ final class ServeCommand implements Callable<Integer> {
         maxDepth,
         uploadTimeout,
         maxAttempts,
-        shutdownGrace);
+        shutdownGrace,
+        bodyTimeout);
   }
 
   private ObjectStore objectStore(ServerConfig settings) throws IOException {

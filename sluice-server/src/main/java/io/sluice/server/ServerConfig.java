@@ -28,6 +28,7 @@ import java.util.Optional;
  * @param uploadTimeout an upload attempt running longer fails and is retried
  * @param maxAttempts upload attempts per payload before it becomes a dead letter
  * @param shutdownGrace how long uploads in progress may take to finish at shutdown
+ * @param bodyTimeout a request body must arrive within this time, or the connection is closed
  */
 public record ServerConfig(
     String host,
@@ -43,7 +44,8 @@ public record ServerConfig(
     int maxDepth,
     Duration uploadTimeout,
     int maxAttempts,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    Duration bodyTimeout) {
 
   /**
    * Checks the settings, with messages that name the option to fix.
@@ -74,6 +76,7 @@ public record ServerConfig(
     require(uploadTimeout.isPositive(), "--upload-timeout must be positive");
     require(maxAttempts >= 1, "--max-attempts must be at least 1, got " + maxAttempts);
     require(!shutdownGrace.isNegative(), "--shutdown-grace must not be negative");
+    require(bodyTimeout.isPositive(), "--body-timeout must be positive");
   }
 
   private static void require(boolean condition, String message) {
@@ -85,7 +88,7 @@ public record ServerConfig(
   /**
    * The embedded defaults: port 8080 on all interfaces, no token, 64 workers, room for 100,000
    * payloads, {@link Durability#ALWAYS}, 1 MiB bodies, 1,000 payloads per request, depth 64,
-   * 60-second uploads, 10 attempts, 30 seconds of shutdown grace.
+   * 60-second uploads, 10 attempts, 30 seconds of shutdown grace, 30 seconds for a body.
    *
    * @param dataDir where the journal and the filesystem objects live
    * @return the defaults
@@ -105,6 +108,7 @@ public record ServerConfig(
         64,
         Duration.ofSeconds(60),
         10,
+        Duration.ofSeconds(30),
         Duration.ofSeconds(30));
   }
 
@@ -129,7 +133,8 @@ public record ServerConfig(
         maxDepth,
         uploadTimeout,
         maxAttempts,
-        shutdownGrace);
+        shutdownGrace,
+        bodyTimeout);
   }
 
   /**
@@ -153,7 +158,8 @@ public record ServerConfig(
         maxDepth,
         uploadTimeout,
         maxAttempts,
-        shutdownGrace);
+        shutdownGrace,
+        bodyTimeout);
   }
 
   /**
@@ -181,7 +187,8 @@ public record ServerConfig(
         maxDepth,
         uploadTimeout,
         maxAttempts,
-        shutdownGrace);
+        shutdownGrace,
+        bodyTimeout);
   }
 
   /**
@@ -207,7 +214,8 @@ public record ServerConfig(
         maxDepth,
         uploadTimeout,
         maxAttempts,
-        shutdownGrace);
+        shutdownGrace,
+        bodyTimeout);
   }
 
   /**
@@ -231,7 +239,33 @@ public record ServerConfig(
         maxDepth,
         uploadTimeout,
         maxAttempts,
-        shutdownGrace);
+        shutdownGrace,
+        bodyTimeout);
+  }
+
+  /**
+   * This configuration with another body timeout.
+   *
+   * @param bodyTimeout positive
+   * @return a new configuration
+   */
+  public ServerConfig withBodyTimeout(Duration bodyTimeout) {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        objectPrefix,
+        token,
+        workers,
+        queueCapacity,
+        durability,
+        maxBodyBytes,
+        maxPayloads,
+        maxDepth,
+        uploadTimeout,
+        maxAttempts,
+        shutdownGrace,
+        bodyTimeout);
   }
 
   /**
@@ -255,6 +289,7 @@ public record ServerConfig(
         maxDepth,
         uploadTimeout,
         maxAttempts,
-        shutdownGrace);
+        shutdownGrace,
+        bodyTimeout);
   }
 }

@@ -48,8 +48,6 @@ public final class SluiceServer implements AutoCloseable {
         WebServer.builder()
             .host(config.host())
             .port(config.port())
-            // A backstop only: the API reads at most maxBodyBytes + 1 and answers 413 itself.
-            .maxPayloadSize(2L * config.maxBodyBytes() + 65_536)
             .shutdownHook(false)
             .shutdownGracePeriod(Duration.ofSeconds(5))
             .routing(api::routes)

@@ -125,16 +125,16 @@ final class ApiClient implements AutoCloseable {
         });
   }
 
-  private static String describe(Throwable e) {
+  private static String describe(IOException e) {
+    if (e instanceof ConnectException) {
+      // java.net.http reports a refused connection as a ConnectException without a message.
+      return e.getMessage() == null ? "connection refused" : e.getMessage();
+    }
     Throwable cause = e;
     while (cause.getMessage() == null && cause.getCause() != null) {
       cause = cause.getCause();
     }
-    String text = cause.getMessage();
-    if (text == null || text.isBlank()) {
-      text = cause instanceof ConnectException ? "connection refused" : cause.getClass().getName();
-    }
-    return text;
+    return cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
   }
 
   private static String abbreviate(String text) {

@@ -44,7 +44,7 @@ if [ "$run_wrk" = 1 ] && ! command -v wrk >/dev/null; then
 fi
 command -v curl >/dev/null || { echo "load-wrk.sh: needs curl" >&2; exit 2; }
 
-"$root/sluice" version >/dev/null # builds the service if needed
+"$root/sluice" --version >/dev/null # builds the service if needed
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sluice-load.XXXXXX")
 server_pid=

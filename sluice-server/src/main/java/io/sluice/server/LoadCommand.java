@@ -12,6 +12,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,6 +48,7 @@ import picocli.CommandLine.Option;
       "  Another service, summary as JSON for a script:",
       "    sluice load --url http://ingest:8080 --token \"$TOKEN\" --json > run.json",
       "",
+      "Ctrl-C stops the run early and prints the summary of what was measured so far.",
       "Exit status: 0 when at most --max-error-rate of the requests failed (not 2xx),"
           + " 1 when more did or the service could not be reached, 2 for a usage error."
     })
@@ -185,24 +188,50 @@ final class LoadCommand implements Callable<Integer> {
       err.println("sluice load: " + describe(plan));
       err.flush();
     }
-    LoadGenerator.Result result =
-        new LoadGenerator(plan)
-            .run(
-                p -> {
-                  if (progressMode != ProgressMode.OFF) {
-                    showProgress(err, p, live);
-                  }
-                });
-    if (live) {
-      err.println();
+    // Ctrl-C (SIGINT) or SIGTERM: stop sending, and print the summary of what was measured so far
+    // before the JVM exits.
+    Thread caller = Thread.currentThread();
+    CountDownLatch reported = new CountDownLatch(1);
+    Thread onSignal =
+        new Thread(
+            () -> {
+              caller.interrupt();
+              try {
+                reported.await(5, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "sluice-load-interrupted");
+    Runtime.getRuntime().addShutdownHook(onSignal);
+    LoadGenerator.Result result;
+    try {
+      result =
+          new LoadGenerator(plan)
+              .run(
+                  p -> {
+                    if (progressMode != ProgressMode.OFF) {
+                      showProgress(err, p, live);
+                    }
+                  });
+      if (live) {
+        err.println();
+      }
+      err.flush();
+      if (json) {
+        out.println(Json.write(summary(result), true));
+      } else {
+        printSummary(out, result);
+      }
+      out.flush();
+    } finally {
+      reported.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(onSignal);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: it waits for the summary just printed
+      }
     }
-    err.flush();
-    if (json) {
-      out.println(Json.write(summary(result), true));
-    } else {
-      printSummary(out, result);
-    }
-    out.flush();
     double limit = maxErrorPercent / 100;
     if (result.requests() == 0 || result.errorRate() > limit) {
       err.println(

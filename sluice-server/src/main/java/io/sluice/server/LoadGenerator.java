@@ -222,7 +222,7 @@ final class LoadGenerator {
     if (executor != null) {
       executor.shutdownNow();
     }
-    return result(Math.max(1, finished - measureStart) / 1e9, latency);
+    return result(Math.max(1_000_000, finished - measureStart) / 1e9, latency);
   }
 
   /** Reports once a second until the end, then waits for the workers; returns when they ended. */

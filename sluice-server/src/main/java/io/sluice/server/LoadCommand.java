@@ -288,7 +288,11 @@ final class LoadCommand implements Callable<Integer> {
 
   /** Fails fast, with a sentence that says what to do, when nothing listens at the URL. */
   private static void reachable(URI url) throws ApiClient.ApiException, InterruptedException {
-    try (HttpClient http = HttpClient.newBuilder().connectTimeout(ApiClient.TIMEOUT).build()) {
+    try (HttpClient http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(ApiClient.TIMEOUT)
+            .build()) {
       http.send(
           HttpRequest.newBuilder(URI.create(url + "/health/live"))
               .timeout(ApiClient.TIMEOUT)

@@ -3,7 +3,7 @@
 #
 #   scripts/load-wrk.sh [--duration 60s] [--durability always|never|interval:<ms>] [--connections 64]
 #                       [--threads 2] [--payloads "1 10"] [--payload-bytes 100] [--port 18480]
-#                       [--no-sluice-load] [--no-wrk]
+#                       [--sluice-warmup 5s] [--no-sluice-load] [--no-wrk]
 #
 # Installs wrk from apt if it is missing (sudo only when not root), builds and starts the service on a temporary
 # data directory with the filesystem store, and for each case runs wrk (closed loop, a Lua script POSTing unique JSON
@@ -15,7 +15,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 duration=60s durability=always connections=64 threads=2 cases="1 10" payload_bytes=100 port=18480
-run_wrk=1 run_sluice=1
+run_wrk=1 run_sluice=1 sluice_warmup=5s
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
@@ -25,6 +25,7 @@ while [ $# -gt 0 ]; do
     --payloads) cases=$2; shift 2 ;;
     --payload-bytes) payload_bytes=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
+    --sluice-warmup) sluice_warmup=$2; shift 2 ;;
     --no-sluice-load) run_sluice=0; shift ;;
     --no-wrk) run_wrk=0; shift ;;
     -h | --help) sed -n '2,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
@@ -53,6 +54,7 @@ cleanup() {
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
+  echo "load-wrk.sh: removing $work (one file per payload: this can take a while)" >&2
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -142,7 +144,7 @@ for n in $cases; do
     echo "== ./sluice load: $n payload(s) per request" >&2
     before=$(metric sluice_payloads_accepted_total)
     "$root/sluice" load --url "$url" --rate 0 --connections "$connections" --payloads-per-request "$n" \
-      --payload-bytes "$payload_bytes" --duration "$duration" --progress lines --max-error-rate 100 --json \
+      --payload-bytes "$payload_bytes" --duration "$duration" --warmup "$sluice_warmup" --progress lines --max-error-rate 100 --json \
       >"$work/sluice-$n.json"
     upload=$(drain)
     accepted=$(($(metric sluice_payloads_accepted_total) - before))
@@ -150,9 +152,11 @@ for n in $cases; do
 import json, sys
 s = json.load(open(sys.argv[1]))
 n, accepted, upload = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-secs = s["elapsedSeconds"]
-print("%-12s %4d %12.0f %12.0f %10.2f %10.2f %8d %8s" % ("sluice-load", n, s["requestsPerSecond"],
-      accepted / secs, s["latencyMs"]["p50"], s["latencyMs"]["p99"], s["failed"], upload))
+# The service's count includes the warmup; the summary's own payloads (202s x n) leave it out.
+expected = (s["payloads"] + s["warmupRequests"] * n) if s["failed"] == 0 else None
+note = "" if expected is None or expected == accepted else "  (service accepted %d, expected %d)" % (accepted, expected)
+print("%-12s %4d %12.0f %12.0f %10.2f %10.2f %8d %8s%s" % ("sluice-load", n, s["requestsPerSecond"],
+      s["payloadsPerSecond"], s["latencyMs"]["p50"], s["latencyMs"]["p99"], s["failed"], upload, note))
 PY
 )")
   fi
@@ -162,5 +166,6 @@ echo
 echo "durability $durability, $duration per run, $connections connections, $(nproc) cores (generator and service share them)"
 printf "%-12s %4s %12s %12s %10s %10s %8s %8s\n" generator p/req "requests/s" "payloads/s" "p50 ms" "p99 ms" errors "upload s"
 printf "%s\n" "${results[@]}"
-echo "payloads/s counts what the service accepted during the run (sluice_payloads_accepted_total);"
+echo "payloads/s: wrk's are what the service accepted during the run (sluice_payloads_accepted_total), sluice load's"
+echo "are its 202s x payloads per request after a $sluice_warmup warmup (checked against the service's count);"
 echo "'upload s' is how long the uploads still needed after the run ended (the goal: at most 5 s)."

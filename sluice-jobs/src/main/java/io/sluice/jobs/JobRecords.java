@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -20,7 +21,7 @@ import java.util.Map;
  *
  *   SUBMITTED  int count, then per job: id, createdAt, runAt, type, source, int n + n payload bytes
  *   STARTED    id                      an attempt started: attempts + 1
- *   SUCCEEDED  id                      finished; forgotten by replay
+ *   SUCCEEDED  id                      finished; replay remembers the latest, without payload
  *   FAILED     id, retryAt, error      retryAt none = dead letter
  *   ABANDONED  id                      an attempt stopped by a shutdown: attempts - 1
  *   RETRIED    id                      a dead letter queued again with attempts = 0
@@ -96,6 +97,15 @@ final class JobRecords {
    * @throws CorruptRecordException if the body does not parse or the type is unknown
    */
   static void replay(Map<JobId, Entry> jobs, long segment, int type, ByteBuffer body) {
+    replay(jobs, new LinkedHashMap<>(), segment, type, body);
+  }
+
+  /**
+   * Applies one record, also keeping in {@code finished} (in the order they finished) a snapshot
+   * without payload of each job that succeeded; a bounded map keeps the most recent.
+   */
+  static void replay(
+      Map<JobId, Entry> jobs, Map<JobId, Job> finished, long segment, int type, ByteBuffer body) {
     try {
       switch (type) {
         case SUBMITTED -> {
@@ -151,7 +161,15 @@ final class JobRecords {
             e.dueAt = null;
           }
         }
-        case SUCCEEDED, DELETED -> jobs.remove(getId(body));
+        case SUCCEEDED -> {
+          Entry e = jobs.remove(getId(body));
+          if (e != null) {
+            e.state = JobState.SUCCEEDED;
+            e.dueAt = null;
+            finished.put(e.id, e.snapshotWithoutPayload());
+          }
+        }
+        case DELETED -> jobs.remove(getId(body));
         default ->
             throw new CorruptRecordException(
                 "unknown record type " + type + " (written by a newer Sluice?)");

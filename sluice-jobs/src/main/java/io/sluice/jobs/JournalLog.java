@@ -51,12 +51,22 @@ final class JournalLog implements JobLog {
           "a durable job store needs a directory: JobStoreOptions.withDirectory(path)");
     }
     Map<JobId, Entry> jobs = new LinkedHashMap<>();
+    int retention = options.finishedRetention();
+    Map<JobId, Job> finished =
+        new LinkedHashMap<>() {
+          private static final long serialVersionUID = 1L;
+
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<JobId, Job> eldest) {
+            return size() > retention;
+          }
+        };
     StoreObserver observer = options.observer();
     ReplayVisitor visitor =
         new ReplayVisitor() {
           @Override
           public void record(long segment, int type, ByteBuffer body) {
-            JobRecords.replay(jobs, segment, type, body);
+            JobRecords.replay(jobs, finished, segment, type, body);
           }
 
           @Override
@@ -79,6 +89,7 @@ final class JournalLog implements JobLog {
     }
     JournalLog log = new JournalLog(journal);
     LocalJobStore store = new LocalJobStore(options, log);
+    finished.values().forEach(store::rememberFinished);
     for (Entry e : jobs.values()) {
       log.countLive(e.home, 1);
       store.recover(e);

@@ -138,6 +138,18 @@ final class LocalJobStore implements JobStore {
     }
   }
 
+  /** Remembers a job the journal shows finished, for {@link #find}; before the store is shared. */
+  void rememberFinished(Job job) {
+    lock.lock();
+    try {
+      if (options.finishedRetention() > 0) {
+        finished.put(job.id(), job);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   // ---------------------------------------------------------------- admission
 
   @Override

@@ -9,6 +9,7 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -86,6 +87,7 @@ class CrashRecoveryTest {
       known.addAll(held);
       for (JobId id : acked) {
         if (!held.contains(id) && !everRun.contains(id)) {
+          keepForDiagnosis();
           fail("round " + round + ": acknowledged job " + id + " was lost");
         }
       }
@@ -103,6 +105,22 @@ class CrashRecoveryTest {
         acked.size() > 100,
         "the rounds acknowledged enough jobs to mean something: " + acked.size());
     assertTrue(everRun.containsAll(acked));
+  }
+
+  /** Copies the journal to build/crash-journal for a post-mortem (see the failure message). */
+  private void keepForDiagnosis() throws IOException {
+    Path copy = Path.of("target", "crash-journal");
+    if (Files.exists(copy)) {
+      try (Stream<Path> old = Files.walk(copy)) {
+        old.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+    Files.createDirectories(copy);
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, copy.resolve(f.getFileName()));
+      }
+    }
   }
 
   private Set<JobId> heldByJournal() throws IOException {
@@ -174,7 +192,9 @@ class CrashRecoveryTest {
     }
 
     void kill() throws Exception {
-      process.destroyForcibly();
+      // SIGKILL through the handle: Process.destroyForcibly() would also close our end of the
+      // child's output, and the lines still in the pipe (acks, runs) would be lost to the test.
+      process.toHandle().destroyForcibly();
       process.waitFor(60, TimeUnit.SECONDS);
     }
 

@@ -109,7 +109,9 @@ class DurableJobStoreTest {
       assertEquals(
           List.of(ids.get(2)),
           store.deadLetters(Optional.empty(), 10).stream().map(Job::id).toList());
-      assertTrue(store.find(ids.get(3)).isEmpty(), "a succeeded job is not recovered");
+      Job done = store.find(ids.get(3)).orElseThrow();
+      assertEquals(JobState.SUCCEEDED, done.state(), "a succeeded job is remembered");
+      assertEquals(0, done.payload().remaining(), "without its payload");
       assertTrue(store.find(ids.get(4)).isEmpty(), "a deleted dead letter is not recovered");
       assertEquals(new JobCounts(1, 0, 1, 1, 10_000, 0, 3, 0, 0, 0), store.counts());
       store.checkInvariants();

@@ -11,10 +11,12 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -59,6 +61,17 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Only one journal may have a directory open at a time (checked with a file lock on {@code
  * journal.lock}, across processes).
+ *
+ * <p>Use:
+ *
+ * <pre>{@code
+ * JournalOptions options = JournalOptions.defaults(Path.of("/var/lib/sluice/journal"));
+ * try (Journal journal = Journal.open(options, (segment, type, body) -> engine.replay(segment, type, body))) {
+ *   long segment = journal.append(SUBMITTED, encode(batch));        // durable when it returns
+ *   journal.appendAsync(COMPLETED, encode(id)).thenRun(...);         // durable when it completes
+ *   journal.releaseSegmentsBefore(engine.oldestSegmentWithLiveJobs()); // compaction
+ * }
+ * }</pre>
  */
 public final class Journal implements AutoCloseable {
   /*
@@ -67,9 +80,12 @@ public final class Journal implements AutoCloseable {
    * Submitters push a Pending node onto `head` with a CAS (a Treiber stack; the node already holds
    * both frame checks, computed by the submitter). The one writer thread takes the whole stack with
    * getAndSet(null), reverses it into FIFO order (so one thread's appends stay in order), copies the
-   * frames into its aligned buffer, writes, forces once when the policy says so, then completes every
-   * node. No linger: whatever queued up during one commit's write and force is the next commit, so
-   * batches grow exactly as fast as the disk is slow.
+   * frames into its aligned buffer, writes, forces once when the policy says so, then hands the batch
+   * to the completer thread, which completes every node. Unparking a virtual thread costs about a
+   * microsecond, a quarter of a 500-record commit cycle here, so completion runs beside the next
+   * commit instead of before it (+20% acknowledgements per second at 1,024 submitters in an A/B run
+   * on the loaded machine). No linger: whatever queued up during one commit's write and force is the
+   * next commit, so batches grow exactly as fast as the disk is slow.
    *
    * Wake-up: a push that finds the stack empty unparks the writer; the writer parks only after a
    * getAndSet found nothing. A push after that getAndSet sees null and unparks, and an unpark before
@@ -78,7 +94,9 @@ public final class Journal implements AutoCloseable {
    * End: close() sets closeRequested and unparks the writer. When the writer finds the stack empty
    * and close requested, it swaps in TERMINATED, commits what that swap returned, forces whatever is
    * unforced and closes the segment. A push that sees TERMINATED fails instead (closed, or the stored
-   * failure), so nothing can be pushed after the writer's last drain. An I/O error makes the writer
+   * failure), so nothing can be pushed after the writer's last drain. The writer's last act is to
+   * queue TERMINATED for the completer, which stops after completing what came before it. An I/O
+   * error makes the writer
    * store `failure` first, then fail the batch in flight and everything it drains while swapping in
    * TERMINATED, then exit: the journal is failed for good (no retry of a failed fsync: after one, the
    * kernel may have dropped the dirty pages, so a later success would prove nothing).
@@ -89,7 +107,7 @@ public final class Journal implements AutoCloseable {
    * so it never touches the segment being written.
    *
    * Invariants (checkInvariants): closed segments are all older than the current one; once the writer
-   * has ended, head is TERMINATED; counters agree (records >= commits, max per commit <= records).
+   * and completer have ended, head is TERMINATED and no completion is left; counters agree (records >= commits, max per commit <= records).
    */
   private static final System.Logger LOG = System.getLogger(Journal.class.getName());
   private static final String LOCK_FILE = "journal.lock";
@@ -119,6 +137,11 @@ public final class Journal implements AutoCloseable {
   private final ConcurrentSkipListSet<Long> closedSegments = new ConcurrentSkipListSet<>();
   private final Object closeLock = new Object();
   private final Thread writer;
+
+  /** Completes committed batches, so that the writer can start the next commit meanwhile. */
+  private final Thread completer;
+
+  private final LinkedTransferQueue<Pending> completions = new LinkedTransferQueue<>();
 
   @SuppressWarnings("unused") // accessed through HEAD
   private volatile Pending head;
@@ -187,8 +210,16 @@ public final class Journal implements AutoCloseable {
     }
     currentSegment = segment.number;
     lastForceNanos = System.nanoTime();
-    writer = options.writerThreadFactory().newThread(this::runWriter);
-    writer.start();
+    try {
+      completer =
+          Objects.requireNonNull(options.writerThreadFactory().newThread(this::runCompleter));
+      writer = Objects.requireNonNull(options.writerThreadFactory().newThread(this::runWriter));
+      completer.start();
+      writer.start();
+    } catch (RuntimeException | Error e) {
+      segment.closeQuietly();
+      throw e;
+    }
   }
 
   /**
@@ -212,8 +243,11 @@ public final class Journal implements AutoCloseable {
       throws IOException {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(visitor, "visitor");
-    Path dir = options.directory();
-    Files.createDirectories(dir);
+    Path dir = options.directory().toAbsolutePath();
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir);
+      SegmentWriter.syncDirectory(dir.getParent()); // the new directory's entry, durably
+    }
     FileChannel lockChannel =
         FileChannel.open(
             dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -323,9 +357,9 @@ public final class Journal implements AutoCloseable {
   /**
    * Appends one record atomically without waiting. The future completes with the segment number
    * when the record is durable per policy, or fails with {@link JournalException} or {@link
-   * JournalClosedException}. It is completed on the journal's writer thread, so attach only quick
-   * non-async stages (or use the {@code ...Async} variants); cancelling it does not withdraw the
-   * record. The caller must not change {@code body} until the future completes.
+   * JournalClosedException}. It is completed on the journal's completer thread, so attach only
+   * quick non-async stages (or use the {@code ...Async} variants); cancelling it does not withdraw
+   * the record. The caller must not change {@code body} until the future completes.
    *
    * @param type the record type, opaque to the journal
    * @param body the record body, at most {@link JournalOptions#maxRecordBytes()} bytes
@@ -464,11 +498,13 @@ public final class Journal implements AutoCloseable {
       closeRequested = true;
       LockSupport.unpark(writer);
       boolean interrupted = false;
-      while (writer.isAlive()) {
-        try {
-          writer.join();
-        } catch (InterruptedException e) {
-          interrupted = true;
+      for (Thread t : List.of(writer, completer)) {
+        while (t.isAlive()) {
+          try {
+            t.join();
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
         }
       }
       try {
@@ -562,7 +598,27 @@ public final class Journal implements AutoCloseable {
       listenerFailed(e);
     }
     inFlight = null;
-    completeAll(batch, observeAcks ? System.nanoTime() : 0);
+    completions.offer(batch);
+  }
+
+  private void runCompleter() {
+    boolean interrupted = false;
+    for (; ; ) {
+      Pending batch;
+      try {
+        batch = completions.take();
+      } catch (InterruptedException e) {
+        interrupted = true; // nobody may stop the completer but the writer's end marker
+        continue;
+      }
+      if (batch == Pending.TERMINATED) {
+        break;
+      }
+      completeAll(batch, observeAcks ? System.nanoTime() : 0);
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void completeAll(Pending batch, long now) {
@@ -628,6 +684,7 @@ public final class Journal implements AutoCloseable {
       force();
     }
     segment.close();
+    completions.offer(Pending.TERMINATED);
   }
 
   private void fail(Throwable cause) {
@@ -656,9 +713,13 @@ public final class Journal implements AutoCloseable {
     if (segment != null) {
       segment.closeQuietly();
     }
+    completions.offer(Pending.TERMINATED);
   }
 
   private static void failAll(Pending list, JournalException f) {
+    if (list == Pending.TERMINATED) {
+      return; // the sentinel is shared and never completed
+    }
     for (Pending p = list; p != null; ) {
       Pending next = p.next;
       p.next = null;
@@ -683,7 +744,11 @@ public final class Journal implements AutoCloseable {
     if (recordsAppended < commits || maxRecordsPerCommit > recordsAppended) {
       throw new AssertionError("counters: " + stats());
     }
-    if (!writer.isAlive()) {
+    if (!writer.isAlive() && !completer.isAlive()) {
+      if (!completions.isEmpty()) {
+        throw new AssertionError(
+            "completions left after the completer ended: " + completions.size());
+      }
       if (HEAD.getVolatile(this) != Pending.TERMINATED) {
         throw new AssertionError("writer ended but the stack is not terminated");
       }

@@ -1,10 +1,11 @@
 package io.sluice.jobs.journal;
 
 /**
- * Observes the journal's writer, for metrics (the server plugs Micrometer in here). Every method is
- * called on the journal's writer thread and must be quick and must not block or append: the writer
- * commits nothing while a call runs. Exceptions thrown from a method are logged and otherwise
- * ignored. All methods do nothing by default.
+ * Observes the journal's writer, for metrics (the server plugs Micrometer in here). {@link
+ * #onAcknowledge} is called on the journal's completer thread, every other method on its writer
+ * thread; each must be quick and must not block or append: the writer commits nothing (the
+ * completer completes nothing) while a call runs. Exceptions thrown from a method are logged and
+ * otherwise ignored. All methods do nothing by default.
  */
 public interface JournalListener {
   /** A listener that observes nothing. */

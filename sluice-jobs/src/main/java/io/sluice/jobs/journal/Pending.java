@@ -83,7 +83,8 @@ final class Pending {
     int s;
     while ((s = state) == WAITING) {
       LockSupport.park(this);
-      if (Thread.interrupted()) {
+      // isInterrupted first: a plain read, where interrupted() on a virtual thread costs more
+      if (Thread.currentThread().isInterrupted() && Thread.interrupted()) {
         if (state != WAITING) {
           Thread.currentThread().interrupt();
           break;

@@ -20,6 +20,7 @@ final class HookedChannel extends FileChannel {
   /** Controls the forces of every channel opened through {@link #opener()}. */
   static final class Gate {
     private final AtomicReference<Arm> armed = new AtomicReference<>();
+    private volatile boolean failWrites;
 
     /** What the next force does. */
     private record Arm(CountDownLatch entered, CountDownLatch release, boolean fail) {}
@@ -32,6 +33,17 @@ final class HookedChannel extends FileChannel {
       CountDownLatch release = new CountDownLatch(1);
       armed.set(new Arm(entered, release, fail));
       return release;
+    }
+
+    /** Fails every write from now on (as a full disk does with ENOSPC). */
+    void failWrites() {
+      failWrites = true;
+    }
+
+    void beforeWrite() throws IOException {
+      if (failWrites) {
+        throw new IOException("injected: No space left on device");
+      }
     }
 
     /** Fails every force from now on. */
@@ -144,6 +156,7 @@ final class HookedChannel extends FileChannel {
 
   @Override
   public int write(ByteBuffer src, long position) throws IOException {
+    gate.beforeWrite();
     return d.write(src, position);
   }
 

@@ -218,6 +218,22 @@ class JournalConcurrencyTest {
   }
 
   @Test
+  void aFailedWriteFailsTheAppendAndEveryLaterOne() throws Exception {
+    // given a journal whose disk fills up after the first record
+    HookedChannel.Gate gate = new HookedChannel.Gate();
+    Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE, gate.opener());
+    j.append(1, body(1, 0, 30));
+    gate.failWrites();
+    // when the next append is written, then it fails, and so does every later one
+    JournalException e = assertThrows(JournalException.class, () -> j.append(1, body(1, 1, 30)));
+    assertTrue(e.getMessage().contains("failed to write or force"), e.getMessage());
+    assertThrows(JournalException.class, () -> j.append(1, body(1, 2, 30)));
+    j.close();
+    j.checkInvariants();
+    assertEquals(1, JournalTesting.replay(small(dir)).records.size());
+  }
+
+  @Test
   void anAppendInterruptedBeforeItStartsThrowsAndAppendsNothing() throws Exception {
     try (Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE)) {
       Thread.currentThread().interrupt();

@@ -32,7 +32,7 @@ class JournalFuzzTest {
   private static final long SEED = 0x5EED_10E7L;
   private static final int IN_MEMORY_CASES =
       Boolean.parseBoolean(System.getenv("CI")) ? 50_000 : 5_000;
-  private static final int ON_DISK_CASES = 200;
+  private static final int ON_DISK_CASES = 120;
 
   @TempDir Path dir;
 

@@ -90,12 +90,15 @@ class JournalRecoveryTest {
           j.append(9, body(9, 99, 10));
         }
       }
-      Recorded again = new Recorded();
-      try (Journal j = Journal.open(options(copy), again)) {
-        assertTrue(j.replayReport().clean(), j.replayReport().toString());
+      if (cut % 4 == 0) {
+        // the cut is for good: a second replay is clean (and has the appended record)
+        Recorded again = new Recorded();
+        try (Journal j = Journal.open(options(copy), again)) {
+          assertTrue(j.replayReport().clean(), j.replayReport().toString());
+        }
+        List<Long> expected = cut % 16 == 0 ? List.of(0L, 1L, 2L, 3L, 4L, 99L) : seqs(r);
+        assertEquals(expected, seqs(again));
       }
-      List<Long> expected = cut % 16 == 0 ? List.of(0L, 1L, 2L, 3L, 4L, 99L) : seqs(r);
-      assertEquals(expected, seqs(again));
       JournalTest.deleteTree(copy);
     }
   }

@@ -18,17 +18,19 @@ import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
 
 /**
  * An {@link ObjectStore} that keeps each object as a file under a root directory: key {@code
  * a/b/c.json} is the file {@code root/a/b/c.json}. The embedded default, under {@code
  * <data-dir>/objects/}.
  *
- * <p>{@link #put} is atomic and durable: once it returns, the object survives a crash of the
- * process or the machine, and a reader never sees part of it. Keys are checked by {@link
- * ObjectKeys#validate}, and each segment must also fit a file name ({@value #MAX_SEGMENT_BYTES}
- * bytes) and not look like one of this store's temporary files ({@code .sluice-tmp-...}); a key can
- * never name a path outside the root.
+ * <p>{@link #put} is atomic: a reader never sees part of an object, and once it returns the object
+ * survives a crash of the process. With {@link Sync#EVERY_PUT} (the default) it is also durable: it
+ * survives a crash of the machine or a power cut, at the cost of two fsyncs per put. Keys are
+ * checked by {@link ObjectKeys#validate}, and each segment must also fit a file name ({@value
+ * #MAX_SEGMENT_BYTES} bytes) and not look like one of this store's temporary files ({@code
+ * .sluice-tmp-...}); a key can never name a path outside the root.
  *
  * <p>Blocking methods wait for the file system only. Interrupting the calling thread aborts a put
  * or get in progress (the file channel is closed by the interrupt) and the method throws {@link
@@ -45,8 +47,10 @@ public final class FilesystemObjectStore implements ObjectStore {
    *   2. write the content to a new temporary file in the target's directory, fsync it, close it;
    *   3. rename it over the target (atomic on POSIX file systems, same directory so same device);
    *   4. fsync the directory, so the rename itself survives a crash.
+   * Sync.NONE skips every fsync: steps 2-3 still make the object appear whole or not at all.
    * A crash before 3 leaves only a temporary file (named .sluice-tmp-<random>, which no valid key
-   * may name), after 3 the whole new object. Temporary files of a crashed process are not swept.
+   * may name), after 3 the whole new object. Temporary files of a crashed process stay until
+   * removeLeftoverTemporaryFiles() runs.
    *
    * Invariant: every path this class opens is root.resolve(validKey) or a temp file beside it, and
    * validKey has no "..", "." or empty segment and is relative, so it is under root.
@@ -57,21 +61,52 @@ public final class FilesystemObjectStore implements ObjectStore {
 
   static final String TEMP_PREFIX = ".sluice-tmp-";
 
+  /** Whether a put waits for its object to reach the disk. */
+  public enum Sync {
+    /**
+     * fsync the file before the rename and the directory after it, and every directory a put
+     * creates: the object survives a machine crash once {@code put} returns. The default.
+     */
+    EVERY_PUT,
+    /**
+     * No fsync: still atomic (temp file + rename), and the object survives a crash of the process
+     * (the kernel has it), but a machine crash or power cut may lose recent objects even though
+     * their jobs were recorded as done. For benchmarks and for data that can be re-sent.
+     */
+    NONE
+  }
+
   private final Path root;
+  private final boolean fsync;
   private volatile boolean closed;
 
-  private FilesystemObjectStore(Path root) {
+  private FilesystemObjectStore(Path root, Sync sync) {
     this.root = root;
+    this.fsync = sync == Sync.EVERY_PUT;
   }
 
   /**
-   * Opens a store rooted at {@code root}, creating the directory if it is missing.
+   * Opens a durable store ({@link Sync#EVERY_PUT}) rooted at {@code root}, creating the directory
+   * if it is missing.
    *
    * @param root the directory that holds the objects
    * @return the store
    * @throws IOException if the directory cannot be created, or {@code root} is not a directory
    */
   public static FilesystemObjectStore open(Path root) throws IOException {
+    return open(root, Sync.EVERY_PUT);
+  }
+
+  /**
+   * Opens a store rooted at {@code root}, creating the directory if it is missing.
+   *
+   * @param root the directory that holds the objects
+   * @param sync whether puts fsync
+   * @return the store
+   * @throws IOException if the directory cannot be created, or {@code root} is not a directory
+   */
+  public static FilesystemObjectStore open(Path root, Sync sync) throws IOException {
+    Objects.requireNonNull(sync, "sync");
     Path absolute = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
     try {
       Files.createDirectories(absolute);
@@ -86,7 +121,7 @@ public final class FilesystemObjectStore implements ObjectStore {
           false,
           e);
     }
-    return new FilesystemObjectStore(absolute);
+    return new FilesystemObjectStore(absolute, sync);
   }
 
   /**
@@ -137,7 +172,7 @@ public final class FilesystemObjectStore implements ObjectStore {
 
   @Override
   public String describe() {
-    return "filesystem " + root;
+    return "filesystem " + root + (fsync ? "" : " (no fsync)");
   }
 
   /**
@@ -150,7 +185,7 @@ public final class FilesystemObjectStore implements ObjectStore {
     Path probe = root.resolve(TEMP_PREFIX + "check-" + randomHex());
     try {
       Files.createDirectories(root);
-      writeAndSync(probe, new byte[] {'o', 'k'});
+      write(probe, new byte[] {'o', 'k'}, true);
     } catch (AccessDeniedException e) {
       throw new ObjectStoreException(
           "object store directory "
@@ -188,6 +223,28 @@ public final class FilesystemObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Deletes the temporary files that puts interrupted by a crash of the process or the machine left
+   * behind. Walks the whole tree, so it costs time in proportion to the number of objects: run it
+   * at startup, before any put (a put in progress has a temporary file too), or from maintenance.
+   *
+   * @return how many files were deleted
+   * @throws IOException if the tree cannot be walked or a file cannot be deleted
+   */
+  public long removeLeftoverTemporaryFiles() throws IOException {
+    ensureOpen();
+    long removed = 0;
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        if (p.getFileName().toString().startsWith(TEMP_PREFIX) && Files.isRegularFile(p)) {
+          Files.deleteIfExists(p);
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
   /** Marks the store closed; later puts and gets throw {@link IllegalStateException}. */
   @Override
   public void close() {
@@ -200,10 +257,12 @@ public final class FilesystemObjectStore implements ObjectStore {
     Path temp = dir.resolve(TEMP_PREFIX + randomHex());
     boolean moved = false;
     try {
-      writeAndSync(temp, content);
+      write(temp, content, fsync);
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       moved = true;
-      syncDirectory(dir);
+      if (fsync) {
+        syncDirectory(dir);
+      }
     } finally {
       if (!moved) {
         deleteQuietly(temp);
@@ -211,14 +270,16 @@ public final class FilesystemObjectStore implements ObjectStore {
     }
   }
 
-  private static void writeAndSync(Path file, byte[] content) throws IOException {
+  private static void write(Path file, byte[] content, boolean fsync) throws IOException {
     try (FileChannel channel =
         FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       ByteBuffer buffer = ByteBuffer.wrap(content);
       while (buffer.hasRemaining()) {
         channel.write(buffer);
       }
-      channel.force(true);
+      if (fsync) {
+        channel.force(true);
+      }
     }
   }
 
@@ -243,7 +304,9 @@ public final class FilesystemObjectStore implements ObjectStore {
         }
         continue; // a concurrent put created it; its put syncs the parent
       }
-      syncDirectory(p.getParent());
+      if (fsync) {
+        syncDirectory(p.getParent());
+      }
     }
   }
 
@@ -324,7 +387,7 @@ public final class FilesystemObjectStore implements ObjectStore {
 
   /** Checks the design invariant for tests: no temporary file is left anywhere under the root. */
   boolean checkInvariants() throws IOException {
-    try (var files = Files.walk(root)) {
+    try (Stream<Path> files = Files.walk(root)) {
       return files.noneMatch(p -> p.getFileName().toString().startsWith(TEMP_PREFIX));
     }
   }

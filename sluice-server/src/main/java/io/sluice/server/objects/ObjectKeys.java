@@ -25,7 +25,7 @@ public final class ObjectKeys {
   public static final int MAX_KEY_BYTES = 1024;
 
   /** What {@link #forJob} appends to the prefix: {@code yyyy/MM/dd/} and a 36-char id + ".json". */
-  private static final int JOB_SUFFIX_BYTES = "yyyy/MM/dd/".length() + 36 + ".json".length();
+  private static final int JOB_SUFFIX_BYTES = 11 + 36 + 5;
 
   /** The longest prefix {@link #forJob} accepts, in UTF-8 bytes. */
   public static final int MAX_PREFIX_BYTES = MAX_KEY_BYTES - JOB_SUFFIX_BYTES;

@@ -14,8 +14,13 @@ import java.util.Optional;
 public final class ObjectStoreException extends IOException {
   private static final long serialVersionUID = 1L;
 
+  /** The HTTP status of the store's answer, 0 without one. */
   private final int statusCode;
+
+  /** The store's error code, or null. */
   private final String errorCode;
+
+  /** Whether trying again may help. */
   private final boolean retryable;
 
   ObjectStoreException(

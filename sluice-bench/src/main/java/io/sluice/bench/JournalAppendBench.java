@@ -1,0 +1,324 @@
+package io.sluice.bench;
+
+import io.sluice.jobs.Admission;
+import io.sluice.jobs.EngineStats;
+import io.sluice.jobs.JobEngine;
+import io.sluice.jobs.JobSpec;
+import io.sluice.jobs.JobStore;
+import io.sluice.jobs.JobStoreOptions;
+import io.sluice.jobs.journal.Durability;
+import io.sluice.jobs.journal.IoMode;
+import io.sluice.jobs.journal.Journal;
+import io.sluice.jobs.journal.JournalListener;
+import io.sluice.jobs.journal.JournalOptions;
+import io.sluice.jobs.journal.JournalStats;
+import io.sluice.jobs.journal.ReplayVisitor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Durable appends of 256-byte records from many concurrent virtual-thread submitters: acknowledged
+ * records per second and the acknowledgement latency (p50, p99, p99.9, max), for the journal's
+ * group commit under {@link Durability#ALWAYS} and, for contrast, for one force per record (each
+ * submitter writes its frame and forces under a lock, as a log without group commit does). Mode
+ * {@code unforced} runs the journal under {@link Durability#NEVER}: the same path without the
+ * force, which shows the CPU-bound ceiling of the write path on this machine; {@code
+ * group-buffered} is {@code group} with {@link IoMode#BUFFERED} (page cache + fdatasync); {@code
+ * engine} is the whole durable submit path of the job engine (see {@link #engine}).
+ *
+ * <p>Each submitter loops: take the time, append, record the latency in its own HdrHistogram. The
+ * first {@code warmup} seconds are not recorded; then acknowledgements are counted and latencies
+ * recorded for {@code seconds}; then the submitters stop and the histograms are merged. A fresh
+ * journal directory per run, under {@code --dir} (default: a temporary directory in {@code /tmp},
+ * ext4 here, so direct I/O is used).
+ *
+ * <p>Why a plain program and not JMH: the result is a throughput and latency distribution of
+ * thousands of threads that block on a shared disk, not the time of an operation of the benchmark
+ * thread.
+ *
+ * <p>Run: {@code java -cp sluice-bench/target/benchmarks.jar io.sluice.bench.JournalAppendBench
+ * [--submitters 64,256,1024] [--seconds 5] [--warmup 2] [--record 256] [--modes
+ * group,per-record,unforced] [--dir /tmp]}.
+ */
+public final class JournalAppendBench {
+  private JournalAppendBench() {}
+
+  /** What a submitter calls: one durable append. */
+  private interface Appender extends AutoCloseable {
+    void append(byte[] body) throws Exception;
+
+    String describe();
+
+    @Override
+    void close() throws IOException;
+  }
+
+  /**
+   * Runs every mode at every submitter count and prints a table.
+   *
+   * @param args see the class comment
+   * @throws Exception if the journal fails
+   */
+  public static void main(String[] args) throws Exception {
+    int[] submitters = {64, 256, 1024};
+    int seconds = 5;
+    int warmup = 2;
+    int record = 256;
+    List<String> modes = List.of("group", "per-record");
+    Path base = Path.of(System.getProperty("java.io.tmpdir"));
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      switch (args[i]) {
+        case "--submitters" ->
+            submitters =
+                Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--seconds" -> seconds = Integer.parseInt(args[i + 1]);
+        case "--warmup" -> warmup = Integer.parseInt(args[i + 1]);
+        case "--record" -> record = Integer.parseInt(args[i + 1]);
+        case "--modes" -> modes = List.of(args[i + 1].split(","));
+        case "--dir" -> base = Path.of(args[i + 1]);
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    System.out.printf(
+        "Journal durable appends, %d-byte records, %d s measured after %d s warm-up, %d cores,"
+            + " load %s%n",
+        record,
+        seconds,
+        warmup,
+        Runtime.getRuntime().availableProcessors(),
+        Files.readString(Path.of("/proc/loadavg")).trim());
+    System.out.printf(
+        "%-11s %10s %12s %9s %9s %9s %9s  %s%n",
+        "mode", "submitters", "acks/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "journal");
+    for (String mode : modes) {
+      for (int n : submitters) {
+        Path dir = Files.createTempDirectory(base, "sluice-journal-bench");
+        try {
+          run(mode, n, seconds, warmup, record, dir);
+        } finally {
+          deleteTree(dir);
+        }
+      }
+    }
+  }
+
+  private static void run(
+      String mode, int submitters, int seconds, int warmup, int record, Path dir) throws Exception {
+    try (Appender appender =
+        switch (mode) {
+          case "group" -> journal(dir, Durability.ALWAYS, IoMode.AUTO);
+          case "group-buffered" -> journal(dir, Durability.ALWAYS, IoMode.BUFFERED);
+          case "unforced" -> journal(dir, Durability.NEVER, IoMode.AUTO);
+          case "per-record" -> perRecordForce(dir);
+          case "engine" -> engine(dir);
+          default -> throw new IllegalArgumentException("unknown mode " + mode);
+        }) {
+      AtomicLong acks = new AtomicLong();
+      // Latencies go into a plain array per submitter and into a histogram only at the end:
+      // recording into an HdrHistogram per append cost ~10% of the CPU in a profile.
+      long[][] latencies = new long[submitters][];
+      int[] counts = new int[submitters];
+      Phase shared = new Phase();
+      List<Thread> threads = new ArrayList<>();
+      for (int s = 0; s < submitters; s++) {
+        int id = s;
+        byte[] body = new byte[record];
+        body[0] = (byte) s;
+        latencies[s] = new long[1024];
+        threads.add(
+            Thread.ofVirtual()
+                .start(
+                    () -> {
+                      try {
+                        long[] mine = latencies[id];
+                        int n = 0;
+                        int p;
+                        while ((p = shared.value) < 2) {
+                          long t0 = System.nanoTime();
+                          appender.append(body);
+                          if (p == 1) {
+                            if (n == mine.length) {
+                              mine = Arrays.copyOf(mine, n * 2);
+                            }
+                            mine[n++] = System.nanoTime() - t0;
+                          }
+                        }
+                        latencies[id] = mine;
+                        counts[id] = n;
+                      } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                      }
+                    }));
+      }
+      Thread.sleep(warmup * 1000L);
+      shared.value = 1;
+      long started = System.nanoTime();
+      Thread.sleep(seconds * 1000L);
+      shared.value = 2;
+      long elapsed = System.nanoTime() - started;
+      for (Thread t : threads) {
+        t.join();
+      }
+      Histogram all = new Histogram(60_000_000_000L, 3);
+      long counted = 0;
+      for (int s = 0; s < submitters; s++) {
+        for (int i = 0; i < counts[s]; i++) {
+          all.recordValue(latencies[s][i]);
+        }
+        counted += counts[s];
+      }
+      System.out.printf(
+          "%-11s %10d %12.0f %9.3f %9.3f %9.3f %9.3f  %s%n",
+          mode,
+          submitters,
+          counted * 1e9 / elapsed,
+          all.getValueAtPercentile(50) / 1e6,
+          all.getValueAtPercentile(99) / 1e6,
+          all.getValueAtPercentile(99.9) / 1e6,
+          all.getMaxValue() / 1e6,
+          appender.describe());
+    }
+  }
+
+  /** The stop flag the submitters poll. */
+  private static final class Phase {
+    volatile int value;
+  }
+
+  private static Appender journal(Path dir, Durability durability, IoMode mode) throws IOException {
+    long[] writeNanos = {
+      0
+    }; // written by the writer thread, read racily when printing (approximate)
+    JournalListener listener =
+        new JournalListener() {
+          @Override
+          public void onCommit(int records, long bytes, long write, long force) {
+            writeNanos[0] += write;
+          }
+        };
+    Journal j =
+        Journal.open(
+            JournalOptions.defaults(dir)
+                .withDurability(durability)
+                .withIoMode(mode)
+                .withListener(listener),
+            ReplayVisitor.IGNORE);
+    return new Appender() {
+      @Override
+      public void append(byte[] body) throws Exception {
+        j.append(1, body);
+      }
+
+      @Override
+      public String describe() {
+        JournalStats s = j.stats();
+        return String.format(
+            "%s, %d commits, %.1f records/commit (max %d), mean write %.3f ms, %d forces, mean"
+                + " force %.3f ms",
+            s.ioMode(),
+            s.commits(),
+            s.meanRecordsPerCommit(),
+            s.maxRecordsPerCommit(),
+            writeNanos[0] / 1e6 / Math.max(1, s.commits()),
+            s.forces(),
+            s.meanForceNanos() / 1e6);
+      }
+
+      @Override
+      public void close() {
+        j.close();
+      }
+    };
+  }
+
+  /**
+   * The whole durable path of issue 4: {@code JobEngine.submit} of one 256-byte job over a
+   * journaled store under {@code Durability.ALWAYS}, acknowledged once durable, while 8 workers run
+   * the jobs (no-op handler), so each job also journals its start and its completion.
+   */
+  private static Appender engine(Path dir) throws IOException {
+    JobStore store =
+        JobStore.open(JobStoreOptions.defaults().withDirectory(dir).withCapacity(2_000_000));
+    JobEngine engine =
+        JobEngine.builder(store).workers(8).handle("bench", (job, ctx) -> {}).start();
+    return new Appender() {
+      @Override
+      public void append(byte[] body) throws Exception {
+        if (!(engine.submit(List.of(JobSpec.of("bench", body))) instanceof Admission.Accepted)) {
+          throw new IllegalStateException("rejected: the workers fell 2,000,000 jobs behind");
+        }
+      }
+
+      @Override
+      public String describe() {
+        EngineStats stats = engine.stats();
+        return "JobEngine.submit, durability always; "
+            + stats.jobs().succeeded()
+            + " jobs run by 8 workers, "
+            + stats.jobs().pending()
+            + " pending at the end";
+      }
+
+      @Override
+      public void close() {
+        engine.close();
+      }
+    };
+  }
+
+  /** No group commit: every append writes its own frame and forces, one at a time. */
+  private static Appender perRecordForce(Path dir) throws IOException {
+    FileChannel ch =
+        FileChannel.open(
+            dir.resolve("log"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    ReentrantLock lock = new ReentrantLock();
+    AtomicLong forces = new AtomicLong();
+    return new Appender() {
+      @Override
+      public void append(byte[] body) throws Exception {
+        ByteBuffer frame = ByteBuffer.allocate(16 + body.length);
+        frame.putInt(body.length).putInt(1).putLong(0).put(body).flip();
+        lock.lock();
+        try {
+          while (frame.hasRemaining()) {
+            ch.write(frame);
+          }
+          ch.force(false);
+          forces.incrementAndGet();
+        } finally {
+          lock.unlock();
+        }
+      }
+
+      @Override
+      public String describe() {
+        return "buffered write + force(false) per record under a lock, " + forces + " forces";
+      }
+
+      @Override
+      public void close() throws IOException {
+        ch.close();
+      }
+    };
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,354 @@
+package io.sluice.server;
+
+import io.sluice.jobs.Durability;
+import io.sluice.server.objects.FilesystemObjectStore;
+import io.sluice.server.objects.ObjectStore;
+import io.sluice.server.objects.S3ObjectStore;
+import io.sluice.server.objects.S3Options;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code sluice serve}: runs the ingest service until SIGTERM or Ctrl-C. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    defaultValueProvider = SettingsProvider.class,
+    description = {
+      "Runs the ingest service until stopped. SIGTERM or Ctrl-C shut it down gracefully: new"
+          + " payloads get 503, uploads in progress get --shutdown-grace, the journal is closed,"
+          + " and the exit code is 0. Payloads accepted but not yet uploaded are uploaded after"
+          + " the next start.",
+      "",
+      "POST /v1/payloads takes {\"payloads\": [...]}; every payload is journaled before the 202,"
+          + " then uploaded as its own object by the workers, with retries and dead letters.",
+      "",
+      "Settings come from, first to last: the flags; the environment (SLUICE_<NAME>, e.g."
+          + " SLUICE_QUEUE_CAPACITY; also the seed's MAX_WORKERS and MAX_QUEUE); the .properties"
+          + " file named by --config or SLUICE_CONFIG (keys are flag names: queue-capacity=50000);"
+          + " the defaults shown.",
+      ""
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  sluice serve                                   # port 8080, data in ./data",
+      "  sluice serve --port 9000 --data-dir /var/lib/sluice --workers 128",
+      "  sluice serve --store s3 --s3-bucket my-bucket --s3-region eu-west-1",
+      "  sluice serve --store s3 --s3-bucket b --s3-endpoint http://127.0.0.1:9000"
+          + " --s3-path-style   # MinIO",
+      "  curl -H 'Content-Type: application/json' -d '{\"payloads\": [{\"hello\": 1}]}'"
+          + " localhost:8080/v1/payloads"
+    })
+final class ServeCommand implements Callable<Integer> {
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "A .properties file of settings (SLUICE_CONFIG).")
+  Path config;
+
+  @Option(
+      names = "--host",
+      defaultValue = "0.0.0.0",
+      description = "Address to listen on (SLUICE_HOST). Default: ${DEFAULT-VALUE}.")
+  String host;
+
+  @Option(
+      names = "--port",
+      defaultValue = "8080",
+      description = "Port; 0 picks a free one (SLUICE_PORT). Default: ${DEFAULT-VALUE}.")
+  int port;
+
+  @Option(
+      names = "--data-dir",
+      defaultValue = "data",
+      paramLabel = "DIR",
+      description =
+          "The journal (DIR/journal) and, with the filesystem store, the objects"
+              + " (DIR/objects) (SLUICE_DATA_DIR). Default: ${DEFAULT-VALUE}.")
+  Path dataDir;
+
+  @Option(
+      names = "--store",
+      defaultValue = "filesystem",
+      paramLabel = "KIND",
+      description =
+          "Where payloads go: filesystem or s3 (SLUICE_STORE). Default:" + " ${DEFAULT-VALUE}.")
+  String store;
+
+  @Option(
+      names = "--object-prefix",
+      defaultValue = "",
+      paramLabel = "PREFIX",
+      description = "Prefix of every object key: empty or ending in '/' (SLUICE_OBJECT_PREFIX).")
+  String objectPrefix;
+
+  @Option(
+      names = "--s3-bucket",
+      defaultValue = "",
+      paramLabel = "NAME",
+      description = "The bucket, with --store s3 (SLUICE_S3_BUCKET).")
+  String s3Bucket;
+
+  @Option(
+      names = "--s3-region",
+      defaultValue = "",
+      paramLabel = "REGION",
+      description =
+          "The region (SLUICE_S3_REGION). Default: the AWS SDK's (AWS_REGION, profile),"
+              + " or us-east-1 with --s3-endpoint.")
+  String s3Region;
+
+  @Option(
+      names = "--s3-endpoint",
+      defaultValue = "",
+      paramLabel = "URL",
+      description = "An S3-compatible server, e.g. http://127.0.0.1:9000 (SLUICE_S3_ENDPOINT).")
+  String s3Endpoint;
+
+  @Option(
+      names = "--s3-path-style",
+      defaultValue = "false",
+      arity = "0..1",
+      description =
+          "Path-style addressing, as MinIO, Ceph and s3proxy need"
+              + " (SLUICE_S3_PATH_STYLE). Default: ${DEFAULT-VALUE}.")
+  boolean s3PathStyle;
+
+  @Option(
+      names = "--s3-access-key-id",
+      defaultValue = "",
+      paramLabel = "ID",
+      description =
+          "With --s3-secret-access-key; otherwise the AWS SDK's default credential"
+              + " chain (SLUICE_S3_ACCESS_KEY_ID).")
+  String s3AccessKeyId;
+
+  @Option(
+      names = "--s3-secret-access-key",
+      defaultValue = "",
+      paramLabel = "SECRET",
+      description = "Prefer the environment (SLUICE_S3_SECRET_ACCESS_KEY) to the flag.")
+  String s3SecretAccessKey;
+
+  @Option(
+      names = "--token",
+      defaultValue = "",
+      paramLabel = "TOKEN",
+      description = "Require 'Authorization: Bearer TOKEN' on /v1 (SLUICE_TOKEN). Default: none.")
+  String token;
+
+  @Option(
+      names = "--workers",
+      defaultValue = "64",
+      description = "Upload workers (SLUICE_WORKERS or MAX_WORKERS). Default: ${DEFAULT-VALUE}.")
+  int workers;
+
+  @Option(
+      names = "--queue-capacity",
+      defaultValue = "100000",
+      description =
+          "Most payloads waiting to upload; beyond it POST answers 429"
+              + " (SLUICE_QUEUE_CAPACITY or MAX_QUEUE). Default: ${DEFAULT-VALUE}.")
+  int queueCapacity;
+
+  @Option(
+      names = "--durability",
+      defaultValue = "always",
+      paramLabel = "POLICY",
+      description =
+          "always: fsync before every 202 (shared by concurrent requests);"
+              + " interval:MS: fsync every MS ms; never: leave it to the OS (SLUICE_DURABILITY)."
+              + " Default: ${DEFAULT-VALUE}.")
+  String durability;
+
+  @Option(
+      names = "--max-body-bytes",
+      defaultValue = "1048576",
+      paramLabel = "N",
+      description =
+          "Largest request body; larger answers 413 (SLUICE_MAX_BODY_BYTES)."
+              + " Default: ${DEFAULT-VALUE}.")
+  int maxBodyBytes;
+
+  @Option(
+      names = "--max-payloads",
+      defaultValue = "1000",
+      paramLabel = "N",
+      description =
+          "Most payloads per request; more answers 413 (SLUICE_MAX_PAYLOADS)."
+              + " Default: ${DEFAULT-VALUE}.")
+  int maxPayloads;
+
+  @Option(
+      names = "--max-depth",
+      defaultValue = "64",
+      paramLabel = "N",
+      description =
+          "Deepest JSON nesting; deeper answers 400 (SLUICE_MAX_DEPTH). Default:"
+              + " ${DEFAULT-VALUE}.")
+  int maxDepth;
+
+  @Option(
+      names = "--upload-timeout",
+      defaultValue = "60s",
+      paramLabel = "DURATION",
+      converter = Main.DurationConverter.class,
+      description =
+          "Longest upload attempt, e.g. 60s or 2m (SLUICE_UPLOAD_TIMEOUT). Default:"
+              + " ${DEFAULT-VALUE}.")
+  Duration uploadTimeout;
+
+  @Option(
+      names = "--max-attempts",
+      defaultValue = "10",
+      paramLabel = "N",
+      description =
+          "Upload attempts per payload before it becomes a dead letter"
+              + " (SLUICE_MAX_ATTEMPTS). Default: ${DEFAULT-VALUE}.")
+  int maxAttempts;
+
+  @Option(
+      names = "--shutdown-grace",
+      defaultValue = "30s",
+      paramLabel = "DURATION",
+      converter = Main.DurationConverter.class,
+      description =
+          "How long uploads in progress may finish at shutdown"
+              + " (SLUICE_SHUTDOWN_GRACE). Default: ${DEFAULT-VALUE}.")
+  Duration shutdownGrace;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    ServerConfig settings;
+    ObjectStore objects;
+    try {
+      settings = settings();
+      objects = objectStore(settings);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    PrintStream err = System.err;
+    ReplayProgressBar progress = new ReplayProgressBar(err, System.console() != null);
+    SluiceServer server;
+    try {
+      server = SluiceServer.start(settings, objects, progress);
+    } catch (IOException e) {
+      objects.close();
+      err.println("sluice: cannot start: " + e.getMessage());
+      return 1;
+    }
+    progress.done();
+    CountDownLatch stop = new CountDownLatch(1);
+    Signals.onTerminate(stop::countDown);
+    Thread hook = new Thread(server::close, "sluice-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    err.println(
+        "sluice: listening on http://"
+            + settings.host()
+            + ":"
+            + server.port()
+            + " (data in "
+            + settings.dataDir().toAbsolutePath()
+            + ", objects in "
+            + objects.describe()
+            + "); Ctrl-C stops");
+    stop.await();
+    err.println(
+        "sluice: stopping (uploads in progress get "
+            + settings.shutdownGrace().toSeconds()
+            + " s)");
+    server.close();
+    err.println("sluice: stopped");
+    return 0;
+  }
+
+  ServerConfig settings() {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        objectPrefix,
+        token.isEmpty() ? Optional.empty() : Optional.of(token),
+        workers,
+        queueCapacity,
+        parseDurability(durability),
+        maxBodyBytes,
+        maxPayloads,
+        maxDepth,
+        uploadTimeout,
+        maxAttempts,
+        shutdownGrace);
+  }
+
+  private ObjectStore objectStore(ServerConfig settings) throws IOException {
+    return switch (store.trim().toLowerCase(Locale.ROOT)) {
+      case "filesystem" -> FilesystemObjectStore.open(settings.dataDir().resolve("objects"));
+      case "s3" -> S3ObjectStore.create(s3Options());
+      default ->
+          throw new IllegalArgumentException(
+              "--store must be filesystem or s3, got '" + store + "'");
+    };
+  }
+
+  S3Options s3Options() {
+    if (s3Bucket.isBlank()) {
+      throw new IllegalArgumentException("--store s3 needs --s3-bucket (or SLUICE_S3_BUCKET)");
+    }
+    S3Options options =
+        S3Options.forBucket(s3Bucket)
+            .withPrefix(objectPrefix)
+            .withPathStyle(s3PathStyle)
+            .withMaxConnections(Math.max(64, workers));
+    if (!s3Region.isBlank()) {
+      options = options.withRegion(s3Region);
+    }
+    if (!s3Endpoint.isBlank()) {
+      options = options.withEndpoint(URI.create(s3Endpoint));
+    }
+    if (s3AccessKeyId.isBlank() != s3SecretAccessKey.isBlank()) {
+      throw new IllegalArgumentException(
+          "give both --s3-access-key-id and"
+              + " --s3-secret-access-key, or neither (to use the AWS SDK's credential chain)");
+    }
+    if (!s3AccessKeyId.isBlank()) {
+      options = options.withCredentials(s3AccessKeyId, s3SecretAccessKey);
+    }
+    return options;
+  }
+
+  static Durability parseDurability(String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    if (t.equals("always")) {
+      return Durability.ALWAYS;
+    }
+    if (t.equals("never")) {
+      return Durability.NEVER;
+    }
+    if (t.startsWith("interval:")) {
+      try {
+        return Durability.interval(Duration.ofMillis(Long.parseLong(t.substring(9))));
+      } catch (IllegalArgumentException e) {
+        // reported below
+      }
+    }
+    throw new IllegalArgumentException(
+        "--durability must be always, never or interval:MS"
+            + " (e.g. interval:50), got '"
+            + text
+            + "'");
+  }
+}

@@ -1,0 +1,336 @@
+package io.sluice.server.objects;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.URI;
+import java.nio.channels.ClosedByInterruptException;
+import java.util.Objects;
+import java.util.Optional;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.AbortedException;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+
+/**
+ * An {@link ObjectStore} in an S3 bucket, on AWS or on an S3-compatible server (MinIO, Ceph,
+ * s3proxy), through the AWS SDK v2's synchronous client. Configured by {@link S3Options}.
+ *
+ * <p>Each {@link #put} is one {@code PutObject}: S3 replaces an object whole, so a reader never
+ * sees part of one. Keys are checked by {@link ObjectKeys#validate} before any request.
+ *
+ * <p>Blocking methods wait for the HTTP exchange, bounded by the options' attempt and call
+ * timeouts; an expired timeout is an {@link ObjectStoreException} with {@link
+ * ObjectStoreException#retryable()} true. Interrupting the calling thread aborts the exchange (the
+ * SDK checks the status between stages, and a virtual thread blocked in socket I/O is woken by the
+ * interrupt, which closes the socket); the method then throws {@link InterruptedException} with the
+ * status cleared.
+ *
+ * <p>Failures the store answers (403, {@code NoSuchBucket}, 5xx, ...) become {@link
+ * ObjectStoreException}s whose message names the operation, key, bucket and endpoint, the store's
+ * answer, and what to check. Payload content never appears in a message.
+ *
+ * <p>Memory consistency effects: as {@link ObjectStore}; the SDK client is thread-safe and shared
+ * by all callers, with at most {@link S3Options#maxConnections()} exchanges at once.
+ */
+public final class S3ObjectStore implements ObjectStore {
+
+  /*
+   * Why this client configuration:
+   * - Apache HttpClient 5 (apache5-client) is the SDK's default sync client under this BOM. It pools
+   *   and reuses connections, has connect, socket and pool-wait timeouts, and guards its pool with
+   *   j.u.c locks, so thousands of virtual threads can share it (and since JDK 24 a monitor no longer
+   *   pins a virtual thread anyway). url-connection-client has no pool limit or pool-wait timeout,
+   *   and the Netty/CRT clients are asynchronous, which buys nothing on virtual threads.
+   * - Checksums "when required": by default SDK 2.30+ sends CRC32 trailers with aws-chunked
+   *   encoding, which many S3-compatible servers reject. Integrity still has SigV4's payload hash
+   *   over plain HTTP and TLS over HTTPS.
+   * - No aws-chunked signing: the body goes out as the plain payload bytes, signed by its SHA-256
+   *   in x-amz-content-sha256 over HTTP (UNSIGNED-PAYLOAD under TLS). Payloads are small and held
+   *   in memory, so hashing them up front is cheap, and every S3-compatible server accepts it.
+   * - No "Expect: 100-continue": payloads are small (the server's body limit is 1 MiB), so waiting a
+   *   round trip for the server's go-ahead costs more than sending a body that might be refused.
+   * - Retries: the standard strategy, at most 1 + maxSdkRetries attempts. The job engine owns
+   *   retrying with backoff, jitter and dead letters; SDK retries only hide a dropped connection.
+   */
+
+  private final S3Options options;
+  private final S3Client client;
+  private final AwsCredentialsProvider credentials;
+  private final String where;
+  private volatile boolean closed;
+
+  private S3ObjectStore(S3Options options, S3Client client, AwsCredentialsProvider credentials) {
+    this.options = options;
+    this.client = client;
+    this.credentials = credentials;
+    this.where =
+        options.endpoint().map(URI::toString).orElse("AWS")
+            + " (region "
+            + client.serviceClientConfiguration().region()
+            + ")";
+  }
+
+  /**
+   * Creates a store and its SDK client. Makes no request: call {@link #check()} to test the
+   * connection.
+   *
+   * @param options where and how to connect
+   * @return the store; close it to release its connections
+   * @throws IllegalArgumentException if no region is configured and the SDK's region chain finds
+   *     none
+   */
+  public static S3ObjectStore create(S3Options options) {
+    Objects.requireNonNull(options, "options");
+    AwsCredentialsProvider credentials =
+        options.accessKeyId().isPresent()
+            ? StaticCredentialsProvider.create(
+                AwsBasicCredentials.create(
+                    options.accessKeyId().get(), options.secretAccessKey().orElseThrow()))
+            : DefaultCredentialsProvider.builder().build();
+    S3ClientBuilder builder =
+        S3Client.builder()
+            .httpClientBuilder(
+                Apache5HttpClient.builder()
+                    .connectionTimeout(options.connectTimeout())
+                    .connectionAcquisitionTimeout(options.connectTimeout())
+                    .socketTimeout(options.attemptTimeout())
+                    .maxConnections(options.maxConnections())
+                    .expectContinueEnabled(false))
+            .overrideConfiguration(
+                c ->
+                    c.apiCallTimeout(options.callTimeout())
+                        .apiCallAttemptTimeout(options.attemptTimeout())
+                        .retryStrategy(
+                            AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                                .maxAttempts(1 + options.maxSdkRetries())
+                                .build()))
+            .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+            .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+            .serviceConfiguration(S3Configuration.builder().chunkedEncodingEnabled(false).build())
+            .forcePathStyle(options.pathStyle())
+            .credentialsProvider(credentials);
+    options.endpoint().ifPresent(builder::endpointOverride);
+    if (options.region().isPresent()) {
+      builder.region(Region.of(options.region().get()));
+    } else if (options.endpoint().isPresent()) {
+      builder.region(Region.US_EAST_1); // S3-compatible servers mostly ignore it; SigV4 needs one
+    }
+    try {
+      return new S3ObjectStore(options, builder.build(), credentials);
+    } catch (SdkException e) {
+      closeQuietly(credentials);
+      throw new IllegalArgumentException(
+          "cannot set up the S3 client for bucket "
+              + options.bucket()
+              + ": "
+              + e.getMessage()
+              + " (set the region, for example with AWS_REGION, or an endpoint)",
+          e);
+    }
+  }
+
+  /**
+   * The options this store was made with.
+   *
+   * @return the options
+   */
+  public S3Options options() {
+    return options;
+  }
+
+  @Override
+  public void put(String key, byte[] content, String contentType)
+      throws IOException, InterruptedException {
+    ObjectKeys.validate(key);
+    Objects.requireNonNull(content, "content");
+    Objects.requireNonNull(contentType, "contentType");
+    ensureOpen();
+    throwIfInterrupted();
+    try {
+      client.putObject(
+          b ->
+              b.bucket(options.bucket())
+                  .key(key)
+                  .contentType(contentType)
+                  .contentLength((long) content.length),
+          RequestBody.fromContentProvider(
+              () -> new ByteArrayInputStream(content), content.length, contentType));
+    } catch (SdkException e) {
+      throw failure("PutObject of key " + ObjectKeys.quote(key) + " to", e);
+    }
+  }
+
+  @Override
+  public Optional<byte[]> get(String key) throws IOException, InterruptedException {
+    ObjectKeys.validate(key);
+    ensureOpen();
+    throwIfInterrupted();
+    try {
+      return Optional.of(
+          client.getObjectAsBytes(b -> b.bucket(options.bucket()).key(key)).asByteArrayUnsafe());
+    } catch (NoSuchKeyException e) {
+      return Optional.empty();
+    } catch (SdkException e) {
+      throw failure("GetObject of key " + ObjectKeys.quote(key) + " from", e);
+    }
+  }
+
+  @Override
+  public String describe() {
+    return "s3 " + options.bucket() + "/" + options.prefix() + " at " + where;
+  }
+
+  /**
+   * Checks that the bucket exists and that the credentials may see it, with one {@code HeadBucket}.
+   * It does not write, so write permission shows only at the first upload.
+   */
+  @Override
+  public void check() throws IOException {
+    ensureOpen();
+    try {
+      client.headBucket(b -> b.bucket(options.bucket()));
+    } catch (SdkException e) {
+      try {
+        throw failure("HeadBucket (startup check) of", e);
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while checking " + describe());
+      }
+    }
+  }
+
+  /** Closes the SDK client and its connection pool, and the credential provider. Idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    client.close();
+    closeQuietly(credentials);
+  }
+
+  /** Turns an SDK failure into the exception this store reports. */
+  private ObjectStoreException failure(String operation, SdkException e)
+      throws InterruptedException {
+    if (wasInterrupted(e)) {
+      Thread.interrupted();
+      InterruptedException interrupted =
+          new InterruptedException("interrupted during S3 " + operation + " " + describe());
+      interrupted.initCause(e);
+      throw interrupted;
+    }
+    String what = "S3 " + operation + " bucket " + options.bucket() + " at " + where + " failed: ";
+    if (e instanceof AwsServiceException service) {
+      int status = service.statusCode();
+      String code =
+          service.awsErrorDetails() == null ? null : service.awsErrorDetails().errorCode();
+      String answer =
+          "HTTP "
+              + status
+              + (code == null ? "" : " " + code)
+              + (service.awsErrorDetails() == null
+                      || service.awsErrorDetails().errorMessage() == null
+                  ? ""
+                  : " (" + service.awsErrorDetails().errorMessage() + ")");
+      return new ObjectStoreException(
+          what + answer + "; " + hint(status, code), status, code, isRetryable(status, code), e);
+    }
+    String hint;
+    if (e instanceof ApiCallAttemptTimeoutException || e instanceof ApiCallTimeoutException) {
+      hint =
+          "timed out (attempt timeout "
+              + options.attemptTimeout()
+              + ", call timeout "
+              + options.callTimeout()
+              + "); check that the endpoint is reachable and not overloaded, or raise the timeouts";
+    } else {
+      hint = "could not reach the store; check the endpoint URL, DNS and the network";
+      if (options.endpoint().isPresent() && !options.pathStyle()) {
+        hint += ", and enable path-style access, which most S3-compatible servers need";
+      }
+    }
+    return new ObjectStoreException(what + e.getMessage() + "; " + hint, 0, null, true, e);
+  }
+
+  private String hint(int status, String code) {
+    if ("NoSuchBucket".equals(code) || (status == 404 && code == null)) {
+      return "check the bucket name ("
+          + options.bucket()
+          + ") and that the bucket exists at this endpoint and region";
+    }
+    if (status == 403) {
+      return "check the credentials ("
+          + (options.accessKeyId().isPresent()
+              ? "the configured access key id " + options.accessKeyId().get() + " and its secret"
+              : "the SDK's default chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE,"
+                  + " or the instance role")
+          + ") and that they may write to the bucket";
+    }
+    if (status == 301 || "AuthorizationHeaderMalformed".equals(code)) {
+      return "check the region: the bucket seems to be in another one";
+    }
+    if (isRetryable(status, code)) {
+      return "the store is failing or throttling; the upload will be retried";
+    }
+    return "the store rejected the request; check the endpoint and bucket configuration";
+  }
+
+  private static boolean isRetryable(int status, String code) {
+    return status >= 500
+        || status == 429
+        || status == 408
+        || "SlowDown".equals(code)
+        || "RequestTimeout".equals(code);
+  }
+
+  private static boolean wasInterrupted(Throwable e) {
+    if (Thread.currentThread().isInterrupted() || e instanceof AbortedException) {
+      return true;
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof InterruptedException || t instanceof ClosedByInterruptException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("object store closed: " + describe());
+    }
+  }
+
+  private static void throwIfInterrupted() throws InterruptedException {
+    if (Thread.interrupted()) {
+      throw new InterruptedException("interrupted before the object store call");
+    }
+  }
+
+  private static void closeQuietly(AwsCredentialsProvider credentials) {
+    if (credentials instanceof AutoCloseable closeable) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        // nothing to do: the process is letting go of it
+      }
+    }
+  }
+}

@@ -13,9 +13,21 @@ import picocli.CommandLine.Command;
     description = {
       "Sluice: a durable HTTP ingest service. JSON batches in, one object per payload out.",
       "",
-      "Run 'sluice serve --help' for the service's settings."
+      "Run 'sluice serve --help' for the service's settings, 'sluice help COMMAND' for any other.",
+      ""
     },
-    subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
+    footer = {
+      "",
+      "The client commands (load, jobs, dead-letters) talk to the service at --url"
+          + " (SLUICE_URL, default http://localhost:8080) with --token (SLUICE_TOKEN)."
+    },
+    subcommands = {
+      ServeCommand.class,
+      LoadCommand.class,
+      JobsCommand.class,
+      DeadLettersCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

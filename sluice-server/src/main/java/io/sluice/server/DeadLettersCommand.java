@@ -1,0 +1,277 @@
+package io.sluice.server;
+
+import java.io.PrintWriter;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code sluice dead-letters list|retry|delete}: payloads whose every upload attempt failed. */
+@Command(
+    name = "dead-letters",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Lists, retries and deletes dead letters: accepted payloads whose every upload attempt"
+          + " failed (see 'sluice serve --max-attempts'). A dead letter stays in the journal until it"
+          + " is retried or deleted.",
+      ""
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  sluice dead-letters list",
+      "  sluice dead-letters list --all --json > dead.json",
+      "  sluice dead-letters retry ID1 ID2",
+      "  sluice dead-letters delete ID"
+    },
+    subcommands = {
+      DeadLettersCommand.ListDeadLetters.class,
+      DeadLettersCommand.Retry.class,
+      DeadLettersCommand.Delete.class
+    })
+final class DeadLettersCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    spec.commandLine()
+        .getErr()
+        .println("sluice dead-letters: say what to do: list, retry or delete");
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return 2;
+  }
+
+  /** {@code sluice dead-letters list}. */
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      sortOptions = false,
+      description = {
+        "Lists dead letters, oldest first: id, attempts, when it was accepted, the last upload error.",
+        ""
+      },
+      footer = {
+        "",
+        "Examples:",
+        "  sluice dead-letters list                  the first 100",
+        "  sluice dead-letters list --limit 10 --after ID   the 10 after ID",
+        "  sluice dead-letters list --all --json     every one, as one JSON document"
+      })
+  static final class ListDeadLetters implements Callable<Integer> {
+    @Mixin ClientOptions client;
+
+    @Option(
+        names = "--limit",
+        paramLabel = "N",
+        defaultValue = "100",
+        description =
+            "Dead letters per page, 1 to 1000; without --all only one page is shown. Default:"
+                + " ${DEFAULT-VALUE}.")
+    int limit;
+
+    @Option(
+        names = "--all",
+        description = "Page through every dead letter instead of showing one page.")
+    boolean all;
+
+    @Option(names = "--after", paramLabel = "ID", description = "Start after this dead letter.")
+    String after;
+
+    @Option(
+        names = "--json",
+        description =
+            "Print {\"deadLetters\": [...], \"next\": id|null} as the service answers it.")
+    boolean json;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      if (limit < 1 || limit > 1000) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--limit must be from 1 to 1000, got " + limit);
+      }
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      List<Object> letters = new ArrayList<>();
+      Object next = after;
+      try (ApiClient api = new ApiClient(client.baseUri(spec), client.bearer())) {
+        do {
+          String path =
+              "/v1/dead-letters?limit="
+                  + limit
+                  + (next == null
+                      ? ""
+                      : "&after=" + URLEncoder.encode(next.toString(), StandardCharsets.UTF_8));
+          ApiClient.Response r = api.get(path);
+          if (r.status() != 200) {
+            err.println(
+                "sluice dead-letters list: the service answered "
+                    + r.status()
+                    + ": "
+                    + r.problem());
+            return 1;
+          }
+          Map<String, Object> page = r.json();
+          if (page.get("deadLetters") instanceof List<?> items) {
+            letters.addAll(items);
+          }
+          next = page.get("next");
+        } while (all && next != null);
+      } catch (ApiClient.ApiException e) {
+        err.println("sluice dead-letters list: " + e.getMessage());
+        return 1;
+      } finally {
+        err.flush();
+      }
+      if (json) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("deadLetters", letters);
+        doc.put("next", next);
+        out.println(Json.write(doc, true));
+      } else {
+        table(out, letters, next);
+      }
+      out.flush();
+      return 0;
+    }
+
+    private void table(PrintWriter out, List<Object> letters, Object next) {
+      if (letters.isEmpty()) {
+        out.println(after == null ? "No dead letters." : "No dead letters after " + after + ".");
+        return;
+      }
+      String format = "%-36s  %8s  %-24s  %s%n";
+      out.printf(format, "ID", "ATTEMPTS", "ACCEPTED", "LAST ERROR");
+      for (Object item : letters) {
+        if (item instanceof Map<?, ?> job) {
+          Object error = job.get("lastError");
+          out.printf(
+              format,
+              job.get("id"),
+              job.get("attempts"),
+              job.get("createdAt"),
+              error == null ? "-" : oneLine(error.toString()));
+        }
+      }
+      out.println(
+          letters.size() + (letters.size() == 1 ? " dead letter" : " dead letters") + " shown.");
+      if (next != null) {
+        out.println(
+            "More: sluice dead-letters list --after " + next + " --limit " + limit + ", or --all");
+      }
+    }
+
+    private static String oneLine(String text) {
+      String t = text.replaceAll("\\s+", " ").strip();
+      return t.length() > 120 ? t.substring(0, 117) + "..." : t;
+    }
+  }
+
+  /** {@code sluice dead-letters retry ID...}. */
+  @Command(
+      name = "retry",
+      mixinStandardHelpOptions = true,
+      description = {"Queues dead letters for upload again, with a fresh set of attempts.", ""},
+      footer = {
+        "",
+        "Example:",
+        "  sluice dead-letters retry ID1 ID2",
+        "  sluice jobs ID1            then follows its state",
+        "",
+        "Exit status: 0 when every id was queued, 1 otherwise."
+      })
+  static final class Retry implements Callable<Integer> {
+    @Mixin ClientOptions client;
+
+    @Parameters(arity = "1..*", paramLabel = "ID", description = "Dead letter ids.")
+    List<String> ids;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      return eachId(spec, client, ids, "retry", id -> "/v1/dead-letters/" + id + "/retry", true);
+    }
+  }
+
+  /** {@code sluice dead-letters delete ID...}. */
+  @Command(
+      name = "delete",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Deletes dead letters for good: their payloads are dropped and never uploaded.",
+        ""
+      },
+      footer = {
+        "",
+        "Example:",
+        "  sluice dead-letters delete ID1 ID2",
+        "",
+        "Exit status: 0 when every id was deleted, 1 otherwise."
+      })
+  static final class Delete implements Callable<Integer> {
+    @Mixin ClientOptions client;
+
+    @Parameters(arity = "1..*", paramLabel = "ID", description = "Dead letter ids.")
+    List<String> ids;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      return eachId(spec, client, ids, "delete", id -> "/v1/dead-letters/" + id, false);
+    }
+  }
+
+  private static int eachId(
+      CommandLine.Model.CommandSpec spec,
+      ClientOptions client,
+      List<String> ids,
+      String verb,
+      java.util.function.UnaryOperator<String> path,
+      boolean post)
+      throws InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    int failed = 0;
+    try (ApiClient api = new ApiClient(client.baseUri(spec), client.bearer())) {
+      for (String raw : ids) {
+        String id = raw.strip();
+        ApiClient.Response r = post ? api.post(path.apply(id)) : api.delete(path.apply(id));
+        if (r.status() / 100 == 2) {
+          out.println(id + (post ? " queued for upload again" : " deleted"));
+        } else {
+          failed++;
+          err.println(
+              "sluice dead-letters "
+                  + verb
+                  + ": "
+                  + id
+                  + ": "
+                  + (r.status() == 404
+                      ? "not a dead letter at "
+                          + api.base()
+                          + " (already retried or deleted, never dead, or a mistyped id;"
+                          + " 'sluice dead-letters list' shows them)"
+                      : r.problem()));
+        }
+      }
+    } catch (ApiClient.ApiException e) {
+      err.println("sluice dead-letters " + verb + ": " + e.getMessage());
+      return 1;
+    } finally {
+      out.flush();
+      err.flush();
+    }
+    return failed == 0 ? 0 : 1;
+  }
+}

@@ -1,0 +1,115 @@
+package io.sluice.server;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code sluice jobs ID...}: what became of accepted payloads. */
+@Command(
+    name = "jobs",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Shows what became of accepted payloads: each id that POST /v1/payloads returned is a job"
+          + " whose state is queued, running, failed-waiting-retry, succeeded or dead, with its"
+          + " upload attempts, the last upload error and the object key it is (or will be)"
+          + " written to.",
+      ""
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  sluice jobs 0192f3c4-a1b2-7c3d-9e8f-00a1b2c3d4e5",
+      "  sluice jobs --url http://ingest:8080 --token \"$TOKEN\" ID1 ID2",
+      "  sluice jobs --json ID | jq -r .state",
+      "",
+      "Exit status: 0 when every job was found, 1 otherwise.",
+      "A job that succeeded is forgotten after a while; 'unknown job' then means it is done or was"
+          + " never accepted by that service."
+    })
+final class JobsCommand implements Callable<Integer> {
+  @Mixin ClientOptions client;
+
+  @Option(names = "--json", description = "Print the service's JSON answer, one line per job.")
+  boolean json;
+
+  @Parameters(
+      arity = "1..*",
+      paramLabel = "ID",
+      description = "Job ids, as POST /v1/payloads returned them.")
+  List<String> ids;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    int failed = 0;
+    try (ApiClient api = new ApiClient(client.baseUri(spec), client.bearer())) {
+      for (int i = 0; i < ids.size(); i++) {
+        String id = ids.get(i).strip();
+        ApiClient.Response r = api.get("/v1/jobs/" + id);
+        if (r.status() == 200) {
+          if (json) {
+            out.println(Json.write(r.json(), false));
+          } else {
+            if (i > 0) {
+              out.println();
+            }
+            print(out, r.json());
+          }
+        } else {
+          failed++;
+          err.println("sluice jobs: " + id + ": " + explain(r, api));
+        }
+      }
+    } catch (ApiClient.ApiException e) {
+      err.println("sluice jobs: " + e.getMessage());
+      return 1;
+    } finally {
+      out.flush();
+      err.flush();
+    }
+    return failed == 0 ? 0 : 1;
+  }
+
+  private static String explain(ApiClient.Response r, ApiClient api) {
+    return switch (r.status()) {
+      case 404 ->
+          "unknown job at "
+              + api.base()
+              + " (never accepted by this service, or succeeded long enough ago to be forgotten)";
+      case 400 -> r.problem();
+      default -> "the service answered " + r.status() + ": " + r.problem();
+    };
+  }
+
+  static void print(PrintWriter out, Map<String, Object> job) {
+    Object lastError = job.get("lastError");
+    out.println("Job         " + job.get("id"));
+    out.println(
+        "State       " + job.get("state") + describeState(String.valueOf(job.get("state"))));
+    out.println("Attempts    " + job.get("attempts"));
+    out.println("Last error  " + (lastError == null ? "-" : lastError));
+    out.println("Object key  " + job.get("key"));
+  }
+
+  private static String describeState(String state) {
+    return switch (state) {
+      case "queued" -> "  (waiting for an upload worker)";
+      case "running" -> "  (being uploaded now)";
+      case "failed-waiting-retry" -> "  (the last upload failed; it will be retried)";
+      case "succeeded" -> "  (the object is written)";
+      case "dead" ->
+          "  (every attempt failed; 'sluice dead-letters retry ID' tries again, 'delete' drops it)";
+      default -> "";
+    };
+  }
+}

@@ -1,0 +1,371 @@
+package io.sluice.server;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/*
+ * The engine of 'sluice load': `connections` virtual threads, each sending one request at a time
+ * with java.net.http.HttpClient (HTTP/1.1, so one request in flight per connection), until the
+ * run's end.
+ *
+ * Open loop (rate > 0). Request number i is due at start + i / rate, whoever sends it: a worker
+ * takes the next number from a shared counter, waits until that request is due, sends it, and
+ * records the latency from the DUE time, not from when it was actually sent. When the service
+ * stalls, every worker is stuck in a request, the due times pass, and the requests sent late
+ * carry the stall in their latency — the correction for coordinated omission that wrk2 and
+ * HdrHistogram's authors describe (Gil Tene, "How NOT to measure latency"). Once the workers are
+ * free again they catch up, so the rate offered over the run stays the target rate as long as
+ * `connections` requests in flight are enough for it (Little's law: rate x latency).
+ *
+ * Closed loop (rate 0). Each worker sends its next request as soon as the previous one is
+ * answered; latency runs from the send. This measures the most the service does with
+ * `connections` requests in flight, and its latencies are service times, not what users at a
+ * fixed arrival rate would see.
+ *
+ * Warmup. Requests due before start + warmup are counted apart and left out of the figures.
+ * Requests still in flight at the end are waited for (at most the request timeout) and counted,
+ * so every 202 the service gave is in the summary; the rate divides by the time until the last
+ * answer.
+ *
+ * Recording: an HdrHistogram Recorder per phase (wait-free for the workers, microseconds, 3
+ * significant digits); the progress loop moves its interval histograms into a cumulative one
+ * each second. Counters are LongAdders. Only the thread that called run() reads the histograms.
+ */
+final class LoadGenerator {
+  /** What to send, how fast, for how long. */
+  record Plan(
+      URI url,
+      Optional<String> token,
+      int rate,
+      int connections,
+      int payloadsPerRequest,
+      int payloadBytes,
+      Duration duration,
+      Duration warmup,
+      Duration timeout,
+      int httpClients,
+      boolean virtualThreadExecutor) {
+    boolean openLoop() {
+      return rate > 0;
+    }
+  }
+
+  /** A progress report, once a second. */
+  record Progress(
+      double elapsedSeconds,
+      boolean warmingUp,
+      double requestsPerSecond,
+      double payloadsPerSecond,
+      long errors,
+      double p99Millis) {}
+
+  /** The figures of the measured part of a run. */
+  record Result(
+      Plan plan,
+      double seconds,
+      long requests,
+      long succeeded,
+      long status202,
+      long status429,
+      long status503,
+      long otherStatus,
+      long connectionErrors,
+      long timeouts,
+      long warmupRequests,
+      Histogram latencyMicros,
+      Map<Integer, Long> byStatus,
+      Map<String, String> firstProblems) {
+    long payloads() {
+      return succeeded * plan.payloadsPerRequest();
+    }
+
+    long failed() {
+      return requests - succeeded;
+    }
+
+    double errorRate() {
+      return requests == 0 ? 1.0 : (double) failed() / requests;
+    }
+
+    double millis(double percentile) {
+      return latencyMicros.getTotalCount() == 0
+          ? 0
+          : latencyMicros.getValueAtPercentile(percentile) / 1000.0;
+    }
+
+    double maxMillis() {
+      return latencyMicros.getTotalCount() == 0 ? 0 : latencyMicros.getMaxValue() / 1000.0;
+    }
+  }
+
+  private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
+  private static final long HIGHEST_MICROS = TimeUnit.HOURS.toMicros(1);
+
+  /** Counters and latencies of one phase (warmup or measured). */
+  private static final class Tally {
+    final Recorder latency = new Recorder(HIGHEST_MICROS, 3);
+    final LongAdder requests = new LongAdder();
+    final LongAdder succeeded = new LongAdder();
+    final LongAdder connectionErrors = new LongAdder();
+    final LongAdder timeouts = new LongAdder();
+    final ConcurrentHashMap<Integer, LongAdder> byStatus = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, String> firstProblems = new ConcurrentHashMap<>();
+
+    void answered(int status, long nanos, String body) {
+      latency.recordValue(Math.min(HIGHEST_MICROS, Math.max(0, nanos / 1000)));
+      byStatus.computeIfAbsent(status, s -> new LongAdder()).increment();
+      if (status / 100 == 2) {
+        succeeded.increment();
+      } else {
+        firstProblems.putIfAbsent("HTTP " + status, body == null ? "" : body.strip());
+      }
+      requests.increment();
+    }
+
+    void failed(IOException e) {
+      if (e instanceof HttpTimeoutException) {
+        timeouts.increment();
+      } else {
+        connectionErrors.increment();
+      }
+      firstProblems.putIfAbsent(e.getClass().getSimpleName(), String.valueOf(e.getMessage()));
+      requests.increment();
+    }
+
+    long errors() {
+      return requests.sum() - succeeded.sum();
+    }
+
+    long status(int code) {
+      LongAdder a = byStatus.get(code);
+      return a == null ? 0 : a.sum();
+    }
+  }
+
+  private final Plan plan;
+  private final String runId = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
+  private final AtomicLong sequence = new AtomicLong();
+  private final Tally warmup = new Tally();
+  private final Tally measured = new Tally();
+  private final HttpResponse.BodyHandler<String> bodies =
+      info ->
+          info.statusCode() / 100 == 2
+              ? HttpResponse.BodySubscribers.replacing(null)
+              : HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8);
+  private final String padding;
+  private final URI target;
+  private long start;
+  private long measureStart;
+  private long end;
+
+  LoadGenerator(Plan plan) {
+    this.plan = plan;
+    this.padding = "x".repeat(Math.max(0, plan.payloadBytes()));
+    this.target = URI.create(plan.url() + "/v1/payloads");
+  }
+
+  /**
+   * Runs the plan: blocks for warmup + duration, then until the requests in flight are answered or
+   * time out. Interruption stops the workers at once and returns what was measured so far.
+   *
+   * @param progress called on this thread once a second
+   */
+  Result run(Consumer<Progress> progress) {
+    List<HttpClient> clients = new ArrayList<>();
+    ExecutorService executor =
+        plan.virtualThreadExecutor() ? Executors.newVirtualThreadPerTaskExecutor() : null;
+    for (int i = 0; i < Math.max(1, plan.httpClients()); i++) {
+      HttpClient.Builder b =
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(plan.timeout());
+      if (executor != null) {
+        b.executor(executor);
+      }
+      clients.add(b.build());
+    }
+    start = System.nanoTime();
+    measureStart = start + plan.warmup().toNanos();
+    end = measureStart + plan.duration().toNanos();
+    List<Thread> workers = new ArrayList<>();
+    for (int i = 0; i < plan.connections(); i++) {
+      HttpClient client = clients.get(i % clients.size());
+      workers.add(Thread.ofVirtual().name("sluice-load-" + i).start(() -> work(client)));
+    }
+    Histogram warmupLatency = new Histogram(HIGHEST_MICROS, 3);
+    Histogram latency = new Histogram(HIGHEST_MICROS, 3);
+    long finished = reportUntilEnd(progress, warmupLatency, latency, workers);
+    latency.add(measured.latency.getIntervalHistogram());
+    clients.forEach(HttpClient::shutdownNow);
+    if (executor != null) {
+      executor.shutdownNow();
+    }
+    return result(Math.max(1_000_000, finished - measureStart) / 1e9, latency);
+  }
+
+  /** Reports once a second until the end, then waits for the workers; returns when they ended. */
+  private long reportUntilEnd(
+      Consumer<Progress> progress,
+      Histogram warmupLatency,
+      Histogram latency,
+      List<Thread> workers) {
+    long lastTick = start;
+    long lastRequests = 0;
+    long lastSucceeded = 0;
+    boolean interrupted = false;
+    for (long tick = start + SECOND; tick <= end && !interrupted; tick += SECOND) {
+      interrupted = !sleepUntil(tick);
+      long now = System.nanoTime();
+      warmupLatency.add(warmup.latency.getIntervalHistogram());
+      latency.add(measured.latency.getIntervalHistogram());
+      boolean warming = now < measureStart;
+      long requests = warmup.requests.sum() + measured.requests.sum();
+      long succeeded = warmup.succeeded.sum() + measured.succeeded.sum();
+      double seconds = (now - lastTick) / 1e9;
+      Histogram shown = warming || latency.getTotalCount() == 0 ? warmupLatency : latency;
+      progress.accept(
+          new Progress(
+              (now - start) / 1e9,
+              warming,
+              (requests - lastRequests) / seconds,
+              (succeeded - lastSucceeded) * (double) plan.payloadsPerRequest() / seconds,
+              warmup.errors() + measured.errors(),
+              shown.getTotalCount() == 0 ? 0 : shown.getValueAtPercentile(99) / 1000.0));
+      lastTick = now;
+      lastRequests = requests;
+      lastSucceeded = succeeded;
+    }
+    if (interrupted) {
+      workers.forEach(Thread::interrupt);
+    } else {
+      sleepUntil(end);
+    }
+    long deadline = end + plan.timeout().toNanos() + SECOND;
+    for (Thread w : workers) {
+      try {
+        if (!w.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
+          w.interrupt();
+        }
+      } catch (InterruptedException e) {
+        workers.forEach(Thread::interrupt);
+        Thread.currentThread().interrupt();
+      }
+    }
+    return System.nanoTime();
+  }
+
+  private void work(HttpClient client) {
+    double nanosPerRequest = plan.openLoop() ? 1e9 / plan.rate() : 0;
+    while (!Thread.currentThread().isInterrupted()) {
+      long seq = sequence.getAndIncrement();
+      HttpRequest request = request(seq);
+      long due;
+      if (plan.openLoop()) {
+        due = start + (long) (seq * nanosPerRequest);
+        if (due >= end || !sleepUntil(due)) {
+          return;
+        }
+      } else {
+        due = System.nanoTime();
+        if (due >= end) {
+          return;
+        }
+      }
+      Tally tally = due < measureStart ? warmup : measured;
+      try {
+        HttpResponse<String> r = client.send(request, bodies);
+        tally.answered(r.statusCode(), System.nanoTime() - due, r.body());
+      } catch (IOException e) {
+        tally.failed(e);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  /** A batch of unique payloads, each a JSON object padded to the payload size. */
+  private HttpRequest request(long seq) {
+    StringBuilder body =
+        new StringBuilder(32 + plan.payloadsPerRequest() * (plan.payloadBytes() + 1));
+    body.append("{\"payloads\":[");
+    for (int i = 0; i < plan.payloadsPerRequest(); i++) {
+      if (i > 0) {
+        body.append(',');
+      }
+      int mark = body.length();
+      body.append("{\"run\":\"").append(runId).append("\",\"seq\":").append(seq);
+      body.append(",\"n\":").append(i).append(",\"pad\":\"");
+      int used = body.length() - mark + 2;
+      body.append(padding, 0, Math.max(0, plan.payloadBytes() - used)).append("\"}");
+    }
+    body.append("]}");
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(target)
+            .timeout(plan.timeout())
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString(), StandardCharsets.UTF_8));
+    plan.token().ifPresent(t -> b.header("Authorization", "Bearer " + t));
+    return b.build();
+  }
+
+  /** Parks until the time comes; false if interrupted. */
+  private static boolean sleepUntil(long nanoTime) {
+    long wait;
+    while ((wait = nanoTime - System.nanoTime()) > 0) {
+      LockSupport.parkNanos(wait);
+      if (Thread.currentThread().isInterrupted()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private Result result(double seconds, Histogram latency) {
+    Map<Integer, Long> byStatus = new HashMap<>();
+    measured.byStatus.forEach((k, v) -> byStatus.put(k, v.sum()));
+    long other =
+        byStatus.entrySet().stream()
+            .filter(e -> e.getKey() != 202 && e.getKey() != 429 && e.getKey() != 503)
+            .mapToLong(Map.Entry::getValue)
+            .sum();
+    Map<String, String> problems = new HashMap<>(warmup.firstProblems);
+    problems.putAll(measured.firstProblems);
+    return new Result(
+        plan,
+        seconds,
+        measured.requests.sum(),
+        measured.succeeded.sum(),
+        measured.status(202),
+        measured.status(429),
+        measured.status(503),
+        other,
+        measured.connectionErrors.sum(),
+        measured.timeouts.sum(),
+        warmup.requests.sum(),
+        latency,
+        byStatus,
+        problems);
+  }
+}

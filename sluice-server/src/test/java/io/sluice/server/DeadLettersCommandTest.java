@@ -1,0 +1,160 @@
+package io.sluice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.server.objects.FilesystemObjectStore;
+import io.sluice.server.objects.ObjectStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code sluice dead-letters} against a real service whose uploads fail until told otherwise. */
+@Timeout(30)
+class DeadLettersCommandTest {
+  @TempDir Path dataDir;
+  private RunningService service;
+  private final Switch store = new Switch();
+  private List<String> dead;
+
+  /** An object store whose uploads fail while {@code failing} is set. */
+  private final class Switch implements ObjectStore {
+    volatile boolean failing = true;
+    ObjectStore delegate;
+
+    @Override
+    public void put(String key, byte[] content, String contentType)
+        throws IOException, InterruptedException {
+      if (failing) {
+        throw new IOException("storage unavailable");
+      }
+      delegate.put(key, content, contentType);
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) throws IOException, InterruptedException {
+      return delegate.get(key);
+    }
+
+    @Override
+    public String describe() {
+      return "switch";
+    }
+
+    @Override
+    public void check() {}
+
+    @Override
+    public void close() {
+      delegate.close();
+    }
+  }
+
+  @BeforeEach
+  void threeDeadLetters() throws Exception {
+    store.delegate = FilesystemObjectStore.open(dataDir.resolve("objects"));
+    service =
+        RunningService.start(dataDir, c -> c.withWorkers(2, Duration.ofSeconds(10), 1), store);
+    dead = service.post("{\"payloads\": [1, 2, 3]}");
+    for (String id : dead) {
+      service.awaitState(id, "dead");
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    service.close();
+  }
+
+  @Test
+  void listShowsEachDeadLetterWithItsLastError() {
+    CommandRun run = CommandRun.of("dead-letters", "list", "--url", service.url());
+
+    assertEquals(0, run.exit(), run.toString());
+    for (String id : dead) {
+      assertTrue(run.out().contains(id), run.toString());
+    }
+    assertTrue(run.out().contains("storage unavailable"), run.toString());
+    assertTrue(run.out().contains("3 dead letters shown."), run.toString());
+    assertFalse(run.out().contains("More:"), run.toString());
+  }
+
+  @Test
+  void aLimitedListSaysHowToSeeTheRest() {
+    CommandRun run = CommandRun.of("dead-letters", "list", "--limit", "2", "--url", service.url());
+
+    assertEquals(0, run.exit(), run.toString());
+    assertTrue(run.out().contains("2 dead letters shown."), run.toString());
+    assertTrue(
+        run.out().contains("More: sluice dead-letters list --after " + dead.get(1)),
+        run.toString());
+    assertFalse(run.out().contains(dead.get(2)), run.toString());
+  }
+
+  @Test
+  void allPagesThroughEveryDeadLetter() {
+    CommandRun run =
+        CommandRun.of(
+            "dead-letters", "list", "--all", "--limit", "1", "--json", "--url", service.url());
+
+    assertEquals(0, run.exit(), run.toString());
+    Map<String, Object> doc = Json.object(run.out());
+    List<?> letters = (List<?>) doc.get("deadLetters");
+    assertEquals(dead, letters.stream().map(l -> ((Map<?, ?>) l).get("id")).toList());
+    assertNull(doc.get("next"));
+  }
+
+  @Test
+  void retryQueuesTheUploadAgain() throws Exception {
+    store.failing = false;
+
+    CommandRun run =
+        CommandRun.of("dead-letters", "retry", "--url", service.url(), dead.getFirst());
+
+    assertEquals(0, run.exit(), run.toString());
+    assertTrue(run.out().contains(dead.getFirst() + " queued for upload again"), run.toString());
+    service.awaitState(dead.getFirst(), "succeeded");
+  }
+
+  @Test
+  void deleteDropsTheDeadLettersAndASecondDeleteExplains404() {
+    CommandRun first =
+        CommandRun.of("dead-letters", "delete", "--url", service.url(), dead.get(0), dead.get(1));
+    CommandRun again = CommandRun.of("dead-letters", "delete", "--url", service.url(), dead.get(0));
+
+    assertEquals(0, first.exit(), first.toString());
+    assertTrue(first.out().contains(dead.get(1) + " deleted"), first.toString());
+    assertEquals(1, again.exit(), again.toString());
+    assertTrue(again.err().contains(dead.get(0) + ": not a dead letter at"), again.toString());
+    CommandRun left = CommandRun.of("dead-letters", "list", "--url", service.url());
+    assertTrue(left.out().contains("1 dead letter shown."), left.toString());
+  }
+
+  @Test
+  void withoutAnActionItSaysWhichOnesThereAre() {
+    CommandRun run = CommandRun.of("dead-letters");
+
+    assertEquals(2, run.exit(), run.toString());
+    assertTrue(run.err().contains("list, retry or delete"), run.toString());
+  }
+
+  @Test
+  void whenNothingListensItAsksWhetherTheServiceIsRunning() throws Exception {
+    String url = RunningService.deadUrl();
+
+    CommandRun run = CommandRun.of("dead-letters", "list", "--url", url);
+
+    assertEquals(1, run.exit(), run.toString());
+    assertTrue(run.err().contains("is the service running at " + url + "?"), run.toString());
+  }
+}

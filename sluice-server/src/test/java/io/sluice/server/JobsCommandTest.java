@@ -1,0 +1,137 @@
+package io.sluice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code sluice jobs} against a real service. */
+@Timeout(30)
+class JobsCommandTest {
+  private static final String UNKNOWN = "0192f3c4-a1b2-7c3d-9e8f-00a1b2c3d4e5";
+
+  @TempDir Path dataDir;
+  private RunningService service;
+
+  @AfterEach
+  void stop() {
+    if (service != null) {
+      service.close();
+    }
+  }
+
+  @Test
+  void showsAJobReadablyWithItsStateAttemptsErrorAndKey() throws Exception {
+    service = RunningService.start(dataDir);
+    String id = service.post("{\"payloads\": [{\"n\": 1}]}").getFirst();
+    service.awaitState(id, "succeeded");
+
+    CommandRun run = CommandRun.of("jobs", "--url", service.url(), id);
+
+    assertEquals(0, run.exit(), run.toString());
+    assertTrue(run.out().contains("Job         " + id), run.toString());
+    assertTrue(run.out().contains("State       succeeded"), run.toString());
+    assertTrue(run.out().contains("Attempts    1"), run.toString());
+    assertTrue(run.out().contains("Last error  -"), run.toString());
+    assertTrue(
+        run.out().matches("(?s).*Object key  \\d{4}/\\d{2}/\\d{2}/" + id + "\\.json.*"),
+        run.toString());
+  }
+
+  @Test
+  void jsonPrintsTheServicesAnswerOneLinePerJob() throws Exception {
+    service = RunningService.start(dataDir);
+    var ids = service.post("{\"payloads\": [1, 2]}");
+
+    CommandRun run =
+        CommandRun.of("jobs", "--json", "--url", service.url(), ids.get(0), ids.get(1));
+
+    assertEquals(0, run.exit(), run.toString());
+    String[] lines = run.out().strip().split("\n");
+    assertEquals(2, lines.length, run.toString());
+    Map<String, Object> first = Json.object(lines[0]);
+    assertEquals(ids.get(0), first.get("id"));
+    assertTrue(first.containsKey("state") && first.containsKey("key"), lines[0]);
+  }
+
+  @Test
+  void anUnknownJobIsExplainedAndExitsWithStatus1() throws Exception {
+    service = RunningService.start(dataDir);
+
+    CommandRun run = CommandRun.of("jobs", "--url", service.url(), UNKNOWN);
+
+    assertEquals(1, run.exit(), run.toString());
+    assertTrue(run.err().contains(UNKNOWN + ": unknown job at " + service.url()), run.toString());
+  }
+
+  @Test
+  void aMalformedIdGetsTheServicesExplanation() throws Exception {
+    service = RunningService.start(dataDir);
+
+    CommandRun run = CommandRun.of("jobs", "--url", service.url(), "nonsense");
+
+    assertEquals(1, run.exit(), run.toString());
+    assertTrue(run.err().contains("not a job id"), run.toString());
+  }
+
+  @Test
+  void whenNothingListensItAsksWhetherTheServiceIsRunning() throws Exception {
+    String url = RunningService.deadUrl();
+
+    CommandRun run = CommandRun.of("jobs", "--url", url, UNKNOWN);
+
+    assertEquals(1, run.exit(), run.toString());
+    assertTrue(run.err().contains("connection refused"), run.toString());
+    assertTrue(run.err().contains("is the service running at " + url + "?"), run.toString());
+  }
+
+  @Test
+  void aServiceWithATokenAsksForOneAndAcceptsTheRightOne() throws Exception {
+    service =
+        RunningService.start(
+            dataDir,
+            c -> c.withToken("s3cret"),
+            io.sluice.server.objects.FilesystemObjectStore.open(dataDir.resolve("objects")));
+    String id = service.post("{\"payloads\": [1]}").getFirst();
+
+    CommandRun without = CommandRun.of("jobs", "--url", service.url(), id);
+    CommandRun wrong = CommandRun.of("jobs", "--url", service.url(), "--token", "nope", id);
+    CommandRun right = CommandRun.of("jobs", "--url", service.url(), "--token", "s3cret", id);
+
+    assertEquals(1, without.exit(), without.toString());
+    assertTrue(
+        without.err().contains("needs a token: pass --token or set SLUICE_TOKEN"),
+        without.toString());
+    assertEquals(1, wrong.exit(), wrong.toString());
+    assertTrue(wrong.err().contains("refused the token"), wrong.toString());
+    assertEquals(0, right.exit(), right.toString());
+  }
+
+  @Test
+  void theUrlCanComeFromSluiceUrl() throws Exception {
+    service = RunningService.start(dataDir);
+    String id = service.post("{\"payloads\": [1]}").getFirst();
+    // picocli reads ${SLUICE_URL} from a system property before the environment.
+    System.setProperty("SLUICE_URL", service.url());
+    try {
+      CommandRun run = CommandRun.of("jobs", id);
+
+      assertEquals(0, run.exit(), run.toString());
+    } finally {
+      System.clearProperty("SLUICE_URL");
+    }
+  }
+
+  @Test
+  void anUrlThatIsNotHttpIsAUsageError() {
+    CommandRun run = CommandRun.of("jobs", "--url", "localhost:8080", UNKNOWN);
+
+    assertEquals(2, run.exit(), run.toString());
+    assertTrue(run.err().contains("is not an http(s) URL"), run.toString());
+  }
+}

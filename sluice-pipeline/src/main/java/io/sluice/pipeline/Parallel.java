@@ -29,7 +29,8 @@ import java.util.concurrent.CancellationException;
  * written (ordered) or received (unordered) that many. If the collector stops early (downstream
  * gone) it cancels `local`, which ends the dispatcher's waits.
  */
-record Parallel(int parallelism, boolean ordered, Stage.Call call) implements Node.Kind {
+record Parallel(int parallelism, boolean ordered, Pipeline.Fn<Object, Object> call)
+    implements Node.Kind {
 
   private record Done(long seq, Object result) {}
 

@@ -231,7 +231,7 @@ public final class Pipeline<T> {
    * @return the pipeline with the stage added
    */
   public <R> Pipeline<R> map(Fn<? super T, ? extends R> fn) {
-    return then(new Stages.InPlace("map", erase(fn)));
+    return then(new Stages.MapKind(erase(fn)));
   }
 
   /**
@@ -242,7 +242,9 @@ public final class Pipeline<T> {
    */
   public Pipeline<T> filter(Predicate<? super T> test) {
     Objects.requireNonNull(test, "test");
-    return then(new Stages.InPlace("filter", x -> test.test(cast(x)) ? x : Stage.SKIP));
+    @SuppressWarnings("unchecked")
+    Predicate<Object> t = (Predicate<Object>) test;
+    return then(new Stages.FilterKind(t));
   }
 
   /**
@@ -264,13 +266,9 @@ public final class Pipeline<T> {
    */
   public Pipeline<T> peek(Consumer<? super T> action) {
     Objects.requireNonNull(action, "action");
-    return then(
-        new Stages.InPlace(
-            "peek",
-            x -> {
-              action.accept(cast(x));
-              return x;
-            }));
+    @SuppressWarnings("unchecked")
+    Consumer<Object> a = (Consumer<Object>) action;
+    return then(new Stages.PeekKind(a));
   }
 
   /**
@@ -458,14 +456,7 @@ public final class Pipeline<T> {
    */
   public Result<Long> forEach(Context ctx, Action<? super T> action) throws InterruptedException {
     Objects.requireNonNull(action, "action");
-    return run(
-        ctx,
-        "forEach",
-        new Terminals.ForEach(
-            x -> {
-              action.accept(cast(x));
-              return x;
-            }));
+    return run(ctx, "forEach", new Terminals.ForEach(eraseAction(action)));
   }
 
   /**
@@ -584,11 +575,14 @@ public final class Pipeline<T> {
     return (X) o;
   }
 
-  private static Stage.Call erase(Fn<?, ?> fn) {
-    Objects.requireNonNull(fn, "fn");
-    @SuppressWarnings("unchecked")
-    Fn<Object, Object> f = (Fn<Object, Object>) fn;
-    return f::apply;
+  @SuppressWarnings("unchecked")
+  private static Action<Object> eraseAction(Action<?> action) {
+    return (Action<Object>) Objects.requireNonNull(action, "action");
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Fn<Object, Object> erase(Fn<?, ?> fn) {
+    return (Fn<Object, Object>) Objects.requireNonNull(fn, "fn");
   }
 
   private static int checkPositive(int n, String what) {
@@ -652,9 +646,9 @@ public final class Pipeline<T> {
    * How runs of a pipeline are set up; immutable, with {@code withX} methods over the {@link
    * #defaults()}.
    *
-   * @param chunkSize the most items passed between stages in one handoff (default 256)
+   * @param chunkSize the most items passed between stages in one handoff (default 1024)
    * @param bufferSize the items a channel between two stages holds, rounded up to whole chunks
-   *     (default 1024)
+   *     (default 8192)
    * @param errorPolicy the run's error policy (default {@link ErrorPolicy#failFast()})
    * @param stopMode what cancelling the run's context does (default {@link StopMode#IMMEDIATE})
    * @param threadFactory makes every thread the run starts; null (the default) for virtual threads
@@ -687,13 +681,13 @@ public final class Pipeline<T> {
     }
 
     /**
-     * The defaults: chunks of 256, buffers of 1024 items, fail fast, stop immediately, virtual
+     * The defaults: chunks of 1024, buffers of 8192 items, fail fast, stop immediately, virtual
      * threads, no monitor.
      *
      * @return the default options
      */
     public static Options defaults() {
-      return new Options(256, 1024, ErrorPolicy.failFast(), StopMode.IMMEDIATE, null, null);
+      return new Options(1024, 8192, ErrorPolicy.failFast(), StopMode.IMMEDIATE, null, null);
     }
 
     /**

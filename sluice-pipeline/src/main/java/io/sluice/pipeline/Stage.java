@@ -26,11 +26,6 @@ final class Stage {
     this.ctx = run.ctx;
   }
 
-  /** A user function, erased to objects. */
-  interface Call {
-    Object call(Object item) throws Exception;
-  }
-
   /** A stage thread's work. */
   interface Body {
     void run() throws Exception;
@@ -61,27 +56,41 @@ final class Stage {
   }
 
   /**
-   * Calls {@code call} with {@code item} under the stage's error policy.
+   * Calls {@code call} with {@code item} under the stage's error policy. Small so that it inlines;
+   * hot loops that want their own type profile call the function themselves and {@link #recover} on
+   * failure.
    *
    * @return the result, or {@link #SKIP} if the item failed and was skipped or dead-lettered
    * @throws Stop if the item failed under fail-fast (recorded) or the run is stopping
    * @throws InterruptedException if interrupted while backing off (the run is stopping)
    */
-  Object apply(Object item, Call call) throws InterruptedException {
+  Object apply(Object item, Pipeline.Fn<Object, Object> call) throws InterruptedException {
+    Object r;
+    try {
+      r = call.apply(item);
+    } catch (Throwable t) {
+      return recover(item, t, call);
+    }
+    return r != null ? r : recover(item, nullResult(), call);
+  }
+
+  NullPointerException nullResult() {
+    return new NullPointerException("stage '" + name + "' produced null");
+  }
+
+  /**
+   * Handles the failure of the first call of {@code call} with {@code item}: under fail-fast
+   * records it and throws {@link Stop}; under skip reports it and returns {@link #SKIP}; under
+   * retry calls again after the backoff, and returns the first success or, after the last attempt,
+   * dead-letters the item and returns {@link #SKIP}.
+   */
+  Object recover(Object item, Throwable first, Pipeline.Fn<Object, Object> call)
+      throws InterruptedException {
+    Throwable error = first;
     int attempt = 1;
     while (true) {
-      Throwable error;
-      try {
-        Object r = call.call(item);
-        if (r != null) {
-          return r;
-        }
-        error = new NullPointerException("stage '" + name + "' produced null");
-      } catch (Throwable t) {
-        if (Run.isStopSignal(t) && ctx.isDone()) {
-          throw Stop.INSTANCE;
-        }
-        error = t;
+      if (Run.isStopSignal(error) && ctx.isDone()) {
+        throw Stop.INSTANCE;
       }
       switch (policy) {
         case ErrorPolicy.FailFast f -> {
@@ -95,13 +104,21 @@ final class Stage {
           return SKIP;
         }
         case ErrorPolicy.Retry r -> {
-          if (attempt < r.maxAttempts()) {
-            ctx.clock().sleep(ctx, r.backoff(attempt));
-            attempt++;
-          } else {
+          if (attempt >= r.maxAttempts()) {
             meter.failed.increment();
             run.report(name, r.deadLetters(), new Failure(name, item, error, attempt));
             return SKIP;
+          }
+          ctx.clock().sleep(ctx, r.backoff(attempt));
+          attempt++;
+          try {
+            Object result = call.apply(item);
+            if (result != null) {
+              return result;
+            }
+            error = nullResult();
+          } catch (Throwable t) {
+            error = t;
           }
         }
       }

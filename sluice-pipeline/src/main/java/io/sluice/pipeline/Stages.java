@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /*
  * The sequential stages: one thread each, reading chunks from one edge and writing to one edge.
@@ -18,8 +20,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Stages {
   private Stages() {}
 
-  /** map, filter and peek: one result or none per item, written back into the same chunk. */
-  record InPlace(String kind, Stage.Call call) implements Node.Kind {
+  /**
+   * map, filter and peek: one result or none per item, written back into the same chunk. Each kind
+   * has its own loop that calls the user's function directly, so the JIT profiles (and usually
+   * inlines) the functions of that kind only; failures leave the loop for {@link Stage#recover}.
+   */
+  abstract static class InPlace implements Node.Kind {
     @Override
     public Edge start(Stage st, List<Edge> inputs) throws InterruptedException {
       Edge in = inputs.getFirst();
@@ -32,16 +38,9 @@ final class Stages {
             while ((c = in.receive(ctx)) != null) {
               long t0 = System.nanoTime();
               int n = c.size;
-              Object[] a = c.items;
-              int w = 0;
-              for (int i = 0; i < n; i++) {
-                Object r = st.apply(a[i], call);
-                if (r != Stage.SKIP) {
-                  a[w++] = r;
-                }
-              }
+              int w = process(st, c.items, n);
               if (w < n) {
-                Arrays.fill(a, w, n, null);
+                Arrays.fill(c.items, w, n, null);
               }
               c.size = w;
               st.meter.in.add(n);
@@ -53,10 +52,118 @@ final class Stages {
           inputs);
       return out;
     }
+
+    /** Rewrites a[0..n) in place; returns how many items remain. */
+    abstract int process(Stage st, Object[] a, int n) throws InterruptedException;
+  }
+
+  /** map. */
+  static final class MapKind extends InPlace {
+    private final Pipeline.Fn<Object, Object> fn;
+
+    MapKind(Pipeline.Fn<Object, Object> fn) {
+      this.fn = fn;
+    }
+
+    @Override
+    public String kind() {
+      return "map";
+    }
+
+    @Override
+    int process(Stage st, Object[] a, int n) throws InterruptedException {
+      int w = 0;
+      for (int i = 0; i < n; i++) {
+        Object x = a[i];
+        Object r;
+        try {
+          r = fn.apply(x);
+        } catch (Throwable t) {
+          r = st.recover(x, t, fn);
+        }
+        if (r == null) {
+          r = st.recover(x, st.nullResult(), fn);
+        }
+        if (r != Stage.SKIP) {
+          a[w++] = r;
+        }
+      }
+      return w;
+    }
+  }
+
+  /** filter. */
+  static final class FilterKind extends InPlace {
+    private final Predicate<Object> test;
+
+    FilterKind(Predicate<Object> test) {
+      this.test = test;
+    }
+
+    @Override
+    public String kind() {
+      return "filter";
+    }
+
+    @Override
+    int process(Stage st, Object[] a, int n) throws InterruptedException {
+      int w = 0;
+      for (int i = 0; i < n; i++) {
+        Object x = a[i];
+        boolean keep;
+        try {
+          keep = test.test(x);
+        } catch (Throwable t) {
+          keep = st.recover(x, t, y -> test.test(y)) == Boolean.TRUE;
+        }
+        if (keep) {
+          a[w++] = x;
+        }
+      }
+      return w;
+    }
+  }
+
+  /** peek. */
+  static final class PeekKind extends InPlace {
+    private final Consumer<Object> action;
+
+    PeekKind(Consumer<Object> action) {
+      this.action = action;
+    }
+
+    @Override
+    public String kind() {
+      return "peek";
+    }
+
+    @Override
+    int process(Stage st, Object[] a, int n) throws InterruptedException {
+      int w = 0;
+      for (int i = 0; i < n; i++) {
+        Object x = a[i];
+        try {
+          action.accept(x);
+          a[w++] = x;
+        } catch (Throwable t) {
+          if (st.recover(
+                  x,
+                  t,
+                  y -> {
+                    action.accept(y);
+                    return y;
+                  })
+              != Stage.SKIP) {
+            a[w++] = x;
+          }
+        }
+      }
+      return w;
+    }
   }
 
   /** flatMap: every item becomes zero or more. */
-  record FlatMap(Stage.Call call) implements Node.Kind {
+  record FlatMap(Pipeline.Fn<Object, Object> call) implements Node.Kind {
     @Override
     public String kind() {
       return "flatMap";
@@ -326,7 +433,8 @@ final class Stages {
    * one worker thread applying fn in arrival order, so items with equal keys keep their order; the
    * workers share the output edge and the last to finish closes it.
    */
-  record Partition(Stage.Call key, int lanes, Stage.Call call) implements Node.Kind {
+  record Partition(Pipeline.Fn<Object, Object> key, int lanes, Pipeline.Fn<Object, Object> call)
+      implements Node.Kind {
     @Override
     public String kind() {
       return "partitionBy";

@@ -19,10 +19,10 @@ final class Terminals {
 
   /** forEach: the action per item; the value is the number of items it accepted. */
   static final class ForEach implements Run.Terminal<Long> {
-    private final Stage.Call action;
+    private final Pipeline.Action<Object> action;
     private long count;
 
-    ForEach(Stage.Call action) {
+    ForEach(Pipeline.Action<Object> action) {
       this.action = action;
     }
 
@@ -34,14 +34,25 @@ final class Terminals {
         st.meter.in.add(c.size);
         int ok = 0;
         for (int i = 0; i < c.size; i++) {
-          if (st.apply(c.items[i], action) != Stage.SKIP) {
+          Object x = c.items[i];
+          try {
+            action.accept(x);
             ok++;
+          } catch (Throwable t) {
+            if (st.recover(x, t, this::call) != Stage.SKIP) {
+              ok++;
+            }
           }
         }
         count += ok;
         st.meter.out.add(ok);
         st.meter.busyNanos.add(System.nanoTime() - t0);
       }
+    }
+
+    private Object call(Object x) throws Exception {
+      action.accept(x);
+      return x;
     }
 
     @Override

@@ -16,8 +16,10 @@ import java.util.Objects;
 import java.util.function.Supplier;
 
 /*
- * The sources. Each runs on one thread of the run and writes chunks with sourceCtx, so a graceful
- * stop (sourceCtx cancelled) ends it even while it waits for room downstream. Pull sources (an
+ * The sources. Each runs on one thread of the run. A source stops *taking* items when sourceCtx is
+ * done (a graceful stop cancels only that), but sends what it already took with the run's context,
+ * which a graceful stop leaves alone: downstream keeps draining, so the send completes and no item
+ * taken from a channel or a generator is lost. Pull sources (an
  * iterator, a range) fill whole chunks; push sources (a channel, a generator, a ticker) send what
  * they have as soon as nothing more is immediately available, so they add no latency.
  */
@@ -39,7 +41,7 @@ final class Sources {
       st.start(
           () -> {
             try {
-              Out o = new Out(st, out, sctx);
+              Out o = new Out(st, out, st.ctx);
               Iterator<?> it = iterator.get();
               long t0 = System.nanoTime();
               long n = 0;
@@ -89,7 +91,7 @@ final class Sources {
               i += n;
               st.meter.in.add(n);
               st.meter.busyNanos.add(System.nanoTime() - t0);
-              out.send(sctx, c);
+              out.send(st.ctx, c);
               st.meter.out.add(n);
             }
           },
@@ -115,8 +117,9 @@ final class Sources {
   }
 
   /**
-   * Moves items from a channel into chunks: waits for one, takes whatever else is ready up to a
-   * chunk, sends. A channel closed with an error fails the stage.
+   * Moves items from a channel into chunks: waits for one (with {@code ctx}), takes whatever else
+   * is ready up to a chunk, sends (with the run's context). A channel closed with an error fails
+   * the stage.
    */
   static <X> void pump(Stage st, ReceiveChannel<X> ch, Edge out, Context ctx)
       throws InterruptedException {
@@ -145,7 +148,7 @@ final class Sources {
       int n = c.size;
       st.meter.in.add(n);
       st.meter.busyNanos.add(System.nanoTime() - t0);
-      out.send(ctx, c);
+      out.send(st.ctx, c);
       st.meter.out.add(n);
       if (end != null) {
         end.error().ifPresent(e -> st.run.fail(st.name, null, e));
@@ -189,7 +192,7 @@ final class Sources {
       st.start(
           () -> {
             try {
-              pump(st, items, out, sctx);
+              pump(st, items, out, st.ctx); // drains what the generator emitted before a stop
             } finally {
               items.close(); // downstream gone or stopping: the generator's next emit ends it
             }

@@ -27,13 +27,9 @@ final class Edge {
 
   /** Sends, waiting for room; ChannelClosedException if the receiver closed the edge. */
   void send(Context ctx, Chunk chunk) throws InterruptedException {
-    queued.addAndGet(chunk.size);
-    try {
-      channel.send(ctx, chunk);
-    } catch (RuntimeException | InterruptedException e) {
-      queued.addAndGet(-chunk.size);
-      throw e;
-    }
+    int n = chunk.size; // read before the handoff: the receiver owns the chunk after it
+    channel.send(ctx, chunk);
+    queued.addAndGet(n); // after: a sender blocked on a full edge does not count as queued
   }
 
   /** The next chunk, waiting for one; null at the end of the stream. */
@@ -67,6 +63,7 @@ final class Edge {
     return channel.isClosed();
   }
 
+  /** Items in the edge; the receiver may count a chunk down just before its sender counts it up. */
   long queued() {
     return Math.max(0, queued.get());
   }

@@ -37,9 +37,15 @@ final class TrackingThreadFactory implements ThreadFactory {
     return Pipeline.Options.defaults().withThreadFactory(this);
   }
 
-  /** Spins (yielding) until the condition holds; the test's @Timeout bounds the wait. */
+  /**
+   * Spins (yielding) until the condition holds; the test's @Timeout bounds the wait by interrupting
+   * the thread, which ends the spin.
+   */
   static void awaitTrue(BooleanSupplier condition) {
     while (!condition.getAsBoolean()) {
+      if (Thread.interrupted()) {
+        throw new AssertionError("interrupted while waiting for a condition");
+      }
       Thread.yield();
     }
   }

@@ -99,9 +99,15 @@ final class Run {
     return run.result(terminal.value());
   }
 
-  private void watch(Context groupCtx) throws InterruptedException {
-    boolean parentDone =
-        Select.select(parent.onDone(() -> Boolean.TRUE), groupCtx.onDone(() -> Boolean.FALSE));
+  private void watch(Context groupCtx) {
+    boolean parentDone;
+    try {
+      parentDone =
+          Select.select(parent.onDone(() -> Boolean.TRUE), groupCtx.onDone(() -> Boolean.FALSE));
+    } catch (Throwable t) { // never let a task of the group fail: it would cancel the run silently
+      absorb("pipeline", t);
+      return;
+    }
     if (parentDone && !finished) {
       Throwable cause = parent.cause().orElseGet(() -> new CancellationException("cancelled"));
       if (options.stopMode() == StopMode.GRACEFUL) {

@@ -8,6 +8,9 @@ import io.sluice.core.Context;
  * <p>{@link #emit} blocks while the pipeline is full — backpressure reaches the generator. It is
  * meant for the generator's own thread only.
  *
+ * <p>Memory consistency effects: actions of the generator before {@code emit(x)} happen-before the
+ * first stage's actions on {@code x}.
+ *
  * @param <T> the item type
  */
 public interface Emitter<T> {

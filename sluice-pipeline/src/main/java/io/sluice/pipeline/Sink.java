@@ -16,6 +16,9 @@ import java.util.function.Function;
  * when the sink is slow and small when items trickle in. The list is unmodifiable and holds no
  * nulls; it stays valid after the call.
  *
+ * <p>Memory consistency effects: each call of {@code write} happens-before the next one, so a sink
+ * needs no locking for state only it touches, even though calls may come from different threads.
+ *
  * <p><b>Failures.</b> What {@code write} throws is a failure of the sink's stage, handled by the
  * stage's {@link ErrorPolicy}; under skip or retry the {@link Failure#item()} is the whole batch.
  *

@@ -4,10 +4,10 @@
 #
 #   scripts/bench.sh [--quick|--full] [--no-build] [NAME ...] [-- JMH-OPTIONS ...]
 #
-# NAME: handoff, select, cancel, timer (JMH), footprint, lateness (plain programs), all (the default), or any
-# other word, taken as a JMH benchmark regex. --quick: 1 fork, 3 warm-up and 5 measured iterations of 1 s (about
-# 11 minutes for everything here; good for a first look, not for the record). --full (the default): the iterations and
-# forks written in each benchmark's annotations. Anything after -- goes to JMH as is (e.g. -- -prof gc, or
+# NAME: handoff, select, cancel, timer, pipeline, pipeline-io (JMH), footprint, lateness, pipeline-footprint
+# (plain programs), all (the default), or any other word, taken as a JMH benchmark regex. --quick: 1 fork, 3
+# warm-up and 5 measured iterations of 1 s (good for a first look, not for the record). --full (the default):
+# the iterations and forks written in each benchmark's annotations. Anything after -- goes to JMH as is (e.g. -- -prof gc, or
 # -- -p capacity=16 -i 10, which also overrides --quick's own -f/-wi/-i/-w/-r).
 #
 # Jox 1.1.1's POM on Maven Central names a parent POM that Central lacks, so Maven cannot resolve it. Its jar has
@@ -49,10 +49,14 @@ done
 regexes=()
 run_footprint=0
 run_lateness=0
+run_pipeline_footprint=0
 for n in "${names[@]}"; do
   case $n in
-    all) regexes+=(ChannelHandoffBenchmark SelectBenchmark ContextCancelBenchmark TimerBenchmark)
-      run_footprint=1; run_lateness=1 ;;
+    all) regexes+=(ChannelHandoffBenchmark SelectBenchmark ContextCancelBenchmark TimerBenchmark 'PipelineBenchmark\.' PipelineIoBenchmark)
+      run_footprint=1; run_lateness=1; run_pipeline_footprint=1 ;;
+    pipeline | pipelines) regexes+=('PipelineBenchmark\.') ;;
+    pipeline-io) regexes+=(PipelineIoBenchmark) ;;
+    pipeline-footprint) run_pipeline_footprint=1 ;;
     handoff) regexes+=(ChannelHandoffBenchmark) ;;
     select) regexes+=(SelectBenchmark) ;;
     cancel) regexes+=(ContextCancelBenchmark) ;;
@@ -125,5 +129,10 @@ if [ $run_footprint = 1 ]; then
 fi
 if [ $run_lateness = 1 ]; then
   "$java" -Xmx2g -cp "$jar" io.sluice.bench.TimerLateness 2>&1 | tee "$results/$stamp-lateness.txt"
+fi
+if [ $run_pipeline_footprint = 1 ]; then
+  # 100 million items through a 32 MB heap: memory is bounded by the pipeline's buffers.
+  "$java" -Xmx32m -XX:+UseSerialGC -cp "$jar" io.sluice.bench.PipelineFootprint 2>&1 \
+    | tee "$results/$stamp-pipeline-footprint.txt"
 fi
 echo "bench.sh: results in $results/$stamp-*" >&2

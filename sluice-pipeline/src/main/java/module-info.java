@@ -5,5 +5,6 @@
  */
 module io.sluice.pipeline {
   requires transitive io.sluice.core;
-// The API package is exported once it holds its first public type.
+
+  exports io.sluice.pipeline;
 }

@@ -16,7 +16,10 @@ class ExampleMainsTest {
         DeadlockDiagnosed.class,
         Scheduling.class,
         BoundedConcurrency.class,
-        LazyOnce.class
+        LazyOnce.class,
+        PipelineFanOut.class,
+        PipelineErrorChannel.class,
+        PipelineBoundedStep.class
       })
   @Timeout(60)
   void mainRunsToItsEnd(Class<?> example) throws Throwable {

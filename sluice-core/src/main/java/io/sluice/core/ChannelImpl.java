@@ -69,6 +69,12 @@ final class ChannelImpl<T> implements Channel<T> {
   private final WaitQueue senders = new WaitQueue();
   private final WaitQueue receivers = new WaitQueue();
 
+  /*
+   * Adaptive spinning (see Waiter): negative after a failed spin phase, counting up to 0 by one per
+   * wait that skips spinning. Plain field, read and written racily: it is a hint, any value is safe.
+   */
+  private int spinBackoff;
+
   ChannelImpl(int capacity) {
     this(capacity, null);
   }
@@ -599,5 +605,25 @@ final class ChannelImpl<T> implements Channel<T> {
     } finally {
       unlock();
     }
+  }
+
+  /** Whether a waiter on this channel should spin before parking; see {@link Waiter}. */
+  boolean spinAllowed() {
+    int b = spinBackoff;
+    if (b >= 0) {
+      return true;
+    }
+    spinBackoff = b + 1;
+    return false;
+  }
+
+  /** A waiter on this channel spun and still has to park. */
+  void spinFailed() {
+    spinBackoff = -Waiter.SPIN_BACKOFF;
+  }
+
+  /** The adaptive spinning hint, for tests. */
+  int spinBackoff() {
+    return spinBackoff;
   }
 }

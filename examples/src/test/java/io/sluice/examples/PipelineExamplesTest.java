@@ -1,0 +1,140 @@
+package io.sluice.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.core.CancelableContext;
+import io.sluice.core.Clock;
+import io.sluice.core.Context;
+import io.sluice.core.ManualClock;
+import io.sluice.pipeline.Outcome;
+import io.sluice.pipeline.PipelineException;
+import io.sluice.pipeline.Result;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The pipeline examples do what their Javadoc says: every value, a timeout, an injected error. */
+@Timeout(30)
+class PipelineExamplesTest {
+  private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+  private final PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+
+  private List<String> lines() {
+    return bytes.toString(StandardCharsets.UTF_8).lines().toList();
+  }
+
+  @Test
+  void theSeedPipelineTitleCasesEveryValueInOrder() throws Exception {
+    Result<Long> r =
+        PipelineFanOut.run(
+            Context.background(),
+            List.of("FOO", "BAR", "BAX"),
+            Duration.ZERO,
+            PipelineFanOut::title,
+            out);
+
+    assertEquals(List.of("sink: Foo", "sink: Bar", "sink: Bax"), lines());
+    assertEquals(Outcome.COMPLETED, r.outcome());
+  }
+
+  @Test
+  void theTimeoutStopsTheProducerAndDrainsWhatItProduced() throws Exception {
+    ManualClock clock = Clock.manual(Instant.EPOCH);
+    CancelableContext ctx = Context.background(clock).withTimeout(Duration.ofSeconds(5));
+    AtomicReference<Result<Long>> result = new AtomicReference<>();
+    Thread runner =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    result.set(
+                        PipelineFanOut.run(
+                            ctx,
+                            List.of("FOO", "BAR", "BAX"),
+                            Duration.ofSeconds(3), // the seed's 3 s per item, 5 s timeout
+                            PipelineFanOut::title,
+                            out));
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+
+    // Advance one second at a time, each time once the producer sleeps again (two timers: its
+    // sleep and the deadline), so what it produced before the deadline was emitted.
+    while (runner.isAlive()) {
+      while (runner.isAlive() && clock.pendingTimers() < 2 && !ctx.isDone()) {
+        Thread.yield();
+      }
+      if (runner.isAlive()) {
+        clock.advance(Duration.ofSeconds(1));
+      }
+      Thread.yield();
+    }
+
+    assertEquals(Outcome.STOPPED_GRACEFULLY, result.get().outcome());
+    assertEquals(1L, result.get().value());
+    assertEquals(List.of("sink: Foo"), lines());
+  }
+
+  @Test
+  void anInjectedErrorFailsTheRunWithTheStageAndTheItem() {
+    PipelineException e =
+        assertThrows(
+            PipelineException.class,
+            () ->
+                PipelineFanOut.run(
+                    Context.background(),
+                    List.of("FOO", "BAR", "BAX"),
+                    Duration.ZERO,
+                    s -> {
+                      if (s.equals("foo")) {
+                        throw new IllegalArgumentException("oh no");
+                      }
+                      return PipelineFanOut.title(s);
+                    },
+                    out));
+
+    assertEquals("to-title", e.stage());
+    assertEquals("foo", e.item().orElseThrow());
+    assertEquals("oh no", e.getCause().getMessage());
+  }
+
+  @Test
+  void theErrorChannelPolicyReportsTheFailureAndKeepsTheRest() throws Exception {
+    List<String> got = PipelineErrorChannel.skipAndReport(List.of("FOO", "BAR", "BAX"), out);
+
+    assertEquals(List.of("Bar", "Bax"), got);
+    assertEquals("error: transformB on foo: oh no", lines().getFirst());
+  }
+
+  @Test
+  void retriesRecoverAFlakyCallAndDeadLetterAPermanentFailure() throws Exception {
+    List<Object> dead = PipelineErrorChannel.retryThenDeadLetter(List.of("foo", "bar", "bax"), out);
+
+    assertEquals(List.of("bax"), dead);
+    assertTrue(lines().contains("bar uploaded after 2 attempt(s)"), lines().toString());
+    assertEquals("2 uploaded, 1 dead-lettered", lines().getLast());
+  }
+
+  @Test
+  void theBoundedStepRunsOneThreadPerItemUpToItsLimit() throws Exception {
+    PipelineBoundedStep.Observed one = PipelineBoundedStep.run(1, 8, out);
+    PipelineBoundedStep.Observed many = PipelineBoundedStep.run(500, 8, out);
+
+    assertEquals(List.of(0), one.results());
+    assertEquals(1, one.peakInFlight());
+    assertTrue(many.peakInFlight() <= 8, "peak " + many.peakInFlight());
+    assertEquals(IntStream.range(0, 500).map(x -> x * x).boxed().toList(), many.results());
+    // stage threads (source, dispatcher, collector, terminal's watcher) plus one per item
+    assertEquals(one.threadsStarted() + 499, many.threadsStarted());
+  }
+}

@@ -1,0 +1,241 @@
+package io.sluice.pipeline;
+
+import io.sluice.core.CancelableContext;
+import io.sluice.core.ChannelClosedException;
+import io.sluice.core.Context;
+import io.sluice.core.Select;
+import io.sluice.core.TaskGroup;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+
+/*
+ * One execution of a pipeline description, from a terminal call to its return.
+ *
+ * Threads: every thread the run starts (stage threads, one per item of a parallel stage, the
+ * watcher) is a task of one TaskGroup, created by the options' ThreadFactory. close() cancels the
+ * group and joins every one of them, so no thread outlives the terminal call, whatever the outcome.
+ * Stage tasks never throw: Stage.guard catches everything and reports failures here, so the group
+ * itself never cancels on a task failure.
+ *
+ * Contexts:
+ *   parent (the caller's) ──withoutCancel──► work ──► group ctx `ctx` (every stage) ──► sourceCtx
+ * The run does not inherit the parent's cancellation directly, because a graceful stop must let
+ * the stages go on draining after the parent is done. A watcher task waits for the parent: under
+ * GRACEFUL it cancels only sourceCtx (sources stop, the rest drains); under IMMEDIATE it cancels
+ * `work`, which stops everything. A fail-fast failure cancels `work` with the PipelineException.
+ *
+ * Outcome: FAILED if a failure was recorded; else the stop the watcher recorded, if any; else
+ * COMPLETED. `finished` is set before the run cancels its own contexts at the end, so the watcher
+ * never reports a stop that the run itself caused.
+ *
+ * Invariants: at most one first failure; the outcome is decided once, after every thread ended.
+ */
+final class Run {
+  final Pipeline.Options options;
+  private final Context parent;
+  private final CancelableContext work;
+  final TaskGroup group;
+  final Context ctx;
+  final CancelableContext sourceCtx;
+  private final List<Meter> meters = new CopyOnWriteArrayList<>();
+  private final Map<String, Integer> names = new HashMap<>();
+  private final AtomicReference<PipelineException> failure = new AtomicReference<>();
+  private final ReentrantLock errorSinkLock = new ReentrantLock();
+  private final long startNanos = System.nanoTime();
+  private volatile Outcome stopped;
+  private volatile boolean finished;
+  private volatile Report finalReport;
+
+  private Run(Context parent, Pipeline.Options options) {
+    this.options = options;
+    this.parent = parent;
+    this.work = parent.withoutCancel().withCancel();
+    TaskGroup.Options g = TaskGroup.Options.defaults().withName("sluice-pipeline");
+    if (options.threadFactory() != null) {
+      g = g.withThreadFactory(options.threadFactory());
+    }
+    this.group = TaskGroup.open(work, g);
+    this.ctx = group.context();
+    this.sourceCtx = ctx.withCancel();
+  }
+
+  /** What a terminal does with the last edge, on the caller's thread. */
+  interface Terminal<R> {
+    void consume(Stage stage, Edge in) throws Exception;
+
+    R value();
+  }
+
+  static <R> Result<R> execute(
+      Context parent, Pipeline.Options options, Node last, String name, Terminal<R> terminal)
+      throws InterruptedException {
+    Run run = new Run(parent, options);
+    if (options.monitor() != null) {
+      options.monitor().attach(run::liveReport);
+    }
+    try {
+      run.group.go(run::watch);
+      Edge in = run.compile(last);
+      Stage stage = run.stage(name, null, List.of(in));
+      try {
+        terminal.consume(stage, in);
+      } finally {
+        in.close();
+      }
+    } catch (InterruptedException e) {
+      throw e; // after close() below: the caller's interrupt ends the run at once
+    } catch (Throwable t) {
+      run.absorb("pipeline", t);
+    } finally {
+      run.close();
+    }
+    return run.result(terminal.value());
+  }
+
+  private void watch(Context groupCtx) {
+    boolean parentDone;
+    try {
+      parentDone =
+          Select.select(parent.onDone(() -> Boolean.TRUE), groupCtx.onDone(() -> Boolean.FALSE));
+    } catch (Throwable t) { // never let a task of the group fail: it would cancel the run silently
+      absorb("pipeline", t);
+      return;
+    }
+    if (parentDone && !finished) {
+      Throwable cause = parent.cause().orElseGet(() -> new CancellationException("cancelled"));
+      if (options.stopMode() == StopMode.GRACEFUL) {
+        stopped = Outcome.STOPPED_GRACEFULLY;
+        sourceCtx.cancel(cause);
+      } else {
+        stopped = Outcome.STOPPED_IMMEDIATELY;
+        work.cancel(cause);
+      }
+    }
+  }
+
+  Edge compile(Node node) throws InterruptedException {
+    if (node.kind instanceof Sources.EdgeSource s) {
+      return s.edge();
+    }
+    List<Edge> ins = new ArrayList<>(node.inputs.size());
+    for (Node input : node.inputs) {
+      ins.add(compile(input));
+    }
+    Stage stage = stage(node.name != null ? node.name : node.kind.kind(), node.policy, ins);
+    return node.kind.start(stage, ins);
+  }
+
+  Stage stage(String base, ErrorPolicy policy, List<Edge> inputs) {
+    int n = names.merge(base, 1, Integer::sum);
+    String name = n == 1 ? base : base + "#" + n;
+    Meter meter = new Meter(name, inputs);
+    meters.add(meter);
+    return new Stage(this, name, policy != null ? policy : options.errorPolicy(), meter);
+  }
+
+  Edge newEdge() {
+    return newEdge(options.bufferSize());
+  }
+
+  Edge newEdge(int items) {
+    int chunk = options.chunkSize();
+    return new Edge(Math.max(1, (items + chunk - 1) / chunk));
+  }
+
+  /** Records a failure of a stage: the first cancels the run, later ones are suppressed. */
+  void fail(String stage, Object item, Throwable error) {
+    PipelineException e = new PipelineException(stage, item, error);
+    if (failure.compareAndSet(null, e)) {
+      work.cancel(e);
+    } else if (!(isStopping() && isStopSignal(error))) {
+      failure.get().addSuppressed(error);
+    }
+  }
+
+  /**
+   * What a stage thread threw out of its body: the quiet ends (a recorded failure, downstream gone,
+   * the run stopping) are dropped; anything else is a failure of the stage.
+   */
+  void absorb(String stage, Throwable t) {
+    if (t instanceof Stop || t instanceof ChannelClosedException) {
+      return;
+    }
+    if (isStopSignal(t) && isStopping()) {
+      return;
+    }
+    fail(stage, null, t);
+  }
+
+  static boolean isStopSignal(Throwable t) {
+    return t instanceof InterruptedException || t instanceof CancellationException;
+  }
+
+  /** Whether sources should stop: the run is stopping, gracefully or not. */
+  boolean isStopping() {
+    return sourceCtx.isDone();
+  }
+
+  /** Hands a failure to an error or dead-letter sink, one call at a time per run. */
+  void report(String stage, Sink<? super Failure> sink, Failure f) {
+    errorSinkLock.lock();
+    try {
+      writeOne(sink, f);
+    } catch (Throwable t) {
+      fail(stage + " (error sink)", f.item(), t);
+      throw Stop.INSTANCE;
+    } finally {
+      errorSinkLock.unlock();
+    }
+  }
+
+  /** Why the run ended early, if it did: the failure, or the cause of an immediate stop. */
+  Throwable failureCause() {
+    PipelineException e = failure.get();
+    if (e != null) {
+      return e;
+    }
+    return stopped == Outcome.STOPPED_IMMEDIATELY ? parent.cause().orElse(null) : null;
+  }
+
+  private static <X> void writeOne(Sink<X> sink, X item) throws Exception {
+    sink.write(List.of(item));
+  }
+
+  private void close() {
+    finished = true;
+    work.cancel();
+    group.close();
+  }
+
+  private Report liveReport() {
+    Report f = finalReport;
+    return f != null ? f : report(Outcome.RUNNING);
+  }
+
+  private Report report(Outcome outcome) {
+    List<StageStats> stats = new ArrayList<>(meters.size());
+    for (Meter m : meters) {
+      stats.add(m.stats());
+    }
+    return new Report(outcome, stats, Duration.ofNanos(System.nanoTime() - startNanos));
+  }
+
+  private <R> Result<R> result(R value) {
+    PipelineException e = failure.get();
+    Outcome outcome = e != null ? Outcome.FAILED : stopped != null ? stopped : Outcome.COMPLETED;
+    Report r = report(outcome);
+    finalReport = r;
+    if (e != null) {
+      e.report(r);
+      throw e;
+    }
+    return new Result<>(value, r);
+  }
+}

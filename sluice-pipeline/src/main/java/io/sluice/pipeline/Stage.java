@@ -1,0 +1,127 @@
+package io.sluice.pipeline;
+
+import io.sluice.core.Context;
+import java.util.List;
+
+/*
+ * A stage at run time: its name, meter and error policy, the helper that starts its threads
+ * (guard: nothing escapes, edges are closed on every path) and the one place where user functions
+ * are called under the error policy (apply).
+ */
+final class Stage {
+  /** What apply returns for an item that is dropped (filtered out, skipped, dead-lettered). */
+  static final Object SKIP = new Object();
+
+  final Run run;
+  final String name;
+  final ErrorPolicy policy;
+  final Meter meter;
+  final Context ctx;
+
+  Stage(Run run, String name, ErrorPolicy policy, Meter meter) {
+    this.run = run;
+    this.name = name;
+    this.policy = policy;
+    this.meter = meter;
+    this.ctx = run.ctx;
+  }
+
+  /** A stage thread's work. */
+  interface Body {
+    void run() throws Exception;
+  }
+
+  /**
+   * Starts {@code body} on a thread of the run; when it ends, however it ends, closes {@code out}
+   * (if not null: end of stream for the next stage) and {@code inputs} (downstream gone, for the
+   * previous ones).
+   */
+  void start(Body body, Edge out, List<Edge> inputs) throws InterruptedException {
+    run.group.go(c -> guard(body, out, inputs));
+  }
+
+  void guard(Body body, Edge out, List<Edge> inputs) {
+    try {
+      body.run();
+    } catch (Throwable t) {
+      run.absorb(name, t);
+    } finally {
+      if (out != null) {
+        out.close();
+      }
+      for (Edge e : inputs) {
+        e.close();
+      }
+    }
+  }
+
+  /**
+   * Calls {@code call} with {@code item} under the stage's error policy. Small so that it inlines;
+   * hot loops that want their own type profile call the function themselves and {@link #recover} on
+   * failure.
+   *
+   * @return the result, or {@link #SKIP} if the item failed and was skipped or dead-lettered
+   * @throws Stop if the item failed under fail-fast (recorded) or the run is stopping
+   * @throws InterruptedException if interrupted while backing off (the run is stopping)
+   */
+  Object apply(Object item, Pipeline.Fn<Object, Object> call) throws InterruptedException {
+    Object r;
+    try {
+      r = call.apply(item);
+    } catch (Throwable t) {
+      return recover(item, t, call);
+    }
+    return r != null ? r : recover(item, nullResult(), call);
+  }
+
+  NullPointerException nullResult() {
+    return new NullPointerException("stage '" + name + "' produced null");
+  }
+
+  /**
+   * Handles the failure of the first call of {@code call} with {@code item}: under fail-fast
+   * records it and throws {@link Stop}; under skip reports it and returns {@link #SKIP}; under
+   * retry calls again after the backoff, and returns the first success or, after the last attempt,
+   * dead-letters the item and returns {@link #SKIP}.
+   */
+  Object recover(Object item, Throwable first, Pipeline.Fn<Object, Object> call)
+      throws InterruptedException {
+    Throwable error = first;
+    int attempt = 1;
+    while (true) {
+      if (Run.isStopSignal(error) && ctx.isDone()) {
+        throw Stop.INSTANCE;
+      }
+      switch (policy) {
+        case ErrorPolicy.FailFast f -> {
+          meter.failed.increment();
+          run.fail(name, item, error);
+          throw Stop.INSTANCE;
+        }
+        case ErrorPolicy.Skip s -> {
+          meter.failed.increment();
+          run.report(name, s.errors(), new Failure(name, item, error, attempt));
+          return SKIP;
+        }
+        case ErrorPolicy.Retry r -> {
+          if (attempt >= r.maxAttempts()) {
+            meter.failed.increment();
+            run.report(name, r.deadLetters(), new Failure(name, item, error, attempt));
+            return SKIP;
+          }
+          ctx.clock().sleep(ctx, r.backoff(attempt));
+          attempt++;
+          try {
+            Object result = call.apply(item);
+            if (result != null) {
+              return result;
+            }
+            error = nullResult();
+          } catch (Throwable t) {
+            error = t;
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,524 @@
+package io.sluice.pipeline;
+
+import io.sluice.core.Clock;
+import io.sluice.core.Context;
+import io.sluice.core.Select;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/*
+ * The sequential stages: one thread each, reading chunks from one edge and writing to one edge.
+ * Every stage follows the same shape — receive a chunk (waiting), process it, send what it made,
+ * flush before waiting again — so a stage holds at most one chunk in hand beyond its edges, and
+ * memory is bounded by the edges' capacities whatever the input's length.
+ */
+final class Stages {
+  private Stages() {}
+
+  /**
+   * map, filter and peek: one result or none per item, written back into the same chunk. Each kind
+   * has its own loop that calls the user's function directly, so the JIT profiles (and usually
+   * inlines) the functions of that kind only; failures leave the loop for {@link Stage#recover}.
+   */
+  abstract static class InPlace implements Node.Kind {
+    @Override
+    public Edge start(Stage st, List<Edge> inputs) throws InterruptedException {
+      Edge in = inputs.getFirst();
+      Edge out = st.run.newEdge();
+      Context ctx = st.ctx;
+      st.start(
+          () -> {
+            Out o = new Out(st, out, ctx);
+            Chunk c;
+            while ((c = in.receive(ctx)) != null) {
+              long t0 = System.nanoTime();
+              int n = c.size;
+              int w = process(st, c.items, n);
+              if (w < n) {
+                Arrays.fill(c.items, w, n, null);
+              }
+              c.size = w;
+              st.meter.in.add(n);
+              st.meter.busyNanos.add(System.nanoTime() - t0);
+              o.sendWhole(c);
+            }
+          },
+          out,
+          inputs);
+      return out;
+    }
+
+    /** Rewrites a[0..n) in place; returns how many items remain. */
+    abstract int process(Stage st, Object[] a, int n) throws InterruptedException;
+  }
+
+  /** map. */
+  static final class MapKind extends InPlace {
+    private final Pipeline.Fn<Object, Object> fn;
+
+    MapKind(Pipeline.Fn<Object, Object> fn) {
+      this.fn = fn;
+    }
+
+    @Override
+    public String kind() {
+      return "map";
+    }
+
+    @Override
+    int process(Stage st, Object[] a, int n) throws InterruptedException {
+      int w = 0;
+      for (int i = 0; i < n; i++) {
+        Object x = a[i];
+        Object r;
+        try {
+          r = fn.apply(x);
+        } catch (Throwable t) {
+          r = st.recover(x, t, fn);
+        }
+        if (r == null) {
+          r = st.recover(x, st.nullResult(), fn);
+        }
+        if (r != Stage.SKIP) {
+          a[w++] = r;
+        }
+      }
+      return w;
+    }
+  }
+
+  /** filter. */
+  static final class FilterKind extends InPlace {
+    private final Predicate<Object> test;
+
+    FilterKind(Predicate<Object> test) {
+      this.test = test;
+    }
+
+    @Override
+    public String kind() {
+      return "filter";
+    }
+
+    @Override
+    int process(Stage st, Object[] a, int n) throws InterruptedException {
+      int w = 0;
+      for (int i = 0; i < n; i++) {
+        Object x = a[i];
+        boolean keep;
+        try {
+          keep = test.test(x);
+        } catch (Throwable t) {
+          keep = st.recover(x, t, y -> test.test(y)) == Boolean.TRUE;
+        }
+        if (keep) {
+          a[w++] = x;
+        }
+      }
+      return w;
+    }
+  }
+
+  /** peek. */
+  static final class PeekKind extends InPlace {
+    private final Consumer<Object> action;
+
+    PeekKind(Consumer<Object> action) {
+      this.action = action;
+    }
+
+    @Override
+    public String kind() {
+      return "peek";
+    }
+
+    @Override
+    int process(Stage st, Object[] a, int n) throws InterruptedException {
+      int w = 0;
+      for (int i = 0; i < n; i++) {
+        Object x = a[i];
+        try {
+          action.accept(x);
+          a[w++] = x;
+        } catch (Throwable t) {
+          if (st.recover(
+                  x,
+                  t,
+                  y -> {
+                    action.accept(y);
+                    return y;
+                  })
+              != Stage.SKIP) {
+            a[w++] = x;
+          }
+        }
+      }
+      return w;
+    }
+  }
+
+  /** flatMap: every item becomes zero or more. */
+  record FlatMap(Pipeline.Fn<Object, Object> call) implements Node.Kind {
+    @Override
+    public String kind() {
+      return "flatMap";
+    }
+
+    @Override
+    public Edge start(Stage st, List<Edge> inputs) throws InterruptedException {
+      Edge in = inputs.getFirst();
+      Edge out = st.run.newEdge();
+      Context ctx = st.ctx;
+      st.start(
+          () -> {
+            Out o = new Out(st, out, ctx);
+            Chunk c;
+            while ((c = in.receive(ctx)) != null) {
+              long t0 = System.nanoTime();
+              st.meter.in.add(c.size);
+              for (int i = 0; i < c.size; i++) {
+                Object r = st.apply(c.items[i], call);
+                if (r != Stage.SKIP) {
+                  for (Object x : (Iterable<?>) r) {
+                    if (x == null) {
+                      st.apply(c.items[i], item -> null); // reports the null under the policy
+                      break;
+                    }
+                    o.add(x);
+                  }
+                }
+              }
+              o.flush();
+              st.meter.busyNanos.add(System.nanoTime() - t0 - o.takeSendNanos());
+            }
+          },
+          out,
+          inputs);
+      return out;
+    }
+  }
+
+  /** buffer(n): a pass-through whose output edge holds n items. */
+  record Buffer(int items) implements Node.Kind {
+    @Override
+    public String kind() {
+      return "buffer";
+    }
+
+    @Override
+    public Edge start(Stage st, List<Edge> inputs) throws InterruptedException {
+      Edge in = inputs.getFirst();
+      Edge out = st.run.newEdge(items);
+      Context ctx = st.ctx;
+      st.start(
+          () -> {
+            Out o = new Out(st, out, ctx);
+            Chunk c;
+            while ((c = in.receive(ctx)) != null) {
+              st.meter.in.add(c.size);
+              o.sendWhole(c);
+            }
+          },
+          out,
+          inputs);
+      return out;
+    }
+  }
+
+  /**
+   * take(n): passes the first n items, then closes its output (end of stream downstream) and its
+   * input (the stages upstream see downstream gone and stop, up to the source).
+   */
+  record Take(long limit) implements Node.Kind {
+    @Override
+    public String kind() {
+      return "take";
+    }
+
+    @Override
+    public Edge start(Stage st, List<Edge> inputs) throws InterruptedException {
+      Edge in = inputs.getFirst();
+      Edge out = st.run.newEdge();
+      Context ctx = st.ctx;
+      st.start(
+          () -> {
+            Out o = new Out(st, out, ctx);
+            long left = limit;
+            Chunk c;
+            while (left > 0 && (c = in.receive(ctx)) != null) {
+              st.meter.in.add(c.size);
+              if (c.size > left) {
+                Arrays.fill(c.items, (int) left, c.size, null);
+                c.size = (int) left;
+              }
+              left -= c.size;
+              o.sendWhole(c);
+            }
+          },
+          out,
+          inputs);
+      return out;
+    }
+  }
+
+  /**
+   * throttle(permits, per): the generic cell rate algorithm (a token bucket of `permits` tokens
+   * refilled one per per/permits), on the clock of the run's context. Items allowed at once go out
+   * together; the stage flushes before it waits.
+   */
+  record Throttle(int permits, Duration per) implements Node.Kind {
+    @Override
+    public String kind() {
+      return "throttle";
+    }
+
+    @Override
+    public Edge start(Stage st, List<Edge> inputs) throws InterruptedException {
+      Edge in = inputs.getFirst();
+      Edge out = st.run.newEdge();
+      Context ctx = st.ctx;
+      Clock clock = ctx.clock();
+      long interval = Math.max(1, per.toNanos() / permits);
+      long tolerance = interval * (permits - 1);
+      st.start(
+          () -> {
+            Out o = new Out(st, out, ctx);
+            long tat = clock.nanoTime();
+            Chunk c;
+            while ((c = in.receive(ctx)) != null) {
+              st.meter.in.add(c.size);
+              for (int i = 0; i < c.size; i++) {
+                long now = clock.nanoTime();
+                long allowedAt = tat - tolerance;
+                if (now < allowedAt) {
+                  o.flush();
+                  clock.sleep(ctx, Duration.ofNanos(allowedAt - now));
+                  now = clock.nanoTime();
+                }
+                tat = Math.max(tat, now) + interval;
+                o.add(c.items[i]);
+              }
+              o.flush();
+            }
+          },
+          out,
+          inputs);
+      return out;
+    }
+  }
+
+  /**
+   * batch(size, maxWait): lists of up to `size` items; a list goes out when full, or `maxWait`
+   * after its first item arrived (on the run context's clock), or at the end of the stream.
+   */
+  record Batch(int size, Duration maxWait) implements Node.Kind {
+    private static final Chunk TIMEOUT = new Chunk(0);
+    private static final Chunk END = new Chunk(0);
+
+    @Override
+    public String kind() {
+      return "batch";
+    }
+
+    @Override
+    public Edge start(Stage st, List<Edge> inputs) throws InterruptedException {
+      Edge in = inputs.getFirst();
+      Edge out = st.run.newEdge();
+      Context ctx = st.ctx;
+      Clock clock = ctx.clock();
+      st.start(
+          () -> {
+            Out o = new Out(st, out, ctx);
+            List<Object> current = new ArrayList<>();
+            long deadline = 0;
+            while (true) {
+              Chunk c;
+              if (current.isEmpty()) {
+                c = in.receive(ctx);
+              } else {
+                long remaining = deadline - clock.nanoTime();
+                c = remaining <= 0 ? TIMEOUT : in.tryReceive();
+                if (c == Edge.EMPTY) {
+                  o.flush();
+                  c =
+                      Select.select(
+                          ctx,
+                          in.channel()
+                              .onReceiveOrClosed(
+                                  r -> {
+                                    Chunk x = in.taken(r);
+                                    return x == null ? END : x;
+                                  }),
+                          clock.after(Duration.ofNanos(remaining)).onReceive(t -> TIMEOUT));
+                  c = c == END ? null : c;
+                }
+              }
+              if (c == null) {
+                break;
+              }
+              if (c == TIMEOUT) {
+                o.add(List.copyOf(current));
+                current.clear();
+                o.flush();
+                continue;
+              }
+              st.meter.in.add(c.size);
+              for (int i = 0; i < c.size; i++) {
+                if (current.isEmpty()) {
+                  deadline = clock.nanoTime() + maxWait.toNanos();
+                }
+                current.add(c.items[i]);
+                if (current.size() == size) {
+                  o.add(List.copyOf(current));
+                  current.clear();
+                }
+              }
+            }
+            if (!current.isEmpty()) {
+              o.add(List.copyOf(current));
+            }
+            o.flush();
+          },
+          out,
+          inputs);
+      return out;
+    }
+  }
+
+  /** Fan-in: one forwarding thread per input; the last to finish closes the output. */
+  record Merge() implements Node.Kind {
+    @Override
+    public String kind() {
+      return "merge";
+    }
+
+    @Override
+    public Edge start(Stage st, List<Edge> inputs) throws InterruptedException {
+      Edge out = st.run.newEdge();
+      Context ctx = st.ctx;
+      AtomicInteger live = new AtomicInteger(inputs.size());
+      if (inputs.isEmpty()) {
+        out.close();
+      }
+      for (Edge in : inputs) {
+        st.start(
+            () -> {
+              try {
+                Out o = new Out(st, out, ctx);
+                Chunk c;
+                while ((c = in.receive(ctx)) != null) {
+                  st.meter.in.add(c.size);
+                  o.sendWhole(c);
+                }
+              } finally {
+                if (live.decrementAndGet() == 0) {
+                  out.close();
+                }
+              }
+            },
+            null,
+            List.of(in));
+      }
+      return out;
+    }
+  }
+
+  /**
+   * partitionBy(key, n, fn): a dispatcher routes each item to lane hash(key) mod n; each lane has
+   * one worker thread applying fn in arrival order, so items with equal keys keep their order; the
+   * workers share the output edge and the last to finish closes it.
+   */
+  record Partition(Pipeline.Fn<Object, Object> key, int lanes, Pipeline.Fn<Object, Object> call)
+      implements Node.Kind {
+    @Override
+    public String kind() {
+      return "partitionBy";
+    }
+
+    @Override
+    public Edge start(Stage st, List<Edge> inputs) throws InterruptedException {
+      Edge in = inputs.getFirst();
+      Edge out = st.run.newEdge();
+      Context ctx = st.ctx;
+      Edge[] lane = new Edge[lanes];
+      AtomicInteger live = new AtomicInteger(lanes);
+      for (int i = 0; i < lanes; i++) {
+        Edge laneIn = lane[i] = st.run.newEdge();
+        st.start(
+            () -> {
+              try {
+                Out o = new Out(st, out, ctx);
+                Chunk c;
+                while ((c = laneIn.receive(ctx)) != null) {
+                  long t0 = System.nanoTime();
+                  int w = 0;
+                  for (int k = 0; k < c.size; k++) {
+                    Object r = st.apply(c.items[k], call);
+                    if (r != Stage.SKIP) {
+                      c.items[w++] = r;
+                    }
+                  }
+                  Arrays.fill(c.items, w, c.size, null);
+                  c.size = w;
+                  st.meter.busyNanos.add(System.nanoTime() - t0);
+                  o.sendWhole(c);
+                }
+              } finally {
+                if (live.decrementAndGet() == 0) {
+                  out.close();
+                }
+              }
+            },
+            null,
+            List.of(laneIn));
+      }
+      int size = st.run.options.chunkSize();
+      st.start(
+          () -> {
+            try {
+              Chunk[] pending = new Chunk[lanes];
+              Chunk c;
+              while ((c = in.receive(ctx)) != null) {
+                long t0 = System.nanoTime();
+                st.meter.in.add(c.size);
+                for (int i = 0; i < c.size; i++) {
+                  Object item = c.items[i];
+                  Object k = st.apply(item, key);
+                  if (k == Stage.SKIP) {
+                    continue;
+                  }
+                  int l = Math.floorMod(k.hashCode(), lanes);
+                  if (pending[l] == null) {
+                    pending[l] = new Chunk(size);
+                  }
+                  pending[l].add(item);
+                  if (pending[l].isFull()) {
+                    lane[l].send(ctx, pending[l]);
+                    pending[l] = null;
+                  }
+                }
+                st.meter.busyNanos.add(System.nanoTime() - t0);
+                for (int l = 0; l < lanes; l++) {
+                  if (pending[l] != null) {
+                    lane[l].send(ctx, pending[l]);
+                    pending[l] = null;
+                  }
+                }
+              }
+            } finally {
+              for (Edge e : lane) {
+                e.close();
+              }
+            }
+          },
+          null,
+          inputs);
+      return out;
+    }
+  }
+}

@@ -1,0 +1,20 @@
+package io.sluice.pipeline;
+
+/**
+ * What a run does when its context is cancelled or reaches its deadline; see {@link
+ * Pipeline.Options#withStopMode(StopMode)}.
+ */
+public enum StopMode {
+  /**
+   * The source stops producing; the items already inside the pipeline drain through every stage to
+   * the terminal, which then returns with {@link Outcome#STOPPED_GRACEFULLY}. User functions keep
+   * running until the pipeline is empty, so a function that blocks forever delays the end.
+   */
+  GRACEFUL,
+  /**
+   * Every stage stops at once: blocked channel operations end, stage threads are interrupted, the
+   * items in flight are dropped, and the terminal returns with {@link Outcome#STOPPED_IMMEDIATELY}.
+   * The default.
+   */
+  IMMEDIATE
+}

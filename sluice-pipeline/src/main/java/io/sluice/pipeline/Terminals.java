@@ -1,0 +1,329 @@
+package io.sluice.pipeline;
+
+import io.sluice.core.ChannelClosedException;
+import io.sluice.core.SendChannel;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.BiFunction;
+import java.util.function.ToIntFunction;
+
+/*
+ * The terminals. Each consumes the last edge on the caller's thread (the seed's sink in main), as a
+ * stage of its own with a meter and the run's error policy. The fan-out terminals run each sink on
+ * a thread of the run and wait for all of them before returning.
+ */
+final class Terminals {
+  private Terminals() {}
+
+  /** forEach: the action per item; the value is the number of items it accepted. */
+  static final class ForEach implements Run.Terminal<Long> {
+    private final Pipeline.Action<Object> action;
+    private long count;
+
+    ForEach(Pipeline.Action<Object> action) {
+      this.action = action;
+    }
+
+    @Override
+    public void consume(Stage st, Edge in) throws Exception {
+      Chunk c;
+      while ((c = in.receive(st.ctx)) != null) {
+        long t0 = System.nanoTime();
+        st.meter.in.add(c.size);
+        int ok = 0;
+        for (int i = 0; i < c.size; i++) {
+          Object x = c.items[i];
+          try {
+            action.accept(x);
+            ok++;
+          } catch (Throwable t) {
+            if (st.recover(x, t, this::call) != Stage.SKIP) {
+              ok++;
+            }
+          }
+        }
+        count += ok;
+        st.meter.out.add(ok);
+        st.meter.busyNanos.add(System.nanoTime() - t0);
+      }
+    }
+
+    private Object call(Object x) throws Exception {
+      action.accept(x);
+      return x;
+    }
+
+    @Override
+    public Long value() {
+      return count;
+    }
+  }
+
+  /** toList. */
+  static final class ToList<T> implements Run.Terminal<List<T>> {
+    private final List<Object> items = new ArrayList<>();
+
+    @Override
+    public void consume(Stage st, Edge in) throws Exception {
+      Chunk c;
+      while ((c = in.receive(st.ctx)) != null) {
+        st.meter.in.add(c.size);
+        for (int i = 0; i < c.size; i++) {
+          items.add(c.items[i]);
+        }
+        st.meter.out.add(c.size);
+      }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public List<T> value() {
+      return (List<T>) Collections.unmodifiableList(items);
+    }
+  }
+
+  /** reduce: a left fold from an identity. */
+  static final class Reduce<R> implements Run.Terminal<R> {
+    private final BiFunction<Object, Object, Object> fn;
+    private Object acc;
+
+    Reduce(Object identity, BiFunction<Object, Object, Object> fn) {
+      this.acc = identity;
+      this.fn = fn;
+    }
+
+    @Override
+    public void consume(Stage st, Edge in) throws Exception {
+      Chunk c;
+      while ((c = in.receive(st.ctx)) != null) {
+        long t0 = System.nanoTime();
+        st.meter.in.add(c.size);
+        for (int i = 0; i < c.size; i++) {
+          Object r = st.apply(c.items[i], x -> fn.apply(acc, x));
+          if (r != Stage.SKIP) {
+            acc = r;
+          }
+        }
+        st.meter.out.add(c.size);
+        st.meter.busyNanos.add(System.nanoTime() - t0);
+      }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public R value() {
+      return (R) acc;
+    }
+  }
+
+  /**
+   * toChannel: sends every item, then closes the channel — normally, or with the failure or the
+   * cancellation cause — so a consumer ranging over it always ends.
+   */
+  static final class ToChannel<T> implements Run.Terminal<Long> {
+    private final SendChannel<T> channel;
+    private long count;
+
+    ToChannel(SendChannel<T> channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void consume(Stage st, Edge in) throws Exception {
+      try {
+        Chunk c;
+        while ((c = in.receive(st.ctx)) != null) {
+          st.meter.in.add(c.size);
+          for (int i = 0; i < c.size; i++) {
+            channel.send(st.ctx, (T) c.items[i]);
+            count++;
+            st.meter.out.increment();
+          }
+        }
+      } finally {
+        Throwable why = st.run.failureCause();
+        if (why != null) {
+          channel.close(why);
+        } else {
+          channel.close();
+        }
+      }
+    }
+
+    @Override
+    public Long value() {
+      return count;
+    }
+  }
+
+  /** to(sink): batches of up to sink.maxBatch(), written without lingering. */
+  static final class ToSink implements Run.Terminal<Long> {
+    private final Sink<?> sink;
+    private long count;
+
+    ToSink(Sink<?> sink) {
+      this.sink = sink;
+    }
+
+    @Override
+    public void consume(Stage st, Edge in) throws Exception {
+      if (sink instanceof BranchSink<?, ?> b) {
+        count = FanOut.runBranch(st, in, b);
+      } else {
+        count = drain(st, in, sink);
+      }
+    }
+
+    @Override
+    public Long value() {
+      return count;
+    }
+  }
+
+  static long drain(Stage st, Edge in, Sink<?> sink) throws Exception {
+    Reader r = new Reader(st, in, st.ctx);
+    int max = Math.max(1, sink.maxBatch());
+    long count = 0;
+    Object x;
+    while ((x = r.next()) != null) {
+      long t0 = System.nanoTime();
+      List<Object> batch = new ArrayList<>(Math.min(max, 64));
+      batch.add(x);
+      Object y;
+      while (batch.size() < max && (y = r.poll()) != null) {
+        batch.add(y);
+      }
+      List<Object> view = Collections.unmodifiableList(batch);
+      if (st.apply(view, b -> write(sink, view)) != Stage.SKIP) {
+        count += view.size();
+        st.meter.out.add(view.size());
+      }
+      st.meter.busyNanos.add(System.nanoTime() - t0);
+    }
+    return count;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Object write(Sink<?> sink, List<Object> batch) throws Exception {
+    ((Sink<Object>) sink).write(batch);
+    return batch;
+  }
+
+  /**
+   * broadcast and split. The caller's thread deals chunks to one edge per sink (every chunk to
+   * every sink, or each item to the sink the router names); each sink drains its edge on its own
+   * thread, as a stage of its own; a sink made by Sink.through first runs its branch's stages. A
+   * sink whose edge is closed (its branch ended early, e.g. with take) is dropped; when none is
+   * left the fan-out stops reading.
+   */
+  static final class FanOut implements Run.Terminal<Long> {
+    private final List<? extends Sink<?>> sinks;
+    private final ToIntFunction<Object> router; // null: broadcast
+    private long count;
+
+    FanOut(List<? extends Sink<?>> sinks, ToIntFunction<Object> router) {
+      this.sinks = List.copyOf(sinks);
+      this.router = router;
+    }
+
+    @Override
+    public void consume(Stage st, Edge in) throws Exception {
+      int k = sinks.size();
+      Edge[] branch = new Edge[k];
+      boolean[] gone = new boolean[k];
+      CountDownLatch ended = new CountDownLatch(k);
+      try {
+        for (int i = 0; i < k; i++) {
+          Edge e = branch[i] = st.run.newEdge();
+          Sink<?> sink = sinks.get(i);
+          Stage sinkStage = st.run.stage("sink", null, List.of(e));
+          Run.Terminal<Long> t = new ToSink(sink);
+          st.run.group.go(
+              c -> {
+                try {
+                  sinkStage.guard(() -> t.consume(sinkStage, e), null, List.of(e));
+                } finally {
+                  ended.countDown();
+                }
+              });
+        }
+        int alive = k;
+        int size = st.run.options.chunkSize();
+        Chunk c;
+        while (alive > 0 && (c = in.receive(st.ctx)) != null) {
+          long t0 = System.nanoTime();
+          st.meter.in.add(c.size);
+          Chunk[] dealt = new Chunk[k];
+          if (router == null) {
+            for (int i = 0; i < k; i++) {
+              dealt[i] = c.copy();
+            }
+          } else {
+            for (int j = 0; j < c.size; j++) {
+              Object item = c.items[j];
+              Object l = st.apply(item, x -> route(x, k));
+              if (l != Stage.SKIP) {
+                int lane = (Integer) l;
+                if (dealt[lane] == null) {
+                  dealt[lane] = new Chunk(size);
+                }
+                dealt[lane].add(item);
+              }
+            }
+          }
+          st.meter.busyNanos.add(System.nanoTime() - t0);
+          for (int i = 0; i < k; i++) {
+            if (!gone[i] && dealt[i] != null) {
+              int n = dealt[i].size;
+              try {
+                branch[i].send(st.ctx, dealt[i]);
+                st.meter.out.add(n);
+              } catch (ChannelClosedException e) {
+                gone[i] = true;
+                alive--;
+              }
+            }
+          }
+          count += c.size;
+        }
+        for (Edge e : branch) {
+          e.close();
+        }
+        ended.await();
+      } finally {
+        for (Edge e : branch) {
+          if (e != null) {
+            e.close();
+          }
+        }
+      }
+    }
+
+    private Object route(Object item, int k) {
+      int lane = router.applyAsInt(item);
+      if (lane < 0 || lane >= k) {
+        throw new IndexOutOfBoundsException("router chose branch " + lane + " of " + k);
+      }
+      return lane;
+    }
+
+    @Override
+    public Long value() {
+      return count;
+    }
+
+    /** Compiles a Sink.through branch fed by {@code in} and drains it into the branch's sink. */
+    static <T, R> long runBranch(Stage st, Edge in, BranchSink<T, R> b) throws Exception {
+      Pipeline<T> head = new Pipeline<>(new Node(new Sources.EdgeSource(in), List.of()), null);
+      Edge end = st.run.compile(b.build(head).node());
+      try {
+        return drain(st, end, b.sink());
+      } finally {
+        end.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package io.sluice.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.sluice.core.Channel;
+import io.sluice.core.Clock;
+import io.sluice.core.Context;
+import io.sluice.core.ManualClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** batch's maxWait, throttle and ticks, driven by a manual clock: no sleeps, no timing. */
+@Timeout(30)
+class ClockedStagesTest {
+  private final ManualClock clock = Clock.manual(Instant.EPOCH);
+  private final Context ctx = Context.background(clock);
+
+  private static Thread run(ThrowingRunnable r) {
+    return Thread.ofVirtual()
+        .start(
+            () -> {
+              try {
+                r.run();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+  }
+
+  private interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+
+  @Test
+  void batchSendsAPartialBatchWhenMaxWaitHasPassed() throws Exception {
+    Channel<Integer> in = Channel.unlimited();
+    List<List<Integer>> batches = new CopyOnWriteArrayList<>();
+    in.send(1);
+    in.send(2);
+    in.send(3); // all buffered before the run: the source takes them as one chunk
+    Thread runner =
+        run(() -> Pipeline.from(in).batch(10, Duration.ofSeconds(1)).forEach(ctx, batches::add));
+    TrackingThreadFactory.awaitTrue(() -> clock.pendingTimers() > 0);
+
+    assertEquals(List.of(), batches); // waiting for more, or for its timer
+    clock.advance(Duration.ofSeconds(1));
+    TrackingThreadFactory.awaitTrue(() -> batches.size() == 1);
+    in.send(4);
+    in.close();
+    runner.join();
+
+    assertEquals(List.of(List.of(1, 2, 3), List.of(4)), batches);
+  }
+
+  @Test
+  void throttlePassesABurstThenOneItemPerInterval() throws Exception {
+    List<Integer> got = new CopyOnWriteArrayList<>();
+    Thread runner =
+        run(() -> Pipeline.range(0, 5).throttle(2, Duration.ofSeconds(1)).forEach(ctx, got::add));
+
+    for (int expected = 2; expected <= 4; expected++) {
+      int e = expected;
+      TrackingThreadFactory.awaitTrue(() -> got.size() >= e && clock.pendingTimers() > 0);
+      assertEquals(expected, got.size()); // the throttle waits on the clock: nothing more passes
+      clock.advance(Duration.ofMillis(500));
+    }
+    runner.join();
+
+    assertEquals(List.of(0, 1, 2, 3, 4), got);
+    assertEquals(Instant.EPOCH.plusMillis(1500), clock.now());
+  }
+
+  @Test
+  void ticksEmitsTheClocksInstantsUntilTakeHasEnough() throws Exception {
+    AtomicReference<List<Instant>> got = new AtomicReference<>();
+    Thread runner =
+        run(() -> got.set(Pipeline.ticks(Duration.ofSeconds(1)).take(3).toList(ctx).value()));
+
+    while (runner.isAlive()) {
+      TrackingThreadFactory.awaitTrue(() -> clock.pendingTimers() > 0 || !runner.isAlive());
+      if (clock.pendingTimers() > 0) {
+        clock.advance(Duration.ofSeconds(1));
+      }
+    }
+
+    assertEquals(
+        List.of(
+            Instant.EPOCH.plusSeconds(1),
+            Instant.EPOCH.plusSeconds(2),
+            Instant.EPOCH.plusSeconds(3)),
+        got.get());
+  }
+}

@@ -1,0 +1,324 @@
+package io.sluice.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.core.Channel;
+import io.sluice.core.Clock;
+import io.sluice.core.Context;
+import io.sluice.core.ManualClock;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Fail fast, skip to an error sink, retry then dead-letter: per run and per stage. */
+@Timeout(30)
+class ErrorPolicyTest {
+  private static final Context CTX = Context.background();
+
+  @Test
+  void failFastThrowsOneExceptionNamingTheStageAndTheItem() {
+    PipelineException e =
+        assertThrows(
+            PipelineException.class,
+            () ->
+                Pipeline.range(0, 100)
+                    .map(x -> x + 1)
+                    .map(
+                        x -> {
+                          if (x == 42) {
+                            throw new IOException("disk full");
+                          }
+                          return x;
+                        })
+                    .named("write")
+                    .toList(CTX));
+
+    assertEquals("write", e.stage());
+    assertEquals(42, e.item().orElseThrow());
+    assertInstanceOf(IOException.class, e.getCause());
+    assertTrue(e.getMessage().contains("'write'") && e.getMessage().contains("42"), e.getMessage());
+    assertEquals(Outcome.FAILED, e.report().outcome());
+    assertEquals(1, e.report().stage("write").orElseThrow().failed());
+  }
+
+  @Test
+  void anErrorFromUserCodeFailsTheRunLikeAnException() {
+    PipelineException e =
+        assertThrows(
+            PipelineException.class,
+            () ->
+                Pipeline.range(0, 10)
+                    .peek(
+                        x -> {
+                          if (x == 3) {
+                            throw new StackOverflowError("deep");
+                          }
+                        })
+                    .toList(CTX));
+
+    assertInstanceOf(StackOverflowError.class, e.getCause());
+    assertEquals("peek", e.stage());
+  }
+
+  @Test
+  void theFirstFailureCancelsTheOtherStagesAndLaterFailuresAreSuppressed() {
+    TrackingThreadFactory threads = new TrackingThreadFactory();
+    CountDownLatch firstFailed = new CountDownLatch(1);
+    AtomicInteger generated = new AtomicInteger();
+
+    PipelineException e =
+        assertThrows(
+            PipelineException.class,
+            () ->
+                Pipeline.<Integer>generate(
+                        out -> {
+                          for (int i = 0; ; i++) {
+                            out.emit(i);
+                            generated.incrementAndGet();
+                          }
+                        })
+                    .mapParallelUnordered(
+                        4,
+                        x -> {
+                          if (x == 0) {
+                            firstFailed.countDown();
+                            throw new IllegalStateException("first");
+                          }
+                          if (x < 4) {
+                            firstFailed.await();
+                            throw new IllegalStateException("later " + x);
+                          }
+                          return x;
+                        })
+                    .withOptions(threads.options())
+                    .toList(CTX));
+
+    assertEquals("first", e.getCause().getMessage());
+    for (Throwable s : e.getSuppressed()) {
+      assertTrue(s.getMessage().startsWith("later"), s.toString());
+    }
+    threads.assertAllEnded();
+  }
+
+  @Test
+  void skipWritesTheFailureToTheErrorSinkAndTheRunGoesOn() throws Exception {
+    List<Failure> errors = new CopyOnWriteArrayList<>();
+
+    Result<List<Integer>> r =
+        Pipeline.range(0, 10)
+            .map(
+                x -> {
+                  if (x % 3 == 0) {
+                    throw new IllegalArgumentException("bad " + x);
+                  }
+                  return x;
+                })
+            .named("check")
+            .withOptions(
+                Pipeline.Options.defaults().withErrorPolicy(ErrorPolicy.skip(errors::addAll)))
+            .toList(CTX);
+
+    assertEquals(List.of(1, 2, 4, 5, 7, 8), r.value());
+    assertEquals(Outcome.COMPLETED, r.outcome());
+    assertEquals(List.of(0, 3, 6, 9), errors.stream().map(Failure::item).toList());
+    assertTrue(errors.stream().allMatch(f -> f.stage().equals("check") && f.attempts() == 1));
+    assertEquals(4, r.report().stage("check").orElseThrow().failed());
+  }
+
+  @Test
+  void aStageOverrideAppliesToThatStageOnly() {
+    List<Failure> errors = new CopyOnWriteArrayList<>();
+
+    PipelineException e =
+        assertThrows(
+            PipelineException.class,
+            () ->
+                Pipeline.range(0, 10)
+                    .map(
+                        x -> {
+                          if (x == 1) {
+                            throw new IllegalArgumentException("skipped");
+                          }
+                          return x;
+                        })
+                    .onError(ErrorPolicy.skip(errors::addAll))
+                    .map(
+                        x -> {
+                          if (x == 5) {
+                            throw new IllegalArgumentException("fatal");
+                          }
+                          return x;
+                        })
+                    .named("second")
+                    .toList(CTX));
+
+    assertEquals("second", e.stage());
+    assertEquals(1, errors.size());
+  }
+
+  @Test
+  void retrySucceedsAfterBackoffsOnTheContextsClock() throws Exception {
+    ManualClock clock = Clock.manual(Instant.EPOCH);
+    AtomicInteger calls = new AtomicInteger();
+    List<Failure> dead = new CopyOnWriteArrayList<>();
+    AtomicReference<Result<List<String>>> result = new AtomicReference<>();
+    Thread runner =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    result.set(
+                        Pipeline.from(List.of("a"))
+                            .map(
+                                s -> {
+                                  if (calls.incrementAndGet() < 3) {
+                                    throw new IOException("flaky");
+                                  }
+                                  return s + "!";
+                                })
+                            .onError(ErrorPolicy.retry(3, Duration.ofSeconds(1), dead::addAll))
+                            .toList(Context.background(clock)));
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+
+    TrackingThreadFactory.awaitTrue(() -> clock.pendingTimers() > 0);
+    clock.advance(Duration.ofSeconds(1)); // first backoff: 1 s
+    TrackingThreadFactory.awaitTrue(() -> calls.get() == 2 && clock.pendingTimers() > 0);
+    clock.advance(Duration.ofSeconds(1));
+    assertEquals(2, calls.get()); // the second backoff is 2 s: not over yet
+    clock.advance(Duration.ofSeconds(1));
+    runner.join();
+
+    assertEquals(List.of("a!"), result.get().value());
+    assertEquals(3, calls.get());
+    assertEquals(List.of(), dead);
+  }
+
+  @Test
+  void retryDeadLettersTheItemAfterTheLastAttempt() throws Exception {
+    List<Failure> dead = new CopyOnWriteArrayList<>();
+    AtomicInteger calls = new AtomicInteger();
+
+    Result<List<Integer>> r =
+        Pipeline.range(0, 3)
+            .map(
+                x -> {
+                  if (x == 1) {
+                    calls.incrementAndGet();
+                    throw new IOException("down");
+                  }
+                  return x;
+                })
+            .onError(ErrorPolicy.retry(4, Duration.ZERO, dead::addAll))
+            .toList(CTX);
+
+    assertEquals(List.of(0, 2), r.value());
+    assertEquals(4, calls.get());
+    assertEquals(1, dead.size());
+    assertEquals(1, dead.getFirst().item());
+    assertEquals(4, dead.getFirst().attempts());
+  }
+
+  @Test
+  void backoffGrowsByTheMultiplierUpToTheCap() {
+    ErrorPolicy.Retry r =
+        ErrorPolicy.retry(10, Duration.ofMillis(100), b -> {})
+            .withMaxBackoff(Duration.ofMillis(350));
+
+    assertEquals(
+        List.of(100L, 200L, 350L, 350L),
+        IntStream.rangeClosed(1, 4).mapToObj(k -> r.backoff(k).toMillis()).toList());
+  }
+
+  @Test
+  void anErrorSinkThatThrowsFailsTheRun() {
+    PipelineException e =
+        assertThrows(
+            PipelineException.class,
+            () ->
+                Pipeline.range(0, 3)
+                    .map(
+                        x -> {
+                          throw new IOException("x");
+                        })
+                    .onError(
+                        ErrorPolicy.skip(
+                            f -> {
+                              throw new IllegalStateException("error sink down");
+                            }))
+                    .toList(CTX));
+
+    assertEquals("map (error sink)", e.stage());
+  }
+
+  @Test
+  void aGeneratorThatThrowsFailsTheSource() {
+    PipelineException e =
+        assertThrows(
+            PipelineException.class,
+            () ->
+                Pipeline.<Integer>generate(
+                        out -> {
+                          out.emit(1);
+                          throw new IOException("connection reset");
+                        })
+                    .toList(CTX));
+
+    assertEquals("source", e.stage());
+    assertTrue(e.item().isEmpty());
+  }
+
+  @Test
+  void aChannelClosedWithAnErrorFailsTheSource() throws Exception {
+    Channel<Integer> ch = Channel.buffered(2);
+    ch.send(1);
+    ch.close(new IOException("producer died"));
+
+    PipelineException e =
+        assertThrows(PipelineException.class, () -> Pipeline.from(ch).toList(CTX));
+
+    assertEquals("producer died", e.getCause().getMessage());
+  }
+
+  @Test
+  void aFailedSinkBatchIsReportedAsTheBatch() throws Exception {
+    List<Failure> errors = new CopyOnWriteArrayList<>();
+
+    Result<Long> r =
+        Pipeline.range(0, 5)
+            .withOptions(
+                Pipeline.Options.defaults().withErrorPolicy(ErrorPolicy.skip(errors::addAll)))
+            .to(
+                CTX,
+                batch -> {
+                  throw new IOException("bulk insert failed");
+                });
+
+    assertEquals(0L, r.value());
+    assertEquals(List.of(0, 1, 2, 3, 4), errors.getFirst().item());
+  }
+
+  @Test
+  void aNullResultIsAFailureOfTheStage() {
+    PipelineException e =
+        assertThrows(
+            PipelineException.class,
+            () -> Pipeline.range(0, 3).map(x -> (String) null).toList(CTX));
+
+    assertInstanceOf(NullPointerException.class, e.getCause());
+    assertEquals(0, e.item().orElseThrow());
+  }
+}

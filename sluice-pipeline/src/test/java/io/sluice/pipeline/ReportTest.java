@@ -1,0 +1,142 @@
+package io.sluice.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.core.Context;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Per-stage figures at the end and live; backpressure keeps a fast source within the buffers. */
+@Timeout(30)
+class ReportTest {
+  private static final Context CTX = Context.background();
+
+  @Test
+  void theReportCountsItemsInAndOutOfEveryStage() throws Exception {
+    Result<List<Integer>> r =
+        Pipeline.range(0, 100).filter(x -> x % 2 == 0).named("evens").map(x -> x * 10).toList(CTX);
+
+    Report report = r.report();
+    assertEquals(
+        List.of("source", "evens", "map", "toList"),
+        report.stages().stream().map(StageStats::name).toList());
+    assertEquals(
+        List.of(100L, 100L, 50L, 50L), report.stages().stream().map(StageStats::in).toList());
+    assertEquals(
+        List.of(100L, 50L, 50L, 50L), report.stages().stream().map(StageStats::out).toList());
+    assertTrue(report.stages().stream().allMatch(s -> s.failed() == 0 && s.queued() == 0));
+    assertEquals(Outcome.COMPLETED, report.outcome());
+  }
+
+  @Test
+  void repeatedStageNamesAreNumbered() throws Exception {
+    Report report = Pipeline.range(0, 3).map(x -> x).map(x -> x).map(x -> x).toList(CTX).report();
+
+    assertEquals(
+        List.of("source", "map", "map#2", "map#3", "toList"),
+        report.stages().stream().map(StageStats::name).toList());
+  }
+
+  @Test
+  void toStringIsATableWithOneRowPerStage() throws Exception {
+    String table =
+        Pipeline.range(0, 10).map(x -> x).named("double").toList(CTX).report().toString();
+
+    List<String> lines = table.lines().toList();
+    assertTrue(lines.get(0).startsWith("COMPLETED in "), table);
+    assertTrue(lines.get(1).matches("stage\\s+in\\s+out\\s+failed\\s+busy ms\\s+queued"), table);
+    assertTrue(lines.get(3).matches("double\\s+10\\s+10\\s+0\\s+[0-9.]+\\s+0"), table);
+    assertEquals(5, lines.size(), table);
+  }
+
+  @Test
+  void aMonitorShowsTheRunLiveAndKeepsTheFinalReport() throws Exception {
+    Monitor monitor = Monitor.create();
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch sinkBlocked = new CountDownLatch(1);
+    AtomicReference<Result<Long>> result = new AtomicReference<>();
+    Thread runner =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    result.set(
+                        Pipeline.range(0, 100_000)
+                            .withOptions(
+                                Pipeline.Options.defaults()
+                                    .withMonitor(monitor)
+                                    .withChunkSize(10)
+                                    .withBufferSize(100))
+                            .forEach(
+                                CTX,
+                                x -> {
+                                  if (x == 0) {
+                                    sinkBlocked.countDown();
+                                    release.await();
+                                  }
+                                }));
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+    sinkBlocked.await();
+    TrackingThreadFactory.awaitTrue(
+        () -> monitor.snapshot().stage("forEach").map(s -> s.queued() == 100).orElse(false));
+
+    Report live = monitor.snapshot();
+    assertEquals(Outcome.RUNNING, live.outcome());
+    assertEquals(100, live.stage("forEach").orElseThrow().queued()); // its input buffer is full
+    assertTrue(live.stage("forEach").orElseThrow().in() <= 10);
+    release.countDown();
+    runner.join();
+
+    assertEquals(Outcome.COMPLETED, monitor.snapshot().outcome());
+    assertEquals(result.get().report(), monitor.snapshot());
+  }
+
+  @Test
+  void aBlockedSinkStopsTheSourceWithinTheBuffers() throws Exception {
+    AtomicLong emitted = new AtomicLong();
+    AtomicReference<Thread> generatorThread = new AtomicReference<>();
+    CountDownLatch release = new CountDownLatch(1);
+    Pipeline.Options o = Pipeline.Options.defaults().withChunkSize(16).withBufferSize(64);
+    Thread runner =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    Pipeline.<Long>generate(
+                            out -> {
+                              generatorThread.set(Thread.currentThread());
+                              for (long i = 0; i < 1_000_000; i++) {
+                                out.emit(i);
+                                emitted.incrementAndGet();
+                              }
+                            })
+                        .map(x -> x + 1)
+                        .map(x -> x + 1)
+                        .withOptions(o)
+                        .forEach(CTX, x -> release.await());
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+
+    TrackingThreadFactory.awaitTrue(
+        () ->
+            generatorThread.get() != null
+                && generatorThread.get().getState() == Thread.State.WAITING);
+
+    // source's own channel (one chunk), then per edge 64 items, plus a chunk in hand per thread
+    long bound = 16 + 3 * 64 + 4 * 16;
+    assertTrue(emitted.get() <= bound, emitted.get() + " emitted, more than the buffers hold");
+    release.countDown();
+    runner.join();
+    assertEquals(1_000_000, emitted.get());
+  }
+}

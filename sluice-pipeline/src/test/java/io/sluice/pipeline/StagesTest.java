@@ -1,0 +1,251 @@
+package io.sluice.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.sluice.core.Channel;
+import io.sluice.core.Context;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Each source, stage and terminal does what its Javadoc says, in the simple case. */
+@Timeout(30)
+class StagesTest {
+  private static final Context CTX = Context.background();
+
+  private static List<Integer> ints(int from, int to) {
+    return IntStream.range(from, to).boxed().toList();
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 16, 256, 1024})
+  void mapFilterMapGivesTheSequentialResultInOrder(int chunkSize) throws Exception {
+    Pipeline.Options o =
+        Pipeline.Options.defaults().withChunkSize(chunkSize).withBufferSize(chunkSize);
+
+    List<Integer> got =
+        Pipeline.range(0, 10_000)
+            .map(x -> x * 3)
+            .filter(x -> x % 2 == 0)
+            .map(x -> x + 1)
+            .withOptions(o)
+            .toList(CTX)
+            .value();
+
+    assertEquals(
+        IntStream.range(0, 10_000)
+            .map(x -> x * 3)
+            .filter(x -> x % 2 == 0)
+            .map(x -> x + 1)
+            .boxed()
+            .toList(),
+        got);
+  }
+
+  @Test
+  void iterableSourceDeliversEveryItemInOrder() throws Exception {
+    assertEquals(List.of("a", "b", "c"), Pipeline.from(List.of("a", "b", "c")).toList(CTX).value());
+  }
+
+  @Test
+  void streamSourceIsClosedAtTheEnd() throws Exception {
+    AtomicInteger closed = new AtomicInteger();
+    Stream<Integer> s = ints(0, 5).stream().onClose(closed::incrementAndGet);
+
+    List<Integer> got = Pipeline.from(s).toList(CTX).value();
+
+    assertEquals(ints(0, 5), got);
+    assertEquals(1, closed.get());
+  }
+
+  @Test
+  void channelSourceReadsUntilCloseAndLeavesTheChannelToItsOwner() throws Exception {
+    Channel<Integer> ch = Channel.buffered(4);
+    Thread producer =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    for (int i = 0; i < 100; i++) {
+                      ch.send(i);
+                    }
+                    ch.close();
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+
+    List<Integer> got = Pipeline.from(ch).toList(CTX).value();
+    producer.join();
+
+    assertEquals(ints(0, 100), got);
+  }
+
+  @Test
+  void generatorEmitsUntilItReturns() throws Exception {
+    List<Integer> got =
+        Pipeline.<Integer>generate(
+                e -> {
+                  for (int i = 0; i < 1000; i++) {
+                    e.emit(i);
+                  }
+                })
+            .toList(CTX)
+            .value();
+
+    assertEquals(ints(0, 1000), got);
+  }
+
+  @Test
+  void flatMapExpandsEachItemInOrder() throws Exception {
+    List<Integer> got =
+        Pipeline.range(0, 4).flatMap(x -> java.util.Collections.nCopies(x, x)).toList(CTX).value();
+
+    assertEquals(List.of(1, 2, 2, 3, 3, 3), got);
+  }
+
+  @Test
+  void peekSeesEveryItemAndPassesItOn() throws Exception {
+    List<Integer> seen = new ArrayList<>();
+
+    List<Integer> got = Pipeline.range(0, 10).peek(seen::add).toList(CTX).value();
+
+    assertEquals(ints(0, 10), got);
+    assertEquals(ints(0, 10), seen);
+  }
+
+  @Test
+  void mapParallelKeepsInputOrder() throws Exception {
+    List<Integer> got =
+        Pipeline.range(0, 2000)
+            .mapParallel(
+                50,
+                x -> {
+                  if (x % 7 == 0) {
+                    Thread.yield();
+                  }
+                  return x * 2;
+                })
+            .toList(CTX)
+            .value();
+
+    assertEquals(IntStream.range(0, 2000).map(x -> x * 2).boxed().toList(), got);
+  }
+
+  @Test
+  void mapParallelUnorderedDeliversEveryResultOnce() throws Exception {
+    List<Integer> got =
+        Pipeline.range(0, 2000).mapParallelUnordered(50, x -> x * 2).toList(CTX).value();
+
+    assertEquals(
+        IntStream.range(0, 2000).map(x -> x * 2).boxed().toList(), got.stream().sorted().toList());
+  }
+
+  @Test
+  void partitionByKeepsPerKeyOrderAndUsesOneWorkerPerKey() throws Exception {
+    Map<Integer, String> workerOfKey = new ConcurrentHashMap<>();
+    List<Integer> got =
+        Pipeline.range(0, 5000)
+            .partitionBy(
+                x -> x % 10,
+                4,
+                x -> {
+                  String me = Long.toString(Thread.currentThread().threadId());
+                  String prev = workerOfKey.putIfAbsent(x % 10, me);
+                  if (prev != null && !prev.equals(me)) {
+                    throw new AssertionError("key " + (x % 10) + " on two workers");
+                  }
+                  return x;
+                })
+            .toList(CTX)
+            .value();
+
+    assertEquals(5000, got.size());
+    for (int k = 0; k < 10; k++) {
+      int key = k;
+      List<Integer> perKey = got.stream().filter(x -> x % 10 == key).toList();
+      assertEquals(perKey.stream().sorted().toList(), perKey);
+    }
+  }
+
+  @Test
+  void takeEndsTheStreamAndStopsTheSource() throws Exception {
+    AtomicInteger produced = new AtomicInteger();
+
+    Result<List<Integer>> r =
+        Pipeline.<Integer>generate(
+                e -> {
+                  for (int i = 0; ; i++) {
+                    produced.incrementAndGet();
+                    e.emit(i);
+                  }
+                })
+            .take(5)
+            .toList(CTX);
+
+    assertEquals(ints(0, 5), r.value());
+    assertEquals(Outcome.COMPLETED, r.outcome());
+  }
+
+  @Test
+  void batchGroupsBySizeAndFlushesTheRestAtTheEnd() throws Exception {
+    List<List<Integer>> got =
+        Pipeline.range(0, 10).batch(4, java.time.Duration.ofHours(1)).toList(CTX).value();
+
+    assertEquals(List.of(ints(0, 4), ints(4, 8), ints(8, 10)), got);
+  }
+
+  @Test
+  void reduceFoldsFromTheLeft() throws Exception {
+    long sum = Pipeline.range(0, 1001).reduce(CTX, 0L, (a, x) -> a + x).value();
+
+    assertEquals(500_500L, sum);
+  }
+
+  @Test
+  void mergeDeliversEveryItemOfEveryInput() throws Exception {
+    List<Integer> got =
+        Pipeline.merge(Pipeline.range(0, 500), Pipeline.range(500, 1000)).toList(CTX).value();
+
+    assertEquals(ints(0, 1000), got.stream().sorted().toList());
+  }
+
+  @Test
+  void broadcastGivesEveryItemToEverySink() throws Exception {
+    List<Integer> a = new CopyOnWriteArrayList<>();
+    List<Integer> b = new CopyOnWriteArrayList<>();
+
+    Result<Long> r = Pipeline.range(0, 1000).broadcast(CTX, List.of(a::addAll, b::addAll));
+
+    assertEquals(1000L, r.value());
+    assertEquals(ints(0, 1000), a);
+    assertEquals(ints(0, 1000), b);
+  }
+
+  @Test
+  void splitRoutesEachItemToOneBranchWithItsOwnStages() throws Exception {
+    List<Integer> evens = new CopyOnWriteArrayList<>();
+    List<String> odds = new CopyOnWriteArrayList<>();
+
+    Pipeline.range(0, 100)
+        .split(
+            CTX,
+            x -> x % 2,
+            List.of(
+                Sink.<Integer>each(evens::add),
+                Sink.<Integer, String>through(p -> p.map(x -> "odd" + x), odds::addAll)));
+
+    assertEquals(IntStream.range(0, 100).filter(x -> x % 2 == 0).boxed().toList(), evens);
+    assertEquals(
+        IntStream.range(0, 100).filter(x -> x % 2 == 1).mapToObj(x -> "odd" + x).toList(), odds);
+  }
+}

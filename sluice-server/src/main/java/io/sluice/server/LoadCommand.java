@@ -48,6 +48,9 @@ import picocli.CommandLine.Option;
       "  Another service, summary as JSON for a script:",
       "    sluice load --url http://ingest:8080 --token \"$TOKEN\" --json > run.json",
       "",
+      "Open loop: requests that fell due before the end but could not be sent in time (all"
+          + " connections busy) are still sent after it ('overtime' in the progress), for at most"
+          + " --timeout; any left are reported as unanswered and count as failed.",
       "Ctrl-C stops the run early and prints the summary of what was measured so far.",
       "Exit status: 0 when at most --max-error-rate of the requests failed (not 2xx),"
           + " 1 when more did or the service could not be reached, 2 for a usage error."
@@ -325,7 +328,11 @@ final class LoadCommand implements Callable<Integer> {
             Locale.ROOT,
             "%5.0fs%s  %,9.0f req/s  %,10.0f payloads/s  errors %,d  p99 %s",
             p.elapsedSeconds(),
-            p.warmingUp() ? " warmup" : "",
+            switch (p.phase()) {
+              case WARMUP -> " warmup";
+              case MEASURING -> "";
+              case DRAINING -> " overtime";
+            },
             p.requestsPerSecond(),
             p.payloadsPerSecond(),
             p.errors(),
@@ -368,6 +375,13 @@ final class LoadCommand implements Callable<Integer> {
         r.otherStatus(),
         r.connectionErrors(),
         r.timeouts());
+    if (r.unanswered() > 0) {
+      out.printf(
+          Locale.ROOT,
+          "Unanswered %,d requests due in the run were never sent or answered in time (counted as"
+              + " failed)%n",
+          r.unanswered());
+    }
     if (r.warmupRequests() > 0) {
       out.printf(Locale.ROOT, "Warmup     %,d requests, not counted above%n", r.warmupRequests());
     }
@@ -408,6 +422,7 @@ final class LoadCommand implements Callable<Integer> {
     status.put("other", r.otherStatus());
     status.put("connectionErrors", r.connectionErrors());
     status.put("timeouts", r.timeouts());
+    status.put("unanswered", r.unanswered());
     s.put("status", status);
     Map<String, Object> byCode = new LinkedHashMap<>();
     new TreeMap<>(r.byStatus()).forEach((code, n) -> byCode.put(code.toString(), n));

@@ -72,10 +72,19 @@ final class LoadGenerator {
     }
   }
 
+  /**
+   * What a run is doing: sending warmup load, sending measured load, or awaiting the last answers.
+   */
+  enum Phase {
+    WARMUP,
+    MEASURING,
+    DRAINING
+  }
+
   /** A progress report, once a second. */
   record Progress(
       double elapsedSeconds,
-      boolean warmingUp,
+      Phase phase,
       double requestsPerSecond,
       double payloadsPerSecond,
       long errors,
@@ -94,6 +103,7 @@ final class LoadGenerator {
       long connectionErrors,
       long timeouts,
       long warmupRequests,
+      long unanswered,
       Histogram latencyMicros,
       Map<Integer, Long> byStatus,
       Map<String, String> firstProblems) {
@@ -101,12 +111,14 @@ final class LoadGenerator {
       return succeeded * plan.payloadsPerRequest();
     }
 
+    /** Requests that got no 2xx: other statuses, errors, and those due but never answered. */
     long failed() {
-      return requests - succeeded;
+      return requests - succeeded + unanswered;
     }
 
     double errorRate() {
-      return requests == 0 ? 1.0 : (double) failed() / requests;
+      long due = requests + unanswered;
+      return due == 0 ? 1.0 : (double) failed() / due;
     }
 
     double millis(double percentile) {
@@ -126,6 +138,7 @@ final class LoadGenerator {
   /** Counters and latencies of one phase (warmup or measured). */
   private static final class Tally {
     final Recorder latency = new Recorder(HIGHEST_MICROS, 3);
+    final LongAdder started = new LongAdder();
     final LongAdder requests = new LongAdder();
     final LongAdder succeeded = new LongAdder();
     final LongAdder connectionErrors = new LongAdder();
@@ -179,6 +192,8 @@ final class LoadGenerator {
   private long start;
   private long measureStart;
   private long end;
+  private volatile boolean stopSending;
+  private long stoppedAt = Long.MAX_VALUE;
 
   LoadGenerator(Plan plan) {
     this.plan = plan;
@@ -225,30 +240,88 @@ final class LoadGenerator {
     return result(Math.max(1_000_000, finished - measureStart) / 1e9, latency);
   }
 
-  /** Reports once a second until the end, then waits for the workers; returns when they ended. */
+  /**
+   * Reports once a second until the end, then waits for the requests in flight (still reporting) at
+   * most the request timeout; returns when the workers ended.
+   */
   private long reportUntilEnd(
       Consumer<Progress> progress,
       Histogram warmupLatency,
       Histogram latency,
       List<Thread> workers) {
-    long lastTick = start;
-    long lastRequests = 0;
-    long lastSucceeded = 0;
+    Reporter reporter = new Reporter(progress, warmupLatency, latency);
+    long tick = start + SECOND;
     boolean interrupted = false;
-    for (long tick = start + SECOND; tick <= end && !interrupted; tick += SECOND) {
+    for (; tick <= end && !interrupted; tick += SECOND) {
       interrupted = !sleepUntil(tick);
+      reporter.report(false);
+    }
+    interrupted = interrupted || !sleepUntil(end);
+    if (interrupted) {
+      stoppedAt = System.nanoTime();
+      workers.forEach(Thread::interrupt);
+      return stoppedAt;
+    }
+    // Overdue requests may still be sent until one timeout past the end; those then in flight get
+    // one more timeout to be answered.
+    long sendDeadline = end + plan.timeout().toNanos();
+    long deadline = sendDeadline + plan.timeout().toNanos() + SECOND;
+    for (Thread w : workers) {
+      while (w.isAlive()) {
+        long now = System.nanoTime();
+        if (now >= sendDeadline) {
+          stopSending = true;
+        }
+        if (now >= deadline) {
+          w.interrupt();
+          break;
+        }
+        try {
+          if (!w.join(Duration.ofNanos(Math.min(tick, Math.min(sendDeadline, deadline)) - now))
+              && System.nanoTime() >= tick) {
+            reporter.report(true);
+            tick += SECOND;
+          }
+        } catch (InterruptedException e) {
+          stoppedAt = System.nanoTime();
+          workers.forEach(Thread::interrupt);
+          Thread.currentThread().interrupt();
+          return stoppedAt;
+        }
+      }
+    }
+    return System.nanoTime();
+  }
+
+  /** Turns the counters into a progress report, each second's rates against the last. */
+  private final class Reporter {
+    private final Consumer<Progress> progress;
+    private final Histogram warmupLatency;
+    private final Histogram latency;
+    private long lastTick = start;
+    private long lastRequests;
+    private long lastSucceeded;
+
+    Reporter(Consumer<Progress> progress, Histogram warmupLatency, Histogram latency) {
+      this.progress = progress;
+      this.warmupLatency = warmupLatency;
+      this.latency = latency;
+    }
+
+    void report(boolean draining) {
       long now = System.nanoTime();
       warmupLatency.add(warmup.latency.getIntervalHistogram());
       latency.add(measured.latency.getIntervalHistogram());
-      boolean warming = now < measureStart;
+      Phase phase = draining ? Phase.DRAINING : now < measureStart ? Phase.WARMUP : Phase.MEASURING;
       long requests = warmup.requests.sum() + measured.requests.sum();
       long succeeded = warmup.succeeded.sum() + measured.succeeded.sum();
       double seconds = (now - lastTick) / 1e9;
-      Histogram shown = warming || latency.getTotalCount() == 0 ? warmupLatency : latency;
+      Histogram shown =
+          phase == Phase.WARMUP || latency.getTotalCount() == 0 ? warmupLatency : latency;
       progress.accept(
           new Progress(
               (now - start) / 1e9,
-              warming,
+              phase,
               (requests - lastRequests) / seconds,
               (succeeded - lastSucceeded) * (double) plan.payloadsPerRequest() / seconds,
               warmup.errors() + measured.errors(),
@@ -257,23 +330,6 @@ final class LoadGenerator {
       lastRequests = requests;
       lastSucceeded = succeeded;
     }
-    if (interrupted) {
-      workers.forEach(Thread::interrupt);
-    } else {
-      sleepUntil(end);
-    }
-    long deadline = end + plan.timeout().toNanos() + SECOND;
-    for (Thread w : workers) {
-      try {
-        if (!w.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
-          w.interrupt();
-        }
-      } catch (InterruptedException e) {
-        workers.forEach(Thread::interrupt);
-        Thread.currentThread().interrupt();
-      }
-    }
-    return System.nanoTime();
   }
 
   private void work(HttpClient client) {
@@ -284,7 +340,7 @@ final class LoadGenerator {
       long due;
       if (plan.openLoop()) {
         due = start + (long) (seq * nanosPerRequest);
-        if (due >= end || !sleepUntil(due)) {
+        if (due >= end || !sleepUntil(due) || stopSending) {
           return;
         }
       } else {
@@ -294,6 +350,7 @@ final class LoadGenerator {
         }
       }
       Tally tally = due < measureStart ? warmup : measured;
+      tally.started.increment();
       try {
         HttpResponse<String> r = client.send(request, bodies);
         tally.answered(r.statusCode(), System.nanoTime() - due, r.body());
@@ -330,6 +387,33 @@ final class LoadGenerator {
     return b.build();
   }
 
+  /**
+   * Measured requests without an answer: in open loop those due in the measured window that were
+   * never sent or never answered before the run stopped (at its end, or when interrupted); in
+   * closed loop those cut off in flight.
+   */
+  private long unanswered() {
+    long answered = measured.requests.sum();
+    if (!plan.openLoop()) {
+      return Math.max(0, measured.started.sum() - answered);
+    }
+    double nanosPerRequest = 1e9 / plan.rate();
+    long windowEnd = Math.max(measureStart, Math.min(end, stoppedAt));
+    long due =
+        firstDueAtOrAfter(windowEnd, nanosPerRequest)
+            - firstDueAtOrAfter(measureStart, nanosPerRequest);
+    return Math.max(0, due - answered);
+  }
+
+  /** The number of the first request due at or after {@code time}, as work() computes due times. */
+  private long firstDueAtOrAfter(long time, double nanosPerRequest) {
+    long i = Math.max(0, (long) ((time - start) / nanosPerRequest) - 1);
+    while (start + (long) (i * nanosPerRequest) < time) {
+      i++;
+    }
+    return i;
+  }
+
   /** Parks until the time comes; false if interrupted. */
   private static boolean sleepUntil(long nanoTime) {
     long wait;
@@ -364,6 +448,7 @@ final class LoadGenerator {
         measured.connectionErrors.sum(),
         measured.timeouts.sum(),
         warmup.requests.sum(),
+        unanswered(),
         latency,
         byStatus,
         problems);

@@ -55,6 +55,7 @@ class LoadCommandTest {
     @SuppressWarnings("unchecked")
     Map<String, Object> status = (Map<String, Object>) summary.get("status");
     assertEquals(40, number(status, "202"), run.toString());
+    assertEquals(0, number(status, "unanswered"), run.toString());
     assertEquals(120, number(summary, "payloads"), run.toString());
     assertEquals(120, service.payloadsAccepted());
     assertEquals("open", summary.get("mode"));

@@ -3,7 +3,7 @@
 #
 #   scripts/load-wrk.sh [--duration 60s] [--durability always|never|interval:<ms>] [--connections 64]
 #                       [--threads 2] [--payloads "1 10"] [--payload-bytes 100] [--port 18480]
-#                       [--sluice-warmup 5s] [--no-sluice-load] [--no-wrk]
+#                       [--sluice-warmup 5s] [--no-sluice-load] [--no-wrk] [--serve-args "--object-sync none"]
 #
 # Installs wrk from apt if it is missing (sudo only when not root), builds and starts the service on a temporary
 # data directory with the filesystem store, and for each case runs wrk (closed loop, a Lua script POSTing unique JSON
@@ -14,12 +14,14 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+serve_args=""
 duration=60s durability=always connections=64 threads=2 cases="1 10" payload_bytes=100 port=18480
 run_wrk=1 run_sluice=1 sluice_warmup=5s
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
     --durability) durability=$2; shift 2 ;;
+    --serve-args) serve_args=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --payloads) cases=$2; shift 2 ;;
@@ -60,7 +62,9 @@ cleanup() {
 trap cleanup EXIT
 url=http://127.0.0.1:$port
 
-"$root/sluice" serve --port "$port" --data-dir "$work/data" --durability "$durability" >"$work/serve.log" 2>&1 &
+# shellcheck disable=SC2086 # --serve-args is split into flags on purpose
+"$root/sluice" serve --port "$port" --data-dir "$work/data" --durability "$durability" $serve_args \
+  >"$work/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 600); do
   curl -fs "$url/health/ready" >/dev/null 2>&1 && break
@@ -163,7 +167,7 @@ PY
 done
 
 echo
-echo "durability $durability, $duration per run, $connections connections, $(nproc) cores (generator and service share them)"
+echo "durability $durability${serve_args:+, serve $serve_args}, $duration per run, $connections connections, $(nproc) cores (generator and service share them)"
 printf "%-12s %4s %12s %12s %10s %10s %8s %8s\n" generator p/req "requests/s" "payloads/s" "p50 ms" "p99 ms" errors "upload s"
 printf "%s\n" "${results[@]}"
 echo "payloads/s: wrk's are what the service accepted during the run (sluice_payloads_accepted_total), sluice load's"

@@ -88,6 +88,16 @@ final class ServeCommand implements Callable<Integer> {
   String store;
 
   @Option(
+      names = "--object-sync",
+      defaultValue = "every-put",
+      paramLabel = "POLICY",
+      description =
+          "Filesystem store: every-put forces each object (and its directory) before the upload"
+              + " counts as done; none leaves it to the OS, so a power loss may lose objects whose"
+              + " jobs already finished (SLUICE_OBJECT_SYNC). Default: ${DEFAULT-VALUE}.")
+  String objectSync;
+
+  @Option(
       names = "--object-prefix",
       defaultValue = "",
       paramLabel = "PREFIX",
@@ -307,11 +317,22 @@ final class ServeCommand implements Callable<Integer> {
 
   private ObjectStore objectStore(ServerConfig settings) throws IOException {
     return switch (store.trim().toLowerCase(Locale.ROOT)) {
-      case "filesystem" -> FilesystemObjectStore.open(settings.dataDir().resolve("objects"));
+      case "filesystem" ->
+          FilesystemObjectStore.open(settings.dataDir().resolve("objects"), objectSync());
       case "s3" -> S3ObjectStore.create(s3Options());
       default ->
           throw new IllegalArgumentException(
               "--store must be filesystem or s3, got '" + store + "'");
+    };
+  }
+
+  FilesystemObjectStore.Sync objectSync() {
+    return switch (objectSync.trim().toLowerCase(Locale.ROOT)) {
+      case "every-put" -> FilesystemObjectStore.Sync.EVERY_PUT;
+      case "none" -> FilesystemObjectStore.Sync.NONE;
+      default ->
+          throw new IllegalArgumentException(
+              "--object-sync must be every-put or none, got '" + objectSync + "'");
     };
   }
 

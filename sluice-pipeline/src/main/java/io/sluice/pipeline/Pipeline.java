@@ -84,7 +84,10 @@ public final class Pipeline<T> {
   // ---------------------------------------------------------------- sources
 
   /**
-   * A pipeline over the items of an iterable, read on the source's thread.
+   * A pipeline over the items of an iterable, read on the source's thread. Items are read in chunks
+   * of {@link Options#chunkSize()}: an iterator whose {@code next()} blocks holds back the items
+   * already read into the current chunk. For a source that pauses (a socket, a queue), use {@link
+   * #generate} or {@link #from(ReceiveChannel)}, which pass every item on at once.
    *
    * @param items the items; none may be null
    * @param <T> the item type
@@ -96,8 +99,9 @@ public final class Pipeline<T> {
   }
 
   /**
-   * A pipeline over a stream's elements, read on the source's thread; the stream is closed when the
-   * source ends. A stream can be consumed once, so the pipeline can be run once.
+   * A pipeline over a stream's elements, read on the source's thread in chunks (see {@link
+   * #from(Iterable)}); the stream is closed when the source ends. A stream can be consumed once, so
+   * the pipeline can be run once.
    *
    * @param items the stream; no element may be null
    * @param <T> the item type

@@ -32,8 +32,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * `work`, which stops everything. A fail-fast failure cancels `work` with the PipelineException.
  *
  * Outcome: FAILED if a failure was recorded; else the stop the watcher recorded, if any; else
- * COMPLETED. `finished` is set before the run cancels its own contexts at the end, so the watcher
- * never reports a stop that the run itself caused.
+ * COMPLETED. `finished` is set before the run cancels its own contexts at the end, so neither the
+ * watcher nor a thread interrupted by that shutdown can change the outcome afterwards.
  *
  * Invariants: at most one first failure; the outcome is decided once, after every thread ended.
  */
@@ -149,8 +149,16 @@ final class Run {
     return new Edge(Math.max(1, (items + chunk - 1) / chunk));
   }
 
-  /** Records a failure of a stage: the first cancels the run, later ones are suppressed. */
+  /**
+   * Records a failure of a stage: the first cancels the run, later ones are suppressed. Ignored
+   * once the terminal has finished: close() then interrupts what still runs, and whatever that
+   * makes a thread throw (a closed task group, an I/O call turning the interrupt into its own
+   * exception) is a consequence of the shutdown, not a failure of the run.
+   */
   void fail(String stage, Object item, Throwable error) {
+    if (finished) {
+      return;
+    }
     PipelineException e = new PipelineException(stage, item, error);
     if (failure.compareAndSet(null, e)) {
       work.cancel(e);

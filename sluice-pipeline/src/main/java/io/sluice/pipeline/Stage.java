@@ -94,8 +94,8 @@ final class Stage {
       }
       switch (policy) {
         case ErrorPolicy.FailFast f -> {
+          run.fail(name, item, error); // first: a reader who sees the count sees the failure
           meter.failed.increment();
-          run.fail(name, item, error);
           throw Stop.INSTANCE;
         }
         case ErrorPolicy.Skip s -> {

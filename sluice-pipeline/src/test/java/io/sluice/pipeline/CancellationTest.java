@@ -233,4 +233,31 @@ class CancellationTest {
     PipelineException why = (PipelineException) e.error().orElseThrow();
     assertEquals("boom", why.getCause().getMessage());
   }
+
+  @Test
+  void whatTheShutdownInterruptMakesAFunctionThrowIsNotAFailure() throws Exception {
+    TrackingThreadFactory threads = new TrackingThreadFactory();
+
+    Result<List<Integer>> r =
+        Pipeline.range(0, 1000)
+            .mapParallel(
+                4,
+                x -> {
+                  if (x > 0) {
+                    try {
+                      new CountDownLatch(1).await(); // a blocking call that never returns
+                    } catch (InterruptedException e) {
+                      throw new java.io.IOException("closed by interrupt", e); // as NIO does
+                    }
+                  }
+                  return x;
+                })
+            .take(1)
+            .withOptions(threads.options())
+            .toList(Context.background());
+
+    assertEquals(Outcome.COMPLETED, r.outcome());
+    assertEquals(List.of(0), r.value());
+    threads.assertAllEnded();
+  }
 }

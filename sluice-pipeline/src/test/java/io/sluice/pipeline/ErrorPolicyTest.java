@@ -72,42 +72,40 @@ class ErrorPolicyTest {
   }
 
   @Test
-  void theFirstFailureCancelsTheOtherStagesAndLaterFailuresAreSuppressed() {
+  void theFirstFailureCancelsTheRunAndALaterOneIsSuppressed() {
     TrackingThreadFactory threads = new TrackingThreadFactory();
-    CountDownLatch firstFailed = new CountDownLatch(1);
-    AtomicInteger generated = new AtomicInteger();
+    Monitor monitor = Monitor.create();
+    CountDownLatch terminalActing = new CountDownLatch(1);
 
     PipelineException e =
         assertThrows(
             PipelineException.class,
             () ->
-                Pipeline.<Integer>generate(
-                        out -> {
-                          for (int i = 0; ; i++) {
-                            out.emit(i);
-                            generated.incrementAndGet();
-                          }
-                        })
-                    .mapParallelUnordered(
-                        4,
+                Pipeline.range(0, 10)
+                    .map(
                         x -> {
-                          if (x == 0) {
-                            firstFailed.countDown();
+                          if (x == 5) {
+                            terminalActing.await(); // the terminal holds item 0 by now
                             throw new IllegalStateException("first");
-                          }
-                          if (x < 4) {
-                            firstFailed.await();
-                            throw new IllegalStateException("later " + x);
                           }
                           return x;
                         })
-                    .withOptions(threads.options())
-                    .toList(CTX));
+                    .named("check")
+                    .withOptions(threads.options().withChunkSize(1).withMonitor(monitor))
+                    .forEach(
+                        CTX,
+                        x -> {
+                          terminalActing.countDown();
+                          // the terminal fails second: once the first failure is recorded
+                          TrackingThreadFactory.awaitTrue(
+                              () -> monitor.snapshot().stage("check").orElseThrow().failed() == 1);
+                          throw new IllegalStateException("later");
+                        }));
 
+    assertEquals("check", e.stage());
     assertEquals("first", e.getCause().getMessage());
-    for (Throwable s : e.getSuppressed()) {
-      assertTrue(s.getMessage().startsWith("later"), s.toString());
-    }
+    assertEquals(1, e.getSuppressed().length);
+    assertEquals("later", e.getSuppressed()[0].getMessage());
     threads.assertAllEnded();
   }
 

@@ -248,4 +248,77 @@ class StagesTest {
     assertEquals(
         IntStream.range(0, 100).filter(x -> x % 2 == 1).mapToObj(x -> "odd" + x).toList(), odds);
   }
+
+  @Test
+  void aSinkGetsEveryItemInOrderInBatchesOfAtMostItsMaxBatch() throws Exception {
+    List<List<Integer>> batches = new CopyOnWriteArrayList<>();
+    Sink<Integer> sink =
+        new Sink<>() {
+          @Override
+          public void write(List<Integer> batch) {
+            batches.add(batch);
+          }
+
+          @Override
+          public int maxBatch() {
+            return 7;
+          }
+        };
+
+    Result<Long> r = Pipeline.range(0, 100).to(CTX, sink);
+
+    assertEquals(100L, r.value());
+    assertEquals(ints(0, 100), batches.stream().flatMap(List::stream).toList());
+    for (List<Integer> b : batches) {
+      org.junit.jupiter.api.Assertions.assertTrue(!b.isEmpty() && b.size() <= 7, b.toString());
+    }
+  }
+
+  @Test
+  void toChannelSendsEveryItemAndClosesTheChannelNormally() throws Exception {
+    Channel<Integer> out = Channel.unlimited();
+
+    Result<Long> r = Pipeline.range(0, 50).toChannel(CTX, out);
+
+    assertEquals(50L, r.value());
+    List<Integer> got = new ArrayList<>();
+    for (Integer x : out) {
+      got.add(x);
+    }
+    assertEquals(ints(0, 50), got);
+  }
+
+  @Test
+  void mergeChannelsReadsEveryChannelUntilItIsClosed() throws Exception {
+    Channel<Integer> a = Channel.unlimited();
+    Channel<Integer> b = Channel.unlimited();
+    for (int i = 0; i < 10; i++) {
+      a.send(i);
+      b.send(100 + i);
+    }
+    a.close();
+    b.close();
+
+    List<Integer> got = Pipeline.<Integer>mergeChannels(List.of(a, b)).toList(CTX).value();
+
+    List<Integer> expected = new ArrayList<>(ints(0, 10));
+    expected.addAll(ints(100, 110));
+    assertEquals(expected, got.stream().sorted().toList());
+  }
+
+  @Test
+  void limitIsTakeUnderItsOwnName() throws Exception {
+    Result<List<Integer>> r = Pipeline.range(0, 1000).limit(3).toList(CTX);
+
+    assertEquals(ints(0, 3), r.value());
+    assertEquals(3, r.report().stage("limit").orElseThrow().out());
+  }
+
+  @Test
+  void aMonitorBeforeAnyRunShowsNoStages() {
+    Report r = Monitor.create().snapshot();
+
+    assertEquals(Outcome.RUNNING, r.outcome());
+    assertEquals(List.of(), r.stages());
+  }
 }

@@ -180,7 +180,7 @@ final class IngestApi {
                 + retryAfterSeconds(rejected.retryAfter())
                 + " s, or send smaller batches");
       }
-      case Admission.Rejected rejected -> throw shuttingDown(res);
+      case Admission.Rejected rejected -> throw shuttingDown();
     }
   }
 
@@ -307,7 +307,7 @@ final class IngestApi {
     return e;
   }
 
-  private static HttpProblem shuttingDown(ServerResponse res) {
+  private static HttpProblem shuttingDown() {
     return new HttpProblem(
         503,
         "shutting_down",

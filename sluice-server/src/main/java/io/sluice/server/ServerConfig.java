@@ -62,7 +62,12 @@ public record ServerConfig(
     require(workers >= 1, "--workers must be at least 1, got " + workers);
     require(queueCapacity >= 1, "--queue-capacity must be at least 1, got " + queueCapacity);
     Objects.requireNonNull(durability, "durability");
-    require(maxBodyBytes >= 64, "--max-body-bytes must be at least 64, got " + maxBodyBytes);
+    require(
+        maxBodyBytes >= 64 && maxBodyBytes <= MAX_BODY_BYTES,
+        "--max-body-bytes must be in 64.."
+            + MAX_BODY_BYTES
+            + " (a batch is journaled as one record of at most 16 MiB), got "
+            + maxBodyBytes);
     require(maxPayloads >= 1, "--max-payloads must be at least 1, got " + maxPayloads);
     require(
         maxPayloads <= queueCapacity,
@@ -78,6 +83,9 @@ public record ServerConfig(
     require(!shutdownGrace.isNegative(), "--shutdown-grace must not be negative");
     require(bodyTimeout.isPositive(), "--body-timeout must be positive");
   }
+
+  /** The largest body limit: a batch's journal record (payloads plus ids and times) fits 16 MiB. */
+  public static final int MAX_BODY_BYTES = 8 << 20;
 
   private static void require(boolean condition, String message) {
     if (!condition) {

@@ -31,8 +31,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * GRACEFUL it cancels only sourceCtx (sources stop, the rest drains); under IMMEDIATE it cancels
  * `work`, which stops everything. A fail-fast failure cancels `work` with the PipelineException.
  *
- * Outcome: FAILED if a failure was recorded; else the stop the watcher recorded, if any; else
- * COMPLETED. `finished` is set before the run cancels its own contexts at the end, so neither the
+ * Outcome: FAILED if a failure was recorded; else the stop the watcher recorded, if any (or, under
+ * GRACEFUL, a parent found done when the run closes); else COMPLETED. `finished` is set before the run cancels its own contexts at the end, so neither the
  * watcher nor a thread interrupted by that shutdown can change the outcome afterwards.
  *
  * Invariants: at most one first failure; the outcome is decided once, after every thread ended.
@@ -217,6 +217,11 @@ final class Run {
   }
 
   private void close() {
+    if (stopped == null && options.stopMode() == StopMode.GRACEFUL && parent.isDone()) {
+      // The parent was done before the run ended, but the watcher had not run yet: a graceful
+      // stop whose drain was already complete. Same outcome whichever thread got there first.
+      stopped = Outcome.STOPPED_GRACEFULLY;
+    }
     finished = true;
     work.cancel();
     group.close();

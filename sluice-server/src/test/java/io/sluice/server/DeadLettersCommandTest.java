@@ -6,13 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.server.objects.FilesystemObjectStore;
-import io.sluice.server.objects.ObjectStore;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,45 +21,14 @@ import org.junit.jupiter.api.io.TempDir;
 class DeadLettersCommandTest {
   @TempDir Path dataDir;
   private RunningService service;
-  private final Switch store = new Switch();
+  private IngestApiTest.FailingObjectStore store;
   private List<String> dead;
-
-  /** An object store whose uploads fail while {@code failing} is set. */
-  private final class Switch implements ObjectStore {
-    volatile boolean failing = true;
-    ObjectStore delegate;
-
-    @Override
-    public void put(String key, byte[] content, String contentType)
-        throws IOException, InterruptedException {
-      if (failing) {
-        throw new IOException("storage unavailable");
-      }
-      delegate.put(key, content, contentType);
-    }
-
-    @Override
-    public Optional<byte[]> get(String key) throws IOException, InterruptedException {
-      return delegate.get(key);
-    }
-
-    @Override
-    public String describe() {
-      return "switch";
-    }
-
-    @Override
-    public void check() {}
-
-    @Override
-    public void close() {
-      delegate.close();
-    }
-  }
 
   @BeforeEach
   void threeDeadLetters() throws Exception {
-    store.delegate = FilesystemObjectStore.open(dataDir.resolve("objects"));
+    store =
+        new IngestApiTest.FailingObjectStore(
+            FilesystemObjectStore.open(dataDir.resolve("objects")));
     service =
         RunningService.start(dataDir, c -> c.withWorkers(2, Duration.ofSeconds(10), 1), store);
     dead = service.post("{\"payloads\": [1, 2, 3]}");

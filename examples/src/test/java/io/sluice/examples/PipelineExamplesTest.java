@@ -69,16 +69,19 @@ class PipelineExamplesTest {
                 });
 
     // Advance one second at a time, each time once the producer sleeps again (two timers: its
-    // sleep and the deadline), so what it produced before the deadline was emitted.
-    while (runner.isAlive()) {
+    // sleep and the deadline), so what it produced before the deadline was emitted. Once the
+    // deadline has passed, time stands still: the graceful stop must end the producer's sleep by
+    // itself (advancing further would let the sleep time out first and produce more).
+    while (runner.isAlive() && !ctx.isDone()) {
       while (runner.isAlive() && clock.pendingTimers() < 2 && !ctx.isDone()) {
         Thread.yield();
       }
-      if (runner.isAlive()) {
+      if (runner.isAlive() && !ctx.isDone()) {
         clock.advance(Duration.ofSeconds(1));
       }
       Thread.yield();
     }
+    runner.join(Duration.ofSeconds(20));
 
     assertEquals(Outcome.STOPPED_GRACEFULLY, result.get().outcome());
     assertEquals(1L, result.get().value());

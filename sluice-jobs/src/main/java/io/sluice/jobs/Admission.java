@@ -45,6 +45,12 @@ public sealed interface Admission {
     /** The queue has no room for the whole batch now. Try again later, or submit less at once. */
     QUEUE_FULL,
     /** The store is shutting down and takes nothing new. */
-    SHUTTING_DOWN
+    SHUTTING_DOWN,
+    /**
+     * A schedule's fire ({@link JobStore#fire}) that must not enqueue a job: the schedule does not
+     * exist (any more), or a fire at or after that time is already recorded. Trying again cannot
+     * help.
+     */
+    NOT_DUE
   }
 }

@@ -37,6 +37,22 @@ interface JobLog extends AutoCloseable {
         public void deleted(Entry entry) {}
 
         @Override
+        public long scheduled(ScheduleEntry schedule) {
+          return 0;
+        }
+
+        @Override
+        public long fired(ScheduleEntry schedule, Entry job) {
+          return 0;
+        }
+
+        @Override
+        public void unscheduled(String name) {}
+
+        @Override
+        public void superseded(long home) {}
+
+        @Override
         public void close() {}
       };
 
@@ -61,6 +77,36 @@ interface JobLog extends AutoCloseable {
   void retried(Entry entry);
 
   void deleted(Entry entry);
+
+  /**
+   * Records a schedule's whole state and waits until it is durable, as {@link #submitted} does. The
+   * caller then calls {@link #superseded} with the schedule's previous home, if it had one.
+   *
+   * @return the segment holding the record: the schedule's new home
+   * @throws JobStoreException if the journal failed
+   */
+  long scheduled(ScheduleEntry schedule);
+
+  /**
+   * Records a schedule's fire (its state after the fire) and the job it enqueues, as one record,
+   * and waits until it is durable. The caller then calls {@link #superseded} with the schedule's
+   * previous home.
+   *
+   * @return the segment holding the record: the home of the schedule and of the job
+   * @throws JobStoreException if the journal failed
+   */
+  long fired(ScheduleEntry schedule, Entry job);
+
+  /**
+   * Records that a schedule was deleted and waits until it is durable. The caller then calls {@link
+   * #superseded} with its home.
+   *
+   * @throws JobStoreException if the journal failed
+   */
+  void unscheduled(String name);
+
+  /** A schedule's record in segment {@code home} is no longer needed: a later one replaced it. */
+  void superseded(long home);
 
   /** Makes everything recorded so far durable, then releases the log's files. */
   @Override

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /*
  * The journal records of a durable store: how each change to a job is written, and how replaying
@@ -26,6 +27,13 @@ import java.util.Map;
  *   ABANDONED  id                      an attempt stopped by a shutdown: attempts - 1
  *   RETRIED    id                      a dead letter queued again with attempts = 0
  *   DELETED    id                      a dead letter deleted; forgotten by replay
+ *   SCHEDULE   schedule                a recurring definition put (or rewritten by compaction)
+ *   UNSCHEDULE name                    a recurring definition deleted
+ *   FIRED      schedule, then a SUBMITTED body of one job: a schedule fired and enqueued it
+ *
+ * A schedule is name, definition, updatedAt, lastFire, then lastJob as a byte (0 none, 1 an id
+ * follows). Each SCHEDULE and FIRED record holds the schedule's whole state, so replay keeps the
+ * latest and a schedule's older records are never needed again.
  *
  * A batch is one SUBMITTED record, so a crash keeps all of it or none. Replay applies records in
  * journal order; a record about an id replay does not know refers to a job whose SUBMITTED record
@@ -39,6 +47,9 @@ final class JobRecords {
   static final int ABANDONED = 5;
   static final int RETRIED = 6;
   static final int DELETED = 7;
+  static final int SCHEDULE = 8;
+  static final int UNSCHEDULE = 9;
+  static final int FIRED = 10;
 
   private static final int ID_BYTES = 16;
   private static final int INSTANT_BYTES = 12;
@@ -46,7 +57,12 @@ final class JobRecords {
   private JobRecords() {}
 
   static byte[] submitted(List<Entry> batch) {
-    int size = Integer.BYTES;
+    return submitted(batch, 0).array();
+  }
+
+  /** A SUBMITTED body after {@code prefix} bytes, which the caller fills (from position 0). */
+  private static ByteBuffer submitted(List<Entry> batch, int prefix) {
+    int size = prefix + Integer.BYTES;
     List<byte[]> types = new ArrayList<>(batch.size());
     List<byte[]> sources = new ArrayList<>(batch.size());
     for (Entry e : batch) {
@@ -63,6 +79,7 @@ final class JobRecords {
               + e.payload.length;
     }
     ByteBuffer out = ByteBuffer.allocate(size);
+    out.position(prefix);
     out.putInt(batch.size());
     for (int i = 0; i < batch.size(); i++) {
       Entry e = batch.get(i);
@@ -73,7 +90,65 @@ final class JobRecords {
       putBytes(out, sources.get(i));
       putBytes(out, e.payload);
     }
+    return out;
+  }
+
+  static byte[] schedule(ScheduleEntry s) {
+    ScheduleBytes b = new ScheduleBytes(s);
+    ByteBuffer out = ByteBuffer.allocate(b.size());
+    b.put(out);
     return out.array();
+  }
+
+  static byte[] unschedule(String name) {
+    byte[] bytes = name.getBytes(UTF_8);
+    ByteBuffer out = ByteBuffer.allocate(Integer.BYTES + bytes.length);
+    putBytes(out, bytes);
+    return out.array();
+  }
+
+  /** A FIRED body: the schedule as it is after the fire, then the job it enqueued. */
+  static byte[] fired(ScheduleEntry s, Entry job) {
+    ScheduleBytes b = new ScheduleBytes(s);
+    ByteBuffer out = submitted(List.of(job), b.size());
+    out.position(0);
+    b.put(out);
+    return out.array();
+  }
+
+  /** A schedule's strings encoded once, so the size is known before the buffer is allocated. */
+  private static final class ScheduleBytes {
+    final ScheduleEntry s;
+    final byte[] name;
+    final byte[] definition;
+
+    ScheduleBytes(ScheduleEntry s) {
+      this.s = s;
+      this.name = s.name.getBytes(UTF_8);
+      this.definition = s.definition.getBytes(UTF_8);
+    }
+
+    int size() {
+      return 2 * Integer.BYTES
+          + name.length
+          + definition.length
+          + 2 * INSTANT_BYTES
+          + 1
+          + (s.lastJob == null ? 0 : ID_BYTES);
+    }
+
+    void put(ByteBuffer out) {
+      putBytes(out, name);
+      putBytes(out, definition);
+      putInstant(out, s.updatedAt);
+      putInstant(out, s.lastFire);
+      if (s.lastJob == null) {
+        out.put((byte) 0);
+      } else {
+        out.put((byte) 1);
+        putId(out, s.lastJob);
+      }
+    }
   }
 
   static byte[] id(JobId id) {
@@ -92,90 +167,125 @@ final class JobRecords {
   }
 
   /**
-   * Applies one record to the jobs being rebuilt, in journal order.
-   *
-   * @throws CorruptRecordException if the body does not parse or the type is unknown
+   * What replaying a journal rebuilds: the unfinished jobs (by id, in the order they were
+   * submitted), the most recent finished ones (a bounded map, in the order they finished), and the
+   * recurring definitions (by name).
    */
-  static void replay(Map<JobId, Entry> jobs, long segment, int type, ByteBuffer body) {
-    replay(jobs, new LinkedHashMap<>(), segment, type, body);
-  }
+  static final class Replay {
+    final Map<JobId, Entry> jobs;
+    final Map<JobId, Job> finished;
+    final Map<String, ScheduleEntry> schedules = new TreeMap<>();
 
-  /**
-   * Applies one record, also keeping in {@code finished} (in the order they finished) a snapshot
-   * without payload of each job that succeeded; a bounded map keeps the most recent.
-   */
-  static void replay(
-      Map<JobId, Entry> jobs, Map<JobId, Job> finished, long segment, int type, ByteBuffer body) {
-    try {
-      switch (type) {
-        case SUBMITTED -> {
-          int count = body.getInt();
-          if (count < 1 || count > body.remaining() / ID_BYTES) {
-            throw new CorruptRecordException("a batch of " + count + " jobs");
-          }
-          for (int i = 0; i < count; i++) {
-            JobId id = getId(body);
-            Instant createdAt = getInstant(body);
-            Instant runAt = getInstant(body);
-            String jobType = getString(body);
-            String source = getString(body);
-            byte[] payload = getBytes(body);
-            if (createdAt == null || jobType == null || payload == null) {
-              throw new CorruptRecordException("a job without a time, type or payload");
+    Replay(Map<JobId, Entry> jobs, Map<JobId, Job> finished) {
+      this.jobs = jobs;
+      this.finished = finished;
+    }
+
+    Replay() {
+      this(new LinkedHashMap<>(), new LinkedHashMap<>());
+    }
+
+    /**
+     * Applies one record, in journal order.
+     *
+     * @throws CorruptRecordException if the body does not parse or the type is unknown
+     */
+    void apply(long segment, int type, ByteBuffer body) {
+      try {
+        switch (type) {
+          case SUBMITTED -> submitted(segment, body);
+          case STARTED -> {
+            Entry e = jobs.get(getId(body));
+            if (e != null) {
+              e.attempts++;
+              e.state = JobState.QUEUED;
+              e.dueAt = null;
             }
-            Entry e = new Entry(id, jobType, payload, source, createdAt, runAt);
-            e.home = segment;
-            jobs.put(id, e);
           }
-        }
-        case STARTED -> {
-          Entry e = jobs.get(getId(body));
-          if (e != null) {
-            e.attempts++;
-            e.state = JobState.QUEUED;
-            e.dueAt = null;
+          case FAILED -> {
+            Entry e = jobs.get(getId(body));
+            Instant retryAt = getInstant(body);
+            String error = getString(body);
+            if (e != null) {
+              e.lastError = error;
+              e.dueAt = retryAt;
+              e.state = retryAt == null ? JobState.DEAD : JobState.RETRY_WAIT;
+            }
           }
-        }
-        case FAILED -> {
-          Entry e = jobs.get(getId(body));
-          Instant retryAt = getInstant(body);
-          String error = getString(body);
-          if (e != null) {
-            e.lastError = error;
-            e.dueAt = retryAt;
-            e.state = retryAt == null ? JobState.DEAD : JobState.RETRY_WAIT;
+          case ABANDONED -> {
+            Entry e = jobs.get(getId(body));
+            if (e != null) {
+              e.attempts = Math.max(0, e.attempts - 1);
+              e.state = JobState.QUEUED;
+            }
           }
-        }
-        case ABANDONED -> {
-          Entry e = jobs.get(getId(body));
-          if (e != null) {
-            e.attempts = Math.max(0, e.attempts - 1);
-            e.state = JobState.QUEUED;
+          case RETRIED -> {
+            Entry e = jobs.get(getId(body));
+            if (e != null) {
+              e.attempts = 0;
+              e.state = JobState.QUEUED;
+              e.dueAt = null;
+            }
           }
-        }
-        case RETRIED -> {
-          Entry e = jobs.get(getId(body));
-          if (e != null) {
-            e.attempts = 0;
-            e.state = JobState.QUEUED;
-            e.dueAt = null;
+          case SUCCEEDED -> {
+            Entry e = jobs.remove(getId(body));
+            if (e != null) {
+              e.state = JobState.SUCCEEDED;
+              e.dueAt = null;
+              finished.put(e.id, e.snapshotWithoutPayload());
+            }
           }
-        }
-        case SUCCEEDED -> {
-          Entry e = jobs.remove(getId(body));
-          if (e != null) {
-            e.state = JobState.SUCCEEDED;
-            e.dueAt = null;
-            finished.put(e.id, e.snapshotWithoutPayload());
+          case DELETED -> jobs.remove(getId(body));
+          case SCHEDULE -> schedule(segment, body);
+          case UNSCHEDULE -> schedules.remove(getString(body));
+          case FIRED -> {
+            schedule(segment, body);
+            submitted(segment, body);
           }
+          default ->
+              throw new CorruptRecordException(
+                  "unknown record type " + type + " (written by a newer Sluice?)");
         }
-        case DELETED -> jobs.remove(getId(body));
-        default ->
-            throw new CorruptRecordException(
-                "unknown record type " + type + " (written by a newer Sluice?)");
+      } catch (BufferUnderflowException | IllegalArgumentException | DateTimeException e) {
+        throw new CorruptRecordException("record type " + type + " does not parse: " + e, e);
       }
-    } catch (BufferUnderflowException | IllegalArgumentException | DateTimeException e) {
-      throw new CorruptRecordException("record type " + type + " does not parse: " + e, e);
+    }
+
+    private void submitted(long segment, ByteBuffer body) {
+      int count = body.getInt();
+      if (count < 1 || count > body.remaining() / ID_BYTES) {
+        throw new CorruptRecordException("a batch of " + count + " jobs");
+      }
+      for (int i = 0; i < count; i++) {
+        JobId id = getId(body);
+        Instant createdAt = getInstant(body);
+        Instant runAt = getInstant(body);
+        String jobType = getString(body);
+        String source = getString(body);
+        byte[] payload = getBytes(body);
+        if (createdAt == null || jobType == null || payload == null) {
+          throw new CorruptRecordException("a job without a time, type or payload");
+        }
+        Entry e = new Entry(id, jobType, payload, source, createdAt, runAt);
+        e.home = segment;
+        jobs.put(id, e);
+      }
+    }
+
+    private void schedule(long segment, ByteBuffer body) {
+      String name = getString(body);
+      String definition = getString(body);
+      Instant updatedAt = getInstant(body);
+      Instant lastFire = getInstant(body);
+      byte hasJob = body.get();
+      if (name == null || definition == null || updatedAt == null || hasJob < 0 || hasJob > 1) {
+        throw new CorruptRecordException("a schedule without a name, definition or time");
+      }
+      ScheduleEntry s = new ScheduleEntry(name, definition, updatedAt);
+      s.lastFire = lastFire;
+      s.lastJob = hasJob == 1 ? getId(body) : null;
+      s.home = segment;
+      schedules.put(name, s);
     }
   }
 

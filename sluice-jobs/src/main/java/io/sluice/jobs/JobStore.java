@@ -134,6 +134,64 @@ public interface JobStore extends AutoCloseable {
   boolean deleteDead(JobId id);
 
   /**
+   * Creates or replaces the recurring job definition {@code name}; durable under the store's policy
+   * before this returns. Putting the definition a schedule already has changes nothing and writes
+   * nothing, so a process may register its schedules at every start. A replaced definition keeps
+   * the schedule's record of its last fire.
+   *
+   * <p>Waits for the journal write (uninterruptibly; the write is short) and for other changes to
+   * schedules to finish.
+   *
+   * @param name the schedule's name (see {@link StoredSchedule#checkName})
+   * @param definition the definition's text, kept as it is
+   * @return true if the store changed; false if it already had exactly this definition
+   * @throws IllegalArgumentException if the name is not valid
+   * @throws JobStoreException if the journal failed; the schedule is then unchanged
+   */
+  boolean putSchedule(String name, String definition);
+
+  /**
+   * Deletes the recurring job definition {@code name}, durably. Jobs it already enqueued stay.
+   *
+   * @param name the schedule's name
+   * @return true if it existed
+   * @throws JobStoreException if the journal failed
+   */
+  boolean deleteSchedule(String name);
+
+  /**
+   * A recurring job definition.
+   *
+   * @param name the schedule's name
+   * @return it, or empty if there is none by that name
+   */
+  Optional<StoredSchedule> schedule(String name);
+
+  /**
+   * Every recurring job definition, by name.
+   *
+   * @return them
+   */
+  List<StoredSchedule> schedules();
+
+  /**
+   * Records that schedule {@code name} fired at {@code fireTime} and enqueues its job, as one
+   * durable change: after a crash, either both are there or neither is. So a scheduler that
+   * restarts sees the last fire it recorded and never enqueues the same fire twice.
+   *
+   * <p>Answers at once: {@link Admission.Reason#QUEUE_FULL} if the queue has no room, {@link
+   * Admission.Reason#NOT_DUE} if the schedule is gone or already has a fire at or after {@code
+   * fireTime}, {@link Admission.Reason#SHUTTING_DOWN} after {@link #stopAdmission()}.
+   *
+   * @param name the schedule
+   * @param fireTime the fire time this job is for
+   * @param job the job to enqueue
+   * @return the admission; when accepted, its one id is the job's
+   * @throws JobStoreException if the journal failed; nothing was recorded
+   */
+  Admission fire(String name, Instant fireTime, JobSpec job);
+
+  /**
    * How many jobs are in each state.
    *
    * @return the counts

@@ -15,6 +15,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
 
 /*
  * The durable store's log: JobRecords written to the journal, replay at open, and compaction.
@@ -26,6 +27,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * home is that segment or a later one). The first segment to keep is the smallest key of either,
  * or the current segment; everything before it is released. Long-lived dead letters pin their home
  * segment until retried to success or deleted.
+ *
+ * Schedules. Each SCHEDULE or FIRED record holds a schedule's whole state, so a schedule's home is
+ * the segment of its latest record, counted in `liveSchedules`; the older one is superseded once
+ * the new one is durable. A schedule that fires rarely would pin its home, and with it every later
+ * segment, for as long as it does not fire; so when the oldest schedule home is all that keeps a
+ * segment (jobs and in-flight submits would let it go), compaction asks the store to rewrite the
+ * schedules homed there into the current segment (`rehomer`), after which that segment goes too.
  */
 final class JournalLog implements JobLog {
 
@@ -37,9 +45,13 @@ final class JournalLog implements JobLog {
   private final Journal journal;
   private final Object compactionLock = new Object();
   private final TreeMap<Long, Long> live = new TreeMap<>();
+  private final TreeMap<Long, Long> liveSchedules = new TreeMap<>();
   private final TreeMap<Long, Long> inFlight = new TreeMap<>();
   private final AtomicBoolean failureLogged = new AtomicBoolean();
+  private final AtomicBoolean rehoming = new AtomicBoolean();
   private long released;
+  private volatile long lastSeenSegment;
+  private volatile LongConsumer rehomer = segment -> {};
 
   private JournalLog(Journal journal) {
     this.journal = journal;
@@ -50,7 +62,6 @@ final class JournalLog implements JobLog {
       throw new IllegalArgumentException(
           "a durable job store needs a directory: JobStoreOptions.withDirectory(path)");
     }
-    Map<JobId, Entry> jobs = new LinkedHashMap<>();
     int retention = options.finishedRetention();
     Map<JobId, Job> finished =
         new LinkedHashMap<>() {
@@ -61,12 +72,13 @@ final class JournalLog implements JobLog {
             return size() > retention;
           }
         };
+    JobRecords.Replay replay = new JobRecords.Replay(new LinkedHashMap<>(), finished);
     StoreObserver observer = options.observer();
     ReplayVisitor visitor =
         new ReplayVisitor() {
           @Override
           public void record(long segment, int type, ByteBuffer body) {
-            JobRecords.replay(jobs, finished, segment, type, body);
+            replay.apply(segment, type, body);
           }
 
           @Override
@@ -89,16 +101,27 @@ final class JournalLog implements JobLog {
     }
     JournalLog log = new JournalLog(journal);
     LocalJobStore store = new LocalJobStore(options, log);
+    log.rehomer = store::rehomeSchedulesBefore;
+    log.lastSeenSegment = journal.currentSegment();
     finished.values().forEach(store::rememberFinished);
-    for (Entry e : jobs.values()) {
-      log.countLive(e.home, 1);
+    for (Entry e : replay.jobs.values()) {
+      log.countLive(log.live, e.home, 1);
       store.recover(e);
     }
+    for (ScheduleEntry s : replay.schedules.values()) {
+      log.countLive(log.liveSchedules, s.home, 1);
+      store.recoverSchedule(s);
+    }
     log.compact();
-    if (!jobs.isEmpty()) {
+    if (!replay.jobs.isEmpty() || !replay.schedules.isEmpty()) {
       LOG.log(
           System.Logger.Level.INFO,
-          "recovered " + jobs.size() + " jobs from the journal in " + options.directory().get());
+          "recovered "
+              + replay.jobs.size()
+              + " jobs and "
+              + replay.schedules.size()
+              + " schedules from the journal in "
+              + options.directory().get());
     }
     return store;
   }
@@ -141,15 +164,47 @@ final class JournalLog implements JobLog {
 
   @Override
   public long submitted(List<Entry> batch) {
-    byte[] body = JobRecords.submitted(batch);
+    return appendDurable(JobRecords.SUBMITTED, JobRecords.submitted(batch), batch.size(), 0);
+  }
+
+  @Override
+  public long scheduled(ScheduleEntry schedule) {
+    return appendDurable(JobRecords.SCHEDULE, JobRecords.schedule(schedule), 0, 1);
+  }
+
+  @Override
+  public long fired(ScheduleEntry schedule, Entry job) {
+    return appendDurable(JobRecords.FIRED, JobRecords.fired(schedule, job), 1, 1);
+  }
+
+  @Override
+  public void unscheduled(String name) {
+    awaitUninterruptibly(append(JobRecords.UNSCHEDULE, JobRecords.unschedule(name)));
+  }
+
+  @Override
+  public void superseded(long home) {
+    if (countLive(liveSchedules, home, -1)) {
+      compactLater();
+    }
+  }
+
+  /**
+   * Appends a record that becomes the home of {@code jobs} jobs and {@code schedules} schedules,
+   * waits until it is durable, and counts them live in the segment that holds it. Until they are
+   * counted, the segment that was current when the append began (their home is that one or a later
+   * one) is kept from compaction.
+   */
+  private long appendDurable(int type, byte[] body, long jobs, long schedules) {
     long floor;
     synchronized (compactionLock) {
       floor = journal.currentSegment();
       inFlight.merge(floor, 1L, Long::sum);
     }
     try {
-      long home = awaitUninterruptibly(journal.appendAsync(JobRecords.SUBMITTED, body));
-      countLive(home, batch.size());
+      long home = awaitUninterruptibly(append(type, body));
+      countLive(live, home, jobs);
+      countLive(liveSchedules, home, schedules);
       return home;
     } finally {
       synchronized (compactionLock) {
@@ -216,16 +271,25 @@ final class JournalLog implements JobLog {
     append(type, JobRecords.id(entry.id))
         .thenRun(
             () -> {
-              if (countLive(home, -1)) {
-                Thread.ofVirtual().name("sluice-journal-compaction").start(this::compact);
+              if (countLive(live, home, -1)) {
+                compactLater();
               }
             });
+  }
+
+  private void compactLater() {
+    Thread.ofVirtual().name("sluice-journal-compaction").start(this::compact);
   }
 
   private CompletableFuture<Long> append(int type, byte[] body) {
     CompletableFuture<Long> future = journal.appendAsync(type, body);
     future.whenComplete(
         (segment, failure) -> {
+          if (segment != null && segment > lastSeenSegment) {
+            // A new segment: the oldest schedules may now be all that keeps an old one.
+            lastSeenSegment = segment;
+            compactLater();
+          }
           if (failure != null && failureLogged.compareAndSet(false, true)) {
             LOG.log(
                 System.Logger.Level.ERROR,
@@ -238,18 +302,25 @@ final class JournalLog implements JobLog {
     return future;
   }
 
-  /** Adds {@code delta} live jobs to {@code home}; true if the smallest live home went away. */
-  private boolean countLive(long home, long delta) {
+  /** Adds {@code delta} to {@code home}'s count; true if that emptied the smallest home. */
+  private boolean countLive(TreeMap<Long, Long> counts, long home, long delta) {
+    if (delta == 0) {
+      return false;
+    }
     synchronized (compactionLock) {
-      Long before = live.isEmpty() ? null : live.firstKey();
-      live.merge(home, delta, (a, b) -> a + b == 0 ? null : a + b);
-      return before != null && before == home && !live.containsKey(home);
+      Long before = counts.isEmpty() ? null : counts.firstKey();
+      counts.merge(home, delta, (a, b) -> a + b == 0 ? null : a + b);
+      return before != null && before == home && !counts.containsKey(home);
     }
   }
 
-  /** Releases every segment before the first one that still holds something needed. */
+  /**
+   * Releases every segment before the first one that still holds something needed; if schedules
+   * alone keep the oldest segments, has them rewritten first (see the class comment).
+   */
   void compact() {
     long keepFrom;
+    long schedulesBefore = Long.MIN_VALUE;
     synchronized (compactionLock) {
       keepFrom = journal.currentSegment();
       if (!live.isEmpty()) {
@@ -258,6 +329,37 @@ final class JournalLog implements JobLog {
       if (!inFlight.isEmpty()) {
         keepFrom = Math.min(keepFrom, inFlight.firstKey());
       }
+      if (!liveSchedules.isEmpty() && liveSchedules.firstKey() < keepFrom) {
+        schedulesBefore = keepFrom;
+        keepFrom = liveSchedules.firstKey();
+      }
+    }
+    if (schedulesBefore != Long.MIN_VALUE) {
+      rehome(schedulesBefore);
+    }
+    release(keepFrom);
+  }
+
+  /** Has the store rewrite the schedules homed before {@code segment}; one rewrite at a time. */
+  private void rehome(long segment) {
+    if (!rehoming.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      rehomer.accept(segment);
+    } catch (RuntimeException e) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "could not rewrite old schedules into the current journal segment; the old segments"
+              + " stay on disk and are tried again later",
+          e);
+    } finally {
+      rehoming.set(false);
+    }
+  }
+
+  private void release(long keepFrom) {
+    synchronized (compactionLock) {
       if (keepFrom <= released) {
         return;
       }

@@ -36,6 +36,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * are not yet due (a start time, or waiting to retry) sit in a priority queue by due time; one
  * clock timer, armed for the earliest, moves them to their type's FIFO when they fall due.
  *
+ * Schedules. Recurring definitions sit in `schedules`, guarded by `scheduleLock`, which is held
+ * across each change's journal write so changes to schedules reach the journal in the order they
+ * happen (they are rare; jobs never wait for this lock). A fire reserves room like a submit, then
+ * writes the schedule's new state and the job as one record. Lock order: scheduleLock, then lock.
+ *
  * Invariants (checkInvariants):
  *   queued + running + retryWait == number of live entries that are not DEAD
  *   every QUEUED entry is in exactly one of: its type's FIFO, the delayed queue
@@ -69,6 +74,9 @@ final class LocalJobStore implements JobStore {
             return c != 0 ? c : a.id.compareTo(b.id);
           });
   private final LinkedHashMap<JobId, Job> finished;
+
+  private final ReentrantLock scheduleLock = new ReentrantLock();
+  private final TreeMap<String, ScheduleEntry> schedules = new TreeMap<>();
 
   private int typeCursor;
   private long queued;
@@ -150,6 +158,16 @@ final class LocalJobStore implements JobStore {
     }
   }
 
+  /** Adds a schedule found in the journal at start; called before the store is shared. */
+  void recoverSchedule(ScheduleEntry schedule) {
+    scheduleLock.lock();
+    try {
+      schedules.put(schedule.name, schedule);
+    } finally {
+      scheduleLock.unlock();
+    }
+  }
+
   // ---------------------------------------------------------------- admission
 
   @Override
@@ -167,11 +185,9 @@ final class LocalJobStore implements JobStore {
     List<JobId> ids = new ArrayList<>(n);
     Instant now = clock.now();
     for (JobSpec spec : specs) {
-      JobId id = JobId.next();
-      Instant due = spec.runAt().filter(t -> t.isAfter(now)).orElse(null);
-      batch.add(
-          new Entry(id, spec.type(), spec.payloadArray(), spec.source().orElse(null), now, due));
-      ids.add(id);
+      Entry entry = newEntry(spec, now);
+      batch.add(entry);
+      ids.add(entry.id);
     }
     long home;
     try {
@@ -180,10 +196,16 @@ final class LocalJobStore implements JobStore {
       unreserve(n);
       throw e;
     }
+    admit(batch, home);
+    return new Admission.Accepted(ids);
+  }
+
+  /** Queues a durable batch whose room was reserved. */
+  private void admit(List<Entry> batch, long home) {
     lock.lock();
     try {
-      reserved -= n;
-      submitted += n;
+      reserved -= batch.size();
+      submitted += batch.size();
       Instant insertTime = clock.now();
       for (Entry entry : batch) {
         entry.home = home;
@@ -192,7 +214,12 @@ final class LocalJobStore implements JobStore {
     } finally {
       lock.unlock();
     }
-    return new Admission.Accepted(ids);
+  }
+
+  private Entry newEntry(JobSpec spec, Instant now) {
+    Instant due = spec.runAt().filter(t -> t.isAfter(now)).orElse(null);
+    return new Entry(
+        JobId.next(), spec.type(), spec.payloadArray(), spec.source().orElse(null), now, due);
   }
 
   /** Reserves room for {@code n} jobs, or says why not. */
@@ -210,32 +237,37 @@ final class LocalJobStore implements JobStore {
     long remaining = maxWait.isNegative() ? 0 : toNanosSaturated(maxWait);
     lock.lockInterruptibly();
     try {
-      while (!admissionStopped && pendingLocked() + n > options.capacity()) {
-        if (remaining <= 0) {
-          return new Admission.Rejected(
-              Admission.Reason.QUEUE_FULL,
-              RETRY_AFTER,
-              "the queue has room for "
-                  + Math.max(0, options.capacity() - pendingLocked())
-                  + " more jobs, not "
-                  + n
-                  + "; retry after "
-                  + RETRY_AFTER.toSeconds()
-                  + " s");
-        }
+      while (!admissionStopped && pendingLocked() + n > options.capacity() && remaining > 0) {
         remaining = room.awaitNanos(remaining);
       }
-      if (admissionStopped) {
-        return new Admission.Rejected(
-            Admission.Reason.SHUTTING_DOWN,
-            Duration.ZERO,
-            "the job store is shutting down and takes no new jobs");
-      }
-      reserved += n;
-      return null;
+      return reserveLocked(n);
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Reserves room for {@code n} jobs if there is room now, or says why not. Holds the lock. */
+  private Admission.Rejected reserveLocked(int n) {
+    if (admissionStopped) {
+      return new Admission.Rejected(
+          Admission.Reason.SHUTTING_DOWN,
+          Duration.ZERO,
+          "the job store is shutting down and takes no new jobs");
+    }
+    if (pendingLocked() + n > options.capacity()) {
+      return new Admission.Rejected(
+          Admission.Reason.QUEUE_FULL,
+          RETRY_AFTER,
+          "the queue has room for "
+              + Math.max(0, options.capacity() - pendingLocked())
+              + " more jobs, not "
+              + n
+              + "; retry after "
+              + RETRY_AFTER.toSeconds()
+              + " s");
+    }
+    reserved += n;
+    return null;
   }
 
   private void unreserve(int n) {
@@ -257,6 +289,150 @@ final class LocalJobStore implements JobStore {
       return d.toNanos();
     } catch (ArithmeticException e) {
       return Long.MAX_VALUE;
+    }
+  }
+
+  // ---------------------------------------------------------------- schedules
+
+  @Override
+  public boolean putSchedule(String name, String definition) {
+    StoredSchedule.checkName(name);
+    Objects.requireNonNull(definition, "definition");
+    scheduleLock.lock();
+    try {
+      ScheduleEntry current = schedules.get(name);
+      if (current != null && current.definition.equals(definition)) {
+        return false;
+      }
+      ScheduleEntry next =
+          current == null ? new ScheduleEntry(name, definition, clock.now()) : current.copy();
+      next.definition = definition;
+      next.updatedAt = clock.now();
+      next.home = log.scheduled(next);
+      schedules.put(name, next);
+      if (current != null) {
+        log.superseded(current.home);
+      }
+      return true;
+    } finally {
+      scheduleLock.unlock();
+    }
+  }
+
+  @Override
+  public boolean deleteSchedule(String name) {
+    Objects.requireNonNull(name, "name");
+    scheduleLock.lock();
+    try {
+      ScheduleEntry current = schedules.get(name);
+      if (current == null) {
+        return false;
+      }
+      log.unscheduled(name);
+      schedules.remove(name);
+      log.superseded(current.home);
+      return true;
+    } finally {
+      scheduleLock.unlock();
+    }
+  }
+
+  @Override
+  public Optional<StoredSchedule> schedule(String name) {
+    Objects.requireNonNull(name, "name");
+    scheduleLock.lock();
+    try {
+      ScheduleEntry current = schedules.get(name);
+      return current == null ? Optional.empty() : Optional.of(current.snapshot());
+    } finally {
+      scheduleLock.unlock();
+    }
+  }
+
+  @Override
+  public List<StoredSchedule> schedules() {
+    scheduleLock.lock();
+    try {
+      return schedules.values().stream().map(ScheduleEntry::snapshot).toList();
+    } finally {
+      scheduleLock.unlock();
+    }
+  }
+
+  @Override
+  public Admission fire(String name, Instant fireTime, JobSpec job) {
+    Objects.requireNonNull(fireTime, "fireTime");
+    Objects.requireNonNull(job, "job");
+    scheduleLock.lock();
+    try {
+      ScheduleEntry current = schedules.get(Objects.requireNonNull(name, "name"));
+      if (current == null || (current.lastFire != null && !fireTime.isAfter(current.lastFire))) {
+        return new Admission.Rejected(
+            Admission.Reason.NOT_DUE,
+            Duration.ZERO,
+            current == null
+                ? "there is no schedule named " + name
+                : "schedule " + name + " already fired for " + current.lastFire);
+      }
+      Admission.Rejected rejected;
+      lock.lock();
+      try {
+        rejected = reserveLocked(1);
+      } finally {
+        lock.unlock();
+      }
+      if (rejected != null) {
+        return rejected;
+      }
+      Entry entry = newEntry(job, clock.now());
+      ScheduleEntry next = current.copy();
+      next.lastFire = fireTime;
+      next.lastJob = entry.id;
+      long home;
+      try {
+        home = log.fired(next, entry);
+      } catch (RuntimeException | Error e) {
+        unreserve(1);
+        throw e;
+      }
+      next.home = home;
+      schedules.put(name, next);
+      log.superseded(current.home);
+      admit(List.of(entry), home);
+      return new Admission.Accepted(List.of(entry.id));
+    } finally {
+      scheduleLock.unlock();
+    }
+  }
+
+  /**
+   * Rewrites every schedule whose latest record is in a segment before {@code segment}, so that
+   * segment can be released (called by the journal's compaction).
+   */
+  void rehomeSchedulesBefore(long segment) {
+    scheduleLock.lock();
+    try {
+      if (closed()) {
+        return;
+      }
+      for (ScheduleEntry s : schedules.values()) {
+        if (s.home < segment) {
+          long old = s.home;
+          s.home = log.scheduled(s);
+          log.superseded(old);
+        }
+      }
+    } finally {
+      scheduleLock.unlock();
+    }
+  }
+
+  private boolean closed() {
+    lock.lock();
+    try {
+      return closed;
+    } finally {
+      lock.unlock();
     }
   }
 

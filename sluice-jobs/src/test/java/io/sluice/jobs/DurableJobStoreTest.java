@@ -158,6 +158,54 @@ class DurableJobStoreTest {
   }
 
   @Test
+  void schedulesTheirLastFireAndTheirJobsSurviveAReopen() throws Exception {
+    JobId fired;
+    try (LocalJobStore store = open()) {
+      store.putSchedule("nightly", "cron unix UTC 0 2 * * *");
+      store.putSchedule("gone", "at 2027-01-01T00:00:00Z");
+      fired =
+          assertInstanceOf(
+                  Admission.Accepted.class, store.fire("nightly", clock.now(), spec("{\"n\":1}")))
+              .ids()
+              .getFirst();
+      store.deleteSchedule("gone");
+    }
+    try (LocalJobStore store = open()) {
+      StoredSchedule s = store.schedule("nightly").orElseThrow();
+      assertEquals("cron unix UTC 0 2 * * *", s.definition());
+      assertEquals(Optional.of(clock.now()), s.lastFire());
+      assertEquals(Optional.of(fired), s.lastJob());
+      assertEquals(Optional.empty(), store.schedule("gone"));
+      assertEquals(JobState.QUEUED, store.find(fired).orElseThrow().state());
+      assertEquals(
+          Admission.Reason.NOT_DUE,
+          assertInstanceOf(Admission.Rejected.class, store.fire("nightly", clock.now(), spec("x")))
+              .reason());
+    }
+  }
+
+  @Test
+  void aScheduleThatNeverFiresDoesNotKeepOldSegmentsForever() throws Exception {
+    byte[] big = new byte[100_000];
+    try (LocalJobStore store = open()) {
+      store.putSchedule("yearly", "cron unix UTC 0 0 1 1 *");
+      for (int i = 0; i < 40; i++) {
+        accept(store, JobSpec.of("t", big));
+        store.succeeded(store.claim(t -> true).orElseThrow().id());
+      }
+      Waits.until(
+          () -> segmentFiles() <= 2,
+          "old segments to be released once the schedule was rewritten ("
+              + segmentFiles()
+              + " left)");
+    }
+    try (LocalJobStore store = open()) {
+      assertEquals("cron unix UTC 0 0 1 1 *", store.schedule("yearly").orElseThrow().definition());
+      assertEquals(0, store.counts().pending());
+    }
+  }
+
+  @Test
   void theObserverHearsCommitsAndReplayProgress() throws Exception {
     AtomicLong commits = new AtomicLong();
     AtomicLong progress = new AtomicLong();

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -17,14 +16,15 @@ import org.junit.jupiter.api.Test;
 
 class JobRecordsTest {
   private static final Instant T0 = Instant.parse("2026-11-27T10:00:00.123456789Z");
-  private final Map<JobId, Entry> jobs = new LinkedHashMap<>();
+  private final JobRecords.Replay replay = new JobRecords.Replay();
+  private final Map<JobId, Entry> jobs = replay.jobs;
 
   private static Entry entry(String type, String payload, String source, Instant runAt) {
     return new Entry(JobId.next(), type, payload.getBytes(UTF_8), source, T0, runAt);
   }
 
   private void replay(long segment, int type, byte[] body) {
-    JobRecords.replay(jobs, segment, type, ByteBuffer.wrap(body).asReadOnlyBuffer());
+    replay.apply(segment, type, ByteBuffer.wrap(body).asReadOnlyBuffer());
   }
 
   @Test
@@ -114,5 +114,64 @@ class JobRecordsTest {
         // the one documented failure
       }
     }
+  }
+
+  private static ScheduleEntry schedule(String name, String definition) {
+    return new ScheduleEntry(name, definition, T0);
+  }
+
+  @Test
+  void aScheduleReplaysWithItsWholeStateAndItsHome() {
+    ScheduleEntry s = schedule("nightly-ü", "cron unix UTC 0 2 * * *");
+    s.lastFire = T0.minusSeconds(3600);
+    s.lastJob = JobId.next();
+
+    replay(4, JobRecords.SCHEDULE, JobRecords.schedule(s));
+
+    ScheduleEntry r = replay.schedules.get("nightly-ü");
+    assertEquals(s.definition, r.definition);
+    assertEquals(T0, r.updatedAt);
+    assertEquals(s.lastFire, r.lastFire);
+    assertEquals(s.lastJob, r.lastJob);
+    assertEquals(4, r.home);
+  }
+
+  @Test
+  void aFireReplaysAsTheSchedulesNewStateAndItsQueuedJob() {
+    ScheduleEntry s = schedule("hourly", "every PT1H from 2026-01-01T00:00:00Z");
+    replay(1, JobRecords.SCHEDULE, JobRecords.schedule(s));
+    Entry job = entry("report", "{}", "schedule:hourly", null);
+    s.lastFire = T0;
+    s.lastJob = job.id;
+
+    replay(2, JobRecords.FIRED, JobRecords.fired(s, job));
+
+    ScheduleEntry r = replay.schedules.get("hourly");
+    assertEquals(T0, r.lastFire);
+    assertEquals(job.id, r.lastJob);
+    assertEquals(2, r.home);
+    Entry rj = jobs.get(job.id);
+    assertEquals("report", rj.type);
+    assertEquals("schedule:hourly", rj.source);
+    assertEquals(2, rj.home);
+  }
+
+  @Test
+  void anUnscheduleRecordForgetsTheSchedule() {
+    replay(1, JobRecords.SCHEDULE, JobRecords.schedule(schedule("a", "at 2027-01-01T00:00:00Z")));
+    replay(1, JobRecords.SCHEDULE, JobRecords.schedule(schedule("b", "at 2027-01-01T00:00:00Z")));
+
+    replay(1, JobRecords.UNSCHEDULE, JobRecords.unschedule("a"));
+
+    assertEquals(List.of("b"), List.copyOf(replay.schedules.keySet()));
+  }
+
+  @Test
+  void aScheduleRecordWithAnImpossibleJobFlagIsCorrupt() {
+    byte[] body = JobRecords.schedule(schedule("a", "x"));
+    body[body.length - 1] = 7;
+
+    assertThrows(
+        JobRecords.CorruptRecordException.class, () -> replay(1, JobRecords.SCHEDULE, body));
   }
 }

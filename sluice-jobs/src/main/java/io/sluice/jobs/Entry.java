@@ -8,7 +8,9 @@ import java.util.Optional;
 final class Entry {
   final JobId id;
   final String type;
-  final byte[] payload;
+  private static final byte[] NO_PAYLOAD = new byte[0];
+
+  byte[] payload; // NO_PAYLOAD once finished, so a remembered job does not keep it alive
   final String source;
   final Instant createdAt;
   JobState state = JobState.QUEUED;
@@ -32,8 +34,9 @@ final class Entry {
     return snapshot(ByteBuffer.wrap(payload));
   }
 
-  Job snapshotWithoutPayload() {
-    return snapshot(ByteBuffer.allocate(0));
+  /** Forgets the payload of a finished job that stays remembered for {@code find}. */
+  void dropPayload() {
+    payload = NO_PAYLOAD;
   }
 
   private Job snapshot(ByteBuffer payloadView) {

@@ -173,10 +173,10 @@ final class JobRecords {
    */
   static final class Replay {
     final Map<JobId, Entry> jobs;
-    final Map<JobId, Job> finished;
+    final Map<JobId, Entry> finished;
     final Map<String, ScheduleEntry> schedules = new TreeMap<>();
 
-    Replay(Map<JobId, Entry> jobs, Map<JobId, Job> finished) {
+    Replay(Map<JobId, Entry> jobs, Map<JobId, Entry> finished) {
       this.jobs = jobs;
       this.finished = finished;
     }
@@ -232,7 +232,8 @@ final class JobRecords {
             if (e != null) {
               e.state = JobState.SUCCEEDED;
               e.dueAt = null;
-              finished.put(e.id, e.snapshotWithoutPayload());
+              e.dropPayload();
+              finished.put(e.id, e);
             }
           }
           case DELETED -> jobs.remove(getId(body));

@@ -62,16 +62,7 @@ final class JournalLog implements JobLog {
       throw new IllegalArgumentException(
           "a durable job store needs a directory: JobStoreOptions.withDirectory(path)");
     }
-    int retention = options.finishedRetention();
-    Map<JobId, Job> finished =
-        new LinkedHashMap<>() {
-          private static final long serialVersionUID = 1L;
-
-          @Override
-          protected boolean removeEldestEntry(Map.Entry<JobId, Job> eldest) {
-            return size() > retention;
-          }
-        };
+    Map<JobId, Entry> finished = LocalJobStore.finishedMap(options.finishedRetention());
     JobRecords.Replay replay = new JobRecords.Replay(new LinkedHashMap<>(), finished);
     StoreObserver observer = options.observer();
     ReplayVisitor visitor =

@@ -73,7 +73,7 @@ final class LocalJobStore implements JobStore {
             int c = a.dueAt.compareTo(b.dueAt);
             return c != 0 ? c : a.id.compareTo(b.id);
           });
-  private final LinkedHashMap<JobId, Job> finished;
+  private final LinkedHashMap<JobId, Entry> finished;
 
   private final ReentrantLock scheduleLock = new ReentrantLock();
   private final TreeMap<String, ScheduleEntry> schedules = new TreeMap<>();
@@ -101,20 +101,26 @@ final class LocalJobStore implements JobStore {
     this.options = options;
     this.clock = options.clock();
     this.log = log;
-    int retention = options.finishedRetention();
-    this.finished =
-        new LinkedHashMap<>() {
-          private static final long serialVersionUID = 1L;
-
-          @Override
-          protected boolean removeEldestEntry(Map.Entry<JobId, Job> eldest) {
-            return size() > retention;
-          }
-        };
+    this.finished = finishedMap(options.finishedRetention());
   }
 
   Clock clock() {
     return clock;
+  }
+
+  /**
+   * A map of the most recently finished jobs, in the order they finished, that forgets the oldest
+   * beyond {@code retention}.
+   */
+  static LinkedHashMap<JobId, Entry> finishedMap(int retention) {
+    return new LinkedHashMap<>() {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<JobId, io.sluice.jobs.Entry> eldest) {
+        return size() > retention;
+      }
+    };
   }
 
   static LocalJobStore inMemory(JobStoreOptions options) {
@@ -147,11 +153,11 @@ final class LocalJobStore implements JobStore {
   }
 
   /** Remembers a job the journal shows finished, for {@link #find}; before the store is shared. */
-  void rememberFinished(Job job) {
+  void rememberFinished(Entry entry) {
     lock.lock();
     try {
       if (options.finishedRetention() > 0) {
-        finished.put(job.id(), job);
+        finished.put(entry.id, entry);
       }
     } finally {
       lock.unlock();
@@ -665,7 +671,8 @@ final class LocalJobStore implements JobStore {
 
   private void remember(Entry entry) {
     if (options.finishedRetention() > 0) {
-      finished.put(entry.id, entry.snapshotWithoutPayload());
+      entry.dropPayload();
+      finished.put(entry.id, entry);
     }
   }
 
@@ -677,7 +684,10 @@ final class LocalJobStore implements JobStore {
     lock.lock();
     try {
       Entry entry = live.get(id);
-      return entry != null ? Optional.of(entry.snapshot()) : Optional.ofNullable(finished.get(id));
+      if (entry == null) {
+        entry = finished.get(id);
+      }
+      return entry == null ? Optional.empty() : Optional.of(entry.snapshot());
     } finally {
       lock.unlock();
     }

@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.random.RandomGenerator;
 
@@ -32,8 +33,12 @@ import java.util.random.RandomGenerator;
  * lock before handing out a job of that type, so a worker never holds a job it may not run. When
  * a type at its limit frees a slot, the store is told (gateOpened) so waiting workers look again.
  *
- * Timeouts. Each attempt gets a context with the type's timeout (cancelled on shutdown too) and a
- * hook that interrupts the worker when that context is done. An Attempt's state decides, by one CAS,
+ * Timeouts. Each attempt gets a context with the type's timeout and a hook that interrupts the
+ * worker when that context is done. The context hangs off the background context, not off one
+ * engine-wide parent, so attempts on different workers share no monitor; a hard stop cancels the
+ * attempts it finds in `attempts` (one slot per worker) instead. A worker publishes its attempt's
+ * context and then reads `hardStop`; the shutdown writes `hardStop` and then reads the slots; so
+ * every attempt is either seen by the shutdown or sees the stop itself. An Attempt's state decides, by one CAS,
  * whether the handler finished first or the hook fired first; if the hook won, the worker waits for
  * its interrupt to land and clears it, so no interrupt leaks into the next attempt.
  *
@@ -52,7 +57,8 @@ final class JobEngineImpl implements JobEngine {
   private final RandomGenerator random;
   private final Duration shutdownGrace;
   private final EngineListener listener;
-  private final CancelableContext engineContext;
+  private final Context background;
+  private final AtomicReferenceArray<CancelableContext> attempts;
   private final List<Thread> workers;
   private final AtomicInteger busy = new AtomicInteger();
   private final CountDownLatch workersDone;
@@ -68,11 +74,13 @@ final class JobEngineImpl implements JobEngine {
     this.listener = b.listener;
     this.types = new HashMap<>();
     b.handlers.forEach((type, h) -> types.put(type, new TypeRuntime(type, h.handler, h.options)));
-    this.engineContext = Context.background(clock).withCancel();
+    this.background = Context.background(clock);
+    this.attempts = new AtomicReferenceArray<>(b.workers);
     this.workersDone = new CountDownLatch(b.workers);
     this.workers = new ArrayList<>(b.workers);
     for (int i = 0; i < b.workers; i++) {
-      workers.add(b.threadFactory.newThread(this::work));
+      int slot = i;
+      workers.add(b.threadFactory.newThread(() -> work(slot)));
     }
   }
 
@@ -131,7 +139,7 @@ final class JobEngineImpl implements JobEngine {
 
   // ---------------------------------------------------------------- workers
 
-  private void work() {
+  private void work(int slot) {
     try {
       while (true) {
         Optional<Job> claimed = store.claim(this::tryEnter);
@@ -141,7 +149,7 @@ final class JobEngineImpl implements JobEngine {
         Job job = claimed.get();
         TypeRuntime type = types.get(job.type());
         try {
-          runAttempt(job, type);
+          runAttempt(job, type, slot);
         } finally {
           type.leave(store);
         }
@@ -164,7 +172,7 @@ final class JobEngineImpl implements JobEngine {
     return runtime != null && runtime.tryEnter();
   }
 
-  private void runAttempt(Job job, TypeRuntime type) {
+  private void runAttempt(Job job, TypeRuntime type, int slot) {
     if (type == null) {
       store.failed(job.id(), "no handler for job type \"" + job.type() + "\"", Optional.empty());
       return;
@@ -188,7 +196,11 @@ final class JobEngineImpl implements JobEngine {
     Throwable failure = null;
     boolean cutShort;
     boolean overran;
-    try (CancelableContext ctx = engineContext.withTimeout(type.options.timeout())) {
+    try (CancelableContext ctx = background.withTimeout(type.options.timeout())) {
+      attempts.set(slot, ctx);
+      if (hardStop) {
+        ctx.cancel();
+      }
       Context.AfterFunc hook = ctx.afterFunc(attempt::stop);
       try {
         type.handler.handle(job, ctx);
@@ -199,6 +211,7 @@ final class JobEngineImpl implements JobEngine {
       cutShort = !attempt.finish();
       overran = ctx.err().orElse(null) instanceof DeadlineExceededException;
     } finally {
+      attempts.set(slot, null);
       busy.decrementAndGet();
     }
     Duration elapsed = Duration.ofNanos(clock.nanoTime() - start);
@@ -312,7 +325,7 @@ final class JobEngineImpl implements JobEngine {
       boolean graceful = workersDone.await(grace.toNanos(), TimeUnit.NANOSECONDS);
       if (!graceful) {
         hardStop = true;
-        engineContext.cancel();
+        cancelAttempts();
         workers.forEach(Thread::interrupt);
         if (!workersDone.await(
             shutdownGrace.toNanos() + TimeUnit.SECONDS.toNanos(5), TimeUnit.NANOSECONDS)) {
@@ -323,10 +336,19 @@ final class JobEngineImpl implements JobEngine {
                   + " workers are still running and will be abandoned");
         }
       }
-      engineContext.cancel();
+      cancelAttempts();
       store.close();
       shutdownOutcome = graceful;
       return graceful;
+    }
+  }
+
+  private void cancelAttempts() {
+    for (int i = 0; i < attempts.length(); i++) {
+      CancelableContext ctx = attempts.get(i);
+      if (ctx != null) {
+        ctx.cancel();
+      }
     }
   }
 

@@ -1,8 +1,11 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.TimerEngine;
+import io.sluice.core.internal.TimerEntry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.function.Predicate;
 
 /**
  * The source of time for timers, tickers, context deadlines and sleeps, and the factory for timers
@@ -40,6 +43,10 @@ import java.util.Objects;
  * completes.
  */
 public abstract sealed class Clock permits SystemClock, ManualClock {
+  static {
+    TimerEngine.install(new EngineAccess());
+  }
+
   Clock() {}
 
   /**
@@ -201,13 +208,34 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
    */
   abstract TimerHandle schedule(long deadlineNanos, Runnable action);
 
+  /**
+   * Cancels every pending entry whose action {@code filter} accepts; see {@link
+   * TimerEngine#cancelMatching}.
+   */
+  abstract int cancelMatching(Predicate<? super Runnable> filter) throws InterruptedException;
+
   /** A scheduled internal action. */
-  interface TimerHandle {
+  interface TimerHandle extends TimerEntry {
     /**
      * Stops the action if it has not run yet.
      *
      * @return {@code true} if this call prevented the action from running
      */
+    @Override
     boolean cancel();
+  }
+
+  /** The engine as {@link TimerEngine} offers it to Sluice's other modules. */
+  private static final class EngineAccess implements TimerEngine.Access {
+    @Override
+    public TimerEntry schedule(Clock clock, long deadlineNanos, Runnable action) {
+      return clock.schedule(deadlineNanos, Objects.requireNonNull(action, "action"));
+    }
+
+    @Override
+    public int cancelMatching(Clock clock, Predicate<? super Runnable> filter)
+        throws InterruptedException {
+      return clock.cancelMatching(Objects.requireNonNull(filter, "filter"));
+    }
   }
 }

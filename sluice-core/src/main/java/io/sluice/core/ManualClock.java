@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 /**
  * A clock for tests that stands still until {@link #advance(Duration)} moves it, firing the timers
@@ -81,6 +82,36 @@ public final class ManualClock extends Clock {
   }
 
   /**
+   * Moves the clock forward by {@code duration} in one step, as if the process had been paused (a
+   * garbage-collection pause, a suspended machine): the clock reads the new time first, and then
+   * every timer that fell due fires, in deadline order, each seeing the new time. Code that
+   * measures how late a timer fired sees the whole jump; {@link #advance(Duration)} instead fires
+   * every timer at its own deadline.
+   *
+   * @param duration how far to move; not negative
+   * @throws IllegalArgumentException if {@code duration} is negative
+   * @throws IllegalStateException if called from an action the clock is firing
+   */
+  public void jump(Duration duration) {
+    long delta = delayNanos(duration);
+    if (delta < 0) {
+      throw new IllegalArgumentException("cannot move a clock backwards: " + duration);
+    }
+    if (lock.isHeldByCurrentThread()) {
+      throw new IllegalStateException("jump() called from a timer the clock is firing");
+    }
+    lock.lock();
+    Throwable failure;
+    try {
+      nanos = Math.addExact(nanos, delta);
+      failure = wheel.advanceTo(nanos);
+    } finally {
+      lock.unlock();
+    }
+    rethrow(failure);
+  }
+
+  /**
    * The number of timers waiting to fire: scheduled, neither fired nor cancelled. A timer or ticker
    * channel counts only while a receiver waits on it, since only then is its timer scheduled.
    *
@@ -98,6 +129,16 @@ public final class ManualClock extends Clock {
   @Override
   TimerHandle schedule(long deadlineNanos, Runnable action) {
     return wheel.schedule(deadlineNanos, action);
+  }
+
+  @Override
+  int cancelMatching(Predicate<? super Runnable> filter) {
+    lock.lock();
+    try {
+      return wheel.cancelMatching(filter);
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Checks the engine's invariants. */

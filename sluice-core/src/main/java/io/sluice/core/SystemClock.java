@@ -1,6 +1,7 @@
 package io.sluice.core;
 
 import java.time.Instant;
+import java.util.function.Predicate;
 
 /*
  * The operating system's clocks, with one TimerWheel shared by every timer, ticker, sleep and
@@ -30,6 +31,15 @@ final class SystemClock extends Clock {
   @Override
   TimerHandle schedule(long deadlineNanos, Runnable action) {
     return Engine.WHEEL.schedule(deadlineNanos, action);
+  }
+
+  @Override
+  int cancelMatching(Predicate<? super Runnable> filter) throws InterruptedException {
+    TimerWheel wheel = Engine.WHEEL;
+    if (Thread.currentThread() == wheel.thread()) {
+      return wheel.cancelMatching(filter);
+    }
+    return wheel.onEngine(() -> wheel.cancelMatching(filter));
   }
 
   /** The shared engine, for tests. */

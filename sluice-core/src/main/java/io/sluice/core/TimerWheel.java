@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongConsumer;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /*
@@ -119,6 +120,21 @@ final class TimerWheel {
       action = null;
       wheel.onCancelled();
       return true;
+    }
+
+    @Override
+    public long deadlineNanos() {
+      return deadline;
+    }
+
+    @Override
+    public boolean isPending() {
+      return lvState() == PENDING;
+    }
+
+    @Override
+    public boolean isCancelled() {
+      return lvState() == CANCELLED;
     }
 
     int lvState() {
@@ -463,6 +479,32 @@ final class TimerWheel {
       reversed = n;
     }
     return reversed;
+  }
+
+  /**
+   * Cancels every pending node, on the wheel or still on inbound, whose action {@code filter}
+   * accepts. Engine only. Inbound is walked, not drained: nodes pushed while this runs sit above
+   * the head read here, and their schedulers are the ones that must look after them.
+   */
+  int cancelMatching(Predicate<? super Runnable> filter) {
+    int cancelled = 0;
+    for (Entry n = lvInbound(); n != null; n = n.next) {
+      cancelled += cancelIfMatching(n, filter);
+    }
+    for (int level = 0; level < levels; level++) {
+      for (long bits = occupied[level]; bits != 0; bits &= bits - 1) {
+        int index = level * SLOTS + Long.numberOfTrailingZeros(bits);
+        for (Entry n = slots[index]; n != null; n = n.next) {
+          cancelled += cancelIfMatching(n, filter);
+        }
+      }
+    }
+    return cancelled;
+  }
+
+  private static int cancelIfMatching(Entry n, Predicate<? super Runnable> filter) {
+    Runnable action = n.action; // null once a racing cancel cleared it
+    return n.lvState() == PENDING && action != null && filter.test(action) && n.cancel() ? 1 : 0;
   }
 
   // ---- for ManualClock and tests ----

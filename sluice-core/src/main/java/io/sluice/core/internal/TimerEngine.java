@@ -1,0 +1,103 @@
+package io.sluice.core.internal;
+
+import io.sluice.core.Clock;
+import java.util.Objects;
+import java.util.function.Predicate;
+
+/**
+ * <strong>Not API.</strong> The timer engine of a {@link Clock}, for Sluice's own modules that need
+ * it without the {@link io.sluice.core.Timer} object around it ({@code io.sluice.schedule} keeps a
+ * pending one-shot schedule at the engine entry's 40 bytes plus its own handle). The module exports
+ * this package only to those modules; code on the class path can reach it, but it may change or
+ * disappear in any release.
+ *
+ * <p>This is the JDK's {@code SharedSecrets} pattern: {@link Clock}'s static initializer installs
+ * the implementation, whose methods are package-private in {@code io.sluice.core}.
+ *
+ * <p>Memory consistency effects: actions before {@link #schedule} happen-before the action runs.
+ */
+public final class TimerEngine {
+  private static volatile Access access;
+
+  private TimerEngine() {}
+
+  /** What {@link Clock} provides; installed once, by {@link Clock}'s static initializer. */
+  public interface Access {
+    /**
+     * See {@link TimerEngine#schedule}.
+     *
+     * @param clock the clock
+     * @param deadlineNanos when the action is due, on {@code clock}'s {@code nanoTime()} scale
+     * @param action the action
+     * @return the entry
+     */
+    TimerEntry schedule(Clock clock, long deadlineNanos, Runnable action);
+
+    /**
+     * See {@link TimerEngine#cancelMatching}.
+     *
+     * @param clock the clock
+     * @param filter which actions to cancel
+     * @return how many entries this call cancelled
+     * @throws InterruptedException if interrupted while waiting for the engine
+     */
+    int cancelMatching(Clock clock, Predicate<? super Runnable> filter) throws InterruptedException;
+  }
+
+  /**
+   * Installs the implementation. Only {@link Clock} calls this, once.
+   *
+   * @param implementation the implementation
+   * @throws IllegalStateException if already installed
+   */
+  public static synchronized void install(Access implementation) {
+    if (access != null) {
+      throw new IllegalStateException("the timer engine access is installed already");
+    }
+    access = Objects.requireNonNull(implementation, "implementation");
+  }
+
+  /**
+   * Runs {@code action} on {@code clock}'s timer thread once its {@link Clock#nanoTime()} reaches
+   * {@code deadlineNanos} (at once if it has), or on the thread that advances a {@link
+   * io.sluice.core.ManualClock}. The action must be short and must not block: it runs on the one
+   * engine thread. Never blocks, takes no lock.
+   *
+   * @param clock the clock whose engine holds the entry
+   * @param deadlineNanos when the action is due
+   * @param action what to run
+   * @return the entry, which can cancel the action
+   */
+  public static TimerEntry schedule(Clock clock, long deadlineNanos, Runnable action) {
+    return access().schedule(clock, deadlineNanos, action);
+  }
+
+  /**
+   * Cancels every pending entry of {@code clock}'s engine whose action {@code filter} accepts: how
+   * an owner that does not track its entries one by one cancels all of them at once. The filter
+   * runs on the engine's thread (for the system clock this call waits for it) and sees every
+   * pending action of the clock, so it must be fast and must not block; it is never given {@code
+   * null}. Costs time proportional to everything the engine holds.
+   *
+   * <p>Blocks until the engine has looked at every entry scheduled before this call. If the thread
+   * is interrupted while waiting, the cancellation still happens, later.
+   *
+   * @param clock the clock
+   * @param filter accepts the actions to cancel
+   * @return how many entries were cancelled
+   * @throws InterruptedException if interrupted while waiting for the engine thread
+   */
+  public static int cancelMatching(Clock clock, Predicate<? super Runnable> filter)
+      throws InterruptedException {
+    return access().cancelMatching(clock, filter);
+  }
+
+  private static Access access() {
+    Access a = access;
+    if (a == null) {
+      Clock.system(); // initialises Clock, which installs the access
+      a = access;
+    }
+    return a;
+  }
+}

@@ -1,0 +1,76 @@
+package io.sluice.schedule;
+
+import java.time.Instant;
+import java.util.List;
+
+/*
+ * A trigger schedule that runs a task. The runs of one fire (usually one; several when a misfire
+ * policy catches up) form a batch that executes one after another on one thread. The overlap
+ * policy looks at `running`, the batches still executing:
+ *   SKIP             running > 0 -> the batch is dropped;
+ *   QUEUE_ONE        running > 0 -> its last fire time waits in `queued` (one slot; later ones are
+ *                    dropped while it is taken), and the thread that ends the running batch runs it;
+ *   ALLOW_CONCURRENT another thread.
+ * Runs are counted when handed over (recordRunLocked), so after a ManualClock advance the counts
+ * are exact whatever the bodies are doing.
+ */
+final class TaskSchedule extends TriggerSchedule {
+  private final Runnable task;
+
+  // Guarded by this.
+  private int running;
+  private Instant queued;
+
+  TaskSchedule(SchedulerImpl scheduler, Trigger trigger, Runnable task, ScheduleOptions options) {
+    super(scheduler, trigger, options);
+    this.task = task;
+  }
+
+  @Override
+  boolean deliverLocked(List<Instant> runs) {
+    if (runs.isEmpty()) {
+      return true;
+    }
+    if (running > 0) {
+      switch (options.overlapPolicy()) {
+        case SKIP -> {
+          return true;
+        }
+        case QUEUE_ONE -> {
+          if (queued == null) {
+            queued = runs.getLast();
+          }
+          return true;
+        }
+        case ALLOW_CONCURRENT -> {
+          // start another batch below
+        }
+      }
+    }
+    if (scheduler.startRun(this, () -> runBatches(runs))) {
+      running++;
+      runs.forEach(this::recordRunLocked);
+    }
+    return true;
+  }
+
+  /** On the run's own thread: the batch, then whatever was queued meanwhile. */
+  private void runBatches(List<Instant> first) {
+    List<Instant> batch = first;
+    while (true) {
+      for (int i = 0; i < batch.size(); i++) {
+        scheduler.runTask(this, task);
+      }
+      synchronized (this) {
+        if (queued == null || stoppedLocked()) {
+          queued = null;
+          running--;
+          return;
+        }
+        batch = List.of(queued);
+        queued = null;
+        recordRunLocked(batch.getFirst());
+      }
+    }
+  }
+}

@@ -1,0 +1,385 @@
+package io.sluice.schedule;
+
+import io.sluice.core.Clock;
+import io.sluice.core.Timer;
+import io.sluice.jobs.Admission;
+import io.sluice.jobs.Job;
+import io.sluice.jobs.JobId;
+import io.sluice.jobs.JobSpec;
+import io.sluice.jobs.JobState;
+import io.sluice.jobs.JobStore;
+import io.sluice.jobs.JobStoreException;
+import io.sluice.jobs.StoredSchedule;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/*
+ * The durable scheduler.
+ *
+ * State. One Armed per readable definition, by name, guarded by `lock`: the definition, the oldest
+ * fire time not yet handled (`scheduled`, null once the trigger has none left), and the clock timer
+ * that wakes it. What a fire changes (last fire, last job) lives in the store, which is the truth
+ * after a restart; `scheduled` is derived from it at start and on every put.
+ *
+ * A tick (the timer's function, on its own virtual thread) takes the lock, asks the misfire policy
+ * which fire times run now, fires them through JobStore.fire (one durable record each), and arms
+ * the timer for the next. A full queue leaves `scheduled` at the fire time that did not fit and
+ * retries a second later; the policy then decides once it is past the threshold.
+ *
+ * Timers and threads. A timer belongs to one Armed; a replaced or deleted Armed's timer is stopped,
+ * and a tick of a stale Armed (its timer fired as it was being stopped) does nothing. `pending`
+ * counts timers armed and not yet done (stopped before firing, or their tick finished), so close()
+ * can wait until no tick thread is left.
+ */
+final class DurableSchedulerImpl implements DurableScheduler {
+
+  private static final System.Logger LOG = System.getLogger(DurableScheduler.class.getName());
+
+  /** How soon a fire that found the queue full is tried again. */
+  static final Duration QUEUE_FULL_RETRY = Duration.ofSeconds(1);
+
+  /** How many upcoming fire times a status lists. */
+  static final int UPCOMING = 5;
+
+  private final JobStore store;
+  private final Clock clock;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition idle = lock.newCondition();
+  private final TreeMap<String, Armed> armed = new TreeMap<>();
+  private int pending;
+  private boolean closed;
+
+  private static final class Armed {
+    final RecurringJob job;
+    Instant scheduled;
+    Timer timer;
+    boolean queueFullLogged;
+
+    Armed(RecurringJob job, Instant scheduled) {
+      this.job = job;
+      this.scheduled = scheduled;
+    }
+  }
+
+  private enum Fired {
+    DONE,
+    RETRY,
+    STOP
+  }
+
+  private DurableSchedulerImpl(JobStore store, Clock clock) {
+    this.store = Objects.requireNonNull(store, "store");
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  static DurableSchedulerImpl start(JobStore store, Clock clock) {
+    DurableSchedulerImpl scheduler = new DurableSchedulerImpl(store, clock);
+    scheduler.lock.lock();
+    try {
+      for (StoredSchedule stored : store.schedules()) {
+        RecurringJob job;
+        try {
+          job = RecurringJob.decode(stored.name(), stored.definition());
+        } catch (IllegalArgumentException e) {
+          LOG.log(
+              System.Logger.Level.ERROR,
+              "recurring job "
+                  + stored.name()
+                  + " cannot be read and does not run ("
+                  + e.getMessage()
+                  + "); put it again or delete it");
+          continue;
+        }
+        scheduler.install(job, stored);
+      }
+    } finally {
+      scheduler.lock.unlock();
+    }
+    return scheduler;
+  }
+
+  // ---------------------------------------------------------------- API
+
+  @Override
+  public ScheduleStatus put(RecurringJob job) {
+    Objects.requireNonNull(job, "job");
+    lock.lock();
+    try {
+      checkOpen();
+      boolean changed = store.putSchedule(job.name(), job.encode());
+      Armed current = armed.get(job.name());
+      if (!changed && current != null && current.job.equals(job)) {
+        return statusLocked(current);
+      }
+      if (current != null) {
+        disarm(current);
+      }
+      StoredSchedule stored = store.schedule(job.name()).orElseThrow();
+      return statusLocked(install(job, stored));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public boolean delete(String name) {
+    Objects.requireNonNull(name, "name");
+    lock.lock();
+    try {
+      checkOpen();
+      boolean existed = store.deleteSchedule(name);
+      Armed current = armed.remove(name);
+      if (current != null) {
+        disarm(current);
+      }
+      return existed;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public Optional<ScheduleStatus> status(String name) {
+    Objects.requireNonNull(name, "name");
+    lock.lock();
+    try {
+      Armed a = armed.get(name);
+      return a == null ? Optional.empty() : Optional.of(statusLocked(a));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public List<ScheduleStatus> list() {
+    lock.lock();
+    try {
+      List<ScheduleStatus> all = new ArrayList<>(armed.size());
+      for (Armed a : armed.values()) {
+        all.add(statusLocked(a));
+      }
+      return all;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      if (!closed) {
+        closed = true;
+        armed.values().forEach(this::disarm);
+        armed.clear();
+      }
+      while (pending > 0) {
+        idle.awaitUninterruptibly();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the scheduler is closed");
+    }
+  }
+
+  // ---------------------------------------------------------------- firing
+
+  /** Adds a definition and handles what is due now. Holds the lock. */
+  private Armed install(RecurringJob job, StoredSchedule stored) {
+    Armed a = new Armed(job, firstUnhandled(job.trigger(), stored));
+    armed.put(job.name(), a);
+    tickLocked(a);
+    return a;
+  }
+
+  /**
+   * The oldest fire time not yet handled: the first after the last recorded fire, or, if the
+   * definition changed since (or never fired), the first at or after the change.
+   */
+  private static Instant firstUnhandled(Trigger trigger, StoredSchedule stored) {
+    Optional<Instant> last = stored.lastFire().filter(f -> !f.isBefore(stored.updatedAt()));
+    return (last.isPresent()
+            ? trigger.nextAfter(last.get())
+            : trigger.nextAtOrAfter(stored.updatedAt()))
+        .orElse(null);
+  }
+
+  /** The timer's function. */
+  private void tick(Armed a) {
+    lock.lock();
+    try {
+      if (!closed && armed.get(a.job.name()) == a) {
+        a.timer = null;
+        tickLocked(a);
+      }
+    } finally {
+      pending--;
+      if (pending == 0) {
+        idle.signalAll();
+      }
+      lock.unlock();
+    }
+  }
+
+  /** Fires what is due for {@code a} and arms its timer for the next fire time. Holds the lock. */
+  private void tickLocked(Armed a) {
+    if (a.scheduled == null) {
+      return;
+    }
+    RecurringJob job = a.job;
+    Instant now = clock.now();
+    MisfirePolicy.Outcome outcome =
+        job.misfire().resolve(job.trigger(), a.scheduled, now, job.misfireThreshold());
+    if (outcome.misfired()) {
+      LOG.log(
+          System.Logger.Level.INFO,
+          "recurring job "
+              + job.name()
+              + " missed its fire times from "
+              + a.scheduled
+              + " (more than "
+              + job.misfireThreshold()
+              + " late); misfire policy "
+              + job.misfire().spec()
+              + " runs "
+              + outcome.runs().size()
+              + " of them now");
+    }
+    for (Instant fireTime : outcome.runs()) {
+      switch (fire(a, fireTime)) {
+        case DONE -> {}
+        case RETRY -> {
+          a.scheduled = fireTime;
+          arm(a, now.plus(QUEUE_FULL_RETRY));
+          return;
+        }
+        case STOP -> {
+          return;
+        }
+      }
+    }
+    a.queueFullLogged = false;
+    a.scheduled = outcome.next().orElse(null);
+    if (a.scheduled != null) {
+      arm(a, a.scheduled);
+    }
+  }
+
+  private Fired fire(Armed a, Instant fireTime) {
+    RecurringJob job = a.job;
+    if (overlapBlocks(job)) {
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          () ->
+              "recurring job "
+                  + job.name()
+                  + " skips "
+                  + fireTime
+                  + ": the previous fire's job is unfinished (overlap "
+                  + job.overlap()
+                  + ")");
+      return Fired.DONE;
+    }
+    JobSpec spec =
+        JobSpec.of(job.jobType(), job.payload().getBytes(StandardCharsets.UTF_8))
+            .withSource("schedule:" + job.name());
+    Admission admission;
+    try {
+      admission = store.fire(job.name(), fireTime, spec);
+    } catch (JobStoreException e) {
+      LOG.log(
+          System.Logger.Level.ERROR,
+          "recurring job " + job.name() + " could not fire for " + fireTime + "; retrying",
+          e);
+      return Fired.RETRY;
+    }
+    return switch (admission) {
+      case Admission.Accepted accepted -> {
+        LOG.log(
+            System.Logger.Level.DEBUG,
+            () -> "recurring job " + job.name() + " fired for " + fireTime + ": " + accepted.ids());
+        yield Fired.DONE;
+      }
+      case Admission.Rejected r when r.reason() == Admission.Reason.QUEUE_FULL -> {
+        if (!a.queueFullLogged) {
+          a.queueFullLogged = true;
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "recurring job "
+                  + job.name()
+                  + " cannot fire for "
+                  + fireTime
+                  + ": "
+                  + r.message()
+                  + "; trying every "
+                  + QUEUE_FULL_RETRY.toSeconds()
+                  + " s within its misfire threshold");
+        }
+        yield Fired.RETRY;
+      }
+      case Admission.Rejected r when r.reason() == Admission.Reason.SHUTTING_DOWN -> Fired.STOP;
+      // NOT_DUE: this fire time is already recorded; nothing to do.
+      case Admission.Rejected r -> Fired.DONE;
+    };
+  }
+
+  /** Whether the overlap policy holds back a fire because of the previous fire's job. */
+  private boolean overlapBlocks(RecurringJob job) {
+    if (job.overlap() == OverlapPolicy.ALLOW_CONCURRENT) {
+      return false;
+    }
+    Optional<JobId> last = store.schedule(job.name()).flatMap(StoredSchedule::lastJob);
+    // A job the store has forgotten finished long ago.
+    JobState state = last.flatMap(store::find).map(Job::state).orElse(JobState.SUCCEEDED);
+    return switch (state) {
+      case QUEUED, RETRY_WAIT -> true;
+      case RUNNING -> job.overlap() == OverlapPolicy.SKIP;
+      case SUCCEEDED, DEAD -> false;
+    };
+  }
+
+  private void arm(Armed a, Instant at) {
+    Duration delay = Duration.between(clock.now(), at);
+    pending++;
+    a.timer = clock.afterFunc(delay.isNegative() ? Duration.ZERO : delay, () -> tick(a));
+  }
+
+  private void disarm(Armed a) {
+    if (a.timer != null && a.timer.stop()) {
+      pending--;
+    }
+    a.timer = null;
+  }
+
+  // ---------------------------------------------------------------- status
+
+  private ScheduleStatus statusLocked(Armed a) {
+    StoredSchedule stored = store.schedule(a.job.name()).orElse(null);
+    List<Instant> upcoming = new ArrayList<>(UPCOMING);
+    Instant t = a.scheduled;
+    while (t != null && upcoming.size() < UPCOMING) {
+      upcoming.add(t);
+      t = a.job.trigger().nextAfter(t).orElse(null);
+    }
+    return new ScheduleStatus(
+        a.job,
+        stored == null ? clock.now() : stored.updatedAt(),
+        stored == null ? Optional.empty() : stored.lastFire(),
+        stored == null ? Optional.empty() : stored.lastJob(),
+        Optional.ofNullable(a.scheduled),
+        upcoming);
+  }
+}

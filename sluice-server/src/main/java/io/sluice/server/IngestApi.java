@@ -53,10 +53,10 @@ final class IngestApi {
   private volatile JobEngine engine;
   private volatile String startingDetail = "replaying the journal";
 
-  IngestApi(ServerConfig config, ServerMetrics metrics) {
+  IngestApi(ServerConfig config, ServerMetrics metrics, Http http) {
     this.config = config;
     this.metrics = metrics;
-    this.http = new Http(config, metrics);
+    this.http = http;
     this.parser = new PayloadParser(config.maxPayloads(), config.maxDepth());
   }
 

@@ -17,7 +17,8 @@ import java.util.Optional;
 /*
  * Reads a POST /v1/payloads body: a JSON object whose "payloads" member is a non-empty array of
  * JSON values, with an optional string "source" and an optional ISO-8601 "runAt"; other members
- * are skipped.
+ * are skipped. Also reads a PUT /v1/schedules/{name} body, whose one "payload" is cut out the same
+ * way.
  *
  * One streaming pass with Jackson over the body bytes. Each payload is cut out of the body by the
  * byte offsets of its first and last token, so the stored object is the payload exactly as the
@@ -30,6 +31,20 @@ final class PayloadParser {
 
   /** What a valid body holds. */
   record Batch(List<byte[]> payloads, Optional<String> source, Optional<Instant> runAt) {}
+
+  /** What a valid schedule body holds; the policies are checked by the caller. */
+  record ScheduleBody(
+      String trigger,
+      byte[] payload,
+      Optional<String> misfire,
+      Optional<String> misfireThreshold,
+      Optional<String> overlap) {}
+
+  /** Reads the members of a top-level object; the parser is at a member's value. */
+  @FunctionalInterface
+  private interface Members {
+    void member(String name, JsonToken value, JsonParser p) throws IOException;
+  }
 
   private final JsonFactory factory;
   private final int maxPayloads;
@@ -46,47 +61,112 @@ final class PayloadParser {
   }
 
   /**
-   * Parses a body.
+   * Parses a payloads body.
    *
    * @throws HttpProblem 400 for anything malformed, 413 for too many payloads
    */
   Batch parse(byte[] body) {
+    List<List<byte[]>> payloads = new ArrayList<>(1);
+    String[] source = new String[1];
+    Instant[] runAt = new Instant[1];
+    readObject(
+        body,
+        "{\"payloads\": [...]}",
+        (name, value, p) -> {
+          switch (name) {
+            case "payloads" -> {
+              if (!payloads.isEmpty()) {
+                throw HttpProblem.badRequest("duplicate_member", "\"payloads\" appears twice");
+              }
+              payloads.add(readPayloads(p, value, body));
+            }
+            case "source" -> {
+              source[0] = readString(p, value, "source", "invalid_source");
+              if (source[0].length() > io.sluice.jobs.JobSpec.MAX_SOURCE_LENGTH) {
+                throw HttpProblem.badRequest(
+                    "invalid_source",
+                    "\"source\" is longer than "
+                        + io.sluice.jobs.JobSpec.MAX_SOURCE_LENGTH
+                        + " characters");
+              }
+            }
+            case "runAt" -> runAt[0] = readRunAt(p, value);
+            default -> p.skipChildren();
+          }
+        });
+    if (payloads.isEmpty()) {
+      throw HttpProblem.badRequest(
+          "missing_payloads", "the body has no \"payloads\" member; send {\"payloads\": [...]}");
+    }
+    if (payloads.getFirst().isEmpty()) {
+      throw HttpProblem.badRequest(
+          "empty_payloads", "\"payloads\" is empty; send at least one payload");
+    }
+    return new Batch(
+        payloads.getFirst(), Optional.ofNullable(source[0]), Optional.ofNullable(runAt[0]));
+  }
+
+  /**
+   * Parses a schedule body: {@code {"trigger": "...", "payload": <any JSON but null>, "misfire":
+   * "...", "misfireThreshold": "...", "overlap": "..."}}, the last three optional.
+   *
+   * @throws HttpProblem 400 for anything malformed or missing
+   */
+  ScheduleBody parseSchedule(byte[] body) {
+    String[] strings = new String[4]; // trigger, misfire, misfireThreshold, overlap
+    byte[][] payload = new byte[1][];
+    List<String> names = List.of("trigger", "misfire", "misfireThreshold", "overlap");
+    readObject(
+        body,
+        "{\"trigger\": \"cron unix UTC 0 2 * * *\", \"payload\": {...}}",
+        (name, value, p) -> {
+          int index = names.indexOf(name);
+          if (index >= 0) {
+            strings[index] = readString(p, value, name, "invalid_" + name);
+          } else if (name.equals("payload")) {
+            if (value == JsonToken.VALUE_NULL) {
+              throw HttpProblem.badRequest(
+                  "null_payload", "\"payload\" is null; send a JSON value other than null");
+            }
+            int start = (int) p.currentTokenLocation().getByteOffset();
+            finishValue(p, value);
+            payload[0] = Arrays.copyOfRange(body, start, (int) p.currentLocation().getByteOffset());
+          } else {
+            p.skipChildren();
+          }
+        });
+    if (strings[0] == null) {
+      throw HttpProblem.badRequest(
+          "missing_trigger",
+          "the body has no \"trigger\" member; send one like \"cron unix UTC 0 2 * * *\"");
+    }
+    if (payload[0] == null) {
+      throw HttpProblem.badRequest(
+          "missing_payload",
+          "the body has no \"payload\" member: the JSON each fire uploads as an object");
+    }
+    return new ScheduleBody(
+        strings[0],
+        payload[0],
+        Optional.ofNullable(strings[1]),
+        Optional.ofNullable(strings[2]),
+        Optional.ofNullable(strings[3]));
+  }
+
+  /**
+   * Reads one top-level JSON object, handing each member to {@code members}, and turns every way of
+   * being malformed into a 400.
+   */
+  private void readObject(byte[] body, String example, Members members) {
     try (JsonParser p = factory.createParser(body)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw HttpProblem.badRequest(
-            "not_an_object", "the body must be a JSON object like {\"payloads\": [...]}");
+            "not_an_object", "the body must be a JSON object like " + example);
       }
-      List<byte[]> payloads = null;
-      String source = null;
-      Instant runAt = null;
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
         String name = p.currentName();
-        JsonToken value = p.nextToken();
-        switch (name) {
-          case "payloads" -> {
-            if (payloads != null) {
-              throw HttpProblem.badRequest("duplicate_member", "\"payloads\" appears twice");
-            }
-            payloads = readPayloads(p, value, body);
-          }
-          case "source" -> {
-            if (value != JsonToken.VALUE_STRING) {
-              throw HttpProblem.badRequest(
-                  "invalid_source", "\"source\" must be a string, not " + describe(value));
-            }
-            source = p.getText();
-            if (source.length() > io.sluice.jobs.JobSpec.MAX_SOURCE_LENGTH) {
-              throw HttpProblem.badRequest(
-                  "invalid_source",
-                  "\"source\" is longer than "
-                      + io.sluice.jobs.JobSpec.MAX_SOURCE_LENGTH
-                      + " characters");
-            }
-          }
-          case "runAt" -> runAt = readRunAt(p, value);
-          default -> p.skipChildren();
-        }
+        members.member(name, p.nextToken(), p);
       }
       if (t != JsonToken.END_OBJECT) {
         throw HttpProblem.badRequest("malformed_json", "the body is not complete JSON");
@@ -95,15 +175,6 @@ final class PayloadParser {
         throw HttpProblem.badRequest(
             "malformed_json", "there is more after the JSON object; send exactly one object");
       }
-      if (payloads == null) {
-        throw HttpProblem.badRequest(
-            "missing_payloads", "the body has no \"payloads\" member; send {\"payloads\": [...]}");
-      }
-      if (payloads.isEmpty()) {
-        throw HttpProblem.badRequest(
-            "empty_payloads", "\"payloads\" is empty; send at least one payload");
-      }
-      return new Batch(payloads, Optional.ofNullable(source), Optional.ofNullable(runAt));
     } catch (StreamConstraintsException e) {
       if (e.getMessage() != null && e.getMessage().contains("nesting depth")) {
         throw HttpProblem.badRequest(
@@ -123,6 +194,15 @@ final class PayloadParser {
       // Parsing a byte array does no I/O; Jackson still declares it.
       throw HttpProblem.badRequest("malformed_json", "unreadable JSON: " + e.getMessage());
     }
+  }
+
+  private static String readString(JsonParser p, JsonToken value, String name, String code)
+      throws IOException {
+    if (value != JsonToken.VALUE_STRING) {
+      throw HttpProblem.badRequest(
+          code, "\"" + name + "\" must be a string, not " + describe(value));
+    }
+    return p.getText();
   }
 
   private List<byte[]> readPayloads(JsonParser p, JsonToken value, byte[] body) throws IOException {

@@ -1,6 +1,7 @@
 package io.sluice.server;
 
 import io.helidon.webserver.WebServer;
+import io.sluice.core.Clock;
 import io.sluice.jobs.HandlerOptions;
 import io.sluice.jobs.JobEngine;
 import io.sluice.jobs.JobHandler;
@@ -8,6 +9,7 @@ import io.sluice.jobs.JobStore;
 import io.sluice.jobs.JobStoreOptions;
 import io.sluice.jobs.RetryPolicy;
 import io.sluice.jobs.StoreObserver;
+import io.sluice.schedule.DurableScheduler;
 import io.sluice.server.objects.ObjectKeys;
 import io.sluice.server.objects.ObjectStore;
 import java.io.IOException;
@@ -34,23 +36,31 @@ public final class SluiceServer implements AutoCloseable {
   private final ObjectStore objects;
   private final WebServer web;
   private final IngestApi api;
+  private final ScheduleApi schedules;
   private final ServerMetrics metrics;
   private final Object closeLock = new Object();
   private JobEngine engine;
+  private DurableScheduler scheduler;
   private boolean closed;
 
   private SluiceServer(ServerConfig config, ObjectStore objects) {
     this.config = config;
     this.objects = objects;
     this.metrics = new ServerMetrics();
-    this.api = new IngestApi(config, metrics);
+    Http http = new Http(config, metrics);
+    this.api = new IngestApi(config, metrics, http);
+    this.schedules = new ScheduleApi(config, http);
     this.web =
         WebServer.builder()
             .host(config.host())
             .port(config.port())
             .shutdownHook(false)
             .shutdownGracePeriod(Duration.ofSeconds(5))
-            .routing(api::routes)
+            .routing(
+                routing -> {
+                  schedules.routes(routing);
+                  api.routes(routing); // last: it answers 404 for everything else
+                })
             .build();
   }
 
@@ -109,6 +119,8 @@ public final class SluiceServer implements AutoCloseable {
             .shutdownGrace(config.shutdownGrace())
             .start();
     metrics.readStatsFrom(engine::stats);
+    scheduler = DurableScheduler.start(store, Clock.system());
+    schedules.ready(scheduler);
     api.ready(engine);
     LOG.log(
         System.Logger.Level.INFO,
@@ -118,7 +130,9 @@ public final class SluiceServer implements AutoCloseable {
             + port()
             + " with "
             + store.counts().pending()
-            + " payloads recovered; journal "
+            + " payloads and "
+            + store.schedules().size()
+            + " schedules recovered; journal "
             + journal
             + ", objects "
             + objects.describe());
@@ -145,6 +159,10 @@ public final class SluiceServer implements AutoCloseable {
       }
       closed = true;
       api.draining();
+      schedules.draining();
+      if (scheduler != null) {
+        scheduler.close();
+      }
       LOG.log(
           System.Logger.Level.INFO,
           "sluice shutting down: uploads in progress get "

@@ -87,7 +87,7 @@ final class RunningService implements AutoCloseable {
     throw new AssertionError("no sluice_payloads_accepted_total in\n" + metrics);
   }
 
-  private HttpResponse<String> send(String path, UnaryOperator<HttpRequest.Builder> method)
+  HttpResponse<String> send(String path, UnaryOperator<HttpRequest.Builder> method)
       throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(url() + path))

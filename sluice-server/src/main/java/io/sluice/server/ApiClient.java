@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /*
- * The HTTP API as the admin commands (jobs, dead-letters) see it: one request at a time, answers
+ * The HTTP API as the admin commands (jobs, dead-letters, schedules) see it: one request at a time, answers
  * as status + body, and every way of failing turned into a sentence that says what to do. The
  * commands decide what a 404 means for them; a 401 and an unreachable service mean the same
  * thing everywhere, so they are explained here.
@@ -67,6 +67,13 @@ final class ApiClient implements AutoCloseable {
 
   Response post(String path) throws ApiException, InterruptedException {
     return send(request(path).POST(HttpRequest.BodyPublishers.noBody()));
+  }
+
+  Response put(String path, String json) throws ApiException, InterruptedException {
+    return send(
+        request(path)
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString(json)));
   }
 
   Response delete(String path) throws ApiException, InterruptedException {

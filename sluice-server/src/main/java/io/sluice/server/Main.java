@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       LoadCommand.class,
       JobsCommand.class,
       DeadLettersCommand.class,
+      SchedulesCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Callable<Integer> {

@@ -73,6 +73,62 @@ class ServerProcessTest {
     assertEveryAcceptedPayloadUploaded(accepted);
   }
 
+  @Test
+  void aScheduleAndADelayedPayloadSurviveASigkillAndRunAfterTheRestart() throws Exception {
+    Served first = Served.start(dataDir);
+    java.time.Instant due = java.time.Instant.now().plusSeconds(8);
+    HttpResponse<String> schedule =
+        send(
+            first.port,
+            "/v1/schedules/once",
+            "PUT",
+            "{\"trigger\": \"at " + due + "\", \"payload\": {\"from\": \"schedule\"}}");
+    HttpResponse<String> delayed =
+        send(
+            first.port,
+            "/v1/payloads",
+            "POST",
+            "{\"payloads\": [{\"from\": \"runAt\"}], \"runAt\": \"" + due + "\"}");
+    assertEquals(201, schedule.statusCode(), schedule.body());
+    assertEquals(202, delayed.statusCode(), delayed.body());
+    first.process.toHandle().destroyForcibly();
+    first.process.waitFor(60, TimeUnit.SECONDS);
+    assertTrue(objectsById().isEmpty(), "nothing ran before the kill: " + objectsById());
+
+    Served again = Served.start(dataDir);
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (objectsById().size() < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      List<String> contents = new ArrayList<>();
+      for (Path object : objectsById().values()) {
+        contents.add(Files.readString(object, UTF_8));
+      }
+      contents.sort(null);
+      assertEquals(List.of("{\"from\": \"runAt\"}", "{\"from\": \"schedule\"}"), contents);
+      HttpResponse<String> after = send(again.port, "/v1/schedules/once", "GET", null);
+      assertTrue(after.body().contains("\"lastFire\":\"" + due + "\""), after.body());
+    } finally {
+      again.process.toHandle().destroy();
+      again.process.waitFor(60, TimeUnit.SECONDS);
+    }
+  }
+
+  private HttpResponse<String> send(int port, String path, String method, String json)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(30))
+            .header("Content-Type", "application/json");
+    b.method(
+        method,
+        json == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(json));
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   /**
    * Restarts the service and waits until each accepted payload is its object, byte for byte. (A job
    * finished before the restart is no longer known to the new process, so the check is on the

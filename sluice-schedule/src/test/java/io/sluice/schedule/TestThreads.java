@@ -4,20 +4,24 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /** A thread factory that remembers its threads, and waits that never sleep for a fixed time. */
 final class TestThreads implements ThreadFactory {
-  final List<Thread> threads = new CopyOnWriteArrayList<>();
+  final Queue<Thread> threads = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger made = new AtomicInteger();
   final List<Throwable> uncaught = new CopyOnWriteArrayList<>();
 
   @Override
   public Thread newThread(Runnable r) {
     Thread t =
         Thread.ofVirtual()
-            .name("test-schedule-" + threads.size())
+            .name("test-schedule-" + made.getAndIncrement())
             .uncaughtExceptionHandler((thread, e) -> uncaught.add(e))
             .unstarted(r);
     threads.add(t);
@@ -25,7 +29,7 @@ final class TestThreads implements ThreadFactory {
   }
 
   int count() {
-    return threads.size();
+    return made.get();
   }
 
   /** Waits until every thread made so far has ended; fails after 10 s (a hang, not a timing). */

@@ -36,6 +36,9 @@ final class SystemClock extends Clock {
   @Override
   int cancelMatching(Predicate<? super Runnable> filter) throws InterruptedException {
     TimerWheel wheel = Engine.WHEEL;
+    if (Thread.interrupted()) {
+      throw new InterruptedException();
+    }
     if (Thread.currentThread() == wheel.thread()) {
       return wheel.cancelMatching(filter);
     }

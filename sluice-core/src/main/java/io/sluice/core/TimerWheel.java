@@ -272,12 +272,12 @@ final class TimerWheel {
         sweep();
       }
       int level = lowestOccupiedLevel();
-      if (level < 0) {
-        break;
-      }
-      int slot = Long.numberOfTrailingZeros(occupied[level]);
-      long tick = slotTick(level, slot);
-      if (tick > nowTick) {
+      int slot = level < 0 ? -1 : Long.numberOfTrailingZeros(occupied[level]);
+      long tick = level < 0 ? NONE : slotTick(level, slot);
+      if (level < 0 || tick > nowTick) {
+        if (lvInbound() != null) {
+          continue; // an action fired while draining scheduled another: it may be due too
+        }
         break;
       }
       Entry list = take(level, slot);

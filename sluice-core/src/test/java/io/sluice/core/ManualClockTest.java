@@ -82,6 +82,22 @@ class ManualClockTest {
   }
 
   @Test
+  void givenADueTimerWhoseActionSchedulesAnother_whenAdvanced_thenTheSecondFiresAtItsDeadline() {
+    // The first is due when drained from the inbound stack, so it fires while draining; what it
+    // schedules lands on that stack after the drain and must still fire within the advance.
+    List<Long> fired = new ArrayList<>();
+    clock.schedule(
+        0,
+        () -> {
+          fired.add(clock.nanoTime());
+          clock.schedule(clock.nanoTime() + 10, () -> fired.add(clock.nanoTime()));
+        });
+    clock.advance(Duration.ofNanos(100));
+    assertEquals(List.of(0L, 10L), fired);
+    assertEquals(0, clock.pendingTimers());
+  }
+
+  @Test
   void givenScheduledAndCancelledTimers_whenCounted_thenOnlyThosePendingCount() {
     Clock.TimerHandle a = clock.schedule(100, () -> {});
     clock.schedule(200, () -> {});

@@ -349,27 +349,30 @@ final class SchedulerImpl implements Scheduler {
   @Override
   public void close() {
     shutdown();
+    // No run starts after shutdown() returns, so these are all the threads there will be.
+    Thread self = Thread.currentThread();
+    List<Thread> bodies = new ArrayList<>();
+    for (Thread t : running) {
+      if (t != self) {
+        bodies.add(t);
+      }
+    }
     boolean interrupted = Thread.interrupted();
     try {
       if (!interrupted) {
         try {
-          if (awaitTermination(closeGrace)) {
+          if (joinAll(bodies, saturatedNanos(closeGrace))) {
             return;
           }
         } catch (InterruptedException e) {
           interrupted = true;
         }
       }
-      Thread self = Thread.currentThread();
-      for (Thread t : running) {
-        if (t != self) {
-          t.interrupt();
-        }
-      }
-      if (!awaitUninterruptibly(saturatedNanos(closeGrace))) {
+      bodies.forEach(Thread::interrupt);
+      if (!joinAllUninterruptibly(bodies, saturatedNanos(closeGrace))) {
         List<String> names = new ArrayList<>();
-        for (Thread t : running) {
-          if (t != self) {
+        for (Thread t : bodies) {
+          if (t.isAlive()) {
             names.add(t.getName().isEmpty() ? "#" + t.threadId() : t.getName());
           }
         }
@@ -386,13 +389,28 @@ final class SchedulerImpl implements Scheduler {
     }
   }
 
-  private boolean awaitUninterruptibly(long nanos) {
-    long deadline = System.nanoTime() + nanos;
+  /** Joins every thread within {@code nanos} in all; true if all ended. */
+  private static boolean joinAll(List<Thread> threads, long nanos) throws InterruptedException {
+    long deadline = saturatedAdd(System.nanoTime(), nanos);
+    for (Thread t : threads) {
+      long left = deadline - System.nanoTime();
+      if (left > 0) {
+        t.join(Duration.ofNanos(left));
+      }
+      if (t.isAlive()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean joinAllUninterruptibly(List<Thread> threads, long nanos) {
+    long deadline = saturatedAdd(System.nanoTime(), nanos);
     boolean interrupted = false;
     try {
       while (true) {
         try {
-          return awaitTermination(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+          return joinAll(threads, Math.max(0, deadline - System.nanoTime()));
         } catch (InterruptedException e) {
           interrupted = true;
         }

@@ -22,17 +22,18 @@ import java.util.function.LongConsumer;
  *
  * Compaction. Every job has a home: the segment holding its SUBMITTED record. A segment can go once
  * every job whose home it is has finished (SUCCEEDED or DELETED is durable): records in later
- * segments about those jobs are then skipped by replay. `live` counts unfinished jobs per home;
- * `inFlight` counts submits being written per the segment that was current when they began (their
- * home is that segment or a later one). The first segment to keep is the smallest key of either,
- * or the current segment; everything before it is released. Long-lived dead letters pin their home
- * segment until retried to success or deleted.
+ * segments about those jobs are then skipped by replay. `live` counts unfinished jobs per home. A
+ * batch being written is counted in the segment that was current when its append began (its home
+ * is that one or a later one) and moved to its home once durable, so nothing it needs is released
+ * meanwhile. The first segment to keep is the smallest key, or the current segment; everything
+ * before it is released. Long-lived dead letters pin their home segment until retried to success
+ * or deleted.
  *
  * Schedules. Each SCHEDULE or FIRED record holds a schedule's whole state, so a schedule's home is
  * the segment of its latest record, counted in `liveSchedules`; the older one is superseded once
  * the new one is durable. A schedule that fires rarely would pin its home, and with it every later
  * segment, for as long as it does not fire; so when the oldest schedule home is all that keeps a
- * segment (jobs and in-flight submits would let it go), compaction asks the store to rewrite the
+ * segment (jobs would let it go), compaction asks the store to rewrite the
  * schedules homed there into the current segment (`rehomer`), after which that segment goes too.
  */
 final class JournalLog implements JobLog {
@@ -46,7 +47,6 @@ final class JournalLog implements JobLog {
   private final Object compactionLock = new Object();
   private final TreeMap<Long, Long> live = new TreeMap<>();
   private final TreeMap<Long, Long> liveSchedules = new TreeMap<>();
-  private final TreeMap<Long, Long> inFlight = new TreeMap<>();
   private final AtomicBoolean failureLogged = new AtomicBoolean();
   private final AtomicBoolean rehoming = new AtomicBoolean();
   private long released;
@@ -182,24 +182,38 @@ final class JournalLog implements JobLog {
 
   /**
    * Appends a record that becomes the home of {@code jobs} jobs and {@code schedules} schedules,
-   * waits until it is durable, and counts them live in the segment that holds it. Until they are
-   * counted, the segment that was current when the append began (their home is that one or a later
-   * one) is kept from compaction.
+   * waits until it is durable, and returns the segment that holds it. They are counted live in the
+   * segment that was current when the append began (their home is that one or a later one), which
+   * keeps it from compaction while the record is written, and moved to their home after: one
+   * acquisition of the compaction lock per append unless the journal rolled meanwhile.
    */
   private long appendDurable(int type, byte[] body, long jobs, long schedules) {
     long floor;
     synchronized (compactionLock) {
       floor = journal.currentSegment();
-      inFlight.merge(floor, 1L, Long::sum);
+      countLiveLocked(live, floor, jobs);
+      countLiveLocked(liveSchedules, floor, schedules);
     }
+    long home = floor;
+    boolean written = false;
     try {
-      long home = awaitUninterruptibly(append(type, body));
-      countLive(live, home, jobs);
-      countLive(liveSchedules, home, schedules);
+      home = awaitUninterruptibly(append(type, body));
+      written = true;
+      if (home != floor) {
+        synchronized (compactionLock) {
+          countLiveLocked(live, home, jobs);
+          countLiveLocked(liveSchedules, home, schedules);
+        }
+      }
       return home;
     } finally {
-      synchronized (compactionLock) {
-        inFlight.merge(floor, -1L, (a, b) -> a + b == 0 ? null : a + b);
+      if (!written || home != floor) {
+        // Moved to their home, or never written (the append failed): the floor is not theirs.
+        boolean emptied = countLive(live, floor, -jobs);
+        emptied |= countLive(liveSchedules, floor, -schedules);
+        if (emptied) {
+          compactLater();
+        }
       }
     }
   }
@@ -300,8 +314,14 @@ final class JournalLog implements JobLog {
     }
     synchronized (compactionLock) {
       Long before = counts.isEmpty() ? null : counts.firstKey();
-      counts.merge(home, delta, (a, b) -> a + b == 0 ? null : a + b);
+      countLiveLocked(counts, home, delta);
       return before != null && before == home && !counts.containsKey(home);
+    }
+  }
+
+  private static void countLiveLocked(TreeMap<Long, Long> counts, long home, long delta) {
+    if (delta != 0) {
+      counts.merge(home, delta, (a, b) -> a + b == 0 ? null : a + b);
     }
   }
 
@@ -316,9 +336,6 @@ final class JournalLog implements JobLog {
       keepFrom = journal.currentSegment();
       if (!live.isEmpty()) {
         keepFrom = Math.min(keepFrom, live.firstKey());
-      }
-      if (!inFlight.isEmpty()) {
-        keepFrom = Math.min(keepFrom, inFlight.firstKey());
       }
       if (!liveSchedules.isEmpty() && liveSchedules.firstKey() < keepFrom) {
         schedulesBefore = keepFrom;

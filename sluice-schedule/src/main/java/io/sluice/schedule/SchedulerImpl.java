@@ -20,7 +20,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
-import java.util.function.LongSupplier;
 
 /*
  * The scheduler. It owns no thread: schedules are entries in the clock's one timer engine (core's
@@ -77,21 +76,20 @@ final class SchedulerImpl implements Scheduler {
 
   @Override
   public ScheduleHandle at(Instant time, Runnable task) {
-    Objects.requireNonNull(time, "time");
-    return oneShot(() -> deadlineFor(time), task);
+    return oneShot(deadlineFor(Objects.requireNonNull(time, "time")), task);
   }
 
   @Override
   public ScheduleHandle after(Duration delay, Runnable task) {
     long nanos = saturatedNanos(Objects.requireNonNull(delay, "delay"));
-    return oneShot(() -> saturatedAdd(clock.nanoTime(), nanos), task);
+    return oneShot(saturatedAdd(clock.nanoTime(), nanos), task);
   }
 
-  private ScheduleHandle oneShot(LongSupplier deadline, Runnable task) {
+  private ScheduleHandle oneShot(long deadline, Runnable task) {
     Objects.requireNonNull(task, "task");
     requireOpen();
     OneShot handle = new OneShot(this, task);
-    handle.arm(deadline.getAsLong());
+    handle.arm(deadline);
     if (shutdown) {
       handle.cancel();
       throw shutDown();

@@ -44,7 +44,8 @@ import java.util.function.BiConsumer;
  * QUEUE_ONE run and a fixed-delay re-arm check their schedule's stop flags under its monitor, which
  * shutdown sets. So no run starts after shutdown() returns.
  *
- * awaitTermination waits on `idle`, signalled whenever a body thread ends and at shutdown.
+ * awaitTermination waits on `idle`, signalled when a body thread ends or shutdown completes while
+ * someone waits (signalIdle says why no wake-up is lost).
  */
 final class SchedulerImpl implements Scheduler {
   private final Clock clock;
@@ -58,6 +59,7 @@ final class SchedulerImpl implements Scheduler {
   private final Set<Thread> running = ConcurrentHashMap.newKeySet();
   private final ReentrantLock idleLock = new ReentrantLock();
   private final Condition idle = idleLock.newCondition();
+  private volatile int awaiting; // threads in awaitTermination; written under idleLock
 
   SchedulerImpl(SchedulerOptions options) {
     Objects.requireNonNull(options, "options");
@@ -332,13 +334,18 @@ final class SchedulerImpl implements Scheduler {
       if (Thread.interrupted()) {
         throw new InterruptedException();
       }
-      while (!terminated()) {
-        if (remaining <= 0) {
-          return false;
+      awaiting++;
+      try {
+        while (!terminated()) {
+          if (remaining <= 0) {
+            return false;
+          }
+          remaining = idle.awaitNanos(remaining);
         }
-        remaining = idle.awaitNanos(remaining);
+        return true;
+      } finally {
+        awaiting--;
       }
-      return true;
     } finally {
       idleLock.unlock();
     }
@@ -428,7 +435,15 @@ final class SchedulerImpl implements Scheduler {
     return shutdown && busy == 0;
   }
 
+  /**
+   * Wakes awaitTermination. Only when someone waits: a body's end removes its thread from `running`
+   * and then reads `awaiting`; a waiter increments `awaiting` and then reads `running`; both are
+   * sequentially consistent, so either the body sees the waiter or the waiter sees the removal.
+   */
   private void signalIdle() {
+    if (awaiting == 0) {
+      return;
+    }
     idleLock.lock();
     try {
       idle.signalAll();

@@ -5,7 +5,9 @@
 #   scripts/bench.sh [--quick|--full] [--no-build] [NAME ...] [-- JMH-OPTIONS ...]
 #
 # NAME: handoff, select, cancel, timer, pipeline, pipeline-io (JMH), footprint, lateness, pipeline-footprint
-# (plain programs), all (the default), or any other word, taken as a JMH benchmark regex. --quick: 1 fork, 3
+# (plain programs), schedule (issue 6: ScheduleBenchmark plus the schedulers' footprint and lateness;
+# schedule-footprint and schedule-lateness alone), all (the default), or any other word, taken as a JMH
+# benchmark regex. --quick: 1 fork, 3
 # warm-up and 5 measured iterations of 1 s (good for a first look, not for the record). --full (the default):
 # the iterations and forks written in each benchmark's annotations. Anything after -- goes to JMH as is (e.g. -- -prof gc, or
 # -- -p capacity=16 -i 10, which also overrides --quick's own -f/-wi/-i/-w/-r).
@@ -26,7 +28,7 @@ JOX_VERSION=1.1.1
 JOX_SHA1=b0beb888213c775a4c7b0771087751f94a3c4741
 central=${MAVEN_CENTRAL_URL:-https://repo1.maven.org/maven2}
 
-usage() { sed -n '2,16s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,18s/^# \{0,1\}//p' "$0"; }
 
 mode=full
 build=1
@@ -50,10 +52,15 @@ regexes=()
 run_footprint=0
 run_lateness=0
 run_pipeline_footprint=0
+run_schedule_footprint=0
+run_schedule_lateness=0
 for n in "${names[@]}"; do
   case $n in
-    all) regexes+=(ChannelHandoffBenchmark SelectBenchmark ContextCancelBenchmark TimerBenchmark 'PipelineBenchmark\.' PipelineIoBenchmark)
-      run_footprint=1; run_lateness=1; run_pipeline_footprint=1 ;;
+    all) regexes+=(ChannelHandoffBenchmark SelectBenchmark ContextCancelBenchmark TimerBenchmark 'PipelineBenchmark\.' PipelineIoBenchmark ScheduleBenchmark)
+      run_footprint=1; run_lateness=1; run_pipeline_footprint=1; run_schedule_footprint=1; run_schedule_lateness=1 ;;
+    schedule | schedules | scheduler) regexes+=(ScheduleBenchmark); run_schedule_footprint=1; run_schedule_lateness=1 ;;
+    schedule-footprint) run_schedule_footprint=1 ;;
+    schedule-lateness) run_schedule_lateness=1 ;;
     pipeline | pipelines) regexes+=('PipelineBenchmark\.') ;;
     pipeline-io) regexes+=(PipelineIoBenchmark) ;;
     pipeline-footprint) run_pipeline_footprint=1 ;;
@@ -129,6 +136,13 @@ if [ $run_footprint = 1 ]; then
 fi
 if [ $run_lateness = 1 ]; then
   "$java" -Xmx2g -cp "$jar" io.sluice.bench.TimerLateness 2>&1 | tee "$results/$stamp-lateness.txt"
+fi
+if [ $run_schedule_footprint = 1 ]; then
+  "$java" -XX:+UseSerialGC -Xms4g -Xmx4g -cp "$jar" io.sluice.bench.TimerFootprint schedulers 2>&1 \
+    | tee "$results/$stamp-schedule-footprint.txt"
+fi
+if [ $run_schedule_lateness = 1 ]; then
+  "$java" -Xmx2g -cp "$jar" io.sluice.bench.TimerLateness schedulers 2>&1 | tee "$results/$stamp-schedule-lateness.txt"
 fi
 if [ $run_pipeline_footprint = 1 ]; then
   # 100 million items through a 32 MB heap: memory is bounded by the pipeline's buffers.

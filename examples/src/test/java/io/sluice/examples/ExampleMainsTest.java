@@ -15,6 +15,7 @@ class ExampleMainsTest {
         FanOutFanIn.class,
         DeadlockDiagnosed.class,
         Scheduling.class,
+        ScheduledJobs.class,
         BoundedConcurrency.class,
         LazyOnce.class,
         PipelineFanOut.class,

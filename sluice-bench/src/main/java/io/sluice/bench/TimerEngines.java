@@ -32,9 +32,31 @@ abstract class TimerEngines implements AutoCloseable {
     this.name = name;
   }
 
-  /** Every library: Sluice first, then the peers. */
+  /** Every timer library: Sluice first, then the peers. */
   static List<Supplier<TimerEngines>> all() {
     return List.of(Sluice::new, SluiceEngine::new, Stpe::new, Wheel::new);
+  }
+
+  /** Every scheduler (issue 6): Sluice's first, then the peers, Quartz last. */
+  static List<Supplier<TimerEngines>> schedulers() {
+    return List.of(SluiceScheduler::new, Stpe::new, Wheel::new, Quartz::new);
+  }
+
+  /** A named set of libraries: {@code timers} ({@link #all()}) or {@code schedulers}. */
+  static List<Supplier<TimerEngines>> suite(String name) {
+    return switch (name) {
+      case "timers" -> all();
+      case "schedulers" -> schedulers();
+      default -> throw new IllegalArgumentException("unknown suite " + name);
+    };
+  }
+
+  /**
+   * How many pending timers this library is measured with; fewer than a million only where a
+   * million would not fit or would take minutes (Quartz).
+   */
+  int maxPending(int wanted) {
+    return wanted;
   }
 
   /** Arms a timer that runs {@code body} after {@code delayNanos}. */
@@ -118,6 +140,138 @@ abstract class TimerEngines implements AutoCloseable {
 
     @Override
     public void close() {}
+  }
+
+  /**
+   * Sluice's scheduler: {@code Scheduler.after(delay, body)} on the system clock, a compact
+   * one-shot whose body runs on a virtual thread of its own; cancelled by {@code
+   * ScheduleHandle.cancel()}.
+   */
+  static final class SluiceScheduler extends TimerEngines {
+    private final io.sluice.schedule.Scheduler scheduler = io.sluice.schedule.Scheduler.create();
+
+    SluiceScheduler() {
+      super("Sluice Scheduler.after");
+    }
+
+    @Override
+    boolean isSluice() {
+      return true;
+    }
+
+    @Override
+    Object schedule(long delayNanos, Runnable body) {
+      return scheduler.after(Duration.ofNanos(delayNanos), body);
+    }
+
+    @Override
+    Object scheduleOnVirtualThread(long delayNanos, Runnable body) {
+      return schedule(delayNanos, body);
+    }
+
+    @Override
+    boolean cancel(Object timer) {
+      return ((io.sluice.schedule.ScheduleHandle) timer).cancel();
+    }
+
+    @Override
+    public void close() {
+      scheduler.close();
+    }
+  }
+
+  /**
+   * Quartz 2.5.2 with its in-memory {@code RAMJobStore} and a pool of 10 worker threads: one job
+   * and one simple trigger per timer ({@code scheduleJob}), cancelled by {@code deleteJob}. Its
+   * scheduler thread acquires up to 100 due triggers at a time (a tuning, {@code
+   * batchTriggerAcquisitionMaxCount}; the default of 1 is slower still). Measured with at most
+   * {@value #MAX_PENDING} pending: a Quartz job and trigger cost kilobytes, and a million take
+   * minutes to schedule.
+   */
+  static final class Quartz extends TimerEngines {
+    static final int MAX_PENDING = 100_000;
+    private static final java.util.concurrent.atomic.AtomicInteger INSTANCES =
+        new java.util.concurrent.atomic.AtomicInteger();
+    private final org.quartz.Scheduler scheduler;
+    private long ids;
+
+    Quartz() {
+      super("Quartz 2.5.2 RAMJobStore");
+      java.util.Properties p = new java.util.Properties();
+      p.setProperty("org.quartz.scheduler.instanceName", "bench-" + INSTANCES.incrementAndGet());
+      p.setProperty("org.quartz.scheduler.skipUpdateCheck", "true");
+      p.setProperty("org.quartz.scheduler.batchTriggerAcquisitionMaxCount", "100");
+      p.setProperty("org.quartz.threadPool.threadCount", "10");
+      p.setProperty("org.quartz.jobStore.class", "org.quartz.simpl.RAMJobStore");
+      try {
+        scheduler = new org.quartz.impl.StdSchedulerFactory(p).getScheduler();
+        scheduler.start();
+      } catch (org.quartz.SchedulerException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    /** Runs the body given in the job's data map. */
+    public static final class BodyJob implements org.quartz.Job {
+      /** Made by Quartz for each run. */
+      public BodyJob() {}
+
+      @Override
+      public void execute(org.quartz.JobExecutionContext context) {
+        ((Runnable) context.getMergedJobDataMap().get("body")).run();
+      }
+    }
+
+    @Override
+    int maxPending(int wanted) {
+      return Math.min(wanted, MAX_PENDING);
+    }
+
+    @Override
+    Object schedule(long delayNanos, Runnable body) {
+      long id = ids++;
+      org.quartz.JobDataMap data = new org.quartz.JobDataMap();
+      data.put("body", body);
+      org.quartz.JobDetail job =
+          org.quartz.JobBuilder.newJob(BodyJob.class)
+              .withIdentity("j" + id)
+              .usingJobData(data)
+              .build();
+      org.quartz.Trigger trigger =
+          org.quartz.TriggerBuilder.newTrigger()
+              .withIdentity("t" + id)
+              .startAt(new java.util.Date(System.currentTimeMillis() + delayNanos / 1_000_000))
+              .build();
+      try {
+        scheduler.scheduleJob(job, trigger);
+      } catch (org.quartz.SchedulerException e) {
+        throw new IllegalStateException(e);
+      }
+      return job.getKey();
+    }
+
+    @Override
+    Object scheduleOnVirtualThread(long delayNanos, Runnable body) {
+      return schedule(delayNanos, () -> Thread.startVirtualThread(body));
+    }
+
+    @Override
+    boolean cancel(Object timer) {
+      try {
+        return scheduler.deleteJob((org.quartz.JobKey) timer);
+      } catch (org.quartz.SchedulerException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        scheduler.shutdown(false);
+      } catch (org.quartz.SchedulerException e) {
+        throw new IllegalStateException(e);
+      }
+    }
   }
 
   /** {@link ScheduledThreadPoolExecutor}, one thread, remove-on-cancel. */

@@ -37,22 +37,25 @@ public final class TimerFootprint {
   private TimerFootprint() {}
 
   /**
-   * With no argument, measures each library in a JVM of its own (started with this JVM's options),
-   * so no library's leftovers count against the next one, and prints a table. With a library's
-   * index in {@link TimerEngines#all()}, measures that one here and prints one result line.
+   * Measures each library of a suite in a JVM of its own (started with this JVM's options), so no
+   * library's leftovers count against the next one, and prints a table. With a suite and a
+   * library's index in it, measures that one here and prints one result line.
    *
-   * @param args nothing, or the index of one library
+   * @param args nothing or {@code timers} (Sluice's timers and their peers, issue 2), or {@code
+   *     schedulers} (Sluice's scheduler, its peers and Quartz, issue 6); then optionally the index
+   *     of one library
    * @throws Exception if a child JVM cannot be run
    */
   public static void main(String[] args) throws Exception {
-    if (args.length == 1) {
-      measureOne(Integer.parseInt(args[0]));
+    String suite = args.length > 0 ? args[0] : "timers";
+    if (args.length == 2) {
+      measureOne(suite, Integer.parseInt(args[1]));
       return;
     }
     List<String[]> rows = new ArrayList<>();
     double sluice = Double.NaN;
-    for (int i = 0; i < TimerEngines.all().size(); i++) {
-      String result = runChild(i);
+    for (int i = 0; i < TimerEngines.suite(suite).size(); i++) {
+      String result = runChild(suite, i);
       String[] f = result.split("\t", 4);
       if (f[0].equals("FAILED")) {
         rows.add(new String[] {f[1], "n/a", "-", "FAILED: " + f[2]});
@@ -71,16 +74,18 @@ public final class TimerFootprint {
             isSluice ? (bytes <= TARGET_BYTES ? "met (<= 64 B)" : "NOT met (<= 64 B)") : ""
           });
     }
-    System.out.printf("%nHeap bytes per pending timer (%,d pending, settled live heap delta)%n", N);
     System.out.printf(
-        "%-28s %14s %14s  %s%n", "library", "bytes/timer", "afterFunc/peer", "target");
+        "%nHeap bytes per pending timer (%,d pending unless the library says, settled live heap"
+            + " delta)%n",
+        N);
+    System.out.printf("%-28s %14s %14s  %s%n", "library", "bytes/timer", "sluice/peer", "target");
     for (String[] r : rows) {
       System.out.printf("%-28s %14s %14s  %s%n", (Object[]) r);
     }
   }
 
   /** Runs {@code main(index)} in a new JVM; echoes its output and returns its result line. */
-  private static String runChild(int index) throws IOException, InterruptedException {
+  private static String runChild(String suite, int index) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
@@ -89,6 +94,7 @@ public final class TimerFootprint {
             "-cp",
             System.getProperty("java.class.path"),
             TimerFootprint.class.getName(),
+            suite,
             Integer.toString(index)));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String result = null;
@@ -110,12 +116,14 @@ public final class TimerFootprint {
   }
 
   /** Measures one library in this JVM and prints {@code RESULT name bytes} or {@code FAILED}. */
-  private static void measureOne(int index) throws InterruptedException {
-    long[] delays = TimerBenchmark.delays(N, Duration.ofMinutes(1), Duration.ofHours(1), 42);
-    Supplier<TimerEngines> factory = TimerEngines.all().get(index);
+  private static void measureOne(String suite, int index) throws InterruptedException {
+    Supplier<TimerEngines> factory = TimerEngines.suite(suite).get(index);
     try (TimerEngines engine = factory.get()) {
+      int n = engine.maxPending(N);
+      long[] delays = TimerBenchmark.delays(n, Duration.ofMinutes(1), Duration.ofHours(1), 42);
       double bytes = measure(engine, delays);
-      System.out.println("RESULT\t" + engine.name + "\t" + bytes + "\t" + engine.isSluice());
+      String name = n == N ? engine.name : engine.name + String.format(" (%,d)", n);
+      System.out.println("RESULT\t" + name + "\t" + bytes + "\t" + engine.isSluice());
     } catch (UnsupportedOperationException e) {
       System.out.println("FAILED\tlibrary " + index + "\t" + e.getMessage());
     }
@@ -123,7 +131,8 @@ public final class TimerFootprint {
 
   private static double measure(TimerEngines engine, long[] delays) throws InterruptedException {
     Runnable noop = TimerEngines.NOOP;
-    Object[] timers = new Object[N];
+    int n = delays.length;
+    Object[] timers = new Object[n];
     for (int i = 0; i < 10_000; i++) { // load and warm the engine's classes first
       timers[i] = engine.schedule(delays[i], noop);
     }
@@ -133,18 +142,18 @@ public final class TimerFootprint {
     }
     Thread.sleep(100);
     long before = settledHeapUsed();
-    for (int i = 0; i < N; i++) {
+    for (int i = 0; i < n; i++) {
       timers[i] = engine.schedule(delays[i], noop);
     }
     Thread.sleep(200); // a wheel's worker moves new timeouts from its queue into buckets
     long after = settledHeapUsed();
     System.out.printf(
         "%s: live heap %,d B before, %,d B with %,d timers pending%n",
-        engine.name, before, after, N);
-    for (int i = 0; i < N; i++) {
+        engine.name, before, after, n);
+    for (int i = 0; i < n; i++) {
       engine.cancel(timers[i]);
     }
-    return (after - before) / (double) N;
+    return (after - before) / (double) n;
   }
 
   /**

@@ -59,7 +59,7 @@ final class OneShot implements ScheduleHandle, Runnable {
   @Override
   public void run() {
     Runnable body = (Runnable) TASK.getAcquire(this);
-    if (!scheduler.startRun(this, body)) {
+    if (!scheduler.startRun(this, () -> scheduler.runTask(this, body))) {
       TASK.setRelease(this, SUPPRESSED);
     }
   }

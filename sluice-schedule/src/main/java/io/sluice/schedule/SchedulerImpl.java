@@ -20,7 +20,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
-import java.util.function.LongSupplier;
 
 /*
  * The scheduler. It owns no thread: schedules are entries in the clock's one timer engine (core's
@@ -45,7 +44,8 @@ import java.util.function.LongSupplier;
  * QUEUE_ONE run and a fixed-delay re-arm check their schedule's stop flags under its monitor, which
  * shutdown sets. So no run starts after shutdown() returns.
  *
- * awaitTermination waits on `idle`, signalled whenever a body thread ends and at shutdown.
+ * awaitTermination waits on `idle`, signalled when a body thread ends or shutdown completes while
+ * someone waits (signalIdle says why no wake-up is lost).
  */
 final class SchedulerImpl implements Scheduler {
   private final Clock clock;
@@ -59,6 +59,7 @@ final class SchedulerImpl implements Scheduler {
   private final Set<Thread> running = ConcurrentHashMap.newKeySet();
   private final ReentrantLock idleLock = new ReentrantLock();
   private final Condition idle = idleLock.newCondition();
+  private volatile int awaiting; // threads in awaitTermination; written under idleLock
 
   SchedulerImpl(SchedulerOptions options) {
     Objects.requireNonNull(options, "options");
@@ -77,21 +78,20 @@ final class SchedulerImpl implements Scheduler {
 
   @Override
   public ScheduleHandle at(Instant time, Runnable task) {
-    Objects.requireNonNull(time, "time");
-    return oneShot(() -> deadlineFor(time), task);
+    return oneShot(deadlineFor(Objects.requireNonNull(time, "time")), task);
   }
 
   @Override
   public ScheduleHandle after(Duration delay, Runnable task) {
     long nanos = saturatedNanos(Objects.requireNonNull(delay, "delay"));
-    return oneShot(() -> saturatedAdd(clock.nanoTime(), nanos), task);
+    return oneShot(saturatedAdd(clock.nanoTime(), nanos), task);
   }
 
-  private ScheduleHandle oneShot(LongSupplier deadline, Runnable task) {
+  private ScheduleHandle oneShot(long deadline, Runnable task) {
     Objects.requireNonNull(task, "task");
     requireOpen();
     OneShot handle = new OneShot(this, task);
-    handle.arm(deadline.getAsLong());
+    handle.arm(deadline);
     if (shutdown) {
       handle.cancel();
       throw shutDown();
@@ -334,13 +334,18 @@ final class SchedulerImpl implements Scheduler {
       if (Thread.interrupted()) {
         throw new InterruptedException();
       }
-      while (!terminated()) {
-        if (remaining <= 0) {
-          return false;
+      awaiting++;
+      try {
+        while (!terminated()) {
+          if (remaining <= 0) {
+            return false;
+          }
+          remaining = idle.awaitNanos(remaining);
         }
-        remaining = idle.awaitNanos(remaining);
+        return true;
+      } finally {
+        awaiting--;
       }
-      return true;
     } finally {
       idleLock.unlock();
     }
@@ -430,7 +435,15 @@ final class SchedulerImpl implements Scheduler {
     return shutdown && busy == 0;
   }
 
+  /**
+   * Wakes awaitTermination. Only when someone waits: a body's end removes its thread from `running`
+   * and then reads `awaiting`; a waiter increments `awaiting` and then reads `running`; both are
+   * sequentially consistent, so either the body sees the waiter or the waiter sees the removal.
+   */
   private void signalIdle() {
+    if (awaiting == 0) {
+      return;
+    }
     idleLock.lock();
     try {
       idle.signalAll();

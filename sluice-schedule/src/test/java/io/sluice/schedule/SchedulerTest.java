@@ -456,6 +456,24 @@ class SchedulerTest {
   }
 
   @Test
+  void givenAOneShotWhoseBodyThrows_whenItRuns_thenTheErrorHandlerGetsItWithItsHandle()
+      throws Exception {
+    IllegalStateException boom = new IllegalStateException("boom");
+    ScheduleHandle h =
+        scheduler.after(
+            SECOND,
+            () -> {
+              throw boom;
+            });
+
+    clock.advance(SECOND);
+    threads.awaitAllEnded();
+
+    assertEquals(List.of(boom), errors);
+    assertSame(h, failedHandles.getFirst());
+  }
+
+  @Test
   void givenTheDefaultErrorHandler_whenABodyThrows_thenTheThreadsUncaughtHandlerGetsIt()
       throws Exception {
     TestThreads own = new TestThreads();

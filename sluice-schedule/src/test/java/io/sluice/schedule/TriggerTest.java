@@ -228,6 +228,7 @@ class TriggerTest {
         "cron quartz UTC 0 0/5 * * * ?",
         "cron quartz UTC 0 0 0 1 1 ? 2030",
         "cron spring UTC 0 */5 * * * *",
+        "cron spring UTC 0 0/5 * * * * skip-gap",
         "cron unix America/New_York 30 2 * * * skip-gap",
         "cron unix Australia/Lord_Howe */20 2 * * *",
       })

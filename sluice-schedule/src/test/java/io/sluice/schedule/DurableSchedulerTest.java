@@ -97,6 +97,20 @@ class DurableSchedulerTest {
     }
   }
 
+  /**
+   * Lets "hourly" fire at T0 (its job taken and finished), stops the scheduler and the store, moves
+   * the clock on by {@code downtime}, and starts both again.
+   */
+  private void firstFireThenDownFor(Duration downtime) throws Exception {
+    clock.advance(Duration.ofSeconds(30));
+    awaitSettled("hourly");
+    drain();
+    restart();
+    clock.advance(downtime);
+    openStore(10);
+    startScheduler();
+  }
+
   private Instant lastFire(String name) {
     return store.schedule(name).orElseThrow().lastFire().orElseThrow();
   }
@@ -206,14 +220,7 @@ class DurableSchedulerTest {
     openStore(10);
     startScheduler()
         .put(RecurringJob.of("hourly", HOURLY, "report", "{}").withMisfire(MisfirePolicy.SKIP));
-    clock.advance(Duration.ofSeconds(30));
-    awaitSettled("hourly");
-    drain();
-    restart();
-
-    clock.advance(Duration.ofHours(5).plusMinutes(10));
-    openStore(10);
-    startScheduler();
+    firstFireThenDownFor(Duration.ofHours(5).plusMinutes(10));
 
     assertEquals(0, drain().size());
     assertEquals(T0, lastFire("hourly"));
@@ -230,14 +237,7 @@ class DurableSchedulerTest {
             RecurringJob.of("hourly", HOURLY, "report", "{}")
                 .withMisfire(MisfirePolicy.catchUp(3))
                 .withOverlap(OverlapPolicy.ALLOW_CONCURRENT));
-    clock.advance(Duration.ofSeconds(30));
-    awaitSettled("hourly");
-    drain();
-    restart();
-
-    clock.advance(Duration.ofHours(5).plusMinutes(10));
-    openStore(10);
-    startScheduler();
+    firstFireThenDownFor(Duration.ofHours(5).plusMinutes(10));
 
     assertEquals(3, drain().size());
     assertEquals(T0.plus(Duration.ofHours(5)), lastFire("hourly"));

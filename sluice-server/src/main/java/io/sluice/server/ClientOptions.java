@@ -1,5 +1,6 @@
 package io.sluice.server;
 
+import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Optional;
@@ -50,5 +51,36 @@ final class ClientOptions {
 
   Optional<String> bearer() {
     return token == null || token.isBlank() ? Optional.empty() : Optional.of(token.strip());
+  }
+
+  /** What a client command does with the service, given its output streams. */
+  @FunctionalInterface
+  interface Session {
+    /**
+     * Talks to the service.
+     *
+     * @return the exit status
+     */
+    int run(ApiClient api, PrintWriter out, PrintWriter err)
+        throws ApiClient.ApiException, InterruptedException;
+  }
+
+  /**
+   * Runs a client command's session against the service: a service that cannot be reached or
+   * refuses the token is one line on stderr ({@code command: what to do}) and exit status 1.
+   */
+  int run(CommandLine.Model.CommandSpec spec, String command, Session session)
+      throws InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    try (ApiClient api = new ApiClient(baseUri(spec), bearer())) {
+      return session.run(api, out, err);
+    } catch (ApiClient.ApiException e) {
+      err.println(command + ": " + e.getMessage());
+      return 1;
+    } finally {
+      out.flush();
+      err.flush();
+    }
   }
 }

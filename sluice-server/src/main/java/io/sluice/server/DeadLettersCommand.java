@@ -99,49 +99,44 @@ final class DeadLettersCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(
             spec.commandLine(), "--limit must be from 1 to 1000, got " + limit);
       }
-      PrintWriter out = spec.commandLine().getOut();
-      PrintWriter err = spec.commandLine().getErr();
-      List<Object> letters = new ArrayList<>();
-      Object next = after;
-      try (ApiClient api = new ApiClient(client.baseUri(spec), client.bearer())) {
-        do {
-          String path =
-              "/v1/dead-letters?limit="
-                  + limit
-                  + (next == null
-                      ? ""
-                      : "&after=" + URLEncoder.encode(next.toString(), StandardCharsets.UTF_8));
-          ApiClient.Response r = api.get(path);
-          if (r.status() != 200) {
-            err.println(
-                "sluice dead-letters list: the service answered "
-                    + r.status()
-                    + ": "
-                    + r.problem());
-            return 1;
-          }
-          Map<String, Object> page = r.json();
-          if (page.get("deadLetters") instanceof List<?> items) {
-            letters.addAll(items);
-          }
-          next = page.get("next");
-        } while (all && next != null);
-      } catch (ApiClient.ApiException e) {
-        err.println("sluice dead-letters list: " + e.getMessage());
-        return 1;
-      } finally {
-        err.flush();
-      }
-      if (json) {
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("deadLetters", letters);
-        doc.put("next", next);
-        out.println(Json.write(doc, true));
-      } else {
-        table(out, letters, next);
-      }
-      out.flush();
-      return 0;
+      return client.run(
+          spec,
+          "sluice dead-letters list",
+          (api, out, err) -> {
+            List<Object> letters = new ArrayList<>();
+            Object next = after;
+            do {
+              String path =
+                  "/v1/dead-letters?limit="
+                      + limit
+                      + (next == null
+                          ? ""
+                          : "&after=" + URLEncoder.encode(next.toString(), StandardCharsets.UTF_8));
+              ApiClient.Response r = api.get(path);
+              if (r.status() != 200) {
+                err.println(
+                    "sluice dead-letters list: the service answered "
+                        + r.status()
+                        + ": "
+                        + r.problem());
+                return 1;
+              }
+              Map<String, Object> page = r.json();
+              if (page.get("deadLetters") instanceof List<?> items) {
+                letters.addAll(items);
+              }
+              next = page.get("next");
+            } while (all && next != null);
+            if (json) {
+              Map<String, Object> doc = new LinkedHashMap<>();
+              doc.put("deadLetters", letters);
+              doc.put("next", next);
+              out.println(Json.write(doc, true));
+            } else {
+              table(out, letters, next);
+            }
+            return 0;
+          });
     }
 
     private void table(PrintWriter out, List<Object> letters, Object next) {
@@ -240,38 +235,33 @@ final class DeadLettersCommand implements Callable<Integer> {
       java.util.function.UnaryOperator<String> path,
       boolean post)
       throws InterruptedException {
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    int failed = 0;
-    try (ApiClient api = new ApiClient(client.baseUri(spec), client.bearer())) {
-      for (String raw : ids) {
-        String id = raw.strip();
-        ApiClient.Response r = post ? api.post(path.apply(id)) : api.delete(path.apply(id));
-        if (r.status() / 100 == 2) {
-          out.println(id + (post ? " queued for upload again" : " deleted"));
-        } else {
-          failed++;
-          err.println(
-              "sluice dead-letters "
-                  + verb
-                  + ": "
-                  + id
-                  + ": "
-                  + (r.status() == 404
-                      ? "not a dead letter at "
-                          + api.base()
-                          + " (already retried or deleted, never dead, or a mistyped id;"
-                          + " 'sluice dead-letters list' shows them)"
-                      : r.problem()));
-        }
-      }
-    } catch (ApiClient.ApiException e) {
-      err.println("sluice dead-letters " + verb + ": " + e.getMessage());
-      return 1;
-    } finally {
-      out.flush();
-      err.flush();
-    }
-    return failed == 0 ? 0 : 1;
+    return client.run(
+        spec,
+        "sluice dead-letters " + verb,
+        (api, out, err) -> {
+          int failed = 0;
+          for (String raw : ids) {
+            String id = raw.strip();
+            ApiClient.Response r = post ? api.post(path.apply(id)) : api.delete(path.apply(id));
+            if (r.status() / 100 == 2) {
+              out.println(id + (post ? " queued for upload again" : " deleted"));
+            } else {
+              failed++;
+              err.println(
+                  "sluice dead-letters "
+                      + verb
+                      + ": "
+                      + id
+                      + ": "
+                      + (r.status() == 404
+                          ? "not a dead letter at "
+                              + api.base()
+                              + " (already retried or deleted, never dead, or a mistyped id;"
+                              + " 'sluice dead-letters list' shows them)"
+                          : r.problem()));
+            }
+          }
+          return failed == 0 ? 0 : 1;
+        });
   }
 }

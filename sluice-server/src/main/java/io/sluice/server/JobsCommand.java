@@ -49,35 +49,30 @@ final class JobsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    int failed = 0;
-    try (ApiClient api = new ApiClient(client.baseUri(spec), client.bearer())) {
-      for (int i = 0; i < ids.size(); i++) {
-        String id = ids.get(i).strip();
-        ApiClient.Response r = api.get("/v1/jobs/" + id);
-        if (r.status() == 200) {
-          if (json) {
-            out.println(Json.write(r.json(), false));
-          } else {
-            if (i > 0) {
-              out.println();
+    return client.run(
+        spec,
+        "sluice jobs",
+        (api, out, err) -> {
+          int failed = 0;
+          for (int i = 0; i < ids.size(); i++) {
+            String id = ids.get(i).strip();
+            ApiClient.Response r = api.get("/v1/jobs/" + id);
+            if (r.status() == 200) {
+              if (json) {
+                out.println(Json.write(r.json(), false));
+              } else {
+                if (i > 0) {
+                  out.println();
+                }
+                print(out, r.json());
+              }
+            } else {
+              failed++;
+              err.println("sluice jobs: " + id + ": " + explain(r, api));
             }
-            print(out, r.json());
           }
-        } else {
-          failed++;
-          err.println("sluice jobs: " + id + ": " + explain(r, api));
-        }
-      }
-    } catch (ApiClient.ApiException e) {
-      err.println("sluice jobs: " + e.getMessage());
-      return 1;
-    } finally {
-      out.flush();
-      err.flush();
-    }
-    return failed == 0 ? 0 : 1;
+          return failed == 0 ? 0 : 1;
+        });
   }
 
   private static String explain(ApiClient.Response r, ApiClient api) {

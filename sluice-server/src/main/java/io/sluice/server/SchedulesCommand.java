@@ -155,28 +155,23 @@ final class SchedulesCommand implements Callable<Integer> {
       if (overlap != null) {
         body.put("overlap", overlap);
       }
-      PrintWriter out = spec.commandLine().getOut();
-      PrintWriter err = spec.commandLine().getErr();
-      try (ApiClient api = new ApiClient(client.baseUri(spec), client.bearer())) {
-        ApiClient.Response r = api.put("/v1/schedules/" + name, Json.write(body, false));
-        if (r.status() / 100 != 2) {
-          err.println("sluice schedules put: " + name + ": " + r.problem());
-          return 1;
-        }
-        Map<String, Object> s = r.json();
-        out.println(
-            name
-                + (r.status() == 201 ? " created" : " saved")
-                + "; next fire "
-                + (s.get("nextFire") == null ? "none" : s.get("nextFire")));
-        return 0;
-      } catch (ApiClient.ApiException e) {
-        err.println("sluice schedules put: " + e.getMessage());
-        return 1;
-      } finally {
-        out.flush();
-        err.flush();
-      }
+      return client.run(
+          spec,
+          "sluice schedules put",
+          (api, out, err) -> {
+            ApiClient.Response r = api.put("/v1/schedules/" + name, Json.write(body, false));
+            if (r.status() / 100 != 2) {
+              err.println("sluice schedules put: " + name + ": " + r.problem());
+              return 1;
+            }
+            Map<String, Object> s = r.json();
+            out.println(
+                name
+                    + (r.status() == 201 ? " created" : " saved")
+                    + "; next fire "
+                    + (s.get("nextFire") == null ? "none" : s.get("nextFire")));
+            return 0;
+          });
     }
   }
 
@@ -199,70 +194,63 @@ final class SchedulesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-      PrintWriter out = spec.commandLine().getOut();
-      PrintWriter err = spec.commandLine().getErr();
-      int failed = 0;
-      try (ApiClient api = new ApiClient(client.baseUri(spec), client.bearer())) {
-        for (String name : names) {
-          ApiClient.Response r = api.delete("/v1/schedules/" + name.strip());
-          if (r.status() == 204) {
-            out.println(name + " deleted");
-          } else {
-            failed++;
-            err.println("sluice schedules delete: " + name + ": " + r.problem());
-          }
-        }
-      } catch (ApiClient.ApiException e) {
-        err.println("sluice schedules delete: " + e.getMessage());
-        return 1;
-      } finally {
-        out.flush();
-        err.flush();
-      }
-      return failed == 0 ? 0 : 1;
+      return client.run(
+          spec,
+          "sluice schedules delete",
+          (api, out, err) -> {
+            int failed = 0;
+            for (String name : names) {
+              ApiClient.Response r = api.delete("/v1/schedules/" + name.strip());
+              if (r.status() == 204) {
+                out.println(name + " deleted");
+              } else {
+                failed++;
+                err.println("sluice schedules delete: " + name + ": " + r.problem());
+              }
+            }
+            return failed == 0 ? 0 : 1;
+          });
     }
   }
 
   private static int list(
       CommandLine.Model.CommandSpec spec, ClientOptions client, boolean json, String command)
       throws InterruptedException {
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    try (ApiClient api = new ApiClient(client.baseUri(spec), client.bearer())) {
-      ApiClient.Response r = api.get("/v1/schedules");
-      if (r.status() != 200) {
-        err.println(command + ": the service answered " + r.status() + ": " + r.problem());
-        return 1;
+    return client.run(
+        spec,
+        command,
+        (api, out, err) -> {
+          ApiClient.Response r = api.get("/v1/schedules");
+          if (r.status() != 200) {
+            err.println(command + ": the service answered " + r.status() + ": " + r.problem());
+            return 1;
+          }
+          if (json) {
+            out.println(Json.write(r.json(), true));
+          } else {
+            table(out, r.json().get("schedules") instanceof List<?> l ? l : List.of());
+          }
+          return 0;
+        });
+  }
+
+  private static void table(PrintWriter out, List<?> schedules) {
+    if (schedules.isEmpty()) {
+      out.println("No schedules. Create one with 'sluice schedules put NAME --trigger ...'.");
+      return;
+    }
+    String format = "%-24s  %-44s  %-24s  %-24s  %s%n";
+    out.printf(format, "NAME", "TRIGGER", "NEXT FIRE", "LAST FIRE", "MISFIRE / OVERLAP");
+    for (Object item : schedules) {
+      if (item instanceof Map<?, ?> s) {
+        out.printf(
+            format,
+            s.get("name"),
+            s.get("trigger"),
+            s.get("nextFire") == null ? "-" : s.get("nextFire"),
+            s.get("lastFire") == null ? "-" : s.get("lastFire"),
+            s.get("misfire") + " / " + s.get("overlap"));
       }
-      if (json) {
-        out.println(Json.write(r.json(), true));
-        return 0;
-      }
-      List<?> schedules = r.json().get("schedules") instanceof List<?> l ? l : List.of();
-      if (schedules.isEmpty()) {
-        out.println("No schedules. Create one with 'sluice schedules put NAME --trigger ...'.");
-        return 0;
-      }
-      String format = "%-24s  %-44s  %-24s  %-24s  %s%n";
-      out.printf(format, "NAME", "TRIGGER", "NEXT FIRE", "LAST FIRE", "MISFIRE / OVERLAP");
-      for (Object item : schedules) {
-        if (item instanceof Map<?, ?> s) {
-          out.printf(
-              format,
-              s.get("name"),
-              s.get("trigger"),
-              s.get("nextFire") == null ? "-" : s.get("nextFire"),
-              s.get("lastFire") == null ? "-" : s.get("lastFire"),
-              s.get("misfire") + " / " + s.get("overlap"));
-        }
-      }
-      return 0;
-    } catch (ApiClient.ApiException e) {
-      err.println(command + ": " + e.getMessage());
-      return 1;
-    } finally {
-      out.flush();
-      err.flush();
     }
   }
 }

@@ -4,17 +4,22 @@
 #   scripts/load-wrk.sh [--duration 60s] [--durability always|never|interval:<ms>] [--connections 64]
 #                       [--threads 2] [--payloads "1 10"] [--payload-bytes 100] [--port 18480]
 #                       [--sluice-warmup 5s] [--no-sluice-load] [--no-wrk] [--serve-args "--object-sync none"]
+#                       [--parts]
 #
 # Installs wrk from apt if it is missing (sudo only when not root), builds and starts the service on a temporary
 # data directory with the filesystem store, and for each case runs wrk (closed loop, a Lua script POSTing unique JSON
 # batches), then waits until every accepted payload is uploaded (GET /metrics: queue depth 0, nothing running or
 # waiting to retry), then does the same with './sluice load --rate 0'. It prints requests/s, payloads/s, p50/p99 and
 # the time the uploads needed after the run. Both generators share the cores with the service; wrk's latencies are
-# closed-loop service times (wrk, unlike wrk2, does not correct for coordinated omission).
+# closed-loop service times (wrk, unlike wrk2, does not correct for coordinated omission). --parts first measures the
+# parts of the path with wrk, one payload per request: GET /health/live (HTTP alone), then POSTs whose payloads are
+# due in 2030 ("runAt": HTTP, parsing and the durable journal, no upload), before the full runs.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 serve_args=""
+run_parts=0
+parts_pid=""
 duration=60s durability=always connections=64 threads=2 cases="1 10" payload_bytes=100 port=18480
 run_wrk=1 run_sluice=1 sluice_warmup=5s
 while [ $# -gt 0 ]; do
@@ -30,6 +35,7 @@ while [ $# -gt 0 ]; do
     --sluice-warmup) sluice_warmup=$2; shift 2 ;;
     --no-sluice-load) run_sluice=0; shift ;;
     --no-wrk) run_wrk=0; shift ;;
+    --parts) run_parts=1; shift ;;
     -h | --help) sed -n '2,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "load-wrk.sh: unknown option '$1'; try --help" >&2; exit 2 ;;
   esac
@@ -52,10 +58,12 @@ command -v curl >/dev/null || { echo "load-wrk.sh: needs curl" >&2; exit 2; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/sluice-load.XXXXXX")
 server_pid=
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  for pid in "$server_pid" "$parts_pid"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   echo "load-wrk.sh: removing $work (one file per payload: this can take a while)" >&2
   rm -rf "$work"
 }
@@ -105,6 +113,7 @@ end
 
 function init(args)
   pad = string.rep("x", math.max(0, size - 48))
+  run_at = os.getenv("RUN_AT") and ('"runAt":"' .. os.getenv("RUN_AT") .. '",') or ""
   headers = { ["Content-Type"] = "application/json" }
 end
 
@@ -114,7 +123,7 @@ function request()
   for i = 1, n do
     parts[i] = string.format('{"t":%d,"seq":%d,"n":%d,"pad":"%s"}', tid, counter, i, pad)
   end
-  return wrk.format("POST", "/v1/payloads", headers, '{"payloads":[' .. table.concat(parts, ",") .. ']}')
+  return wrk.format("POST", "/v1/payloads", headers, '{' .. run_at .. '"payloads":[' .. table.concat(parts, ",") .. ']}')
 end
 
 function done(summary, latency, requests)
@@ -126,6 +135,26 @@ end
 LUA
 
 results=()
+if [ "$run_parts" = 1 ]; then
+  # A service of its own: payloads due in 2030 stay queued, and the full runs below must start from an empty queue.
+  echo "== parts: GET /health/live, then POSTs of payloads due in 2030 (no upload), on a second service" >&2
+  parts_url=http://127.0.0.1:$((port + 1))
+  # shellcheck disable=SC2086
+  "$root/sluice" serve --port $((port + 1)) --data-dir "$work/parts" --durability "$durability" \
+    --queue-capacity 100000000 $serve_args >"$work/parts.log" 2>&1 &
+  parts_pid=$!
+  for _ in $(seq 1 600); do curl -fs "$parts_url/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+  line=$(wrk -t "$threads" -c "$connections" -d "$duration" --latency "$parts_url/health/live" \
+    | tee "$work/wrk-live.txt" | awk '/Requests\/sec/ { r = $2 } / 99%/ { p = $2 } END { print r, p }')
+  results+=("$(printf "%-12s %4s %12s %12s %10s %10s %8s %8s" "wrk-live" - "${line% *}" - - "${line#* }" - -)")
+  PAYLOADS=1 RUN_AT=2030-01-01T00:00:00Z PAYLOAD_BYTES=$payload_bytes wrk -t "$threads" -c "$connections" \
+    -d "$duration" --latency -s "$work/batch.lua" "$parts_url" >"$work/wrk-later.txt"
+  kill "$parts_pid" 2>/dev/null; wait "$parts_pid" 2>/dev/null || true
+  eval "$(grep '^RESULT' "$work/wrk-later.txt" | sed 's/^RESULT //')"
+  results+=("$(awk -v r="$requests" -v d="$duration_us" -v e="$non2xx" -v p50="$p50_us" -v p99="$p99_us" 'BEGIN {
+    printf "%-12s %4d %12.0f %12.0f %10.2f %10.2f %8d %8s", "wrk-runAt", 1, r / (d / 1e6), (r - e) / (d / 1e6),
+      p50 / 1000, p99 / 1000, e, "-" }')")
+fi
 echo "load-wrk.sh: durability $durability, $duration per run, $connections connections, payloads of $payload_bytes bytes;" \
   "service log in $work/serve.log; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for n in $cases; do
@@ -173,3 +202,4 @@ printf "%s\n" "${results[@]}"
 echo "payloads/s: wrk's are what the service accepted during the run (sluice_payloads_accepted_total), sluice load's"
 echo "are its 202s x payloads per request after a $sluice_warmup warmup (checked against the service's count);"
 echo "'upload s' is how long the uploads still needed after the run ended (the goal: at most 5 s)."
+[ "$run_parts" = 0 ] || echo "wrk-live: GET /health/live (p99 only); wrk-runAt: POSTs of payloads due in 2030, journaled, not uploaded (their payloads/s: 2xx only)."

@@ -31,8 +31,8 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * issue asks Sluice's scheduler to schedule and cancel faster than {@link
  * ScheduledThreadPoolExecutor} (remove-on-cancel) and Netty's {@link HashedWheelTimer}, with Quartz
  * (RAMJobStore) for scale. Sluice is measured through the public {@code Scheduler.after(delay,
- * task)} and {@code ScheduleHandle.cancel()}: the compact one-shot (one handle object that is its
- * own timer action, plus the shared engine's entry). The peers run the same no-op body.
+ * task)} and {@code ScheduleHandle.cancel()}: the compact one-shot (one object that is both the
+ * handle and the shared engine's entry). The peers run the same no-op body.
  *
  * <p>How: as {@link TimerBenchmark}: each invocation schedules (or cancels) {@link #N} timers and
  * the other half happens untimed around it; delays uniform in [1 s, 60 s) with a fixed seed, so

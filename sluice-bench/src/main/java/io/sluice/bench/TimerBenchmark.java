@@ -39,8 +39,8 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  *
  * <p>Sluice is measured twice: {@code *_sluice} through the public {@code Clock.afterFunc} and
  * {@code Timer.stop()} (what users call; it includes the {@code Timer} object), {@code
- * *_sluiceEngine} through the engine's internal {@code Clock.schedule} (what contexts' deadlines
- * and timer channels use).
+ * *_sluiceEngine} through the engine's internal {@code TimerEngine.schedule} (what contexts'
+ * deadlines and timer channels use).
  *
  * <p>How: each invocation schedules (or cancels) {@link #N} timers; the other half — cancelling
  * what a {@code schedule_*} invocation left, scheduling what a {@code cancel_*} one cancels —
@@ -136,19 +136,13 @@ public class TimerBenchmark {
   }
 
   /**
-   * Sluice's engine without the {@code Timer} around it: the internal {@code Clock.schedule} that
-   * contexts' deadlines and timers' channels use (see {@link SluiceTimers}).
+   * Sluice's engine without the {@code Timer} around it: the internal {@code TimerEngine.schedule}
+   * that contexts' deadlines and timers' channels use (see {@link SluiceTimers}).
    */
   @State(Scope.Thread)
   public static class SluiceEngine {
     final Object[] timers = new Object[N];
     boolean pending;
-
-    /** Fails clearly if the internal API moved. */
-    @Setup(Level.Trial)
-    public void check() {
-      SluiceTimers.requireAvailable();
-    }
 
     /**
      * Schedules the timers a cancel benchmark cancels.
@@ -309,7 +303,7 @@ public class TimerBenchmark {
   }
 
   /**
-   * Sluice's engine (internal {@code Clock.schedule}), a million times.
+   * Sluice's engine (internal {@code TimerEngine.schedule}), a million times.
    *
    * @param s the entries
    * @param d the delays
@@ -324,7 +318,7 @@ public class TimerBenchmark {
   }
 
   /**
-   * Sluice's engine: {@code TimerHandle.cancel()} on a million pending entries.
+   * Sluice's engine: {@code TimerEntry.cancel()} on a million pending entries.
    *
    * @param s the entries
    * @return how many cancels prevented a fire (all of them)

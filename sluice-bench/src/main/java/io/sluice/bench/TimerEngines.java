@@ -111,11 +111,12 @@ abstract class TimerEngines implements AutoCloseable {
     public void close() {}
   }
 
-  /** Sluice's engine alone: the internal {@code Clock.schedule} (see {@link SluiceTimers}). */
+  /**
+   * Sluice's engine alone: the internal {@code TimerEngine.schedule} (see {@link SluiceTimers}).
+   */
   static final class SluiceEngine extends TimerEngines {
     SluiceEngine() {
       super("Sluice engine (internal)");
-      SluiceTimers.requireAvailable();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.TimerEntry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -27,7 +28,7 @@ final class CancelContext extends BaseContext implements CancelableContext {
   private Throwable cause; // published by the volatile write of err
   private ChannelImpl<Void> doneChannel; // guarded by this
   private ContextHooks.Hook parentHook; // guarded by this
-  private Clock.TimerHandle timer; // guarded by this
+  private TimerEntry timer; // guarded by this
 
   private CancelContext(BaseContext parent, Instant deadline) {
     this.parent = parent;
@@ -43,7 +44,7 @@ final class CancelContext extends BaseContext implements CancelableContext {
       if (remaining <= 0) {
         ctx.cancel(deadlineExceeded(), deadlineCause);
       } else {
-        Clock.TimerHandle t =
+        TimerEntry t =
             clock.schedule(
                 clock.nanoTime() + remaining, () -> ctx.cancel(deadlineExceeded(), deadlineCause));
         synchronized (ctx) {
@@ -110,7 +111,7 @@ final class CancelContext extends BaseContext implements CancelableContext {
   /** After cancellation: leave the parent's hook list and the timer engine. */
   private void releaseResources() {
     ContextHooks.Hook ph;
-    Clock.TimerHandle t;
+    TimerEntry t;
     synchronized (this) {
       ph = parentHook;
       t = timer;

@@ -1,5 +1,6 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.TimerEntry;
 import java.time.Instant;
 
 /*
@@ -44,7 +45,7 @@ final class ChannelTimer implements ChannelSource<Instant> {
   private long when;
   private boolean active = true;
   private boolean wanted;
-  private Clock.TimerHandle armed;
+  private TimerEntry armed;
   private int armGen;
 
   private ChannelTimer(Clock clock, long period, long when) {

@@ -2,6 +2,7 @@ package io.sluice.core;
 
 import io.sluice.core.internal.TimerEngine;
 import io.sluice.core.internal.TimerEntry;
+import io.sluice.core.internal.TimerWheel;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -204,38 +205,32 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
    * functions go through {@code afterFunc}, which gives each run its own thread. Never blocks and
    * takes no lock: callable while holding any lock.
    *
-   * @return a handle whose {@code cancel()} stops the action if it has not started
+   * @return the entry, whose {@code cancel()} stops the action if it has not started
    */
-  abstract TimerHandle schedule(long deadlineNanos, Runnable action);
+  final TimerEntry schedule(long deadlineNanos, Runnable action) {
+    return wheel().schedule(deadlineNanos, action);
+  }
+
+  /** The timer engine that holds this clock's timers. */
+  abstract TimerWheel wheel();
 
   /**
-   * Cancels every pending entry whose action {@code filter} accepts; see {@link
+   * Cancels every pending entry that {@code filter} accepts; see {@link
    * TimerEngine#cancelMatching}.
    */
-  abstract int cancelMatching(Predicate<? super Runnable> filter) throws InterruptedException;
-
-  /** A scheduled internal action. */
-  interface TimerHandle extends TimerEntry {
-    /**
-     * Stops the action if it has not run yet.
-     *
-     * @return {@code true} if this call prevented the action from running
-     */
-    @Override
-    boolean cancel();
-  }
+  abstract int cancelMatching(Predicate<? super TimerEntry> filter) throws InterruptedException;
 
   /** The engine as {@link TimerEngine} offers it to Sluice's other modules. */
   private static final class EngineAccess implements TimerEngine.Access {
     @Override
-    public TimerEntry schedule(Clock clock, long deadlineNanos, Runnable action) {
-      return clock.schedule(deadlineNanos, Objects.requireNonNull(action, "action"));
+    public TimerWheel wheel(Clock clock) {
+      return clock.wheel();
     }
 
     @Override
-    public int cancelMatching(Clock clock, Predicate<? super Runnable> filter)
+    public int cancelMatching(Clock clock, Predicate<? super TimerEntry> filter)
         throws InterruptedException {
-      return clock.cancelMatching(Objects.requireNonNull(filter, "filter"));
+      return clock.cancelMatching(filter);
     }
   }
 }

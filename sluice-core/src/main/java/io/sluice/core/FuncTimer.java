@@ -1,5 +1,6 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.TimerEntry;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -12,7 +13,7 @@ import java.time.Instant;
 final class FuncTimer implements Timer, Runnable {
   private final Clock clock;
   private final Runnable fn;
-  private Clock.TimerHandle entry; // guarded by this
+  private TimerEntry entry; // guarded by this
 
   private FuncTimer(Clock clock, Runnable fn) {
     this.clock = clock;

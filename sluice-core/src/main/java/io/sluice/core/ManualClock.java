@@ -1,5 +1,7 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.TimerEntry;
+import io.sluice.core.internal.TimerWheel;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -127,12 +129,12 @@ public final class ManualClock extends Clock {
   }
 
   @Override
-  TimerHandle schedule(long deadlineNanos, Runnable action) {
-    return wheel.schedule(deadlineNanos, action);
+  TimerWheel wheel() {
+    return wheel;
   }
 
   @Override
-  int cancelMatching(Predicate<? super Runnable> filter) {
+  int cancelMatching(Predicate<? super TimerEntry> filter) {
     lock.lock();
     try {
       return wheel.cancelMatching(filter);

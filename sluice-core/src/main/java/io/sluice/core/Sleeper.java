@@ -1,5 +1,6 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.TimerEntry;
 import java.util.concurrent.locks.LockSupport;
 
 /*
@@ -28,7 +29,7 @@ final class Sleeper implements Runnable {
   }
 
   private void await(Clock clock, BaseContext ctx, long deadline) throws InterruptedException {
-    Clock.TimerHandle entry = clock.schedule(deadline, this);
+    TimerEntry entry = clock.schedule(deadline, this);
     ContextHooks.Hook hook = ctx != null && ctx.cancellable() ? ctx.register(this::unpark) : null;
     try {
       while (!woken) {

@@ -1,5 +1,7 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.TimerEntry;
+import io.sluice.core.internal.TimerWheel;
 import java.time.Instant;
 import java.util.function.Predicate;
 
@@ -29,12 +31,12 @@ final class SystemClock extends Clock {
   }
 
   @Override
-  TimerHandle schedule(long deadlineNanos, Runnable action) {
-    return Engine.WHEEL.schedule(deadlineNanos, action);
+  TimerWheel wheel() {
+    return Engine.WHEEL;
   }
 
   @Override
-  int cancelMatching(Predicate<? super Runnable> filter) throws InterruptedException {
+  int cancelMatching(Predicate<? super TimerEntry> filter) throws InterruptedException {
     TimerWheel wheel = Engine.WHEEL;
     if (Thread.interrupted()) {
       throw new InterruptedException();
@@ -43,11 +45,6 @@ final class SystemClock extends Clock {
       return wheel.cancelMatching(filter);
     }
     return wheel.onEngine(() -> wheel.cancelMatching(filter));
-  }
-
-  /** The shared engine, for tests. */
-  static TimerWheel wheel() {
-    return Engine.WHEEL;
   }
 
   @Override

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.core.internal.TimerEntry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -99,7 +100,7 @@ class ManualClockTest {
 
   @Test
   void givenScheduledAndCancelledTimers_whenCounted_thenOnlyThosePendingCount() {
-    Clock.TimerHandle a = clock.schedule(100, () -> {});
+    TimerEntry a = clock.schedule(100, () -> {});
     clock.schedule(200, () -> {});
     clock.schedule(300, () -> {});
     assertEquals(3, clock.pendingTimers());

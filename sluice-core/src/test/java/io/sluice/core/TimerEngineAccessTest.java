@@ -22,11 +22,32 @@ import org.junit.jupiter.api.Timeout;
 class TimerEngineAccessTest {
   private final ManualClock clock = Clock.manual(Instant.parse("2026-01-01T00:00:00Z"));
 
-  /** An action type a filter can recognise. */
-  private record Tagged(String owner, AtomicInteger runs) implements Runnable {
+  /** An entry that is its own action, as another module's handle would be; a filter knows it. */
+  private static final class Tagged extends TimerEntry {
+    final String owner;
+    final AtomicInteger runs;
+    final AtomicInteger cancels = new AtomicInteger();
+
+    Tagged(Clock clock, long deadline, String owner, AtomicInteger runs) {
+      super(clock, deadline);
+      this.owner = owner;
+      this.runs = runs;
+    }
+
+    static Tagged schedule(Clock clock, long deadline, String owner, AtomicInteger runs) {
+      Tagged t = new Tagged(clock, deadline, owner, runs);
+      TimerEngine.schedule(t);
+      return t;
+    }
+
     @Override
-    public void run() {
+    protected void fire() {
       runs.incrementAndGet();
+    }
+
+    @Override
+    protected void onCancel() {
+      cancels.incrementAndGet();
     }
   }
 
@@ -49,20 +70,69 @@ class TimerEngineAccessTest {
   }
 
   @Test
+  void givenASubclassEntry_whenDue_thenTheEngineFiresTheEntryItselfOnce() {
+    AtomicInteger runs = new AtomicInteger();
+    Tagged t = Tagged.schedule(clock, 100, "me", runs);
+    assertTrue(t.isPending());
+    assertEquals(100, t.deadlineNanos());
+
+    clock.advance(Duration.ofNanos(99));
+    assertEquals(0, runs.get());
+    clock.advance(Duration.ofNanos(1));
+    clock.advance(Duration.ofDays(1));
+
+    assertEquals(1, runs.get());
+    assertFalse(t.isPending());
+    assertFalse(t.isCancelled());
+    assertFalse(t.cancel());
+    assertEquals(0, t.cancels.get());
+  }
+
+  @Test
+  void givenASubclassEntry_whenCancelledTwice_thenItNeverFiresAndOnCancelRunsOnce() {
+    AtomicInteger runs = new AtomicInteger();
+    Tagged t = Tagged.schedule(clock, 100, "me", runs);
+
+    assertTrue(t.cancel());
+    assertFalse(t.cancel());
+    clock.advance(Duration.ofNanos(100));
+
+    assertEquals(0, runs.get());
+    assertEquals(1, t.cancels.get());
+    assertTrue(t.isCancelled());
+    assertFalse(t.isPending());
+    assertEquals(0, clock.pendingTimers());
+    clock.checkInvariants();
+  }
+
+  @Test
+  void givenAnEntryOfAnotherClock_whenScheduled_thenOnlyThatClockFiresIt() {
+    ManualClock other = Clock.manual(Instant.EPOCH);
+    AtomicInteger runs = new AtomicInteger();
+    Tagged.schedule(other, 10, "me", runs);
+
+    clock.advance(Duration.ofNanos(10));
+    assertEquals(0, runs.get());
+    other.advance(Duration.ofNanos(10));
+
+    assertEquals(1, runs.get());
+  }
+
+  @Test
   void givenEntriesOfTwoOwners_whenOneOwnersAreCancelledByFilter_thenOnlyTheOthersFire()
       throws Exception {
     AtomicInteger mine = new AtomicInteger();
     AtomicInteger theirs = new AtomicInteger();
     for (int i = 0; i < 3000; i++) { // on the wheel at several levels, and on inbound
-      TimerEngine.schedule(clock, 1 + (long) i * i * 1000, new Tagged("me", mine));
-      TimerEngine.schedule(clock, 1 + (long) i * i * 1000, new Tagged("them", theirs));
+      Tagged.schedule(clock, 1 + (long) i * i * 1000, "me", mine);
+      Tagged.schedule(clock, 1 + (long) i * i * 1000, "them", theirs);
       if (i == 1500) {
         clock.advance(Duration.ZERO); // drains inbound into the wheel
       }
     }
 
     int cancelled =
-        TimerEngine.cancelMatching(clock, a -> a instanceof Tagged t && t.owner().equals("me"));
+        TimerEngine.cancelMatching(clock, e -> e instanceof Tagged t && t.owner.equals("me"));
     clock.advance(Duration.ofDays(1));
 
     assertEquals(3000, cancelled);
@@ -79,12 +149,12 @@ class TimerEngineAccessTest {
     List<TimerEntry> entries = new ArrayList<>();
     long inAnHour = System.nanoTime() + TimeUnit.HOURS.toNanos(1);
     for (int i = 0; i < 100; i++) {
-      entries.add(TimerEngine.schedule(Clock.system(), inAnHour, new Tagged("sys-test", runs)));
+      entries.add(Tagged.schedule(Clock.system(), inAnHour, "sys-test", runs));
     }
 
     int cancelled =
         TimerEngine.cancelMatching(
-            Clock.system(), a -> a instanceof Tagged t && t.owner().equals("sys-test"));
+            Clock.system(), e -> e instanceof Tagged t && t.owner.equals("sys-test"));
 
     assertEquals(100, cancelled);
     assertTrue(entries.stream().allMatch(TimerEntry::isCancelled));

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.core.internal.TimerEntry;
+import io.sluice.core.internal.TimerWheel;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -97,7 +99,7 @@ class TimerStressTest {
           () -> {
             ThreadLocalRandom random = ThreadLocalRandom.current();
             List<Probe> mine = new ArrayList<>();
-            List<Clock.TimerHandle> handles = new ArrayList<>();
+            List<TimerEntry> handles = new ArrayList<>();
             for (int i = 0; i < perThread; i++) {
               long far = random.nextInt(10) == 0 ? TimeUnit.HOURS.toNanos(1) : 0;
               Probe p = new Probe(System.nanoTime() + far + random.nextLong(MAX_DELAY), ran);

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.core.internal.TimerEntry;
+import io.sluice.core.internal.TimerWheel;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -106,7 +108,7 @@ class TimerWheelTest {
   void givenAPendingTimer_whenCancelled_thenCancelReturnsTrueOnceAndTheActionNeverRuns() {
     Driven d = new Driven();
     AtomicLong ran = new AtomicLong();
-    Clock.TimerHandle h = d.wheel.schedule(100, ran::incrementAndGet);
+    TimerEntry h = d.wheel.schedule(100, ran::incrementAndGet);
     d.advanceTo(50);
 
     assertTrue(h.cancel());
@@ -121,7 +123,7 @@ class TimerWheelTest {
   @Test
   void givenAFiredTimer_whenCancelled_thenCancelReturnsFalse() {
     Driven d = new Driven();
-    Clock.TimerHandle h = d.wheel.schedule(100, () -> {});
+    TimerEntry h = d.wheel.schedule(100, () -> {});
     d.advanceTo(100);
     assertFalse(h.cancel());
   }
@@ -158,14 +160,14 @@ class TimerWheelTest {
   @Test
   void givenManyFarTimersCancelled_whenTheWheelIsCompacted_thenNoCancelledEntryIsHeld() {
     Driven d = new Driven();
-    List<Clock.TimerHandle> handles = new ArrayList<>();
+    List<TimerEntry> handles = new ArrayList<>();
     for (int i = 0; i < 100_000; i++) {
       handles.add(d.wheel.schedule(HOUR + i, () -> {}));
     }
     d.advanceTo(1); // places them on the wheel
     assertEquals(100_000, d.wheel.size());
 
-    handles.forEach(Clock.TimerHandle::cancel);
+    handles.forEach(TimerEntry::cancel);
     d.advanceTo(2); // zombies reached the sweep threshold: the next step sweeps
 
     assertEquals(0, d.wheel.size());
@@ -178,12 +180,12 @@ class TimerWheelTest {
     for (int i = 0; i < 10_000; i++) {
       d.wheel.schedule(HOUR + i, () -> {});
     }
-    List<Clock.TimerHandle> cancelled = new ArrayList<>();
+    List<TimerEntry> cancelled = new ArrayList<>();
     for (int i = 0; i < 500; i++) {
       cancelled.add(d.wheel.schedule(HOUR + i, () -> {}));
     }
     d.advanceTo(1);
-    cancelled.forEach(Clock.TimerHandle::cancel);
+    cancelled.forEach(TimerEntry::cancel);
     d.advanceTo(2);
 
     assertEquals(10_500, d.wheel.size(), "500 < MIN_SWEEP: no sweep yet, the cost stays bounded");
@@ -264,13 +266,13 @@ class TimerWheelTest {
       givenAThreadedWheel_whenManyFarTimersAreCancelled_thenTheEngineSweepsThemWithoutTheirDeadlines()
           throws Exception {
     TimerWheel wheel = threadedWheel();
-    List<Clock.TimerHandle> handles = new ArrayList<>();
+    List<TimerEntry> handles = new ArrayList<>();
     for (int i = 0; i < 200_000; i++) {
       handles.add(wheel.schedule(System.nanoTime() + HOUR, () -> {}));
     }
     assertEquals(200_000, (int) wheel.onEngine(wheel::size));
 
-    handles.forEach(Clock.TimerHandle::cancel);
+    handles.forEach(TimerEntry::cancel);
     wheel.onEngine(() -> null); // one full engine step after the cancels
 
     // The engine sweeps whenever the cancelled entries reach max(MIN_SWEEP, held / 4) -- possibly

@@ -7,31 +7,30 @@ import java.time.Instant;
 import java.util.Optional;
 
 /*
- * Scheduler.at / after: the compact one-shot. The handle is its own engine action, like core's
- * afterFunc timer, so a pending one-shot costs this object (12-byte header + three compressed
- * references = 24 bytes) and the engine's entry (40 bytes): 64 bytes, the issue's budget.
+ * Scheduler.at / after: the compact one-shot. The handle is the timer engine's entry itself (a
+ * TimerEntry subclass, scheduled with TimerEngine.schedule(entry)), so a pending one-shot is one
+ * object: the entry's 32 bytes (header, state, deadline, wheel, next) plus `scheduler` and `task`,
+ * 40 bytes with compressed references. Nothing else is allocated per schedule.
  *
  * No field is spent on state. The entry's own state (pending, fired, cancelled) is the schedule's,
  * its deadline is the fire time (on the clock's monotonic scale, converted to an instant on
- * demand), and `task` doubles as a flag: the engine fires the entry and then run() finds the
+ * demand), and `task` doubles as a flag: when the engine fires the entry and fire() finds the
  * scheduler shut down, it swaps the task for SUPPRESSED so the handle does not count a run that
- * never started. The handle is not in any collection: Scheduler.shutdown finds the pending ones by
- * asking the engine to cancel every action that is a OneShot of this scheduler.
+ * never started (and reports itself cancelled). A successful cancel drops the task (onCancel), so
+ * the engine, which may hold a cancelled entry until its next sweep, does not keep it alive. The
+ * handle is not in any collection: Scheduler.shutdown finds the pending ones by asking the engine
+ * to cancel every entry that is a OneShot of this scheduler.
  *
- * `entry` is set right after scheduling, with a release store; the engine's run() never reads it.
- * A thread that got the handle through a data race may see it null for a moment; entry() spins
- * until the store lands.
+ * Every field a reader needs (deadline, wheel, scheduler) is final, so a handle that reaches
+ * another thread through a data race is still whole.
  */
-final class OneShot implements ScheduleHandle, Runnable {
+final class OneShot extends TimerEntry implements ScheduleHandle {
   private static final Object SUPPRESSED = new Object();
-  private static final VarHandle ENTRY;
   private static final VarHandle TASK;
 
   static {
     try {
-      MethodHandles.Lookup lookup = MethodHandles.lookup();
-      ENTRY = lookup.findVarHandle(OneShot.class, "entry", TimerEntry.class);
-      TASK = lookup.findVarHandle(OneShot.class, "task", Object.class);
+      TASK = MethodHandles.lookup().findVarHandle(OneShot.class, "task", Object.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -40,45 +39,36 @@ final class OneShot implements ScheduleHandle, Runnable {
   final SchedulerImpl scheduler;
 
   @SuppressWarnings("unused") // accessed through TASK
-  private Object task;
+  private Object
+      task; // the Runnable; SUPPRESSED if fired into a shut-down scheduler; null if cancelled
 
-  @SuppressWarnings("unused") // accessed through ENTRY
-  private TimerEntry entry;
-
-  OneShot(SchedulerImpl scheduler, Runnable task) {
+  /** A pending one-shot due at {@code deadlineNanos}; the caller schedules it. */
+  OneShot(SchedulerImpl scheduler, long deadlineNanos, Runnable task) {
+    super(scheduler.clock(), deadlineNanos);
     this.scheduler = scheduler;
     this.task = task;
   }
 
-  /** Schedules the handle as its own action; called once, by the creating thread. */
-  void arm(long deadlineNanos) {
-    ENTRY.setRelease(this, scheduler.engineSchedule(deadlineNanos, this));
-  }
-
   /** The engine's action: hands the task to a thread of its own. */
   @Override
-  public void run() {
+  protected void fire() {
     Runnable body = (Runnable) TASK.getAcquire(this);
     if (!scheduler.startRun(this, () -> scheduler.runTask(this, body))) {
       TASK.setRelease(this, SUPPRESSED);
     }
   }
 
-  private TimerEntry entry() {
-    TimerEntry e;
-    while ((e = (TimerEntry) ENTRY.getAcquire(this)) == null) {
-      Thread.onSpinWait();
-    }
-    return e;
+  @Override
+  protected void onCancel() {
+    TASK.setRelease(this, null);
   }
 
   private boolean ran() {
-    TimerEntry e = entry();
-    return !e.isPending() && !e.isCancelled() && TASK.getAcquire(this) != SUPPRESSED;
+    return !isPending() && !super.isCancelled() && TASK.getAcquire(this) != SUPPRESSED;
   }
 
   private Instant fireTime() {
-    return scheduler.instantAt(entry().deadlineNanos());
+    return scheduler.instantAt(deadlineNanos());
   }
 
   @Override
@@ -86,14 +76,11 @@ final class OneShot implements ScheduleHandle, Runnable {
     return "at " + fireTime();
   }
 
-  @Override
-  public boolean cancel() {
-    return entry().cancel();
-  }
+  // cancel() is the entry's: true if it stopped the engine from firing it.
 
   @Override
   public Optional<Instant> nextFireTime() {
-    return entry().isPending() ? Optional.of(fireTime()) : Optional.empty();
+    return isPending() ? Optional.of(fireTime()) : Optional.empty();
   }
 
   @Override
@@ -106,15 +93,15 @@ final class OneShot implements ScheduleHandle, Runnable {
     return ran() ? 1 : 0;
   }
 
+  /** Cancelled in the engine, or fired into a shut-down scheduler (no run started). */
   @Override
   public boolean isCancelled() {
-    TimerEntry e = entry();
-    return e.isCancelled() || (!e.isPending() && TASK.getAcquire(this) == SUPPRESSED);
+    return super.isCancelled() || (!isPending() && TASK.getAcquire(this) == SUPPRESSED);
   }
 
   @Override
   public boolean isDone() {
-    return !entry().isPending();
+    return !isPending();
   }
 
   @Override

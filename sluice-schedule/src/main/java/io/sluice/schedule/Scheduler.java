@@ -48,9 +48,9 @@ import java.time.ZoneId;
  * than the misfire threshold (a paused process, a clock that jumped) and their {@link
  * OverlapPolicy} when a run falls due while the previous one is still going; wall-clock triggers
  * follow {@link DstPolicy}. The schedules of {@link #at} and {@link #after} are compact one-shots:
- * one handle object that is its own timer action plus the engine's entry, 64 bytes in all while
- * pending; a late one runs as soon as it can, with no misfire policy (schedule {@link Trigger#at}
- * with {@link #schedule(Trigger, Runnable, ScheduleOptions)} for one).
+ * the handle is the timer engine's entry itself, one object of 40 bytes while pending; a late one
+ * runs as soon as it can, with no misfire policy (schedule {@link Trigger#at} with {@link
+ * #schedule(Trigger, Runnable, ScheduleOptions)} for one).
  *
  * <p>Failures: an exception thrown by a task goes to the scheduler's {@linkplain
  * SchedulerOptions#errorHandler() error handler} (by default the body thread's uncaught exception

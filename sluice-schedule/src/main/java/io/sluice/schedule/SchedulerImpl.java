@@ -23,14 +23,15 @@ import java.util.function.BiConsumer;
 
 /*
  * The scheduler. It owns no thread: schedules are entries in the clock's one timer engine (core's
- * timing wheel), whose actions -- OneShot.run, RecurringSchedule.run -- only decide and hand runs
+ * timing wheel), whose actions -- OneShot.fire, RecurringSchedule.run -- only decide and hand runs
  * to new threads from the thread factory (startRun). So the engine thread never runs user code.
  *
  * Tracking, for shutdown and close:
  *   - recurring schedules sit in `recurring` from creation until they stop;
- *   - compact one-shots are tracked nowhere (a collection would cost more than their 64-byte
- *     budget): shutdown asks the engine to cancel every pending action that is a OneShot of this
- *     scheduler (TimerEngine.cancelMatching), which walks the engine's entries on its own thread;
+ *   - compact one-shots are tracked nowhere (a collection would cost more than the 40-byte entry
+ *     that is the whole one-shot): shutdown asks the engine to cancel every pending entry that is
+ *     a OneShot of this scheduler (TimerEngine.cancelMatching), which walks the engine's entries on
+ *     its own thread;
  *   - threads running bodies sit in `running` from just before start() until they end.
  *
  * Races with shutdown, each closed by checking the flag after publishing (Dekker; the flag is
@@ -90,8 +91,8 @@ final class SchedulerImpl implements Scheduler {
   private ScheduleHandle oneShot(long deadline, Runnable task) {
     Objects.requireNonNull(task, "task");
     requireOpen();
-    OneShot handle = new OneShot(this, task);
-    handle.arm(deadline);
+    OneShot handle = new OneShot(this, deadline, task);
+    TimerEngine.schedule(handle);
     if (shutdown) {
       handle.cancel();
       throw shutDown();
@@ -313,7 +314,7 @@ final class SchedulerImpl implements Scheduler {
         s.stop(true);
       }
       try {
-        TimerEngine.cancelMatching(clock, a -> a instanceof OneShot o && o.scheduler == this);
+        TimerEngine.cancelMatching(clock, e -> e instanceof OneShot o && o.scheduler == this);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt(); // the engine still cancels them, later
       }

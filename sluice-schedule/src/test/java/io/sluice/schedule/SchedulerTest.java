@@ -11,11 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.Clock;
 import io.sluice.core.ManualClock;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -132,6 +134,28 @@ class SchedulerTest {
     assertEquals(Optional.empty(), h.nextFireTime());
     assertEquals(Optional.empty(), h.lastFireTime());
     assertEquals(0, clock.pendingTimers());
+  }
+
+  @Test
+  void givenCancelledOneShotsTheEngineStillHolds_whenCollecting_thenTheirTasksAreGarbage() {
+    List<WeakReference<Runnable>> tasks = new ArrayList<>();
+    List<ScheduleHandle> handles = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      Runnable task = new AtomicInteger()::incrementAndGet; // a new object each time
+      tasks.add(new WeakReference<>(task));
+      handles.add(scheduler.after(Duration.ofHours(1), task));
+    }
+    clock.advance(Duration.ZERO); // the entries move onto the wheel
+
+    handles.forEach(ScheduleHandle::cancel); // too few for a sweep: the wheel keeps the entries
+
+    for (int attempt = 0;
+        attempt < 100 && tasks.stream().anyMatch(r -> r.get() != null);
+        attempt++) {
+      System.gc();
+    }
+    assertEquals(0, tasks.stream().filter(r -> r.get() != null).count(), "tasks still reachable");
+    assertTrue(handles.stream().allMatch(ScheduleHandle::isCancelled));
   }
 
   @Test

@@ -6,15 +6,16 @@ import java.util.function.Predicate;
 
 /**
  * <strong>Not API.</strong> The timer engine of a {@link Clock}, for Sluice's own modules that need
- * it without the {@link io.sluice.core.Timer} object around it ({@code io.sluice.schedule} keeps a
- * pending one-shot schedule at the engine entry's 40 bytes plus its own handle). The module exports
- * this package only to those modules; code on the class path can reach it, but it may change or
- * disappear in any release.
+ * it without the {@link io.sluice.core.Timer} object around it: {@code io.sluice.schedule}'s
+ * one-shot schedule is a {@link TimerEntry} subclass, one 40-byte object that is both the engine's
+ * entry and the caller's handle. The module exports this package only to those modules; code on the
+ * class path can reach it, but it may change or disappear in any release.
  *
  * <p>This is the JDK's {@code SharedSecrets} pattern: {@link Clock}'s static initializer installs
  * the implementation, whose methods are package-private in {@code io.sluice.core}.
  *
- * <p>Memory consistency effects: actions before {@link #schedule} happen-before the action runs.
+ * <p>Memory consistency effects: actions in a thread before it schedules an entry happen-before the
+ * entry fires.
  */
 public final class TimerEngine {
   private static volatile Access access;
@@ -24,24 +25,23 @@ public final class TimerEngine {
   /** What {@link Clock} provides; installed once, by {@link Clock}'s static initializer. */
   public interface Access {
     /**
-     * See {@link TimerEngine#schedule}.
+     * The engine that holds {@code clock}'s timers.
      *
      * @param clock the clock
-     * @param deadlineNanos when the action is due, on {@code clock}'s {@code nanoTime()} scale
-     * @param action the action
-     * @return the entry
+     * @return its wheel
      */
-    TimerEntry schedule(Clock clock, long deadlineNanos, Runnable action);
+    TimerWheel wheel(Clock clock);
 
     /**
      * See {@link TimerEngine#cancelMatching}.
      *
      * @param clock the clock
-     * @param filter which actions to cancel
+     * @param filter which entries to cancel
      * @return how many entries this call cancelled
      * @throws InterruptedException if interrupted while waiting for the engine
      */
-    int cancelMatching(Clock clock, Predicate<? super Runnable> filter) throws InterruptedException;
+    int cancelMatching(Clock clock, Predicate<? super TimerEntry> filter)
+        throws InterruptedException;
   }
 
   /**
@@ -69,27 +69,43 @@ public final class TimerEngine {
    * @return the entry, which can cancel the action
    */
   public static TimerEntry schedule(Clock clock, long deadlineNanos, Runnable action) {
-    return access().schedule(clock, deadlineNanos, action);
+    return wheelOf(clock).schedule(deadlineNanos, Objects.requireNonNull(action, "action"));
   }
 
   /**
-   * Cancels every pending entry of {@code clock}'s engine whose action {@code filter} accepts: how
-   * an owner that does not track its entries one by one cancels all of them at once. The filter
-   * runs on the engine's thread (for the system clock this call waits for it) and sees every
-   * pending action of the clock, so it must be fast and must not block; it is never given {@code
-   * null}. Costs time proportional to everything the engine holds.
+   * Hands {@code entry} to the engine of the clock it was made for: its {@link TimerEntry#fire()}
+   * runs on the engine's thread once that clock's {@link Clock#nanoTime()} reaches the entry's
+   * deadline (at once if it has), unless it is cancelled first. Call it once per entry, before the
+   * entry is shared: an entry scheduled twice corrupts the engine. Never blocks, takes no lock.
+   *
+   * @param entry a new entry, never scheduled before
+   */
+  public static void schedule(TimerEntry entry) {
+    entry.wheel.schedule(entry);
+  }
+
+  /**
+   * Cancels every pending entry of {@code clock}'s engine that {@code filter} accepts: how an owner
+   * that does not track its entries one by one cancels all of them at once (an owner recognises its
+   * entries by their subclass and fields). The filter runs on the engine's thread (for the system
+   * clock this call waits for it) and sees every pending entry of the clock, so it must be fast and
+   * must not block. Costs time proportional to everything the engine holds.
    *
    * <p>Blocks until the engine has looked at every entry scheduled before this call. If the thread
    * is interrupted while waiting, the cancellation still happens, later.
    *
    * @param clock the clock
-   * @param filter accepts the actions to cancel
+   * @param filter accepts the entries to cancel
    * @return how many entries were cancelled
    * @throws InterruptedException if interrupted while waiting for the engine thread
    */
-  public static int cancelMatching(Clock clock, Predicate<? super Runnable> filter)
+  public static int cancelMatching(Clock clock, Predicate<? super TimerEntry> filter)
       throws InterruptedException {
-    return access().cancelMatching(clock, filter);
+    return access().cancelMatching(clock, Objects.requireNonNull(filter, "filter"));
+  }
+
+  static TimerWheel wheelOf(Clock clock) {
+    return access().wheel(Objects.requireNonNull(clock, "clock"));
   }
 
   private static Access access() {

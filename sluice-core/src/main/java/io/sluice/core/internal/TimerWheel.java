@@ -1,4 +1,8 @@
-package io.sluice.core;
+package io.sluice.core.internal;
+
+import static io.sluice.core.internal.TimerEntry.CANCELLED;
+import static io.sluice.core.internal.TimerEntry.FIRED;
+import static io.sluice.core.internal.TimerEntry.PENDING;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -50,99 +54,62 @@ import java.util.function.Supplier;
  * and follows at least held / 4 cancels, so cancelled nodes never outnumber a quarter of what the
  * engine holds (plus MIN_SWEEP) for long, whatever their deadlines.
  *
- * A node is 40 bytes with compressed references: header, deadline, wheel, action, next, state.
- * `next` links the inbound stack and then the slot's list. Lists are LIFO and reversed when taken,
- * so timers due in the same tick fire in the order they were scheduled.
+ * Nodes are TimerEntry objects, which the wheel stores as they are, so an owner that needs one
+ * object per pending timer subclasses TimerEntry and is its own node (the scheduler's one-shots);
+ * the wheel calls the node's fire() and never looks at what the subclass adds. The fields the wheel
+ * uses are package-private in TimerEntry, which is why the wheel lives in this package with it. A
+ * node is 32 bytes with compressed references (header, state, deadline, wheel, next) plus its
+ * subclass's fields: core's ActionEntry adds its Runnable, 40 bytes in all. `next` links the
+ * inbound stack and then the slot's list. Lists are LIFO and reversed when taken, so timers due in
+ * the same tick fire in the order they were scheduled.
  *
  * Invariants (checkInvariants, engine thread only): a slot's bitmap bit is set iff its list is
  * non-empty; every held node sits on the level and slot that its tick and `elapsed` dictate, with
  * a tick after `elapsed`; `size` is the number of nodes on the wheel.
  */
-final class TimerWheel {
-  static final int PENDING = 0;
-  static final int FIRED = 1;
-  static final int CANCELLED = 2;
-
+/**
+ * <strong>Not API.</strong> A clock's timer engine: a hierarchical timing wheel, driven by its own
+ * daemon thread (the system clock's) or by the thread that advances a {@link
+ * io.sluice.core.ManualClock}. Public only so that {@code io.sluice.core}'s clocks can drive it;
+ * other modules go through {@link TimerEngine}.
+ *
+ * <p>Scheduling and cancelling are lock-free and callable from any thread. Methods documented
+ * "engine only" must be called on the engine's thread, or under the ManualClock's lock.
+ *
+ * <p>Memory consistency effects: actions in a thread before it schedules an entry happen-before the
+ * entry fires.
+ */
+public final class TimerWheel {
   /**
    * The system engine's tick: 2^18 ns, about 262 us. Measured against 2^20 (1.05 ms): median
    * lateness 0.27 ms instead of 0.7 ms, for at most one wake-up per occupied tick when timers are
    * dense (a few thousand cheap wake-ups a second, never any while idle).
    */
-  static final int SYSTEM_TICK_SHIFT = 18;
+  public static final int SYSTEM_TICK_SHIFT = 18;
 
   private static final int SLOT_BITS = 6;
   private static final int SLOTS = 1 << SLOT_BITS;
   private static final int SLOT_MASK = SLOTS - 1;
   private static final long AWAKE = Long.MIN_VALUE;
   private static final long NONE = Long.MAX_VALUE;
-  static final long MIN_SWEEP = 1024;
+
+  /** The fewest cancelled entries the engine sweeps for: a sweep is due at max(this, held / 4). */
+  public static final long MIN_SWEEP = 1024;
 
   private static final VarHandle INBOUND;
   private static final VarHandle PLANNED_TICK;
   private static final VarHandle ZOMBIES;
   private static final VarHandle SWEEP_AT;
-  private static final VarHandle STATE;
 
   static {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
-      INBOUND = lookup.findVarHandle(TimerWheel.class, "inbound", Entry.class);
+      INBOUND = lookup.findVarHandle(TimerWheel.class, "inbound", TimerEntry.class);
       PLANNED_TICK = lookup.findVarHandle(TimerWheel.class, "plannedTick", long.class);
       ZOMBIES = lookup.findVarHandle(TimerWheel.class, "zombies", long.class);
       SWEEP_AT = lookup.findVarHandle(TimerWheel.class, "sweepAt", long.class);
-      STATE = lookup.findVarHandle(Entry.class, "state", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
-    }
-  }
-
-  /** One scheduled action; the handle its scheduler holds. */
-  static final class Entry implements Clock.TimerHandle {
-    final long deadline;
-    final TimerWheel wheel;
-    Runnable action; // dropped once fired or cancelled, so the wheel does not keep it alive
-    Entry next; // inbound stack link, then the slot list link; engine-owned once drained
-
-    @SuppressWarnings("unused") // accessed through STATE
-    private volatile int state;
-
-    Entry(long deadline, TimerWheel wheel, Runnable action) {
-      this.deadline = deadline;
-      this.wheel = wheel;
-      this.action = action;
-    }
-
-    @Override
-    public boolean cancel() {
-      if (!STATE.compareAndSet(this, PENDING, CANCELLED)) {
-        return false;
-      }
-      action = null;
-      wheel.onCancelled();
-      return true;
-    }
-
-    @Override
-    public long deadlineNanos() {
-      return deadline;
-    }
-
-    @Override
-    public boolean isPending() {
-      return lvState() == PENDING;
-    }
-
-    @Override
-    public boolean isCancelled() {
-      return lvState() == CANCELLED;
-    }
-
-    int lvState() {
-      return (int) STATE.getVolatile(this);
-    }
-
-    boolean casFire() {
-      return STATE.compareAndSet(this, PENDING, FIRED);
     }
   }
 
@@ -154,7 +121,7 @@ final class TimerWheel {
 
   // Shared with schedulers and cancellers.
   @SuppressWarnings("unused") // accessed through INBOUND
-  private volatile Entry inbound;
+  private volatile TimerEntry inbound;
 
   @SuppressWarnings("unused") // accessed through PLANNED_TICK
   private volatile long plannedTick = AWAKE;
@@ -166,7 +133,7 @@ final class TimerWheel {
   private volatile long sweepAt = MIN_SWEEP;
 
   // Engine-owned.
-  private final Entry[] slots;
+  private final TimerEntry[] slots;
   private final long[] occupied;
   private long elapsed;
   private int size;
@@ -176,7 +143,7 @@ final class TimerWheel {
     this.origin = origin;
     this.tickShift = tickShift;
     this.levels = (Long.SIZE - 1 - tickShift + SLOT_BITS - 1) / SLOT_BITS;
-    this.slots = new Entry[levels * SLOTS];
+    this.slots = new TimerEntry[levels * SLOTS];
     this.occupied = new long[levels];
     this.thread =
         threadName == null
@@ -184,31 +151,56 @@ final class TimerWheel {
             : Thread.ofPlatform().daemon().name(threadName).unstarted(this::runEngine);
   }
 
-  /** A wheel with its own daemon thread that fires timers as {@link System#nanoTime()} passes. */
-  static TimerWheel startThread(String name, int tickShift) {
+  /**
+   * A wheel with its own daemon thread that fires timers as {@link System#nanoTime()} passes.
+   *
+   * @param name the thread's name
+   * @param tickShift the tick is 2^tickShift ns
+   * @return the started wheel
+   */
+  public static TimerWheel startThread(String name, int tickShift) {
     TimerWheel wheel = new TimerWheel(System.nanoTime(), tickShift, name);
     wheel.thread.start();
     return wheel;
   }
 
-  /** A wheel with 1 ns ticks and no thread, driven by {@link #advanceTo} (a ManualClock). */
-  static TimerWheel manual() {
+  /**
+   * A wheel with 1 ns ticks and no thread, driven by {@link #advanceTo} (a ManualClock).
+   *
+   * @return the wheel
+   */
+  public static TimerWheel manual() {
     return new TimerWheel(0, 0, null);
   }
 
   // ---- scheduling and cancelling: any thread, lock-free ----
 
-  Entry schedule(long deadline, Runnable action) {
-    Entry node = new Entry(deadline, this, action);
-    Entry head;
+  /**
+   * Runs {@code action} on the engine's thread once the deadline has passed (at once if it has).
+   * The action must be short and must not block. Never blocks, takes no lock.
+   *
+   * @param deadline when the action is due, on the clock's {@code nanoTime()} scale
+   * @param action what to run
+   * @return the entry, which can cancel the action
+   */
+  public TimerEntry schedule(long deadline, Runnable action) {
+    ActionEntry node = new ActionEntry(this, deadline, action);
+    schedule(node);
+    return node;
+  }
+
+  /**
+   * Hands a new entry of this wheel to the engine: pushes it on inbound, wakes the engine if due.
+   */
+  void schedule(TimerEntry node) {
+    TimerEntry head;
     do {
       head = lvInbound();
       node.next = head;
     } while (!casInbound(head, node));
     if (thread != null) {
-      wakeIfEarlier(tickOf(deadline));
+      wakeIfEarlier(tickOf(node.deadline));
     }
-    return node;
   }
 
   private void wakeIfEarlier(long tick) {
@@ -220,7 +212,8 @@ final class TimerWheel {
     }
   }
 
-  private void onCancelled() {
+  /** Counts one more cancelled node; called by {@link TimerEntry#cancel()}. */
+  void onCancelled() {
     long z = (long) ZOMBIES.getAndAdd(this, 1L) + 1;
     if (z == lvSweepAt() && thread != null) {
       LockSupport.unpark(thread);
@@ -253,17 +246,23 @@ final class TimerWheel {
   }
 
   /**
-   * Fires every timer due at or before {@code nowNanos}, in tick order; sweeps if due. Engine
-   * thread only.
+   * Fires every timer due at or before {@code nowNanos}, in tick order; sweeps if due. Engine only.
    *
+   * @param nowNanos the clock's reading
    * @return the first failure of an action, or null; later ones are added as suppressed
    */
-  Throwable advanceTo(long nowNanos) {
+  public Throwable advanceTo(long nowNanos) {
     return advanceTo(nowNanos, null);
   }
 
-  /** As {@link #advanceTo(long)}; {@code beforeTick} learns each tick's time before it fires. */
-  Throwable advanceTo(long nowNanos, LongConsumer beforeTick) {
+  /**
+   * As {@link #advanceTo(long)}; {@code beforeTick} learns each tick's time before it fires.
+   *
+   * @param nowNanos the clock's reading
+   * @param beforeTick told the time of each tick before its timers fire, or null
+   * @return the first failure of an action, or null; later ones are added as suppressed
+   */
+  public Throwable advanceTo(long nowNanos, LongConsumer beforeTick) {
     long nowTick = floorTick(nowNanos);
     Throwable failure = null;
     for (; ; ) {
@@ -280,7 +279,7 @@ final class TimerWheel {
         }
         break;
       }
-      Entry list = take(level, slot);
+      TimerEntry list = take(level, slot);
       elapsed = tick;
       if (beforeTick != null) {
         beforeTick.accept(origin + (tick << tickShift));
@@ -320,7 +319,7 @@ final class TimerWheel {
     return reinsertAll(reverse(xchgInbound()), false, failure);
   }
 
-  private Throwable insert(Entry n, Throwable failure) {
+  private Throwable insert(TimerEntry n, Throwable failure) {
     long tick = tickOf(n.deadline);
     if (tick <= elapsed) {
       return fire(n, failure);
@@ -334,16 +333,16 @@ final class TimerWheel {
     return failure;
   }
 
-  private Entry take(int level, int slot) {
+  private TimerEntry take(int level, int slot) {
     int index = level * SLOTS + slot;
-    Entry list = slots[index];
+    TimerEntry list = slots[index];
     slots[index] = null;
     occupied[level] &= ~(1L << slot);
     return reverse(list);
   }
 
-  private Throwable fireAll(Entry list, Throwable failure) {
-    for (Entry n = list, next; n != null; n = next) {
+  private Throwable fireAll(TimerEntry list, Throwable failure) {
+    for (TimerEntry n = list, next; n != null; n = next) {
       next = n.next;
       n.next = null;
       size--;
@@ -356,9 +355,9 @@ final class TimerWheel {
    * Places every entry of {@code list} anew, dropping cancelled ones; {@code held} says whether
    * they come off the wheel (counted in size) or from the inbound stack.
    */
-  private Throwable reinsertAll(Entry list, boolean held, Throwable failure) {
+  private Throwable reinsertAll(TimerEntry list, boolean held, Throwable failure) {
     long dropped = 0;
-    for (Entry n = list, next; n != null; n = next) {
+    for (TimerEntry n = list, next; n != null; n = next) {
       next = n.next;
       n.next = null;
       if (held) {
@@ -374,15 +373,13 @@ final class TimerWheel {
     return failure;
   }
 
-  private Throwable fire(Entry n, Throwable failure) {
+  private Throwable fire(TimerEntry n, Throwable failure) {
     if (!n.casFire()) {
       addZombies(-1);
       return failure;
     }
-    Runnable action = n.action;
-    n.action = null;
     try {
-      action.run();
+      n.fire();
     } catch (Throwable t) {
       if (failure == null) {
         return t;
@@ -399,8 +396,8 @@ final class TimerWheel {
       for (long bits = occupied[level]; bits != 0; bits &= bits - 1) {
         int slot = Long.numberOfTrailingZeros(bits);
         int index = level * SLOTS + slot;
-        Entry kept = null;
-        for (Entry n = slots[index], next; n != null; n = next) {
+        TimerEntry kept = null;
+        for (TimerEntry n = slots[index], next; n != null; n = next) {
           next = n.next;
           if (n.lvState() == CANCELLED) {
             n.next = null;
@@ -471,9 +468,9 @@ final class TimerWheel {
     return high | ((long) slot << (level * SLOT_BITS));
   }
 
-  private static Entry reverse(Entry list) {
-    Entry reversed = null;
-    for (Entry n = list, next; n != null; n = next) {
+  private static TimerEntry reverse(TimerEntry list) {
+    TimerEntry reversed = null;
+    for (TimerEntry n = list, next; n != null; n = next) {
       next = n.next;
       n.next = reversed;
       reversed = n;
@@ -482,19 +479,22 @@ final class TimerWheel {
   }
 
   /**
-   * Cancels every pending node, on the wheel or still on inbound, whose action {@code filter}
-   * accepts. Engine only. Inbound is walked, not drained: nodes pushed while this runs sit above
-   * the head read here, and their schedulers are the ones that must look after them.
+   * Cancels every pending node, on the wheel or still on inbound, that {@code filter} accepts.
+   * Engine only. Inbound is walked, not drained: nodes pushed while this runs sit above the head
+   * read here, and their schedulers are the ones that must look after them.
+   *
+   * @param filter accepts the entries to cancel
+   * @return how many entries this call cancelled
    */
-  int cancelMatching(Predicate<? super Runnable> filter) {
+  public int cancelMatching(Predicate<? super TimerEntry> filter) {
     int cancelled = 0;
-    for (Entry n = lvInbound(); n != null; n = n.next) {
+    for (TimerEntry n = lvInbound(); n != null; n = n.next) {
       cancelled += cancelIfMatching(n, filter);
     }
     for (int level = 0; level < levels; level++) {
       for (long bits = occupied[level]; bits != 0; bits &= bits - 1) {
         int index = level * SLOTS + Long.numberOfTrailingZeros(bits);
-        for (Entry n = slots[index]; n != null; n = n.next) {
+        for (TimerEntry n = slots[index]; n != null; n = n.next) {
           cancelled += cancelIfMatching(n, filter);
         }
       }
@@ -502,9 +502,8 @@ final class TimerWheel {
     return cancelled;
   }
 
-  private static int cancelIfMatching(Entry n, Predicate<? super Runnable> filter) {
-    Runnable action = n.action; // null once a racing cancel cleared it
-    return n.lvState() == PENDING && action != null && filter.test(action) && n.cancel() ? 1 : 0;
+  private static int cancelIfMatching(TimerEntry n, Predicate<? super TimerEntry> filter) {
+    return n.lvState() == PENDING && filter.test(n) && n.cancel() ? 1 : 0;
   }
 
   // ---- for ManualClock and tests ----
@@ -512,12 +511,14 @@ final class TimerWheel {
   /**
    * Sweeps, then counts the live timers: those on the wheel and those still on inbound. Engine only
    * (a ManualClock holds its lock).
+   *
+   * @return the pending entries
    */
-  int liveCount() {
+  public int liveCount() {
     sweep();
     publishSweepThreshold();
     int live = size;
-    for (Entry n = lvInbound(); n != null; n = n.next) {
+    for (TimerEntry n = lvInbound(); n != null; n = n.next) {
       if (n.lvState() == PENDING) {
         live++;
       }
@@ -527,9 +528,15 @@ final class TimerWheel {
 
   /**
    * Runs {@code probe} on the engine thread at its next iteration and returns its result: how tests
-   * look at a threaded wheel's engine-owned state without racing it.
+   * look at a threaded wheel's engine-owned state without racing it, and how the system clock
+   * cancels by filter. Waits for the engine; must not be called on its thread.
+   *
+   * @param <R> the result's type
+   * @param probe what to run on the engine's thread
+   * @return what {@code probe} returned
+   * @throws InterruptedException if interrupted while waiting (the probe still runs, later)
    */
-  <R> R onEngine(Supplier<R> probe) throws InterruptedException {
+  public <R> R onEngine(Supplier<R> probe) throws InterruptedException {
     CompletableFuture<R> result = new CompletableFuture<>();
     schedule(
         Long.MIN_VALUE,
@@ -553,8 +560,12 @@ final class TimerWheel {
     }
   }
 
-  /** Nodes on the wheel, live or cancelled-but-not-yet-dropped. Engine only. */
-  int size() {
+  /**
+   * Nodes on the wheel, live or cancelled-but-not-yet-dropped. Engine only; for tests.
+   *
+   * @return the count
+   */
+  public int size() {
     return size;
   }
 
@@ -563,33 +574,50 @@ final class TimerWheel {
     return sweeps;
   }
 
-  /** The cancelled nodes not yet dropped, as counted so far. */
-  long zombies() {
+  /**
+   * The cancelled nodes not yet dropped, as counted so far; for tests.
+   *
+   * @return the count
+   */
+  public long zombies() {
     return lvZombies();
   }
 
-  Thread thread() {
+  /**
+   * The engine's thread.
+   *
+   * @return the thread, or null for a manual wheel
+   */
+  public Thread thread() {
     return thread;
   }
 
-  /** Ends a test wheel's thread; its pending timers never fire. Not for the system wheel. */
-  void shutdown() throws InterruptedException {
+  /**
+   * Ends a test wheel's thread; its pending timers never fire. Not for the system wheel.
+   *
+   * @throws InterruptedException if interrupted while joining the thread
+   */
+  public void shutdown() throws InterruptedException {
     shutdown = true;
     LockSupport.unpark(thread);
     thread.join();
   }
 
-  /** Checks the class comment's invariants; engine thread (or ManualClock's lock) only. */
-  void checkInvariants() {
+  /**
+   * Checks the class comment's invariants. Engine only.
+   *
+   * @throws AssertionError if one does not hold
+   */
+  public void checkInvariants() {
     int counted = 0;
     for (int level = 0; level < levels; level++) {
       for (int slot = 0; slot < SLOTS; slot++) {
-        Entry list = slots[level * SLOTS + slot];
+        TimerEntry list = slots[level * SLOTS + slot];
         boolean bit = (occupied[level] & (1L << slot)) != 0;
         if (bit != (list != null)) {
           throw new AssertionError("bitmap and list disagree at level " + level + " slot " + slot);
         }
-        for (Entry n = list; n != null; n = n.next) {
+        for (TimerEntry n = list; n != null; n = n.next) {
           long tick = tickOf(n.deadline);
           if (tick <= elapsed) {
             throw new AssertionError("held timer tick " + tick + " is not after " + elapsed);
@@ -612,16 +640,16 @@ final class TimerWheel {
 
   // ---- VarHandle accessors, named for their memory ordering ----
 
-  private Entry lvInbound() {
-    return (Entry) INBOUND.getVolatile(this);
+  private TimerEntry lvInbound() {
+    return (TimerEntry) INBOUND.getVolatile(this);
   }
 
-  private boolean casInbound(Entry expected, Entry next) {
+  private boolean casInbound(TimerEntry expected, TimerEntry next) {
     return INBOUND.compareAndSet(this, expected, next);
   }
 
-  private Entry xchgInbound() {
-    return (Entry) INBOUND.getAndSet(this, (Entry) null);
+  private TimerEntry xchgInbound() {
+    return (TimerEntry) INBOUND.getAndSet(this, (TimerEntry) null);
   }
 
   private long lvPlannedTick() {
@@ -652,5 +680,27 @@ final class TimerWheel {
 
   private void svSweepAt(long threshold) {
     SWEEP_AT.setVolatile(this, threshold);
+  }
+
+  /** Core's own entry: runs a Runnable (contexts, sleeps, timer channels, afterFunc). */
+  private static final class ActionEntry extends TimerEntry {
+    private Runnable action; // dropped once fired or cancelled, so the entry does not keep it alive
+
+    ActionEntry(TimerWheel wheel, long deadline, Runnable action) {
+      super(wheel, deadline);
+      this.action = action;
+    }
+
+    @Override
+    protected void fire() {
+      Runnable a = action;
+      action = null;
+      a.run();
+    }
+
+    @Override
+    protected void onCancel() {
+      action = null;
+    }
   }
 }

@@ -19,6 +19,7 @@ import io.sluice.jobs.StoreObserver;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
@@ -43,6 +44,7 @@ final class ServerMetrics implements EngineListener, StoreObserver {
   private final Timer append;
   private final DistributionSummary commitRecords;
   private volatile Supplier<EngineStats> stats = () -> null;
+  private volatile IntSupplier schedules = () -> 0;
   private volatile EngineStats cached;
   private volatile long cachedAt;
 
@@ -96,6 +98,9 @@ final class ServerMetrics implements EngineListener, StoreObserver {
     gauge("sluice.queue.capacity", "the most pending jobs admitted", s -> s.jobs().capacity());
     gauge("sluice.workers.busy", "workers running an attempt", EngineStats::busy);
     gauge("sluice.workers", "worker threads", EngineStats::workers);
+    Gauge.builder("sluice.schedules", this, m -> m.schedules.getAsInt())
+        .description("recurring jobs (GET /v1/schedules)")
+        .register(registry);
   }
 
   private void gauge(String name, String description, ToDoubleFunction<EngineStats> value) {
@@ -119,6 +124,11 @@ final class ServerMetrics implements EngineListener, StoreObserver {
       cachedAt = now;
     }
     return s;
+  }
+
+  /** Where the schedule gauge reads from, once the scheduler runs. */
+  void readSchedulesFrom(IntSupplier count) {
+    this.schedules = count;
   }
 
   /** Where the gauges read from, once the engine runs. */

@@ -120,6 +120,8 @@ public final class SluiceServer implements AutoCloseable {
             .start();
     metrics.readStatsFrom(engine::stats);
     scheduler = DurableScheduler.start(store, Clock.system());
+    DurableScheduler running = scheduler;
+    metrics.readSchedulesFrom(() -> running.list().size());
     schedules.ready(scheduler);
     api.ready(engine);
     LOG.log(

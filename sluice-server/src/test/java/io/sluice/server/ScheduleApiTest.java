@@ -85,6 +85,9 @@ class ScheduleApiTest {
         "the payload exactly as sent");
     List<?> all = (List<?>) Json.object(get("/v1/schedules").body()).get("schedules");
     assertEquals(1, all.size());
+    assertTrue(
+        get("/metrics").body().contains("\nsluice_schedules 1.0\n"),
+        "the schedules gauge counts it");
   }
 
   @Test

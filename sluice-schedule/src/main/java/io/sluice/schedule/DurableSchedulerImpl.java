@@ -61,7 +61,7 @@ final class DurableSchedulerImpl implements DurableScheduler {
     final RecurringJob job;
     Instant scheduled;
     Timer timer;
-    boolean queueFullLogged;
+    boolean queueFullLogged; // a full queue or a failing store, reported once per streak
 
     Armed(RecurringJob job, Instant scheduled) {
       this.job = job;
@@ -300,10 +300,19 @@ final class DurableSchedulerImpl implements DurableScheduler {
     try {
       admission = store.fire(job.name(), fireTime, spec);
     } catch (JobStoreException e) {
-      LOG.log(
-          System.Logger.Level.ERROR,
-          "recurring job " + job.name() + " could not fire for " + fireTime + "; retrying",
-          e);
+      if (!a.queueFullLogged) {
+        a.queueFullLogged = true;
+        LOG.log(
+            System.Logger.Level.ERROR,
+            "recurring job "
+                + job.name()
+                + " could not fire for "
+                + fireTime
+                + "; trying every "
+                + QUEUE_FULL_RETRY.toSeconds()
+                + " s within its misfire threshold",
+            e);
+      }
       return Fired.RETRY;
     }
     return switch (admission) {

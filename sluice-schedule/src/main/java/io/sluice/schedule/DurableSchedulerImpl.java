@@ -61,7 +61,7 @@ final class DurableSchedulerImpl implements DurableScheduler {
     final RecurringJob job;
     Instant scheduled;
     Timer timer;
-    boolean queueFullLogged; // a full queue or a failing store, reported once per streak
+    boolean retryLogged; // a full queue or a failing store, reported once per streak
 
     Armed(RecurringJob job, Instant scheduled) {
       this.job = job;
@@ -271,7 +271,7 @@ final class DurableSchedulerImpl implements DurableScheduler {
         }
       }
     }
-    a.queueFullLogged = false;
+    a.retryLogged = false;
     a.scheduled = outcome.next().orElse(null);
     if (a.scheduled != null) {
       arm(a, a.scheduled);
@@ -300,8 +300,8 @@ final class DurableSchedulerImpl implements DurableScheduler {
     try {
       admission = store.fire(job.name(), fireTime, spec);
     } catch (JobStoreException e) {
-      if (!a.queueFullLogged) {
-        a.queueFullLogged = true;
+      if (!a.retryLogged) {
+        a.retryLogged = true;
         LOG.log(
             System.Logger.Level.ERROR,
             "recurring job "
@@ -323,8 +323,8 @@ final class DurableSchedulerImpl implements DurableScheduler {
         yield Fired.DONE;
       }
       case Admission.Rejected r when r.reason() == Admission.Reason.QUEUE_FULL -> {
-        if (!a.queueFullLogged) {
-          a.queueFullLogged = true;
+        if (!a.retryLogged) {
+          a.retryLogged = true;
           LOG.log(
               System.Logger.Level.WARNING,
               "recurring job "

@@ -46,7 +46,8 @@ public final class FilesystemObjectStore implements ObjectStore {
    *   1. create the parent directories that are missing, each fsynced into its own parent;
    *   2. write the content to a new temporary file in the target's directory, fsync it, close it;
    *   3. rename it over the target (atomic on POSIX file systems, same directory so same device);
-   *   4. fsync the directory, so the rename itself survives a crash.
+   *   4. fsync the directory, so the rename itself survives a crash; concurrent puts into one
+   *      directory share these fsyncs (DirectorySyncs: one that starts after a put's rename serves it).
    * Sync.NONE skips every fsync: steps 2-3 still make the object appear whole or not at all.
    * A crash before 3 leaves only a temporary file (named .sluice-tmp-<random>, which no valid key
    * may name), after 3 the whole new object. Temporary files of a crashed process stay until
@@ -78,6 +79,7 @@ public final class FilesystemObjectStore implements ObjectStore {
 
   private final Path root;
   private final boolean fsync;
+  private final DirectorySyncs directorySyncs = new DirectorySyncs();
   private volatile boolean closed;
 
   private FilesystemObjectStore(Path root, Sync sync) {
@@ -261,7 +263,7 @@ public final class FilesystemObjectStore implements ObjectStore {
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       moved = true;
       if (fsync) {
-        syncDirectory(dir);
+        directorySyncs.syncAfterRename(dir);
       }
     } finally {
       if (!moved) {

@@ -27,10 +27,11 @@ import java.util.stream.Stream;
  *
  * <p>{@link #put} is atomic: a reader never sees part of an object, and once it returns the object
  * survives a crash of the process. With {@link Sync#EVERY_PUT} (the default) it is also durable: it
- * survives a crash of the machine or a power cut, at the cost of two fsyncs per put. Keys are
- * checked by {@link ObjectKeys#validate}, and each segment must also fit a file name ({@value
- * #MAX_SEGMENT_BYTES} bytes) and not look like one of this store's temporary files ({@code
- * .sluice-tmp-...}); a key can never name a path outside the root.
+ * survives a crash of the machine or a power cut, at the cost of an fsync of the file per put and
+ * of its directory, which concurrent puts into the same directory share. Keys are checked by {@link
+ * ObjectKeys#validate}, and each segment must also fit a file name ({@value #MAX_SEGMENT_BYTES}
+ * bytes) and not look like one of this store's temporary files ({@code .sluice-tmp-...}); a key can
+ * never name a path outside the root.
  *
  * <p>Blocking methods wait for the file system only. Interrupting the calling thread aborts a put
  * or get in progress (the file channel is closed by the interrupt) and the method throws {@link

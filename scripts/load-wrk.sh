@@ -66,7 +66,19 @@ cleanup() {
   done
   echo "load-wrk.sh: removing $work (one file per payload: this can take a while)" >&2
   rm -rf "$work"
+  touch "$removed_mark"
 }
+# On ext4 without a journal (this machine), creating files within ~30 s of deleting many is several
+# times slower (the inode allocator skips recently deleted inodes one by one): a run right after
+# another's cleanup would measure that. So wait until 40 s after the last cleanup.
+removed_mark=${TMPDIR:-/tmp}/sluice-load.removed
+if [ -f "$removed_mark" ]; then
+  age=$(( $(date +%s) - $(stat -c %Y "$removed_mark") ))
+  if [ "$age" -lt 40 ]; then
+    echo "load-wrk.sh: waiting $((40 - age)) s for the last run's deleted files to settle" >&2
+    sleep $((40 - age))
+  fi
+fi
 trap cleanup EXIT
 url=http://127.0.0.1:$port
 

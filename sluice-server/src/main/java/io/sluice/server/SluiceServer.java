@@ -68,7 +68,8 @@ public final class SluiceServer implements AutoCloseable {
    * Starts the service and returns once it accepts payloads.
    *
    * @param config the settings
-   * @param objects where payloads go; the server closes it when it closes
+   * @param objects where payloads go; the server closes it when it closes, or when it fails to
+   *     start
    * @param replayProgress hears journal replay progress as a percentage (for a progress display)
    * @return the running service
    * @throws IOException if the object store is unusable or the journal cannot be opened; the
@@ -76,12 +77,19 @@ public final class SluiceServer implements AutoCloseable {
    */
   public static SluiceServer start(
       ServerConfig config, ObjectStore objects, LongConsumer replayProgress) throws IOException {
-    SluiceServer server = new SluiceServer(Objects.requireNonNull(config, "config"), objects);
-    server.web.start();
+    SluiceServer server;
+    try {
+      server = new SluiceServer(Objects.requireNonNull(config, "config"), objects);
+      server.web.start();
+    } catch (RuntimeException e) {
+      objects.close();
+      throw e;
+    }
     try {
       server.open(replayProgress);
     } catch (IOException | RuntimeException e) {
       server.web.stop();
+      objects.close();
       throw e;
     }
     return server;

@@ -10,14 +10,12 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
 
 /**
@@ -27,29 +25,33 @@ import java.util.stream.Stream;
  *
  * <p>{@link #put} is atomic: a reader never sees part of an object, and once it returns the object
  * survives a crash of the process. With {@link Sync#EVERY_PUT} (the default) it is also durable: it
- * survives a crash of the machine or a power cut, at the cost of an fsync of the file per put and
- * of its directory, which concurrent puts into the same directory share. Keys are checked by {@link
- * ObjectKeys#validate}, and each segment must also fit a file name ({@value #MAX_SEGMENT_BYTES}
- * bytes) and not look like one of this store's temporary files ({@code .sluice-tmp-...}); a key can
- * never name a path outside the root.
+ * survives a crash of the machine or a power cut. Puts are performed by one writer thread in
+ * batches: on Linux one {@code syncfs} makes a whole batch's files durable before their renames and
+ * a second the renames before the puts return (elsewhere, or without native access, each file and
+ * directory is forced). Keys are checked by {@link ObjectKeys#validate}, and each segment must also
+ * fit a file name ({@value #MAX_SEGMENT_BYTES} bytes) and not look like one of this store's
+ * temporary files ({@code .sluice-tmp-...}); a key can never name a path outside the root.
  *
  * <p>Blocking methods wait for the file system only. Interrupting the calling thread aborts a put
- * or get in progress (the file channel is closed by the interrupt) and the method throws {@link
- * InterruptedException}; the object is then absent, the old one or the new one, never partial.
+ * or get in progress and the method throws {@link InterruptedException}; the object is then absent
+ * or the old one, never partial, and no temporary file of the put remains. A put whose rename has
+ * already begun is not aborted: it returns normally once durable, with the interrupt status set. An
+ * interrupted put returns within one batch of the writer.
  *
  * <p>Memory consistency effects: as {@link ObjectStore}; puts of different keys do not wait for
  * each other, puts of the same key race and the last rename wins, whole.
  */
 public final class FilesystemObjectStore implements ObjectStore {
+  private static final System.Logger LOG = System.getLogger(FilesystemObjectStore.class.getName());
 
   /*
-   * Write protocol (the classic one, as in SQLite's and LevelDB's manifests):
-   *   1. create the parent directories that are missing, each fsynced into its own parent;
-   *   2. write the content to a new temporary file in the target's directory, fsync it, close it;
-   *   3. rename it over the target (atomic on POSIX file systems, same directory so same device);
-   *   4. fsync the directory, so the rename itself survives a crash; concurrent puts into one
-   *      directory share these fsyncs (DirectorySyncs: one that starts after a put's rename serves it).
-   * Sync.NONE skips every fsync: steps 2-3 still make the object appear whole or not at all.
+   * Write protocol (the classic one, as in SQLite's and LevelDB's manifests), batched by PutWriter:
+   *   1. create the parent directories that are missing;
+   *   2. write the content to a new temporary file in the target's directory;
+   *   3. make 1-2 durable (one syncfs for the batch);
+   *   4. rename it over the target (atomic on POSIX file systems, same directory so same device);
+   *   5. make the rename durable (the next batch's syncfs), then return.
+   * Sync.NONE skips every flush: steps 2 and 4 still make the object appear whole or not at all.
    * A crash before 3 leaves only a temporary file (named .sluice-tmp-<random>, which no valid key
    * may name), after 3 the whole new object. Temporary files of a crashed process stay until
    * removeLeftoverTemporaryFiles() runs.
@@ -63,11 +65,14 @@ public final class FilesystemObjectStore implements ObjectStore {
 
   static final String TEMP_PREFIX = ".sluice-tmp-";
 
+  /** Writer threads by default: one flushes while the other writes. */
+  public static final int DEFAULT_WRITERS = 2;
+
   /** Whether a put waits for its object to reach the disk. */
   public enum Sync {
     /**
-     * fsync the file before the rename and the directory after it, and every directory a put
-     * creates: the object survives a machine crash once {@code put} returns. The default.
+     * Flush the file before the rename and the rename before the put returns: the object survives a
+     * machine crash once {@code put} returns. The default.
      */
     EVERY_PUT,
     /**
@@ -80,12 +85,16 @@ public final class FilesystemObjectStore implements ObjectStore {
 
   private final Path root;
   private final boolean fsync;
-  private final DirectorySyncs directorySyncs = new DirectorySyncs();
+  private final PutWriter writer;
+  private final String flushedBy;
   private volatile boolean closed;
 
-  private FilesystemObjectStore(Path root, Sync sync) {
+  private FilesystemObjectStore(Path root, Sync sync, FileSystemSync.Opened syncfs, int writers) {
     this.root = root;
     this.fsync = sync == Sync.EVERY_PUT;
+    this.writer = new PutWriter(root, fsync, syncfs.sync(), writers).start();
+    this.flushedBy =
+        !fsync ? "no fsync" : syncfs.sync() != null ? "syncfs per batch" : "fsync per file";
   }
 
   /**
@@ -109,7 +118,27 @@ public final class FilesystemObjectStore implements ObjectStore {
    * @throws IOException if the directory cannot be created, or {@code root} is not a directory
    */
   public static FilesystemObjectStore open(Path root, Sync sync) throws IOException {
+    return open(root, sync, DEFAULT_WRITERS);
+  }
+
+  /**
+   * Opens a store rooted at {@code root} with {@code writers} writer threads, creating the
+   * directory if it is missing. More writers overlap one batch's flush with the next batch's
+   * writes; past two they mostly contend for the directory (see {@code docs/benchmarks.md}).
+   *
+   * @param root the directory that holds the objects
+   * @param sync whether puts are flushed
+   * @param writers how many threads write objects, at least 1 ({@value #DEFAULT_WRITERS} by
+   *     default)
+   * @return the store
+   * @throws IOException if the directory cannot be created, or {@code root} is not a directory
+   * @throws IllegalArgumentException if {@code writers} is less than 1
+   */
+  public static FilesystemObjectStore open(Path root, Sync sync, int writers) throws IOException {
     Objects.requireNonNull(sync, "sync");
+    if (writers < 1) {
+      throw new IllegalArgumentException("writers must be at least 1, got " + writers);
+    }
     Path absolute = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
     try {
       Files.createDirectories(absolute);
@@ -124,7 +153,19 @@ public final class FilesystemObjectStore implements ObjectStore {
           false,
           e);
     }
-    return new FilesystemObjectStore(absolute, sync);
+    FileSystemSync.Opened syncfs =
+        sync == Sync.EVERY_PUT
+            ? FileSystemSync.open(absolute)
+            : new FileSystemSync.Opened(null, "not needed without fsync");
+    if (syncfs.sync() == null && sync == Sync.EVERY_PUT) {
+      LOG.log(
+          System.Logger.Level.INFO,
+          "syncfs is not available ("
+              + syncfs.unavailable()
+              + "); the filesystem store forces each object's file and directory instead, which"
+              + " is slower. On Linux, run Java with --enable-native-access=ALL-UNNAMED.");
+    }
+    return new FilesystemObjectStore(absolute, sync, syncfs, writers);
   }
 
   /**
@@ -144,11 +185,47 @@ public final class FilesystemObjectStore implements ObjectStore {
     Path target = pathOf(key);
     ensureOpen();
     throwIfInterrupted();
+    PutWriter.Put put = new PutWriter.Put(target, content);
+    writer.submit(put);
     try {
-      doPut(target, content);
-    } catch (ClosedByInterruptException e) {
-      throw interrupted(e);
+      put.done.get();
+    } catch (InterruptedException e) {
+      if (put.cancel()) {
+        awaitQuietly(put); // the writer deletes what it wrote; nothing of the put remains
+        throw e;
+      }
+      // already being renamed: the object is in place, only its flush is pending
+      awaitOutcome(put);
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      throw rethrown(e.getCause());
     }
+  }
+
+  private static void awaitQuietly(PutWriter.Put put) {
+    try {
+      put.done.join();
+    } catch (CompletionException | CancellationException e) {
+      // cancelled, or failed anyway: the caller reports its interrupt
+    }
+  }
+
+  private static void awaitOutcome(PutWriter.Put put) throws IOException {
+    try {
+      put.done.join();
+    } catch (CompletionException e) {
+      throw rethrown(e.getCause());
+    }
+  }
+
+  /** The writer's failure, rethrown in the caller with its own type (a message names the path). */
+  private static IOException rethrown(Throwable cause) {
+    return switch (cause) {
+      case IOException io -> io;
+      case RuntimeException re -> throw re;
+      case Error error -> throw error;
+      default -> new IOException(cause);
+    };
   }
 
   @Override
@@ -175,7 +252,7 @@ public final class FilesystemObjectStore implements ObjectStore {
 
   @Override
   public String describe() {
-    return "filesystem " + root + (fsync ? "" : " (no fsync)");
+    return "filesystem " + root + " (" + flushedBy + ")";
   }
 
   /**
@@ -185,7 +262,7 @@ public final class FilesystemObjectStore implements ObjectStore {
   @Override
   public void check() throws IOException {
     ensureOpen();
-    Path probe = root.resolve(TEMP_PREFIX + "check-" + randomHex());
+    Path probe = root.resolve(TEMP_PREFIX + "check-" + PutWriter.randomHex());
     try {
       Files.createDirectories(root);
       write(probe, new byte[] {'o', 'k'}, true);
@@ -214,15 +291,7 @@ public final class FilesystemObjectStore implements ObjectStore {
           false,
           e);
     } finally {
-      deleteQuietly(probe);
-    }
-  }
-
-  private static void deleteQuietly(Path path) {
-    try {
-      Files.deleteIfExists(path);
-    } catch (IOException e) {
-      // the failure that brought us here is the one to report
+      PutWriter.deleteQuietly(probe);
     }
   }
 
@@ -248,29 +317,14 @@ public final class FilesystemObjectStore implements ObjectStore {
     return removed;
   }
 
-  /** Marks the store closed; later puts and gets throw {@link IllegalStateException}. */
+  /**
+   * Marks the store closed, lets the puts in progress finish and stops the writer thread; later
+   * puts and gets throw {@link IllegalStateException}. Idempotent.
+   */
   @Override
   public void close() {
     closed = true;
-  }
-
-  private void doPut(Path target, byte[] content) throws IOException {
-    Path dir = target.getParent();
-    createDirectoriesDurably(dir);
-    Path temp = dir.resolve(TEMP_PREFIX + randomHex());
-    boolean moved = false;
-    try {
-      write(temp, content, fsync);
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      moved = true;
-      if (fsync) {
-        directorySyncs.syncAfterRename(dir);
-      }
-    } finally {
-      if (!moved) {
-        deleteQuietly(temp);
-      }
-    }
+    writer.close();
   }
 
   private static void write(Path file, byte[] content, boolean fsync) throws IOException {
@@ -283,39 +337,6 @@ public final class FilesystemObjectStore implements ObjectStore {
       if (fsync) {
         channel.force(true);
       }
-    }
-  }
-
-  /**
-   * Creates the missing directories from root down to {@code dir}, each fsynced into its parent.
-   */
-  private void createDirectoriesDurably(Path dir) throws IOException {
-    if (Files.isDirectory(dir)) {
-      return;
-    }
-    Deque<Path> missing = new ArrayDeque<>();
-    for (Path p = dir; !p.equals(root) && !Files.isDirectory(p); p = p.getParent()) {
-      missing.push(p);
-    }
-    while (!missing.isEmpty()) {
-      Path p = missing.pop();
-      try {
-        Files.createDirectory(p);
-      } catch (FileAlreadyExistsException e) {
-        if (!Files.isDirectory(p)) {
-          throw e; // a file where the key needs a directory: the key clashes with another object
-        }
-        continue; // a concurrent put created it; its put syncs the parent
-      }
-      if (fsync) {
-        syncDirectory(p.getParent());
-      }
-    }
-  }
-
-  private static void syncDirectory(Path dir) throws IOException {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
     }
   }
 
@@ -376,10 +397,6 @@ public final class FilesystemObjectStore implements ObjectStore {
     InterruptedException e = new InterruptedException("interrupted during the object store call");
     e.initCause(cause);
     return e;
-  }
-
-  private static String randomHex() {
-    return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
   }
 
   private static byte[] copyOf(ByteBuffer buffer) {

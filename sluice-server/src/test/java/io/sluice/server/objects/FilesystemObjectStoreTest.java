@@ -25,6 +25,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -46,10 +47,15 @@ class FilesystemObjectStoreTest {
     store = FilesystemObjectStore.open(root);
   }
 
+  @AfterEach
+  void closeStore() {
+    store.close();
+  }
+
   @Test
   void openingCreatesTheRootDirectory() {
     assertTrue(Files.isDirectory(root));
-    assertEquals("filesystem " + root.toAbsolutePath(), store.describe());
+    assertEquals("filesystem " + root.toAbsolutePath() + " (syncfs per batch)", store.describe());
   }
 
   @Test

@@ -1,0 +1,384 @@
+package io.sluice.server.objects;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/*
+ * The filesystem store's writer: a few platform threads ("lanes", two by default) that perform
+ * every put, in batches, with one flush per batch. Why few threads: the objects of a day all go
+ * into one directory, and puts from many threads at once queue on that directory's lock in the
+ * kernel (spinning on it: a seventh of the CPU on this machine with 64 upload workers); why
+ * batches: one syncfs(2) makes a whole batch durable where each put used to force its file and its
+ * directory; why more than one lane: while one waits for its flush, another writes.
+ *
+ * Each lane's loop, one iteration at a time (its "batch" is what it took from the shared queue):
+ *   1. write: each new put's content goes to a new temporary file beside its target (directories
+ *      created as needed); no flush;
+ *   2. rename: each put written in the previous iteration (its content made durable by that
+ *      iteration's flush) is renamed over its target;
+ *   3. flush: one syncfs, which makes this iteration's temporary files and renames durable;
+ *   4. complete the renamed puts; this iteration's written puts are renamed in the next.
+ * So a put's content is durable before its rename (a crash never leaves a partial object under its
+ * key) and its rename is durable before it returns: two flushes per put, each shared by a batch.
+ * An iteration blocks for new puts only when nothing waits to be renamed. Without syncfs (not
+ * Linux, native access denied) step 1 forces each file and step 3 forces the directories that
+ * changed; with Sync.NONE step 3 does nothing.
+ *
+ * Lanes share nothing but the queue (a syncfs of one lane also flushes another's files, which is
+ * harmless); puts of one key in two lanes race, and the last rename wins, whole. Closing puts one
+ * STOP in the queue; a lane that takes it finishes its batches and puts it back for the next.
+ *
+ * Put states: QUEUED -> WRITTEN -> CLAIMED (the writer renames it). A caller interrupted while
+ * waiting moves it from QUEUED or WRITTEN to CANCELLED; the writer then deletes its temporary file
+ * and completes it with a CancellationException, which the caller waits for, so that nothing of the
+ * put is left once it throws. A put already CLAIMED cannot be cancelled: its object is in place.
+ */
+final class PutWriter implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(FilesystemObjectStore.class.getName());
+  private static final int CHUNK = 1 << 20; // cancellation is checked between chunks of a write
+
+  /** One put on its way through the writer. */
+  static final class Put {
+    static final int QUEUED = 0;
+    static final int WRITTEN = 1;
+    static final int CLAIMED = 2;
+    static final int CANCELLED = 3;
+
+    final Path target;
+    final byte[] content;
+    final AtomicInteger state = new AtomicInteger(QUEUED);
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    private Path temp; // writer thread only
+
+    Put(Path target, byte[] content) {
+      this.target = target;
+      this.content = content;
+    }
+
+    /** True if the writer will not rename it; the caller then waits for {@link #done}. */
+    boolean cancel() {
+      return state.compareAndSet(QUEUED, CANCELLED) || state.compareAndSet(WRITTEN, CANCELLED);
+    }
+  }
+
+  private static final Put STOP = new Put(null, null);
+
+  private final Path root;
+  private final boolean durable;
+  private final FileSystemSync syncfs; // null: force files and directories one by one
+  private final LinkedBlockingQueue<Put> queue = new LinkedBlockingQueue<>();
+  private final Object submitLock = new Object();
+  private final List<Thread> lanes = new ArrayList<>();
+  private String refusal; // guarded by submitLock; why puts are refused, null while open
+  private final AtomicLong iterations = new AtomicLong(); // for tests
+  private final AtomicLong flushes = new AtomicLong(); // for tests
+
+  /**
+   * A writer whose threads are not started yet: puts handed to it queue until {@link #start}.
+   *
+   * @param lanes how many threads write, at least 1
+   */
+  PutWriter(Path root, boolean durable, FileSystemSync syncfs, int lanes) {
+    if (lanes < 1) {
+      throw new IllegalArgumentException("lanes must be at least 1, got " + lanes);
+    }
+    this.root = root;
+    this.durable = durable;
+    this.syncfs = syncfs;
+    for (int i = 0; i < lanes; i++) {
+      this.lanes.add(
+          Thread.ofPlatform()
+              .daemon()
+              .name("sluice-objects-writer-" + i)
+              .unstarted(new Lane()::run));
+    }
+  }
+
+  PutWriter start() {
+    synchronized (submitLock) {
+      for (Thread lane : lanes) {
+        if (lane.getState() == Thread.State.NEW) {
+          lane.start();
+        }
+      }
+    }
+    return this;
+  }
+
+  /**
+   * Hands a put to the writer.
+   *
+   * @throws IllegalStateException if the writer is closed or has failed
+   */
+  void submit(Put put) {
+    synchronized (submitLock) {
+      if (refusal != null) {
+        throw new IllegalStateException(refusal);
+      }
+      queue.add(put);
+    }
+  }
+
+  /** Lets the writer finish every put handed to it, then stops it. Idempotent. */
+  @Override
+  public void close() {
+    synchronized (submitLock) {
+      if (refusal == null) {
+        refusal = "object store closed";
+        queue.add(STOP);
+      }
+    }
+    start(); // if never started: the lanes finish what was queued, then stop
+    boolean interrupted = false;
+    for (Thread lane : lanes) {
+      while (lane.isAlive()) {
+        try {
+          lane.join();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    }
+    if (syncfs != null) {
+      syncfs.close();
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  long iterations() {
+    return iterations.get();
+  }
+
+  long flushes() {
+    return flushes.get();
+  }
+
+  /** One writing thread and what it alone touches. */
+  private final class Lane {
+    private final Set<Path> changedDirs = new LinkedHashSet<>(); // no-syncfs mode
+
+    void run() {
+      List<Put> fresh = new ArrayList<>();
+      List<Put> ready = new ArrayList<>();
+      try {
+        boolean stopping = false;
+        while (!stopping || !ready.isEmpty()) {
+          fresh.clear();
+          if (ready.isEmpty()) {
+            fresh.add(queue.take());
+          }
+          queue.drainTo(fresh);
+          stopping |= fresh.remove(STOP);
+          iterations.incrementAndGet();
+          for (Put put : fresh) {
+            write(put);
+          }
+          for (Put put : ready) {
+            rename(put);
+          }
+          IOException failure = flush(!fresh.isEmpty() || !ready.isEmpty());
+          for (Put put : ready) {
+            if (put.state.get() == Put.CLAIMED) {
+              if (failure == null) {
+                put.done.complete(null);
+              } else {
+                put.done.completeExceptionally(failure);
+              }
+            }
+          }
+          ready.clear();
+          for (Put put : fresh) {
+            if (failure != null && put.state.compareAndSet(Put.WRITTEN, Put.CLAIMED)) {
+              deleteQuietly(put.temp);
+              put.done.completeExceptionally(failure);
+            } else if (put.temp != null && !put.done.isDone()) {
+              ready.add(put);
+            }
+          }
+        }
+        queue.add(STOP); // for the next lane
+      } catch (Throwable t) {
+        // a bug or the JVM failing: refuse new puts and fail every waiting one rather than hang
+        // them
+        LOG.log(System.Logger.Level.ERROR, "the object store's writer stopped unexpectedly", t);
+        synchronized (submitLock) {
+          refusal =
+              "the object store's writer stopped unexpectedly (" + t + "); restart the service";
+          queue.drainTo(fresh);
+          queue.add(STOP); // the other lanes finish their batches and stop
+        }
+        IOException failure = new IOException("the object store's writer stopped: " + t, t);
+        for (Put put : fresh) {
+          put.done.completeExceptionally(failure);
+        }
+        for (Put put : ready) {
+          put.done.completeExceptionally(failure);
+        }
+      }
+    }
+
+    /** Step 1: the content to a new temporary file beside the target, unless cancelled. */
+    private void write(Put put) {
+      if (put.state.get() == Put.CANCELLED) {
+        put.done.completeExceptionally(new CancellationException());
+        return;
+      }
+      Path dir = put.target.getParent();
+      Path temp = dir.resolve(FilesystemObjectStore.TEMP_PREFIX + randomHex());
+      try {
+        createDirectories(dir);
+        if (!writeFile(temp, put)) {
+          deleteQuietly(temp);
+          put.done.completeExceptionally(new CancellationException());
+          return;
+        }
+      } catch (IOException | RuntimeException e) {
+        deleteQuietly(temp);
+        put.done.completeExceptionally(e);
+        return;
+      }
+      put.temp = temp;
+      if (!put.state.compareAndSet(Put.QUEUED, Put.WRITTEN)) {
+        deleteQuietly(temp);
+        put.done.completeExceptionally(new CancellationException());
+      }
+    }
+
+    /** Writes the whole content, forcing it in the no-syncfs mode; false if cancelled meanwhile. */
+    private boolean writeFile(Path temp, Put put) throws IOException {
+      try (FileChannel channel =
+          FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        ByteBuffer buffer = ByteBuffer.wrap(put.content);
+        while (buffer.hasRemaining()) {
+          if (put.state.get() == Put.CANCELLED) {
+            return false;
+          }
+          buffer.limit(Math.min(buffer.capacity(), buffer.position() + CHUNK));
+          while (buffer.hasRemaining()) {
+            channel.write(buffer);
+          }
+          buffer.limit(buffer.capacity());
+        }
+        if (durable && syncfs == null) {
+          channel.force(true);
+        }
+      }
+      return true;
+    }
+
+    /** Step 2: renames a put written (and flushed) in the previous iteration, unless cancelled. */
+    private void rename(Put put) {
+      if (!put.state.compareAndSet(Put.WRITTEN, Put.CLAIMED)) {
+        deleteQuietly(put.temp);
+        put.done.completeExceptionally(new CancellationException());
+        return;
+      }
+      try {
+        Files.move(
+            put.temp,
+            put.target,
+            StandardCopyOption.ATOMIC_MOVE,
+            StandardCopyOption.REPLACE_EXISTING);
+        if (durable && syncfs == null) {
+          changedDirs.add(put.target.getParent());
+        }
+      } catch (IOException | RuntimeException e) {
+        deleteQuietly(put.temp);
+        put.state.set(Put.CANCELLED); // not renamed: not completed as a success below
+        put.done.completeExceptionally(e);
+      }
+    }
+
+    /** Step 3: one flush for everything written and renamed in this iteration; null if it held. */
+    private IOException flush(boolean anything) {
+      if (!durable || !anything) {
+        return null;
+      }
+      try {
+        if (syncfs != null) {
+          syncfs.sync();
+        } else {
+          for (Path dir : changedDirs) {
+            forceDirectory(dir);
+          }
+          changedDirs.clear();
+        }
+        flushes.incrementAndGet();
+        return null;
+      } catch (IOException e) {
+        changedDirs.clear();
+        return e;
+      }
+    }
+
+    /**
+     * Creates the missing directories from the root down to {@code dir}. Their entries become
+     * durable with this iteration's flush, before any rename into them is completed.
+     */
+    private void createDirectories(Path dir) throws IOException {
+      if (Files.isDirectory(dir)) {
+        return;
+      }
+      Deque<Path> missing = new ArrayDeque<>();
+      for (Path p = dir; !p.equals(root) && !Files.isDirectory(p); p = p.getParent()) {
+        missing.push(p);
+      }
+      while (!missing.isEmpty()) {
+        Path p = missing.pop();
+        try {
+          Files.createDirectory(p);
+        } catch (FileAlreadyExistsException e) {
+          if (!Files.isDirectory(p)) {
+            throw e; // a file where the key needs a directory: the key clashes with another object
+          }
+          continue;
+        }
+        if (durable && syncfs == null) {
+          changedDirs.add(p.getParent());
+        }
+      }
+    }
+  }
+
+  static void forceDirectory(Path dir) throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
+  }
+
+  static void deleteQuietly(Path path) {
+    if (path == null) {
+      return;
+    }
+    try {
+      Files.deleteIfExists(path);
+    } catch (IOException e) {
+      // the failure that brought us here is the one to report
+    }
+  }
+
+  static String randomHex() {
+    return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+  }
+}

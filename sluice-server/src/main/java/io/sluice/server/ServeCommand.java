@@ -92,9 +92,10 @@ final class ServeCommand implements Callable<Integer> {
       defaultValue = "every-put",
       paramLabel = "POLICY",
       description =
-          "Filesystem store: every-put forces each object (and its directory) before the upload"
-              + " counts as done; none leaves it to the OS, so a power loss may lose objects whose"
-              + " jobs already finished (SLUICE_OBJECT_SYNC). Default: ${DEFAULT-VALUE}.")
+          "Filesystem store: every-put makes each object durable before the upload counts as"
+              + " done (objects are written in batches, one flush per batch); none leaves it to the"
+              + " OS, so a power loss may lose objects whose jobs already finished"
+              + " (SLUICE_OBJECT_SYNC). Default: ${DEFAULT-VALUE}.")
   String objectSync;
 
   @Option(
@@ -161,7 +162,7 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--workers",
-      defaultValue = "64",
+      defaultValue = "" + ServerConfig.DEFAULT_WORKERS,
       description = "Upload workers (SLUICE_WORKERS or MAX_WORKERS). Default: ${DEFAULT-VALUE}.")
   int workers;
 

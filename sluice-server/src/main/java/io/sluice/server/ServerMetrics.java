@@ -43,6 +43,8 @@ final class ServerMetrics implements EngineListener, StoreObserver {
   private final Timer fsync;
   private final Timer append;
   private final DistributionSummary commitRecords;
+  private final Timer objectFlush;
+  private final DistributionSummary objectFlushPuts;
   private volatile Supplier<EngineStats> stats = () -> null;
   private volatile IntSupplier schedules = () -> 0;
   private volatile EngineStats cached;
@@ -88,6 +90,17 @@ final class ServerMetrics implements EngineListener, StoreObserver {
         DistributionSummary.builder("sluice.journal.commit.records")
             .description("records written per group commit")
             .register(registry);
+    objectFlush =
+        Timer.builder("sluice.objects.flush")
+            .description("time of each flush of a batch of objects (filesystem store, syncfs)")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(10_000))
+            .maximumExpectedValue(Duration.ofSeconds(1))
+            .register(registry);
+    objectFlushPuts =
+        DistributionSummary.builder("sluice.objects.flush.puts")
+            .description("files and renames made durable per flush (filesystem store)")
+            .register(registry);
     gauge(
         "sluice.queue.depth",
         "jobs queued (waiting for a worker or their time)",
@@ -124,6 +137,12 @@ final class ServerMetrics implements EngineListener, StoreObserver {
       cachedAt = now;
     }
     return s;
+  }
+
+  /** Records one flush of the filesystem store's writer. */
+  void objectsFlushed(int written, int renamed, long nanos) {
+    objectFlush.record(nanos, TimeUnit.NANOSECONDS);
+    objectFlushPuts.record(written + renamed);
   }
 
   /** Where the schedule gauge reads from, once the scheduler runs. */

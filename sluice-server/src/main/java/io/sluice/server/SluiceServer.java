@@ -10,6 +10,7 @@ import io.sluice.jobs.JobStoreOptions;
 import io.sluice.jobs.RetryPolicy;
 import io.sluice.jobs.StoreObserver;
 import io.sluice.schedule.DurableScheduler;
+import io.sluice.server.objects.FilesystemObjectStore;
 import io.sluice.server.objects.ObjectKeys;
 import io.sluice.server.objects.ObjectStore;
 import java.io.IOException;
@@ -98,6 +99,9 @@ public final class SluiceServer implements AutoCloseable {
   private void open(LongConsumer replayProgress) throws IOException {
     api.starting("checking the object store");
     objects.check();
+    if (objects instanceof FilesystemObjectStore filesystem) {
+      filesystem.onFlush(metrics::objectsFlushed);
+    }
     api.starting("replaying the journal");
     Path journal = config.dataDir().resolve("journal");
     StoreObserver observer = new ReplayReporter(metrics, api, replayProgress);

@@ -428,6 +428,34 @@ class IngestApiTest {
   }
 
   @Test
+  void theFilesystemStoresFlushesAreMetered() throws Exception {
+    // given a payload accepted
+    start(config());
+    postJson("{\"payloads\": [1]}");
+
+    // when it is uploaded, then the flushes that made its object durable are counted and timed
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    double puts = 0;
+    while (puts < 2 && System.nanoTime() < deadline) {
+      puts = meterValue(get("/metrics").body(), "sluice_objects_flush_puts_sum");
+      Thread.sleep(20);
+    }
+    assertEquals(2, puts, "its file, then its rename");
+    String metrics = get("/metrics").body();
+    assertTrue(meterValue(metrics, "sluice_objects_flush_seconds_count") >= 2, metrics);
+    assertTrue(metrics.contains("sluice_objects_flush_seconds_bucket"), metrics);
+  }
+
+  private static double meterValue(String metrics, String name) {
+    return metrics
+        .lines()
+        .filter(l -> l.startsWith(name + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1).trim()))
+        .findFirst()
+        .orElse(Double.NaN);
+  }
+
+  @Test
   void whileShuttingDownNewPayloadsAre503() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     start(

@@ -68,6 +68,22 @@ public final class FilesystemObjectStore implements ObjectStore {
   /** Writer threads by default: one flushes while the other writes. */
   public static final int DEFAULT_WRITERS = 2;
 
+  /**
+   * Hears each flush of a batch of puts (with {@link Sync#EVERY_PUT}), on the writer thread that
+   * made it: keep it short and non-blocking, like recording a metric.
+   */
+  @FunctionalInterface
+  public interface FlushListener {
+    /**
+     * One flush finished.
+     *
+     * @param written temporary files whose content it made durable (puts renamed next)
+     * @param renamed renames it made durable (puts that then return)
+     * @param nanos how long the flush took
+     */
+    void flushed(int written, int renamed, long nanos);
+  }
+
   /** Whether a put waits for its object to reach the disk. */
   public enum Sync {
     /**
@@ -166,6 +182,15 @@ public final class FilesystemObjectStore implements ObjectStore {
               + " is slower. On Linux, run Java with --enable-native-access=ALL-UNNAMED.");
     }
     return new FilesystemObjectStore(absolute, sync, syncfs, writers);
+  }
+
+  /**
+   * Sets who hears about each flush (replacing the previous listener); for metrics.
+   *
+   * @param listener the listener
+   */
+  public void onFlush(FlushListener listener) {
+    writer.listener(Objects.requireNonNull(listener, "listener"));
   }
 
   /**

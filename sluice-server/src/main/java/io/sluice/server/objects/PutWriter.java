@@ -91,6 +91,7 @@ final class PutWriter implements AutoCloseable {
   private String refusal; // guarded by submitLock; why puts are refused, null while open
   private final AtomicLong iterations = new AtomicLong(); // for tests
   private final AtomicLong flushes = new AtomicLong(); // for tests
+  private volatile FilesystemObjectStore.FlushListener listener = (written, renamed, nanos) -> {};
 
   /**
    * A writer whose threads are not started yet: puts handed to it queue until {@link #start}.
@@ -166,6 +167,10 @@ final class PutWriter implements AutoCloseable {
     }
   }
 
+  void listener(FilesystemObjectStore.FlushListener listener) {
+    this.listener = listener;
+  }
+
   long iterations() {
     return iterations.get();
   }
@@ -197,7 +202,7 @@ final class PutWriter implements AutoCloseable {
           for (Put put : ready) {
             rename(put);
           }
-          IOException failure = flush(!fresh.isEmpty() || !ready.isEmpty());
+          IOException failure = flush(fresh.size(), ready.size());
           for (Put put : ready) {
             if (put.state.get() == Put.CLAIMED) {
               if (failure == null) {
@@ -311,10 +316,11 @@ final class PutWriter implements AutoCloseable {
     }
 
     /** Step 3: one flush for everything written and renamed in this iteration; null if it held. */
-    private IOException flush(boolean anything) {
-      if (!durable || !anything) {
+    private IOException flush(int written, int renamed) {
+      if (!durable || written + renamed == 0) {
         return null;
       }
+      long start = System.nanoTime();
       try {
         if (syncfs != null) {
           syncfs.sync();
@@ -325,6 +331,7 @@ final class PutWriter implements AutoCloseable {
           changedDirs.clear();
         }
         flushes.incrementAndGet();
+        listener.flushed(written, renamed, System.nanoTime() - start);
         return null;
       } catch (IOException e) {
         changedDirs.clear();

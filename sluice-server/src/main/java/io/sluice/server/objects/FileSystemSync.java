@@ -21,13 +21,14 @@ import java.util.Locale;
  * the cost of one flush instead of one per file and directory. The file descriptor is opened once
  * and kept for the life of the store.
  *
- * Where the call is unavailable (not Linux, no syncfs in the C library, native access denied with
- * --illegal-native-access=deny) open() returns null with the reason, and the store forces files and
- * directories one by one instead.
+ * Where the call is unavailable or not to be trusted (not Linux; a kernel before 5.8, whose syncfs
+ * does not report write-back errors; no syncfs in the C library; native access denied with
+ * --illegal-native-access=deny) open() returns no handle but the reason, and the store forces files
+ * and directories one by one instead. Each handle reports a write-back error once (the kernel
+ * tracks errors per open file), so every thread that needs to learn of errors needs its own.
  */
 final class FileSystemSync implements AutoCloseable {
-  private static final int O_RDONLY = 0;
-  private static final int O_CLOEXEC = 0x80000; // 02000000, the same on every Linux architecture
+  private static final int O_RDONLY = 0; // the same on every Linux architecture
 
   private final Natives natives;
   private final Path dir;
@@ -58,10 +59,7 @@ final class FileSystemSync implements AutoCloseable {
     }
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(natives.callState);
-      int fd =
-          (int)
-              natives.open.invokeExact(
-                  state, arena.allocateFrom(dir.toString()), O_RDONLY | O_CLOEXEC);
+      int fd = (int) natives.open.invokeExact(state, arena.allocateFrom(dir.toString()), O_RDONLY);
       if (fd < 0) {
         throw natives.failure("open " + dir + " for syncfs", state);
       }
@@ -111,7 +109,7 @@ final class FileSystemSync implements AutoCloseable {
   }
 
   /** The C functions, looked up once per store. */
-  private record Natives(
+  record Natives(
       MethodHandle syncfs,
       MethodHandle open,
       MethodHandle close,
@@ -127,6 +125,11 @@ final class FileSystemSync implements AutoCloseable {
         throw new UnsupportedOperationException(
             "syncfs is Linux only; this is " + System.getProperty("os.name"));
       }
+      String kernel = System.getProperty("os.version", "");
+      if (!reportsErrors(kernel)) {
+        throw new UnsupportedOperationException(
+            "Linux " + kernel + "'s syncfs does not report write-back errors (5.8 and later do)");
+      }
       Linker linker = Linker.nativeLinker();
       SymbolLookup libc = linker.defaultLookup();
       Linker.Option errnoOption = Linker.Option.captureCallState("errno");
@@ -140,22 +143,39 @@ final class FileSystemSync implements AutoCloseable {
               FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
               errnoOption),
           linker.downcallHandle(
-              libc.find("open").orElseThrow(),
+              find(libc, "open"),
               FunctionDescriptor.of(
                   ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
               errnoOption,
               Linker.Option.firstVariadicArg(2)),
           linker.downcallHandle(
-              libc.find("close").orElseThrow(),
+              find(libc, "close"),
               FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)),
           linker.downcallHandle(
-              libc.find("strerror").orElseThrow(),
+              find(libc, "strerror"),
               FunctionDescriptor.of(
                   ValueLayout.ADDRESS.withTargetLayout(
                       MemoryLayout.sequenceLayout(1024, ValueLayout.JAVA_BYTE)),
                   ValueLayout.JAVA_INT)),
           callState,
           callState.varHandle(MemoryLayout.PathElement.groupElement("errno")));
+    }
+
+    private static MemorySegment find(SymbolLookup libc, String name) {
+      return libc.find(name)
+          .orElseThrow(() -> new UnsupportedOperationException("the C library has no " + name));
+    }
+
+    /** Whether a kernel version like {@code 6.18.44-fc} is 5.8 or later. */
+    static boolean reportsErrors(String kernel) {
+      String[] parts = kernel.split("[.-]", 3);
+      try {
+        int major = Integer.parseInt(parts[0]);
+        int minor = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+        return major > 5 || (major == 5 && minor >= 8);
+      } catch (NumberFormatException e) {
+        return false;
+      }
     }
 
     IOException failure(String what, MemorySegment state) throws Throwable {

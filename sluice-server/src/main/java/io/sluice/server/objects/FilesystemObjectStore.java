@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -25,12 +27,12 @@ import java.util.stream.Stream;
  *
  * <p>{@link #put} is atomic: a reader never sees part of an object, and once it returns the object
  * survives a crash of the process. With {@link Sync#EVERY_PUT} (the default) it is also durable: it
- * survives a crash of the machine or a power cut. Puts are performed by one writer thread in
- * batches: on Linux one {@code syncfs} makes a whole batch's files durable before their renames and
- * a second the renames before the puts return (elsewhere, or without native access, each file and
- * directory is forced). Keys are checked by {@link ObjectKeys#validate}, and each segment must also
- * fit a file name ({@value #MAX_SEGMENT_BYTES} bytes) and not look like one of this store's
- * temporary files ({@code .sluice-tmp-...}); a key can never name a path outside the root.
+ * survives a crash of the machine or a power cut. Puts are performed by writer threads in batches:
+ * on Linux one {@code syncfs} makes a whole batch's files durable before their renames and a second
+ * the renames before the puts return (elsewhere, or without native access, each file and directory
+ * is forced). Keys are checked by {@link ObjectKeys#validate}, and each segment must also fit a
+ * file name ({@value #MAX_SEGMENT_BYTES} bytes) and not look like one of this store's temporary
+ * files ({@code .sluice-tmp-...}); a key can never name a path outside the root.
  *
  * <p>Blocking methods wait for the file system only. Interrupting the calling thread aborts a put
  * or get in progress and the method throws {@link InterruptedException}; the object is then absent
@@ -52,8 +54,8 @@ public final class FilesystemObjectStore implements ObjectStore {
    *   4. rename it over the target (atomic on POSIX file systems, same directory so same device);
    *   5. make the rename durable (the next batch's syncfs), then return.
    * Sync.NONE skips every flush: steps 2 and 4 still make the object appear whole or not at all.
-   * A crash before 3 leaves only a temporary file (named .sluice-tmp-<random>, which no valid key
-   * may name), after 3 the whole new object. Temporary files of a crashed process stay until
+   * A crash before 4 leaves only a temporary file (named .sluice-tmp-<random>, which no valid key
+   * may name), after 4 the whole new object. Temporary files of a crashed process stay until
    * removeLeftoverTemporaryFiles() runs.
    *
    * Invariant: every path this class opens is root.resolve(validKey) or a temp file beside it, and
@@ -105,12 +107,12 @@ public final class FilesystemObjectStore implements ObjectStore {
   private final String flushedBy;
   private volatile boolean closed;
 
-  private FilesystemObjectStore(Path root, Sync sync, FileSystemSync.Opened syncfs, int writers) {
+  private FilesystemObjectStore(Path root, Sync sync, List<FileSystemSync> syncfs, int writers) {
     this.root = root;
     this.fsync = sync == Sync.EVERY_PUT;
-    this.writer = new PutWriter(root, fsync, syncfs.sync(), writers).start();
+    this.writer = new PutWriter(root, fsync, syncfs, writers).start();
     this.flushedBy =
-        !fsync ? "no fsync" : syncfs.sync() != null ? "syncfs per batch" : "fsync per file";
+        !fsync ? "no fsync" : !syncfs.isEmpty() ? "syncfs per batch" : "fsync per file";
   }
 
   /**
@@ -169,19 +171,29 @@ public final class FilesystemObjectStore implements ObjectStore {
           false,
           e);
     }
-    FileSystemSync.Opened syncfs =
-        sync == Sync.EVERY_PUT
-            ? FileSystemSync.open(absolute)
-            : new FileSystemSync.Opened(null, "not needed without fsync");
-    if (syncfs.sync() == null && sync == Sync.EVERY_PUT) {
-      LOG.log(
-          System.Logger.Level.INFO,
-          "syncfs is not available ("
-              + syncfs.unavailable()
-              + "); the filesystem store forces each object's file and directory instead, which"
-              + " is slower. On Linux, run Java with --enable-native-access=ALL-UNNAMED.");
+    List<FileSystemSync> syncfs = new ArrayList<>();
+    try {
+      if (sync == Sync.EVERY_PUT) {
+        for (int i = 0; i < writers; i++) {
+          FileSystemSync.Opened opened = FileSystemSync.open(absolute);
+          if (opened.sync() == null) {
+            LOG.log(
+                System.Logger.Level.INFO,
+                "syncfs is not available ("
+                    + opened.unavailable()
+                    + "); the filesystem store forces each object's file and directory instead,"
+                    + " which is slower. On Linux, run Java with"
+                    + " --enable-native-access=ALL-UNNAMED.");
+            break;
+          }
+          syncfs.add(opened.sync());
+        }
+      }
+      return new FilesystemObjectStore(absolute, sync, syncfs, writers);
+    } catch (IOException | RuntimeException | Error e) {
+      syncfs.forEach(FileSystemSync::close);
+      throw e;
     }
-    return new FilesystemObjectStore(absolute, sync, syncfs, writers);
   }
 
   /**
@@ -220,8 +232,11 @@ public final class FilesystemObjectStore implements ObjectStore {
         throw e;
       }
       // already being renamed: the object is in place, only its flush is pending
-      awaitOutcome(put);
-      Thread.currentThread().interrupt();
+      try {
+        awaitOutcome(put);
+      } finally {
+        Thread.currentThread().interrupt();
+      }
     } catch (ExecutionException e) {
       throw rethrown(e.getCause());
     }

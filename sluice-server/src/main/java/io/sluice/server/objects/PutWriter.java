@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,11 +41,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * So a put's content is durable before its rename (a crash never leaves a partial object under its
  * key) and its rename is durable before it returns: two flushes per put, each shared by a batch.
  * An iteration blocks for new puts only when nothing waits to be renamed. Without syncfs (not
- * Linux, native access denied) step 1 forces each file and step 3 forces the directories that
- * changed; with Sync.NONE step 3 does nothing.
+ * Linux, a kernel older than 5.8, native access denied) step 1 forces each file and step 3 the
+ * directories renamed into, and a directory is forced into its parent when first used (shared by
+ * the lanes: once per directory); with Sync.NONE step 3 does nothing.
  *
- * Lanes share nothing but the queue (a syncfs of one lane also flushes another's files, which is
- * harmless); puts of one key in two lanes race, and the last rename wins, whole. Closing puts one
+ * Lanes share the queue (and, without syncfs, the set of durable directories); each has its own syncfs file descriptor, because Linux
+ * reports a write-back error to each descriptor once: a lane whose syncfs flushed another lane's
+ * failing file must not take that lane's error away. Puts of one key in two lanes race, and the
+ * last rename wins, whole. Closing puts one
  * STOP in the queue; a lane that takes it finishes its batches and puts it back for the next.
  *
  * Put states: QUEUED -> WRITTEN -> CLAIMED (the writer renames it). A caller interrupted while
@@ -84,10 +88,11 @@ final class PutWriter implements AutoCloseable {
 
   private final Path root;
   private final boolean durable;
-  private final FileSystemSync syncfs; // null: force files and directories one by one
+  private final Set<Path> durableDirs = ConcurrentHashMap.newKeySet(); // no-syncfs mode
   private final LinkedBlockingQueue<Put> queue = new LinkedBlockingQueue<>();
   private final Object submitLock = new Object();
   private final List<Thread> lanes = new ArrayList<>();
+  private final List<FileSystemSync> handles = new ArrayList<>();
   private String refusal; // guarded by submitLock; why puts are refused, null while open
   private final AtomicLong iterations = new AtomicLong(); // for tests
   private final AtomicLong flushes = new AtomicLong(); // for tests
@@ -96,21 +101,27 @@ final class PutWriter implements AutoCloseable {
   /**
    * A writer whose threads are not started yet: puts handed to it queue until {@link #start}.
    *
+   * @param syncfs one handle per lane (each file descriptor reports a write-back error once, so
+   *     lanes must not share one; the writer closes them), or empty to force files and directories
+   *     one by one
    * @param lanes how many threads write, at least 1
    */
-  PutWriter(Path root, boolean durable, FileSystemSync syncfs, int lanes) {
+  PutWriter(Path root, boolean durable, List<FileSystemSync> syncfs, int lanes) {
     if (lanes < 1) {
       throw new IllegalArgumentException("lanes must be at least 1, got " + lanes);
     }
+    if (!syncfs.isEmpty() && syncfs.size() != lanes) {
+      throw new IllegalArgumentException(syncfs.size() + " syncfs handles for " + lanes + " lanes");
+    }
     this.root = root;
     this.durable = durable;
-    this.syncfs = syncfs;
+    this.handles.addAll(syncfs);
     for (int i = 0; i < lanes; i++) {
       this.lanes.add(
           Thread.ofPlatform()
               .daemon()
               .name("sluice-objects-writer-" + i)
-              .unstarted(new Lane()::run));
+              .unstarted(new Lane(syncfs.isEmpty() ? null : syncfs.get(i))::run));
     }
   }
 
@@ -159,8 +170,8 @@ final class PutWriter implements AutoCloseable {
         }
       }
     }
-    if (syncfs != null) {
-      syncfs.close();
+    for (FileSystemSync handle : handles) {
+      handle.close();
     }
     if (interrupted) {
       Thread.currentThread().interrupt();
@@ -179,9 +190,19 @@ final class PutWriter implements AutoCloseable {
     return flushes.get();
   }
 
+  /** Whether any lane still runs; for tests. */
+  boolean running() {
+    return lanes.stream().anyMatch(Thread::isAlive);
+  }
+
   /** One writing thread and what it alone touches. */
   private final class Lane {
+    private final FileSystemSync handle; // null: force files and directories one by one
     private final Set<Path> changedDirs = new LinkedHashSet<>(); // no-syncfs mode
+
+    Lane(FileSystemSync handle) {
+      this.handle = handle;
+    }
 
     void run() {
       List<Put> fresh = new ArrayList<>();
@@ -194,7 +215,7 @@ final class PutWriter implements AutoCloseable {
             fresh.add(queue.take());
           }
           queue.drainTo(fresh);
-          stopping |= fresh.remove(STOP);
+          stopping |= fresh.removeIf(p -> p == STOP);
           iterations.incrementAndGet();
           for (Put put : fresh) {
             write(put);
@@ -225,21 +246,24 @@ final class PutWriter implements AutoCloseable {
         queue.add(STOP); // for the next lane
       } catch (Throwable t) {
         // a bug or the JVM failing: refuse new puts and fail every waiting one rather than hang
-        // them
-        LOG.log(System.Logger.Level.ERROR, "the object store's writer stopped unexpectedly", t);
+        // them; what was renamed may be in place, what was not is removed
         synchronized (submitLock) {
-          refusal =
-              "the object store's writer stopped unexpectedly (" + t + "); restart the service";
+          refusal = "the object store's writer stopped unexpectedly; restart the service";
           queue.drainTo(fresh);
           queue.add(STOP); // the other lanes finish their batches and stop
         }
         IOException failure = new IOException("the object store's writer stopped: " + t, t);
-        for (Put put : fresh) {
-          put.done.completeExceptionally(failure);
+        for (List<Put> puts : List.of(fresh, ready)) {
+          for (Put put : puts) {
+            if (put != STOP) {
+              if (put.state.get() != Put.CLAIMED) {
+                deleteQuietly(put.temp);
+              }
+              put.done.completeExceptionally(failure);
+            }
+          }
         }
-        for (Put put : ready) {
-          put.done.completeExceptionally(failure);
-        }
+        LOG.log(System.Logger.Level.ERROR, "the object store's writer stopped unexpectedly", t);
       }
     }
 
@@ -285,7 +309,7 @@ final class PutWriter implements AutoCloseable {
           }
           buffer.limit(buffer.capacity());
         }
-        if (durable && syncfs == null) {
+        if (durable && handle == null) {
           channel.force(true);
         }
       }
@@ -305,7 +329,7 @@ final class PutWriter implements AutoCloseable {
             put.target,
             StandardCopyOption.ATOMIC_MOVE,
             StandardCopyOption.REPLACE_EXISTING);
-        if (durable && syncfs == null) {
+        if (durable && handle == null) {
           changedDirs.add(put.target.getParent());
         }
       } catch (IOException | RuntimeException e) {
@@ -322,8 +346,8 @@ final class PutWriter implements AutoCloseable {
       }
       long start = System.nanoTime();
       try {
-        if (syncfs != null) {
-          syncfs.sync();
+        if (handle != null) {
+          handle.sync();
         } else {
           for (Path dir : changedDirs) {
             forceDirectory(dir);
@@ -331,12 +355,16 @@ final class PutWriter implements AutoCloseable {
           changedDirs.clear();
         }
         flushes.incrementAndGet();
-        listener.flushed(written, renamed, System.nanoTime() - start);
-        return null;
       } catch (IOException e) {
-        changedDirs.clear();
+        changedDirs.clear(); // what they hold is forced again by the puts' retries
         return e;
       }
+      try {
+        listener.flushed(written, renamed, System.nanoTime() - start);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "an object store flush listener failed", e);
+      }
+      return null;
     }
 
     /**
@@ -344,11 +372,14 @@ final class PutWriter implements AutoCloseable {
      * durable with this iteration's flush, before any rename into them is completed.
      */
     private void createDirectories(Path dir) throws IOException {
-      if (Files.isDirectory(dir)) {
+      boolean forcing = durable && handle == null;
+      if (forcing ? durableDirs.contains(dir) : Files.isDirectory(dir)) {
         return;
       }
       Deque<Path> missing = new ArrayDeque<>();
-      for (Path p = dir; !p.equals(root) && !Files.isDirectory(p); p = p.getParent()) {
+      for (Path p = dir;
+          !p.equals(root) && !(forcing ? durableDirs.contains(p) : Files.isDirectory(p));
+          p = p.getParent()) {
         missing.push(p);
       }
       while (!missing.isEmpty()) {
@@ -359,10 +390,13 @@ final class PutWriter implements AutoCloseable {
           if (!Files.isDirectory(p)) {
             throw e; // a file where the key needs a directory: the key clashes with another object
           }
-          continue;
+          // made by another lane, or before this store opened: its entry may not be durable yet
         }
-        if (durable && syncfs == null) {
-          changedDirs.add(p.getParent());
+        if (forcing) {
+          // Forced now, not with the batch: another lane may find it and complete a put into it
+          // before this lane's flush. Once per directory for the life of the store.
+          forceDirectory(p.getParent());
+          durableDirs.add(p);
         }
       }
     }

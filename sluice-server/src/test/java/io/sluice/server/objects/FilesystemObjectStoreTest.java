@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.sluice.jobs.JobId;
 import java.io.IOException;
@@ -18,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -208,54 +208,104 @@ class FilesystemObjectStoreTest {
     assertFalse(Thread.interrupted());
   }
 
+  /** Holds the writer in the {@code holdAt}-th flush from now until released. */
+  private static final class FlushGate implements FilesystemObjectStore.FlushListener {
+    final CountDownLatch reached = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+    private final int holdAt;
+    private int seen;
+
+    FlushGate(int holdAt) {
+      this.holdAt = holdAt;
+    }
+
+    @Override
+    public void flushed(int written, int renamed, long nanos) {
+      if (++seen == holdAt) {
+        reached.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+  }
+
   @Test
   @Timeout(30)
-  void aPutInterruptedWhileWritingLeavesTheOldObjectOrTheNewOneWholeAndNoTemporaryFile()
+  void aPutInterruptedBeforeItsRenameStopsAndLeavesTheOldObjectAndNoTemporaryFile()
       throws Exception {
-    // given an old object and a put of a large new one on a virtual thread
+    // given an old object, and a put of a new one held after its file is written and flushed
     byte[] old = "old".getBytes(StandardCharsets.UTF_8);
-    store.put("big.json", old, JSON);
-    byte[] big = new byte[16 << 20];
-    Arrays.fill(big, (byte) 'b');
-    var outcome = new java.util.concurrent.CompletableFuture<String>();
-    Thread putter =
+    store.put("k.json", old, JSON);
+    FlushGate gate = new FlushGate(1);
+    store.onFlush(gate);
+    Thread[] putter = new Thread[1];
+    var outcome = new CompletableFuture<String>();
+    putter[0] =
         Thread.ofVirtual()
             .start(
                 () -> {
                   try {
-                    store.put("big.json", big, JSON);
-                    outcome.complete(
-                        Thread.currentThread().isInterrupted() ? "done, interrupted" : "done");
+                    store.put("k.json", "new".getBytes(StandardCharsets.UTF_8), JSON);
+                    outcome.complete("done");
                   } catch (InterruptedException e) {
                     outcome.complete(Thread.currentThread().isInterrupted() ? "leaked" : "stopped");
                   } catch (Throwable t) {
                     outcome.completeExceptionally(t);
                   }
                 });
+    gate.reached.await();
 
-    // when it is interrupted once its temporary file exists
-    while (!hasTemporaryFile() && !outcome.isDone()) {
-      Thread.onSpinWait();
+    // when the putter is interrupted (and has cancelled the put: it waits for the writer to let
+    // go of it), then the writer goes on
+    putter[0].interrupt();
+    while (Arrays.stream(putter[0].getStackTrace())
+        .noneMatch(f -> f.getMethodName().equals("awaitQuietly"))) {
+      Thread.sleep(1);
     }
-    putter.interrupt();
-    String result = outcome.get(20, TimeUnit.SECONDS);
+    gate.release.countDown();
 
-    // then either it finished first (the object is new, the status still set) or it stopped
-    // (InterruptedException, status cleared, the old object intact); never a partial object
-    byte[] now = store.get("big.json").orElseThrow();
-    switch (result) {
-      case "stopped" -> assertArrayEquals(old, now);
-      case "done, interrupted" -> assertArrayEquals(big, now);
-      default -> fail("unexpected outcome: " + result);
-    }
+    // then the put threw InterruptedException (status cleared), the old object is intact, and
+    // nothing of the put is left
+    assertEquals("stopped", outcome.get(20, TimeUnit.SECONDS));
+    assertArrayEquals(old, store.get("k.json").orElseThrow());
     assertTrue(store.checkInvariants(), "no temporary file left");
   }
 
-  private boolean hasTemporaryFile() throws IOException {
-    try (Stream<Path> files = Files.list(root)) {
-      return files.anyMatch(
-          p -> p.getFileName().toString().startsWith(FilesystemObjectStore.TEMP_PREFIX));
-    }
+  @Test
+  @Timeout(30)
+  void aPutInterruptedAfterItsRenameReturnsOnceDurableWithTheStatusSet() throws Exception {
+    // given a put held in the flush that makes its rename durable
+    FlushGate gate = new FlushGate(2);
+    store.onFlush(gate);
+    byte[] content = "new".getBytes(StandardCharsets.UTF_8);
+    Thread[] putter = new Thread[1];
+    var outcome = new CompletableFuture<String>();
+    putter[0] =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    store.put("k.json", content, JSON);
+                    outcome.complete(
+                        Thread.currentThread().isInterrupted() ? "done, interrupted" : "done");
+                  } catch (Throwable t) {
+                    outcome.completeExceptionally(t);
+                  }
+                });
+    gate.reached.await();
+
+    // when the putter is interrupted: too late to stop it
+    putter[0].interrupt();
+    Thread.sleep(50); // the putter sees the interrupt and waits for the flush, uninterruptibly
+    assertFalse(outcome.isDone(), "it waits for the flush");
+    gate.release.countDown();
+
+    // then it returns normally with the status set, and the object is the new one
+    assertEquals("done, interrupted", outcome.get(20, TimeUnit.SECONDS));
+    assertArrayEquals(content, store.get("k.json").orElseThrow());
   }
 
   @Test

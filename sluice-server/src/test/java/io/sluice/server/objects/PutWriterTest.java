@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -61,8 +63,8 @@ class PutWriterTest {
   void aBatchIsWrittenInOneIterationAndRenamedInTheNextWithOneSyncfsEach() throws Exception {
     // given syncfs on this (Linux) machine, and 200 puts queued before the writer starts
     FileSystemSync.Opened syncfs = FileSystemSync.open(root);
-    assertTrue(syncfs.sync() != null, "syncfs is available: " + syncfs.unavailable());
-    try (PutWriter writer = new PutWriter(root, true, syncfs.sync(), 1)) {
+    assumeTrue(syncfs.sync() != null, "syncfs is unavailable: " + syncfs.unavailable());
+    try (PutWriter writer = new PutWriter(root, true, List.of(syncfs.sync()), 1)) {
       List<PutWriter.Put> puts = queueInto(writer, 200);
 
       // when it starts
@@ -76,9 +78,8 @@ class PutWriterTest {
   }
 
   @Test
-  void withoutSyncfsEachFileAndChangedDirectoryIsForcedAndTheBatchStillCompletes()
-      throws Exception {
-    try (PutWriter writer = new PutWriter(root, true, null, 1)) {
+  void withoutSyncfsTheBatchIsStillWrittenAndRenamedWithAFlushEach() throws Exception {
+    try (PutWriter writer = new PutWriter(root, true, List.of(), 1)) {
       List<PutWriter.Put> puts = queueInto(writer, 50);
 
       writer.start();
@@ -90,7 +91,7 @@ class PutWriterTest {
 
   @Test
   void withoutDurabilityNothingIsFlushed() throws Exception {
-    try (PutWriter writer = new PutWriter(root, false, null, 1)) {
+    try (PutWriter writer = new PutWriter(root, false, List.of(), 1)) {
       List<PutWriter.Put> puts = queueInto(writer, 50);
 
       writer.start();
@@ -102,7 +103,7 @@ class PutWriterTest {
 
   @Test
   void aPutCancelledWhileQueuedIsNeverWrittenAndIsCompletedAsCancelled() throws Exception {
-    try (PutWriter writer = new PutWriter(root, true, null, 1)) {
+    try (PutWriter writer = new PutWriter(root, true, List.of(), 1)) {
       PutWriter.Put cancelled = put(root.resolve("a/gone.json"), "x");
       PutWriter.Put kept = put(root.resolve("a/kept.json"), "y");
       writer.submit(cancelled);
@@ -122,7 +123,7 @@ class PutWriterTest {
   void aFailingPutFailsAloneAndTheOthersOfItsBatchComplete() throws Exception {
     // given an object where a later key needs a directory
     Files.writeString(root.resolve("taken"), "a file");
-    try (PutWriter writer = new PutWriter(root, true, null, 1)) {
+    try (PutWriter writer = new PutWriter(root, true, List.of(), 1)) {
       PutWriter.Put clash = put(root.resolve("taken/x.json"), "x");
       writer.submit(clash);
       List<PutWriter.Put> others = queueInto(writer, 5);
@@ -137,7 +138,7 @@ class PutWriterTest {
 
   @Test
   void closingFinishesWhatWasQueuedThenRefusesNewPuts() throws Exception {
-    PutWriter writer = new PutWriter(root, true, null, 1);
+    PutWriter writer = new PutWriter(root, true, List.of(), 1);
     List<PutWriter.Put> puts = queueInto(writer, 20);
 
     writer.close(); // never started: close starts it to drain the queue
@@ -152,26 +153,118 @@ class PutWriterTest {
 
   @Test
   void severalLanesShareTheQueueAndEveryLaneStopsOnClose() throws Exception {
-    // given three lanes, started, and puts from 500 virtual threads at once
-    FileSystemSync syncfs = FileSystemSync.open(root).sync();
-    PutWriter writer = new PutWriter(root, true, syncfs, 3).start();
-    List<PutWriter.Put> puts = new ArrayList<>();
-    try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
-      for (int i = 0; i < 500; i++) {
-        PutWriter.Put p = put(root.resolve("d" + (i % 7) + "/o" + i + ".json"), "c" + i);
-        puts.add(p);
-        threads.submit(() -> writer.submit(p));
+    // given three lanes, each with its own syncfs handle, and puts from 500 virtual threads
+    List<FileSystemSync> handles = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      FileSystemSync.Opened opened = FileSystemSync.open(root);
+      assumeTrue(opened.sync() != null, "syncfs is unavailable: " + opened.unavailable());
+      handles.add(opened.sync());
+    }
+    PutWriter writer = new PutWriter(root, true, handles, 3).start();
+    try {
+      List<PutWriter.Put> puts = new ArrayList<>();
+      try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+        for (int i = 0; i < 500; i++) {
+          PutWriter.Put p = put(root.resolve("d" + (i % 7) + "/o" + i + ".json"), "c" + i);
+          puts.add(p);
+          threads.submit(() -> writer.submit(p));
+        }
       }
+
+      // when they are done and the writer closes
+      assertWritten(puts);
+      assertTrue(writer.running());
+    } finally {
+      writer.close();
     }
 
-    // when they are done and the writer closes
-    assertWritten(puts);
-    writer.close();
-
     // then no lane is left running
-    assertFalse(
-        Thread.getAllStackTraces().keySet().stream()
-            .anyMatch(t -> t.getName().startsWith("sluice-objects-writer") && t.isAlive()),
-        "every lane stopped");
+    assertFalse(writer.running(), "every lane stopped");
+  }
+
+  /** A flush listener that holds the writer in its first {@code flushes} flushes until released. */
+  private static final class Gate implements FilesystemObjectStore.FlushListener {
+    private final CountDownLatch reached = new CountDownLatch(1);
+    private final CountDownLatch release = new CountDownLatch(1);
+    private final int holdAt;
+    private int seen;
+
+    Gate(int holdAt) {
+      this.holdAt = holdAt;
+    }
+
+    @Override
+    public void flushed(int written, int renamed, long nanos) {
+      if (++seen == holdAt) {
+        reached.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aPutCancelledOnceWrittenIsNotRenamedAndItsTemporaryFileIsDeleted() throws Exception {
+    // given a put written and flushed, the writer held before its rename
+    try (PutWriter writer = new PutWriter(root, true, List.of(), 1)) {
+      Gate gate = new Gate(1);
+      writer.listener(gate);
+      PutWriter.Put p = put(root.resolve("a/b.json"), "new");
+      writer.submit(p);
+      writer.start();
+      gate.reached.await();
+      assertEquals(PutWriter.Put.WRITTEN, p.state.get());
+
+      // when it is cancelled, then released
+      assertTrue(p.cancel());
+      gate.release.countDown();
+
+      // then it completes as cancelled, with no object and no temporary file
+      assertThrows(CancellationException.class, () -> p.done.get());
+      assertFalse(Files.exists(p.target));
+      assertNoTemporaryFile();
+    }
+  }
+
+  @Test
+  void aPutAlreadyRenamedCannotBeCancelledAndCompletesOnceFlushed() throws Exception {
+    // given a put renamed, the writer held in the flush that makes the rename durable
+    try (PutWriter writer = new PutWriter(root, true, List.of(), 1)) {
+      Gate gate = new Gate(2);
+      writer.listener(gate);
+      PutWriter.Put p = put(root.resolve("a/b.json"), "new");
+      writer.submit(p);
+      writer.start();
+      gate.reached.await();
+
+      // when cancelled, it refuses: the object is in place
+      assertFalse(p.cancel());
+      assertEquals(PutWriter.Put.CLAIMED, p.state.get());
+      assertFalse(p.done.isDone(), "not complete before its flush is over");
+      gate.release.countDown();
+
+      // then it completes normally
+      p.done.get(30, TimeUnit.SECONDS);
+      assertWritten(List.of(p));
+    }
+  }
+
+  @Test
+  void aFailingFlushListenerIsLoggedAndTheWriterGoesOn() throws Exception {
+    try (PutWriter writer = new PutWriter(root, true, List.of(), 1)) {
+      writer.listener(
+          (written, renamed, nanos) -> {
+            throw new IllegalStateException("listener bug");
+          });
+      List<PutWriter.Put> puts = queueInto(writer, 10);
+
+      writer.start();
+
+      assertWritten(puts);
+      assertTrue(writer.running());
+    }
   }
 }

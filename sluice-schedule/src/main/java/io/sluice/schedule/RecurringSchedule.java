@@ -57,6 +57,12 @@ abstract sealed class RecurringSchedule implements ScheduleHandle, Runnable
     runCount++;
   }
 
+  /** Takes back {@code runs} counted runs that will not happen; {@code lastRun} was the last. */
+  final void withdrawRunsLocked(int runs, Instant lastRun) {
+    runCount -= runs;
+    lastFire = lastRun;
+  }
+
   final boolean stoppedLocked() {
     return cancelled || finished;
   }

@@ -12,7 +12,8 @@ import java.util.List;
  *                    dropped while it is taken), and the thread that ends the running batch runs it;
  *   ALLOW_CONCURRENT another thread.
  * Runs are counted when handed over (recordRunLocked), so after a ManualClock advance the counts
- * are exact whatever the bodies are doing.
+ * are exact whatever the bodies are doing; a cancel that stops a catch-up batch takes back the runs
+ * it prevented (withdrawRunsLocked).
  */
 final class TaskSchedule extends TriggerSchedule {
   private final Runnable task;
@@ -54,11 +55,22 @@ final class TaskSchedule extends TriggerSchedule {
     return true;
   }
 
-  /** On the run's own thread: the batch, then whatever was queued meanwhile. */
+  /**
+   * On the run's own thread: the batch, then whatever was queued meanwhile. A cancel stops a
+   * catch-up batch before its next run; the runs not made are taken back from the handle's count.
+   */
   private void runBatches(List<Instant> first) {
     List<Instant> batch = first;
     while (true) {
       for (int i = 0; i < batch.size(); i++) {
+        if (i > 0) {
+          synchronized (this) {
+            if (cancelled) {
+              withdrawRunsLocked(batch.size() - i, batch.get(i - 1));
+              break;
+            }
+          }
+        }
         scheduler.runTask(this, task);
       }
       synchronized (this) {

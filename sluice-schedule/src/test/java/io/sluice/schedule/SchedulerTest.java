@@ -371,6 +371,42 @@ class SchedulerTest {
   }
 
   @Test
+  void givenACatchUpBatchRunning_whenCancelled_thenItStopsBeforeItsNextRun() throws Exception {
+    // given a catch-up of three runs whose first run is held
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger runs = new AtomicInteger();
+    ScheduleHandle h =
+        scheduler.schedule(
+            Trigger.every(Duration.ofMinutes(1), T0.plusSeconds(60)),
+            () -> {
+              runs.incrementAndGet();
+              entered.countDown();
+              try {
+                release.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            ScheduleOptions.defaults()
+                .withMisfirePolicy(MisfirePolicy.catchUp(3))
+                .withMisfireThreshold(Duration.ofSeconds(5)));
+    clock.jump(Duration.ofSeconds(630));
+    entered.await();
+    assertEquals(3, h.runCount(), "counted when handed over");
+
+    // when the schedule is cancelled while its first run is going on
+    h.cancel();
+    release.countDown();
+    threads.awaitAllEnded();
+
+    // then the other two never run, and the handle says so
+    assertEquals(1, runs.get());
+    assertEquals(1, h.runCount());
+    assertEquals(Optional.of(T0.plusSeconds(480)), h.lastFireTime());
+  }
+
+  @Test
   void givenAJumpWithinTheThreshold_whenAnyPolicy_thenTheLateRunStillRuns() throws Exception {
     ScheduleHandle h = everyMinute(MisfirePolicy.SKIP);
     clock.advance(Duration.ZERO);

@@ -445,6 +445,11 @@ public final class FilesystemObjectStore implements ObjectStore {
     return bytes;
   }
 
+  /** Whether a writer thread still runs; for tests. */
+  boolean writerRunning() {
+    return writer.running();
+  }
+
   /** Checks the design invariant for tests: no temporary file is left anywhere under the root. */
   boolean checkInvariants() throws IOException {
     try (Stream<Path> files = Files.walk(root)) {

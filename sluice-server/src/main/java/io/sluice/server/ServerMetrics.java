@@ -73,30 +73,21 @@ final class ServerMetrics implements EngineListener, StoreObserver {
             .description("jobs that became dead letters")
             .register(registry);
     fsync =
-        Timer.builder("sluice.journal.fsync")
-            .description("time to force the journal to stable storage, per group commit")
-            .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofNanos(10_000))
-            .maximumExpectedValue(Duration.ofSeconds(1))
-            .register(registry);
+        diskTimer(
+            "sluice.journal.fsync",
+            "time to force the journal to stable storage, per group commit");
     append =
-        Timer.builder("sluice.journal.append")
-            .description("time from a journal append to its acknowledgement (durable per policy)")
-            .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofNanos(10_000))
-            .maximumExpectedValue(Duration.ofSeconds(1))
-            .register(registry);
+        diskTimer(
+            "sluice.journal.append",
+            "time from a journal append to its acknowledgement (durable per policy)");
     commitRecords =
         DistributionSummary.builder("sluice.journal.commit.records")
             .description("records written per group commit")
             .register(registry);
     objectFlush =
-        Timer.builder("sluice.objects.flush")
-            .description("time of each flush of a batch of objects (filesystem store, syncfs)")
-            .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofNanos(10_000))
-            .maximumExpectedValue(Duration.ofSeconds(1))
-            .register(registry);
+        diskTimer(
+            "sluice.objects.flush",
+            "time of each flush of a batch of objects (filesystem store, syncfs)");
     objectFlushPuts =
         DistributionSummary.builder("sluice.objects.flush.puts")
             .description("files and renames made durable per flush (filesystem store)")
@@ -113,6 +104,16 @@ final class ServerMetrics implements EngineListener, StoreObserver {
     gauge("sluice.workers", "worker threads", EngineStats::workers);
     Gauge.builder("sluice.schedules", this, m -> m.schedules.getAsInt())
         .description("recurring jobs (GET /v1/schedules)")
+        .register(registry);
+  }
+
+  /** A latency histogram for disk operations: 10 µs to 1 s. */
+  private Timer diskTimer(String name, String description) {
+    return Timer.builder(name)
+        .description(description)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(10_000))
+        .maximumExpectedValue(Duration.ofSeconds(1))
         .register(registry);
   }
 

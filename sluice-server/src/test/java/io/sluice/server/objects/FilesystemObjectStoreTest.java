@@ -208,28 +208,26 @@ class FilesystemObjectStoreTest {
     assertFalse(Thread.interrupted());
   }
 
-  /** Holds the writer in the {@code holdAt}-th flush from now until released. */
-  private static final class FlushGate implements FilesystemObjectStore.FlushListener {
-    final CountDownLatch reached = new CountDownLatch(1);
-    final CountDownLatch release = new CountDownLatch(1);
-    private final int holdAt;
-    private int seen;
+  /** Puts on a virtual thread; the future says how the put ended. */
+  private record BackgroundPut(Thread thread, CompletableFuture<String> outcome) {}
 
-    FlushGate(int holdAt) {
-      this.holdAt = holdAt;
-    }
-
-    @Override
-    public void flushed(int written, int renamed, long nanos) {
-      if (++seen == holdAt) {
-        reached.countDown();
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          throw new IllegalStateException(e);
-        }
-      }
-    }
+  private BackgroundPut putInBackground(String key, byte[] content) {
+    var outcome = new CompletableFuture<String>();
+    Thread thread =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    store.put(key, content, JSON);
+                    outcome.complete(
+                        Thread.currentThread().isInterrupted() ? "done, interrupted" : "done");
+                  } catch (InterruptedException e) {
+                    outcome.complete(Thread.currentThread().isInterrupted() ? "leaked" : "stopped");
+                  } catch (Throwable t) {
+                    outcome.completeExceptionally(t);
+                  }
+                });
+    return new BackgroundPut(thread, outcome);
   }
 
   @Test
@@ -241,27 +239,13 @@ class FilesystemObjectStoreTest {
     store.put("k.json", old, JSON);
     FlushGate gate = new FlushGate(1);
     store.onFlush(gate);
-    Thread[] putter = new Thread[1];
-    var outcome = new CompletableFuture<String>();
-    putter[0] =
-        Thread.ofVirtual()
-            .start(
-                () -> {
-                  try {
-                    store.put("k.json", "new".getBytes(StandardCharsets.UTF_8), JSON);
-                    outcome.complete("done");
-                  } catch (InterruptedException e) {
-                    outcome.complete(Thread.currentThread().isInterrupted() ? "leaked" : "stopped");
-                  } catch (Throwable t) {
-                    outcome.completeExceptionally(t);
-                  }
-                });
+    BackgroundPut putter = putInBackground("k.json", "new".getBytes(StandardCharsets.UTF_8));
     gate.reached.await();
 
     // when the putter is interrupted (and has cancelled the put: it waits for the writer to let
     // go of it), then the writer goes on
-    putter[0].interrupt();
-    while (Arrays.stream(putter[0].getStackTrace())
+    putter.thread().interrupt();
+    while (Arrays.stream(putter.thread().getStackTrace())
         .noneMatch(f -> f.getMethodName().equals("awaitQuietly"))) {
       Thread.sleep(1);
     }
@@ -269,7 +253,7 @@ class FilesystemObjectStoreTest {
 
     // then the put threw InterruptedException (status cleared), the old object is intact, and
     // nothing of the put is left
-    assertEquals("stopped", outcome.get(20, TimeUnit.SECONDS));
+    assertEquals("stopped", putter.outcome().get(20, TimeUnit.SECONDS));
     assertArrayEquals(old, store.get("k.json").orElseThrow());
     assertTrue(store.checkInvariants(), "no temporary file left");
   }
@@ -281,30 +265,17 @@ class FilesystemObjectStoreTest {
     FlushGate gate = new FlushGate(2);
     store.onFlush(gate);
     byte[] content = "new".getBytes(StandardCharsets.UTF_8);
-    Thread[] putter = new Thread[1];
-    var outcome = new CompletableFuture<String>();
-    putter[0] =
-        Thread.ofVirtual()
-            .start(
-                () -> {
-                  try {
-                    store.put("k.json", content, JSON);
-                    outcome.complete(
-                        Thread.currentThread().isInterrupted() ? "done, interrupted" : "done");
-                  } catch (Throwable t) {
-                    outcome.completeExceptionally(t);
-                  }
-                });
+    BackgroundPut putter = putInBackground("k.json", content);
     gate.reached.await();
 
     // when the putter is interrupted: too late to stop it
-    putter[0].interrupt();
+    putter.thread().interrupt();
     Thread.sleep(50); // the putter sees the interrupt and waits for the flush, uninterruptibly
-    assertFalse(outcome.isDone(), "it waits for the flush");
+    assertFalse(putter.outcome().isDone(), "it waits for the flush");
     gate.release.countDown();
 
     // then it returns normally with the status set, and the object is the new one
-    assertEquals("done, interrupted", outcome.get(20, TimeUnit.SECONDS));
+    assertEquals("done, interrupted", putter.outcome().get(20, TimeUnit.SECONDS));
     assertArrayEquals(content, store.get("k.json").orElseThrow());
   }
 

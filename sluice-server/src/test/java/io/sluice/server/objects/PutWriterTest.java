@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -182,35 +181,11 @@ class PutWriterTest {
     assertFalse(writer.running(), "every lane stopped");
   }
 
-  /** A flush listener that holds the writer in its first {@code flushes} flushes until released. */
-  private static final class Gate implements FilesystemObjectStore.FlushListener {
-    private final CountDownLatch reached = new CountDownLatch(1);
-    private final CountDownLatch release = new CountDownLatch(1);
-    private final int holdAt;
-    private int seen;
-
-    Gate(int holdAt) {
-      this.holdAt = holdAt;
-    }
-
-    @Override
-    public void flushed(int written, int renamed, long nanos) {
-      if (++seen == holdAt) {
-        reached.countDown();
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          throw new IllegalStateException(e);
-        }
-      }
-    }
-  }
-
   @Test
   void aPutCancelledOnceWrittenIsNotRenamedAndItsTemporaryFileIsDeleted() throws Exception {
     // given a put written and flushed, the writer held before its rename
     try (PutWriter writer = new PutWriter(root, true, List.of(), 1)) {
-      Gate gate = new Gate(1);
+      FlushGate gate = new FlushGate(1);
       writer.listener(gate);
       PutWriter.Put p = put(root.resolve("a/b.json"), "new");
       writer.submit(p);
@@ -233,7 +208,7 @@ class PutWriterTest {
   void aPutAlreadyRenamedCannotBeCancelledAndCompletesOnceFlushed() throws Exception {
     // given a put renamed, the writer held in the flush that makes the rename durable
     try (PutWriter writer = new PutWriter(root, true, List.of(), 1)) {
-      Gate gate = new Gate(2);
+      FlushGate gate = new FlushGate(2);
       writer.listener(gate);
       PutWriter.Put p = put(root.resolve("a/b.json"), "new");
       writer.submit(p);

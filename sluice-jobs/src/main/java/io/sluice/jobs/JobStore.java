@@ -192,6 +192,20 @@ public interface JobStore extends AutoCloseable {
   Admission fire(String name, Instant fireTime, JobSpec job);
 
   /**
+   * Records that schedule {@code name}'s fire time {@code fireTime} passed without a job (its
+   * overlap policy held the fire back while the previous job was unfinished), durably: a scheduler
+   * that restarts then counts it as done, not as missed. The schedule's last job stays the one it
+   * enqueued before.
+   *
+   * @param name the schedule
+   * @param fireTime the fire time passed over
+   * @return false if the schedule is gone or already has a fire at or after {@code fireTime}
+   *     (nothing recorded)
+   * @throws JobStoreException if the journal failed; nothing was recorded
+   */
+  boolean skipFire(String name, Instant fireTime);
+
+  /**
    * How many jobs are in each state.
    *
    * @return the counts

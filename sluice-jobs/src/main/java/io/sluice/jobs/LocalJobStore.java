@@ -411,6 +411,26 @@ final class LocalJobStore implements JobStore {
     }
   }
 
+  @Override
+  public boolean skipFire(String name, Instant fireTime) {
+    Objects.requireNonNull(fireTime, "fireTime");
+    scheduleLock.lock();
+    try {
+      ScheduleEntry current = schedules.get(Objects.requireNonNull(name, "name"));
+      if (current == null || (current.lastFire != null && !fireTime.isAfter(current.lastFire))) {
+        return false;
+      }
+      ScheduleEntry next = current.copy();
+      next.lastFire = fireTime;
+      next.home = log.scheduled(next); // a SCHEDULE record holds the whole state, lastFire too
+      schedules.put(name, next);
+      log.superseded(current.home);
+      return true;
+    } finally {
+      scheduleLock.unlock();
+    }
+  }
+
   /**
    * Rewrites every schedule whose latest record is in a segment before {@code segment}, so that
    * segment can be released (called by the journal's compaction).

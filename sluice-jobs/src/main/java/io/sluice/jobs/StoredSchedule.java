@@ -12,9 +12,9 @@ import java.util.Optional;
  * @param name the schedule's name, unique in the store
  * @param definition the definition, as its scheduler wrote it
  * @param updatedAt when the definition was last put
- * @param lastFire the fire time of the latest fire recorded with {@link JobStore#fire}; empty if it
- *     never fired
- * @param lastJob the job that fire enqueued; empty if it never fired
+ * @param lastFire the latest fire time recorded with {@link JobStore#fire} or passed over with
+ *     {@link JobStore#skipFire}; empty if it never fired
+ * @param lastJob the job of the latest {@link JobStore#fire}; empty if it never fired
  */
 public record StoredSchedule(
     String name,

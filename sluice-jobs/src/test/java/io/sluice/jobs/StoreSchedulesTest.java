@@ -98,6 +98,45 @@ class StoreSchedulesTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"memory", "journal"})
+  void aSkippedFireRecordsItsTimeKeepsTheLastJobAndEnqueuesNothing(String kind) throws Exception {
+    // given a fire at T0 whose job is still queued
+    open(kind, 10);
+    store.putSchedule("hourly", "every PT1H from 2026-01-01T00:00:00Z");
+    JobId first = accepted(store.fire("hourly", T0, job("1")));
+
+    // when the next fire time is passed over
+    assertTrue(store.skipFire("hourly", T0.plusSeconds(3600)));
+
+    // then it is recorded, with the same last job and no new one; an older or repeated one is not
+    StoredSchedule s = store.schedule("hourly").orElseThrow();
+    assertEquals(Optional.of(T0.plusSeconds(3600)), s.lastFire());
+    assertEquals(Optional.of(first), s.lastJob());
+    assertEquals(1, store.counts().queued());
+    assertFalse(store.skipFire("hourly", T0.plusSeconds(3600)));
+    assertFalse(store.skipFire("hourly", T0));
+    assertFalse(store.skipFire("unknown", T0));
+    Admission late = store.fire("hourly", T0.plusSeconds(3600), job("2"));
+    assertEquals(Admission.Reason.NOT_DUE, rejected(late).reason());
+  }
+
+  @org.junit.jupiter.api.Test
+  void aSkippedFireSurvivesAReopenOfTheJournal() throws Exception {
+    open("journal", 10);
+    store.putSchedule("hourly", "every PT1H from 2026-01-01T00:00:00Z");
+    JobId first = accepted(store.fire("hourly", T0, job("1")));
+    store.skipFire("hourly", T0.plusSeconds(3600));
+    store.close();
+
+    open("journal", 10);
+
+    StoredSchedule s = store.schedule("hourly").orElseThrow();
+    assertEquals(Optional.of(T0.plusSeconds(3600)), s.lastFire());
+    assertEquals(Optional.of(first), s.lastJob());
+    assertEquals(1, store.counts().queued());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "journal"})
   void aFireAtOrBeforeTheLastRecordedOneIsNotDue(String kind) throws Exception {
     open(kind, 10);
     store.putSchedule("hourly", "every PT1H from 2026-01-01T00:00:00Z");

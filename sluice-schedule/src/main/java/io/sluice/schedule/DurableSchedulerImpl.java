@@ -291,6 +291,11 @@ final class DurableSchedulerImpl implements DurableScheduler {
                   + ": the previous fire's job is unfinished (overlap "
                   + job.overlap()
                   + ")");
+      try {
+        store.skipFire(job.name(), fireTime); // so a restart does not count it as missed
+      } catch (JobStoreException e) {
+        return retryAfterStoreFailure(a, fireTime, e);
+      }
       return Fired.DONE;
     }
     JobSpec spec =
@@ -300,20 +305,7 @@ final class DurableSchedulerImpl implements DurableScheduler {
     try {
       admission = store.fire(job.name(), fireTime, spec);
     } catch (JobStoreException e) {
-      if (!a.retryLogged) {
-        a.retryLogged = true;
-        LOG.log(
-            System.Logger.Level.ERROR,
-            "recurring job "
-                + job.name()
-                + " could not fire for "
-                + fireTime
-                + "; trying every "
-                + QUEUE_FULL_RETRY.toSeconds()
-                + " s within its misfire threshold",
-            e);
-      }
-      return Fired.RETRY;
+      return retryAfterStoreFailure(a, fireTime, e);
     }
     return switch (admission) {
       case Admission.Accepted accepted -> {
@@ -343,6 +335,24 @@ final class DurableSchedulerImpl implements DurableScheduler {
       // NOT_DUE: this fire time is already recorded; nothing to do.
       case Admission.Rejected r -> Fired.DONE;
     };
+  }
+
+  /** A failing store: logged once per streak, and the fire is tried again. */
+  private Fired retryAfterStoreFailure(Armed a, Instant fireTime, JobStoreException e) {
+    if (!a.retryLogged) {
+      a.retryLogged = true;
+      LOG.log(
+          System.Logger.Level.ERROR,
+          "recurring job "
+              + a.job.name()
+              + " could not fire for "
+              + fireTime
+              + "; trying every "
+              + QUEUE_FULL_RETRY.toSeconds()
+              + " s within its misfire threshold",
+          e);
+    }
+    return Fired.RETRY;
   }
 
   /** Whether the overlap policy holds back a fire because of the previous fire's job. */

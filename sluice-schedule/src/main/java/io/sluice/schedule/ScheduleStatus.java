@@ -11,7 +11,8 @@ import java.util.Optional;
  *
  * @param job the definition
  * @param updatedAt when the definition was last changed
- * @param lastFire the fire time of the latest fire that enqueued a job; empty if none yet
+ * @param lastFire the latest fire time handled: its job enqueued, or held back by the overlap
+ *     policy; empty if none yet
  * @param lastJob the job that fire enqueued
  * @param nextFire the fire time the scheduler waits for; empty when the trigger has no more (a
  *     one-shot that fired) or the scheduler is closed

@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sluice.core.Clock;
 import io.sluice.core.ManualClock;
 import io.sluice.jobs.Job;
+import io.sluice.jobs.JobId;
 import io.sluice.jobs.JobSpec;
+import io.sluice.jobs.JobState;
 import io.sluice.jobs.JobStore;
 import io.sluice.jobs.JobStoreOptions;
 import java.nio.file.Path;
@@ -279,6 +281,34 @@ class DurableSchedulerTest {
   }
 
   @Test
+  void aFireHeldBackByOverlapIsRecordedSoARestartDoesNotCountItAsMissed() throws Exception {
+    // given the fire at T0 + 1 h held back (overlap SKIP) while the T0 job runs
+    openStore(10);
+    startScheduler()
+        .put(RecurringJob.of("hourly", HOURLY, "report", "{}").withOverlap(OverlapPolicy.SKIP));
+    clock.advance(Duration.ofSeconds(30));
+    awaitSettled("hourly");
+    Job running = store.claim(t -> true).orElseThrow();
+    clock.advance(Duration.ofHours(1));
+    awaitSettled("hourly");
+    assertEquals(T0.plus(Duration.ofHours(1)), lastFire("hourly"));
+    store.succeeded(running.id());
+
+    // when the service is down for ten minutes after it
+    restart();
+    clock.advance(Duration.ofMinutes(10));
+    openStore(10);
+    startScheduler();
+
+    // then nothing counts as missed (FIRE_ONCE would have enqueued a job), and it goes on
+    assertEquals(0, drain().size());
+    assertEquals(T0.plus(Duration.ofHours(1)), lastFire("hourly"));
+    assertEquals(
+        Optional.of(T0.plus(Duration.ofHours(2))),
+        scheduler.status("hourly").orElseThrow().nextFire());
+  }
+
+  @Test
   void overlapQueueOneEnqueuesOneMoreWhileThePreviousRunsButNotASecond() throws Exception {
     openStore(10);
     startScheduler()
@@ -294,7 +324,10 @@ class DurableSchedulerTest {
     awaitSettled("hourly");
 
     assertEquals(1, store.counts().queued());
-    assertEquals(T0.plus(Duration.ofHours(1)), lastFire("hourly"));
+    // T0 + 2 h was held back and recorded; the job queued is still the one of T0 + 1 h
+    assertEquals(T0.plus(Duration.ofHours(2)), lastFire("hourly"));
+    JobId queued = store.schedule("hourly").orElseThrow().lastJob().orElseThrow();
+    assertEquals(JobState.QUEUED, store.find(queued).orElseThrow().state());
   }
 
   @Test

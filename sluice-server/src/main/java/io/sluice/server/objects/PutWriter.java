@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -88,7 +89,9 @@ final class PutWriter implements AutoCloseable {
 
   private final Path root;
   private final boolean durable;
-  private final Set<Path> durableDirs = ConcurrentHashMap.newKeySet(); // no-syncfs mode
+  // Directories known to exist, and without syncfs also to be durable in their parents; shared by
+  // the lanes. One that is removed behind the store's back is forgotten when a put finds it gone.
+  private final Set<Path> knownDirs = ConcurrentHashMap.newKeySet();
   private final LinkedBlockingQueue<Put> queue = new LinkedBlockingQueue<>();
   private final Object submitLock = new Object();
   private final List<Thread> lanes = new ArrayList<>();
@@ -277,7 +280,16 @@ final class PutWriter implements AutoCloseable {
       Path temp = dir.resolve(FilesystemObjectStore.TEMP_PREFIX + randomHex());
       try {
         createDirectories(dir);
-        if (!writeFile(temp, put)) {
+        boolean written;
+        try {
+          written = writeFile(temp, put);
+        } catch (NoSuchFileException e) {
+          // the directory was removed behind the store's back: make it again, once
+          knownDirs.removeIf(dir::startsWith);
+          createDirectories(dir);
+          written = writeFile(temp, put);
+        }
+        if (!written) {
           deleteQuietly(temp);
           put.done.completeExceptionally(new CancellationException());
           return;
@@ -372,13 +384,13 @@ final class PutWriter implements AutoCloseable {
      * durable with this iteration's flush, before any rename into them is completed.
      */
     private void createDirectories(Path dir) throws IOException {
-      boolean forcing = durable && handle == null;
-      if (forcing ? durableDirs.contains(dir) : Files.isDirectory(dir)) {
+      if (knownDirs.contains(dir)) {
         return;
       }
+      boolean forcing = durable && handle == null;
       Deque<Path> missing = new ArrayDeque<>();
       for (Path p = dir;
-          !p.equals(root) && !(forcing ? durableDirs.contains(p) : Files.isDirectory(p));
+          !p.equals(root) && !knownDirs.contains(p) && (forcing || !Files.isDirectory(p));
           p = p.getParent()) {
         missing.push(p);
       }
@@ -394,11 +406,12 @@ final class PutWriter implements AutoCloseable {
         }
         if (forcing) {
           // Forced now, not with the batch: another lane may find it and complete a put into it
-          // before this lane's flush. Once per directory for the life of the store.
+          // before this lane's flush. Once per directory while the store runs.
           forceDirectory(p.getParent());
-          durableDirs.add(p);
         }
+        knownDirs.add(p);
       }
+      knownDirs.add(dir);
     }
   }
 

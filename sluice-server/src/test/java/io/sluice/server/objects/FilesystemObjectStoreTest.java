@@ -389,6 +389,22 @@ class FilesystemObjectStoreTest {
   }
 
   @Test
+  void aDirectoryRemovedBehindTheStoresBackIsMadeAgainByTheNextPut() throws Exception {
+    // given a day's directory the store has used, then removed by someone else
+    store.put("2026/11/27/a.json", new byte[] {1}, JSON);
+    Files.delete(root.resolve("2026/11/27/a.json"));
+    Files.delete(root.resolve("2026/11/27"));
+    Files.delete(root.resolve("2026/11"));
+
+    // when another object goes there
+    store.put("2026/11/27/b.json", new byte[] {2}, JSON);
+
+    // then the directories are made again
+    assertArrayEquals(new byte[] {2}, store.get("2026/11/27/b.json").orElseThrow());
+    assertTrue(store.checkInvariants());
+  }
+
+  @Test
   void temporaryFilesLeftByACrashAreRemovedAndObjectsKept() throws Exception {
     // given two objects and the temporary files of puts that a crash cut short
     store.put("2026/11/27/a.json", new byte[] {1}, JSON);

@@ -89,6 +89,22 @@ class PutWriterTest {
   }
 
   @Test
+  void withoutSyncfsADirectoryRemovedBehindTheWritersBackIsMadeAndForcedAgain() throws Exception {
+    try (PutWriter writer = new PutWriter(root, true, List.of(), 1).start()) {
+      PutWriter.Put first = put(root.resolve("a/b/one.json"), "1");
+      writer.submit(first);
+      assertWritten(List.of(first));
+      Files.delete(first.target);
+      Files.delete(root.resolve("a/b"));
+
+      PutWriter.Put second = put(root.resolve("a/b/two.json"), "2");
+      writer.submit(second);
+
+      assertWritten(List.of(second));
+    }
+  }
+
+  @Test
   void withoutDurabilityNothingIsFlushed() throws Exception {
     try (PutWriter writer = new PutWriter(root, false, List.of(), 1)) {
       List<PutWriter.Put> puts = queueInto(writer, 50);

@@ -99,6 +99,15 @@ final class ServeCommand implements Callable<Integer> {
   String objectSync;
 
   @Option(
+      names = "--object-writers",
+      defaultValue = "" + FilesystemObjectStore.DEFAULT_WRITERS,
+      paramLabel = "N",
+      description =
+          "Filesystem store: threads that write objects in batches; one flushes while another"
+              + " writes (SLUICE_OBJECT_WRITERS). Default: ${DEFAULT-VALUE}.")
+  int objectWriters;
+
+  @Option(
       names = "--object-prefix",
       defaultValue = "",
       paramLabel = "PREFIX",
@@ -319,12 +328,21 @@ final class ServeCommand implements Callable<Integer> {
   private ObjectStore objectStore(ServerConfig settings) throws IOException {
     return switch (store.trim().toLowerCase(Locale.ROOT)) {
       case "filesystem" ->
-          FilesystemObjectStore.open(settings.dataDir().resolve("objects"), objectSync());
+          FilesystemObjectStore.open(
+              settings.dataDir().resolve("objects"), objectSync(), objectWriters());
       case "s3" -> S3ObjectStore.create(s3Options());
       default ->
           throw new IllegalArgumentException(
               "--store must be filesystem or s3, got '" + store + "'");
     };
+  }
+
+  int objectWriters() {
+    if (objectWriters < 1) {
+      throw new IllegalArgumentException(
+          "--object-writers must be at least 1, got " + objectWriters);
+    }
+    return objectWriters;
   }
 
   FilesystemObjectStore.Sync objectSync() {

@@ -185,6 +185,7 @@ class ServerProcessTest {
                   "-cp",
                   classPath,
                   "-Xmx512m",
+                  "--enable-native-access=ALL-UNNAMED",
                   Main.class.getName(),
                   "serve",
                   "--port",
@@ -195,6 +196,8 @@ class ServerProcessTest {
                   dataDir.toString(),
                   "--workers",
                   "8",
+                  "--object-writers",
+                  "3",
                   "--shutdown-grace",
                   "5s")
               .redirectErrorStream(true)

@@ -1,0 +1,43 @@
+package io.sluice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code sluice serve}'s settings that are refused before anything starts. */
+class ServeCommandTest {
+  @TempDir Path dataDir;
+
+  @Test
+  void objectWritersBelowOneIsAUsageErrorNamingTheFlag() {
+    CommandRun run =
+        CommandRun.of("serve", "--data-dir", dataDir.toString(), "--object-writers", "0");
+
+    assertEquals(2, run.exit(), run.toString());
+    assertTrue(run.err().contains("--object-writers must be at least 1, got 0"), run.toString());
+    assertFalse(Files.exists(dataDir.resolve("journal")), "nothing started");
+  }
+
+  @Test
+  void anUnknownObjectSyncPolicyIsAUsageErrorNamingTheChoices() {
+    CommandRun run =
+        CommandRun.of("serve", "--data-dir", dataDir.toString(), "--object-sync", "sometimes");
+
+    assertEquals(2, run.exit(), run.toString());
+    assertTrue(run.err().contains("--object-sync must be every-put or none"), run.toString());
+  }
+
+  @Test
+  void theHelpListsTheObjectWritersWithTheirDefault() {
+    CommandRun run = CommandRun.of("serve", "--help");
+
+    assertEquals(0, run.exit(), run.toString());
+    assertTrue(run.out().contains("--object-writers=N"), run.toString());
+    assertTrue(run.out().contains("Default: 2"), run.toString());
+  }
+}

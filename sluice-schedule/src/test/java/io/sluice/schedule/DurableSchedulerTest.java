@@ -66,6 +66,18 @@ class DurableSchedulerTest {
     store = null;
   }
 
+  /** Stops the scheduler and the store, moves the clock on by {@code downtime}, starts both. */
+  private void restartAfter(Duration downtime) throws Exception {
+    restart();
+    clock.advance(downtime);
+    openStore(10);
+    startScheduler();
+  }
+
+  private Optional<Instant> nextFire(String name) {
+    return scheduler.status(name).orElseThrow().nextFire();
+  }
+
   /** Takes every queued job (none runs them here), oldest first. */
   private List<Job> drain() throws InterruptedException {
     List<Job> jobs = new ArrayList<>();
@@ -107,10 +119,7 @@ class DurableSchedulerTest {
     clock.advance(Duration.ofSeconds(30));
     awaitSettled("hourly");
     drain();
-    restart();
-    clock.advance(downtime);
-    openStore(10);
-    startScheduler();
+    restartAfter(downtime);
   }
 
   private Instant lastFire(String name) {
@@ -204,17 +213,11 @@ class DurableSchedulerTest {
     clock.advance(Duration.ofSeconds(30));
     awaitSettled("hourly");
     drain();
-    restart();
-
-    clock.advance(Duration.ofHours(5).plusMinutes(10)); // down through five fire times
-    openStore(10);
-    startScheduler();
+    restartAfter(Duration.ofHours(5).plusMinutes(10)); // down through five fire times
 
     assertEquals(1, drain().size());
     assertEquals(T0.plus(Duration.ofHours(5)), lastFire("hourly"));
-    assertEquals(
-        Optional.of(T0.plus(Duration.ofHours(6))),
-        scheduler.status("hourly").orElseThrow().nextFire());
+    assertEquals(Optional.of(T0.plus(Duration.ofHours(6))), nextFire("hourly"));
   }
 
   @Test
@@ -226,9 +229,7 @@ class DurableSchedulerTest {
 
     assertEquals(0, drain().size());
     assertEquals(T0, lastFire("hourly"));
-    assertEquals(
-        Optional.of(T0.plus(Duration.ofHours(6))),
-        scheduler.status("hourly").orElseThrow().nextFire());
+    assertEquals(Optional.of(T0.plus(Duration.ofHours(6))), nextFire("hourly"));
   }
 
   @Test
@@ -250,11 +251,7 @@ class DurableSchedulerTest {
     openStore(10);
     startScheduler()
         .put(RecurringJob.of("hourly", HOURLY, "report", "{}").withMisfire(MisfirePolicy.SKIP));
-    restart();
-
-    clock.advance(Duration.ofSeconds(50)); // T0 + 20 s: within the one-minute threshold
-    openStore(10);
-    startScheduler();
+    restartAfter(Duration.ofSeconds(50)); // T0 + 20 s: within the one-minute threshold
 
     assertEquals(1, drain().size());
     assertEquals(T0, lastFire("hourly"));
@@ -295,17 +292,12 @@ class DurableSchedulerTest {
     store.succeeded(running.id());
 
     // when the service is down for ten minutes after it
-    restart();
-    clock.advance(Duration.ofMinutes(10));
-    openStore(10);
-    startScheduler();
+    restartAfter(Duration.ofMinutes(10));
 
     // then nothing counts as missed (FIRE_ONCE would have enqueued a job), and it goes on
     assertEquals(0, drain().size());
     assertEquals(T0.plus(Duration.ofHours(1)), lastFire("hourly"));
-    assertEquals(
-        Optional.of(T0.plus(Duration.ofHours(2))),
-        scheduler.status("hourly").orElseThrow().nextFire());
+    assertEquals(Optional.of(T0.plus(Duration.ofHours(2))), nextFire("hourly"));
   }
 
   @Test

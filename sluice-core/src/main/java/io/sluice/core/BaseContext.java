@@ -43,7 +43,10 @@ abstract sealed class BaseContext implements Context
   @Override
   public final CancelableContext withTimeout(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
-    return withDeadline(clock().now().plus(timeout), null);
+    if (deadline().isPresent()) {
+      return withDeadline(clock().now().plus(timeout), null); // to compare with the inherited one
+    }
+    return CancelContext.createTimeout(this, CancelContext.saturatedNanos(timeout));
   }
 
   @Override

@@ -1,6 +1,9 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.TimerEngine;
 import io.sluice.core.internal.TimerEntry;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -17,12 +20,30 @@ import java.util.Optional;
  *
  * A child registers one hook with its parent and removes it when it is cancelled itself, so a
  * long-lived parent does not accumulate finished children (Go's removeChild). A deadline is one
- * entry in the clock's timer engine, cancelled with the context.
+ * entry in the clock's timer engine (a DeadlineTimer), cancelled with the context. A timeout reads
+ * only the monotonic clock; its deadline as an instant is worked out when someone asks for it.
  */
 final class CancelContext extends BaseContext implements CancelableContext {
+  private static final VarHandle DEADLINE;
+
+  static {
+    try {
+      DEADLINE =
+          MethodHandles.lookup().findVarHandle(CancelContext.class, "deadline", Instant.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private final BaseContext parent;
-  private final Instant deadline;
+  private final boolean ownDeadline;
+  private final long deadlineNanos; // on the clock's nanoTime() scale, if ownDeadline
   private final ContextHooks hooks = new ContextHooks();
+
+  // The own deadline as an instant: given to withDeadline, or worked out from deadlineNanos the
+  // first time deadline() is asked (a timeout then reads one clock, not two); set once.
+  @SuppressWarnings("unused") // written through DEADLINE
+  private volatile Instant deadline;
 
   private volatile ContextCancelledException err;
   private Throwable cause; // published by the volatile write of err
@@ -30,37 +51,88 @@ final class CancelContext extends BaseContext implements CancelableContext {
   private ContextHooks.Hook parentHook; // guarded by this
   private TimerEntry timer; // guarded by this
 
-  private CancelContext(BaseContext parent, Instant deadline) {
+  private CancelContext(
+      BaseContext parent, boolean ownDeadline, long deadlineNanos, Instant deadline) {
     this.parent = parent;
+    this.ownDeadline = ownDeadline;
+    this.deadlineNanos = deadlineNanos;
     this.deadline = deadline;
   }
 
+  /** A child of {@code parent}, done at {@code deadline} if it is not null. */
   static CancelContext create(BaseContext parent, Instant deadline, Throwable deadlineCause) {
-    CancelContext ctx = new CancelContext(parent, deadline);
-    ContextHooks.Hook hook = parent.register(() -> ctx.cancelFromParent(parent));
-    if (deadline != null) {
-      Clock clock = parent.clock();
-      long remaining = Duration.between(clock.now(), deadline).toNanos();
+    if (deadline == null) {
+      return register(new CancelContext(parent, false, 0, null), null, 0, null);
+    }
+    Clock clock = parent.clock();
+    long remaining = saturatedNanos(Duration.between(clock.now(), deadline));
+    CancelContext ctx = new CancelContext(parent, true, clock.deadlineAfter(remaining), deadline);
+    return register(ctx, clock, remaining, deadlineCause);
+  }
+
+  /** A child of {@code parent} (which has no deadline) done {@code timeoutNanos} from now. */
+  static CancelContext createTimeout(BaseContext parent, long timeoutNanos) {
+    Clock clock = parent.clock();
+    CancelContext ctx = new CancelContext(parent, true, clock.deadlineAfter(timeoutNanos), null);
+    return register(ctx, clock, timeoutNanos, null);
+  }
+
+  /**
+   * Hooks a new context to its parent and, if it has a deadline {@code remaining} ns away, to the
+   * clock's timer engine.
+   */
+  private static CancelContext register(
+      CancelContext ctx, Clock clock, long remaining, Throwable deadlineCause) {
+    ContextHooks.Hook hook = ctx.parent.register(() -> ctx.cancelFromParent(ctx.parent));
+    TimerEntry timer = null;
+    if (ctx.ownDeadline) {
       if (remaining <= 0) {
         ctx.cancel(deadlineExceeded(), deadlineCause);
       } else {
-        TimerEntry t =
-            clock.schedule(
-                clock.nanoTime() + remaining, () -> ctx.cancel(deadlineExceeded(), deadlineCause));
-        synchronized (ctx) {
-          ctx.timer = t;
-        }
+        timer = new DeadlineTimer(clock, ctx.deadlineNanos, ctx, deadlineCause);
+        TimerEngine.schedule(timer);
       }
     }
     boolean alreadyDone;
     synchronized (ctx) {
       ctx.parentHook = hook;
+      ctx.timer = timer;
       alreadyDone = ctx.err != null;
     }
     if (alreadyDone) {
       ctx.releaseResources();
     }
     return ctx;
+  }
+
+  static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+  }
+
+  /** The timer entry of a deadline: one object, which cancels its context when it fires. */
+  private static final class DeadlineTimer extends TimerEntry {
+    private CancelContext ctx; // dropped once the entry is cancelled
+    private final Throwable cause;
+
+    DeadlineTimer(Clock clock, long deadlineNanos, CancelContext ctx, Throwable cause) {
+      super(clock, deadlineNanos);
+      this.ctx = ctx;
+      this.cause = cause;
+    }
+
+    @Override
+    protected void fire() {
+      ctx.cancel(deadlineExceeded(), cause);
+    }
+
+    @Override
+    protected void onCancel() {
+      ctx = null;
+    }
   }
 
   private static DeadlineExceededException deadlineExceeded() {
@@ -165,7 +237,16 @@ final class CancelContext extends BaseContext implements CancelableContext {
 
   @Override
   public Optional<Instant> deadline() {
-    return deadline != null ? Optional.of(deadline) : parent.deadline();
+    if (!ownDeadline) {
+      return parent.deadline();
+    }
+    Instant d = deadline;
+    if (d == null) {
+      Instant computed = parent.clock().instantAt(deadlineNanos);
+      Instant witness = (Instant) DEADLINE.compareAndExchange(this, null, computed);
+      d = witness != null ? witness : computed;
+    }
+    return Optional.of(d);
   }
 
   @Override
@@ -218,7 +299,7 @@ final class CancelContext extends BaseContext implements CancelableContext {
   public String toString() {
     String state = err == null ? "live" : err.getMessage();
     return parent
-        + (deadline != null ? ".WithDeadline(" + deadline + ")" : ".WithCancel")
+        + (ownDeadline ? ".WithDeadline(" + deadline().orElseThrow() + ")" : ".WithCancel")
         + "["
         + state
         + "]";

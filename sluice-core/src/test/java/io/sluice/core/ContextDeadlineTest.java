@@ -42,6 +42,64 @@ class ContextDeadlineTest {
   }
 
   @Test
+  void aTimeoutsDeadlineInstantIsTheSameWhenEverItIsAsked() throws Exception {
+    CancelableContext ctx = root.withTimeout(Duration.ofSeconds(5));
+    clock.advance(Duration.ofSeconds(2)); // the instant is worked out on request, here
+
+    Instant first = ctx.deadline().orElseThrow();
+    assertEquals(Instant.EPOCH.plusSeconds(5), first);
+    Instant[] fromAnotherThread = new Instant[1];
+    Thread t = Thread.ofVirtual().start(() -> fromAnotherThread[0] = ctx.deadline().orElseThrow());
+    t.join();
+    assertSame(first, fromAnotherThread[0]);
+    assertSame(first, ctx.deadline().orElseThrow());
+  }
+
+  @Test
+  void aZeroOrNegativeTimeoutIsDoneAtOnceAndHoldsNothing() {
+    for (Duration timeout : new Duration[] {Duration.ZERO, Duration.ofSeconds(-3)}) {
+      CancelableContext ctx = root.withTimeout(timeout);
+
+      assertTrue(ctx.isDone(), timeout.toString());
+      assertInstanceOf(DeadlineExceededException.class, ctx.err().orElseThrow());
+      assertEquals(Optional.of(Instant.EPOCH.plus(timeout)), ctx.deadline());
+      assertNoHooks(ctx);
+    }
+  }
+
+  @Test
+  void aTimeoutOrDeadlineBeyondWhatNanosecondsHoldIsNeverReachedAndDoesNotFail() {
+    CancelableContext longTimeout = root.withTimeout(Duration.ofSeconds(Long.MAX_VALUE));
+    CancelableContext farDeadline = root.withDeadline(Instant.MAX);
+
+    clock.advance(Duration.ofDays(365 * 200));
+    assertFalse(longTimeout.isDone());
+    assertFalse(farDeadline.isDone());
+    assertEquals(Optional.of(Instant.MAX), farDeadline.deadline());
+    assertTrue(longTimeout.deadline().orElseThrow().isAfter(clock.now()));
+    longTimeout.cancel();
+    farDeadline.cancel();
+    assertNoHooks(longTimeout);
+    assertNoHooks(farDeadline);
+  }
+
+  @Test
+  void aTimeoutUnderAnEarlierDeadlineKeepsTheInheritedOne() {
+    CancelableContext parent = root.withTimeout(Duration.ofSeconds(2));
+    CancelableContext child = parent.withTimeout(Duration.ofSeconds(10));
+    CancelableContext shorter = parent.withTimeout(Duration.ofSeconds(1));
+
+    assertEquals(Optional.of(Instant.EPOCH.plusSeconds(2)), child.deadline());
+    assertEquals(Optional.of(Instant.EPOCH.plusSeconds(1)), shorter.deadline());
+    clock.advance(Duration.ofSeconds(1));
+    assertTrue(shorter.isDone());
+    assertFalse(child.isDone());
+    clock.advance(Duration.ofSeconds(1));
+    assertTrue(child.isDone());
+    assertInstanceOf(DeadlineExceededException.class, child.err().orElseThrow());
+  }
+
+  @Test
   void theDeadlineCancelsEveryDescendantAndLeavesTheParent() {
     CancelableContext parent = root.withCancel();
     CancelableContext timed = parent.withTimeout(Duration.ofSeconds(1));

@@ -433,6 +433,21 @@ class LocalJobStoreTest {
   }
 
   @Test
+  void withNoRetentionAFinishedJobIsForgottenAtOnceAndADeadOneIsKept() throws Exception {
+    store.close();
+    store =
+        LocalJobStore.inMemory(
+            JobStoreOptions.defaults().withClock(clock).withFinishedRetention(0));
+    List<JobId> ids = accept(spec("a", "1"), spec("a", "2"));
+    store.succeeded(claim().id());
+    store.failed(claim().id(), "boom", Optional.empty());
+
+    assertTrue(store.find(ids.get(0)).isEmpty());
+    assertEquals(JobState.DEAD, store.find(ids.get(1)).orElseThrow().state());
+    assertEquals(java.util.Set.of(ids.get(1)), store.liveIds());
+  }
+
+  @Test
   void anAbandonedAttemptIsQueuedAgainAndNotCounted() throws Exception {
     JobId id = accept(spec("a", "x")).getFirst();
     store.abandoned(claim().id());

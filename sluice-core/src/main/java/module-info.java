@@ -9,7 +9,9 @@
 @SuppressWarnings("module")
 module io.sluice.core {
   exports io.sluice.core;
-  // Not API: the timer engine for the scheduler's compact one-shot schedules.
+  // Not API: the timer engine for the scheduler's compact one-shot schedules, and deadlines the
+  // jobs engine's watchdog enforces.
   exports io.sluice.core.internal to
+      io.sluice.jobs,
       io.sluice.schedule;
 }

@@ -2,6 +2,7 @@ package io.sluice.core;
 
 import io.sluice.core.internal.TimerEngine;
 import io.sluice.core.internal.TimerEntry;
+import io.sluice.core.internal.WatchedDeadlines;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -62,30 +63,48 @@ final class CancelContext extends BaseContext implements CancelableContext {
   /** A child of {@code parent}, done at {@code deadline} if it is not null. */
   static CancelContext create(BaseContext parent, Instant deadline, Throwable deadlineCause) {
     if (deadline == null) {
-      return register(new CancelContext(parent, false, 0, null), null, 0, null);
+      return register(new CancelContext(parent, false, 0, null), null, 0, null, false);
     }
     Clock clock = parent.clock();
     long remaining = saturatedNanos(Duration.between(clock.now(), deadline));
     CancelContext ctx = new CancelContext(parent, true, clock.deadlineAfter(remaining), deadline);
-    return register(ctx, clock, remaining, deadlineCause);
+    return register(ctx, clock, remaining, deadlineCause, true);
   }
 
   /** A child of {@code parent} (which has no deadline) done {@code timeoutNanos} from now. */
   static CancelContext createTimeout(BaseContext parent, long timeoutNanos) {
     Clock clock = parent.clock();
     CancelContext ctx = new CancelContext(parent, true, clock.deadlineAfter(timeoutNanos), null);
-    return register(ctx, clock, timeoutNanos, null);
+    return register(ctx, clock, timeoutNanos, null, true);
   }
 
+  /** {@link WatchedDeadlines} for other modules: a deadline the owner enforces with expire(). */
+  static final WatchedDeadlines.Access WATCHED =
+      new WatchedDeadlines.Access() {
+        @Override
+        public CancelableContext withDeadline(Context parent, long deadlineNanos) {
+          CancelContext ctx = new CancelContext((BaseContext) parent, true, deadlineNanos, null);
+          return register(ctx, null, Long.MAX_VALUE, null, false);
+        }
+
+        @Override
+        public boolean expire(CancelableContext ctx) {
+          if (!(ctx instanceof CancelContext c) || !c.ownDeadline) {
+            throw new IllegalArgumentException("not a context with a watched deadline: " + ctx);
+          }
+          return c.cancel(deadlineExceeded(), null);
+        }
+      };
+
   /**
-   * Hooks a new context to its parent and, if it has a deadline {@code remaining} ns away, to the
-   * clock's timer engine.
+   * Hooks a new context to its parent and, if {@code armed}, its deadline ({@code remaining} ns
+   * away) to the clock's timer engine.
    */
   private static CancelContext register(
-      CancelContext ctx, Clock clock, long remaining, Throwable deadlineCause) {
+      CancelContext ctx, Clock clock, long remaining, Throwable deadlineCause, boolean armed) {
     ContextHooks.Hook hook = ctx.parent.register(() -> ctx.cancelFromParent(ctx.parent));
     TimerEntry timer = null;
-    if (ctx.ownDeadline) {
+    if (armed) {
       if (remaining <= 0) {
         ctx.cancel(deadlineExceeded(), deadlineCause);
       } else {
@@ -159,12 +178,13 @@ final class CancelContext extends BaseContext implements CancelableContext {
     cancel();
   }
 
-  private void cancel(ContextCancelledException error, Throwable why) {
+  /** Ends the context with {@code error}; false if it was done already. */
+  private boolean cancel(ContextCancelledException error, Throwable why) {
     List<ContextHooks.Hook> toRun;
     ChannelImpl<Void> done;
     synchronized (this) {
       if (err != null) {
-        return;
+        return false;
       }
       cause = why;
       err = error;
@@ -178,6 +198,7 @@ final class CancelContext extends BaseContext implements CancelableContext {
       h.action.run();
     }
     releaseResources();
+    return true;
   }
 
   /** After cancellation: leave the parent's hook list and the timer engine. */

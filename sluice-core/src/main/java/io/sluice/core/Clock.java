@@ -3,6 +3,7 @@ package io.sluice.core;
 import io.sluice.core.internal.TimerEngine;
 import io.sluice.core.internal.TimerEntry;
 import io.sluice.core.internal.TimerWheel;
+import io.sluice.core.internal.WatchedDeadlines;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -46,6 +47,7 @@ import java.util.function.Predicate;
 public abstract sealed class Clock permits SystemClock, ManualClock {
   static {
     TimerEngine.install(new EngineAccess());
+    WatchedDeadlines.install(CancelContext.WATCHED);
   }
 
   Clock() {}

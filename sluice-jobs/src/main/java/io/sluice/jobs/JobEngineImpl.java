@@ -4,6 +4,9 @@ import io.sluice.core.CancelableContext;
 import io.sluice.core.Clock;
 import io.sluice.core.Context;
 import io.sluice.core.DeadlineExceededException;
+import io.sluice.core.internal.TimerEngine;
+import io.sluice.core.internal.TimerEntry;
+import io.sluice.core.internal.WatchedDeadlines;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,6 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.random.RandomGenerator;
@@ -33,14 +37,21 @@ import java.util.random.RandomGenerator;
  * lock before handing out a job of that type, so a worker never holds a job it may not run. When
  * a type at its limit frees a slot, the store is told (gateOpened) so waiting workers look again.
  *
- * Timeouts. Each attempt gets a context with the type's timeout and a hook that interrupts the
- * worker when that context is done. The context hangs off the background context, not off one
- * engine-wide parent, so attempts on different workers share no monitor; a hard stop cancels the
- * attempts it finds in `attempts` (one slot per worker) instead. A worker publishes its attempt's
- * context and then reads `hardStop`; the shutdown writes `hardStop` and then reads the slots; so
- * every attempt is either seen by the shutdown or sees the stop itself. An Attempt's state decides, by one CAS,
- * whether the handler finished first or the hook fired first; if the hook won, the worker waits for
- * its interrupt to land and clears it, so no interrupt leaks into the next attempt.
+ * Timeouts. Each attempt gets a context whose deadline is the type's timeout from its start, and
+ * which hangs off the background context, so attempts on different workers share no monitor. No
+ * timer per attempt: a worker publishes its Attempt in `attempts` (one slot per worker), and one
+ * Watchdog entry in the clock's timer engine, armed for the earliest deadline it knows, expires
+ * the overdue attempts when it fires (their context ends with DeadlineExceededException and their
+ * worker is interrupted) and re-arms itself for the next. An attempt whose deadline comes before
+ * the armed one arms an earlier entry; with one timeout per type that is rare, so in steady state
+ * an attempt costs the watchdog one volatile read. A worker publishes its attempt and then reads
+ * `armed`; a firing entry clears `armed` and then reads the slots; so every attempt is either seen
+ * by that scan or arms an entry itself. A hard stop cancels the attempts it finds in the slots. A
+ * worker publishes its attempt and then reads `hardStop`; the shutdown writes `hardStop` and then
+ * reads the slots; so every attempt is either seen by the shutdown or sees the stop itself. An
+ * Attempt's state decides, by one CAS, whether the handler finished first or a stop (watchdog or
+ * shutdown) came first; if the stop won, the worker waits for its interrupt to land and clears it,
+ * so no interrupt leaks into the next attempt.
  *
  * Shutdown. Stop admission and claims (idle workers return), join the workers for the grace period,
  * then cancel the engine context: every running attempt's context is cancelled and its worker
@@ -58,9 +69,9 @@ final class JobEngineImpl implements JobEngine {
   private final Duration shutdownGrace;
   private final EngineListener listener;
   private final Context background;
-  private final AtomicReferenceArray<CancelableContext> attempts;
+  private final AtomicReferenceArray<Attempt> attempts;
+  private final Watchdog watchdog = new Watchdog();
   private final List<Thread> workers;
-  private final AtomicInteger busy = new AtomicInteger();
   private final CountDownLatch workersDone;
   private final Object shutdownLock = new Object();
   private volatile boolean hardStop;
@@ -134,7 +145,13 @@ final class JobEngineImpl implements JobEngine {
   public EngineStats stats() {
     Map<String, EngineStats.TypeStats> byType = new LinkedHashMap<>();
     types.forEach((name, t) -> byType.put(name, t.stats()));
-    return new EngineStats(workers.size(), busy.get(), store.counts(), byType);
+    int busy = 0;
+    for (int i = 0; i < attempts.length(); i++) {
+      if (attempts.get(i) != null) {
+        busy++;
+      }
+    }
+    return new EngineStats(workers.size(), busy, store.counts(), byType);
   }
 
   // ---------------------------------------------------------------- workers
@@ -190,31 +207,31 @@ final class JobEngineImpl implements JobEngine {
       return;
     }
     type.attempts.increment();
-    busy.incrementAndGet();
-    boolean timed = listener != EngineListener.NONE; // two clock reads saved when nobody listens
-    long start = timed ? clock.nanoTime() : 0;
-    Attempt attempt = new Attempt(Thread.currentThread());
+    long start = clock.nanoTime();
+    long deadline = saturatedAdd(start, type.timeoutNanos);
+    CancelableContext ctx = WatchedDeadlines.withDeadline(background, deadline);
+    Attempt attempt = new Attempt(Thread.currentThread(), ctx, deadline);
     Throwable failure = null;
     boolean cutShort;
     boolean overran;
-    try (CancelableContext ctx = background.withTimeout(type.options.timeout())) {
-      attempts.set(slot, ctx);
+    try {
+      attempts.set(slot, attempt);
       if (hardStop) {
-        ctx.cancel();
+        attempt.stopBy(false);
       }
-      Context.AfterFunc hook = ctx.afterFunc(attempt::stop);
+      watchdog.watch(deadline);
       try {
         type.handler.handle(job, ctx);
       } catch (Throwable t) {
         failure = t;
       }
-      hook.stop();
       cutShort = !attempt.finish();
       overran = ctx.err().orElse(null) instanceof DeadlineExceededException;
     } finally {
       attempts.set(slot, null);
-      busy.decrementAndGet();
+      ctx.close();
     }
+    boolean timed = listener != EngineListener.NONE; // a clock read saved when nobody listens
     long end = timed ? clock.nanoTime() : 0;
     EngineListener.Outcome outcome;
     if (failure == null && !cutShort) {
@@ -349,11 +366,16 @@ final class JobEngineImpl implements JobEngine {
 
   private void cancelAttempts() {
     for (int i = 0; i < attempts.length(); i++) {
-      CancelableContext ctx = attempts.get(i);
-      if (ctx != null) {
-        ctx.cancel();
+      Attempt attempt = attempts.get(i);
+      if (attempt != null) {
+        attempt.stopBy(false);
       }
     }
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long sum = a + b;
+    return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
   }
 
   @Override
@@ -373,22 +395,37 @@ final class JobEngineImpl implements JobEngine {
 
   // ---------------------------------------------------------------- parts
 
-  /** One attempt's race between the handler finishing and the timeout hook interrupting it. */
+  /**
+   * One attempt: its context and deadline, and the race between the handler finishing and a stop
+   * (the watchdog's or the shutdown's) interrupting it.
+   */
   private static final class Attempt {
     private static final int RUNNING = 0;
     private static final int FINISHED = 1;
     private static final int STOPPING = 2;
     private static final int STOPPED = 3;
 
+    final CancelableContext ctx;
+    final long deadline;
     private final Thread thread;
     private final AtomicInteger state = new AtomicInteger(RUNNING);
 
-    Attempt(Thread thread) {
+    Attempt(Thread thread, CancelableContext ctx, long deadline) {
       this.thread = thread;
+      this.ctx = ctx;
+      this.deadline = deadline;
     }
 
-    /** The context's hook: interrupts the worker unless the handler finished first. */
-    void stop() {
+    /**
+     * Ends the attempt's context, as expired ({@code timedOut}) or cancelled, and interrupts the
+     * worker unless the handler finished first. Never blocks.
+     */
+    void stopBy(boolean timedOut) {
+      if (timedOut) {
+        WatchedDeadlines.expire(ctx);
+      } else {
+        ctx.cancel();
+      }
       if (state.compareAndSet(RUNNING, STOPPING)) {
         thread.interrupt();
         state.set(STOPPED);
@@ -396,8 +433,8 @@ final class JobEngineImpl implements JobEngine {
     }
 
     /**
-     * Called by the worker when the handler returned: true if it finished before the hook fired.
-     * Otherwise waits for the hook's interrupt to land and clears it.
+     * Called by the worker when the handler returned: true if it finished before a stop. Otherwise
+     * waits for the stop's interrupt to land and clears it.
      */
     boolean finish() {
       if (state.compareAndSet(RUNNING, FINISHED)) {
@@ -411,11 +448,77 @@ final class JobEngineImpl implements JobEngine {
     }
   }
 
+  /**
+   * Ends overdue attempts: one entry in the clock's timer engine, armed for the earliest deadline
+   * it knows of (see the class comment).
+   */
+  private final class Watchdog {
+    private final AtomicReference<WatchEntry> armed = new AtomicReference<>();
+
+    /**
+     * Makes sure an entry fires by {@code deadline}: called by a worker after it published an
+     * attempt due then, and by a firing entry for the earliest attempt still running.
+     */
+    void watch(long deadline) {
+      WatchEntry next = null;
+      for (WatchEntry w = armed.get();
+          w == null || deadline - w.deadlineNanos() < 0;
+          w = armed.get()) {
+        if (next == null) {
+          next = new WatchEntry(deadline);
+        }
+        if (armed.compareAndSet(w, next)) {
+          TimerEngine.schedule(next);
+          if (w != null) {
+            w.cancel();
+          }
+          return;
+        }
+      }
+    }
+
+    /** On the timer engine's thread: expires what is due, then re-arms for the rest. */
+    void fired(WatchEntry entry) {
+      boolean current = armed.compareAndSet(entry, null); // a full fence before the slots are read
+      long now = clock.nanoTime();
+      long firedFor = entry.deadlineNanos(); // the engine fires by tick: maybe just before it
+      long earliest = 0;
+      boolean any = false;
+      for (int i = 0; i < attempts.length(); i++) {
+        Attempt a = attempts.get(i);
+        if (a == null || a.ctx.isDone()) {
+          continue;
+        }
+        if (a.deadline - now <= 0 || a.deadline - firedFor <= 0) {
+          a.stopBy(true);
+        } else if (!any || a.deadline - earliest < 0) {
+          earliest = a.deadline;
+          any = true;
+        }
+      }
+      if (current && any) {
+        watch(earliest); // only the current entry re-arms; a stale one has been replaced
+      }
+    }
+
+    private final class WatchEntry extends TimerEntry {
+      WatchEntry(long deadline) {
+        super(clock, deadline);
+      }
+
+      @Override
+      protected void fire() {
+        fired(this);
+      }
+    }
+  }
+
   /** A job type's handler, options, running count and totals. */
   private static final class TypeRuntime {
     final String name;
     final JobHandler handler;
     final HandlerOptions options;
+    final long timeoutNanos;
     final AtomicInteger running = new AtomicInteger();
     final LongAdder attempts = new LongAdder();
     final LongAdder succeeded = new LongAdder();
@@ -428,6 +531,15 @@ final class JobEngineImpl implements JobEngine {
       this.name = name;
       this.handler = handler;
       this.options = options;
+      this.timeoutNanos = saturatedNanos(options.timeout());
+    }
+
+    private static long saturatedNanos(Duration d) {
+      try {
+        return d.toNanos();
+      } catch (ArithmeticException e) {
+        return Long.MAX_VALUE;
+      }
     }
 
     boolean tryEnter() {

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.Clock;
+import io.sluice.core.Context;
+import io.sluice.core.DeadlineExceededException;
 import io.sluice.core.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -256,6 +258,102 @@ class JobEngineTest {
     assertTrue(engine.find(stuck).orElseThrow().lastError().orElseThrow().contains("timed out"));
     assertEquals(1, engine.stats().byType().get("stuck").timedOut());
     Waits.until(() -> events.contains("1:TIMED_OUT"), "the listener to hear of the timeout");
+  }
+
+  /** A handler that blocks until it is interrupted, and records its context. */
+  private static JobHandler blockUntilInterrupted(Map<String, Context> contexts) {
+    return (job, ctx) -> {
+      contexts.put(new String(job.payloadBytes(), UTF_8), ctx);
+      new CountDownLatch(1).await();
+    };
+  }
+
+  private static HandlerOptions timeout(int seconds) {
+    return HandlerOptions.defaults()
+        .withTimeout(Duration.ofSeconds(seconds))
+        .withRetry(RetryPolicy.never());
+  }
+
+  @Test
+  void overrunningAttemptsStartedAtDifferentTimesEachEndAtTheirOwnDeadline() throws Exception {
+    Map<String, Context> contexts = new ConcurrentHashMap<>();
+    engine = builder().handle("stuck", blockUntilInterrupted(contexts), timeout(30)).start();
+    Instant start = clock.now();
+    List<JobId> ids = new ArrayList<>();
+    for (String name : List.of("a", "b", "c")) {
+      ids.add(accept(List.of(spec("stuck", name))).getFirst());
+      Waits.until(() -> contexts.containsKey(name), name + " to start");
+      clock.advance(Duration.ofSeconds(10));
+    }
+
+    for (int i = 0; i < 3; i++) { // now = start + 30 s, 40 s, 50 s: a, b, c are due in turn
+      awaitState(ids.get(i), JobState.DEAD);
+      Context ctx = contexts.get(List.of("a", "b", "c").get(i));
+      assertInstanceOf(DeadlineExceededException.class, ctx.err().orElseThrow());
+      assertEquals(start.plusSeconds(30 + 10L * i), ctx.deadline().orElseThrow());
+      for (int later = i + 1; later < 3; later++) {
+        assertEquals(JobState.RUNNING, engine.find(ids.get(later)).orElseThrow().state());
+      }
+      clock.advance(Duration.ofSeconds(10));
+    }
+    assertEquals(3, engine.stats().byType().get("stuck").timedOut());
+  }
+
+  @Test
+  void aShorterTimeoutStartedAfterALongerOneStillEndsOnTime() throws Exception {
+    Map<String, Context> contexts = new ConcurrentHashMap<>();
+    engine =
+        builder()
+            .handle("slow", blockUntilInterrupted(contexts), timeout(600))
+            .handle("quick", blockUntilInterrupted(contexts), timeout(5))
+            .start();
+    JobId slow = accept(List.of(spec("slow", "slow"))).getFirst();
+    Waits.until(() -> contexts.containsKey("slow"), "the slow attempt to start");
+    JobId quick = accept(List.of(spec("quick", "quick"))).getFirst();
+    Waits.until(() -> contexts.containsKey("quick"), "the quick attempt to start");
+
+    clock.advance(Duration.ofSeconds(5));
+    awaitState(quick, JobState.DEAD);
+    assertEquals(JobState.RUNNING, engine.find(slow).orElseThrow().state());
+    assertFalse(contexts.get("slow").isDone());
+
+    clock.advance(Duration.ofSeconds(595));
+    awaitState(slow, JobState.DEAD);
+    assertTrue(engine.find(slow).orElseThrow().lastError().orElseThrow().contains("timed out"));
+  }
+
+  @Test
+  void attemptsThatFinishInTimeShareOneWatchdogTimerThatLeavesNothingBehind() throws Exception {
+    AtomicInteger interrupted = new AtomicInteger();
+    AtomicInteger wrongDeadline = new AtomicInteger();
+    engine =
+        builder()
+            .handle(
+                "quick",
+                (job, ctx) -> {
+                  if (Thread.currentThread().isInterrupted() || ctx.isDone()) {
+                    interrupted.incrementAndGet();
+                  }
+                  if (!ctx.deadline().orElseThrow().equals(clock.now().plusSeconds(10))) {
+                    wrongDeadline.incrementAndGet();
+                  }
+                },
+                timeout(10))
+            .start();
+    for (int round = 0; round < 5; round++) {
+      List<JobId> ids = accept(Collections.nCopies(200, spec("quick", "q")));
+      for (JobId id : ids) {
+        awaitState(id, JobState.SUCCEEDED);
+      }
+      assertTrue(clock.pendingTimers() <= 1, clock.pendingTimers() + " timers for 200 attempts");
+      clock.advance(Duration.ofSeconds(4));
+    }
+
+    clock.advance(Duration.ofSeconds(10)); // past every deadline, with nothing running
+    assertEquals(0, clock.pendingTimers());
+    assertEquals(0, interrupted.get());
+    assertEquals(0, wrongDeadline.get());
+    assertEquals(1000, engine.stats().byType().get("quick").succeeded());
   }
 
   @Test

@@ -102,7 +102,9 @@ final class CancelContext extends BaseContext implements CancelableContext {
    */
   private static CancelContext register(
       CancelContext ctx, Clock clock, long remaining, Throwable deadlineCause, boolean armed) {
-    ContextHooks.Hook hook = ctx.parent.register(() -> ctx.cancelFromParent(ctx.parent));
+    BaseContext parent = ctx.parent;
+    ContextHooks.Hook hook =
+        parent.cancellable() ? parent.register(() -> ctx.cancelFromParent(parent)) : null;
     TimerEntry timer = null;
     if (armed) {
       if (remaining <= 0) {

@@ -76,6 +76,9 @@ final class ContextHooks {
   /** Empties the list for good and returns its hooks in registration order. */
   List<Hook> detach() {
     detached = true;
+    if (head == null) {
+      return List.of();
+    }
     List<Hook> all = new ArrayList<>(size);
     for (Hook h = head; h != null; ) {
       Hook next = h.next;

@@ -15,7 +15,10 @@ import java.util.Optional;
  * A context that can be cancelled: by its owner, by its deadline, or by its parent.
  *
  * State: err is null while live and set once, under the monitor, at cancellation; cause is written
- * before err, so a thread that reads a non-null err (volatile) sees the cause too. Hooks (children,
+ * before err, so a thread that reads a non-null err (volatile) sees the cause too. A plain cancel
+ * (or close) sets err to CANCELLED, a marker never handed out, which error() swaps once for the
+ * context's own exception when someone first asks: most contexts are closed when their work is
+ * done and never asked why, and making the exception was the costliest step of a close. Hooks (children,
  * blocked waiters, select cases, afterFunc) are detached under the monitor and run outside it, on
  * the cancelling thread, so every descendant is done before cancel() returns.
  *
@@ -26,11 +29,16 @@ import java.util.Optional;
  */
 final class CancelContext extends BaseContext implements CancelableContext {
   private static final VarHandle DEADLINE;
+  private static final VarHandle ERR;
+
+  /** What a plain cancel records until someone asks for the error; never handed out. */
+  private static final ContextCancelledException CANCELLED = ContextCancelledException.recorded();
 
   static {
     try {
-      DEADLINE =
-          MethodHandles.lookup().findVarHandle(CancelContext.class, "deadline", Instant.class);
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      DEADLINE = lookup.findVarHandle(CancelContext.class, "deadline", Instant.class);
+      ERR = lookup.findVarHandle(CancelContext.class, "err", ContextCancelledException.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -167,12 +175,12 @@ final class CancelContext extends BaseContext implements CancelableContext {
 
   @Override
   public void cancel() {
-    cancel(ContextCancelledException.recorded(), null);
+    cancel(CANCELLED, null);
   }
 
   @Override
   public void cancel(Throwable cause) {
-    cancel(ContextCancelledException.recorded(), Objects.requireNonNull(cause, "cause"));
+    cancel(CANCELLED, Objects.requireNonNull(cause, "cause"));
   }
 
   @Override
@@ -296,12 +304,24 @@ final class CancelContext extends BaseContext implements CancelableContext {
 
   @Override
   public Optional<ContextCancelledException> err() {
-    return Optional.ofNullable(err);
+    return Optional.ofNullable(error());
+  }
+
+  /** The error, null while live; the first call after a plain cancel makes the context's own. */
+  private ContextCancelledException error() {
+    ContextCancelledException e = err;
+    if (e == CANCELLED) {
+      ContextCancelledException own = ContextCancelledException.recorded();
+      ContextCancelledException witness =
+          (ContextCancelledException) ERR.compareAndExchange(this, CANCELLED, own);
+      e = witness == CANCELLED ? own : witness;
+    }
+    return e;
   }
 
   @Override
   public Optional<Throwable> cause() {
-    ContextCancelledException e = err;
+    ContextCancelledException e = error();
     if (e == null) {
       return Optional.empty();
     }

@@ -34,6 +34,32 @@ class ContextTest {
   // ================================================================ background
 
   @Test
+  void aClosedContextsErrorIsItsOwnAndTheSameOnEveryCallFromEveryThread() throws Exception {
+    CancelableContext a = Context.background().withCancel();
+    CancelableContext b = Context.background().withCancel();
+    a.close();
+    b.close();
+
+    ContextCancelledException[] seen = new ContextCancelledException[8];
+    Thread[] readers = new Thread[seen.length];
+    for (int i = 0; i < readers.length; i++) {
+      int slot = i;
+      readers[i] = Thread.ofVirtual().start(() -> seen[slot] = a.err().orElseThrow());
+    }
+    for (Thread t : readers) {
+      t.join();
+    }
+    for (ContextCancelledException e : seen) {
+      assertSame(seen[0], e);
+    }
+    assertSame(seen[0], a.err().orElseThrow());
+    assertSame(seen[0], a.cause().orElseThrow());
+    assertNotSame(seen[0], b.err().orElseThrow(), "each context has its own error");
+    assertEquals("context cancelled", seen[0].getMessage());
+    assertFalse(seen[0].isDeadlineExceeded());
+  }
+
+  @Test
   void backgroundIsNeverDoneAndHasNoDeadlineValuesOrError() {
     Context bg = Context.background();
 

@@ -85,12 +85,15 @@ class ReportTest {
                   }
                 });
     sinkBlocked.await();
+    // The input buffer fills up, but for the chunk the sink holds if it took it from a full
+    // buffer: the source waits until half the buffer is free again before it sends more.
     TrackingThreadFactory.awaitTrue(
-        () -> monitor.snapshot().stage("forEach").map(s -> s.queued() == 100).orElse(false));
+        () -> monitor.snapshot().stage("forEach").map(s -> s.queued() >= 90).orElse(false));
 
     Report live = monitor.snapshot();
     assertEquals(Outcome.RUNNING, live.outcome());
-    assertEquals(100, live.stage("forEach").orElseThrow().queued()); // its input buffer is full
+    long queued = live.stage("forEach").orElseThrow().queued();
+    assertTrue(queued == 90 || queued == 100, queued + " queued");
     assertTrue(live.stage("forEach").orElseThrow().in() <= 10);
     release.countDown();
     runner.join();

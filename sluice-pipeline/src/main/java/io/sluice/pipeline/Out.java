@@ -1,6 +1,7 @@
 package io.sluice.pipeline;
 
 import io.sluice.core.Context;
+import java.util.Arrays;
 
 /*
  * A stage's writer: gathers items into a chunk and sends it when full or when flushed. Stages
@@ -10,7 +11,7 @@ import io.sluice.core.Context;
  * leave it out of its busy time.
  */
 final class Out {
-  private final Stage stage;
+  private final Meter meter;
   private final Edge edge;
   private final Context ctx;
   private final int capacity;
@@ -18,10 +19,14 @@ final class Out {
   private long sendNanos;
 
   Out(Stage stage, Edge edge, Context ctx) {
-    this.stage = stage;
+    this(stage.meter, edge, ctx, stage.run.options.chunkSize());
+  }
+
+  Out(Meter meter, Edge edge, Context ctx, int capacity) {
+    this.meter = meter;
     this.edge = edge;
     this.ctx = ctx;
-    this.capacity = stage.run.options.chunkSize();
+    this.capacity = capacity;
   }
 
   void add(Object item) throws InterruptedException {
@@ -43,6 +48,42 @@ final class Out {
     }
   }
 
+  /**
+   * Passes on the items of {@code c}, a chunk the caller gives up. With nothing pending, a chunk at
+   * least half full goes out as it is (no copy); a smaller one becomes the pending chunk. With a
+   * chunk pending, the items are appended to it, and it goes out when full. So a stage that drops
+   * items (a filter) sends full chunks, not a stream of small ones, while its input keeps coming;
+   * the caller flushes before it waits.
+   */
+  void gather(Chunk c) throws InterruptedException {
+    Chunk p = current;
+    int n = c.size;
+    if (p == null) {
+      if (n * 2 >= capacity) {
+        send(c);
+      } else if (n > 0) {
+        if (c.items.length < capacity) {
+          c.items = Arrays.copyOf(c.items, capacity);
+        }
+        current = c;
+      }
+      return;
+    }
+    int k = Math.min(capacity - p.size, n);
+    System.arraycopy(c.items, 0, p.items, p.size, k);
+    p.size += k;
+    if (p.size == capacity) {
+      current = null;
+      send(p);
+      if (k < n) { // the rest of c, moved to its front, is handled as a chunk of its own
+        System.arraycopy(c.items, k, c.items, 0, n - k);
+        Arrays.fill(c.items, n - k, n, null);
+        c.size = n - k;
+        gather(c);
+      }
+    }
+  }
+
   /** Flushes what is pending, then sends {@code c} as it is. */
   void sendWhole(Chunk c) throws InterruptedException {
     flush();
@@ -56,7 +97,7 @@ final class Out {
     long t0 = System.nanoTime();
     edge.send(ctx, c);
     sendNanos += System.nanoTime() - t0;
-    stage.meter.out.add(n);
+    meter.out.add(n);
   }
 
   /** Time blocked in send since the last call. */

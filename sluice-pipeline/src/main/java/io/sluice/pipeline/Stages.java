@@ -24,6 +24,8 @@ final class Stages {
    * map, filter and peek: one result or none per item, written back into the same chunk. Each kind
    * has its own loop that calls the user's function directly, so the JIT profiles (and usually
    * inlines) the functions of that kind only; failures leave the loop for {@link Stage#recover}.
+   * What is left of a chunk goes out through {@link Out#gather}: a filter that keeps few items
+   * sends full chunks while more input is ready, and whatever is pending before it waits.
    */
   abstract static class InPlace implements Node.Kind {
     @Override
@@ -34,8 +36,8 @@ final class Stages {
       st.start(
           () -> {
             Out o = new Out(st, out, ctx);
-            Chunk c;
-            while ((c = in.receive(ctx)) != null) {
+            Chunk c = in.receive(ctx);
+            while (c != null) {
               long t0 = System.nanoTime();
               int n = c.size;
               int w = process(st, c.items, n);
@@ -44,9 +46,17 @@ final class Stages {
               }
               c.size = w;
               st.meter.in.add(n);
-              st.meter.busyNanos.add(System.nanoTime() - t0);
-              o.sendWhole(c);
+              o.gather(c);
+              c = in.poll(ctx);
+              if (c == Edge.EMPTY) {
+                o.flush(); // before waiting: what is pending goes out now
+              }
+              st.meter.busyNanos.add(System.nanoTime() - t0 - o.takeSendNanos());
+              if (c == Edge.EMPTY) {
+                c = in.receive(ctx);
+              }
             }
+            o.flush();
           },
           out,
           inputs);

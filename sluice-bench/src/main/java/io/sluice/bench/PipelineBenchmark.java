@@ -29,8 +29,8 @@ import reactor.core.scheduler.Schedulers;
  * fastest the JDK offers), a parallel stream of boxed {@code Integer}s (the same boxing a generic
  * pipeline does), and Reactor's {@code Flux} with {@code publishOn} between the stages (each stage
  * on its own worker, as in Sluice). Sluice's pipeline runs each stage on its own virtual thread,
- * connected by bounded channels of 8192 items passed in chunks of 1024 (the defaults). The score is
- * nanoseconds per item; every variant computes the same sum, checked.
+ * connected by bounded channels of 32768 items passed in chunks of 1024 (the defaults). The score
+ * is nanoseconds per item; every variant computes the same sum, checked.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)

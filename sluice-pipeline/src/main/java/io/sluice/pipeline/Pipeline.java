@@ -43,7 +43,9 @@ import java.util.stream.Stream;
  * Options#chunkSize()} items to spread the cost of a handoff. A stage sends a partial chunk as soon
  * as its input has nothing ready, so chunking adds no latency. A slow stage or sink fills the
  * channels before it and the source waits: memory is bounded by the buffer sizes, whatever the
- * input's length.
+ * input's length. A stage that finds its output channel full goes on once the next stage has
+ * emptied half of it (not as soon as one chunk is free), so that with more stages than cores each
+ * stage thread runs for half a buffer between two waits.
  *
  * <p><b>What the seed's bugs become.</b> No stage can deadlock on an unbuffered channel nobody
  * reads (the terminal is started with the rest); the end of a stream is a typed end, not a stream
@@ -652,7 +654,7 @@ public final class Pipeline<T> {
    *
    * @param chunkSize the most items passed between stages in one handoff (default 1024)
    * @param bufferSize the items a channel between two stages holds, rounded up to whole chunks
-   *     (default 8192)
+   *     (default 32768)
    * @param errorPolicy the run's error policy (default {@link ErrorPolicy#failFast()})
    * @param stopMode what cancelling the run's context does (default {@link StopMode#IMMEDIATE})
    * @param threadFactory makes every thread the run starts; null (the default) for virtual threads
@@ -685,13 +687,13 @@ public final class Pipeline<T> {
     }
 
     /**
-     * The defaults: chunks of 1024, buffers of 8192 items, fail fast, stop immediately, virtual
+     * The defaults: chunks of 1024, buffers of 32768 items, fail fast, stop immediately, virtual
      * threads, no monitor.
      *
      * @return the default options
      */
     public static Options defaults() {
-      return new Options(1024, 8192, ErrorPolicy.failFast(), StopMode.IMMEDIATE, null, null);
+      return new Options(1024, 32768, ErrorPolicy.failFast(), StopMode.IMMEDIATE, null, null);
     }
 
     /**

@@ -46,6 +46,7 @@ final class CancelContext extends BaseContext implements CancelableContext {
 
   private final BaseContext parent;
   private final boolean ownDeadline;
+  private final boolean watched; // the deadline is enforced by whoever calls expire(), not a timer
   private final long deadlineNanos; // on the clock's nanoTime() scale, if ownDeadline
   private final ContextHooks hooks = new ContextHooks();
 
@@ -62,8 +63,18 @@ final class CancelContext extends BaseContext implements CancelableContext {
 
   private CancelContext(
       BaseContext parent, boolean ownDeadline, long deadlineNanos, Instant deadline) {
+    this(parent, ownDeadline, false, deadlineNanos, deadline);
+  }
+
+  private CancelContext(
+      BaseContext parent,
+      boolean ownDeadline,
+      boolean watched,
+      long deadlineNanos,
+      Instant deadline) {
     this.parent = parent;
     this.ownDeadline = ownDeadline;
+    this.watched = watched;
     this.deadlineNanos = deadlineNanos;
     this.deadline = deadline;
   }
@@ -86,23 +97,19 @@ final class CancelContext extends BaseContext implements CancelableContext {
     return register(ctx, clock, timeoutNanos, null, true);
   }
 
-  /** {@link WatchedDeadlines} for other modules: a deadline the owner enforces with expire(). */
-  static final WatchedDeadlines.Access WATCHED =
-      new WatchedDeadlines.Access() {
-        @Override
-        public CancelableContext withDeadline(Context parent, long deadlineNanos) {
-          CancelContext ctx = new CancelContext((BaseContext) parent, true, deadlineNanos, null);
-          return register(ctx, null, Long.MAX_VALUE, null, false);
-        }
+  /** A child whose deadline only {@link #expire} enforces: see {@link WatchedDeadlines}. */
+  static CancelContext createWatched(BaseContext parent, long deadlineNanos) {
+    return register(
+        new CancelContext(parent, true, true, deadlineNanos, null), null, 0, null, false);
+  }
 
-        @Override
-        public boolean expire(CancelableContext ctx) {
-          if (!(ctx instanceof CancelContext c) || !c.ownDeadline) {
-            throw new IllegalArgumentException("not a context with a watched deadline: " + ctx);
-          }
-          return c.cancel(deadlineExceeded(), null);
-        }
-      };
+  /** Ends a context from {@link #createWatched} as a passing deadline would. */
+  static boolean expire(CancelableContext ctx) {
+    if (!(ctx instanceof CancelContext c) || !c.watched) {
+      throw new IllegalArgumentException("not a context with a watched deadline: " + ctx);
+    }
+    return c.cancel(deadlineExceeded(), null);
+  }
 
   /**
    * Hooks a new context to its parent and, if {@code armed}, its deadline ({@code remaining} ns

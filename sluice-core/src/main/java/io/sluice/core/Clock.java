@@ -3,7 +3,6 @@ package io.sluice.core;
 import io.sluice.core.internal.TimerEngine;
 import io.sluice.core.internal.TimerEntry;
 import io.sluice.core.internal.TimerWheel;
-import io.sluice.core.internal.WatchedDeadlines;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -47,7 +46,6 @@ import java.util.function.Predicate;
 public abstract sealed class Clock permits SystemClock, ManualClock {
   static {
     TimerEngine.install(new EngineAccess());
-    WatchedDeadlines.install(CancelContext.WATCHED);
   }
 
   Clock() {}
@@ -233,6 +231,16 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
     public int cancelMatching(Clock clock, Predicate<? super TimerEntry> filter)
         throws InterruptedException {
       return clock.cancelMatching(filter);
+    }
+
+    @Override
+    public CancelableContext watchedDeadline(Context parent, long deadlineNanos) {
+      return CancelContext.createWatched((BaseContext) parent, deadlineNanos);
+    }
+
+    @Override
+    public boolean expireWatched(CancelableContext ctx) {
+      return CancelContext.expire(ctx);
     }
   }
 }

@@ -1,6 +1,8 @@
 package io.sluice.core.internal;
 
+import io.sluice.core.CancelableContext;
 import io.sluice.core.Clock;
+import io.sluice.core.Context;
 import java.util.Objects;
 import java.util.function.Predicate;
 
@@ -22,7 +24,10 @@ public final class TimerEngine {
 
   private TimerEngine() {}
 
-  /** What {@link Clock} provides; installed once, by {@link Clock}'s static initializer. */
+  /**
+   * What {@code io.sluice.core} provides to this package; installed once, by {@link Clock}'s static
+   * initializer.
+   */
   public interface Access {
     /**
      * The engine that holds {@code clock}'s timers.
@@ -42,6 +47,23 @@ public final class TimerEngine {
      */
     int cancelMatching(Clock clock, Predicate<? super TimerEntry> filter)
         throws InterruptedException;
+
+    /**
+     * See {@link WatchedDeadlines#withDeadline}.
+     *
+     * @param parent the parent, without a deadline
+     * @param deadlineNanos the deadline on the parent's clock's {@code nanoTime()} scale
+     * @return the context
+     */
+    CancelableContext watchedDeadline(Context parent, long deadlineNanos);
+
+    /**
+     * See {@link WatchedDeadlines#expire}.
+     *
+     * @param ctx a context from {@link #watchedDeadline}
+     * @return whether this call ended it
+     */
+    boolean expireWatched(CancelableContext ctx);
   }
 
   /**
@@ -108,7 +130,7 @@ public final class TimerEngine {
     return access().wheel(Objects.requireNonNull(clock, "clock"));
   }
 
-  private static Access access() {
+  static Access access() {
     Access a = access;
     if (a == null) {
       Clock.system(); // initialises Clock, which installs the access

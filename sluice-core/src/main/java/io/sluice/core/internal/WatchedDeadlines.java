@@ -18,46 +18,11 @@ import java.util.Objects;
  * exactly as a passing deadline ends a {@link Context#withTimeout} context (a {@link
  * io.sluice.core.DeadlineExceededException}, the same hooks). Cancelling it works as usual.
  *
- * <p>The implementation is installed by {@link Clock}'s static initializer, as for {@link
- * TimerEngine}.
+ * <p>The implementation comes through {@link TimerEngine}'s access, which {@link Clock}'s static
+ * initializer installs.
  */
 public final class WatchedDeadlines {
-  private static volatile Access access;
-
   private WatchedDeadlines() {}
-
-  /** What {@code io.sluice.core} provides; installed once, by {@link Clock}'s initializer. */
-  public interface Access {
-    /**
-     * See {@link WatchedDeadlines#withDeadline}.
-     *
-     * @param parent the parent, without a deadline
-     * @param deadlineNanos the deadline on the parent's clock's {@code nanoTime()} scale
-     * @return the context
-     */
-    CancelableContext withDeadline(Context parent, long deadlineNanos);
-
-    /**
-     * See {@link WatchedDeadlines#expire}.
-     *
-     * @param ctx a context from {@link #withDeadline}
-     * @return whether this call ended it
-     */
-    boolean expire(CancelableContext ctx);
-  }
-
-  /**
-   * Installs the implementation. Only {@link Clock} calls this, once.
-   *
-   * @param implementation the implementation
-   * @throws IllegalStateException if already installed
-   */
-  public static synchronized void install(Access implementation) {
-    if (access != null) {
-      throw new IllegalStateException("the watched-deadline access is installed already");
-    }
-    access = Objects.requireNonNull(implementation, "implementation");
-  }
 
   /**
    * A child of {@code parent} whose {@link Context#deadline()} is the instant of {@code
@@ -77,7 +42,7 @@ public final class WatchedDeadlines {
           "a watched deadline needs a parent without a deadline; this one has "
               + parent.deadline().get());
     }
-    return access().withDeadline(parent, deadlineNanos);
+    return TimerEngine.access().watchedDeadline(parent, deadlineNanos);
   }
 
   /**
@@ -91,15 +56,6 @@ public final class WatchedDeadlines {
    * @throws IllegalArgumentException if {@code ctx} did not come from {@link #withDeadline}
    */
   public static boolean expire(CancelableContext ctx) {
-    return access().expire(Objects.requireNonNull(ctx, "ctx"));
-  }
-
-  private static Access access() {
-    Access a = access;
-    if (a == null) {
-      Clock.system(); // initialises Clock, which installs the access
-      a = access;
-    }
-    return a;
+    return TimerEngine.access().expireWatched(Objects.requireNonNull(ctx, "ctx"));
   }
 }

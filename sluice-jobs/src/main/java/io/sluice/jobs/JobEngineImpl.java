@@ -358,6 +358,7 @@ final class JobEngineImpl implements JobEngine {
         }
       }
       cancelAttempts();
+      watchdog.close();
       store.close();
       shutdownOutcome = graceful;
       return graceful;
@@ -384,6 +385,7 @@ final class JobEngineImpl implements JobEngine {
       shutdown(shutdownGrace);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      watchdog.close();
       store.close();
     }
   }
@@ -454,12 +456,28 @@ final class JobEngineImpl implements JobEngine {
    */
   private final class Watchdog {
     private final AtomicReference<WatchEntry> armed = new AtomicReference<>();
+    private volatile boolean closed;
+
+    /**
+     * Takes the armed entry out of the timer engine once no worker is left, so a closed engine is
+     * not held by the engine's timers until that entry's deadline.
+     */
+    void close() {
+      closed = true;
+      WatchEntry w = armed.getAndSet(null);
+      if (w != null) {
+        w.cancel();
+      }
+    }
 
     /**
      * Makes sure an entry fires by {@code deadline}: called by a worker after it published an
      * attempt due then, and by a firing entry for the earliest attempt still running.
      */
     void watch(long deadline) {
+      if (closed) {
+        return;
+      }
       WatchEntry next = null;
       for (WatchEntry w = armed.get();
           w == null || deadline - w.deadlineNanos() < 0;
@@ -471,6 +489,9 @@ final class JobEngineImpl implements JobEngine {
           TimerEngine.schedule(next);
           if (w != null) {
             w.cancel();
+          }
+          if (closed) {
+            close(); // lost a race with close(): take back what this call armed
           }
           return;
         }

@@ -357,6 +357,18 @@ class JobEngineTest {
   }
 
   @Test
+  void aShutDownEngineLeavesNoTimerBehind() throws Exception {
+    engine = builder().handle("quick", (job, ctx) -> {}, timeout(600)).start();
+    JobId id = accept(List.of(spec("quick", "q"))).getFirst();
+    awaitState(id, JobState.SUCCEEDED);
+    assertEquals(1, clock.pendingTimers(), "the watchdog, armed for the attempt's deadline");
+
+    assertTrue(engine.shutdown(Duration.ofSeconds(10)));
+
+    assertEquals(0, clock.pendingTimers());
+  }
+
+  @Test
   void aTypeNeverRunsMoreAttemptsAtOnceThanItsLimitAndOtherTypesStillRun() throws Exception {
     AtomicInteger now = new AtomicInteger();
     AtomicInteger most = new AtomicInteger();

@@ -1,5 +1,6 @@
 package io.sluice.core;
 
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -43,8 +44,14 @@ abstract sealed class BaseContext implements Context
   @Override
   public final CancelableContext withTimeout(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
-    if (deadline().isPresent()) {
-      return withDeadline(clock().now().plus(timeout), null); // to compare with the inherited one
+    if (deadline().isPresent()) { // compare with the inherited deadline as instants
+      Instant deadline;
+      try {
+        deadline = clock().now().plus(timeout);
+      } catch (DateTimeException | ArithmeticException e) {
+        deadline = timeout.isNegative() ? Instant.MIN : Instant.MAX;
+      }
+      return withDeadline(deadline, null);
     }
     return CancelContext.createTimeout(this, CancelContext.saturatedNanos(timeout));
   }

@@ -77,8 +77,12 @@ class ContextDeadlineTest {
     assertFalse(farDeadline.isDone());
     assertEquals(Optional.of(Instant.MAX), farDeadline.deadline());
     assertTrue(longTimeout.deadline().orElseThrow().isAfter(clock.now()));
+    CancelableContext underADeadline =
+        root.withTimeout(Duration.ofSeconds(1)).withTimeout(Duration.ofSeconds(Long.MAX_VALUE));
+    assertEquals(Optional.of(clock.now().plusSeconds(1)), underADeadline.deadline());
     longTimeout.cancel();
     farDeadline.cancel();
+    underADeadline.cancel();
     assertNoHooks(longTimeout);
     assertNoHooks(farDeadline);
   }

@@ -475,7 +475,7 @@ final class JobEngineImpl implements JobEngine {
      * attempt due then, and by a firing entry for the earliest attempt still running.
      */
     void watch(long deadline) {
-      if (closed) {
+      if (closed || deadline == Long.MAX_VALUE) { // MAX: a timeout too long to count in ns
         return;
       }
       WatchEntry next = null;
@@ -507,7 +507,7 @@ final class JobEngineImpl implements JobEngine {
       boolean any = false;
       for (int i = 0; i < attempts.length(); i++) {
         Attempt a = attempts.get(i);
-        if (a == null || a.ctx.isDone()) {
+        if (a == null || a.deadline == Long.MAX_VALUE || a.ctx.isDone()) {
           continue;
         }
         if (a.deadline - now <= 0 || a.deadline - firedFor <= 0) {

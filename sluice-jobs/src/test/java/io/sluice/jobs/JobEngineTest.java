@@ -357,6 +357,32 @@ class JobEngineTest {
   }
 
   @Test
+  void aTimeoutTooLongToCountNeverExpiresAndDoesNotDelayAShortOne() throws Exception {
+    Map<String, Context> contexts = new ConcurrentHashMap<>();
+    engine =
+        builder()
+            .handle(
+                "forever",
+                blockUntilInterrupted(contexts),
+                HandlerOptions.defaults()
+                    .withTimeout(Duration.ofSeconds(Long.MAX_VALUE))
+                    .withRetry(RetryPolicy.never()))
+            .handle("quick", blockUntilInterrupted(contexts), timeout(5))
+            .start();
+    JobId forever = accept(List.of(spec("forever", "forever"))).getFirst();
+    Waits.until(() -> contexts.containsKey("forever"), "the long attempt to start");
+    JobId quick = accept(List.of(spec("quick", "quick"))).getFirst();
+    Waits.until(() -> contexts.containsKey("quick"), "the quick attempt to start");
+
+    clock.advance(Duration.ofSeconds(5));
+    awaitState(quick, JobState.DEAD);
+    clock.advance(Duration.ofDays(365 * 100));
+    assertFalse(contexts.get("forever").isDone());
+    assertEquals(JobState.RUNNING, engine.find(forever).orElseThrow().state());
+    assertFalse(engine.shutdown(Duration.ZERO), "stopped by the shutdown, not by a timeout");
+  }
+
+  @Test
   void aShutDownEngineLeavesNoTimerBehind() throws Exception {
     engine = builder().handle("quick", (job, ctx) -> {}, timeout(600)).start();
     JobId id = accept(List.of(spec("quick", "q"))).getFirst();

@@ -268,6 +268,14 @@ class JobEngineTest {
     };
   }
 
+  /** Submits a job of {@code type} carrying {@code name} and waits until its attempt started. */
+  private JobId startBlocked(Map<String, Context> contexts, String type, String name)
+      throws InterruptedException {
+    JobId id = accept(List.of(spec(type, name))).getFirst();
+    Waits.until(() -> contexts.containsKey(name), name + " to start");
+    return id;
+  }
+
   private static HandlerOptions timeout(int seconds) {
     return HandlerOptions.defaults()
         .withTimeout(Duration.ofSeconds(seconds))
@@ -281,8 +289,7 @@ class JobEngineTest {
     Instant start = clock.now();
     List<JobId> ids = new ArrayList<>();
     for (String name : List.of("a", "b", "c")) {
-      ids.add(accept(List.of(spec("stuck", name))).getFirst());
-      Waits.until(() -> contexts.containsKey(name), name + " to start");
+      ids.add(startBlocked(contexts, "stuck", name));
       clock.advance(Duration.ofSeconds(10));
     }
 
@@ -307,10 +314,8 @@ class JobEngineTest {
             .handle("slow", blockUntilInterrupted(contexts), timeout(600))
             .handle("quick", blockUntilInterrupted(contexts), timeout(5))
             .start();
-    JobId slow = accept(List.of(spec("slow", "slow"))).getFirst();
-    Waits.until(() -> contexts.containsKey("slow"), "the slow attempt to start");
-    JobId quick = accept(List.of(spec("quick", "quick"))).getFirst();
-    Waits.until(() -> contexts.containsKey("quick"), "the quick attempt to start");
+    JobId slow = startBlocked(contexts, "slow", "slow");
+    JobId quick = startBlocked(contexts, "quick", "quick");
 
     clock.advance(Duration.ofSeconds(5));
     awaitState(quick, JobState.DEAD);
@@ -369,10 +374,8 @@ class JobEngineTest {
                     .withRetry(RetryPolicy.never()))
             .handle("quick", blockUntilInterrupted(contexts), timeout(5))
             .start();
-    JobId forever = accept(List.of(spec("forever", "forever"))).getFirst();
-    Waits.until(() -> contexts.containsKey("forever"), "the long attempt to start");
-    JobId quick = accept(List.of(spec("quick", "quick"))).getFirst();
-    Waits.until(() -> contexts.containsKey("quick"), "the quick attempt to start");
+    JobId forever = startBlocked(contexts, "forever", "forever");
+    JobId quick = startBlocked(contexts, "quick", "quick");
 
     clock.advance(Duration.ofSeconds(5));
     awaitState(quick, JobState.DEAD);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.internal.TimerEntry;
 import io.sluice.core.internal.TimerWheel;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -266,21 +267,81 @@ class TimerWheelTest {
       givenAThreadedWheel_whenManyFarTimersAreCancelled_thenTheEngineSweepsThemWithoutTheirDeadlines()
           throws Exception {
     TimerWheel wheel = threadedWheel();
-    List<TimerEntry> handles = new ArrayList<>();
-    for (int i = 0; i < 200_000; i++) {
-      handles.add(wheel.schedule(System.nanoTime() + HOUR, () -> {}));
-    }
+    List<TimerEntry> handles = scheduleFar(wheel, 200_000);
     assertEquals(200_000, (int) wheel.onEngine(wheel::size));
 
     handles.forEach(TimerEntry::cancel);
-    wheel.onEngine(() -> null); // one full engine step after the cancels
 
-    // The engine sweeps whenever the cancelled entries reach max(MIN_SWEEP, held / 4) -- possibly
-    // several times while the cancels run -- so fewer than MIN_SWEEP may remain, all of them
-    // cancelled, an hour before their deadlines.
-    int left = wheel.onEngine(wheel::size);
-    assertTrue(left < TimerWheel.MIN_SWEEP, left + " cancelled entries were not swept");
-    assertEquals(left, wheel.zombies());
+    // The engine sweeps whenever its count of cancelled entries reaches max(MIN_SWEEP, held / 4),
+    // at most once per SWEEP_PAUSE_NANOS, so a few may remain, an hour before their deadlines.
+    awaitSwept(wheel);
+  }
+
+  @Test
+  @Timeout(60)
+  void givenASweepJustRan_whenAsManyAreCancelledAgain_thenTheEngineSweepsAgainAfterItsPause()
+      throws Exception {
+    TimerWheel wheel = threadedWheel();
+    List<TimerEntry> first = scheduleFar(wheel, 100_000);
+    List<TimerEntry> second = scheduleFar(wheel, 100_000);
+    wheel.onEngine(() -> null);
+    first.forEach(TimerEntry::cancel);
+    int afterFirst = awaitHeldBelow(wheel, 100_000 + 2 * (int) TimerWheel.MIN_SWEEP);
+    assertTrue(afterFirst >= 100_000, afterFirst + ": the second batch is still pending");
+
+    second.forEach(TimerEntry::cancel); // likely within the pause: the engine wakes itself after it
+
+    awaitSwept(wheel);
+  }
+
+  @Test
+  @Timeout(60)
+  void givenAThreadedWheel_whenCancelsAreCounted_thenTheSampledCountIsCloseToTheTrueOne()
+      throws Exception {
+    TimerWheel wheel = threadedWheel();
+    scheduleFar(wheel, 400_000);
+    List<TimerEntry> cancelled = scheduleFar(wheel, 50_000);
+    wheel.onEngine(() -> null);
+
+    cancelled.forEach(TimerEntry::cancel);
+
+    // One cancel in 16 adds 16: the count's standard deviation after 50,000 cancels is about 870,
+    // so 5,000 is more than five of them. 50,000 is below the sweep threshold (450,000 / 4).
+    long counted = wheel.zombies();
+    assertTrue(Math.abs(counted - 50_000) < 5_000, counted + " counted for 50,000 cancels");
+    assertEquals(450_000, (int) wheel.onEngine(wheel::size), "no sweep below the threshold");
+  }
+
+  private static List<TimerEntry> scheduleFar(TimerWheel wheel, int n) {
+    List<TimerEntry> handles = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      handles.add(wheel.schedule(System.nanoTime() + HOUR, () -> {}));
+    }
+    return handles;
+  }
+
+  /**
+   * Waits until the engine has swept what was cancelled: a sweep waits out the pause after the last
+   * one, so this asks the engine (between short pauses) until it holds fewer than {@code bound}
+   * entries. A sampled count may leave a little more than MIN_SWEEP unswept; not twice.
+   */
+  static int awaitHeldBelow(TimerWheel wheel, int bound) throws InterruptedException {
+    for (; ; ) {
+      int held =
+          wheel.onEngine(
+              () -> {
+                wheel.checkInvariants();
+                return wheel.size();
+              });
+      if (held < bound) {
+        return held;
+      }
+      Thread.sleep(Duration.ofNanos(TimerWheel.SWEEP_PAUSE_NANOS / 5));
+    }
+  }
+
+  static int awaitSwept(TimerWheel wheel) throws InterruptedException {
+    return awaitHeldBelow(wheel, 2 * (int) TimerWheel.MIN_SWEEP);
   }
 
   static void awaitState(Thread thread, Thread.State state) {

@@ -75,7 +75,8 @@ public abstract class TimerEntry {
   protected void onCancel() {}
 
   /**
-   * Stops the entry if it has not fired yet. Never blocks, takes no lock: one CAS and one count.
+   * Stops the entry if it has not fired yet. Never blocks, takes no lock: one CAS, and in one call
+   * out of sixteen on average an atomic add to the engine's count of cancelled entries.
    *
    * @return {@code true} if this call prevented {@link #fire()} from running
    */

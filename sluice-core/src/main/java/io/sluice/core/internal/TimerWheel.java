@@ -8,6 +8,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongConsumer;
 import java.util.function.Predicate;
@@ -46,13 +47,26 @@ import java.util.function.Supplier;
  * and then reads inbound; a scheduler pushes (a full fence) and then reads plannedTick: one of the
  * two sees the other, so no timer is missed while the engine parks.
  *
- * Cancelling is one CAS on the node's state (PENDING -> CANCELLED) and one atomic increment of
- * `zombies`, the count of cancelled nodes the engine still holds. The node stays where it is, as
+ * Cancelling is one CAS on the node's state (PENDING -> CANCELLED). The node stays where it is, as
  * Go's runtime leaves deleted timers in its heaps; the engine drops it when it meets it, and sweeps
- * the whole wheel when zombies reach `sweepAt` = max(MIN_SWEEP, held / 4) -- Go's "zombies > len/4"
- * rule -- which the canceller that reaches it exactly wakes the engine for. A sweep costs O(held)
- * and follows at least held / 4 cancels, so cancelled nodes never outnumber a quarter of what the
- * engine holds (plus MIN_SWEEP) for long, whatever their deadlines.
+ * the whole wheel when `zombies`, its count of the cancelled nodes it still holds, reaches `sweepAt`
+ * = max(MIN_SWEEP, held / 4) -- Go's "zombies > len/4" rule. The canceller whose count crosses
+ * sweepAt wakes the engine for it. A sweep costs O(held) and follows at least held / 4 cancels, so
+ * cancelled nodes never outnumber a quarter of what the engine holds (plus MIN_SWEEP) for long,
+ * whatever their deadlines. Sweeping unlinks cancelled nodes in place and writes nothing to the
+ * nodes it keeps.
+ *
+ * A threaded wheel counts cancels by sampling (ADR 9): one cancel in `cancelSample` (16), chosen by
+ * the cancelling thread's ThreadLocalRandom, adds 16 to zombies; the others add nothing. An exact
+ * count was one shared atomic add per cancel, as much as the CAS itself; the sample costs one in
+ * sixteen of those and keeps the count unbiased, off by about 4 * sqrt(n) after n cancels (12% at
+ * MIN_SWEEP, under 1% at 250,000). The count cannot drift across sweeps: a sweep subtracts what the
+ * count was when it began, and nodes the engine drops on its own lower the count at most to zero.
+ * And a threaded wheel sweeps at most once per SWEEP_PAUSE_NANOS (5 ms): a sweep reads every held
+ * node, so sweeping again and again while a burst of cancels runs on the other core makes the two
+ * fight over the same cache lines (measured: the burst's cancels ran 2-3x slower). The pause holds
+ * the quarter bound back by at most 5 ms. A ManualClock's wheel counts every cancel and never
+ * pauses, so tests see exact counts.
  *
  * Nodes are TimerEntry objects, which the wheel stores as they are, so an owner that needs one
  * object per pending timer subclasses TimerEntry and is its own node (the scheduler's one-shots);
@@ -96,6 +110,12 @@ public final class TimerWheel {
   /** The fewest cancelled entries the engine sweeps for: a sweep is due at max(this, held / 4). */
   public static final long MIN_SWEEP = 1024;
 
+  /** A threaded wheel counts one cancel in this many, by adding this many (a power of two). */
+  static final int CANCEL_SAMPLE = 16;
+
+  /** The least time between two sweeps of a threaded wheel. */
+  public static final long SWEEP_PAUSE_NANOS = 5_000_000;
+
   private static final VarHandle INBOUND;
   private static final VarHandle PLANNED_TICK;
   private static final VarHandle ZOMBIES;
@@ -117,6 +137,8 @@ public final class TimerWheel {
   private final int tickShift;
   private final int levels;
   private final Thread thread; // null when driven by a ManualClock
+  private final int cancelSample; // 1 (exact) for a manual wheel
+  private final long sweepPause; // 0 for a manual wheel
   private volatile boolean shutdown;
 
   // Shared with schedulers and cancellers.
@@ -138,6 +160,7 @@ public final class TimerWheel {
   private long elapsed;
   private int size;
   private long sweeps;
+  private long lastSweep; // the nowNanos of the last automatic sweep
 
   private TimerWheel(long origin, int tickShift, String threadName) {
     this.origin = origin;
@@ -145,6 +168,9 @@ public final class TimerWheel {
     this.levels = (Long.SIZE - 1 - tickShift + SLOT_BITS - 1) / SLOT_BITS;
     this.slots = new TimerEntry[levels * SLOTS];
     this.occupied = new long[levels];
+    this.cancelSample = threadName == null ? 1 : CANCEL_SAMPLE;
+    this.sweepPause = threadName == null ? 0 : SWEEP_PAUSE_NANOS;
+    this.lastSweep = origin - sweepPause;
     this.thread =
         threadName == null
             ? null
@@ -212,10 +238,15 @@ public final class TimerWheel {
     }
   }
 
-  /** Counts one more cancelled node; called by {@link TimerEntry#cancel()}. */
+  /** Counts one more cancelled node (by sampling); called by {@link TimerEntry#cancel()}. */
   void onCancelled() {
-    long z = (long) ZOMBIES.getAndAdd(this, 1L) + 1;
-    if (z == lvSweepAt() && thread != null) {
+    int sample = cancelSample;
+    if (sample > 1 && (ThreadLocalRandom.current().nextInt() & (sample - 1)) != 0) {
+      return;
+    }
+    long z = (long) ZOMBIES.getAndAdd(this, (long) sample) + sample;
+    long at = lvSweepAt();
+    if (z >= at && z - sample < at && thread != null) {
       LockSupport.unpark(thread);
     }
   }
@@ -231,16 +262,18 @@ public final class TimerWheel {
       }
       long next = nextExpiration();
       svPlannedTick(next);
-      if (lvInbound() != null || lvZombies() >= lvSweepAt()) {
+      long now = System.nanoTime();
+      if (lvInbound() != null || sweepDue(now)) {
         continue; // a timer arrived, or a sweep is due, after advanceTo looked
       }
-      if (next == NONE) {
+      long wake = next == NONE ? Long.MAX_VALUE : origin + (next << tickShift);
+      if (lvZombies() >= lvSweepAt()) {
+        wake = Math.min(wake, lastSweep + sweepPause); // a sweep waits out its pause
+      }
+      if (wake == Long.MAX_VALUE) {
         LockSupport.park(this);
-      } else {
-        long delay = origin + (next << tickShift) - System.nanoTime();
-        if (delay > 0) {
-          LockSupport.parkNanos(this, delay);
-        }
+      } else if (wake - now > 0) {
+        LockSupport.parkNanos(this, wake - now);
       }
     }
   }
@@ -267,8 +300,9 @@ public final class TimerWheel {
     Throwable failure = null;
     for (; ; ) {
       failure = drainInbound(failure);
-      if (lvZombies() >= lvSweepAt()) {
+      if (sweepDue(nowNanos)) {
         sweep();
+        lastSweep = nowNanos;
       }
       int level = lowestOccupiedLevel();
       int slot = level < 0 ? -1 : Long.numberOfTrailingZeros(occupied[level]);
@@ -369,13 +403,13 @@ public final class TimerWheel {
         failure = insert(n, failure);
       }
     }
-    addZombies(-dropped);
+    forgetZombies(dropped);
     return failure;
   }
 
   private Throwable fire(TimerEntry n, Throwable failure) {
     if (!n.casFire()) {
-      addZombies(-1);
+      forgetZombies(1);
       return failure;
     }
     try {
@@ -389,33 +423,45 @@ public final class TimerWheel {
     return failure;
   }
 
-  /** Unlinks every cancelled node from the wheel. */
+  /**
+   * Unlinks every cancelled node from the wheel, in place: only the link before a dropped node is
+   * written. The count starts again from the cancels made while it ran.
+   */
   private void sweep() {
-    long dropped = 0;
+    long counted = lvZombies();
     for (int level = 0; level < levels; level++) {
       for (long bits = occupied[level]; bits != 0; bits &= bits - 1) {
         int slot = Long.numberOfTrailingZeros(bits);
         int index = level * SLOTS + slot;
-        TimerEntry kept = null;
-        for (TimerEntry n = slots[index], next; n != null; n = next) {
-          next = n.next;
+        TimerEntry head = slots[index];
+        while (head != null && head.lvState() == CANCELLED) {
+          TimerEntry next = head.next;
+          head.next = null;
+          size--;
+          head = next;
+        }
+        slots[index] = head;
+        if (head == null) {
+          occupied[level] &= ~(1L << slot);
+          continue;
+        }
+        for (TimerEntry kept = head, n = kept.next; n != null; n = kept.next) {
           if (n.lvState() == CANCELLED) {
+            kept.next = n.next;
             n.next = null;
-            dropped++;
             size--;
           } else {
-            n.next = kept;
             kept = n;
           }
         }
-        slots[index] = reverse(kept);
-        if (kept == null) {
-          occupied[level] &= ~(1L << slot);
-        }
       }
     }
-    addZombies(-dropped);
+    addZombies(-counted);
     sweeps++;
+  }
+
+  private boolean sweepDue(long nowNanos) {
+    return lvZombies() >= lvSweepAt() && nowNanos - lastSweep >= sweepPause;
   }
 
   private void publishSweepThreshold() {
@@ -575,7 +621,8 @@ public final class TimerWheel {
   }
 
   /**
-   * The cancelled nodes not yet dropped, as counted so far; for tests.
+   * The cancelled nodes not yet dropped, as counted so far (exact on a manual wheel, sampled on a
+   * threaded one); for tests.
    *
    * @return the count
    */
@@ -672,6 +719,15 @@ public final class TimerWheel {
     if (delta != 0) {
       ZOMBIES.getAndAdd(this, delta);
     }
+  }
+
+  /**
+   * Lowers the count by {@code dropped} cancelled nodes the engine met, but not below zero: a
+   * sampled count may have counted fewer than were dropped, and must not owe the difference to
+   * later cancels. Only the engine lowers the count, so it cannot fall below zero in between.
+   */
+  private void forgetZombies(long dropped) {
+    addZombies(-Math.min(dropped, Math.max(0, lvZombies())));
   }
 
   private long lvSweepAt() {

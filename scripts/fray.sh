@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Fray tests (ChannelFrayTest: every interleaving Fray explores of send/receive/close/select on
-# platform threads) on Fray's instrumented JDK. Fray's Maven plugin builds that JDK with
+# platform threads; TimerFrayTest: an afterFunc's lock-free stop racing a reset) on Fray's instrumented JDK.
+# Fray's Maven plugin builds that JDK with
 #   jlink --module-path=$JDK/jmods --add-modules=ALL-MODULE-PATH
 # which needs a JDK that ships jmods/. Many JDK 25 builds (Temurin's among them) ship none and link from their
 # own run-time image instead (JEP 493), where jlink refuses --module-path=jmods and the jdk.jlink module. For

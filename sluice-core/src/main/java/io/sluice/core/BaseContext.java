@@ -1,5 +1,6 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.Nanos;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
@@ -53,7 +54,7 @@ abstract sealed class BaseContext implements Context
       }
       return withDeadline(deadline, null);
     }
-    return CancelContext.createTimeout(this, CancelContext.saturatedNanos(timeout));
+    return CancelContext.createTimeout(this, Nanos.of(timeout));
   }
 
   @Override

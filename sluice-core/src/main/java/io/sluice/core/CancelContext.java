@@ -1,5 +1,6 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.Nanos;
 import io.sluice.core.internal.TimerEngine;
 import io.sluice.core.internal.TimerEntry;
 import io.sluice.core.internal.WatchedDeadlines;
@@ -85,7 +86,7 @@ final class CancelContext extends BaseContext implements CancelableContext {
       return register(new CancelContext(parent, false, 0, null), null, 0, null, false);
     }
     Clock clock = parent.clock();
-    long remaining = saturatedNanos(Duration.between(clock.now(), deadline));
+    long remaining = Nanos.of(Duration.between(clock.now(), deadline));
     CancelContext ctx = new CancelContext(parent, true, clock.deadlineAfter(remaining), deadline);
     return register(ctx, clock, remaining, deadlineCause, true);
   }
@@ -139,14 +140,6 @@ final class CancelContext extends BaseContext implements CancelableContext {
       ctx.releaseResources();
     }
     return ctx;
-  }
-
-  static long saturatedNanos(Duration d) {
-    try {
-      return d.toNanos();
-    } catch (ArithmeticException e) {
-      return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
-    }
   }
 
   /** The timer entry of a deadline: one object, which cancels its context when it fires. */

@@ -1,5 +1,6 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.Nanos;
 import io.sluice.core.internal.TimerEngine;
 import io.sluice.core.internal.TimerEntry;
 import io.sluice.core.internal.TimerWheel;
@@ -167,12 +168,7 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
 
   /** {@code delay} in nanoseconds, saturated to the long range. */
   static long delayNanos(Duration delay) {
-    Objects.requireNonNull(delay, "delay");
-    try {
-      return delay.toNanos();
-    } catch (ArithmeticException e) {
-      return delay.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
-    }
+    return Nanos.of(Objects.requireNonNull(delay, "delay"));
   }
 
   static long periodNanos(Duration period) {
@@ -185,12 +181,7 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
 
   /** The {@link #nanoTime()} reading {@code delayNanos} from now, saturated. */
   final long deadlineAfter(long delayNanos) {
-    long now = nanoTime();
-    long deadline = now + delayNanos;
-    if (((now ^ deadline) & (delayNanos ^ deadline)) < 0) {
-      return delayNanos > 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
-    }
-    return deadline;
+    return Nanos.add(nanoTime(), delayNanos);
   }
 
   /** The wall-clock instant of the {@link #nanoTime()} reading {@code nanos}. */

@@ -1,5 +1,6 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.Nanos;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
@@ -104,16 +105,8 @@ final class WeightedSemaphore implements Semaphore {
 
   @Override
   public boolean tryAcquire(long n, Duration timeout) throws InterruptedException {
-    long nanos = saturatedNanos(Objects.requireNonNull(timeout, "timeout"));
+    long nanos = Nanos.of(Objects.requireNonNull(timeout, "timeout"));
     return doAcquire(null, n, true, nanos);
-  }
-
-  private static long saturatedNanos(Duration d) {
-    try {
-      return d.toNanos();
-    } catch (ArithmeticException overflow) {
-      return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
-    }
   }
 
   /** The one acquire path; {@code ctx} may be null, {@code nanos} counts only when timed. */

@@ -4,6 +4,7 @@ import io.sluice.core.CancelableContext;
 import io.sluice.core.Clock;
 import io.sluice.core.Context;
 import io.sluice.core.DeadlineExceededException;
+import io.sluice.core.internal.Nanos;
 import io.sluice.core.internal.TimerEngine;
 import io.sluice.core.internal.TimerEntry;
 import io.sluice.core.internal.WatchedDeadlines;
@@ -208,7 +209,7 @@ final class JobEngineImpl implements JobEngine {
     }
     type.attempts.increment();
     long start = clock.nanoTime();
-    long deadline = saturatedAdd(start, type.timeoutNanos);
+    long deadline = Nanos.add(start, type.timeoutNanos);
     CancelableContext ctx = WatchedDeadlines.withDeadline(background, deadline);
     Attempt attempt = new Attempt(Thread.currentThread(), ctx, deadline);
     Throwable failure = null;
@@ -372,11 +373,6 @@ final class JobEngineImpl implements JobEngine {
         attempt.stopBy(false);
       }
     }
-  }
-
-  private static long saturatedAdd(long a, long b) {
-    long sum = a + b;
-    return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
   }
 
   @Override
@@ -552,15 +548,7 @@ final class JobEngineImpl implements JobEngine {
       this.name = name;
       this.handler = handler;
       this.options = options;
-      this.timeoutNanos = saturatedNanos(options.timeout());
-    }
-
-    private static long saturatedNanos(Duration d) {
-      try {
-        return d.toNanos();
-      } catch (ArithmeticException e) {
-        return Long.MAX_VALUE;
-      }
+      this.timeoutNanos = Nanos.of(options.timeout());
     }
 
     boolean tryEnter() {

@@ -4,6 +4,7 @@ import io.sluice.core.Channel;
 import io.sluice.core.Clock;
 import io.sluice.core.Context;
 import io.sluice.core.ReceiveChannel;
+import io.sluice.core.internal.Nanos;
 import io.sluice.core.internal.TimerEngine;
 import io.sluice.core.internal.TimerEntry;
 import java.time.Duration;
@@ -84,8 +85,8 @@ final class SchedulerImpl implements Scheduler {
 
   @Override
   public ScheduleHandle after(Duration delay, Runnable task) {
-    long nanos = saturatedNanos(Objects.requireNonNull(delay, "delay"));
-    return oneShot(saturatedAdd(clock.nanoTime(), nanos), task);
+    long nanos = Nanos.of(Objects.requireNonNull(delay, "delay"));
+    return oneShot(Nanos.add(clock.nanoTime(), nanos), task);
   }
 
   private ScheduleHandle oneShot(long deadline, Runnable task) {
@@ -213,29 +214,13 @@ final class SchedulerImpl implements Scheduler {
   long deadlineFor(Instant at) {
     long nowNanos = clock.nanoTime();
     Instant now = clock.now();
-    return saturatedAdd(nowNanos, saturatedNanos(Duration.between(now, at)));
+    return Nanos.add(nowNanos, Nanos.of(Duration.between(now, at)));
   }
 
   /** The wall-clock instant of the clock's nanoTime reading {@code nanos}. */
   Instant instantAt(long nanos) {
     long nowNanos = clock.nanoTime();
     return clock.now().minusNanos(nowNanos - nanos);
-  }
-
-  private static long saturatedNanos(Duration d) {
-    try {
-      return d.toNanos();
-    } catch (ArithmeticException e) {
-      return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
-    }
-  }
-
-  private static long saturatedAdd(long a, long b) {
-    long sum = a + b;
-    if (((a ^ sum) & (b ^ sum)) < 0) {
-      return b > 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
-    }
-    return sum;
   }
 
   // ---- runs ----
@@ -329,7 +314,7 @@ final class SchedulerImpl implements Scheduler {
 
   @Override
   public boolean awaitTermination(Duration timeout) throws InterruptedException {
-    long remaining = saturatedNanos(Objects.requireNonNull(timeout, "timeout"));
+    long remaining = Nanos.of(Objects.requireNonNull(timeout, "timeout"));
     idleLock.lockInterruptibly();
     try {
       if (Thread.interrupted()) {
@@ -367,7 +352,7 @@ final class SchedulerImpl implements Scheduler {
     try {
       if (!interrupted) {
         try {
-          if (joinAll(bodies, saturatedNanos(closeGrace))) {
+          if (joinAll(bodies, Nanos.of(closeGrace))) {
             return;
           }
         } catch (InterruptedException e) {
@@ -375,7 +360,7 @@ final class SchedulerImpl implements Scheduler {
         }
       }
       bodies.forEach(Thread::interrupt);
-      if (!joinAllUninterruptibly(bodies, saturatedNanos(closeGrace))) {
+      if (!joinAllUninterruptibly(bodies, Nanos.of(closeGrace))) {
         List<String> names = new ArrayList<>();
         for (Thread t : bodies) {
           if (t.isAlive()) {
@@ -397,7 +382,7 @@ final class SchedulerImpl implements Scheduler {
 
   /** Joins every thread within {@code nanos} in all; true if all ended. */
   private static boolean joinAll(List<Thread> threads, long nanos) throws InterruptedException {
-    long deadline = saturatedAdd(System.nanoTime(), nanos);
+    long deadline = Nanos.add(System.nanoTime(), nanos);
     for (Thread t : threads) {
       long left = deadline - System.nanoTime();
       if (left > 0) {
@@ -411,7 +396,7 @@ final class SchedulerImpl implements Scheduler {
   }
 
   private static boolean joinAllUninterruptibly(List<Thread> threads, long nanos) {
-    long deadline = saturatedAdd(System.nanoTime(), nanos);
+    long deadline = Nanos.add(System.nanoTime(), nanos);
     boolean interrupted = false;
     try {
       while (true) {

@@ -7,9 +7,10 @@ import java.time.Instant;
 
 /*
  * Clock.afterFunc: a timer whose firing starts `fn` on a new virtual thread. The timer is its own
- * first engine entry, so a pending afterFunc is one object (48 bytes). A reset schedules a new
- * entry, which becomes `current` (null means the timer itself); resets are serialised by this
- * object's monitor, and stop() takes no lock.
+ * first engine entry, so a pending afterFunc is one object of 40 bytes, the size of a bare engine
+ * entry (the entry's fields, `fn` and `current`; the clock comes from the entry). A reset
+ * schedules a new entry, which becomes `current` (null means the timer itself); resets are
+ * serialised by this object's monitor, and stop() takes no lock.
  *
  * stop() and reset() report whether they cancelled an entry that had not fired: Go's "reschedules
  * f (true) or schedules it to run again (false)". Why stop() without the lock is linearizable: a
@@ -21,13 +22,11 @@ import java.time.Instant;
  * the new entry.
  */
 final class FuncTimer extends TimerEntry implements Timer, Runnable {
-  private final Clock clock;
   private final Runnable fn;
   private volatile TimerEntry current; // null: this entry; written only by reset, under the monitor
 
   private FuncTimer(Clock clock, long deadlineNanos, Runnable fn) {
     super(clock, deadlineNanos);
-    this.clock = clock;
     this.fn = fn;
   }
 
@@ -72,6 +71,7 @@ final class FuncTimer extends TimerEntry implements Timer, Runnable {
   public synchronized boolean reset(Duration delay) {
     long nanos = Clock.delayNanos(delay);
     TimerEntry old = entry();
+    Clock clock = clock();
     current = clock.schedule(clock.deadlineAfter(nanos), this);
     return old.cancel();
   }

@@ -36,7 +36,7 @@ import java.util.function.Predicate;
  */
 public final class ManualClock extends Clock {
   private final Instant start;
-  private final TimerWheel wheel = TimerWheel.manual();
+  private final TimerWheel wheel = TimerWheel.manual(this);
   private final ReentrantLock lock = new ReentrantLock();
   private volatile long nanos;
 

@@ -15,7 +15,7 @@ final class SystemClock extends Clock {
 
   private static final class Engine {
     static final TimerWheel WHEEL =
-        TimerWheel.startThread("sluice-timer", TimerWheel.SYSTEM_TICK_SHIFT);
+        TimerWheel.startThread("sluice-timer", TimerWheel.SYSTEM_TICK_SHIFT, INSTANCE);
   }
 
   private SystemClock() {}

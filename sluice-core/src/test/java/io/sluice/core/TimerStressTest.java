@@ -90,7 +90,8 @@ class TimerStressTest {
   }
 
   private static void engineScheduleCancel(int perThread) throws Exception {
-    TimerWheel wheel = TimerWheel.startThread("sluice-timer-stress", TimerWheel.SYSTEM_TICK_SHIFT);
+    TimerWheel wheel =
+        TimerWheel.startThread("sluice-timer-stress", TimerWheel.SYSTEM_TICK_SHIFT, null);
     try {
       Semaphore ran = new Semaphore(0);
       ConcurrentLinkedQueue<Probe> all = new ConcurrentLinkedQueue<>();

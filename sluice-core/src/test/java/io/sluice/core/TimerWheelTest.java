@@ -26,7 +26,7 @@ class TimerWheelTest {
 
   /** Drives a manual wheel like ManualClock does, recording the time each action ran at. */
   private static final class Driven {
-    final TimerWheel wheel = TimerWheel.manual();
+    final TimerWheel wheel = TimerWheel.manual(null);
     long now;
 
     void advanceTo(long target) {
@@ -145,7 +145,7 @@ class TimerWheelTest {
 
   @Test
   void givenAFailingAction_whenAdvanced_thenTheOthersStillFireAndTheFailureIsReported() {
-    TimerWheel wheel = TimerWheel.manual();
+    TimerWheel wheel = TimerWheel.manual(null);
     AtomicLong ran = new AtomicLong();
     RuntimeException boom = new RuntimeException("boom");
     wheel.schedule(
@@ -200,7 +200,8 @@ class TimerWheelTest {
   private final List<TimerWheel> threaded = new ArrayList<>();
 
   private TimerWheel threadedWheel() {
-    TimerWheel wheel = TimerWheel.startThread("sluice-timer-test", TimerWheel.SYSTEM_TICK_SHIFT);
+    TimerWheel wheel =
+        TimerWheel.startThread("sluice-timer-test", TimerWheel.SYSTEM_TICK_SHIFT, null);
     threaded.add(wheel);
     return wheel;
   }

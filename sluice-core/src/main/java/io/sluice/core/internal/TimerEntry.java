@@ -90,6 +90,16 @@ public abstract class TimerEntry {
   }
 
   /**
+   * The clock whose engine holds the entry: what an owner that schedules again (a reset) needs,
+   * without a field of its own.
+   *
+   * @return the clock the entry was made for
+   */
+  protected final Clock clock() {
+    return wheel.clock;
+  }
+
+  /**
    * The clock's {@link Clock#nanoTime()} reading at which the entry is due.
    *
    * @return the deadline

@@ -4,6 +4,7 @@ import static io.sluice.core.internal.TimerEntry.CANCELLED;
 import static io.sluice.core.internal.TimerEntry.FIRED;
 import static io.sluice.core.internal.TimerEntry.PENDING;
 
+import io.sluice.core.Clock;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
@@ -134,6 +135,7 @@ public final class TimerWheel {
   }
 
   final long origin;
+  final Clock clock; // the clock whose timers these are; null for a bare test wheel
   private final int tickShift;
   private final int levels;
   private final Thread thread; // null when driven by a ManualClock
@@ -162,7 +164,8 @@ public final class TimerWheel {
   private long sweeps;
   private long lastSweep; // the nowNanos of the last automatic sweep
 
-  private TimerWheel(long origin, int tickShift, String threadName) {
+  private TimerWheel(Clock clock, long origin, int tickShift, String threadName) {
+    this.clock = clock;
     this.origin = origin;
     this.tickShift = tickShift;
     this.levels = (Long.SIZE - 1 - tickShift + SLOT_BITS - 1) / SLOT_BITS;
@@ -182,10 +185,11 @@ public final class TimerWheel {
    *
    * @param name the thread's name
    * @param tickShift the tick is 2^tickShift ns
+   * @param clock the clock whose timers it holds ({@link TimerEntry#clock()}), or null in tests
    * @return the started wheel
    */
-  public static TimerWheel startThread(String name, int tickShift) {
-    TimerWheel wheel = new TimerWheel(System.nanoTime(), tickShift, name);
+  public static TimerWheel startThread(String name, int tickShift, Clock clock) {
+    TimerWheel wheel = new TimerWheel(clock, System.nanoTime(), tickShift, name);
     wheel.thread.start();
     return wheel;
   }
@@ -193,10 +197,11 @@ public final class TimerWheel {
   /**
    * A wheel with 1 ns ticks and no thread, driven by {@link #advanceTo} (a ManualClock).
    *
+   * @param clock the clock whose timers it holds ({@link TimerEntry#clock()}), or null in tests
    * @return the wheel
    */
-  public static TimerWheel manual() {
-    return new TimerWheel(0, 0, null);
+  public static TimerWheel manual(Clock clock) {
+    return new TimerWheel(clock, 0, 0, null);
   }
 
   // ---- scheduling and cancelling: any thread, lock-free ----

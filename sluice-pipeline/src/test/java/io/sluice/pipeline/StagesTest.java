@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -139,6 +140,35 @@ class StagesTest {
             .value();
 
     assertEquals(IntStream.range(0, 2000).map(x -> x * 2).boxed().toList(), got);
+  }
+
+  @ParameterizedTest(name = "ordered={0}")
+  @ValueSource(booleans = {true, false})
+  void mapParallelRunsUpToItsLimitAtOnceAndNeverMore(boolean ordered) throws Exception {
+    int limit = 8;
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    CountDownLatch full = new CountDownLatch(limit);
+    Pipeline.Fn<Integer, Integer> fn =
+        x -> {
+          most.accumulateAndGet(running.incrementAndGet(), Math::max);
+          full.countDown();
+          full.await(); // the first `limit` items wait for each other: the limit is reached
+          for (int i = 0; i < 20; i++) {
+            Thread.yield(); // stays running across scheduling points, where more could start
+          }
+          running.decrementAndGet();
+          return x;
+        };
+    Pipeline<Integer> p = Pipeline.range(0, 3000);
+
+    List<Integer> got =
+        (ordered ? p.mapParallel(limit, fn) : p.mapParallelUnordered(limit, fn))
+            .toList(CTX)
+            .value();
+
+    assertEquals(limit, most.get(), "at most, and at some point exactly, " + limit + " at once");
+    assertEquals(ints(0, 3000), ordered ? got : got.stream().sorted().toList());
   }
 
   @Test

@@ -753,6 +753,23 @@ class TaskGroupTest {
 
   @ParameterizedTest
   @EnumSource(ThreadKind.class)
+  void givenThousandsOfShortTasks_whenAwaitReturns_thenEveryTaskThreadHasTerminated(ThreadKind kind)
+      throws Exception {
+    CountingFactory factory = new CountingFactory(kind);
+    TaskGroup g = open(Options.defaults().withThreadFactory(factory).withLimit(32));
+    for (int i = 0; i < 5_000; i++) { // far more than the ended threads the group keeps at once
+      g.go(c -> ran.incrementAndGet());
+    }
+
+    g.await();
+
+    assertEquals(5_000, ran.get());
+    assertEquals(5_000, factory.made().size());
+    assertEquals(List.of(), factory.alive());
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
   void givenAFailure_whenAwaitReturns_thenEveryTaskThreadHasTerminated(ThreadKind kind)
       throws Exception {
     CountingFactory factory = new CountingFactory(kind);

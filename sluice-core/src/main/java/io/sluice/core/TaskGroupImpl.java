@@ -32,9 +32,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * Ended threads: "ended" is not "terminated" — the thread still has to return and exit. So that
  * await() and close() return only when every task thread has terminated, each ending thread adds
  * itself to `ending`, and await() and close() join every thread in it once nothing runs. So that
- * `ending` does not keep every thread ever started, it is pruned of terminated threads whenever it
- * has doubled since the last pruning (amortised O(1) per task); a thread is past its task when it
- * is added, so only the last few are ever still alive. (It was a chain before, each ending thread
+ * `ending` does not keep every thread ever started (nor what their tasks captured), terminated
+ * threads leave it from its head as tasks end, from all of it whenever it has doubled since the
+ * last full pass (amortised O(1) per task), and after await() and close() have joined them; a
+ * thread is past its task when it is added, so only the last few are ever still alive. (It was a chain before, each ending thread
  * joining the one that ended before it: a park and an unpark per task whenever tasks end close
  * together, about 5% of a mapParallel stage's time.)
  *
@@ -178,10 +179,7 @@ final class TaskGroupImpl implements TaskGroup {
     try {
       live.remove(me);
       running--;
-      if (ending.size() >= pruneAt) {
-        ending.removeIf(t -> !t.isAlive());
-        pruneAt = Math.max(MIN_PRUNE, 2 * ending.size());
-      }
+      pruneEndingLocked();
       ending.addLast(me);
       if (running == 0) {
         idle.signalAll();
@@ -191,6 +189,38 @@ final class TaskGroupImpl implements TaskGroup {
     }
     if (slots != null) {
       slots.release(1);
+    }
+  }
+
+  /**
+   * Drops terminated threads from {@code ending}: from its head each time (in a steady stream of
+   * tasks the oldest have terminated), and from all of it when it has doubled since the last full
+   * pass. So a terminated thread, and what its task captured, is not kept for long.
+   */
+  private void pruneEndingLocked() {
+    while (!ending.isEmpty() && !ending.peekFirst().isAlive()) {
+      ending.pollFirst();
+    }
+    if (ending.size() >= pruneAt) {
+      ending.removeIf(t -> !t.isAlive());
+      pruneAt = Math.max(MIN_PRUNE, 2 * ending.size());
+    }
+  }
+
+  /** Joins {@code ended}, then lets go of those that have terminated. */
+  private void joinEnded(List<Thread> ended, boolean interruptibly) throws InterruptedException {
+    for (Thread t : ended) {
+      if (interruptibly) {
+        t.join();
+      } else {
+        joinUninterruptibly(t);
+      }
+    }
+    lock.lock();
+    try {
+      pruneEndingLocked();
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -219,9 +249,7 @@ final class TaskGroupImpl implements TaskGroup {
       // Go: the context is cancelled when Wait returns. Cancelled now, no task can start any more,
       // so a task that another thread started just after the wait ended is waited for as well.
       ctx.cancel();
-      for (Thread t : awaitIdle()) {
-        t.join(); // ended threads: see the design comment
-      }
+      joinEnded(awaitIdle(), true); // ended threads: see the design comment
     } catch (InterruptedException e) {
       ctx.cancel(new CancellationException("the thread awaiting the task group was interrupted"));
       throw e;
@@ -286,8 +314,10 @@ final class TaskGroupImpl implements TaskGroup {
     } finally {
       lock.unlock();
     }
-    for (Thread t : ended) {
-      joinUninterruptibly(t);
+    try {
+      joinEnded(ended, false);
+    } catch (InterruptedException e) {
+      throw new AssertionError("an uninterruptible join was interrupted", e);
     }
   }
 

@@ -120,10 +120,14 @@ record Parallel(int parallelism, boolean ordered, Pipeline.Fn<Object, Object> ca
       st.meter.busyNanos.add(System.nanoTime() - t0);
       if (running != null) {
         running.incrementAndGet();
-        startReady(st, running, ready, done);
       }
     }
-    done.send(st.ctx, new Done(seq, r));
+    done.send(st.ctx, new Done(seq, r)); // never waits: `done` has room for the whole window
+    if (running != null) {
+      // Only after the result is posted, so nothing thrown here can lose it. If apply threw, the
+      // run is stopping (fail-fast, or stopped) and nothing more needs starting.
+      startReady(st, running, ready, done);
+    }
   }
 
   private void startReady(

@@ -9,6 +9,7 @@ import io.sluice.core.internal.TimerEngine;
 import io.sluice.core.internal.TimerEntry;
 import io.sluice.core.internal.WatchedDeadlines;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -54,6 +55,12 @@ import java.util.random.RandomGenerator;
  * shutdown) came first; if the stop won, the worker waits for its interrupt to land and clears it,
  * so no interrupt leaks into the next attempt.
  *
+ * Over a LocalJobStore (the usual case) workers skip the JobStore interface's lookups by id: a
+ * claim hands the worker the store's entry, and a success is recorded by the worker's next claim,
+ * in the same acquisition of the store lock. A success is recorded at once instead when a listener
+ * is to hear of it (the listener sees the job finished in the store) or the engine stops. Any
+ * other JobStore is used through its public methods.
+ *
  * Shutdown. Stop admission and claims (idle workers return), join the workers for the grace period,
  * then cancel the engine context: every running attempt's context is cancelled and its worker
  * interrupted; those attempts are reported to the store as abandoned (queued again, not failed).
@@ -64,6 +71,8 @@ final class JobEngineImpl implements JobEngine {
   private static final int MAX_ERROR_CHARS = 2_000;
 
   private final JobStore store;
+  private final LocalJobStore local; // the store if it is a LocalJobStore, else null
+  private final JobStore.TypeGate gate = this::tryEnter;
   private final Map<String, TypeRuntime> types;
   private final Clock clock;
   private final RandomGenerator random;
@@ -80,6 +89,7 @@ final class JobEngineImpl implements JobEngine {
 
   private JobEngineImpl(BuilderImpl b) {
     this.store = b.store;
+    this.local = b.store instanceof LocalJobStore l ? l : null;
     this.clock = b.clock;
     this.random = b.random;
     this.shutdownGrace = b.shutdownGrace;
@@ -158,20 +168,38 @@ final class JobEngineImpl implements JobEngine {
   // ---------------------------------------------------------------- workers
 
   private void work(int slot) {
+    Entry unrecorded = null; // over a local store: a success its next claim records
     try {
       while (true) {
-        Optional<Job> claimed = store.claim(this::tryEnter);
-        if (claimed.isEmpty()) {
-          return;
+        Entry entry = null;
+        Job job;
+        if (local != null) {
+          Entry succeeded = unrecorded;
+          unrecorded = null;
+          entry = local.claimAfter(succeeded, gate);
+          if (entry == null) {
+            return;
+          }
+          job = entry.snapshot();
+        } else {
+          Optional<Job> claimed = store.claim(gate);
+          if (claimed.isEmpty()) {
+            return;
+          }
+          job = claimed.get();
         }
-        Job job = claimed.get();
         TypeRuntime type = types.get(job.type());
         try {
-          runAttempt(job, type, slot);
+          if (runAttempt(job, entry, type, slot)) {
+            unrecorded = entry;
+          }
         } finally {
           type.leave(store);
         }
         if (hardStop) {
+          if (unrecorded != null) {
+            local.succeeded(unrecorded);
+          }
           return;
         }
         Thread.interrupted(); // a handler may have interrupted its own thread
@@ -190,10 +218,16 @@ final class JobEngineImpl implements JobEngine {
     return runtime != null && runtime.tryEnter();
   }
 
-  private void runAttempt(Job job, TypeRuntime type, int slot) {
+  /**
+   * Runs one attempt of {@code job} and reports its outcome to the store, except a success over a
+   * local store that the worker's next claim may record: returns true for that one.
+   *
+   * @param entry the store's entry for the job over a local store, else null
+   */
+  private boolean runAttempt(Job job, Entry entry, TypeRuntime type, int slot) {
     if (type == null) {
-      store.failed(job.id(), "no handler for job type \"" + job.type() + "\"", Optional.empty());
-      return;
+      reportFailed(job, entry, "no handler for job type \"" + job.type() + "\"", Optional.empty());
+      return false;
     }
     RetryPolicy retry = type.options.retry();
     if (job.attempts() > retry.maxAttempts()) {
@@ -204,8 +238,8 @@ final class JobEngineImpl implements JobEngine {
               + job.attempts()
               + " times in all"
               + job.lastError().map(e -> "; last error: " + e).orElse("");
-      dead(job, type, error);
-      return;
+      dead(job, entry, type, error);
+      return false;
     }
     type.attempts.increment();
     long start = clock.nanoTime();
@@ -238,16 +272,28 @@ final class JobEngineImpl implements JobEngine {
     if (failure == null && !cutShort) {
       outcome = EngineListener.Outcome.SUCCEEDED;
       type.succeeded.increment();
-      store.succeeded(job.id());
+      if (entry != null && !timed) {
+        return true;
+      }
+      if (entry != null) {
+        local.succeeded(entry);
+      } else {
+        store.succeeded(job.id());
+      }
     } else if (hardStop) {
       // Stopped by the shutdown, however the handler reacted: not the job's fault.
       outcome = EngineListener.Outcome.ABANDONED;
-      store.abandoned(job.id());
+      if (entry != null) {
+        local.abandoned(entry);
+      } else {
+        store.abandoned(job.id());
+      }
     } else if (cutShort || overran) {
       outcome = EngineListener.Outcome.TIMED_OUT;
       type.timedOut.increment();
       failed(
           job,
+          entry,
           type,
           "timed out after "
               + type.options.timeout()
@@ -258,22 +304,23 @@ final class JobEngineImpl implements JobEngine {
     } else {
       outcome = EngineListener.Outcome.FAILED;
       type.failed.increment();
-      failed(job, type, describe(failure));
+      failed(job, entry, type, describe(failure));
     }
     if (timed) {
       Duration elapsed = Duration.ofNanos(end - start);
       notifyListener(() -> listener.attemptFinished(job, outcome, elapsed));
     }
+    return false;
   }
 
-  private void failed(Job job, TypeRuntime type, String error) {
+  private void failed(Job job, Entry entry, TypeRuntime type, String error) {
     if (!type.options.retry().allowsAnotherAfter(job.attempts())) {
-      dead(job, type, error);
+      dead(job, entry, type, error);
       return;
     }
     Duration delay = type.options.retry().delayAfter(job.attempts(), random);
     type.retries.increment();
-    store.failed(job.id(), error, Optional.of(clock.now().plus(delay)));
+    reportFailed(job, entry, error, Optional.of(clock.now().plus(delay)));
     LOG.log(
         System.Logger.Level.DEBUG,
         () ->
@@ -290,9 +337,9 @@ final class JobEngineImpl implements JobEngine {
     notifyListener(() -> listener.retryScheduled(job, delay));
   }
 
-  private void dead(Job job, TypeRuntime type, String error) {
+  private void dead(Job job, Entry entry, TypeRuntime type, String error) {
     type.dead.increment();
-    store.failed(job.id(), error, Optional.empty());
+    reportFailed(job, entry, error, Optional.empty());
     LOG.log(
         System.Logger.Level.WARNING,
         () ->
@@ -305,6 +352,14 @@ final class JobEngineImpl implements JobEngine {
                 + " attempts: "
                 + error);
     notifyListener(() -> listener.died(job, error));
+  }
+
+  private void reportFailed(Job job, Entry entry, String error, Optional<Instant> retryAt) {
+    if (entry != null) {
+      local.failed(entry, error, retryAt);
+    } else {
+      store.failed(job.id(), error, retryAt);
+    }
   }
 
   private static void notifyListener(Runnable call) {

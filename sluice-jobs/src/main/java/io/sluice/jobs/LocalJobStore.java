@@ -161,6 +161,9 @@ final class LocalJobStore implements JobStore {
   void rememberFinished(Entry entry) {
     lock.lock();
     try {
+      if (options.finishedRetention() > 0) {
+        byId.put(entry.id, entry);
+      }
       remember(entry);
     } finally {
       lock.unlock();
@@ -552,12 +555,35 @@ final class LocalJobStore implements JobStore {
 
   @Override
   public Optional<Job> claim(TypeGate gate) throws InterruptedException {
+    Entry entry = claimAfter(null, gate);
+    return entry == null ? Optional.empty() : Optional.of(entry.snapshot());
+  }
+
+  /**
+   * The engine's claim: records that {@code succeeded} (if not null) succeeded and then claims as
+   * {@link #claim} does, in one acquisition of the lock, and hands out the entry itself so that
+   * reporting on it needs no lookup by id. Nothing but its claimer's reports changes a RUNNING
+   * entry, so the claimer may read it (and take its snapshot) without the lock until it reports.
+   *
+   * <p>Waits as {@link #claim} does. Interruption throws, but only after {@code succeeded} is
+   * recorded: the lock is then taken uninterruptibly.
+   *
+   * @return the claimed entry, or null once claims are stopped
+   */
+  Entry claimAfter(Entry succeeded, TypeGate gate) throws InterruptedException {
     Objects.requireNonNull(gate, "gate");
-    lock.lockInterruptibly();
+    if (succeeded == null) {
+      lock.lockInterruptibly();
+    } else {
+      lock.lock();
+    }
     try {
+      if (succeeded != null) {
+        succeededLocked(checkRunning(succeeded));
+      }
       while (true) {
         if (claimsStopped) {
-          return Optional.empty();
+          return null;
         }
         Entry entry = pollDue(gate);
         if (entry != null) {
@@ -566,7 +592,7 @@ final class LocalJobStore implements JobStore {
           entry.state = JobState.RUNNING;
           entry.attempts++;
           log.started(entry);
-          return Optional.of(entry.snapshot());
+          return entry;
         }
         waitingClaims++;
         try {
@@ -615,17 +641,30 @@ final class LocalJobStore implements JobStore {
   public void succeeded(JobId id) {
     lock.lock();
     try {
-      Entry entry = running(id);
-      running--;
-      succeeded++;
-      entry.state = JobState.SUCCEEDED;
-      entry.dueAt = null;
-      remember(entry);
-      log.succeeded(entry);
-      room.signalAll();
+      succeededLocked(running(id));
     } finally {
       lock.unlock();
     }
+  }
+
+  /** {@link #succeeded(JobId)} for an entry that {@link #claimAfter} handed out. */
+  void succeeded(Entry entry) {
+    lock.lock();
+    try {
+      succeededLocked(checkRunning(entry));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void succeededLocked(Entry entry) {
+    running--;
+    succeeded++;
+    entry.state = JobState.SUCCEEDED;
+    entry.dueAt = null;
+    remember(entry);
+    log.succeeded(entry);
+    room.signalAll();
   }
 
   @Override
@@ -633,27 +672,41 @@ final class LocalJobStore implements JobStore {
     Objects.requireNonNull(error, "error");
     lock.lock();
     try {
-      Entry entry = running(id);
-      running--;
-      failedAttempts++;
-      entry.lastError = error;
-      if (retryAt.isPresent()) {
-        entry.state = JobState.RETRY_WAIT;
-        entry.dueAt = retryAt.get();
-        retryWait++;
-        delay(entry);
-        promoteIfDue(entry);
-      } else {
-        entry.state = JobState.DEAD;
-        entry.dueAt = null;
-        died++;
-        deadIndex.put(id, entry);
-        room.signalAll();
-      }
-      log.failed(entry);
+      failedLocked(running(id), error, retryAt);
     } finally {
       lock.unlock();
     }
+  }
+
+  /** {@link #failed(JobId, String, Optional)} for an entry that {@link #claimAfter} handed out. */
+  void failed(Entry entry, String error, Optional<Instant> retryAt) {
+    Objects.requireNonNull(error, "error");
+    lock.lock();
+    try {
+      failedLocked(checkRunning(entry), error, retryAt);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void failedLocked(Entry entry, String error, Optional<Instant> retryAt) {
+    running--;
+    failedAttempts++;
+    entry.lastError = error;
+    if (retryAt.isPresent()) {
+      entry.state = JobState.RETRY_WAIT;
+      entry.dueAt = retryAt.get();
+      retryWait++;
+      delay(entry);
+      promoteIfDue(entry);
+    } else {
+      entry.state = JobState.DEAD;
+      entry.dueAt = null;
+      died++;
+      deadIndex.put(entry.id, entry);
+      room.signalAll();
+    }
+    log.failed(entry);
   }
 
   /** A retry due at once goes straight to its FIFO instead of through the timer. */
@@ -672,34 +725,51 @@ final class LocalJobStore implements JobStore {
   public void abandoned(JobId id) {
     lock.lock();
     try {
-      Entry entry = running(id);
-      running--;
-      queued++;
-      entry.attempts--;
-      entry.state = JobState.QUEUED;
-      log.abandoned(entry);
-      enqueueDue(entry);
+      abandonedLocked(running(id));
     } finally {
       lock.unlock();
     }
   }
 
+  /** {@link #abandoned(JobId)} for an entry that {@link #claimAfter} handed out. */
+  void abandoned(Entry entry) {
+    lock.lock();
+    try {
+      abandonedLocked(checkRunning(entry));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void abandonedLocked(Entry entry) {
+    running--;
+    queued++;
+    entry.attempts--;
+    entry.state = JobState.QUEUED;
+    log.abandoned(entry);
+    enqueueDue(entry);
+  }
+
   private Entry running(JobId id) {
     Entry entry = byId.get(Objects.requireNonNull(id, "id"));
-    if (entry == null || entry.state != JobState.RUNNING) {
+    if (entry == null) {
+      throw new IllegalStateException("job " + id + " has no running attempt (it is unknown)");
+    }
+    return checkRunning(entry);
+  }
+
+  private static Entry checkRunning(Entry entry) {
+    if (entry.state != JobState.RUNNING) {
       throw new IllegalStateException(
-          "job "
-              + id
-              + " has no running attempt (it is "
-              + (entry == null ? "unknown" : entry.state)
-              + ")");
+          "job " + entry.id + " has no running attempt (it is " + entry.state + ")");
     }
     return entry;
   }
 
   /**
    * Keeps a finished entry findable by id, without its payload, forgetting the oldest beyond the
-   * retention. The entry stays in (or joins) {@code byId}, so finishing a job costs no map insert.
+   * retention. The entry stays in {@code byId} (recovery puts it there first), so finishing a job
+   * costs no map insert.
    */
   private void remember(Entry entry) {
     if (options.finishedRetention() == 0) {
@@ -707,7 +777,6 @@ final class LocalJobStore implements JobStore {
       return;
     }
     entry.dropPayload();
-    byId.put(entry.id, entry); // already there unless recovery remembers it
     finished.addLast(entry);
     if (finished.size() > options.finishedRetention()) {
       Entry oldest = finished.pollFirst();

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -534,5 +535,143 @@ class JobEngineTest {
     assertThrows(IllegalStateException.class, b::start);
     b.handle("a", (j, c) -> {});
     assertThrows(IllegalArgumentException.class, () -> b.handle("a", (j, c) -> {}));
+  }
+
+  private JobEngine.Builder builderWithoutListener(JobStore over) {
+    return JobEngine.builder(over)
+        .clock(clock) // the store's: an engine knows only a LocalJobStore's clock by itself
+        .workers(4)
+        .threadFactory(counting)
+        .random(new SplittableRandom(7));
+  }
+
+  /** Each job fails its first attempt if its payload starts with "f"; every attempt is recorded. */
+  private JobHandler flakyRecording(Map<String, List<String>> seen) {
+    return (job, ctx) -> {
+      String payload = new String(job.payloadBytes(), UTF_8);
+      seen.computeIfAbsent(payload, k -> new CopyOnWriteArrayList<>())
+          .add(job.id() + " " + job.state() + " " + job.attempts() + " " + job.lastError());
+      if (payload.startsWith("f") && job.attempts() == 1) {
+        throw new IllegalStateException("first try of " + payload);
+      }
+    };
+  }
+
+  private void assertFinishedJobsShowWhatHappened(
+      List<JobId> ids, List<JobSpec> specs, Map<String, List<String>> seen) {
+    for (int i = 0; i < ids.size(); i++) {
+      String payload = new String(specs.get(i).payloadArray(), UTF_8);
+      Job done = engine.find(ids.get(i)).orElseThrow();
+      boolean flaky = payload.startsWith("f");
+      Optional<String> error =
+          flaky
+              ? Optional.of("java.lang.IllegalStateException: first try of " + payload)
+              : Optional.empty();
+      assertEquals(JobState.SUCCEEDED, done.state(), payload);
+      assertEquals(flaky ? 2 : 1, done.attempts(), payload);
+      assertEquals(error, done.lastError(), payload);
+      assertEquals(0, done.payload().remaining(), "a finished job keeps no payload");
+      List<String> expected = new ArrayList<>();
+      expected.add(ids.get(i) + " RUNNING 1 Optional.empty");
+      if (flaky) {
+        expected.add(ids.get(i) + " RUNNING 2 " + error);
+      }
+      assertEquals(expected, seen.get(payload), "the attempts' snapshots");
+    }
+  }
+
+  private static List<JobSpec> halfFlaky(int n) {
+    List<JobSpec> specs = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      specs.add(spec("mixed", (i % 2 == 0 ? "f" : "s") + i));
+    }
+    return specs;
+  }
+
+  private static final HandlerOptions RETRY_AT_ONCE =
+      HandlerOptions.defaults()
+          .withRetry(
+              RetryPolicy.defaults().withMaxAttempts(2).withDelays(Duration.ZERO, Duration.ZERO));
+
+  @Test
+  void withoutAListenerEveryJobEndsSucceededWithTheAttemptsAndErrorItHad() throws Exception {
+    Map<String, List<String>> seen = new ConcurrentHashMap<>();
+    engine =
+        builderWithoutListener(store).handle("mixed", flakyRecording(seen), RETRY_AT_ONCE).start();
+    List<JobSpec> specs = halfFlaky(2_000);
+
+    List<JobId> ids = new ArrayList<>();
+    for (int i = 0; i < specs.size(); i += 100) {
+      ids.addAll(accept(specs.subList(i, i + 100)));
+    }
+    Waits.until(() -> store.counts().succeeded() == 2_000, "every success to be recorded");
+
+    assertFinishedJobsShowWhatHappened(ids, specs, seen);
+    assertEquals(0, store.counts().running());
+    assertEquals(1_000, store.counts().failedAttempts());
+  }
+
+  @Test
+  void overAStoreKnownOnlyByItsInterfaceEveryJobEndsSucceededWithTheAttemptsAndErrorItHad()
+      throws Exception {
+    JobStore forwarding =
+        (JobStore)
+            java.lang.reflect.Proxy.newProxyInstance(
+                JobStore.class.getClassLoader(),
+                new Class<?>[] {JobStore.class},
+                (proxy, method, args) -> {
+                  try {
+                    return method.invoke(store, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    Map<String, List<String>> seen = new ConcurrentHashMap<>();
+    engine =
+        builderWithoutListener(forwarding)
+            .handle("mixed", flakyRecording(seen), RETRY_AT_ONCE)
+            .start();
+    List<JobSpec> specs = halfFlaky(200);
+
+    List<JobId> ids = new ArrayList<>();
+    for (int i = 0; i < specs.size(); i += 100) {
+      ids.addAll(accept(specs.subList(i, i + 100)));
+    }
+    Waits.until(() -> store.counts().succeeded() == 200, "every success to be recorded");
+
+    assertFinishedJobsShowWhatHappened(ids, specs, seen);
+    assertEquals(0, store.counts().running());
+  }
+
+  @Test
+  void withoutAListenerAGracefulShutdownRecordsTheLastSuccessOfEveryWorker() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    engine = builderWithoutListener(store).handle("held", (job, ctx) -> release.await()).start();
+    List<JobSpec> specs = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      specs.add(spec("held", "h" + i));
+    }
+    accept(specs);
+    Waits.until(() -> engine.stats().busy() == 4, "every worker to hold a job");
+    CompletableFuture<Boolean> shutdown = new CompletableFuture<>();
+    Thread stopper =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    shutdown.complete(engine.shutdown(Duration.ofMinutes(1)));
+                  } catch (Throwable t) {
+                    shutdown.completeExceptionally(t);
+                  }
+                });
+    Waits.untilBlocked(stopper);
+
+    release.countDown();
+
+    assertTrue(shutdown.get(30, TimeUnit.SECONDS));
+    JobCounts counts = store.counts();
+    assertEquals(4, counts.succeeded());
+    assertEquals(0, counts.running());
+    assertEquals(6, counts.queued());
   }
 }

@@ -478,4 +478,65 @@ class LocalJobStoreTest {
     assertInstanceOf(
         Admission.Rejected.class, store.submit(List.of(spec("a", "x")), Duration.ZERO));
   }
+
+  @Test
+  void aClaimAfterASuccessRecordsItAndHandsOutTheNextEntry() throws Exception {
+    List<JobId> ids = accept(spec("a", "1"), spec("a", "2"));
+    Entry first = store.claimAfter(null, ANY);
+
+    Entry second = store.claimAfter(first, ANY);
+
+    assertEquals(ids.get(1), second.id);
+    assertEquals(JobState.RUNNING, second.state);
+    Job done = store.find(ids.get(0)).orElseThrow();
+    assertEquals(JobState.SUCCEEDED, done.state());
+    assertEquals(1, done.attempts());
+    assertEquals(1, store.counts().succeeded());
+    assertEquals(1, store.counts().running());
+  }
+
+  @Test
+  void aClaimAfterASuccessThatFindsNothingStillRecordsTheSuccessWhenStopped() throws Exception {
+    JobId id = accept(spec("a", "1")).getFirst();
+    Entry entry = store.claimAfter(null, ANY);
+    store.stopClaims();
+
+    assertEquals(null, store.claimAfter(entry, ANY));
+
+    assertEquals(JobState.SUCCEEDED, store.find(id).orElseThrow().state());
+    assertEquals(0, store.counts().running());
+  }
+
+  @Test
+  void anInterruptedClaimAfterASuccessRecordsTheSuccessBeforeItThrows() throws Exception {
+    JobId id = accept(spec("a", "1")).getFirst();
+    Entry entry = store.claimAfter(null, ANY);
+
+    Thread.currentThread().interrupt();
+    assertThrows(InterruptedException.class, () -> store.claimAfter(entry, ANY));
+
+    assertEquals(JobState.SUCCEEDED, store.find(id).orElseThrow().state());
+    assertEquals(1, store.counts().succeeded());
+  }
+
+  @Test
+  void reportingOnAClaimedEntryWorksWithoutTheIdAndOnlyOnce() throws Exception {
+    List<JobId> ids = accept(spec("a", "1"), spec("a", "2"), spec("a", "3"));
+    Entry failed = store.claimAfter(null, ANY);
+    Entry abandoned = store.claimAfter(null, ANY);
+    Entry succeeded = store.claimAfter(null, ANY);
+
+    store.failed(failed, "boom", Optional.empty());
+    store.abandoned(abandoned);
+    store.succeeded(succeeded);
+
+    Job dead = store.find(ids.get(0)).orElseThrow();
+    assertEquals(JobState.DEAD, dead.state());
+    assertEquals(Optional.of("boom"), dead.lastError());
+    assertEquals(JobState.QUEUED, store.find(ids.get(1)).orElseThrow().state());
+    assertEquals(JobState.SUCCEEDED, store.find(ids.get(2)).orElseThrow().state());
+    var e = assertThrows(IllegalStateException.class, () -> store.succeeded(succeeded));
+    assertTrue(e.getMessage().contains("SUCCEEDED"), e.getMessage());
+    assertThrows(IllegalStateException.class, () -> store.claimAfter(failed, ANY));
+  }
 }

@@ -7,6 +7,7 @@ import java.util.Optional;
 /** A job as a store holds it. Mutable; guarded by the owning store's lock. */
 final class Entry {
   final JobId id;
+  final int hash; // EntryIndex.hash(id)
   final String type;
   private static final byte[] NO_PAYLOAD = new byte[0];
 
@@ -23,6 +24,7 @@ final class Entry {
 
   Entry(JobId id, String type, byte[] payload, String source, Instant createdAt, Instant dueAt) {
     this.id = id;
+    this.hash = EntryIndex.hash(id);
     this.type = type;
     this.payload = payload;
     this.source = source;

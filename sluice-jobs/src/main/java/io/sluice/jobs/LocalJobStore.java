@@ -41,10 +41,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * happen (they are rare; jobs never wait for this lock). A fire reserves room like a submit, then
  * writes the schedule's new state and the job as one record. Lock order: scheduleLock, then lock.
  *
- * Lookup. `byId` holds every entry find() can return: the live ones and the most recently finished
- * ones, which stay where they are when they finish (one map operation per job fewer than moving
- * them to a map of their own); `finished` lists the latter, oldest first, and the oldest beyond the
- * retention leaves both.
+ * Lookup. `byId` (an EntryIndex: a hash table of the entries themselves, no node per job) holds
+ * every entry find() can return: the live ones and the most recently finished ones, which stay
+ * where they are when they finish (one map operation per job fewer than moving them to a map of
+ * their own); `finished` lists the latter, oldest first, and the oldest beyond the retention leaves
+ * both. The engine reports on the entries its claims handed out, so finishing a job looks up
+ * nothing by id.
  *
  * Invariants (checkInvariants):
  *   queued + running + retryWait == number of entries by id that are neither DEAD nor SUCCEEDED
@@ -69,7 +71,7 @@ final class LocalJobStore implements JobStore {
   private final Condition ready = lock.newCondition();
   private final Condition room = lock.newCondition();
 
-  private final Map<JobId, Entry> byId = new HashMap<>(); // live jobs and remembered finished ones
+  private final EntryIndex byId = new EntryIndex(); // live jobs and remembered finished ones
   private final ArrayDeque<Entry> finished = new ArrayDeque<>(); // remembered, oldest first
   private final TreeMap<JobId, Entry> deadIndex = new TreeMap<>();
   private final Map<String, ArrayDeque<Entry>> fifoByType = new HashMap<>();
@@ -148,7 +150,7 @@ final class LocalJobStore implements JobStore {
       recovered++;
       if (entry.state == JobState.DEAD) {
         deadIndex.put(entry.id, entry);
-        byId.put(entry.id, entry);
+        byId.put(entry);
         return;
       }
       insert(entry, clock.now());
@@ -162,7 +164,7 @@ final class LocalJobStore implements JobStore {
     lock.lock();
     try {
       if (options.finishedRetention() > 0) {
-        byId.put(entry.id, entry);
+        byId.put(entry);
       }
       remember(entry);
     } finally {
@@ -478,7 +480,7 @@ final class LocalJobStore implements JobStore {
 
   /** Puts a QUEUED or RETRY_WAIT entry where it waits. */
   private void insert(Entry entry, Instant now) {
-    byId.put(entry.id, entry);
+    byId.put(entry);
     if (entry.state == JobState.RETRY_WAIT) {
       retryWait++;
       delay(entry);
@@ -773,14 +775,14 @@ final class LocalJobStore implements JobStore {
    */
   private void remember(Entry entry) {
     if (options.finishedRetention() == 0) {
-      byId.remove(entry.id, entry);
+      byId.remove(entry);
       return;
     }
     entry.dropPayload();
     finished.addLast(entry);
     if (finished.size() > options.finishedRetention()) {
       Entry oldest = finished.pollFirst();
-      byId.remove(oldest.id, oldest);
+      byId.remove(oldest);
     }
   }
 
@@ -847,7 +849,7 @@ final class LocalJobStore implements JobStore {
       if (entry == null) {
         return false;
       }
-      byId.remove(id);
+      byId.remove(entry);
       log.deleted(entry);
       return true;
     } finally {
@@ -929,10 +931,14 @@ final class LocalJobStore implements JobStore {
   java.util.Set<JobId> liveIds() {
     lock.lock();
     try {
-      return byId.values().stream()
-          .filter(e -> e.state != JobState.SUCCEEDED)
-          .map(e -> e.id)
-          .collect(java.util.stream.Collectors.toUnmodifiableSet());
+      java.util.Set<JobId> ids = new java.util.HashSet<>();
+      byId.forEach(
+          e -> {
+            if (e.state != JobState.SUCCEEDED) {
+              ids.add(e.id);
+            }
+          });
+      return java.util.Set.copyOf(ids);
     } finally {
       lock.unlock();
     }
@@ -941,20 +947,14 @@ final class LocalJobStore implements JobStore {
   void checkInvariants() {
     lock.lock();
     try {
-      long q = 0;
-      long r = 0;
-      long w = 0;
-      long d = 0;
-      long s = 0;
-      for (Entry e : byId.values()) {
-        switch (e.state) {
-          case QUEUED -> q++;
-          case RUNNING -> r++;
-          case RETRY_WAIT -> w++;
-          case DEAD -> d++;
-          case SUCCEEDED -> s++;
-        }
-      }
+      byId.checkInvariants();
+      long[] byState = new long[JobState.values().length];
+      byId.forEach(e -> byState[e.state.ordinal()]++);
+      long q = byState[JobState.QUEUED.ordinal()];
+      long r = byState[JobState.RUNNING.ordinal()];
+      long w = byState[JobState.RETRY_WAIT.ordinal()];
+      long d = byState[JobState.DEAD.ordinal()];
+      long s = byState[JobState.SUCCEEDED.ordinal()];
       check(
           s == finished.size() && s <= options.finishedRetention(),
           s + " finished entries by id, " + finished.size() + " remembered");

@@ -8,6 +8,8 @@ import io.sluice.core.internal.Nanos;
 import io.sluice.core.internal.TimerEngine;
 import io.sluice.core.internal.TimerEntry;
 import io.sluice.core.internal.WatchedDeadlines;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -457,11 +459,22 @@ final class JobEngineImpl implements JobEngine {
     private static final int FINISHED = 1;
     private static final int STOPPING = 2;
     private static final int STOPPED = 3;
+    private static final VarHandle STATE;
+
+    static {
+      try {
+        STATE = MethodHandles.lookup().findVarHandle(Attempt.class, "state", int.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
 
     final CancelableContext ctx;
     final long deadline;
     private final Thread thread;
-    private final AtomicInteger state = new AtomicInteger(RUNNING);
+    // A field, not an AtomicInteger: one object per attempt. Starts as 0, RUNNING, without a
+    // volatile write: the attempt reaches other threads through the release of its slot.
+    private volatile int state;
 
     Attempt(Thread thread, CancelableContext ctx, long deadline) {
       this.thread = thread;
@@ -479,9 +492,9 @@ final class JobEngineImpl implements JobEngine {
       } else {
         ctx.cancel();
       }
-      if (state.compareAndSet(RUNNING, STOPPING)) {
+      if (casState(RUNNING, STOPPING)) {
         thread.interrupt();
-        state.set(STOPPED);
+        state = STOPPED;
       }
     }
 
@@ -490,14 +503,18 @@ final class JobEngineImpl implements JobEngine {
      * waits for the stop's interrupt to land and clears it.
      */
     boolean finish() {
-      if (state.compareAndSet(RUNNING, FINISHED)) {
+      if (casState(RUNNING, FINISHED)) {
         return true;
       }
-      while (state.get() == STOPPING) {
+      while (state == STOPPING) {
         Thread.onSpinWait();
       }
       Thread.interrupted();
       return false;
+    }
+
+    private boolean casState(int expected, int next) {
+      return STATE.compareAndSet(this, expected, next);
     }
   }
 

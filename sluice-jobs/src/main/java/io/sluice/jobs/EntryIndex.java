@@ -37,19 +37,7 @@ final class EntryIndex {
 
   /** The entry with {@code id}, or null. */
   Entry get(JobId id) {
-    int h = hash(id);
-    Entry[] t = slots;
-    int[] hs = hashes;
-    int mask = t.length - 1;
-    for (int i = h & mask; ; i = (i + 1) & mask) {
-      Entry e = t[i];
-      if (e == null) {
-        return null;
-      }
-      if (hs[i] == h && e.id.equals(id)) {
-        return e;
-      }
-    }
+    return slots[probe(id, hash(id))];
   }
 
   /** Adds {@code entry}, in place of an entry with the same id if there is one. */
@@ -57,21 +45,26 @@ final class EntryIndex {
     if (2 * (size + 1) > slots.length) {
       resize(2 * slots.length);
     }
-    int h = entry.hash;
+    int i = probe(entry.id, entry.hash);
+    if (slots[i] == null) {
+      hashes[i] = entry.hash;
+      size++;
+    }
+    slots[i] = entry;
+  }
+
+  /**
+   * The slot of the entry with {@code id} (whose hash is {@code h}), or the empty slot that ends
+   * its probe run, where it would go. The table is never full, so there is one.
+   */
+  private int probe(JobId id, int h) {
     Entry[] t = slots;
     int[] hs = hashes;
     int mask = t.length - 1;
     for (int i = h & mask; ; i = (i + 1) & mask) {
       Entry e = t[i];
-      if (e == null) {
-        t[i] = entry;
-        hs[i] = h;
-        size++;
-        return;
-      }
-      if (e == entry || (hs[i] == h && e.id.equals(entry.id))) {
-        t[i] = entry;
-        return;
+      if (e == null || (hs[i] == h && e.id.equals(id))) {
+        return i;
       }
     }
   }

@@ -1,6 +1,6 @@
 package io.sluice.core;
 
-import java.util.ArrayDeque;
+import io.sluice.core.internal.EndedThreads;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -31,21 +31,16 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * Ended threads: "ended" is not "terminated" — the thread still has to return and exit. So that
  * await() and close() return only when every task thread has terminated, each ending thread adds
- * itself to `ending`, and await() and close() join every thread in it once nothing runs. So that
- * `ending` does not keep every thread ever started (nor what their tasks captured), terminated
- * threads leave it from its head as tasks end, from all of it whenever it has doubled since the
- * last full pass (amortised O(1) per task), and after await() and close() have joined them; a
- * thread is past its task when it is added, so only the last few are ever still alive. (It was a chain before, each ending thread
+ * itself to `ended` (core's EndedThreads, pruned of terminated threads as it goes), and await() and
+ * close() join every thread in it once nothing runs. (It was a chain before, each ending thread
  * joining the one that ended before it: a park and an unpark per task whenever tasks end close
  * together, about 5% of a mapParallel stage's time.)
  *
  * Invariants (checkInvariants): running == live.size() >= 0; started >= running; no later failure
- * without a first; ending.size() <= pruneAt; a closed group with nothing running has no live
+ * without a first; `ended` within its bound; a closed group with nothing running has no live
  * threads.
  */
 final class TaskGroupImpl implements TaskGroup {
-  private static final int MIN_PRUNE = 64;
-
   private final CancelContext ctx;
   private final WeightedSemaphore slots; // null without a limit
   private final ThreadFactory factory;
@@ -58,8 +53,7 @@ final class TaskGroupImpl implements TaskGroup {
   private Throwable firstFailure; // guarded by lock
   private final List<Throwable> laterFailures = new ArrayList<>(); // guarded by lock
   private boolean closed; // guarded by lock
-  private final ArrayDeque<Thread> ending = new ArrayDeque<>(); // guarded by lock
-  private int pruneAt = MIN_PRUNE; // guarded by lock
+  private final EndedThreads ended = new EndedThreads(); // guarded by lock
 
   TaskGroupImpl(BaseContext parent, Options options) {
     this.options = options;
@@ -179,8 +173,7 @@ final class TaskGroupImpl implements TaskGroup {
     try {
       live.remove(me);
       running--;
-      pruneEndingLocked();
-      ending.addLast(me);
+      ended.add(me);
       if (running == 0) {
         idle.signalAll();
       }
@@ -192,24 +185,9 @@ final class TaskGroupImpl implements TaskGroup {
     }
   }
 
-  /**
-   * Drops terminated threads from {@code ending}: from its head each time (in a steady stream of
-   * tasks the oldest have terminated), and from all of it when it has doubled since the last full
-   * pass. So a terminated thread, and what its task captured, is not kept for long.
-   */
-  private void pruneEndingLocked() {
-    while (!ending.isEmpty() && !ending.peekFirst().isAlive()) {
-      ending.pollFirst();
-    }
-    if (ending.size() >= pruneAt) {
-      ending.removeIf(t -> !t.isAlive());
-      pruneAt = Math.max(MIN_PRUNE, 2 * ending.size());
-    }
-  }
-
-  /** Joins {@code ended}, then lets go of those that have terminated. */
-  private void joinEnded(List<Thread> ended, boolean interruptibly) throws InterruptedException {
-    for (Thread t : ended) {
+  /** Joins {@code threads}, then lets go of those that have terminated. */
+  private void joinEnded(List<Thread> threads, boolean interruptibly) throws InterruptedException {
+    for (Thread t : threads) {
       if (interruptibly) {
         t.join();
       } else {
@@ -218,7 +196,7 @@ final class TaskGroupImpl implements TaskGroup {
     }
     lock.lock();
     try {
-      pruneEndingLocked();
+      ended.snapshot(); // prunes
     } finally {
       lock.unlock();
     }
@@ -268,7 +246,7 @@ final class TaskGroupImpl implements TaskGroup {
       while (running > 0) {
         idle.await();
       }
-      return List.copyOf(ending);
+      return ended.snapshot();
     } finally {
       lock.unlock();
     }
@@ -304,18 +282,18 @@ final class TaskGroupImpl implements TaskGroup {
     for (Thread t : toInterrupt) {
       t.interrupt();
     }
-    List<Thread> ended;
+    List<Thread> toJoin;
     lock.lock();
     try {
       while (running > 0) {
         idle.awaitUninterruptibly(); // keeps the interrupt status for the caller
       }
-      ended = List.copyOf(ending);
+      toJoin = ended.snapshot();
     } finally {
       lock.unlock();
     }
     try {
-      joinEnded(ended, false);
+      joinEnded(toJoin, false);
     } catch (InterruptedException e) {
       throw new AssertionError("an uninterruptible join was interrupted", e);
     }
@@ -376,9 +354,7 @@ final class TaskGroupImpl implements TaskGroup {
       if (firstFailure == null && !laterFailures.isEmpty()) {
         throw new AssertionError("later failures without a first");
       }
-      if (ending.size() > pruneAt) {
-        throw new AssertionError(ending.size() + " ended threads kept, past " + pruneAt);
-      }
+      ended.checkInvariants();
     } finally {
       lock.unlock();
     }

@@ -4,6 +4,7 @@ import io.sluice.core.Channel;
 import io.sluice.core.Clock;
 import io.sluice.core.Context;
 import io.sluice.core.ReceiveChannel;
+import io.sluice.core.internal.EndedThreads;
 import io.sluice.core.internal.Nanos;
 import io.sluice.core.internal.TimerEngine;
 import io.sluice.core.internal.TimerEntry;
@@ -33,7 +34,9 @@ import java.util.function.BiConsumer;
  *     that is the whole one-shot): shutdown asks the engine to cancel every pending entry that is
  *     a OneShot of this scheduler (TimerEngine.cancelMatching), which walks the engine's entries on
  *     its own thread;
- *   - threads running bodies sit in `running` from just before start() until they end.
+ *   - threads running bodies sit in `running` from just before start() until they end; then in
+ *     `ended` (core's EndedThreads) until they have terminated, which close() joins as well: a body
+ *     that has ended still has to exit, and close() promises that no thread outlives it.
  *
  * Races with shutdown, each closed by checking the flag after publishing (Dekker; the flag is
  * volatile and the sets are concurrent, so the accesses are sequentially consistent):
@@ -59,6 +62,7 @@ final class SchedulerImpl implements Scheduler {
   private final Object shutdownLock = new Object();
   private final Set<RecurringSchedule> recurring = ConcurrentHashMap.newKeySet();
   private final Set<Thread> running = ConcurrentHashMap.newKeySet();
+  private final EndedThreads ended = new EndedThreads(); // guarded by itself
   private final ReentrantLock idleLock = new ReentrantLock();
   private final Condition idle = idleLock.newCondition();
   private volatile int awaiting; // threads in awaitTermination; written under idleLock
@@ -263,7 +267,11 @@ final class SchedulerImpl implements Scheduler {
     try {
       body.run();
     } finally {
-      running.remove(Thread.currentThread());
+      Thread me = Thread.currentThread();
+      synchronized (ended) {
+        ended.add(me); // before it leaves `running`: close() looks at `running`, then `ended`
+      }
+      running.remove(me);
       signalIdle();
     }
   }
@@ -346,6 +354,14 @@ final class SchedulerImpl implements Scheduler {
     for (Thread t : running) {
       if (t != self) {
         bodies.add(t);
+      }
+    }
+    // Bodies that ended but whose threads may still be exiting: joined too, so none outlives close.
+    synchronized (ended) {
+      for (Thread t : ended.snapshot()) {
+        if (t != self) {
+          bodies.add(t);
+        }
       }
     }
     boolean interrupted = Thread.interrupted();
@@ -452,6 +468,9 @@ final class SchedulerImpl implements Scheduler {
 
   /** Checks every live recurring schedule's invariants, and that none survives shutdown. */
   void checkInvariants() {
+    synchronized (ended) {
+      ended.checkInvariants();
+    }
     for (RecurringSchedule s : recurring) {
       s.checkInvariants();
     }

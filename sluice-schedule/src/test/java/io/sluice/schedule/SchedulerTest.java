@@ -716,6 +716,27 @@ class SchedulerTest {
   }
 
   @Test
+  @Timeout(60)
+  void givenARunThatHasJustEnded_whenClosed_thenItsThreadIsNoLongerAlive() throws Exception {
+    // A body that has ended still has to exit; close() must wait for that too. The window is a few
+    // instructions wide, so this tries it many times.
+    for (int i = 0; i < 2_000; i++) {
+      TestThreads mine = new TestThreads();
+      ManualClock c = Clock.manual(T0);
+      Scheduler s =
+          Scheduler.create(SchedulerOptions.defaults().withClock(c).withThreadFactory(mine));
+      CountDownLatch ended = new CountDownLatch(1);
+      s.after(SECOND, ended::countDown);
+      c.advance(SECOND);
+      ended.await();
+
+      s.close();
+
+      mine.assertNoneAlive();
+    }
+  }
+
+  @Test
   void givenNoShutdown_whenAwaitingTerminationWithATimeout_thenFalse() throws Exception {
     assertFalse(scheduler.awaitTermination(Duration.ZERO));
     assertFalse(scheduler.awaitTermination(Duration.ofMillis(1)));

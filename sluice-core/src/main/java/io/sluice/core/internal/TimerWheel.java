@@ -626,6 +626,15 @@ public final class TimerWheel {
   }
 
   /**
+   * The count of cancelled nodes at which the engine sweeps, as last published; for tests.
+   *
+   * @return max(MIN_SWEEP, held / 4) as of the engine's last step
+   */
+  public long sweepThreshold() {
+    return lvSweepAt();
+  }
+
+  /**
    * The cancelled nodes not yet dropped, as counted so far (exact on a manual wheel, sampled on a
    * threaded one); for tests.
    *

@@ -19,6 +19,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -122,7 +123,9 @@ public final class JournalAppendBench {
           case "group-buffered" -> journal(dir, Durability.ALWAYS, IoMode.BUFFERED);
           case "unforced" -> journal(dir, Durability.NEVER, IoMode.AUTO);
           case "per-record" -> perRecordForce(dir);
-          case "engine" -> engine(dir);
+          case "engine" -> engine(dir, io.sluice.jobs.Durability.ALWAYS);
+          case "engine-unforced" -> engine(dir, io.sluice.jobs.Durability.NEVER);
+          case "engine-memory" -> engine(null, null);
           default -> throw new IllegalArgumentException("unknown mode " + mode);
         }) {
       AtomicLong acks = new AtomicLong();
@@ -244,27 +247,45 @@ public final class JournalAppendBench {
   }
 
   /**
-   * The whole durable path of issue 4: {@code JobEngine.submit} of one 256-byte job over a
-   * journaled store under {@code Durability.ALWAYS}, acknowledged once durable, while 8 workers run
-   * the jobs (no-op handler), so each job also journals its start and its completion.
+   * The engine's queue bound: when the workers fall this far behind, submitters wait for room (up
+   * to {@link #WAIT_FOR_ROOM}), so a run measures what the workers get through, not a queue filling
+   * up.
    */
-  private static Appender engine(Path dir) throws IOException {
+  private static final int ENGINE_CAPACITY = 100_000;
+
+  private static final Duration WAIT_FOR_ROOM = Duration.ofSeconds(30);
+
+  /**
+   * The whole submit path of issue 4: {@code JobEngine.submit} of one 256-byte job, acknowledged
+   * once durable under {@code durability} (over a journaled store in {@code dir}) or at once (in
+   * memory, when {@code dir} is null), while 8 workers run the jobs (no-op handler), so over a
+   * journal each job also records its start and its completion.
+   */
+  private static Appender engine(Path dir, io.sluice.jobs.Durability durability)
+      throws IOException {
+    JobStoreOptions options = JobStoreOptions.defaults().withCapacity(ENGINE_CAPACITY);
     JobStore store =
-        JobStore.open(JobStoreOptions.defaults().withDirectory(dir).withCapacity(2_000_000));
+        dir == null
+            ? JobStore.inMemory(ENGINE_CAPACITY)
+            : JobStore.open(options.withDirectory(dir).withDurability(durability));
+    String what = dir == null ? "in-memory store" : "durability " + durability;
     JobEngine engine =
         JobEngine.builder(store).workers(8).handle("bench", (job, ctx) -> {}).start();
     return new Appender() {
       @Override
       public void append(byte[] body) throws Exception {
-        if (!(engine.submit(List.of(JobSpec.of("bench", body))) instanceof Admission.Accepted)) {
-          throw new IllegalStateException("rejected: the workers fell 2,000,000 jobs behind");
+        Admission admission = engine.submit(List.of(JobSpec.of("bench", body)), WAIT_FOR_ROOM);
+        if (!(admission instanceof Admission.Accepted)) {
+          throw new IllegalStateException("rejected: " + admission);
         }
       }
 
       @Override
       public String describe() {
         EngineStats stats = engine.stats();
-        return "JobEngine.submit, durability always; "
+        return "JobEngine.submit, "
+            + what
+            + "; "
             + stats.jobs().succeeded()
             + " jobs run by 8 workers, "
             + stats.jobs().pending()

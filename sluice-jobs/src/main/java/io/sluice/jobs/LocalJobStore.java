@@ -16,6 +16,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -23,13 +25,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * The single-process store: every job in memory, every change recorded in a JobLog (the journal,
  * or nothing for the in-memory store).
  *
- * Design. One ReentrantLock guards all state; everything done under it is O(1) or O(log n) and
- * never blocks, except admission's bounded wait for room. The one slow step, making a submitted
- * batch durable, runs outside the lock: admission first reserves room (so the bound holds while
- * the journal writes), then the batch is written, then it is inserted. Jobs cannot be claimed
- * before they are durable, so no record about a job can precede the record that created it. Every
- * other record is queued to the log under the lock, so per job the log sees changes in the order
- * they happened.
+ * Design. One ReentrantLock guards all state but two counters; everything done under it is O(1)
+ * or O(log n) and never blocks, except admission's bounded wait for room. Admission takes the lock
+ * only when it must wait: the bound is `occupied` (an AtomicLong: queued + running + retryWait +
+ * room reserved by submits in flight), which a submit raises by CAS while it stays within the
+ * capacity. The one slow step, making a submitted batch durable, runs outside the lock, after the
+ * reservation (so the bound holds while the journal writes). A durable batch is then pushed on
+ * `arrivals`, a lock-free stack, and the next holder of the lock that looks at the queues moves
+ * every arrived batch into them, oldest first; a submit that finds claimers waiting takes the lock
+ * and does it at once, so an idle worker wakes. Thousands of submitters woken by one group commit
+ * would otherwise queue on the lock one by one, parking and unparking, while the workers that
+ * empty the queue wait behind them. (`waitingClaims` is volatile: a claimer raises it and then
+ * looks at `arrivals`; a submit pushes and then reads it; so an arrival is never left behind while
+ * a claimer sleeps.) Jobs cannot be claimed before they are durable, so no record about a job can
+ * precede the record that created it. Every other record is queued to the log under the lock, so
+ * per job the log sees changes in the order they happened.
  *
  * Queues. Due jobs wait in one FIFO per type; claims visit the types round-robin so a busy type
  * cannot starve another, and ask the engine's TypeGate before taking a job of a type. Jobs that
@@ -53,8 +63,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *   the SUCCEEDED entries by id are exactly those in `finished`, at most the retention
  *   every QUEUED entry is in exactly one of: its type's FIFO, the delayed queue
  *   every RETRY_WAIT entry is in the delayed queue; no other state is in any queue
- *   dead == deadIndex.size(); pending() = queued + running + retryWait + reserved <= capacity,
- *     except just after a recovery that found more than capacity
+ *   dead == deadIndex.size(); occupied >= queued + running + retryWait, the difference being
+ *     room reserved by submits in flight or arrived; occupied <= capacity, except after a
+ *     recovery that found more than capacity or a retried dead letter
  */
 final class LocalJobStore implements JobStore {
 
@@ -90,10 +101,13 @@ final class LocalJobStore implements JobStore {
   private long queued;
   private long running;
   private long retryWait;
-  private long reserved;
-  private int waitingClaims;
+  private final AtomicLong occupied = new AtomicLong();
+  private final AtomicReference<Arrival> arrivals = new AtomicReference<>();
+  private volatile int waitingClaims; // written under the lock
+  private final TreeMap<Integer, Integer> roomNeeds = new TreeMap<>(); // waiting submits' sizes
+  private volatile long smallestNeed = Long.MAX_VALUE; // roomNeeds' first key; written under lock
   private boolean gateRefused;
-  private boolean admissionStopped;
+  private volatile boolean admissionStopped; // written under the lock
   private boolean claimsStopped;
   private boolean closed;
   private Timer dueTimer;
@@ -153,6 +167,7 @@ final class LocalJobStore implements JobStore {
         byId.put(entry);
         return;
       }
+      occupied.incrementAndGet();
       insert(entry, clock.now());
     } finally {
       lock.unlock();
@@ -211,23 +226,63 @@ final class LocalJobStore implements JobStore {
       unreserve(n);
       throw e;
     }
-    admit(batch, home);
+    arrive(batch, home);
     return new Admission.Accepted(ids);
   }
 
-  /** Queues a durable batch whose room was reserved. */
-  private void admit(List<Entry> batch, long home) {
-    lock.lock();
-    try {
-      reserved -= batch.size();
-      submitted += batch.size();
-      Instant insertTime = clock.now();
-      for (Entry entry : batch) {
-        entry.home = home;
-        insert(entry, insertTime);
+  /** A durable batch whose room is reserved, on its way into the queues. */
+  private static final class Arrival {
+    final List<Entry> batch;
+    Arrival next; // older while on the stack, newer once reversed
+
+    Arrival(List<Entry> batch) {
+      this.batch = batch;
+    }
+  }
+
+  /**
+   * Hands a durable batch whose room was reserved to the queues: pushed on {@code arrivals}, and
+   * moved into the queues at once if a claimer is waiting, else by the next holder of the lock.
+   */
+  private void arrive(List<Entry> batch, long home) {
+    for (Entry entry : batch) {
+      entry.home = home;
+    }
+    Arrival arrival = new Arrival(batch);
+    Arrival head;
+    do {
+      head = arrivals.get();
+      arrival.next = head;
+    } while (!arrivals.compareAndSet(head, arrival));
+    if (waitingClaims > 0) {
+      lock.lock();
+      try {
+        admitArrivals();
+      } finally {
+        lock.unlock();
       }
-    } finally {
-      lock.unlock();
+    }
+  }
+
+  /** Moves every arrived batch into the queues, oldest first. Holds the lock. */
+  private void admitArrivals() {
+    if (arrivals.get() == null) {
+      return;
+    }
+    Arrival newest = arrivals.getAndSet(null);
+    Arrival oldest = null;
+    while (newest != null) {
+      Arrival next = newest.next;
+      newest.next = oldest;
+      oldest = newest;
+      newest = next;
+    }
+    Instant now = clock.now();
+    for (Arrival a = oldest; a != null; a = a.next) {
+      submitted += a.batch.size();
+      for (Entry entry : a.batch) {
+        insert(entry, now);
+      }
     }
   }
 
@@ -254,54 +309,102 @@ final class LocalJobStore implements JobStore {
               + options.capacity()
               + "; submit smaller batches");
     }
+    if (tryReserve(n)) {
+      return null;
+    }
     long remaining = maxWait.isNegative() ? 0 : toNanosSaturated(maxWait);
+    if (remaining == 0 || admissionStopped) {
+      return rejection(n);
+    }
     lock.lockInterruptibly();
     try {
-      while (!admissionStopped && pendingLocked() + n > options.capacity() && remaining > 0) {
-        remaining = room.awaitNanos(remaining);
+      roomNeeds.merge(n, 1, Integer::sum);
+      smallestNeed = roomNeeds.firstKey();
+      boolean reserved = false;
+      try {
+        while (!(reserved = tryReserve(n)) && !admissionStopped && remaining > 0) {
+          if (free() >= smallestNeed) {
+            room.signal(); // a smaller waiter fits where this one does not: wake one in its place
+          }
+          remaining = room.awaitNanos(remaining);
+        }
+      } finally {
+        roomNeeds.merge(n, -1, (a, b) -> a + b == 0 ? null : a + b);
+        smallestNeed = roomNeeds.isEmpty() ? Long.MAX_VALUE : roomNeeds.firstKey();
+        if (free() >= smallestNeed) {
+          room.signal(); // room left over, or a wake-up this one will not use: pass it on
+        }
       }
-      return reserveLocked(n);
+      return reserved ? null : rejection(n);
     } finally {
       lock.unlock();
     }
   }
 
-  /** Reserves room for {@code n} jobs if there is room now, or says why not. Holds the lock. */
-  private Admission.Rejected reserveLocked(int n) {
+  private long free() {
+    return options.capacity() - occupied.get();
+  }
+
+  /**
+   * Reserves room for {@code n} jobs if there is room now and admission is open. A reservation that
+   * races {@link #stopAdmission} is undone, so none succeeds once the stop is visible.
+   */
+  private boolean tryReserve(int n) {
+    long capacity = options.capacity();
+    while (!admissionStopped) {
+      long now = occupied.get();
+      if (now + n > capacity) {
+        return false;
+      }
+      if (occupied.compareAndSet(now, now + n)) {
+        if (admissionStopped) {
+          unreserve(n);
+          return false;
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Why {@link #tryReserve} refused {@code n} jobs. */
+  private Admission.Rejected rejection(int n) {
     if (admissionStopped) {
       return new Admission.Rejected(
           Admission.Reason.SHUTTING_DOWN,
           Duration.ZERO,
           "the job store is shutting down and takes no new jobs");
     }
-    if (pendingLocked() + n > options.capacity()) {
-      return new Admission.Rejected(
-          Admission.Reason.QUEUE_FULL,
-          RETRY_AFTER,
-          "the queue has room for "
-              + Math.max(0, options.capacity() - pendingLocked())
-              + " more jobs, not "
-              + n
-              + "; retry after "
-              + RETRY_AFTER.toSeconds()
-              + " s");
-    }
-    reserved += n;
-    return null;
+    return new Admission.Rejected(
+        Admission.Reason.QUEUE_FULL,
+        RETRY_AFTER,
+        "the queue has room for "
+            + Math.max(0, options.capacity() - occupied.get())
+            + " more jobs, not "
+            + n
+            + "; retry after "
+            + RETRY_AFTER.toSeconds()
+            + " s");
   }
 
+  /**
+   * Gives back room: a reservation not used, or a job that left the bound (finished, dead).
+   *
+   * <p>Wakes one waiting submitter, and only if the smallest waiting batch now fits: with the queue
+   * at its bound, waking every waiter at each finished job would wake them all to let one in. A
+   * woken waiter that does not fit, or that leaves room over, wakes the next (see {@link
+   * #reserve}); the waiters' sizes are known exactly, so the chain stops where nothing fits.
+   */
   private void unreserve(int n) {
-    lock.lock();
-    try {
-      reserved -= n;
-      room.signalAll();
-    } finally {
-      lock.unlock();
+    long now = occupied.addAndGet(-n);
+    if (options.capacity() - now >= smallestNeed) {
+      lock.lock();
+      try {
+        room.signal();
+      } finally {
+        lock.unlock();
+      }
     }
-  }
-
-  private long pendingLocked() {
-    return queued + running + retryWait + reserved;
   }
 
   private static long toNanosSaturated(Duration d) {
@@ -394,15 +497,8 @@ final class LocalJobStore implements JobStore {
                 ? "there is no schedule named " + name
                 : "schedule " + name + " already fired for " + current.lastFire);
       }
-      Admission.Rejected rejected;
-      lock.lock();
-      try {
-        rejected = reserveLocked(1);
-      } finally {
-        lock.unlock();
-      }
-      if (rejected != null) {
-        return rejected;
+      if (!tryReserve(1)) {
+        return rejection(1);
       }
       Entry entry = newEntry(job, clock.now(), System.currentTimeMillis());
       ScheduleEntry next = current.copy();
@@ -418,7 +514,7 @@ final class LocalJobStore implements JobStore {
       next.home = home;
       schedules.put(name, next);
       log.superseded(current.home);
-      admit(List.of(entry), home);
+      arrive(List.of(entry), home);
       return new Admission.Accepted(List.of(entry.id));
     } finally {
       scheduleLock.unlock();
@@ -587,6 +683,7 @@ final class LocalJobStore implements JobStore {
         if (claimsStopped) {
           return null;
         }
+        admitArrivals();
         Entry entry = pollDue(gate);
         if (entry != null) {
           queued--;
@@ -598,7 +695,9 @@ final class LocalJobStore implements JobStore {
         }
         waitingClaims++;
         try {
-          ready.await();
+          if (arrivals.get() == null) {
+            ready.await();
+          }
         } finally {
           waitingClaims--;
         }
@@ -666,7 +765,7 @@ final class LocalJobStore implements JobStore {
     entry.dueAt = null;
     remember(entry);
     log.succeeded(entry);
-    room.signalAll();
+    unreserve(1);
   }
 
   @Override
@@ -706,7 +805,7 @@ final class LocalJobStore implements JobStore {
       entry.dueAt = null;
       died++;
       deadIndex.put(entry.id, entry);
-      room.signalAll();
+      unreserve(1);
     }
     log.failed(entry);
   }
@@ -753,6 +852,7 @@ final class LocalJobStore implements JobStore {
   }
 
   private Entry running(JobId id) {
+    admitArrivals(); // so a job submitted but not yet queued is reported as QUEUED, not unknown
     Entry entry = byId.get(Objects.requireNonNull(id, "id"));
     if (entry == null) {
       throw new IllegalStateException("job " + id + " has no running attempt (it is unknown)");
@@ -793,6 +893,7 @@ final class LocalJobStore implements JobStore {
     Objects.requireNonNull(id, "id");
     lock.lock();
     try {
+      admitArrivals();
       Entry entry = byId.get(id);
       return entry == null ? Optional.empty() : Optional.of(entry.snapshot());
     } finally {
@@ -833,6 +934,7 @@ final class LocalJobStore implements JobStore {
       entry.state = JobState.QUEUED;
       entry.attempts = 0;
       queued++;
+      occupied.incrementAndGet();
       log.retried(entry);
       enqueueDue(entry);
       return true;
@@ -861,8 +963,9 @@ final class LocalJobStore implements JobStore {
   public JobCounts counts() {
     lock.lock();
     try {
+      admitArrivals();
       return new JobCounts(
-          queued + reserved,
+          occupied.get() - running - retryWait,
           running,
           retryWait,
           deadIndex.size(),
@@ -931,6 +1034,7 @@ final class LocalJobStore implements JobStore {
   java.util.Set<JobId> liveIds() {
     lock.lock();
     try {
+      admitArrivals();
       java.util.Set<JobId> ids = new java.util.HashSet<>();
       byId.forEach(
           e -> {
@@ -947,6 +1051,7 @@ final class LocalJobStore implements JobStore {
   void checkInvariants() {
     lock.lock();
     try {
+      admitArrivals();
       byId.checkInvariants();
       long[] byState = new long[JobState.values().length];
       byId.forEach(e -> byState[e.state.ordinal()]++);
@@ -979,7 +1084,12 @@ final class LocalJobStore implements JobStore {
             e.dueAt != null && (e.state == JobState.QUEUED || e.state == JobState.RETRY_WAIT),
             "bad delayed entry " + e.id);
       }
-      check(reserved >= 0, "negative reservation " + reserved);
+      check(
+          occupied.get() >= queued + running + retryWait,
+          "occupied "
+              + occupied.get()
+              + " is less than queued + running + retryWait = "
+              + (queued + running + retryWait));
     } finally {
       lock.unlock();
     }

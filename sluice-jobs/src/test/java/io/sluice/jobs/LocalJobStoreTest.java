@@ -158,6 +158,91 @@ class LocalJobStoreTest {
     assertInstanceOf(Admission.Accepted.class, waiting.get(10, TimeUnit.SECONDS));
   }
 
+  /** Starts a virtual thread that submits {@code n} jobs, waiting up to five minutes for room. */
+  private CompletableFuture<Admission> submitWaiting(int n) throws InterruptedException {
+    CompletableFuture<Admission> admission = new CompletableFuture<>();
+    Thread submitter =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    List<JobSpec> batch = Collections.nCopies(n, spec("a", "w"));
+                    admission.complete(store.submit(batch, Duration.ofMinutes(5)));
+                  } catch (Throwable t) {
+                    admission.completeExceptionally(t);
+                  }
+                });
+    Waits.untilBlocked(submitter);
+    return admission;
+  }
+
+  @Test
+  void aSmallBatchWaitingBehindALargeOneGetsInAsSoonAsItFits() throws Exception {
+    store = storeWithCapacity(4);
+    accept(spec("a", "1"), spec("a", "2"), spec("a", "3"), spec("a", "4"));
+    List<Job> running = List.of(claim(), claim(), claim(), claim());
+    CompletableFuture<Admission> large = submitWaiting(3); // waits first, so it is woken first
+    CompletableFuture<Admission> small = submitWaiting(1);
+
+    store.succeeded(running.get(0).id()); // room for 1: the large batch is woken, and passes it on
+
+    assertInstanceOf(Admission.Accepted.class, small.get(10, TimeUnit.SECONDS));
+    assertFalse(large.isDone());
+    store.succeeded(running.get(1).id());
+    store.succeeded(running.get(2).id());
+    assertFalse(large.isDone()); // room for 2 of its 3
+    store.succeeded(running.get(3).id());
+    assertInstanceOf(Admission.Accepted.class, large.get(10, TimeUnit.SECONDS));
+    assertEquals(4, store.counts().pending());
+  }
+
+  @Test
+  void submittersOfManySizesWaitingForRoomAllGetInAsWorkersFinish() throws Exception {
+    int capacity = 24;
+    int submitters = 48;
+    int batchesEach = 40;
+    store = storeWithCapacity(capacity);
+    List<Thread> threads = new ArrayList<>();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    java.util.concurrent.atomic.AtomicLong accepted = new java.util.concurrent.atomic.AtomicLong();
+    for (int s = 0; s < submitters; s++) {
+      int size = 1 + s % 8;
+      threads.add(
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      for (int b = 0; b < batchesEach; b++) {
+                        Admission a =
+                            store.submit(
+                                Collections.nCopies(size, spec("a", "x")), Duration.ofMinutes(5));
+                        assertInstanceOf(Admission.Accepted.class, a);
+                        accepted.addAndGet(size);
+                      }
+                    } catch (Throwable t) {
+                      failure.compareAndSet(null, t);
+                    }
+                  }));
+    }
+    long expected = 0;
+    for (int s = 0; s < submitters; s++) {
+      expected += (long) (1 + s % 8) * batchesEach;
+    }
+    long finished = 0;
+    while (finished < expected) {
+      store.succeeded(claim().id());
+      finished++;
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    if (failure.get() != null) {
+      throw new AssertionError(failure.get());
+    }
+    assertEquals(expected, accepted.get());
+    assertEquals(0, store.counts().pending());
+  }
+
   @Test
   void aBoundedWaitForRoomEndsInARejection() throws Exception {
     store = storeWithCapacity(1);

@@ -5,7 +5,7 @@ import java.time.Instant;
 import java.util.Optional;
 
 /** A job as a store holds it. Mutable; guarded by the owning store's lock. */
-final class Entry {
+final class Entry implements JobStore.Claim {
   final JobId id;
   final int hash; // EntryIndex.hash(id)
   final String type;
@@ -34,6 +34,12 @@ final class Entry {
 
   Job snapshot() {
     return snapshot(ByteBuffer.wrap(payload));
+  }
+
+  /** The job as its handler sees it: a snapshot, taken anew at each call. */
+  @Override
+  public Job job() {
+    return snapshot();
   }
 
   /** Forgets the payload of a finished job that stays remembered for {@code find}. */

@@ -11,7 +11,6 @@ import io.sluice.core.internal.WatchedDeadlines;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -57,11 +56,19 @@ import java.util.random.RandomGenerator;
  * shutdown) came first; if the stop won, the worker waits for its interrupt to land and clears it,
  * so no interrupt leaks into the next attempt.
  *
- * Over a LocalJobStore (the usual case) workers skip the JobStore interface's lookups by id: a
- * claim hands the worker the store's entry, and a success is recorded by the worker's next claim,
- * in the same acquisition of the store lock. A success is recorded at once instead when a listener
- * is to hear of it (the listener sees the job finished in the store) or the engine stops. Any
- * other JobStore is used through its public methods.
+ * Claims. A worker's claim (JobStore.claim(succeeded, claimer)) records the successes of its
+ * previous claim and takes up to CLAIM_BATCH due jobs, in one round trip to the store (one lock
+ * acquisition and two journal records for the lot, over a local store). The store hands out no
+ * more than an even share of the due jobs among the workers, and several only of a type whose
+ * limit cannot bind (a worker holding a batch of a limited type would hold its slots while running
+ * them one at a time); so with a shallow queue every worker takes one job, as before, and with a
+ * backlog a worker takes several, which it would have waited for anyway. The jobs of a batch run
+ * one after the other; a job claimed but not begun when the engine stops is given back (queued
+ * again, its attempt not counted). Under a burst of submitters the store lock is shared by
+ * hundreds of threads; one claim per job gave the workers so small a share of it that they fell
+ * behind. A success is recorded at once instead of by the next claim when a listener is to hear
+ * of it (the listener sees the job finished in the store) or the engine stops. Claims are the
+ * store's own handles (a local store's entries), so reporting looks nothing up by id.
  *
  * Shutdown. Stop admission and claims (idle workers return), join the workers for the grace period,
  * then cancel the engine context: every running attempt's context is cancelled and its worker
@@ -72,9 +79,11 @@ final class JobEngineImpl implements JobEngine {
   private static final System.Logger LOG = System.getLogger(JobEngine.class.getName());
   private static final int MAX_ERROR_CHARS = 2_000;
 
+  /** The most jobs a worker claims at once (see the class comment). */
+  static final int CLAIM_BATCH = 16;
+
   private final JobStore store;
-  private final LocalJobStore local; // the store if it is a LocalJobStore, else null
-  private final JobStore.TypeGate gate = this::tryEnter;
+  private final JobStore.Claimer claimer;
   private final Map<String, TypeRuntime> types;
   private final Clock clock;
   private final RandomGenerator random;
@@ -86,18 +95,19 @@ final class JobEngineImpl implements JobEngine {
   private final List<Thread> workers;
   private final CountDownLatch workersDone;
   private final Object shutdownLock = new Object();
+  private volatile boolean stopping; // set first by shutdown: workers begin no more claimed jobs
   private volatile boolean hardStop;
   private Boolean shutdownOutcome;
 
   private JobEngineImpl(BuilderImpl b) {
     this.store = b.store;
-    this.local = b.store instanceof LocalJobStore l ? l : null;
     this.clock = b.clock;
     this.random = b.random;
     this.shutdownGrace = b.shutdownGrace;
     this.listener = b.listener;
     this.types = new HashMap<>();
     b.handlers.forEach((type, h) -> types.put(type, new TypeRuntime(type, h.handler, h.options)));
+    this.claimer = new JobStore.Claimer(new Gate(b.workers), CLAIM_BATCH, b.workers);
     this.background = Context.background(clock);
     this.attempts = new AtomicReferenceArray<>(b.workers);
     this.workersDone = new CountDownLatch(b.workers);
@@ -170,67 +180,102 @@ final class JobEngineImpl implements JobEngine {
   // ---------------------------------------------------------------- workers
 
   private void work(int slot) {
-    Entry unrecorded = null; // over a local store: a success its next claim records
+    List<JobStore.Claim> succeeded = new ArrayList<>(); // successes the next claim records
+    List<JobStore.Claim> claims = List.of();
+    int next = 0; // the first of `claims` not yet begun
     try {
       while (true) {
-        Entry entry = null;
-        Job job;
-        if (local != null) {
-          Entry succeeded = unrecorded;
-          unrecorded = null;
-          entry = local.claimAfter(succeeded, gate);
-          if (entry == null) {
-            return;
-          }
-          job = entry.snapshot();
-        } else {
-          Optional<Job> claimed = store.claim(gate);
-          if (claimed.isEmpty()) {
-            return;
-          }
-          job = claimed.get();
+        claims = store.claim(succeeded, claimer);
+        succeeded.clear();
+        next = 0;
+        if (claims.isEmpty()) {
+          return;
         }
-        TypeRuntime type = types.get(job.type());
-        try {
-          if (runAttempt(job, entry, type, slot)) {
-            unrecorded = entry;
+        while (next < claims.size() && !stopping) {
+          JobStore.Claim claim = claims.get(next++);
+          Job job = claim.job();
+          TypeRuntime type = types.get(job.type());
+          try {
+            if (runAttempt(job, claim, type, slot)) {
+              succeeded.add(claim);
+            }
+          } finally {
+            type.leave(store);
           }
-        } finally {
-          type.leave(store);
+          Thread.interrupted(); // a handler may have interrupted its own thread
         }
+        next = giveBack(claims, next);
         if (hardStop) {
-          if (unrecorded != null) {
-            local.succeeded(unrecorded);
+          for (JobStore.Claim claim : succeeded) {
+            store.succeeded(claim);
           }
           return;
         }
-        Thread.interrupted(); // a handler may have interrupted its own thread
       }
     } catch (InterruptedException e) {
       // shutdown interrupted a worker waiting for a job
     } catch (RuntimeException | Error e) {
       LOG.log(System.Logger.Level.ERROR, "job worker stopped by an unexpected failure", e);
+      giveBack(claims, next);
     } finally {
       workersDone.countDown();
     }
   }
 
-  private boolean tryEnter(String type) {
-    TypeRuntime runtime = types.get(type);
-    return runtime != null && runtime.tryEnter();
+  /**
+   * Gives back the claims from {@code from} on, which were claimed with the ones before them but
+   * will not run here (the engine is stopping): queued again, the attempts not counted.
+   *
+   * @return the end of the claims: none is left to give back
+   */
+  private int giveBack(List<JobStore.Claim> claims, int from) {
+    for (int i = from; i < claims.size(); i++) {
+      JobStore.Claim claim = claims.get(i);
+      try {
+        store.abandoned(claim);
+      } catch (RuntimeException e) {
+        LOG.log(
+            System.Logger.Level.ERROR,
+            "could not give back job " + claim.job().id() + " claimed but not begun",
+            e);
+      } finally {
+        types.get(claim.job().type()).leave(store);
+      }
+    }
+    return claims.size();
   }
 
   /**
-   * Runs one attempt of {@code job} and reports its outcome to the store, except a success over a
-   * local store that the worker's next claim may record: returns true for that one.
-   *
-   * @param entry the store's entry for the job over a local store, else null
+   * The per-type limits, as the store asks them: a type is unlimited when its limit could not bind
+   * even if every worker held a whole batch of it.
    */
-  private boolean runAttempt(Job job, Entry entry, TypeRuntime type, int slot) {
-    if (type == null) {
-      reportFailed(job, entry, "no handler for job type \"" + job.type() + "\"", Optional.empty());
-      return false;
+  private final class Gate implements JobStore.TypeGate {
+    private final long unlimitedFrom;
+
+    Gate(int workers) {
+      this.unlimitedFrom = (long) workers * CLAIM_BATCH;
     }
+
+    @Override
+    public boolean tryEnter(String type) {
+      TypeRuntime runtime = types.get(type);
+      return runtime != null && runtime.tryEnter();
+    }
+
+    @Override
+    public boolean unlimited(String type) {
+      TypeRuntime runtime = types.get(type);
+      return runtime != null && runtime.options.concurrency() >= unlimitedFrom;
+    }
+  }
+
+  /**
+   * Runs one attempt of {@code job} and reports its outcome to the store, except a success that the
+   * worker's next claim may record: returns true for that one.
+   *
+   * @param claim what the store handed out for the job
+   */
+  private boolean runAttempt(Job job, JobStore.Claim claim, TypeRuntime type, int slot) {
     RetryPolicy retry = type.options.retry();
     if (job.attempts() > retry.maxAttempts()) {
       // Only a crash mid-attempt leaves more started attempts than allowed: a job that keeps
@@ -240,7 +285,7 @@ final class JobEngineImpl implements JobEngine {
               + job.attempts()
               + " times in all"
               + job.lastError().map(e -> "; last error: " + e).orElse("");
-      dead(job, entry, type, error);
+      dead(job, claim, type, error);
       return false;
     }
     type.attempts.increment();
@@ -274,28 +319,20 @@ final class JobEngineImpl implements JobEngine {
     if (failure == null && !cutShort) {
       outcome = EngineListener.Outcome.SUCCEEDED;
       type.succeeded.increment();
-      if (entry != null && !timed) {
+      if (!timed) {
         return true;
       }
-      if (entry != null) {
-        local.succeeded(entry);
-      } else {
-        store.succeeded(job.id());
-      }
+      store.succeeded(claim);
     } else if (hardStop) {
       // Stopped by the shutdown, however the handler reacted: not the job's fault.
       outcome = EngineListener.Outcome.ABANDONED;
-      if (entry != null) {
-        local.abandoned(entry);
-      } else {
-        store.abandoned(job.id());
-      }
+      store.abandoned(claim);
     } else if (cutShort || overran) {
       outcome = EngineListener.Outcome.TIMED_OUT;
       type.timedOut.increment();
       failed(
           job,
-          entry,
+          claim,
           type,
           "timed out after "
               + type.options.timeout()
@@ -306,7 +343,7 @@ final class JobEngineImpl implements JobEngine {
     } else {
       outcome = EngineListener.Outcome.FAILED;
       type.failed.increment();
-      failed(job, entry, type, describe(failure));
+      failed(job, claim, type, describe(failure));
     }
     if (timed) {
       Duration elapsed = Duration.ofNanos(end - start);
@@ -315,14 +352,14 @@ final class JobEngineImpl implements JobEngine {
     return false;
   }
 
-  private void failed(Job job, Entry entry, TypeRuntime type, String error) {
+  private void failed(Job job, JobStore.Claim claim, TypeRuntime type, String error) {
     if (!type.options.retry().allowsAnotherAfter(job.attempts())) {
-      dead(job, entry, type, error);
+      dead(job, claim, type, error);
       return;
     }
     Duration delay = type.options.retry().delayAfter(job.attempts(), random);
     type.retries.increment();
-    reportFailed(job, entry, error, Optional.of(clock.now().plus(delay)));
+    store.failed(claim, error, Optional.of(clock.now().plus(delay)));
     LOG.log(
         System.Logger.Level.DEBUG,
         () ->
@@ -339,9 +376,9 @@ final class JobEngineImpl implements JobEngine {
     notifyListener(() -> listener.retryScheduled(job, delay));
   }
 
-  private void dead(Job job, Entry entry, TypeRuntime type, String error) {
+  private void dead(Job job, JobStore.Claim claim, TypeRuntime type, String error) {
     type.dead.increment();
-    reportFailed(job, entry, error, Optional.empty());
+    store.failed(claim, error, Optional.empty());
     LOG.log(
         System.Logger.Level.WARNING,
         () ->
@@ -354,14 +391,6 @@ final class JobEngineImpl implements JobEngine {
                 + " attempts: "
                 + error);
     notifyListener(() -> listener.died(job, error));
-  }
-
-  private void reportFailed(Job job, Entry entry, String error, Optional<Instant> retryAt) {
-    if (entry != null) {
-      local.failed(entry, error, retryAt);
-    } else {
-      store.failed(job.id(), error, retryAt);
-    }
   }
 
   private static void notifyListener(Runnable call) {
@@ -399,6 +428,7 @@ final class JobEngineImpl implements JobEngine {
       if (shutdownOutcome != null) {
         return shutdownOutcome;
       }
+      stopping = true;
       store.stopAdmission();
       store.stopClaims();
       boolean graceful = workersDone.await(grace.toNanos(), TimeUnit.NANOSECONDS);

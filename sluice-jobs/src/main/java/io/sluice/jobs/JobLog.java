@@ -19,10 +19,10 @@ interface JobLog extends AutoCloseable {
         }
 
         @Override
-        public void started(Entry entry) {}
+        public void started(List<Entry> entries) {}
 
         @Override
-        public void succeeded(Entry entry) {}
+        public void succeeded(List<Entry> entries) {}
 
         @Override
         public void failed(Entry entry) {}
@@ -65,9 +65,11 @@ interface JobLog extends AutoCloseable {
    */
   long submitted(List<Entry> batch);
 
-  void started(Entry entry);
+  /** Attempts started, one per entry (a claim of several jobs is one record). */
+  void started(List<Entry> entries);
 
-  void succeeded(Entry entry);
+  /** Attempts succeeded, one per entry (one record). */
+  void succeeded(List<Entry> entries);
 
   /** A failed attempt: {@code entry.state} says whether it waits to retry or is dead. */
   void failed(Entry entry);

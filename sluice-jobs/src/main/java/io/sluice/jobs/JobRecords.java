@@ -21,8 +21,8 @@ import java.util.TreeMap;
  * that many UTF-8 bytes.
  *
  *   SUBMITTED  int count, then per job: id, createdAt, runAt, type, source, int n + n payload bytes
- *   STARTED    id                      an attempt started: attempts + 1
- *   SUCCEEDED  id                      finished; replay remembers the latest, without payload
+ *   STARTED    id, id, ...             attempts started (one per id): attempts + 1
+ *   SUCCEEDED  id, id, ...             finished; replay remembers the latest, without payload
  *   FAILED     id, retryAt, error      retryAt none = dead letter
  *   ABANDONED  id                      an attempt stopped by a shutdown: attempts - 1
  *   RETRIED    id                      a dead letter queued again with attempts = 0
@@ -34,6 +34,9 @@ import java.util.TreeMap;
  * A schedule is name, definition, updatedAt, lastFire, then lastJob as a byte (0 none, 1 an id
  * follows). Each SCHEDULE and FIRED record holds the schedule's whole state, so replay keeps the
  * latest and a schedule's older records are never needed again.
+ *
+ * STARTED and SUCCEEDED hold one id or more (a worker's claim of several jobs, and their successes
+ * recorded at its next claim); a body of one id is the form written before there were several.
  *
  * A batch is one SUBMITTED record, so a crash keeps all of it or none. Replay applies records in
  * journal order; a record about an id replay does not know refers to a job whose SUBMITTED record
@@ -151,6 +154,15 @@ final class JobRecords {
     }
   }
 
+  /** A STARTED or SUCCEEDED body: the ids of {@code entries}. */
+  static byte[] ids(List<Entry> entries) {
+    ByteBuffer out = ByteBuffer.allocate(ID_BYTES * entries.size());
+    for (Entry e : entries) {
+      putId(out, e.id);
+    }
+    return out.array();
+  }
+
   static byte[] id(JobId id) {
     ByteBuffer out = ByteBuffer.allocate(ID_BYTES);
     putId(out, id);
@@ -195,11 +207,13 @@ final class JobRecords {
         switch (type) {
           case SUBMITTED -> submitted(segment, body);
           case STARTED -> {
-            Entry e = jobs.get(getId(body));
-            if (e != null) {
-              e.attempts++;
-              e.state = JobState.QUEUED;
-              e.dueAt = null;
+            for (int i = idCount(body); i > 0; i--) {
+              Entry e = jobs.get(getId(body));
+              if (e != null) {
+                e.attempts++;
+                e.state = JobState.QUEUED;
+                e.dueAt = null;
+              }
             }
           }
           case FAILED -> {
@@ -228,12 +242,14 @@ final class JobRecords {
             }
           }
           case SUCCEEDED -> {
-            Entry e = jobs.remove(getId(body));
-            if (e != null) {
-              e.state = JobState.SUCCEEDED;
-              e.dueAt = null;
-              e.dropPayload();
-              finished.put(e.id, e);
+            for (int i = idCount(body); i > 0; i--) {
+              Entry e = jobs.remove(getId(body));
+              if (e != null) {
+                e.state = JobState.SUCCEEDED;
+                e.dueAt = null;
+                e.dropPayload();
+                finished.put(e.id, e);
+              }
             }
           }
           case DELETED -> jobs.remove(getId(body));
@@ -250,6 +266,19 @@ final class JobRecords {
       } catch (BufferUnderflowException | IllegalArgumentException | DateTimeException e) {
         throw new CorruptRecordException("record type " + type + " does not parse: " + e, e);
       }
+    }
+
+    /** How many ids a STARTED or SUCCEEDED body holds: one or more, and nothing else. */
+    private static int idCount(ByteBuffer body) {
+      int n = body.remaining() / ID_BYTES;
+      if (n == 0 || body.remaining() % ID_BYTES != 0) {
+        throw new CorruptRecordException(
+            "a list of ids is "
+                + body.remaining()
+                + " bytes, not a positive multiple of "
+                + ID_BYTES);
+      }
+      return n;
     }
 
     private void submitted(long segment, ByteBuffer body) {

@@ -3,6 +3,7 @@ package io.sluice.jobs;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -71,6 +72,66 @@ public interface JobStore extends AutoCloseable {
    * @throws InterruptedException if interrupted while waiting
    */
   Optional<Job> claim(TypeGate gate) throws InterruptedException;
+
+  /**
+   * The workers' claim: records that the attempts of {@code succeeded} succeeded, then takes up to
+   * {@code claimer.batch()} due jobs and starts an attempt of each, as {@link #claim(TypeGate)}
+   * does, waiting until at least one is due. Claiming several at once and recording successes with
+   * the next claim saves a store round trip per job (a lock here, a query in a database); a store
+   * hands out more than one only of a type its gate does not limit, and no more than an even share
+   * of what is due among {@code claimer.claimers()}, so claims do not pile up in one worker while
+   * others idle.
+   *
+   * <p>The default claims one job by {@link #claim(TypeGate)} and records successes one by one by
+   * {@link #succeeded(JobId)}.
+   *
+   * @param succeeded claims this store handed out whose attempts succeeded; recorded even if the
+   *     call then throws or finds claims stopped. Read only during the call.
+   * @param claimer who claims
+   * @return the claims, in the order their attempts should run; empty once {@link #stopClaims()}
+   *     was called
+   * @throws InterruptedException if interrupted while waiting; {@code succeeded} is recorded
+   */
+  default List<Claim> claim(List<? extends Claim> succeeded, Claimer claimer)
+      throws InterruptedException {
+    for (Claim c : succeeded) {
+      succeeded(c.job().id());
+    }
+    Optional<Job> job = claim(claimer.gate());
+    return job.isEmpty() ? List.of() : List.of(new IdClaim(job.get()));
+  }
+
+  /**
+   * Records that the running attempt of a claim {@link #claim(List, Claimer)} handed out succeeded.
+   * The default records it by id.
+   *
+   * @param claim the claim
+   */
+  default void succeeded(Claim claim) {
+    succeeded(claim.job().id());
+  }
+
+  /**
+   * Records that the running attempt of a claim failed. The default records it by id.
+   *
+   * @param claim the claim
+   * @param error what went wrong, for people
+   * @param retryAt when to try again; empty to make the job dead
+   */
+  default void failed(Claim claim, String error, Optional<Instant> retryAt) {
+    failed(claim.job().id(), error, retryAt);
+  }
+
+  /**
+   * Gives back a claim whose attempt was stopped from outside or never began (claimed in a batch,
+   * then the engine stopped): the job is queued again and the attempt is not counted. The default
+   * gives it back by id.
+   *
+   * @param claim the claim
+   */
+  default void abandoned(Claim claim) {
+    abandoned(claim.job().id());
+  }
 
   /** Tells waiting {@link #claim} calls that a gate may now admit a type it refused before. */
   void gateOpened();
@@ -238,5 +299,57 @@ public interface JobStore extends AutoCloseable {
      * @return true if the slot was taken
      */
     boolean tryEnter(String type);
+
+    /**
+     * Whether attempts of {@code type} have no limit, so that one claim may take several of them
+     * (each still enters the gate). A claimer holding several jobs of a limited type would hold
+     * that many of its slots while it runs them one at a time.
+     *
+     * @param type the job type
+     * @return true if unlimited; the default says false
+     */
+    default boolean unlimited(String type) {
+      return false;
+    }
   }
+
+  /**
+   * Who claims, for {@link #claim(List, Claimer)}.
+   *
+   * @param gate the per-type limits
+   * @param batch the most jobs one claim takes, at least 1
+   * @param claimers how many claim side by side (the workers), at least 1: one claim takes no more
+   *     than an even share of the due jobs among them
+   */
+  record Claimer(TypeGate gate, int batch, int claimers) {
+    /** Checks the arguments. */
+    public Claimer {
+      Objects.requireNonNull(gate, "gate");
+      if (batch < 1 || claimers < 1) {
+        throw new IllegalArgumentException(
+            "batch and claimers must be at least 1, got " + batch + " and " + claimers);
+      }
+    }
+  }
+
+  /**
+   * An attempt a store handed out by {@link #claim(List, Claimer)}: the job as its handler sees it,
+   * and whatever the store needs to report on it without looking it up. Report on a claim only to
+   * the store that made it.
+   */
+  interface Claim {
+    /**
+     * The job, with the attempt counted.
+     *
+     * @return the job
+     */
+    Job job();
+  }
+
+  /**
+   * The default {@link Claim}: the job, reported on by its id.
+   *
+   * @param job the job
+   */
+  record IdClaim(Job job) implements Claim {}
 }

@@ -242,13 +242,13 @@ final class JournalLog implements JobLog {
   }
 
   @Override
-  public void started(Entry entry) {
-    append(JobRecords.STARTED, JobRecords.id(entry.id));
+  public void started(List<Entry> entries) {
+    append(JobRecords.STARTED, JobRecords.ids(entries));
   }
 
   @Override
-  public void succeeded(Entry entry) {
-    finished(entry, JobRecords.SUCCEEDED);
+  public void succeeded(List<Entry> entries) {
+    finished(entries, JobRecords.SUCCEEDED);
   }
 
   @Override
@@ -268,15 +268,27 @@ final class JournalLog implements JobLog {
 
   @Override
   public void deleted(Entry entry) {
-    finished(entry, JobRecords.DELETED);
+    finished(List.of(entry), JobRecords.DELETED);
   }
 
-  private void finished(Entry entry, int type) {
-    long home = entry.home;
-    append(type, JobRecords.id(entry.id))
+  /**
+   * Records that {@code entries} finished ({@code type} SUCCEEDED or DELETED, one record) and, once
+   * that is durable, counts them out of their homes.
+   */
+  private void finished(List<Entry> entries, int type) {
+    long[] homes = new long[entries.size()];
+    for (int i = 0; i < homes.length; i++) {
+      homes[i] = entries.get(i).home;
+    }
+    append(type, JobRecords.ids(entries))
         .thenRun(
             () -> {
-              if (countLive(live, home, -1)) {
+              boolean released = false;
+              for (int i = 0, j; i < homes.length; i = j) { // usually one home: one count per run
+                for (j = i + 1; j < homes.length && homes[j] == homes[i]; j++) {}
+                released |= countLive(live, homes[i], i - j);
+              }
+              if (released) {
                 compactLater();
               }
             });

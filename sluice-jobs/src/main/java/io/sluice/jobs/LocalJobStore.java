@@ -653,45 +653,48 @@ final class LocalJobStore implements JobStore {
 
   @Override
   public Optional<Job> claim(TypeGate gate) throws InterruptedException {
-    Entry entry = claimAfter(null, gate);
-    return entry == null ? Optional.empty() : Optional.of(entry.snapshot());
+    List<Claim> claims = claim(List.of(), new Claimer(gate, 1, 1));
+    return claims.isEmpty() ? Optional.empty() : Optional.of(claims.getFirst().job());
   }
 
   /**
-   * The engine's claim: records that {@code succeeded} (if not null) succeeded and then claims as
-   * {@link #claim} does, in one acquisition of the lock, and hands out the entry itself so that
-   * reporting on it needs no lookup by id. Nothing but its claimer's reports changes a RUNNING
+   * {@inheritDoc}
+   *
+   * <p>Here in one acquisition of the lock, handing out the store's entries themselves, so that
+   * reporting on them needs no lookup by id. Nothing but its claimer's reports changes a RUNNING
    * entry, so the claimer may read it (and take its snapshot) without the lock until it reports.
-   *
-   * <p>Waits as {@link #claim} does. Interruption throws, but only after {@code succeeded} is
-   * recorded: the lock is then taken uninterruptibly.
-   *
-   * @return the claimed entry, or null once claims are stopped
+   * Interruption throws only after {@code succeeded} is recorded: the lock is then taken
+   * uninterruptibly. One STARTED record covers the claimed jobs, one SUCCEEDED record the
+   * successes.
    */
-  Entry claimAfter(Entry succeeded, TypeGate gate) throws InterruptedException {
-    Objects.requireNonNull(gate, "gate");
-    if (succeeded == null) {
+  @Override
+  public List<Claim> claim(List<? extends Claim> succeeded, Claimer claimer)
+      throws InterruptedException {
+    Objects.requireNonNull(claimer, "claimer");
+    if (succeeded.isEmpty()) {
       lock.lockInterruptibly();
     } else {
       lock.lock();
     }
     try {
-      if (succeeded != null) {
-        succeededLocked(checkRunning(succeeded));
+      if (!succeeded.isEmpty()) {
+        succeededLocked(succeeded);
       }
       while (true) {
         if (claimsStopped) {
-          return null;
+          return List.of();
         }
         admitArrivals();
-        Entry entry = pollDue(gate);
-        if (entry != null) {
-          queued--;
-          running++;
-          entry.state = JobState.RUNNING;
-          entry.attempts++;
-          log.started(entry);
-          return entry;
+        List<Entry> claimed = pollDue(claimer);
+        if (claimed != null) {
+          for (Entry entry : claimed) {
+            entry.state = JobState.RUNNING;
+            entry.attempts++;
+          }
+          queued -= claimed.size();
+          running += claimed.size();
+          log.started(claimed);
+          return List.copyOf(claimed);
         }
         waitingClaims++;
         try {
@@ -707,20 +710,38 @@ final class LocalJobStore implements JobStore {
     }
   }
 
-  private Entry pollDue(TypeGate gate) {
+  /**
+   * Takes the next due jobs the claimer may have: the head of the first type's FIFO (round robin)
+   * that its gate admits, and of an unlimited type more of the same FIFO, up to the claimer's batch
+   * and an even share of that FIFO among the claimers.
+   *
+   * @return the jobs, or null if none
+   */
+  private List<Entry> pollDue(Claimer claimer) {
+    TypeGate gate = claimer.gate();
     int n = types.size();
     for (int i = 0; i < n; i++) {
       int index = (typeCursor + i) % n;
-      ArrayDeque<Entry> fifo = fifoByType.get(types.get(index));
+      String type = types.get(index);
+      ArrayDeque<Entry> fifo = fifoByType.get(type);
       if (fifo.isEmpty()) {
         continue;
       }
-      if (!gate.tryEnter(types.get(index))) {
+      if (!gate.tryEnter(type)) {
         gateRefused = true;
         continue;
       }
       typeCursor = index + 1;
-      return fifo.pollFirst();
+      int share = (fifo.size() + claimer.claimers() - 1) / claimer.claimers();
+      int most = Math.min(claimer.batch(), share);
+      List<Entry> taken = new ArrayList<>(most);
+      taken.add(fifo.pollFirst());
+      if (most > 1 && gate.unlimited(type)) {
+        while (taken.size() < most && !fifo.isEmpty() && gate.tryEnter(type)) {
+          taken.add(fifo.pollFirst());
+        }
+      }
+      return taken;
     }
     return null;
   }
@@ -742,30 +763,37 @@ final class LocalJobStore implements JobStore {
   public void succeeded(JobId id) {
     lock.lock();
     try {
-      succeededLocked(running(id));
+      succeededLocked(List.of(running(id)));
     } finally {
       lock.unlock();
     }
   }
 
-  /** {@link #succeeded(JobId)} for an entry that {@link #claimAfter} handed out. */
-  void succeeded(Entry entry) {
+  @Override
+  public void succeeded(Claim claim) {
     lock.lock();
     try {
-      succeededLocked(checkRunning(entry));
+      succeededLocked(List.of(claimed(claim)));
     } finally {
       lock.unlock();
     }
   }
 
-  private void succeededLocked(Entry entry) {
-    running--;
-    succeeded++;
-    entry.state = JobState.SUCCEEDED;
-    entry.dueAt = null;
-    remember(entry);
-    log.succeeded(entry);
-    unreserve(1);
+  /** Records successes, all of them or (if one has no running attempt) none. */
+  private void succeededLocked(List<? extends Claim> claims) {
+    List<Entry> entries = new ArrayList<>(claims.size());
+    for (Claim claim : claims) {
+      entries.add(claimed(claim));
+    }
+    for (Entry entry : entries) {
+      entry.state = JobState.SUCCEEDED;
+      entry.dueAt = null;
+      remember(entry);
+    }
+    running -= entries.size();
+    succeeded += entries.size();
+    log.succeeded(entries);
+    unreserve(entries.size());
   }
 
   @Override
@@ -779,12 +807,12 @@ final class LocalJobStore implements JobStore {
     }
   }
 
-  /** {@link #failed(JobId, String, Optional)} for an entry that {@link #claimAfter} handed out. */
-  void failed(Entry entry, String error, Optional<Instant> retryAt) {
+  @Override
+  public void failed(Claim claim, String error, Optional<Instant> retryAt) {
     Objects.requireNonNull(error, "error");
     lock.lock();
     try {
-      failedLocked(checkRunning(entry), error, retryAt);
+      failedLocked(claimed(claim), error, retryAt);
     } finally {
       lock.unlock();
     }
@@ -832,11 +860,11 @@ final class LocalJobStore implements JobStore {
     }
   }
 
-  /** {@link #abandoned(JobId)} for an entry that {@link #claimAfter} handed out. */
-  void abandoned(Entry entry) {
+  @Override
+  public void abandoned(Claim claim) {
     lock.lock();
     try {
-      abandonedLocked(checkRunning(entry));
+      abandonedLocked(claimed(claim));
     } finally {
       lock.unlock();
     }
@@ -858,6 +886,11 @@ final class LocalJobStore implements JobStore {
       throw new IllegalStateException("job " + id + " has no running attempt (it is unknown)");
     }
     return checkRunning(entry);
+  }
+
+  /** The running entry of a claim: this store's own, or found by the claim's id. */
+  private Entry claimed(Claim claim) {
+    return claim instanceof Entry entry ? checkRunning(entry) : running(claim.job().id());
   }
 
   private static Entry checkRunning(Entry entry) {

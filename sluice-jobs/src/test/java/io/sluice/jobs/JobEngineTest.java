@@ -143,8 +143,12 @@ class JobEngineTest {
     Duration wait = Duration.between(clock.now(), waiting.nextAttemptAt().orElseThrow());
     assertTrue(wait.compareTo(retry.capAfter(1)) <= 0, "first wait " + wait);
     clock.advance(retry.capAfter(1));
+    // the listener hears of an attempt after the store records it: wait for both
     Waits.until(
-        () -> calls.get() == 2 && engine.find(id).orElseThrow().state() == JobState.RETRY_WAIT,
+        () ->
+            calls.get() == 2
+                && engine.find(id).orElseThrow().state() == JobState.RETRY_WAIT
+                && events.size() == 2,
         "the second attempt to fail");
     clock.advance(retry.capAfter(2));
     awaitState(id, JobState.SUCCEEDED);
@@ -651,7 +655,7 @@ class JobEngineTest {
     for (int i = 0; i < 10; i++) {
       specs.add(spec("held", "h" + i));
     }
-    accept(specs);
+    List<JobId> ids = accept(specs); // with a backlog, workers claim several: some are given back
     Waits.until(() -> engine.stats().busy() == 4, "every worker to hold a job");
     CompletableFuture<Boolean> shutdown = new CompletableFuture<>();
     Thread stopper =
@@ -673,5 +677,9 @@ class JobEngineTest {
     assertEquals(4, counts.succeeded());
     assertEquals(0, counts.running());
     assertEquals(6, counts.queued());
+    for (JobId id : ids) {
+      Job job = store.find(id).orElseThrow();
+      assertEquals(job.state() == JobState.SUCCEEDED ? 1 : 0, job.attempts(), job.toString());
+    }
   }
 }

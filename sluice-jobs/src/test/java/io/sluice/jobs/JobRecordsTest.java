@@ -86,6 +86,29 @@ class JobRecordsTest {
   }
 
   @Test
+  void oneStartedOrSucceededRecordCoversEveryJobItLists() {
+    Entry a = entry("t", "a", null, null);
+    Entry b = entry("t", "b", null, null);
+    Entry c = entry("t", "c", null, null);
+    replay(1, JobRecords.SUBMITTED, JobRecords.submitted(List.of(a, b, c)));
+
+    replay(1, JobRecords.STARTED, JobRecords.ids(List.of(a, b, c)));
+    replay(1, JobRecords.SUCCEEDED, JobRecords.ids(List.of(a, c)));
+
+    assertEquals(List.of(b.id), List.copyOf(jobs.keySet()));
+    assertEquals(1, jobs.get(b.id).attempts);
+    assertEquals(java.util.Set.of(a.id, c.id), replay.finished.keySet());
+    assertArrayEquals(JobRecords.id(a.id), JobRecords.ids(List.of(a))); // the one-id form
+    var ragged =
+        assertThrows(
+            JobRecords.CorruptRecordException.class,
+            () -> replay(1, JobRecords.SUCCEEDED, new byte[24]));
+    assertTrue(ragged.getMessage().contains("multiple of 16"), ragged.getMessage());
+    assertThrows(
+        JobRecords.CorruptRecordException.class, () -> replay(1, JobRecords.STARTED, new byte[0]));
+  }
+
+  @Test
   void recordsAboutJobsFromReleasedSegmentsAreSkipped() {
     JobId gone = JobId.next();
 

@@ -564,12 +564,35 @@ class LocalJobStoreTest {
         Admission.Rejected.class, store.submit(List.of(spec("a", "x")), Duration.ZERO));
   }
 
+  private static final JobStore.TypeGate UNLIMITED =
+      new JobStore.TypeGate() {
+        @Override
+        public boolean tryEnter(String type) {
+          return true;
+        }
+
+        @Override
+        public boolean unlimited(String type) {
+          return true;
+        }
+      };
+
+  /** The workers' claim of one job, after recording {@code succeeded}. */
+  private Entry claimAfter(JobStore.Claim... succeeded) throws InterruptedException {
+    List<JobStore.Claim> claims = store.claim(List.of(succeeded), new JobStore.Claimer(ANY, 1, 1));
+    return claims.isEmpty() ? null : (Entry) claims.getFirst();
+  }
+
+  private List<JobStore.Claim> claimBatch(int batch, int claimers) throws InterruptedException {
+    return store.claim(List.of(), new JobStore.Claimer(UNLIMITED, batch, claimers));
+  }
+
   @Test
   void aClaimAfterASuccessRecordsItAndHandsOutTheNextEntry() throws Exception {
     List<JobId> ids = accept(spec("a", "1"), spec("a", "2"));
-    Entry first = store.claimAfter(null, ANY);
+    Entry first = claimAfter();
 
-    Entry second = store.claimAfter(first, ANY);
+    Entry second = claimAfter(first);
 
     assertEquals(ids.get(1), second.id);
     assertEquals(JobState.RUNNING, second.state);
@@ -583,10 +606,10 @@ class LocalJobStoreTest {
   @Test
   void aClaimAfterASuccessThatFindsNothingStillRecordsTheSuccessWhenStopped() throws Exception {
     JobId id = accept(spec("a", "1")).getFirst();
-    Entry entry = store.claimAfter(null, ANY);
+    Entry entry = claimAfter();
     store.stopClaims();
 
-    assertEquals(null, store.claimAfter(entry, ANY));
+    assertEquals(null, claimAfter(entry));
 
     assertEquals(JobState.SUCCEEDED, store.find(id).orElseThrow().state());
     assertEquals(0, store.counts().running());
@@ -595,10 +618,10 @@ class LocalJobStoreTest {
   @Test
   void anInterruptedClaimAfterASuccessRecordsTheSuccessBeforeItThrows() throws Exception {
     JobId id = accept(spec("a", "1")).getFirst();
-    Entry entry = store.claimAfter(null, ANY);
+    Entry entry = claimAfter();
 
     Thread.currentThread().interrupt();
-    assertThrows(InterruptedException.class, () -> store.claimAfter(entry, ANY));
+    assertThrows(InterruptedException.class, () -> claimAfter(entry));
 
     assertEquals(JobState.SUCCEEDED, store.find(id).orElseThrow().state());
     assertEquals(1, store.counts().succeeded());
@@ -607,9 +630,9 @@ class LocalJobStoreTest {
   @Test
   void reportingOnAClaimedEntryWorksWithoutTheIdAndOnlyOnce() throws Exception {
     List<JobId> ids = accept(spec("a", "1"), spec("a", "2"), spec("a", "3"));
-    Entry failed = store.claimAfter(null, ANY);
-    Entry abandoned = store.claimAfter(null, ANY);
-    Entry succeeded = store.claimAfter(null, ANY);
+    Entry failed = claimAfter();
+    Entry abandoned = claimAfter();
+    Entry succeeded = claimAfter();
 
     store.failed(failed, "boom", Optional.empty());
     store.abandoned(abandoned);
@@ -622,6 +645,104 @@ class LocalJobStoreTest {
     assertEquals(JobState.SUCCEEDED, store.find(ids.get(2)).orElseThrow().state());
     var e = assertThrows(IllegalStateException.class, () -> store.succeeded(succeeded));
     assertTrue(e.getMessage().contains("SUCCEEDED"), e.getMessage());
-    assertThrows(IllegalStateException.class, () -> store.claimAfter(failed, ANY));
+    assertThrows(IllegalStateException.class, () -> claimAfter(failed));
+  }
+
+  @Test
+  void aBatchClaimTakesAnEvenShareOfTheDueJobsUpToTheBatch() throws Exception {
+    List<JobId> ids = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      ids.addAll(accept(spec("a", "" + i)));
+    }
+
+    List<JobStore.Claim> first = claimBatch(16, 4); // 10 due among 4 claimers: 3
+    List<JobStore.Claim> second = claimBatch(16, 4); // 7 left: 2
+    List<JobStore.Claim> third = claimBatch(2, 1); // 5 left, but a batch of 2
+
+    assertEquals(ids.subList(0, 3), first.stream().map(c -> c.job().id()).toList());
+    assertEquals(ids.subList(3, 5), second.stream().map(c -> c.job().id()).toList());
+    assertEquals(ids.subList(5, 7), third.stream().map(c -> c.job().id()).toList());
+    for (JobStore.Claim c : first) {
+      assertEquals(JobState.RUNNING, c.job().state());
+      assertEquals(1, c.job().attempts());
+    }
+    assertEquals(7, store.counts().running());
+    assertEquals(3, store.counts().queued());
+  }
+
+  @Test
+  void aBatchClaimTakesOneJobOfATypeItsGateLimits() throws Exception {
+    accept(spec("a", "1"), spec("a", "2"), spec("a", "3"));
+
+    List<JobStore.Claim> claims = store.claim(List.of(), new JobStore.Claimer(ANY, 16, 1));
+
+    assertEquals(1, claims.size());
+  }
+
+  @Test
+  void aBatchIsStartedAndItsSuccessesRecordedInOneRecordEach() throws Exception {
+    List<String> records = new ArrayList<>();
+    store =
+        new LocalJobStore(
+            JobStoreOptions.defaults().withCapacity(10).withClock(clock),
+            new RecordingLog(records));
+    accept(spec("a", "1"), spec("a", "2"), spec("a", "3"));
+    List<JobStore.Claim> claims = claimBatch(16, 1);
+
+    assertEquals(List.of("started 3"), records);
+    store.stopClaims();
+    assertEquals(List.of(), store.claim(claims, new JobStore.Claimer(UNLIMITED, 16, 1)));
+
+    assertEquals(List.of("started 3", "succeeded 3"), records);
+    assertEquals(3, store.counts().succeeded());
+  }
+
+  /** A JobLog that notes the size of each STARTED and SUCCEEDED record. */
+  private record RecordingLog(List<String> records) implements JobLog {
+    @Override
+    public long submitted(List<Entry> batch) {
+      return 0;
+    }
+
+    @Override
+    public void started(List<Entry> entries) {
+      records.add("started " + entries.size());
+    }
+
+    @Override
+    public void succeeded(List<Entry> entries) {
+      records.add("succeeded " + entries.size());
+    }
+
+    @Override
+    public void failed(Entry entry) {}
+
+    @Override
+    public void abandoned(Entry entry) {}
+
+    @Override
+    public void retried(Entry entry) {}
+
+    @Override
+    public void deleted(Entry entry) {}
+
+    @Override
+    public long scheduled(ScheduleEntry schedule) {
+      return 0;
+    }
+
+    @Override
+    public long fired(ScheduleEntry schedule, Entry job) {
+      return 0;
+    }
+
+    @Override
+    public void unscheduled(String name) {}
+
+    @Override
+    public void superseded(long home) {}
+
+    @Override
+    public void close() {}
   }
 }

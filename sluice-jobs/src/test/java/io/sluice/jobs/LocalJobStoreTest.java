@@ -684,8 +684,7 @@ class LocalJobStoreTest {
     List<String> records = new ArrayList<>();
     store =
         new LocalJobStore(
-            JobStoreOptions.defaults().withCapacity(10).withClock(clock),
-            new RecordingLog(records));
+            JobStoreOptions.defaults().withCapacity(10).withClock(clock), recordingLog(records));
     accept(spec("a", "1"), spec("a", "2"), spec("a", "3"));
     List<JobStore.Claim> claims = claimBatch(16, 1);
 
@@ -697,52 +696,17 @@ class LocalJobStoreTest {
     assertEquals(3, store.counts().succeeded());
   }
 
-  /** A JobLog that notes the size of each STARTED and SUCCEEDED record. */
-  private record RecordingLog(List<String> records) implements JobLog {
-    @Override
-    public long submitted(List<Entry> batch) {
-      return 0;
-    }
-
-    @Override
-    public void started(List<Entry> entries) {
-      records.add("started " + entries.size());
-    }
-
-    @Override
-    public void succeeded(List<Entry> entries) {
-      records.add("succeeded " + entries.size());
-    }
-
-    @Override
-    public void failed(Entry entry) {}
-
-    @Override
-    public void abandoned(Entry entry) {}
-
-    @Override
-    public void retried(Entry entry) {}
-
-    @Override
-    public void deleted(Entry entry) {}
-
-    @Override
-    public long scheduled(ScheduleEntry schedule) {
-      return 0;
-    }
-
-    @Override
-    public long fired(ScheduleEntry schedule, Entry job) {
-      return 0;
-    }
-
-    @Override
-    public void unscheduled(String name) {}
-
-    @Override
-    public void superseded(long home) {}
-
-    @Override
-    public void close() {}
+  /** A JobLog that notes the size of each STARTED and SUCCEEDED record and records nothing. */
+  private static JobLog recordingLog(List<String> records) {
+    return (JobLog)
+        java.lang.reflect.Proxy.newProxyInstance(
+            JobLog.class.getClassLoader(),
+            new Class<?>[] {JobLog.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("started") || method.getName().equals("succeeded")) {
+                records.add(method.getName() + " " + ((List<?>) args[0]).size());
+              }
+              return method.getReturnType() == long.class ? 0L : null;
+            });
   }
 }

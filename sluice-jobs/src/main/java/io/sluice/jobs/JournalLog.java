@@ -2,6 +2,7 @@ package io.sluice.jobs;
 
 import io.sluice.jobs.journal.IoMode;
 import io.sluice.jobs.journal.Journal;
+import io.sluice.jobs.journal.JournalClosedException;
 import io.sluice.jobs.journal.JournalException;
 import io.sluice.jobs.journal.JournalListener;
 import io.sluice.jobs.journal.JournalOptions;
@@ -13,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongConsumer;
 
@@ -170,7 +170,7 @@ final class JournalLog implements JobLog {
 
   @Override
   public void unscheduled(String name) {
-    awaitUninterruptibly(append(JobRecords.UNSCHEDULE, JobRecords.unschedule(name)));
+    appendAndWait(JobRecords.UNSCHEDULE, JobRecords.unschedule(name));
   }
 
   @Override
@@ -197,7 +197,7 @@ final class JournalLog implements JobLog {
     long home = floor;
     boolean written = false;
     try {
-      home = awaitUninterruptibly(append(type, body));
+      home = appendAndWait(type, body);
       written = true;
       if (home != floor) {
         synchronized (compactionLock) {
@@ -214,29 +214,6 @@ final class JournalLog implements JobLog {
         if (emptied) {
           compactLater();
         }
-      }
-    }
-  }
-
-  private static long awaitUninterruptibly(CompletableFuture<Long> future) {
-    boolean interrupted = false;
-    try {
-      while (true) {
-        try {
-          return future.get();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        } catch (ExecutionException e) {
-          throw new JobStoreException(
-              "the job journal failed, so the batch was not accepted: "
-                  + e.getCause().getMessage()
-                  + "; check the disk (space, permissions, errors in the system log) and restart",
-              e.getCause());
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
       }
     }
   }
@@ -294,6 +271,46 @@ final class JournalLog implements JobLog {
             });
   }
 
+  /**
+   * Appends and waits until durable, without a future: the submitter parks on its own record and
+   * the journal's completer unparks it.
+   */
+  private long appendAndWait(int type, byte[] body) {
+    long segment;
+    try {
+      segment = journal.appendUninterruptibly(type, body);
+    } catch (JournalException | JournalClosedException e) {
+      journalFailed(e);
+      throw new JobStoreException(
+          "the job journal failed, so this change was not recorded (a submitted batch is not"
+              + " accepted): "
+              + e.getMessage()
+              + "; check the disk (space, permissions, errors in the system log) and restart",
+          e);
+    }
+    sawSegment(segment);
+    return segment;
+  }
+
+  /** A record landed in {@code segment}: a new one may leave an old one kept only by schedules. */
+  private void sawSegment(long segment) {
+    if (segment > lastSeenSegment) {
+      lastSeenSegment = segment;
+      compactLater();
+    }
+  }
+
+  private void journalFailed(Throwable failure) {
+    if (failureLogged.compareAndSet(false, true)) {
+      LOG.log(
+          System.Logger.Level.ERROR,
+          "the job journal failed; job state changes are"
+              + " no longer recorded and the store refuses new jobs. Fix the disk and restart;"
+              + " unfinished jobs are recovered from what was written.",
+          failure);
+    }
+  }
+
   private void compactLater() {
     Thread.ofVirtual().name("sluice-journal-compaction").start(this::compact);
   }
@@ -302,18 +319,11 @@ final class JournalLog implements JobLog {
     CompletableFuture<Long> future = journal.appendAsync(type, body);
     future.whenComplete(
         (segment, failure) -> {
-          if (segment != null && segment > lastSeenSegment) {
-            // A new segment: the oldest schedules may now be all that keeps an old one.
-            lastSeenSegment = segment;
-            compactLater();
+          if (segment != null) {
+            sawSegment(segment);
           }
-          if (failure != null && failureLogged.compareAndSet(false, true)) {
-            LOG.log(
-                System.Logger.Level.ERROR,
-                "the job journal failed; job state changes are"
-                    + " no longer recorded and the store refuses new jobs. Fix the disk and restart;"
-                    + " unfinished jobs are recovered from what was written.",
-                failure);
+          if (failure != null) {
+            journalFailed(failure);
           }
         });
     return future;

@@ -355,6 +355,25 @@ public final class Journal implements AutoCloseable {
   }
 
   /**
+   * Appends one record atomically and waits until it is durable per policy, as {@link #append}
+   * does, but without giving up on interruption: the wait is one commit, and a caller that must
+   * know whether its record is durable cannot learn it once it stops waiting. The interrupt status
+   * is kept.
+   *
+   * @param type the record type, opaque to the journal
+   * @param body the record body, at most {@link JournalOptions#maxRecordBytes()} bytes
+   * @return the number of the segment that holds the record
+   * @throws IllegalArgumentException if the body is larger than the maximum; nothing is written
+   * @throws JournalException if the journal failed (now or earlier) to write or force
+   * @throws JournalClosedException if the journal is closed
+   */
+  public long appendUninterruptibly(int type, byte[] body) {
+    Pending p = new Pending(type, checkSize(body), Thread.currentThread(), null);
+    enqueue(p);
+    return p.awaitUninterruptibly();
+  }
+
+  /**
    * Appends one record atomically without waiting. The future completes with the segment number
    * when the record is durable per policy, or fails with {@link JournalException} or {@link
    * JournalClosedException}. It is completed on the journal's completer thread, so attach only

@@ -80,8 +80,7 @@ final class Pending {
    * durable. Completed and interrupted at once: returns, with the interrupt status kept.
    */
   long await() throws InterruptedException {
-    int s;
-    while ((s = state) == WAITING) {
+    while (state == WAITING) {
       LockSupport.park(this);
       // isInterrupted first: a plain read, where interrupted() on a virtual thread costs more
       if (Thread.currentThread().isInterrupted() && Thread.interrupted()) {
@@ -94,8 +93,27 @@ final class Pending {
                 + " may not become durable");
       }
     }
-    s = state;
-    if (s == FAILED) {
+    return outcome();
+  }
+
+  /** Parks until completed, whatever interrupts come; the interrupt status is kept. */
+  long awaitUninterruptibly() {
+    boolean interrupted = false;
+    while (state == WAITING) {
+      LockSupport.park(this);
+      // cleared so that park blocks again; set again before returning
+      if (Thread.currentThread().isInterrupted() && Thread.interrupted()) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    return outcome();
+  }
+
+  private long outcome() {
+    if (state == FAILED) {
       throw failure instanceof JournalException je
           ? new JournalException(je.getMessage(), je)
           : failure;

@@ -273,6 +273,45 @@ class JournalConcurrencyTest {
     assertTrue(seqs.equals(List.of(0L, 1L, 2L)), seqs.toString());
   }
 
+  @Test
+  void anUninterruptibleAppendWaitsThroughAnInterruptUntilDurableAndKeepsTheStatus()
+      throws Exception {
+    // given an uninterruptible append waiting behind a held force
+    HookedChannel.Gate gate = new HookedChannel.Gate();
+    Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE, gate.opener());
+    CountDownLatch inForce = new CountDownLatch(1);
+    CountDownLatch release = gate.armNextForce(inForce, false);
+    Thread first = Thread.ofVirtual().start(() -> append(j, 0));
+    inForce.await();
+    AtomicReference<Object> outcome = new AtomicReference<>();
+    Thread waiting =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    long segment = j.appendUninterruptibly(1, body(1, 1, 30));
+                    outcome.set(
+                        Thread.currentThread().isInterrupted() ? segment : "not interrupted");
+                  } catch (Throwable t) {
+                    outcome.set(t);
+                  }
+                });
+    awaitTrue(() -> parked(waiting));
+    // when it is interrupted, it goes on waiting
+    waiting.interrupt();
+    awaitTrue(() -> parked(waiting));
+    assertEquals(null, outcome.get());
+    // then, once the force is done, it returns the segment with the interrupt status set
+    release.countDown();
+    waiting.join();
+    first.join();
+    assertEquals(1L, outcome.get());
+    j.close();
+    List<Long> seqs =
+        JournalTesting.replay(small(dir)).records.stream().map(x -> seqOf(x.body())).toList();
+    assertEquals(List.of(0L, 1L), seqs);
+  }
+
   private static void append(Journal j, int seq) {
     try {
       j.append(1, body(1, seq, 30));

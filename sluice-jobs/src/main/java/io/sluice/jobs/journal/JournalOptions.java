@@ -21,8 +21,9 @@ import java.util.concurrent.ThreadFactory;
  *     <tr><td>{@code ioMode}</td><td>{@link IoMode#AUTO}</td><td></td></tr>
  *     <tr><td>{@code listener}</td><td>{@link JournalListener#NONE}</td><td></td></tr>
  *     <tr><td>{@code writerThreadFactory}</td><td>a daemon platform thread named {@code
- *         sluice-journal-writer}</td><td>makes the writer thread and the completer thread; the
- *         writer does blocking file I/O, so a platform thread suits it</td></tr>
+ *         sluice-journal-writer}</td><td>makes the writer thread, which does blocking file I/O, so
+ *         a platform thread suits it (the completer, which only wakes waiters, is a virtual
+ *         thread)</td></tr>
  *     <tr><td>{@code writeBufferBytes}</td><td>1 MiB</td><td>a multiple of 4096, at least 8192: the
  *         aligned buffer a commit is written through (bigger commits are written in several
  *         writes and forced once)</td></tr>

@@ -210,14 +210,22 @@ final class LocalJobStore implements JobStore {
     if (rejected != null) {
       return rejected;
     }
-    List<Entry> batch = new ArrayList<>(n);
-    List<JobId> ids = new ArrayList<>(n);
     Instant now = clock.now();
     long idMillis = System.currentTimeMillis(); // one clock read per batch, not per id
-    for (JobSpec spec : specs) {
-      Entry entry = newEntry(spec, now, idMillis);
-      batch.add(entry);
-      ids.add(entry.id);
+    List<Entry> batch;
+    List<JobId> ids;
+    if (n == 1) { // the most common batch: immutable lists, which Admission.Accepted need not copy
+      Entry entry = newEntry(specs.getFirst(), now, idMillis);
+      batch = List.of(entry);
+      ids = List.of(entry.id);
+    } else {
+      batch = new ArrayList<>(n);
+      ids = new ArrayList<>(n);
+      for (JobSpec spec : specs) {
+        Entry entry = newEntry(spec, now, idMillis);
+        batch.add(entry);
+        ids.add(entry.id);
+      }
     }
     long home;
     try {

@@ -66,24 +66,28 @@ final class SegmentFormat {
 
   /** The frame check: CRC32C of the length and type (8 big-endian bytes) followed by the body. */
   static int frameCrc(int type, byte[] body) {
-    byte[] head = new byte[8];
-    putInt(head, 0, body.length);
-    putInt(head, 4, type);
     CRC32C c = new CRC32C();
-    c.update(head, 0, 8);
+    updateInt(c, body.length);
+    updateInt(c, type);
     c.update(body, 0, body.length);
     return (int) c.getValue();
   }
 
   /** The header check: CRC32C of length, type and frame check (12 big-endian bytes). */
   static int headerCrc(int length, int type, int frameCrc) {
-    byte[] head = new byte[12];
-    putInt(head, 0, length);
-    putInt(head, 4, type);
-    putInt(head, 8, frameCrc);
     CRC32C c = new CRC32C();
-    c.update(head, 0, 12);
+    updateInt(c, length);
+    updateInt(c, type);
+    updateInt(c, frameCrc);
     return (int) c.getValue();
+  }
+
+  /** Adds {@code v}'s four big-endian bytes to {@code c}, without an array per call. */
+  private static void updateInt(CRC32C c, int v) {
+    c.update(v >>> 24);
+    c.update(v >>> 16);
+    c.update(v >>> 8);
+    c.update(v);
   }
 
   /** The frame check of a frame already in a buffer whose body starts at {@code offset + 16}. */

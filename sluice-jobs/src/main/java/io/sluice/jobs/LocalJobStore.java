@@ -16,6 +16,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
@@ -33,7 +34,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * reservation (so the bound holds while the journal writes). A durable batch is then pushed on
  * `arrivals`, a lock-free stack, and the next holder of the lock that looks at the queues moves
  * every arrived batch into them, oldest first; a submit that finds claimers waiting takes the lock
- * and does it at once, so an idle worker wakes. Thousands of submitters woken by one group commit
+ * and does it at once, so an idle worker wakes; one such submit at a time (`admitting`), the
+ * others' batches going with it. Thousands of submitters woken by one group commit
  * would otherwise queue on the lock one by one, parking and unparking, while the workers that
  * empty the queue wait behind them. (`waitingClaims` is volatile: a claimer raises it and then
  * looks at `arrivals`; a submit pushes and then reads it; so an arrival is never left behind while
@@ -103,6 +105,8 @@ final class LocalJobStore implements JobStore {
   private long retryWait;
   private final AtomicLong occupied = new AtomicLong();
   private final AtomicReference<Arrival> arrivals = new AtomicReference<>();
+  // set while one submit takes the lock to admit the arrivals for waiting claimers
+  private final AtomicBoolean admitting = new AtomicBoolean();
   private volatile int waitingClaims; // written under the lock
   private final TreeMap<Integer, Integer> roomNeeds = new TreeMap<>(); // waiting submits' sizes
   private volatile long smallestNeed = Long.MAX_VALUE; // roomNeeds' first key; written under lock
@@ -262,9 +266,13 @@ final class LocalJobStore implements JobStore {
       head = arrivals.get();
       arrival.next = head;
     } while (!arrivals.compareAndSet(head, arrival));
-    if (waitingClaims > 0) {
+    // One submit at a time takes the lock for the waiting claimers; the others' arrivals go with
+    // it. A submit that sees `admitting` set pushed before the taker clears it, and the taker
+    // drains after clearing it, so that arrival is in the drain.
+    if (waitingClaims > 0 && !admitting.get() && admitting.compareAndSet(false, true)) {
       lock.lock();
       try {
+        admitting.set(false);
         admitArrivals();
       } finally {
         lock.unlock();

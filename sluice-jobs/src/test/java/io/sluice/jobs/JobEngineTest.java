@@ -121,6 +121,40 @@ class JobEngineTest {
   }
 
   @Test
+  void jobsFromManyConcurrentSubmittersAllRunWhileWorkersWaitBetweenThem() throws Exception {
+    // Single-job submits from many threads against workers that are mostly idle: each submit's
+    // batch reaches the queues through the arrivals stack, and one submit at a time wakes them.
+    int submitters = 64;
+    int each = 300;
+    AtomicInteger ran = new AtomicInteger();
+    engine = builder().handle("tick", (job, ctx) -> ran.incrementAndGet()).start();
+    List<Thread> threads = new ArrayList<>();
+    for (int s = 0; s < submitters; s++) {
+      threads.add(
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      for (int i = 0; i < each; i++) {
+                        accept(List.of(spec("tick", "t")));
+                        if (i % 50 == 0) {
+                          Thread.sleep(1); // let the workers drain the queue and wait again
+                        }
+                      }
+                    } catch (InterruptedException e) {
+                      throw new AssertionError(e);
+                    }
+                  }));
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+
+    Waits.until(() -> ran.get() == submitters * each, "every job to run");
+    assertEquals(submitters * each, engine.stats().jobs().succeeded());
+  }
+
+  @Test
   void aFailingJobIsRetriedWithBackoffOnTheClockUntilItSucceeds() throws Exception {
     AtomicInteger calls = new AtomicInteger();
     RetryPolicy retry = new RetryPolicy(5, Duration.ofSeconds(1), Duration.ofSeconds(10), 2.0);

@@ -564,7 +564,8 @@ class LocalJobStoreTest {
         Admission.Rejected.class, store.submit(List.of(spec("a", "x")), Duration.ZERO));
   }
 
-  private static final JobStore.TypeGate UNLIMITED =
+  /** A gate that admits every type, without limit (so claims may take several). */
+  static final JobStore.TypeGate UNLIMITED =
       new JobStore.TypeGate() {
         @Override
         public boolean tryEnter(String type) {

@@ -249,12 +249,10 @@ class JournalConcurrencyTest {
   @Test
   void anAppendInterruptedWhileWaitingThrowsAndTheJournalGoesOn() throws Exception {
     // given an append waiting behind a held force
-    HookedChannel.Gate gate = new HookedChannel.Gate();
-    Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE, gate.opener());
-    CountDownLatch inForce = new CountDownLatch(1);
-    CountDownLatch release = gate.armNextForce(inForce, false);
-    Thread first = Thread.ofVirtual().start(() -> append(j, 0));
-    inForce.await();
+    HeldForce held = holdForce();
+    Journal j = held.journal();
+    CountDownLatch release = held.release();
+    Thread first = held.first();
     AtomicReference<Throwable> outcome = new AtomicReference<>();
     Thread waiting = Thread.ofVirtual().start(() -> outcome.set(appendOutcome(j, 1)));
     awaitTrue(() -> parked(waiting));
@@ -277,12 +275,10 @@ class JournalConcurrencyTest {
   void anUninterruptibleAppendWaitsThroughAnInterruptUntilDurableAndKeepsTheStatus()
       throws Exception {
     // given an uninterruptible append waiting behind a held force
-    HookedChannel.Gate gate = new HookedChannel.Gate();
-    Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE, gate.opener());
-    CountDownLatch inForce = new CountDownLatch(1);
-    CountDownLatch release = gate.armNextForce(inForce, false);
-    Thread first = Thread.ofVirtual().start(() -> append(j, 0));
-    inForce.await();
+    HeldForce held = holdForce();
+    Journal j = held.journal();
+    CountDownLatch release = held.release();
+    Thread first = held.first();
     AtomicReference<Object> outcome = new AtomicReference<>();
     Thread waiting =
         Thread.ofVirtual()
@@ -310,6 +306,19 @@ class JournalConcurrencyTest {
     List<Long> seqs =
         JournalTesting.replay(small(dir)).records.stream().map(x -> seqOf(x.body())).toList();
     assertEquals(List.of(0L, 1L), seqs);
+  }
+
+  /** A journal whose first append (seq 0, by {@code first}) is held in its force until released. */
+  private record HeldForce(Journal journal, CountDownLatch release, Thread first) {}
+
+  private HeldForce holdForce() throws Exception {
+    HookedChannel.Gate gate = new HookedChannel.Gate();
+    Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE, gate.opener());
+    CountDownLatch inForce = new CountDownLatch(1);
+    CountDownLatch release = gate.armNextForce(inForce, false);
+    Thread first = Thread.ofVirtual().start(() -> append(j, 0));
+    inForce.await();
+    return new HeldForce(j, release, first);
   }
 
   private static void append(Journal j, int seq) {

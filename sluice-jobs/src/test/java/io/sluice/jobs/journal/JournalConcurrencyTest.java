@@ -107,12 +107,10 @@ class JournalConcurrencyTest {
   @Test
   void concurrentAppendsShareForces() throws Exception {
     // given the writer held inside the force of a first append
-    HookedChannel.Gate gate = new HookedChannel.Gate();
-    Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE, gate.opener());
-    CountDownLatch inForce = new CountDownLatch(1);
-    CountDownLatch release = gate.armNextForce(inForce, false);
-    Thread first = Thread.ofVirtual().start(() -> append(j, 0));
-    inForce.await();
+    HeldForce held = holdForce();
+    Journal j = held.journal();
+    CountDownLatch release = held.release();
+    Thread first = held.first();
     // when 100 more appends arrive meanwhile (all parked, so all pushed)
     List<Thread> more =
         IntStream.range(1, 101)

@@ -215,6 +215,13 @@ final class JobEngineImpl implements JobEngine {
     } catch (InterruptedException e) {
       // shutdown interrupted a worker waiting for a job
     } catch (RuntimeException | Error e) {
+      for (JobStore.Claim claim : succeeded) { // recorded unless the failure came after that
+        try {
+          store.succeeded(claim);
+        } catch (RuntimeException again) {
+          e.addSuppressed(again);
+        }
+      }
       LOG.log(System.Logger.Level.ERROR, "job worker stopped by an unexpected failure", e);
       giveBack(claims, next);
     } finally {

@@ -135,12 +135,10 @@ class JournalConcurrencyTest {
   @Test
   void closeWhileAppendsArePendingMakesThemDurableFirst() throws Exception {
     // given 50 appends pending behind a held force
-    HookedChannel.Gate gate = new HookedChannel.Gate();
-    Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE, gate.opener());
-    CountDownLatch inForce = new CountDownLatch(1);
-    CountDownLatch release = gate.armNextForce(inForce, false);
-    Thread first = Thread.ofVirtual().start(() -> append(j, 0));
-    inForce.await();
+    HeldForce held = holdForce();
+    Journal j = held.journal();
+    CountDownLatch release = held.release();
+    Thread first = held.first();
     List<Thread> more =
         IntStream.range(1, 51).mapToObj(i -> Thread.ofVirtual().start(() -> append(j, i))).toList();
     List<CompletableFuture<Long>> async = new ArrayList<>();

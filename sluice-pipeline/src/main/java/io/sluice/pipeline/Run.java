@@ -162,7 +162,7 @@ final class Run {
     PipelineException e = new PipelineException(stage, item, error);
     if (failure.compareAndSet(null, e)) {
       work.cancel(e);
-    } else if (!(isStopping() && isStopSignal(error))) {
+    } else if (!(isStopSignal(error) && isEnding())) {
       failure.get().addSuppressed(error);
     }
   }
@@ -175,10 +175,20 @@ final class Run {
     if (t instanceof Stop || t instanceof ChannelClosedException) {
       return;
     }
-    if (isStopSignal(t) && isStopping()) {
+    if (isStopSignal(t) && isEnding()) {
       return;
     }
     fail(stage, null, t);
+  }
+
+  /**
+   * Whether the run is ending by its own decision: stopping gracefully (the sources' context), or
+   * stopping at once, failed or closed (the work context, the root of every stage's context). A
+   * stage that saw its context cancelled must find this true: a parent context is marked done
+   * before its children, so checking only the sources' context raced an immediate stop.
+   */
+  private boolean isEnding() {
+    return isStopping() || work.isDone();
   }
 
   static boolean isStopSignal(Throwable t) {

@@ -184,9 +184,28 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
     return Nanos.add(nanoTime(), delayNanos);
   }
 
-  /** The wall-clock instant of the {@link #nanoTime()} reading {@code nanos}. */
+  /**
+   * The wall-clock instant of the {@link #nanoTime()} reading {@code nanos}. Reading the wall clock
+   * and the monotonic one are two calls: a thread paused between them (a busy machine) would shift
+   * the result by the pause, enough to put a ticker's later tick before its earlier one. So the
+   * wall clock is read between two monotonic readings, and of up to three tries the one whose
+   * readings are closest is used.
+   */
   final Instant instantAt(long nanos) {
-    return now().minusNanos(nanoTime() - nanos);
+    Instant wall = null;
+    long mono = 0;
+    long spread = Long.MAX_VALUE;
+    for (int i = 0; i < 3 && spread > 20_000; i++) {
+      long before = nanoTime();
+      Instant w = now();
+      long after = nanoTime();
+      if (after - before < spread) {
+        spread = after - before;
+        wall = w;
+        mono = before + spread / 2;
+      }
+    }
+    return wall.minusNanos(mono - nanos);
   }
 
   /**

@@ -789,7 +789,7 @@ final class LocalJobStore implements JobStore {
   public void succeeded(Claim claim) {
     lock.lock();
     try {
-      succeededLocked(List.of(claimed(claim)));
+      succeededLocked(List.of(claim)); // which checks the claim is running
     } finally {
       lock.unlock();
     }

@@ -75,6 +75,12 @@ final class ChannelImpl<T> implements Channel<T> {
    */
   private int spinBackoff;
 
+  /** Spin phases on this channel that failed in a row, up to MAX_FAILURES_IN_A_ROW; a hint too. */
+  private int spinFailures;
+
+  private static final int MAX_FAILURES_IN_A_ROW =
+      Integer.numberOfTrailingZeros(Waiter.SPIN_BACKOFF) + 1;
+
   ChannelImpl(int capacity) {
     this(capacity, null);
   }
@@ -617,9 +623,24 @@ final class ChannelImpl<T> implements Channel<T> {
     return false;
   }
 
-  /** A waiter on this channel spun and still has to park. */
+  /**
+   * A waiter on this channel spun and still has to park: the next waits park at once, 1 after a
+   * first failure, then twice as many after each further failure in a row, up to {@link
+   * Waiter#SPIN_BACKOFF}.
+   */
   void spinFailed() {
-    spinBackoff = -Waiter.SPIN_BACKOFF;
+    int f = spinFailures;
+    if (f < MAX_FAILURES_IN_A_ROW) {
+      spinFailures = ++f;
+    }
+    spinBackoff = -(1 << (f - 1));
+  }
+
+  /** A waiter on this channel was completed while it spun: failures are no longer in a row. */
+  void spinSucceeded() {
+    if (spinFailures != 0) { // no write while spins keep succeeding: the line stays shared
+      spinFailures = 0;
+    }
   }
 
   /** The adaptive spinning hint, for tests. */

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Waits on a channel stop spinning for a while after a spin phase on it failed (the waiter parked
- * anyway), and spin again afterwards.
+ * anyway), for longer the more failures come in a row, and spin again afterwards.
  */
 @Timeout(30)
 class AdaptiveSpinTest {
@@ -31,9 +31,32 @@ class AdaptiveSpinTest {
     while (receiver.getState() != Thread.State.WAITING) { // parked: its spin phase is over
       Thread.yield();
     }
-    assertEquals(-Waiter.SPIN_BACKOFF, ch.spinBackoff());
+    assertEquals(-1, ch.spinBackoff(), "one failure: the next wait parks at once");
     ch.send(1);
     receiver.join();
+  }
+
+  @Test
+  void failuresInARowDoubleTheBackoffUpToItsLimit() {
+    ChannelImpl<Integer> ch = (ChannelImpl<Integer>) Channel.<Integer>buffered(1);
+
+    for (int expected : new int[] {1, 2, 4, 8, 16, 32, Waiter.SPIN_BACKOFF, Waiter.SPIN_BACKOFF}) {
+      ch.spinFailed();
+      assertEquals(-expected, ch.spinBackoff());
+    }
+  }
+
+  @Test
+  void aWaitCompletedWhileSpinningEndsTheRow() {
+    ChannelImpl<Integer> ch = (ChannelImpl<Integer>) Channel.<Integer>buffered(1);
+    for (int i = 0; i < 5; i++) {
+      ch.spinFailed();
+    }
+
+    ch.spinSucceeded();
+    ch.spinFailed();
+
+    assertEquals(-1, ch.spinBackoff());
   }
 
   @Test
@@ -41,7 +64,9 @@ class AdaptiveSpinTest {
     ChannelImpl<Integer> ch = (ChannelImpl<Integer>) Channel.<Integer>buffered(1);
     assertTrue(ch.spinAllowed());
 
-    ch.spinFailed();
+    for (int i = 0; i < 7; i++) {
+      ch.spinFailed();
+    }
     for (int i = 0; i < Waiter.SPIN_BACKOFF; i++) {
       assertFalse(ch.spinAllowed(), "wait " + i + " of the backoff");
     }

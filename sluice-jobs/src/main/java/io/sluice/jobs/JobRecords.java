@@ -6,7 +6,6 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.time.DateTimeException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,122 +59,99 @@ final class JobRecords {
   private JobRecords() {}
 
   static byte[] submitted(List<Entry> batch) {
-    return submitted(batch, 0).array();
+    RecordWriter out = new RecordWriter(submittedSize(batch));
+    putSubmitted(out, batch);
+    return out.finish();
   }
 
-  /** A SUBMITTED body after {@code prefix} bytes, which the caller fills (from position 0). */
-  private static ByteBuffer submitted(List<Entry> batch, int prefix) {
-    int size = prefix + Integer.BYTES;
-    List<byte[]> types = new ArrayList<>(batch.size());
-    List<byte[]> sources = new ArrayList<>(batch.size());
-    for (Entry e : batch) {
-      byte[] type = e.type.getBytes(UTF_8);
-      byte[] source = e.source == null ? null : e.source.getBytes(UTF_8);
-      types.add(type);
-      sources.add(source);
+  private static int submittedSize(List<Entry> batch) {
+    long size = Integer.BYTES;
+    for (int i = 0, n = batch.size(); i < n; i++) {
+      Entry e = batch.get(i);
       size +=
           ID_BYTES
               + 2 * INSTANT_BYTES
-              + 3 * Integer.BYTES
-              + type.length
-              + (source == null ? 0 : source.length)
-              + e.payload.length;
+              + RecordWriter.stringSize(e.type)
+              + RecordWriter.stringSize(e.source)
+              + RecordWriter.bytesSize(e.payload);
     }
-    ByteBuffer out = ByteBuffer.allocate(size);
-    out.position(prefix);
+    if (size > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("a batch of " + size + " bytes is too large for a record");
+    }
+    return (int) size;
+  }
+
+  private static void putSubmitted(RecordWriter out, List<Entry> batch) {
     out.putInt(batch.size());
-    for (int i = 0; i < batch.size(); i++) {
+    for (int i = 0, n = batch.size(); i < n; i++) {
       Entry e = batch.get(i);
       putId(out, e.id);
       putInstant(out, e.createdAt);
       putInstant(out, e.dueAt);
-      putBytes(out, types.get(i));
-      putBytes(out, sources.get(i));
-      putBytes(out, e.payload);
+      out.putString(e.type).putString(e.source).putBytes(e.payload);
     }
-    return out;
   }
 
   static byte[] schedule(ScheduleEntry s) {
-    ScheduleBytes b = new ScheduleBytes(s);
-    ByteBuffer out = ByteBuffer.allocate(b.size());
-    b.put(out);
-    return out.array();
+    RecordWriter out = new RecordWriter(scheduleSize(s));
+    putSchedule(out, s);
+    return out.finish();
   }
 
   static byte[] unschedule(String name) {
-    byte[] bytes = name.getBytes(UTF_8);
-    ByteBuffer out = ByteBuffer.allocate(Integer.BYTES + bytes.length);
-    putBytes(out, bytes);
-    return out.array();
+    return new RecordWriter(RecordWriter.stringSize(name)).putString(name).finish();
   }
 
   /** A FIRED body: the schedule as it is after the fire, then the job it enqueued. */
   static byte[] fired(ScheduleEntry s, Entry job) {
-    ScheduleBytes b = new ScheduleBytes(s);
-    ByteBuffer out = submitted(List.of(job), b.size());
-    out.position(0);
-    b.put(out);
-    return out.array();
+    List<Entry> batch = List.of(job);
+    RecordWriter out = new RecordWriter(scheduleSize(s) + submittedSize(batch));
+    putSchedule(out, s);
+    putSubmitted(out, batch);
+    return out.finish();
   }
 
-  /** A schedule's strings encoded once, so the size is known before the buffer is allocated. */
-  private static final class ScheduleBytes {
-    final ScheduleEntry s;
-    final byte[] name;
-    final byte[] definition;
+  private static int scheduleSize(ScheduleEntry s) {
+    return RecordWriter.stringSize(s.name)
+        + RecordWriter.stringSize(s.definition)
+        + 2 * INSTANT_BYTES
+        + 1
+        + (s.lastJob == null ? 0 : ID_BYTES);
+  }
 
-    ScheduleBytes(ScheduleEntry s) {
-      this.s = s;
-      this.name = s.name.getBytes(UTF_8);
-      this.definition = s.definition.getBytes(UTF_8);
-    }
-
-    int size() {
-      return 2 * Integer.BYTES
-          + name.length
-          + definition.length
-          + 2 * INSTANT_BYTES
-          + 1
-          + (s.lastJob == null ? 0 : ID_BYTES);
-    }
-
-    void put(ByteBuffer out) {
-      putBytes(out, name);
-      putBytes(out, definition);
-      putInstant(out, s.updatedAt);
-      putInstant(out, s.lastFire);
-      if (s.lastJob == null) {
-        out.put((byte) 0);
-      } else {
-        out.put((byte) 1);
-        putId(out, s.lastJob);
-      }
+  private static void putSchedule(RecordWriter out, ScheduleEntry s) {
+    out.putString(s.name).putString(s.definition);
+    putInstant(out, s.updatedAt);
+    putInstant(out, s.lastFire);
+    if (s.lastJob == null) {
+      out.put((byte) 0);
+    } else {
+      out.put((byte) 1);
+      putId(out, s.lastJob);
     }
   }
 
   /** A STARTED or SUCCEEDED body: the ids of {@code entries}. */
   static byte[] ids(List<Entry> entries) {
-    ByteBuffer out = ByteBuffer.allocate(ID_BYTES * entries.size());
-    for (Entry e : entries) {
-      putId(out, e.id);
+    RecordWriter out = new RecordWriter(ID_BYTES * entries.size());
+    for (int i = 0, n = entries.size(); i < n; i++) {
+      putId(out, entries.get(i).id);
     }
-    return out.array();
+    return out.finish();
   }
 
   static byte[] id(JobId id) {
-    ByteBuffer out = ByteBuffer.allocate(ID_BYTES);
+    RecordWriter out = new RecordWriter(ID_BYTES);
     putId(out, id);
-    return out.array();
+    return out.finish();
   }
 
   static byte[] failed(Entry e) {
-    byte[] error = e.lastError.getBytes(UTF_8);
-    ByteBuffer out = ByteBuffer.allocate(ID_BYTES + INSTANT_BYTES + Integer.BYTES + error.length);
+    RecordWriter out =
+        new RecordWriter(ID_BYTES + INSTANT_BYTES + RecordWriter.stringSize(e.lastError));
     putId(out, e.id);
     putInstant(out, e.state == JobState.RETRY_WAIT ? e.dueAt : null);
-    putBytes(out, error);
-    return out.array();
+    return out.putString(e.lastError).finish();
   }
 
   /**
@@ -319,7 +295,7 @@ final class JobRecords {
     }
   }
 
-  private static void putId(ByteBuffer out, JobId id) {
+  private static void putId(RecordWriter out, JobId id) {
     out.putLong(id.msb()).putLong(id.lsb());
   }
 
@@ -327,7 +303,7 @@ final class JobRecords {
     return new JobId(in.getLong(), in.getLong());
   }
 
-  private static void putInstant(ByteBuffer out, Instant t) {
+  private static void putInstant(RecordWriter out, Instant t) {
     if (t == null) {
       out.putLong(Long.MIN_VALUE).putInt(0);
     } else {
@@ -339,14 +315,6 @@ final class JobRecords {
     long seconds = in.getLong();
     int nanos = in.getInt();
     return seconds == Long.MIN_VALUE ? null : Instant.ofEpochSecond(seconds, nanos);
-  }
-
-  private static void putBytes(ByteBuffer out, byte[] bytes) {
-    if (bytes == null) {
-      out.putInt(-1);
-    } else {
-      out.putInt(bytes.length).put(bytes);
-    }
   }
 
   private static byte[] getBytes(ByteBuffer in) {

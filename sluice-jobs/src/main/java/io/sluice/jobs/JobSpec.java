@@ -8,7 +8,8 @@ import java.util.Optional;
 /**
  * What to run: a job type, its payload, and optionally where it came from and when it may start.
  *
- * <p>Immutable. The payload is copied when the spec is made, so the caller may reuse its array.
+ * <p>Immutable. {@link #of} copies the payload, so the caller may reuse its array; {@link #wrap}
+ * keeps the caller's array, for a caller that made it for this job alone.
  */
 public final class JobSpec {
   /** The longest type name, in characters. */
@@ -40,6 +41,21 @@ public final class JobSpec {
    */
   public static JobSpec of(String type, byte[] payload) {
     return new JobSpec(checkType(type), payload.clone(), null, null);
+  }
+
+  /**
+   * Like {@link #of}, but keeps {@code payload} itself instead of a copy: for a caller that built
+   * the array for this job (a parser, a serializer) and saves a copy per job. The caller must not
+   * change the array afterwards; a change would reach the handler and, for a job not yet journaled,
+   * the journal.
+   *
+   * @param type the handler's type name, as for {@link #of}
+   * @param payload the bytes the handler gets; not copied
+   * @return the spec
+   * @throws IllegalArgumentException if the type is empty, too long or has control characters
+   */
+  public static JobSpec wrap(String type, byte[] payload) {
+    return new JobSpec(checkType(type), Objects.requireNonNull(payload, "payload"), null, null);
   }
 
   static JobSpec trusted(String type, byte[] payload, String source, Instant runAt) {

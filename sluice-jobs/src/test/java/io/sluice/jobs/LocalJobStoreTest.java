@@ -73,6 +73,27 @@ class LocalJobStoreTest {
   }
 
   @Test
+  void ofCopiesThePayloadAndWrapKeepsTheCallersArray() throws Exception {
+    byte[] copied = "copied".getBytes(UTF_8);
+    byte[] wrapped = "wrapped".getBytes(UTF_8);
+    accept(JobSpec.of("a", copied), JobSpec.wrap("a", wrapped));
+
+    copied[0] = 'C';
+    wrapped[0] = 'W';
+
+    assertEquals("copied", text(claim()));
+    assertEquals(
+        "Wrapped", text(claim()), "wrap hands the array over: the caller must not change it");
+  }
+
+  @Test
+  void wrapChecksTheTypeAsOfDoes() {
+    assertThrows(IllegalArgumentException.class, () -> JobSpec.wrap("", new byte[0]));
+    assertThrows(IllegalArgumentException.class, () -> JobSpec.wrap("a\nb", new byte[0]));
+    assertThrows(NullPointerException.class, () -> JobSpec.wrap("a", null));
+  }
+
+  @Test
   void aClaimStartsAnAttempt() throws Exception {
     JobId id = accept(spec("a", "x")).getFirst();
 

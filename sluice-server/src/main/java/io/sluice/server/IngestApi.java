@@ -130,7 +130,7 @@ final class IngestApi {
     PayloadParser.Batch batch = parser.parse(body);
     List<JobSpec> specs = new ArrayList<>(batch.payloads().size());
     for (byte[] payload : batch.payloads()) {
-      JobSpec spec = JobSpec.of(PAYLOAD_TYPE, payload);
+      JobSpec spec = JobSpec.wrap(PAYLOAD_TYPE, payload); // the parser's copy, made for this job
       spec = batch.source().map(spec::withSource).orElse(spec);
       spec = batch.runAt().map(spec::withRunAt).orElse(spec);
       specs.add(spec);

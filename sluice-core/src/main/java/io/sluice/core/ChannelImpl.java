@@ -78,6 +78,12 @@ final class ChannelImpl<T> implements Channel<T> {
   /** Spin phases on this channel that failed in a row, up to MAX_FAILURES_IN_A_ROW; a hint too. */
   private int spinFailures;
 
+  /** Spins without yielding before a wait's yielding spins (see Waiter); a hint too. */
+  private int quietSpins = Waiter.MAX_QUIET_SPINS;
+
+  /** Waits started while quietSpins was 0, for the periodic probe; a hint too. */
+  private int waitsSinceProbe;
+
   private static final int MAX_FAILURES_IN_A_ROW =
       Integer.numberOfTrailingZeros(Waiter.SPIN_BACKOFF) + 1;
 
@@ -634,17 +640,47 @@ final class ChannelImpl<T> implements Channel<T> {
       spinFailures = ++f;
     }
     spinBackoff = -(1 << (f - 1));
+    quietSpins /= 2; // its quiet spins were no use either
   }
 
-  /** A waiter on this channel was completed while it spun: failures are no longer in a row. */
-  void spinSucceeded() {
+  /**
+   * A waiter on this channel was completed while it spun: failures are no longer in a row; a wait
+   * completed before its first yield lets the next waits spin longer without yielding (at least
+   * {@code quiet}, the quiet spins it had), one completed only after yielding shortens that.
+   */
+  void spinSucceeded(int quiet, boolean beforeAnyYield) {
     if (spinFailures != 0) { // no write while spins keep succeeding: the line stays shared
       spinFailures = 0;
     }
+    int q = quietSpins;
+    if (beforeAnyYield) {
+      if (q < Waiter.MAX_QUIET_SPINS) {
+        quietSpins = Math.min(Waiter.MAX_QUIET_SPINS, Math.max(quiet, Math.max(4, q * 2)));
+      }
+    } else if (q > 0) {
+      quietSpins = q < 8 ? 0 : q / 2;
+    }
+  }
+
+  /**
+   * The spins without yielding a wait on this channel starts with; at 0, every {@link
+   * Waiter#QUIET_PROBE}th wait tries the most again (see {@link Waiter}).
+   */
+  int quietSpins() {
+    int q = quietSpins;
+    if (q == 0 && (++waitsSinceProbe & (Waiter.QUIET_PROBE - 1)) == 0) {
+      return Waiter.MAX_QUIET_SPINS;
+    }
+    return q;
   }
 
   /** The adaptive spinning hint, for tests. */
   int spinBackoff() {
     return spinBackoff;
+  }
+
+  /** The quiet spins hint, for tests. */
+  int quietSpinsHint() {
+    return quietSpins;
   }
 }

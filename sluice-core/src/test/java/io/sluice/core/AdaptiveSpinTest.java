@@ -53,7 +53,7 @@ class AdaptiveSpinTest {
       ch.spinFailed();
     }
 
-    ch.spinSucceeded();
+    ch.spinSucceeded(0, false);
     ch.spinFailed();
 
     assertEquals(-1, ch.spinBackoff());
@@ -73,5 +73,83 @@ class AdaptiveSpinTest {
 
     assertTrue(ch.spinAllowed());
     assertTrue(ch.spinAllowed());
+  }
+
+  @Test
+  void quietSpinsHalveWhenWaitsEndOnlyAfterAYieldAndDoubleWhenTheyEndBefore() {
+    ChannelImpl<Integer> ch = (ChannelImpl<Integer>) Channel.<Integer>buffered(1);
+    assertEquals(Waiter.MAX_QUIET_SPINS, ch.quietSpins(), "a new channel starts optimistic");
+
+    for (int expected : new int[] {256, 128, 64, 32, 16, 8, 4, 0, 0}) {
+      ch.spinSucceeded(ch.quietSpinsHint(), false);
+      assertEquals(expected, ch.quietSpinsHint());
+    }
+    for (int expected : new int[] {4, 8, 16}) {
+      ch.spinSucceeded(ch.quietSpinsHint(), true);
+      assertEquals(expected, ch.quietSpinsHint());
+    }
+    ch.spinSucceeded(Waiter.MAX_QUIET_SPINS, true); // a probe that paid off
+    assertEquals(Waiter.MAX_QUIET_SPINS, ch.quietSpinsHint());
+    ch.spinSucceeded(Waiter.MAX_QUIET_SPINS, true);
+    assertEquals(Waiter.MAX_QUIET_SPINS, ch.quietSpinsHint(), "no more than the most");
+  }
+
+  @Test
+  void aFailedSpinPhaseHalvesTheQuietSpins() {
+    ChannelImpl<Integer> ch = (ChannelImpl<Integer>) Channel.<Integer>buffered(1);
+
+    ch.spinFailed();
+
+    assertEquals(Waiter.MAX_QUIET_SPINS / 2, ch.quietSpinsHint());
+  }
+
+  @Test
+  void withoutQuietSpinsOneWaitInAProbePeriodTriesTheMost() {
+    ChannelImpl<Integer> ch = (ChannelImpl<Integer>) Channel.<Integer>buffered(1);
+    while (ch.quietSpinsHint() > 0) {
+      ch.spinSucceeded(ch.quietSpinsHint(), false);
+    }
+
+    int probes = 0;
+    for (int i = 0; i < 10 * Waiter.QUIET_PROBE; i++) {
+      int quiet = ch.quietSpins();
+      if (quiet != 0) {
+        assertEquals(Waiter.MAX_QUIET_SPINS, quiet);
+        probes++;
+      }
+    }
+
+    assertEquals(10, probes);
+  }
+
+  @Test
+  void aRendezvousPingPongKeepsWorkingWhateverItsSpinsLearn() throws Exception {
+    ChannelImpl<Integer> ping = (ChannelImpl<Integer>) Channel.<Integer>unbuffered();
+    ChannelImpl<Integer> pong = (ChannelImpl<Integer>) Channel.<Integer>unbuffered();
+    int rounds = 200_000;
+    Thread echo =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    for (int i = 0; i < rounds; i++) {
+                      pong.send(ping.receive() + 1);
+                    }
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+    long sum = 0;
+    for (int i = 0; i < rounds; i++) {
+      ping.send(i);
+      sum += pong.receive();
+    }
+    echo.join();
+
+    assertEquals((long) rounds * (rounds + 1) / 2, sum);
+    int quiet = ping.quietSpinsHint();
+    assertTrue(quiet >= 0 && quiet <= Waiter.MAX_QUIET_SPINS, "quiet spins " + quiet);
+    ping.checkInvariants();
+    pong.checkInvariants();
   }
 }

@@ -4,12 +4,12 @@
 #
 #   scripts/bench.sh [--quick|--full] [--no-build] [NAME ...] [-- JMH-OPTIONS ...]
 #
-# NAME: handoff, select, cancel, timer, pipeline, pipeline-io (JMH), footprint, lateness, pipeline-footprint
-# (plain programs), schedule (issue 6: ScheduleBenchmark plus the schedulers' footprint and lateness;
-# schedule-footprint and schedule-lateness alone), all (the default), or any other word, taken as a JMH
-# benchmark regex. --quick: 1 fork, 3
-# warm-up and 5 measured iterations of 1 s (good for a first look, not for the record). --full (the default):
-# the iterations and forks written in each benchmark's annotations. Anything after -- goes to JMH as is (e.g. -- -prof gc, or
+# NAME: handoff, select, cancel, timer, pipeline, pipeline-io (JMH); footprint, lateness, pipeline-footprint,
+# duel (Sluice's and Jox's channels in alternating rounds, HandoffDuel) (plain programs); schedule (issue 6:
+# ScheduleBenchmark plus the schedulers' footprint and lateness; schedule-footprint and schedule-lateness alone);
+# all (the default); or any other word, taken as a JMH benchmark regex. --quick: 1 fork, 3 warm-up and 5
+# measured iterations of 1 s (good for a first look, not for the record). --full (the default): the iterations
+# and forks written in each benchmark's annotations. Anything after -- goes to JMH as is (e.g. -- -prof gc, or
 # -- -p capacity=16 -i 10, which also overrides --quick's own -f/-wi/-i/-w/-r).
 #
 # Jox 1.1.1's POM on Maven Central names a parent POM that Central lacks, so Maven cannot resolve it. Its jar has
@@ -54,10 +54,12 @@ run_lateness=0
 run_pipeline_footprint=0
 run_schedule_footprint=0
 run_schedule_lateness=0
+run_duel=0
 for n in "${names[@]}"; do
   case $n in
     all) regexes+=(ChannelHandoffBenchmark SelectBenchmark ContextCancelBenchmark TimerBenchmark 'PipelineBenchmark\.' PipelineIoBenchmark ScheduleBenchmark)
-      run_footprint=1; run_lateness=1; run_pipeline_footprint=1; run_schedule_footprint=1; run_schedule_lateness=1 ;;
+      run_footprint=1; run_lateness=1; run_pipeline_footprint=1; run_schedule_footprint=1; run_schedule_lateness=1
+      run_duel=1 ;;
     schedule | schedules | scheduler) regexes+=(ScheduleBenchmark); run_schedule_footprint=1; run_schedule_lateness=1 ;;
     schedule-footprint) run_schedule_footprint=1 ;;
     schedule-lateness) run_schedule_lateness=1 ;;
@@ -70,6 +72,7 @@ for n in "${names[@]}"; do
     timer | timers) regexes+=(TimerBenchmark) ;;
     footprint) run_footprint=1 ;;
     lateness) run_lateness=1 ;;
+    duel) run_duel=1 ;;
     *) regexes+=("$n") ;;
   esac
 done
@@ -114,6 +117,9 @@ mkdir -p "$results"
 stamp=$(date +%Y%m%d-%H%M%S)-$mode
 echo "bench.sh: JDK $("$java" -version 2>&1 | head -1), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" \
   | tee "$results/$stamp-env.txt"
+# Hand-offs between cores cost several times more in some minutes than in others on a shared virtual machine:
+# say which state this run found (HostProbe's Javadoc).
+"$java" -cp "$jar" io.sluice.bench.HostProbe | tee -a "$results/$stamp-env.txt"
 
 if [ ${#regexes[@]} -gt 0 ]; then
   quick=()
@@ -129,6 +135,9 @@ if [ ${#regexes[@]} -gt 0 ]; then
   fi
   "$java" -cp "$jar" io.sluice.bench.BenchRunner "${regexes[@]}" "${quick[@]}" \
     -rf json -rff "$results/$stamp-jmh.json" "${jmh_extra[@]}" 2>&1 | tee "$results/$stamp-jmh.txt"
+fi
+if [ $run_duel = 1 ]; then
+  "$java" -cp "$jar" io.sluice.bench.HandoffDuel 2>&1 | tee "$results/$stamp-duel.txt"
 fi
 if [ $run_footprint = 1 ]; then
   "$java" -XX:+UseSerialGC -Xms4g -Xmx4g -cp "$jar" io.sluice.bench.TimerFootprint 2>&1 \

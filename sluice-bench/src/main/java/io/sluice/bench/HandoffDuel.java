@@ -1,0 +1,168 @@
+package io.sluice.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Sluice's and Jox's channels hand over the same values in alternating rounds within one JVM, and
+ * the ratio is taken round by round: a comparison that the host's swings cannot tilt.
+ *
+ * <p>Why: on this project's shared 2-core virtual machine, a rendezvous hand-off costs 150 ns in
+ * one minute and 900 ns in the next, for Sluice and Jox alike ({@link HostProbe} shows the
+ * machine's side of it). {@link ChannelHandoffBenchmark} runs each library for ten seconds or more
+ * in turn, so a swing between two of its benchmarks reads as a difference between the libraries.
+ * Here a Sluice round and a Jox round of 1,000,000 hand-offs each (a fraction of a second) run back
+ * to back, first one then the other, and each pair gives one ratio; the median of the ratios is the
+ * figure, with the middle half of them as its spread.
+ *
+ * <p>How: as in {@link ChannelHandoffBenchmark}: one virtual-thread producer and one virtual-thread
+ * consumer, fresh for every round, pre-boxed values, the consumer's sum checked. Five warm-up
+ * pairs, then {@code --rounds} measured pairs (default 20) per capacity.
+ *
+ * <p>{@code java -cp benchmarks.jar io.sluice.bench.HandoffDuel [--capacities 0,16,1024] [--rounds
+ * 20]}
+ */
+public final class HandoffDuel {
+  private static final int N = 1_000_000;
+  private static final int WARMUP_PAIRS = 5;
+  private static final Integer[] VALUES = Values.boxed(1024);
+  private static final long EXPECTED_SUM = Values.sumOfCycle(VALUES, N);
+
+  private HandoffDuel() {}
+
+  /**
+   * Runs the duel and prints a table.
+   *
+   * @param args {@code --capacities} and {@code --rounds}
+   * @throws Exception if a round failed
+   */
+  public static void main(String[] args) throws Exception {
+    int[] capacities = {0, 16, 1024};
+    int rounds = 20;
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      switch (args[i]) {
+        case "--capacities" ->
+            capacities =
+                Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    System.out.printf(
+        "%-9s %8s %12s %12s %14s %22s%n",
+        "capacity", "pairs", "Sluice ns", "Jox ns", "Sluice/Jox", "middle half of ratios");
+    for (int capacity : capacities) {
+      for (int i = 0; i < WARMUP_PAIRS; i++) {
+        pair(capacity, i);
+      }
+      List<double[]> pairs = new ArrayList<>();
+      for (int i = 0; i < rounds; i++) {
+        pairs.add(pair(capacity, i));
+      }
+      double[] sluice = pairs.stream().mapToDouble(p -> p[0]).sorted().toArray();
+      double[] jox = pairs.stream().mapToDouble(p -> p[1]).sorted().toArray();
+      double[] ratios = pairs.stream().mapToDouble(p -> p[0] / p[1]).sorted().toArray();
+      System.out.printf(
+          Locale.ROOT,
+          "%-9d %8d %12.0f %12.0f %14.2f %22s%n",
+          capacity,
+          rounds,
+          median(sluice),
+          median(jox),
+          median(ratios),
+          String.format(
+              Locale.ROOT,
+              "%.2f-%.2f",
+              ratios[ratios.length / 4],
+              ratios[(3 * ratios.length) / 4]));
+    }
+  }
+
+  /** One Sluice round and one Jox round, in an order that alternates; ns per hand-off of each. */
+  private static double[] pair(int capacity, int index) throws Exception {
+    double sluice;
+    double jox;
+    if (index % 2 == 0) {
+      sluice = sluiceRound(capacity);
+      jox = joxRound(capacity);
+    } else {
+      jox = joxRound(capacity);
+      sluice = sluiceRound(capacity);
+    }
+    return new double[] {sluice, jox};
+  }
+
+  /** A channel of either library, as the round's two threads use it. */
+  private interface Lane {
+    void send(Integer value) throws InterruptedException;
+
+    Integer receive() throws InterruptedException;
+  }
+
+  private static double sluiceRound(int capacity) throws Exception {
+    io.sluice.core.Channel<Integer> ch =
+        capacity == 0
+            ? io.sluice.core.Channel.unbuffered()
+            : io.sluice.core.Channel.buffered(capacity);
+    return round(
+        new Lane() {
+          @Override
+          public void send(Integer value) throws InterruptedException {
+            ch.send(value);
+          }
+
+          @Override
+          public Integer receive() throws InterruptedException {
+            return ch.receive();
+          }
+        });
+  }
+
+  private static double joxRound(int capacity) throws Exception {
+    com.softwaremill.jox.Channel<Integer> ch =
+        capacity == 0
+            ? com.softwaremill.jox.Channel.newRendezvousChannel()
+            : com.softwaremill.jox.Channel.newBufferedChannel(capacity);
+    return round(
+        new Lane() {
+          @Override
+          public void send(Integer value) throws InterruptedException {
+            ch.send(value);
+          }
+
+          @Override
+          public Integer receive() throws InterruptedException {
+            return ch.receive();
+          }
+        });
+  }
+
+  /** Hands over {@link #N} values through {@code lane}; ns per hand-off. */
+  private static double round(Lane lane) throws Exception {
+    long start = System.nanoTime();
+    long sum =
+        Pair.run(
+            () -> {
+              for (int i = 0; i < N; i++) {
+                lane.send(VALUES[i & 1023]);
+              }
+            },
+            () -> {
+              long s = 0;
+              for (int i = 0; i < N; i++) {
+                s += lane.receive();
+              }
+              return s;
+            });
+    long elapsed = System.nanoTime() - start;
+    Values.check(EXPECTED_SUM, sum);
+    return (double) elapsed / N;
+  }
+
+  private static double median(double[] sorted) {
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+}

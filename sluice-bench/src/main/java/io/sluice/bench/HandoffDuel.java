@@ -69,14 +69,10 @@ public final class HandoffDuel {
           "%-9d %8d %12.0f %12.0f %14.2f %22s%n",
           capacity,
           rounds,
-          median(sluice),
-          median(jox),
-          median(ratios),
-          String.format(
-              Locale.ROOT,
-              "%.2f-%.2f",
-              ratios[ratios.length / 4],
-              ratios[(3 * ratios.length) / 4]));
+          Medians.median(sluice),
+          Medians.median(jox),
+          Medians.median(ratios),
+          Medians.middleHalf(ratios));
     }
   }
 
@@ -159,10 +155,5 @@ public final class HandoffDuel {
     long elapsed = System.nanoTime() - start;
     Values.check(EXPECTED_SUM, sum);
     return (double) elapsed / N;
-  }
-
-  private static double median(double[] sorted) {
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 }

@@ -78,8 +78,11 @@ final class ChannelImpl<T> implements Channel<T> {
   /** Spin phases on this channel that failed in a row, up to MAX_FAILURES_IN_A_ROW; a hint too. */
   private int spinFailures;
 
-  /** Spins without yielding before a wait's yielding spins (see Waiter); a hint too. */
-  private int quietSpins = Waiter.MAX_QUIET_SPINS;
+  /**
+   * Spins without yielding before a wait's yielding spins (see Waiter); a hint too. It starts at 0,
+   * as a channel used for a few waits is best served by yielding early.
+   */
+  private int quietSpins;
 
   /** Waits started while quietSpins was 0, for the periodic probe; a hint too. */
   private int waitsSinceProbe;

@@ -42,8 +42,9 @@ import java.util.concurrent.locks.LockSupport;
  * virtual thread) costs more than that wait: a rendezvous ping-pong yielding every 4th spin spent
  * ~900 ns per hand-off in JMH, ~600 ns with quiet spins. When the counterpart needs this carrier
  * (one carrier, or both threads queued on one), only a yield lets it run and quiet spins would only
- * delay it: there they fall to 0 within a few waits, and one wait in QUIET_PROBE tries the most
- * again, so a channel whose threads moved to separate carriers finds out.
+ * delay it: there they fall to 0 within a few waits. A channel starts at 0 (what it did before quiet
+ * spins), and at 0 one wait in QUIET_PROBE tries the most, so a channel whose threads run on
+ * separate carriers finds out within a thousand waits.
  *
  * A plain send or receive queues a Node that is its own Waiter (one allocation); a select queues one
  * Node per clause, all pointing at one shared Waiter.

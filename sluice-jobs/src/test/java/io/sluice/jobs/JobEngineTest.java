@@ -190,7 +190,10 @@ class JobEngineTest {
     assertEquals(3, engine.find(id).orElseThrow().attempts());
     Waits.until(() -> events.size() == 3, "the listener to hear of three attempts");
     assertEquals(List.of("1:FAILED", "2:FAILED", "3:SUCCEEDED"), events);
-    assertEquals(2, engine.stats().byType().get("flaky").retries());
+    EngineStats.TypeStats flaky = engine.stats().byType().get("flaky");
+    assertEquals(2, flaky.retries());
+    assertEquals(3, flaky.attempts());
+    assertEquals(1, flaky.succeeded());
   }
 
   @Test

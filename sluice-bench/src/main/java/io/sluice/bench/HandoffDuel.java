@@ -91,9 +91,15 @@ public final class HandoffDuel {
   }
 
   /** A channel of either library, as the round's two threads use it. */
-  private interface Lane {
-    void send(Integer value) throws InterruptedException;
+  private record Lane(Send send, Receive receive) {}
 
+  @FunctionalInterface
+  private interface Send {
+    void send(Integer value) throws InterruptedException;
+  }
+
+  @FunctionalInterface
+  private interface Receive {
     Integer receive() throws InterruptedException;
   }
 
@@ -102,18 +108,7 @@ public final class HandoffDuel {
         capacity == 0
             ? io.sluice.core.Channel.unbuffered()
             : io.sluice.core.Channel.buffered(capacity);
-    return round(
-        new Lane() {
-          @Override
-          public void send(Integer value) throws InterruptedException {
-            ch.send(value);
-          }
-
-          @Override
-          public Integer receive() throws InterruptedException {
-            return ch.receive();
-          }
-        });
+    return round(new Lane(ch::send, ch::receive));
   }
 
   private static double joxRound(int capacity) throws Exception {
@@ -121,18 +116,7 @@ public final class HandoffDuel {
         capacity == 0
             ? com.softwaremill.jox.Channel.newRendezvousChannel()
             : com.softwaremill.jox.Channel.newBufferedChannel(capacity);
-    return round(
-        new Lane() {
-          @Override
-          public void send(Integer value) throws InterruptedException {
-            ch.send(value);
-          }
-
-          @Override
-          public Integer receive() throws InterruptedException {
-            return ch.receive();
-          }
-        });
+    return round(new Lane(ch::send, ch::receive));
   }
 
   /** Hands over {@link #N} values through {@code lane}; ns per hand-off. */
@@ -142,13 +126,13 @@ public final class HandoffDuel {
         Pair.run(
             () -> {
               for (int i = 0; i < N; i++) {
-                lane.send(VALUES[i & 1023]);
+                lane.send().send(VALUES[i & 1023]);
               }
             },
             () -> {
               long s = 0;
               for (int i = 0; i < N; i++) {
-                s += lane.receive();
+                s += lane.receive().receive();
               }
               return s;
             });

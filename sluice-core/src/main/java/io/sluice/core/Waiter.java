@@ -41,11 +41,11 @@ import java.util.concurrent.locks.LockSupport;
  * carrier it arrives within a few hundred nanoseconds, and a yield (unmounting and remounting the
  * virtual thread) costs more than that wait: a rendezvous ping-pong yielding every 4th spin spent
  * ~830 ns per hand-off (HandoffDuel, with the host in its slow state), ~600 ns with quiet spins
- * (ADR 11). When the counterpart needs this carrier
- * (one carrier, or both threads queued on one), only a yield lets it run and quiet spins would only
- * delay it: there they fall to 0 within a few waits. A channel starts at 0 (what it did before quiet
- * spins), and at 0 one wait in QUIET_PROBE tries the most, so a channel whose threads run on
- * separate carriers finds out within a thousand waits.
+ * (ADR 11). When the counterpart needs this carrier (one carrier, or both threads queued on one),
+ * only a yield lets it run and quiet spins would only delay it: there they fall to 0 within a few
+ * waits. A channel starts at 0 (what it did before quiet spins), and at 0 one wait in QUIET_PROBE
+ * tries the most, so a channel whose threads run on separate carriers finds out within a thousand
+ * waits.
  *
  * A plain send or receive queues a Node that is its own Waiter (one allocation); a select queues one
  * Node per clause, all pointing at one shared Waiter.

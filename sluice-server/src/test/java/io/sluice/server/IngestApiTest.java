@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -129,13 +128,7 @@ class IngestApiTest {
   }
 
   private List<Path> objects() throws IOException {
-    Path root = dataDir.resolve("objects");
-    if (!Files.exists(root)) {
-      return List.of();
-    }
-    try (Stream<Path> files = Files.walk(root)) {
-      return files.filter(f -> f.toString().endsWith(".json")).toList();
-    }
+    return ObjectFiles.json(dataDir.resolve("objects"));
   }
 
   private Path awaitObject(String key) {

@@ -14,7 +14,6 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -49,10 +48,7 @@ class LoadGeneratorTest {
   private List<Path> objects(int expected) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (true) {
-      List<Path> files;
-      try (Stream<Path> walk = Files.walk(dataDir.resolve("objects"))) {
-        files = walk.filter(f -> f.toString().endsWith(".json")).toList();
-      }
+      List<Path> files = ObjectFiles.json(dataDir.resolve("objects"));
       if (files.size() >= expected || System.nanoTime() > deadline) {
         return files;
       }

@@ -17,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -233,13 +232,9 @@ class ScheduleApiTest {
     Path root = dataDir.resolve("objects");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
-      if (Files.exists(root)) {
-        try (Stream<Path> files = Files.walk(root)) {
-          List<Path> found = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
-          if (found.size() >= n) {
-            return found;
-          }
-        }
+      List<Path> found = ObjectFiles.json(root);
+      if (found.size() >= n) {
+        return found;
       }
       if (System.nanoTime() > deadline) {
         throw new AssertionError("fewer than " + n + " objects appeared");

@@ -157,21 +157,10 @@ class ServerProcessTest {
   }
 
   private Map<String, Path> objectsById() throws IOException {
-    Path root = dataDir.resolve("objects");
-    if (!Files.exists(root)) {
-      return Map.of();
-    }
-    while (true) {
-      try (java.util.stream.Stream<Path> files = Files.walk(root)) {
-        return files
-            .filter(f -> f.getFileName().toString().endsWith(".json"))
-            .collect(
-                java.util.stream.Collectors.toMap(
-                    f -> f.getFileName().toString().replace(".json", ""), f -> f));
-      } catch (java.io.UncheckedIOException e) {
-        // a temporary file was renamed while the walk listed it: list again
-      }
-    }
+    return ObjectFiles.json(dataDir.resolve("objects")).stream()
+        .collect(
+            java.util.stream.Collectors.toMap(
+                f -> f.getFileName().toString().replace(".json", ""), f -> f));
   }
 
   /** A {@code sluice serve} child process on a free port. */

@@ -10,10 +10,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 /**
- * The seed's "maximum efficiency with semaphores": instead of NumCPU goroutines per stage, one
- * virtual thread per item under a limit — {@code mapParallel(limit, fn)}. A single item costs one
- * thread; a thousand items never run more than {@code limit} at once; the results keep their input
- * order.
+ * The seed's "maximum efficiency with semaphores": instead of NumCPU goroutines per stage, virtual
+ * threads under a limit — {@code mapParallel(limit, fn)}. A single item costs one thread; a
+ * thousand items never run more than {@code limit} at once, on at most a thousand threads (fewer: a
+ * thread whose item is done takes the next waiting item instead of ending); the results keep their
+ * input order.
  */
 public final class PipelineBoundedStep {
   private PipelineBoundedStep() {}

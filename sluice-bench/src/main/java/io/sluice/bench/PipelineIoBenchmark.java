@@ -167,4 +167,38 @@ public class PipelineIoBenchmark {
     permits.acquire(PARALLELISM);
     return check(done.sum());
   }
+
+  /**
+   * No pipeline, threads reused: 1,000 virtual threads that each take the next item until none is
+   * left. What the sleeps alone cost here, without a thread start per item.
+   *
+   * @return the number of items
+   * @throws InterruptedException never
+   */
+  @Benchmark
+  public long io_floorReused() throws InterruptedException {
+    java.util.concurrent.atomic.AtomicInteger next =
+        new java.util.concurrent.atomic.AtomicInteger();
+    LongAdder done = new LongAdder();
+    Thread[] threads = new Thread[PARALLELISM];
+    for (int t = 0; t < PARALLELISM; t++) {
+      threads[t] =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      for (int x; (x = next.getAndIncrement()) < N; ) {
+                        call(x);
+                        done.increment();
+                      }
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  });
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    return check(done.sum());
+  }
 }

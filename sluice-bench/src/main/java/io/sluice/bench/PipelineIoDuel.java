@@ -58,7 +58,8 @@ public final class PipelineIoDuel {
             new Contender("reactorOrdered", b::io_reactorOrdered),
             new Contender("sluiceUnordered", b::io_sluiceUnordered),
             new Contender("reactor", b::io_reactor),
-            new Contender("floor", b::io_floor));
+            new Contender("floor", b::io_floor),
+            new Contender("floorReused", b::io_floorReused));
     int n = contenders.size();
     try {
       for (int r = 0; r < WARMUP_ROUNDS; r++) {

@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  * Result<List<String>> r =
  *     Pipeline.from(List.of("FOO", "BAR", "BAX"))
  *         .map(String::toLowerCase).named("to-lower")
- *         .mapParallel(16, s -> fetchTitle(s))          // one virtual thread per item, at most 16
+ *         .mapParallel(16, s -> fetchTitle(s))          // virtual threads, at most 16 at once
  *         .toList(ctx);                                // runs; ctx cancels it
  * System.out.println(r.report());                      // per-stage table
  * }</pre>
@@ -37,8 +37,8 @@ import java.util.stream.Stream;
  * The same description can be run again; each run reads its source afresh (a stream or an iterator
  * can of course be read only once).
  *
- * <p><b>Threads and channels.</b> Each stage runs on its own virtual thread (parallel stages: one
- * per item in flight) created by the options' thread factory; stages are connected by bounded
+ * <p><b>Threads and channels.</b> Each stage runs on its own virtual thread (parallel stages: up to
+ * one per item in flight) created by the options' thread factory; stages are connected by bounded
  * channels holding {@link Options#bufferSize()} items, passed in chunks of up to {@link
  * Options#chunkSize()} items to spread the cost of a handoff. A stage sends a partial chunk as soon
  * as its input has nothing ready, so chunking adds no latency. A slow stage or sink fills the
@@ -278,12 +278,16 @@ public final class Pipeline<T> {
   }
 
   /**
-   * Applies {@code fn} to up to {@code parallelism} items at once, each on its own virtual thread,
-   * and passes the results on in input order. The seed's semaphore-bounded step: one thread per
-   * item, at most {@code parallelism} at a time, no fixed pool. A bounded re-order buffer holds
-   * results that finished before an earlier item: at most {@code 2 * parallelism} items are between
-   * entering the stage and leaving it, so a slow item lets at most {@code parallelism} later ones
-   * finish before the stage waits for it.
+   * Applies {@code fn} to up to {@code parallelism} items at once, on virtual threads, and passes
+   * the results on in input order. The seed's semaphore-bounded step, with no fixed pool: an item
+   * that finds fewer than {@code parallelism} items running gets a new thread; a thread whose item
+   * is done takes the next waiting item if there is one and otherwise ends. So three items cost at
+   * most three threads, a busy stage does not pay a thread start per item, and an idle stage holds
+   * no thread. Because a thread may run several items in turn, {@code fn} should not rely on
+   * thread-locals being fresh; the interrupt status is cleared between items. A bounded re-order
+   * buffer holds results that finished before an earlier item: at most {@code 2 * parallelism}
+   * items are between entering the stage and leaving it, so a slow item lets at most {@code
+   * parallelism} later ones finish before the stage waits for it.
    *
    * @param parallelism the most items in {@code fn} at once; at least 1
    * @param fn the function, typically blocking I/O

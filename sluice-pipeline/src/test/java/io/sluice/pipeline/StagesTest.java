@@ -7,6 +7,7 @@ import io.sluice.core.Context;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -169,6 +170,55 @@ class StagesTest {
 
     assertEquals(limit, most.get(), "at most, and at some point exactly, " + limit + " at once");
     assertEquals(ints(0, 3000), ordered ? got : got.stream().sorted().toList());
+  }
+
+  @ParameterizedTest(name = "ordered={0}")
+  @ValueSource(booleans = {true, false})
+  void mapParallelThreadsTakeTheReadyItemsThemselvesInsteadOfStartingOnePerItem(boolean ordered)
+      throws Exception {
+    // 8 items = the window (2 x the limit): 4 start and block, the other 4 wait ready, with no
+    // permit for a fifth thread. When the 4 are let go they must run the ready 4 themselves.
+    int limit = 4;
+    Set<Thread> threads = ConcurrentHashMap.newKeySet();
+    CountDownLatch full = new CountDownLatch(limit);
+    Pipeline.Fn<Integer, Integer> fn =
+        x -> {
+          threads.add(Thread.currentThread());
+          full.countDown();
+          full.await();
+          return x;
+        };
+    Pipeline<Integer> p = Pipeline.range(0, 2 * limit);
+
+    List<Integer> got =
+        (ordered ? p.mapParallel(limit, fn) : p.mapParallelUnordered(limit, fn))
+            .toList(CTX)
+            .value();
+
+    assertEquals(ints(0, 2 * limit), ordered ? got : got.stream().sorted().toList());
+    assertEquals(limit, threads.size(), "threads that ran the 8 items");
+  }
+
+  @ParameterizedTest(name = "ordered={0}")
+  @ValueSource(booleans = {true, false})
+  void mapParallelItemNeverSeesAnInterruptLeftByAnEarlierItemOnItsThread(boolean ordered)
+      throws Exception {
+    AtomicInteger sawInterrupt = new AtomicInteger();
+    Pipeline.Fn<Integer, Integer> fn =
+        x -> {
+          if (Thread.currentThread().isInterrupted()) {
+            sawInterrupt.incrementAndGet();
+          }
+          Thread.currentThread().interrupt(); // as a function that swallows and re-asserts does
+          return x;
+        };
+    Pipeline<Integer> p = Pipeline.range(0, 5000);
+
+    List<Integer> got =
+        (ordered ? p.mapParallel(3, fn) : p.mapParallelUnordered(3, fn)).toList(CTX).value();
+
+    assertEquals(ints(0, 5000), ordered ? got : got.stream().sorted().toList());
+    assertEquals(0, sawInterrupt.get(), "items that started with the interrupt status set");
   }
 
   @Test

@@ -39,11 +39,11 @@ import org.HdrHistogram.Histogram;
  * group-buffered} is {@code group} with {@link IoMode#BUFFERED} (page cache + fdatasync); {@code
  * engine} is the whole durable submit path of the job engine (see {@link #engine}).
  *
- * <p>Each submitter loops: take the time, append, record the latency in its own HdrHistogram. The
- * first {@code warmup} seconds are not recorded; then acknowledgements are counted and latencies
- * recorded for {@code seconds}; then the submitters stop and the histograms are merged. A fresh
- * journal directory per run, under {@code --dir} (default: a temporary directory in {@code /tmp},
- * ext4 here, so direct I/O is used).
+ * <p>Each submitter loops: take the time, append, record the latency in its own {@link
+ * LatencyBuckets}. The first {@code warmup} seconds are not recorded; then acknowledgements are
+ * counted and latencies recorded for {@code seconds}; then the submitters stop and the histograms
+ * are merged. A fresh journal directory per run, under {@code --dir} (default: a temporary
+ * directory in {@code /tmp}, ext4 here, so direct I/O is used).
  *
  * <p>Why a plain program and not JMH: the result is a throughput and latency distribution of
  * thousands of threads that block on a shared disk, not the time of an operation of the benchmark
@@ -129,37 +129,28 @@ public final class JournalAppendBench {
           default -> throw new IllegalArgumentException("unknown mode " + mode);
         }) {
       AtomicLong acks = new AtomicLong();
-      // Latencies go into a plain array per submitter and into a histogram only at the end:
-      // recording into an HdrHistogram per append cost ~10% of the CPU in a profile.
-      long[][] latencies = new long[submitters][];
-      int[] counts = new int[submitters];
+      // Latencies go into fixed log-linear buckets per submitter, allocated here, and into a
+      // histogram only at the end (see LatencyBuckets for why not a growing array or HdrHistogram).
+      LatencyBuckets[] latencies = new LatencyBuckets[submitters];
       Phase shared = new Phase();
       List<Thread> threads = new ArrayList<>();
       for (int s = 0; s < submitters; s++) {
-        int id = s;
         byte[] body = new byte[record];
         body[0] = (byte) s;
-        latencies[s] = new long[1024];
+        LatencyBuckets mine = latencies[s] = new LatencyBuckets();
         threads.add(
             Thread.ofVirtual()
                 .start(
                     () -> {
                       try {
-                        long[] mine = latencies[id];
-                        int n = 0;
                         int p;
                         while ((p = shared.value) < 2) {
                           long t0 = System.nanoTime();
                           appender.append(body);
                           if (p == 1) {
-                            if (n == mine.length) {
-                              mine = Arrays.copyOf(mine, n * 2);
-                            }
-                            mine[n++] = System.nanoTime() - t0;
+                            mine.record(System.nanoTime() - t0);
                           }
                         }
-                        latencies[id] = mine;
-                        counts[id] = n;
                       } catch (Exception e) {
                         throw new IllegalStateException(e);
                       }
@@ -176,11 +167,9 @@ public final class JournalAppendBench {
       }
       Histogram all = new Histogram(60_000_000_000L, 3);
       long counted = 0;
-      for (int s = 0; s < submitters; s++) {
-        for (int i = 0; i < counts[s]; i++) {
-          all.recordValue(latencies[s][i]);
-        }
-        counted += counts[s];
+      for (LatencyBuckets l : latencies) {
+        l.addTo(all);
+        counted += l.total();
       }
       System.out.printf(
           "%-11s %10d %12.0f %9.3f %9.3f %9.3f %9.3f  %s%n",

@@ -123,9 +123,10 @@ public final class JournalAppendBench {
           case "group-buffered" -> journal(dir, Durability.ALWAYS, IoMode.BUFFERED);
           case "unforced" -> journal(dir, Durability.NEVER, IoMode.AUTO);
           case "per-record" -> perRecordForce(dir);
-          case "engine" -> engine(dir, io.sluice.jobs.Durability.ALWAYS);
-          case "engine-unforced" -> engine(dir, io.sluice.jobs.Durability.NEVER);
-          case "engine-memory" -> engine(null, null);
+          case "engine" -> engine(dir, io.sluice.jobs.Durability.ALWAYS, false);
+          case "engine-copy" -> engine(dir, io.sluice.jobs.Durability.ALWAYS, true);
+          case "engine-unforced" -> engine(dir, io.sluice.jobs.Durability.NEVER, false);
+          case "engine-memory" -> engine(null, null, false);
           default -> throw new IllegalArgumentException("unknown mode " + mode);
         }) {
       AtomicLong acks = new AtomicLong();
@@ -248,22 +249,28 @@ public final class JournalAppendBench {
    * The whole submit path of issue 4: {@code JobEngine.submit} of one 256-byte job, acknowledged
    * once durable under {@code durability} (over a journaled store in {@code dir}) or at once (in
    * memory, when {@code dir} is null), while 8 workers run the jobs (no-op handler), so over a
-   * journal each job also records its start and its completion.
+   * journal each job also records its start and its completion. A submitter's payload array is
+   * never modified, so it is handed over with {@link JobSpec#wrap}, as the ingest API hands over
+   * the array its parser made; with {@code copy} ({@code --modes engine-copy}) it goes through
+   * {@link JobSpec#of}, which copies it, as a caller that reuses its array must.
    */
-  private static Appender engine(Path dir, io.sluice.jobs.Durability durability)
+  private static Appender engine(Path dir, io.sluice.jobs.Durability durability, boolean copy)
       throws IOException {
     JobStoreOptions options = JobStoreOptions.defaults().withCapacity(ENGINE_CAPACITY);
     JobStore store =
         dir == null
             ? JobStore.inMemory(ENGINE_CAPACITY)
             : JobStore.open(options.withDirectory(dir).withDurability(durability));
-    String what = dir == null ? "in-memory store" : "durability " + durability;
+    String what =
+        (dir == null ? "in-memory store" : "durability " + durability)
+            + (copy ? ", payload copied" : "");
     JobEngine engine =
         JobEngine.builder(store).workers(8).handle("bench", (job, ctx) -> {}).start();
     return new Appender() {
       @Override
       public void append(byte[] body) throws Exception {
-        Admission admission = engine.submit(List.of(JobSpec.of("bench", body)), WAIT_FOR_ROOM);
+        JobSpec spec = copy ? JobSpec.of("bench", body) : JobSpec.wrap("bench", body);
+        Admission admission = engine.submit(List.of(spec), WAIT_FOR_ROOM);
         if (!(admission instanceof Admission.Accepted)) {
           throw new IllegalStateException("rejected: " + admission);
         }

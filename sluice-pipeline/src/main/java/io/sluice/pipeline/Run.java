@@ -178,6 +178,21 @@ final class Run {
     if (isStopSignal(t) && isEnding()) {
       return;
     }
+    if (t instanceof InterruptedException) {
+      // Only close() interrupts stage threads, and only once the run is ending: this interrupt came
+      // from elsewhere, most often from a function that caught one and set the status again.
+      t =
+          new IllegalStateException(
+              "a thread of stage '"
+                  + stage
+                  + "' was interrupted while the run was not stopping. Usual cause: a function"
+                  + " that leaves the thread's interrupt status set (catching"
+                  + " InterruptedException and calling Thread.currentThread().interrupt());"
+                  + " let the InterruptedException propagate instead, or clear the status."
+                  + " Otherwise, code outside the pipeline interrupted one of its threads:"
+                  + " stop a run by cancelling its Context.",
+              t);
+    }
     fail(stage, null, t);
   }
 

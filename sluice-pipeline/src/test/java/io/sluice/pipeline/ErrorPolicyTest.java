@@ -53,6 +53,31 @@ class ErrorPolicyTest {
   }
 
   @Test
+  void aFunctionThatLeavesTheInterruptStatusSetFailsTheRunWithAnExplanation() {
+    PipelineException e =
+        assertThrows(
+            PipelineException.class,
+            () ->
+                Pipeline.range(0, 10_000)
+                    .map(
+                        x -> {
+                          if (x == 5000) {
+                            Thread.currentThread().interrupt(); // as a swallowed interrupt does
+                          }
+                          return x;
+                        })
+                    .named("enrich")
+                    .toList(CTX));
+
+    assertEquals("enrich", e.stage());
+    assertInstanceOf(IllegalStateException.class, e.getCause());
+    assertInstanceOf(InterruptedException.class, e.getCause().getCause());
+    assertTrue(
+        e.getCause().getMessage().contains("leaves the thread's interrupt status set"),
+        e.getCause().getMessage());
+  }
+
+  @Test
   void anErrorFromUserCodeFailsTheRunLikeAnException() {
     PipelineException e =
         assertThrows(

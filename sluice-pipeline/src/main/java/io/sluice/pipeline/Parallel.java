@@ -83,7 +83,7 @@ record Parallel(int parallelism, boolean ordered, Pipeline.Fn<Object, Object> ca
                   ready.add(new Pending(seq++, c.items[i]));
                   c.items[i] = null;
                 }
-                startReady(st, running, ready, done);
+                startReady(st, running, ready, done, n);
               }
             }
             done.send(local, new End(seq));
@@ -149,10 +149,19 @@ record Parallel(int parallelism, boolean ordered, Pipeline.Fn<Object, Object> ca
     }
   }
 
+  /**
+   * Starts a thread for each of the {@code added} items just made ready, while the running bound
+   * allows; threads already running take the rest. Not one per free permit: a started thread has
+   * not taken its item yet, so `ready` would still look non-empty to the next check.
+   */
   private void startReady(
-      Stage st, AtomicInteger running, ConcurrentLinkedQueue<Pending> ready, Channel<Object> done)
+      Stage st,
+      AtomicInteger running,
+      ConcurrentLinkedQueue<Pending> ready,
+      Channel<Object> done,
+      int added)
       throws InterruptedException {
-    while (!ready.isEmpty() && tryTake(running)) {
+    for (int k = 0; k < added && !ready.isEmpty() && tryTake(running); k++) {
       st.run.group.go(x -> st.guard(() -> drain(st, running, ready, done), null, List.of()));
     }
   }

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -197,6 +198,26 @@ class StagesTest {
 
     assertEquals(ints(0, 2 * limit), ordered ? got : got.stream().sorted().toList());
     assertEquals(limit, threads.size(), "threads that ran the 8 items");
+  }
+
+  @ParameterizedTest(name = "ordered={0}")
+  @ValueSource(booleans = {true, false})
+  void mapParallelStartsOneThreadForOneItemWhateverItsLimit(boolean ordered) throws Exception {
+    assertEquals(threadsStarted(0, ordered) + 1, threadsStarted(1, ordered));
+  }
+
+  private static int threadsStarted(int items, boolean ordered) throws Exception {
+    AtomicInteger started = new AtomicInteger();
+    ThreadFactory counting =
+        r -> {
+          started.incrementAndGet();
+          return Thread.ofVirtual().unstarted(r);
+        };
+    Pipeline<Integer> p = Pipeline.range(0, items);
+    (ordered ? p.mapParallel(64, x -> x) : p.mapParallelUnordered(64, x -> x))
+        .withOptions(Pipeline.Options.defaults().withThreadFactory(counting))
+        .toList(CTX);
+    return started.get();
   }
 
   @ParameterizedTest(name = "ordered={0}")

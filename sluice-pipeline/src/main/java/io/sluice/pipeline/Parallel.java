@@ -22,9 +22,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * thread per `parallelism`-th item or so rather than per item (a virtual thread's start and end
  * cost about a fifth of a 1 ms call's overhead on this project's machine), and an idle stage holds
  * no thread. The dispatcher never waits for a running item to end, and nobody holds a lock for the
- * bound: `running` counts the free permits, taken by CAS. A ready item is never stranded: whoever
- * adds to `ready` or frees a permit then tries to start ready items, and the last of them to do so
- * sees both. Between items a thread clears its interrupt status (an item's function may leave it
+ * bound: `running` counts the free permits, taken by CAS. A ready item is never stranded: the
+ * dispatcher adds to `ready` and then tries to take permits for threads; a thread frees its permit
+ * and then looks at `ready` again, taking the permit back if an item is there; whichever of the two
+ * comes last sees the other's step. The dispatcher starts a thread per item it added, not per free
+ * permit (a started thread has not taken its item yet). Between items a thread clears its interrupt status (an item's function may leave it
  * set; with a thread per item that status died with the thread) and stops if the run is stopping.
  * A collector reads `done` and writes results downstream.
  *

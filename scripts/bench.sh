@@ -5,7 +5,9 @@
 #   scripts/bench.sh [--quick|--full] [--no-build] [NAME ...] [-- JMH-OPTIONS ...]
 #
 # NAME: handoff, select, cancel, timer, pipeline, pipeline-io (JMH); footprint, lateness, pipeline-footprint,
-# duel (Sluice's and Jox's channels in alternating rounds, HandoffDuel) (plain programs); schedule (issue 6:
+# duel (Sluice's and Jox's channels in alternating rounds, HandoffDuel) (plain programs); go (Go's own channels
+# and select on this machine, sluice-bench/go, for issue 2's "within 1.5x of Go"; installs golang-go from apt
+# if there is no `go`; not part of all); schedule (issue 6:
 # ScheduleBenchmark plus the schedulers' footprint and lateness; schedule-footprint and schedule-lateness alone);
 # all (the default); or any other word, taken as a JMH benchmark regex. --quick: 1 fork, 3 warm-up and 5
 # measured iterations of 1 s (good for a first look, not for the record). --full (the default): the iterations
@@ -28,7 +30,7 @@ JOX_VERSION=1.1.1
 JOX_SHA1=b0beb888213c775a4c7b0771087751f94a3c4741
 central=${MAVEN_CENTRAL_URL:-https://repo1.maven.org/maven2}
 
-usage() { sed -n '2,18s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,20s/^# \{0,1\}//p' "$0"; }
 
 mode=full
 build=1
@@ -55,6 +57,7 @@ run_pipeline_footprint=0
 run_schedule_footprint=0
 run_schedule_lateness=0
 run_duel=0
+run_go=0
 for n in "${names[@]}"; do
   case $n in
     all) regexes+=(ChannelHandoffBenchmark SelectBenchmark ContextCancelBenchmark TimerBenchmark 'PipelineBenchmark\.' PipelineIoBenchmark ScheduleBenchmark)
@@ -73,6 +76,7 @@ for n in "${names[@]}"; do
     footprint) run_footprint=1 ;;
     lateness) run_lateness=1 ;;
     duel) run_duel=1 ;;
+    go) run_go=1 ;;
     *) regexes+=("$n") ;;
   esac
 done
@@ -138,6 +142,17 @@ if [ ${#regexes[@]} -gt 0 ]; then
 fi
 if [ $run_duel = 1 ]; then
   "$java" -cp "$jar" io.sluice.bench.HandoffDuel 2>&1 | tee "$results/$stamp-duel.txt"
+fi
+if [ $run_go = 1 ]; then
+  if ! command -v go >/dev/null; then
+    echo "bench.sh: installing Go (apt-get install golang-go)" >&2
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null
+    else
+      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null
+    fi
+  fi
+  (cd "$root/sluice-bench/go" && go run .) 2>&1 | tee "$results/$stamp-go.txt"
 fi
 if [ $run_footprint = 1 ]; then
   "$java" -XX:+UseSerialGC -Xms4g -Xmx4g -cp "$jar" io.sluice.bench.TimerFootprint 2>&1 \

@@ -1,0 +1,3 @@
+module sluice.io/bench
+
+go 1.19

@@ -21,8 +21,12 @@ import java.util.Locale;
  * consumer, fresh for every round, pre-boxed values, the consumer's sum checked. Five warm-up
  * pairs, then {@code --rounds} measured pairs (default 20) per capacity.
  *
+ * <p>With {@code --select}, each round is instead {@link SelectBenchmark}'s two-way select (two
+ * producers, one consumer selecting over both channels, 1,000,000 selects), Sluice's and Jox's in
+ * alternating rounds: the JMH benchmark's error bars on this host are as large as its scores.
+ *
  * <p>{@code java -cp benchmarks.jar io.sluice.bench.HandoffDuel [--capacities 0,16,1024] [--rounds
- * 20]}
+ * 20] [--select]}
  */
 public final class HandoffDuel {
   private static final int N = 1_000_000;
@@ -41,7 +45,16 @@ public final class HandoffDuel {
   public static void main(String[] args) throws Exception {
     int[] capacities = {0, 16, 1024};
     int rounds = 20;
-    for (int i = 0; i + 1 < args.length; i += 2) {
+    boolean select = false;
+    for (int i = 0; i < args.length; i += 2) {
+      if (args[i].equals("--select")) {
+        select = true;
+        i--; // a flag without a value
+        continue;
+      }
+      if (i + 1 == args.length) {
+        throw new IllegalArgumentException(args[i] + " needs a value");
+      }
       switch (args[i]) {
         case "--capacities" ->
             capacities =
@@ -52,14 +65,19 @@ public final class HandoffDuel {
     }
     System.out.printf(
         "%-9s %8s %12s %12s %14s %22s%n",
-        "capacity", "pairs", "Sluice ns", "Jox ns", "Sluice/Jox", "middle half of ratios");
+        "capacity",
+        "pairs",
+        select ? "Sluice ns/sel" : "Sluice ns",
+        select ? "Jox ns/sel" : "Jox ns",
+        "Sluice/Jox",
+        "middle half of ratios");
     for (int capacity : capacities) {
       for (int i = 0; i < WARMUP_PAIRS; i++) {
-        pair(capacity, i);
+        pair(capacity, i, select);
       }
       List<double[]> pairs = new ArrayList<>();
       for (int i = 0; i < rounds; i++) {
-        pairs.add(pair(capacity, i));
+        pairs.add(pair(capacity, i, select));
       }
       double[] sluice = pairs.stream().mapToDouble(p -> p[0]).sorted().toArray();
       double[] jox = pairs.stream().mapToDouble(p -> p[1]).sorted().toArray();
@@ -76,18 +94,37 @@ public final class HandoffDuel {
     }
   }
 
-  /** One Sluice round and one Jox round, in an order that alternates; ns per hand-off of each. */
-  private static double[] pair(int capacity, int index) throws Exception {
+  /**
+   * One Sluice round and one Jox round, in an order that alternates; ns per hand-off (or per
+   * select) of each.
+   */
+  private static double[] pair(int capacity, int index, boolean select) throws Exception {
     double sluice;
     double jox;
     if (index % 2 == 0) {
-      sluice = sluiceRound(capacity);
-      jox = joxRound(capacity);
+      sluice = select ? sluiceSelectRound(capacity) : sluiceRound(capacity);
+      jox = select ? joxSelectRound(capacity) : joxRound(capacity);
     } else {
-      jox = joxRound(capacity);
-      sluice = sluiceRound(capacity);
+      jox = select ? joxSelectRound(capacity) : joxRound(capacity);
+      sluice = select ? sluiceSelectRound(capacity) : sluiceRound(capacity);
     }
     return new double[] {sluice, jox};
+  }
+
+  private static double sluiceSelectRound(int capacity) throws Exception {
+    SelectBenchmark.Capacity c = new SelectBenchmark.Capacity();
+    c.capacity = capacity;
+    long start = System.nanoTime();
+    new SelectBenchmark().twoWay_sluice(c); // checks its sum
+    return (double) (System.nanoTime() - start) / SelectBenchmark.N;
+  }
+
+  private static double joxSelectRound(int capacity) throws Exception {
+    SelectBenchmark.Capacity c = new SelectBenchmark.Capacity();
+    c.capacity = capacity;
+    long start = System.nanoTime();
+    new SelectBenchmark().twoWay_jox(c);
+    return (double) (System.nanoTime() - start) / SelectBenchmark.N;
   }
 
   /** A channel of either library, as the round's two threads use it. */

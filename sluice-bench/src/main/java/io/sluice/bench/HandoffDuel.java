@@ -112,18 +112,25 @@ public final class HandoffDuel {
   }
 
   private static double sluiceSelectRound(int capacity) throws Exception {
-    SelectBenchmark.Capacity c = new SelectBenchmark.Capacity();
-    c.capacity = capacity;
-    long start = System.nanoTime();
-    new SelectBenchmark().twoWay_sluice(c); // checks its sum
-    return (double) (System.nanoTime() - start) / SelectBenchmark.N;
+    return selectRound(capacity, SelectBenchmark::twoWay_sluice);
   }
 
   private static double joxSelectRound(int capacity) throws Exception {
+    return selectRound(capacity, SelectBenchmark::twoWay_jox);
+  }
+
+  /** One of {@link SelectBenchmark}'s two-way rounds, which checks its own sum. */
+  @FunctionalInterface
+  private interface SelectRound {
+    void run(SelectBenchmark benchmark, SelectBenchmark.Capacity capacity) throws Exception;
+  }
+
+  /** Runs {@code round} once over channels of {@code capacity}; ns per select. */
+  private static double selectRound(int capacity, SelectRound round) throws Exception {
     SelectBenchmark.Capacity c = new SelectBenchmark.Capacity();
     c.capacity = capacity;
     long start = System.nanoTime();
-    new SelectBenchmark().twoWay_jox(c);
+    round.run(new SelectBenchmark(), c);
     return (double) (System.nanoTime() - start) / SelectBenchmark.N;
   }
 

@@ -8,6 +8,10 @@ package io.sluice.jobs;
  * @param retryWait waiting to retry
  * @param dead dead letters
  * @param capacity the most pending jobs (queued, running, waiting to retry) the store admits
+ * @param payloadBytes payload bytes held in memory: the pending jobs', the dead letters' and those
+ *     of batches being admitted
+ * @param deadPayloadBytes the part of {@code payloadBytes} that dead letters hold
+ * @param payloadBytesLimit the most payload bytes the store holds before it refuses batches
  * @param submitted jobs accepted since the store opened (not counting recovered ones)
  * @param recovered jobs found pending or dead in the journal at start
  * @param succeeded jobs that succeeded since the store opened
@@ -20,6 +24,9 @@ public record JobCounts(
     long retryWait,
     long dead,
     long capacity,
+    long payloadBytes,
+    long deadPayloadBytes,
+    long payloadBytesLimit,
     long submitted,
     long recovered,
     long succeeded,

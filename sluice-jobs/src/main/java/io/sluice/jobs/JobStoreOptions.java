@@ -12,6 +12,9 @@ import java.util.Optional;
  * @param directory where the journal lives; required by {@link JobStore#open}
  * @param capacity the most pending jobs (queued, running, waiting to retry) admitted; a batch that
  *     does not fit is rejected whole
+ * @param payloadBytesLimit the most payload bytes held in memory: those of the pending jobs, of the
+ *     dead letters and of the batches being admitted; a batch that would pass it is rejected whole
+ *     at once, without waiting (see {@link JobStore#submit(java.util.List, java.time.Duration)})
  * @param durability when the journal is forced
  * @param segmentBytes the journal rolls to a new file at about this size
  * @param directIo whether to write the journal with direct I/O: true asks for it and falls back
@@ -23,6 +26,7 @@ import java.util.Optional;
 public record JobStoreOptions(
     Optional<Path> directory,
     int capacity,
+    long payloadBytesLimit,
     Durability durability,
     long segmentBytes,
     boolean directIo,
@@ -43,6 +47,10 @@ public record JobStoreOptions(
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
     }
+    if (payloadBytesLimit < 1) {
+      throw new IllegalArgumentException(
+          "payloadBytesLimit must be at least 1, got " + payloadBytesLimit);
+    }
     Objects.requireNonNull(durability, "durability");
     if (segmentBytes < 1 << 20) {
       throw new IllegalArgumentException(
@@ -57,8 +65,20 @@ public record JobStoreOptions(
   }
 
   /**
-   * No directory, capacity {@value #DEFAULT_CAPACITY}, {@link Durability#ALWAYS}, 64 MiB segments,
-   * direct I/O where possible, 10,000 finished jobs remembered, the system clock.
+   * The default {@link #payloadBytesLimit()}: a quarter of the most heap this JVM may use ({@code
+   * -Xmx}), so a backlog of large payloads is refused with room to spare instead of ending in an
+   * {@link OutOfMemoryError}; at least 16 MiB.
+   *
+   * @return the limit in bytes
+   */
+  public static long defaultPayloadBytesLimit() {
+    return Math.max(16L << 20, Runtime.getRuntime().maxMemory() / 4);
+  }
+
+  /**
+   * No directory, capacity {@value #DEFAULT_CAPACITY}, payloads held up to {@link
+   * #defaultPayloadBytesLimit()}, {@link Durability#ALWAYS}, 64 MiB segments, direct I/O where
+   * possible, 10,000 finished jobs remembered, the system clock.
    *
    * @return the defaults
    */
@@ -66,6 +86,7 @@ public record JobStoreOptions(
     return new JobStoreOptions(
         Optional.empty(),
         DEFAULT_CAPACITY,
+        defaultPayloadBytesLimit(),
         Durability.ALWAYS,
         64L << 20,
         true,
@@ -84,6 +105,7 @@ public record JobStoreOptions(
     return new JobStoreOptions(
         Optional.of(directory),
         capacity,
+        payloadBytesLimit,
         durability,
         segmentBytes,
         directIo,
@@ -102,6 +124,26 @@ public record JobStoreOptions(
     return new JobStoreOptions(
         directory,
         capacity,
+        payloadBytesLimit,
+        durability,
+        segmentBytes,
+        directIo,
+        finishedRetention,
+        clock,
+        observer);
+  }
+
+  /**
+   * These options with another limit on the payload bytes held in memory.
+   *
+   * @param payloadBytesLimit at least 1
+   * @return new options
+   */
+  public JobStoreOptions withPayloadBytesLimit(long payloadBytesLimit) {
+    return new JobStoreOptions(
+        directory,
+        capacity,
+        payloadBytesLimit,
         durability,
         segmentBytes,
         directIo,
@@ -120,6 +162,7 @@ public record JobStoreOptions(
     return new JobStoreOptions(
         directory,
         capacity,
+        payloadBytesLimit,
         durability,
         segmentBytes,
         directIo,
@@ -138,6 +181,7 @@ public record JobStoreOptions(
     return new JobStoreOptions(
         directory,
         capacity,
+        payloadBytesLimit,
         durability,
         segmentBytes,
         directIo,
@@ -156,6 +200,7 @@ public record JobStoreOptions(
     return new JobStoreOptions(
         directory,
         capacity,
+        payloadBytesLimit,
         durability,
         segmentBytes,
         directIo,
@@ -174,6 +219,7 @@ public record JobStoreOptions(
     return new JobStoreOptions(
         directory,
         capacity,
+        payloadBytesLimit,
         durability,
         segmentBytes,
         directIo,
@@ -192,6 +238,7 @@ public record JobStoreOptions(
     return new JobStoreOptions(
         directory,
         capacity,
+        payloadBytesLimit,
         durability,
         segmentBytes,
         directIo,
@@ -210,6 +257,7 @@ public record JobStoreOptions(
     return new JobStoreOptions(
         directory,
         capacity,
+        payloadBytesLimit,
         durability,
         segmentBytes,
         directIo,

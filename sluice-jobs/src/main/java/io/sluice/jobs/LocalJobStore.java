@@ -68,6 +68,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *   dead == deadIndex.size(); occupied >= queued + running + retryWait, the difference being
  *     room reserved by submits in flight or arrived; occupied <= capacity, except after a
  *     recovery that found more than capacity or a retried dead letter
+ *   deadBytes == the payload bytes of the DEAD entries; heldBytes >= the payload bytes of the
+ *     entries neither SUCCEEDED nor deleted, the difference being batches in flight (the same
+ *     moments as occupied); heldBytes <= payloadBytesLimit, except after a recovery
  */
 final class LocalJobStore implements JobStore {
 
@@ -104,6 +107,9 @@ final class LocalJobStore implements JobStore {
   private long running;
   private long retryWait;
   private final AtomicLong occupied = new AtomicLong();
+  // payload bytes of the pending jobs, the dead letters and the batches being admitted
+  private final AtomicLong heldBytes = new AtomicLong();
+  private volatile long deadBytes; // payload bytes of the dead letters; written under the lock
   private final AtomicReference<Arrival> arrivals = new AtomicReference<>();
   // set while one submit takes the lock to admit the arrivals for waiting claimers
   private final AtomicBoolean admitting = new AtomicBoolean();
@@ -166,7 +172,9 @@ final class LocalJobStore implements JobStore {
     lock.lock();
     try {
       recovered++;
+      heldBytes.addAndGet(entry.payload.length);
       if (entry.state == JobState.DEAD) {
+        deadBytes += entry.payload.length;
         deadIndex.put(entry.id, entry);
         byId.put(entry);
         return;
@@ -210,7 +218,11 @@ final class LocalJobStore implements JobStore {
       throw new IllegalArgumentException("a batch needs at least one job");
     }
     int n = specs.size();
-    Admission.Rejected rejected = reserve(n, maxWait);
+    long bytes = 0;
+    for (int i = 0; i < n; i++) {
+      bytes += specs.get(i).payloadArray().length;
+    }
+    Admission.Rejected rejected = reserve(n, bytes, maxWait);
     if (rejected != null) {
       return rejected;
     }
@@ -236,6 +248,7 @@ final class LocalJobStore implements JobStore {
       home = log.submitted(batch);
     } catch (RuntimeException | Error e) {
       unreserve(n);
+      heldBytes.addAndGet(-bytes);
       throw e;
     }
     arrive(batch, home);
@@ -313,8 +326,73 @@ final class LocalJobStore implements JobStore {
         due);
   }
 
-  /** Reserves room for {@code n} jobs, or says why not. */
-  private Admission.Rejected reserve(int n, Duration maxWait) throws InterruptedException {
+  /**
+   * Reserves room for {@code n} jobs of {@code bytes} payload bytes in all, or says why not. Room
+   * in the queue may be waited for; the payload bytes are checked once room is reserved, and a
+   * batch they do not fit is refused at once: the limit is a ceiling against running out of memory,
+   * not a second queue bound to wait on.
+   */
+  private Admission.Rejected reserve(int n, long bytes, Duration maxWait)
+      throws InterruptedException {
+    if (bytes > options.payloadBytesLimit()) {
+      return new Admission.Rejected(
+          Admission.Reason.QUEUE_FULL,
+          Duration.ZERO,
+          "a batch of "
+              + bytes
+              + " payload bytes can never fit: the store holds at most "
+              + options.payloadBytesLimit()
+              + " bytes of payloads; submit smaller batches");
+    }
+    Admission.Rejected rejected = reserveRoom(n, maxWait);
+    if (rejected != null) {
+      return rejected;
+    }
+    if (!tryReserveBytes(bytes)) {
+      unreserve(n);
+      return bytesRejection(bytes);
+    }
+    return null;
+  }
+
+  private boolean tryReserveBytes(long bytes) {
+    long limit = options.payloadBytesLimit();
+    while (true) {
+      long now = heldBytes.get();
+      if (now + bytes > limit) {
+        return false;
+      }
+      if (heldBytes.compareAndSet(now, now + bytes)) {
+        return true;
+      }
+    }
+  }
+
+  /** Why {@link #tryReserveBytes} refused {@code bytes}. */
+  private Admission.Rejected bytesRejection(long bytes) {
+    long held = heldBytes.get();
+    long dead = deadBytes;
+    return new Admission.Rejected(
+        Admission.Reason.QUEUE_FULL,
+        RETRY_AFTER,
+        "the store already holds "
+            + held
+            + " bytes of payloads (its limit is "
+            + options.payloadBytesLimit()
+            + "), no room for "
+            + bytes
+            + " more; retry after "
+            + RETRY_AFTER.toSeconds()
+            + " s"
+            + (dead > 0
+                ? ". Dead letters hold "
+                    + dead
+                    + " of those bytes: retry or delete them to make room"
+                : ""));
+  }
+
+  /** Reserves room in the queue for {@code n} jobs, waiting up to {@code maxWait}. */
+  private Admission.Rejected reserveRoom(int n, Duration maxWait) throws InterruptedException {
     if (n > options.capacity()) {
       return new Admission.Rejected(
           Admission.Reason.QUEUE_FULL,
@@ -516,6 +594,11 @@ final class LocalJobStore implements JobStore {
       if (!tryReserve(1)) {
         return rejection(1);
       }
+      long bytes = job.payloadArray().length;
+      if (!tryReserveBytes(bytes)) {
+        unreserve(1);
+        return bytesRejection(bytes);
+      }
       Entry entry = newEntry(job, clock.now(), System.currentTimeMillis());
       ScheduleEntry next = current.copy();
       next.lastFire = fireTime;
@@ -525,6 +608,7 @@ final class LocalJobStore implements JobStore {
         home = log.fired(next, entry);
       } catch (RuntimeException | Error e) {
         unreserve(1);
+        heldBytes.addAndGet(-bytes);
         throw e;
       }
       next.home = home;
@@ -801,11 +885,14 @@ final class LocalJobStore implements JobStore {
     for (Claim claim : claims) {
       entries.add(claimed(claim));
     }
+    long bytes = 0;
     for (Entry entry : entries) {
       entry.state = JobState.SUCCEEDED;
       entry.dueAt = null;
+      bytes += entry.payload.length;
       remember(entry);
     }
+    heldBytes.addAndGet(-bytes);
     running -= entries.size();
     succeeded += entries.size();
     log.succeeded(entries);
@@ -848,6 +935,7 @@ final class LocalJobStore implements JobStore {
       entry.state = JobState.DEAD;
       entry.dueAt = null;
       died++;
+      deadBytes += entry.payload.length;
       deadIndex.put(entry.id, entry);
       unreserve(1);
     }
@@ -982,6 +1070,7 @@ final class LocalJobStore implements JobStore {
       }
       entry.state = JobState.QUEUED;
       entry.attempts = 0;
+      deadBytes -= entry.payload.length;
       queued++;
       occupied.incrementAndGet();
       log.retried(entry);
@@ -1001,6 +1090,8 @@ final class LocalJobStore implements JobStore {
         return false;
       }
       byId.remove(entry);
+      deadBytes -= entry.payload.length;
+      heldBytes.addAndGet(-entry.payload.length);
       log.deleted(entry);
       return true;
     } finally {
@@ -1019,6 +1110,9 @@ final class LocalJobStore implements JobStore {
           retryWait,
           deadIndex.size(),
           options.capacity(),
+          heldBytes.get(),
+          deadBytes,
+          options.payloadBytesLimit(),
           submitted,
           recovered,
           succeeded,
@@ -1103,7 +1197,12 @@ final class LocalJobStore implements JobStore {
       admitArrivals();
       byId.checkInvariants();
       long[] byState = new long[JobState.values().length];
-      byId.forEach(e -> byState[e.state.ordinal()]++);
+      long[] bytesByState = new long[JobState.values().length];
+      byId.forEach(
+          e -> {
+            byState[e.state.ordinal()]++;
+            bytesByState[e.state.ordinal()] += e.payload.length;
+          });
       long q = byState[JobState.QUEUED.ordinal()];
       long r = byState[JobState.RUNNING.ordinal()];
       long w = byState[JobState.RETRY_WAIT.ordinal()];
@@ -1133,6 +1232,15 @@ final class LocalJobStore implements JobStore {
             e.dueAt != null && (e.state == JobState.QUEUED || e.state == JobState.RETRY_WAIT),
             "bad delayed entry " + e.id);
       }
+      long deadHeld = bytesByState[JobState.DEAD.ordinal()];
+      check(deadBytes == deadHeld, "deadBytes " + deadBytes + " but dead letters hold " + deadHeld);
+      long held = deadHeld;
+      for (JobState state : List.of(JobState.QUEUED, JobState.RUNNING, JobState.RETRY_WAIT)) {
+        held += bytesByState[state.ordinal()];
+      }
+      check(
+          heldBytes.get() >= held,
+          "heldBytes " + heldBytes.get() + " is less than the " + held + " that entries hold");
       check(
           occupied.get() >= queued + running + retryWait,
           "occupied "

@@ -155,6 +155,91 @@ class LocalJobStoreTest {
     assertEquals(1, store.counts().dead());
   }
 
+  /** A store with room for 10 jobs but only {@code limit} bytes of payloads. */
+  private LocalJobStore storeWithPayloadLimit(long limit) {
+    return LocalJobStore.inMemory(
+        JobStoreOptions.defaults()
+            .withCapacity(10)
+            .withPayloadBytesLimit(limit)
+            .withClock(clock)
+            .withFinishedRetention(3));
+  }
+
+  @Test
+  void aBatchWhosePayloadsPassTheByteLimitIsRefusedWholeAndAtOnce() throws Exception {
+    // given: 10 bytes of payloads at most, 6 held
+    store = storeWithPayloadLimit(10);
+    accept(spec("a", "123456"));
+
+    // when: a batch of 2 + 3 bytes asks for room, even with time to wait
+    Admission admission =
+        store.submit(List.of(spec("a", "12"), spec("a", "123")), Duration.ofMinutes(5));
+
+    // then: refused at once, whole, saying what holds the memory; the room it took is given back
+    Admission.Rejected rejected = assertInstanceOf(Admission.Rejected.class, admission);
+    assertEquals(Admission.Reason.QUEUE_FULL, rejected.reason());
+    assertEquals(Duration.ofSeconds(1), rejected.retryAfter());
+    assertTrue(
+        rejected.message().contains("already holds 6 bytes of payloads (its limit is 10)"),
+        rejected.message());
+    JobCounts counts = store.counts();
+    assertEquals(1, counts.queued());
+    assertEquals(6, counts.payloadBytes());
+    accept(spec("a", "1234")); // exactly up to the limit fits
+    assertEquals(10, store.counts().payloadBytes());
+  }
+
+  @Test
+  void aBatchLargerThanTheWholeByteLimitCanNeverFit() throws Exception {
+    store = storeWithPayloadLimit(4);
+
+    Admission admission = store.submit(List.of(spec("a", "12345")), Duration.ofMinutes(5));
+
+    Admission.Rejected rejected = assertInstanceOf(Admission.Rejected.class, admission);
+    assertEquals(Duration.ZERO, rejected.retryAfter());
+    assertTrue(rejected.message().contains("can never fit"), rejected.message());
+    assertEquals(0, store.counts().payloadBytes());
+  }
+
+  @Test
+  void finishedJobsGiveTheirBytesBackAndDeadLettersKeepThemUntilDeleted() throws Exception {
+    // given: the limit full with two jobs
+    store = storeWithPayloadLimit(10);
+    accept(spec("a", "12345"), spec("a", "abcde"));
+    assertInstanceOf(
+        Admission.Rejected.class, store.submit(List.of(spec("a", "x")), Duration.ZERO));
+
+    // when one succeeds: its bytes are free again
+    store.succeeded(claim().id());
+    assertEquals(5, store.counts().payloadBytes());
+    JobId third = accept(spec("a", "vwxyz")).getFirst();
+
+    // when one dies: a dead letter keeps its payload (it can be retried), so its bytes stay held
+    store.failed(claim().id(), "boom", Optional.empty());
+    JobCounts counts = store.counts();
+    assertEquals(10, counts.payloadBytes());
+    assertEquals(5, counts.deadPayloadBytes());
+    Admission.Rejected rejected =
+        assertInstanceOf(
+            Admission.Rejected.class, store.submit(List.of(spec("a", "x")), Duration.ZERO));
+    assertTrue(
+        rejected.message().contains("Dead letters hold 5 of those bytes: retry or delete them"),
+        rejected.message());
+
+    // a retried dead letter is pending again, with the same bytes; a deleted one frees them
+    JobId dead = store.deadLetters(Optional.empty(), 1).getFirst().id();
+    assertTrue(store.retryDead(dead));
+    assertEquals(0, store.counts().deadPayloadBytes());
+    assertEquals(10, store.counts().payloadBytes());
+    store.failed(claim().id(), "boom again", Optional.empty());
+    store.failed(claim().id(), "boom too", Optional.empty());
+    assertEquals(10, store.counts().deadPayloadBytes());
+    assertTrue(store.deleteDead(dead));
+    assertTrue(store.deleteDead(third));
+    assertEquals(0, store.counts().payloadBytes());
+    accept(spec("a", "0123456789"));
+  }
+
   @Test
   void aSubmitterWaitingForRoomGetsInWhenAJobFinishes() throws Exception {
     store = storeWithCapacity(1);

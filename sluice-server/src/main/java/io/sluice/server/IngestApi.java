@@ -167,11 +167,11 @@ final class IngestApi {
         throw new HttpProblem(
             429,
             "queue_full",
-            "the queue has no room for "
+            "no room for these "
                 + specs.size()
-                + " payloads now; nothing was accepted. Retry after "
-                + retryAfterSeconds(rejected.retryAfter())
-                + " s, or send smaller batches");
+                + " payloads now, nothing was accepted: "
+                + rejected.message()
+                + ". Send smaller batches if this persists");
       }
       case Admission.Rejected rejected -> throw shuttingDown();
     }

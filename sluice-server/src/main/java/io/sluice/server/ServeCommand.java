@@ -1,6 +1,7 @@
 package io.sluice.server;
 
 import io.sluice.jobs.Durability;
+import io.sluice.jobs.JobStoreOptions;
 import io.sluice.server.objects.FilesystemObjectStore;
 import io.sluice.server.objects.ObjectStore;
 import io.sluice.server.objects.S3ObjectStore;
@@ -184,6 +185,17 @@ final class ServeCommand implements Callable<Integer> {
   int queueCapacity;
 
   @Option(
+      names = "--queue-bytes",
+      defaultValue = "0",
+      paramLabel = "N",
+      description =
+          "Most payload bytes held in memory (payloads waiting to upload, and dead letters);"
+              + " beyond it POST answers 429 instead of the heap running out (SLUICE_QUEUE_BYTES)."
+              + " Default: 0, meaning a quarter of the JVM's maximum heap (-Xmx, set through"
+              + " SLUICE_JAVA_OPTS).")
+  long queueBytes;
+
+  @Option(
       names = "--durability",
       defaultValue = "always",
       paramLabel = "POLICY",
@@ -315,6 +327,7 @@ final class ServeCommand implements Callable<Integer> {
         token.isEmpty() ? Optional.empty() : Optional.of(token),
         workers,
         queueCapacity,
+        queueBytes == 0 ? JobStoreOptions.defaultPayloadBytesLimit() : queueBytes,
         parseDurability(durability),
         maxBodyBytes,
         maxPayloads,

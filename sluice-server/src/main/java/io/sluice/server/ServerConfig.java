@@ -1,6 +1,7 @@
 package io.sluice.server;
 
 import io.sluice.jobs.Durability;
+import io.sluice.jobs.JobStoreOptions;
 import io.sluice.server.objects.ObjectKeys;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +22,8 @@ import java.util.Optional;
  *     <token>}
  * @param workers upload workers
  * @param queueCapacity the most payloads waiting (queued, uploading, waiting to retry)
+ * @param queueBytes the most payload bytes held in memory (payloads waiting, and dead letters);
+ *     beyond it POST answers 429, so a backlog of large payloads cannot exhaust the heap
  * @param durability when the journal is forced
  * @param maxBodyBytes the largest request body
  * @param maxPayloads the most payloads in one request
@@ -38,6 +41,7 @@ public record ServerConfig(
     Optional<String> token,
     int workers,
     int queueCapacity,
+    long queueBytes,
     Durability durability,
     int maxBodyBytes,
     int maxPayloads,
@@ -61,6 +65,13 @@ public record ServerConfig(
     token.ifPresent(t -> require(!t.isBlank(), "--token must not be blank"));
     require(workers >= 1, "--workers must be at least 1, got " + workers);
     require(queueCapacity >= 1, "--queue-capacity must be at least 1, got " + queueCapacity);
+    require(
+        queueBytes >= maxBodyBytes,
+        "--queue-bytes ("
+            + queueBytes
+            + ") must be at least --max-body-bytes ("
+            + maxBodyBytes
+            + "): a request that large could never be accepted");
     Objects.requireNonNull(durability, "durability");
     require(
         maxBodyBytes >= 64 && maxBodyBytes <= MAX_BODY_BYTES,
@@ -102,8 +113,10 @@ public record ServerConfig(
 
   /**
    * The embedded defaults: port 8080 on all interfaces, no token, 256 workers, room for 100,000
-   * payloads, {@link Durability#ALWAYS}, 1 MiB bodies, 1,000 payloads per request, depth 64,
-   * 60-second uploads, 10 attempts, 30 seconds of shutdown grace, 30 seconds for a body.
+   * payloads and for a quarter of the heap in payload bytes ({@link
+   * JobStoreOptions#defaultPayloadBytesLimit()}), {@link Durability#ALWAYS}, 1 MiB bodies, 1,000
+   * payloads per request, depth 64, 60-second uploads, 10 attempts, 30 seconds of shutdown grace,
+   * 30 seconds for a body.
    *
    * @param dataDir where the journal and the filesystem objects live
    * @return the defaults
@@ -117,6 +130,7 @@ public record ServerConfig(
         Optional.empty(),
         DEFAULT_WORKERS,
         100_000,
+        JobStoreOptions.defaultPayloadBytesLimit(),
         Durability.ALWAYS,
         1 << 20,
         1_000,
@@ -142,6 +156,7 @@ public record ServerConfig(
         token,
         workers,
         queueCapacity,
+        queueBytes,
         durability,
         maxBodyBytes,
         maxPayloads,
@@ -167,6 +182,7 @@ public record ServerConfig(
         Optional.of(token),
         workers,
         queueCapacity,
+        queueBytes,
         durability,
         maxBodyBytes,
         maxPayloads,
@@ -196,6 +212,33 @@ public record ServerConfig(
         token,
         workers,
         queueCapacity,
+        queueBytes,
+        durability,
+        maxBodyBytes,
+        maxPayloads,
+        maxDepth,
+        uploadTimeout,
+        maxAttempts,
+        shutdownGrace,
+        bodyTimeout);
+  }
+
+  /**
+   * This configuration with another limit on the payload bytes held in memory.
+   *
+   * @param queueBytes at least {@link #maxBodyBytes()}
+   * @return a new configuration
+   */
+  public ServerConfig withQueueBytes(long queueBytes) {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        objectPrefix,
+        token,
+        workers,
+        queueCapacity,
+        queueBytes,
         durability,
         maxBodyBytes,
         maxPayloads,
@@ -223,6 +266,7 @@ public record ServerConfig(
         token,
         workers,
         queueCapacity,
+        queueBytes,
         durability,
         maxBodyBytes,
         maxPayloads,
@@ -248,6 +292,7 @@ public record ServerConfig(
         token,
         workers,
         queueCapacity,
+        queueBytes,
         durability,
         maxBodyBytes,
         maxPayloads,
@@ -273,6 +318,7 @@ public record ServerConfig(
         token,
         workers,
         queueCapacity,
+        queueBytes,
         durability,
         maxBodyBytes,
         maxPayloads,
@@ -298,6 +344,7 @@ public record ServerConfig(
         token,
         workers,
         queueCapacity,
+        queueBytes,
         durability,
         maxBodyBytes,
         maxPayloads,

@@ -100,6 +100,18 @@ final class ServerMetrics implements EngineListener, StoreObserver {
     gauge("sluice.jobs.retry.wait", "jobs waiting to retry", s -> s.jobs().retryWait());
     gauge("sluice.dead.letters", "dead letters held", s -> s.jobs().dead());
     gauge("sluice.queue.capacity", "the most pending jobs admitted", s -> s.jobs().capacity());
+    gauge(
+        "sluice.queue.payload.bytes",
+        "payload bytes held in memory (pending jobs and dead letters)",
+        s -> s.jobs().payloadBytes());
+    gauge(
+        "sluice.dead.letters.payload.bytes",
+        "payload bytes the dead letters hold",
+        s -> s.jobs().deadPayloadBytes());
+    gauge(
+        "sluice.queue.payload.bytes.limit",
+        "the most payload bytes held before POST answers 429",
+        s -> s.jobs().payloadBytesLimit());
     gauge("sluice.workers.busy", "workers running an attempt", EngineStats::busy);
     gauge("sluice.workers", "worker threads", EngineStats::workers);
     Gauge.builder("sluice.schedules", this, m -> m.schedules.getAsInt())

@@ -110,6 +110,7 @@ public final class SluiceServer implements AutoCloseable {
             JobStoreOptions.defaults()
                 .withDirectory(journal)
                 .withCapacity(config.queueCapacity())
+                .withPayloadBytesLimit(config.queueBytes())
                 .withDurability(config.durability())
                 .withObserver(observer));
     String prefix = config.objectPrefix();

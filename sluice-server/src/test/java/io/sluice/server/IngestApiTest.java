@@ -340,6 +340,41 @@ class IngestApiTest {
   }
 
   @Test
+  void payloadBytesOverTheMemoryLimitAnswer429UntilUploadsMakeRoom() throws Exception {
+    // given: room for 100 payloads but only 2,000 bytes of them, uploads held back
+    CountDownLatch release = new CountDownLatch(1);
+    GatedObjectStore gated =
+        new GatedObjectStore(FilesystemObjectStore.open(dataDir.resolve("objects")), release);
+    start(
+        config()
+            .withLimits(100, 1_500, 10, 64)
+            .withQueueBytes(2_000)
+            .withWorkers(1, Duration.ofSeconds(30), 10),
+        gated);
+    String big = "\"" + "x".repeat(898) + "\""; // a 900-byte payload
+    List<String> accepted = new ArrayList<>();
+    accepted.addAll(ids(postJson("{\"payloads\": [" + big + "]}")));
+    accepted.addAll(ids(postJson("{\"payloads\": [" + big + "]}")));
+
+    // when: a third would pass the byte limit (the queue has room for 98 more payloads)
+    HttpResponse<String> full = postJson("{\"payloads\": [" + big + "]}");
+
+    // then: 429 with Retry-After and a message about the bytes; smaller payloads still fit
+    assertError(full, 429, "queue_full");
+    assertEquals(Optional.of("1"), full.headers().firstValue("Retry-After"));
+    assertTrue((json(full.body()).get("message").toString()).contains("1800 bytes of payloads"));
+    assertEquals(202, postJson("{\"payloads\": [1]}").statusCode(), "one byte still fits");
+    assertTrue(get("/metrics").body().contains("sluice_queue_payload_bytes 1801.0"));
+
+    // and once the uploads run, the bytes are free again
+    release.countDown();
+    for (String id : accepted) {
+      awaitState(id, "succeeded");
+    }
+    assertEquals(202, postJson("{\"payloads\": [" + big + "]}").statusCode());
+  }
+
+  @Test
   void aPayloadWhoseUploadKeepsFailingBecomesADeadLetterThatCanBeRetriedOrDeleted()
       throws Exception {
     FailingObjectStore failing =

@@ -115,6 +115,43 @@ class ServerProcessTest {
     }
   }
 
+  @Test
+  void aBacklogOfLargePayloadsIsRefusedWith429BeforeTheHeapRunsOut() throws Exception {
+    // given: a 128 MiB heap, so by default at most 32 MiB of payloads held in memory
+    Served served = Served.start(dataDir, "-Xmx128m");
+    try {
+      // when: 160 payloads of ~900 KB (144 MB, more than the heap), due in 2030 so none leaves
+      String body =
+          "{\"payloads\": [\"" + "x".repeat(900_000) + "\"], \"runAt\": \"2030-01-01T00:00:00Z\"}";
+      int accepted = 0;
+      int refused = 0;
+      for (int i = 0; i < 160; i++) {
+        HttpResponse<String> r = send(served.port, "/v1/payloads", "POST", body);
+        switch (r.statusCode()) {
+          case 202 -> accepted++;
+          case 429 -> {
+            refused++;
+            assertTrue(r.body().contains("bytes of payloads"), r.body());
+          }
+          default -> throw new AssertionError(r.statusCode() + " " + r.body() + served.output());
+        }
+      }
+
+      // then: what fits the limit is accepted, the rest refused, and the service is unharmed
+      assertTrue(accepted >= 20 && accepted <= 37, "accepted " + accepted);
+      assertEquals(160, accepted + refused);
+      assertEquals(200, send(served.port, "/health/live", "GET", null).statusCode());
+      assertEquals(
+          202,
+          send(served.port, "/v1/payloads", "POST", "{\"payloads\": [1]}").statusCode(),
+          "small payloads still fit");
+      assertTrue(served.process.isAlive(), served.output());
+    } finally {
+      served.process.toHandle().destroy();
+      served.process.waitFor(60, TimeUnit.SECONDS);
+    }
+  }
+
   private HttpResponse<String> send(int port, String path, String method, String json)
       throws Exception {
     HttpRequest.Builder b =
@@ -166,6 +203,10 @@ class ServerProcessTest {
   /** A {@code sluice serve} child process on a free port. */
   private record Served(Process process, int port, StringBuilder log, Thread reader) {
     static Served start(Path dataDir) throws Exception {
+      return start(dataDir, "-Xmx512m");
+    }
+
+    static Served start(Path dataDir, String maxHeap) throws Exception {
       String classPath = String.join(File.pathSeparator, System.getProperty("java.class.path"));
       String java = ProcessHandle.current().info().command().orElse("java");
       Process process =
@@ -173,7 +214,8 @@ class ServerProcessTest {
                   java,
                   "-cp",
                   classPath,
-                  "-Xmx512m",
+                  maxHeap,
+                  "-XX:+ExitOnOutOfMemoryError",
                   "--enable-native-access=ALL-UNNAMED",
                   Main.class.getName(),
                   "serve",

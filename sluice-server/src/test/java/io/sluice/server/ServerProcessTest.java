@@ -21,10 +21,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,11 +62,24 @@ class ServerProcessTest {
 
   @Test
   void sigkillDuringLoadLosesNothingThatGotA202() throws Exception {
+    sigkillRounds(2);
+  }
+
+  /** The long version: more kills at more moments of the load (./mvnw verify -Pstress). */
+  @Test
+  @Tag("stress-long")
+  @Timeout(1200)
+  void manySigkillsDuringLoadLoseNothingThatGotA202() throws Exception {
+    sigkillRounds(12);
+  }
+
+  private void sigkillRounds(int rounds) throws Exception {
     Map<String, String> accepted = new ConcurrentHashMap<>();
-    for (int round = 0; round < 2; round++) {
+    for (int round = 0; round < rounds; round++) {
       Served served = Served.start(dataDir);
       Load load = Load.start(http, served.port, accepted);
-      load.awaitAccepted(accepted.size() + 300);
+      // the kill falls at a random point of the load: after 100 to 600 more 202s
+      load.awaitAccepted(accepted.size() + 100 + ThreadLocalRandom.current().nextInt(501));
       served.process.toHandle().destroyForcibly(); // SIGKILL, keeping our end of its output
       served.process.waitFor(60, TimeUnit.SECONDS);
       load.stop();

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +23,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,7 +107,17 @@ class JournalTest {
   }
 
   @Test
-  void autoModeUsesDirectIoOnExt4() throws Exception {
+  void autoModeUsesDirectIoWhereTheFilesystemTakesIt() throws Exception {
+    Path probe = dir.resolve("probe");
+    try (FileChannel ch =
+        FileChannel.open(
+            probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, SegmentWriter.DIRECT)) {
+      assertTrue(ch.isOpen());
+    } catch (IOException | UnsupportedOperationException e) {
+      Assumptions.abort("the test directory's filesystem refuses O_DIRECT: " + e);
+    } finally {
+      Files.deleteIfExists(probe);
+    }
     try (Journal j = Journal.open(JournalOptions.defaults(dir), ReplayVisitor.IGNORE)) {
       assertEquals(IoMode.DIRECT, j.stats().ioMode());
     }

@@ -76,8 +76,14 @@ final class LocalJobStore implements JobStore {
 
   private static final System.Logger LOG = System.getLogger(LocalJobStore.class.getName());
 
-  /** How long a rejected submitter is told to wait. */
+  /**
+   * How long a rejected submitter is told to wait while the store has not yet measured how fast
+   * jobs finish, and the least it is ever told.
+   */
   static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+
+  /** The longest wait a rejected submitter is told: also the answer when jobs stopped finishing. */
+  static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(30);
 
   private final JobStoreOptions options;
   private final Clock clock;
@@ -110,6 +116,8 @@ final class LocalJobStore implements JobStore {
   // payload bytes of the pending jobs, the dead letters and the batches being admitted
   private final AtomicLong heldBytes = new AtomicLong();
   private volatile long deadBytes; // payload bytes of the dead letters; written under the lock
+  private final AtomicLong finishedJobs = new AtomicLong(); // left the bound: succeeded or dead
+  private final FinishRate finishRate = new FinishRate();
   private final AtomicReference<Arrival> arrivals = new AtomicReference<>();
   // set while one submit takes the lock to admit the arrivals for waiting claimers
   private final AtomicBoolean admitting = new AtomicBoolean();
@@ -372,9 +380,10 @@ final class LocalJobStore implements JobStore {
   private Admission.Rejected bytesRejection(long bytes) {
     long held = heldBytes.get();
     long dead = deadBytes;
+    Duration retryAfter = retryAfter(1);
     return new Admission.Rejected(
         Admission.Reason.QUEUE_FULL,
-        RETRY_AFTER,
+        retryAfter,
         "the store already holds "
             + held
             + " bytes of payloads (its limit is "
@@ -382,7 +391,7 @@ final class LocalJobStore implements JobStore {
             + "), no room for "
             + bytes
             + " more; retry after "
-            + RETRY_AFTER.toSeconds()
+            + retryAfter.toSeconds()
             + " s"
             + (dead > 0
                 ? ". Dead letters hold "
@@ -469,16 +478,62 @@ final class LocalJobStore implements JobStore {
           Duration.ZERO,
           "the job store is shutting down and takes no new jobs");
     }
+    long free = Math.max(0, options.capacity() - occupied.get());
+    Duration retryAfter = retryAfter(Math.max(1, n - free));
     return new Admission.Rejected(
         Admission.Reason.QUEUE_FULL,
-        RETRY_AFTER,
+        retryAfter,
         "the queue has room for "
-            + Math.max(0, options.capacity() - occupied.get())
+            + free
             + " more jobs, not "
             + n
             + "; retry after "
-            + RETRY_AFTER.toSeconds()
+            + retryAfter.toSeconds()
             + " s");
+  }
+
+  /**
+   * How long until about {@code jobs} more jobs have finished, at the rate jobs finished lately: at
+   * least {@link #RETRY_AFTER} (also the answer before any rate is known), at most {@link
+   * #MAX_RETRY_AFTER} (also the answer when none finished for a second or more, e.g. while every
+   * upload fails and waits to retry).
+   */
+  private Duration retryAfter(long jobs) {
+    double perSecond = finishRate.perSecond(clock.nanoTime(), finishedJobs.get());
+    if (Double.isNaN(perSecond)) {
+      return RETRY_AFTER;
+    }
+    if (perSecond <= 0) {
+      return MAX_RETRY_AFTER;
+    }
+    double seconds = Math.ceil(jobs / perSecond);
+    return Duration.ofSeconds(
+        (long) Math.min(MAX_RETRY_AFTER.toSeconds(), Math.max(RETRY_AFTER.toSeconds(), seconds)));
+  }
+
+  /**
+   * The rate at which jobs finished, measured between rejections at least a second apart; only
+   * rejected submitters ask, so it costs nothing while admission has room.
+   */
+  private static final class FinishRate {
+    private static final long WINDOW_NANOS = 1_000_000_000L;
+    private boolean sampled;
+    private long sampleNanos;
+    private long sampleFinished;
+    private double perSecond = Double.NaN;
+
+    synchronized double perSecond(long nowNanos, long finished) {
+      if (!sampled) {
+        sampled = true;
+      } else if (nowNanos - sampleNanos >= WINDOW_NANOS) {
+        perSecond = (finished - sampleFinished) * 1e9 / (nowNanos - sampleNanos);
+      } else {
+        return perSecond;
+      }
+      sampleNanos = nowNanos;
+      sampleFinished = finished;
+      return perSecond;
+    }
   }
 
   /**
@@ -895,6 +950,7 @@ final class LocalJobStore implements JobStore {
     heldBytes.addAndGet(-bytes);
     running -= entries.size();
     succeeded += entries.size();
+    finishedJobs.addAndGet(entries.size());
     log.succeeded(entries);
     unreserve(entries.size());
   }
@@ -935,6 +991,7 @@ final class LocalJobStore implements JobStore {
       entry.state = JobState.DEAD;
       entry.dueAt = null;
       died++;
+      finishedJobs.incrementAndGet();
       deadBytes += entry.payload.length;
       deadIndex.put(entry.id, entry);
       unreserve(1);

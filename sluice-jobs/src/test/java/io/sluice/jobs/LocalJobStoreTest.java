@@ -155,6 +155,46 @@ class LocalJobStoreTest {
     assertEquals(1, store.counts().dead());
   }
 
+  @Test
+  void aRejectionSaysToRetryWhenEnoughJobsShouldHaveFinishedAtTheRecentRate() throws Exception {
+    // given: a full queue of 10, and no rate measured yet
+    store = storeWithCapacity(10);
+    for (int i = 0; i < 10; i++) {
+      accept(spec("a", "" + i));
+    }
+    assertEquals(LocalJobStore.RETRY_AFTER, rejectedRetryAfter(1));
+
+    // when 4 jobs finish in the next 2 seconds, a batch of 8 needs 4 more to finish: 2 s at 2/s
+    for (int i = 0; i < 4; i++) {
+      store.succeeded(claim().id());
+    }
+    clock.advance(Duration.ofSeconds(2));
+    assertEquals(Duration.ofSeconds(2), rejectedRetryAfter(8));
+
+    // when nothing finishes for 2 seconds (say every upload fails), the longest wait
+    clock.advance(Duration.ofSeconds(2));
+    assertEquals(LocalJobStore.MAX_RETRY_AFTER, rejectedRetryAfter(8));
+
+    // and a fast rate never asks for less than a second
+    for (int i = 0; i < 6; i++) {
+      store.succeeded(claim().id());
+    }
+    accept(spec("a", "x"), spec("a", "y"), spec("a", "z"), spec("a", "w"));
+    accept(spec("a", "v"), spec("a", "u"), spec("a", "t"), spec("a", "s"));
+    accept(spec("a", "r"), spec("a", "q"));
+    clock.advance(Duration.ofSeconds(1));
+    assertEquals(LocalJobStore.RETRY_AFTER, rejectedRetryAfter(1));
+  }
+
+  private Duration rejectedRetryAfter(int n) throws InterruptedException {
+    List<JobSpec> batch = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      batch.add(spec("a", "more"));
+    }
+    Admission admission = store.submit(batch, Duration.ZERO);
+    return assertInstanceOf(Admission.Rejected.class, admission).retryAfter();
+  }
+
   /** A store with room for 10 jobs but only {@code limit} bytes of payloads. */
   private LocalJobStore storeWithPayloadLimit(long limit) {
     return LocalJobStore.inMemory(

@@ -521,6 +521,17 @@ final class ChannelImpl<T> implements Channel<T> {
 
   @Override
   public Iterator<T> iterator() {
+    return iterator(null);
+  }
+
+  @Override
+  public Iterable<T> range(Context ctx) {
+    Objects.requireNonNull(ctx, "ctx");
+    return () -> iterator(ctx);
+  }
+
+  /** The iterator of {@link #iterator()} ({@code ctx} null) and of {@link #range(Context)}. */
+  private Iterator<T> iterator(Context ctx) {
     return new Iterator<>() {
       private Received<T> next;
 
@@ -528,7 +539,7 @@ final class ChannelImpl<T> implements Channel<T> {
       public boolean hasNext() {
         if (next == null) {
           try {
-            next = receiveOrClosed();
+            next = ctx == null ? receiveOrClosed() : receiveOrClosed(ctx);
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UncheckedInterruptedException(e);

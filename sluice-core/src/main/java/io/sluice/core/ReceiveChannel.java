@@ -129,6 +129,23 @@ public sealed interface ReceiveChannel<T> extends Iterable<T> permits Channel {
   Iterator<T> iterator();
 
   /**
+   * Iterates like {@link #iterator()}, giving up when {@code ctx} is done: Go's {@code for v :=
+   * range ch} inside a {@code select} on {@code ctx.Done()}. A wait that {@code ctx} ends throws
+   * {@link ContextCancelledException} (or {@link DeadlineExceededException}) from {@link
+   * Iterator#hasNext()}; values already taken are not lost, the next one stays in the channel.
+   *
+   * <pre>{@code
+   * for (Order o : orders.range(ctx)) {
+   *   handle(o);
+   * }
+   * }</pre>
+   *
+   * @param ctx ends the iteration's waits when it is done
+   * @return an iterable whose each iterator is single-use; several share the channel's values
+   */
+  Iterable<T> range(Context ctx);
+
+  /**
    * Whether {@link SendChannel#close()} has been called. Values may still be buffered.
    *
    * @return {@code true} once closed

@@ -793,6 +793,67 @@ class ChannelTest {
     assertTrue(receiver.interruptedAtEnd());
   }
 
+  @TestWithCapacities
+  void rangeWithAContextYieldsEveryValueAndEndsAtClose(ChannelCase c) throws Exception {
+    // given
+    Channel<Integer> ch = c.newChannel();
+    Spawned<Void> producer = produce(c, ch, 100, null);
+
+    // when
+    List<Integer> got = new ArrayList<>();
+    for (int v : ch.range(BACKGROUND)) {
+      got.add(v);
+    }
+
+    // then
+    assertEquals(IntStream.range(0, 100).boxed().toList(), got);
+    producer.join();
+    assertSound(ch);
+  }
+
+  @TestWithCapacities
+  void rangeEndsWithTheContextsCauseWhenItIsCancelledWhileWaitingAndLosesNoValue(ChannelCase c)
+      throws Exception {
+    // given: a ranging receiver that took one value and waits for the next
+    Channel<String> ch = c.newChannel();
+    CancelableContext ctx = BACKGROUND.withCancel();
+    List<String> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Spawned<Void> receiver =
+        c.spawn(
+            () -> {
+              for (String v : ch.range(ctx)) {
+                got.add(v);
+              }
+              return null;
+            });
+    ch.send("first");
+    receiver.awaitBlocked();
+
+    // when
+    ctx.cancel(BOOM);
+
+    // then it stops with the cause, and a later value stays in the channel for someone else
+    var e = receiver.joinThrowing(ContextCancelledException.class);
+    assertSame(BOOM, e.getCause());
+    assertEquals(List.of("first"), got);
+    assertEquals(c.capacity() > 0, ch.trySend("later"));
+    if (c.capacity() > 0) {
+      assertEquals(new Received.Value<>("later"), ch.tryReceive());
+    }
+    assertSound(ch);
+  }
+
+  @TestWithCapacities
+  void rangeWithAnExpiredDeadlineThrowsDeadlineExceeded(ChannelCase c) {
+    // given
+    Channel<String> ch = c.newChannel();
+    CancelableContext ctx = BACKGROUND.withTimeout(Duration.ZERO);
+
+    // when / then
+    assertThrows(DeadlineExceededException.class, () -> ch.range(ctx).iterator().hasNext());
+    ctx.cancel();
+  }
+
   // ================================================================ context
 
   @TestWithCapacities

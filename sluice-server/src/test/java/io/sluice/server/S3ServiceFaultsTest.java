@@ -3,6 +3,7 @@ package io.sluice.server;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.server.FaultInjectingProxy.Fault;
@@ -247,6 +248,77 @@ class S3ServiceFaultsTest {
     assertEquals(n, meter("sluice_upload_attempts_seconds_count{outcome=\"succeeded\"}"));
     assertEquals(0.0, meter("sluice_jobs_died_total"));
     assertEquals(0.0, meter("sluice_dead_letters"));
+    assertEquals(List.of(), faults.unexpected());
+  }
+
+  // ---------------------------------------------------------------- persistent faults
+
+  @Test
+  void uploadsFailingPastTheLimitAreDeadLettersSayingWhatS3AnsweredAndRetryingThemLosesNothing()
+      throws Exception {
+    // given a store that answers every PUT with 503, 3 attempts per payload, 1 SDK retry each
+    faults.faultEveryPut(Fault.SERVICE_UNAVAILABLE);
+    startService(
+        storeOptions(1, Duration.ofSeconds(20), Duration.ofSeconds(10)), Duration.ofSeconds(60), 3);
+
+    // when every payload is accepted
+    List<String> ids = postAll();
+
+    // then each is a dead letter after 3 attempts of 2 PUTs, saying what S3 answered
+    for (String id : ids) {
+      service.awaitState(id, "dead");
+    }
+    HttpResponse<String> page =
+        service.send("/v1/dead-letters?limit=100", HttpRequest.Builder::GET);
+    assertEquals(200, page.statusCode(), page.body());
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> dead =
+        (List<Map<String, Object>>) Json.object(page.body()).get("deadLetters");
+    assertEquals(ids, dead.stream().map(d -> d.get("id")).toList(), "oldest first");
+    for (Map<String, Object> letter : dead) {
+      String key = (String) letter.get("key");
+      String error = (String) letter.get("lastError");
+      assertEquals("dead", letter.get("state"));
+      assertEquals(3, attempts(letter), letter.toString());
+      assertEquals(6, faults.puts(bucket, key), key);
+      assertMentions(
+          error,
+          "PutObject",
+          key,
+          bucket,
+          faults.endpoint().toString(),
+          "HTTP 503 ServiceUnavailable",
+          "injected by the test proxy");
+      assertFalse(error.contains("will be retried"), "a dead letter is not retried: " + error);
+    }
+    int n = ids.size();
+    assertEquals(List.of(), storedKeys());
+    assertEquals(n, meter("sluice_jobs_died_total"));
+    assertEquals(n, meter("sluice_dead_letters"));
+    assertEquals(2.0 * n, meter("sluice_retries_total"));
+
+    // when the store heals and each dead letter is retried
+    faults.heal();
+    for (String id : ids) {
+      HttpResponse<String> r =
+          service.send(
+              "/v1/dead-letters/" + id + "/retry",
+              b -> b.POST(HttpRequest.BodyPublishers.noBody()));
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals("queued", Json.object(r.body()).get("state"));
+    }
+
+    // then each arrives whole at its first new attempt, and no dead letter is left
+    for (String id : ids) {
+      service.awaitState(id, "succeeded");
+      assertEquals(1, attempts(job(id)), id);
+    }
+    assertEveryPayloadIsItsObject(ids);
+    assertEquals(0.0, meter("sluice_dead_letters"));
+    Map<String, Object> none =
+        Json.object(service.send("/v1/dead-letters", HttpRequest.Builder::GET).body());
+    assertEquals(List.of(), none.get("deadLetters"));
+    assertEquals(null, none.get("next"));
     assertEquals(List.of(), faults.unexpected());
   }
 

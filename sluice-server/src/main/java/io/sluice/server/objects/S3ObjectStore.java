@@ -287,7 +287,9 @@ public final class S3ObjectStore implements ObjectStore {
       return "check the region: the bucket seems to be in another one";
     }
     if (isRetryable(status, code)) {
-      return "the store is failing or throttling; the upload will be retried";
+      // Not "will be retried": the store cannot know, and this text ends up in dead letters too.
+      return "the store is failing or throttling, which often passes: trying again later may"
+          + " succeed";
     }
     return "the store rejected the request; check the endpoint and bucket configuration";
   }

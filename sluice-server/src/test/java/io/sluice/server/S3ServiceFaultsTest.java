@@ -325,6 +325,36 @@ class S3ServiceFaultsTest {
   // ---------------------------------------------------------------- slow answers
 
   @Test
+  void anAnswerSlowerThanTheS3TimeoutsFailsTheAttemptAsATimeoutAndTheRetrySucceeds()
+      throws Exception {
+    // given a store whose answers to the first attempt's PUTs (1 + 1 SDK retry) of each key never
+    // come, a 250 ms attempt timeout and a call timeout far longer than the two attempts together
+    faults.faultFirstPutsOfEachKey(2, Fault.HOLD_ANSWER);
+    startService(
+        storeOptions(1, Duration.ofSeconds(20), Duration.ofMillis(250)), Duration.ofSeconds(60), 3);
+
+    // when every payload is accepted
+    List<String> ids = postAll();
+
+    // then each first attempt timed out in the SDK, and the second succeeded
+    for (String id : ids) {
+      service.awaitState(id, "succeeded");
+    }
+    for (String id : ids) {
+      Map<String, Object> job = job(id);
+      assertEquals(2, attempts(job), job.toString());
+      assertEquals(3, faults.puts(bucket, (String) job.get("key")), job.toString());
+      assertMentions((String) job.get("lastError"), "timed out", "PT0.25S", "PT20S");
+    }
+    assertEveryPayloadIsItsObject(ids);
+    int n = ids.size();
+    assertEquals(n, meter("sluice_retries_total"));
+    assertEquals(n, meter("sluice_upload_attempts_seconds_count{outcome=\"failed\"}"));
+    assertEquals(0.0, meter("sluice_jobs_died_total"));
+    awaitNoAnswerHeld();
+  }
+
+  @Test
   void anAnswerSlowerThanTheUploadTimeoutIsCutShortByTheEngineAndTheRetrySucceeds()
       throws Exception {
     // given a store whose answer to the first PUT of each key never comes, S3 timeouts far longer

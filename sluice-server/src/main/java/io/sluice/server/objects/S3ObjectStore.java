@@ -253,9 +253,11 @@ public final class S3ObjectStore implements ObjectStore {
           what + answer + "; " + hint(status, code), status, code, isRetryable(status, code), e);
     }
     String hint;
-    if (e instanceof ApiCallAttemptTimeoutException || e instanceof ApiCallTimeoutException) {
+    if (timedOut(e)) {
       hint =
-          "timed out (attempt timeout "
+          "timed out (connect timeout "
+              + options.connectTimeout()
+              + ", attempt timeout "
               + options.attemptTimeout()
               + ", call timeout "
               + options.callTimeout()
@@ -300,6 +302,26 @@ public final class S3ObjectStore implements ObjectStore {
         || status == 408
         || "SlowDown".equals(code)
         || "RequestTimeout".equals(code);
+  }
+
+  /**
+   * Whether the call failed for want of time: the SDK's attempt or call timeout, or the HTTP
+   * client's own connect or socket read timeout. The socket timeout is the attempt timeout, so
+   * either may expire first when an answer is late; both are the same condition to the user.
+   * Interruptions are told apart before this ({@link #wasInterrupted}), so an {@link
+   * InterruptedIOException} left in the causes is a timeout ({@code SocketTimeoutException}, the
+   * HTTP client's {@code ConnectTimeoutException}).
+   */
+  private static boolean timedOut(SdkException e) {
+    if (e instanceof ApiCallAttemptTimeoutException || e instanceof ApiCallTimeoutException) {
+      return true;
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof InterruptedIOException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean wasInterrupted(Throwable e) {

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.gaul.s3proxy.S3Proxy;
@@ -382,6 +383,48 @@ class S3ServiceFaultsTest {
     int n = ids.size();
     assertEquals(n, meter("sluice_upload_attempts_seconds_count{outcome=\"timed_out\"}"));
     awaitNoAnswerHeld();
+  }
+
+  @Test
+  void closingTheServiceAfterTimedOutUploadsEndsEveryThreadItStarted() throws Exception {
+    // given a service whose first upload attempts timed out in the SDK and were retried
+    Set<Thread> before = Thread.getAllStackTraces().keySet();
+    faults.faultFirstPutsOfEachKey(2, Fault.HOLD_ANSWER);
+    startService(
+        storeOptions(1, Duration.ofSeconds(20), Duration.ofMillis(250)), Duration.ofSeconds(60), 3);
+    for (String id : postAll()) {
+      service.awaitState(id, "succeeded");
+    }
+    List<Thread> started =
+        Thread.getAllStackTraces().keySet().stream()
+            .filter(
+                t -> !before.contains(t) && !processWide(t) && !t.getName().startsWith("S3Proxy"))
+            .toList();
+    assertTrue(
+        started.stream().anyMatch(t -> t.getName().startsWith("sdk-")),
+        "the S3 client's threads are among those checked: " + started);
+
+    // when
+    service.close();
+    service = null;
+
+    // then each of them ends (join waits for it, up to a bound far beyond what it needs); s3proxy's
+    // own threads, the test's S3, are left out
+    for (Thread t : started) {
+      t.join(Duration.ofSeconds(10));
+      assertFalse(t.isAlive(), t.getName() + " still runs after the service closed");
+    }
+  }
+
+  /**
+   * Threads one per process, started by whichever server or test came first: virtual-thread
+   * carriers, Helidon's timers, the sluice-core timer wheel.
+   */
+  private static boolean processWide(Thread t) {
+    String name = t.getName();
+    return name.startsWith("ForkJoinPool")
+        || name.startsWith("helidon-")
+        || name.equals("sluice-timer");
   }
 
   /** The SDK closed every connection whose answer was held (the proxy sees each close). */

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
@@ -64,6 +65,8 @@ class S3ServiceFaultsTest {
           "{\"deep\": {\"a\": [true, false, null]}}",
           "-0.5e3",
           "{\"emoji\": \"😀\", \"n\": 6}");
+
+  private static final int WORKERS = 4;
 
   private static S3Proxy s3;
   private static S3Client admin;
@@ -135,10 +138,19 @@ class S3ServiceFaultsTest {
    */
   private void startService(S3Options store, Duration uploadTimeout, int maxAttempts)
       throws Exception {
+    startService(store, uploadTimeout, maxAttempts, c -> c);
+  }
+
+  private void startService(
+      S3Options store, Duration uploadTimeout, int maxAttempts, UnaryOperator<ServerConfig> more)
+      throws Exception {
     service =
         RunningService.start(
             dataDir,
-            c -> c.withWorkers(4, uploadTimeout, maxAttempts).withRetryDelay(Duration.ofMillis(10)),
+            c ->
+                more.apply(
+                    c.withWorkers(WORKERS, uploadTimeout, maxAttempts)
+                        .withRetryDelay(Duration.ofMillis(10))),
             S3ObjectStore.create(store));
   }
 
@@ -386,6 +398,40 @@ class S3ServiceFaultsTest {
   }
 
   @Test
+  void uploadsHangingWhenTheServiceStopsAreUploadedAfterTheNextStart() throws Exception {
+    // given a store that never answers, S3 and upload timeouts of a minute, no shutdown grace,
+    // and every worker waiting for an answer
+    faults.faultEveryPut(Fault.HOLD_ANSWER);
+    S3Options patient = storeOptions(1, Duration.ofSeconds(60), Duration.ofSeconds(60));
+    startService(patient, Duration.ofSeconds(60), 3, c -> c.withShutdownGrace(Duration.ZERO));
+    List<String> ids = postAll();
+    awaitHeld(WORKERS);
+
+    // when the service stops, the store heals, and the service starts again on the same journal
+    service.close();
+    service = null;
+    awaitHeld(0);
+    faults.heal();
+    startService(patient, Duration.ofSeconds(60), 3);
+
+    // then every payload arrives whole; the stopped attempts were not counted against them
+    for (String id : ids) {
+      service.awaitState(id, "succeeded");
+      assertEquals(1, attempts(job(id)), id);
+    }
+    assertEveryPayloadIsItsObject(ids);
+    List<Integer> puts = new ArrayList<>();
+    for (String id : ids) {
+      puts.add(faults.puts(bucket, (String) job(id).get("key")));
+    }
+    List<Integer> expected = new ArrayList<>();
+    for (int i = 0; i < ids.size(); i++) {
+      expected.add(i < WORKERS ? 2 : 1); // the ones hanging at the stop went out twice
+    }
+    assertEquals(expected.stream().sorted().toList(), puts.stream().sorted().toList());
+  }
+
+  @Test
   void closingTheServiceAfterTimedOutUploadsEndsEveryThreadItStarted() throws Exception {
     // given a service whose first upload attempts timed out in the SDK and were retried
     Set<Thread> before = Thread.getAllStackTraces().keySet();
@@ -429,10 +475,15 @@ class S3ServiceFaultsTest {
 
   /** The SDK closed every connection whose answer was held (the proxy sees each close). */
   private void awaitNoAnswerHeld() {
+    awaitHeld(0);
+  }
+
+  /** Waits (asking again, without sleeping) until the proxy holds exactly {@code n} answers. */
+  private void awaitHeld(int n) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (faults.held() > 0) {
+    while (faults.held() != n) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError(faults.held() + " connections still wait for a held answer");
+        throw new AssertionError(faults.held() + " answers held, not " + n);
       }
       Thread.yield();
     }

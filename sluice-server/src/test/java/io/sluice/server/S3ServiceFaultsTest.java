@@ -233,7 +233,9 @@ class S3ServiceFaultsTest {
   void uploadsWhoseFirstTwoAttemptsFailAreRetriedAndEveryPayloadArrivesWhole(
       Fault fault, int sdkRetries) throws Exception {
     // given a store whose first two engine attempts per key fail: each attempt is 1 + sdkRetries
-    // PUTs, so the first 2 * (1 + sdkRetries) PUTs of each key get the fault
+    // PUTs, so the first 2 * (1 + sdkRetries) PUTs of each key get the fault. (1 + sdkRetries is
+    // an upper bound: the SDK's standard strategy stops retrying once failures drain its retry
+    // quota, 500 tokens at 5 a retry; these few payloads spend at most 120.)
     int putsPerAttempt = 1 + sdkRetries;
     faults.faultFirstPutsOfEachKey(2 * putsPerAttempt, fault);
     startService(

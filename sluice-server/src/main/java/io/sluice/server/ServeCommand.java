@@ -334,6 +334,7 @@ final class ServeCommand implements Callable<Integer> {
         maxDepth,
         uploadTimeout,
         maxAttempts,
+        ServerConfig.DEFAULT_RETRY_DELAY,
         shutdownGrace,
         bodyTimeout);
   }

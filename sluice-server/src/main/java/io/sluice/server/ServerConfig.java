@@ -30,6 +30,9 @@ import java.util.Optional;
  * @param maxDepth the deepest JSON nesting in a request
  * @param uploadTimeout an upload attempt running longer fails and is retried
  * @param maxAttempts upload attempts per payload before it becomes a dead letter
+ * @param retryDelay the longest wait before the second attempt of an upload; each later wait may be
+ *     up to twice as long as the one before, at most 5 minutes, and is drawn at random below that
+ *     cap (exponential backoff with full jitter, {@link io.sluice.jobs.RetryPolicy})
  * @param shutdownGrace how long uploads in progress may take to finish at shutdown
  * @param bodyTimeout a request body must arrive within this time, or the connection is closed
  */
@@ -48,6 +51,7 @@ public record ServerConfig(
     int maxDepth,
     Duration uploadTimeout,
     int maxAttempts,
+    Duration retryDelay,
     Duration shutdownGrace,
     Duration bodyTimeout) {
 
@@ -91,9 +95,18 @@ public record ServerConfig(
     require(maxDepth >= 2, "--max-depth must be at least 2, got " + maxDepth);
     require(uploadTimeout.isPositive(), "--upload-timeout must be positive");
     require(maxAttempts >= 1, "--max-attempts must be at least 1, got " + maxAttempts);
+    require(
+        !retryDelay.isNegative() && retryDelay.compareTo(MAX_RETRY_DELAY) <= 0,
+        "the retry delay must be in 0.." + MAX_RETRY_DELAY + ", got " + retryDelay);
     require(!shutdownGrace.isNegative(), "--shutdown-grace must not be negative");
     require(bodyTimeout.isPositive(), "--body-timeout must be positive");
   }
+
+  /** The cap of the longest wait between two attempts of an upload. */
+  public static final Duration MAX_RETRY_DELAY = Duration.ofMinutes(5);
+
+  /** The cap of the wait before an upload's second attempt, unless configured. */
+  public static final Duration DEFAULT_RETRY_DELAY = Duration.ofSeconds(1);
 
   /** The largest body limit: a batch's journal record (payloads plus ids and times) fits 16 MiB. */
   public static final int MAX_BODY_BYTES = 8 << 20;
@@ -115,8 +128,8 @@ public record ServerConfig(
    * The embedded defaults: port 8080 on all interfaces, no token, 256 workers, room for 100,000
    * payloads and for a quarter of the heap in payload bytes ({@link
    * JobStoreOptions#defaultPayloadBytesLimit()}), {@link Durability#ALWAYS}, 1 MiB bodies, 1,000
-   * payloads per request, depth 64, 60-second uploads, 10 attempts, 30 seconds of shutdown grace,
-   * 30 seconds for a body.
+   * payloads per request, depth 64, 60-second uploads, 10 attempts with waits capped at 1 s, 2 s, 4
+   * s ..., 30 seconds of shutdown grace, 30 seconds for a body.
    *
    * @param dataDir where the journal and the filesystem objects live
    * @return the defaults
@@ -137,6 +150,7 @@ public record ServerConfig(
         64,
         Duration.ofSeconds(60),
         10,
+        DEFAULT_RETRY_DELAY,
         Duration.ofSeconds(30),
         Duration.ofSeconds(30));
   }
@@ -163,6 +177,7 @@ public record ServerConfig(
         maxDepth,
         uploadTimeout,
         maxAttempts,
+        retryDelay,
         shutdownGrace,
         bodyTimeout);
   }
@@ -189,6 +204,7 @@ public record ServerConfig(
         maxDepth,
         uploadTimeout,
         maxAttempts,
+        retryDelay,
         shutdownGrace,
         bodyTimeout);
   }
@@ -219,6 +235,7 @@ public record ServerConfig(
         maxDepth,
         uploadTimeout,
         maxAttempts,
+        retryDelay,
         shutdownGrace,
         bodyTimeout);
   }
@@ -245,6 +262,7 @@ public record ServerConfig(
         maxDepth,
         uploadTimeout,
         maxAttempts,
+        retryDelay,
         shutdownGrace,
         bodyTimeout);
   }
@@ -273,6 +291,7 @@ public record ServerConfig(
         maxDepth,
         uploadTimeout,
         maxAttempts,
+        retryDelay,
         shutdownGrace,
         bodyTimeout);
   }
@@ -299,6 +318,7 @@ public record ServerConfig(
         maxDepth,
         uploadTimeout,
         maxAttempts,
+        retryDelay,
         shutdownGrace,
         bodyTimeout);
   }
@@ -325,6 +345,7 @@ public record ServerConfig(
         maxDepth,
         uploadTimeout,
         maxAttempts,
+        retryDelay,
         shutdownGrace,
         bodyTimeout);
   }
@@ -351,6 +372,35 @@ public record ServerConfig(
         maxDepth,
         uploadTimeout,
         maxAttempts,
+        retryDelay,
+        shutdownGrace,
+        bodyTimeout);
+  }
+
+  /**
+   * This configuration with another wait before retrying a failed upload.
+   *
+   * @param retryDelay the cap of the wait before the second attempt, in 0..{@link
+   *     #MAX_RETRY_DELAY}; later waits' caps double, up to {@link #MAX_RETRY_DELAY}
+   * @return a new configuration
+   */
+  public ServerConfig withRetryDelay(Duration retryDelay) {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        objectPrefix,
+        token,
+        workers,
+        queueCapacity,
+        queueBytes,
+        durability,
+        maxBodyBytes,
+        maxPayloads,
+        maxDepth,
+        uploadTimeout,
+        maxAttempts,
+        retryDelay,
         shutdownGrace,
         bodyTimeout);
   }

@@ -120,7 +120,10 @@ public final class SluiceServer implements AutoCloseable {
                 ObjectKeys.forJob(prefix, job.id(), job.createdAt()),
                 job.payloadBytes(),
                 "application/json");
-    RetryPolicy retry = RetryPolicy.defaults().withMaxAttempts(config.maxAttempts());
+    RetryPolicy retry =
+        RetryPolicy.defaults()
+            .withMaxAttempts(config.maxAttempts())
+            .withDelays(config.retryDelay(), ServerConfig.MAX_RETRY_DELAY);
     engine =
         JobEngine.builder(store)
             .workers(config.workers())

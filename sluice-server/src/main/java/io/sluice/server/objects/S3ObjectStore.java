@@ -253,9 +253,11 @@ public final class S3ObjectStore implements ObjectStore {
           what + answer + "; " + hint(status, code), status, code, isRetryable(status, code), e);
     }
     String hint;
-    if (e instanceof ApiCallAttemptTimeoutException || e instanceof ApiCallTimeoutException) {
+    if (timedOut(e)) {
       hint =
-          "timed out (attempt timeout "
+          "timed out (connect timeout "
+              + options.connectTimeout()
+              + ", attempt timeout "
               + options.attemptTimeout()
               + ", call timeout "
               + options.callTimeout()
@@ -287,7 +289,9 @@ public final class S3ObjectStore implements ObjectStore {
       return "check the region: the bucket seems to be in another one";
     }
     if (isRetryable(status, code)) {
-      return "the store is failing or throttling; the upload will be retried";
+      // Not "will be retried": the store cannot know, and this text ends up in dead letters too.
+      return "the store is failing or throttling, which often passes: trying again later may"
+          + " succeed";
     }
     return "the store rejected the request; check the endpoint and bucket configuration";
   }
@@ -298,6 +302,26 @@ public final class S3ObjectStore implements ObjectStore {
         || status == 408
         || "SlowDown".equals(code)
         || "RequestTimeout".equals(code);
+  }
+
+  /**
+   * Whether the call failed for want of time: the SDK's attempt or call timeout, or the HTTP
+   * client's own connect or socket read timeout. The socket timeout is the attempt timeout, so
+   * either may expire first when an answer is late; both are the same condition to the user.
+   * Interruptions are told apart before this ({@link #wasInterrupted}), so an {@link
+   * InterruptedIOException} left in the causes is a timeout ({@code SocketTimeoutException}, the
+   * HTTP client's {@code ConnectTimeoutException}).
+   */
+  private static boolean timedOut(SdkException e) {
+    if (e instanceof ApiCallAttemptTimeoutException || e instanceof ApiCallTimeoutException) {
+      return true;
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof InterruptedIOException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean wasInterrupted(Throwable e) {

@@ -188,7 +188,7 @@ class S3ObjectStoreFaultsTest {
       assertEquals(Optional.of("InternalError"), e.errorCode());
       assertTrue(e.retryable());
       assertMentions(e, "HTTP 500 InternalError", "\"k.json\"", "faults", endpoint.toString());
-      assertMentions(e, "will be retried");
+      assertMentions(e, "trying again later may succeed");
     }
   }
 

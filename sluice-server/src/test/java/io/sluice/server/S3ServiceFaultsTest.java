@@ -1,0 +1,493 @@
+package io.sluice.server;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.server.FaultInjectingProxy.Fault;
+import io.sluice.server.objects.S3ObjectStore;
+import io.sluice.server.objects.S3Options;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * The whole service with the S3 store under injected faults: a real {@link SluiceServer} on a real
+ * port with its durable journal in a temporary directory, uploading through {@link S3ObjectStore}
+ * to s3proxy (a real S3 API on loopback, {@code transient-nio2} backend) behind a {@link
+ * FaultInjectingProxy} the test scripts. Every scenario ends with exact states: each payload that
+ * got a 202 is its object, byte for byte, or a dead letter saying what S3 answered; the proxy
+ * counts the PUTs, so the SDK's own retries inside each of the engine's attempts are checked too.
+ */
+@Timeout(120)
+class S3ServiceFaultsTest {
+
+  private static final String IDENTITY = "sluice-faults";
+  private static final String SECRET = "sluice-faults-secret";
+
+  /** Payloads as a client might send them: odd spacing, escapes, non-ASCII, not only objects. */
+  private static final List<String> PAYLOADS =
+      List.of(
+          "{\"n\": 1, \"s\" :\"é\\u00e9\"}",
+          "[1, 2 ,3]",
+          "\"plain string\"",
+          "{\"deep\": {\"a\": [true, false, null]}}",
+          "-0.5e3",
+          "{\"emoji\": \"😀\", \"n\": 6}");
+
+  private static final int WORKERS = 4;
+
+  private static S3Proxy s3;
+  private static S3Client admin;
+  private static int buckets;
+
+  @TempDir Path dataDir;
+  private String bucket;
+  private FaultInjectingProxy faults;
+  private RunningService service;
+
+  @BeforeAll
+  static void startS3() throws Exception {
+    s3 =
+        S3Proxy.builder()
+            .blobStore(new TransientNio2BlobStore())
+            .endpoint(URI.create("http://127.0.0.1:0"))
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, IDENTITY, SECRET)
+            .build();
+    s3.start();
+    admin =
+        S3Client.builder()
+            .endpointOverride(URI.create("http://127.0.0.1:" + s3.getPort()))
+            .forcePathStyle(true)
+            .region(Region.US_EAST_1)
+            .credentialsProvider(
+                StaticCredentialsProvider.create(AwsBasicCredentials.create(IDENTITY, SECRET)))
+            .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+            .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+            .build();
+  }
+
+  @AfterAll
+  static void stopS3() throws Exception {
+    if (admin != null) {
+      admin.close();
+    }
+    if (s3 != null) {
+      s3.stop();
+    }
+  }
+
+  @BeforeEach
+  void freshBucketBehindAFaultProxy() throws Exception {
+    bucket = "faults-" + (++buckets);
+    admin.createBucket(b -> b.bucket(bucket));
+    faults = FaultInjectingProxy.start(s3.getPort());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (service != null) {
+      service.close();
+    }
+    faults.close();
+  }
+
+  /** The S3 store through the fault proxy, with the SDK retries and timeouts of the scenario. */
+  private S3Options storeOptions(int sdkRetries, Duration callTimeout, Duration attemptTimeout) {
+    return S3Options.forBucket(bucket)
+        .withEndpoint(faults.endpoint())
+        .withPathStyle(true)
+        .withCredentials(IDENTITY, SECRET)
+        .withTimeouts(callTimeout, attemptTimeout)
+        .withMaxSdkRetries(sdkRetries);
+  }
+
+  /**
+   * The service with 4 workers and retry waits capped at 10 ms, 20 ms ..., so tests take seconds.
+   */
+  private void startService(S3Options store, Duration uploadTimeout, int maxAttempts)
+      throws Exception {
+    startService(store, uploadTimeout, maxAttempts, c -> c);
+  }
+
+  private void startService(
+      S3Options store, Duration uploadTimeout, int maxAttempts, UnaryOperator<ServerConfig> more)
+      throws Exception {
+    service =
+        RunningService.start(
+            dataDir,
+            c ->
+                more.apply(
+                    c.withWorkers(WORKERS, uploadTimeout, maxAttempts)
+                        .withRetryDelay(Duration.ofMillis(10))),
+            S3ObjectStore.create(store));
+  }
+
+  /** Posts the payloads in two requests and returns their ids in payload order. */
+  private List<String> postAll() throws Exception {
+    List<String> ids = new ArrayList<>();
+    ids.addAll(service.post("{\"payloads\": [" + String.join(",", PAYLOADS.subList(0, 3)) + "]}"));
+    ids.addAll(
+        service.post(
+            "{\"source\": \"faults\", \"payloads\": [\n"
+                + String.join(" ,\n", PAYLOADS.subList(3, PAYLOADS.size()))
+                + "]}"));
+    assertEquals(PAYLOADS.size(), ids.size());
+    return ids;
+  }
+
+  private Map<String, Object> job(String id) throws Exception {
+    HttpResponse<String> r = service.send("/v1/jobs/" + id, HttpRequest.Builder::GET);
+    assertEquals(200, r.statusCode(), r.body());
+    return Json.object(r.body());
+  }
+
+  private static int attempts(Map<String, Object> job) {
+    return ((Number) job.get("attempts")).intValue();
+  }
+
+  /** The object's bytes as s3proxy holds them, read around the fault proxy. */
+  private byte[] storedObject(String key) {
+    return admin.getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray();
+  }
+
+  private List<String> storedKeys() {
+    return admin.listObjectsV2(b -> b.bucket(bucket)).contents().stream()
+        .map(S3Object::key)
+        .sorted()
+        .toList();
+  }
+
+  /** A meter's value from /metrics: {@code name} with its labels as Prometheus prints them. */
+  private double meter(String name) throws Exception {
+    String metrics = service.send("/metrics", HttpRequest.Builder::GET).body();
+    return metrics
+        .lines()
+        .filter(l -> l.startsWith(name + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1).strip()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + name + " in\n" + metrics));
+  }
+
+  private static void assertMentions(String text, String... parts) {
+    for (String part : parts) {
+      assertTrue(text != null && text.contains(part), "\"" + part + "\" in: " + text);
+    }
+  }
+
+  /** Each payload is its object in the bucket, exactly its bytes, and nothing else is there. */
+  private void assertEveryPayloadIsItsObject(List<String> ids) throws Exception {
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < ids.size(); i++) {
+      String key = (String) job(ids.get(i)).get("key");
+      assertArrayEquals(PAYLOADS.get(i).getBytes(UTF_8), storedObject(key), key);
+      keys.add(key);
+    }
+    assertEquals(keys.stream().sorted().toList(), storedKeys());
+  }
+
+  // ---------------------------------------------------------------- transient faults
+
+  static Stream<Arguments> transientFaults() {
+    return Stream.of(
+        Arguments.of(Fault.SERVICE_UNAVAILABLE, 0),
+        Arguments.of(Fault.SERVICE_UNAVAILABLE, 1),
+        Arguments.of(Fault.SERVICE_UNAVAILABLE, 2),
+        Arguments.of(Fault.INTERNAL_ERROR, 1),
+        Arguments.of(Fault.RESET, 1));
+  }
+
+  @ParameterizedTest(name = "{0} with {1} SDK retries")
+  @MethodSource("transientFaults")
+  void uploadsWhoseFirstTwoAttemptsFailAreRetriedAndEveryPayloadArrivesWhole(
+      Fault fault, int sdkRetries) throws Exception {
+    // given a store whose first two engine attempts per key fail: each attempt is 1 + sdkRetries
+    // PUTs, so the first 2 * (1 + sdkRetries) PUTs of each key get the fault. (1 + sdkRetries is
+    // an upper bound: the SDK's standard strategy stops retrying once failures drain its retry
+    // quota, 500 tokens at 5 a retry; these few payloads spend at most 120.)
+    int putsPerAttempt = 1 + sdkRetries;
+    faults.faultFirstPutsOfEachKey(2 * putsPerAttempt, fault);
+    startService(
+        storeOptions(sdkRetries, Duration.ofSeconds(20), Duration.ofSeconds(10)),
+        Duration.ofSeconds(60),
+        4);
+
+    // when every payload is accepted
+    List<String> ids = postAll();
+
+    // then each succeeds at its third attempt, after exactly the PUTs the SDK is allowed
+    for (String id : ids) {
+      service.awaitState(id, "succeeded");
+    }
+    for (String id : ids) {
+      Map<String, Object> job = job(id);
+      assertEquals(3, attempts(job), job.toString());
+      assertEquals(
+          2 * putsPerAttempt + 1, faults.puts(bucket, (String) job.get("key")), job.toString());
+    }
+    assertEveryPayloadIsItsObject(ids);
+    int n = ids.size();
+    assertEquals(2.0 * n, meter("sluice_retries_total"));
+    assertEquals(2.0 * n, meter("sluice_upload_attempts_seconds_count{outcome=\"failed\"}"));
+    assertEquals(n, meter("sluice_upload_attempts_seconds_count{outcome=\"succeeded\"}"));
+    assertEquals(0.0, meter("sluice_jobs_died_total"));
+    assertEquals(0.0, meter("sluice_dead_letters"));
+    assertEquals(List.of(), faults.unexpected());
+  }
+
+  // ---------------------------------------------------------------- persistent faults
+
+  @Test
+  void uploadsFailingPastTheLimitAreDeadLettersSayingWhatS3AnsweredAndRetryingThemLosesNothing()
+      throws Exception {
+    // given a store that answers every PUT with 503, 3 attempts per payload, 1 SDK retry each
+    faults.faultEveryPut(Fault.SERVICE_UNAVAILABLE);
+    startService(
+        storeOptions(1, Duration.ofSeconds(20), Duration.ofSeconds(10)), Duration.ofSeconds(60), 3);
+
+    // when every payload is accepted
+    List<String> ids = postAll();
+
+    // then each is a dead letter after 3 attempts of 2 PUTs, saying what S3 answered
+    for (String id : ids) {
+      service.awaitState(id, "dead");
+    }
+    HttpResponse<String> page =
+        service.send("/v1/dead-letters?limit=100", HttpRequest.Builder::GET);
+    assertEquals(200, page.statusCode(), page.body());
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> dead =
+        (List<Map<String, Object>>) Json.object(page.body()).get("deadLetters");
+    assertEquals(ids, dead.stream().map(d -> d.get("id")).toList(), "oldest first");
+    for (Map<String, Object> letter : dead) {
+      String key = (String) letter.get("key");
+      String error = (String) letter.get("lastError");
+      assertEquals("dead", letter.get("state"));
+      assertEquals(3, attempts(letter), letter.toString());
+      assertEquals(6, faults.puts(bucket, key), key);
+      assertMentions(
+          error,
+          "PutObject",
+          key,
+          bucket,
+          faults.endpoint().toString(),
+          "HTTP 503 ServiceUnavailable",
+          "injected by the test proxy");
+      assertFalse(error.contains("will be retried"), "a dead letter is not retried: " + error);
+    }
+    int n = ids.size();
+    assertEquals(List.of(), storedKeys());
+    assertEquals(n, meter("sluice_jobs_died_total"));
+    assertEquals(n, meter("sluice_dead_letters"));
+    assertEquals(2.0 * n, meter("sluice_retries_total"));
+
+    // when the store heals and each dead letter is retried
+    faults.heal();
+    for (String id : ids) {
+      HttpResponse<String> r =
+          service.send(
+              "/v1/dead-letters/" + id + "/retry",
+              b -> b.POST(HttpRequest.BodyPublishers.noBody()));
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals("queued", Json.object(r.body()).get("state"));
+    }
+
+    // then each arrives whole at its first new attempt, and no dead letter is left
+    for (String id : ids) {
+      service.awaitState(id, "succeeded");
+      assertEquals(1, attempts(job(id)), id);
+    }
+    assertEveryPayloadIsItsObject(ids);
+    assertEquals(0.0, meter("sluice_dead_letters"));
+    Map<String, Object> none =
+        Json.object(service.send("/v1/dead-letters", HttpRequest.Builder::GET).body());
+    assertEquals(List.of(), none.get("deadLetters"));
+    assertEquals(null, none.get("next"));
+    assertEquals(List.of(), faults.unexpected());
+  }
+
+  // ---------------------------------------------------------------- slow answers
+
+  @Test
+  void anAnswerSlowerThanTheS3TimeoutsFailsTheAttemptAsATimeoutAndTheRetrySucceeds()
+      throws Exception {
+    // given a store whose answers to the first attempt's PUTs (1 + 1 SDK retry) of each key never
+    // come, a 250 ms attempt timeout and a call timeout far longer than the two attempts together
+    faults.faultFirstPutsOfEachKey(2, Fault.HOLD_ANSWER);
+    startService(
+        storeOptions(1, Duration.ofSeconds(20), Duration.ofMillis(250)), Duration.ofSeconds(60), 3);
+
+    // when every payload is accepted
+    List<String> ids = postAll();
+
+    // then each first attempt timed out in the SDK, and the second succeeded
+    for (String id : ids) {
+      service.awaitState(id, "succeeded");
+    }
+    for (String id : ids) {
+      Map<String, Object> job = job(id);
+      assertEquals(2, attempts(job), job.toString());
+      assertEquals(3, faults.puts(bucket, (String) job.get("key")), job.toString());
+      assertMentions((String) job.get("lastError"), "timed out", "PT0.25S", "PT20S");
+    }
+    assertEveryPayloadIsItsObject(ids);
+    int n = ids.size();
+    assertEquals(n, meter("sluice_retries_total"));
+    assertEquals(n, meter("sluice_upload_attempts_seconds_count{outcome=\"failed\"}"));
+    assertEquals(0.0, meter("sluice_jobs_died_total"));
+    awaitNoAnswerHeld();
+  }
+
+  @Test
+  void anAnswerSlowerThanTheUploadTimeoutIsCutShortByTheEngineAndTheRetrySucceeds()
+      throws Exception {
+    // given a store whose answer to the first PUT of each key never comes, S3 timeouts far longer
+    // than the engine's upload timeout of 500 ms
+    faults.faultFirstPutsOfEachKey(1, Fault.HOLD_ANSWER);
+    startService(
+        storeOptions(1, Duration.ofSeconds(60), Duration.ofSeconds(60)), Duration.ofMillis(500), 3);
+
+    // when every payload is accepted
+    List<String> ids = postAll();
+
+    // then the engine interrupted each first attempt, which gave up its connection, and the
+    // second attempt succeeded
+    for (String id : ids) {
+      service.awaitState(id, "succeeded");
+    }
+    for (String id : ids) {
+      Map<String, Object> job = job(id);
+      assertEquals(2, attempts(job), job.toString());
+      assertEquals(2, faults.puts(bucket, (String) job.get("key")), job.toString());
+      assertMentions(
+          (String) job.get("lastError"), "timed out after PT0.5S (attempt 1)", "PutObject");
+    }
+    assertEveryPayloadIsItsObject(ids);
+    int n = ids.size();
+    assertEquals(n, meter("sluice_upload_attempts_seconds_count{outcome=\"timed_out\"}"));
+    awaitNoAnswerHeld();
+  }
+
+  @Test
+  void uploadsHangingWhenTheServiceStopsAreUploadedAfterTheNextStart() throws Exception {
+    // given a store that never answers, S3 and upload timeouts of a minute, no shutdown grace,
+    // and every worker waiting for an answer
+    faults.faultEveryPut(Fault.HOLD_ANSWER);
+    S3Options patient = storeOptions(1, Duration.ofSeconds(60), Duration.ofSeconds(60));
+    startService(patient, Duration.ofSeconds(60), 3, c -> c.withShutdownGrace(Duration.ZERO));
+    List<String> ids = postAll();
+    awaitHeld(WORKERS);
+
+    // when the service stops, the store heals, and the service starts again on the same journal
+    service.close();
+    service = null;
+    awaitHeld(0);
+    faults.heal();
+    startService(patient, Duration.ofSeconds(60), 3);
+
+    // then every payload arrives whole; the stopped attempts were not counted against them
+    for (String id : ids) {
+      service.awaitState(id, "succeeded");
+      assertEquals(1, attempts(job(id)), id);
+    }
+    assertEveryPayloadIsItsObject(ids);
+    List<Integer> puts = new ArrayList<>();
+    for (String id : ids) {
+      puts.add(faults.puts(bucket, (String) job(id).get("key")));
+    }
+    List<Integer> expected = new ArrayList<>();
+    for (int i = 0; i < ids.size(); i++) {
+      expected.add(i < WORKERS ? 2 : 1); // the ones hanging at the stop went out twice
+    }
+    assertEquals(expected.stream().sorted().toList(), puts.stream().sorted().toList());
+  }
+
+  @Test
+  void closingTheServiceAfterTimedOutUploadsEndsEveryThreadItStarted() throws Exception {
+    // given a service whose first upload attempts timed out in the SDK and were retried
+    Set<Thread> before = Thread.getAllStackTraces().keySet();
+    faults.faultFirstPutsOfEachKey(2, Fault.HOLD_ANSWER);
+    startService(
+        storeOptions(1, Duration.ofSeconds(20), Duration.ofMillis(250)), Duration.ofSeconds(60), 3);
+    for (String id : postAll()) {
+      service.awaitState(id, "succeeded");
+    }
+    List<Thread> started =
+        Thread.getAllStackTraces().keySet().stream()
+            .filter(
+                t -> !before.contains(t) && !processWide(t) && !t.getName().startsWith("S3Proxy"))
+            .toList();
+    assertTrue(
+        started.stream().anyMatch(t -> t.getName().startsWith("sdk-")),
+        "the S3 client's threads are among those checked: " + started);
+
+    // when
+    service.close();
+    service = null;
+
+    // then each of them ends (join waits for it, up to a bound far beyond what it needs); s3proxy's
+    // own threads, the test's S3, are left out
+    for (Thread t : started) {
+      t.join(Duration.ofSeconds(10));
+      assertFalse(t.isAlive(), t.getName() + " still runs after the service closed");
+    }
+  }
+
+  /**
+   * Threads one per process, started by whichever server or test came first: virtual-thread
+   * carriers, Helidon's timers, the sluice-core timer wheel.
+   */
+  private static boolean processWide(Thread t) {
+    String name = t.getName();
+    return name.startsWith("ForkJoinPool")
+        || name.startsWith("helidon-")
+        || name.equals("sluice-timer");
+  }
+
+  /** The SDK closed every connection whose answer was held (the proxy sees each close). */
+  private void awaitNoAnswerHeld() {
+    awaitHeld(0);
+  }
+
+  /** Waits (asking again, without sleeping) until the proxy holds exactly {@code n} answers. */
+  private void awaitHeld(int n) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (faults.held() != n) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(faults.held() + " answers held, not " + n);
+      }
+      Thread.yield();
+    }
+  }
+}

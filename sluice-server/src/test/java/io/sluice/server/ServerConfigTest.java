@@ -1,0 +1,35 @@
+package io.sluice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class ServerConfigTest {
+
+  private final ServerConfig defaults = ServerConfig.defaults(Path.of("data"));
+
+  @Test
+  void theRetryDelayDefaultsToTheJobEnginesOneSecond() {
+    assertEquals(Duration.ofSeconds(1), defaults.retryDelay());
+  }
+
+  @Test
+  void aRetryDelayFromZeroToFiveMinutesIsKept() {
+    assertEquals(Duration.ZERO, defaults.withRetryDelay(Duration.ZERO).retryDelay());
+    assertEquals(
+        Duration.ofMinutes(5), defaults.withRetryDelay(Duration.ofMinutes(5)).retryDelay());
+  }
+
+  @Test
+  void aNegativeOrLongerRetryDelayIsRejectedSayingTheRange() {
+    for (Duration bad :
+        new Duration[] {Duration.ofMillis(-1), Duration.ofMinutes(5).plusNanos(1)}) {
+      var e = assertThrows(IllegalArgumentException.class, () -> defaults.withRetryDelay(bad));
+      assertTrue(e.getMessage().contains("retry delay must be in 0..PT5M"), e.getMessage());
+    }
+  }
+}

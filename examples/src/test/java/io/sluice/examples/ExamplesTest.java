@@ -100,4 +100,31 @@ class ExamplesTest {
       logger.removeHandler(capture);
     }
   }
+
+  @Test
+  void deadlockDiagnosedPutsBackTheThresholdItFound() throws Exception {
+    Duration original = Diagnostics.blockedWarning();
+    Duration before = Duration.ofMinutes(7); // neither off nor the example's own 1 s
+    Diagnostics.warnWhenBlockedLongerThan(before);
+    try {
+      DeadlockDiagnosed.main(new String[0]);
+
+      assertEquals(before, Diagnostics.blockedWarning());
+    } finally {
+      Diagnostics.warnWhenBlockedLongerThan(original);
+    }
+  }
+
+  @Test
+  void deadlockDiagnosedLeavesTheWarningOffWhenItWasOff() throws Exception {
+    Duration original = Diagnostics.blockedWarning();
+    Diagnostics.warnWhenBlockedLongerThan(Duration.ZERO);
+    try {
+      DeadlockDiagnosed.main(new String[0]);
+
+      assertEquals(Duration.ZERO, Diagnostics.blockedWarning());
+    } finally {
+      Diagnostics.warnWhenBlockedLongerThan(original);
+    }
+  }
 }

@@ -20,7 +20,8 @@ class ExampleMainsTest {
         LazyOnce.class,
         PipelineFanOut.class,
         PipelineErrorChannel.class,
-        PipelineBoundedStep.class
+        PipelineBoundedStep.class,
+        WorkerPool.class
       })
   @Timeout(60)
   void mainRunsToItsEnd(Class<?> example) throws Throwable {

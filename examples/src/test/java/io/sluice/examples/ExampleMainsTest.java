@@ -21,7 +21,8 @@ class ExampleMainsTest {
         PipelineFanOut.class,
         PipelineErrorChannel.class,
         PipelineBoundedStep.class,
-        WorkerPool.class
+        WorkerPool.class,
+        FunctionalOptions.class
       })
   @Timeout(60)
   void mainRunsToItsEnd(Class<?> example) throws Throwable {

@@ -22,6 +22,7 @@ class ExampleMainsTest {
         PipelineErrorChannel.class,
         PipelineBoundedStep.class,
         WorkerPool.class,
+        Panics.class,
         FunctionalOptions.class
       })
   @Timeout(60)

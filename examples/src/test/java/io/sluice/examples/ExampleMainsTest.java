@@ -23,6 +23,7 @@ class ExampleMainsTest {
         PipelineBoundedStep.class,
         WorkerPool.class,
         Panics.class,
+        DirectIo.class,
         FunctionalOptions.class
       })
   @Timeout(60)

@@ -50,17 +50,26 @@ public final class DeadlockDiagnosed {
   /**
    * Runs the example; the warning appears on standard error after one second.
    *
+   * <p>The threshold is process-wide, so the example puts back whatever was set before it (the
+   * {@code sluice.blockedWarning} property, or off) when it ends, however it ends: otherwise every
+   * wait longer than a second in the rest of the process would be reported too.
+   *
    * @param args ignored
    * @throws InterruptedException if interrupted
    */
   public static void main(String[] args) throws InterruptedException {
+    Duration previous = Diagnostics.blockedWarning();
     Diagnostics.warnWhenBlockedLongerThan(Duration.ofSeconds(1));
-    Thread producer = startNaiveProducer(Channel.unbuffered());
-    if (!producer.join(Duration.ofSeconds(2))) {
-      System.out.println(
-          "the producer is stuck, as the warning says; SimplePipeline shows the fix");
-      producer.interrupt();
-      producer.join();
+    try {
+      Thread producer = startNaiveProducer(Channel.unbuffered());
+      if (!producer.join(Duration.ofSeconds(2))) {
+        System.out.println(
+            "the producer is stuck, as the warning says; SimplePipeline shows the fix");
+        producer.interrupt();
+        producer.join();
+      }
+    } finally {
+      Diagnostics.warnWhenBlockedLongerThan(previous);
     }
   }
 }

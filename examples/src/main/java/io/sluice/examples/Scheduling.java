@@ -6,20 +6,52 @@ import io.sluice.core.Clock;
 import io.sluice.core.Context;
 import io.sluice.core.ContextCancelledException;
 import io.sluice.core.ReceiveChannel;
+import io.sluice.core.Received;
 import io.sluice.core.Select;
 import io.sluice.core.Ticker;
 import io.sluice.core.Timer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The seed's timer and scheduling notes, done right: wait until an instant, a stream of aligned
- * fire times, and a timeout inside a loop.
+ * fire times, and a timeout inside a loop — two ways.
  *
- * <p>Every function takes a {@link Clock}, so the tests drive them with a {@link
- * io.sluice.core.ManualClock} instead of waiting; {@link #main} uses the system clock.
+ * <p><b>The timeout in a loop.</b> The seed's "Timer pitfalls" section shows {@code for { select {
+ * case <-someDone: ... case <-time.After(30 * time.Second): return } }} and why it hurt before Go
+ * 1.23: every {@code time.After} put a new timer in the runtime's timer heap, and it stayed there,
+ * unreachable but alive, until its 30 seconds ran out — a busy loop piled up tens of thousands of
+ * timers, memory grew and the scheduler's {@code checkTimers} burned CPU on the heap. The seed's
+ * fix is one {@code time.NewTimer} made before the loop and {@code Reset} on every iteration. That
+ * fix had a trap of its own: the old timer channel had a one-value buffer, so a timer that fired
+ * while the loop was busy left a stale value in it, and the next {@code select} timed out at once
+ * unless the code first drained it ({@code if !t.Stop() { <-t.C }}, which blocks for ever if the
+ * value was already received). Go 1.23 changed timers: an unreferenced timer is collected even if
+ * never stopped, and the channel is unbuffered, so after {@code Stop} or {@code Reset} returns no
+ * stale value can be received.
+ *
+ * <p>Sluice's {@link Timer} has the Go 1.23 semantics, and {@link Select#onTimeout} needs no timer
+ * at all. So both forms here are sound:
+ *
+ * <ul>
+ *   <li>{@link #drainUntilIdle}: {@code Select.onTimeout(idle, ...)} in every iteration, the direct
+ *       counterpart of {@code case <-time.After(d)}; it allocates a clause, not a timer, and is
+ *       measured on the system clock.
+ *   <li>{@link #drainUntilIdleOneTimer}: the seed's recommended form, one {@link Timer} for the
+ *       whole loop, {@link Timer#reset reset} after each value without a drain, {@link Timer#stop
+ *       stopped} on the way out. It takes a {@link Clock}, so a test can make the timer fall due
+ *       while a value is being handled and check that no stale timeout follows.
+ * </ul>
+ *
+ * <p>Every function but {@link #drainUntilIdle} takes a {@link Clock}, so the tests drive them with
+ * a {@link io.sluice.core.ManualClock} instead of waiting; {@link #main} uses the system clock.
  */
 public final class Scheduling {
+  private static final Optional<String> NONE = Optional.empty();
+
   private Scheduling() {}
 
   /**
@@ -121,6 +153,44 @@ public final class Scheduling {
   }
 
   /**
+   * Receives and handles values until the producer is idle for {@code idle}, with one timer for the
+   * whole loop: the seed's {@code timer := time.NewTimer(d); for { timer.Reset(d); select { ... }
+   * }} with Go 1.23 semantics. The reset needs no {@code Stop}-and-drain first: a timer that fell
+   * due while {@code handle} ran, with nobody receiving, has no value left once {@code reset}
+   * returns.
+   *
+   * @param values the stream
+   * @param clock makes the timer
+   * @param idle how long a silence ends the loop
+   * @param handle runs on this thread for each value, outside the select
+   * @return how many values arrived
+   * @throws InterruptedException if interrupted while waiting
+   */
+  static int drainUntilIdleOneTimer(
+      ReceiveChannel<String> values, Clock clock, Duration idle, Consumer<? super String> handle)
+      throws InterruptedException {
+    Timer quiet = clock.newTimer(idle);
+    try {
+      int received = 0;
+      while (true) {
+        Optional<String> next =
+            Select.select(
+                values.onReceiveOrClosed(
+                    r -> r instanceof Received.Value<String>(String v) ? Optional.of(v) : NONE),
+                quiet.channel().onReceive(t -> NONE));
+        if (next.isEmpty()) {
+          return received; // end of stream, or quiet for `idle`
+        }
+        handle.accept(next.get());
+        received++;
+        quiet.reset(idle);
+      }
+    } finally {
+      quiet.stop(); // tidiness: an unreferenced Sluice timer is garbage either way
+    }
+  }
+
+  /**
    * Prints three aligned ticks, half a second apart, then stops the stream.
    *
    * @param args ignored
@@ -138,5 +208,13 @@ public final class Scheduling {
     System.out.println(
         "waited until now+200ms: "
             + waitUntil(Context.background(), clock, clock.now().plusMillis(200)));
+    Channel<String> burst = Channel.buffered(3);
+    for (String s : List.of("foo", "bar", "bax")) {
+      burst.send(s);
+    }
+    int n =
+        drainUntilIdleOneTimer(
+            burst, clock, Duration.ofMillis(200), s -> System.out.println("handled " + s));
+    System.out.println(n + " value(s), then 200 ms of quiet ended the loop; one timer in all");
   }
 }

@@ -20,7 +20,11 @@ class ExampleMainsTest {
         LazyOnce.class,
         PipelineFanOut.class,
         PipelineErrorChannel.class,
-        PipelineBoundedStep.class
+        PipelineBoundedStep.class,
+        WorkerPool.class,
+        Panics.class,
+        DirectIo.class,
+        FunctionalOptions.class
       })
   @Timeout(60)
   void mainRunsToItsEnd(Class<?> example) throws Throwable {

@@ -61,33 +61,6 @@ class ExamplesTest {
   }
 
   @Test
-  void fanOutFanInTransformsEveryValue() throws Exception {
-    List<String> got =
-        FanOutFanIn.run(List.of("FOO", "BAR", "BAX", "QUX"), 4, FanOutFanIn::title, out);
-
-    assertEquals(List.of("Bar", "Bax", "Foo", "Qux"), got.stream().sorted().toList());
-    assertEquals("done", lines().getLast());
-  }
-
-  @Test
-  void fanOutFanInStopsAndReportsAFailingStage() throws Exception {
-    FanOutFanIn.run(
-        List.of("FOO", "BAR", "BAX"),
-        2,
-        s -> {
-          if (s.equals("foo")) {
-            throw new IllegalArgumentException("oh no");
-          }
-          return FanOutFanIn.title(s);
-        },
-        out);
-
-    assertTrue(
-        lines().getLast().equals("error: oh no; cancelling the pipeline"),
-        () -> "output was " + lines());
-  }
-
-  @Test
   void deadlockedSenderIsReportedWithTheChannelAndTheFix() throws Exception {
     List<LogRecord> records = new CopyOnWriteArrayList<>();
     CountDownLatch warned = new CountDownLatch(1);
@@ -125,6 +98,33 @@ class ExamplesTest {
     } finally {
       Diagnostics.warnWhenBlockedLongerThan(before);
       logger.removeHandler(capture);
+    }
+  }
+
+  @Test
+  void deadlockDiagnosedPutsBackTheThresholdItFound() throws Exception {
+    Duration original = Diagnostics.blockedWarning();
+    Duration before = Duration.ofMinutes(7); // neither off nor the example's own 1 s
+    Diagnostics.warnWhenBlockedLongerThan(before);
+    try {
+      DeadlockDiagnosed.main(new String[0]);
+
+      assertEquals(before, Diagnostics.blockedWarning());
+    } finally {
+      Diagnostics.warnWhenBlockedLongerThan(original);
+    }
+  }
+
+  @Test
+  void deadlockDiagnosedLeavesTheWarningOffWhenItWasOff() throws Exception {
+    Duration original = Diagnostics.blockedWarning();
+    Diagnostics.warnWhenBlockedLongerThan(Duration.ZERO);
+    try {
+      DeadlockDiagnosed.main(new String[0]);
+
+      assertEquals(Duration.ZERO, Diagnostics.blockedWarning());
+    } finally {
+      Diagnostics.warnWhenBlockedLongerThan(original);
     }
   }
 }

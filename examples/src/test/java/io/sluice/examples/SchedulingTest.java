@@ -13,8 +13,12 @@ import io.sluice.core.ReceiveChannel;
 import io.sluice.core.Received;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -131,5 +135,113 @@ class SchedulingTest {
     values.send("a");
 
     assertEquals(1, Scheduling.drainUntilIdle(values, Duration.ofMillis(1)));
+  }
+
+  /** Runs {@link Scheduling#drainUntilIdleOneTimer} on its own thread. */
+  private CompletableFuture<Integer> drainOneTimer(
+      Channel<String> values, Duration idle, Consumer<String> handle) {
+    CompletableFuture<Integer> done = new CompletableFuture<>();
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try {
+                done.complete(Scheduling.drainUntilIdleOneTimer(values, clock, idle, handle));
+              } catch (Throwable e) {
+                done.completeExceptionally(e);
+              }
+            });
+    return done;
+  }
+
+  /** Waits (without sleeping) until the loop waits on its timer again, or has ended. */
+  private void awaitLoopWaitingOrDone(CompletableFuture<Integer> loop) {
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (clock.pendingTimers() == 0 && !loop.isDone()) {
+      if (System.nanoTime() > giveUp) {
+        throw new AssertionError("the loop neither waited nor ended");
+      }
+      Thread.yield();
+    }
+  }
+
+  @Test
+  void theOneTimerLoopStopsAtTheEndOfTheStream() throws Exception {
+    Channel<String> values = Channel.buffered(3);
+    values.send("a");
+    values.send("b");
+    values.close();
+    List<String> handled = new CopyOnWriteArrayList<>();
+
+    int n = Scheduling.drainUntilIdleOneTimer(values, clock, Duration.ofSeconds(10), handled::add);
+
+    assertEquals(2, n);
+    assertEquals(List.of("a", "b"), handled);
+    assertEquals(0, clock.pendingTimers(), "the timer holds no engine entry after the loop");
+  }
+
+  @Test
+  void theOneTimerLoopEndsAfterExactlyIdleOfQuiet() throws Exception {
+    Channel<String> values = Channel.buffered(1);
+    values.send("a");
+    Duration idle = Duration.ofSeconds(10);
+
+    CompletableFuture<Integer> loop = drainOneTimer(values, idle, s -> {});
+    awaitWaiter(); // handled "a", waiting on the reset timer
+    clock.advance(idle.minusNanos(1));
+    assertFalse(loop.isDone(), "a nanosecond short of idle");
+    clock.advance(Duration.ofNanos(1));
+
+    assertEquals(1, loop.get(20, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void eachValueMovesTheDeadlineOfTheOneTimer() throws Exception {
+    Channel<String> values = Channel.unbuffered();
+    Duration idle = Duration.ofSeconds(10);
+    AtomicInteger handled = new AtomicInteger();
+    CompletableFuture<Integer> loop = drainOneTimer(values, idle, s -> handled.incrementAndGet());
+
+    for (int i = 1; i <= 3; i++) {
+      awaitWaiter();
+      clock.advance(Duration.ofSeconds(9)); // 27 s in all: more than idle, never idle at once
+      values.send("v" + i);
+      int seen = i;
+      long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (handled.get() < seen || clock.pendingTimers() == 0) { // handled, then reset
+        if (System.nanoTime() > giveUp) {
+          throw new AssertionError("value " + seen + " was not handled");
+        }
+        Thread.yield();
+      }
+    }
+    assertFalse(loop.isDone());
+    clock.advance(idle);
+
+    assertEquals(3, loop.get(20, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void aTimerThatFellDueWhileAValueWasHandledLeavesNoStaleTimeout() throws Exception {
+    Channel<String> values = Channel.buffered(1);
+    Duration idle = Duration.ofSeconds(10);
+    // Handling "a" takes twice the idle time: the timer falls due with nobody receiving. In Go
+    // before 1.23 its value would wait in the channel and end the loop at the next select.
+    CompletableFuture<Integer> loop =
+        drainOneTimer(
+            values,
+            idle,
+            s -> {
+              if (s.equals("a")) {
+                clock.advance(idle.multipliedBy(2));
+              }
+            });
+    values.send("a");
+    awaitLoopWaitingOrDone(loop);
+    assertFalse(loop.isDone(), "the loop ended on a stale timeout");
+
+    values.send("b");
+    values.close();
+
+    assertEquals(2, loop.get(20, TimeUnit.SECONDS));
   }
 }

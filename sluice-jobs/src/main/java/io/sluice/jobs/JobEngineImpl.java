@@ -350,7 +350,11 @@ final class JobEngineImpl implements JobEngine {
     } else {
       outcome = EngineListener.Outcome.FAILED;
       type.failed.increment();
-      failed(job, claim, type, describe(failure));
+      if (failure instanceof PermanentJobFailure) {
+        dead(job, claim, type, describe(failure)); // trying again cannot help: no retry
+      } else {
+        failed(job, claim, type, describe(failure));
+      }
     }
     if (timed) {
       Duration elapsed = Duration.ofNanos(end - start);

@@ -10,6 +10,9 @@ import io.sluice.core.Context;
  * it overruns its timeout: {@code ctx} is then cancelled and the worker thread interrupted, so a
  * handler that blocks in interruptible calls or watches {@code ctx} stops promptly.
  *
+ * <p>A failed attempt is retried as the type's {@link RetryPolicy} says, unless the handler throws
+ * {@link PermanentJobFailure}: then the job is a dead letter at once.
+ *
  * <p>Jobs run at least once: after a crash, an attempt that was running is run again. Make the
  * effect idempotent, for example by writing to a key derived from {@link Job#id()}.
  */

@@ -233,6 +233,70 @@ class JobEngineTest {
   }
 
   @Test
+  void aPermanentFailureMakesADeadLetterAtOnceWhateverRetriesAreLeft() throws Exception {
+    // given: ten attempts allowed, and a handler whose first attempt says retrying cannot help
+    AtomicInteger calls = new AtomicInteger();
+    engine =
+        builder()
+            .handle(
+                "refused",
+                (job, ctx) -> {
+                  if (calls.incrementAndGet() == 1) {
+                    throw new PermanentJobFailure(
+                        "the store refused the key", new SecurityException("403 AccessDenied"));
+                  }
+                },
+                HandlerOptions.defaults()
+                    .withRetry(
+                        RetryPolicy.defaults()
+                            .withMaxAttempts(10)
+                            .withDelays(Duration.ZERO, Duration.ZERO)))
+            .start();
+
+    // when
+    JobId id = accept(List.of(spec("refused", "x"))).getFirst();
+
+    // then: dead after one attempt, with the reason kept, and retrying it by hand still works
+    awaitState(id, JobState.DEAD);
+    Job dead = engine.find(id).orElseThrow();
+    assertEquals(1, dead.attempts());
+    assertEquals(
+        "io.sluice.jobs.PermanentJobFailure: the store refused the key <- caused by"
+            + " java.lang.SecurityException: 403 AccessDenied",
+        dead.lastError().orElseThrow());
+    assertEquals(1, engine.stats().byType().get("refused").dead());
+    assertEquals(0, engine.stats().byType().get("refused").retries());
+    assertTrue(engine.retryDead(id));
+    awaitState(id, JobState.SUCCEEDED);
+    assertEquals(2, calls.get());
+  }
+
+  @Test
+  void aPermanentFailureWrappedInAnotherExceptionIsRetriedAsUsual() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    engine =
+        builder()
+            .handle(
+                "wrapped",
+                (job, ctx) -> {
+                  if (calls.incrementAndGet() == 1) {
+                    throw new IllegalStateException(new PermanentJobFailure("inner"));
+                  }
+                },
+                HandlerOptions.defaults()
+                    .withRetry(
+                        RetryPolicy.defaults()
+                            .withMaxAttempts(3)
+                            .withDelays(Duration.ZERO, Duration.ZERO)))
+            .start();
+
+    JobId id = accept(List.of(spec("wrapped", "x"))).getFirst();
+
+    awaitState(id, JobState.SUCCEEDED);
+    assertEquals(2, engine.find(id).orElseThrow().attempts());
+  }
+
+  @Test
   void anErrorThrownByAHandlerFailsThatAttemptOnlyAndTheWorkerGoesOn() throws Exception {
     engine =
         builder()

@@ -171,30 +171,97 @@ final class DeadLettersCommand implements Callable<Integer> {
     }
   }
 
-  /** {@code sluice dead-letters retry ID...}. */
+  /** {@code sluice dead-letters retry ID...} or {@code --all}. */
   @Command(
       name = "retry",
       mixinStandardHelpOptions = true,
       description = {"Queues dead letters for upload again, with a fresh set of attempts.", ""},
       footer = {
         "",
-        "Example:",
+        "Examples:",
         "  sluice dead-letters retry ID1 ID2",
         "  sluice jobs ID1            then follows its state",
+        "  sluice dead-letters retry --all",
+        "                             every dead letter, e.g. once the store's settings are fixed",
         "",
         "Exit status: 0 when every id was queued, 1 otherwise."
       })
   static final class Retry implements Callable<Integer> {
     @Mixin ClientOptions client;
 
-    @Parameters(arity = "1..*", paramLabel = "ID", description = "Dead letter ids.")
-    List<String> ids;
+    @Parameters(arity = "0..*", paramLabel = "ID", description = "Dead letter ids.")
+    List<String> ids = List.of();
+
+    @Option(
+        names = "--all",
+        description =
+            "Retry every dead letter the service holds, oldest first, instead of the ids given.")
+    boolean all;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws InterruptedException {
-      return eachId(spec, client, ids, "retry", id -> "/v1/dead-letters/" + id + "/retry", true);
+      if (all == !ids.isEmpty()) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "give dead letter ids, or --all, not both or neither");
+      }
+      if (!all) {
+        return eachId(spec, client, ids, "retry", id -> "/v1/dead-letters/" + id + "/retry", true);
+      }
+      return client.run(
+          spec,
+          "sluice dead-letters retry --all",
+          (api, out, err) -> {
+            int queued = 0;
+            int failed = 0;
+            Object after = null;
+            do {
+              ApiClient.Response r =
+                  api.get(
+                      "/v1/dead-letters?limit=1000"
+                          + (after == null
+                              ? ""
+                              : "&after="
+                                  + URLEncoder.encode(after.toString(), StandardCharsets.UTF_8)));
+              if (r.status() != 200) {
+                err.println(
+                    "sluice dead-letters retry --all: listing the dead letters, the service"
+                        + " answered "
+                        + r.status()
+                        + ": "
+                        + r.problem());
+                return 1;
+              }
+              Map<String, Object> page = r.json();
+              if (page.get("deadLetters") instanceof List<?> items) {
+                for (Object item : items) {
+                  if (item instanceof Map<?, ?> job && job.get("id") != null) {
+                    String id = job.get("id").toString();
+                    // retried ones leave the list, so the next page starts after the last id seen
+                    after = id;
+                    ApiClient.Response retried = api.post("/v1/dead-letters/" + id + "/retry");
+                    if (retried.status() / 100 == 2) {
+                      queued++;
+                    } else if (retried.status() != 404) { // 404: retried or deleted meanwhile
+                      failed++;
+                      err.println(
+                          "sluice dead-letters retry --all: " + id + ": " + retried.problem());
+                    }
+                  }
+                }
+              }
+              if (page.get("next") == null) {
+                break;
+              }
+            } while (true);
+            out.println(
+                queued
+                    + (queued == 1 ? " dead letter" : " dead letters")
+                    + " queued for upload again"
+                    + (failed == 0 ? "" : "; " + failed + " could not be (see above)"));
+            return failed == 0 ? 0 : 1;
+          });
     }
   }
 

@@ -7,12 +7,14 @@ import io.sluice.jobs.JobEngine;
 import io.sluice.jobs.JobHandler;
 import io.sluice.jobs.JobStore;
 import io.sluice.jobs.JobStoreOptions;
+import io.sluice.jobs.PermanentJobFailure;
 import io.sluice.jobs.RetryPolicy;
 import io.sluice.jobs.StoreObserver;
 import io.sluice.schedule.DurableScheduler;
 import io.sluice.server.objects.FilesystemObjectStore;
 import io.sluice.server.objects.ObjectKeys;
 import io.sluice.server.objects.ObjectStore;
+import io.sluice.server.objects.ObjectStoreException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -115,11 +117,24 @@ public final class SluiceServer implements AutoCloseable {
                 .withObserver(observer));
     String prefix = config.objectPrefix();
     JobHandler upload =
-        (job, ctx) ->
+        (job, ctx) -> {
+          try {
             objects.put(
                 ObjectKeys.forJob(prefix, job.id(), job.createdAt()),
                 job.payloadBytes(),
                 "application/json");
+          } catch (ObjectStoreException e) {
+            if (e.retryable()) {
+              throw e;
+            }
+            // A refusal only a settings change fixes (403, a missing bucket): no more attempts.
+            throw new PermanentJobFailure(
+                "the object store refused the upload and trying again cannot help; fix the"
+                    + " store's settings, then retry the dead letters"
+                    + " (sluice dead-letters retry --all)",
+                e);
+          }
+        };
     RetryPolicy retry =
         RetryPolicy.defaults()
             .withMaxAttempts(config.maxAttempts())

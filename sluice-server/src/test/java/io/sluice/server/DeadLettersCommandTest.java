@@ -93,6 +93,33 @@ class DeadLettersCommandTest {
   }
 
   @Test
+  void retryAllQueuesEveryDeadLetterAgain() throws Exception {
+    store.failing = false;
+
+    CommandRun run = CommandRun.of("dead-letters", "retry", "--all", "--url", service.url());
+
+    assertEquals(0, run.exit(), run.toString());
+    assertTrue(run.out().contains("3 dead letters queued for upload again"), run.toString());
+    for (String id : dead) {
+      service.awaitState(id, "succeeded");
+    }
+    CommandRun none = CommandRun.of("dead-letters", "retry", "--all", "--url", service.url());
+    assertEquals(0, none.exit(), none.toString());
+    assertTrue(none.out().contains("0 dead letters queued"), none.toString());
+  }
+
+  @Test
+  void retryWantsIdsOrAllButNotBoth() {
+    CommandRun both =
+        CommandRun.of("dead-letters", "retry", "--all", "--url", service.url(), dead.getFirst());
+    CommandRun neither = CommandRun.of("dead-letters", "retry", "--url", service.url());
+
+    assertEquals(2, both.exit(), both.toString());
+    assertTrue(both.err().contains("give dead letter ids, or --all"), both.toString());
+    assertEquals(2, neither.exit(), neither.toString());
+  }
+
+  @Test
   void deleteDropsTheDeadLettersAndASecondDeleteExplains404() {
     CommandRun first =
         CommandRun.of("dead-letters", "delete", "--url", service.url(), dead.get(0), dead.get(1));

@@ -50,6 +50,8 @@ final class FaultInjectingProxy implements AutoCloseable {
     SERVICE_UNAVAILABLE,
     /** Reads the request and resets the connection (RST) without answering or forwarding. */
     RESET,
+    /** Answers {@code 403 AccessDenied} in S3's XML, without forwarding: a refusal. */
+    ACCESS_DENIED,
     /**
      * Forwards the request (so the object is stored) but holds the answer until the client gives up
      * and closes the connection: a response slower than any timeout.
@@ -176,6 +178,7 @@ final class FaultInjectingProxy implements AutoCloseable {
         case INTERNAL_ERROR -> out.write(s3Error(500, "Internal Server Error", "InternalError"));
         case SERVICE_UNAVAILABLE ->
             out.write(s3Error(503, "Service Unavailable", "ServiceUnavailable"));
+        case ACCESS_DENIED -> out.write(s3Error(403, "Forbidden", "AccessDenied"));
         case RESET -> client.setSoLinger(true, 0); // close() below sends RST
         case HOLD_ANSWER -> {
           forward(request);

@@ -337,6 +337,51 @@ class S3ServiceFaultsTest {
     assertEquals(List.of(), faults.unexpected());
   }
 
+  @Test
+  void aRefusalThatOnlyASettingsChangeFixesIsADeadLetterAtOnceAndRetryingItLosesNothing()
+      throws Exception {
+    // given a store that answers every PUT with 403 AccessDenied, 10 attempts allowed
+    faults.faultEveryPut(Fault.ACCESS_DENIED);
+    startService(
+        storeOptions(2, Duration.ofSeconds(20), Duration.ofSeconds(10)),
+        Duration.ofSeconds(60),
+        10);
+
+    // when every payload is accepted
+    List<String> ids = postAll();
+
+    // then each is a dead letter after one attempt and one PUT: trying again cannot help
+    for (String id : ids) {
+      service.awaitState(id, "dead");
+      Map<String, Object> job = job(id);
+      assertEquals(1, attempts(job), job.toString());
+      assertEquals(1, faults.puts(bucket, (String) job.get("key")));
+      assertMentions(
+          (String) job.get("lastError"),
+          "trying again cannot help",
+          "sluice dead-letters retry --all",
+          "HTTP 403 AccessDenied");
+    }
+    int n = ids.size();
+    assertEquals(n, meter("sluice_jobs_died_total"));
+    assertEquals(0.0, meter("sluice_retries_total"));
+
+    // when the settings are fixed and the dead letters retried, every payload arrives whole
+    faults.heal();
+    for (String id : ids) {
+      HttpResponse<String> r =
+          service.send(
+              "/v1/dead-letters/" + id + "/retry",
+              b -> b.POST(HttpRequest.BodyPublishers.noBody()));
+      assertEquals(200, r.statusCode(), r.body());
+    }
+    for (String id : ids) {
+      service.awaitState(id, "succeeded");
+    }
+    assertEveryPayloadIsItsObject(ids);
+    assertEquals(List.of(), faults.unexpected());
+  }
+
   // ---------------------------------------------------------------- slow answers
 
   @Test

@@ -502,8 +502,23 @@ public final class Pipeline<T> {
 
   /**
    * Runs the pipeline, sending each item to {@code channel} (waiting while it is full), and closes
-   * the channel at the end: normally, or with the {@link PipelineException} or the cancellation
-   * cause, so a consumer ranging over it always ends and learns why. If the consumer closes the
+   * the channel at the end, so that a consumer ranging over it always ends and learns why:
+   *
+   * <ul>
+   *   <li>{@link Outcome#COMPLETED}: closed normally, after the last item;
+   *   <li>{@link Outcome#FAILED}: closed with the {@link PipelineException} the terminal throws;
+   *   <li>{@link Outcome#STOPPED_IMMEDIATELY} or {@link Outcome#STOPPED_GRACEFULLY}: closed with
+   *       the cause of {@code ctx} ({@link io.sluice.core.Context#cause()}) after the items that
+   *       reached the terminal — under a graceful stop, every item drained — so the consumer learns
+   *       that the stream ended early and why. A context found done when the stream ended counts as
+   *       a stop under {@link StopMode#GRACEFUL}; the channel and the {@link Result} always agree;
+   *   <li>the calling thread interrupted: closed with a {@link
+   *       java.util.concurrent.CancellationException} whose cause is the {@link
+   *       InterruptedException} this method then throws.
+   * </ul>
+   *
+   * <p>A consumer sees the cause as the {@link io.sluice.core.ChannelClosedException#error()} of
+   * the exception its receive throws once it has taken every item. If the consumer closes the
    * channel, the run ends early as with {@link #take}.
    *
    * @param ctx cancels the run
@@ -559,7 +574,8 @@ public final class Pipeline<T> {
    * @param router the index of the sink for an item
    * @param sinks the sinks, at least one; a sink made with {@link Sink#through} is a branch with
    *     stages of its own
-   * @return the number of items routed, and the report
+   * @return the number of items routed to a branch (not counting items the router failed on, nor
+   *     items for a branch that had already ended), and the report
    * @throws PipelineException if a stage failed under the fail-fast policy
    * @throws InterruptedException if the calling thread is interrupted
    */

@@ -5,6 +5,7 @@ import io.sluice.core.SendChannel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BiFunction;
 import java.util.function.ToIntFunction;
@@ -100,13 +101,15 @@ final class Terminals {
       while ((c = in.receive(st.ctx)) != null) {
         long t0 = System.nanoTime();
         st.meter.in.add(c.size);
+        int folded = 0;
         for (int i = 0; i < c.size; i++) {
           Object r = st.apply(c.items[i], x -> fn.apply(acc, x));
           if (r != Stage.SKIP) {
             acc = r;
+            folded++;
           }
         }
-        st.meter.out.add(c.size);
+        st.meter.out.add(folded);
         st.meter.busyNanos.add(System.nanoTime() - t0);
       }
     }
@@ -119,8 +122,9 @@ final class Terminals {
   }
 
   /**
-   * toChannel: sends every item, then closes the channel — normally, or with the failure or the
-   * cancellation cause — so a consumer ranging over it always ends.
+   * toChannel: sends every item, then closes the channel with the run's verdict (Run.finish): the
+   * failure, the parent's cause after a stop, a CancellationException caused by the caller's
+   * interrupt, or normally — so a consumer ranging over it always ends and learns why.
    */
   static final class ToChannel<T> implements Run.Terminal<Long> {
     private final SendChannel<T> channel;
@@ -133,6 +137,7 @@ final class Terminals {
     @Override
     @SuppressWarnings("unchecked")
     public void consume(Stage st, Edge in) throws Exception {
+      InterruptedException interrupted = null;
       try {
         Chunk c;
         while ((c = in.receive(st.ctx)) != null) {
@@ -143,9 +148,17 @@ final class Terminals {
             st.meter.out.increment();
           }
         }
+      } catch (InterruptedException e) {
+        interrupted = e;
+        throw e;
       } finally {
-        Throwable why = st.run.failureCause();
-        if (why != null) {
+        Throwable why = st.run.finish();
+        if (interrupted != null) {
+          CancellationException ce =
+              new CancellationException("the thread running the pipeline was interrupted");
+          ce.initCause(interrupted);
+          channel.close(ce);
+        } else if (why != null) {
           channel.close(why);
         } else {
           channel.close();
@@ -281,13 +294,18 @@ final class Terminals {
               try {
                 branch[i].send(st.ctx, dealt[i]);
                 st.meter.out.add(n);
+                if (router != null) {
+                  count += n;
+                }
               } catch (ChannelClosedException e) {
                 gone[i] = true;
                 alive--;
               }
             }
           }
-          count += c.size;
+          if (router == null) {
+            count += c.size;
+          }
         }
         for (Edge e : branch) {
           e.close();

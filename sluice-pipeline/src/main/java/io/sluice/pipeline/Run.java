@@ -293,7 +293,7 @@ final class Run {
   private Report report(Outcome outcome) {
     List<StageStats> stats = new ArrayList<>(meters.size());
     for (Meter m : meters) {
-      stats.add(m.stats());
+      stats.add(m.stats(outcome == Outcome.RUNNING));
     }
     return new Report(outcome, stats, Duration.ofNanos(System.nanoTime() - startNanos));
   }

@@ -29,13 +29,14 @@ final class Terminals {
 
     @Override
     public void consume(Stage st, Edge in) throws Exception {
+      Meter.Lane lane = st.meter.lane();
       Chunk c;
       while ((c = in.receive(st.ctx)) != null) {
-        long t0 = System.nanoTime();
-        st.meter.in.add(c.size);
+        lane.begin(System.nanoTime());
         int ok = 0;
         for (int i = 0; i < c.size; i++) {
           Object x = c.items[i];
+          lane.took();
           try {
             action.accept(x);
             ok++;
@@ -47,7 +48,7 @@ final class Terminals {
         }
         count += ok;
         st.meter.out.add(ok);
-        st.meter.busyNanos.add(System.nanoTime() - t0);
+        lane.end(System.nanoTime());
       }
     }
 
@@ -97,12 +98,13 @@ final class Terminals {
 
     @Override
     public void consume(Stage st, Edge in) throws Exception {
+      Meter.Lane lane = st.meter.lane();
       Chunk c;
       while ((c = in.receive(st.ctx)) != null) {
-        long t0 = System.nanoTime();
-        st.meter.in.add(c.size);
+        lane.begin(System.nanoTime());
         int folded = 0;
         for (int i = 0; i < c.size; i++) {
+          lane.took();
           Object r = st.apply(c.items[i], x -> fn.apply(acc, x));
           if (r != Stage.SKIP) {
             acc = r;
@@ -110,7 +112,7 @@ final class Terminals {
           }
         }
         st.meter.out.add(folded);
-        st.meter.busyNanos.add(System.nanoTime() - t0);
+        lane.end(System.nanoTime());
       }
     }
 
@@ -197,12 +199,13 @@ final class Terminals {
   }
 
   static long drain(Stage st, Edge in, Sink<?> sink) throws Exception {
-    Reader r = new Reader(st, in, st.ctx);
+    Meter.Lane lane = st.meter.lane();
+    Reader r = new Reader(lane, in, st.ctx);
     int max = Math.max(1, sink.maxBatch());
     long count = 0;
     Object x;
     while ((x = r.next()) != null) {
-      long t0 = System.nanoTime();
+      lane.begin(System.nanoTime());
       List<Object> batch = new ArrayList<>(Math.min(max, 64));
       batch.add(x);
       Object y;
@@ -214,7 +217,7 @@ final class Terminals {
         count += view.size();
         st.meter.out.add(view.size());
       }
-      st.meter.busyNanos.add(System.nanoTime() - t0);
+      lane.end(System.nanoTime());
     }
     return count;
   }

@@ -50,8 +50,10 @@ class ReportTest {
 
     List<String> lines = table.lines().toList();
     assertTrue(lines.get(0).startsWith("COMPLETED in "), table);
-    assertTrue(lines.get(1).matches("stage\\s+in\\s+out\\s+failed\\s+busy ms\\s+queued"), table);
-    assertTrue(lines.get(3).matches("double\\s+10\\s+10\\s+0\\s+[0-9.]+\\s+0"), table);
+    assertTrue(
+        lines.get(1).matches("stage\\s+in\\s+out\\s+failed\\s+busy ms\\s+queued\\s+in-flight"),
+        table);
+    assertTrue(lines.get(3).matches("double\\s+10\\s+10\\s+0\\s+[0-9.]+\\s+0\\s+0"), table);
     assertEquals(5, lines.size(), table);
   }
 

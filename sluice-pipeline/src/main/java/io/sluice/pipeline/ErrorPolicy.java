@@ -87,9 +87,11 @@ public sealed interface ErrorPolicy
      * Checks the sink.
      *
      * @param errors where failures go
+     * @throws IllegalArgumentException if {@code errors} is a branch ({@link Sink#through}) or a
+     *     fan-out holding one: the pipeline cannot write to it directly
      */
     public Skip {
-      Objects.requireNonNull(errors, "errors");
+      BranchSink.requireWritable(Objects.requireNonNull(errors, "errors"), "an error sink");
     }
   }
 
@@ -129,7 +131,8 @@ public sealed interface ErrorPolicy
       if (!(multiplier >= 1.0)) {
         throw new IllegalArgumentException("multiplier must be at least 1, was " + multiplier);
       }
-      Objects.requireNonNull(deadLetters, "deadLetters");
+      BranchSink.requireWritable(
+          Objects.requireNonNull(deadLetters, "deadLetters"), "a dead-letter sink");
     }
 
     /**

@@ -185,17 +185,30 @@ final class Terminals {
 
     @Override
     public void consume(Stage st, Edge in) throws Exception {
-      if (sink instanceof BranchSink<?, ?> b) {
-        count = FanOut.runBranch(st, in, b);
-      } else {
-        count = drain(st, in, sink);
-      }
+      count = consumeWith(st, in, sink);
     }
 
     @Override
     public Long value() {
       return count;
     }
+  }
+
+  /**
+   * Feeds {@code in} to {@code sink}: a branch's stages are compiled into the run and their end fed
+   * to the branch's sink, recursively; a fan-out sink runs as the fan-out terminal; any other sink
+   * is written in batches. Returns the items written (for a fan-out, its terminal's count).
+   */
+  static long consumeWith(Stage st, Edge in, Sink<?> sink) throws Exception {
+    return switch (sink) {
+      case BranchSink<?, ?> b -> FanOut.runBranch(st, in, b);
+      case FanOutSink<?> f -> {
+        FanOut t = new FanOut(f.sinks(), f.router());
+        t.consume(st, in);
+        yield t.value();
+      }
+      default -> drain(st, in, sink);
+    };
   }
 
   static long drain(Stage st, Edge in, Sink<?> sink) throws Exception {
@@ -341,7 +354,7 @@ final class Terminals {
       Pipeline<T> head = new Pipeline<>(new Node(new Sources.EdgeSource(in), List.of()), null);
       Edge end = st.run.compile(b.build(head).node());
       try {
-        return drain(st, end, b.sink());
+        return consumeWith(st, end, b.sink());
       } finally {
         end.close();
       }

@@ -81,8 +81,9 @@ final class Stage {
   /**
    * Handles the failure of the first call of {@code call} with {@code item}: under fail-fast
    * records it and throws {@link Stop}; under skip reports it and returns {@link #SKIP}; under
-   * retry calls again after the backoff, and returns the first success or, after the last attempt,
-   * dead-letters the item and returns {@link #SKIP}.
+   * retry calls again after the backoff while the failure is retryable, and returns the first
+   * success or, after the last attempt or a failure that is not retryable, dead-letters the item
+   * and returns {@link #SKIP} — but an Error that is not retryable fails the run as fail-fast does.
    */
   Object recover(Object item, Throwable first, Pipeline.Fn<Object, Object> call)
       throws InterruptedException {
@@ -104,12 +105,18 @@ final class Stage {
           return SKIP;
         }
         case ErrorPolicy.Retry r -> {
-          if (attempt >= r.maxAttempts()) {
+          boolean retryable = r.retries(error);
+          if (!retryable && error instanceof Error) { // a broken program: fail fast, do not hide it
+            run.fail(name, item, error);
+            meter.failed.increment();
+            throw Stop.INSTANCE;
+          }
+          if (!retryable || attempt >= r.maxAttempts()) {
             meter.failed.increment();
             run.report(name, r.deadLetters(), new Failure(name, item, error, attempt));
             return SKIP;
           }
-          ctx.clock().sleep(ctx, r.backoff(attempt));
+          ctx.clock().sleep(ctx, r.delay(attempt));
           attempt++;
           try {
             Object result = call.apply(item);

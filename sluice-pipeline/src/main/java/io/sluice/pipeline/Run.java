@@ -5,6 +5,7 @@ import io.sluice.core.ChannelClosedException;
 import io.sluice.core.Context;
 import io.sluice.core.Select;
 import io.sluice.core.TaskGroup;
+import io.sluice.core.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,8 +29,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *   parent (the caller's) ──withoutCancel──► work ──► group ctx `ctx` (every stage) ──► sourceCtx
  * The run does not inherit the parent's cancellation directly, because a graceful stop must let
  * the stages go on draining after the parent is done. A watcher task waits for the parent: under
- * GRACEFUL it cancels only sourceCtx (sources stop, the rest drains); under IMMEDIATE it cancels
- * `work`, which stops everything. A fail-fast failure cancels `work` with the PipelineException.
+ * GRACEFUL it cancels only sourceCtx (sources stop, the rest drains) and, if the options give the
+ * drain a time limit, waits that long on the parent's clock and then cancels `work` (the stop
+ * becomes immediate); under IMMEDIATE it cancels `work`, which stops everything. A fail-fast
+ * failure cancels `work` with the PipelineException. `ctx` is what Pipeline.context() returns in a
+ * stage's function: bound as a ScopedValue on every stage thread (Stage.guard) and around the
+ * terminal on the caller's thread.
  *
  * Outcome: FAILED if a failure was recorded; else the stop the watcher recorded, if any (or, under
  * GRACEFUL, a parent found done when the run finishes); else COMPLETED. finish() decides it under
@@ -89,7 +94,12 @@ final class Run {
       Edge in = run.compile(last);
       Stage stage = run.stage(name, null, List.of(in));
       try {
-        terminal.consume(stage, in);
+        ScopedValue.where(Pipeline.CONTEXT, run.ctx)
+            .call(
+                () -> {
+                  terminal.consume(stage, in);
+                  return null;
+                });
       } finally {
         in.close();
       }
@@ -115,6 +125,7 @@ final class Run {
     if (!parentDone) {
       return;
     }
+    Duration limit;
     outcomeLock.lock();
     try {
       if (finished) {
@@ -124,9 +135,45 @@ final class Run {
       if (options.stopMode() == StopMode.GRACEFUL) {
         stopped = Outcome.STOPPED_GRACEFULLY;
         sourceCtx.cancel(cause);
+        limit = options.gracefulStopTimeout();
       } else {
         stopped = Outcome.STOPPED_IMMEDIATELY;
         work.cancel(cause);
+        return;
+      }
+    } finally {
+      outcomeLock.unlock();
+    }
+    if (limit != null) {
+      escalateAfter(limit, groupCtx);
+    }
+  }
+
+  /**
+   * Under a graceful stop with a time limit: waits for the drain to end (the group's context done
+   * at close) or the limit to pass on the parent's clock, and in the second case turns the stop
+   * into an immediate one, reported as {@link Outcome#STOPPED_IMMEDIATELY}.
+   */
+  private void escalateAfter(Duration limit, Context groupCtx) {
+    Timer timer = parent.clock().newTimer(limit);
+    try {
+      boolean expired =
+          Select.select(
+              groupCtx.onDone(() -> Boolean.FALSE), timer.channel().onReceive(t -> Boolean.TRUE));
+      if (!expired) {
+        return;
+      }
+    } catch (Throwable t) {
+      absorb("pipeline", t);
+      return;
+    } finally {
+      timer.stop();
+    }
+    outcomeLock.lock();
+    try {
+      if (!finished && failure.get() == null) {
+        stopped = Outcome.STOPPED_IMMEDIATELY;
+        work.cancel(parentCause());
       }
     } finally {
       outcomeLock.unlock();

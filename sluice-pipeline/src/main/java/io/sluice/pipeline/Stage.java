@@ -32,9 +32,9 @@ final class Stage {
   }
 
   /**
-   * Starts {@code body} on a thread of the run; when it ends, however it ends, closes {@code out}
-   * (if not null: end of stream for the next stage) and {@code inputs} (downstream gone, for the
-   * previous ones).
+   * Starts {@code body} on a thread of the run, with {@link Pipeline#context()} bound to the run's
+   * context; when it ends, however it ends, closes {@code out} (if not null: end of stream for the
+   * next stage) and {@code inputs} (downstream gone, for the previous ones).
    */
   void start(Body body, Edge out, List<Edge> inputs) throws InterruptedException {
     run.group.go(c -> guard(body, out, inputs));
@@ -42,7 +42,12 @@ final class Stage {
 
   void guard(Body body, Edge out, List<Edge> inputs) {
     try {
-      body.run();
+      ScopedValue.where(Pipeline.CONTEXT, ctx)
+          .call(
+              () -> {
+                body.run();
+                return null;
+              });
     } catch (Throwable t) {
       run.absorb(name, t);
     } finally {

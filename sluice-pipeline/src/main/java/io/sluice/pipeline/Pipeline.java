@@ -301,6 +301,32 @@ public final class Pipeline<T> {
   }
 
   /**
+   * Like {@link #mapParallel(int, Fn)} with a parallelism of one item per available processor
+   * ({@link Runtime#availableProcessors()}), the issue's default where a number is needed. For
+   * blocking I/O, where the right bound is the remote side's capacity rather than the cores, give
+   * the parallelism explicitly.
+   *
+   * @param fn the function
+   * @param <R> the result type
+   * @return the pipeline with the stage added
+   */
+  public <R> Pipeline<R> mapParallel(Fn<? super T, ? extends R> fn) {
+    return mapParallel(Runtime.getRuntime().availableProcessors(), fn);
+  }
+
+  /**
+   * Like {@link #mapParallelUnordered(int, Fn)} with a parallelism of one item per available
+   * processor; see {@link #mapParallel(Fn)}.
+   *
+   * @param fn the function
+   * @param <R> the result type
+   * @return the pipeline with the stage added
+   */
+  public <R> Pipeline<R> mapParallelUnordered(Fn<? super T, ? extends R> fn) {
+    return mapParallelUnordered(Runtime.getRuntime().availableProcessors(), fn);
+  }
+
+  /**
    * Like {@link #mapParallel} but passes results on as they finish, in no particular order.
    *
    * @param parallelism the most items in {@code fn} at once; at least 1

@@ -7,23 +7,33 @@ import java.util.Arrays;
  * A stage's writer: gathers items into a chunk and sends it when full or when flushed. Stages
  * flush whenever they would otherwise wait (their input has nothing ready, a timer, a throttle), so
  * chunking adds no latency: a chunk waits for more items only while more are already at hand.
- * Counts what it sends as the stage's "out", and the time spent blocked in send so the stage can
- * leave it out of its busy time.
+ * Counts what it sends as the stage's "out", and suspends the busy period of the stage thread's
+ * lane (if it has one) while it waits to send, so that time is not counted as busy.
  */
 final class Out {
   private final Meter meter;
+  private final Meter.Lane lane; // null: the stage does not track busy time through a lane
   private final Edge edge;
   private final Context ctx;
   private final int capacity;
   private Chunk current;
-  private long sendNanos;
 
   Out(Stage stage, Edge edge, Context ctx) {
-    this(stage.meter, edge, ctx, stage.run.options.chunkSize());
+    this(stage.meter, edge, ctx, stage.run.options.chunkSize(), null);
+  }
+
+  /** A writer that suspends {@code lane}'s busy period while it waits to send. */
+  Out(Stage stage, Edge edge, Context ctx, Meter.Lane lane) {
+    this(stage.meter, edge, ctx, stage.run.options.chunkSize(), lane);
   }
 
   Out(Meter meter, Edge edge, Context ctx, int capacity) {
+    this(meter, edge, ctx, capacity, null);
+  }
+
+  private Out(Meter meter, Edge edge, Context ctx, int capacity, Meter.Lane lane) {
     this.meter = meter;
+    this.lane = lane;
     this.edge = edge;
     this.ctx = ctx;
     this.capacity = capacity;
@@ -94,16 +104,13 @@ final class Out {
 
   private void send(Chunk c) throws InterruptedException {
     int n = c.size;
-    long t0 = System.nanoTime();
-    edge.send(ctx, c);
-    sendNanos += System.nanoTime() - t0;
+    if (lane == null) {
+      edge.send(ctx, c);
+    } else {
+      lane.suspend(System.nanoTime()); // waiting for room is not busy time
+      edge.send(ctx, c);
+      lane.resume(System.nanoTime());
+    }
     meter.out.add(n);
-  }
-
-  /** Time blocked in send since the last call. */
-  long takeSendNanos() {
-    long n = sendNanos;
-    sendNanos = 0;
-    return n;
   }
 }

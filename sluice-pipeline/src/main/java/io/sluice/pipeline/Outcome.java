@@ -12,8 +12,10 @@ public enum Outcome {
    */
   STOPPED_GRACEFULLY,
   /**
-   * The run's context was cancelled (or hit its deadline) under {@link StopMode#IMMEDIATE}: every
-   * stage stopped at once and the items in flight were dropped.
+   * The run's context was cancelled (or hit its deadline) under {@link StopMode#IMMEDIATE}, or a
+   * {@link StopMode#GRACEFUL} stop outlasted its limit ({@link
+   * Pipeline.Options#withGracefulStopTimeout}): every stage stopped at once and the items in flight
+   * were dropped.
    */
   STOPPED_IMMEDIATELY,
   /** A stage failed under the fail-fast policy; the terminal threw a {@link PipelineException}. */

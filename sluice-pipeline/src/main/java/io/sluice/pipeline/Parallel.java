@@ -69,10 +69,10 @@ record Parallel(int parallelism, boolean ordered, Pipeline.Fn<Object, Object> ca
     st.start(
         () -> {
           long seq = 0;
+          Meter.Lane taken = st.meter.lane(); // counts `in` as items are dispatched, never busy
           try {
             Chunk c;
             while ((c = in.receive(local)) != null) {
-              st.meter.in.add(c.size);
               for (int i = 0; i < c.size; ) {
                 // Permits for as many of the chunk's items as the window has room for, so a wake-up
                 // dispatches a batch. Only this thread acquires: what it sees available stays so.
@@ -85,6 +85,7 @@ record Parallel(int parallelism, boolean ordered, Pipeline.Fn<Object, Object> ca
                   ready.add(new Pending(seq++, c.items[i]));
                   c.items[i] = null;
                 }
+                taken.took(n);
                 startReady(st, running, ready, done, n);
               }
             }
@@ -115,11 +116,12 @@ record Parallel(int parallelism, boolean ordered, Pipeline.Fn<Object, Object> ca
       Stage st, AtomicInteger running, ConcurrentLinkedQueue<Pending> ready, Channel<Object> done)
       throws InterruptedException {
     boolean holding = true; // the running permit this thread was started with
+    Meter.Lane lane = st.meter.borrow(); // at most `parallelism` lanes: one per running thread
     try {
       do {
         Pending p;
         while ((p = ready.poll()) != null) {
-          work(st, done, p.seq(), p.item());
+          work(st, lane, done, p.seq(), p.item());
           Thread.interrupted(); // clear first: a stop interrupts only after it cancels st.ctx
           if (st.ctx.isDone()) {
             return;
@@ -129,20 +131,21 @@ record Parallel(int parallelism, boolean ordered, Pipeline.Fn<Object, Object> ca
         holding = false;
       } while (!ready.isEmpty() && (holding = tryTake(running)));
     } finally {
+      st.meter.giveBack(lane); // before the permit: a new thread then finds it idle
       if (holding) {
         running.incrementAndGet();
       }
     }
   }
 
-  private void work(Stage st, Channel<Object> done, long seq, Object item)
+  private void work(Stage st, Meter.Lane lane, Channel<Object> done, long seq, Object item)
       throws InterruptedException {
-    long t0 = System.nanoTime();
+    lane.begin(System.nanoTime()); // a live report counts the item in flight from here
     Object r;
     try {
       r = st.apply(item, call);
     } finally {
-      st.meter.busyNanos.add(System.nanoTime() - t0);
+      lane.end(System.nanoTime());
     }
     // Never waits: `done` has room for the whole window. Not send(): it would throw if the function
     // left the thread's interrupt status set, and lose the result.

@@ -62,7 +62,9 @@ import java.util.stream.Stream;
  * its deadline the run stops as {@link Options#stopMode()} says — {@link StopMode#IMMEDIATE} (the
  * default) or {@link StopMode#GRACEFUL} — and the terminal returns normally with what it consumed
  * so far; {@link Result#outcome()} tells which stop happened. If the calling thread is interrupted,
- * the run stops immediately and the terminal throws {@link InterruptedException}.
+ * the run stops immediately and the terminal throws {@link InterruptedException}. A function can
+ * take the run's context with {@link #context()}, so that a blocking call ends when the run stops
+ * or fails.
  *
  * <p>Memory consistency effects: actions of a stage on an item happen-before the next stage's
  * actions on what it produced; everything the run's threads did happens-before the terminal returns
@@ -299,6 +301,32 @@ public final class Pipeline<T> {
   }
 
   /**
+   * Like {@link #mapParallel(int, Fn)} with a parallelism of one item per available processor
+   * ({@link Runtime#availableProcessors()}), the issue's default where a number is needed. For
+   * blocking I/O, where the right bound is the remote side's capacity rather than the cores, give
+   * the parallelism explicitly.
+   *
+   * @param fn the function
+   * @param <R> the result type
+   * @return the pipeline with the stage added
+   */
+  public <R> Pipeline<R> mapParallel(Fn<? super T, ? extends R> fn) {
+    return mapParallel(Runtime.getRuntime().availableProcessors(), fn);
+  }
+
+  /**
+   * Like {@link #mapParallelUnordered(int, Fn)} with a parallelism of one item per available
+   * processor; see {@link #mapParallel(Fn)}.
+   *
+   * @param fn the function
+   * @param <R> the result type
+   * @return the pipeline with the stage added
+   */
+  public <R> Pipeline<R> mapParallelUnordered(Fn<? super T, ? extends R> fn) {
+    return mapParallelUnordered(Runtime.getRuntime().availableProcessors(), fn);
+  }
+
+  /**
    * Like {@link #mapParallel} but passes results on as they finish, in no particular order.
    *
    * @param parallelism the most items in {@code fn} at once; at least 1
@@ -502,8 +530,23 @@ public final class Pipeline<T> {
 
   /**
    * Runs the pipeline, sending each item to {@code channel} (waiting while it is full), and closes
-   * the channel at the end: normally, or with the {@link PipelineException} or the cancellation
-   * cause, so a consumer ranging over it always ends and learns why. If the consumer closes the
+   * the channel at the end, so that a consumer ranging over it always ends and learns why:
+   *
+   * <ul>
+   *   <li>{@link Outcome#COMPLETED}: closed normally, after the last item;
+   *   <li>{@link Outcome#FAILED}: closed with the {@link PipelineException} the terminal throws;
+   *   <li>{@link Outcome#STOPPED_IMMEDIATELY} or {@link Outcome#STOPPED_GRACEFULLY}: closed with
+   *       the cause of {@code ctx} ({@link io.sluice.core.Context#cause()}) after the items that
+   *       reached the terminal — under a graceful stop, every item drained — so the consumer learns
+   *       that the stream ended early and why. A context found done when the stream ended counts as
+   *       a stop under {@link StopMode#GRACEFUL}; the channel and the {@link Result} always agree;
+   *   <li>the calling thread interrupted: closed with a {@link
+   *       java.util.concurrent.CancellationException} whose cause is the {@link
+   *       InterruptedException} this method then throws.
+   * </ul>
+   *
+   * <p>A consumer sees the cause as the {@link io.sluice.core.ChannelClosedException#error()} of
+   * the exception its receive throws once it has taken every item. If the consumer closes the
    * channel, the run ends early as with {@link #take}.
    *
    * @param ctx cancels the run
@@ -559,7 +602,8 @@ public final class Pipeline<T> {
    * @param router the index of the sink for an item
    * @param sinks the sinks, at least one; a sink made with {@link Sink#through} is a branch with
    *     stages of its own
-   * @return the number of items routed, and the report
+   * @return the number of items routed to a branch (not counting items the router failed on, nor
+   *     items for a branch that had already ended), and the report
    * @throws PipelineException if a stage failed under the fail-fast policy
    * @throws InterruptedException if the calling thread is interrupted
    */
@@ -576,6 +620,37 @@ public final class Pipeline<T> {
   private <R> Result<R> run(Context ctx, String name, Run.Terminal<R> terminal)
       throws InterruptedException {
     return Run.execute(Objects.requireNonNull(ctx, "ctx"), options, node, name, terminal);
+  }
+
+  // ---------------------------------------------------------------- the run's context
+
+  /** The run's context, bound on every thread of a run that calls user code. */
+  static final ScopedValue<Context> CONTEXT = ScopedValue.newInstance();
+
+  /**
+   * The context of the run that is calling the current function: for a stage's function, a
+   * terminal's action, a sink's write, a router or a key function, so that a blocking call inside
+   * it can take the context ({@code channel.receive(Pipeline.context())}, {@code
+   * ctx.clock().sleep(ctx, d)}, {@code ctx.awaitDone()}) and end when the run stops, rather than
+   * only by interruption.
+   *
+   * <p>The context is done — with the cause as its {@link Context#cause()} — when the run fails
+   * (the {@link PipelineException}), when it stops immediately (the cause of the context given to
+   * the terminal), and when the run ends (after the terminal has consumed its last item, for
+   * instance after a {@link #take}). A {@link StopMode#GRACEFUL} stop leaves it <em>not</em> done
+   * while the pipeline drains, so that functions finish the items already taken; if the stop has a
+   * limit ({@link Options#withGracefulStopTimeout}) and the drain outlasts it, the context is then
+   * cancelled as for an immediate stop. Its clock is the clock of the terminal's context.
+   *
+   * @return the run's context
+   * @throws IllegalStateException if the current thread is not running a pipeline's function
+   */
+  public static Context context() {
+    if (!CONTEXT.isBound()) {
+      throw new IllegalStateException(
+          "Pipeline.context() is for functions a pipeline run calls: stages, terminals, sinks");
+    }
+    return CONTEXT.get();
   }
 
   // ---------------------------------------------------------------- helpers
@@ -664,6 +739,8 @@ public final class Pipeline<T> {
    * @param threadFactory makes every thread the run starts; null (the default) for virtual threads
    *     named {@code sluice-pipeline-N}
    * @param monitor a live view of the run, or null (the default)
+   * @param gracefulStopTimeout how long a {@link StopMode#GRACEFUL} stop may drain before it
+   *     becomes immediate, on the clock of the run's context; null (the default) for no limit
    */
   public record Options(
       int chunkSize,
@@ -671,7 +748,8 @@ public final class Pipeline<T> {
       ErrorPolicy errorPolicy,
       StopMode stopMode,
       ThreadFactory threadFactory,
-      Monitor monitor) {
+      Monitor monitor,
+      Duration gracefulStopTimeout) {
 
     /**
      * Checks the components.
@@ -682,22 +760,27 @@ public final class Pipeline<T> {
      * @param stopMode not null
      * @param threadFactory may be null
      * @param monitor may be null
+     * @param gracefulStopTimeout not negative; may be null
      */
     public Options {
       checkPositive(chunkSize, "chunkSize");
       checkPositive(bufferSize, "bufferSize");
       Objects.requireNonNull(errorPolicy, "errorPolicy");
       Objects.requireNonNull(stopMode, "stopMode");
+      if (gracefulStopTimeout != null && gracefulStopTimeout.isNegative()) {
+        throw new IllegalArgumentException(
+            "gracefulStopTimeout must not be negative, was " + gracefulStopTimeout);
+      }
     }
 
     /**
      * The defaults: chunks of 1024, buffers of 32768 items, fail fast, stop immediately, virtual
-     * threads, no monitor.
+     * threads, no monitor, no limit on a graceful stop.
      *
      * @return the default options
      */
     public static Options defaults() {
-      return new Options(1024, 32768, ErrorPolicy.failFast(), StopMode.IMMEDIATE, null, null);
+      return new Options(1024, 32768, ErrorPolicy.failFast(), StopMode.IMMEDIATE, null, null, null);
     }
 
     /**
@@ -707,7 +790,14 @@ public final class Pipeline<T> {
      * @return the new options
      */
     public Options withChunkSize(int chunkSize) {
-      return new Options(chunkSize, bufferSize, errorPolicy, stopMode, threadFactory, monitor);
+      return new Options(
+          chunkSize,
+          bufferSize,
+          errorPolicy,
+          stopMode,
+          threadFactory,
+          monitor,
+          gracefulStopTimeout);
     }
 
     /**
@@ -717,7 +807,14 @@ public final class Pipeline<T> {
      * @return the new options
      */
     public Options withBufferSize(int bufferSize) {
-      return new Options(chunkSize, bufferSize, errorPolicy, stopMode, threadFactory, monitor);
+      return new Options(
+          chunkSize,
+          bufferSize,
+          errorPolicy,
+          stopMode,
+          threadFactory,
+          monitor,
+          gracefulStopTimeout);
     }
 
     /**
@@ -727,7 +824,14 @@ public final class Pipeline<T> {
      * @return the new options
      */
     public Options withErrorPolicy(ErrorPolicy errorPolicy) {
-      return new Options(chunkSize, bufferSize, errorPolicy, stopMode, threadFactory, monitor);
+      return new Options(
+          chunkSize,
+          bufferSize,
+          errorPolicy,
+          stopMode,
+          threadFactory,
+          monitor,
+          gracefulStopTimeout);
     }
 
     /**
@@ -737,7 +841,14 @@ public final class Pipeline<T> {
      * @return the new options
      */
     public Options withStopMode(StopMode stopMode) {
-      return new Options(chunkSize, bufferSize, errorPolicy, stopMode, threadFactory, monitor);
+      return new Options(
+          chunkSize,
+          bufferSize,
+          errorPolicy,
+          stopMode,
+          threadFactory,
+          monitor,
+          gracefulStopTimeout);
     }
 
     /**
@@ -753,7 +864,8 @@ public final class Pipeline<T> {
           errorPolicy,
           stopMode,
           Objects.requireNonNull(threadFactory, "threadFactory"),
-          monitor);
+          monitor,
+          gracefulStopTimeout);
     }
 
     /**
@@ -769,7 +881,29 @@ public final class Pipeline<T> {
           errorPolicy,
           stopMode,
           threadFactory,
-          Objects.requireNonNull(monitor, "monitor"));
+          Objects.requireNonNull(monitor, "monitor"),
+          gracefulStopTimeout);
+    }
+
+    /**
+     * These options with a limit on a graceful stop: if the pipeline has not drained {@code
+     * timeout} after the run's context was done (on the context's clock), the stop becomes
+     * immediate — every stage stops, {@link Pipeline#context()} is cancelled, the items still in
+     * flight are dropped — and the run reports {@link Outcome#STOPPED_IMMEDIATELY}. Without a
+     * limit, a function that never returns holds a graceful stop open for ever.
+     *
+     * @param timeout how long a graceful stop may drain; not negative
+     * @return the new options
+     */
+    public Options withGracefulStopTimeout(Duration timeout) {
+      return new Options(
+          chunkSize,
+          bufferSize,
+          errorPolicy,
+          stopMode,
+          threadFactory,
+          monitor,
+          Objects.requireNonNull(timeout, "timeout"));
     }
   }
 }

@@ -4,18 +4,18 @@ import io.sluice.core.Context;
 
 /*
  * Item-at-a-time reading of an edge, for stages and terminals that regroup items (sinks' batches,
- * batch()). Counts chunks received as the stage's "in".
+ * batch()). Counts each item on the stage thread's lane as it hands it out: the stage's "in".
  */
 final class Reader {
-  private final Stage stage;
+  private final Meter.Lane lane;
   private final Edge edge;
   private final Context ctx;
   private Chunk current;
   private int pos;
   private boolean ended;
 
-  Reader(Stage stage, Edge edge, Context ctx) {
-    this.stage = stage;
+  Reader(Meter.Lane lane, Edge edge, Context ctx) {
+    this.lane = lane;
     this.edge = edge;
     this.ctx = ctx;
   }
@@ -28,6 +28,7 @@ final class Reader {
       }
       accept(edge.receive(ctx));
     }
+    lane.took();
     return current.items[pos++];
   }
 
@@ -43,6 +44,7 @@ final class Reader {
       }
       accept(c);
     }
+    lane.took();
     return current.items[pos++];
   }
 
@@ -55,7 +57,6 @@ final class Reader {
       ended = true;
       current = null;
     } else {
-      stage.meter.in.add(c.size);
       current = c;
       pos = 0;
     }

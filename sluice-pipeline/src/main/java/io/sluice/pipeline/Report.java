@@ -40,7 +40,8 @@ public record Report(Outcome outcome, List<StageStats> stages, Duration elapsed)
   }
 
   /**
-   * A table: one row per stage with items in, out, failed, busy milliseconds and queued items.
+   * A table: one row per stage with items in, out, failed, busy milliseconds, queued items and
+   * threads working ("in-flight"; see {@link StageStats#inFlight()}).
    *
    * @return the table, preceded by the outcome and elapsed time
    */
@@ -49,8 +50,8 @@ public record Report(Outcome outcome, List<StageStats> stages, Duration elapsed)
     int w = Math.max(5, stages.stream().mapToInt(s -> s.name().length()).max().orElse(0));
     StringBuilder b = new StringBuilder();
     b.append(outcome).append(" in ").append(elapsed.toMillis()).append(" ms\n");
-    String row = "%-" + w + "s %12s %12s %8s %10s %8s%n";
-    b.append(String.format(row, "stage", "in", "out", "failed", "busy ms", "queued"));
+    String row = "%-" + w + "s %12s %12s %8s %10s %8s %9s%n";
+    b.append(String.format(row, "stage", "in", "out", "failed", "busy ms", "queued", "in-flight"));
     for (StageStats s : stages) {
       b.append(
           String.format(
@@ -60,7 +61,8 @@ public record Report(Outcome outcome, List<StageStats> stages, Duration elapsed)
               s.out(),
               s.failed(),
               String.format("%.1f", s.busy().toNanos() / 1e6),
-              s.queued()));
+              s.queued(),
+              s.inFlight()));
     }
     return b.toString();
   }

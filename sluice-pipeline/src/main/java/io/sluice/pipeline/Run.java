@@ -5,6 +5,7 @@ import io.sluice.core.ChannelClosedException;
 import io.sluice.core.Context;
 import io.sluice.core.Select;
 import io.sluice.core.TaskGroup;
+import io.sluice.core.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,12 +29,19 @@ import java.util.concurrent.locks.ReentrantLock;
  *   parent (the caller's) ──withoutCancel──► work ──► group ctx `ctx` (every stage) ──► sourceCtx
  * The run does not inherit the parent's cancellation directly, because a graceful stop must let
  * the stages go on draining after the parent is done. A watcher task waits for the parent: under
- * GRACEFUL it cancels only sourceCtx (sources stop, the rest drains); under IMMEDIATE it cancels
- * `work`, which stops everything. A fail-fast failure cancels `work` with the PipelineException.
+ * GRACEFUL it cancels only sourceCtx (sources stop, the rest drains) and, if the options give the
+ * drain a time limit, waits that long on the parent's clock and then cancels `work` (the stop
+ * becomes immediate); under IMMEDIATE it cancels `work`, which stops everything. A fail-fast
+ * failure cancels `work` with the PipelineException. `ctx` is what Pipeline.context() returns in a
+ * stage's function: bound as a ScopedValue on every stage thread (Stage.guard) and around the
+ * terminal on the caller's thread.
  *
  * Outcome: FAILED if a failure was recorded; else the stop the watcher recorded, if any (or, under
- * GRACEFUL, a parent found done when the run closes); else COMPLETED. `finished` is set before the run cancels its own contexts at the end, so neither the
- * watcher nor a thread interrupted by that shutdown can change the outcome afterwards.
+ * GRACEFUL, a parent found done when the run finishes); else COMPLETED. finish() decides it under
+ * outcomeLock, which the watcher and fail() also hold while they record a stop or a failure: once
+ * `finished` is set (by the terminal toChannel as it closes its channel, or by close() before the
+ * run cancels its own contexts) neither the watcher nor a thread interrupted by that shutdown can
+ * change the outcome, so what toChannel told its reader is what the Result reports.
  *
  * Invariants: at most one first failure; the outcome is decided once, after every thread ended.
  */
@@ -48,6 +56,7 @@ final class Run {
   private final Map<String, Integer> names = new HashMap<>();
   private final AtomicReference<PipelineException> failure = new AtomicReference<>();
   private final ReentrantLock errorSinkLock = new ReentrantLock();
+  private final ReentrantLock outcomeLock = new ReentrantLock(); // stopped, finished, failure
   private final long startNanos = System.nanoTime();
   private volatile Outcome stopped;
   private volatile boolean finished;
@@ -85,7 +94,12 @@ final class Run {
       Edge in = run.compile(last);
       Stage stage = run.stage(name, null, List.of(in));
       try {
-        terminal.consume(stage, in);
+        ScopedValue.where(Pipeline.CONTEXT, run.ctx)
+            .call(
+                () -> {
+                  terminal.consume(stage, in);
+                  return null;
+                });
       } finally {
         in.close();
       }
@@ -108,16 +122,66 @@ final class Run {
       absorb("pipeline", t);
       return;
     }
-    if (parentDone && !finished) {
-      Throwable cause = parent.cause().orElseGet(() -> new CancellationException("cancelled"));
+    if (!parentDone) {
+      return;
+    }
+    Duration limit;
+    outcomeLock.lock();
+    try {
+      if (finished) {
+        return;
+      }
+      Throwable cause = parentCause();
       if (options.stopMode() == StopMode.GRACEFUL) {
         stopped = Outcome.STOPPED_GRACEFULLY;
         sourceCtx.cancel(cause);
+        limit = options.gracefulStopTimeout();
       } else {
         stopped = Outcome.STOPPED_IMMEDIATELY;
         work.cancel(cause);
+        return;
       }
+    } finally {
+      outcomeLock.unlock();
     }
+    if (limit != null) {
+      escalateAfter(limit, groupCtx);
+    }
+  }
+
+  /**
+   * Under a graceful stop with a time limit: waits for the drain to end (the group's context done
+   * at close) or the limit to pass on the parent's clock, and in the second case turns the stop
+   * into an immediate one, reported as {@link Outcome#STOPPED_IMMEDIATELY}.
+   */
+  private void escalateAfter(Duration limit, Context groupCtx) {
+    Timer timer = parent.clock().newTimer(limit);
+    try {
+      boolean expired =
+          Select.select(
+              groupCtx.onDone(() -> Boolean.FALSE), timer.channel().onReceive(t -> Boolean.TRUE));
+      if (!expired) {
+        return;
+      }
+    } catch (Throwable t) {
+      absorb("pipeline", t);
+      return;
+    } finally {
+      timer.stop();
+    }
+    outcomeLock.lock();
+    try {
+      if (!finished && failure.get() == null) {
+        stopped = Outcome.STOPPED_IMMEDIATELY;
+        work.cancel(parentCause());
+      }
+    } finally {
+      outcomeLock.unlock();
+    }
+  }
+
+  private Throwable parentCause() {
+    return parent.cause().orElseGet(() -> new CancellationException("cancelled"));
   }
 
   Edge compile(Node node) throws InterruptedException {
@@ -156,14 +220,19 @@ final class Run {
    * exception) is a consequence of the shutdown, not a failure of the run.
    */
   void fail(String stage, Object item, Throwable error) {
-    if (finished) {
-      return;
-    }
     PipelineException e = new PipelineException(stage, item, error);
-    if (failure.compareAndSet(null, e)) {
-      work.cancel(e);
-    } else if (!(isStopSignal(error) && isEnding())) {
-      failure.get().addSuppressed(error);
+    outcomeLock.lock();
+    try {
+      if (finished) {
+        return;
+      }
+      if (failure.compareAndSet(null, e)) {
+        work.cancel(e);
+      } else if (!(isStopSignal(error) && isEnding())) {
+        failure.get().addSuppressed(error);
+      }
+    } finally {
+      outcomeLock.unlock();
     }
   }
 
@@ -228,13 +297,29 @@ final class Run {
     }
   }
 
-  /** Why the run ended early, if it did: the failure, or the cause of an immediate stop. */
-  Throwable failureCause() {
-    PipelineException e = failure.get();
-    if (e != null) {
-      return e;
+  /**
+   * Decides how the run ended, once and for all, and says why it ended early if it did: the failure
+   * ({@link Outcome#FAILED}), the parent's cause (a stop, graceful or immediate), or null ({@link
+   * Outcome#COMPLETED}). The terminal calls it when it has consumed its last item (toChannel, to
+   * close its channel with the same verdict the Result will report); close() calls it too. After
+   * it, neither the watcher nor a late failure can change the outcome.
+   */
+  Throwable finish() {
+    outcomeLock.lock();
+    try {
+      if (!finished) {
+        if (stopped == null && options.stopMode() == StopMode.GRACEFUL && parent.isDone()) {
+          // The parent was done before the run ended, but the watcher had not run yet: a graceful
+          // stop whose drain was already complete. Same outcome whichever thread got there first.
+          stopped = Outcome.STOPPED_GRACEFULLY;
+        }
+        finished = true;
+      }
+      PipelineException e = failure.get();
+      return e != null ? e : stopped != null ? parentCause() : null;
+    } finally {
+      outcomeLock.unlock();
     }
-    return stopped == Outcome.STOPPED_IMMEDIATELY ? parent.cause().orElse(null) : null;
   }
 
   private static <X> void writeOne(Sink<X> sink, X item) throws Exception {
@@ -242,12 +327,7 @@ final class Run {
   }
 
   private void close() {
-    if (stopped == null && options.stopMode() == StopMode.GRACEFUL && parent.isDone()) {
-      // The parent was done before the run ended, but the watcher had not run yet: a graceful
-      // stop whose drain was already complete. Same outcome whichever thread got there first.
-      stopped = Outcome.STOPPED_GRACEFULLY;
-    }
-    finished = true;
+    finish();
     work.cancel();
     group.close();
   }
@@ -260,7 +340,7 @@ final class Run {
   private Report report(Outcome outcome) {
     List<StageStats> stats = new ArrayList<>(meters.size());
     for (Meter m : meters) {
-      stats.add(m.stats());
+      stats.add(m.stats(outcome == Outcome.RUNNING));
     }
     return new Report(outcome, stats, Duration.ofNanos(System.nanoTime() - startNanos));
   }

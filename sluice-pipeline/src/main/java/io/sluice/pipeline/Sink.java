@@ -3,6 +3,7 @@ package io.sluice.pipeline;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 
 /**
  * Where a pipeline's items end up, written in batches: a bulk target such as a database, an object
@@ -61,13 +62,18 @@ public interface Sink<T> {
   }
 
   /**
-   * A branch: more stages, then a sink. Given to {@link Pipeline#broadcast} or {@link
-   * Pipeline#split}, the branch's stages run as part of the same run (same context, error policy,
-   * report and threads), fed by the fan-out. It cannot be written to directly: {@link #write(List)}
-   * throws {@link UnsupportedOperationException}.
+   * A branch: more stages, then a sink. Given to {@link Pipeline#to}, {@link Pipeline#broadcast} or
+   * {@link Pipeline#split}, the branch's stages run as part of the same run (same context, error
+   * policy, report and threads), fed by the terminal. Branches nest: {@code sink} may be a branch
+   * again, or a {@link #broadcast} or {@link #split} whose sinks are branches.
    *
-   * @param stages adds stages to the pipeline it is given (which starts at the fan-out)
-   * @param sink where the branch ends
+   * <p>A branch cannot be written to directly: {@link #write(List)} throws {@link
+   * UnsupportedOperationException}, and {@link ErrorPolicy#skip} and {@link ErrorPolicy#retry}
+   * refuse one (or a fan-out holding one) as an error or dead-letter sink with an {@link
+   * IllegalArgumentException}, since failures are written to their sink outside any run of stages.
+   *
+   * @param stages adds stages to the pipeline it is given (which starts where the branch is fed)
+   * @param sink where the branch ends: any sink, a branch or a fan-out
    * @param <T> the item type entering the branch
    * @param <R> the item type leaving the branch's stages
    * @return the branch, usable as a sink of a fan-out terminal
@@ -76,6 +82,42 @@ public interface Sink<T> {
       Function<? super Pipeline<T>, ? extends Pipeline<R>> stages, Sink<? super R> sink) {
     return new BranchSink<>(
         Objects.requireNonNull(stages, "stages"), Objects.requireNonNull(sink, "sink"));
+  }
+
+  /**
+   * A fan-out as a sink: every item to every one of {@code sinks}, as {@link Pipeline#broadcast}
+   * does. Lets a branch ({@link #through}) fan out again. Given to a terminal or as a branch's
+   * sink, each of {@code sinks} runs on its own thread as a stage of the run, and may be a branch.
+   * Written to directly (for instance as an error sink) it writes each batch to every sink in turn,
+   * which works only if none of them is a branch.
+   *
+   * @param sinks the sinks, at least one
+   * @param <T> the item type
+   * @return the fan-out sink
+   */
+  static <T> Sink<T> broadcast(List<? extends Sink<? super T>> sinks) {
+    return new FanOutSink<T>(List.copyOf(sinks), null);
+  }
+
+  /**
+   * A fan-out as a sink: each item to the one of {@code sinks} that {@code router} chooses, as
+   * {@link Pipeline#split} does; otherwise like {@link #broadcast(List)}. A router that fails or
+   * chooses an index out of range fails the item under the error policy of the stage that feeds
+   * this sink.
+   *
+   * @param router the index of the sink for an item
+   * @param sinks the sinks, at least one
+   * @param <T> the item type
+   * @return the fan-out sink
+   */
+  static <T> Sink<T> split(ToIntFunction<? super T> router, List<? extends Sink<? super T>> sinks) {
+    Objects.requireNonNull(router, "router");
+    return new FanOutSink<T>(List.copyOf(sinks), x -> router.applyAsInt(cast(x)));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <X> X cast(Object o) {
+    return (X) o;
   }
 
   /**

@@ -41,17 +41,16 @@ final class Sources {
       st.start(
           () -> {
             try {
-              Out o = new Out(st, out, st.ctx);
+              Meter.Lane lane = st.meter.lane();
+              Out o = new Out(st, out, st.ctx, lane);
               Iterator<?> it = iterator.get();
-              long t0 = System.nanoTime();
-              long n = 0;
+              lane.begin(System.nanoTime());
               while (!sctx.isDone() && it.hasNext()) {
                 o.add(Objects.requireNonNull(it.next(), "the source produced null"));
-                n++;
+                lane.took();
               }
               o.flush();
-              st.meter.in.add(n);
-              st.meter.busyNanos.add(System.nanoTime() - t0 - o.takeSendNanos());
+              lane.end(System.nanoTime());
             } finally {
               if (onEnd != null) {
                 onEnd.close();

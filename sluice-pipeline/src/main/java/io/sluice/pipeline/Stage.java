@@ -32,9 +32,9 @@ final class Stage {
   }
 
   /**
-   * Starts {@code body} on a thread of the run; when it ends, however it ends, closes {@code out}
-   * (if not null: end of stream for the next stage) and {@code inputs} (downstream gone, for the
-   * previous ones).
+   * Starts {@code body} on a thread of the run, with {@link Pipeline#context()} bound to the run's
+   * context; when it ends, however it ends, closes {@code out} (if not null: end of stream for the
+   * next stage) and {@code inputs} (downstream gone, for the previous ones).
    */
   void start(Body body, Edge out, List<Edge> inputs) throws InterruptedException {
     run.group.go(c -> guard(body, out, inputs));
@@ -42,7 +42,12 @@ final class Stage {
 
   void guard(Body body, Edge out, List<Edge> inputs) {
     try {
-      body.run();
+      ScopedValue.where(Pipeline.CONTEXT, ctx)
+          .call(
+              () -> {
+                body.run();
+                return null;
+              });
     } catch (Throwable t) {
       run.absorb(name, t);
     } finally {
@@ -81,8 +86,9 @@ final class Stage {
   /**
    * Handles the failure of the first call of {@code call} with {@code item}: under fail-fast
    * records it and throws {@link Stop}; under skip reports it and returns {@link #SKIP}; under
-   * retry calls again after the backoff, and returns the first success or, after the last attempt,
-   * dead-letters the item and returns {@link #SKIP}.
+   * retry calls again after the backoff while the failure is retryable, and returns the first
+   * success or, after the last attempt or a failure that is not retryable, dead-letters the item
+   * and returns {@link #SKIP} — but an Error that is not retryable fails the run as fail-fast does.
    */
   Object recover(Object item, Throwable first, Pipeline.Fn<Object, Object> call)
       throws InterruptedException {
@@ -104,12 +110,18 @@ final class Stage {
           return SKIP;
         }
         case ErrorPolicy.Retry r -> {
-          if (attempt >= r.maxAttempts()) {
+          boolean retryable = r.retries(error);
+          if (!retryable && error instanceof Error) { // a broken program: fail fast, do not hide it
+            run.fail(name, item, error);
+            meter.failed.increment();
+            throw Stop.INSTANCE;
+          }
+          if (!retryable || attempt >= r.maxAttempts()) {
             meter.failed.increment();
             run.report(name, r.deadLetters(), new Failure(name, item, error, attempt));
             return SKIP;
           }
-          ctx.clock().sleep(ctx, r.backoff(attempt));
+          ctx.clock().sleep(ctx, r.delay(attempt));
           attempt++;
           try {
             Object result = call.apply(item);

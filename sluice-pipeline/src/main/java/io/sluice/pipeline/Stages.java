@@ -35,23 +35,23 @@ final class Stages {
       Context ctx = st.ctx;
       st.start(
           () -> {
-            Out o = new Out(st, out, ctx);
+            Meter.Lane lane = st.meter.lane();
+            Out o = new Out(st, out, ctx, lane);
             Chunk c = in.receive(ctx);
             while (c != null) {
-              long t0 = System.nanoTime();
+              lane.begin(System.nanoTime());
               int n = c.size;
-              int w = process(st, c.items, n);
+              int w = process(st, lane, c.items, n);
               if (w < n) {
                 Arrays.fill(c.items, w, n, null);
               }
               c.size = w;
-              st.meter.in.add(n);
               o.gather(c);
               c = in.poll(ctx);
               if (c == Edge.EMPTY) {
                 o.flush(); // before waiting: what is pending goes out now
               }
-              st.meter.busyNanos.add(System.nanoTime() - t0 - o.takeSendNanos());
+              lane.end(System.nanoTime()); // sends were left out: Out suspends the lane
               if (c == Edge.EMPTY) {
                 c = in.receive(ctx);
               }
@@ -63,8 +63,11 @@ final class Stages {
       return out;
     }
 
-    /** Rewrites a[0..n) in place; returns how many items remain. */
-    abstract int process(Stage st, Object[] a, int n) throws InterruptedException;
+    /**
+     * Rewrites a[0..n) in place; returns how many items remain. Counts each item on {@code lane} as
+     * it takes it (a plain field write), so a live report shows how far into the chunk it is.
+     */
+    abstract int process(Stage st, Meter.Lane lane, Object[] a, int n) throws InterruptedException;
   }
 
   /** map. */
@@ -81,10 +84,11 @@ final class Stages {
     }
 
     @Override
-    int process(Stage st, Object[] a, int n) throws InterruptedException {
+    int process(Stage st, Meter.Lane lane, Object[] a, int n) throws InterruptedException {
       int w = 0;
       for (int i = 0; i < n; i++) {
         Object x = a[i];
+        lane.took();
         Object r;
         try {
           r = fn.apply(x);
@@ -116,10 +120,11 @@ final class Stages {
     }
 
     @Override
-    int process(Stage st, Object[] a, int n) throws InterruptedException {
+    int process(Stage st, Meter.Lane lane, Object[] a, int n) throws InterruptedException {
       int w = 0;
       for (int i = 0; i < n; i++) {
         Object x = a[i];
+        lane.took();
         boolean keep;
         try {
           keep = test.test(x);
@@ -148,10 +153,11 @@ final class Stages {
     }
 
     @Override
-    int process(Stage st, Object[] a, int n) throws InterruptedException {
+    int process(Stage st, Meter.Lane lane, Object[] a, int n) throws InterruptedException {
       int w = 0;
       for (int i = 0; i < n; i++) {
         Object x = a[i];
+        lane.took();
         try {
           action.accept(x);
           a[w++] = x;
@@ -186,12 +192,13 @@ final class Stages {
       Context ctx = st.ctx;
       st.start(
           () -> {
-            Out o = new Out(st, out, ctx);
+            Meter.Lane lane = st.meter.lane();
+            Out o = new Out(st, out, ctx, lane);
             Chunk c;
             while ((c = in.receive(ctx)) != null) {
-              long t0 = System.nanoTime();
-              st.meter.in.add(c.size);
+              lane.begin(System.nanoTime());
               for (int i = 0; i < c.size; i++) {
+                lane.took();
                 Object r = st.apply(c.items[i], call);
                 if (r != Stage.SKIP) {
                   for (Object x : (Iterable<?>) r) {
@@ -204,7 +211,7 @@ final class Stages {
                 }
               }
               o.flush();
-              st.meter.busyNanos.add(System.nanoTime() - t0 - o.takeSendNanos());
+              lane.end(System.nanoTime());
             }
           },
           out,
@@ -463,9 +470,10 @@ final class Stages {
             () -> {
               try {
                 Out o = new Out(st, out, ctx);
+                Meter.Lane worker = st.meter.lane();
                 Chunk c;
                 while ((c = laneIn.receive(ctx)) != null) {
-                  long t0 = System.nanoTime();
+                  worker.begin(System.nanoTime());
                   int w = 0;
                   for (int k = 0; k < c.size; k++) {
                     Object r = st.apply(c.items[k], call);
@@ -475,7 +483,7 @@ final class Stages {
                   }
                   Arrays.fill(c.items, w, c.size, null);
                   c.size = w;
-                  st.meter.busyNanos.add(System.nanoTime() - t0);
+                  worker.end(System.nanoTime());
                   o.sendWhole(c);
                 }
               } finally {
@@ -492,12 +500,13 @@ final class Stages {
           () -> {
             try {
               Chunk[] pending = new Chunk[lanes];
+              Meter.Lane dispatcher = st.meter.lane();
               Chunk c;
               while ((c = in.receive(ctx)) != null) {
-                long t0 = System.nanoTime();
-                st.meter.in.add(c.size);
+                dispatcher.begin(System.nanoTime());
                 for (int i = 0; i < c.size; i++) {
                   Object item = c.items[i];
+                  dispatcher.took();
                   Object k = st.apply(item, key);
                   if (k == Stage.SKIP) {
                     continue;
@@ -508,11 +517,14 @@ final class Stages {
                   }
                   pending[l].add(item);
                   if (pending[l].isFull()) {
+                    long t = System.nanoTime();
+                    dispatcher.suspend(t);
                     lane[l].send(ctx, pending[l]);
+                    dispatcher.resume(System.nanoTime());
                     pending[l] = null;
                   }
                 }
-                st.meter.busyNanos.add(System.nanoTime() - t0);
+                dispatcher.end(System.nanoTime());
                 for (int l = 0; l < lanes; l++) {
                   if (pending[l] != null) {
                     lane[l].send(ctx, pending[l]);

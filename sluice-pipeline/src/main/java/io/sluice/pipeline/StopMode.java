@@ -8,7 +8,10 @@ public enum StopMode {
   /**
    * The source stops producing; the items already inside the pipeline drain through every stage to
    * the terminal, which then returns with {@link Outcome#STOPPED_GRACEFULLY}. User functions keep
-   * running until the pipeline is empty, so a function that blocks forever delays the end.
+   * running until the pipeline is empty, and {@link Pipeline#context()} stays not done, so a
+   * function that blocks forever delays the end — unless the options give the stop a limit ({@link
+   * Pipeline.Options#withGracefulStopTimeout}), after which it becomes {@link #IMMEDIATE} and is
+   * reported as {@link Outcome#STOPPED_IMMEDIATELY}.
    */
   GRACEFUL,
   /**

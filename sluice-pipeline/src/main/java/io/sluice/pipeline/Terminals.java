@@ -5,6 +5,7 @@ import io.sluice.core.SendChannel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BiFunction;
 import java.util.function.ToIntFunction;
@@ -28,13 +29,14 @@ final class Terminals {
 
     @Override
     public void consume(Stage st, Edge in) throws Exception {
+      Meter.Lane lane = st.meter.lane();
       Chunk c;
       while ((c = in.receive(st.ctx)) != null) {
-        long t0 = System.nanoTime();
-        st.meter.in.add(c.size);
+        lane.begin(System.nanoTime());
         int ok = 0;
         for (int i = 0; i < c.size; i++) {
           Object x = c.items[i];
+          lane.took();
           try {
             action.accept(x);
             ok++;
@@ -46,7 +48,7 @@ final class Terminals {
         }
         count += ok;
         st.meter.out.add(ok);
-        st.meter.busyNanos.add(System.nanoTime() - t0);
+        lane.end(System.nanoTime());
       }
     }
 
@@ -96,18 +98,21 @@ final class Terminals {
 
     @Override
     public void consume(Stage st, Edge in) throws Exception {
+      Meter.Lane lane = st.meter.lane();
       Chunk c;
       while ((c = in.receive(st.ctx)) != null) {
-        long t0 = System.nanoTime();
-        st.meter.in.add(c.size);
+        lane.begin(System.nanoTime());
+        int folded = 0;
         for (int i = 0; i < c.size; i++) {
+          lane.took();
           Object r = st.apply(c.items[i], x -> fn.apply(acc, x));
           if (r != Stage.SKIP) {
             acc = r;
+            folded++;
           }
         }
-        st.meter.out.add(c.size);
-        st.meter.busyNanos.add(System.nanoTime() - t0);
+        st.meter.out.add(folded);
+        lane.end(System.nanoTime());
       }
     }
 
@@ -119,8 +124,9 @@ final class Terminals {
   }
 
   /**
-   * toChannel: sends every item, then closes the channel — normally, or with the failure or the
-   * cancellation cause — so a consumer ranging over it always ends.
+   * toChannel: sends every item, then closes the channel with the run's verdict (Run.finish): the
+   * failure, the parent's cause after a stop, a CancellationException caused by the caller's
+   * interrupt, or normally — so a consumer ranging over it always ends and learns why.
    */
   static final class ToChannel<T> implements Run.Terminal<Long> {
     private final SendChannel<T> channel;
@@ -133,6 +139,7 @@ final class Terminals {
     @Override
     @SuppressWarnings("unchecked")
     public void consume(Stage st, Edge in) throws Exception {
+      InterruptedException interrupted = null;
       try {
         Chunk c;
         while ((c = in.receive(st.ctx)) != null) {
@@ -143,9 +150,17 @@ final class Terminals {
             st.meter.out.increment();
           }
         }
+      } catch (InterruptedException e) {
+        interrupted = e;
+        throw e;
       } finally {
-        Throwable why = st.run.failureCause();
-        if (why != null) {
+        Throwable why = st.run.finish();
+        if (interrupted != null) {
+          CancellationException ce =
+              new CancellationException("the thread running the pipeline was interrupted");
+          ce.initCause(interrupted);
+          channel.close(ce);
+        } else if (why != null) {
           channel.close(why);
         } else {
           channel.close();
@@ -170,11 +185,7 @@ final class Terminals {
 
     @Override
     public void consume(Stage st, Edge in) throws Exception {
-      if (sink instanceof BranchSink<?, ?> b) {
-        count = FanOut.runBranch(st, in, b);
-      } else {
-        count = drain(st, in, sink);
-      }
+      count = consumeWith(st, in, sink);
     }
 
     @Override
@@ -183,13 +194,31 @@ final class Terminals {
     }
   }
 
+  /**
+   * Feeds {@code in} to {@code sink}: a branch's stages are compiled into the run and their end fed
+   * to the branch's sink, recursively; a fan-out sink runs as the fan-out terminal; any other sink
+   * is written in batches. Returns the items written (for a fan-out, its terminal's count).
+   */
+  static long consumeWith(Stage st, Edge in, Sink<?> sink) throws Exception {
+    return switch (sink) {
+      case BranchSink<?, ?> b -> FanOut.runBranch(st, in, b);
+      case FanOutSink<?> f -> {
+        FanOut t = new FanOut(f.sinks(), f.router());
+        t.consume(st, in);
+        yield t.value();
+      }
+      default -> drain(st, in, sink);
+    };
+  }
+
   static long drain(Stage st, Edge in, Sink<?> sink) throws Exception {
-    Reader r = new Reader(st, in, st.ctx);
+    Meter.Lane lane = st.meter.lane();
+    Reader r = new Reader(lane, in, st.ctx);
     int max = Math.max(1, sink.maxBatch());
     long count = 0;
     Object x;
     while ((x = r.next()) != null) {
-      long t0 = System.nanoTime();
+      lane.begin(System.nanoTime());
       List<Object> batch = new ArrayList<>(Math.min(max, 64));
       batch.add(x);
       Object y;
@@ -201,7 +230,7 @@ final class Terminals {
         count += view.size();
         st.meter.out.add(view.size());
       }
-      st.meter.busyNanos.add(System.nanoTime() - t0);
+      lane.end(System.nanoTime());
     }
     return count;
   }
@@ -281,13 +310,18 @@ final class Terminals {
               try {
                 branch[i].send(st.ctx, dealt[i]);
                 st.meter.out.add(n);
+                if (router != null) {
+                  count += n;
+                }
               } catch (ChannelClosedException e) {
                 gone[i] = true;
                 alive--;
               }
             }
           }
-          count += c.size;
+          if (router == null) {
+            count += c.size;
+          }
         }
         for (Edge e : branch) {
           e.close();
@@ -320,7 +354,7 @@ final class Terminals {
       Pipeline<T> head = new Pipeline<>(new Node(new Sources.EdgeSource(in), List.of()), null);
       Edge end = st.run.compile(b.build(head).node());
       try {
-        return drain(st, end, b.sink());
+        return consumeWith(st, end, b.sink());
       } finally {
         end.close();
       }

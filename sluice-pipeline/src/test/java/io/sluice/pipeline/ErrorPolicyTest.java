@@ -210,7 +210,9 @@ class ErrorPolicyTest {
                                   }
                                   return s + "!";
                                 })
-                            .onError(ErrorPolicy.retry(3, Duration.ofSeconds(1), dead::addAll))
+                            .onError(
+                                ErrorPolicy.retry(3, Duration.ofSeconds(1), dead::addAll)
+                                    .withoutJitter())
                             .toList(Context.background(clock)));
                   } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -343,5 +345,148 @@ class ErrorPolicyTest {
 
     assertInstanceOf(NullPointerException.class, e.getCause());
     assertEquals(0, e.item().orElseThrow());
+  }
+
+  @Test
+  void retryDoesNotRetryAnErrorButFailsTheRun() {
+    List<Failure> dead = new CopyOnWriteArrayList<>();
+    AtomicInteger calls = new AtomicInteger();
+
+    PipelineException e =
+        assertThrows(
+            PipelineException.class,
+            () ->
+                Pipeline.range(0, 10)
+                    .map(
+                        x -> {
+                          if (x == 3) {
+                            calls.incrementAndGet();
+                            throw new StackOverflowError("deep");
+                          }
+                          return x;
+                        })
+                    .named("recurse")
+                    .onError(ErrorPolicy.retry(3, Duration.ZERO, dead::addAll))
+                    .toList(CTX));
+
+    assertInstanceOf(StackOverflowError.class, e.getCause());
+    assertEquals("recurse", e.stage());
+    assertEquals(3, e.item().orElseThrow());
+    assertEquals(1, calls.get());
+    assertEquals(List.of(), dead);
+    assertEquals(Outcome.FAILED, e.report().outcome());
+  }
+
+  @Test
+  void aFailureTheRetryPredicateRejectsGoesStraightToTheDeadLetters() throws Exception {
+    List<Failure> dead = new CopyOnWriteArrayList<>();
+    AtomicInteger calls = new AtomicInteger();
+
+    Result<List<Integer>> r =
+        Pipeline.range(0, 4)
+            .map(
+                x -> {
+                  if (x == 2) {
+                    calls.incrementAndGet();
+                    throw new IllegalArgumentException("not transient");
+                  }
+                  return x;
+                })
+            .onError(
+                ErrorPolicy.retry(5, Duration.ofHours(1), dead::addAll)
+                    .retryOn(t -> t instanceof IOException))
+            .toList(CTX);
+
+    assertEquals(List.of(0, 1, 3), r.value());
+    assertEquals(1, calls.get());
+    assertEquals(1, dead.size());
+    assertEquals(2, dead.getFirst().item());
+    assertEquals(1, dead.getFirst().attempts());
+    assertInstanceOf(IllegalArgumentException.class, dead.getFirst().error());
+  }
+
+  @Test
+  void aPredicateThatAcceptsErrorsRetriesThemThenDeadLetters() throws Exception {
+    List<Failure> dead = new CopyOnWriteArrayList<>();
+    AtomicInteger calls = new AtomicInteger();
+
+    Result<List<Integer>> r =
+        Pipeline.range(0, 2)
+            .map(
+                x -> {
+                  if (x == 1) {
+                    calls.incrementAndGet();
+                    throw new AssertionError("flaky check");
+                  }
+                  return x;
+                })
+            .onError(ErrorPolicy.retry(3, Duration.ZERO, dead::addAll).retryOn(t -> true))
+            .toList(CTX);
+
+    assertEquals(List.of(0), r.value());
+    assertEquals(3, calls.get());
+    assertEquals(3, dead.getFirst().attempts());
+    assertEquals(Outcome.COMPLETED, r.outcome());
+  }
+
+  @Test
+  void jitteredDelaysAreUniformBelowTheBackoffAndFollowTheRandomGiven() {
+    ErrorPolicy.Retry r =
+        ErrorPolicy.retry(10, Duration.ofMillis(100), b -> {})
+            .withMaxBackoff(Duration.ofSeconds(1));
+    ErrorPolicy.Retry seeded = r.withJitter(new java.util.Random(42));
+    java.util.Random same = new java.util.Random(42);
+
+    for (int k = 1; k <= 8; k++) {
+      long cap = r.backoff(k).toNanos();
+      long d = seeded.delay(k).toNanos();
+      assertEquals(same.nextLong(cap + 1), d, "attempt " + k);
+      assertTrue(d >= 0 && d <= cap, d + " outside [0, " + cap + "]");
+      assertEquals(cap, r.withoutJitter().delay(k).toNanos());
+    }
+    for (int i = 0; i < 1000; i++) { // the default source: ThreadLocalRandom, same bounds
+      long d = r.delay(3).toNanos();
+      assertTrue(d >= 0 && d <= r.backoff(3).toNanos(), d + " outside the bound");
+    }
+  }
+
+  @Test
+  void theStageWaitsTheJitteredDelayOnTheContextsClock() throws Exception {
+    ManualClock clock = Clock.manual(Instant.EPOCH);
+    AtomicInteger calls = new AtomicInteger();
+    Duration expected =
+        Duration.ofNanos(new java.util.Random(7).nextLong(Duration.ofSeconds(10).toNanos() + 1));
+    AtomicReference<Result<List<String>>> result = new AtomicReference<>();
+    Thread runner =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    result.set(
+                        Pipeline.from(List.of("a"))
+                            .map(
+                                s -> {
+                                  if (calls.incrementAndGet() < 2) {
+                                    throw new IOException("flaky");
+                                  }
+                                  return s;
+                                })
+                            .onError(
+                                ErrorPolicy.retry(2, Duration.ofSeconds(10), b -> {})
+                                    .withJitter(new java.util.Random(7)))
+                            .toList(Context.background(clock)));
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+
+    TrackingThreadFactory.awaitTrue(() -> clock.pendingTimers() > 0);
+    clock.advance(expected.minusNanos(1));
+    assertEquals(1, calls.get()); // the jittered wait is not over yet
+    clock.advance(Duration.ofNanos(1));
+    runner.join();
+
+    assertEquals(2, calls.get());
+    assertEquals(List.of("a"), result.get().value());
   }
 }

@@ -2,6 +2,7 @@ package io.sluice.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.sluice.core.Channel;
 import io.sluice.core.Context;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -19,8 +21,10 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Random pipelines against the same computation done sequentially on a list: the same items in the
  * same order while every stage so far keeps order, the same multiset after one that does not (and
- * per-key order after partitionBy). Random chunk and buffer sizes, down to one item, so every
- * boundary case of chunking is exercised. Each case prints its seed on failure.
+ * per-key order after partitionBy). Sources are the input or a merge of its halves; the terminal is
+ * any of toList, forEach, toChannel, reduce, broadcast and split (each split lane against the
+ * model's items for it). Random chunk and buffer sizes, down to one item, so every boundary case of
+ * chunking is exercised. Each case prints its seed on failure.
  */
 @Timeout(120)
 class PipelinePropertyTest {
@@ -39,7 +43,7 @@ class PipelinePropertyTest {
     int k = rnd.nextInt(4) + 2;
     int n = rnd.nextInt(20) + 1;
     Function<Integer, Integer> f = x -> x * a + b;
-    int kind = rnd.nextInt(ordered ? 9 : 7);
+    int kind = rnd.nextInt(ordered ? 10 : 8);
     return switch (kind) {
       case 0 -> new Step("map", p -> p.map(f::apply), l -> l.stream().map(f).toList(), true);
       case 1 ->
@@ -76,7 +80,8 @@ class PipelinePropertyTest {
               p -> p.mapParallelUnordered(n, f::apply),
               l -> l.stream().map(f).toList(),
               false);
-      case 7 ->
+      case 7 -> new Step("peek", p -> p.peek(x -> {}), l -> l, true);
+      case 8 ->
           new Step(
               "partitionBy(" + k + ")",
               p -> p.partitionBy(x -> Math.floorMod(x, 7), k, f::apply),
@@ -111,10 +116,18 @@ class PipelinePropertyTest {
               .withChunkSize(chunks[rnd.nextInt(chunks.length)])
               .withBufferSize(buffers[rnd.nextInt(buffers.length)]);
 
-      Pipeline<Integer> p = Pipeline.from(input);
+      // The source: the input, or (a merge) its two halves interleaved as they arrive.
+      boolean merged = rnd.nextInt(4) == 0;
+      Pipeline<Integer> p =
+          merged
+              ? Pipeline.merge(
+                  Pipeline.from(input.subList(0, size / 2)),
+                  Pipeline.from(input.subList(size / 2, size)))
+              : Pipeline.from(input);
       List<Integer> model = input;
-      boolean ordered = true;
+      boolean ordered = !merged;
       List<String> names = new ArrayList<>();
+      names.add(merged ? "merge" : "from");
       int steps = rnd.nextInt(5) + 1;
       for (int s = 0; s < steps; s++) {
         Step step = randomStep(rnd, ordered);
@@ -123,14 +136,103 @@ class PipelinePropertyTest {
         ordered &= step.keepsOrder();
         names.add(step.name());
       }
-      List<Integer> got = p.withOptions(o).toList(Context.background()).value();
+      Terminal t = Terminal.values()[rnd.nextInt(Terminal.values().length)];
+      String what =
+          "seed " + seed + ", " + o.chunkSize() + "/" + o.bufferSize() + ": " + names + " " + t;
+      t.check(p.withOptions(o), model, ordered, what);
+    }
+  }
 
-      String what = "seed " + seed + ", " + o.chunkSize() + "/" + o.bufferSize() + ": " + names;
-      if (ordered) {
-        assertEquals(model, got, what);
-      } else {
-        assertEquals(multiset(model), multiset(got), what);
+  /** The terminals, each checked against the model. */
+  private enum Terminal {
+    TO_LIST {
+      @Override
+      void check(Pipeline<Integer> p, List<Integer> model, boolean ordered, String what)
+          throws Exception {
+        assertSame(model, p.toList(Context.background()).value(), ordered, what);
       }
+    },
+    FOR_EACH {
+      @Override
+      void check(Pipeline<Integer> p, List<Integer> model, boolean ordered, String what)
+          throws Exception {
+        List<Integer> got = new ArrayList<>();
+        Result<Long> r = p.forEach(Context.background(), got::add);
+        assertEquals(model.size(), r.value(), what);
+        assertSame(model, got, ordered, what);
+      }
+    },
+    TO_CHANNEL {
+      @Override
+      void check(Pipeline<Integer> p, List<Integer> model, boolean ordered, String what)
+          throws Exception {
+        Channel<Integer> ch = Channel.unlimited();
+        Result<Long> r = p.toChannel(Context.background(), ch);
+        List<Integer> got = new ArrayList<>();
+        for (Integer x : ch) { // ends cleanly: the run completed
+          got.add(x);
+        }
+        assertEquals(model.size(), r.value(), what);
+        assertSame(model, got, ordered, what);
+      }
+    },
+    REDUCE {
+      @Override
+      void check(Pipeline<Integer> p, List<Integer> model, boolean ordered, String what)
+          throws Exception {
+        // An order-sensitive fold where order is promised, a sum where it is not.
+        long expected = 17;
+        for (int x : model) {
+          expected = ordered ? expected * 31 + x : expected + x;
+        }
+        long got =
+            p.reduce(Context.background(), 17L, (a, x) -> ordered ? a * 31 + x : a + x).value();
+        assertEquals(expected, got, what);
+      }
+    },
+    BROADCAST {
+      @Override
+      void check(Pipeline<Integer> p, List<Integer> model, boolean ordered, String what)
+          throws Exception {
+        List<Integer> a = new CopyOnWriteArrayList<>();
+        List<Integer> b = new CopyOnWriteArrayList<>();
+        Result<Long> r = p.broadcast(Context.background(), List.of(a::addAll, b::addAll));
+        assertEquals(model.size(), r.value(), what);
+        assertSame(model, a, ordered, what);
+        assertSame(model, b, ordered, what);
+      }
+    },
+    SPLIT {
+      @Override
+      void check(Pipeline<Integer> p, List<Integer> model, boolean ordered, String what)
+          throws Exception {
+        List<List<Integer>> lanes =
+            List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        Result<Long> r =
+            p.split(
+                Context.background(),
+                x -> Math.floorMod(x, 3),
+                List.of(lanes.get(0)::addAll, lanes.get(1)::addAll, lanes.get(2)::addAll));
+        assertEquals(model.size(), r.value(), what);
+        for (int i = 0; i < 3; i++) {
+          int lane = i;
+          List<Integer> expected = model.stream().filter(x -> Math.floorMod(x, 3) == lane).toList();
+          assertSame(expected, lanes.get(i), ordered, what + " lane " + i);
+        }
+      }
+    };
+
+    abstract void check(Pipeline<Integer> p, List<Integer> model, boolean ordered, String what)
+        throws Exception;
+  }
+
+  /** The same items in the same order where order is promised, else the same multiset. */
+  private static void assertSame(
+      List<Integer> model, List<Integer> got, boolean ordered, String what) {
+    if (ordered) {
+      assertEquals(model, got, what);
+    } else {
+      assertEquals(multiset(model), multiset(got), what);
     }
   }
 

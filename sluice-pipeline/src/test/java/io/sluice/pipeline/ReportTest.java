@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.Context;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -49,8 +50,10 @@ class ReportTest {
 
     List<String> lines = table.lines().toList();
     assertTrue(lines.get(0).startsWith("COMPLETED in "), table);
-    assertTrue(lines.get(1).matches("stage\\s+in\\s+out\\s+failed\\s+busy ms\\s+queued"), table);
-    assertTrue(lines.get(3).matches("double\\s+10\\s+10\\s+0\\s+[0-9.]+\\s+0"), table);
+    assertTrue(
+        lines.get(1).matches("stage\\s+in\\s+out\\s+failed\\s+busy ms\\s+queued\\s+in-flight"),
+        table);
+    assertTrue(lines.get(3).matches("double\\s+10\\s+10\\s+0\\s+[0-9.]+\\s+0\\s+0"), table);
     assertEquals(5, lines.size(), table);
   }
 
@@ -141,5 +144,54 @@ class ReportTest {
     release.countDown();
     runner.join();
     assertEquals(1_000_000, emitted.get());
+  }
+
+  @Test
+  void splitCountsTheItemsRoutedNotTheItemsReceived() throws Exception {
+    List<Failure> errors = new CopyOnWriteArrayList<>();
+    List<Integer> routed = new CopyOnWriteArrayList<>();
+
+    Result<Long> r =
+        Pipeline.range(0, 10)
+            .withOptions(
+                Pipeline.Options.defaults().withErrorPolicy(ErrorPolicy.skip(errors::addAll)))
+            .split(
+                CTX,
+                x -> {
+                  if (x % 2 == 1) {
+                    throw new IllegalArgumentException("no branch for " + x);
+                  }
+                  return 0;
+                },
+                List.of(routed::addAll));
+
+    assertEquals(5L, r.value());
+    assertEquals(List.of(0, 2, 4, 6, 8), routed);
+    assertEquals(5, errors.size());
+    StageStats split = r.report().stage("split").orElseThrow();
+    assertEquals(List.of(10L, 5L, 5L), List.of(split.in(), split.out(), split.failed()));
+  }
+
+  @Test
+  void reduceDoesNotCountASkippedItemAsPassedOn() throws Exception {
+    List<Failure> errors = new CopyOnWriteArrayList<>();
+
+    Result<Integer> r =
+        Pipeline.range(0, 10)
+            .withOptions(
+                Pipeline.Options.defaults().withErrorPolicy(ErrorPolicy.skip(errors::addAll)))
+            .reduce(
+                CTX,
+                0,
+                (acc, x) -> {
+                  if (x == 4) {
+                    throw new IllegalArgumentException("bad " + x);
+                  }
+                  return acc + x;
+                });
+
+    assertEquals(45 - 4, r.value());
+    StageStats reduce = r.report().stage("reduce").orElseThrow();
+    assertEquals(List.of(10L, 9L, 1L), List.of(reduce.in(), reduce.out(), reduce.failed()));
   }
 }

@@ -422,4 +422,30 @@ class StagesTest {
     assertEquals(Outcome.RUNNING, r.outcome());
     assertEquals(List.of(), r.stages());
   }
+
+  @Test
+  void mapParallelWithoutAParallelismRunsOneItemPerProcessorAtOnce() throws Exception {
+    for (boolean ordered : new boolean[] {true, false}) {
+      int n = Runtime.getRuntime().availableProcessors();
+      AtomicInteger inside = new AtomicInteger();
+      AtomicInteger most = new AtomicInteger();
+      CountDownLatch allIn = new CountDownLatch(n); // opens only once n items are inside at once
+      Pipeline.Fn<Integer, Integer> fn =
+          x -> {
+            most.accumulateAndGet(inside.incrementAndGet(), Math::max);
+            allIn.countDown();
+            allIn.await();
+            inside.decrementAndGet();
+            return x * 2;
+          };
+      Pipeline<Integer> p = Pipeline.range(0, 4 * n);
+
+      List<Integer> got =
+          (ordered ? p.mapParallel(fn) : p.mapParallelUnordered(fn)).toList(CTX).value();
+
+      assertEquals(n, most.get(), "most items inside at once");
+      List<Integer> expected = IntStream.range(0, 4 * n).map(x -> x * 2).boxed().toList();
+      assertEquals(expected, ordered ? got : got.stream().sorted().toList());
+    }
+  }
 }

@@ -1,0 +1,199 @@
+package io.sluice.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.sluice.core.Context;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Skip-to-an-error-sink and retry-then-dead-letter on every kind of stage and terminal that calls
+ * user code: the exact items out, the failures reported (item, stage, attempts) and the report's
+ * counts. Items 3, 8, 13 and 18 of 0..19 always fail.
+ */
+@Timeout(30)
+class ErrorPolicyStagesTest {
+  private static final List<Integer> INPUT = IntStream.range(0, 20).boxed().toList();
+  private static final List<Integer> BAD = List.of(3, 8, 13, 18);
+  private static final List<Integer> GOOD = INPUT.stream().filter(x -> !BAD.contains(x)).toList();
+
+  /** What a run gave: the items out (or the terminal's items), and its report. */
+  private record Observed(List<Integer> items, Report report) {}
+
+  /** A run of one stage or terminal under the options' policy, calling {@code f} per item. */
+  private interface Shape {
+    Observed run(Pipeline<Integer> source, Pipeline.Fn<Integer, Integer> f) throws Exception;
+  }
+
+  /**
+   * One case: the stage's name, whether it keeps order, the run, what goes out, and how many items
+   * the stage reports as passed on.
+   */
+  private record Case(
+      String stage, boolean ordered, Shape shape, List<Integer> out, long outCount) {
+    @Override
+    public String toString() {
+      return stage;
+    }
+  }
+
+  private static final Context CTX = Context.background();
+
+  static List<Case> cases() {
+    List<Integer> times10 = GOOD.stream().map(x -> x * 10).toList();
+    List<Integer> evens = GOOD.stream().filter(x -> x % 2 == 0).toList();
+    List<Integer> twice = GOOD.stream().flatMap(x -> Stream.of(x, x)).toList();
+    return List.of(
+        new Case(
+            "mapParallel",
+            true,
+            (p, f) -> listed(p.mapParallel(3, x -> f.apply(x) * 10)),
+            times10,
+            times10.size()),
+        new Case(
+            "mapParallelUnordered",
+            false,
+            (p, f) -> listed(p.mapParallelUnordered(3, x -> f.apply(x) * 10)),
+            times10,
+            times10.size()),
+        new Case(
+            "partitionBy",
+            false,
+            (p, f) -> listed(p.partitionBy(x -> x % 3, 3, x -> f.apply(x) * 10)),
+            times10,
+            times10.size()),
+        new Case(
+            "filter",
+            true,
+            (p, f) -> listed(p.filter(x -> uncheck(f, x) % 2 == 0)),
+            evens,
+            evens.size()),
+        new Case(
+            "flatMap",
+            true,
+            (p, f) -> listed(p.flatMap(x -> List.of(f.apply(x), x))),
+            twice,
+            twice.size()),
+        new Case(
+            "reduce",
+            true,
+            (p, f) -> {
+              List<Integer> folded = new ArrayList<>();
+              Result<Integer> r =
+                  p.reduce(
+                      CTX,
+                      0,
+                      (acc, x) -> {
+                        int y = uncheck(f, x);
+                        folded.add(y);
+                        return acc + y;
+                      });
+              assertEquals(GOOD.stream().mapToInt(x -> x).sum(), r.value());
+              return new Observed(folded, r.report());
+            },
+            GOOD,
+            GOOD.size()),
+        new Case(
+            "forEach",
+            true,
+            (p, f) -> {
+              List<Integer> got = new ArrayList<>();
+              Result<Long> r = p.forEach(CTX, x -> got.add(f.apply(x)));
+              assertEquals(GOOD.size(), r.value());
+              return new Observed(got, r.report());
+            },
+            GOOD,
+            GOOD.size()),
+        new Case(
+            "split", // two sinks on two threads: no order between them
+            false,
+            (p, f) -> {
+              List<Integer> got = new CopyOnWriteArrayList<>();
+              Result<Long> r =
+                  p.split(CTX, x -> uncheck(f, x) % 2, List.of(got::addAll, got::addAll));
+              assertEquals(GOOD.size(), r.value());
+              return new Observed(got, r.report());
+            },
+            GOOD,
+            GOOD.size()));
+  }
+
+  static Stream<Arguments> casesAndPolicies() {
+    return cases().stream().flatMap(c -> Stream.of(Arguments.of(c, 1), Arguments.of(c, 3)));
+  }
+
+  private static Observed listed(Pipeline<Integer> p) throws InterruptedException {
+    Result<List<Integer>> r = p.toList(CTX);
+    return new Observed(r.value(), r.report());
+  }
+
+  private static int uncheck(Pipeline.Fn<Integer, Integer> f, int x) {
+    try {
+      return f.apply(x);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * @param attempts 1: skip to an error sink; more: retry that many calls, then dead-letter
+   */
+  @ParameterizedTest(name = "{0}, attempts {1}")
+  @MethodSource("casesAndPolicies")
+  void failingItemsAreReportedAndTheRestGoOn(Case c, int attempts) throws Exception {
+    List<Failure> failures = new CopyOnWriteArrayList<>();
+    ErrorPolicy policy =
+        attempts == 1
+            ? ErrorPolicy.skip(failures::addAll)
+            : ErrorPolicy.retry(attempts, Duration.ZERO, failures::addAll).withoutJitter();
+    Map<Integer, AtomicInteger> calls = new ConcurrentHashMap<>();
+    Pipeline.Fn<Integer, Integer> f =
+        x -> {
+          calls.computeIfAbsent(x, k -> new AtomicInteger()).incrementAndGet();
+          if (BAD.contains(x)) {
+            throw new IOException("bad " + x);
+          }
+          return x;
+        };
+    Pipeline<Integer> source =
+        Pipeline.from(INPUT)
+            .withOptions(Pipeline.Options.defaults().withChunkSize(4).withErrorPolicy(policy));
+
+    Observed o = c.shape().run(source, f);
+
+    if (c.ordered()) {
+      assertEquals(c.out(), o.items());
+    } else {
+      assertEquals(c.out().stream().sorted().toList(), o.items().stream().sorted().toList());
+    }
+    assertEquals(BAD, failures.stream().map(x -> (Integer) x.item()).sorted().toList());
+    for (Failure x : failures) {
+      assertEquals(c.stage(), x.stage());
+      assertEquals(attempts, x.attempts());
+      assertEquals("bad " + x.item(), x.error().getMessage().replace("java.io.IOException: ", ""));
+    }
+    for (int x : INPUT) {
+      assertEquals(BAD.contains(x) ? attempts : 1, calls.get(x).get(), "calls with " + x);
+    }
+    StageStats s = o.report().stage(c.stage()).orElseThrow();
+    assertEquals(
+        List.of((long) INPUT.size(), c.outCount(), (long) BAD.size()),
+        List.of(s.in(), s.out(), s.failed()),
+        s.toString());
+    assertEquals(Outcome.COMPLETED, o.report().outcome());
+  }
+}

@@ -31,12 +31,12 @@ final class ThreadStarts {
   private final Set<Thread> platformBefore;
 
   /** What end() saw. */
-  record Counted(long platformStarted, List<String> newPlatform, List<String> virtual) {
+  record Counted(long platformStarted, List<Thread> newPlatform, List<String> virtual) {
     @Override
     public String toString() {
       return platformStarted
           + " platform threads started (alive at the end and new: "
-          + newPlatform
+          + newPlatform.stream().map(Thread::getName).toList()
           + "), "
           + virtual.size()
           + " virtual threads started"
@@ -65,10 +65,10 @@ final class ThreadStarts {
   /** Stops counting; every thread started since begin() is in the result. */
   Counted end() {
     long platformStarted = mx.getTotalStartedThreadCount() - platformStartedBefore;
-    List<String> newPlatform = new ArrayList<>();
+    List<Thread> newPlatform = new ArrayList<>();
     for (Thread t : Thread.getAllStackTraces().keySet()) {
       if (!platformBefore.contains(t)) {
-        newPlatform.add(t.getName());
+        newPlatform.add(t);
       }
     }
     stream.stop();

@@ -419,8 +419,8 @@ class ChannelStressTest {
     boolean send(long value) throws InterruptedException;
   }
 
-  /** A growable array of longs, to keep millions of values unboxed. */
-  private static final class LongList {
+  /** A growable array of longs, to keep millions of values unboxed; ChannelCloseStressTest too. */
+  static final class LongList {
     private long[] a = new long[64];
     private int size;
 
@@ -429,6 +429,10 @@ class ChannelStressTest {
         a = Arrays.copyOf(a, size * 2);
       }
       a[size++] = v;
+    }
+
+    int size() {
+      return size;
     }
 
     void addAll(LongList other) {

@@ -368,6 +368,53 @@ class SelectTest {
     assertEquals(chosen[1], out.len());
   }
 
+  @Test
+  void successiveChoicesBetweenTwoReadyClausesAreIndependentCoinFlips() throws Exception {
+    // given two channels that always hold a value
+    int n = 60_000;
+    Channel<Integer> a = Channel.buffered(1);
+    Channel<Integer> b = Channel.buffered(1);
+    a.send(0);
+    b.send(1);
+    int[] choices = new int[n];
+
+    // when
+    for (int k = 0; k < n; k++) {
+      int i = Select.select(a.onReceive(v -> v), b.onReceive(v -> v));
+      choices[k] = i;
+      (i == 0 ? a : b).send(i);
+    }
+
+    // then not only are the shares even: no rotation or pattern shows (IndependentChoices)
+    IndependentChoices.assertIndependentUniform(choices, 2);
+  }
+
+  @Test
+  void successiveChoicesAmongThreeReadyClausesOfDifferentKindsAreIndependent() throws Exception {
+    // given a ready receive, a ready send and a ready done clause
+    int n = 60_000;
+    Channel<Integer> in = Channel.buffered(1);
+    Channel<Integer> out = Channel.buffered(1);
+    CancelableContext done = Context.background().withCancel();
+    done.cancel();
+    in.send(0);
+    int[] choices = new int[n];
+
+    // when
+    for (int k = 0; k < n; k++) {
+      int i = Select.select(in.onReceive(v -> 0), out.onSend(1, () -> 1), done.onDone(() -> 2));
+      choices[k] = i;
+      if (i == 0) {
+        in.send(0);
+      } else if (i == 1) {
+        assertEquals(1, out.receive());
+      }
+    }
+
+    // then
+    IndependentChoices.assertIndependentUniform(choices, 3);
+  }
+
   // ================================================================ wake-ups while blocked
 
   @ParameterizedTest

@@ -255,8 +255,9 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "DURATION",
       converter = Main.DurationConverter.class,
       description =
-          "A request body must arrive within this time, with no pause as long;"
-              + " slower clients get 408 (SLUICE_BODY_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+          "A whole request body must arrive within this time; slower clients (stalled,"
+              + " trickling, or sending chunks forever) get 408 and their connection is closed"
+              + " (SLUICE_BODY_TIMEOUT). Default: ${DEFAULT-VALUE}.")
   Duration bodyTimeout;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

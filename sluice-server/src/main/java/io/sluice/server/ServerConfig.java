@@ -28,7 +28,8 @@ import java.util.Optional;
  * @param uploadTimeout an upload attempt running longer fails and is retried
  * @param maxAttempts upload attempts per payload before it becomes a dead letter
  * @param shutdownGrace how long uploads in progress may take to finish at shutdown
- * @param bodyTimeout a request body must arrive within this time, or the connection is closed
+ * @param bodyTimeout a request body must arrive within this time, or the client gets 408 and its
+ *     connection is closed
  */
 public record ServerConfig(
     String host,

@@ -57,6 +57,9 @@ public final class SluiceServer implements AutoCloseable {
             .port(config.port())
             .shutdownHook(false)
             .shutdownGracePeriod(Duration.ofSeconds(5))
+            // Helidon's own refusals (unparseable requests) as JSON errors, with its messages.
+            .errorHandling(e -> e.includeEntity(true))
+            .directHandlers(ProtocolErrors::register)
             .routing(
                 routing -> {
                   schedules.routes(routing);

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.jobs.JobCounts;
+import io.sluice.jobs.JobStore;
+import io.sluice.jobs.JobStoreOptions;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -42,20 +45,46 @@ class ServerProcessTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
   @Test
-  void sigtermDrainsAndExitsZeroAndEveryAcceptedPayloadEndsAsAnObject() throws Exception {
-    Map<String, String> accepted = new ConcurrentHashMap<>();
-    Served first = Served.start(dataDir);
-    Load load = Load.start(http, first.port, accepted);
-    load.awaitAccepted(200);
+  void sigtermRefusesPayloadsWith503WhileItDrainsThenExitsZeroWithEveryPayloadUploaded()
+      throws Exception {
+    // given a service that uploads to a scripted S3 which holds the first upload until released
+    try (HeldS3 s3 = HeldS3.start()) {
+      Map<String, String> accepted = new ConcurrentHashMap<>();
+      Served served = Served.start(dataDir, s3.args());
+      Load load = Load.start(http, served.port, accepted);
+      load.awaitAccepted(200);
+      load.stop();
+      s3.awaitHeld();
+      s3.awaitUploadsOf(accepted.keySet()); // all arrived; one of them is still held
 
-    // SIGTERM through the handle: Process.destroy() would also close our end of its output.
-    first.process.toHandle().destroy();
-    assertTrue(first.process.waitFor(120, TimeUnit.SECONDS), "the service stopped");
-    load.stop();
+      // when it gets SIGTERM (through the handle: Process.destroy() would close our end of its
+      // output), it drains: the held upload keeps it draining until released
+      served.process.toHandle().destroy();
+      served.awaitOutput("sluice shutting down"); // logged once payloads are refused
+      HttpResponse<String> during =
+          send(served.port, "/v1/payloads", "POST", "{\"payloads\": [1]}");
+      s3.release();
+      assertTrue(served.process.waitFor(120, TimeUnit.SECONDS), "the service stopped");
 
-    assertEquals(0, first.process.exitValue(), "exit status after SIGTERM\n" + first.output());
-    assertTrue(first.output().contains("sluice: stopped"), first.output());
-    assertEveryAcceptedPayloadUploaded(accepted);
+      // then
+      assertEquals(503, during.statusCode(), during.body());
+      assertEquals("application/json", during.headers().firstValue("Content-Type").orElse(""));
+      assertEquals("shutting_down", Json.object(during.body()).get("error"), during.body());
+      assertEquals(0, served.process.exitValue(), "exit status after SIGTERM\n" + served.output());
+      assertTrue(served.output().contains("sluice: stopped"), served.output());
+      Map<String, byte[]> objects = s3.objectsById();
+      for (Map.Entry<String, String> e : accepted.entrySet()) {
+        byte[] object = objects.get(e.getKey());
+        assertTrue(object != null, "no object for accepted payload " + e.getKey());
+        assertArrayEquals(e.getValue().getBytes(UTF_8), object, e.getKey());
+      }
+      try (JobStore journal =
+          JobStore.open(JobStoreOptions.defaults().withDirectory(dataDir.resolve("journal")))) {
+        JobCounts counts = journal.counts();
+        assertEquals(0, counts.pending(), "unfinished jobs in the journal: " + counts);
+        assertEquals(0, counts.dead(), "dead letters in the journal: " + counts);
+      }
+    }
   }
 
   @Test
@@ -166,10 +195,15 @@ class ServerProcessTest {
   /** A {@code sluice serve} child process on a free port. */
   private record Served(Process process, int port, StringBuilder log, Thread reader) {
     static Served start(Path dataDir) throws Exception {
+      return start(dataDir, List.of());
+    }
+
+    static Served start(Path dataDir, List<String> extraArgs) throws Exception {
       String classPath = String.join(File.pathSeparator, System.getProperty("java.class.path"));
       String java = ProcessHandle.current().info().command().orElse("java");
-      Process process =
-          new ProcessBuilder(
+      List<String> command =
+          new ArrayList<>(
+              List.of(
                   java,
                   "-cp",
                   classPath,
@@ -186,11 +220,12 @@ class ServerProcessTest {
                   "--workers",
                   "8",
                   "--object-writers",
-                  "3",
-                  "--shutdown-grace",
-                  "5s")
-              .redirectErrorStream(true)
-              .start();
+                  "3"));
+      command.addAll(extraArgs);
+      if (!extraArgs.contains("--shutdown-grace")) {
+        command.addAll(List.of("--shutdown-grace", "5s"));
+      }
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
       StringBuilder log = new StringBuilder();
       CompletableFuture<Integer> port = new CompletableFuture<>();
       Thread reader =
@@ -204,6 +239,7 @@ class ServerProcessTest {
                       while ((line = in.readLine()) != null) {
                         synchronized (log) {
                           log.append(line).append('\n');
+                          log.notifyAll();
                         }
                         Matcher m = LISTENING.matcher(line);
                         if (line.startsWith("sluice: listening") && m.find()) {
@@ -218,6 +254,20 @@ class ServerProcessTest {
                     }
                   });
       return new Served(process, port.get(120, TimeUnit.SECONDS), log, reader);
+    }
+
+    /** Waits until the process has printed a line containing {@code text}. */
+    void awaitOutput(String text) throws InterruptedException {
+      synchronized (log) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (log.indexOf(text) < 0) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            throw new AssertionError("the service never printed '" + text + "':\n" + log);
+          }
+          TimeUnit.NANOSECONDS.timedWait(log, left);
+        }
+      }
     }
 
     /** Everything the process printed; waits for the end of its output once it has exited. */
@@ -305,6 +355,109 @@ class ServerProcessTest {
       for (Thread t : threads) {
         t.join();
       }
+    }
+  }
+
+  /**
+   * A scripted S3 on loopback for the service's S3 store: answers HeadBucket and PutObject, keeps
+   * each object, and holds the first upload until {@link #release}.
+   */
+  private static final class HeldS3 implements AutoCloseable {
+    private final com.sun.net.httpserver.HttpServer server;
+    private final Map<String, byte[]> objects = new java.util.HashMap<>();
+    private final java.util.concurrent.CountDownLatch held =
+        new java.util.concurrent.CountDownLatch(1);
+    private final java.util.concurrent.CountDownLatch release =
+        new java.util.concurrent.CountDownLatch(1);
+    private final AtomicBoolean first = new AtomicBoolean(true);
+
+    private HeldS3(com.sun.net.httpserver.HttpServer server) {
+      this.server = server;
+    }
+
+    static HeldS3 start() throws IOException {
+      com.sun.net.httpserver.HttpServer server =
+          com.sun.net.httpserver.HttpServer.create(
+              new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+      server.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+      HeldS3 s3 = new HeldS3(server);
+      server.createContext("/", s3::answer);
+      server.start();
+      return s3;
+    }
+
+    List<String> args() {
+      return List.of(
+          "--store",
+          "s3",
+          "--s3-bucket",
+          "drain",
+          "--s3-endpoint",
+          "http://127.0.0.1:" + server.getAddress().getPort(),
+          "--s3-path-style",
+          "--s3-region",
+          "us-east-1",
+          "--s3-access-key-id",
+          "test",
+          "--s3-secret-access-key",
+          "test",
+          "--shutdown-grace",
+          "120s");
+    }
+
+    private void answer(com.sun.net.httpserver.HttpExchange exchange) throws IOException {
+      try (exchange) {
+        byte[] body = exchange.getRequestBody().readAllBytes();
+        if (exchange.getRequestMethod().equals("PUT")) {
+          String path = exchange.getRequestURI().getPath();
+          String id = path.substring(path.lastIndexOf('/') + 1).replace(".json", "");
+          synchronized (objects) {
+            objects.put(id, body);
+            objects.notifyAll();
+          }
+          if (first.getAndSet(false)) {
+            held.countDown();
+            release.await();
+          }
+        }
+        exchange.getResponseHeaders().add("ETag", "\"0123456789abcdef\"");
+        exchange.sendResponseHeaders(200, -1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    void awaitHeld() throws InterruptedException {
+      assertTrue(held.await(60, TimeUnit.SECONDS), "an upload arrived");
+    }
+
+    void awaitUploadsOf(java.util.Set<String> ids) throws InterruptedException {
+      synchronized (objects) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!objects.keySet().containsAll(ids)) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            throw new AssertionError("uploads missing after 60 s");
+          }
+          TimeUnit.NANOSECONDS.timedWait(objects, left);
+        }
+      }
+    }
+
+    void release() {
+      release.countDown();
+    }
+
+    Map<String, byte[]> objectsById() {
+      synchronized (objects) {
+        return Map.copyOf(objects);
+      }
+    }
+
+    @Override
+    public void close() {
+      release.countDown();
+      server.stop(0);
     }
   }
 }

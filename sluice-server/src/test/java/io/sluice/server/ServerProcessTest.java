@@ -3,6 +3,7 @@ package io.sluice.server;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.jobs.JobCounts;
@@ -72,6 +73,9 @@ class ServerProcessTest {
       assertEquals("shutting_down", Json.object(during.body()).get("error"), during.body());
       assertEquals(0, served.process.exitValue(), "exit status after SIGTERM\n" + served.output());
       assertTrue(served.output().contains("sluice: stopped"), served.output());
+      assertFalse(
+          served.output().contains("did not finish in time"),
+          "the drain cut an upload off\n" + served.output());
       Map<String, byte[]> objects = s3.objectsById();
       for (Map.Entry<String, String> e : accepted.entrySet()) {
         byte[] object = objects.get(e.getKey());

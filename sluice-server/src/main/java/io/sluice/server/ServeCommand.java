@@ -172,6 +172,16 @@ final class ServeCommand implements Callable<Integer> {
   String s3SecretAccessKey;
 
   @Option(
+      names = "--s3-timeout",
+      defaultValue = "10s",
+      paramLabel = "DURATION",
+      converter = Main.DurationConverter.class,
+      description =
+          "Longest S3 request attempt; a call with the SDK's retry may take three times as long"
+              + " (SLUICE_S3_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+  Duration s3Timeout;
+
+  @Option(
       names = "--token",
       defaultValue = "",
       paramLabel = "TOKEN",
@@ -377,6 +387,10 @@ final class ServeCommand implements Callable<Integer> {
             .withPrefix(objectPrefix)
             .withPathStyle(s3PathStyle)
             .withMaxConnections(Math.max(64, workers));
+    if (!s3Timeout.isPositive()) {
+      throw new IllegalArgumentException("--s3-timeout must be positive, got " + s3Timeout);
+    }
+    options = options.withTimeouts(s3Timeout.multipliedBy(3), s3Timeout);
     if (!s3Region.isBlank()) {
       options = options.withRegion(s3Region);
     }

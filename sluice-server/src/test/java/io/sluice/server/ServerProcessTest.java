@@ -62,8 +62,21 @@ class ServerProcessTest {
       // output), it drains: the held upload keeps it draining until released
       served.process.toHandle().destroy();
       served.awaitOutput("sluice shutting down"); // logged once payloads are refused
-      HttpResponse<String> during =
-          send(served.port, "/v1/payloads", "POST", "{\"payloads\": [1]}");
+      HttpResponse<String> during;
+      // A new connection: one the load left in the shared client's pool may be closed by now.
+      try (HttpClient fresh = HttpClient.newHttpClient()) {
+        during =
+            fresh.send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + served.port + "/v1/payloads"))
+                    .timeout(Duration.ofSeconds(30))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"payloads\": [1]}"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+      } catch (IOException e) {
+        throw new AssertionError("no answer during the drain\n" + served.output(), e);
+      }
       s3.release();
       assertTrue(served.process.waitFor(120, TimeUnit.SECONDS), "the service stopped");
 
@@ -405,6 +418,11 @@ class ServerProcessTest {
           "test",
           "--s3-secret-access-key",
           "test",
+          // the held upload must not time out: it ends when the test releases it
+          "--s3-timeout",
+          "10m",
+          "--upload-timeout",
+          "30m",
           "--shutdown-grace",
           "120s");
     }

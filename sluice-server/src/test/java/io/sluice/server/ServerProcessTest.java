@@ -56,7 +56,11 @@ class ServerProcessTest {
       load.awaitAccepted(200);
       load.stop();
       s3.awaitHeld();
-      s3.awaitUploadsOf(accepted.keySet()); // all arrived; one of them is still held
+      try {
+        s3.awaitUploadsOf(accepted.keySet()); // all arrived; one of them is still held
+      } catch (AssertionError e) {
+        throw new AssertionError(e.getMessage() + "\n" + served.output(), e);
+      }
 
       // when it gets SIGTERM (through the handle: Process.destroy() would close our end of its
       // output), it drains: the held upload keeps it draining until released
@@ -459,7 +463,16 @@ class ServerProcessTest {
         while (!objects.keySet().containsAll(ids)) {
           long left = deadline - System.nanoTime();
           if (left <= 0) {
-            throw new AssertionError("uploads missing after 60 s");
+            java.util.Set<String> missing = new java.util.TreeSet<>(ids);
+            missing.removeAll(objects.keySet());
+            throw new AssertionError(
+                missing.size()
+                    + " of "
+                    + ids.size()
+                    + " uploads missing after 60 s ("
+                    + objects.size()
+                    + " arrived), e.g. "
+                    + missing.iterator().next());
           }
           TimeUnit.NANOSECONDS.timedWait(objects, left);
         }

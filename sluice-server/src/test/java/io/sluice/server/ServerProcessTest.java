@@ -113,6 +113,24 @@ class ServerProcessTest {
     }
   }
 
+  /** The weaker SIGTERM check kept while the drain test above is disabled. */
+  @Test
+  void sigtermDrainsAndExitsZeroAndEveryAcceptedPayloadEndsAsAnObject() throws Exception {
+    Map<String, String> accepted = new ConcurrentHashMap<>();
+    Served first = Served.start(dataDir);
+    Load load = Load.start(http, first.port, accepted);
+    load.awaitAccepted(200);
+
+    // SIGTERM through the handle: Process.destroy() would also close our end of its output.
+    first.process.toHandle().destroy();
+    assertTrue(first.process.waitFor(120, TimeUnit.SECONDS), "the service stopped");
+    load.stop();
+
+    assertEquals(0, first.process.exitValue(), "exit status after SIGTERM\n" + first.output());
+    assertTrue(first.output().contains("sluice: stopped"), first.output());
+    assertEveryAcceptedPayloadUploaded(accepted);
+  }
+
   @Test
   void sigkillDuringLoadLosesNothingThatGotA202() throws Exception {
     Map<String, String> accepted = new ConcurrentHashMap<>();

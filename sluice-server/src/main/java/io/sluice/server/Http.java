@@ -3,6 +3,8 @@ package io.sluice.server;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -82,18 +84,19 @@ final class Http {
     }
   }
 
-  /** Reads the body, refusing at once what is or becomes larger than the limit. */
+  /**
+   * Reads the body, refusing at once what is or becomes larger than the limit. A body that has not
+   * fully arrived within the body timeout is answered 408 by {@link BodyDeadline}, and this method
+   * then throws {@link AlreadyAnswered}.
+   */
   byte[] readBody(ServerRequest req, ServerResponse res) {
     int max = config.maxBodyBytes();
     OptionalLong declared = req.headers().contentLength();
     if (declared.isPresent() && declared.getAsLong() > max) {
       throw bodyTooLarge(res, declared.getAsLong() + " bytes");
     }
-    // A client that stops sending mid-body would hold this thread forever: at the deadline the
-    // thread is interrupted, which closes the connection under the blocked read.
-    Thread reader = Thread.currentThread();
-    io.sluice.core.Timer watchdog =
-        io.sluice.core.Time.afterFunc(config.bodyTimeout(), reader::interrupt);
+    BodyDeadline deadline = new BodyDeadline(res, Thread.currentThread());
+    byte[] body;
     try (InputStream in = req.content().inputStream()) {
       byte[] buffer = new byte[(int) Math.min(max + 1L, declared.orElse(8192) + 1)];
       int length = 0;
@@ -107,24 +110,119 @@ final class Http {
           buffer = Arrays.copyOf(buffer, (int) Math.min(max + 1L, 2L * buffer.length));
         }
       }
-      return Arrays.copyOf(buffer, length);
+      body = Arrays.copyOf(buffer, length);
     } catch (IOException | RuntimeException e) {
+      if (!deadline.finish()) {
+        throw AlreadyAnswered.INSTANCE;
+      }
       if (e instanceof HttpProblem p) {
         throw p;
       }
-      if (!watchdog.stop() || Thread.interrupted()) {
-        throw bodyTimedOut(res);
+      throw unreadableBody(res, e);
+    }
+    if (!deadline.finish()) {
+      throw AlreadyAnswered.INSTANCE;
+    }
+    return body;
+  }
+
+  /**
+   * A body Helidon could not read: a chunk size that is not hexadecimal (Helidon's chunked decoder
+   * throws NumberFormatException), or a body that ended early. Either way the rest of the stream
+   * cannot be framed, so the connection is closed after the answer.
+   */
+  private static HttpProblem unreadableBody(ServerResponse res, Exception e) {
+    res.header(HeaderNames.CONNECTION, "close");
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof NumberFormatException) {
+        return HttpProblem.badRequest(
+            "malformed_chunk",
+            "a chunk size of the chunked body is not a hexadecimal number;"
+                + " send a valid chunked body, or a Content-Length");
       }
-      // Helidon reports a body cut short (fewer bytes than Content-Length) this way.
-      throw HttpProblem.badRequest(
-          "truncated_body",
-          "the body ended before its Content-Length ("
-              + e.getClass().getSimpleName()
-              + "); send the whole body");
-    } finally {
-      if (!watchdog.stop()) {
-        Thread.interrupted(); // the watchdog fired after the read: its interrupt is not for us
+    }
+    return HttpProblem.badRequest(
+        "truncated_body",
+        "the body ended before its Content-Length, or before its last chunk; send the whole body");
+  }
+
+  /**
+   * The body timeout of one request. The reading thread cannot answer a client that stops or
+   * trickles: it is blocked in a read, and interrupting a virtual thread blocked on a socket closes
+   * the socket. So the timer answers instead: at the deadline it claims the response (if the reader
+   * has not finished first), sends 408 with "Connection: close" on its own virtual thread (the
+   * socket is still open for writing), and only then interrupts the reader, which closes the
+   * connection under the blocked read. Whoever claims the response first answers; the other stays
+   * silent.
+   */
+  private final class BodyDeadline {
+    private static final int READING = 0;
+    private static final int READ = 1;
+    private static final int TIMED_OUT = 2;
+
+    private final java.util.concurrent.atomic.AtomicInteger state =
+        new java.util.concurrent.atomic.AtomicInteger(READING);
+    private final java.util.concurrent.CountDownLatch answered =
+        new java.util.concurrent.CountDownLatch(1);
+    private final ServerResponse res;
+    private final Thread reader;
+    private final io.sluice.core.Timer timer;
+
+    BodyDeadline(ServerResponse res, Thread reader) {
+      this.res = res;
+      this.reader = reader;
+      this.timer = io.sluice.core.Time.afterFunc(config.bodyTimeout(), this::expire);
+    }
+
+    private void expire() {
+      if (!state.compareAndSet(READING, TIMED_OUT)) {
+        return;
       }
+      try {
+        problem(res, bodyTimedOut(res));
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.DEBUG, "the 408 for a slow body could not be sent", e);
+      } finally {
+        reader.interrupt();
+        answered.countDown();
+      }
+    }
+
+    /**
+     * Called by the reader when its read ended (with a body or an exception). Waits for nothing
+     * unless the timer already claimed the response; then waits (uninterruptibly, for the few
+     * moments the 408 takes to write) until it is sent, and clears the timer's interrupt.
+     *
+     * @return true if the reader owns the response; false if the timer answered 408
+     */
+    boolean finish() {
+      if (state.compareAndSet(READING, READ)) {
+        timer.stop();
+        return true;
+      }
+      if (state.get() == READ) {
+        return true;
+      }
+      while (true) {
+        try {
+          answered.await();
+          break;
+        } catch (InterruptedException e) {
+          // the timer's interrupt, meant for the blocked read: wait on
+        }
+      }
+      Thread.interrupted();
+      return false;
+    }
+  }
+
+  /** Thrown when the request has been answered already (by the body deadline). */
+  static final class AlreadyAnswered extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    static final AlreadyAnswered INSTANCE = new AlreadyAnswered();
+
+    private AlreadyAnswered() {
+      super("the request was answered already", null, false, false);
     }
   }
 
@@ -134,8 +232,8 @@ final class Http {
         408,
         "body_timeout",
         "the body did not arrive within "
-            + config.bodyTimeout().toSeconds()
-            + " s; send it at once, or raise --body-timeout");
+            + config.bodyTimeout().toMillis()
+            + " ms (--body-timeout); send it at once, or raise the limit");
   }
 
   private HttpProblem bodyTooLarge(ServerResponse res, String size) {
@@ -184,6 +282,8 @@ final class Http {
     return (req, res) -> {
       try {
         route.handle(req, res);
+      } catch (AlreadyAnswered a) {
+        // the body deadline sent 408
       } catch (HttpProblem p) {
         problem(res, p);
       } catch (InterruptedException e) {
@@ -199,6 +299,11 @@ final class Http {
                 "unexpected failure: " + e.getClass().getSimpleName() + "; see the server log"));
       }
       metrics.request(template, res.status().code());
+      if (res.headers().containsToken(HeaderValues.CONNECTION_CLOSE)) {
+        // Helidon leaves the unread rest of the request alone when the answer says "Connection:
+        // close", but would then read on from it as if it were the next request.
+        throw new CloseConnectionException("answered with Connection: close");
+      }
     };
   }
 
@@ -212,6 +317,20 @@ final class Http {
               "method_not_allowed",
               req.prologue().method() + " is not" + " allowed on " + template + "; use " + allowed);
         });
+  }
+
+  /** The JSON error body {@code {"error": code, "message": message}}. */
+  static byte[] problemBody(String code, String message) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    try (JsonGenerator w = JSON.createGenerator(out)) {
+      w.writeStartObject();
+      w.writeStringField("error", code);
+      w.writeStringField("message", message);
+      w.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
   }
 
   static void problem(ServerResponse res, HttpProblem p) {

@@ -103,8 +103,11 @@ final class IngestApi {
                         w -> {
                           w.writeStringField("status", "UP");
                         })))
+        .any("/health/live", http.methodNotAllowed("/health/live", "GET"))
         .get("/health/ready", http.handle("/health/ready", this::ready))
+        .any("/health/ready", http.methodNotAllowed("/health/ready", "GET"))
         .get("/metrics", http.handle("/metrics", this::metrics))
+        .any("/metrics", http.methodNotAllowed("/metrics", "GET"))
         .any(
             http.handle(
                 "other",

@@ -1,6 +1,7 @@
 package io.sluice.server;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,12 +45,34 @@ public final class Main implements Callable<Integer> {
       System.setProperty(
           "java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
     }
-    SettingsProvider.load(args, System.getenv());
-    System.exit(commandLine().execute(args));
+    System.exit(commandLine(args, System.getenv()).execute(args));
   }
 
-  static CommandLine commandLine() {
-    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+  /**
+   * The command line for these arguments, with {@code serve}'s settings read from this environment
+   * and the config file it names.
+   *
+   * @param args the arguments (read here for {@code --config})
+   * @param environment the environment variables
+   * @return the command line, ready to execute {@code args}
+   */
+  static CommandLine commandLine(String[] args, Map<String, String> environment) {
+    CommandLine cli = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    cli.getSubcommands()
+        .get("serve")
+        .setDefaultValueProvider(new SettingsProvider(args, environment));
+    cli.setParameterExceptionHandler(Main::usageError);
+    return cli;
+  }
+
+  /** A usage error: its message on one line with where to look, not the whole usage help. */
+  private static int usageError(CommandLine.ParameterException e, String[] args) {
+    CommandLine cli = e.getCommandLine();
+    String name = cli.getCommandSpec().qualifiedName();
+    cli.getErr().println(name + ": " + e.getMessage() + " (see '" + name + " --help')");
+    CommandLine.UnmatchedArgumentException.printSuggestions(e, cli.getErr());
+    cli.getErr().flush();
+    return cli.getCommandSpec().exitCodeOnInvalidInput();
   }
 
   @Override

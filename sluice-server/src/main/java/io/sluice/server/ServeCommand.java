@@ -24,7 +24,6 @@ import picocli.CommandLine.Option;
     name = "serve",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    defaultValueProvider = SettingsProvider.class,
     description = {
       "Runs the ingest service until stopped. SIGTERM or Ctrl-C shut it down gracefully: new"
           + " payloads get 503, uploads in progress get --shutdown-grace, the journal is closed,"
@@ -56,7 +55,9 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--config",
       paramLabel = "FILE",
-      description = "A .properties file of settings (SLUICE_CONFIG).")
+      description =
+          "A .properties file of settings, keys as the flag names (SLUICE_CONFIG). Default:"
+              + " none.")
   Path config;
 
   @Option(
@@ -112,14 +113,18 @@ final class ServeCommand implements Callable<Integer> {
       names = "--object-prefix",
       defaultValue = "",
       paramLabel = "PREFIX",
-      description = "Prefix of every object key: empty or ending in '/' (SLUICE_OBJECT_PREFIX).")
+      description =
+          "Prefix of every object key: empty or ending in '/' (SLUICE_OBJECT_PREFIX). Default:"
+              + " empty (keys start with the date).")
   String objectPrefix;
 
   @Option(
       names = "--s3-bucket",
       defaultValue = "",
       paramLabel = "NAME",
-      description = "The bucket, with --store s3 (SLUICE_S3_BUCKET).")
+      description =
+          "The bucket, with --store s3 (SLUICE_S3_BUCKET). Default: none (--store s3 needs"
+              + " one).")
   String s3Bucket;
 
   @Option(
@@ -135,7 +140,9 @@ final class ServeCommand implements Callable<Integer> {
       names = "--s3-endpoint",
       defaultValue = "",
       paramLabel = "URL",
-      description = "An S3-compatible server, e.g. http://127.0.0.1:9000 (SLUICE_S3_ENDPOINT).")
+      description =
+          "An S3-compatible server, e.g. http://127.0.0.1:9000 (SLUICE_S3_ENDPOINT). Default:"
+              + " AWS S3 in the region.")
   String s3Endpoint;
 
   @Option(
@@ -152,16 +159,28 @@ final class ServeCommand implements Callable<Integer> {
       defaultValue = "",
       paramLabel = "ID",
       description =
-          "With --s3-secret-access-key; otherwise the AWS SDK's default credential"
-              + " chain (SLUICE_S3_ACCESS_KEY_ID).")
+          "Static credentials, with --s3-secret-access-key (SLUICE_S3_ACCESS_KEY_ID)."
+              + " Default: the AWS SDK's default credential chain.")
   String s3AccessKeyId;
 
   @Option(
       names = "--s3-secret-access-key",
       defaultValue = "",
       paramLabel = "SECRET",
-      description = "Prefer the environment (SLUICE_S3_SECRET_ACCESS_KEY) to the flag.")
+      description =
+          "With --s3-access-key-id; prefer the environment (SLUICE_S3_SECRET_ACCESS_KEY) to"
+              + " the flag. Default: the AWS SDK's default credential chain.")
   String s3SecretAccessKey;
+
+  @Option(
+      names = "--s3-timeout",
+      defaultValue = "10s",
+      paramLabel = "DURATION",
+      converter = Main.DurationConverter.class,
+      description =
+          "Longest S3 request attempt; a call with the SDK's retry may take three times as long"
+              + " (SLUICE_S3_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+  Duration s3Timeout;
 
   @Option(
       names = "--token",
@@ -267,14 +286,18 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "DURATION",
       converter = Main.DurationConverter.class,
       description =
-          "A request body must arrive within this time, with no pause as long;"
-              + " slower clients get 408 (SLUICE_BODY_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+          "A whole request body must arrive within this time; slower clients (stalled,"
+              + " trickling, or sending chunks forever) get 408 and their connection is closed"
+              + " (SLUICE_BODY_TIMEOUT). Default: ${DEFAULT-VALUE}.")
   Duration bodyTimeout;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
+    if (spec.defaultValueProvider() instanceof SettingsProvider provider) {
+      provider.check(spec, spec.commandLine().getErr());
+    }
     ServerConfig settings;
     ObjectStore objects;
     try {
@@ -378,6 +401,10 @@ final class ServeCommand implements Callable<Integer> {
             .withPrefix(objectPrefix)
             .withPathStyle(s3PathStyle)
             .withMaxConnections(Math.max(64, workers));
+    if (!s3Timeout.isPositive()) {
+      throw new IllegalArgumentException("--s3-timeout must be positive, got " + s3Timeout);
+    }
+    options = options.withTimeouts(s3Timeout.multipliedBy(3), s3Timeout);
     if (!s3Region.isBlank()) {
       options = options.withRegion(s3Region);
     }

@@ -34,7 +34,8 @@ import java.util.Optional;
  *     up to twice as long as the one before, at most 5 minutes, and is drawn at random below that
  *     cap (exponential backoff with full jitter, {@link io.sluice.jobs.RetryPolicy})
  * @param shutdownGrace how long uploads in progress may take to finish at shutdown
- * @param bodyTimeout a request body must arrive within this time, or the connection is closed
+ * @param bodyTimeout a request body must arrive within this time, or the client gets 408 and its
+ *     connection is closed
  */
 public record ServerConfig(
     String host,

@@ -59,6 +59,9 @@ public final class SluiceServer implements AutoCloseable {
             .port(config.port())
             .shutdownHook(false)
             .shutdownGracePeriod(Duration.ofSeconds(5))
+            // Helidon's own refusals (unparseable requests) as JSON errors, with its messages.
+            .errorHandling(e -> e.includeEntity(true))
+            .directHandlers(ProtocolErrors::register)
             .routing(
                 routing -> {
                   schedules.routes(routing);
@@ -80,6 +83,41 @@ public final class SluiceServer implements AutoCloseable {
    */
   public static SluiceServer start(
       ServerConfig config, ObjectStore objects, LongConsumer replayProgress) throws IOException {
+    Objects.requireNonNull(replayProgress, "replayProgress");
+    return start(
+        config,
+        objects,
+        new StartObserver() {
+          @Override
+          public void replayProgress(long percent) {
+            replayProgress.accept(percent);
+          }
+        });
+  }
+
+  /**
+   * What a start reports as it goes: to the command line's progress bar, and to tests that need to
+   * act while the service is starting. Both are called on the starting thread; while one runs, the
+   * start waits.
+   */
+  interface StartObserver {
+    /**
+     * The HTTP server listens (and answers 503 to payloads until the journal is replayed).
+     *
+     * @param port the port
+     */
+    default void listening(int port) {}
+
+    /**
+     * Journal replay has reached this percentage.
+     *
+     * @param percent 0..100
+     */
+    default void replayProgress(long percent) {}
+  }
+
+  static SluiceServer start(ServerConfig config, ObjectStore objects, StartObserver observer)
+      throws IOException {
     SluiceServer server;
     try {
       server = new SluiceServer(Objects.requireNonNull(config, "config"), objects);
@@ -89,7 +127,8 @@ public final class SluiceServer implements AutoCloseable {
       throw e;
     }
     try {
-      server.open(replayProgress);
+      observer.listening(server.port());
+      server.open(observer);
     } catch (IOException | RuntimeException e) {
       server.web.stop();
       objects.close();
@@ -98,7 +137,7 @@ public final class SluiceServer implements AutoCloseable {
     return server;
   }
 
-  private void open(LongConsumer replayProgress) throws IOException {
+  private void open(StartObserver startObserver) throws IOException {
     api.starting("checking the object store");
     objects.check();
     if (objects instanceof FilesystemObjectStore filesystem) {
@@ -106,7 +145,7 @@ public final class SluiceServer implements AutoCloseable {
     }
     api.starting("replaying the journal");
     Path journal = config.dataDir().resolve("journal");
-    StoreObserver observer = new ReplayReporter(metrics, api, replayProgress);
+    StoreObserver observer = new ReplayReporter(metrics, api, startObserver);
     JobStore store =
         JobStore.open(
             JobStoreOptions.defaults()
@@ -217,7 +256,7 @@ public final class SluiceServer implements AutoCloseable {
   }
 
   /** Turns journal activity into metrics, and replay progress into the readiness detail. */
-  private record ReplayReporter(ServerMetrics metrics, IngestApi api, LongConsumer progress)
+  private record ReplayReporter(ServerMetrics metrics, IngestApi api, StartObserver progress)
       implements StoreObserver {
     @Override
     public void journalCommitted(int records, long bytes, long writeNanos, long forceNanos) {
@@ -233,7 +272,7 @@ public final class SluiceServer implements AutoCloseable {
     public void replayProgress(long bytesDone, long bytesTotal) {
       long percent = bytesTotal == 0 ? 100 : bytesDone * 100 / bytesTotal;
       api.starting("replaying the journal: " + percent + "%");
-      progress.accept(percent);
+      progress.replayProgress(percent);
     }
   }
 }

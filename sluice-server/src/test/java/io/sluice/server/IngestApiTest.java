@@ -30,6 +30,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The HTTP contract, over real HTTP on a real port, with real objects on disk. */
 @Timeout(60)
@@ -296,6 +298,21 @@ class IngestApiTest {
         Optional.of("GET"),
         send(HttpRequest.newBuilder(uri("/v1/jobs/x")).DELETE()).headers().firstValue("Allow"));
     assertError(get("/v2/anything"), 404, "not_found");
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({"POST, /health/live", "POST, /health/ready", "POST, /metrics", "DELETE, /metrics"})
+  void theHealthAndMetricsPathsAnswerOtherMethodsWith405AndAllowGet(String method, String path)
+      throws Exception {
+    start(config());
+
+    HttpResponse<String> r =
+        send(
+            HttpRequest.newBuilder(uri(path))
+                .method(method, HttpRequest.BodyPublishers.ofString("{}")));
+
+    assertError(r, 405, "method_not_allowed");
+    assertEquals(Optional.of("GET"), r.headers().firstValue("Allow"));
   }
 
   @Test

@@ -1,0 +1,208 @@
+package io.sluice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.jobs.Durability;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * Where {@code sluice serve}'s settings come from: flags, then the environment ({@code SLUICE_*},
+ * {@code MAX_WORKERS}, {@code MAX_QUEUE}), then the config file ({@code --config} or {@code
+ * SLUICE_CONFIG}), then the defaults; and how mistakes in them are reported.
+ */
+class ServeSettingsTest {
+  @TempDir Path dir;
+
+  /** The settings {@code serve} would run with, parsed but not started. */
+  private static ServerConfig settings(Map<String, String> environment, String... args) {
+    String[] all = new String[args.length + 1];
+    all[0] = "serve";
+    System.arraycopy(args, 0, all, 1, args.length);
+    CommandLine cli = Main.commandLine(all, environment);
+    cli.parseArgs(all);
+    ServeCommand serve = cli.getSubcommands().get("serve").getCommand();
+    return serve.settings();
+  }
+
+  private Path configFile(String... lines) throws Exception {
+    Path file = dir.resolve("sluice.properties");
+    Files.write(file, List.of(lines));
+    return file;
+  }
+
+  @Test
+  void sluiceEnvironmentVariablesSetTheSettings() {
+    ServerConfig c =
+        settings(
+            Map.of(
+                "SLUICE_QUEUE_CAPACITY", "5000",
+                "SLUICE_BODY_TIMEOUT", "5s",
+                "SLUICE_DURABILITY", "never",
+                "SLUICE_OBJECT_PREFIX", "in/"));
+
+    assertEquals(5000, c.queueCapacity());
+    assertEquals(Duration.ofSeconds(5), c.bodyTimeout());
+    assertEquals(Durability.NEVER, c.durability());
+    assertEquals("in/", c.objectPrefix());
+  }
+
+  @Test
+  void theSeedsMaxWorkersAndMaxQueueSetWorkersAndQueueCapacity() {
+    ServerConfig c = settings(Map.of("MAX_WORKERS", "7", "MAX_QUEUE", "1234"));
+
+    assertEquals(7, c.workers());
+    assertEquals(1234, c.queueCapacity());
+  }
+
+  @Test
+  void flagsBeatTheEnvironmentWhichBeatsTheConfigFileWhichBeatsTheDefaults() throws Exception {
+    Path file = configFile("workers=3", "queue-capacity=4000", "max-depth=10");
+
+    ServerConfig c =
+        settings(
+            Map.of("SLUICE_QUEUE_CAPACITY", "5000", "SLUICE_MAX_DEPTH", "11"),
+            "--config",
+            file.toString(),
+            "--max-depth",
+            "12");
+
+    assertEquals(3, c.workers(), "from the file");
+    assertEquals(5000, c.queueCapacity(), "from the environment");
+    assertEquals(12, c.maxDepth(), "from the flag");
+    assertEquals(8080, c.port(), "the default");
+  }
+
+  @Test
+  void sluiceConfigNamesTheConfigFileAndConfigOverridesIt() throws Exception {
+    Path file = configFile("max-payloads=17");
+    Path other = dir.resolve("other.properties");
+    Files.write(other, List.of("max-payloads=19"));
+
+    assertEquals(17, settings(Map.of("SLUICE_CONFIG", file.toString())).maxPayloads());
+    assertEquals(
+        19, settings(Map.of("SLUICE_CONFIG", file.toString()), "--config=" + other).maxPayloads());
+  }
+
+  @Test
+  void aMissingConfigFileIsAOneLineUsageErrorNamingTheFile() {
+    Path missing = dir.resolve("nowhere.properties");
+
+    CommandRun run =
+        CommandRun.of(
+            "serve", "--config", missing.toString(), "--data-dir", dir.resolve("d").toString());
+
+    assertEquals(2, run.exit(), run.toString());
+    assertEquals(1, run.err().lines().count(), run.toString());
+    assertTrue(
+        run.err().contains("the config file " + missing + " (--config) does not exist"),
+        run.toString());
+    assertFalse(run.err().contains("Exception"), run.toString());
+    assertFalse(Files.exists(dir.resolve("d")), "nothing started");
+  }
+
+  @Test
+  void aMissingFileNamedBySluiceConfigIsAUsageErrorToo() {
+    Path missing = dir.resolve("nowhere.properties");
+
+    CommandRun run =
+        CommandRun.of(
+            Map.of("SLUICE_CONFIG", missing.toString()),
+            "serve",
+            "--data-dir",
+            dir.resolve("d").toString());
+
+    assertEquals(2, run.exit(), run.toString());
+    assertTrue(run.err().contains("(SLUICE_CONFIG) does not exist"), run.toString());
+  }
+
+  @Test
+  void anUnknownKeyInTheConfigFileIsAUsageErrorSuggestingTheClosestSetting() throws Exception {
+    Path file = configFile("queue-capasity=5");
+
+    CommandRun run =
+        CommandRun.of(
+            "serve", "--config", file.toString(), "--data-dir", dir.resolve("d").toString());
+
+    assertEquals(2, run.exit(), run.toString());
+    assertTrue(
+        run.err().contains("has the key 'queue-capasity', which is no setting"), run.toString());
+    assertTrue(run.err().contains("did you mean 'queue-capacity'?"), run.toString());
+    assertFalse(Files.exists(dir.resolve("d")), "nothing started");
+  }
+
+  @Test
+  void anUnknownSluiceVariableIsWarnedAboutOnceButTheLaunchersAreNot() {
+    // --object-writers 0 stops serve right after the settings are checked, before it starts.
+    CommandRun run =
+        CommandRun.of(
+            Map.of(
+                "SLUICE_QUEUE_CAPASITY", "5",
+                "SLUICE_JAVA_OPTS", "-Xmx1g",
+                "SLUICE_JDK_FEATURE", "25",
+                "SLUICE_URL", "http://localhost:8080",
+                "SLUICE_TOKEN", "secret"),
+            "serve",
+            "--data-dir",
+            dir.resolve("d").toString(),
+            "--object-writers",
+            "0");
+
+    assertEquals(2, run.exit(), run.toString());
+    List<String> warnings = run.err().lines().filter(l -> l.contains("warning")).toList();
+    assertEquals(
+        List.of(
+            "sluice serve: warning: the environment variable SLUICE_QUEUE_CAPASITY is no setting"
+                + " and is ignored; did you mean SLUICE_QUEUE_CAPACITY?"),
+        warnings,
+        run.toString());
+  }
+
+  @Test
+  void theHelpShowsADefaultForEveryOption() {
+    CommandRun run = CommandRun.of("serve", "--help");
+
+    assertEquals(0, run.exit(), run.toString());
+    List<String> options = new ArrayList<>();
+    List<String> withoutDefault = new ArrayList<>();
+    // An option's entry starts "  -h, --help" or "      --port=<port>" and runs to the next one.
+    String start = "^(?:  -\\w, | {6})(--[\\w-]+)";
+    Matcher entry =
+        Pattern.compile(start + "(.*?)(?=" + start + "|\\z)", Pattern.DOTALL | Pattern.MULTILINE)
+            .matcher(run.out());
+    while (entry.find()) {
+      String name = entry.group(1);
+      if (name.equals("--help") || name.equals("--version")) {
+        continue; // picocli's own, which have no value
+      }
+      options.add(name);
+      if (!entry.group(2).replaceAll("\\s+", " ").contains("Default: ")) {
+        withoutDefault.add(name);
+      }
+    }
+    List<String> declared =
+        Main.commandLine(new String[0], Map.of())
+            .getSubcommands()
+            .get("serve")
+            .getCommandSpec()
+            .options()
+            .stream()
+            .map(CommandLine.Model.OptionSpec::longestName)
+            .filter(n -> !n.equals("--help") && !n.equals("--version"))
+            .sorted()
+            .toList();
+    assertEquals(declared, options.stream().sorted().toList(), "every option is in the help");
+    assertEquals(List.of(), withoutDefault, run.out());
+  }
+}

@@ -51,8 +51,9 @@ class ServerProcessTest {
   @Test
   @Disabled(
       "flaky: in most full-module runs one accepted payload's upload never reaches the scripted S3"
-          + " within 60 s while the first upload is held, with nothing in the service's log;"
-          + " not yet understood")
+          + " while the first upload is held. Most likely cause (not yet proven): workers claim"
+          + " jobs in batches, so the worker whose upload is held also holds the jobs claimed"
+          + " with it, unstarted, until that upload ends; idle workers cannot take them")
   void sigtermRefusesPayloadsWith503WhileItDrainsThenExitsZeroWithEveryPayloadUploaded()
       throws Exception {
     // given a service that uploads to a scripted S3 which holds the first upload until released

@@ -1,6 +1,5 @@
 package io.sluice.core;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -313,15 +312,7 @@ class ChannelCloseStressTest {
         closedSends += a.closedSends;
       }
       received.addAll(drained);
-      long[] s = sent.sorted();
-      long[] r = received.sorted();
-      for (int i = 1; i < r.length; i++) {
-        if (r[i] == r[i - 1]) {
-          fail("value received twice: " + describe(r[i]) + " (seed " + seed + ")");
-        }
-      }
-      assertEquals(s.length, r.length, "sent vs received counts (seed " + seed + ")");
-      assertArrayEquals(s, r, "the received values are exactly the sent ones (seed " + seed + ")");
+      long[] s = ChannelStressTest.assertReceivedExactlyOnce(sent, received, Run::describe, seed);
 
       // the run exercised what it claims to
       int generationCount = generations.size();

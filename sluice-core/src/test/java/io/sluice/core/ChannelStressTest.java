@@ -179,15 +179,7 @@ class ChannelStressTest {
         notSent += a.notSent;
       }
       received.addAll(drained);
-      long[] s = sent.sorted();
-      long[] r = received.sorted();
-      for (int i = 1; i < r.length; i++) {
-        if (r[i] == r[i - 1]) {
-          fail("value received twice: " + describe(r[i]) + " (seed " + seed + ")");
-        }
-      }
-      assertEquals(s.length, r.length, "sent vs received counts (seed " + seed + ")");
-      assertArrayEquals(s, r, "the received values are exactly the sent ones (seed " + seed + ")");
+      long[] s = assertReceivedExactlyOnce(sent, received, Run::describe, seed);
       assertTrue(s.length > 0 && notSent > 0, "the run exercised success and failure");
       System.out.printf(
           "capacity %d: %d operations, %d values sent and received (%d by the final drain),"
@@ -417,6 +409,29 @@ class ChannelStressTest {
   @FunctionalInterface
   private interface SendOp {
     boolean send(long value) throws InterruptedException;
+  }
+
+  /**
+   * Fails unless {@code received} holds exactly the values of {@code sent}, none twice: nothing
+   * lost, duplicated or invented. {@code describe} names a value in the messages.
+   *
+   * @return the sent values, sorted
+   */
+  static long[] assertReceivedExactlyOnce(
+      LongList sent,
+      LongList received,
+      java.util.function.LongFunction<String> describe,
+      long seed) {
+    long[] s = sent.sorted();
+    long[] r = received.sorted();
+    for (int i = 1; i < r.length; i++) {
+      if (r[i] == r[i - 1]) {
+        fail("value received twice: " + describe.apply(r[i]) + " (seed " + seed + ")");
+      }
+    }
+    assertEquals(s.length, r.length, "sent vs received counts (seed " + seed + ")");
+    assertArrayEquals(s, r, "the received values are exactly the sent ones (seed " + seed + ")");
+    return s;
   }
 
   /** A growable array of longs, to keep millions of values unboxed; ChannelCloseStressTest too. */

@@ -70,6 +70,14 @@ import java.util.random.RandomGenerator;
  * of it (the listener sees the job finished in the store) or the engine stops. Claims are the
  * store's own handles (a local store's entries), so reporting looks nothing up by id.
  *
+ * Hand-back. A batch's jobs wait for the ones before them, so one attempt that hangs (an upload
+ * waiting for its timeout) would hold the jobs claimed with it, unstarted, while other workers
+ * idle. So a worker publishes its batch in `batches`, takes each next job by incrementing the
+ * batch's cursor, and arms the watchdog for HAND_BACK after an attempt's start while jobs wait
+ * behind it; when that passes, the watchdog moves the cursor to the end (one getAndSet: the worker
+ * and the watchdog never both take a job) and gives the jobs it took back to the store, queued
+ * again with their attempt not counted, where idle workers claim them.
+ *
  * Shutdown. Stop admission and claims (idle workers return), join the workers for the grace period,
  * then cancel the engine context: every running attempt's context is cancelled and its worker
  * interrupted; those attempts are reported to the store as abandoned (queued again, not failed).
@@ -82,6 +90,11 @@ final class JobEngineImpl implements JobEngine {
   /** The most jobs a worker claims at once (see the class comment). */
   static final int CLAIM_BATCH = 16;
 
+  /** How long an attempt may hold the jobs claimed after it before they are given back. */
+  static final Duration HAND_BACK = Duration.ofSeconds(1);
+
+  private static final long HAND_BACK_NANOS = HAND_BACK.toNanos();
+
   private final JobStore store;
   private final JobStore.Claimer claimer;
   private final Map<String, TypeRuntime> types;
@@ -91,6 +104,7 @@ final class JobEngineImpl implements JobEngine {
   private final EngineListener listener;
   private final Context background;
   private final AtomicReferenceArray<Attempt> attempts;
+  private final AtomicReferenceArray<Batch> batches; // each worker's claims; see Hand-back
   private final Watchdog watchdog = new Watchdog();
   private final List<Thread> workers;
   private final CountDownLatch workersDone;
@@ -110,6 +124,7 @@ final class JobEngineImpl implements JobEngine {
     this.claimer = new JobStore.Claimer(new Gate(b.workers), CLAIM_BATCH, b.workers);
     this.background = Context.background(clock);
     this.attempts = new AtomicReferenceArray<>(b.workers);
+    this.batches = new AtomicReferenceArray<>(b.workers);
     this.workersDone = new CountDownLatch(b.workers);
     this.workers = new ArrayList<>(b.workers);
     for (int i = 0; i < b.workers; i++) {
@@ -181,22 +196,23 @@ final class JobEngineImpl implements JobEngine {
 
   private void work(int slot) {
     List<JobStore.Claim> succeeded = new ArrayList<>(); // successes the next claim records
-    List<JobStore.Claim> claims = List.of();
-    int next = 0; // the first of `claims` not yet begun
+    Batch batch = null;
     try {
       while (true) {
-        claims = store.claim(succeeded, claimer);
+        List<JobStore.Claim> claims = store.claim(succeeded, claimer);
         succeeded.clear();
-        next = 0;
         if (claims.isEmpty()) {
           return;
         }
-        while (next < claims.size() && !stopping) {
-          JobStore.Claim claim = claims.get(next++);
+        batch = new Batch(claims);
+        batches.set(slot, batch);
+        int n = claims.size();
+        for (int i; !stopping && (i = batch.next.getAndIncrement()) < n; ) {
+          JobStore.Claim claim = claims.get(i);
           Job job = claim.job();
           TypeRuntime type = types.get(job.type());
           try {
-            if (runAttempt(job, claim, type, slot)) {
+            if (runAttempt(job, claim, type, slot, i + 1 < n)) {
               succeeded.add(claim);
             }
           } finally {
@@ -204,7 +220,9 @@ final class JobEngineImpl implements JobEngine {
           }
           Thread.interrupted(); // a handler may have interrupted its own thread
         }
-        next = giveBack(claims, next);
+        batches.set(slot, null);
+        giveBack(batch);
+        batch = null;
         if (hardStop) {
           for (JobStore.Claim claim : succeeded) {
             store.succeeded(claim);
@@ -223,19 +241,48 @@ final class JobEngineImpl implements JobEngine {
         }
       }
       LOG.log(System.Logger.Level.ERROR, "job worker stopped by an unexpected failure", e);
-      giveBack(claims, next);
+      if (batch != null) {
+        batches.set(slot, null);
+        giveBack(batch);
+      }
     } finally {
       workersDone.countDown();
     }
   }
 
+  /** A worker's claims and the cursor to the next one not begun; see Hand-back. */
+  private static final class Batch {
+    final List<JobStore.Claim> claims;
+    final AtomicInteger next = new AtomicInteger();
+
+    Batch(List<JobStore.Claim> claims) {
+      this.claims = claims;
+    }
+
+    /** Whether a claim waits, not begun. */
+    boolean waiting() {
+      return next.get() < claims.size();
+    }
+  }
+
+  /**
+   * Takes every claim of {@code batch} not begun (by the worker or by an earlier call) and gives it
+   * back to the store.
+   */
+  private void giveBack(Batch batch) {
+    int n = batch.claims.size();
+    int from = batch.next.getAndSet(n);
+    if (from < n) {
+      giveBack(batch.claims, from);
+    }
+  }
+
   /**
    * Gives back the claims from {@code from} on, which were claimed with the ones before them but
-   * will not run here (the engine is stopping): queued again, the attempts not counted.
-   *
-   * @return the end of the claims: none is left to give back
+   * will not run here (the engine is stopping, or they waited too long): queued again, the attempts
+   * not counted.
    */
-  private int giveBack(List<JobStore.Claim> claims, int from) {
+  private void giveBack(List<JobStore.Claim> claims, int from) {
     for (int i = from; i < claims.size(); i++) {
       JobStore.Claim claim = claims.get(i);
       try {
@@ -249,7 +296,6 @@ final class JobEngineImpl implements JobEngine {
         types.get(claim.job().type()).leave(store);
       }
     }
-    return claims.size();
   }
 
   /**
@@ -281,8 +327,10 @@ final class JobEngineImpl implements JobEngine {
    * worker's next claim may record: returns true for that one.
    *
    * @param claim what the store handed out for the job
+   * @param jobsWaitBehind whether jobs of the worker's batch wait for this attempt (see Hand-back)
    */
-  private boolean runAttempt(Job job, JobStore.Claim claim, TypeRuntime type, int slot) {
+  private boolean runAttempt(
+      Job job, JobStore.Claim claim, TypeRuntime type, int slot, boolean jobsWaitBehind) {
     RetryPolicy retry = type.options.retry();
     if (job.attempts() > retry.maxAttempts()) {
       // Only a crash mid-attempt leaves more started attempts than allowed: a job that keeps
@@ -299,7 +347,7 @@ final class JobEngineImpl implements JobEngine {
     long start = clock.nanoTime();
     long deadline = Nanos.add(start, type.timeoutNanos);
     CancelableContext ctx = WatchedDeadlines.withDeadline(background, deadline);
-    Attempt attempt = new Attempt(Thread.currentThread(), ctx, deadline);
+    Attempt attempt = new Attempt(Thread.currentThread(), ctx, start, deadline);
     Throwable failure = null;
     boolean cutShort;
     boolean overran;
@@ -309,6 +357,9 @@ final class JobEngineImpl implements JobEngine {
         attempt.stopBy(false);
       }
       watchdog.watch(deadline);
+      if (jobsWaitBehind) {
+        watchdog.watch(Nanos.add(start, HAND_BACK_NANOS));
+      }
       try {
         type.handler.handle(job, ctx);
       } catch (Throwable t) {
@@ -511,15 +562,17 @@ final class JobEngineImpl implements JobEngine {
     }
 
     final CancelableContext ctx;
+    final long start;
     final long deadline;
     private final Thread thread;
     // A field, not an AtomicInteger: one object per attempt. Starts as 0, RUNNING, without a
     // volatile write: the attempt reaches other threads through the release of its slot.
     private volatile int state;
 
-    Attempt(Thread thread, CancelableContext ctx, long deadline) {
+    Attempt(Thread thread, CancelableContext ctx, long start, long deadline) {
       this.thread = thread;
       this.ctx = ctx;
+      this.start = start;
       this.deadline = deadline;
     }
 
@@ -607,24 +660,51 @@ final class JobEngineImpl implements JobEngine {
       }
     }
 
-    /** On the timer engine's thread: expires what is due, then re-arms for the rest. */
+    /**
+     * On the timer engine's thread: expires what is due and takes back the jobs that waited {@link
+     * #HAND_BACK} behind an attempt, then re-arms for the rest.
+     */
     void fired(WatchEntry entry) {
       boolean current = armed.compareAndSet(entry, null); // a full fence before the slots are read
       long now = clock.nanoTime();
       long firedFor = entry.deadlineNanos(); // the engine fires by tick: maybe just before it
       long earliest = 0;
       boolean any = false;
+      List<Batch> handBack = null;
       for (int i = 0; i < attempts.length(); i++) {
         Attempt a = attempts.get(i);
-        if (a == null || a.deadline == Long.MAX_VALUE || a.ctx.isDone()) {
+        if (a == null || a.ctx.isDone()) {
           continue;
         }
-        if (a.deadline - now <= 0 || a.deadline - firedFor <= 0) {
-          a.stopBy(true);
-        } else if (!any || a.deadline - earliest < 0) {
-          earliest = a.deadline;
-          any = true;
+        if (a.deadline != Long.MAX_VALUE) {
+          if (a.deadline - now <= 0 || a.deadline - firedFor <= 0) {
+            a.stopBy(true);
+            continue;
+          } else if (!any || a.deadline - earliest < 0) {
+            earliest = a.deadline;
+            any = true;
+          }
         }
+        Batch b = batches.get(i);
+        if (b != null && b.waiting()) {
+          long due = Nanos.add(a.start, HAND_BACK_NANOS);
+          if (due - now <= 0 || due - firedFor <= 0) {
+            if (handBack == null) {
+              handBack = new ArrayList<>();
+            }
+            handBack.add(b);
+          } else if (!any || due - earliest < 0) {
+            earliest = due;
+            any = true;
+          }
+        }
+      }
+      if (handBack != null) {
+        // The store may do I/O (a database's); not on the timer engine's thread.
+        List<Batch> batchesToGive = handBack;
+        Thread.ofVirtual()
+            .name("sluice-hand-back")
+            .start(() -> batchesToGive.forEach(JobEngineImpl.this::giveBack));
       }
       if (current && any) {
         watch(earliest); // only the current entry re-arms; a stale one has been replaced

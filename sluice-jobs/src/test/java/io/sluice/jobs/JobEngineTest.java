@@ -233,6 +233,55 @@ class JobEngineTest {
   }
 
   @Test
+  void jobsClaimedBehindAHangingAttemptAreHandedBackToIdleWorkers() throws Exception {
+    // given: two workers, four jobs due before they start, so one worker claims the first two
+    // together, and the first of all hangs until released
+    CountDownLatch hanging = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<String> ran = new CopyOnWriteArrayList<>();
+    List<JobId> ids =
+        assertInstanceOf(
+                Admission.Accepted.class,
+                store.submit(
+                    List.of(spec("t", "hang"), spec("t", "a"), spec("t", "b"), spec("t", "c")),
+                    Duration.ZERO))
+            .ids();
+    engine =
+        builder()
+            .workers(2)
+            .handle(
+                "t",
+                (job, ctx) -> {
+                  String what = new String(job.payloadBytes(), UTF_8);
+                  if (what.equals("hang")) {
+                    hanging.countDown();
+                    release.await();
+                  }
+                  ran.add(what);
+                })
+            .start();
+    hanging.await();
+    awaitState(ids.get(2), JobState.SUCCEEDED);
+    awaitState(ids.get(3), JobState.SUCCEEDED);
+    assertEquals(
+        JobState.RUNNING,
+        engine.find(ids.get(1)).orElseThrow().state(),
+        "\"a\" was claimed with the hanging job and waits behind it, not begun");
+    assertEquals(List.of("b", "c"), ran);
+
+    // when the hanging attempt has run for the hand-back time
+    clock.advance(JobEngineImpl.HAND_BACK);
+
+    // then the job behind it is given back and run by the idle worker, its attempt counted once
+    awaitState(ids.get(1), JobState.SUCCEEDED);
+    assertEquals(1, engine.find(ids.get(1)).orElseThrow().attempts());
+    assertEquals(List.of("b", "c", "a"), ran, "the hanging job still hangs");
+    release.countDown();
+    awaitState(ids.get(0), JobState.SUCCEEDED);
+    assertEquals(List.of("b", "c", "a", "hang"), ran);
+  }
+
+  @Test
   void aPermanentFailureMakesADeadLetterAtOnceWhateverRetriesAreLeft() throws Exception {
     // given: ten attempts allowed, and a handler whose first attempt says retrying cannot help
     AtomicInteger calls = new AtomicInteger();

@@ -271,6 +271,17 @@ final class ServeCommand implements Callable<Integer> {
   int maxAttempts;
 
   @Option(
+      names = "--retry-delay",
+      defaultValue = "1s",
+      paramLabel = "DURATION",
+      converter = Main.DurationConverter.class,
+      description =
+          "Cap of the wait before an upload's second attempt; each later cap doubles, up to 5m,"
+              + " and the wait is drawn at random below it (SLUICE_RETRY_DELAY). Default:"
+              + " ${DEFAULT-VALUE}.")
+  Duration retryDelay;
+
+  @Option(
       names = "--shutdown-grace",
       defaultValue = "30s",
       paramLabel = "DURATION",
@@ -357,7 +368,7 @@ final class ServeCommand implements Callable<Integer> {
         maxDepth,
         uploadTimeout,
         maxAttempts,
-        ServerConfig.DEFAULT_RETRY_DELAY,
+        retryDelay,
         shutdownGrace,
         bodyTimeout);
   }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.jobs.Durability;
+import io.sluice.jobs.JobStoreOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,6 +57,23 @@ class ServeSettingsTest {
     assertEquals(Duration.ofSeconds(5), c.bodyTimeout());
     assertEquals(Durability.NEVER, c.durability());
     assertEquals("in/", c.objectPrefix());
+  }
+
+  @Test
+  void theRetryDelayAndTheQueueBytesComeFromTheirFlagsOrTheEnvironment() {
+    ServerConfig defaults = settings(Map.of());
+    ServerConfig c =
+        settings(
+            Map.of("SLUICE_RETRY_DELAY", "250ms", "SLUICE_QUEUE_BYTES", "5000000"),
+            "--retry-delay",
+            "2s");
+
+    assertEquals(ServerConfig.DEFAULT_RETRY_DELAY, defaults.retryDelay());
+    assertEquals(JobStoreOptions.defaultPayloadBytesLimit(), defaults.queueBytes());
+    assertEquals(Duration.ofSeconds(2), c.retryDelay(), "the flag beats the environment");
+    assertEquals(5_000_000, c.queueBytes());
+    assertEquals(
+        Duration.ofMillis(250), settings(Map.of("SLUICE_RETRY_DELAY", "250ms")).retryDelay());
   }
 
   @Test

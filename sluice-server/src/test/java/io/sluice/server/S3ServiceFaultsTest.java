@@ -200,6 +200,18 @@ class S3ServiceFaultsTest {
         .orElseThrow(() -> new AssertionError("no " + name + " in\n" + metrics));
   }
 
+  /** Retries each dead letter through the API; each must answer 200, queued again. */
+  private void retryEachDeadLetter(List<String> ids) throws Exception {
+    for (String id : ids) {
+      HttpResponse<String> r =
+          service.send(
+              "/v1/dead-letters/" + id + "/retry",
+              b -> b.POST(HttpRequest.BodyPublishers.noBody()));
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals("queued", Json.object(r.body()).get("state"));
+    }
+  }
+
   private static void assertMentions(String text, String... parts) {
     for (String part : parts) {
       assertTrue(text != null && text.contains(part), "\"" + part + "\" in: " + text);
@@ -314,14 +326,7 @@ class S3ServiceFaultsTest {
 
     // when the store heals and each dead letter is retried
     faults.heal();
-    for (String id : ids) {
-      HttpResponse<String> r =
-          service.send(
-              "/v1/dead-letters/" + id + "/retry",
-              b -> b.POST(HttpRequest.BodyPublishers.noBody()));
-      assertEquals(200, r.statusCode(), r.body());
-      assertEquals("queued", Json.object(r.body()).get("state"));
-    }
+    retryEachDeadLetter(ids);
 
     // then each arrives whole at its first new attempt, and no dead letter is left
     for (String id : ids) {
@@ -368,13 +373,7 @@ class S3ServiceFaultsTest {
 
     // when the settings are fixed and the dead letters retried, every payload arrives whole
     faults.heal();
-    for (String id : ids) {
-      HttpResponse<String> r =
-          service.send(
-              "/v1/dead-letters/" + id + "/retry",
-              b -> b.POST(HttpRequest.BodyPublishers.noBody()));
-      assertEquals(200, r.statusCode(), r.body());
-    }
+    retryEachDeadLetter(ids);
     for (String id : ids) {
       service.awaitState(id, "succeeded");
     }

@@ -18,6 +18,8 @@ final class Entry implements JobStore.Claim {
   int attempts;
   String lastError;
   Instant dueAt;
+  Instant lastAttemptAt; // when the latest attempt was claimed
+  Instant finishedAt; // when it succeeded or died
 
   /** The journal segment holding the record that created this job (0 in memory). */
   long home;
@@ -58,6 +60,8 @@ final class Entry implements JobStore.Claim {
         state,
         attempts,
         Optional.ofNullable(lastError),
-        waiting ? Optional.ofNullable(dueAt) : Optional.empty());
+        waiting ? Optional.ofNullable(dueAt) : Optional.empty(),
+        Optional.ofNullable(lastAttemptAt),
+        Optional.ofNullable(finishedAt));
   }
 }

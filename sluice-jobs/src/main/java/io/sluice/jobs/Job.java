@@ -18,6 +18,12 @@ import java.util.Optional;
  * @param lastError the last failed attempt's error, if any
  * @param nextAttemptAt when the next attempt is due, while queued with a start time or waiting to
  *     retry
+ * @param lastAttemptAt when the latest attempt was handed to a worker, if one was; a worker that
+ *     claims several jobs at once runs them in turn, so a job may wait a little after this instant
+ *     for the ones before it. Emptied when a dead letter is queued again.
+ * @param finishedAt when the job succeeded or became a dead letter, as the store learned of it (for
+ *     a success, at most the rest of the worker's claimed jobs later); empty while it is not
+ *     finished
  */
 public record Job(
     JobId id,
@@ -28,7 +34,9 @@ public record Job(
     JobState state,
     int attempts,
     Optional<String> lastError,
-    Optional<Instant> nextAttemptAt) {
+    Optional<Instant> nextAttemptAt,
+    Optional<Instant> lastAttemptAt,
+    Optional<Instant> finishedAt) {
 
   /** Makes the payload view read-only. */
   public Job {

@@ -1,5 +1,6 @@
 package io.sluice.jobs;
 
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -19,13 +20,13 @@ interface JobLog extends AutoCloseable {
         }
 
         @Override
-        public void started(List<Entry> entries) {}
+        public void started(List<Entry> entries, Instant at) {}
 
         @Override
-        public void succeeded(List<Entry> entries) {}
+        public void succeeded(List<Entry> entries, Instant at) {}
 
         @Override
-        public void failed(Entry entry) {}
+        public void failed(Entry entry, Instant at) {}
 
         @Override
         public void abandoned(Entry entry) {}
@@ -65,14 +66,17 @@ interface JobLog extends AutoCloseable {
    */
   long submitted(List<Entry> batch);
 
-  /** Attempts started, one per entry (a claim of several jobs is one record). */
-  void started(List<Entry> entries);
+  /** Attempts started at {@code at}, one per entry (a claim of several jobs is one record). */
+  void started(List<Entry> entries, Instant at);
 
-  /** Attempts succeeded, one per entry (one record). */
-  void succeeded(List<Entry> entries);
+  /** Attempts succeeded, one per entry (one record), recorded at {@code at}. */
+  void succeeded(List<Entry> entries, Instant at);
 
-  /** A failed attempt: {@code entry.state} says whether it waits to retry or is dead. */
-  void failed(Entry entry);
+  /**
+   * An attempt that failed at {@code at}: {@code entry.state} says whether it waits to retry or is
+   * dead.
+   */
+  void failed(Entry entry, Instant at);
 
   void abandoned(Entry entry);
 

@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 
 /*
@@ -19,10 +20,10 @@ import java.util.TreeMap;
  * (int), with seconds = Long.MIN_VALUE for "none"; a string is an int length (-1 for none) and
  * that many UTF-8 bytes.
  *
- *   SUBMITTED  int count, then per job: id, createdAt, runAt, type, source, int n + n payload bytes
- *   STARTED    id, id, ...             attempts started (one per id): attempts + 1
- *   SUCCEEDED  id, id, ...             finished; replay remembers the latest, without payload
- *   FAILED     id, retryAt, error      retryAt none = dead letter
+ *   SUBMITTED     int count, then per job: id, createdAt, runAt, type, source, int n + n payload bytes
+ *   STARTED_AT    at, id, id, ...      attempts started at `at` (one per id): attempts + 1
+ *   SUCCEEDED_AT  at, id, id, ...      finished at `at`; replay remembers the latest, without payload
+ *   FAILED_AT     id, at, retryAt, error   an attempt failed at `at`; retryAt none = dead letter
  *   ABANDONED  id                      an attempt stopped by a shutdown: attempts - 1
  *   RETRIED    id                      a dead letter queued again with attempts = 0
  *   DELETED    id                      a dead letter deleted; forgotten by replay
@@ -33,6 +34,9 @@ import java.util.TreeMap;
  * A schedule is name, definition, updatedAt, lastFire, then lastJob as a byte (0 none, 1 an id
  * follows). Each SCHEDULE and FIRED record holds the schedule's whole state, so replay keeps the
  * latest and a schedule's older records are never needed again.
+ *
+ * STARTED (id, id, ...), SUCCEEDED (id, id, ...) and FAILED (id, retryAt, error) are the forms
+ * written before the records held a time; replay still reads them, and leaves the times unknown.
  *
  * STARTED and SUCCEEDED hold one id or more (a worker's claim of several jobs, and their successes
  * recorded at its next claim); a body of one id is the form written before there were several.
@@ -52,6 +56,9 @@ final class JobRecords {
   static final int SCHEDULE = 8;
   static final int UNSCHEDULE = 9;
   static final int FIRED = 10;
+  static final int STARTED_AT = 11;
+  static final int SUCCEEDED_AT = 12;
+  static final int FAILED_AT = 13;
 
   private static final int ID_BYTES = 16;
   private static final int INSTANT_BYTES = 12;
@@ -131,9 +138,18 @@ final class JobRecords {
     }
   }
 
-  /** A STARTED or SUCCEEDED body: the ids of {@code entries}. */
+  /** A DELETED body: the ids of {@code entries}. */
   static byte[] ids(List<Entry> entries) {
-    RecordWriter out = new RecordWriter(ID_BYTES * entries.size());
+    return timedIds(null, entries);
+  }
+
+  /** A STARTED_AT or SUCCEEDED_AT body: {@code at}, then the ids of {@code entries}. */
+  static byte[] timedIds(Instant at, List<Entry> entries) {
+    RecordWriter out =
+        new RecordWriter((at == null ? 0 : INSTANT_BYTES) + ID_BYTES * entries.size());
+    if (at != null) {
+      putInstant(out, at);
+    }
     for (int i = 0, n = entries.size(); i < n; i++) {
       putId(out, entries.get(i).id);
     }
@@ -146,10 +162,12 @@ final class JobRecords {
     return out.finish();
   }
 
-  static byte[] failed(Entry e) {
+  /** A FAILED_AT body: the attempt failed at {@code at}. */
+  static byte[] failed(Entry e, Instant at) {
     RecordWriter out =
-        new RecordWriter(ID_BYTES + INSTANT_BYTES + RecordWriter.stringSize(e.lastError));
+        new RecordWriter(ID_BYTES + 2 * INSTANT_BYTES + RecordWriter.stringSize(e.lastError));
     putId(out, e.id);
+    putInstant(out, Objects.requireNonNull(at, "at"));
     putInstant(out, e.state == JobState.RETRY_WAIT ? e.dueAt : null);
     return out.putString(e.lastError).finish();
   }
@@ -182,26 +200,10 @@ final class JobRecords {
       try {
         switch (type) {
           case SUBMITTED -> submitted(segment, body);
-          case STARTED -> {
-            for (int i = idCount(body); i > 0; i--) {
-              Entry e = jobs.get(getId(body));
-              if (e != null) {
-                e.attempts++;
-                e.state = JobState.QUEUED;
-                e.dueAt = null;
-              }
-            }
-          }
-          case FAILED -> {
-            Entry e = jobs.get(getId(body));
-            Instant retryAt = getInstant(body);
-            String error = getString(body);
-            if (e != null) {
-              e.lastError = error;
-              e.dueAt = retryAt;
-              e.state = retryAt == null ? JobState.DEAD : JobState.RETRY_WAIT;
-            }
-          }
+          case STARTED -> started(null, body);
+          case STARTED_AT -> started(getTime(body), body);
+          case FAILED -> failed(body, false);
+          case FAILED_AT -> failed(body, true);
           case ABANDONED -> {
             Entry e = jobs.get(getId(body));
             if (e != null) {
@@ -215,19 +217,12 @@ final class JobRecords {
               e.attempts = 0;
               e.state = JobState.QUEUED;
               e.dueAt = null;
+              e.lastAttemptAt = null;
+              e.finishedAt = null;
             }
           }
-          case SUCCEEDED -> {
-            for (int i = idCount(body); i > 0; i--) {
-              Entry e = jobs.remove(getId(body));
-              if (e != null) {
-                e.state = JobState.SUCCEEDED;
-                e.dueAt = null;
-                e.dropPayload();
-                finished.put(e.id, e);
-              }
-            }
-          }
+          case SUCCEEDED -> succeeded(null, body);
+          case SUCCEEDED_AT -> succeeded(getTime(body), body);
           case DELETED -> jobs.remove(getId(body));
           case SCHEDULE -> schedule(segment, body);
           case UNSCHEDULE -> schedules.remove(getString(body));
@@ -242,6 +237,53 @@ final class JobRecords {
       } catch (BufferUnderflowException | IllegalArgumentException | DateTimeException e) {
         throw new CorruptRecordException("record type " + type + " does not parse: " + e, e);
       }
+    }
+
+    private void started(Instant at, ByteBuffer body) {
+      for (int i = idCount(body); i > 0; i--) {
+        Entry e = jobs.get(getId(body));
+        if (e != null) {
+          e.attempts++;
+          e.state = JobState.QUEUED;
+          e.dueAt = null;
+          e.lastAttemptAt = at;
+        }
+      }
+    }
+
+    private void succeeded(Instant at, ByteBuffer body) {
+      for (int i = idCount(body); i > 0; i--) {
+        Entry e = jobs.remove(getId(body));
+        if (e != null) {
+          e.state = JobState.SUCCEEDED;
+          e.dueAt = null;
+          e.finishedAt = at;
+          e.dropPayload();
+          finished.put(e.id, e);
+        }
+      }
+    }
+
+    private void failed(ByteBuffer body, boolean timed) {
+      Entry e = jobs.get(getId(body));
+      Instant at = timed ? getTime(body) : null;
+      Instant retryAt = getInstant(body);
+      String error = getString(body);
+      if (e != null) {
+        e.lastError = error;
+        e.dueAt = retryAt;
+        e.state = retryAt == null ? JobState.DEAD : JobState.RETRY_WAIT;
+        e.finishedAt = retryAt == null ? at : null;
+      }
+    }
+
+    /** An instant that must be there. */
+    private static Instant getTime(ByteBuffer body) {
+      Instant at = getInstant(body);
+      if (at == null) {
+        throw new CorruptRecordException("a record without its time");
+      }
+      return at;
     }
 
     /** How many ids a STARTED or SUCCEEDED body holds: one or more, and nothing else. */

@@ -9,6 +9,7 @@ import io.sluice.jobs.journal.JournalOptions;
 import io.sluice.jobs.journal.ReplayVisitor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -219,18 +220,18 @@ final class JournalLog implements JobLog {
   }
 
   @Override
-  public void started(List<Entry> entries) {
-    append(JobRecords.STARTED, JobRecords.ids(entries));
+  public void started(List<Entry> entries, Instant at) {
+    append(JobRecords.STARTED_AT, JobRecords.timedIds(at, entries));
   }
 
   @Override
-  public void succeeded(List<Entry> entries) {
-    finished(entries, JobRecords.SUCCEEDED);
+  public void succeeded(List<Entry> entries, Instant at) {
+    finished(entries, JobRecords.SUCCEEDED_AT, JobRecords.timedIds(at, entries));
   }
 
   @Override
-  public void failed(Entry entry) {
-    append(JobRecords.FAILED, JobRecords.failed(entry));
+  public void failed(Entry entry, Instant at) {
+    append(JobRecords.FAILED_AT, JobRecords.failed(entry, at));
   }
 
   @Override
@@ -245,19 +246,20 @@ final class JournalLog implements JobLog {
 
   @Override
   public void deleted(Entry entry) {
-    finished(List.of(entry), JobRecords.DELETED);
+    List<Entry> entries = List.of(entry);
+    finished(entries, JobRecords.DELETED, JobRecords.ids(entries));
   }
 
   /**
-   * Records that {@code entries} finished ({@code type} SUCCEEDED or DELETED, one record) and, once
-   * that is durable, counts them out of their homes.
+   * Records that {@code entries} finished ({@code type} SUCCEEDED_AT or DELETED, one record with
+   * {@code body}) and, once that is durable, counts them out of their homes.
    */
-  private void finished(List<Entry> entries, int type) {
+  private void finished(List<Entry> entries, int type, byte[] body) {
     long[] homes = new long[entries.size()];
     for (int i = 0; i < homes.length; i++) {
       homes[i] = entries.get(i).home;
     }
-    append(type, JobRecords.ids(entries))
+    append(type, body)
         .thenRun(
             () -> {
               boolean released = false;

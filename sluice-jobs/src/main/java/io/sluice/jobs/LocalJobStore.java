@@ -842,13 +842,15 @@ final class LocalJobStore implements JobStore {
         admitArrivals();
         List<Entry> claimed = pollDue(claimer);
         if (claimed != null) {
+          Instant now = clock.now();
           for (Entry entry : claimed) {
             entry.state = JobState.RUNNING;
             entry.attempts++;
+            entry.lastAttemptAt = now;
           }
           queued -= claimed.size();
           running += claimed.size();
-          log.started(claimed);
+          log.started(claimed, now);
           return List.copyOf(claimed);
         }
         waitingClaims++;
@@ -941,9 +943,11 @@ final class LocalJobStore implements JobStore {
       entries.add(claimed(claim));
     }
     long bytes = 0;
+    Instant now = clock.now();
     for (Entry entry : entries) {
       entry.state = JobState.SUCCEEDED;
       entry.dueAt = null;
+      entry.finishedAt = now;
       bytes += entry.payload.length;
       remember(entry);
     }
@@ -951,7 +955,7 @@ final class LocalJobStore implements JobStore {
     running -= entries.size();
     succeeded += entries.size();
     finishedJobs.addAndGet(entries.size());
-    log.succeeded(entries);
+    log.succeeded(entries, now);
     unreserve(entries.size());
   }
 
@@ -978,6 +982,7 @@ final class LocalJobStore implements JobStore {
   }
 
   private void failedLocked(Entry entry, String error, Optional<Instant> retryAt) {
+    Instant now = clock.now();
     running--;
     failedAttempts++;
     entry.lastError = error;
@@ -990,13 +995,14 @@ final class LocalJobStore implements JobStore {
     } else {
       entry.state = JobState.DEAD;
       entry.dueAt = null;
+      entry.finishedAt = now;
       died++;
       finishedJobs.incrementAndGet();
       deadBytes += entry.payload.length;
       deadIndex.put(entry.id, entry);
       unreserve(1);
     }
-    log.failed(entry);
+    log.failed(entry, now);
   }
 
   /** A retry due at once goes straight to its FIFO instead of through the timer. */
@@ -1127,6 +1133,8 @@ final class LocalJobStore implements JobStore {
       }
       entry.state = JobState.QUEUED;
       entry.attempts = 0;
+      entry.lastAttemptAt = null;
+      entry.finishedAt = null;
       deadBytes -= entry.payload.length;
       queued++;
       occupied.incrementAndGet();
@@ -1259,6 +1267,14 @@ final class LocalJobStore implements JobStore {
           e -> {
             byState[e.state.ordinal()]++;
             bytesByState[e.state.ordinal()] += e.payload.length;
+            // (a job finished in a journal written before times were recorded has none)
+            boolean done = e.state == JobState.SUCCEEDED || e.state == JobState.DEAD;
+            check(
+                done || e.finishedAt == null,
+                e.id + " is " + e.state + " with finishedAt " + e.finishedAt);
+            check(
+                e.attempts > 0 || e.lastAttemptAt == null || e.state == JobState.QUEUED,
+                e.id + " has no attempts but lastAttemptAt " + e.lastAttemptAt);
           });
       long q = byState[JobState.QUEUED.ordinal()];
       long r = byState[JobState.RUNNING.ordinal()];

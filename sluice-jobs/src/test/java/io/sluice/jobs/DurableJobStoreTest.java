@@ -76,6 +76,7 @@ class DurableJobStoreTest {
   @Test
   void attemptsRetryWaitsDeadLettersAndFinishedJobsSurviveAReopen() throws Exception {
     List<JobId> ids;
+    Instant t0 = clock.now();
     try (LocalJobStore store = open()) {
       ids =
           accept(
@@ -86,12 +87,19 @@ class DurableJobStoreTest {
               spec("done"),
               spec("deleted"));
       store.claim(t -> true); // running: its attempt was cut short by the "crash"
+      clock.advance(Duration.ofSeconds(1));
       store.failed(
           store.claim(t -> true).orElseThrow().id(),
           "later",
           Optional.of(clock.now().plusSeconds(30)));
-      store.failed(store.claim(t -> true).orElseThrow().id(), "fatal", Optional.empty());
-      store.succeeded(store.claim(t -> true).orElseThrow().id());
+      clock.advance(Duration.ofSeconds(1));
+      Job dying = store.claim(t -> true).orElseThrow();
+      clock.advance(Duration.ofSeconds(1));
+      store.failed(dying.id(), "fatal", Optional.empty());
+      clock.advance(Duration.ofSeconds(1));
+      Job succeeding = store.claim(t -> true).orElseThrow();
+      clock.advance(Duration.ofSeconds(1));
+      store.succeeded(succeeding.id());
       store.failed(store.claim(t -> true).orElseThrow().id(), "fatal", Optional.empty());
       store.deleteDead(ids.get(4));
     }
@@ -102,16 +110,21 @@ class DurableJobStoreTest {
       assertEquals(1, running.attempts());
       Job retrying = store.find(ids.get(1)).orElseThrow();
       assertEquals(JobState.RETRY_WAIT, retrying.state());
-      assertEquals(Optional.of(clock.now().plusSeconds(30)), retrying.nextAttemptAt());
+      assertEquals(Optional.of(t0.plusSeconds(31)), retrying.nextAttemptAt());
       assertEquals(Optional.of("later"), retrying.lastError());
+      assertEquals(Optional.of(t0), running.lastAttemptAt());
       Job dead = store.find(ids.get(2)).orElseThrow();
       assertEquals(JobState.DEAD, dead.state());
+      assertEquals(Optional.of(t0.plusSeconds(2)), dead.lastAttemptAt());
+      assertEquals(Optional.of(t0.plusSeconds(3)), dead.finishedAt());
       assertEquals(
           List.of(ids.get(2)),
           store.deadLetters(Optional.empty(), 10).stream().map(Job::id).toList());
       Job done = store.find(ids.get(3)).orElseThrow();
       assertEquals(JobState.SUCCEEDED, done.state(), "a succeeded job is remembered");
       assertEquals(0, done.payload().remaining(), "without its payload");
+      assertEquals(Optional.of(t0.plusSeconds(4)), done.lastAttemptAt());
+      assertEquals(Optional.of(t0.plusSeconds(5)), done.finishedAt());
       assertTrue(store.find(ids.get(4)).isEmpty(), "a deleted dead letter is not recovered");
       long held = "running".length() + "retrying".length() + "dead".length();
       assertEquals(

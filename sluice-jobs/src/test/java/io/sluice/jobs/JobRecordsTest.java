@@ -50,39 +50,81 @@ class JobRecordsTest {
   }
 
   @Test
-  void stateChangesReplayInOrder() {
+  void stateChangesReplayInOrderWithTheirTimes() {
     Entry a = entry("t", "x", null, null);
     replay(1, JobRecords.SUBMITTED, JobRecords.submitted(List.of(a)));
 
-    replay(1, JobRecords.STARTED, JobRecords.id(a.id));
+    replay(1, JobRecords.STARTED_AT, JobRecords.timedIds(T0.plusSeconds(1), List.of(a)));
     a.state = JobState.RETRY_WAIT;
     a.dueAt = T0.plusSeconds(5);
     a.lastError = "boom";
-    replay(1, JobRecords.FAILED, JobRecords.failed(a));
+    replay(1, JobRecords.FAILED_AT, JobRecords.failed(a, T0.plusSeconds(2)));
     Entry r = jobs.get(a.id);
     assertEquals(JobState.RETRY_WAIT, r.state);
     assertEquals(T0.plusSeconds(5), r.dueAt);
     assertEquals("boom", r.lastError);
     assertEquals(1, r.attempts);
+    assertEquals(T0.plusSeconds(1), r.lastAttemptAt);
+    assertNull(r.finishedAt, "waiting to retry is not finished");
 
-    replay(2, JobRecords.STARTED, JobRecords.id(a.id));
+    replay(2, JobRecords.STARTED_AT, JobRecords.timedIds(T0.plusSeconds(6), List.of(a)));
     replay(2, JobRecords.ABANDONED, JobRecords.id(a.id));
     assertEquals(1, r.attempts);
     assertEquals(JobState.QUEUED, r.state);
 
-    replay(2, JobRecords.STARTED, JobRecords.id(a.id));
+    replay(2, JobRecords.STARTED_AT, JobRecords.timedIds(T0.plusSeconds(7), List.of(a)));
     a.state = JobState.DEAD;
     a.lastError = "fatal";
-    replay(2, JobRecords.FAILED, JobRecords.failed(a));
+    replay(2, JobRecords.FAILED_AT, JobRecords.failed(a, T0.plusSeconds(8)));
     assertEquals(JobState.DEAD, r.state);
     assertNull(r.dueAt);
+    assertEquals(T0.plusSeconds(7), r.lastAttemptAt);
+    assertEquals(T0.plusSeconds(8), r.finishedAt);
 
     replay(2, JobRecords.RETRIED, JobRecords.id(a.id));
     assertEquals(JobState.QUEUED, r.state);
     assertEquals(0, r.attempts);
+    assertNull(r.lastAttemptAt, "a dead letter queued again starts over");
+    assertNull(r.finishedAt);
 
-    replay(3, JobRecords.SUCCEEDED, JobRecords.id(a.id));
+    replay(3, JobRecords.STARTED_AT, JobRecords.timedIds(T0.plusSeconds(9), List.of(a)));
+    replay(3, JobRecords.SUCCEEDED_AT, JobRecords.timedIds(T0.plusSeconds(10), List.of(a)));
     assertTrue(jobs.isEmpty());
+    Entry done = replay.finished.get(a.id);
+    assertEquals(JobState.SUCCEEDED, done.state);
+    assertEquals(T0.plusSeconds(9), done.lastAttemptAt);
+    assertEquals(T0.plusSeconds(10), done.finishedAt);
+  }
+
+  /** A FAILED body as written before the records held a time: id, retryAt, error. */
+  private static byte[] untimedFailed(Entry e) {
+    byte[] timed = JobRecords.failed(e, T0);
+    ByteBuffer out = ByteBuffer.allocate(timed.length - 12);
+    out.put(timed, 0, 16).put(timed, 28, timed.length - 28);
+    return out.array();
+  }
+
+  @Test
+  void recordsWrittenBeforeTheTimesReplayWithTheTimesUnknown() {
+    Entry a = entry("t", "a", null, null);
+    Entry b = entry("t", "b", null, null);
+    replay(1, JobRecords.SUBMITTED, JobRecords.submitted(List.of(a, b)));
+
+    replay(1, JobRecords.STARTED, JobRecords.ids(List.of(a, b)));
+    b.state = JobState.DEAD;
+    b.lastError = "fatal";
+    replay(1, JobRecords.FAILED, untimedFailed(b));
+    replay(1, JobRecords.SUCCEEDED, JobRecords.ids(List.of(a)));
+
+    Entry ra = replay.finished.get(a.id);
+    assertEquals(JobState.SUCCEEDED, ra.state);
+    assertEquals(1, ra.attempts);
+    assertNull(ra.lastAttemptAt);
+    assertNull(ra.finishedAt);
+    Entry rb = jobs.get(b.id);
+    assertEquals(JobState.DEAD, rb.state);
+    assertEquals("fatal", rb.lastError);
+    assertNull(rb.finishedAt);
   }
 
   @Test
@@ -92,8 +134,8 @@ class JobRecordsTest {
     Entry c = entry("t", "c", null, null);
     replay(1, JobRecords.SUBMITTED, JobRecords.submitted(List.of(a, b, c)));
 
-    replay(1, JobRecords.STARTED, JobRecords.ids(List.of(a, b, c)));
-    replay(1, JobRecords.SUCCEEDED, JobRecords.ids(List.of(a, c)));
+    replay(1, JobRecords.STARTED_AT, JobRecords.timedIds(T0, List.of(a, b, c)));
+    replay(1, JobRecords.SUCCEEDED_AT, JobRecords.timedIds(T0, List.of(a, c)));
 
     assertEquals(List.of(b.id), List.copyOf(jobs.keySet()));
     assertEquals(1, jobs.get(b.id).attempts);
@@ -104,8 +146,18 @@ class JobRecordsTest {
             JobRecords.CorruptRecordException.class,
             () -> replay(1, JobRecords.SUCCEEDED, new byte[24]));
     assertTrue(ragged.getMessage().contains("multiple of 16"), ragged.getMessage());
+    byte[] timeOnly = JobRecords.timedIds(T0, List.of());
+    assertThrows(
+        JobRecords.CorruptRecordException.class, () -> replay(1, JobRecords.STARTED_AT, timeOnly));
     assertThrows(
         JobRecords.CorruptRecordException.class, () -> replay(1, JobRecords.STARTED, new byte[0]));
+    byte[] noTime = JobRecords.timedIds(T0, List.of(b));
+    ByteBuffer.wrap(noTime).putLong(0, Long.MIN_VALUE);
+    var untimed =
+        assertThrows(
+            JobRecords.CorruptRecordException.class,
+            () -> replay(1, JobRecords.SUCCEEDED_AT, noTime));
+    assertTrue(untimed.getMessage().contains("without its time"), untimed.getMessage());
   }
 
   @Test
@@ -114,6 +166,11 @@ class JobRecordsTest {
 
     replay(5, JobRecords.STARTED, JobRecords.id(gone));
     replay(5, JobRecords.SUCCEEDED, JobRecords.id(gone));
+    Entry ghost = new Entry(gone, "t", new byte[0], null, T0, null);
+    replay(5, JobRecords.STARTED_AT, JobRecords.timedIds(T0, List.of(ghost)));
+    ghost.state = JobState.DEAD;
+    replay(5, JobRecords.FAILED_AT, JobRecords.failed(ghost, T0));
+    replay(5, JobRecords.SUCCEEDED_AT, JobRecords.timedIds(T0, List.of(ghost)));
 
     assertTrue(jobs.isEmpty());
   }

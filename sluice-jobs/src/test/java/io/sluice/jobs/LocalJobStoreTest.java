@@ -614,6 +614,42 @@ class LocalJobStoreTest {
   }
 
   @Test
+  void aJobKnowsWhenItWasCreatedWhenItsLastAttemptStartedAndWhenItFinished() throws Exception {
+    Instant t0 = clock.now();
+    List<JobId> ids = accept(spec("a", "ok"), spec("a", "dead"));
+    Job queued = store.find(ids.get(0)).orElseThrow();
+    assertEquals(t0, queued.createdAt());
+    assertEquals(Optional.empty(), queued.lastAttemptAt());
+    assertEquals(Optional.empty(), queued.finishedAt());
+
+    clock.advance(Duration.ofSeconds(1));
+    Job first = claim();
+    assertEquals(Optional.of(t0.plusSeconds(1)), first.lastAttemptAt());
+    clock.advance(Duration.ofSeconds(2));
+    store.succeeded(first.id());
+    Job done = store.find(ids.get(0)).orElseThrow();
+    assertEquals(Optional.of(t0.plusSeconds(1)), done.lastAttemptAt());
+    assertEquals(Optional.of(t0.plusSeconds(3)), done.finishedAt());
+
+    Job second = claim();
+    clock.advance(Duration.ofSeconds(1));
+    store.failed(second.id(), "boom", Optional.of(clock.now().plusSeconds(5)));
+    Job waiting = store.find(ids.get(1)).orElseThrow();
+    assertEquals(Optional.of(t0.plusSeconds(3)), waiting.lastAttemptAt());
+    assertEquals(Optional.empty(), waiting.finishedAt(), "waiting to retry is not finished");
+    clock.advance(Duration.ofSeconds(5));
+    store.failed(claim().id(), "fatal", Optional.empty());
+    Job dead = store.find(ids.get(1)).orElseThrow();
+    assertEquals(Optional.of(t0.plusSeconds(9)), dead.lastAttemptAt());
+    assertEquals(Optional.of(t0.plusSeconds(9)), dead.finishedAt());
+
+    assertTrue(store.retryDead(ids.get(1)));
+    Job again = store.find(ids.get(1)).orElseThrow();
+    assertEquals(Optional.empty(), again.lastAttemptAt(), "queued again: it starts over");
+    assertEquals(Optional.empty(), again.finishedAt());
+  }
+
+  @Test
   void aRetryDueAtOnceIsQueuedAtOnce() throws Exception {
     accept(spec("a", "x"));
     store.failed(claim().id(), "boom", Optional.of(clock.now()));

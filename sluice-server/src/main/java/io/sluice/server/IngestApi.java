@@ -16,6 +16,7 @@ import io.sluice.server.objects.ObjectKeys;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -202,7 +203,6 @@ final class IngestApi {
           for (Job job : page) {
             w.writeStartObject();
             writeJob(w, job);
-            w.writeStringField("createdAt", job.createdAt().toString());
             w.writeEndObject();
           }
           w.writeEndArray();
@@ -347,6 +347,15 @@ final class IngestApi {
     w.writeNumberField("attempts", job.attempts());
     w.writeStringField("lastError", job.lastError().orElse(null));
     w.writeStringField("key", ObjectKeys.forJob(config.objectPrefix(), job.id(), job.createdAt()));
+    w.writeStringField("createdAt", job.createdAt().toString());
+    writeTime(w, "lastAttemptAt", job.lastAttemptAt());
+    writeTime(w, "nextAttemptAt", job.nextAttemptAt());
+    writeTime(w, "finishedAt", job.finishedAt());
+  }
+
+  private static void writeTime(JsonGenerator w, String name, Optional<Instant> time)
+      throws IOException {
+    w.writeStringField(name, time.map(Instant::toString).orElse(null));
   }
 
   static String stateName(JobState state) {

@@ -94,6 +94,16 @@ final class JobsCommand implements Callable<Integer> {
     out.println("Attempts    " + job.get("attempts"));
     out.println("Last error  " + (lastError == null ? "-" : lastError));
     out.println("Object key  " + job.get("key"));
+    out.println("Accepted    " + orDash(job.get("createdAt")));
+    out.println("Last start  " + orDash(job.get("lastAttemptAt")));
+    if (job.get("nextAttemptAt") != null) {
+      out.println("Next start  " + job.get("nextAttemptAt"));
+    }
+    out.println("Finished    " + orDash(job.get("finishedAt")));
+  }
+
+  private static Object orDash(Object value) {
+    return value == null ? "-" : value;
   }
 
   private static String describeState(String state) {

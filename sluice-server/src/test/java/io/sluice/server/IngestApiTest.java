@@ -199,8 +199,9 @@ class IngestApiTest {
   }
 
   @Test
-  void aJobReportsItsStateAttemptsErrorAndKey() throws Exception {
+  void aJobReportsItsStateAttemptsErrorKeyAndTimes() throws Exception {
     start(config().withObjectPrefix("in/"));
+    java.time.Instant before = java.time.Instant.now();
     String id = ids(postJson("{\"payloads\": [{\"x\": 1}]}")).getFirst();
 
     Map<String, Object> job = json(awaitState(id, "succeeded"));
@@ -210,6 +211,16 @@ class IngestApiTest {
     assertTrue(job.containsKey("lastError"));
     assertEquals(null, job.get("lastError"));
     assertTrue(((String) job.get("key")).startsWith("in/"));
+    var created = java.time.Instant.parse((String) job.get("createdAt"));
+    var started = java.time.Instant.parse((String) job.get("lastAttemptAt"));
+    var finished = java.time.Instant.parse((String) job.get("finishedAt"));
+    assertTrue(
+        !created.isBefore(before.minusSeconds(1))
+            && !started.isBefore(created)
+            && !finished.isBefore(started),
+        job.toString());
+    assertTrue(job.containsKey("nextAttemptAt"));
+    assertEquals(null, job.get("nextAttemptAt"));
     assertError(get("/v1/jobs/01a21b75-c66e-7000-a27f-961b37adfe4d"), 404, "unknown_job");
     assertError(get("/v1/jobs/not-an-id"), 400, "invalid_id");
   }

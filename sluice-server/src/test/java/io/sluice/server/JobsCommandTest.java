@@ -1,9 +1,11 @@
 package io.sluice.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -41,6 +43,11 @@ class JobsCommandTest {
     assertTrue(
         run.out().matches("(?s).*Object key  \\d{4}/\\d{2}/\\d{2}/" + id + "\\.json.*"),
         run.toString());
+    String time = "\\d{4}-\\d{2}-\\d{2}T[0-9:.]+Z";
+    for (String label : List.of("Accepted    ", "Last start  ", "Finished    ")) {
+      assertTrue(run.out().matches("(?s).*" + label + time + "\n.*"), label + run);
+    }
+    assertFalse(run.out().contains("Next start"), "shown only while a retry waits");
   }
 
   @Test

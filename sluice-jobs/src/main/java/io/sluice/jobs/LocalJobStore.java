@@ -832,8 +832,10 @@ final class LocalJobStore implements JobStore {
       lock.lock();
     }
     try {
+      Instant now = null; // one clock read serves the successes and the claim that follows them
       if (!succeeded.isEmpty()) {
-        succeededLocked(succeeded);
+        now = clock.now();
+        succeededLocked(succeeded, now);
       }
       while (true) {
         if (claimsStopped) {
@@ -842,7 +844,9 @@ final class LocalJobStore implements JobStore {
         admitArrivals();
         List<Entry> claimed = pollDue(claimer);
         if (claimed != null) {
-          Instant now = clock.now();
+          if (now == null) {
+            now = clock.now();
+          }
           for (Entry entry : claimed) {
             entry.state = JobState.RUNNING;
             entry.attempts++;
@@ -857,6 +861,7 @@ final class LocalJobStore implements JobStore {
         try {
           if (arrivals.get() == null) {
             ready.await();
+            now = null; // time passed while waiting
           }
         } finally {
           waitingClaims--;
@@ -920,7 +925,7 @@ final class LocalJobStore implements JobStore {
   public void succeeded(JobId id) {
     lock.lock();
     try {
-      succeededLocked(List.of(running(id)));
+      succeededLocked(List.of(running(id)), clock.now());
     } finally {
       lock.unlock();
     }
@@ -930,20 +935,19 @@ final class LocalJobStore implements JobStore {
   public void succeeded(Claim claim) {
     lock.lock();
     try {
-      succeededLocked(List.of(claim)); // which checks the claim is running
+      succeededLocked(List.of(claim), clock.now()); // which checks the claim is running
     } finally {
       lock.unlock();
     }
   }
 
   /** Records successes, all of them or (if one has no running attempt) none. */
-  private void succeededLocked(List<? extends Claim> claims) {
+  private void succeededLocked(List<? extends Claim> claims, Instant now) {
     List<Entry> entries = new ArrayList<>(claims.size());
     for (Claim claim : claims) {
       entries.add(claimed(claim));
     }
     long bytes = 0;
-    Instant now = clock.now();
     for (Entry entry : entries) {
       entry.state = JobState.SUCCEEDED;
       entry.dueAt = null;

@@ -12,6 +12,7 @@ class ExampleMainsTest {
       classes = {
         SimplePipeline.class,
         ClosedChannelLoop.class,
+        GracefulShutdown.class,
         FanOutFanIn.class,
         DeadlockDiagnosed.class,
         Scheduling.class,

@@ -121,7 +121,9 @@ public sealed interface ReceiveChannel<T> extends Iterable<T> permits Channel {
    * Iterates over the values until the channel is closed and drained: Go's {@code for v := range
    * ch}. {@link Iterator#hasNext()} blocks. If the channel was closed with an error, the iteration
    * ends by throwing {@link ChannelClosedException} with that error as cause rather than ending
-   * quietly. An interrupt while waiting throws {@link UncheckedInterruptedException}.
+   * quietly. An interrupt while waiting (or before) throws {@link UncheckedInterruptedException}
+   * from {@link Iterator#hasNext()} or {@link Iterator#next()}, takes no value, and leaves the
+   * thread's interrupt status set, so code further up still sees it.
    *
    * @return a single-use iterator; several iterators on one channel share its values
    */
@@ -133,6 +135,8 @@ public sealed interface ReceiveChannel<T> extends Iterable<T> permits Channel {
    * range ch} inside a {@code select} on {@code ctx.Done()}. A wait that {@code ctx} ends throws
    * {@link ContextCancelledException} (or {@link DeadlineExceededException}) from {@link
    * Iterator#hasNext()}; values already taken are not lost, the next one stays in the channel.
+   * Interruption is as for {@link #iterator()}: {@link UncheckedInterruptedException}, no value
+   * taken, and the interrupt status left set.
    *
    * <pre>{@code
    * for (Order o : orders.range(ctx)) {

@@ -86,7 +86,9 @@ public final class Select {
    * @param clauses the cases
    * @param <R> the result type
    * @return the chosen clause's handler result
-   * @throws InterruptedException if the thread is interrupted while waiting
+   * @throws InterruptedException if the thread is interrupted before or while waiting; no clause
+   *     completed
+   * @throws ContextCancelledException if {@code ctx} is done first
    */
   public static <R> R select(Context ctx, List<? extends Clause<? extends R>> clauses)
       throws InterruptedException {

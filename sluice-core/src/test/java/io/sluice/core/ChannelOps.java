@@ -89,6 +89,13 @@ final class ChannelOps {
         Iterator<String> it = ch.iterator();
         return it.hasNext() ? new Received.Value<>(it.next()) : Received.Closed.of(null);
       }
+    },
+    RANGE_WITH_CONTEXT(true) {
+      @Override
+      Received<String> receive(Channel<String> ch, Context ctx) {
+        Iterator<String> it = ch.range(ctx).iterator();
+        return it.hasNext() ? new Received.Value<>(it.next()) : Received.Closed.of(null);
+      }
     };
 
     final boolean takesContext;
@@ -99,16 +106,27 @@ final class ChannelOps {
 
     abstract Received<String> receive(Channel<String> ch, Context ctx) throws InterruptedException;
 
+    /** Whether this form is an iterator's hasNext and next. */
+    boolean iterates() {
+      return this == ITERATOR || this == RANGE_WITH_CONTEXT;
+    }
+
     /** Whether this form reports the end of the stream by ChannelClosedException. */
     boolean endsByException(boolean closedWithError) {
-      return this == RECEIVE
-          || this == RECEIVE_WITH_CONTEXT
-          || (this == ITERATOR && closedWithError);
+      return this == RECEIVE || this == RECEIVE_WITH_CONTEXT || (iterates() && closedWithError);
     }
 
     /** Iterator.hasNext cannot throw InterruptedException; it throws the unchecked wrapper. */
     Class<? extends Exception> interruptedException() {
-      return this == ITERATOR ? UncheckedInterruptedException.class : InterruptedException.class;
+      return iterates() ? UncheckedInterruptedException.class : InterruptedException.class;
+    }
+
+    /**
+     * Whether the thread is still interrupted after this form threw for an interrupt: the unchecked
+     * wrapper sets the status again, so code further up still sees it.
+     */
+    boolean keepsInterruptStatus() {
+      return iterates();
     }
   }
 

@@ -750,7 +750,7 @@ class ChannelTest {
 
     // then
     receiver.joinThrowing(op.interruptedException());
-    assertEquals(op == Receive.ITERATOR, receiver.interruptedAtEnd());
+    assertEquals(op.keepsInterruptStatus(), receiver.interruptedAtEnd());
     assertEquals(new Received.Value<>("ready"), ch.tryReceive());
     if (sender != null) {
       sender.join();
@@ -770,7 +770,7 @@ class ChannelTest {
 
     // then
     receiver.joinThrowing(op.interruptedException());
-    assertEquals(op == Receive.ITERATOR, receiver.interruptedAtEnd());
+    assertEquals(op.keepsInterruptStatus(), receiver.interruptedAtEnd());
     assertSound(ch);
     // the receiver left no trace: an unbuffered send finds nobody, a buffered one stays buffered
     assertEquals(c.capacity() > 0, ch.trySend("after"));
@@ -840,6 +840,79 @@ class ChannelTest {
     if (c.capacity() > 0) {
       assertEquals(new Received.Value<>("later"), ch.tryReceive());
     }
+    assertSound(ch);
+  }
+
+  @TestWithCapacities
+  void rangeInterruptedWhileWaitingThrowsUncheckedKeepsTheStatusAndLosesNoValue(ChannelCase c)
+      throws Exception {
+    // given: a ranging receiver with a live context that took one value and waits for the next
+    Channel<String> ch = c.newChannel();
+    CancelableContext ctx = BACKGROUND.withCancel();
+    List<String> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Spawned<Void> receiver =
+        c.spawn(
+            () -> {
+              for (String v : ch.range(ctx)) {
+                got.add(v);
+              }
+              return null;
+            });
+    ch.send("first");
+    receiver.awaitBlocked();
+
+    // when
+    receiver.interrupt();
+
+    // then it stops as iterator() does, leaves nothing behind, and a later value stays
+    var e = receiver.joinThrowing(UncheckedInterruptedException.class);
+    assertInstanceOf(InterruptedException.class, e.getCause());
+    assertTrue(receiver.interruptedAtEnd());
+    assertEquals(List.of("first"), got);
+    assertNoHooks(ctx);
+    assertFalse(ctx.isDone());
+    assertEquals(c.capacity() > 0, ch.trySend("later"));
+    if (c.capacity() > 0) {
+      assertEquals(new Received.Value<>("later"), ch.tryReceive());
+    }
+    assertSound(ch);
+  }
+
+  @TestWithCapacities
+  void rangeNextInterruptedWhileWaitingThrowsUncheckedAndKeepsTheInterruptStatus(ChannelCase c) {
+    // given: next() called without hasNext(), waiting
+    Channel<String> ch = c.newChannel();
+    CancelableContext ctx = BACKGROUND.withCancel();
+    Spawned<String> receiver = c.spawn(() -> ch.range(ctx).iterator().next()).awaitBlocked();
+
+    // when
+    receiver.interrupt();
+
+    // then
+    var e = receiver.joinThrowing(UncheckedInterruptedException.class);
+    assertInstanceOf(InterruptedException.class, e.getCause());
+    assertTrue(receiver.interruptedAtEnd());
+    assertNoHooks(ctx);
+    assertEquals(c.capacity() > 0, ch.trySend("after"), "the receiver left no trace");
+    assertSound(ch);
+  }
+
+  @TestWithCapacities
+  void rangeNextWaitingWhenTheContextIsCancelledThrowsTheCauseAndTakesNothing(ChannelCase c) {
+    // given: next() called without hasNext(), waiting
+    Channel<String> ch = c.newChannel();
+    CancelableContext ctx = BACKGROUND.withCancel();
+    Spawned<String> receiver = c.spawn(() -> ch.range(ctx).iterator().next()).awaitBlocked();
+
+    // when
+    ctx.cancel(BOOM);
+
+    // then
+    var e = receiver.joinThrowing(ContextCancelledException.class);
+    assertSame(BOOM, e.getCause());
+    assertFalse(receiver.interruptedAtEnd());
+    assertNoHooks(ctx);
+    assertEquals(c.capacity() > 0, ch.trySend("after"), "the receiver left no trace");
     assertSound(ch);
   }
 

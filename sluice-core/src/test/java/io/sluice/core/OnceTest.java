@@ -344,6 +344,38 @@ class OnceTest {
     assertEquals(0, ctx.pendingHooks());
   }
 
+  @Test
+  void givenARunningActionAndAnInterruptedThread_whenRunWithAContext_thenInterruptedAtOnce()
+      throws Exception {
+    Call<Void> runner = runnerHoldingTheAction(once);
+    CancelContext ctx = (CancelContext) Context.background().withCancel();
+    Thread.currentThread().interrupt();
+
+    assertThrows(InterruptedException.class, () -> once.run(ctx, runs::incrementAndGet));
+
+    assertFalse(Thread.interrupted(), "the status is consumed, as in j.u.c");
+    assertEquals(0, ctx.pendingHooks());
+    finishAction.countDown();
+    runner.join();
+    assertEquals(1, runs.get());
+  }
+
+  @Test
+  void
+      givenAnInterruptedThreadAndNoActionYet_whenRunWithAContext_thenTheActionRunsAndSeesTheStatus()
+          throws Exception {
+    AtomicReference<Boolean> sawInterrupt = new AtomicReference<>();
+    CancelContext ctx = (CancelContext) Context.background().withCancel();
+    Thread.currentThread().interrupt();
+
+    once.run(ctx, () -> sawInterrupt.set(Thread.currentThread().isInterrupted()));
+
+    assertTrue(sawInterrupt.get());
+    assertTrue(Thread.interrupted());
+    assertTrue(once.isDone());
+    assertEquals(0, ctx.pendingHooks());
+  }
+
   @ParameterizedTest
   @EnumSource(ThreadKind.class)
   void givenAWaiterWithAContext_whenInterrupted_thenInterruptedException(ThreadKind kind)

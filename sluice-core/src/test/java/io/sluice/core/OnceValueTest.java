@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,6 +27,11 @@ class OnceValueTest {
   private final AtomicInteger computations = new AtomicInteger();
   private final CountDownLatch computing = new CountDownLatch(1);
   private final CountDownLatch finish = new CountDownLatch(1);
+
+  @AfterEach
+  void noInterruptLeaks() {
+    Thread.interrupted(); // a test that interrupts itself must not leak the status
+  }
 
   /** Counts computations and holds each until the test lets it finish. */
   private String heldComputation() throws InterruptedException {
@@ -187,6 +193,57 @@ class OnceValueTest {
     finish.countDown();
     assertEquals("value", first.join());
     assertEquals("value", v.get());
+  }
+
+  @Test
+  void givenAComputationInProgressAndAnInterruptedThread_whenGetWithAContext_thenInterruptedAtOnce()
+      throws Exception {
+    OnceValue<String> v = OnceValue.of(this::heldComputation);
+    Call<String> first = computingCaller(v);
+    CancelContext ctx = (CancelContext) Context.background().withCancel();
+    Thread.currentThread().interrupt();
+
+    assertThrows(InterruptedException.class, () -> v.get(ctx));
+
+    assertFalse(Thread.interrupted(), "the status is consumed, as in j.u.c");
+    assertEquals(0, ctx.pendingHooks());
+    finish.countDown();
+    assertEquals("value", first.join());
+  }
+
+  @Test
+  void
+      givenAnInterruptedThreadAndNothingComputed_whenGetWithAContext_thenItComputesKeepingTheStatus()
+          throws Exception {
+    OnceValue<Boolean> v = OnceValue.of(() -> Thread.currentThread().isInterrupted());
+    CancelContext ctx = (CancelContext) Context.background().withCancel();
+    Thread.currentThread().interrupt();
+
+    boolean computationSawTheInterrupt = v.get(ctx);
+
+    assertTrue(computationSawTheInterrupt);
+    assertTrue(Thread.interrupted());
+    assertEquals(0, ctx.pendingHooks());
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void givenAWaitingGetWithAContext_whenInterrupted_thenInterruptedExceptionAndTheComputationGoesOn(
+      ThreadKind kind) throws Exception {
+    OnceValue<String> v = OnceValue.of(this::heldComputation);
+    Call<String> first = computingCaller(v);
+    CancelContext ctx = (CancelContext) Context.background().withCancel();
+    Call<String> second = call(kind, () -> v.get(ctx));
+    awaitParked(second.thread());
+
+    second.thread().interrupt();
+
+    assertInstanceOf(InterruptedException.class, second.joinFailure());
+    assertEquals(0, ctx.pendingHooks());
+    assertFalse(ctx.isDone());
+    finish.countDown();
+    assertEquals("value", first.join());
+    assertEquals("value", v.get(ctx));
   }
 
   @Test

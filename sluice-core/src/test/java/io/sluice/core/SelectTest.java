@@ -672,6 +672,79 @@ class SelectTest {
   }
 
   @Test
+  void aSelectWithAContextByAnAlreadyInterruptedThreadThrowsAndCompletesNoClause()
+      throws Exception {
+    Channel<String> in = Channel.buffered(1);
+    Channel<String> out = Channel.buffered(1);
+    in.send("v");
+    CancelableContext ctx = Context.background().withCancel();
+
+    Thread.currentThread().interrupt();
+    assertThrows(
+        InterruptedException.class,
+        () -> Select.select(ctx, in.onReceive(v -> v), out.onSend("w", () -> "sent")));
+
+    assertFalse(Thread.interrupted());
+    assertEquals(1, in.len());
+    assertEquals(0, out.len());
+    assertNoHooks(ctx);
+  }
+
+  @Test
+  void theListFormWithAContextByAnAlreadyInterruptedThreadThrowsAndCompletesNoClause()
+      throws Exception {
+    Channel<String> in = Channel.buffered(1);
+    Channel<String> out = Channel.buffered(1);
+    in.send("v");
+    CancelableContext ctx = Context.background().withCancel();
+    List<Clause<String>> clauses = List.of(in.onReceive(v -> v), out.onSend("w", () -> "sent"));
+
+    Thread.currentThread().interrupt();
+    assertThrows(InterruptedException.class, () -> Select.select(ctx, clauses));
+
+    assertFalse(Thread.interrupted());
+    assertEquals(1, in.len());
+    assertEquals(0, out.len());
+    assertNoHooks(ctx);
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void aSelectWithAContextInterruptedWhileBlockedThrowsAndLeavesNothingQueued(ThreadKind kind) {
+    Channel<String> a = Channel.unbuffered();
+    CancelableContext ctx = Context.background().withCancel();
+    Spawned<String> s =
+        Spawned.start(
+                kind, () -> Select.select(ctx, a.onReceive(v -> v), a.onSend("x", () -> "sent")))
+            .awaitBlocked();
+
+    s.interrupt();
+
+    s.joinThrowing(InterruptedException.class);
+    assertFalse(s.interruptedAtEnd());
+    assertFalse(ctx.isDone());
+    assertNoNodesQueued(a);
+    assertNoHooks(ctx);
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void theListFormWithAContextInterruptedWhileBlockedThrowsAndLeavesNothingQueued(ThreadKind kind) {
+    Channel<String> a = Channel.unbuffered();
+    Channel<String> b = Channel.buffered(1);
+    CancelableContext ctx = Context.background().withCancel();
+    List<Clause<String>> clauses = List.of(a.onReceive(v -> v), b.onReceive(v -> v));
+    Spawned<String> s = Spawned.start(kind, () -> Select.select(ctx, clauses)).awaitBlocked();
+
+    s.interrupt();
+
+    s.joinThrowing(InterruptedException.class);
+    assertFalse(s.interruptedAtEnd());
+    assertNoNodesQueued(a, b);
+    assertNoHooks(ctx);
+  }
+
+  @Test
   void aSelectWithAnAlreadyCancelledContextThrowsEvenIfAClauseIsReady() throws Exception {
     Channel<String> in = Channel.buffered(1);
     in.send("v");

@@ -267,6 +267,20 @@ class SemaphoreTest {
     assertEquals(10, sem.available());
   }
 
+  @Test
+  void
+      givenAnInterruptedThread_whenAcquiringWithAContext_thenInterruptedExceptionEvenWithFreePermits() {
+    CancelContext ctx = (CancelContext) Context.background().withCancel();
+    Thread.currentThread().interrupt();
+
+    assertThrows(InterruptedException.class, () -> sem.acquire(ctx, 1));
+
+    assertFalse(Thread.currentThread().isInterrupted(), "the status is consumed, as in j.u.c");
+    assertEquals(10, sem.available());
+    assertEquals(0, sem.queueLength());
+    assertEquals(0, ctx.pendingHooks());
+  }
+
   @ParameterizedTest
   @EnumSource(ThreadKind.class)
   void givenABlockedAcquireWithAContext_whenTheContextIsCancelled_thenContextCancelledWithCause(

@@ -2,6 +2,7 @@ package io.sluice.core;
 
 import static io.sluice.core.SyncTestSupport.awaitParked;
 import static io.sluice.core.SyncTestSupport.awaitTrue;
+import static io.sluice.core.SyncTestSupport.call;
 import static io.sluice.core.SyncTestSupport.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -731,6 +732,55 @@ class TaskGroupTest {
     assertSame(boom, awaited.getCause());
     assertEquals(Subtask.State.FAILED, s.state());
     assertSame(boom, assertThrows(IllegalStateException.class, s::get).getCause());
+  }
+
+  @Test
+  void givenAnInterruptedThread_whenFork_thenInterruptedExceptionAndNothingStarts() {
+    TaskGroup g = openWithLimit(1);
+    Thread.currentThread().interrupt();
+
+    assertThrows(InterruptedException.class, () -> g.fork(c -> ran.incrementAndGet()));
+
+    assertFalse(Thread.currentThread().isInterrupted(), "the status is consumed, as in j.u.c");
+    assertEquals(0, g.started());
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void givenForkWaitingAtTheLimit_whenInterrupted_thenInterruptedExceptionAndNothingStarts(
+      ThreadKind kind) throws Exception {
+    TaskGroup g = openWithLimit(1);
+    g.go(this::held);
+    Call<Subtask<Integer>> feeder = call(kind, () -> g.fork(c -> ran.get()));
+    awaitParked(feeder.thread());
+
+    feeder.thread().interrupt();
+
+    assertInstanceOf(InterruptedException.class, feeder.joinFailure());
+    release.countDown();
+    g.await();
+    assertEquals(1, g.started());
+    assertEquals(1, ran.get());
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void givenForkWaitingAtTheLimit_whenTheGroupsContextIsCancelled_thenContextCancelled(
+      ThreadKind kind) throws Exception {
+    CancelableContext parent = Context.background().withCancel();
+    TaskGroup g = open(parent, Options.defaults().withThreadFactory(threads).withLimit(1));
+    g.go(this::held);
+    Call<Subtask<Integer>> feeder = call(kind, () -> g.fork(c -> ran.get()));
+    awaitParked(feeder.thread());
+    IOException why = new IOException("shutdown");
+
+    parent.cancel(why);
+
+    var e = assertInstanceOf(ContextCancelledException.class, feeder.joinFailure());
+    assertSame(why, e.getCause());
+    release.countDown();
+    g.await();
+    assertEquals(1, g.started());
   }
 
   // --- no thread outlives the group

@@ -84,6 +84,40 @@ class TimerBlockingTest {
     return new Blocked(thread.join(), done);
   }
 
+  /**
+   * Starts body on a thread and returns once it is parked inside a sleep: for the system clock,
+   * whose engine entries a test cannot count.
+   */
+  private static Blocked startSleeping(boolean virtual, ThrowingRunnable body) {
+    CompletableFuture<Thread> thread = new CompletableFuture<>();
+    CompletableFuture<Throwable> done =
+        onThread(
+            virtual,
+            () -> {
+              thread.complete(Thread.currentThread());
+              body.run();
+            });
+    Thread t = thread.join();
+    while (!(isWaiting(t) && inSleeper(t) && isWaiting(t))) {
+      assertFalse(done.isDone(), "the sleep ended instead of blocking");
+      Thread.onSpinWait();
+    }
+    return new Blocked(t, done);
+  }
+
+  private static boolean isWaiting(Thread t) {
+    return t.getState() == Thread.State.WAITING;
+  }
+
+  private static boolean inSleeper(Thread t) {
+    for (StackTraceElement e : t.getStackTrace()) {
+      if (e.getClassName().equals(Sleeper.class.getName()) && e.getMethodName().equals("await")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // ---- sleep ----
 
   @ParameterizedTest(name = "virtual={0}")
@@ -161,6 +195,75 @@ class TimerBlockingTest {
     ctx.cancel();
     assertThrows(ContextCancelledException.class, () -> clock.sleep(ctx, Duration.ZERO));
     assertEquals(0, clock.pendingTimers());
+  }
+
+  @Test
+  void
+      givenAnInterruptedThread_whenItSleepsWithAContext_thenInterruptedAtOnceAndTheStatusIsCleared() {
+    CancelableContext ctx = Context.background(clock).withCancel();
+    Thread.currentThread().interrupt();
+
+    assertThrows(InterruptedException.class, () -> clock.sleep(ctx, SECOND));
+
+    assertFalse(Thread.interrupted());
+    assertEquals(0, clock.pendingTimers());
+    assertEquals(0, ((CancelContext) ctx).pendingHooks());
+  }
+
+  @ParameterizedTest(name = "virtual={0}")
+  @ValueSource(booleans = {false, true})
+  void givenASleeperWithAContext_whenInterrupted_thenItThrowsAndLeavesNoTimerAndNoHook(
+      boolean virtual) throws Exception {
+    CancelableContext ctx = Context.background(clock).withCancel();
+    Blocked b = startBlocked(virtual, () -> clock.sleep(ctx, Duration.ofHours(1)));
+
+    b.thread().interrupt();
+
+    assertInstanceOf(InterruptedException.class, failureOf(b.done()));
+    assertEquals(0, clock.pendingTimers());
+    assertEquals(0, ((CancelContext) ctx).pendingHooks(), "the sleeper unregistered its hook");
+    assertFalse(ctx.isDone());
+  }
+
+  @Test
+  void
+      givenAnInterruptedThread_whenTimeSleepsWithAContext_thenInterruptedAtOnceAndTheStatusIsCleared() {
+    CancelableContext ctx = Context.background().withCancel();
+    Thread.currentThread().interrupt();
+
+    assertThrows(InterruptedException.class, () -> Time.sleep(ctx, Duration.ofHours(1)));
+
+    assertFalse(Thread.interrupted());
+    assertEquals(0, ((CancelContext) ctx).pendingHooks());
+  }
+
+  @ParameterizedTest(name = "virtual={0}")
+  @ValueSource(booleans = {false, true})
+  void givenATimeSleeperWithAContext_whenInterrupted_thenItThrowsAndLeavesNoHook(boolean virtual)
+      throws Exception {
+    CancelableContext ctx = Context.background().withCancel();
+    Blocked b = startSleeping(virtual, () -> Time.sleep(ctx, Duration.ofHours(1)));
+
+    b.thread().interrupt();
+
+    assertInstanceOf(InterruptedException.class, failureOf(b.done()));
+    assertEquals(0, ((CancelContext) ctx).pendingHooks(), "the sleeper unregistered its hook");
+  }
+
+  @ParameterizedTest(name = "virtual={0}")
+  @ValueSource(booleans = {false, true})
+  void givenATimeSleeperWithAContext_whenTheContextIsCancelled_thenContextCancelledWithTheCause(
+      boolean virtual) throws Exception {
+    CancelableContext ctx = Context.background().withCancel();
+    Blocked b = startSleeping(virtual, () -> Time.sleep(ctx, Duration.ofHours(1)));
+    IllegalStateException why = new IllegalStateException("shutting down");
+
+    ctx.cancel(why);
+
+    Throwable failure = failureOf(b.done());
+    assertInstanceOf(ContextCancelledException.class, failure);
+    assertSame(why, failure.getCause());
+    assertEquals(0, ((CancelContext) ctx).pendingHooks(), "the sleeper unregistered its hook");
   }
 
   @Test

@@ -78,8 +78,11 @@ final class ShardedHeapTimers implements AutoCloseable {
   /** log2 of the heap's arity: 2 (a 4-ary heap) unless {@code -Dsluice.bench.heapArity=2}. */
   static final int ARITY_SHIFT = Integer.getInteger("sluice.bench.heapArity", 4) == 2 ? 1 : 2;
 
-  /** The fewest counted zombies a purge is worth: a purge is due at max(this, size / 4). */
-  static final int MIN_PURGE = 1024;
+  /**
+   * The fewest counted zombies a purge is worth: a purge is due at max(this, size / 4). {@code
+   * -Dsluice.bench.heapMinPurge=N} changes it (a huge N turns purges off, to see what they cost).
+   */
+  static final int MIN_PURGE = Integer.getInteger("sluice.bench.heapMinPurge", 1024);
 
   /** One cancel in this many is counted, as this many. */
   static final int CANCEL_SAMPLE = 16;

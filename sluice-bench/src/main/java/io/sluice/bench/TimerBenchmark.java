@@ -37,6 +37,12 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * (a timing wheel whose worker thread moves new and cancelled timeouts in and out of the wheel, so
  * the caller only pays a queue insert — the rest happens on the worker, on the other core).
  *
+ * <p>A fourth contender, not a library: {@link ShardedHeapTimers}, a prototype written in this
+ * module to measure the alternative ADR 0004 rejected (per-carrier heaps, one min-heap per
+ * processor under its own lock), twice: {@code *_heaps} cancels lazily (a CAS; Go's zombies and
+ * purge) and {@code *_heapsIndexed} removes the entry from its heap at once (O(log n) under the
+ * shard's lock, as STPE's remove-on-cancel does).
+ *
  * <p>Sluice is measured twice: {@code *_sluice} through the public {@code Clock.afterFunc} and
  * {@code Timer.stop()} (what users call; it includes the {@code Timer} object), {@code
  * *_sluiceEngine} through the engine's internal {@code TimerEngine.schedule} (what contexts'
@@ -269,6 +275,106 @@ public class TimerBenchmark {
   }
 
   /**
+   * The sharded-heap prototype with lazy cancel (Go's zombies and purge): see {@link
+   * ShardedHeapTimers}.
+   */
+  @State(Scope.Thread)
+  public static class Heaps {
+    ShardedHeapTimers heaps;
+    final ShardedHeapTimers.Entry[] timers = new ShardedHeapTimers.Entry[N];
+    boolean pending;
+
+    /** Starts the shards' firing threads. */
+    @Setup(Level.Trial)
+    public void start() {
+      heaps = ShardedHeapTimers.withVirtualThreadBodies(ShardedHeapTimers.CancelPolicy.LAZY);
+    }
+
+    /**
+     * Schedules the timers a cancel benchmark cancels.
+     *
+     * @param d the delays
+     * @param params which benchmark runs
+     */
+    @Setup(Level.Invocation)
+    public void fill(Delays d, BenchmarkParams params) {
+      if (cancels(params)) {
+        for (int i = 0; i < N; i++) {
+          timers[i] = heaps.schedule(System.nanoTime() + d.nanos[i], NOOP);
+        }
+        pending = true;
+      }
+    }
+
+    /** Cancels whatever is still pending. */
+    @TearDown(Level.Invocation)
+    public void drain() {
+      if (pending) {
+        for (int i = 0; i < N; i++) {
+          timers[i].cancel();
+        }
+        pending = false;
+      }
+    }
+
+    /** Stops the firing threads. */
+    @TearDown(Level.Trial)
+    public void stop() {
+      heaps.close();
+    }
+  }
+
+  /**
+   * The sharded-heap prototype with indexed cancel (O(log n) removal under the shard's lock): see
+   * {@link ShardedHeapTimers}.
+   */
+  @State(Scope.Thread)
+  public static class HeapsIndexed {
+    ShardedHeapTimers heaps;
+    final ShardedHeapTimers.Entry[] timers = new ShardedHeapTimers.Entry[N];
+    boolean pending;
+
+    /** Starts the shards' firing threads. */
+    @Setup(Level.Trial)
+    public void start() {
+      heaps = ShardedHeapTimers.withVirtualThreadBodies(ShardedHeapTimers.CancelPolicy.INDEXED);
+    }
+
+    /**
+     * Schedules the timers a cancel benchmark cancels.
+     *
+     * @param d the delays
+     * @param params which benchmark runs
+     */
+    @Setup(Level.Invocation)
+    public void fill(Delays d, BenchmarkParams params) {
+      if (cancels(params)) {
+        for (int i = 0; i < N; i++) {
+          timers[i] = heaps.schedule(System.nanoTime() + d.nanos[i], NOOP);
+        }
+        pending = true;
+      }
+    }
+
+    /** Cancels whatever is still pending. */
+    @TearDown(Level.Invocation)
+    public void drain() {
+      if (pending) {
+        for (int i = 0; i < N; i++) {
+          timers[i].cancel();
+        }
+        pending = false;
+      }
+    }
+
+    /** Stops the firing threads. */
+    @TearDown(Level.Trial)
+    public void stop() {
+      heaps.close();
+    }
+  }
+
+  /**
    * Sluice: {@code Clock.system().afterFunc(d, fn)}, a million times.
    *
    * @param s the timers
@@ -394,6 +500,74 @@ public class TimerBenchmark {
   @Benchmark
   @OperationsPerInvocation(N)
   public int cancel_wheel(Wheel s) {
+    int stopped = 0;
+    for (int i = 0; i < N; i++) {
+      if (s.timers[i].cancel()) {
+        stopped++;
+      }
+    }
+    s.pending = false;
+    return stopped;
+  }
+
+  /**
+   * Sharded heaps, lazy cancel: {@code ShardedHeapTimers.schedule}, a million times.
+   *
+   * @param s the heaps
+   * @param d the delays
+   */
+  @Benchmark
+  @OperationsPerInvocation(N)
+  public void schedule_heaps(Heaps s, Delays d) {
+    for (int i = 0; i < N; i++) {
+      s.timers[i] = s.heaps.schedule(System.nanoTime() + d.nanos[i], NOOP);
+    }
+    s.pending = true;
+  }
+
+  /**
+   * Sharded heaps, lazy cancel: {@code Entry.cancel()} on a million pending entries.
+   *
+   * @param s the heaps
+   * @return how many cancels prevented a fire (all of them)
+   */
+  @Benchmark
+  @OperationsPerInvocation(N)
+  public int cancel_heaps(Heaps s) {
+    int stopped = 0;
+    for (int i = 0; i < N; i++) {
+      if (s.timers[i].cancel()) {
+        stopped++;
+      }
+    }
+    s.pending = false;
+    return stopped;
+  }
+
+  /**
+   * Sharded heaps, indexed cancel: {@code ShardedHeapTimers.schedule}, a million times.
+   *
+   * @param s the heaps
+   * @param d the delays
+   */
+  @Benchmark
+  @OperationsPerInvocation(N)
+  public void schedule_heapsIndexed(HeapsIndexed s, Delays d) {
+    for (int i = 0; i < N; i++) {
+      s.timers[i] = s.heaps.schedule(System.nanoTime() + d.nanos[i], NOOP);
+    }
+    s.pending = true;
+  }
+
+  /**
+   * Sharded heaps, indexed cancel: {@code Entry.cancel()} on a million pending entries.
+   *
+   * @param s the heaps
+   * @return how many cancels prevented a fire (all of them)
+   */
+  @Benchmark
+  @OperationsPerInvocation(N)
+  public int cancel_heapsIndexed(HeapsIndexed s) {
     int stopped = 0;
     for (int i = 0; i < N; i++) {
       if (s.timers[i].cancel()) {

@@ -12,7 +12,10 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-/** The three timer libraries behind one interface, for the plain (non-JMH) timer programs. */
+/**
+ * The timer libraries behind one interface, for the plain (non-JMH) timer programs: Sluice's, its
+ * peers, and the sharded-heap prototype ({@link ShardedHeapTimers}).
+ */
 abstract class TimerEngines implements AutoCloseable {
   /** A body that does nothing, usable by every library without a wrapper object per timer. */
   static final Noop NOOP = new Noop();
@@ -34,7 +37,13 @@ abstract class TimerEngines implements AutoCloseable {
 
   /** Every timer library: Sluice first, then the peers. */
   static List<Supplier<TimerEngines>> all() {
-    return List.of(Sluice::new, SluiceEngine::new, Stpe::new, Wheel::new);
+    return List.of(
+        Sluice::new,
+        SluiceEngine::new,
+        Stpe::new,
+        Wheel::new,
+        () -> new Heaps(ShardedHeapTimers.CancelPolicy.LAZY),
+        () -> new Heaps(ShardedHeapTimers.CancelPolicy.INDEXED));
   }
 
   /** Every scheduler (issue 6): Sluice's first, then the peers, Quartz last. */
@@ -302,6 +311,43 @@ abstract class TimerEngines implements AutoCloseable {
     @Override
     public void close() {
       executor.shutdownNow();
+    }
+  }
+
+  /**
+   * The sharded-heap prototype ({@link ShardedHeapTimers}, bench only): one heap per processor, the
+   * shard chosen by the scheduling thread; each body runs on a new virtual thread, as {@code
+   * afterFunc}'s does.
+   */
+  static final class Heaps extends TimerEngines {
+    private final ShardedHeapTimers timers;
+
+    Heaps(ShardedHeapTimers.CancelPolicy policy) {
+      super(
+          policy == ShardedHeapTimers.CancelPolicy.LAZY
+              ? "Heap shards, lazy cancel"
+              : "Heap shards, indexed cancel");
+      timers = ShardedHeapTimers.withVirtualThreadBodies(policy);
+    }
+
+    @Override
+    Object schedule(long delayNanos, Runnable body) {
+      return timers.schedule(System.nanoTime() + delayNanos, body);
+    }
+
+    @Override
+    Object scheduleOnVirtualThread(long delayNanos, Runnable body) {
+      return schedule(delayNanos, body);
+    }
+
+    @Override
+    boolean cancel(Object timer) {
+      return ((ShardedHeapTimers.Entry) timer).cancel();
+    }
+
+    @Override
+    public void close() {
+      timers.close();
     }
   }
 

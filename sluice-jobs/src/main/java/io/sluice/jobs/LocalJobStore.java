@@ -826,15 +826,16 @@ final class LocalJobStore implements JobStore {
   public List<Claim> claim(List<? extends Claim> succeeded, Claimer claimer)
       throws InterruptedException {
     Objects.requireNonNull(claimer, "claimer");
+    // One clock read, before the lock (a read costs ~30 ns here, and every worker's claim passes
+    // through this lock), serves the successes and the attempts this claim starts.
+    Instant now = clock.now();
     if (succeeded.isEmpty()) {
       lock.lockInterruptibly();
     } else {
       lock.lock();
     }
     try {
-      Instant now = null; // one clock read serves the successes and the claim that follows them
       if (!succeeded.isEmpty()) {
-        now = clock.now();
         succeededLocked(succeeded, now);
       }
       while (true) {
@@ -844,9 +845,6 @@ final class LocalJobStore implements JobStore {
         admitArrivals();
         List<Entry> claimed = pollDue(claimer);
         if (claimed != null) {
-          if (now == null) {
-            now = clock.now();
-          }
           for (Entry entry : claimed) {
             entry.state = JobState.RUNNING;
             entry.attempts++;
@@ -861,7 +859,7 @@ final class LocalJobStore implements JobStore {
         try {
           if (arrivals.get() == null) {
             ready.await();
-            now = null; // time passed while waiting
+            now = clock.now(); // time passed while waiting
           }
         } finally {
           waitingClaims--;

@@ -274,20 +274,19 @@ public class TimerBenchmark {
     }
   }
 
-  /**
-   * The sharded-heap prototype with lazy cancel (Go's zombies and purge): see {@link
-   * ShardedHeapTimers}.
-   */
+  /** The sharded-heap prototype ({@link ShardedHeapTimers}) with one of its cancel policies. */
   @State(Scope.Thread)
-  public static class Heaps {
+  public abstract static class HeapState {
     ShardedHeapTimers heaps;
     final ShardedHeapTimers.Entry[] timers = new ShardedHeapTimers.Entry[N];
     boolean pending;
 
+    abstract ShardedHeapTimers.CancelPolicy policy();
+
     /** Starts the shards' firing threads. */
     @Setup(Level.Trial)
     public void start() {
-      heaps = ShardedHeapTimers.withVirtualThreadBodies(ShardedHeapTimers.CancelPolicy.LAZY);
+      heaps = ShardedHeapTimers.withVirtualThreadBodies(policy());
     }
 
     /**
@@ -324,53 +323,19 @@ public class TimerBenchmark {
     }
   }
 
-  /**
-   * The sharded-heap prototype with indexed cancel (O(log n) removal under the shard's lock): see
-   * {@link ShardedHeapTimers}.
-   */
-  @State(Scope.Thread)
-  public static class HeapsIndexed {
-    ShardedHeapTimers heaps;
-    final ShardedHeapTimers.Entry[] timers = new ShardedHeapTimers.Entry[N];
-    boolean pending;
-
-    /** Starts the shards' firing threads. */
-    @Setup(Level.Trial)
-    public void start() {
-      heaps = ShardedHeapTimers.withVirtualThreadBodies(ShardedHeapTimers.CancelPolicy.INDEXED);
+  /** The sharded-heap prototype with lazy cancel (Go's zombies and purge). */
+  public static class Heaps extends HeapState {
+    @Override
+    ShardedHeapTimers.CancelPolicy policy() {
+      return ShardedHeapTimers.CancelPolicy.LAZY;
     }
+  }
 
-    /**
-     * Schedules the timers a cancel benchmark cancels.
-     *
-     * @param d the delays
-     * @param params which benchmark runs
-     */
-    @Setup(Level.Invocation)
-    public void fill(Delays d, BenchmarkParams params) {
-      if (cancels(params)) {
-        for (int i = 0; i < N; i++) {
-          timers[i] = heaps.schedule(System.nanoTime() + d.nanos[i], NOOP);
-        }
-        pending = true;
-      }
-    }
-
-    /** Cancels whatever is still pending. */
-    @TearDown(Level.Invocation)
-    public void drain() {
-      if (pending) {
-        for (int i = 0; i < N; i++) {
-          timers[i].cancel();
-        }
-        pending = false;
-      }
-    }
-
-    /** Stops the firing threads. */
-    @TearDown(Level.Trial)
-    public void stop() {
-      heaps.close();
+  /** The sharded-heap prototype with indexed cancel (O(log n) removal under the shard's lock). */
+  public static class HeapsIndexed extends HeapState {
+    @Override
+    ShardedHeapTimers.CancelPolicy policy() {
+      return ShardedHeapTimers.CancelPolicy.INDEXED;
     }
   }
 

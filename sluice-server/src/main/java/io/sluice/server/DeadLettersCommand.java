@@ -139,13 +139,27 @@ final class DeadLettersCommand implements Callable<Integer> {
           });
     }
 
+    /** An instant from the service, to the second, for a table; the JSON output keeps it whole. */
+    private static String toSeconds(Object time) {
+      if (time == null) {
+        return "-";
+      }
+      try {
+        return java.time.Instant.parse(time.toString())
+            .truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+            .toString();
+      } catch (java.time.format.DateTimeParseException e) {
+        return time.toString();
+      }
+    }
+
     private void table(PrintWriter out, List<Object> letters, Object next) {
       if (letters.isEmpty()) {
         out.println(after == null ? "No dead letters." : "No dead letters after " + after + ".");
         return;
       }
-      String format = "%-36s  %8s  %-24s  %s%n";
-      out.printf(format, "ID", "ATTEMPTS", "ACCEPTED", "LAST ERROR");
+      String format = "%-36s  %8s  %-20s  %-20s  %s%n";
+      out.printf(format, "ID", "ATTEMPTS", "ACCEPTED", "DEAD SINCE", "LAST ERROR");
       for (Object item : letters) {
         if (item instanceof Map<?, ?> job) {
           Object error = job.get("lastError");
@@ -153,7 +167,8 @@ final class DeadLettersCommand implements Callable<Integer> {
               format,
               job.get("id"),
               job.get("attempts"),
-              job.get("createdAt"),
+              toSeconds(job.get("createdAt")),
+              toSeconds(job.get("finishedAt")),
               error == null ? "-" : oneLine(error.toString()));
         }
       }

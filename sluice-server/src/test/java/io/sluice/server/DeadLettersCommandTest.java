@@ -43,12 +43,24 @@ class DeadLettersCommandTest {
   }
 
   @Test
-  void listShowsEachDeadLetterWithItsLastError() {
+  void listShowsEachDeadLetterWithWhenItDiedAndItsLastError() {
     CommandRun run = CommandRun.of("dead-letters", "list", "--url", service.url());
 
     assertEquals(0, run.exit(), run.toString());
+    assertTrue(run.out().contains("DEAD SINCE"), run.toString());
+    String time = "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z";
     for (String id : dead) {
-      assertTrue(run.out().contains(id), run.toString());
+      assertTrue(
+          run.out()
+              .matches(
+                  "(?s).*"
+                      + id
+                      + " +\\d+ +"
+                      + time
+                      + " +"
+                      + time
+                      + " +java.io.IOException: storage unavailable.*"),
+          run.toString());
     }
     assertTrue(run.out().contains("storage unavailable"), run.toString());
     assertTrue(run.out().contains("3 dead letters shown."), run.toString());

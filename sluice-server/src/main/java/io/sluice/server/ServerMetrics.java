@@ -38,6 +38,7 @@ final class ServerMetrics implements EngineListener, StoreObserver {
   private final ConcurrentHashMap<String, Counter> requests = new ConcurrentHashMap<>();
   private final Counter payloadsAccepted;
   private final Timer upload;
+  private final Timer delivery;
   private final Counter retries;
   private final Counter died;
   private final Timer fsync;
@@ -66,6 +67,15 @@ final class ServerMetrics implements EngineListener, StoreObserver {
             .minimumExpectedValue(Duration.ofMillis(1))
             .maximumExpectedValue(Duration.ofSeconds(60))
             .tag("outcome", "all")
+            .register(registry);
+    delivery =
+        Timer.builder("sluice.payload.delivery")
+            .description(
+                "time from a payload's acceptance (202) to the end of its successful upload:"
+                    + " how far the uploads run behind")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1))
+            .maximumExpectedValue(Duration.ofHours(1))
             .register(registry);
     retries = Counter.builder("sluice.retries").description("retries scheduled").register(registry);
     died =
@@ -197,6 +207,10 @@ final class ServerMetrics implements EngineListener, StoreObserver {
   @Override
   public void attemptFinished(Job job, Outcome outcome, Duration elapsed) {
     upload.record(elapsed);
+    if (outcome == Outcome.SUCCEEDED) {
+      Duration sinceAccepted = Duration.between(job.createdAt(), java.time.Instant.now());
+      delivery.record(sinceAccepted.isNegative() ? Duration.ZERO : sinceAccepted);
+    }
     Timer.builder("sluice.upload.attempts")
         .description("upload attempts by outcome")
         .tag("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT))

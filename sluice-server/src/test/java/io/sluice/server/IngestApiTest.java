@@ -463,7 +463,8 @@ class IngestApiTest {
   @Test
   void healthAndMetricsAnswer() throws Exception {
     start(config());
-    postJson("{\"payloads\": [1]}");
+    String id = ids(postJson("{\"payloads\": [1]}")).getFirst();
+    awaitState(id, "succeeded");
 
     assertEquals("UP", json(get("/health/ready").body()).get("status"));
     assertEquals("UP", json(get("/health/live").body()).get("status"));
@@ -478,9 +479,18 @@ class IngestApiTest {
             "sluice_journal_fsync_seconds",
             "sluice_journal_append_seconds_bucket",
             "sluice_retries_total",
-            "sluice_dead_letters")) {
+            "sluice_dead_letters",
+            "sluice_payload_delivery_seconds_bucket")) {
       assertTrue(metrics.contains(meter), meter + " in\n" + metrics);
     }
+    // the listener hears of the success just after the store records it
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    double delivered = meterValue(metrics, "sluice_payload_delivery_seconds_count");
+    while (delivered < 1 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      delivered = meterValue(get("/metrics").body(), "sluice_payload_delivery_seconds_count");
+    }
+    assertEquals(1.0, delivered, "one payload delivered");
   }
 
   @Test

@@ -484,10 +484,7 @@ public class TimerBenchmark {
   @Benchmark
   @OperationsPerInvocation(N)
   public void schedule_heaps(Heaps s, Delays d) {
-    for (int i = 0; i < N; i++) {
-      s.timers[i] = s.heaps.schedule(System.nanoTime() + d.nanos[i], NOOP);
-    }
-    s.pending = true;
+    scheduleAll(s, d);
   }
 
   /**
@@ -499,14 +496,7 @@ public class TimerBenchmark {
   @Benchmark
   @OperationsPerInvocation(N)
   public int cancel_heaps(Heaps s) {
-    int stopped = 0;
-    for (int i = 0; i < N; i++) {
-      if (s.timers[i].cancel()) {
-        stopped++;
-      }
-    }
-    s.pending = false;
-    return stopped;
+    return cancelAll(s);
   }
 
   /**
@@ -518,10 +508,7 @@ public class TimerBenchmark {
   @Benchmark
   @OperationsPerInvocation(N)
   public void schedule_heapsIndexed(HeapsIndexed s, Delays d) {
-    for (int i = 0; i < N; i++) {
-      s.timers[i] = s.heaps.schedule(System.nanoTime() + d.nanos[i], NOOP);
-    }
-    s.pending = true;
+    scheduleAll(s, d);
   }
 
   /**
@@ -533,6 +520,17 @@ public class TimerBenchmark {
   @Benchmark
   @OperationsPerInvocation(N)
   public int cancel_heapsIndexed(HeapsIndexed s) {
+    return cancelAll(s);
+  }
+
+  private static void scheduleAll(HeapState s, Delays d) {
+    for (int i = 0; i < N; i++) {
+      s.timers[i] = s.heaps.schedule(System.nanoTime() + d.nanos[i], NOOP);
+    }
+    s.pending = true;
+  }
+
+  private static int cancelAll(HeapState s) {
     int stopped = 0;
     for (int i = 0; i < N; i++) {
       if (s.timers[i].cancel()) {

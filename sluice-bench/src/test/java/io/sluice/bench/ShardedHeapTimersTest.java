@@ -69,12 +69,13 @@ class ShardedHeapTimersTest {
   void aCancelledTimerNeverFiresEvenWhenALaterOneDoes(CancelPolicy policy)
       throws InterruptedException {
     try (ShardedHeapTimers timers = new ShardedHeapTimers(1, policy, Runnable::run)) {
-      // given: a timer 50 ms away, cancelled, and one 100 ms away on the same (only) shard
+      // given: a timer 500 ms away (time enough to cancel it however loaded the host), cancelled,
+      // and one 600 ms away on the same (only) shard
       boolean[] ran = new boolean[1];
       long now = System.nanoTime();
-      Entry cancelled = timers.schedule(now + 50_000_000, () -> ran[0] = true);
+      Entry cancelled = timers.schedule(now + 500_000_000, () -> ran[0] = true);
       CountDownLatch laterFired = new CountDownLatch(1);
-      timers.schedule(now + 100_000_000, laterFired::countDown);
+      timers.schedule(now + 600_000_000, laterFired::countDown);
 
       // when
       boolean stopped = cancelled.cancel();
@@ -107,7 +108,9 @@ class ShardedHeapTimersTest {
   void cancelsRacingFiresReportExactlyWhatHappenedToEachTimer(CancelPolicy policy)
       throws InterruptedException {
     int n = 50_000;
-    long spread = 200_000_000; // deadlines within 200 ms; the cancels start half-way
+    long spread =
+        1_000_000_000; // deadlines within 1 s (wide enough for a loaded CI host to schedule
+    // them all first); the cancels start half-way
     AtomicIntegerArray runs = new AtomicIntegerArray(n);
     try (ShardedHeapTimers timers = new ShardedHeapTimers(2, policy, Runnable::run)) {
       // given: timers due at random within the spread, scheduled from two threads, each of which

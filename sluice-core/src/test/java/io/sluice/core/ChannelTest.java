@@ -811,13 +811,9 @@ class ChannelTest {
     assertSound(ch);
   }
 
-  @TestWithCapacities
-  void rangeEndsWithTheContextsCauseWhenItIsCancelledWhileWaitingAndLosesNoValue(ChannelCase c)
-      throws Exception {
-    // given: a ranging receiver that took one value and waits for the next
-    Channel<String> ch = c.newChannel();
-    CancelableContext ctx = BACKGROUND.withCancel();
-    List<String> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** A receiver ranging over {@code ch} with {@code ctx}, which took "first" and waits for more. */
+  private static Spawned<Void> rangingAfterOneValue(
+      ChannelCase c, Channel<String> ch, Context ctx, List<String> got) throws Exception {
     Spawned<Void> receiver =
         c.spawn(
             () -> {
@@ -828,6 +824,17 @@ class ChannelTest {
             });
     ch.send("first");
     receiver.awaitBlocked();
+    return receiver;
+  }
+
+  @TestWithCapacities
+  void rangeEndsWithTheContextsCauseWhenItIsCancelledWhileWaitingAndLosesNoValue(ChannelCase c)
+      throws Exception {
+    // given: a ranging receiver that took one value and waits for the next
+    Channel<String> ch = c.newChannel();
+    CancelableContext ctx = BACKGROUND.withCancel();
+    List<String> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Spawned<Void> receiver = rangingAfterOneValue(c, ch, ctx, got);
 
     // when
     ctx.cancel(BOOM);
@@ -850,16 +857,7 @@ class ChannelTest {
     Channel<String> ch = c.newChannel();
     CancelableContext ctx = BACKGROUND.withCancel();
     List<String> got = new java.util.concurrent.CopyOnWriteArrayList<>();
-    Spawned<Void> receiver =
-        c.spawn(
-            () -> {
-              for (String v : ch.range(ctx)) {
-                got.add(v);
-              }
-              return null;
-            });
-    ch.send("first");
-    receiver.awaitBlocked();
+    Spawned<Void> receiver = rangingAfterOneValue(c, ch, ctx, got);
 
     // when
     receiver.interrupt();

@@ -264,7 +264,15 @@ public final class Pipeline<T> {
   /**
    * Replaces each item by the items {@code fn} returns for it (none, one or many), in order.
    *
-   * @param fn the function
+   * <p>An item's outputs go on all or none: the stage reads what {@code fn} returned to its end — a
+   * lazy {@code Iterable} is iterated there — before it passes any on, and the error policy guards
+   * both the call and the iteration. So an item whose iteration throws or yields a null fails
+   * (naming the item), is skipped or is retried as a whole, and no part of its outputs is passed
+   * on. The outputs of one item are therefore held in memory at once: {@code fn} must return a
+   * finite {@code Iterable}; for an expansion too large to hold, emit it from a {@link #generate}
+   * source instead.
+   *
+   * @param fn the function; must not return null, nor an iterable with a null element
    * @param <R> the result type
    * @return the pipeline with the stage added
    */

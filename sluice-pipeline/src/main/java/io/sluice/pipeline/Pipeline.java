@@ -355,7 +355,9 @@ public final class Pipeline<T> {
   /**
    * Applies {@code fn} on {@code workers} threads, routing each item by its key: items with equal
    * keys go to the same worker and keep their relative order; items with different keys may be
-   * reordered.
+   * reordered. Each worker reads its own channel of {@link Options#bufferSize()} items, so the
+   * stage may hold {@code workers × bufferSize} items besides its output channel: with many
+   * workers, lower the buffer size ({@link Options#withBufferSize}) to bound the memory.
    *
    * @param key the key of an item ({@code hashCode} picks the worker)
    * @param workers the number of worker threads; at least 1

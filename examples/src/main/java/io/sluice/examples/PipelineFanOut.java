@@ -19,10 +19,10 @@ import java.util.function.UnaryOperator;
  * with {@code sluice-pipeline} instead of hand-made channels and goroutines ({@link FanOutFanIn}
  * shows the hand-made version).
  *
- * <p>What the library takes care of: the stages are connected and started together (no unbuffered
- * deadlock), the end of the stream is typed (no busy loop), nothing is sent on a closed channel,
- * the first error cancels every stage and is reported once with the stage and the item, and no
- * thread outlives the run.
+ * <p>What the library takes care of: the stages and the sink are connected and started together (no
+ * stage waits on a channel nobody reads), the end of the stream is typed (no busy loop), nothing is
+ * sent on a closed channel, the first error cancels every stage and is reported once with the stage
+ * and the item, and no thread outlives the run.
  */
 public final class PipelineFanOut {
   private PipelineFanOut() {}
@@ -57,6 +57,31 @@ public final class PipelineFanOut {
       UnaryOperator<String> toTitle,
       PrintStream log)
       throws InterruptedException {
+    return run(ctx, source, every, toTitle, log, Pipeline.Options.defaults());
+  }
+
+  /**
+   * {@link #run(Context, List, Duration, UnaryOperator, PrintStream)} with the run's other options
+   * (its thread factory, say) taken from {@code options}; the stop mode is always graceful.
+   *
+   * @param ctx stops the run (cancel, timeout)
+   * @param source the strings
+   * @param every the producer's pause before each string
+   * @param toTitle the second stage; may throw
+   * @param log where the sink prints
+   * @param options the run's options
+   * @return the number of strings the sink printed, and the report
+   * @throws InterruptedException if interrupted
+   * @throws PipelineException if a stage failed
+   */
+  static Result<Long> run(
+      Context ctx,
+      List<String> source,
+      Duration every,
+      UnaryOperator<String> toTitle,
+      PrintStream log,
+      Pipeline.Options options)
+      throws InterruptedException {
     int cpus = Runtime.getRuntime().availableProcessors();
     return Pipeline.generate(producer(source, every))
         .named("producer")
@@ -64,7 +89,7 @@ public final class PipelineFanOut {
         .named("to-lower")
         .mapParallel(cpus, toTitle::apply)
         .named("to-title")
-        .withOptions(Pipeline.Options.defaults().withStopMode(StopMode.GRACEFUL))
+        .withOptions(options.withStopMode(StopMode.GRACEFUL))
         .forEach(ctx, s -> log.println("sink: " + s));
   }
 

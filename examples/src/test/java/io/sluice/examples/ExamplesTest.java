@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sluice.core.Channel;
 import io.sluice.core.Context;
 import io.sluice.core.Diagnostics;
+import io.sluice.pipeline.Pipeline;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +36,21 @@ class ExamplesTest {
     SimplePipeline.sink(SimplePipeline.producer(List.of("foo", "bar", "bax")), out);
 
     assertEquals(List.of("foo", "bar", "bax"), lines());
+  }
+
+  @Test
+  void simplePipelineWithAPipelineReadsTheRendezvousChannelOnTheSameThread() throws Exception {
+    TrackingThreadFactory threads = new TrackingThreadFactory("simple-");
+
+    long sent =
+        SimplePipeline.withPipeline(
+            List.of("foo", "bar", "bax"),
+            out,
+            Pipeline.Options.defaults().withThreadFactory(threads));
+
+    assertEquals(3, sent);
+    assertEquals(List.of("foo", "bar", "bax"), lines());
+    threads.assertAllEndedCleanly();
   }
 
   @Test

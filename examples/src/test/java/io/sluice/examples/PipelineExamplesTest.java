@@ -9,6 +9,7 @@ import io.sluice.core.Clock;
 import io.sluice.core.Context;
 import io.sluice.core.ManualClock;
 import io.sluice.pipeline.Outcome;
+import io.sluice.pipeline.Pipeline;
 import io.sluice.pipeline.PipelineException;
 import io.sluice.pipeline.Result;
 import java.io.ByteArrayOutputStream;
@@ -16,7 +17,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.AbstractList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -89,26 +92,53 @@ class PipelineExamplesTest {
   }
 
   @Test
-  void anInjectedErrorFailsTheRunWithTheStageAndTheItem() {
+  void anInjectedErrorFailsTheRunWithTheStageAndTheItemAndCancelsTheRest() {
+    // S0, S1, S2 ... as many as an int counts: a producer that does not end by itself
+    List<String> endless =
+        new AbstractList<>() {
+          @Override
+          public String get(int i) {
+            return "S" + i;
+          }
+
+          @Override
+          public int size() {
+            return Integer.MAX_VALUE;
+          }
+        };
+    AtomicInteger titled = new AtomicInteger();
+    TrackingThreadFactory threads = new TrackingThreadFactory("fan-out-");
+
     PipelineException e =
         assertThrows(
             PipelineException.class,
             () ->
                 PipelineFanOut.run(
                     Context.background(),
-                    List.of("FOO", "BAR", "BAX"),
+                    endless,
                     Duration.ZERO,
                     s -> {
-                      if (s.equals("foo")) {
+                      titled.incrementAndGet();
+                      if (s.equals("s500")) {
                         throw new IllegalArgumentException("oh no");
                       }
                       return PipelineFanOut.title(s);
                     },
-                    out));
+                    out,
+                    Pipeline.Options.defaults().withThreadFactory(threads)));
 
     assertEquals("to-title", e.stage());
-    assertEquals("foo", e.item().orElseThrow());
+    assertEquals("s500", e.item().orElseThrow());
     assertEquals("oh no", e.getCause().getMessage());
+    // the sink saw an ordered prefix that stops before the failing item ...
+    List<String> printed = lines();
+    assertTrue(printed.size() <= 500, "printed " + printed.size());
+    assertEquals(IntStream.range(0, printed.size()).mapToObj(i -> "sink: S" + i).toList(), printed);
+    // ... the producer and the stages stopped: with a producer that does not end, the run ended
+    // only because the failure cancelled them, and to-title saw a small part of the stream ...
+    assertTrue(titled.get() < Integer.MAX_VALUE / 2, "to-title called " + titled + " times");
+    // ... and no thread of the run is left
+    threads.assertAllEndedCleanly();
   }
 
   @Test

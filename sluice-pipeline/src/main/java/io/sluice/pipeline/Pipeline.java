@@ -34,8 +34,10 @@ import java.util.stream.Stream;
  * #forEach}, {@link #toList}, {@link #reduce}, {@link #toChannel}, {@link #to}, {@link #broadcast},
  * {@link #split} — starts the threads, consumes the output on the caller's thread, waits until
  * every thread it started has ended, and returns a {@link Result} (the value and a {@link Report}).
- * The same description can be run again; each run reads its source afresh (a stream or an iterator
- * can of course be read only once).
+ * {@link #open} is the one terminal that returns at once: it runs the pipeline on a thread of its
+ * own into a channel the caller reads, and its {@link Outlet} gives the result at the end. The same
+ * description can be run again; each run reads its source afresh (a stream or an iterator can of
+ * course be read only once).
  *
  * <p><b>Threads and channels.</b> Each stage runs on its own virtual thread (parallel stages: up to
  * one per item in flight) created by the options' thread factory; stages are connected by bounded
@@ -47,12 +49,16 @@ import java.util.stream.Stream;
  * emptied half of it (not as soon as one chunk is free), so that with more stages than cores each
  * stage thread runs for half a buffer between two waits.
  *
- * <p><b>What the seed's bugs become.</b> No stage can deadlock on an unbuffered channel nobody
- * reads (the terminal is started with the rest); the end of a stream is a typed end, not a stream
- * of zero values; a stage never sends on a closed channel — a stage that stops early ({@link
- * #take}) makes the stages before it stop, up to the source; errors are never lost (see {@link
- * ErrorPolicy}); and no thread outlives the terminal call, whether the run completes, fails or is
- * cancelled.
+ * <p><b>What the seed's bugs become.</b> Within a run, every channel's reader starts with its
+ * writer (the stages and the terminal start together), so no stage waits on a channel nobody will
+ * read. A channel of the caller's is another matter: {@link #toChannel} blocks the caller until the
+ * run ends, so its channel must be read by another thread or hold every item, or the caller waits
+ * for ever — the seed's unbuffered deadlock; {@link #open} runs the pipeline on a thread of its own
+ * and can be read on the caller's thread. The end of a stream is a typed end, not a stream of zero
+ * values; a stage never sends on a closed channel — a stage that stops early ({@link #take}) makes
+ * the stages before it stop, up to the source; errors are never lost (see {@link ErrorPolicy}); and
+ * no thread outlives the terminal call (for {@link #open}, the outlet's {@link Outlet#close()} or
+ * {@link Outlet#result()}), whether the run completes, fails or is cancelled.
  *
  * <p><b>Failures</b> follow the run's {@link ErrorPolicy} ({@link Options#withErrorPolicy}), which
  * one stage can override with {@link #onError}. Under the default fail-fast policy the terminal
@@ -258,7 +264,15 @@ public final class Pipeline<T> {
   /**
    * Replaces each item by the items {@code fn} returns for it (none, one or many), in order.
    *
-   * @param fn the function
+   * <p>An item's outputs go on all or none: the stage reads what {@code fn} returned to its end — a
+   * lazy {@code Iterable} is iterated there — before it passes any on, and the error policy guards
+   * both the call and the iteration. So an item whose iteration throws or yields a null fails
+   * (naming the item), is skipped or is retried as a whole, and no part of its outputs is passed
+   * on. The outputs of one item are therefore held in memory at once: {@code fn} must return a
+   * finite {@code Iterable}; for an expansion too large to hold, emit it from a {@link #generate}
+   * source instead.
+   *
+   * @param fn the function; must not return null, nor an iterable with a null element
    * @param <R> the result type
    * @return the pipeline with the stage added
    */
@@ -341,7 +355,9 @@ public final class Pipeline<T> {
   /**
    * Applies {@code fn} on {@code workers} threads, routing each item by its key: items with equal
    * keys go to the same worker and keep their relative order; items with different keys may be
-   * reordered.
+   * reordered. Each worker reads its own channel of {@link Options#bufferSize()} items, so the
+   * stage may hold {@code workers × bufferSize} items besides its output channel: with many
+   * workers, lower the buffer size ({@link Options#withBufferSize}) to bound the memory.
    *
    * @param key the key of an item ({@code hashCode} picks the worker)
    * @param workers the number of worker threads; at least 1
@@ -529,8 +545,44 @@ public final class Pipeline<T> {
   }
 
   /**
-   * Runs the pipeline, sending each item to {@code channel} (waiting while it is full), and closes
-   * the channel at the end, so that a consumer ranging over it always ends and learns why:
+   * Starts the pipeline on a thread of its own, sending its items to a new channel of {@code
+   * capacity} that the caller reads, and returns at once: Go's producer that returns a {@code
+   * <-chan}, without its deadlock. Read the channel on any thread, this one included; it is closed
+   * when the run ends, as {@link #toChannel} closes its channel. Close the outlet (try with
+   * resources) to stop a run whose items are no longer wanted and to wait for its threads:
+   *
+   * <pre>{@code
+   * try (Outlet<String> out = pipeline.open(ctx, 16)) {
+   *   for (String s : out.channel()) {
+   *     use(s);
+   *   }
+   * }
+   * }</pre>
+   *
+   * <p>The run's thread is made by {@link Options#threadFactory()}, like every other thread of the
+   * run; cancelling {@code ctx} stops the run as for any terminal.
+   *
+   * @param ctx cancels the run
+   * @param capacity the items the channel holds before the run waits for the reader; 0 for a
+   *     rendezvous channel
+   * @return the running pipeline, its channel and, once it has ended, its result
+   * @throws IllegalArgumentException if {@code capacity} is negative
+   */
+  public Outlet<T> open(Context ctx, int capacity) {
+    Objects.requireNonNull(ctx, "ctx");
+    if (capacity < 0) {
+      throw new IllegalArgumentException("capacity must not be negative, was " + capacity);
+    }
+    return new Outlet<>(this, ctx, capacity);
+  }
+
+  /**
+   * Runs the pipeline on the caller's thread, sending each item to {@code channel} (waiting while
+   * it is full), and returns when the run has ended. <b>The channel must be read by another
+   * thread</b> (or hold every item): a caller that means to read it itself would wait in this call
+   * for ever once the channel is full — the seed's unbuffered deadlock. To read on the same thread,
+   * use {@link #open}. The run closes the channel at the end, so that a consumer ranging over it
+   * always ends and learns why:
    *
    * <ul>
    *   <li>{@link Outcome#COMPLETED}: closed normally, after the last item;

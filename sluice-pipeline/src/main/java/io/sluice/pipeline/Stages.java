@@ -6,6 +6,7 @@ import io.sluice.core.Select;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -178,8 +179,35 @@ final class Stages {
     }
   }
 
-  /** flatMap: every item becomes zero or more. */
+  /**
+   * flatMap: every item becomes zero or more. The outputs of one item are gathered into an array
+   * inside the call the error policy guards — fn and the iteration of what it returned, which may
+   * be lazy — and go on only when all are in hand: an item whose iteration fails or yields a null
+   * is failed, skipped or retried as a whole, and never leaves part of its outputs behind.
+   */
   record FlatMap(Pipeline.Fn<Object, Object> call) implements Node.Kind {
+    /** The outputs of one item, read to the end; a null output fails the item. */
+    static Object[] outputs(Stage st, Object r) {
+      Object[] xs;
+      if (r == null) {
+        throw st.nullResult();
+      } else if (r instanceof Collection<?> col) {
+        xs = col.toArray();
+      } else {
+        List<Object> l = new ArrayList<>();
+        for (Object x : (Iterable<?>) r) {
+          l.add(x);
+        }
+        xs = l.toArray();
+      }
+      for (Object x : xs) {
+        if (x == null) {
+          throw new NullPointerException("stage '" + st.name + "' produced a null element");
+        }
+      }
+      return xs;
+    }
+
     @Override
     public String kind() {
       return "flatMap";
@@ -190,6 +218,7 @@ final class Stages {
       Edge in = inputs.getFirst();
       Edge out = st.run.newEdge();
       Context ctx = st.ctx;
+      Pipeline.Fn<Object, Object> gather = item -> outputs(st, call.apply(item));
       st.start(
           () -> {
             Meter.Lane lane = st.meter.lane();
@@ -199,13 +228,9 @@ final class Stages {
               lane.begin(System.nanoTime());
               for (int i = 0; i < c.size; i++) {
                 lane.took();
-                Object r = st.apply(c.items[i], call);
+                Object r = st.apply(c.items[i], gather);
                 if (r != Stage.SKIP) {
-                  for (Object x : (Iterable<?>) r) {
-                    if (x == null) {
-                      st.apply(c.items[i], item -> null); // reports the null under the policy
-                      break;
-                    }
+                  for (Object x : (Object[]) r) {
                     o.add(x);
                   }
                 }

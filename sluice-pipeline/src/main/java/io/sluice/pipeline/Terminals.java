@@ -11,8 +11,8 @@ import java.util.function.BiFunction;
 import java.util.function.ToIntFunction;
 
 /*
- * The terminals. Each consumes the last edge on the caller's thread (the seed's sink in main), as a
- * stage of its own with a meter and the run's error policy. The fan-out terminals run each sink on
+ * The terminals. Each consumes the last edge on the thread that called the terminal (the seed's
+ * sink in main; for Pipeline.open, the outlet's own thread, running toChannel), as a stage of its own with a meter and the run's error policy. The fan-out terminals run each sink on
  * a thread of the run and wait for all of them before returning.
  */
 final class Terminals {

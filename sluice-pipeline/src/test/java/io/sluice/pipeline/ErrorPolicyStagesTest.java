@@ -1,18 +1,25 @@
 package io.sluice.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.sluice.core.Context;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -42,10 +49,14 @@ class ErrorPolicyStagesTest {
    * the stage reports as passed on.
    */
   private record Case(
-      String stage, boolean ordered, Shape shape, List<Integer> out, long outCount) {
+      String label, String stage, boolean ordered, Shape shape, List<Integer> out, long outCount) {
+    Case(String stage, boolean ordered, Shape shape, List<Integer> out, long outCount) {
+      this(stage, stage, ordered, shape, out, outCount);
+    }
+
     @Override
     public String toString() {
-      return stage;
+      return label;
     }
   }
 
@@ -84,6 +95,13 @@ class ErrorPolicyStagesTest {
             "flatMap",
             true,
             (p, f) -> listed(p.flatMap(x -> List.of(f.apply(x), x))),
+            twice,
+            twice.size()),
+        new Case(
+            "flatMap over a lazy iterable that fails after one output",
+            "flatMap",
+            true,
+            (p, f) -> listed(p.flatMap(x -> lazily(x, () -> f.apply(x)))),
             twice,
             twice.size()),
         new Case(
@@ -132,6 +150,36 @@ class ErrorPolicyStagesTest {
 
   static Stream<Arguments> casesAndPolicies() {
     return cases().stream().flatMap(c -> Stream.of(Arguments.of(c, 1), Arguments.of(c, 3)));
+  }
+
+  /**
+   * An iterable that yields {@code first}, then calls {@code second} for its second element — so
+   * the stage sees a failure of {@code second} only while iterating, after one output.
+   */
+  private static Iterable<Integer> lazily(int first, Callable<Integer> second) {
+    return () ->
+        new Iterator<>() {
+          private int next;
+
+          @Override
+          public boolean hasNext() {
+            return next < 2;
+          }
+
+          @Override
+          public Integer next() {
+            if (next++ == 0) {
+              return first;
+            }
+            try {
+              return second.call();
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          }
+        };
   }
 
   private static Observed listed(Pipeline<Integer> p) throws InterruptedException {
@@ -195,5 +243,51 @@ class ErrorPolicyStagesTest {
         List.of(s.in(), s.out(), s.failed()),
         s.toString());
     assertEquals(Outcome.COMPLETED, o.report().outcome());
+  }
+
+  @Test
+  void aLazyFlatMapFailingWhileIteratedFailsTheRunNamingTheStageAndTheItem() {
+    PipelineException e =
+        assertThrows(
+            PipelineException.class,
+            () ->
+                Pipeline.from(INPUT)
+                    .flatMap(
+                        x ->
+                            lazily(
+                                x,
+                                () -> {
+                                  if (x == 8) {
+                                    throw new IOException("bad 8");
+                                  }
+                                  return x;
+                                }))
+                    .toList(CTX));
+
+    assertEquals("flatMap", e.stage());
+    assertEquals(8, e.item().orElseThrow());
+    assertEquals(IOException.class, e.getCause().getCause().getClass());
+  }
+
+  @Test
+  void anItemWithANullOutputIsSkippedWholeUnderSkip() throws Exception {
+    List<Failure> failures = new CopyOnWriteArrayList<>();
+
+    List<Integer> out =
+        Pipeline.from(INPUT)
+            .flatMap(x -> x == 8 ? Arrays.asList(x, x, null, x) : List.of(x, x))
+            .withOptions(
+                Pipeline.Options.defaults()
+                    .withChunkSize(4)
+                    .withErrorPolicy(ErrorPolicy.skip(failures::addAll)))
+            .toList(CTX)
+            .value();
+
+    List<Integer> expected =
+        INPUT.stream().filter(x -> x != 8).flatMap(x -> Stream.of(x, x)).toList();
+    assertEquals(expected, out); // none of 8's outputs, not even the two before the null
+    assertEquals(1, failures.size());
+    assertEquals(8, failures.getFirst().item());
+    assertInstanceOf(NullPointerException.class, failures.getFirst().error());
   }
 }

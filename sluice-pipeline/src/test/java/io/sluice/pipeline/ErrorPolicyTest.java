@@ -223,7 +223,10 @@ class ErrorPolicyTest {
     clock.advance(Duration.ofSeconds(1)); // first backoff: 1 s
     TrackingThreadFactory.awaitTrue(() -> calls.get() == 2 && clock.pendingTimers() > 0);
     clock.advance(Duration.ofSeconds(1));
-    assertEquals(2, calls.get()); // the second backoff is 2 s: not over yet
+    // advance fires what falls due before it returns: a stage still parked on the clock is the
+    // proof that the second backoff (2 s) is not over, whether or not its thread has run since
+    assertEquals(1, clock.pendingTimers());
+    assertEquals(2, calls.get());
     clock.advance(Duration.ofSeconds(1));
     runner.join();
 
@@ -482,7 +485,8 @@ class ErrorPolicyTest {
 
     TrackingThreadFactory.awaitTrue(() -> clock.pendingTimers() > 0);
     clock.advance(expected.minusNanos(1));
-    assertEquals(1, calls.get()); // the jittered wait is not over yet
+    assertEquals(1, clock.pendingTimers()); // still parked: the jittered wait is not over yet
+    assertEquals(1, calls.get());
     clock.advance(Duration.ofNanos(1));
     runner.join();
 

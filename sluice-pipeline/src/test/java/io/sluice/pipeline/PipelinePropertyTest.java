@@ -12,19 +12,25 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
  * Random pipelines against the same computation done sequentially on a list: the same items in the
  * same order while every stage so far keeps order, the same multiset after one that does not (and
- * per-key order after partitionBy). Sources are the input or a merge of its halves; the terminal is
- * any of toList, forEach, toChannel, reduce, broadcast and split (each split lane against the
- * model's items for it). Random chunk and buffer sizes, down to one item, so every boundary case of
- * chunking is exercised. Each case prints its seed on failure.
+ * per-key order after partitionBy). The functions of parallel stages pause at random so their items
+ * finish out of order; some stages fail on some items under a skip policy, and the model drops
+ * those items. Sources are the input as a list, a stream, a generator, a range, a closed channel,
+ * or a merge of its halves; the terminal is any of toList, forEach, toChannel, reduce, broadcast
+ * and split (each split lane against the model's items for it). Random chunk and buffer sizes, down
+ * to one item, so every boundary case of chunking is exercised. Each case prints its seed on
+ * failure.
  */
 @Timeout(120)
 class PipelinePropertyTest {
@@ -42,8 +48,17 @@ class PipelinePropertyTest {
     int b = rnd.nextInt(100);
     int k = rnd.nextInt(4) + 2;
     int n = rnd.nextInt(20) + 1;
+    int q = rnd.nextInt(7) + 3;
     Function<Integer, Integer> f = x -> x * a + b;
-    int kind = rnd.nextInt(ordered ? 10 : 8);
+    Function<Integer, Integer> slow = jittered(f); // for parallel stages: out-of-order completion
+    // kinds 0-11 keep or drop order as they say; 12 (partitionBy) and 13 (take) only while ordered
+    int kind = rnd.nextInt(ordered ? 14 : 12);
+    if (kind >= 8 && kind < 12) {
+      return skipping(kind - 8, rnd, n, q, f);
+    }
+    if (kind >= 12) {
+      kind -= 4;
+    }
     return switch (kind) {
       case 0 -> new Step("map", p -> p.map(f::apply), l -> l.stream().map(f).toList(), true);
       case 1 ->
@@ -64,7 +79,7 @@ class PipelinePropertyTest {
       case 3 ->
           new Step(
               "mapParallel(" + n + ")",
-              p -> p.mapParallel(n, f::apply),
+              p -> p.mapParallel(n, slow::apply),
               l -> l.stream().map(f).toList(),
               true);
       case 4 -> new Step("buffer(" + n + ")", p -> p.buffer(n), l -> l, true);
@@ -77,14 +92,14 @@ class PipelinePropertyTest {
       case 6 ->
           new Step(
               "mapParallelUnordered(" + n + ")",
-              p -> p.mapParallelUnordered(n, f::apply),
+              p -> p.mapParallelUnordered(n, slow::apply),
               l -> l.stream().map(f).toList(),
               false);
       case 7 -> new Step("peek", p -> p.peek(x -> {}), l -> l, true);
       case 8 ->
           new Step(
               "partitionBy(" + k + ")",
-              p -> p.partitionBy(x -> Math.floorMod(x, 7), k, f::apply),
+              p -> p.partitionBy(x -> Math.floorMod(x, 7), k, slow::apply),
               l -> l.stream().map(f).toList(),
               false);
       default ->
@@ -93,6 +108,84 @@ class PipelinePropertyTest {
               p -> p.take(n * 10L),
               l -> l.subList(0, Math.min(l.size(), n * 10)),
               true);
+    };
+  }
+
+  /**
+   * A stage whose function fails on the items divisible by {@code q}, under a skip policy of its
+   * own: its output is the model's without those items.
+   */
+  private static Step skipping(int which, Random rnd, int n, int q, Function<Integer, Integer> f) {
+    Function<Integer, Integer> failing =
+        x -> {
+          if (Math.floorMod(x, q) == 0) {
+            throw new IllegalStateException("injected on " + x);
+          }
+          return f.apply(x);
+        };
+    Function<Integer, Integer> slow = jittered(failing);
+    Function<List<Integer>, List<Integer>> model =
+        l -> l.stream().filter(x -> Math.floorMod(x, q) != 0).map(f).toList();
+    ErrorPolicy skip = ErrorPolicy.skip(failures -> {});
+    return switch (which) {
+      case 0 ->
+          new Step("map skipping %" + q, p -> p.map(failing::apply).onError(skip), model, true);
+      case 1 ->
+          new Step(
+              "mapParallel(" + n + ") skipping %" + q,
+              p -> p.mapParallel(n, slow::apply).onError(skip),
+              model,
+              true);
+      case 2 ->
+          rnd.nextBoolean()
+              ? new Step(
+                  "mapParallelUnordered(" + n + ") skipping %" + q,
+                  p -> p.mapParallelUnordered(n, slow::apply).onError(skip),
+                  model,
+                  false)
+              : new Step(
+                  "partitionBy(" + n + ") skipping %" + q,
+                  p -> p.partitionBy(x -> Math.floorMod(x, 7), n, slow::apply).onError(skip),
+                  model,
+                  false);
+      default ->
+          new Step(
+              "flatMap (lazy, fails after one output) skipping %" + q,
+              p ->
+                  p.flatMap(
+                          x ->
+                              (Iterable<Integer>)
+                                  () ->
+                                      Stream.of(0, 1)
+                                          .map(i -> i == 0 ? f.apply(x) : failing.apply(x))
+                                          .iterator())
+                      .onError(skip),
+              l ->
+                  l.stream()
+                      .filter(x -> Math.floorMod(x, q) != 0)
+                      .flatMap(x -> Stream.of(f.apply(x), f.apply(x)))
+                      .toList(),
+              true);
+    };
+  }
+
+  /**
+   * {@code f} after a random pause — a few yields, or now and then a park of up to half a
+   * millisecond — so that the items of a parallel stage finish out of order and the re-order buffer
+   * has work to do. Only the order of completion is random, never a result.
+   */
+  private static Function<Integer, Integer> jittered(Function<Integer, Integer> f) {
+    return x -> {
+      ThreadLocalRandom r = ThreadLocalRandom.current();
+      int d = r.nextInt(16);
+      if (d == 0) {
+        LockSupport.parkNanos(r.nextLong(20_000, 500_000));
+      } else {
+        for (int i = 0; i < d % 4; i++) {
+          Thread.yield();
+        }
+      }
+      return f.apply(x);
     };
   }
 
@@ -116,18 +209,12 @@ class PipelinePropertyTest {
               .withChunkSize(chunks[rnd.nextInt(chunks.length)])
               .withBufferSize(buffers[rnd.nextInt(buffers.length)]);
 
-      // The source: the input, or (a merge) its two halves interleaved as they arrive.
-      boolean merged = rnd.nextInt(4) == 0;
-      Pipeline<Integer> p =
-          merged
-              ? Pipeline.merge(
-                  Pipeline.from(input.subList(0, size / 2)),
-                  Pipeline.from(input.subList(size / 2, size)))
-              : Pipeline.from(input);
+      Source source = Source.values()[rnd.nextInt(Source.values().length)];
+      Pipeline<Integer> p = source.of(input);
       List<Integer> model = input;
-      boolean ordered = !merged;
+      boolean ordered = source != Source.MERGE;
       List<String> names = new ArrayList<>();
-      names.add(merged ? "merge" : "from");
+      names.add(source.name());
       int steps = rnd.nextInt(5) + 1;
       for (int s = 0; s < steps; s++) {
         Step step = randomStep(rnd, ordered);
@@ -141,6 +228,61 @@ class PipelinePropertyTest {
           "seed " + seed + ", " + o.chunkSize() + "/" + o.bufferSize() + ": " + names + " " + t;
       t.check(p.withOptions(o), model, ordered, what);
     }
+  }
+
+  /** The sources, each delivering the input (a merge: its two halves, interleaved). */
+  private enum Source {
+    LIST {
+      @Override
+      Pipeline<Integer> of(List<Integer> input) {
+        return Pipeline.from(input);
+      }
+    },
+    MERGE {
+      @Override
+      Pipeline<Integer> of(List<Integer> input) {
+        int half = input.size() / 2;
+        return Pipeline.merge(
+            Pipeline.from(input.subList(0, half)),
+            Pipeline.from(input.subList(half, input.size())));
+      }
+    },
+    STREAM {
+      @Override
+      Pipeline<Integer> of(List<Integer> input) {
+        return Pipeline.from(input.stream());
+      }
+    },
+    GENERATE {
+      @Override
+      Pipeline<Integer> of(List<Integer> input) {
+        return Pipeline.generate(
+            e -> {
+              for (int x : input) {
+                e.emit(x);
+              }
+            });
+      }
+    },
+    RANGE {
+      @Override
+      Pipeline<Integer> of(List<Integer> input) {
+        return Pipeline.range(0, input.size()).map(input::get);
+      }
+    },
+    CHANNEL {
+      @Override
+      Pipeline<Integer> of(List<Integer> input) {
+        Channel<Integer> ch = Channel.unlimited();
+        for (int x : input) {
+          ch.trySend(x);
+        }
+        ch.close();
+        return Pipeline.from(ch);
+      }
+    };
+
+    abstract Pipeline<Integer> of(List<Integer> input);
   }
 
   /** The terminals, each checked against the model. */

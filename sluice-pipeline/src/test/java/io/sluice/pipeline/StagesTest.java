@@ -1,8 +1,11 @@
 package io.sluice.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.Channel;
+import io.sluice.core.ChannelClosedException;
 import io.sluice.core.Context;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +16,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -281,20 +285,45 @@ class StagesTest {
   @Test
   void takeEndsTheStreamAndStopsTheSource() throws Exception {
     AtomicInteger produced = new AtomicInteger();
+    AtomicReference<Exception> endedBy = new AtomicReference<>();
+    CountDownLatch sourceEnded = new CountDownLatch(1);
+    List<Integer> got = new ArrayList<>();
 
-    Result<List<Integer>> r =
+    // The terminal holds the run open until the source has ended, so the run's own end cannot be
+    // what stops the source: only take closing its input can.
+    Result<Long> r =
         Pipeline.<Integer>generate(
                 e -> {
-                  for (int i = 0; ; i++) {
-                    produced.incrementAndGet();
-                    e.emit(i);
+                  try {
+                    for (int i = 0; ; i++) {
+                      produced.incrementAndGet();
+                      e.emit(i);
+                    }
+                  } catch (InterruptedException | RuntimeException x) {
+                    endedBy.set(x);
+                    throw x;
+                  } finally {
+                    sourceEnded.countDown();
                   }
                 })
             .take(5)
-            .toList(CTX);
+            .withOptions(Pipeline.Options.defaults().withChunkSize(1).withBufferSize(1))
+            .forEach(
+                CTX,
+                x -> {
+                  got.add(x);
+                  if (x == 4) {
+                    sourceEnded.await();
+                  }
+                });
 
-    assertEquals(ints(0, 5), r.value());
+    assertEquals(ints(0, 5), got);
     assertEquals(Outcome.COMPLETED, r.outcome());
+    // the emit that failed was told that the pipeline takes no more items, not that it stopped
+    assertInstanceOf(ChannelClosedException.class, endedBy.get().getCause(), endedBy.toString());
+    // 5 taken, at most 3 held between the source and take (the generator's channel, the pump, the
+    // edge: one item each with chunks of 1), and the emit that failed
+    assertTrue(produced.get() <= 5 + 3 + 1, "produced " + produced);
   }
 
   @Test

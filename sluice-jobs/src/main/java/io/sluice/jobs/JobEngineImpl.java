@@ -170,7 +170,7 @@ final class JobEngineImpl implements JobEngine {
   }
 
   @Override
-  public boolean retryDead(JobId id) {
+  public Admission retryDead(JobId id) {
     return store.retryDead(id);
   }
 

@@ -179,12 +179,20 @@ public interface JobStore extends AutoCloseable {
   List<Job> deadLetters(Optional<JobId> after, int limit);
 
   /**
-   * Queues a dead letter again with a fresh count of attempts.
+   * Queues a dead letter again with a fresh count of attempts, if the queue has room for it.
+   *
+   * <p>A dead letter takes no room in the queue; queued again, it does, like a new job. So this
+   * reserves room first and answers at once, never waiting: with no room, the job stays a dead
+   * letter and the answer is {@link Admission.Reason#QUEUE_FULL} with a fair time to wait, so that
+   * retrying every dead letter cannot push the queue past its capacity.
    *
    * @param id the job
-   * @return true if it was a dead letter and is now queued; false if it is not a dead letter
+   * @return {@link Admission.Accepted} with {@code id} if it is queued again; else {@link
+   *     Admission.Rejected} with {@link Admission.Reason#QUEUE_FULL} (no room now), {@link
+   *     Admission.Reason#SHUTTING_DOWN} (after {@link #stopAdmission()}) or {@link
+   *     Admission.Reason#NOT_A_DEAD_LETTER} (unknown, never dead, already retried or deleted)
    */
-  boolean retryDead(JobId id);
+  Admission retryDead(JobId id);
 
   /**
    * Deletes a dead letter for good.

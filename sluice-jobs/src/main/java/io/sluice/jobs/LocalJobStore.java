@@ -66,8 +66,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *   every QUEUED entry is in exactly one of: its type's FIFO, the delayed queue
  *   every RETRY_WAIT entry is in the delayed queue; no other state is in any queue
  *   dead == deadIndex.size(); occupied >= queued + running + retryWait, the difference being
- *     room reserved by submits in flight or arrived; occupied <= capacity, except after a
- *     recovery that found more than capacity or a retried dead letter
+ *     room reserved by submits in flight or arrived; occupied <= max(capacity, the pending jobs
+ *     a recovery found): every raise but recovery's is a reservation within the capacity
  *   deadBytes == the payload bytes of the DEAD entries; heldBytes >= the payload bytes of the
  *     entries neither SUCCEEDED nor deleted, the difference being batches in flight (the same
  *     moments as occupied); heldBytes <= payloadBytesLimit, except after a recovery
@@ -133,6 +133,7 @@ final class LocalJobStore implements JobStore {
 
   private long submitted;
   private long recovered;
+  private long recoveredPending; // recovered jobs that are not dead: they may exceed the capacity
   private long succeeded;
   private long failedAttempts;
   private long died;
@@ -187,6 +188,7 @@ final class LocalJobStore implements JobStore {
         byId.put(entry);
         return;
       }
+      recoveredPending++;
       occupied.incrementAndGet();
       insert(entry, clock.now());
     } finally {
@@ -1126,23 +1128,39 @@ final class LocalJobStore implements JobStore {
   }
 
   @Override
-  public boolean retryDead(JobId id) {
+  public Admission retryDead(JobId id) {
+    Objects.requireNonNull(id, "id");
     lock.lock();
     try {
-      Entry entry = deadIndex.remove(Objects.requireNonNull(id, "id"));
+      Entry entry = deadIndex.get(id);
       if (entry == null) {
-        return false;
+        return new Admission.Rejected(
+            Admission.Reason.NOT_A_DEAD_LETTER,
+            Duration.ZERO,
+            "job " + id + " is not a dead letter (unknown, never dead, or retried or deleted)");
       }
+      if (!tryReserve(1)) { // a dead letter holds no room: queued again, it takes one
+        Admission.Rejected refused = rejection(1);
+        return refused.reason() != Admission.Reason.QUEUE_FULL
+            ? refused
+            : new Admission.Rejected(
+                refused.reason(),
+                refused.retryAfter(),
+                "no room to queue dead letter "
+                    + id
+                    + " again, so it stays a dead letter: "
+                    + refused.message());
+      }
+      deadIndex.remove(id);
       entry.state = JobState.QUEUED;
       entry.attempts = 0;
       entry.lastAttemptAt = null;
       entry.finishedAt = null;
       deadBytes -= entry.payload.length;
       queued++;
-      occupied.incrementAndGet();
       log.retried(entry);
       enqueueDue(entry);
-      return true;
+      return new Admission.Accepted(List.of(id));
     } finally {
       lock.unlock();
     }
@@ -1322,6 +1340,15 @@ final class LocalJobStore implements JobStore {
               + occupied.get()
               + " is less than queued + running + retryWait = "
               + (queued + running + retryWait));
+      check(
+          occupied.get() <= Math.max(options.capacity(), recoveredPending),
+          "occupied "
+              + occupied.get()
+              + " is more than the capacity "
+              + options.capacity()
+              + " (and than the "
+              + recoveredPending
+              + " pending jobs recovered)");
     } finally {
       lock.unlock();
     }

@@ -227,7 +227,7 @@ class JobEngineTest {
     String died = "died:" + dead.lastError().orElseThrow();
     Waits.until(() -> events.contains(died), "the listener to hear of the death");
 
-    assertTrue(engine.retryDead(id));
+    assertEquals(new Admission.Accepted(List.of(id)), engine.retryDead(id));
     awaitState(id, JobState.SUCCEEDED);
     assertEquals(1, engine.find(id).orElseThrow().attempts());
   }
@@ -315,7 +315,7 @@ class JobEngineTest {
         dead.lastError().orElseThrow());
     assertEquals(1, engine.stats().byType().get("refused").dead());
     assertEquals(0, engine.stats().byType().get("refused").retries());
-    assertTrue(engine.retryDead(id));
+    assertEquals(new Admission.Accepted(List.of(id)), engine.retryDead(id));
     awaitState(id, JobState.SUCCEEDED);
     assertEquals(2, calls.get());
   }

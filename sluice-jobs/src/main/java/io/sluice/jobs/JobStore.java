@@ -50,6 +50,14 @@ public interface JobStore extends AutoCloseable {
    * and {@code maxWait} is zero; otherwise waits up to {@code maxWait} for room. An accepted batch
    * is durable under the store's policy before this returns.
    *
+   * <p>A batch that can never fit is refused at once, whatever {@code maxWait}, as {@link
+   * Admission.Reason#QUEUE_FULL} with a zero {@link Admission.Rejected#retryAfter()} and a message
+   * naming the limit: more jobs than the capacity, more payload bytes than {@link
+   * JobStoreOptions#payloadBytesLimit()}, or, in a durable store, a batch whose journal record (the
+   * payloads plus about 50 bytes per job and its type and source) would pass 16 MiB or half of
+   * {@link JobStoreOptions#segmentBytes()}, whichever is less. The in-memory store writes no record
+   * and has no such limit.
+   *
    * @param specs the jobs, at least one
    * @param maxWait how long to wait for room; zero to answer at once
    * @return the admission

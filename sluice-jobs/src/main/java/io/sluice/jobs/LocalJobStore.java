@@ -88,6 +88,7 @@ final class LocalJobStore implements JobStore {
   private final JobStoreOptions options;
   private final Clock clock;
   private final JobLog log;
+  private final long maxRecordBytes; // the log's: no batch whose record is larger is admitted
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition ready = lock.newCondition();
@@ -142,6 +143,7 @@ final class LocalJobStore implements JobStore {
     this.options = options;
     this.clock = options.clock();
     this.log = log;
+    this.maxRecordBytes = log.maxRecordBytes();
   }
 
   Clock clock() {
@@ -232,6 +234,12 @@ final class LocalJobStore implements JobStore {
     for (int i = 0; i < n; i++) {
       bytes += specs.get(i).payloadArray().length;
     }
+    if (bytes + (long) n * JobRecords.MAX_SUBMITTED_OVERHEAD_PER_JOB > maxRecordBytes) {
+      Admission.Rejected tooLarge = recordTooLarge(specs); // near the limit: measure exactly
+      if (tooLarge != null) {
+        return tooLarge;
+      }
+    }
     Admission.Rejected rejected = reserve(n, bytes, maxWait);
     if (rejected != null) {
       return rejected;
@@ -263,6 +271,29 @@ final class LocalJobStore implements JobStore {
     }
     arrive(batch, home);
     return new Admission.Accepted(ids);
+  }
+
+  /**
+   * Refuses a batch whose record is larger than the log takes: it can never be written, however
+   * long the submitter waits. Null if it fits.
+   */
+  private Admission.Rejected recordTooLarge(List<JobSpec> specs) {
+    long size = JobRecords.submittedSizeOf(specs);
+    if (size <= maxRecordBytes) {
+      return null;
+    }
+    return new Admission.Rejected(
+        Admission.Reason.QUEUE_FULL,
+        Duration.ZERO,
+        "a batch of "
+            + specs.size()
+            + (specs.size() == 1 ? " job" : " jobs")
+            + " makes a journal record of "
+            + size
+            + " bytes and can never fit: a durable store records a batch as one record of at most "
+            + maxRecordBytes
+            + " bytes (16 MiB, or half of JobStoreOptions.segmentBytes() if that is less);"
+            + " submit smaller batches or smaller payloads");
   }
 
   /** A durable batch whose room is reserved, on its way into the queues. */

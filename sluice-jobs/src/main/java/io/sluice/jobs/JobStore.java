@@ -3,6 +3,7 @@ package io.sluice.jobs;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -288,6 +289,14 @@ public interface JobStore extends AutoCloseable {
    * @return the counts
    */
   JobCounts counts();
+
+  /**
+   * How many pending jobs (queued, running or waiting to retry) there are of each type. Looks at
+   * every pending job: for a check at start, not for metrics that are read often.
+   *
+   * @return the counts by type; types with no pending job are left out
+   */
+  Map<String, Long> pendingByType();
 
   /**
    * Takes nothing new: every later {@link #submit} is rejected with {@link

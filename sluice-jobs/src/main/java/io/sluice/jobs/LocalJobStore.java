@@ -1239,6 +1239,24 @@ final class LocalJobStore implements JobStore {
     }
   }
 
+  @Override
+  public Map<String, Long> pendingByType() {
+    lock.lock();
+    try {
+      admitArrivals();
+      Map<String, Long> byType = new HashMap<>();
+      byId.forEach(
+          e -> {
+            if (e.state != JobState.SUCCEEDED && e.state != JobState.DEAD) {
+              byType.merge(e.type, 1L, Long::sum);
+            }
+          });
+      return Map.copyOf(byType);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   // ---------------------------------------------------------------- shutdown
 
   @Override

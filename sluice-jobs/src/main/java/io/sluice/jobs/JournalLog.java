@@ -157,6 +157,15 @@ final class JournalLog implements JobLog {
               }
 
               @Override
+              public void onForce(long nanos) {
+                try {
+                  observer.journalForced(nanos);
+                } catch (RuntimeException e) {
+                  LOG.log(System.Logger.Level.WARNING, "a store observer failed; ignored", e);
+                }
+              }
+
+              @Override
               public void onAcknowledge(long latencyNanos) {
                 try {
                   observer.journalAcknowledged(latencyNanos);

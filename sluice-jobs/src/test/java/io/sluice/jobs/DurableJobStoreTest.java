@@ -279,6 +279,43 @@ class DurableJobStoreTest {
   }
 
   @Test
+  void theObserverHearsForcesOutsideCommitsAtSegmentRollsAndAtClose() throws Exception {
+    // given forces only on a period that never comes, so commits themselves force nothing
+    AtomicLong forcedCommits = new AtomicLong();
+    AtomicLong forces = new AtomicLong();
+    StoreObserver observer =
+        new StoreObserver() {
+          @Override
+          public void journalCommitted(int records, long bytes, long writeNanos, long forceNanos) {
+            if (forceNanos > 0) {
+              forcedCommits.incrementAndGet();
+            }
+          }
+
+          @Override
+          public void journalForced(long nanos) {
+            forces.incrementAndGet();
+          }
+        };
+    JobStoreOptions options =
+        options().withObserver(observer).withDurability(Durability.interval(Duration.ofHours(1)));
+    long forcesBeforeClose;
+    try (LocalJobStore store = LocalJobStore.open(options)) {
+      // when more than a 1 MiB segment is written, so the journal rolls
+      for (int i = 0; i < 12; i++) {
+        accept(store, JobSpec.of("t", new byte[100_000]));
+      }
+      assertTrue(segmentFiles() >= 2, segmentFiles() + " segments");
+      forcesBeforeClose = forces.get();
+    }
+
+    // then the roll forced (no commit did), and so did the close
+    assertEquals(0, forcedCommits.get());
+    assertTrue(forcesBeforeClose >= 1, forcesBeforeClose + " forces before close");
+    assertEquals(forcesBeforeClose + 1, forces.get(), "one force at close");
+  }
+
+  @Test
   void theObserverHearsCommitsAndReplayProgress() throws Exception {
     AtomicLong commits = new AtomicLong();
     AtomicLong progress = new AtomicLong();

@@ -8,14 +8,16 @@ import java.util.Objects;
  * The answer to a submission: every job accepted, or none.
  *
  * <p>A batch is all or nothing: either every job in it is durable (under the store's durability
- * policy) and queued, or none of it was kept.
+ * policy) and queued, or none of it was kept. {@link JobStore#retryDead} answers with an admission
+ * too: a dead letter queued again takes room in the queue like a new job.
  */
 public sealed interface Admission {
 
   /**
-   * Every job was accepted and is durable.
+   * Every job was accepted and is durable; or, from {@link JobStore#retryDead}, the dead letter is
+   * queued again (its record is written like every other change of a job's state).
    *
-   * @param ids the new jobs' ids, in the order of the submitted specs
+   * @param ids the new jobs' ids, in the order of the submitted specs; the retried dead letter's id
    */
   record Accepted(List<JobId> ids) implements Admission {
     /** Copies the list. */
@@ -51,6 +53,11 @@ public sealed interface Admission {
      * exist (any more), or a fire at or after that time is already recorded. Trying again cannot
      * help.
      */
-    NOT_DUE
+    NOT_DUE,
+    /**
+     * {@link JobStore#retryDead} of a job that is not a dead letter: unknown, never dead, or
+     * already retried or deleted. Trying again cannot help.
+     */
+    NOT_A_DEAD_LETTER
   }
 }

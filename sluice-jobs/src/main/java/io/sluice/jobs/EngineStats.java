@@ -10,11 +10,20 @@ import java.util.Map;
  * @param busy workers running an attempt now
  * @param jobs the store's counts
  * @param byType totals per job type
+ * @param unhandledAtStart pending jobs the store held at the engine's start whose type has no
+ *     handler, by type: they stay queued until an engine with a handler for them runs (the engine
+ *     warned of them once at start)
  */
-public record EngineStats(int workers, int busy, JobCounts jobs, Map<String, TypeStats> byType) {
-  /** Copies the map. */
+public record EngineStats(
+    int workers,
+    int busy,
+    JobCounts jobs,
+    Map<String, TypeStats> byType,
+    Map<String, Long> unhandledAtStart) {
+  /** Copies the maps. */
   public EngineStats {
     byType = Map.copyOf(byType);
+    unhandledAtStart = Map.copyOf(unhandledAtStart);
   }
 
   /**

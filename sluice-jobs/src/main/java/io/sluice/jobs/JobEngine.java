@@ -99,12 +99,15 @@ public sealed interface JobEngine extends AutoCloseable permits JobEngineImpl {
   List<Job> deadLetters(Optional<JobId> after, int limit);
 
   /**
-   * Queues a dead letter again with a fresh count of attempts.
+   * Queues a dead letter again with a fresh count of attempts, if the queue has room: see {@link
+   * JobStore#retryDead}.
    *
    * @param id the job
-   * @return false if it is not a dead letter
+   * @return accepted with {@code id}, or rejected: no room now ({@link
+   *     Admission.Reason#QUEUE_FULL}, with a time to wait), shutting down, or not a dead letter
+   *     ({@link Admission.Reason#NOT_A_DEAD_LETTER})
    */
-  boolean retryDead(JobId id);
+  Admission retryDead(JobId id);
 
   /**
    * Deletes a dead letter.

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -112,6 +113,7 @@ final class JobEngineImpl implements JobEngine {
   private volatile boolean stopping; // set first by shutdown: workers begin no more claimed jobs
   private volatile boolean hardStop;
   private Boolean shutdownOutcome;
+  private volatile Map<String, Long> unhandledAtStart = Map.of(); // set once, at start
 
   private JobEngineImpl(BuilderImpl b) {
     this.store = b.store;
@@ -134,8 +136,44 @@ final class JobEngineImpl implements JobEngine {
   }
 
   private JobEngineImpl startWorkers() {
+    warnOfUnhandledTypes();
     workers.forEach(Thread::start);
     return this;
+  }
+
+  /**
+   * Pending jobs whose type has no handler never run and nothing else says so (a deploy that
+   * dropped or renamed a type leaves them): warns once, with the count per type.
+   */
+  private void warnOfUnhandledTypes() {
+    Map<String, Long> unhandled = new TreeMap<>(store.pendingByType());
+    unhandled.keySet().removeAll(types.keySet());
+    unhandledAtStart = Map.copyOf(unhandled);
+    if (unhandled.isEmpty()) {
+      return;
+    }
+    long jobs = unhandled.values().stream().mapToLong(Long::longValue).sum();
+    StringBuilder byType = new StringBuilder();
+    unhandled.forEach(
+        (type, n) ->
+            byType
+                .append(byType.isEmpty() ? "" : ", ")
+                .append('"')
+                .append(type)
+                .append("\" (")
+                .append(n)
+                .append(')'));
+    LOG.log(
+        System.Logger.Level.WARNING,
+        jobs
+            + (jobs == 1 ? " pending job has a type" : " pending jobs have types")
+            + " this engine has no handler for, and will not run until an engine with a handler"
+            + " for them starts: "
+            + byType
+            + ". This engine handles "
+            + new TreeMap<>(types).keySet()
+            + ". Were these types dropped or renamed in a deploy? Register a handler for them"
+            + " (JobEngine.Builder.handle); meanwhile they take room in the queue.");
   }
 
   // ---------------------------------------------------------------- submission and queries
@@ -170,7 +208,7 @@ final class JobEngineImpl implements JobEngine {
   }
 
   @Override
-  public boolean retryDead(JobId id) {
+  public Admission retryDead(JobId id) {
     return store.retryDead(id);
   }
 
@@ -189,7 +227,7 @@ final class JobEngineImpl implements JobEngine {
         busy++;
       }
     }
-    return new EngineStats(workers.size(), busy, store.counts(), byType);
+    return new EngineStats(workers.size(), busy, store.counts(), byType, unhandledAtStart);
   }
 
   // ---------------------------------------------------------------- workers

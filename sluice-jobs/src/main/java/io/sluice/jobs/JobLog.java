@@ -114,6 +114,14 @@ interface JobLog extends AutoCloseable {
   /** A schedule's record in segment {@code home} is no longer needed: a later one replaced it. */
   void superseded(long home);
 
+  /**
+   * The largest record this log writes, in bytes: a batch whose {@link #submitted} record would be
+   * larger can never be recorded. Unlimited (Long.MAX_VALUE) unless the log says otherwise.
+   */
+  default long maxRecordBytes() {
+    return Long.MAX_VALUE;
+  }
+
   /** Makes everything recorded so far durable, then releases the log's files. */
   @Override
   void close();

@@ -63,7 +63,32 @@ final class JobRecords {
   private static final int ID_BYTES = 16;
   private static final int INSTANT_BYTES = 12;
 
+  /**
+   * The most bytes one job adds to a SUBMITTED record besides its payload: id, two instants, and
+   * the longest type and source (three UTF-8 bytes per character at most), each with its length.
+   */
+  static final int MAX_SUBMITTED_OVERHEAD_PER_JOB =
+      ID_BYTES
+          + 2 * INSTANT_BYTES
+          + 3 * Integer.BYTES
+          + 3 * (JobSpec.MAX_TYPE_LENGTH + JobSpec.MAX_SOURCE_LENGTH);
+
   private JobRecords() {}
+
+  /** The bytes of the SUBMITTED record that {@code specs} make, without making it. */
+  static long submittedSizeOf(List<JobSpec> specs) {
+    long size = Integer.BYTES;
+    for (JobSpec spec : specs) {
+      size +=
+          ID_BYTES
+              + 2 * INSTANT_BYTES
+              + RecordWriter.stringSize(spec.type())
+              + RecordWriter.stringSize(spec.source().orElse(null))
+              + Integer.BYTES
+              + spec.payloadLength();
+    }
+    return size;
+  }
 
   static byte[] submitted(List<Entry> batch) {
     RecordWriter out = new RecordWriter(submittedSize(batch));

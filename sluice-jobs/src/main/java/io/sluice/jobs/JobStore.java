@@ -3,6 +3,7 @@ package io.sluice.jobs;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -49,6 +50,14 @@ public interface JobStore extends AutoCloseable {
    * <p>Returns at once with a {@link Admission.Rejected} if there is no room for the whole batch
    * and {@code maxWait} is zero; otherwise waits up to {@code maxWait} for room. An accepted batch
    * is durable under the store's policy before this returns.
+   *
+   * <p>A batch that can never fit is refused at once, whatever {@code maxWait}, as {@link
+   * Admission.Reason#QUEUE_FULL} with a zero {@link Admission.Rejected#retryAfter()} and a message
+   * naming the limit: more jobs than the capacity, more payload bytes than {@link
+   * JobStoreOptions#payloadBytesLimit()}, or, in a durable store, a batch whose journal record (the
+   * payloads plus about 50 bytes per job and its type and source) would pass 16 MiB or half of
+   * {@link JobStoreOptions#segmentBytes()}, whichever is less. The in-memory store writes no record
+   * and has no such limit.
    *
    * @param specs the jobs, at least one
    * @param maxWait how long to wait for room; zero to answer at once
@@ -179,12 +188,20 @@ public interface JobStore extends AutoCloseable {
   List<Job> deadLetters(Optional<JobId> after, int limit);
 
   /**
-   * Queues a dead letter again with a fresh count of attempts.
+   * Queues a dead letter again with a fresh count of attempts, if the queue has room for it.
+   *
+   * <p>A dead letter takes no room in the queue; queued again, it does, like a new job. So this
+   * reserves room first and answers at once, never waiting: with no room, the job stays a dead
+   * letter and the answer is {@link Admission.Reason#QUEUE_FULL} with a fair time to wait, so that
+   * retrying every dead letter cannot push the queue past its capacity.
    *
    * @param id the job
-   * @return true if it was a dead letter and is now queued; false if it is not a dead letter
+   * @return {@link Admission.Accepted} with {@code id} if it is queued again; else {@link
+   *     Admission.Rejected} with {@link Admission.Reason#QUEUE_FULL} (no room now), {@link
+   *     Admission.Reason#SHUTTING_DOWN} (after {@link #stopAdmission()}) or {@link
+   *     Admission.Reason#NOT_A_DEAD_LETTER} (unknown, never dead, already retried or deleted)
    */
-  boolean retryDead(JobId id);
+  Admission retryDead(JobId id);
 
   /**
    * Deletes a dead letter for good.
@@ -272,6 +289,14 @@ public interface JobStore extends AutoCloseable {
    * @return the counts
    */
   JobCounts counts();
+
+  /**
+   * How many pending jobs (queued, running or waiting to retry) there are of each type. Looks at
+   * every pending job: for a check at start, not for metrics that are read often.
+   *
+   * @return the counts by type; types with no pending job are left out
+   */
+  Map<String, Long> pendingByType();
 
   /**
    * Takes nothing new: every later {@link #submit} is rejected with {@link

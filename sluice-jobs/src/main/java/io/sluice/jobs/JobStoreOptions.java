@@ -16,7 +16,8 @@ import java.util.Optional;
  *     dead letters and of the batches being admitted; a batch that would pass it is rejected whole
  *     at once, without waiting (see {@link JobStore#submit(java.util.List, java.time.Duration)})
  * @param durability when the journal is forced
- * @param segmentBytes the journal rolls to a new file at about this size
+ * @param segmentBytes the journal rolls to a new file at about this size; a batch is one record of
+ *     at most half this size (and at most 16 MiB), and a larger batch is refused
  * @param directIo whether to write the journal with direct I/O: true asks for it and falls back
  *     (with one warning) where the file system refuses; false never uses it
  * @param finishedRetention how many finished jobs {@link JobStore#find} still remembers

@@ -54,8 +54,22 @@ final class JournalLog implements JobLog {
   private volatile long lastSeenSegment;
   private volatile LongConsumer rehomer = segment -> {};
 
-  private JournalLog(Journal journal) {
+  private final int maxRecordBytes;
+
+  private JournalLog(Journal journal, int maxRecordBytes) {
     this.journal = journal;
+    this.maxRecordBytes = maxRecordBytes;
+  }
+
+  /** The largest record, so the largest batch, a store with these options writes. */
+  private static int maxRecordBytes(JobStoreOptions options) {
+    // A batch is one record; half a segment leaves room for the largest next to the rest.
+    return (int) Math.min(MAX_BATCH_BYTES, options.segmentBytes() / 2);
+  }
+
+  @Override
+  public long maxRecordBytes() {
+    return maxRecordBytes;
   }
 
   static LocalJobStore openStore(JobStoreOptions options) throws IOException {
@@ -91,7 +105,7 @@ final class JournalLog implements JobLog {
               + "); was this journal written by a newer Sluice?",
           e);
     }
-    JournalLog log = new JournalLog(journal);
+    JournalLog log = new JournalLog(journal, maxRecordBytes(options));
     LocalJobStore store = new LocalJobStore(options, log);
     log.rehomer = store::rehomeSchedulesBefore;
     log.lastSeenSegment = journal.currentSegment();
@@ -127,9 +141,8 @@ final class JournalLog implements JobLog {
               case Durability.Never n -> io.sluice.jobs.journal.Durability.NEVER;
               case Durability.Interval i -> io.sluice.jobs.journal.Durability.interval(i.period());
             })
-        // A batch is one record; half a segment leaves room for the largest next to the rest.
         // (Set before the segment size, which is checked against it.)
-        .withMaxRecordBytes((int) Math.min(MAX_BATCH_BYTES, options.segmentBytes() / 2))
+        .withMaxRecordBytes(maxRecordBytes(options))
         .withSegmentBytes(options.segmentBytes())
         .withIoMode(options.directIo() ? IoMode.AUTO : IoMode.BUFFERED)
         .withListener(
@@ -138,6 +151,15 @@ final class JournalLog implements JobLog {
               public void onCommit(int records, long bytes, long writeNanos, long forceNanos) {
                 try {
                   observer.journalCommitted(records, bytes, writeNanos, forceNanos);
+                } catch (RuntimeException e) {
+                  LOG.log(System.Logger.Level.WARNING, "a store observer failed; ignored", e);
+                }
+              }
+
+              @Override
+              public void onForce(long nanos) {
+                try {
+                  observer.journalForced(nanos);
                 } catch (RuntimeException e) {
                   LOG.log(System.Logger.Level.WARNING, "a store observer failed; ignored", e);
                 }

@@ -66,8 +66,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *   every QUEUED entry is in exactly one of: its type's FIFO, the delayed queue
  *   every RETRY_WAIT entry is in the delayed queue; no other state is in any queue
  *   dead == deadIndex.size(); occupied >= queued + running + retryWait, the difference being
- *     room reserved by submits in flight or arrived; occupied <= capacity, except after a
- *     recovery that found more than capacity or a retried dead letter
+ *     room reserved by submits in flight or arrived; occupied <= max(capacity, the pending jobs
+ *     a recovery found): every raise but recovery's is a reservation within the capacity
  *   deadBytes == the payload bytes of the DEAD entries; heldBytes >= the payload bytes of the
  *     entries neither SUCCEEDED nor deleted, the difference being batches in flight (the same
  *     moments as occupied); heldBytes <= payloadBytesLimit, except after a recovery
@@ -88,6 +88,7 @@ final class LocalJobStore implements JobStore {
   private final JobStoreOptions options;
   private final Clock clock;
   private final JobLog log;
+  private final long maxRecordBytes; // the log's: no batch whose record is larger is admitted
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition ready = lock.newCondition();
@@ -133,6 +134,7 @@ final class LocalJobStore implements JobStore {
 
   private long submitted;
   private long recovered;
+  private long recoveredPending; // recovered jobs that are not dead: they may exceed the capacity
   private long succeeded;
   private long failedAttempts;
   private long died;
@@ -141,6 +143,7 @@ final class LocalJobStore implements JobStore {
     this.options = options;
     this.clock = options.clock();
     this.log = log;
+    this.maxRecordBytes = log.maxRecordBytes();
   }
 
   Clock clock() {
@@ -187,6 +190,7 @@ final class LocalJobStore implements JobStore {
         byId.put(entry);
         return;
       }
+      recoveredPending++;
       occupied.incrementAndGet();
       insert(entry, clock.now());
     } finally {
@@ -230,6 +234,12 @@ final class LocalJobStore implements JobStore {
     for (int i = 0; i < n; i++) {
       bytes += specs.get(i).payloadArray().length;
     }
+    if (bytes + (long) n * JobRecords.MAX_SUBMITTED_OVERHEAD_PER_JOB > maxRecordBytes) {
+      Admission.Rejected tooLarge = recordTooLarge(specs); // near the limit: measure exactly
+      if (tooLarge != null) {
+        return tooLarge;
+      }
+    }
     Admission.Rejected rejected = reserve(n, bytes, maxWait);
     if (rejected != null) {
       return rejected;
@@ -261,6 +271,29 @@ final class LocalJobStore implements JobStore {
     }
     arrive(batch, home);
     return new Admission.Accepted(ids);
+  }
+
+  /**
+   * Refuses a batch whose record is larger than the log takes: it can never be written, however
+   * long the submitter waits. Null if it fits.
+   */
+  private Admission.Rejected recordTooLarge(List<JobSpec> specs) {
+    long size = JobRecords.submittedSizeOf(specs);
+    if (size <= maxRecordBytes) {
+      return null;
+    }
+    return new Admission.Rejected(
+        Admission.Reason.QUEUE_FULL,
+        Duration.ZERO,
+        "a batch of "
+            + specs.size()
+            + (specs.size() == 1 ? " job" : " jobs")
+            + " makes a journal record of "
+            + size
+            + " bytes and can never fit: a durable store records a batch as one record of at most "
+            + maxRecordBytes
+            + " bytes (16 MiB, or half of JobStoreOptions.segmentBytes() if that is less);"
+            + " submit smaller batches or smaller payloads");
   }
 
   /** A durable batch whose room is reserved, on its way into the queues. */
@@ -1126,23 +1159,39 @@ final class LocalJobStore implements JobStore {
   }
 
   @Override
-  public boolean retryDead(JobId id) {
+  public Admission retryDead(JobId id) {
+    Objects.requireNonNull(id, "id");
     lock.lock();
     try {
-      Entry entry = deadIndex.remove(Objects.requireNonNull(id, "id"));
+      Entry entry = deadIndex.get(id);
       if (entry == null) {
-        return false;
+        return new Admission.Rejected(
+            Admission.Reason.NOT_A_DEAD_LETTER,
+            Duration.ZERO,
+            "job " + id + " is not a dead letter (unknown, never dead, or retried or deleted)");
       }
+      if (!tryReserve(1)) { // a dead letter holds no room: queued again, it takes one
+        Admission.Rejected refused = rejection(1);
+        return refused.reason() != Admission.Reason.QUEUE_FULL
+            ? refused
+            : new Admission.Rejected(
+                refused.reason(),
+                refused.retryAfter(),
+                "no room to queue dead letter "
+                    + id
+                    + " again, so it stays a dead letter: "
+                    + refused.message());
+      }
+      deadIndex.remove(id);
       entry.state = JobState.QUEUED;
       entry.attempts = 0;
       entry.lastAttemptAt = null;
       entry.finishedAt = null;
       deadBytes -= entry.payload.length;
       queued++;
-      occupied.incrementAndGet();
       log.retried(entry);
       enqueueDue(entry);
-      return true;
+      return new Admission.Accepted(List.of(id));
     } finally {
       lock.unlock();
     }
@@ -1185,6 +1234,24 @@ final class LocalJobStore implements JobStore {
           succeeded,
           failedAttempts,
           died);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public Map<String, Long> pendingByType() {
+    lock.lock();
+    try {
+      admitArrivals();
+      Map<String, Long> byType = new HashMap<>();
+      byId.forEach(
+          e -> {
+            if (e.state != JobState.SUCCEEDED && e.state != JobState.DEAD) {
+              byType.merge(e.type, 1L, Long::sum);
+            }
+          });
+      return Map.copyOf(byType);
     } finally {
       lock.unlock();
     }
@@ -1322,6 +1389,15 @@ final class LocalJobStore implements JobStore {
               + occupied.get()
               + " is less than queued + running + retryWait = "
               + (queued + running + retryWait));
+      check(
+          occupied.get() <= Math.max(options.capacity(), recoveredPending),
+          "occupied "
+              + occupied.get()
+              + " is more than the capacity "
+              + options.capacity()
+              + " (and than the "
+              + recoveredPending
+              + " pending jobs recovered)");
     } finally {
       lock.unlock();
     }

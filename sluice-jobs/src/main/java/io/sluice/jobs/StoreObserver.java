@@ -21,6 +21,15 @@ public interface StoreObserver {
   default void journalCommitted(int records, long bytes, long writeNanos, long forceNanos) {}
 
   /**
+   * The journal was forced to stable storage: every force, wherever it happens - in a commit (also
+   * reported by {@link #journalCommitted}), on the period of {@link Durability#interval}, when a
+   * segment is full and the next begins, and at close. The fsync latency.
+   *
+   * @param nanos how long the force took
+   */
+  default void journalForced(long nanos) {}
+
+  /**
    * A journal append was acknowledged: its record is durable under the store's policy.
    *
    * @param latencyNanos time from the append to its acknowledgement

@@ -39,7 +39,10 @@ import org.junit.jupiter.api.io.TempDir;
  *       in R_k.
  * </ul>
  *
- * A last round drains the journal and exits; every acknowledged job has then run at least once.
+ * Within a round, no attempt of a job runs twice and no job runs again once an attempt of it
+ * succeeded. The child's handler fails one attempt in five with short retries, so retry waits and
+ * dead letters are in the journal when the kill comes. A last round queues the dead letters again,
+ * drains the journal and exits; every acknowledged job has then run at least once.
  */
 @Timeout(600)
 class CrashRecoveryTest {
@@ -74,6 +77,7 @@ class CrashRecoveryTest {
         child.kill();
       }
       Output output = child.output();
+      checkNoJobRanTwice(round, output.lines);
       for (JobId id : output.runs) {
         if (known.contains(id) && !held.contains(id)) {
           fail("round " + round + " ran " + id + ", which the journal had recorded as completed");
@@ -105,6 +109,46 @@ class CrashRecoveryTest {
         acked.size() > 100,
         "the rounds acknowledged enough jobs to mean something: " + acked.size());
     assertTrue(everRun.containsAll(acked));
+  }
+
+  /**
+   * Within one round (one process), attempts of a job start with increasing numbers, and none
+   * starts after an attempt of the job succeeded.
+   */
+  private static void checkNoJobRanTwice(int round, List<String> lines) {
+    java.util.Map<JobId, Integer> lastAttempt = new java.util.HashMap<>();
+    Set<JobId> succeeded = new HashSet<>();
+    for (String line : lines) {
+      String[] words = line.split(" ");
+      if (words.length == 3 && words[0].equals("run") && words[1].length() == 36) {
+        JobId id = JobId.parse(words[1]);
+        int attempt = Integer.parseInt(words[2]);
+        if (succeeded.contains(id)) {
+          fail(
+              "round "
+                  + round
+                  + " ran "
+                  + id
+                  + " again (attempt "
+                  + attempt
+                  + ") after it succeeded");
+        }
+        Integer before = lastAttempt.put(id, attempt);
+        if (before != null && attempt <= before) {
+          fail(
+              "round "
+                  + round
+                  + " ran attempt "
+                  + attempt
+                  + " of "
+                  + id
+                  + " after attempt "
+                  + before);
+        }
+      } else if (words.length == 2 && words[0].equals("done") && words[1].length() == 36) {
+        succeeded.add(JobId.parse(words[1]));
+      }
+    }
   }
 
   /** Copies the journal to build/crash-journal for a post-mortem (see the failure message). */
@@ -215,8 +259,8 @@ class CrashRecoveryTest {
           // The kill can cut the last line short: only whole ids count.
           if (line.startsWith("ack ") && line.length() == 40) {
             acks.add(JobId.parse(line.substring(4)));
-          } else if (line.startsWith("run ") && line.length() == 40) {
-            runs.add(JobId.parse(line.substring(4)));
+          } else if (line.startsWith("run ") && line.length() >= 42) { // "run <id> <attempt>"
+            runs.add(JobId.parse(line.substring(4, 40)));
           }
         }
         return new Output(List.copyOf(lines), acks, runs);

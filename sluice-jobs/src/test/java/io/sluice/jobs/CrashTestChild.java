@@ -7,15 +7,19 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The process {@link CrashRecoveryTest} kills. Opens a durable store in {@code args[0]}, runs an
  * engine over it and reports on stdout, one line each: {@code ready}, {@code ack <id>} once a
- * submit is acknowledged, {@code run <id>} when an attempt starts. In {@code submit} mode it
- * submits from several threads until killed; in {@code drain} mode it submits nothing, runs what it
- * recovered and exits with {@code drained}.
+ * submit is acknowledged, {@code run <id> <attempt>} when an attempt starts, {@code done <id>} when
+ * an attempt is about to succeed. In {@code submit} mode it submits from several threads until
+ * killed, and one attempt in five fails, retried after a few milliseconds, up to three attempts: so
+ * retry waits and dead letters are journaled too when the kill comes. In {@code drain} mode it
+ * submits nothing and fails nothing, queues the dead letters again, runs what it recovered and
+ * exits with {@code drained}.
  */
 public final class CrashTestChild {
   private CrashTestChild() {}
@@ -37,27 +41,34 @@ public final class CrashTestChild {
                 .withDirectory(dir)
                 .withCapacity(5_000)
                 .withSegmentBytes(1 << 20));
+    HandlerOptions threeQuickAttempts =
+        HandlerOptions.defaults()
+            .withRetry(
+                RetryPolicy.defaults()
+                    .withMaxAttempts(3)
+                    .withDelays(Duration.ofMillis(1), Duration.ofMillis(5)));
     JobEngine engine =
         JobEngine.builder(store)
             .workers(8)
             .handle(
                 "crash",
                 (job, ctx) -> {
-                  synchronized (out) {
-                    out.println("run " + job.id());
-                    out.flush();
-                  }
-                  if (ThreadLocalRandom.current().nextInt(4) == 0) {
+                  print(out, "run " + job.id() + " " + job.attempts());
+                  ThreadLocalRandom random = ThreadLocalRandom.current();
+                  if (random.nextInt(4) == 0) {
                     Thread.sleep(1);
                   }
-                })
+                  if (!drain && random.nextInt(5) == 0) {
+                    throw new Exception("failed at random");
+                  }
+                  print(out, "done " + job.id());
+                },
+                threeQuickAttempts)
             .start();
-    synchronized (out) {
-      out.println("ready");
-      out.flush();
-    }
+    print(out, "ready");
     if (drain) {
-      while (engine.stats().jobs().pending() > 0) {
+      // (a job recovered with its last attempt started dies without running: queued again too)
+      while (requeueDeadLetters(engine) || engine.stats().jobs().pending() > 0) {
         Thread.sleep(5);
       }
       engine.close();
@@ -72,6 +83,27 @@ public final class CrashTestChild {
     }
     for (Thread t : submitters) {
       t.join();
+    }
+  }
+
+  /** Queues every dead letter again, waiting for room; true if there was one. */
+  private static boolean requeueDeadLetters(JobEngine engine) throws InterruptedException {
+    List<Job> dead = engine.deadLetters(Optional.empty(), 1_000);
+    for (Job job : dead) {
+      while (engine.retryDead(job.id()) instanceof Admission.Rejected rejected) {
+        if (rejected.reason() != Admission.Reason.QUEUE_FULL) {
+          throw new IllegalStateException("dead letter " + job.id() + ": " + rejected.message());
+        }
+        Thread.sleep(5); // the workers make room
+      }
+    }
+    return !dead.isEmpty();
+  }
+
+  private static void print(PrintStream out, String line) {
+    synchronized (out) {
+      out.println(line);
+      out.flush();
     }
   }
 

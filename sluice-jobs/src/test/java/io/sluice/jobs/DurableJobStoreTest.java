@@ -170,6 +170,50 @@ class DurableJobStoreTest {
   }
 
   @Test
+  void aBatchWhoseRecordWouldPassTheJournalsLimitIsRefusedAtOnceNamingTheLimit() throws Exception {
+    // given 1 MiB segments: a batch is one record of at most half a segment, 524,288 bytes
+    try (LocalJobStore store = open()) {
+      // when one job of 600,000 bytes, and six of 100,000, are submitted with time to wait
+      Admission one =
+          store.submit(List.of(JobSpec.of("t", new byte[600_000])), Duration.ofHours(1));
+      Admission six =
+          store.submit(
+              java.util.Collections.nCopies(6, JobSpec.of("t", new byte[100_000])),
+              Duration.ofHours(1));
+
+      // then both are refused at once, as never fitting, naming the limit; nothing was kept
+      for (Admission a : List.of(one, six)) {
+        Admission.Rejected rejected = assertInstanceOf(Admission.Rejected.class, a);
+        assertEquals(Admission.Reason.QUEUE_FULL, rejected.reason());
+        assertEquals(Duration.ZERO, rejected.retryAfter(), "trying again cannot help");
+        assertTrue(rejected.message().contains("can never fit"), rejected.message());
+        assertTrue(rejected.message().contains("at most 524288 bytes"), rejected.message());
+      }
+      assertEquals(0, store.counts().pending());
+      assertEquals(0, store.counts().payloadBytes());
+    }
+  }
+
+  @Test
+  void theLargestBatchTheJournalTakesIsAcceptedAndOneByteMoreIsRefused() throws Exception {
+    // a record of one job of type "t" without a source: 4 (count) + 16 (id) + 2 x 12 (instants)
+    // + 4 + 1 (type) + 4 (no source) + 4 (payload length) = 57 bytes besides the payload
+    int largest = (1 << 20) / 2 - 57;
+    try (LocalJobStore store = open()) {
+      assertInstanceOf(
+          Admission.Rejected.class,
+          store.submit(List.of(JobSpec.of("t", new byte[largest + 1])), Duration.ZERO));
+
+      JobId id = accept(store, JobSpec.of("t", new byte[largest])).getFirst();
+
+      assertEquals(largest, store.find(id).orElseThrow().payloadBytes().length);
+    }
+    try (LocalJobStore store = open()) {
+      assertEquals(1, store.counts().pending(), "the accepted one was written and recovered");
+    }
+  }
+
+  @Test
   void aSegmentStaysWhileOneOfItsJobsIsADeadLetter() throws Exception {
     byte[] big = new byte[100_000];
     JobId kept;
@@ -232,6 +276,43 @@ class DurableJobStoreTest {
       assertEquals("cron unix UTC 0 0 1 1 *", store.schedule("yearly").orElseThrow().definition());
       assertEquals(0, store.counts().pending());
     }
+  }
+
+  @Test
+  void theObserverHearsForcesOutsideCommitsAtSegmentRollsAndAtClose() throws Exception {
+    // given forces only on a period that never comes, so commits themselves force nothing
+    AtomicLong forcedCommits = new AtomicLong();
+    AtomicLong forces = new AtomicLong();
+    StoreObserver observer =
+        new StoreObserver() {
+          @Override
+          public void journalCommitted(int records, long bytes, long writeNanos, long forceNanos) {
+            if (forceNanos > 0) {
+              forcedCommits.incrementAndGet();
+            }
+          }
+
+          @Override
+          public void journalForced(long nanos) {
+            forces.incrementAndGet();
+          }
+        };
+    JobStoreOptions options =
+        options().withObserver(observer).withDurability(Durability.interval(Duration.ofHours(1)));
+    long forcesBeforeClose;
+    try (LocalJobStore store = LocalJobStore.open(options)) {
+      // when more than a 1 MiB segment is written, so the journal rolls
+      for (int i = 0; i < 12; i++) {
+        accept(store, JobSpec.of("t", new byte[100_000]));
+      }
+      assertTrue(segmentFiles() >= 2, segmentFiles() + " segments");
+      forcesBeforeClose = forces.get();
+    }
+
+    // then the roll forced (no commit did), and so did the close
+    assertEquals(0, forcedCommits.get());
+    assertTrue(forcesBeforeClose >= 1, forcesBeforeClose + " forces before close");
+    assertEquals(forcesBeforeClose + 1, forces.get(), "one force at close");
   }
 
   @Test

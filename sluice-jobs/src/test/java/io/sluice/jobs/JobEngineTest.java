@@ -121,6 +121,75 @@ class JobEngineTest {
   }
 
   @Test
+  void aBurstOfQueuedJobsAgainstBusyWorkersStartsNoThreadBeyondTheWorkers() throws Exception {
+    // given 4 workers, each blocked in an attempt
+    CountDownLatch busy = new CountDownLatch(4);
+    CountDownLatch release = new CountDownLatch(1);
+    engine =
+        builder()
+            .handle(
+                "hold",
+                (job, ctx) -> {
+                  busy.countDown();
+                  release.await();
+                })
+            .start();
+    accept(Collections.nCopies(4, spec("hold", "first")));
+    assertTrue(busy.await(30, TimeUnit.SECONDS), "every worker took a job");
+
+    // when a burst of 10,000 more is submitted
+    for (int i = 0; i < 20; i++) {
+      accept(Collections.nCopies(500, spec("hold", "burst")));
+    }
+
+    // then the burst waits in the queue, and the thread factory made the 4 workers and no more
+    // (the engine's only other threads are short-lived helpers: hand-back and the store's
+    // compaction, neither per queued job)
+    assertEquals(10_000, engine.stats().jobs().queued());
+    assertEquals(4, engine.stats().jobs().running());
+    assertEquals(4, threads.size(), threads.toString());
+    release.countDown();
+    Waits.until(() -> engine.stats().jobs().succeeded() == 10_004, "every job to run");
+    assertEquals(4, threads.size(), threads.toString());
+  }
+
+  @Test
+  void pendingJobsOfATypeWithoutAHandlerAreWarnedOfOnceAtStartWithCountsPerType() throws Exception {
+    // given pending jobs of types this engine will not handle (left by a deploy), and of one it
+    // will
+    store.submit(
+        List.of(spec("gone", "1"), spec("gone", "2"), spec("renamed", "3"), spec("kept", "4")),
+        Duration.ZERO);
+
+    // when the engine starts
+    try (LogCapture log = LogCapture.of(JobEngine.class)) {
+      engine = builder().handle("kept", (job, ctx) -> {}).start();
+
+      // then one warning names each unhandled type with its count, and the handled one not
+      List<String> warnings = log.warnings();
+      assertEquals(1, warnings.size(), warnings.toString());
+      String warning = warnings.getFirst();
+      assertTrue(warning.startsWith("3 pending jobs have types"), warning);
+      assertTrue(warning.contains("\"gone\" (2), \"renamed\" (1)"), warning);
+      assertFalse(warning.contains("\"kept\""), warning);
+    }
+    // and the stats say the same
+    assertEquals(Map.of("gone", 2L, "renamed", 1L), engine.stats().unhandledAtStart());
+  }
+
+  @Test
+  void anEngineWithAHandlerForEveryPendingTypeWarnsOfNothing() throws Exception {
+    store.submit(List.of(spec("kept", "1")), Duration.ZERO);
+
+    try (LogCapture log = LogCapture.of(JobEngine.class)) {
+      engine = builder().handle("kept", (job, ctx) -> {}).start();
+
+      assertEquals(List.of(), log.warnings());
+    }
+    assertEquals(Map.of(), engine.stats().unhandledAtStart());
+  }
+
+  @Test
   void jobsFromManyConcurrentSubmittersAllRunWhileWorkersWaitBetweenThem() throws Exception {
     // Single-job submits from many threads against workers that are mostly idle: each submit's
     // batch reaches the queues through the arrivals stack, and one submit at a time wakes them.
@@ -227,7 +296,7 @@ class JobEngineTest {
     String died = "died:" + dead.lastError().orElseThrow();
     Waits.until(() -> events.contains(died), "the listener to hear of the death");
 
-    assertTrue(engine.retryDead(id));
+    assertEquals(new Admission.Accepted(List.of(id)), engine.retryDead(id));
     awaitState(id, JobState.SUCCEEDED);
     assertEquals(1, engine.find(id).orElseThrow().attempts());
   }
@@ -315,7 +384,7 @@ class JobEngineTest {
         dead.lastError().orElseThrow());
     assertEquals(1, engine.stats().byType().get("refused").dead());
     assertEquals(0, engine.stats().byType().get("refused").retries());
-    assertTrue(engine.retryDead(id));
+    assertEquals(new Admission.Accepted(List.of(id)), engine.retryDead(id));
     awaitState(id, JobState.SUCCEEDED);
     assertEquals(2, calls.get());
   }

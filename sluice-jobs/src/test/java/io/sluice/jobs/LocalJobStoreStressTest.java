@@ -141,6 +141,7 @@ class LocalJobStoreStressTest {
                 store.checkInvariants();
                 JobCounts counts = store.counts();
                 assertTrue(counts.pending() >= 0 && counts.running() >= 0, counts.toString());
+                assertTrue(counts.pending() <= counts.capacity(), counts.toString());
                 JobId last = lastAccepted.get();
                 if (last != null) {
                   // accepted, so findable unless finished (and perhaps forgotten beyond the

@@ -56,6 +56,10 @@ class LocalJobStoreTest {
     return store.claim(ANY).orElseThrow();
   }
 
+  private void assertRetried(JobId dead) {
+    assertEquals(new Admission.Accepted(List.of(dead)), store.retryDead(dead));
+  }
+
   private static String text(Job job) {
     return new String(job.payloadBytes(), UTF_8);
   }
@@ -156,6 +160,70 @@ class LocalJobStoreTest {
   }
 
   @Test
+  void aDeadLetterIsQueuedAgainOnlyWhenTheQueueHasRoomForIt() throws Exception {
+    // given: a queue of 2, filled by two pending jobs beside a dead letter (which takes no room)
+    store = storeWithCapacity(2);
+    JobId dead = accept(spec("a", "1")).getFirst();
+    store.failed(claim().id(), "fatal", Optional.empty());
+    accept(spec("a", "2"), spec("a", "3"));
+
+    // when
+    Admission.Rejected refused = assertInstanceOf(Admission.Rejected.class, store.retryDead(dead));
+
+    // then: refused as a full queue, with a time to wait; it stays a dead letter
+    assertEquals(Admission.Reason.QUEUE_FULL, refused.reason());
+    assertEquals(LocalJobStore.RETRY_AFTER, refused.retryAfter());
+    assertTrue(refused.message().contains("stays a dead letter"), refused.message());
+    assertEquals(JobState.DEAD, store.find(dead).orElseThrow().state());
+    assertEquals(2, store.counts().pending());
+    assertEquals(1, store.counts().dead());
+    store.checkInvariants();
+
+    // and once a job finishes it fits, and fills the queue to its capacity, not beyond
+    store.succeeded(claim().id());
+    assertRetried(dead);
+    assertEquals(2, store.counts().pending());
+    assertEquals(0, store.counts().dead());
+  }
+
+  @Test
+  void retryingEveryDeadLetterNeverPushesTheQueuePastItsCapacity() throws Exception {
+    // given: five dead letters in a queue of 3 with one job pending
+    store = storeWithCapacity(3);
+    List<JobId> dead = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      dead.add(accept(spec("a", "d" + i)).getFirst());
+      store.failed(claim().id(), "fatal", Optional.empty());
+    }
+    accept(spec("a", "pending"));
+
+    // when every one is retried
+    List<Admission> answers = new ArrayList<>();
+    for (JobId id : dead) {
+      answers.add(store.retryDead(id));
+    }
+
+    // then: two fit, the other three are refused and stay dead letters
+    assertEquals(
+        List.of(true, true, false, false, false),
+        answers.stream().map(a -> a instanceof Admission.Accepted).toList());
+    assertEquals(3, store.counts().pending());
+    assertEquals(3, store.counts().dead());
+  }
+
+  @Test
+  void afterStopAdmissionADeadLetterIsNotQueuedAgain() throws Exception {
+    JobId dead = accept(spec("a", "1")).getFirst();
+    store.failed(claim().id(), "fatal", Optional.empty());
+    store.stopAdmission();
+
+    Admission.Rejected refused = assertInstanceOf(Admission.Rejected.class, store.retryDead(dead));
+
+    assertEquals(Admission.Reason.SHUTTING_DOWN, refused.reason());
+    assertEquals(1, store.counts().dead());
+  }
+
+  @Test
   void aRejectionSaysToRetryWhenEnoughJobsShouldHaveFinishedAtTheRecentRate() throws Exception {
     // given: a full queue of 10, and no rate measured yet
     store = storeWithCapacity(10);
@@ -242,6 +310,15 @@ class LocalJobStoreTest {
   }
 
   @Test
+  void theInMemoryStoreWritesNoRecordSoABatchOfMoreThan16MiBFits() throws Exception {
+    // (a durable store refuses it: see DurableJobStoreTest)
+    JobId id = accept(JobSpec.wrap("a", new byte[17 << 20])).getFirst();
+
+    assertEquals(17 << 20, claim().payloadBytes().length);
+    assertEquals(id, store.find(id).orElseThrow().id());
+  }
+
+  @Test
   void finishedJobsGiveTheirBytesBackAndDeadLettersKeepThemUntilDeleted() throws Exception {
     // given: the limit full with two jobs
     store = storeWithPayloadLimit(10);
@@ -268,7 +345,7 @@ class LocalJobStoreTest {
 
     // a retried dead letter is pending again, with the same bytes; a deleted one frees them
     JobId dead = store.deadLetters(Optional.empty(), 1).getFirst().id();
-    assertTrue(store.retryDead(dead));
+    assertRetried(dead);
     assertEquals(0, store.counts().deadPayloadBytes());
     assertEquals(10, store.counts().payloadBytes());
     store.failed(claim().id(), "boom again", Optional.empty());
@@ -643,7 +720,7 @@ class LocalJobStoreTest {
     assertEquals(Optional.of(t0.plusSeconds(9)), dead.lastAttemptAt());
     assertEquals(Optional.of(t0.plusSeconds(9)), dead.finishedAt());
 
-    assertTrue(store.retryDead(ids.get(1)));
+    assertRetried(ids.get(1));
     Job again = store.find(ids.get(1)).orElseThrow();
     assertEquals(Optional.empty(), again.lastAttemptAt(), "queued again: it starts over");
     assertEquals(Optional.empty(), again.finishedAt());
@@ -673,9 +750,11 @@ class LocalJobStoreTest {
     assertEquals(Optional.of("fatal 0"), first.getFirst().lastError());
     assertEquals("1", text(first.getFirst()));
 
-    assertTrue(store.retryDead(ids.get(0)));
+    assertRetried(ids.get(0));
     assertTrue(store.deleteDead(ids.get(1)));
-    assertFalse(store.retryDead(ids.get(1)));
+    assertEquals(
+        Admission.Reason.NOT_A_DEAD_LETTER,
+        assertInstanceOf(Admission.Rejected.class, store.retryDead(ids.get(1))).reason());
     assertFalse(store.deleteDead(ids.get(0)));
 
     Job retried = claim();
@@ -744,6 +823,7 @@ class LocalJobStoreTest {
     assertEquals(3, store.counts().recovered());
     assertInstanceOf(
         Admission.Rejected.class, store.submit(List.of(spec("a", "x")), Duration.ZERO));
+    store.checkInvariants(); // beyond the capacity, as far as the recovered jobs go
   }
 
   /** A gate that admits every type, without limit (so claims may take several). */
@@ -886,6 +966,9 @@ class LocalJobStoreTest {
             JobLog.class.getClassLoader(),
             new Class<?>[] {JobLog.class},
             (proxy, method, args) -> {
+              if (method.isDefault()) { // maxRecordBytes: unlimited, as for the in-memory store
+                return java.lang.reflect.InvocationHandler.invokeDefault(proxy, method, args);
+              }
               if (method.getName().equals("started") || method.getName().equals("succeeded")) {
                 records.add(method.getName() + " " + ((List<?>) args[0]).size());
               }

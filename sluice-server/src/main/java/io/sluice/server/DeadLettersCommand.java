@@ -230,6 +230,7 @@ final class DeadLettersCommand implements Callable<Integer> {
           (api, out, err) -> {
             int queued = 0;
             int failed = 0;
+            boolean full = false;
             Object after = null;
             do {
               ApiClient.Response r =
@@ -258,6 +259,17 @@ final class DeadLettersCommand implements Callable<Integer> {
                     ApiClient.Response retried = api.post("/v1/dead-letters/" + id + "/retry");
                     if (retried.status() / 100 == 2) {
                       queued++;
+                    } else if (retried.status() == 429) { // no room: the rest would not fit either
+                      failed++;
+                      full = true;
+                      err.println(
+                          "sluice dead-letters retry --all: stopped at "
+                              + id
+                              + ": "
+                              + retried.problem()
+                              + ". It and the ones after it stay dead letters; run this again"
+                              + " once queued payloads have been uploaded");
+                      break;
                     } else if (retried.status() != 404) { // 404: retried or deleted meanwhile
                       failed++;
                       err.println(
@@ -266,7 +278,7 @@ final class DeadLettersCommand implements Callable<Integer> {
                   }
                 }
               }
-              if (page.get("next") == null) {
+              if (full || page.get("next") == null) {
                 break;
               }
             } while (true);

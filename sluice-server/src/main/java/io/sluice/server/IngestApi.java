@@ -217,8 +217,15 @@ final class IngestApi {
   private void retry(ServerRequest req, ServerResponse res) {
     http.authorize(req);
     JobId id = pathId(req);
-    if (!readableEngine().retryDead(id)) {
-      throw notADeadLetter(id);
+    switch (readableEngine().retryDead(id)) {
+      case Admission.Accepted accepted -> {}
+      case Admission.Rejected rejected when rejected.reason() == Admission.Reason.QUEUE_FULL -> {
+        res.header(HeaderNames.RETRY_AFTER, retryAfterSeconds(rejected.retryAfter()));
+        throw new HttpProblem(429, "queue_full", rejected.message());
+      }
+      case Admission.Rejected rejected when rejected.reason() == Admission.Reason.SHUTTING_DOWN ->
+          throw shuttingDown();
+      case Admission.Rejected rejected -> throw notADeadLetter(id);
     }
     Http.json(
         res,

@@ -39,8 +39,7 @@ final class ServerMetrics implements EngineListener, StoreObserver {
   private final Counter payloadsAccepted;
   private final Timer upload;
   private final Timer delivery;
-  private final Counter retries;
-  private final Counter died;
+  private final ConcurrentHashMap<String, TypeMeters> byType = new ConcurrentHashMap<>();
   private final Timer fsync;
   private final Timer append;
   private final DistributionSummary commitRecords;
@@ -77,15 +76,11 @@ final class ServerMetrics implements EngineListener, StoreObserver {
             .minimumExpectedValue(Duration.ofMillis(1))
             .maximumExpectedValue(Duration.ofHours(1))
             .register(registry);
-    retries = Counter.builder("sluice.retries").description("retries scheduled").register(registry);
-    died =
-        Counter.builder("sluice.jobs.died")
-            .description("jobs that became dead letters")
-            .register(registry);
     fsync =
         diskTimer(
             "sluice.journal.fsync",
-            "time to force the journal to stable storage, per group commit");
+            "time to force the journal to stable storage: every force, in a group commit, on the"
+                + " interval, at a segment roll and at close");
     append =
         diskTimer(
             "sluice.journal.append",
@@ -173,10 +168,51 @@ final class ServerMetrics implements EngineListener, StoreObserver {
     this.schedules = count;
   }
 
-  /** Where the gauges read from, once the engine runs. */
+  /**
+   * Where the gauges read from, once the engine runs. The per-type meters of every type the engine
+   * handles are registered now, so they show zero before anything happens.
+   */
   void readStatsFrom(Supplier<EngineStats> source) {
     this.stats = source;
     this.cached = null;
+    EngineStats s = source.get();
+    if (s != null) {
+      s.byType().keySet().forEach(this::meters);
+    }
+  }
+
+  /** The meters of one job type, labelled {@code type}. */
+  private TypeMeters meters(String type) {
+    TypeMeters m = byType.get(type); // no lambda, no lock on the common path
+    return m != null ? m : byType.computeIfAbsent(type, t -> new TypeMeters(registry, t));
+  }
+
+  /** The meters of one job type: the job engine reports its events with the job, so its type. */
+  private static final class TypeMeters {
+    final Counter retries;
+    final Counter died;
+    final Timer[] attempts = new Timer[Outcome.values().length];
+
+    TypeMeters(MeterRegistry registry, String type) {
+      retries =
+          Counter.builder("sluice.retries")
+              .description("retries scheduled, by job type")
+              .tag("type", type)
+              .register(registry);
+      died =
+          Counter.builder("sluice.jobs.died")
+              .description("jobs that became dead letters, by job type")
+              .tag("type", type)
+              .register(registry);
+      for (Outcome outcome : Outcome.values()) {
+        attempts[outcome.ordinal()] =
+            Timer.builder("sluice.upload.attempts")
+                .description("upload attempts by job type and outcome")
+                .tag("type", type)
+                .tag("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT))
+                .register(registry);
+      }
+    }
   }
 
   MeterRegistry registry() {
@@ -211,29 +247,27 @@ final class ServerMetrics implements EngineListener, StoreObserver {
       Duration sinceAccepted = Duration.between(job.createdAt(), java.time.Instant.now());
       delivery.record(sinceAccepted.isNegative() ? Duration.ZERO : sinceAccepted);
     }
-    Timer.builder("sluice.upload.attempts")
-        .description("upload attempts by outcome")
-        .tag("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT))
-        .register(registry)
-        .record(elapsed);
+    meters(job.type()).attempts[outcome.ordinal()].record(elapsed);
   }
 
   @Override
   public void retryScheduled(Job job, Duration delay) {
-    retries.increment();
+    meters(job.type()).retries.increment();
   }
 
   @Override
   public void died(Job job, String error) {
-    died.increment();
+    meters(job.type()).died.increment();
   }
 
   @Override
   public void journalCommitted(int records, long bytes, long writeNanos, long forceNanos) {
-    commitRecords.record(records);
-    if (forceNanos > 0) {
-      fsync.record(forceNanos, TimeUnit.NANOSECONDS);
-    }
+    commitRecords.record(records); // its force, if any, is also reported to journalForced
+  }
+
+  @Override
+  public void journalForced(long nanos) {
+    fsync.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   @Override

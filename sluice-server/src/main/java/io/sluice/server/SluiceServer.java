@@ -264,6 +264,11 @@ public final class SluiceServer implements AutoCloseable {
     }
 
     @Override
+    public void journalForced(long nanos) {
+      metrics.journalForced(nanos);
+    }
+
+    @Override
     public void journalAcknowledged(long latencyNanos) {
       metrics.journalAcknowledged(latencyNanos);
     }

@@ -121,6 +121,40 @@ class DeadLettersCommandTest {
   }
 
   @Test
+  void retryAllStopsAtAFullQueueAndSaysTheRestStayDead() throws Exception {
+    // given: the three dead letters in a service whose queue of 1 is taken by a held upload
+    service.close();
+    store =
+        new IngestApiTest.FailingObjectStore(
+            new IngestApiTest.GatedObjectStore(
+                FilesystemObjectStore.open(dataDir.resolve("objects")),
+                new java.util.concurrent.CountDownLatch(1)));
+    store.failing = false;
+    service =
+        RunningService.start(
+            dataDir,
+            c ->
+                c.withLimits(1, 1 << 20, 1, 64)
+                    .withWorkers(1, Duration.ofSeconds(10), 1)
+                    .withShutdownGrace(Duration.ZERO),
+            store);
+    service.post("{\"payloads\": [4]}");
+
+    // when
+    CommandRun run = CommandRun.of("dead-letters", "retry", "--all", "--url", service.url());
+
+    // then: one refusal, naming the first, and nothing queued
+    assertEquals(1, run.exit(), run.toString());
+    assertEquals(1, run.err().split("stopped at", -1).length - 1, run.toString());
+    assertTrue(run.err().contains("stopped at " + dead.getFirst()), run.toString());
+    assertTrue(run.err().contains("stay dead letters"), run.toString());
+    assertTrue(run.out().contains("0 dead letters queued"), run.toString());
+    for (String id : dead) {
+      service.awaitState(id, "dead");
+    }
+  }
+
+  @Test
   void retryWantsIdsOrAllButNotBoth() {
     CommandRun both =
         CommandRun.of("dead-letters", "retry", "--all", "--url", service.url(), dead.getFirst());

@@ -444,6 +444,46 @@ class IngestApiTest {
   }
 
   @Test
+  void retryingADeadLetterWhileTheQueueIsFullAnswers429AndKeepsItDead() throws Exception {
+    // given: a queue of 2, one dead letter, and two payloads whose uploads are held back
+    CountDownLatch release = new CountDownLatch(1);
+    FailingObjectStore failing =
+        new FailingObjectStore(
+            new GatedObjectStore(FilesystemObjectStore.open(dataDir.resolve("objects")), release));
+    start(
+        config().withLimits(2, 1 << 20, 2, 64).withWorkers(1, Duration.ofSeconds(30), 1), failing);
+    String dead = ids(postJson("{\"payloads\": [1]}")).getFirst();
+    awaitState(dead, "dead");
+    failing.failing = false;
+    List<String> held = ids(postJson("{\"payloads\": [2, 3]}"));
+
+    // when
+    HttpResponse<String> full =
+        send(
+            HttpRequest.newBuilder(uri("/v1/dead-letters/" + dead + "/retry"))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+
+    // then: 429 with Retry-After and why; the dead letter stays one
+    assertError(full, 429, "queue_full");
+    assertEquals(Optional.of("1"), full.headers().firstValue("Retry-After"));
+    assertTrue(
+        json(full.body()).get("message").toString().contains("stays a dead letter"), full.body());
+    assertEquals("dead", json(get("/v1/jobs/" + dead).body()).get("state"));
+
+    // and once the held uploads finish, the retry fits
+    release.countDown();
+    for (String id : held) {
+      awaitState(id, "succeeded");
+    }
+    HttpResponse<String> retried =
+        send(
+            HttpRequest.newBuilder(uri("/v1/dead-letters/" + dead + "/retry"))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+    assertEquals(200, retried.statusCode(), retried.body());
+    awaitState(dead, "succeeded");
+  }
+
+  @Test
   void acceptedPayloadsNotYetUploadedAreUploadedAfterARestart() throws Exception {
     CountDownLatch never = new CountDownLatch(1);
     start(

@@ -270,10 +270,13 @@ class S3ServiceFaultsTest {
     }
     assertEveryPayloadIsItsObject(ids);
     int n = ids.size();
-    assertEquals(2.0 * n, meter("sluice_retries_total"));
-    assertEquals(2.0 * n, meter("sluice_upload_attempts_seconds_count{outcome=\"failed\"}"));
-    assertEquals(n, meter("sluice_upload_attempts_seconds_count{outcome=\"succeeded\"}"));
-    assertEquals(0.0, meter("sluice_jobs_died_total"));
+    assertEquals(2.0 * n, meter("sluice_retries_total{type=\"payload\"}"));
+    assertEquals(
+        2.0 * n,
+        meter("sluice_upload_attempts_seconds_count{outcome=\"failed\",type=\"payload\"}"));
+    assertEquals(
+        n, meter("sluice_upload_attempts_seconds_count{outcome=\"succeeded\",type=\"payload\"}"));
+    assertEquals(0.0, meter("sluice_jobs_died_total{type=\"payload\"}"));
     assertEquals(0.0, meter("sluice_dead_letters"));
     assertEquals(List.of(), faults.unexpected());
   }
@@ -320,9 +323,9 @@ class S3ServiceFaultsTest {
     }
     int n = ids.size();
     assertEquals(List.of(), storedKeys());
-    assertEquals(n, meter("sluice_jobs_died_total"));
+    assertEquals(n, meter("sluice_jobs_died_total{type=\"payload\"}"));
     assertEquals(n, meter("sluice_dead_letters"));
-    assertEquals(2.0 * n, meter("sluice_retries_total"));
+    assertEquals(2.0 * n, meter("sluice_retries_total{type=\"payload\"}"));
 
     // when the store heals and each dead letter is retried
     faults.heal();
@@ -368,8 +371,8 @@ class S3ServiceFaultsTest {
           "HTTP 403 AccessDenied");
     }
     int n = ids.size();
-    assertEquals(n, meter("sluice_jobs_died_total"));
-    assertEquals(0.0, meter("sluice_retries_total"));
+    assertEquals(n, meter("sluice_jobs_died_total{type=\"payload\"}"));
+    assertEquals(0.0, meter("sluice_retries_total{type=\"payload\"}"));
 
     // when the settings are fixed and the dead letters retried, every payload arrives whole
     faults.heal();
@@ -407,9 +410,10 @@ class S3ServiceFaultsTest {
     }
     assertEveryPayloadIsItsObject(ids);
     int n = ids.size();
-    assertEquals(n, meter("sluice_retries_total"));
-    assertEquals(n, meter("sluice_upload_attempts_seconds_count{outcome=\"failed\"}"));
-    assertEquals(0.0, meter("sluice_jobs_died_total"));
+    assertEquals(n, meter("sluice_retries_total{type=\"payload\"}"));
+    assertEquals(
+        n, meter("sluice_upload_attempts_seconds_count{outcome=\"failed\",type=\"payload\"}"));
+    assertEquals(0.0, meter("sluice_jobs_died_total{type=\"payload\"}"));
     awaitNoAnswerHeld();
   }
 
@@ -439,7 +443,8 @@ class S3ServiceFaultsTest {
     }
     assertEveryPayloadIsItsObject(ids);
     int n = ids.size();
-    assertEquals(n, meter("sluice_upload_attempts_seconds_count{outcome=\"timed_out\"}"));
+    assertEquals(
+        n, meter("sluice_upload_attempts_seconds_count{outcome=\"timed_out\",type=\"payload\"}"));
     awaitNoAnswerHeld();
   }
 

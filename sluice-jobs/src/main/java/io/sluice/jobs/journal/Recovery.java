@@ -34,9 +34,14 @@ import java.util.stream.Stream;
  * The header check (CRC32C of the first 12 frame bytes) makes a resync candidate cost O(1) unless it
  * passes, so the resync scan is linear in the bytes scanned.
  *
- * Headers: a future format version or a file that does not start with the magic is a
- * JournalFormatException (refuse to guess). A header with the right magic and version but a bad
- * check is reported as a 64-byte corrupt region and the frames after it are still read. A last
+ * Headers: the header's check is tested first, and only a header that passes it is believed. A
+ * future format version or a file that does not start with the magic, with a good check, is a
+ * JournalFormatException (refuse to guess). A header whose check fails is damaged: reported as a
+ * 64-byte corrupt region (segment, offset 0), and the frames after it are still read (each has its
+ * own checks) - if it otherwise reads as this version's, if the frame after it passes its checks,
+ * or if nothing follows it. A damaged header claiming another version or lacking the magic, with
+ * no readable frame after it, is a JournalFormatException too: it may be a foreign or future
+ * file, and reading on would cut a last segment's tail. A last
  * segment that is all zeros (its creation was torn before its header reached the disk) is blank:
  * the writer writes its header again.
  *
@@ -171,7 +176,7 @@ final class Recovery {
     if (isZero(data, 0, HEADER_BYTES)) {
       region(n, 0, HEADER_BYTES, "segment header missing (zeros); frames after it are still read");
     } else {
-      checkHeader(file, n, data);
+      checkHeader(file, n, data, lastNonZero);
     }
     int p = HEADER_BYTES;
     while (p < size) {
@@ -255,9 +260,18 @@ final class Recovery {
     return p;
   }
 
-  private void checkHeader(Path file, long n, ByteBuffer data) throws JournalFormatException {
+  /**
+   * Checks a segment's header. Its fields are believed only when its check passes: one flipped bit
+   * must not read as a future version (which refuses to start) or as a foreign file.
+   */
+  private void checkHeader(Path file, long n, ByteBuffer data, int lastNonZero)
+      throws JournalFormatException {
     long magic = data.getLong(0);
     int version = data.getInt(8);
+    if (data.getInt(60) != SegmentFormat.crc(data, 0, 60)) {
+      damagedHeader(file, n, data, lastNonZero, magic, version);
+      return;
+    }
     if (magic != SegmentFormat.MAGIC) {
       throw notASegment(file);
     }
@@ -270,12 +284,16 @@ final class Recovery {
               + SegmentFormat.VERSION
               + "). Run the Sluice version that wrote it (or a newer one); do not delete the file.");
     }
-    boolean ok =
-        version == SegmentFormat.VERSION
-            && data.getInt(12) == HEADER_BYTES
-            && data.getInt(60) == SegmentFormat.crc(data, 0, 60);
-    if (!ok) {
-      region(n, 0, HEADER_BYTES, "segment header check failed; frames after it are still read");
+    if (version != SegmentFormat.VERSION || data.getInt(12) != HEADER_BYTES) {
+      region(
+          n,
+          0,
+          HEADER_BYTES,
+          "segment header names format version "
+              + version
+              + " with a header of "
+              + data.getInt(12)
+              + " bytes, which no Sluice writes; frames after it are still read");
     } else if (data.getLong(16) != n) {
       warn(
           "Journal segment "
@@ -284,6 +302,42 @@ final class Recovery {
               + data.getLong(16)
               + "; its file name wins. Was it renamed or copied by hand?");
     }
+  }
+
+  /**
+   * A header whose check fails is damaged, whatever it says. Each frame after it carries its own
+   * checks, so the frames are still read, as after any damaged region: if the header otherwise
+   * reads as this version's, or if the frame right after it passes its checks (then this version
+   * wrote the segment, whatever the damaged header claims), or if nothing follows it (nothing to
+   * lose). A damaged header that claims another version or lacks the magic, followed by data that
+   * is not this version's frame, may be a foreign or future file: refused, not guessed at (reading
+   * on would cut off the tail of a last segment).
+   */
+  private void damagedHeader(
+      Path file, long n, ByteBuffer data, int lastNonZero, long magic, int version)
+      throws JournalFormatException {
+    boolean looksOwn = magic == SegmentFormat.MAGIC && version == SegmentFormat.VERSION;
+    int first = frameAt(data, HEADER_BYTES, data.limit(), lastNonZero);
+    if (!looksOwn && first == BAD) {
+      throw new JournalFormatException(
+          file,
+          "has a damaged header (its check fails; it "
+              + (magic == SegmentFormat.MAGIC
+                  ? "claims format version " + version
+                  : "does not start with the journal segment magic")
+              + ") and what follows it is not a record this version reads, so Sluice cannot tell"
+              + " a damaged segment from a file of another format or version. Restore it from a"
+              + " backup, run a newer Sluice if one wrote it, or move it out of "
+              + directory
+              + " (its records are then lost), and start again.");
+    }
+    region(
+        n,
+        0,
+        HEADER_BYTES,
+        "segment header damaged (its check failed"
+            + (looksOwn ? "" : "; what it says about magic and version is not believed")
+            + "); the frames after it carry their own checks and are still read");
   }
 
   private JournalFormatException notASegment(Path file) {

@@ -240,6 +240,65 @@ class JournalRecoveryTest {
     assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L), seqs(r));
   }
 
+  @ParameterizedTest(name = "header byte {0}")
+  @MethodSource("headerOffsets")
+  void aFlippedByteAnywhereInASegmentHeaderIsReportedAsDamageAndEveryRecordRead(int at)
+      throws Exception {
+    // given the last segment, six records, with one byte of its header flipped (the version too)
+    writeSixRecords(dir, IoMode.DIRECT);
+    flip(seg(dir, 1), at);
+
+    // when replayed
+    Recorded r = new Recorded();
+    try (Journal j = Journal.open(options(dir), r)) {
+      // then: every record, and one damaged region where the header is, named in one warning
+      ReplayReport report = j.replayReport();
+      assertEquals(1, report.corruptRegions().size(), report.toString());
+      ReplayReport.CorruptRegion region = report.corruptRegions().getFirst();
+      assertEquals(1, region.segment());
+      assertEquals(0, region.offset());
+      assertEquals(SegmentFormat.HEADER_BYTES, region.length());
+      assertTrue(region.reason().contains("header damaged"), region.reason());
+      assertEquals(1, report.warnings().size(), report.toString());
+      assertTrue(report.warnings().getFirst().contains(SegmentFormat.fileName(1)));
+      assertTrue(report.warnings().getFirst().contains("offset 0"));
+      assertFalse(report.warnings().getFirst().contains("newer"));
+      assertTrue(report.truncatedTail().isEmpty(), "nothing is cut");
+      j.append(6, body(6, 6, 10));
+    }
+    assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L), seqs(r));
+    // and appends went on after the records: the next replay reads all seven
+    assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L), seqs(JournalTesting.replay(options(dir))));
+  }
+
+  static IntStream headerOffsets() {
+    return IntStream.range(0, SegmentFormat.HEADER_BYTES);
+  }
+
+  @Test
+  void aDamagedHeaderClaimingAFutureVersionBeforeUnreadableDataRefusesAsDamageNotAsNewer()
+      throws Exception {
+    // given a last segment whose header claims version 2 but fails its check, before bytes that are
+    // no record of this version
+    writeSixRecords(dir, IoMode.DIRECT);
+    ByteBuffer header = ByteBuffer.allocate(SegmentFormat.BLOCK);
+    SegmentFormat.putHeader(header, 2, 0);
+    header.putInt(8, SegmentFormat.VERSION + 1); // the check is not recomputed
+    header.put(SegmentFormat.HEADER_BYTES, (byte) 1);
+    Files.write(seg(dir, 2), header.array());
+
+    // when opened, then refused, saying it cannot tell damage from another version
+    JournalFormatException e =
+        assertThrows(
+            JournalFormatException.class, () -> Journal.open(options(dir), ReplayVisitor.IGNORE));
+
+    assertEquals(seg(dir, 2), e.file());
+    assertTrue(e.getMessage().contains("damaged header"), e.getMessage());
+    assertTrue(e.getMessage().contains("claims format version 2"), e.getMessage());
+    assertFalse(e.getMessage().contains("newer than this Sluice reads"), e.getMessage());
+    assertEquals(SegmentFormat.BLOCK, Files.size(seg(dir, 2)), "nothing was cut");
+  }
+
   @Test
   void aBlankLastSegmentFromAnInterruptedCreationGetsItsHeaderAgain() throws Exception {
     // given segment 2 created but its header never written (all zeros)

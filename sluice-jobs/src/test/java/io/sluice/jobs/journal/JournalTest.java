@@ -152,6 +152,25 @@ class JournalTest {
   }
 
   @Test
+  void theFallbackToBufferedWritesIsLoggedOnceAcrossOpenAndSegmentRolls() throws Exception {
+    // given a filesystem that refuses O_DIRECT, and log records captured
+    try (io.sluice.jobs.LogCapture log = io.sluice.jobs.LogCapture.of(Journal.class)) {
+      // when a journal is opened there with AUTO and written past two segment rolls
+      try (Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE, REFUSES_DIRECT)) {
+        for (int i = 0; j.stats().segmentsCreated() < 2; i++) {
+          j.append(2, body(2, i, 3000));
+        }
+        assertEquals(IoMode.BUFFERED, j.stats().ioMode());
+      }
+
+      // then exactly one warning, the fallback's
+      List<String> warnings = log.warnings();
+      assertEquals(1, warnings.size(), warnings.toString());
+      assertTrue(warnings.getFirst().contains("refuses direct I/O"), warnings.getFirst());
+    }
+  }
+
+  @Test
   void directModeIsRefusedWithAClearMessageWhereTheFilesystemRefusesIt() throws Exception {
     IOException e =
         assertThrows(

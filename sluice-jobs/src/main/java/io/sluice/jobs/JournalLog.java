@@ -132,6 +132,15 @@ final class JournalLog implements JobLog {
     return store;
   }
 
+  /** Calls a store observer; its failure is logged, not passed on to the journal's threads. */
+  private static void tell(Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "a store observer failed; ignored", e);
+    }
+  }
+
   private static JournalOptions journalOptions(JobStoreOptions options) {
     StoreObserver observer = options.observer();
     return JournalOptions.defaults(options.directory().get())
@@ -149,29 +158,17 @@ final class JournalLog implements JobLog {
             new JournalListener() {
               @Override
               public void onCommit(int records, long bytes, long writeNanos, long forceNanos) {
-                try {
-                  observer.journalCommitted(records, bytes, writeNanos, forceNanos);
-                } catch (RuntimeException e) {
-                  LOG.log(System.Logger.Level.WARNING, "a store observer failed; ignored", e);
-                }
+                tell(() -> observer.journalCommitted(records, bytes, writeNanos, forceNanos));
               }
 
               @Override
               public void onForce(long nanos) {
-                try {
-                  observer.journalForced(nanos);
-                } catch (RuntimeException e) {
-                  LOG.log(System.Logger.Level.WARNING, "a store observer failed; ignored", e);
-                }
+                tell(() -> observer.journalForced(nanos));
               }
 
               @Override
               public void onAcknowledge(long latencyNanos) {
-                try {
-                  observer.journalAcknowledged(latencyNanos);
-                } catch (RuntimeException e) {
-                  LOG.log(System.Logger.Level.WARNING, "a store observer failed; ignored", e);
-                }
+                tell(() -> observer.journalAcknowledged(latencyNanos));
               }
             });
   }

@@ -302,6 +302,27 @@ final class ServeCommand implements Callable<Integer> {
               + " (SLUICE_BODY_TIMEOUT). Default: ${DEFAULT-VALUE}.")
   Duration bodyTimeout;
 
+  @Option(
+      names = "--max-inflight-body-bytes",
+      defaultValue = "0",
+      paramLabel = "N",
+      description =
+          "Most request body bytes being received at once, over all requests; a body that does"
+              + " not fit (its Content-Length, or the next chunk of a chunked body) answers 503"
+              + " server_busy with Retry-After at once, so slow or stalled uploads cannot exhaust"
+              + " the heap (SLUICE_MAX_INFLIGHT_BODY_BYTES). Default: 0, meaning an eighth of the"
+              + " JVM's maximum heap, and at least --max-body-bytes.")
+  long maxInflightBodyBytes;
+
+  @Option(
+      names = "--max-connections",
+      defaultValue = "" + ServerConfig.DEFAULT_MAX_CONNECTIONS,
+      paramLabel = "N",
+      description =
+          "Most TCP connections open at once; more wait in the listen backlog until one closes"
+              + " (SLUICE_MAX_CONNECTIONS). Default: ${DEFAULT-VALUE}.")
+  int maxConnections;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -370,7 +391,11 @@ final class ServeCommand implements Callable<Integer> {
         maxAttempts,
         retryDelay,
         shutdownGrace,
-        bodyTimeout);
+        bodyTimeout,
+        maxInflightBodyBytes == 0
+            ? ServerConfig.defaultMaxInflightBodyBytes(maxBodyBytes)
+            : maxInflightBodyBytes,
+        maxConnections);
   }
 
   private ObjectStore objectStore(ServerConfig settings) throws IOException {

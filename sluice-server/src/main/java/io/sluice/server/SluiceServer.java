@@ -65,9 +65,11 @@ public final class SluiceServer implements AutoCloseable {
             // Each open connection costs a virtual thread and buffers even when it sends nothing;
             // past the limit Helidon stops accepting and new connections wait in the backlog.
             .maxTcpConnections(config.maxConnections())
-            // A connection waiting for its next request (or trickling its headers) is closed after
-            // this long, so idle connections cannot hold the slots above for Helidon's default 5
-            // minutes; one stalled in its body gets 408 after --body-timeout instead.
+            // A connection that sends nothing (before its first request or between requests) is
+            // closed after this long, so idle connections cannot hold the slots above for Helidon's
+            // default 5 minutes; one stalled in its body gets 408 after --body-timeout. One that
+            // stops inside its headers is not closed by this (Helidon 4.5 has no header timeout on
+            // its NIO sockets): the connection limit bounds what such connections hold.
             .idleConnectionTimeout(IDLE_CONNECTION_TIMEOUT)
             .idleConnectionPeriod(IDLE_CONNECTION_PERIOD)
             // Helidon's own refusals (unparseable requests) as JSON errors, with its messages.

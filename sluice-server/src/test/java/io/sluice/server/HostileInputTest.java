@@ -3,6 +3,7 @@ package io.sluice.server;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.server.objects.FilesystemObjectStore;
@@ -44,6 +45,9 @@ class HostileInputTest {
 
   private static final long BUDGET = 25_000;
 
+  /** The test of the connection limit: the service takes two connections at once. */
+  private static final String TWO_CONNECTIONS = "two-connections";
+
   @BeforeEach
   void start(TestInfo test) throws IOException {
     Duration bodyTimeout =
@@ -55,6 +59,9 @@ class HostileInputTest {
             .withBodyTimeout(bodyTimeout);
     if (test.getTags().contains(SMALL_BODY_BUDGET)) {
       config = config.withMaxInflightBodyBytes(BUDGET);
+    }
+    if (test.getTags().contains(TWO_CONNECTIONS)) {
+      config = config.withMaxConnections(2);
     }
     server =
         SluiceServer.start(config, FilesystemObjectStore.open(dataDir.resolve("objects")), p -> {});
@@ -556,6 +563,29 @@ class HostileInputTest {
         assertClosed(chunked);
       }
       awaitBodyBytesInFlight(15_000);
+    }
+  }
+
+  @Test
+  @Tag(TWO_CONNECTIONS)
+  @SuppressWarnings("try") // the silent connections only need closing
+  void pastTheConnectionLimitANewConnectionWaitsUntilAnotherCloses() throws Exception {
+    // given: two connections that send nothing hold both places
+    Socket first = connect();
+    try (Socket second = connect();
+        Socket third = connect()) {
+      send(third, "GET /health/live HTTP/1.1\r\nHost: test\r\n\r\n");
+
+      // then: the third is not served while they stay (a slow host can only make this pass)
+      third.setSoTimeout(500);
+      assertThrows(
+          java.net.SocketTimeoutException.class, () -> third.getInputStream().read(), "answered");
+
+      // when one of them closes, the third is served
+      first.close();
+      third.setSoTimeout(20_000);
+      String response = readResponse(third.getInputStream());
+      assertTrue(response.startsWith("HTTP/1.1 200"), response);
     }
   }
 }

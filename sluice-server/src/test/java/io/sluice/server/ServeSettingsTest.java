@@ -92,7 +92,7 @@ class ServeSettingsTest {
 
     assertEquals(
         ServerConfig.defaultMaxInflightBodyBytes(1 << 20), defaults.maxInflightBodyBytes());
-    assertEquals(ServerConfig.DEFAULT_MAX_CONNECTIONS, defaults.maxConnections());
+    assertEquals(ServerConfig.defaultMaxConnections(), defaults.maxConnections());
     assertEquals(3_000_000, fromEnv.maxInflightBodyBytes());
     assertEquals(500, fromEnv.maxConnections());
     assertEquals(4_000_000, fromFlags.maxInflightBodyBytes(), "the flag beats the environment");

@@ -21,8 +21,9 @@ import java.util.OptionalLong;
 
 /*
  * What every route of the HTTP API shares: the bearer token check, reading a JSON body within the
- * size and time limits, JSON answers, and turning problems and failures into {"error", "message"}
- * answers counted in the metrics by route template and status.
+ * size and time limits and the in-flight body budget (BodyBudget), JSON answers, and turning
+ * problems and failures into {"error", "message"} answers counted in the metrics by route template
+ * and status.
  */
 final class Http {
   private static final System.Logger LOG = System.getLogger(Http.class.getName());
@@ -31,10 +32,13 @@ final class Http {
   private final ServerConfig config;
   private final ServerMetrics metrics;
   private final byte[] expectedAuthorization;
+  private final BodyBudget budget;
 
   Http(ServerConfig config, ServerMetrics metrics) {
     this.config = config;
     this.metrics = metrics;
+    this.budget = new BodyBudget(config.maxInflightBodyBytes());
+    metrics.readBodyBytesFrom(budget::inFlight, budget.limit());
     this.expectedAuthorization =
         config.token().map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8)).orElse(null);
   }
@@ -85,32 +89,69 @@ final class Http {
   }
 
   /**
-   * Reads the body, refusing at once what is or becomes larger than the limit. A body that has not
+   * Reads the body, refusing at once what is or becomes larger than the limit, and what does not
+   * fit the in-flight body budget. The buffer grows as bytes arrive (doubling, capped at the
+   * Content-Length or the limit), so a request allocates no more than it has received, and it
+   * reserves each growth (the whole Content-Length up front) before making it. A body that has not
    * fully arrived within the body timeout is answered 408 by {@link BodyDeadline}, and this method
-   * then throws {@link AlreadyAnswered}.
+   * then throws {@link AlreadyAnswered}. Whatever way it ends, the reservation is given back: by
+   * this method when it throws, else by closing the returned body.
+   *
+   * @return the body, holding its reservation until closed
    */
-  byte[] readBody(ServerRequest req, ServerResponse res) {
+  Body readBody(ServerRequest req, ServerResponse res) {
     int max = config.maxBodyBytes();
     OptionalLong declared = req.headers().contentLength();
     if (declared.isPresent() && declared.getAsLong() > max) {
       throw bodyTooLarge(res, declared.getAsLong() + " bytes");
     }
+    // Helidon ends a body at its Content-Length; a chunked one may run on, and one byte past the
+    // limit tells that it is too large.
+    int cap = declared.isPresent() ? (int) declared.getAsLong() : max + 1;
+    Body body = new Body();
+    try {
+      byte[] buffer = new byte[Math.min(cap, INITIAL_BUFFER)];
+      body.reserveUpTo(res, declared.isPresent() ? cap : buffer.length);
+      body.bytes = read(req, res, body, buffer, cap);
+      return body;
+    } finally {
+      if (body.bytes == null) {
+        body.close();
+      }
+    }
+  }
+
+  private static final int INITIAL_BUFFER = 8192;
+
+  private byte[] read(
+      ServerRequest req, ServerResponse res, Body reservation, byte[] buffer, int cap) {
+    int max = config.maxBodyBytes();
     BodyDeadline deadline = new BodyDeadline(res, Thread.currentThread());
     byte[] body;
     try (InputStream in = req.content().inputStream()) {
-      byte[] buffer = new byte[(int) Math.min(max + 1L, declared.orElse(8192) + 1)];
       int length = 0;
-      int n;
-      while ((n = in.read(buffer, length, buffer.length - length)) > 0) {
+      while (true) {
+        if (length == buffer.length) {
+          if (length == cap) {
+            if (in.read() < 0) {
+              break;
+            }
+            throw bodyTooLarge(res, "more than " + max + " bytes");
+          }
+          int next = (int) Math.min(cap, 2L * buffer.length);
+          reservation.reserveUpTo(res, next);
+          buffer = Arrays.copyOf(buffer, next);
+        }
+        int n = in.read(buffer, length, buffer.length - length);
+        if (n < 0) {
+          break;
+        }
         length += n;
         if (length > max) {
           throw bodyTooLarge(res, "more than " + max + " bytes");
         }
-        if (length == buffer.length) {
-          buffer = Arrays.copyOf(buffer, (int) Math.min(max + 1L, 2L * buffer.length));
-        }
       }
-      body = Arrays.copyOf(buffer, length);
+      body = length == buffer.length ? buffer : Arrays.copyOf(buffer, length);
     } catch (IOException | RuntimeException e) {
       if (!deadline.finish()) {
         throw AlreadyAnswered.INSTANCE;
@@ -124,6 +165,71 @@ final class Http {
       throw AlreadyAnswered.INSTANCE;
     }
     return body;
+  }
+
+  /**
+   * A request body, and the share of the in-flight body budget it holds until {@link #close()}.
+   * Used by the one thread that handles the request.
+   */
+  final class Body implements AutoCloseable {
+    private byte[] bytes;
+    private long reserved;
+
+    private Body() {}
+
+    /** The body's bytes. */
+    byte[] bytes() {
+      return bytes;
+    }
+
+    /** Reserves what is missing for {@code total} bytes, or throws the 503 to answer. */
+    private void reserveUpTo(ServerResponse res, long total) {
+      long more = total - reserved;
+      if (more <= 0) {
+        return;
+      }
+      if (!budget.tryReserve(more)) {
+        throw busy(res, total);
+      }
+      reserved = total;
+    }
+
+    /** Gives the reservation back; calling it again does nothing. */
+    @Override
+    public void close() {
+      long r = reserved;
+      reserved = 0;
+      if (r > 0) {
+        budget.release(r);
+      }
+    }
+  }
+
+  /**
+   * The answer to a body that does not fit the in-flight budget. 503, not 429: in the HTTP contract
+   * 429 says the queue has no room for this batch, which is about the payloads and is decided after
+   * they are parsed; this refusal comes before the body is read, whatever it holds, because the
+   * service as a whole is receiving as much as it may hold — the "temporary overload" of RFC 9110's
+   * 503 (429 is for one client sending too many requests), and the status Helidon's own concurrency
+   * limit answers. Either way nothing was accepted and Retry-After says when to try again; a load
+   * balancer may well try another instance at once. The rest of the body is not read, so the
+   * connection is closed after the answer.
+   */
+  private HttpProblem busy(ServerResponse res, long bytes) {
+    res.header(HeaderNames.CONNECTION, "close");
+    res.header(HeaderNames.RETRY_AFTER, "1");
+    return new HttpProblem(
+        503,
+        "server_busy",
+        "the service is receiving as many request bodies as it holds at once ("
+            + budget.limit()
+            + " bytes, --max-inflight-body-bytes), and this body's "
+            + bytes
+            + " bytes do not fit now; nothing was accepted. Retry after Retry-After seconds");
+  }
+
+  void checkInvariants() {
+    budget.checkInvariants();
   }
 
   /**

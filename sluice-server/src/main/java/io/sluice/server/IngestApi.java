@@ -130,8 +130,15 @@ final class IngestApi {
     http.authorize(req);
     JobEngine engine = acceptingEngine();
     Http.checkContentType(req);
-    byte[] body = http.readBody(req, res);
-    PayloadParser.Batch batch = parser.parse(body);
+    // The body's reservation is held until the batch is journaled or refused: until then the heap
+    // holds the body, then each payload's copy, then the journal record.
+    try (Http.Body body = http.readBody(req, res)) {
+      accept(engine, parser.parse(body.bytes()), res);
+    }
+  }
+
+  private void accept(JobEngine engine, PayloadParser.Batch batch, ServerResponse res)
+      throws InterruptedException {
     List<JobSpec> specs = new ArrayList<>(batch.payloads().size());
     for (byte[] payload : batch.payloads()) {
       JobSpec spec = JobSpec.wrap(PAYLOAD_TYPE, payload); // the parser's copy, made for this job

@@ -89,7 +89,10 @@ final class ScheduleApi {
     String name = pathName(req);
     DurableScheduler s = scheduler();
     Http.checkContentType(req);
-    RecurringJob job = recurringJob(name, parser.parseSchedule(http.readBody(req, res)));
+    RecurringJob job;
+    try (Http.Body body = http.readBody(req, res)) {
+      job = recurringJob(name, parser.parseSchedule(body.bytes()));
+    }
     boolean existed = s.status(name).isPresent();
     ScheduleStatus status;
     try {

@@ -302,6 +302,30 @@ final class ServeCommand implements Callable<Integer> {
               + " (SLUICE_BODY_TIMEOUT). Default: ${DEFAULT-VALUE}.")
   Duration bodyTimeout;
 
+  @Option(
+      names = "--max-inflight-body-bytes",
+      defaultValue = "0",
+      paramLabel = "N",
+      description =
+          "Most request body bytes being received at once, over all requests; a body that does"
+              + " not fit (its Content-Length, or the next chunk of a chunked body) answers 503"
+              + " server_busy with Retry-After at once, so slow or stalled uploads cannot exhaust"
+              + " the heap (SLUICE_MAX_INFLIGHT_BODY_BYTES). Default: 0, meaning an eighth of the"
+              + " JVM's maximum heap, and at least --max-body-bytes.")
+  long maxInflightBodyBytes;
+
+  @Option(
+      names = "--max-connections",
+      defaultValue = "0",
+      paramLabel = "N",
+      description =
+          "Most TCP connections open at once; more wait in the listen backlog until one closes."
+              + " Each holds about 22 KB of heap even when it sends nothing; connections idle for"
+              + " 60 s between requests are closed (SLUICE_MAX_CONNECTIONS). Default: 0, meaning"
+              + " what an eighth of the heap holds at 32 KiB each (256 with -Xmx64m, 2048 with"
+              + " -Xmx512m), from 64 to 100000.")
+  int maxConnections;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -370,7 +394,11 @@ final class ServeCommand implements Callable<Integer> {
         maxAttempts,
         retryDelay,
         shutdownGrace,
-        bodyTimeout);
+        bodyTimeout,
+        maxInflightBodyBytes == 0
+            ? ServerConfig.defaultMaxInflightBodyBytes(maxBodyBytes)
+            : maxInflightBodyBytes,
+        maxConnections == 0 ? ServerConfig.defaultMaxConnections() : maxConnections);
   }
 
   private ObjectStore objectStore(ServerConfig settings) throws IOException {

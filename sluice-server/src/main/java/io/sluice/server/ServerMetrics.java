@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
@@ -161,6 +162,17 @@ final class ServerMetrics implements EngineListener, StoreObserver {
   void objectsFlushed(int written, int renamed, long nanos) {
     objectFlush.record(nanos, TimeUnit.NANOSECONDS);
     objectFlushPuts.record(written + renamed);
+  }
+
+  /** Where the gauges of request body bytes being received read from. */
+  void readBodyBytesFrom(LongSupplier inFlight, long limit) {
+    Gauge.builder("sluice.http.body.bytes.in.flight", inFlight, LongSupplier::getAsLong)
+        .strongReference(true) // a gauge holds its state weakly, and nothing else holds this one
+        .description("request body bytes being received and handled (reserved of the budget)")
+        .register(registry);
+    Gauge.builder("sluice.http.body.bytes.limit", () -> limit)
+        .description("the most request body bytes held at once before POST answers 503")
+        .register(registry);
   }
 
   /** Where the schedule gauge reads from, once the scheduler runs. */

@@ -34,6 +34,8 @@ import java.util.function.LongConsumer;
  */
 public final class SluiceServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(SluiceServer.class.getName());
+  private static final Duration IDLE_CONNECTION_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration IDLE_CONNECTION_PERIOD = Duration.ofSeconds(10);
 
   private final ServerConfig config;
   private final ObjectStore objects;
@@ -41,6 +43,7 @@ public final class SluiceServer implements AutoCloseable {
   private final IngestApi api;
   private final ScheduleApi schedules;
   private final ServerMetrics metrics;
+  private final Http http;
   private final Object closeLock = new Object();
   private JobEngine engine;
   private DurableScheduler scheduler;
@@ -50,7 +53,7 @@ public final class SluiceServer implements AutoCloseable {
     this.config = config;
     this.objects = objects;
     this.metrics = new ServerMetrics();
-    Http http = new Http(config, metrics);
+    this.http = new Http(config, metrics);
     this.api = new IngestApi(config, metrics, http);
     this.schedules = new ScheduleApi(config, http);
     this.web =
@@ -59,6 +62,16 @@ public final class SluiceServer implements AutoCloseable {
             .port(config.port())
             .shutdownHook(false)
             .shutdownGracePeriod(Duration.ofSeconds(5))
+            // Each open connection costs a virtual thread and buffers even when it sends nothing;
+            // past the limit Helidon stops accepting and new connections wait in the backlog.
+            .maxTcpConnections(config.maxConnections())
+            // A connection that sends nothing (before its first request or between requests) is
+            // closed after this long, so idle connections cannot hold the slots above for Helidon's
+            // default 5 minutes; one stalled in its body gets 408 after --body-timeout. One that
+            // stops inside its headers is not closed by this (Helidon 4.5 has no header timeout on
+            // its NIO sockets): the connection limit bounds what such connections hold.
+            .idleConnectionTimeout(IDLE_CONNECTION_TIMEOUT)
+            .idleConnectionPeriod(IDLE_CONNECTION_PERIOD)
             // Helidon's own refusals (unparseable requests) as JSON errors, with its messages.
             .errorHandling(e -> e.includeEntity(true))
             .directHandlers(ProtocolErrors::register)
@@ -208,6 +221,14 @@ public final class SluiceServer implements AutoCloseable {
             + journal
             + ", objects "
             + objects.describe());
+  }
+
+  /**
+   * Checks the invariants of the parts that hold request state: the in-flight body budget. For
+   * tests, once the requests they sent are answered.
+   */
+  void checkInvariants() {
+    http.checkInvariants();
   }
 
   /**

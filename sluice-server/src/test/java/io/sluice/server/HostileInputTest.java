@@ -3,6 +3,7 @@ package io.sluice.server;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.server.objects.FilesystemObjectStore;
@@ -36,22 +37,42 @@ class HostileInputTest {
   /** Tests of slow clients: the service gets a short body timeout, the others a long one. */
   private static final String SHORT_BODY_TIMEOUT = "short-body-timeout";
 
+  /**
+   * Tests of the in-flight body budget: room for two bodies of the largest size (10,000 bytes) and
+   * a half; the others get the default, far more than they send.
+   */
+  private static final String SMALL_BODY_BUDGET = "small-body-budget";
+
+  private static final long BUDGET = 25_000;
+
+  /** The test of the connection limit: the service takes two connections at once. */
+  private static final String TWO_CONNECTIONS = "two-connections";
+
   @BeforeEach
   void start(TestInfo test) throws IOException {
     Duration bodyTimeout =
         test.getTags().contains(SHORT_BODY_TIMEOUT) ? Duration.ofSeconds(1) : Duration.ofMinutes(5);
+    ServerConfig config =
+        ServerConfig.defaults(dataDir)
+            .withPort(0)
+            .withLimits(100_000, 10_000, 1_000, 64)
+            .withBodyTimeout(bodyTimeout);
+    if (test.getTags().contains(SMALL_BODY_BUDGET)) {
+      config = config.withMaxInflightBodyBytes(BUDGET);
+    }
+    if (test.getTags().contains(TWO_CONNECTIONS)) {
+      config = config.withMaxConnections(2);
+    }
     server =
-        SluiceServer.start(
-            ServerConfig.defaults(dataDir)
-                .withPort(0)
-                .withLimits(100_000, 10_000, 1_000, 64)
-                .withBodyTimeout(bodyTimeout),
-            FilesystemObjectStore.open(dataDir.resolve("objects")),
-            p -> {});
+        SluiceServer.start(config, FilesystemObjectStore.open(dataDir.resolve("objects")), p -> {});
   }
 
   @AfterEach
   void serviceIsUnharmedAndNothingWasKeptFromTheHostileRequests() throws Exception {
+    // Every way a request ended gave its body's bytes back (the handler may still be finishing
+    // when the client has its answer, so this waits for it).
+    awaitBodyBytesInFlight(0);
+    server.checkInvariants();
     assertEquals(acceptedHere, payloadsAccepted(), "payloads accepted by the hostile requests");
     String ok = exchange(request("{\"payloads\": [1]}", -1), false);
     assertTrue(ok.startsWith("HTTP/1.1 202"), ok);
@@ -71,6 +92,38 @@ class HostileInputTest {
   }
 
   private int acceptedHere;
+
+  /** The request body bytes the service holds now, from /metrics. */
+  private long bodyBytesInFlight() throws IOException {
+    String metrics = exchange("GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n", false);
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith("sluice_http_body_bytes_in_flight ")) {
+        double value = Double.parseDouble(line.substring(line.indexOf(' ') + 1).strip());
+        assertFalse(Double.isNaN(value), line);
+        return (long) value;
+      }
+    }
+    throw new AssertionError("no sluice_http_body_bytes_in_flight in\n" + metrics);
+  }
+
+  /** Waits (asking again, no sleep) until the service holds exactly {@code bytes} of bodies. */
+  private void awaitBodyBytesInFlight(long bytes) throws IOException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+    long now;
+    while ((now = bodyBytesInFlight()) != bytes) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("body bytes in flight stayed " + now + ", expected " + bytes);
+      }
+      Thread.yield();
+    }
+  }
+
+  /** Opens a connection that declares {@code length} bytes of body, sends 14, and stalls. */
+  private Socket stalledUpload(int length) throws IOException {
+    Socket socket = connect();
+    send(socket, request("{\"payloads\": [", length));
+    return socket;
+  }
 
   private static String request(String body, int contentLength) {
     int length = contentLength >= 0 ? contentLength : body.getBytes(UTF_8).length;
@@ -95,7 +148,8 @@ class HostileInputTest {
     }
   }
 
-  private static String readResponse(InputStream in) throws IOException {
+  /** Reads one response, head and body (by its Content-Length), from a raw connection. */
+  static String readResponse(InputStream in) throws IOException {
     ByteArrayOutputStream head = new ByteArrayOutputStream();
     int b;
     while ((b = in.read()) != -1) {
@@ -115,7 +169,8 @@ class HostileInputTest {
     return head.toString(UTF_8);
   }
 
-  private static void assertError(String response, int status, String code) {
+  /** The raw response has this status and a JSON error body with this code and a message. */
+  static void assertError(String response, int status, String code) {
     assertTrue(response.startsWith("HTTP/1.1 " + status + " "), response);
     assertTrue(response.contains("\r\nContent-Type: application/json\r\n"), response);
     Map<String, Object> body = Json.object(response.substring(response.indexOf("\r\n\r\n") + 4));
@@ -421,5 +476,116 @@ class HostileInputTest {
     assertError(
         exchange(request("{\"payloads\": [\"a\u0001b\"]}", -1), false), 400, "malformed_json");
     assertError(exchange(request("\u0000\u0001\u0002\u0003", -1), false), 400, "malformed_json");
+  }
+
+  // ---------------------------------------------------------------- the in-flight body budget
+
+  @Test
+  @Tag(SMALL_BODY_BUDGET)
+  @SuppressWarnings("try") // the stalled uploads only need closing
+  void aBodyThatDoesNotFitTheInFlightBudgetIs503WithRetryAfterBeforeAnyOfItIsRead()
+      throws Exception {
+    // given: two stalled uploads hold 20,000 of the 25,000 bytes
+    try (Socket first = stalledUpload(10_000);
+        Socket second = stalledUpload(10_000)) {
+      awaitBodyBytesInFlight(20_000);
+
+      // when: a third declares 10,000 bytes and sends none of them
+      try (Socket third = connect()) {
+        send(third, request("", 10_000));
+        String response = readResponse(third.getInputStream());
+
+        // then: refused at once, the connection closed; a small body still fits
+        assertError(response, 503, "server_busy");
+        assertTrue(response.contains("\r\nRetry-After: 1\r\n"), response);
+        assertTrue(response.contains("--max-inflight-body-bytes"), response);
+        assertTrue(response.contains("\r\nConnection: close\r\n"), response);
+        assertClosed(third);
+      }
+      String ok = exchange(request("{\"payloads\": [1]}", -1), false);
+      assertTrue(ok.startsWith("HTTP/1.1 202"), ok);
+      acceptedHere += 1;
+      awaitBodyBytesInFlight(20_000); // the refused and the accepted gave theirs back
+    }
+  }
+
+  @ParameterizedTest(name = "reset: {0}")
+  @ValueSource(booleans = {false, true})
+  @Tag(SMALL_BODY_BUDGET)
+  void aClientThatDisconnectsMidBodyGivesItsReservationBack(boolean reset) throws Exception {
+    Socket socket = stalledUpload(10_000);
+    awaitBodyBytesInFlight(10_000);
+
+    if (reset) {
+      socket.setSoLinger(true, 0); // close with RST instead of FIN
+    }
+    socket.close();
+
+    awaitBodyBytesInFlight(0);
+  }
+
+  @Test
+  @Tag(SMALL_BODY_BUDGET)
+  @Tag(SHORT_BODY_TIMEOUT)
+  void aStalledBodyGivesItsReservationBackWhenItTimesOut() throws Exception {
+    try (Socket socket = stalledUpload(10_000)) {
+      String response = readResponse(socket.getInputStream());
+
+      assertError(response, 408, "body_timeout");
+      awaitBodyBytesInFlight(0);
+    }
+  }
+
+  @Test
+  @Tag(SMALL_BODY_BUDGET)
+  @SuppressWarnings("try") // the stalled uploads only need closing
+  void aChunkedBodyIsRefusedWith503OnceItsNextChunksNoLongerFit() throws Exception {
+    // given: stalled uploads hold 15,000 bytes, leaving 10,000: room for the chunked body's
+    // first 8,192-byte buffer, not for its growth to the limit (10,001 bytes)
+    try (Socket a = stalledUpload(10_000);
+        Socket b = stalledUpload(5_000)) {
+      awaitBodyBytesInFlight(15_000);
+
+      // when: a chunked body sends 9,000 bytes
+      try (Socket chunked = connect()) {
+        send(
+            chunked,
+            "POST /v1/payloads HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < 9; i++) {
+          send(chunked, "3e8\r\n" + " ".repeat(1_000) + "\r\n");
+        }
+        String response = readResponse(chunked.getInputStream());
+
+        // then: refused mid-body, and what it held is given back
+        assertError(response, 503, "server_busy");
+        assertTrue(response.contains("\r\nRetry-After: 1\r\n"), response);
+        assertClosed(chunked);
+      }
+      awaitBodyBytesInFlight(15_000);
+    }
+  }
+
+  @Test
+  @Tag(TWO_CONNECTIONS)
+  @SuppressWarnings("try") // the silent connections only need closing
+  void pastTheConnectionLimitANewConnectionWaitsUntilAnotherCloses() throws Exception {
+    // given: two connections that send nothing hold both places
+    Socket first = connect();
+    try (Socket second = connect();
+        Socket third = connect()) {
+      send(third, "GET /health/live HTTP/1.1\r\nHost: test\r\n\r\n");
+
+      // then: the third is not served while they stay (a slow host can only make this pass)
+      third.setSoTimeout(500);
+      assertThrows(
+          java.net.SocketTimeoutException.class, () -> third.getInputStream().read(), "answered");
+
+      // when one of them closes, the third is served
+      first.close();
+      third.setSoTimeout(20_000);
+      String response = readResponse(third.getInputStream());
+      assertTrue(response.startsWith("HTTP/1.1 200"), response);
+    }
   }
 }

@@ -77,6 +77,36 @@ class ServeSettingsTest {
   }
 
   @Test
+  void theInFlightBodyBudgetAndTheConnectionLimitComeFromTheirFlagsOrTheEnvironment() {
+    ServerConfig defaults = settings(Map.of());
+    ServerConfig fromEnv =
+        settings(
+            Map.of("SLUICE_MAX_INFLIGHT_BODY_BYTES", "3000000", "SLUICE_MAX_CONNECTIONS", "500"));
+    ServerConfig fromFlags =
+        settings(
+            Map.of("SLUICE_MAX_INFLIGHT_BODY_BYTES", "3000000"),
+            "--max-inflight-body-bytes",
+            "4000000",
+            "--max-connections",
+            "600");
+
+    assertEquals(
+        ServerConfig.defaultMaxInflightBodyBytes(1 << 20), defaults.maxInflightBodyBytes());
+    assertEquals(ServerConfig.defaultMaxConnections(), defaults.maxConnections());
+    assertEquals(3_000_000, fromEnv.maxInflightBodyBytes());
+    assertEquals(500, fromEnv.maxConnections());
+    assertEquals(4_000_000, fromFlags.maxInflightBodyBytes(), "the flag beats the environment");
+    assertEquals(600, fromFlags.maxConnections());
+  }
+
+  @Test
+  void theDefaultInFlightBodyBudgetHoldsAtLeastOneBodyOfTheLargestSize() {
+    ServerConfig c = settings(Map.of(), "--max-body-bytes", "8388608");
+
+    assertTrue(c.maxInflightBodyBytes() >= 8_388_608, "budget " + c.maxInflightBodyBytes());
+  }
+
+  @Test
   void theSeedsMaxWorkersAndMaxQueueSetWorkersAndQueueCapacity() {
     ServerConfig c = settings(Map.of("MAX_WORKERS", "7", "MAX_QUEUE", "1234"));
 

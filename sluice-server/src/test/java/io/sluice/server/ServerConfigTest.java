@@ -32,4 +32,20 @@ class ServerConfigTest {
       assertTrue(e.getMessage().contains("retry delay must be in 0..PT5M"), e.getMessage());
     }
   }
+
+  @Test
+  void anInFlightBodyBudgetSmallerThanOneBodyIsRejectedNamingBothOptions() {
+    var e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> defaults.withMaxInflightBodyBytes(defaults.maxBodyBytes() - 1L));
+    assertTrue(e.getMessage().contains("--max-inflight-body-bytes"), e.getMessage());
+    assertTrue(e.getMessage().contains("--max-body-bytes"), e.getMessage());
+  }
+
+  @Test
+  void fewerThanOneConnectionIsRejected() {
+    var e = assertThrows(IllegalArgumentException.class, () -> defaults.withMaxConnections(0));
+    assertTrue(e.getMessage().contains("--max-connections"), e.getMessage());
+  }
 }

@@ -235,6 +235,200 @@ class ServerProcessTest {
     }
   }
 
+  @Test
+  void twoHundredStalledUploadsDeclaringAMebibyteEachAreRefusedWith503AndTheServiceServesOn()
+      throws Exception {
+    // given: a 64 MiB heap, and room for four bodies of 1 MiB (and a little) being received; the
+    // bodies declared below add up to three times the heap
+    int mebibyte = 1 << 20;
+    long budget = 4L * mebibyte + 65_536;
+    Served served =
+        Served.start(
+            dataDir,
+            "-Xmx64m",
+            List.of("--max-inflight-body-bytes", Long.toString(budget), "--body-timeout", "5m"));
+    List<java.net.Socket> uploads = new ArrayList<>();
+    try {
+      // when: 200 connections each declare 1 MiB, send 14 bytes of it and stall
+      List<CompletableFuture<String>> answers = new ArrayList<>();
+      java.util.concurrent.atomic.AtomicInteger answered =
+          new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.CountDownLatch refusals = new java.util.concurrent.CountDownLatch(196);
+      for (int i = 0; i < 200; i++) {
+        java.net.Socket socket = new java.net.Socket("127.0.0.1", served.port);
+        uploads.add(socket);
+        socket
+            .getOutputStream()
+            .write(
+                ("POST /v1/payloads HTTP/1.1\r\nHost: test\r\nContent-Type: application/json"
+                        + "\r\nContent-Length: "
+                        + mebibyte
+                        + "\r\n\r\n{\"payloads\": [")
+                    .getBytes(UTF_8));
+        CompletableFuture<String> answer = new CompletableFuture<>();
+        answers.add(answer);
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    answer.complete(HostileInputTest.readResponse(socket.getInputStream()));
+                  } catch (IOException e) {
+                    answer.completeExceptionally(e);
+                  }
+                  answered.incrementAndGet();
+                  refusals.countDown();
+                });
+      }
+      refusals.await(60, TimeUnit.SECONDS);
+
+      // then: four hold their reservation and wait; every other one was refused at once
+      List<String> refused = new ArrayList<>();
+      for (CompletableFuture<String> a : answers) {
+        if (a.isDone()) {
+          refused.add(a.join());
+        }
+      }
+      assertEquals(196, refused.size(), "answered while four uploads stall\n" + served.output());
+      for (String response : refused) {
+        HostileInputTest.assertError(response, 503, "server_busy");
+        assertTrue(response.contains("\r\nRetry-After: 1\r\n"), response);
+      }
+      String metrics = send(served.port, "/metrics", "GET", null).body();
+      assertTrue(metrics.contains("sluice_http_body_bytes_in_flight " + (4.0 * mebibyte)), metrics);
+      // and while the four stall, a small batch is accepted and the process lives
+      HttpResponse<String> small = send(served.port, "/v1/payloads", "POST", "{\"payloads\": [1]}");
+      assertEquals(202, small.statusCode(), small.body());
+      assertTrue(served.process.isAlive(), served.output());
+      assertEquals(196, answered.get(), "the four stalled uploads are still unanswered");
+    } finally {
+      for (java.net.Socket s : uploads) {
+        s.close();
+      }
+      served.process.toHandle().destroy();
+      served.process.waitFor(60, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void loadPastTheQueuesRoomIsRefusedWith429InBoundedMemoryAndA202ComesBackOnceItDrains()
+      throws Exception {
+    // given: one upload worker, held by the S3 store until released, so the queue cannot drain;
+    // room for 16 MiB of payloads waiting and 8 MiB of bodies being received
+    long queueBytes = 16L << 20;
+    long inflightBytes = 8L << 20;
+    try (HeldS3 s3 = HeldS3.start()) {
+      List<String> args = new ArrayList<>(s3.args());
+      args.addAll(
+          List.of(
+              "--workers",
+              "1",
+              "--queue-bytes",
+              Long.toString(queueBytes),
+              "--max-inflight-body-bytes",
+              Long.toString(inflightBytes)));
+      Served served = Served.start(dataDir, "-Xmx256m", args);
+      try {
+        String body = "{\"payloads\": [\"" + "x".repeat(256 * 1024) + "\"]}";
+        assertEquals(202, send(served.port, "/v1/payloads", "POST", body).statusCode());
+        s3.awaitHeld();
+        long baseline = liveHeapBytes(served.process);
+
+        // when: 16 clients post 256 KiB payloads without pause, past the queue's room
+        Map<Integer, java.util.concurrent.atomic.AtomicInteger> statuses =
+            new ConcurrentHashMap<>();
+        AtomicBoolean running = new AtomicBoolean(true);
+        List<Thread> clients = new ArrayList<>();
+        for (int c = 0; c < 16; c++) {
+          clients.add(
+              Thread.ofVirtual()
+                  .start(
+                      () -> {
+                        while (running.get()) {
+                          try {
+                            int status =
+                                send(served.port, "/v1/payloads", "POST", body).statusCode();
+                            statuses
+                                .computeIfAbsent(
+                                    status, k -> new java.util.concurrent.atomic.AtomicInteger())
+                                .incrementAndGet();
+                          } catch (Exception e) {
+                            statuses
+                                .computeIfAbsent(
+                                    -1, k -> new java.util.concurrent.atomic.AtomicInteger())
+                                .incrementAndGet();
+                          }
+                        }
+                      }));
+        }
+        long highest = 0;
+        int samples = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while ((samples < 5 || count(statuses, 429) < 200) && System.nanoTime() < deadline) {
+          highest = Math.max(highest, liveHeapBytes(served.process));
+          samples++;
+        }
+        running.set(false);
+        for (Thread t : clients) {
+          t.join();
+        }
+
+        // then: the queue filled and the rest was refused with 429, never anything else
+        assertTrue(count(statuses, 429) >= 200, "429s: " + statuses);
+        assertEquals(
+            java.util.Set.of(202, 429),
+            statuses.keySet(),
+            "statuses: " + statuses + served.output());
+        // and the live heap stayed within what the limits let the service hold: the payloads
+        // waiting, the bodies being received three times over (body, payload copies, journal
+        // record), and 16 MiB for everything else the load brings
+        long bound = baseline + queueBytes + 3 * inflightBytes + (16L << 20);
+        assertTrue(
+            highest <= bound,
+            "live heap " + highest + " bytes, above " + bound + " (baseline " + baseline + ")");
+        assertTrue(served.process.isAlive(), served.output());
+
+        // and once the load stops, the queue is still full until the uploads run
+        assertEquals(429, send(served.port, "/v1/payloads", "POST", body).statusCode());
+        s3.release();
+        HttpResponse<String> again = send(served.port, "/v1/payloads", "POST", body);
+        long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (again.statusCode() == 429 && System.nanoTime() < drainDeadline) {
+          Thread.sleep(50);
+          again = send(served.port, "/v1/payloads", "POST", body);
+        }
+        assertEquals(202, again.statusCode(), again.body());
+      } finally {
+        served.process.toHandle().destroy();
+        served.process.waitFor(120, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static int count(Map<Integer, java.util.concurrent.atomic.AtomicInteger> s, int status) {
+    java.util.concurrent.atomic.AtomicInteger n = s.get(status);
+    return n == null ? 0 : n.get();
+  }
+
+  /**
+   * The bytes of the objects reachable in the process's heap: {@code jcmd GC.class_histogram}
+   * collects first, so garbage is not counted.
+   */
+  private static long liveHeapBytes(Process process) throws Exception {
+    Path java = Path.of(ProcessHandle.current().info().command().orElseThrow());
+    Process jcmd =
+        new ProcessBuilder(
+                java.resolveSibling("jcmd").toString(),
+                Long.toString(process.pid()),
+                "GC.class_histogram")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(jcmd.getInputStream().readAllBytes(), UTF_8);
+    assertTrue(jcmd.waitFor(60, TimeUnit.SECONDS), "jcmd finished");
+    Matcher total = Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$").matcher(out);
+    assertTrue(total.find(), "no total in the class histogram:\n" + out);
+    return Long.parseLong(total.group(1));
+  }
+
   private HttpResponse<String> send(int port, String path, String method, String json)
       throws Exception {
     HttpRequest.Builder b =
@@ -321,6 +515,9 @@ class ServerProcessTest {
                   "8",
                   "--object-writers",
                   "3"));
+      if (extraArgs.contains("--workers")) {
+        command.subList(command.indexOf("--workers"), command.indexOf("--workers") + 2).clear();
+      }
       command.addAll(extraArgs);
       if (!extraArgs.contains("--shutdown-grace")) {
         command.addAll(List.of("--shutdown-grace", "5s"));

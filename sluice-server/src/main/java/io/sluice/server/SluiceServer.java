@@ -16,6 +16,7 @@ import io.sluice.server.objects.ObjectKeys;
 import io.sluice.server.objects.ObjectStore;
 import io.sluice.server.objects.ObjectStoreException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -154,6 +155,7 @@ public final class SluiceServer implements AutoCloseable {
                 .withPayloadBytesLimit(config.queueBytes())
                 .withDurability(config.durability())
                 .withObserver(observer));
+    removeLeftoverTemporaryFiles();
     String prefix = config.objectPrefix();
     JobHandler upload =
         (job, ctx) -> {
@@ -208,6 +210,36 @@ public final class SluiceServer implements AutoCloseable {
             + journal
             + ", objects "
             + objects.describe());
+  }
+
+  /**
+   * Deletes the temporary files of filesystem puts that a crash interrupted, which nothing else
+   * ever removes. Safe only here: the journal's lock is held (so no other service writes to this
+   * data directory) and the engine has not started (so no put of this one is in progress). A
+   * failure is logged and the start goes on: the files waste space but harm nothing.
+   */
+  private void removeLeftoverTemporaryFiles() {
+    if (!(objects instanceof FilesystemObjectStore filesystem)) {
+      return;
+    }
+    api.starting("removing temporary files left by a crash");
+    try {
+      long removed = filesystem.removeLeftoverTemporaryFiles();
+      LOG.log(
+          removed == 0 ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
+          "removed "
+              + removed
+              + " temporary files left under "
+              + filesystem.root()
+              + " by uploads a crash interrupted");
+    } catch (IOException | UncheckedIOException e) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "could not remove the temporary files left under "
+              + filesystem.root()
+              + " by uploads a crash interrupted; they waste space but harm nothing",
+          e);
+    }
   }
 
   /**

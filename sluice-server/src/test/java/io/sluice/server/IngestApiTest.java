@@ -4,11 +4,13 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.sluice.jobs.JobId;
 import io.sluice.server.objects.FilesystemObjectStore;
 import io.sluice.server.objects.ObjectStore;
 import java.io.IOException;
@@ -223,6 +225,40 @@ class IngestApiTest {
     assertEquals(null, job.get("nextAttemptAt"));
     assertError(get("/v1/jobs/01a21b75-c66e-7000-a27f-961b37adfe4d"), 404, "unknown_job");
     assertError(get("/v1/jobs/not-an-id"), 400, "invalid_id");
+  }
+
+  // ---------------------------------------------------------------- start
+
+  @Test
+  void temporaryFilesACrashLeftAreRemovedAtStartAndObjectsAreKept() throws Exception {
+    // given a day directory holding an object and the temporary file of a put a crash interrupted
+    Path day = Files.createDirectories(dataDir.resolve("objects/2026/11/27"));
+    Path object = Files.writeString(day.resolve(JobId.next() + ".json"), "{\"kept\": true}");
+    Path leftover = Files.writeString(day.resolve(".sluice-tmp-1f2e3d4c5b6a"), "{\"ha");
+
+    // when
+    start(config());
+
+    // then
+    assertFalse(Files.exists(leftover), "the leftover temporary file");
+    assertEquals("{\"kept\": true}", Files.readString(object));
+    assertEquals(List.of(object), objects());
+  }
+
+  @Test
+  void aSecondServiceOnTheSameDataDirectoryFailsToStartAndRemovesNoTemporaryFile()
+      throws Exception {
+    // given a running service, and a temporary file as one of its puts in progress has
+    start(config());
+    Path day = Files.createDirectories(dataDir.resolve("objects/2026/11/27"));
+    Path inProgress = Files.writeString(day.resolve(".sluice-tmp-0a1b2c3d4e5f"), "{\"ha");
+
+    // when a second service starts on the same data directory
+    IOException refused = assertThrows(IOException.class, () -> start(config()));
+
+    // then it is refused by the journal's lock before it touches the objects
+    assertTrue(refused.getMessage().contains("in use"), refused.getMessage());
+    assertTrue(Files.exists(inProgress), "the first service's temporary file");
   }
 
   // ---------------------------------------------------------------- refused, and nothing kept

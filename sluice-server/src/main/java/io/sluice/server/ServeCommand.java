@@ -302,6 +302,17 @@ final class ServeCommand implements Callable<Integer> {
               + " (SLUICE_BODY_TIMEOUT). Default: ${DEFAULT-VALUE}.")
   Duration bodyTimeout;
 
+  @Option(
+      names = "--finished-retention",
+      defaultValue = "" + ServerConfig.DEFAULT_FINISHED_RETENTION,
+      paramLabel = "N",
+      description =
+          "How many finished jobs GET /v1/jobs/ID answers from memory with attempts, error and"
+              + " times (the most recent; a few hundred bytes of heap each). An older success is"
+              + " still answered from its object, as \"forgotten\": true, without them"
+              + " (SLUICE_FINISHED_RETENTION). Default: ${DEFAULT-VALUE}.")
+  int finishedRetention;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -370,7 +381,8 @@ final class ServeCommand implements Callable<Integer> {
         maxAttempts,
         retryDelay,
         shutdownGrace,
-        bodyTimeout);
+        bodyTimeout,
+        finishedRetention);
   }
 
   private ObjectStore objectStore(ServerConfig settings) throws IOException {

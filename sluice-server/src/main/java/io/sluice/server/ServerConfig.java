@@ -36,6 +36,9 @@ import java.util.Optional;
  * @param shutdownGrace how long uploads in progress may take to finish at shutdown
  * @param bodyTimeout a request body must arrive within this time, or the client gets 408 and its
  *     connection is closed
+ * @param finishedRetention how many finished jobs (the most recent) {@code GET /v1/jobs/{id}}
+ *     answers from memory with their attempts and times; an older success is still reported, from
+ *     its object, without them
  */
 public record ServerConfig(
     String host,
@@ -54,7 +57,8 @@ public record ServerConfig(
     int maxAttempts,
     Duration retryDelay,
     Duration shutdownGrace,
-    Duration bodyTimeout) {
+    Duration bodyTimeout,
+    int finishedRetention) {
 
   /**
    * Checks the settings, with messages that name the option to fix.
@@ -101,7 +105,16 @@ public record ServerConfig(
         "the retry delay must be in 0.." + MAX_RETRY_DELAY + ", got " + retryDelay);
     require(!shutdownGrace.isNegative(), "--shutdown-grace must not be negative");
     require(bodyTimeout.isPositive(), "--body-timeout must be positive");
+    require(
+        finishedRetention >= 0,
+        "--finished-retention must not be negative, got " + finishedRetention);
   }
+
+  /**
+   * Finished jobs remembered by default for {@code GET /v1/jobs/{id}}: as many as the job store
+   * remembers by default ({@link JobStoreOptions#defaults()}).
+   */
+  public static final int DEFAULT_FINISHED_RETENTION = 10_000;
 
   /** The cap of the longest wait between two attempts of an upload. */
   public static final Duration MAX_RETRY_DELAY = Duration.ofMinutes(5);
@@ -130,7 +143,7 @@ public record ServerConfig(
    * payloads and for a quarter of the heap in payload bytes ({@link
    * JobStoreOptions#defaultPayloadBytesLimit()}), {@link Durability#ALWAYS}, 1 MiB bodies, 1,000
    * payloads per request, depth 64, 60-second uploads, 10 attempts with waits capped at 1 s, 2 s, 4
-   * s ..., 30 seconds of shutdown grace, 30 seconds for a body.
+   * s ..., 30 seconds of shutdown grace, 30 seconds for a body, 10,000 finished jobs remembered.
    *
    * @param dataDir where the journal and the filesystem objects live
    * @return the defaults
@@ -153,7 +166,8 @@ public record ServerConfig(
         10,
         DEFAULT_RETRY_DELAY,
         Duration.ofSeconds(30),
-        Duration.ofSeconds(30));
+        Duration.ofSeconds(30),
+        DEFAULT_FINISHED_RETENTION);
   }
 
   /**
@@ -180,7 +194,8 @@ public record ServerConfig(
         maxAttempts,
         retryDelay,
         shutdownGrace,
-        bodyTimeout);
+        bodyTimeout,
+        finishedRetention);
   }
 
   /**
@@ -207,7 +222,8 @@ public record ServerConfig(
         maxAttempts,
         retryDelay,
         shutdownGrace,
-        bodyTimeout);
+        bodyTimeout,
+        finishedRetention);
   }
 
   /**
@@ -238,7 +254,8 @@ public record ServerConfig(
         maxAttempts,
         retryDelay,
         shutdownGrace,
-        bodyTimeout);
+        bodyTimeout,
+        finishedRetention);
   }
 
   /**
@@ -265,7 +282,8 @@ public record ServerConfig(
         maxAttempts,
         retryDelay,
         shutdownGrace,
-        bodyTimeout);
+        bodyTimeout,
+        finishedRetention);
   }
 
   /**
@@ -294,7 +312,8 @@ public record ServerConfig(
         maxAttempts,
         retryDelay,
         shutdownGrace,
-        bodyTimeout);
+        bodyTimeout,
+        finishedRetention);
   }
 
   /**
@@ -321,7 +340,8 @@ public record ServerConfig(
         maxAttempts,
         retryDelay,
         shutdownGrace,
-        bodyTimeout);
+        bodyTimeout,
+        finishedRetention);
   }
 
   /**
@@ -348,7 +368,8 @@ public record ServerConfig(
         maxAttempts,
         retryDelay,
         shutdownGrace,
-        bodyTimeout);
+        bodyTimeout,
+        finishedRetention);
   }
 
   /**
@@ -375,7 +396,8 @@ public record ServerConfig(
         maxAttempts,
         retryDelay,
         shutdownGrace,
-        bodyTimeout);
+        bodyTimeout,
+        finishedRetention);
   }
 
   /**
@@ -403,6 +425,35 @@ public record ServerConfig(
         maxAttempts,
         retryDelay,
         shutdownGrace,
-        bodyTimeout);
+        bodyTimeout,
+        finishedRetention);
+  }
+
+  /**
+   * This configuration remembering another number of finished jobs.
+   *
+   * @param finishedRetention not negative; 0 remembers none
+   * @return a new configuration
+   */
+  public ServerConfig withFinishedRetention(int finishedRetention) {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        objectPrefix,
+        token,
+        workers,
+        queueCapacity,
+        queueBytes,
+        durability,
+        maxBodyBytes,
+        maxPayloads,
+        maxDepth,
+        uploadTimeout,
+        maxAttempts,
+        retryDelay,
+        shutdownGrace,
+        bodyTimeout,
+        finishedRetention);
   }
 }

@@ -52,7 +52,7 @@ public final class SluiceServer implements AutoCloseable {
     this.objects = objects;
     this.metrics = new ServerMetrics();
     Http http = new Http(config, metrics);
-    this.api = new IngestApi(config, metrics, http);
+    this.api = new IngestApi(config, objects, metrics, http);
     this.schedules = new ScheduleApi(config, http);
     this.web =
         WebServer.builder()
@@ -154,6 +154,7 @@ public final class SluiceServer implements AutoCloseable {
                 .withCapacity(config.queueCapacity())
                 .withPayloadBytesLimit(config.queueBytes())
                 .withDurability(config.durability())
+                .withFinishedRetention(config.finishedRetention())
                 .withObserver(observer));
     removeLeftoverTemporaryFiles();
     String prefix = config.objectPrefix();

@@ -21,6 +21,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -259,6 +260,87 @@ class IngestApiTest {
     // then it is refused by the journal's lock before it touches the objects
     assertTrue(refused.getMessage().contains("in use"), refused.getMessage());
     assertTrue(Files.exists(inProgress), "the first service's temporary file");
+  }
+
+  // ---------------------------------------------------------------- jobs no longer remembered
+
+  /** A job id made at {@code time}, as a service accepting a payload then would have made it. */
+  private static JobId idMadeAt(String time) {
+    long millis = Instant.parse(time).toEpochMilli();
+    return new JobId((millis << 16) | 0x7000L, 0x8000_0000_0000_0001L);
+  }
+
+  private void plantObject(String key) throws IOException {
+    Path file = dataDir.resolve("objects").resolve(key);
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, "{\"planted\": true}");
+  }
+
+  @Test
+  void aSuccessTheServiceNoLongerRemembersIsReportedFromItsObject() throws Exception {
+    // given a service that remembers no finished job
+    start(config().withFinishedRetention(0).withObjectPrefix("in/"));
+    String id = ids(postJson("{\"payloads\": [{\"x\": 1}]}")).getFirst();
+
+    // when its upload has succeeded
+    Map<String, Object> job = json(awaitState(id, "succeeded"));
+
+    // then the answer comes from its object, saying what is not known any more
+    assertEquals("true", job.get("forgotten"), job.toString());
+    assertEquals(id, job.get("id"));
+    for (String unknown : List.of("attempts", "lastError", "lastAttemptAt", "finishedAt")) {
+      assertTrue(job.containsKey(unknown) && job.get(unknown) == null, unknown + " in " + job);
+    }
+    String key = (String) job.get("key");
+    assertTrue(key.matches("in/\\d{4}/\\d{2}/\\d{2}/" + id + "\\.json"), key);
+    assertEquals("{\"x\": 1}", Files.readString(dataDir.resolve("objects").resolve(key)));
+    assertEquals(JobId.parse(id).timestamp().toString(), job.get("createdAt"));
+  }
+
+  @Test
+  void aRememberedJobIsNotMarkedForgotten() throws Exception {
+    start(config());
+    String id = ids(postJson("{\"payloads\": [1]}")).getFirst();
+
+    Map<String, Object> job = json(awaitState(id, "succeeded"));
+
+    assertFalse(job.containsKey("forgotten"), job.toString());
+    assertEquals("1", job.get("attempts"));
+  }
+
+  @Test
+  void aForgottenJobIsLookedUpUnderItsIdsDateAndInItsFirstMinuteUnderTheDayBefore()
+      throws Exception {
+    // given objects of jobs the service never saw finish (made by an earlier run, say)
+    start(config());
+    JobId midday = idMadeAt("2026-11-27T13:00:00Z");
+    JobId justAfterMidnight = idMadeAt("2026-11-27T00:00:30Z");
+    JobId wellAfterMidnight = idMadeAt("2026-11-27T00:05:00Z");
+    plantObject("2026/11/27/" + midday + ".json");
+    plantObject("2026/11/26/" + justAfterMidnight + ".json");
+    plantObject("2026/11/26/" + wellAfterMidnight + ".json");
+
+    // when asked, then each is found where its acceptance could have put it
+    assertEquals(
+        "2026/11/27/" + midday + ".json", json(get("/v1/jobs/" + midday).body()).get("key"));
+    HttpResponse<String> early = get("/v1/jobs/" + justAfterMidnight);
+    assertEquals(200, early.statusCode(), early.body());
+    assertEquals("2026/11/26/" + justAfterMidnight + ".json", json(early.body()).get("key"));
+    assertEquals("succeeded", json(early.body()).get("state"));
+    // but an acceptance five minutes into the 27th cannot have been dated the 26th
+    assertError(get("/v1/jobs/" + wellAfterMidnight), 404, "unknown_job");
+  }
+
+  @Test
+  void anIdWithNeitherAJobNorAnObjectIs404NamingTheRetention() throws Exception {
+    start(config().withFinishedRetention(123));
+
+    HttpResponse<String> r = get("/v1/jobs/" + idMadeAt("2026-11-27T13:00:00Z"));
+
+    assertError(r, 404, "unknown_job");
+    String message = (String) json(r.body()).get("message");
+    assertTrue(message.contains("last 123 finished jobs"), message);
+    assertTrue(message.contains("--finished-retention"), message);
   }
 
   // ---------------------------------------------------------------- refused, and nothing kept

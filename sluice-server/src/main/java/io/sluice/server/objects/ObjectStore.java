@@ -13,6 +13,8 @@ import java.util.Optional;
  *       <td>{@link InterruptedException}</td><td>{@link IOException}, object unchanged or whole</td></tr>
  *   <tr><td>{@link #get}</td><td>the whole content</td>
  *       <td>{@link InterruptedException}</td><td>{@link IOException}</td></tr>
+ *   <tr><td>{@link #exists}</td><td>the store's answer about the key (no content)</td>
+ *       <td>{@link InterruptedException}</td><td>{@link IOException}</td></tr>
  *   <tr><td>{@link #check}</td><td>one round trip to the store</td>
  *       <td>{@link IOException}</td><td>{@link IOException} saying what to fix</td></tr>
  * </table>
@@ -47,6 +49,26 @@ public interface ObjectStore extends AutoCloseable {
    * @throws IllegalStateException if the store is closed
    */
   void put(String key, byte[] content, String contentType) throws IOException, InterruptedException;
+
+  /**
+   * Writes the whole object as {@link #put(String, byte[], String)} does, with user metadata where
+   * the store keeps some: S3 sends each entry as an {@code x-amz-meta-<name>} header. This default,
+   * and the filesystem store, drop the metadata.
+   *
+   * @param key the final key, from {@link ObjectKeys#forJob} (prefix included)
+   * @param content the bytes; not copied, so do not change them during the call
+   * @param contentType the media type, for example {@code application/json}
+   * @param metadata names (lower-case ASCII letters, digits and {@code -}) to values of any text
+   * @throws InvalidObjectKeyException if {@code key} is not valid
+   * @throws ObjectStoreException if the store refused or failed the write
+   * @throws IOException if the write failed otherwise
+   * @throws InterruptedException if the calling thread was interrupted
+   * @throws IllegalStateException if the store is closed
+   */
+  default void put(String key, byte[] content, String contentType, Map<String, String> metadata)
+      throws IOException, InterruptedException {
+    put(key, content, contentType);
+  }
 
   /**
    * Reads an object, for tests and the command line.

@@ -26,6 +26,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * An {@link ObjectStore} in an S3 bucket, on AWS or on an S3-compatible server (MinIO, Ceph,
@@ -188,6 +189,27 @@ public final class S3ObjectStore implements ObjectStore {
       return Optional.empty();
     } catch (SdkException e) {
       throw failure("GetObject of key " + ObjectKeys.quote(key) + " from", e);
+    }
+  }
+
+  /** Whether the key exists, with one {@code HeadObject}: 404 is false, other failures throw. */
+  @Override
+  public boolean exists(String key) throws IOException, InterruptedException {
+    ObjectKeys.validate(key);
+    ensureOpen();
+    throwIfInterrupted();
+    try {
+      client.headObject(b -> b.bucket(options.bucket()).key(key));
+      return true;
+    } catch (NoSuchKeyException e) {
+      return false;
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404 && !wasInterrupted(e)) {
+        return false; // a HEAD answer has no body, so the SDK may not know the error code
+      }
+      throw failure("HeadObject of key " + ObjectKeys.quote(key) + " in", e);
+    } catch (SdkException e) {
+      throw failure("HeadObject of key " + ObjectKeys.quote(key) + " in", e);
     }
   }
 

@@ -146,6 +146,26 @@ class S3ObjectStoreTest {
   }
 
   @Test
+  void existsIsTrueForAnObjectAndFalseForAMissingKey() throws Exception {
+    store.put("payloads/2026/11/27/a.json", new byte[] {1}, JSON);
+
+    assertTrue(store.exists("payloads/2026/11/27/a.json"));
+    assertFalse(store.exists("payloads/2026/11/27/b.json"));
+    assertFalse(store.exists("payloads/2026/11/27"), "a key's prefix is no object");
+  }
+
+  @Test
+  void existsWithWrongCredentialsFailsWithA403InsteadOfSayingNo() {
+    try (S3ObjectStore wrong =
+        S3ObjectStore.create(optionsFor(bucket).withCredentials(IDENTITY, "not-the-secret"))) {
+      var e = assertThrows(ObjectStoreException.class, () -> wrong.exists("k.json"));
+
+      assertEquals(403, e.statusCode());
+      assertMentions(e, "HeadObject", "\"k.json\"", bucket);
+    }
+  }
+
+  @Test
   void aOneMebibyteObjectRoundTrips() throws Exception {
     byte[] big = new byte[1 << 20];
     new Random(42).nextBytes(big);

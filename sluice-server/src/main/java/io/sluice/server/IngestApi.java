@@ -420,6 +420,9 @@ final class IngestApi {
     w.writeNumberField("attempts", job.attempts());
     w.writeStringField("lastError", job.lastError().orElse(null));
     w.writeStringField("key", ObjectKeys.forJob(config.objectPrefix(), job.id(), job.createdAt()));
+    if (job.source().isPresent()) {
+      w.writeStringField("source", job.source().get());
+    }
     w.writeStringField("createdAt", job.createdAt().toString());
     writeTime(w, "lastAttemptAt", job.lastAttemptAt());
     writeTime(w, "nextAttemptAt", job.nextAttemptAt());

@@ -99,6 +99,9 @@ final class JobsCommand implements Callable<Integer> {
     out.println("Attempts    " + orDash(job.get("attempts")));
     out.println("Last error  " + orDash(job.get("lastError")));
     out.println("Object key  " + job.get("key"));
+    if (job.get("source") != null) {
+      out.println("Source      " + job.get("source"));
+    }
     out.println("Accepted    " + orDash(job.get("createdAt")));
     out.println("Last start  " + orDash(job.get("lastAttemptAt")));
     if (job.get("nextAttemptAt") != null) {

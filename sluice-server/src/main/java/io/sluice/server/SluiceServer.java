@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.LongConsumer;
 
@@ -164,7 +165,8 @@ public final class SluiceServer implements AutoCloseable {
             objects.put(
                 ObjectKeys.forJob(prefix, job.id(), job.createdAt()),
                 job.payloadBytes(),
-                "application/json");
+                "application/json",
+                job.source().map(source -> Map.of("source", source)).orElse(Map.of()));
           } catch (ObjectStoreException e) {
             if (e.retryable()) {
               throw e;

@@ -188,6 +188,19 @@ class IngestApiTest {
   }
 
   @Test
+  void theSourceOfABatchIsShownWithEachOfItsJobsAndAbsentWithoutOne() throws Exception {
+    start(config());
+    List<String> withSource =
+        ids(postJson("{\"source\": \"sensor-\\u00e9\", \"payloads\": [1, 2]}"));
+    String without = ids(postJson("{\"payloads\": [3]}")).getFirst();
+
+    for (String id : withSource) {
+      assertEquals("sensor-\u00e9", json(awaitState(id, "succeeded")).get("source"));
+    }
+    assertFalse(json(awaitState(without, "succeeded")).containsKey("source"));
+  }
+
+  @Test
   void aCharsetParameterIsFineWhenItIsUtf8() throws Exception {
     start(config());
 

@@ -29,9 +29,9 @@ class JobsCommandTest {
   }
 
   @Test
-  void showsAJobReadablyWithItsStateAttemptsErrorAndKey() throws Exception {
+  void showsAJobReadablyWithItsStateAttemptsErrorKeyAndSource() throws Exception {
     service = RunningService.start(dataDir);
-    String id = service.post("{\"payloads\": [{\"n\": 1}]}").getFirst();
+    String id = service.post("{\"source\": \"sensor-7\", \"payloads\": [{\"n\": 1}]}").getFirst();
     service.awaitState(id, "succeeded");
 
     CommandRun run = CommandRun.of("jobs", "--url", service.url(), id);
@@ -44,6 +44,7 @@ class JobsCommandTest {
     assertTrue(
         run.out().matches("(?s).*Object key  \\d{4}/\\d{2}/\\d{2}/" + id + "\\.json.*"),
         run.toString());
+    assertTrue(run.out().contains("Source      sensor-7"), run.toString());
     String time = "\\d{4}-\\d{2}-\\d{2}T[0-9:.]+Z";
     for (String label : List.of("Accepted    ", "Last start  ", "Finished    ")) {
       assertTrue(run.out().matches("(?s).*" + label + time + "\n.*"), label + run);

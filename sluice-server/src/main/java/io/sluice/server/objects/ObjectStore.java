@@ -1,6 +1,7 @@
 package io.sluice.server.objects;
 
 import java.io.IOException;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -81,6 +82,22 @@ public interface ObjectStore extends AutoCloseable {
    * @throws IllegalStateException if the store is closed
    */
   Optional<byte[]> get(String key) throws IOException, InterruptedException;
+
+  /**
+   * Whether an object with this key exists, without reading its content: for telling whether a job
+   * the service no longer remembers was uploaded. This default reads the whole object with {@link
+   * #get}; the stores override it with a cheaper check.
+   *
+   * @param key the key
+   * @return true if there is an object with that key
+   * @throws InvalidObjectKeyException if {@code key} is not valid
+   * @throws IOException if the store could not be asked
+   * @throws InterruptedException if the calling thread was interrupted (status cleared)
+   * @throws IllegalStateException if the store is closed
+   */
+  default boolean exists(String key) throws IOException, InterruptedException {
+    return get(key).isPresent();
+  }
 
   /**
    * A short description for logs, like {@code filesystem /var/lib/sluice/objects} or {@code s3

@@ -63,7 +63,7 @@ public final class SluiceServer implements AutoCloseable {
             .shutdownGracePeriod(Duration.ofSeconds(5))
             // Helidon's own refusals (unparseable requests) as JSON errors, with its messages.
             .errorHandling(e -> e.includeEntity(true))
-            .directHandlers(ProtocolErrors::register)
+            .directHandlers(handlers -> ProtocolErrors.register(handlers, metrics))
             .routing(
                 routing -> {
                   schedules.routes(routing);

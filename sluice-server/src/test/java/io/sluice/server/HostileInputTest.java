@@ -61,13 +61,20 @@ class HostileInputTest {
 
   /** The service's own count of accepted payloads, from /metrics. */
   private long payloadsAccepted() throws IOException {
+    return counter("sluice_payloads_accepted_total")
+        .orElseThrow(() -> new AssertionError("no sluice_payloads_accepted_total in /metrics"));
+  }
+
+  /** A counter's value from /metrics, if it is there (a labelled one appears once counted). */
+  private java.util.OptionalLong counter(String nameAndLabels) throws IOException {
     String metrics = exchange("GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n", false);
     for (String line : metrics.split("\n")) {
-      if (line.startsWith("sluice_payloads_accepted_total ")) {
-        return (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1).strip());
+      if (line.startsWith(nameAndLabels + " ")) {
+        return java.util.OptionalLong.of(
+            (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).strip()));
       }
     }
-    throw new AssertionError("no sluice_payloads_accepted_total in\n" + metrics);
+    return java.util.OptionalLong.empty();
   }
 
   private int acceptedHere;
@@ -357,6 +364,28 @@ class HostileInputTest {
             + "Content-Length: 17\r\n\r\n{\"payloads\": [1]}";
 
     assertProtocolError(raw, 505, "http_version_not_supported", "HTTP/1.1");
+  }
+
+  @Test
+  void refusalsBeforeRoutingAreCountedUnderTheRouteProtocolByStatus() throws Exception {
+    String protocol400 = "sluice_http_requests_total{route=\"protocol\",status=\"400\"}";
+    String protocol505 = "sluice_http_requests_total{route=\"protocol\",status=\"505\"}";
+    assertEquals(java.util.OptionalLong.empty(), counter(protocol400));
+
+    assertProtocolError("GARBAGE\r\n\r\n", 400, "malformed_request_line", "METHOD /path");
+    assertProtocolError(
+        "POST /v1/payloads HTTP/1.1\r\nHost: test\r\nContent-Length: abc\r\n\r\n",
+        400,
+        "invalid_content_length",
+        "non-negative decimal number");
+    assertProtocolError(
+        "GET /health/live HTTP/1.0\r\nHost: test\r\n\r\n",
+        505,
+        "http_version_not_supported",
+        "HTTP/1.1");
+
+    assertEquals(java.util.OptionalLong.of(2), counter(protocol400));
+    assertEquals(java.util.OptionalLong.of(1), counter(protocol505));
   }
 
   @Test

@@ -138,7 +138,7 @@ final class IngestApi {
   // ---------------------------------------------------------------- routes
 
   private void submit(ServerRequest req, ServerResponse res) throws InterruptedException {
-    http.authorize(req);
+    http.authorize(req, res);
     JobEngine engine = acceptingEngine();
     Http.checkContentType(req);
     byte[] body = http.readBody(req, res);
@@ -193,7 +193,7 @@ final class IngestApi {
   }
 
   private void job(ServerRequest req, ServerResponse res) throws InterruptedException {
-    http.authorize(req);
+    http.authorize(req, res);
     JobId id = pathId(req);
     Optional<Job> job = readableEngine().find(id);
     if (job.isPresent()) {
@@ -259,7 +259,7 @@ final class IngestApi {
   }
 
   private void deadLetters(ServerRequest req, ServerResponse res) {
-    http.authorize(req);
+    http.authorize(req, res);
     int limit =
         req.query().first("limit").asOptional().map(IngestApi::pageSize).orElse(DEFAULT_PAGE);
     Optional<JobId> after =
@@ -285,7 +285,7 @@ final class IngestApi {
   }
 
   private void retry(ServerRequest req, ServerResponse res) {
-    http.authorize(req);
+    http.authorize(req, res);
     JobId id = pathId(req);
     if (!readableEngine().retryDead(id)) {
       throw notADeadLetter(id);
@@ -300,7 +300,7 @@ final class IngestApi {
   }
 
   private void delete(ServerRequest req, ServerResponse res) {
-    http.authorize(req);
+    http.authorize(req, res);
     JobId id = pathId(req);
     if (!readableEngine().deleteDead(id)) {
       throw notADeadLetter(id);

@@ -480,6 +480,33 @@ class IngestApiTest {
     assertEquals(200, get("/health/live").statusCode(), "health needs no token");
   }
 
+  @Test
+  void a401ChallengesForABearerTokenAsRfc6750Asks() throws Exception {
+    start(config().withToken("s3cret"));
+
+    HttpResponse<String> none = postJson("{\"payloads\": [1]}");
+    HttpResponse<String> wrong =
+        send(
+            HttpRequest.newBuilder(uri("/v1/jobs/" + JobId.next()))
+                .header("Authorization", "Bearer wrong")
+                .GET());
+    HttpResponse<String> otherScheme =
+        send(
+            HttpRequest.newBuilder(uri("/v1/schedules"))
+                .header("Authorization", "Basic czNjcmV0")
+                .GET());
+
+    assertError(none, 401, "unauthorized");
+    assertEquals(List.of("Bearer realm=\"sluice\""), none.headers().allValues("WWW-Authenticate"));
+    assertError(wrong, 401, "unauthorized");
+    assertEquals(
+        List.of("Bearer realm=\"sluice\", error=\"invalid_token\""),
+        wrong.headers().allValues("WWW-Authenticate"));
+    assertError(otherScheme, 401, "unauthorized");
+    assertEquals(
+        List.of("Bearer realm=\"sluice\""), otherScheme.headers().allValues("WWW-Authenticate"));
+  }
+
   // ---------------------------------------------------------------- backpressure and failures
 
   @Test

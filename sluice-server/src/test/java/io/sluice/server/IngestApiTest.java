@@ -200,6 +200,37 @@ class IngestApiTest {
     assertFalse(json(awaitState(without, "succeeded")).containsKey("source"));
   }
 
+  /**
+   * The key's date is the UTC date of acceptance whatever the JVM's time zone: run at UTC+14 and
+   * UTC-12, one of which is on another date than UTC at any moment, so a key dated by the local
+   * date fails one of them.
+   */
+  @ParameterizedTest(name = "default time zone {0}")
+  @CsvSource({"Pacific/Kiritimati", "Etc/GMT+12"})
+  void theObjectKeysDateIsTheUtcDateOfAcceptance(String zone) throws Exception {
+    java.util.TimeZone original = java.util.TimeZone.getDefault();
+    java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone(zone));
+    try {
+      start(config());
+      // the request may straddle midnight UTC: then either date is right
+      java.time.LocalDate before = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
+      String id = ids(postJson("{\"payloads\": [{\"d\": 1}]}")).getFirst();
+      java.time.LocalDate after = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
+
+      String key = (String) json(awaitState(id, "succeeded")).get("key");
+
+      java.time.format.DateTimeFormatter path =
+          java.time.format.DateTimeFormatter.ofPattern("uuuu/MM/dd/");
+      assertTrue(
+          key.equals(before.format(path) + id + ".json")
+              || key.equals(after.format(path) + id + ".json"),
+          key + " is not dated " + before + " or " + after + " (UTC)");
+      assertEquals("{\"d\": 1}", Files.readString(awaitObject(key)));
+    } finally {
+      java.util.TimeZone.setDefault(original);
+    }
+  }
+
   @Test
   void aCharsetParameterIsFineWhenItIsUtf8() throws Exception {
     start(config());
@@ -455,6 +486,28 @@ class IngestApiTest {
 
     assertError(r, 405, "method_not_allowed");
     assertEquals(Optional.of("GET"), r.headers().firstValue("Allow"));
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({
+    "PUT, /v1/dead-letters, GET",
+    "POST, /v1/dead-letters, GET",
+    "GET, /v1/dead-letters/01a21b75-c66e-7000-a27f-961b37adfe4d/retry, POST",
+    "DELETE, /v1/dead-letters/01a21b75-c66e-7000-a27f-961b37adfe4d/retry, POST",
+    "GET, /v1/dead-letters/01a21b75-c66e-7000-a27f-961b37adfe4d, DELETE",
+    "POST, /v1/dead-letters/01a21b75-c66e-7000-a27f-961b37adfe4d, DELETE"
+  })
+  void theDeadLetterPathsAnswerOtherMethodsWith405AndAllow(
+      String method, String path, String allowed) throws Exception {
+    start(config());
+
+    HttpResponse<String> r =
+        send(
+            HttpRequest.newBuilder(uri(path))
+                .method(method, HttpRequest.BodyPublishers.ofString("{}")));
+
+    assertError(r, 405, "method_not_allowed");
+    assertEquals(List.of(allowed), r.headers().allValues("Allow"));
   }
 
   @Test

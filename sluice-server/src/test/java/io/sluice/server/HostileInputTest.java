@@ -537,7 +537,7 @@ class HostileInputTest {
 
   @Test
   void aChunkedBodyOverTheLimitIs413AndTheConnectionIsClosed() throws Exception {
-    // given chunks that add up to one byte more than the 10,000-byte limit, and no last chunk
+    // given a whole chunked body whose chunks add up to one byte more than the 10,000-byte limit
     String start = "{\"payloads\": [\"";
     String data = start + "x".repeat(10_001 - start.length());
     StringBuilder raw =
@@ -548,6 +548,7 @@ class HostileInputTest {
       String chunk = data.substring(at, Math.min(data.length(), at + 4_000));
       raw.append(Integer.toHexString(chunk.length())).append("\r\n").append(chunk).append("\r\n");
     }
+    raw.append("0\r\n\r\n");
     assertEquals(10_001, data.length());
 
     try (Socket socket = connect()) {

@@ -243,16 +243,7 @@ final class PayloadParser {
           narrowed = "a code point above U+10FFFF";
         }
       } else {
-        return "byte "
-            + i
-            + " (0x"
-            + Integer.toHexString(lead).toUpperCase(java.util.Locale.ROOT)
-            + ") "
-            + (lead < 0xC0
-                ? "continues no sequence"
-                : lead < 0xC2
-                    ? "starts an overlong encoding"
-                    : lead < 0xF8 ? "starts a code point above U+10FFFF" : "never occurs in UTF-8");
+        return "byte " + i + " (0x" + Integer.toHexString(lead) + ") " + whyNoLead(lead);
       }
       if (i + length > bytes.length) {
         return "the sequence at byte " + i + " is cut short by the end of the body";
@@ -277,6 +268,20 @@ final class PayloadParser {
       i += length;
     }
     return null;
+  }
+
+  /** Why a byte of 0x80 or more cannot start a well-formed sequence. */
+  private static String whyNoLead(int b) {
+    if (b < 0xC0) {
+      return "continues no sequence";
+    }
+    if (b < 0xC2) {
+      return "starts an overlong encoding";
+    }
+    if (b < 0xF8) {
+      return "starts a code point above U+10FFFF";
+    }
+    return "never occurs in UTF-8";
   }
 
   private static String readString(JsonParser p, JsonToken value, String name, String code)

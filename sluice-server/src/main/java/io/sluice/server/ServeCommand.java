@@ -308,7 +308,7 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "N",
       description =
           "How many finished jobs GET /v1/jobs/ID answers from memory with attempts, error and"
-              + " times (the most recent; a few hundred bytes of heap each). An older success is"
+              + " times (the most recent, kept in the heap without their payloads). An older success is"
               + " still answered from its object, as \"forgotten\": true, without them"
               + " (SLUICE_FINISHED_RETENTION). Default: ${DEFAULT-VALUE}.")
   int finishedRetention;

@@ -43,13 +43,22 @@ final class Http {
         config.token().map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8)).orElse(null);
   }
 
-  void authorize(ServerRequest req) {
+  /**
+   * Refuses a request without the configured bearer token with 401 and the {@code WWW-Authenticate}
+   * challenge RFC 6750 asks for: {@code Bearer realm="sluice"}, with {@code error="invalid_token"}
+   * when a bearer token was sent but is not the one.
+   */
+  void authorize(ServerRequest req, ServerResponse res) {
     if (expectedAuthorization == null) {
       return;
     }
-    byte[] given =
-        req.headers().first(HeaderNames.AUTHORIZATION).orElse("").getBytes(StandardCharsets.UTF_8);
+    String header = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
+    byte[] given = header.getBytes(StandardCharsets.UTF_8);
     if (!MessageDigest.isEqual(given, expectedAuthorization)) {
+      boolean bearer = header.regionMatches(true, 0, "Bearer ", 0, 7);
+      res.header(
+          HeaderNames.WWW_AUTHENTICATE,
+          bearer ? "Bearer realm=\"sluice\", error=\"invalid_token\"" : "Bearer realm=\"sluice\"");
       throw new HttpProblem(
           401,
           "unauthorized",

@@ -13,6 +13,7 @@ import io.sluice.jobs.JobSpec;
 import io.sluice.jobs.JobState;
 import io.sluice.jobs.JobStoreException;
 import io.sluice.server.objects.ObjectKeys;
+import io.sluice.server.objects.ObjectStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -32,6 +33,11 @@ import java.util.Optional;
  *
  * Lifecycle: STARTING (journal replay; POST answers 503, ready is false) -> READY -> DRAINING
  * (shutdown; POST answers 503) . Reads (job status, dead letters) work whenever an engine exists.
+ *
+ * A job's status comes from the engine while it remembers the job: until it finishes, and then for
+ * the last --finished-retention finished jobs. For an older id the object store is asked whether
+ * the job's object exists (its key follows from the id, a UUIDv7 holding its acceptance time): if
+ * so the job succeeded, and the answer says "forgotten": true, without attempts, error or times.
  */
 final class IngestApi {
   static final String PAYLOAD_TYPE = "payload";
@@ -46,7 +52,11 @@ final class IngestApi {
     DRAINING
   }
 
+  /** How much later than the acceptance time a job id's timestamp may be (see uploadedKey). */
+  private static final Duration ID_CLOCK_SLACK = Duration.ofMinutes(1);
+
   private final ServerConfig config;
+  private final ObjectStore objects;
   private final ServerMetrics metrics;
   private final Http http;
   private final PayloadParser parser;
@@ -54,8 +64,9 @@ final class IngestApi {
   private volatile JobEngine engine;
   private volatile String startingDetail = "replaying the journal";
 
-  IngestApi(ServerConfig config, ServerMetrics metrics, Http http) {
+  IngestApi(ServerConfig config, ObjectStore objects, ServerMetrics metrics, Http http) {
     this.config = config;
+    this.objects = objects;
     this.metrics = metrics;
     this.http = http;
     this.parser = new PayloadParser(config.maxPayloads(), config.maxDepth());
@@ -127,7 +138,7 @@ final class IngestApi {
   // ---------------------------------------------------------------- routes
 
   private void submit(ServerRequest req, ServerResponse res) throws InterruptedException {
-    http.authorize(req);
+    http.authorize(req, res);
     JobEngine engine = acceptingEngine();
     Http.checkContentType(req);
     // The body's reservation is held until the batch is journaled or refused: until then the heap
@@ -188,15 +199,74 @@ final class IngestApi {
     }
   }
 
-  private void job(ServerRequest req, ServerResponse res) {
-    http.authorize(req);
+  private void job(ServerRequest req, ServerResponse res) throws InterruptedException {
+    http.authorize(req, res);
     JobId id = pathId(req);
-    Job job = readableEngine().find(id).orElseThrow(() -> unknownJob(id));
-    Http.json(res, 200, w -> writeJob(w, job));
+    Optional<Job> job = readableEngine().find(id);
+    if (job.isPresent()) {
+      Http.json(res, 200, w -> writeJob(w, job.get()));
+      return;
+    }
+    String key = uploadedKey(id).orElseThrow(() -> unknownJob(id));
+    Http.json(
+        res,
+        200,
+        w -> {
+          w.writeStringField("id", id.toString());
+          w.writeStringField("state", stateName(JobState.SUCCEEDED));
+          w.writeBooleanField("forgotten", true);
+          w.writeNullField("attempts");
+          w.writeNullField("lastError");
+          w.writeStringField("key", key);
+          w.writeStringField("createdAt", id.timestamp().toString());
+          w.writeNullField("lastAttemptAt");
+          w.writeNullField("nextAttemptAt");
+          w.writeNullField("finishedAt");
+        });
+  }
+
+  /**
+   * The key of the object of a job the engine does not remember, if that object exists: then the
+   * job succeeded longer ago than the finished jobs remembered. The key's date is the UTC date of
+   * the job's acceptance, read from the clock a moment before its id was made (whose timestamp is
+   * the same or, when many ids are made in one millisecond, a little later); so for an id made in
+   * the first minute of a day, the previous day's key is tried too.
+   */
+  private Optional<String> uploadedKey(JobId id) throws InterruptedException {
+    Instant made = id.timestamp();
+    List<String> keys = new ArrayList<>(2);
+    try {
+      keys.add(ObjectKeys.forJob(config.objectPrefix(), id, made));
+      String dayBefore = ObjectKeys.forJob(config.objectPrefix(), id, made.minus(ID_CLOCK_SLACK));
+      if (!dayBefore.equals(keys.getFirst())) {
+        keys.add(dayBefore);
+      }
+    } catch (IllegalArgumentException e) {
+      return Optional.empty(); // a time no service accepted a payload at (a year past 9999)
+    }
+    try {
+      for (String key : keys) {
+        if (objects.exists(key)) {
+          return Optional.of(key);
+        }
+      }
+      return Optional.empty();
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot look up the object of job " + id, e);
+      throw new HttpProblem(
+          503,
+          "object_store_unavailable",
+          "job "
+              + id
+              + " is not among the jobs this service remembers, and the object store could not"
+              + " be asked whether it was uploaded ("
+              + e.getMessage()
+              + "); retry later");
+    }
   }
 
   private void deadLetters(ServerRequest req, ServerResponse res) {
-    http.authorize(req);
+    http.authorize(req, res);
     int limit =
         req.query().first("limit").asOptional().map(IngestApi::pageSize).orElse(DEFAULT_PAGE);
     Optional<JobId> after =
@@ -222,7 +292,7 @@ final class IngestApi {
   }
 
   private void retry(ServerRequest req, ServerResponse res) {
-    http.authorize(req);
+    http.authorize(req, res);
     JobId id = pathId(req);
     switch (readableEngine().retryDead(id)) {
       case Admission.Accepted accepted -> {}
@@ -244,7 +314,7 @@ final class IngestApi {
   }
 
   private void delete(ServerRequest req, ServerResponse res) {
-    http.authorize(req);
+    http.authorize(req, res);
     JobId id = pathId(req);
     if (!readableEngine().deleteDead(id)) {
       throw notADeadLetter(id);
@@ -335,14 +405,17 @@ final class IngestApi {
         "limit must be a whole number from 1 to " + MAX_PAGE + ", got " + Http.abbreviate(text));
   }
 
-  private static HttpProblem unknownJob(JobId id) {
+  private HttpProblem unknownJob(JobId id) {
     return new HttpProblem(
         404,
         "unknown_job",
-        "no job "
+        "unknown job "
             + id
-            + " (never accepted here, or"
-            + " finished long enough ago to be forgotten)");
+            + ": it is not waiting or uploading here, not among the last "
+            + config.finishedRetention()
+            + " finished jobs this service remembers (--finished-retention; a restart may forget"
+            + " them), and its object does not exist. It was never accepted here, it became a"
+            + " dead letter that was deleted, or its object was deleted since");
   }
 
   private static HttpProblem notADeadLetter(JobId id) {
@@ -361,6 +434,9 @@ final class IngestApi {
     w.writeNumberField("attempts", job.attempts());
     w.writeStringField("lastError", job.lastError().orElse(null));
     w.writeStringField("key", ObjectKeys.forJob(config.objectPrefix(), job.id(), job.createdAt()));
+    if (job.source().isPresent()) {
+      w.writeStringField("source", job.source().get());
+    }
     w.writeStringField("createdAt", job.createdAt().toString());
     writeTime(w, "lastAttemptAt", job.lastAttemptAt());
     writeTime(w, "nextAttemptAt", job.nextAttemptAt());

@@ -30,8 +30,9 @@ import picocli.CommandLine.Parameters;
       "  sluice jobs --json ID | jq -r .state",
       "",
       "Exit status: 0 when every job was found, 1 otherwise.",
-      "A job that succeeded is forgotten after a while; 'unknown job' then means it is done or was"
-          + " never accepted by that service."
+      "A job that succeeded long ago (past the service's --finished-retention) is shown from its"
+          + " object, without attempts or times; 'unknown job' means it was never accepted by"
+          + " that service, or its dead letter or object was deleted."
     })
 final class JobsCommand implements Callable<Integer> {
   @Mixin ClientOptions client;
@@ -80,20 +81,27 @@ final class JobsCommand implements Callable<Integer> {
       case 404 ->
           "unknown job at "
               + api.base()
-              + " (never accepted by this service, or succeeded long enough ago to be forgotten)";
+              + " (never accepted by this service, or its dead letter or object was deleted)";
       case 400 -> r.problem();
       default -> "the service answered " + r.status() + ": " + r.problem();
     };
   }
 
   static void print(PrintWriter out, Map<String, Object> job) {
-    Object lastError = job.get("lastError");
+    boolean forgotten = Boolean.TRUE.equals(job.get("forgotten"));
     out.println("Job         " + job.get("id"));
     out.println(
-        "State       " + job.get("state") + describeState(String.valueOf(job.get("state"))));
-    out.println("Attempts    " + job.get("attempts"));
-    out.println("Last error  " + (lastError == null ? "-" : lastError));
+        "State       "
+            + job.get("state")
+            + (forgotten
+                ? "  (its object is written; the service no longer remembers its attempts)"
+                : describeState(String.valueOf(job.get("state")))));
+    out.println("Attempts    " + orDash(job.get("attempts")));
+    out.println("Last error  " + orDash(job.get("lastError")));
     out.println("Object key  " + job.get("key"));
+    if (job.get("source") != null) {
+      out.println("Source      " + job.get("source"));
+    }
     out.println("Accepted    " + orDash(job.get("createdAt")));
     out.println("Last start  " + orDash(job.get("lastAttemptAt")));
     if (job.get("nextAttemptAt") != null) {

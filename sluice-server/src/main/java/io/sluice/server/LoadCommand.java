@@ -365,14 +365,19 @@ final class LoadCommand implements Callable<Integer> {
         ms(r.millis(99.9)),
         ms(r.maxMillis()),
         plan.openLoop() ? "from each request's due time" : "from each request's send");
+    // 202, 429 and 503 always (the answers a healthy, a full and a stopping service give), and
+    // every other status that came, each with its own count
+    TreeMap<Integer, Long> byStatus = new TreeMap<>(r.byStatus());
+    for (int always : new int[] {202, 429, 503}) {
+      byStatus.putIfAbsent(always, 0L);
+    }
+    StringBuilder statuses = new StringBuilder("Status    ");
+    byStatus.forEach(
+        (code, n) -> statuses.append(String.format(Locale.ROOT, " %d: %,d ", code, n)));
     out.printf(
         Locale.ROOT,
-        "Status     202: %,d  429: %,d  503: %,d  other: %,d  connection errors: %,d"
-            + "  timeouts: %,d%n",
-        r.status202(),
-        r.status429(),
-        r.status503(),
-        r.otherStatus(),
+        "%s connection errors: %,d  timeouts: %,d%n",
+        statuses,
         r.connectionErrors(),
         r.timeouts());
     if (r.unanswered() > 0) {

@@ -25,7 +25,8 @@ import java.util.Optional;
  * client wrote it (whitespace, escapes and number spelling included), without re-serialising.
  * Limits: nesting depth through Jackson's StreamReadConstraints (the whole document, counted from
  * the top-level object), payload count checked as the array is read, so a huge array is refused at
- * the first element over the limit. The body size limit is enforced before parsing, by the caller.
+ * the first element over the limit. The body size limit is enforced before parsing, by the caller;
+ * well-formed UTF-8 is checked here before parsing, as Jackson lets some ill-formed sequences pass.
  */
 final class PayloadParser {
 
@@ -158,6 +159,11 @@ final class PayloadParser {
    * being malformed into a 400.
    */
   private void readObject(byte[] body, String example, Members members) {
+    String notUtf8 = invalidUtf8(body);
+    if (notUtf8 != null) {
+      throw HttpProblem.badRequest(
+          "malformed_json", "the body is not valid UTF-8: " + notUtf8 + "; send JSON in UTF-8");
+    }
     try (JsonParser p = factory.createParser(body)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw HttpProblem.badRequest(
@@ -194,6 +200,88 @@ final class PayloadParser {
       // Parsing a byte array does no I/O; Jackson still declares it.
       throw HttpProblem.badRequest("malformed_json", "unreadable JSON: " + e.getMessage());
     }
+  }
+
+  /**
+   * Where and why {@code bytes} are not well-formed UTF-8 (Unicode's table 3-7), or null if they
+   * are. Jackson checks only that continuation bytes follow a lead byte: it decodes overlong
+   * encodings, UTF-16 surrogates and code points above U+10FFFF without complaint, and skips some
+   * strings without decoding them. Payloads are stored byte for byte, so the whole body is checked
+   * here first; ASCII, the common case, costs one comparison a byte.
+   */
+  static String invalidUtf8(byte[] bytes) {
+    int i = 0;
+    while (i < bytes.length) {
+      int lead = bytes[i];
+      if (lead >= 0) {
+        i++;
+        continue;
+      }
+      lead &= 0xFF;
+      int length;
+      int low = 0x80; // the range of the second byte, narrowed where Unicode narrows it
+      int high = 0xBF;
+      String narrowed = null;
+      if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2;
+      } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+        if (lead == 0xE0) {
+          low = 0xA0;
+          narrowed = "an overlong encoding";
+        } else if (lead == 0xED) {
+          high = 0x9F;
+          narrowed = "a UTF-16 surrogate, which UTF-8 must not encode";
+        }
+      } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+        if (lead == 0xF0) {
+          low = 0x90;
+          narrowed = "an overlong encoding";
+        } else if (lead == 0xF4) {
+          high = 0x8F;
+          narrowed = "a code point above U+10FFFF";
+        }
+      } else {
+        return "byte " + i + " (0x" + Integer.toHexString(lead) + ") " + whyNoLead(lead);
+      }
+      if (i + length > bytes.length) {
+        return "the sequence at byte " + i + " is cut short by the end of the body";
+      }
+      int second = bytes[i + 1] & 0xFF;
+      if (second < 0x80 || second > 0xBF) {
+        return "the sequence at byte " + i + " is cut short (byte " + (i + 1) + " continues none)";
+      }
+      if (second < low || second > high) {
+        return "the sequence at byte " + i + " is " + narrowed;
+      }
+      for (int k = 2; k < length; k++) {
+        int next = bytes[i + k] & 0xFF;
+        if (next < 0x80 || next > 0xBF) {
+          return "the sequence at byte "
+              + i
+              + " is cut short (byte "
+              + (i + k)
+              + " continues none)";
+        }
+      }
+      i += length;
+    }
+    return null;
+  }
+
+  /** Why a byte of 0x80 or more cannot start a well-formed sequence. */
+  private static String whyNoLead(int b) {
+    if (b < 0xC0) {
+      return "continues no sequence";
+    }
+    if (b < 0xC2) {
+      return "starts an overlong encoding";
+    }
+    if (b < 0xF8) {
+      return "starts a code point above U+10FFFF";
+    }
+    return "never occurs in UTF-8";
   }
 
   private static String readString(JsonParser p, JsonToken value, String name, String code)

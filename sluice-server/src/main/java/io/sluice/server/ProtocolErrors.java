@@ -19,7 +19,8 @@ import java.util.Locale;
  * cases apart, so each known message is mapped to a stable code and a message for people; the
  * mapping is pinned by HostileInputTest, which fails if a Helidon upgrade rewords one. Anything
  * unknown still gets a JSON body, with the code derived from the status. Every answer closes the
- * connection: after a framing error the rest of the stream cannot be trusted.
+ * connection: after a framing error the rest of the stream cannot be trusted. Each refusal is
+ * counted in sluice_http_requests_total under the route "protocol", as no route template applies.
  */
 final class ProtocolErrors implements DirectHandler {
   private static final Status HEADERS_TOO_LARGE =
@@ -28,9 +29,18 @@ final class ProtocolErrors implements DirectHandler {
   /** One refusal: the status, the code and the message of the JSON error. */
   record Problem(Status status, String code, String message) {}
 
-  /** Makes this the handler of every event type. */
-  static void register(DirectHandlers.Builder handlers) {
-    ProtocolErrors errors = new ProtocolErrors();
+  /** The route under which these refusals are counted in sluice_http_requests_total. */
+  static final String ROUTE = "protocol";
+
+  private final ServerMetrics metrics;
+
+  private ProtocolErrors(ServerMetrics metrics) {
+    this.metrics = metrics;
+  }
+
+  /** Makes this the handler of every event type, counting each refusal in {@code metrics}. */
+  static void register(DirectHandlers.Builder handlers, ServerMetrics metrics) {
+    ProtocolErrors errors = new ProtocolErrors(metrics);
     for (EventType type : EventType.values()) {
       handlers.addHandler(type, errors);
     }
@@ -44,6 +54,7 @@ final class ProtocolErrors implements DirectHandler {
       ServerResponseHeaders responseHeaders,
       String message) {
     Problem p = classify(request, eventType, defaultStatus, message == null ? "" : message);
+    metrics.request(ROUTE, p.status().code());
     responseHeaders.set(HeaderNames.CONTENT_TYPE, "application/json");
     return TransportResponse.builder()
         .status(p.status())

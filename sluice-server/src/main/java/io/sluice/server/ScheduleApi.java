@@ -61,7 +61,7 @@ final class ScheduleApi {
   // ---------------------------------------------------------------- routes
 
   private void list(ServerRequest req, ServerResponse res) {
-    http.authorize(req);
+    http.authorize(req, res);
     List<ScheduleStatus> all = scheduler().list();
     Http.json(
         res,
@@ -78,14 +78,14 @@ final class ScheduleApi {
   }
 
   private void get(ServerRequest req, ServerResponse res) {
-    http.authorize(req);
+    http.authorize(req, res);
     String name = pathName(req);
     ScheduleStatus status = scheduler().status(name).orElseThrow(() -> unknown(name));
     Http.json(res, 200, w -> write(w, status));
   }
 
   private void put(ServerRequest req, ServerResponse res) {
-    http.authorize(req);
+    http.authorize(req, res);
     String name = pathName(req);
     DurableScheduler s = scheduler();
     Http.checkContentType(req);
@@ -110,7 +110,7 @@ final class ScheduleApi {
   }
 
   private void delete(ServerRequest req, ServerResponse res) {
-    http.authorize(req);
+    http.authorize(req, res);
     String name = pathName(req);
     boolean existed;
     try {

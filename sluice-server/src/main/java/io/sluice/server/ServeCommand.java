@@ -326,6 +326,17 @@ final class ServeCommand implements Callable<Integer> {
               + " -Xmx512m), from 64 to 100000.")
   int maxConnections;
 
+  @Option(
+      names = "--finished-retention",
+      defaultValue = "" + ServerConfig.DEFAULT_FINISHED_RETENTION,
+      paramLabel = "N",
+      description =
+          "How many finished jobs GET /v1/jobs/ID answers from memory with attempts, error and"
+              + " times (the most recent, kept in the heap without their payloads). An older success is"
+              + " still answered from its object, as \"forgotten\": true, without them"
+              + " (SLUICE_FINISHED_RETENTION). Default: ${DEFAULT-VALUE}.")
+  int finishedRetention;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -398,7 +409,8 @@ final class ServeCommand implements Callable<Integer> {
         maxInflightBodyBytes == 0
             ? ServerConfig.defaultMaxInflightBodyBytes(maxBodyBytes)
             : maxInflightBodyBytes,
-        maxConnections == 0 ? ServerConfig.defaultMaxConnections() : maxConnections);
+        maxConnections == 0 ? ServerConfig.defaultMaxConnections() : maxConnections,
+        finishedRetention);
   }
 
   private ObjectStore objectStore(ServerConfig settings) throws IOException {

@@ -41,6 +41,9 @@ import java.util.Optional;
  *     body) is answered 503 at once, so slow or idle uploads cannot exhaust the heap
  * @param maxConnections the most TCP connections open at once; further connections wait in the
  *     listen backlog until one closes
+ * @param finishedRetention how many finished jobs (the most recent) {@code GET /v1/jobs/{id}}
+ *     answers from memory with their attempts and times; an older success is still reported, from
+ *     its object, without them
  */
 public record ServerConfig(
     String host,
@@ -61,7 +64,8 @@ public record ServerConfig(
     Duration shutdownGrace,
     Duration bodyTimeout,
     long maxInflightBodyBytes,
-    int maxConnections) {
+    int maxConnections,
+    int finishedRetention) {
 
   /**
    * Checks the settings, with messages that name the option to fix.
@@ -116,7 +120,16 @@ public record ServerConfig(
             + maxBodyBytes
             + "): a body that large could never be received");
     require(maxConnections >= 1, "--max-connections must be at least 1, got " + maxConnections);
+    require(
+        finishedRetention >= 0,
+        "--finished-retention must not be negative, got " + finishedRetention);
   }
+
+  /**
+   * Finished jobs remembered by default for {@code GET /v1/jobs/{id}}: as many as the job store
+   * remembers by default ({@link JobStoreOptions#defaults()}).
+   */
+  public static final int DEFAULT_FINISHED_RETENTION = 10_000;
 
   /**
    * The in-flight body budget unless configured: an eighth of the JVM's maximum heap, and at least
@@ -180,7 +193,7 @@ public record ServerConfig(
    * payloads per request, depth 64, 60-second uploads, 10 attempts with waits capped at 1 s, 2 s, 4
    * s ..., 30 seconds of shutdown grace, 30 seconds for a body, an eighth of the heap for bodies
    * being received ({@link #defaultMaxInflightBodyBytes(int)}), and connections for another eighth
-   * ({@link #defaultMaxConnections()}).
+   * ({@link #defaultMaxConnections()}), and 10,000 finished jobs remembered.
    *
    * @param dataDir where the journal and the filesystem objects live
    * @return the defaults
@@ -205,7 +218,8 @@ public record ServerConfig(
         Duration.ofSeconds(30),
         Duration.ofSeconds(30),
         defaultMaxInflightBodyBytes(1 << 20),
-        defaultMaxConnections());
+        defaultMaxConnections(),
+        DEFAULT_FINISHED_RETENTION);
   }
 
   /**
@@ -234,7 +248,8 @@ public record ServerConfig(
         shutdownGrace,
         bodyTimeout,
         maxInflightBodyBytes,
-        maxConnections);
+        maxConnections,
+        finishedRetention);
   }
 
   /**
@@ -263,7 +278,8 @@ public record ServerConfig(
         shutdownGrace,
         bodyTimeout,
         maxInflightBodyBytes,
-        maxConnections);
+        maxConnections,
+        finishedRetention);
   }
 
   /**
@@ -296,7 +312,8 @@ public record ServerConfig(
         shutdownGrace,
         bodyTimeout,
         maxInflightBodyBytes,
-        maxConnections);
+        maxConnections,
+        finishedRetention);
   }
 
   /**
@@ -325,7 +342,8 @@ public record ServerConfig(
         shutdownGrace,
         bodyTimeout,
         maxInflightBodyBytes,
-        maxConnections);
+        maxConnections,
+        finishedRetention);
   }
 
   /**
@@ -356,7 +374,8 @@ public record ServerConfig(
         shutdownGrace,
         bodyTimeout,
         maxInflightBodyBytes,
-        maxConnections);
+        maxConnections,
+        finishedRetention);
   }
 
   /**
@@ -385,7 +404,8 @@ public record ServerConfig(
         shutdownGrace,
         bodyTimeout,
         maxInflightBodyBytes,
-        maxConnections);
+        maxConnections,
+        finishedRetention);
   }
 
   /**
@@ -414,7 +434,8 @@ public record ServerConfig(
         shutdownGrace,
         bodyTimeout,
         maxInflightBodyBytes,
-        maxConnections);
+        maxConnections,
+        finishedRetention);
   }
 
   /**
@@ -443,7 +464,8 @@ public record ServerConfig(
         shutdownGrace,
         bodyTimeout,
         maxInflightBodyBytes,
-        maxConnections);
+        maxConnections,
+        finishedRetention);
   }
 
   /**
@@ -473,7 +495,8 @@ public record ServerConfig(
         shutdownGrace,
         bodyTimeout,
         maxInflightBodyBytes,
-        maxConnections);
+        maxConnections,
+        finishedRetention);
   }
 
   /**
@@ -502,7 +525,8 @@ public record ServerConfig(
         shutdownGrace,
         bodyTimeout,
         maxInflightBodyBytes,
-        maxConnections);
+        maxConnections,
+        finishedRetention);
   }
 
   /**
@@ -531,6 +555,37 @@ public record ServerConfig(
         shutdownGrace,
         bodyTimeout,
         maxInflightBodyBytes,
-        maxConnections);
+        maxConnections,
+        finishedRetention);
+  }
+
+  /**
+   * This configuration remembering another number of finished jobs.
+   *
+   * @param finishedRetention not negative; 0 remembers none
+   * @return a new configuration
+   */
+  public ServerConfig withFinishedRetention(int finishedRetention) {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        objectPrefix,
+        token,
+        workers,
+        queueCapacity,
+        queueBytes,
+        durability,
+        maxBodyBytes,
+        maxPayloads,
+        maxDepth,
+        uploadTimeout,
+        maxAttempts,
+        retryDelay,
+        shutdownGrace,
+        bodyTimeout,
+        maxInflightBodyBytes,
+        maxConnections,
+        finishedRetention);
   }
 }

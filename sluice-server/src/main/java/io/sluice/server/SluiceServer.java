@@ -16,8 +16,10 @@ import io.sluice.server.objects.ObjectKeys;
 import io.sluice.server.objects.ObjectStore;
 import io.sluice.server.objects.ObjectStoreException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.LongConsumer;
 
@@ -54,7 +56,7 @@ public final class SluiceServer implements AutoCloseable {
     this.objects = objects;
     this.metrics = new ServerMetrics();
     this.http = new Http(config, metrics);
-    this.api = new IngestApi(config, metrics, http);
+    this.api = new IngestApi(config, objects, metrics, http);
     this.schedules = new ScheduleApi(config, http);
     this.web =
         WebServer.builder()
@@ -74,7 +76,7 @@ public final class SluiceServer implements AutoCloseable {
             .idleConnectionPeriod(IDLE_CONNECTION_PERIOD)
             // Helidon's own refusals (unparseable requests) as JSON errors, with its messages.
             .errorHandling(e -> e.includeEntity(true))
-            .directHandlers(ProtocolErrors::register)
+            .directHandlers(handlers -> ProtocolErrors.register(handlers, metrics))
             .routing(
                 routing -> {
                   schedules.routes(routing);
@@ -166,7 +168,9 @@ public final class SluiceServer implements AutoCloseable {
                 .withCapacity(config.queueCapacity())
                 .withPayloadBytesLimit(config.queueBytes())
                 .withDurability(config.durability())
+                .withFinishedRetention(config.finishedRetention())
                 .withObserver(observer));
+    removeLeftoverTemporaryFiles();
     String prefix = config.objectPrefix();
     JobHandler upload =
         (job, ctx) -> {
@@ -174,7 +178,8 @@ public final class SluiceServer implements AutoCloseable {
             objects.put(
                 ObjectKeys.forJob(prefix, job.id(), job.createdAt()),
                 job.payloadBytes(),
-                "application/json");
+                "application/json",
+                job.source().map(source -> Map.of("source", source)).orElse(Map.of()));
           } catch (ObjectStoreException e) {
             if (e.retryable()) {
               throw e;
@@ -229,6 +234,36 @@ public final class SluiceServer implements AutoCloseable {
    */
   void checkInvariants() {
     http.checkInvariants();
+  }
+
+  /**
+   * Deletes the temporary files of filesystem puts that a crash interrupted, which nothing else
+   * ever removes. Safe only here: the journal's lock is held (so no other service writes to this
+   * data directory) and the engine has not started (so no put of this one is in progress). A
+   * failure is logged and the start goes on: the files waste space but harm nothing.
+   */
+  private void removeLeftoverTemporaryFiles() {
+    if (!(objects instanceof FilesystemObjectStore filesystem)) {
+      return;
+    }
+    api.starting("removing temporary files left by a crash");
+    try {
+      long removed = filesystem.removeLeftoverTemporaryFiles();
+      LOG.log(
+          removed == 0 ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
+          "removed "
+              + removed
+              + " temporary files left under "
+              + filesystem.root()
+              + " by uploads a crash interrupted");
+    } catch (IOException | UncheckedIOException e) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "could not remove the temporary files left under "
+              + filesystem.root()
+              + " by uploads a crash interrupted; they waste space but harm nothing",
+          e);
+    }
   }
 
   /**

@@ -14,7 +14,9 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -23,6 +25,8 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -82,13 +86,20 @@ class HostileInputTest {
 
   /** The service's own count of accepted payloads, from /metrics. */
   private long payloadsAccepted() throws IOException {
+    return counter("sluice_payloads_accepted_total")
+        .orElseThrow(() -> new AssertionError("no sluice_payloads_accepted_total in /metrics"));
+  }
+
+  /** A counter's value from /metrics, if it is there (a labelled one appears once counted). */
+  private java.util.OptionalLong counter(String nameAndLabels) throws IOException {
     String metrics = exchange("GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n", false);
     for (String line : metrics.split("\n")) {
-      if (line.startsWith("sluice_payloads_accepted_total ")) {
-        return (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1).strip());
+      if (line.startsWith(nameAndLabels + " ")) {
+        return java.util.OptionalLong.of(
+            (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).strip()));
       }
     }
-    throw new AssertionError("no sluice_payloads_accepted_total in\n" + metrics);
+    return java.util.OptionalLong.empty();
   }
 
   private int acceptedHere;
@@ -134,12 +145,36 @@ class HostileInputTest {
         + body;
   }
 
-  /** Sends raw bytes, optionally half-closes, and reads the first response. */
+  /** A POST of {@code body}, which may be any bytes, with its Content-Length. */
+  private static byte[] request(byte[] body) {
+    byte[] head = request("", body.length).getBytes(UTF_8);
+    byte[] raw = Arrays.copyOf(head, head.length + body.length);
+    System.arraycopy(body, 0, raw, head.length, body.length);
+    return raw;
+  }
+
+  /** Bytes: {@code before} and {@code after} in UTF-8 around {@code hex} (like "C0 AF"). */
+  private static byte[] bytes(String before, String hex, String after) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(before.getBytes(UTF_8));
+    for (String b : hex.split(" ")) {
+      out.write(Integer.parseInt(b, 16));
+    }
+    out.writeBytes(after.getBytes(UTF_8));
+    return out.toByteArray();
+  }
+
+  /** Sends a request, optionally half-closes, and reads the first response. */
   private String exchange(String raw, boolean halfClose) throws IOException {
+    return exchange(raw.getBytes(UTF_8), halfClose);
+  }
+
+  /** Sends raw bytes, optionally half-closes, and reads the first response. */
+  private String exchange(byte[] raw, boolean halfClose) throws IOException {
     try (Socket socket = new Socket("127.0.0.1", server.port())) {
       socket.setSoTimeout(20_000);
       OutputStream out = socket.getOutputStream();
-      out.write(raw.getBytes(UTF_8));
+      out.write(raw);
       out.flush();
       if (halfClose) {
         socket.shutdownOutput();
@@ -415,6 +450,28 @@ class HostileInputTest {
   }
 
   @Test
+  void refusalsBeforeRoutingAreCountedUnderTheRouteProtocolByStatus() throws Exception {
+    String protocol400 = "sluice_http_requests_total{route=\"protocol\",status=\"400\"}";
+    String protocol505 = "sluice_http_requests_total{route=\"protocol\",status=\"505\"}";
+    assertEquals(java.util.OptionalLong.empty(), counter(protocol400));
+
+    assertProtocolError("GARBAGE\r\n\r\n", 400, "malformed_request_line", "METHOD /path");
+    assertProtocolError(
+        "POST /v1/payloads HTTP/1.1\r\nHost: test\r\nContent-Length: abc\r\n\r\n",
+        400,
+        "invalid_content_length",
+        "non-negative decimal number");
+    assertProtocolError(
+        "GET /health/live HTTP/1.0\r\nHost: test\r\n\r\n",
+        505,
+        "http_version_not_supported",
+        "HTTP/1.1");
+
+    assertEquals(java.util.OptionalLong.of(2), counter(protocol400));
+    assertEquals(java.util.OptionalLong.of(1), counter(protocol505));
+  }
+
+  @Test
   void aRequestLineThatIsNotHttpIs400() throws Exception {
     assertProtocolError("GARBAGE\r\n\r\n", 400, "malformed_request_line", "METHOD /path");
   }
@@ -469,6 +526,96 @@ class HostileInputTest {
     String deepButSmall = "[".repeat(4_000) + "]".repeat(4_000);
     assertError(
         exchange(request("{\"payloads\": [" + deepButSmall + "]}", -1), false), 400, "too_deep");
+  }
+
+  static Stream<Arguments> illFormedUtf8() {
+    return Stream.of(
+        Arguments.of("overlong '/' in two bytes", bytes("{\"payloads\": [\"a", "C0 AF", "\"]}")),
+        Arguments.of("overlong NUL in two bytes", bytes("{\"payloads\": [\"a", "C0 80", "\"]}")),
+        Arguments.of(
+            "overlong '/' in three bytes", bytes("{\"payloads\": [\"", "E0 80 AF", "\"]}")),
+        Arguments.of(
+            "overlong '/' in four bytes", bytes("{\"payloads\": [\"", "F0 80 80 AF", "\"]}")),
+        Arguments.of("high surrogate U+D800", bytes("{\"payloads\": [\"", "ED A0 80", "\"]}")),
+        Arguments.of("low surrogate U+DFFF", bytes("{\"payloads\": [\"", "ED BF BF", "\"]}")),
+        Arguments.of(
+            "surrogate pair encoded as two sequences",
+            bytes("{\"payloads\": [\"", "ED A0 BD ED B8 80", "\"]}")),
+        Arguments.of("U+110000", bytes("{\"payloads\": [\"", "F4 90 80 80", "\"]}")),
+        Arguments.of("lead byte F5", bytes("{\"payloads\": [\"", "F5 80 80 80", "\"]}")),
+        Arguments.of("byte FF", bytes("{\"payloads\": [\"", "FF", "\"]}")),
+        Arguments.of("stray continuation byte", bytes("{\"payloads\": [\"", "80", "\"]}")),
+        Arguments.of(
+            "three-byte sequence cut by a quote", bytes("{\"payloads\": [\"", "E2 82", "\"]}")),
+        Arguments.of(
+            "two-byte sequence at the end of the body", bytes("{\"payloads\": [1]}", "C3", "")),
+        Arguments.of(
+            "four-byte sequence at the end of the body",
+            bytes("{\"payloads\": [\"", "F0 9F 98", "")),
+        Arguments.of(
+            "in a payload's field name", bytes("{\"payloads\": [{\"k", "ED A0 80", "\": 1}]}")),
+        Arguments.of(
+            "in a top-level field name", bytes("{\"payloads\": [1], \"na", "C0 80", "me\": 1}")),
+        Arguments.of(
+            "in a skipped top-level member",
+            bytes("{\"payloads\": [1], \"other\": \"", "F4 90 80 80", "\"}")),
+        Arguments.of(
+            "deep in a skipped top-level member",
+            bytes("{\"other\": {\"deep\": [true, \"", "E0 80 AF", "\"]}, \"payloads\": [1]}")),
+        Arguments.of(
+            "in the source", bytes("{\"payloads\": [1], \"source\": \"s", "ED BF BF", "\"}")));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("illFormedUtf8")
+  void illFormedUtf8AnywhereIs400(String what, byte[] body) throws Exception {
+    String response = exchange(request(body), false);
+
+    assertError(response, 400, "malformed_json");
+    assertTrue(response.contains("not valid UTF-8"), response);
+  }
+
+  @Test
+  void wellFormedUtf8AtItsEdgesIsAcceptedByteForByte() throws Exception {
+    // U+0080, U+07FF, U+0800, U+D7FF, U+E000, U+FFFF, U+10000, U+10FFFF: the edges of each range
+    byte[] body =
+        bytes(
+            "{\"payloads\": [\"",
+            "C2 80 DF BF E0 A0 80 ED 9F BF EE 80 80 EF BF BF F0 90 80 80 F4 8F BF BF",
+            "\"]}");
+
+    String response = exchange(request(body), false);
+
+    assertTrue(response.startsWith("HTTP/1.1 202"), response);
+    acceptedHere += 1;
+  }
+
+  @Test
+  void aChunkedBodyOverTheLimitIs413AndTheConnectionIsClosed() throws Exception {
+    // given a whole chunked body whose chunks add up to one byte more than the 10,000-byte limit
+    String start = "{\"payloads\": [\"";
+    String data = start + "x".repeat(10_001 - start.length());
+    StringBuilder raw =
+        new StringBuilder(
+            "POST /v1/payloads HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n");
+    for (int at = 0; at < data.length(); at += 4_000) {
+      String chunk = data.substring(at, Math.min(data.length(), at + 4_000));
+      raw.append(Integer.toHexString(chunk.length())).append("\r\n").append(chunk).append("\r\n");
+    }
+    raw.append("0\r\n\r\n");
+    assertEquals(10_001, data.length());
+
+    try (Socket socket = connect()) {
+      // when
+      send(socket, raw.toString());
+
+      // then
+      String response = readResponse(socket.getInputStream());
+      assertError(response, 413, "body_too_large");
+      assertTrue(response.contains("\r\nConnection: close\r\n"), response);
+      assertClosed(socket);
+    }
   }
 
   @Test

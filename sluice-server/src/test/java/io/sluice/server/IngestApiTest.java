@@ -4,11 +4,13 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.sluice.jobs.JobId;
 import io.sluice.server.objects.FilesystemObjectStore;
 import io.sluice.server.objects.ObjectStore;
 import java.io.IOException;
@@ -19,6 +21,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -185,6 +188,50 @@ class IngestApiTest {
   }
 
   @Test
+  void theSourceOfABatchIsShownWithEachOfItsJobsAndAbsentWithoutOne() throws Exception {
+    start(config());
+    List<String> withSource =
+        ids(postJson("{\"source\": \"sensor-\\u00e9\", \"payloads\": [1, 2]}"));
+    String without = ids(postJson("{\"payloads\": [3]}")).getFirst();
+
+    for (String id : withSource) {
+      assertEquals("sensor-\u00e9", json(awaitState(id, "succeeded")).get("source"));
+    }
+    assertFalse(json(awaitState(without, "succeeded")).containsKey("source"));
+  }
+
+  /**
+   * The key's date is the UTC date of acceptance whatever the JVM's time zone: run at UTC+14 and
+   * UTC-12, one of which is on another date than UTC at any moment, so a key dated by the local
+   * date fails one of them.
+   */
+  @ParameterizedTest(name = "default time zone {0}")
+  @CsvSource({"Pacific/Kiritimati", "Etc/GMT+12"})
+  void theObjectKeysDateIsTheUtcDateOfAcceptance(String zone) throws Exception {
+    java.util.TimeZone original = java.util.TimeZone.getDefault();
+    java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone(zone));
+    try {
+      start(config());
+      // the request may straddle midnight UTC: then either date is right
+      java.time.LocalDate before = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
+      String id = ids(postJson("{\"payloads\": [{\"d\": 1}]}")).getFirst();
+      java.time.LocalDate after = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
+
+      String key = (String) json(awaitState(id, "succeeded")).get("key");
+
+      java.time.format.DateTimeFormatter path =
+          java.time.format.DateTimeFormatter.ofPattern("uuuu/MM/dd/");
+      assertTrue(
+          key.equals(before.format(path) + id + ".json")
+              || key.equals(after.format(path) + id + ".json"),
+          key + " is not dated " + before + " or " + after + " (UTC)");
+      assertEquals("{\"d\": 1}", Files.readString(awaitObject(key)));
+    } finally {
+      java.util.TimeZone.setDefault(original);
+    }
+  }
+
+  @Test
   void aCharsetParameterIsFineWhenItIsUtf8() throws Exception {
     start(config());
 
@@ -223,6 +270,121 @@ class IngestApiTest {
     assertEquals(null, job.get("nextAttemptAt"));
     assertError(get("/v1/jobs/01a21b75-c66e-7000-a27f-961b37adfe4d"), 404, "unknown_job");
     assertError(get("/v1/jobs/not-an-id"), 400, "invalid_id");
+  }
+
+  // ---------------------------------------------------------------- start
+
+  @Test
+  void temporaryFilesACrashLeftAreRemovedAtStartAndObjectsAreKept() throws Exception {
+    // given a day directory holding an object and the temporary file of a put a crash interrupted
+    Path day = Files.createDirectories(dataDir.resolve("objects/2026/11/27"));
+    Path object = Files.writeString(day.resolve(JobId.next() + ".json"), "{\"kept\": true}");
+    Path leftover = Files.writeString(day.resolve(".sluice-tmp-1f2e3d4c5b6a"), "{\"ha");
+
+    // when
+    start(config());
+
+    // then
+    assertFalse(Files.exists(leftover), "the leftover temporary file");
+    assertEquals("{\"kept\": true}", Files.readString(object));
+    assertEquals(List.of(object), objects());
+  }
+
+  @Test
+  void aSecondServiceOnTheSameDataDirectoryFailsToStartAndRemovesNoTemporaryFile()
+      throws Exception {
+    // given a running service, and a temporary file as one of its puts in progress has
+    start(config());
+    Path day = Files.createDirectories(dataDir.resolve("objects/2026/11/27"));
+    Path inProgress = Files.writeString(day.resolve(".sluice-tmp-0a1b2c3d4e5f"), "{\"ha");
+
+    // when a second service starts on the same data directory
+    IOException refused = assertThrows(IOException.class, () -> start(config()));
+
+    // then it is refused by the journal's lock before it touches the objects
+    assertTrue(refused.getMessage().contains("in use"), refused.getMessage());
+    assertTrue(Files.exists(inProgress), "the first service's temporary file");
+  }
+
+  // ---------------------------------------------------------------- jobs no longer remembered
+
+  /** A job id made at {@code time}, as a service accepting a payload then would have made it. */
+  private static JobId idMadeAt(String time) {
+    long millis = Instant.parse(time).toEpochMilli();
+    return new JobId((millis << 16) | 0x7000L, 0x8000_0000_0000_0001L);
+  }
+
+  private void plantObject(String key) throws IOException {
+    Path file = dataDir.resolve("objects").resolve(key);
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, "{\"planted\": true}");
+  }
+
+  @Test
+  void aSuccessTheServiceNoLongerRemembersIsReportedFromItsObject() throws Exception {
+    // given a service that remembers no finished job
+    start(config().withFinishedRetention(0).withObjectPrefix("in/"));
+    String id = ids(postJson("{\"payloads\": [{\"x\": 1}]}")).getFirst();
+
+    // when its upload has succeeded
+    Map<String, Object> job = json(awaitState(id, "succeeded"));
+
+    // then the answer comes from its object, saying what is not known any more
+    assertEquals("true", job.get("forgotten"), job.toString());
+    assertEquals(id, job.get("id"));
+    for (String unknown : List.of("attempts", "lastError", "lastAttemptAt", "finishedAt")) {
+      assertTrue(job.containsKey(unknown) && job.get(unknown) == null, unknown + " in " + job);
+    }
+    String key = (String) job.get("key");
+    assertTrue(key.matches("in/\\d{4}/\\d{2}/\\d{2}/" + id + "\\.json"), key);
+    assertEquals("{\"x\": 1}", Files.readString(dataDir.resolve("objects").resolve(key)));
+    assertEquals(JobId.parse(id).timestamp().toString(), job.get("createdAt"));
+  }
+
+  @Test
+  void aRememberedJobIsNotMarkedForgotten() throws Exception {
+    start(config());
+    String id = ids(postJson("{\"payloads\": [1]}")).getFirst();
+
+    Map<String, Object> job = json(awaitState(id, "succeeded"));
+
+    assertFalse(job.containsKey("forgotten"), job.toString());
+    assertEquals("1", job.get("attempts"));
+  }
+
+  @Test
+  void aForgottenJobIsLookedUpUnderItsIdsDateAndInItsFirstMinuteUnderTheDayBefore()
+      throws Exception {
+    // given objects of jobs the service never saw finish (made by an earlier run, say)
+    start(config());
+    JobId midday = idMadeAt("2026-11-27T13:00:00Z");
+    JobId justAfterMidnight = idMadeAt("2026-11-27T00:00:30Z");
+    JobId wellAfterMidnight = idMadeAt("2026-11-27T00:05:00Z");
+    plantObject("2026/11/27/" + midday + ".json");
+    plantObject("2026/11/26/" + justAfterMidnight + ".json");
+    plantObject("2026/11/26/" + wellAfterMidnight + ".json");
+
+    // when asked, then each is found where its acceptance could have put it
+    assertEquals(
+        "2026/11/27/" + midday + ".json", json(get("/v1/jobs/" + midday).body()).get("key"));
+    HttpResponse<String> early = get("/v1/jobs/" + justAfterMidnight);
+    assertEquals(200, early.statusCode(), early.body());
+    assertEquals("2026/11/26/" + justAfterMidnight + ".json", json(early.body()).get("key"));
+    assertEquals("succeeded", json(early.body()).get("state"));
+    // but an acceptance five minutes into the 27th cannot have been dated the 26th
+    assertError(get("/v1/jobs/" + wellAfterMidnight), 404, "unknown_job");
+  }
+
+  @Test
+  void anIdWithNeitherAJobNorAnObjectIs404NamingTheRetention() throws Exception {
+    start(config().withFinishedRetention(123));
+
+    HttpResponse<String> r = get("/v1/jobs/" + idMadeAt("2026-11-27T13:00:00Z"));
+
+    assertError(r, 404, "unknown_job");
+    String message = (String) json(r.body()).get("message");
+    assertTrue(message.contains("last 123 finished jobs"), message);
+    assertTrue(message.contains("--finished-retention"), message);
   }
 
   // ---------------------------------------------------------------- refused, and nothing kept
@@ -326,6 +488,28 @@ class IngestApiTest {
     assertEquals(Optional.of("GET"), r.headers().firstValue("Allow"));
   }
 
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({
+    "PUT, /v1/dead-letters, GET",
+    "POST, /v1/dead-letters, GET",
+    "GET, /v1/dead-letters/01a21b75-c66e-7000-a27f-961b37adfe4d/retry, POST",
+    "DELETE, /v1/dead-letters/01a21b75-c66e-7000-a27f-961b37adfe4d/retry, POST",
+    "GET, /v1/dead-letters/01a21b75-c66e-7000-a27f-961b37adfe4d, DELETE",
+    "POST, /v1/dead-letters/01a21b75-c66e-7000-a27f-961b37adfe4d, DELETE"
+  })
+  void theDeadLetterPathsAnswerOtherMethodsWith405AndAllow(
+      String method, String path, String allowed) throws Exception {
+    start(config());
+
+    HttpResponse<String> r =
+        send(
+            HttpRequest.newBuilder(uri(path))
+                .method(method, HttpRequest.BodyPublishers.ofString("{}")));
+
+    assertError(r, 405, "method_not_allowed");
+    assertEquals(List.of(allowed), r.headers().allValues("Allow"));
+  }
+
   @Test
   void withATokenConfiguredRequestsWithoutItAre401() throws Exception {
     start(config().withToken("s3cret"));
@@ -347,6 +531,33 @@ class IngestApiTest {
                 .POST(HttpRequest.BodyPublishers.ofString("{\"payloads\": [1]}")));
     assertEquals(202, ok.statusCode());
     assertEquals(200, get("/health/live").statusCode(), "health needs no token");
+  }
+
+  @Test
+  void a401ChallengesForABearerTokenAsRfc6750Asks() throws Exception {
+    start(config().withToken("s3cret"));
+
+    HttpResponse<String> none = postJson("{\"payloads\": [1]}");
+    HttpResponse<String> wrong =
+        send(
+            HttpRequest.newBuilder(uri("/v1/jobs/" + JobId.next()))
+                .header("Authorization", "Bearer wrong")
+                .GET());
+    HttpResponse<String> otherScheme =
+        send(
+            HttpRequest.newBuilder(uri("/v1/schedules"))
+                .header("Authorization", "Basic czNjcmV0")
+                .GET());
+
+    assertError(none, 401, "unauthorized");
+    assertEquals(List.of("Bearer realm=\"sluice\""), none.headers().allValues("WWW-Authenticate"));
+    assertError(wrong, 401, "unauthorized");
+    assertEquals(
+        List.of("Bearer realm=\"sluice\", error=\"invalid_token\""),
+        wrong.headers().allValues("WWW-Authenticate"));
+    assertError(otherScheme, 401, "unauthorized");
+    assertEquals(
+        List.of("Bearer realm=\"sluice\""), otherScheme.headers().allValues("WWW-Authenticate"));
   }
 
   // ---------------------------------------------------------------- backpressure and failures

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.server.objects.FilesystemObjectStore;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -28,9 +29,9 @@ class JobsCommandTest {
   }
 
   @Test
-  void showsAJobReadablyWithItsStateAttemptsErrorAndKey() throws Exception {
+  void showsAJobReadablyWithItsStateAttemptsErrorKeyAndSource() throws Exception {
     service = RunningService.start(dataDir);
-    String id = service.post("{\"payloads\": [{\"n\": 1}]}").getFirst();
+    String id = service.post("{\"source\": \"sensor-7\", \"payloads\": [{\"n\": 1}]}").getFirst();
     service.awaitState(id, "succeeded");
 
     CommandRun run = CommandRun.of("jobs", "--url", service.url(), id);
@@ -43,11 +44,33 @@ class JobsCommandTest {
     assertTrue(
         run.out().matches("(?s).*Object key  \\d{4}/\\d{2}/\\d{2}/" + id + "\\.json.*"),
         run.toString());
+    assertTrue(run.out().contains("Source      sensor-7"), run.toString());
     String time = "\\d{4}-\\d{2}-\\d{2}T[0-9:.]+Z";
     for (String label : List.of("Accepted    ", "Last start  ", "Finished    ")) {
       assertTrue(run.out().matches("(?s).*" + label + time + "\n.*"), label + run);
     }
     assertFalse(run.out().contains("Next start"), "shown only while a retry waits");
+  }
+
+  @Test
+  void aSuccessTheServiceNoLongerRemembersIsShownFromItsObjectWithoutAttempts() throws Exception {
+    service =
+        RunningService.start(
+            dataDir,
+            c -> c.withFinishedRetention(0),
+            FilesystemObjectStore.open(dataDir.resolve("objects")));
+    String id = service.post("{\"payloads\": [{\"n\": 1}]}").getFirst();
+    service.awaitState(id, "succeeded");
+
+    CommandRun run = CommandRun.of("jobs", "--url", service.url(), id);
+
+    assertEquals(0, run.exit(), run.toString());
+    assertTrue(
+        run.out().contains("State       succeeded  (its object is written; the service no longer"),
+        run.toString());
+    assertTrue(run.out().contains("Attempts    -"), run.toString());
+    assertTrue(run.out().contains("Last error  -"), run.toString());
+    assertTrue(run.out().contains("Finished    -"), run.toString());
   }
 
   @Test

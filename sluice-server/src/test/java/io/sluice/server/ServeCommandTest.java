@@ -43,4 +43,27 @@ class ServeCommandTest {
     String entry = run.out().substring(at, next < 0 ? run.out().length() : next);
     assertTrue(entry.replaceAll("\\s+", " ").contains("Default: 2."), entry);
   }
+
+  @Test
+  void theHelpListsTheFinishedRetentionWithItsDefault() {
+    CommandRun run = CommandRun.of("serve", "--help");
+
+    assertEquals(0, run.exit(), run.toString());
+    int at = run.out().indexOf("--finished-retention=N");
+    assertTrue(at >= 0, run.toString());
+    int next = run.out().indexOf("\n  -", at + 1);
+    String entry = run.out().substring(at, next < 0 ? run.out().length() : next);
+    assertTrue(entry.replaceAll("\\s+", " ").contains("Default: 10000."), entry);
+  }
+
+  @Test
+  void aNegativeFinishedRetentionIsAUsageErrorNamingTheFlag() {
+    CommandRun run =
+        CommandRun.of("serve", "--data-dir", dataDir.toString(), "--finished-retention", "-1");
+
+    assertEquals(2, run.exit(), run.toString());
+    assertTrue(
+        run.err().contains("--finished-retention must not be negative, got -1"), run.toString());
+    assertFalse(Files.exists(dataDir.resolve("journal")), "nothing started");
+  }
 }

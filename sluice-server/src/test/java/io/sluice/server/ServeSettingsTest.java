@@ -107,6 +107,28 @@ class ServeSettingsTest {
   }
 
   @Test
+  void theFinishedRetentionComesFromItsFlagTheEnvironmentOrTheConfigFile() throws Exception {
+    Path file = configFile("finished-retention=300");
+
+    assertEquals(ServerConfig.DEFAULT_FINISHED_RETENTION, settings(Map.of()).finishedRetention());
+    assertEquals(
+        JobStoreOptions.defaults().finishedRetention(), ServerConfig.DEFAULT_FINISHED_RETENTION);
+    assertEquals(
+        200_000,
+        settings(Map.of("SLUICE_FINISHED_RETENTION", "200000")).finishedRetention(),
+        "from the environment");
+    assertEquals(
+        300,
+        settings(Map.of("SLUICE_CONFIG", file.toString())).finishedRetention(),
+        "from the file");
+    assertEquals(
+        0,
+        settings(Map.of("SLUICE_FINISHED_RETENTION", "200000"), "--finished-retention", "0")
+            .finishedRetention(),
+        "the flag beats the environment");
+  }
+
+  @Test
   void theSeedsMaxWorkersAndMaxQueueSetWorkersAndQueueCapacity() {
     ServerConfig c = settings(Map.of("MAX_WORKERS", "7", "MAX_QUEUE", "1234"));
 

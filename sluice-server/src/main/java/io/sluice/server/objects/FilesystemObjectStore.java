@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -287,6 +288,19 @@ public final class FilesystemObjectStore implements ObjectStore {
       return Optional.empty();
     } catch (ClosedByInterruptException e) {
       throw interrupted(e);
+    }
+  }
+
+  /** Whether the key's file exists: one {@code stat}, which never sees a temporary file. */
+  @Override
+  public boolean exists(String key) throws IOException, InterruptedException {
+    Path path = pathOf(key);
+    ensureOpen();
+    throwIfInterrupted();
+    try {
+      return Files.readAttributes(path, BasicFileAttributes.class).isRegularFile();
+    } catch (NoSuchFileException e) {
+      return false;
     }
   }
 

@@ -1,6 +1,7 @@
 package io.sluice.server.objects;
 
 import java.io.IOException;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -12,6 +13,8 @@ import java.util.Optional;
  *   <tr><td>{@link #put}</td><td>the object to be stored whole (durably, for the filesystem)</td>
  *       <td>{@link InterruptedException}</td><td>{@link IOException}, object unchanged or whole</td></tr>
  *   <tr><td>{@link #get}</td><td>the whole content</td>
+ *       <td>{@link InterruptedException}</td><td>{@link IOException}</td></tr>
+ *   <tr><td>{@link #exists}</td><td>the store's answer about the key (no content)</td>
  *       <td>{@link InterruptedException}</td><td>{@link IOException}</td></tr>
  *   <tr><td>{@link #check}</td><td>one round trip to the store</td>
  *       <td>{@link IOException}</td><td>{@link IOException} saying what to fix</td></tr>
@@ -49,6 +52,26 @@ public interface ObjectStore extends AutoCloseable {
   void put(String key, byte[] content, String contentType) throws IOException, InterruptedException;
 
   /**
+   * Writes the whole object as {@link #put(String, byte[], String)} does, with user metadata where
+   * the store keeps some: S3 sends each entry as an {@code x-amz-meta-<name>} header. This default,
+   * and the filesystem store, drop the metadata.
+   *
+   * @param key the final key, from {@link ObjectKeys#forJob} (prefix included)
+   * @param content the bytes; not copied, so do not change them during the call
+   * @param contentType the media type, for example {@code application/json}
+   * @param metadata names (lower-case ASCII letters, digits and {@code -}) to values of any text
+   * @throws InvalidObjectKeyException if {@code key} is not valid
+   * @throws ObjectStoreException if the store refused or failed the write
+   * @throws IOException if the write failed otherwise
+   * @throws InterruptedException if the calling thread was interrupted
+   * @throws IllegalStateException if the store is closed
+   */
+  default void put(String key, byte[] content, String contentType, Map<String, String> metadata)
+      throws IOException, InterruptedException {
+    put(key, content, contentType);
+  }
+
+  /**
    * Reads an object, for tests and the command line.
    *
    * @param key the key
@@ -59,6 +82,22 @@ public interface ObjectStore extends AutoCloseable {
    * @throws IllegalStateException if the store is closed
    */
   Optional<byte[]> get(String key) throws IOException, InterruptedException;
+
+  /**
+   * Whether an object with this key exists, without reading its content: for telling whether a job
+   * the service no longer remembers was uploaded. This default reads the whole object with {@link
+   * #get}; the stores override it with a cheaper check.
+   *
+   * @param key the key
+   * @return true if there is an object with that key
+   * @throws InvalidObjectKeyException if {@code key} is not valid
+   * @throws IOException if the store could not be asked
+   * @throws InterruptedException if the calling thread was interrupted (status cleared)
+   * @throws IllegalStateException if the store is closed
+   */
+  default boolean exists(String key) throws IOException, InterruptedException {
+    return get(key).isPresent();
+  }
 
   /**
    * A short description for logs, like {@code filesystem /var/lib/sluice/objects} or {@code s3

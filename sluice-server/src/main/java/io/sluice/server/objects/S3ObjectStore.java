@@ -5,6 +5,10 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.channels.ClosedByInterruptException;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -26,6 +30,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * An {@link ObjectStore} in an S3 bucket, on AWS or on an S3-compatible server (MinIO, Ceph,
@@ -157,9 +162,21 @@ public final class S3ObjectStore implements ObjectStore {
   @Override
   public void put(String key, byte[] content, String contentType)
       throws IOException, InterruptedException {
+    put(key, content, contentType, Map.of());
+  }
+
+  /**
+   * Writes the object with its metadata as {@code x-amz-meta-<name>} headers. A value of printable
+   * ASCII is sent as it is; any other is sent RFC 2047-encoded ({@code =?UTF-8?B?<base64>?=}), as
+   * S3 documents for user metadata that is not ASCII, so no value can break the request's headers.
+   */
+  @Override
+  public void put(String key, byte[] content, String contentType, Map<String, String> metadata)
+      throws IOException, InterruptedException {
     ObjectKeys.validate(key);
     Objects.requireNonNull(content, "content");
     Objects.requireNonNull(contentType, "contentType");
+    Map<String, String> headers = metadataHeaders(metadata);
     ensureOpen();
     throwIfInterrupted();
     try {
@@ -168,12 +185,46 @@ public final class S3ObjectStore implements ObjectStore {
               b.bucket(options.bucket())
                   .key(key)
                   .contentType(contentType)
-                  .contentLength((long) content.length),
+                  .contentLength((long) content.length)
+                  .metadata(headers),
           RequestBody.fromContentProvider(
               () -> new ByteArrayInputStream(content), content.length, contentType));
     } catch (SdkException e) {
       throw failure("PutObject of key " + ObjectKeys.quote(key) + " to", e);
     }
+  }
+
+  /** The metadata as S3 header values: printable ASCII as it is, anything else RFC 2047. */
+  static Map<String, String> metadataHeaders(Map<String, String> metadata) {
+    if (metadata.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, String> headers = new LinkedHashMap<>();
+    metadata.forEach(
+        (name, value) -> {
+          if (!name.matches("[a-z0-9-]+")) {
+            throw new IllegalArgumentException(
+                "metadata name \"" + name + "\" is not lower-case letters, digits and '-'");
+          }
+          headers.put(name, printableAscii(value) ? value : rfc2047(value));
+        });
+    return headers;
+  }
+
+  private static boolean printableAscii(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < 0x20 || c > 0x7E) {
+        return false;
+      }
+    }
+    return !value.startsWith("=?"); // so that a plain value never reads as an encoded one
+  }
+
+  private static String rfc2047(String value) {
+    return "=?UTF-8?B?"
+        + Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8))
+        + "?=";
   }
 
   @Override
@@ -188,6 +239,27 @@ public final class S3ObjectStore implements ObjectStore {
       return Optional.empty();
     } catch (SdkException e) {
       throw failure("GetObject of key " + ObjectKeys.quote(key) + " from", e);
+    }
+  }
+
+  /** Whether the key exists, with one {@code HeadObject}: 404 is false, other failures throw. */
+  @Override
+  public boolean exists(String key) throws IOException, InterruptedException {
+    ObjectKeys.validate(key);
+    ensureOpen();
+    throwIfInterrupted();
+    try {
+      client.headObject(b -> b.bucket(options.bucket()).key(key));
+      return true;
+    } catch (NoSuchKeyException e) {
+      return false;
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404 && !wasInterrupted(e)) {
+        return false; // a HEAD answer has no body, so the SDK may not know the error code
+      }
+      throw failure("HeadObject of key " + ObjectKeys.quote(key) + " in", e);
+    } catch (SdkException e) {
+      throw failure("HeadObject of key " + ObjectKeys.quote(key) + " in", e);
     }
   }
 

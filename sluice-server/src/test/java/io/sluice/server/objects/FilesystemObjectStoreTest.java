@@ -111,6 +111,25 @@ class FilesystemObjectStoreTest {
   }
 
   @Test
+  void existsIsTrueForAnObjectAndFalseForAMissingKeyOrADirectory() throws Exception {
+    store.put("2026/11/27/a.json", new byte[] {1}, JSON);
+
+    assertTrue(store.exists("2026/11/27/a.json"));
+    assertFalse(store.exists("2026/11/27/b.json"));
+    assertFalse(store.exists("2026/11/27"), "a directory is no object");
+    assertFalse(store.exists("nowhere/at/all.json"));
+  }
+
+  @Test
+  void existsNeverSeesATemporaryFile() throws Exception {
+    Files.writeString(root.resolve(FilesystemObjectStore.TEMP_PREFIX + "1234"), "{");
+
+    assertThrows(
+        InvalidObjectKeyException.class,
+        () -> store.exists(FilesystemObjectStore.TEMP_PREFIX + "1234"));
+  }
+
+  @Test
   void keysWithUnicodeAreFilesWithThoseNames() throws Exception {
     String key = "ünïcödé/日本語/😀 x.json";
     store.put(key, new byte[] {1, 2, 3}, JSON);

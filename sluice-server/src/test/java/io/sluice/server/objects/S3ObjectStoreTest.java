@@ -13,7 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
@@ -143,6 +145,51 @@ class S3ObjectStoreTest {
   @Test
   void gettingAMissingKeyIsEmpty() throws Exception {
     assertEquals(Optional.empty(), store.get("payloads/none.json"));
+  }
+
+  @Test
+  void existsIsTrueForAnObjectAndFalseForAMissingKey() throws Exception {
+    store.put("payloads/2026/11/27/a.json", new byte[] {1}, JSON);
+
+    assertTrue(store.exists("payloads/2026/11/27/a.json"));
+    assertFalse(store.exists("payloads/2026/11/27/b.json"));
+    assertFalse(store.exists("payloads/2026/11/27"), "a key's prefix is no object");
+  }
+
+  @Test
+  void existsWithWrongCredentialsFailsWithA403InsteadOfSayingNo() {
+    try (S3ObjectStore wrong =
+        S3ObjectStore.create(optionsFor(bucket).withCredentials(IDENTITY, "not-the-secret"))) {
+      var e = assertThrows(ObjectStoreException.class, () -> wrong.exists("k.json"));
+
+      assertEquals(403, e.statusCode());
+      assertMentions(e, "HeadObject", "\"k.json\"", bucket);
+    }
+  }
+
+  @Test
+  void metadataIsSentAsUserMetadataAndTextThatIsNotPrintableAsciiIsRfc2047Encoded()
+      throws Exception {
+    byte[] payload = {'1'};
+    String unusual = "capteur é\r\nX-Injected: 1";
+
+    store.put("payloads/a.json", payload, JSON, Map.of("source", "sensor-7"));
+    store.put("payloads/b.json", payload, JSON, Map.of("source", unusual));
+    store.put("payloads/c.json", payload, JSON);
+
+    assertEquals(
+        Map.of("source", "sensor-7"),
+        admin.headObject(b -> b.bucket(bucket).key("payloads/a.json")).metadata());
+    String encoded =
+        admin.headObject(b -> b.bucket(bucket).key("payloads/b.json")).metadata().get("source");
+    assertEquals(
+        "=?UTF-8?B?"
+            + Base64.getEncoder().encodeToString(unusual.getBytes(StandardCharsets.UTF_8))
+            + "?=",
+        encoded);
+    assertEquals(
+        Map.of(), admin.headObject(b -> b.bucket(bucket).key("payloads/c.json")).metadata());
+    assertArrayEquals(payload, store.get("payloads/b.json").orElseThrow());
   }
 
   @Test

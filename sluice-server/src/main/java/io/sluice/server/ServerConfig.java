@@ -229,27 +229,9 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withPort(int port) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        objectPrefix,
-        token,
-        workers,
-        queueCapacity,
-        queueBytes,
-        durability,
-        maxBodyBytes,
-        maxPayloads,
-        maxDepth,
-        uploadTimeout,
-        maxAttempts,
-        retryDelay,
-        shutdownGrace,
-        bodyTimeout,
-        maxInflightBodyBytes,
-        maxConnections,
-        finishedRetention);
+    Draft d = new Draft(this);
+    d.port = port;
+    return d.build();
   }
 
   /**
@@ -259,27 +241,9 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withToken(String token) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        objectPrefix,
-        Optional.of(token),
-        workers,
-        queueCapacity,
-        queueBytes,
-        durability,
-        maxBodyBytes,
-        maxPayloads,
-        maxDepth,
-        uploadTimeout,
-        maxAttempts,
-        retryDelay,
-        shutdownGrace,
-        bodyTimeout,
-        maxInflightBodyBytes,
-        maxConnections,
-        finishedRetention);
+    Draft d = new Draft(this);
+    d.token = Optional.of(token);
+    return d.build();
   }
 
   /**
@@ -293,27 +257,12 @@ public record ServerConfig(
    */
   public ServerConfig withLimits(
       int queueCapacity, int maxBodyBytes, int maxPayloads, int maxDepth) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        objectPrefix,
-        token,
-        workers,
-        queueCapacity,
-        queueBytes,
-        durability,
-        maxBodyBytes,
-        maxPayloads,
-        maxDepth,
-        uploadTimeout,
-        maxAttempts,
-        retryDelay,
-        shutdownGrace,
-        bodyTimeout,
-        maxInflightBodyBytes,
-        maxConnections,
-        finishedRetention);
+    Draft d = new Draft(this);
+    d.queueCapacity = queueCapacity;
+    d.maxBodyBytes = maxBodyBytes;
+    d.maxPayloads = maxPayloads;
+    d.maxDepth = maxDepth;
+    return d.build();
   }
 
   /**
@@ -323,27 +272,9 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withQueueBytes(long queueBytes) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        objectPrefix,
-        token,
-        workers,
-        queueCapacity,
-        queueBytes,
-        durability,
-        maxBodyBytes,
-        maxPayloads,
-        maxDepth,
-        uploadTimeout,
-        maxAttempts,
-        retryDelay,
-        shutdownGrace,
-        bodyTimeout,
-        maxInflightBodyBytes,
-        maxConnections,
-        finishedRetention);
+    Draft d = new Draft(this);
+    d.queueBytes = queueBytes;
+    return d.build();
   }
 
   /**
@@ -355,27 +286,11 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withWorkers(int workers, Duration uploadTimeout, int maxAttempts) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        objectPrefix,
-        token,
-        workers,
-        queueCapacity,
-        queueBytes,
-        durability,
-        maxBodyBytes,
-        maxPayloads,
-        maxDepth,
-        uploadTimeout,
-        maxAttempts,
-        retryDelay,
-        shutdownGrace,
-        bodyTimeout,
-        maxInflightBodyBytes,
-        maxConnections,
-        finishedRetention);
+    Draft d = new Draft(this);
+    d.workers = workers;
+    d.uploadTimeout = uploadTimeout;
+    d.maxAttempts = maxAttempts;
+    return d.build();
   }
 
   /**
@@ -385,27 +300,9 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withObjectPrefix(String objectPrefix) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        objectPrefix,
-        token,
-        workers,
-        queueCapacity,
-        queueBytes,
-        durability,
-        maxBodyBytes,
-        maxPayloads,
-        maxDepth,
-        uploadTimeout,
-        maxAttempts,
-        retryDelay,
-        shutdownGrace,
-        bodyTimeout,
-        maxInflightBodyBytes,
-        maxConnections,
-        finishedRetention);
+    Draft d = new Draft(this);
+    d.objectPrefix = objectPrefix;
+    return d.build();
   }
 
   /**
@@ -415,27 +312,9 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withBodyTimeout(Duration bodyTimeout) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        objectPrefix,
-        token,
-        workers,
-        queueCapacity,
-        queueBytes,
-        durability,
-        maxBodyBytes,
-        maxPayloads,
-        maxDepth,
-        uploadTimeout,
-        maxAttempts,
-        retryDelay,
-        shutdownGrace,
-        bodyTimeout,
-        maxInflightBodyBytes,
-        maxConnections,
-        finishedRetention);
+    Draft d = new Draft(this);
+    d.bodyTimeout = bodyTimeout;
+    return d.build();
   }
 
   /**
@@ -445,27 +324,9 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withShutdownGrace(Duration shutdownGrace) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        objectPrefix,
-        token,
-        workers,
-        queueCapacity,
-        queueBytes,
-        durability,
-        maxBodyBytes,
-        maxPayloads,
-        maxDepth,
-        uploadTimeout,
-        maxAttempts,
-        retryDelay,
-        shutdownGrace,
-        bodyTimeout,
-        maxInflightBodyBytes,
-        maxConnections,
-        finishedRetention);
+    Draft d = new Draft(this);
+    d.shutdownGrace = shutdownGrace;
+    return d.build();
   }
 
   /**
@@ -476,27 +337,9 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withRetryDelay(Duration retryDelay) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        objectPrefix,
-        token,
-        workers,
-        queueCapacity,
-        queueBytes,
-        durability,
-        maxBodyBytes,
-        maxPayloads,
-        maxDepth,
-        uploadTimeout,
-        maxAttempts,
-        retryDelay,
-        shutdownGrace,
-        bodyTimeout,
-        maxInflightBodyBytes,
-        maxConnections,
-        finishedRetention);
+    Draft d = new Draft(this);
+    d.retryDelay = retryDelay;
+    return d.build();
   }
 
   /**
@@ -506,27 +349,9 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withMaxInflightBodyBytes(long maxInflightBodyBytes) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        objectPrefix,
-        token,
-        workers,
-        queueCapacity,
-        queueBytes,
-        durability,
-        maxBodyBytes,
-        maxPayloads,
-        maxDepth,
-        uploadTimeout,
-        maxAttempts,
-        retryDelay,
-        shutdownGrace,
-        bodyTimeout,
-        maxInflightBodyBytes,
-        maxConnections,
-        finishedRetention);
+    Draft d = new Draft(this);
+    d.maxInflightBodyBytes = maxInflightBodyBytes;
+    return d.build();
   }
 
   /**
@@ -536,27 +361,9 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withMaxConnections(int maxConnections) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        objectPrefix,
-        token,
-        workers,
-        queueCapacity,
-        queueBytes,
-        durability,
-        maxBodyBytes,
-        maxPayloads,
-        maxDepth,
-        uploadTimeout,
-        maxAttempts,
-        retryDelay,
-        shutdownGrace,
-        bodyTimeout,
-        maxInflightBodyBytes,
-        maxConnections,
-        finishedRetention);
+    Draft d = new Draft(this);
+    d.maxConnections = maxConnections;
+    return d.build();
   }
 
   /**
@@ -566,26 +373,81 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withFinishedRetention(int finishedRetention) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        objectPrefix,
-        token,
-        workers,
-        queueCapacity,
-        queueBytes,
-        durability,
-        maxBodyBytes,
-        maxPayloads,
-        maxDepth,
-        uploadTimeout,
-        maxAttempts,
-        retryDelay,
-        shutdownGrace,
-        bodyTimeout,
-        maxInflightBodyBytes,
-        maxConnections,
-        finishedRetention);
+    Draft d = new Draft(this);
+    d.finishedRetention = finishedRetention;
+    return d.build();
+  }
+
+  /**
+   * A configuration being changed by a {@code with} method: its components, checked anew by build.
+   */
+  private static final class Draft {
+    String host;
+    int port;
+    Path dataDir;
+    String objectPrefix;
+    Optional<String> token;
+    int workers;
+    int queueCapacity;
+    long queueBytes;
+    Durability durability;
+    int maxBodyBytes;
+    int maxPayloads;
+    int maxDepth;
+    Duration uploadTimeout;
+    int maxAttempts;
+    Duration retryDelay;
+    Duration shutdownGrace;
+    Duration bodyTimeout;
+    long maxInflightBodyBytes;
+    int maxConnections;
+    int finishedRetention;
+
+    Draft(ServerConfig c) {
+      host = c.host;
+      port = c.port;
+      dataDir = c.dataDir;
+      objectPrefix = c.objectPrefix;
+      token = c.token;
+      workers = c.workers;
+      queueCapacity = c.queueCapacity;
+      queueBytes = c.queueBytes;
+      durability = c.durability;
+      maxBodyBytes = c.maxBodyBytes;
+      maxPayloads = c.maxPayloads;
+      maxDepth = c.maxDepth;
+      uploadTimeout = c.uploadTimeout;
+      maxAttempts = c.maxAttempts;
+      retryDelay = c.retryDelay;
+      shutdownGrace = c.shutdownGrace;
+      bodyTimeout = c.bodyTimeout;
+      maxInflightBodyBytes = c.maxInflightBodyBytes;
+      maxConnections = c.maxConnections;
+      finishedRetention = c.finishedRetention;
+    }
+
+    ServerConfig build() {
+      return new ServerConfig(
+          host,
+          port,
+          dataDir,
+          objectPrefix,
+          token,
+          workers,
+          queueCapacity,
+          queueBytes,
+          durability,
+          maxBodyBytes,
+          maxPayloads,
+          maxDepth,
+          uploadTimeout,
+          maxAttempts,
+          retryDelay,
+          shutdownGrace,
+          bodyTimeout,
+          maxInflightBodyBytes,
+          maxConnections,
+          finishedRetention);
+    }
   }
 }

@@ -46,6 +46,13 @@ public sealed interface Admission {
   enum Reason {
     /** The queue has no room for the whole batch now. Try again later, or submit less at once. */
     QUEUE_FULL,
+    /**
+     * The batch can never be accepted, however long one waits: more jobs than the queue's capacity,
+     * more payload bytes than the store holds, or (in a durable store) a journal record larger than
+     * the journal takes. The message names the limit. Trying again cannot help: submit smaller
+     * batches.
+     */
+    TOO_LARGE,
     /** The store is shutting down and takes nothing new. */
     SHUTTING_DOWN,
     /**

@@ -52,7 +52,7 @@ public interface JobStore extends AutoCloseable {
    * is durable under the store's policy before this returns.
    *
    * <p>A batch that can never fit is refused at once, whatever {@code maxWait}, as {@link
-   * Admission.Reason#QUEUE_FULL} with a zero {@link Admission.Rejected#retryAfter()} and a message
+   * Admission.Reason#TOO_LARGE} with a zero {@link Admission.Rejected#retryAfter()} and a message
    * naming the limit: more jobs than the capacity, more payload bytes than {@link
    * JobStoreOptions#payloadBytesLimit()}, or, in a durable store, a batch whose journal record (the
    * payloads plus about 50 bytes per job and its type and source) would pass 16 MiB or half of
@@ -258,6 +258,7 @@ public interface JobStore extends AutoCloseable {
    * restarts sees the last fire it recorded and never enqueues the same fire twice.
    *
    * <p>Answers at once: {@link Admission.Reason#QUEUE_FULL} if the queue has no room, {@link
+   * Admission.Reason#TOO_LARGE} if the job's payload can never fit (as for {@link #submit}), {@link
    * Admission.Reason#NOT_DUE} if the schedule is gone or already has a fire at or after {@code
    * fireTime}, {@link Admission.Reason#SHUTTING_DOWN} after {@link #stopAdmission()}.
    *

@@ -283,7 +283,7 @@ final class LocalJobStore implements JobStore {
       return null;
     }
     return new Admission.Rejected(
-        Admission.Reason.QUEUE_FULL,
+        Admission.Reason.TOO_LARGE,
         Duration.ZERO,
         "a batch of "
             + specs.size()
@@ -376,14 +376,7 @@ final class LocalJobStore implements JobStore {
   private Admission.Rejected reserve(int n, long bytes, Duration maxWait)
       throws InterruptedException {
     if (bytes > options.payloadBytesLimit()) {
-      return new Admission.Rejected(
-          Admission.Reason.QUEUE_FULL,
-          Duration.ZERO,
-          "a batch of "
-              + bytes
-              + " payload bytes can never fit: the store holds at most "
-              + options.payloadBytesLimit()
-              + " bytes of payloads; submit smaller batches");
+      return payloadsTooLarge(bytes);
     }
     Admission.Rejected rejected = reserveRoom(n, maxWait);
     if (rejected != null) {
@@ -433,11 +426,23 @@ final class LocalJobStore implements JobStore {
                 : ""));
   }
 
+  /** The refusal of payloads larger than the store ever holds. */
+  private Admission.Rejected payloadsTooLarge(long bytes) {
+    return new Admission.Rejected(
+        Admission.Reason.TOO_LARGE,
+        Duration.ZERO,
+        "a batch of "
+            + bytes
+            + " payload bytes can never fit: the store holds at most "
+            + options.payloadBytesLimit()
+            + " bytes of payloads; submit smaller batches");
+  }
+
   /** Reserves room in the queue for {@code n} jobs, waiting up to {@code maxWait}. */
   private Admission.Rejected reserveRoom(int n, Duration maxWait) throws InterruptedException {
     if (n > options.capacity()) {
       return new Admission.Rejected(
-          Admission.Reason.QUEUE_FULL,
+          Admission.Reason.TOO_LARGE,
           Duration.ZERO,
           "a batch of "
               + n
@@ -679,10 +684,21 @@ final class LocalJobStore implements JobStore {
                 ? "there is no schedule named " + name
                 : "schedule " + name + " already fired for " + current.lastFire);
       }
+      long bytes = job.payloadArray().length;
+      if (bytes > options.payloadBytesLimit()) {
+        return payloadsTooLarge(bytes);
+      }
+      if (bytes + JobRecords.MAX_SUBMITTED_OVERHEAD_PER_JOB > maxRecordBytes) {
+        // near the limit: measure exactly (the FIRED record also holds the schedule, a few hundred
+        // bytes that the journal's own check still catches)
+        Admission.Rejected tooLarge = recordTooLarge(List.of(job));
+        if (tooLarge != null) {
+          return tooLarge;
+        }
+      }
       if (!tryReserve(1)) {
         return rejection(1);
       }
-      long bytes = job.payloadArray().length;
       if (!tryReserveBytes(bytes)) {
         unreserve(1);
         return bytesRejection(bytes);

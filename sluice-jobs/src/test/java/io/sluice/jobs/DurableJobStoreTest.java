@@ -184,7 +184,7 @@ class DurableJobStoreTest {
       // then both are refused at once, as never fitting, naming the limit; nothing was kept
       for (Admission a : List.of(one, six)) {
         Admission.Rejected rejected = assertInstanceOf(Admission.Rejected.class, a);
-        assertEquals(Admission.Reason.QUEUE_FULL, rejected.reason());
+        assertEquals(Admission.Reason.TOO_LARGE, rejected.reason());
         assertEquals(Duration.ZERO, rejected.retryAfter(), "trying again cannot help");
         assertTrue(rejected.message().contains("can never fit"), rejected.message());
         assertTrue(rejected.message().contains("at most 524288 bytes"), rejected.message());

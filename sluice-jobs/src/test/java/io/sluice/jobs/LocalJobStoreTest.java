@@ -139,6 +139,7 @@ class LocalJobStoreTest {
     Admission.Rejected rejected =
         assertInstanceOf(Admission.Rejected.class, store.submit(eleven, Duration.ofHours(1)));
 
+    assertEquals(Admission.Reason.TOO_LARGE, rejected.reason());
     assertEquals(Duration.ZERO, rejected.retryAfter());
     assertTrue(rejected.message().contains("submit smaller batches"), rejected.message());
   }
@@ -304,6 +305,7 @@ class LocalJobStoreTest {
     Admission admission = store.submit(List.of(spec("a", "12345")), Duration.ofMinutes(5));
 
     Admission.Rejected rejected = assertInstanceOf(Admission.Rejected.class, admission);
+    assertEquals(Admission.Reason.TOO_LARGE, rejected.reason());
     assertEquals(Duration.ZERO, rejected.retryAfter());
     assertTrue(rejected.message().contains("can never fit"), rejected.message());
     assertEquals(0, store.counts().payloadBytes());

@@ -332,6 +332,24 @@ final class DurableSchedulerImpl implements DurableScheduler {
         yield Fired.RETRY;
       }
       case Admission.Rejected r when r.reason() == Admission.Reason.SHUTTING_DOWN -> Fired.STOP;
+      case Admission.Rejected r when r.reason() == Admission.Reason.TOO_LARGE -> {
+        // Its payload can never be queued: waiting cannot help, and the next fire is no smaller.
+        LOG.log(
+            System.Logger.Level.ERROR,
+            "recurring job "
+                + job.name()
+                + " cannot fire for "
+                + fireTime
+                + ", now or ever: "
+                + r.message()
+                + "; give it a smaller payload");
+        try {
+          store.skipFire(job.name(), fireTime); // so a restart does not count it as missed
+        } catch (JobStoreException e) {
+          yield retryAfterStoreFailure(a, fireTime, e);
+        }
+        yield Fired.DONE;
+      }
       // NOT_DUE: this fire time is already recorded; nothing to do.
       case Admission.Rejected r -> Fired.DONE;
     };

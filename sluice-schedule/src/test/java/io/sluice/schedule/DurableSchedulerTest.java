@@ -356,6 +356,29 @@ class DurableSchedulerTest {
   }
 
   @Test
+  void aFireWhosePayloadCanNeverFitIsNotRetriedAndTheScheduleGoesOn() throws Exception {
+    store =
+        JobStore.open(
+            JobStoreOptions.defaults()
+                .withDirectory(dir)
+                .withClock(clock)
+                .withCapacity(10)
+                .withPayloadBytesLimit(8));
+    startScheduler().put(RecurringJob.of("hourly", HOURLY, "report", "{\"much\": \"too long\"}"));
+
+    clock.advance(Duration.ofSeconds(30));
+    awaitSettled("hourly");
+
+    assertEquals(0, store.counts().queued(), "refused: the store holds 8 payload bytes at most");
+    assertEquals(
+        Optional.of(T0),
+        store.schedule("hourly").orElseThrow().lastFire(),
+        "recorded as skipped, so that a restart does not count it as missed");
+    assertEquals(0, clock.pendingTimers() - 1, "only the next fire's timer, no retry timer");
+    assertEquals(Optional.of(T0.plus(Duration.ofHours(1))), nextFire("hourly"));
+  }
+
+  @Test
   void aChangedDefinitionTakesEffectAtOnceAndKeepsTheLastFire() throws Exception {
     openStore(10);
     startScheduler().put(RecurringJob.of("s", HOURLY, "report", "{}"));

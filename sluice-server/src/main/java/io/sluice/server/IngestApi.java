@@ -195,6 +195,16 @@ final class IngestApi {
                 + rejected.message()
                 + ". Send smaller batches if this persists");
       }
+      case Admission.Rejected rejected when rejected.reason() == Admission.Reason.TOO_LARGE ->
+          // The request limits keep a batch within the queue (ServerConfig checks them against each
+          // other), so this answers only a limit of the store's that they do not mirror.
+          throw new HttpProblem(
+              413,
+              "batch_too_large",
+              "these "
+                  + specs.size()
+                  + " payloads can never be accepted in one request, nothing was accepted: "
+                  + rejected.message());
       case Admission.Rejected rejected -> throw shuttingDown();
     }
   }

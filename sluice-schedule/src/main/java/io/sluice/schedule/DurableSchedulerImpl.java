@@ -291,12 +291,7 @@ final class DurableSchedulerImpl implements DurableScheduler {
                   + ": the previous fire's job is unfinished (overlap "
                   + job.overlap()
                   + ")");
-      try {
-        store.skipFire(job.name(), fireTime); // so a restart does not count it as missed
-      } catch (JobStoreException e) {
-        return retryAfterStoreFailure(a, fireTime, e);
-      }
-      return Fired.DONE;
+      return skip(a, fireTime);
     }
     JobSpec spec =
         JobSpec.of(job.jobType(), job.payload().getBytes(StandardCharsets.UTF_8))
@@ -343,16 +338,21 @@ final class DurableSchedulerImpl implements DurableScheduler {
                 + ", now or ever: "
                 + r.message()
                 + "; give it a smaller payload");
-        try {
-          store.skipFire(job.name(), fireTime); // so a restart does not count it as missed
-        } catch (JobStoreException e) {
-          yield retryAfterStoreFailure(a, fireTime, e);
-        }
-        yield Fired.DONE;
+        yield skip(a, fireTime);
       }
       // NOT_DUE: this fire time is already recorded; nothing to do.
       case Admission.Rejected r -> Fired.DONE;
     };
+  }
+
+  /** Records a fire time passed over, so that a restart does not count it as missed. */
+  private Fired skip(Armed a, Instant fireTime) {
+    try {
+      store.skipFire(a.job.name(), fireTime);
+    } catch (JobStoreException e) {
+      return retryAfterStoreFailure(a, fireTime, e);
+    }
+    return Fired.DONE;
   }
 
   /** A failing store: logged once per streak, and the fire is tried again. */

@@ -66,19 +66,40 @@ cleanup() {
   done
   echo "load-wrk.sh: removing $work (one file per payload: this can take a while)" >&2
   rm -rf "$work"
-  touch "$removed_mark"
 }
-# On ext4 without a journal (this machine), creating files within ~30 s of deleting many is several
-# times slower (the inode allocator skips recently deleted inodes one by one): a run right after
-# another's cleanup would measure that. So wait until 40 s after the last cleanup.
-removed_mark=${TMPDIR:-/tmp}/sluice-load.removed
-if [ -f "$removed_mark" ]; then
-  age=$(( $(date +%s) - $(stat -c %Y "$removed_mark") ))
-  if [ "$age" -lt 40 ]; then
-    echo "load-wrk.sh: waiting $((40 - age)) s for the last run's deleted files to settle" >&2
-    sleep $((40 - age))
-  fi
-fi
+# On ext4 without a journal (this machine), creating files for a minute or more after deleting many is ten
+# times slower (the inode allocator skips recently deleted inodes one by one: measured 400 µs a file instead of
+# 40 µs, for about two minutes after 100,000 files were deleted, up to five when the inode tables are dirty).
+# A run after another's cleanup would measure that. So wait until a probe creates files at the normal speed.
+wait_for_quiet_inodes() {
+  local start=$SECONDS us
+  while :; do
+    us=$(python3 - "${TMPDIR:-/tmp}" <<'PY'
+import os, sys, tempfile, time
+d = tempfile.mkdtemp(prefix="sluice-load-probe.", dir=sys.argv[1])
+t = time.perf_counter()
+for i in range(300):
+    with open(os.path.join(d, "%d.json" % i), "wb") as f:
+        f.write(b"x" * 100)
+t = time.perf_counter() - t
+for i in range(300):
+    os.unlink(os.path.join(d, "%d.json" % i))
+os.rmdir(d)
+print(int(t / 300 * 1e6))
+PY
+)
+    if [ "$us" -lt 150 ]; then
+      return
+    fi
+    if [ $((SECONDS - start)) -ge 600 ]; then
+      echo "load-wrk.sh: file creation still takes $us µs a file after 10 minutes; measuring anyway" >&2
+      return
+    fi
+    echo "load-wrk.sh: creating a file takes $us µs (recently deleted inodes); waiting for it to settle" >&2
+    sleep 15
+  done
+}
+wait_for_quiet_inodes
 trap cleanup EXIT
 url=http://127.0.0.1:$port
 

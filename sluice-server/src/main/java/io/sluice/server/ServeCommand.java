@@ -292,6 +292,19 @@ final class ServeCommand implements Callable<Integer> {
   Duration shutdownGrace;
 
   @Option(
+      names = "--header-timeout",
+      defaultValue = "10s",
+      paramLabel = "DURATION",
+      converter = Main.DurationConverter.class,
+      description =
+          "A request's header fields must all arrive within this time of its request line;"
+              + " a client that stalls or trickles inside its headers gets 408 header_timeout and"
+              + " its connection is closed, so such clients cannot hold --max-connections. A"
+              + " client that sends its whole head at once never comes near it"
+              + " (SLUICE_HEADER_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+  Duration headerTimeout;
+
+  @Option(
       names = "--body-timeout",
       defaultValue = "30s",
       paramLabel = "DURATION",
@@ -405,6 +418,7 @@ final class ServeCommand implements Callable<Integer> {
         maxAttempts,
         retryDelay,
         shutdownGrace,
+        headerTimeout,
         bodyTimeout,
         maxInflightBodyBytes == 0
             ? ServerConfig.defaultMaxInflightBodyBytes(maxBodyBytes)

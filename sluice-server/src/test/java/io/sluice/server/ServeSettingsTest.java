@@ -129,6 +129,26 @@ class ServeSettingsTest {
   }
 
   @Test
+  void theHeaderTimeoutComesFromItsFlagTheEnvironmentOrTheConfigFile() throws Exception {
+    Path file = configFile("header-timeout=3s");
+
+    assertEquals(ServerConfig.DEFAULT_HEADER_TIMEOUT, settings(Map.of()).headerTimeout());
+    assertEquals(
+        Duration.ofMillis(500),
+        settings(Map.of("SLUICE_HEADER_TIMEOUT", "500ms")).headerTimeout(),
+        "from the environment");
+    assertEquals(
+        Duration.ofSeconds(3),
+        settings(Map.of("SLUICE_CONFIG", file.toString())).headerTimeout(),
+        "from the file");
+    assertEquals(
+        Duration.ofSeconds(20),
+        settings(Map.of("SLUICE_HEADER_TIMEOUT", "500ms"), "--header-timeout", "20s")
+            .headerTimeout(),
+        "the flag beats the environment");
+  }
+
+  @Test
   void theSeedsMaxWorkersAndMaxQueueSetWorkersAndQueueCapacity() {
     ServerConfig c = settings(Map.of("MAX_WORKERS", "7", "MAX_QUEUE", "1234"));
 

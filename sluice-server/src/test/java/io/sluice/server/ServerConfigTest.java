@@ -44,6 +44,23 @@ class ServerConfigTest {
   }
 
   @Test
+  void theHeaderTimeoutDefaultsToTenSeconds() {
+    assertEquals(Duration.ofSeconds(10), defaults.headerTimeout());
+    assertEquals(ServerConfig.DEFAULT_HEADER_TIMEOUT, defaults.headerTimeout());
+  }
+
+  @Test
+  void aZeroOrNegativeHeaderTimeoutIsRejectedNamingTheOption() {
+    for (Duration bad : new Duration[] {Duration.ZERO, Duration.ofMillis(-1)}) {
+      var e = assertThrows(IllegalArgumentException.class, () -> defaults.withHeaderTimeout(bad));
+      assertTrue(e.getMessage().contains("--header-timeout must be positive"), e.getMessage());
+      assertTrue(e.getMessage().contains("got " + bad.toMillis() + " ms"), e.getMessage());
+    }
+    assertEquals(
+        Duration.ofMillis(1), defaults.withHeaderTimeout(Duration.ofMillis(1)).headerTimeout());
+  }
+
+  @Test
   void fewerThanOneConnectionIsRejected() {
     var e = assertThrows(IllegalArgumentException.class, () -> defaults.withMaxConnections(0));
     assertTrue(e.getMessage().contains("--max-connections"), e.getMessage());

@@ -323,8 +323,10 @@ final class ServeCommand implements Callable<Integer> {
           "Most request body bytes being received at once, over all requests; a body that does"
               + " not fit (its Content-Length, or the next chunk of a chunked body) answers 503"
               + " server_busy with Retry-After at once, so slow or stalled uploads cannot exhaust"
-              + " the heap (SLUICE_MAX_INFLIGHT_BODY_BYTES). Default: 0, meaning an eighth of the"
-              + " JVM's maximum heap, and at least --max-body-bytes.")
+              + " the heap. Bodies over 64 KiB (or a sixteenth of --max-body-bytes, if less) may"
+              + " use only three quarters of it, so large uploads that stall cannot shut small"
+              + " requests out (SLUICE_MAX_INFLIGHT_BODY_BYTES). Default: 0, meaning an eighth of"
+              + " the JVM's maximum heap, and at least 4/3 of --max-body-bytes.")
   long maxInflightBodyBytes;
 
   @Option(

@@ -40,7 +40,9 @@ import java.util.Optional;
  *     connection is closed
  * @param maxInflightBodyBytes the most request body bytes held by all requests being received at
  *     once: a request whose body does not fit (its Content-Length, or the next chunk of a chunked
- *     body) is answered 503 at once, so slow or idle uploads cannot exhaust the heap
+ *     body) is answered 503 at once, so slow or idle uploads cannot exhaust the heap; bodies over
+ *     64 KiB (or a sixteenth of {@code maxBodyBytes}, if less) may use only three quarters of it,
+ *     so a quarter always serves smaller ones; at least 4/3 of {@code maxBodyBytes}
  * @param maxConnections the most TCP connections open at once; further connections wait in the
  *     listen backlog until one closes
  * @param finishedRetention how many finished jobs (the most recent) {@code GET /v1/jobs/{id}}
@@ -119,12 +121,17 @@ public record ServerConfig(
         "--header-timeout must be positive, got " + headerTimeout.toMillis() + " ms");
     require(bodyTimeout.isPositive(), "--body-timeout must be positive");
     require(
-        maxInflightBodyBytes >= maxBodyBytes,
+        maxInflightBodyBytes >= BodyBudget.minimumLimit(maxBodyBytes),
         "--max-inflight-body-bytes ("
             + maxInflightBodyBytes
-            + ") must be at least --max-body-bytes ("
+            + ") must be at least 4/3 of --max-body-bytes ("
             + maxBodyBytes
-            + "): a body that large could never be received");
+            + "), "
+            + BodyBudget.minimumLimit(maxBodyBytes)
+            + ": bodies over "
+            + BodyBudget.smallBodyBytes(maxBodyBytes)
+            + " bytes may use only three quarters of it (the rest is kept for smaller ones), so a"
+            + " body of the largest size could never be received");
     require(maxConnections >= 1, "--max-connections must be at least 1, got " + maxConnections);
     require(
         finishedRetention >= 0,
@@ -139,16 +146,17 @@ public record ServerConfig(
 
   /**
    * The in-flight body budget unless configured: an eighth of the JVM's maximum heap, and at least
-   * one body of the largest size. While a body is parsed and journaled the heap holds it about
-   * three times over (the body, each payload's copy, the journal record), so the default keeps the
-   * bodies being received to about three eighths of the heap, beside the quarter {@code
-   * --queue-bytes} gives to payloads waiting.
+   * 4/3 of the largest body, so that one body of the largest size fits the three quarters large
+   * bodies may use. While a body is parsed and journaled the heap holds it about three times over
+   * (the body, each payload's copy, the journal record), so the default keeps the bodies being
+   * received to about three eighths of the heap, beside the quarter {@code --queue-bytes} gives to
+   * payloads waiting.
    *
    * @param maxBodyBytes the largest request body
    * @return the budget in bytes
    */
   public static long defaultMaxInflightBodyBytes(int maxBodyBytes) {
-    return Math.max(maxBodyBytes, Runtime.getRuntime().maxMemory() / 8);
+    return Math.max(BodyBudget.minimumLimit(maxBodyBytes), Runtime.getRuntime().maxMemory() / 8);
   }
 
   /**

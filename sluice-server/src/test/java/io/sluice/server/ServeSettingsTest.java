@@ -100,10 +100,12 @@ class ServeSettingsTest {
   }
 
   @Test
-  void theDefaultInFlightBodyBudgetHoldsAtLeastOneBodyOfTheLargestSize() {
+  void theDefaultInFlightBodyBudgetHoldsABodyOfTheLargestSizeInTheShareLargeBodiesMayUse() {
     ServerConfig c = settings(Map.of(), "--max-body-bytes", "8388608");
 
-    assertTrue(c.maxInflightBodyBytes() >= 8_388_608, "budget " + c.maxInflightBodyBytes());
+    assertTrue(
+        BodyBudget.largeShare(c.maxInflightBodyBytes()) >= 8_388_608,
+        "budget " + c.maxInflightBodyBytes());
   }
 
   @Test

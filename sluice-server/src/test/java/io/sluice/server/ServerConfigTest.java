@@ -44,6 +44,22 @@ class ServerConfigTest {
   }
 
   @Test
+  void anInFlightBodyBudgetWhoseThreeQuartersCannotHoldTheLargestBodyIsRejectedSayingTheLeast() {
+    // 1 MiB bodies: large ones may use three quarters of the budget, so it needs 4/3 MiB
+    long least = 1_398_101;
+
+    var e =
+        assertThrows(
+            IllegalArgumentException.class, () -> defaults.withMaxInflightBodyBytes(least - 1));
+
+    assertTrue(
+        e.getMessage().contains("must be at least 4/3 of --max-body-bytes (1048576), 1398101"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("three quarters"), e.getMessage());
+    assertEquals(least, defaults.withMaxInflightBodyBytes(least).maxInflightBodyBytes());
+  }
+
+  @Test
   void theHeaderTimeoutDefaultsToTenSeconds() {
     assertEquals(Duration.ofSeconds(10), defaults.headerTimeout());
     assertEquals(ServerConfig.DEFAULT_HEADER_TIMEOUT, defaults.headerTimeout());

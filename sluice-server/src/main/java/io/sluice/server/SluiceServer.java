@@ -83,9 +83,8 @@ public final class SluiceServer implements AutoCloseable {
             // hold the slots above for Helidon's default 5 minutes. Helidon restarts this clock
             // once it has read a request line, and acts on it only while it waits for the next
             // one, so the rest of a request needs timeouts of its own: one stalled in its headers
-            // gets 408
-            // after --header-timeout (HeaderDeadline, through the HTTP/1 listeners below), one
-            // stalled in its body gets 408 after --body-timeout (Http.BodyDeadline).
+            // gets 408 after --header-timeout (HeaderDeadline, through the HTTP/1 listeners below),
+            // one stalled in its body gets 408 after --body-timeout (Http.BodyDeadline).
             .idleConnectionTimeout(IDLE_CONNECTION_TIMEOUT)
             .idleConnectionPeriod(IDLE_CONNECTION_PERIOD)
             .addProtocol(http1(headerDeadline))

@@ -37,7 +37,9 @@ final class Http {
   Http(ServerConfig config, ServerMetrics metrics) {
     this.config = config;
     this.metrics = metrics;
-    this.budget = new BodyBudget(config.maxInflightBodyBytes());
+    this.budget =
+        new BodyBudget(
+            config.maxInflightBodyBytes(), BodyBudget.smallBodyBytes(config.maxBodyBytes()));
     metrics.readBodyBytesFrom(budget::inFlight, budget.limit());
     this.expectedAuthorization =
         config.token().map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8)).orElse(null);
@@ -197,7 +199,7 @@ final class Http {
       if (more <= 0) {
         return;
       }
-      if (!budget.tryReserve(more)) {
+      if (!budget.tryReserve(more, total)) {
         throw busy(res, total);
       }
       reserved = total;
@@ -232,7 +234,9 @@ final class Http {
         "server_busy",
         "the service is receiving as many request bodies as it holds at once ("
             + budget.limit()
-            + " bytes, --max-inflight-body-bytes), and this body's "
+            + " bytes, --max-inflight-body-bytes, of which bodies over "
+            + budget.smallBodyBytes()
+            + " bytes may use three quarters), and this body's "
             + bytes
             + " bytes do not fit now; nothing was accepted. Retry after Retry-After seconds");
   }

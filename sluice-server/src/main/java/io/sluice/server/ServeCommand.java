@@ -292,6 +292,19 @@ final class ServeCommand implements Callable<Integer> {
   Duration shutdownGrace;
 
   @Option(
+      names = "--header-timeout",
+      defaultValue = "10s",
+      paramLabel = "DURATION",
+      converter = Main.DurationConverter.class,
+      description =
+          "A request's header fields must all arrive within this time of its request line;"
+              + " a client that stalls or trickles inside its headers gets 408 header_timeout and"
+              + " its connection is closed, so such clients cannot hold --max-connections. A"
+              + " client that sends its whole head at once never comes near it"
+              + " (SLUICE_HEADER_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+  Duration headerTimeout;
+
+  @Option(
       names = "--body-timeout",
       defaultValue = "30s",
       paramLabel = "DURATION",
@@ -310,8 +323,10 @@ final class ServeCommand implements Callable<Integer> {
           "Most request body bytes being received at once, over all requests; a body that does"
               + " not fit (its Content-Length, or the next chunk of a chunked body) answers 503"
               + " server_busy with Retry-After at once, so slow or stalled uploads cannot exhaust"
-              + " the heap (SLUICE_MAX_INFLIGHT_BODY_BYTES). Default: 0, meaning an eighth of the"
-              + " JVM's maximum heap, and at least --max-body-bytes.")
+              + " the heap. Bodies over 64 KiB (or a sixteenth of --max-body-bytes, if less) may"
+              + " use only three quarters of it, so large uploads that stall cannot shut small"
+              + " requests out (SLUICE_MAX_INFLIGHT_BODY_BYTES). Default: 0, meaning an eighth of"
+              + " the JVM's maximum heap, and at least 4/3 of --max-body-bytes.")
   long maxInflightBodyBytes;
 
   @Option(
@@ -405,6 +420,7 @@ final class ServeCommand implements Callable<Integer> {
         maxAttempts,
         retryDelay,
         shutdownGrace,
+        headerTimeout,
         bodyTimeout,
         maxInflightBodyBytes == 0
             ? ServerConfig.defaultMaxInflightBodyBytes(maxBodyBytes)

@@ -34,11 +34,15 @@ import java.util.Optional;
  *     up to twice as long as the one before, at most 5 minutes, and is drawn at random below that
  *     cap (exponential backoff with full jitter, {@link io.sluice.jobs.RetryPolicy})
  * @param shutdownGrace how long uploads in progress may take to finish at shutdown
+ * @param headerTimeout a request's header fields must arrive within this time of its request line,
+ *     or the client gets 408 and its connection is closed
  * @param bodyTimeout a request body must arrive within this time, or the client gets 408 and its
  *     connection is closed
  * @param maxInflightBodyBytes the most request body bytes held by all requests being received at
  *     once: a request whose body does not fit (its Content-Length, or the next chunk of a chunked
- *     body) is answered 503 at once, so slow or idle uploads cannot exhaust the heap
+ *     body) is answered 503 at once, so slow or idle uploads cannot exhaust the heap; bodies over
+ *     64 KiB (or a sixteenth of {@code maxBodyBytes}, if less) may use only three quarters of it,
+ *     so a quarter always serves smaller ones; at least 4/3 of {@code maxBodyBytes}
  * @param maxConnections the most TCP connections open at once; further connections wait in the
  *     listen backlog until one closes
  * @param finishedRetention how many finished jobs (the most recent) {@code GET /v1/jobs/{id}}
@@ -62,6 +66,7 @@ public record ServerConfig(
     int maxAttempts,
     Duration retryDelay,
     Duration shutdownGrace,
+    Duration headerTimeout,
     Duration bodyTimeout,
     long maxInflightBodyBytes,
     int maxConnections,
@@ -111,14 +116,22 @@ public record ServerConfig(
         !retryDelay.isNegative() && retryDelay.compareTo(MAX_RETRY_DELAY) <= 0,
         "the retry delay must be in 0.." + MAX_RETRY_DELAY + ", got " + retryDelay);
     require(!shutdownGrace.isNegative(), "--shutdown-grace must not be negative");
+    require(
+        headerTimeout.isPositive(),
+        "--header-timeout must be positive, got " + headerTimeout.toMillis() + " ms");
     require(bodyTimeout.isPositive(), "--body-timeout must be positive");
     require(
-        maxInflightBodyBytes >= maxBodyBytes,
+        maxInflightBodyBytes >= BodyBudget.minimumLimit(maxBodyBytes),
         "--max-inflight-body-bytes ("
             + maxInflightBodyBytes
-            + ") must be at least --max-body-bytes ("
+            + ") must be at least 4/3 of --max-body-bytes ("
             + maxBodyBytes
-            + "): a body that large could never be received");
+            + "), "
+            + BodyBudget.minimumLimit(maxBodyBytes)
+            + ": bodies over "
+            + BodyBudget.smallBodyBytes(maxBodyBytes)
+            + " bytes may use only three quarters of it (the rest is kept for smaller ones), so a"
+            + " body of the largest size could never be received");
     require(maxConnections >= 1, "--max-connections must be at least 1, got " + maxConnections);
     require(
         finishedRetention >= 0,
@@ -133,16 +146,17 @@ public record ServerConfig(
 
   /**
    * The in-flight body budget unless configured: an eighth of the JVM's maximum heap, and at least
-   * one body of the largest size. While a body is parsed and journaled the heap holds it about
-   * three times over (the body, each payload's copy, the journal record), so the default keeps the
-   * bodies being received to about three eighths of the heap, beside the quarter {@code
-   * --queue-bytes} gives to payloads waiting.
+   * 4/3 of the largest body, so that one body of the largest size fits the three quarters large
+   * bodies may use. While a body is parsed and journaled the heap holds it about three times over
+   * (the body, each payload's copy, the journal record), so the default keeps the bodies being
+   * received to about three eighths of the heap, beside the quarter {@code --queue-bytes} gives to
+   * payloads waiting.
    *
    * @param maxBodyBytes the largest request body
    * @return the budget in bytes
    */
   public static long defaultMaxInflightBodyBytes(int maxBodyBytes) {
-    return Math.max(maxBodyBytes, Runtime.getRuntime().maxMemory() / 8);
+    return Math.max(BodyBudget.minimumLimit(maxBodyBytes), Runtime.getRuntime().maxMemory() / 8);
   }
 
   /**
@@ -163,6 +177,13 @@ public record ServerConfig(
   public static int defaultMaxConnections() {
     return Math.clamp(Runtime.getRuntime().maxMemory() / 8 / HEAP_PER_CONNECTION, 64, 100_000);
   }
+
+  /**
+   * How long a request's header fields may take after its request line unless configured: far
+   * longer than any client on any network needs to send a few hundred bytes, and short enough that
+   * clients stalling inside their headers give their connections back within seconds.
+   */
+  public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
 
   /** The cap of the longest wait between two attempts of an upload. */
   public static final Duration MAX_RETRY_DELAY = Duration.ofMinutes(5);
@@ -191,9 +212,10 @@ public record ServerConfig(
    * payloads and for a quarter of the heap in payload bytes ({@link
    * JobStoreOptions#defaultPayloadBytesLimit()}), {@link Durability#ALWAYS}, 1 MiB bodies, 1,000
    * payloads per request, depth 64, 60-second uploads, 10 attempts with waits capped at 1 s, 2 s, 4
-   * s ..., 30 seconds of shutdown grace, 30 seconds for a body, an eighth of the heap for bodies
-   * being received ({@link #defaultMaxInflightBodyBytes(int)}), and connections for another eighth
-   * ({@link #defaultMaxConnections()}), and 10,000 finished jobs remembered.
+   * s ..., 30 seconds of shutdown grace, 10 seconds for a request's headers, 30 seconds for a body,
+   * an eighth of the heap for bodies being received ({@link #defaultMaxInflightBodyBytes(int)}),
+   * and connections for another eighth ({@link #defaultMaxConnections()}), and 10,000 finished jobs
+   * remembered.
    *
    * @param dataDir where the journal and the filesystem objects live
    * @return the defaults
@@ -216,6 +238,7 @@ public record ServerConfig(
         10,
         DEFAULT_RETRY_DELAY,
         Duration.ofSeconds(30),
+        DEFAULT_HEADER_TIMEOUT,
         Duration.ofSeconds(30),
         defaultMaxInflightBodyBytes(1 << 20),
         defaultMaxConnections(),
@@ -302,6 +325,18 @@ public record ServerConfig(
   public ServerConfig withObjectPrefix(String objectPrefix) {
     Draft d = new Draft(this);
     d.objectPrefix = objectPrefix;
+    return d.build();
+  }
+
+  /**
+   * This configuration with another header timeout.
+   *
+   * @param headerTimeout positive
+   * @return a new configuration
+   */
+  public ServerConfig withHeaderTimeout(Duration headerTimeout) {
+    Draft d = new Draft(this);
+    d.headerTimeout = headerTimeout;
     return d.build();
   }
 
@@ -398,6 +433,7 @@ public record ServerConfig(
     int maxAttempts;
     Duration retryDelay;
     Duration shutdownGrace;
+    Duration headerTimeout;
     Duration bodyTimeout;
     long maxInflightBodyBytes;
     int maxConnections;
@@ -420,6 +456,7 @@ public record ServerConfig(
       maxAttempts = c.maxAttempts;
       retryDelay = c.retryDelay;
       shutdownGrace = c.shutdownGrace;
+      headerTimeout = c.headerTimeout;
       bodyTimeout = c.bodyTimeout;
       maxInflightBodyBytes = c.maxInflightBodyBytes;
       maxConnections = c.maxConnections;
@@ -444,6 +481,7 @@ public record ServerConfig(
           maxAttempts,
           retryDelay,
           shutdownGrace,
+          headerTimeout,
           bodyTimeout,
           maxInflightBodyBytes,
           maxConnections,

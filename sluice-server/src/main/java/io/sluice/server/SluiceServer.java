@@ -1,6 +1,15 @@
 package io.sluice.server;
 
+import io.helidon.common.buffers.BufferData;
+import io.helidon.http.Headers;
+import io.helidon.http.HttpLogConfig;
+import io.helidon.http.HttpPrologue;
+import io.helidon.http.Status;
+import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http1.Http1Config;
+import io.helidon.webserver.http1.Http1ConnectionListener;
+import io.helidon.webserver.http1.Http1LoggingConnectionListener;
 import io.sluice.core.Clock;
 import io.sluice.jobs.HandlerOptions;
 import io.sluice.jobs.JobEngine;
@@ -58,6 +67,8 @@ public final class SluiceServer implements AutoCloseable {
     this.http = new Http(config, metrics);
     this.api = new IngestApi(config, objects, metrics, http);
     this.schedules = new ScheduleApi(config, http);
+    HeaderDeadline headerDeadline =
+        new HeaderDeadline(Clock.system(), config.headerTimeout(), metrics);
     this.web =
         WebServer.builder()
             .host(config.host())
@@ -67,13 +78,16 @@ public final class SluiceServer implements AutoCloseable {
             // Each open connection costs a virtual thread and buffers even when it sends nothing;
             // past the limit Helidon stops accepting and new connections wait in the backlog.
             .maxTcpConnections(config.maxConnections())
-            // A connection that sends nothing (before its first request or between requests) is
-            // closed after this long, so idle connections cannot hold the slots above for Helidon's
-            // default 5 minutes; one stalled in its body gets 408 after --body-timeout. One that
-            // stops inside its headers is not closed by this (Helidon 4.5 has no header timeout on
-            // its NIO sockets): the connection limit bounds what such connections hold.
+            // A connection that sends nothing (before its first request or between requests), or
+            // stops inside a request line, is closed after this long, so idle connections cannot
+            // hold the slots above for Helidon's default 5 minutes. Helidon restarts this clock
+            // once it has read a request line, and acts on it only while it waits for the next
+            // one, so the rest of a request needs timeouts of its own: one stalled in its headers
+            // gets 408 after --header-timeout (HeaderDeadline, through the HTTP/1 listeners below),
+            // one stalled in its body gets 408 after --body-timeout (Http.BodyDeadline).
             .idleConnectionTimeout(IDLE_CONNECTION_TIMEOUT)
             .idleConnectionPeriod(IDLE_CONNECTION_PERIOD)
+            .addProtocol(http1(headerDeadline))
             // Helidon's own refusals (unparseable requests) as JSON errors, with its messages.
             .errorHandling(e -> e.includeEntity(true))
             .directHandlers(handlers -> ProtocolErrors.register(handlers, metrics))
@@ -84,6 +98,70 @@ public final class SluiceServer implements AutoCloseable {
                 })
             .build();
   }
+
+  /**
+   * Helidon's default HTTP/1 settings, with the header deadline's listeners. Named as the settings
+   * Helidon discovers by itself ({@code http_1_1}), which these then replace: under another name
+   * they would be a second HTTP/1 protocol beside the default one, and Helidon would no longer tell
+   * some requests that are not HTTP/1.1 apart (HostileInputTest). Listeners given here replace
+   * Helidon's own wire-logging ones (it adds those only when there are none), so they are kept,
+   * first, as Helidon would. Each side gets one listener, a {@link BothListeners}: Helidon 4.5
+   * combines a list of several into a listener that calls none of them.
+   */
+  static Http1Config http1(HeaderDeadline headerDeadline) {
+    Http1Config.Builder http1 = Http1Config.builder().name(HTTP1_PROTOCOL);
+    HttpLogConfig log = http1.log();
+    Http1ConnectionListener receive = headerDeadline.receiveListener();
+    Http1ConnectionListener send = headerDeadline.sendListener();
+    if (log.receiveLog()) {
+      receive = new BothListeners(Http1LoggingConnectionListener.create(log, "recv"), receive);
+    }
+    if (log.sendLog()) {
+      send = new BothListeners(Http1LoggingConnectionListener.create(log, "send"), send);
+    }
+    return http1.addReceiveListener(receive).addSendListener(send).build();
+  }
+
+  /**
+   * Two HTTP/1 listeners as one: each event goes to {@code first}, then to {@code second}. (Helidon
+   * 4.5's own combination, Http1ConnectionListenerUtil.ListFrameListener, overrides none of the
+   * callbacks, so it silently drops every event.)
+   */
+  record BothListeners(Http1ConnectionListener first, Http1ConnectionListener second)
+      implements Http1ConnectionListener {
+    @Override
+    public void prologue(ConnectionContext ctx, HttpPrologue prologue) {
+      first.prologue(ctx, prologue);
+      second.prologue(ctx, prologue);
+    }
+
+    @Override
+    public void headers(ConnectionContext ctx, Headers headers) {
+      first.headers(ctx, headers);
+      second.headers(ctx, headers);
+    }
+
+    @Override
+    public void status(ConnectionContext ctx, Status status) {
+      first.status(ctx, status);
+      second.status(ctx, status);
+    }
+
+    @Override
+    public void data(ConnectionContext ctx, BufferData data) {
+      first.data(ctx, data);
+      second.data(ctx, data);
+    }
+
+    @Override
+    public void data(ConnectionContext ctx, byte[] bytes, int offset, int length) {
+      first.data(ctx, bytes, offset, length);
+      second.data(ctx, bytes, offset, length);
+    }
+  }
+
+  /** The name of Helidon's HTTP/1 protocol settings (Http1ProtocolConfigProvider's key). */
+  static final String HTTP1_PROTOCOL = "http_1_1";
 
   /**
    * Starts the service and returns once it accepts payloads.

@@ -14,7 +14,9 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -42,12 +44,13 @@ class HostileInputTest {
   private static final String SHORT_BODY_TIMEOUT = "short-body-timeout";
 
   /**
-   * Tests of the in-flight body budget: room for two bodies of the largest size (10,000 bytes) and
-   * a half; the others get the default, far more than they send.
+   * Tests of the in-flight body budget: 30,000 bytes, of which bodies over 625 bytes (a sixteenth
+   * of the largest, 10,000) may use three quarters, 22,500: two bodies of the largest size and a
+   * quarter of one; the others get the default, far more than they send.
    */
   private static final String SMALL_BODY_BUDGET = "small-body-budget";
 
-  private static final long BUDGET = 25_000;
+  private static final long BUDGET = 30_000;
 
   /** The test of the connection limit: the service takes two connections at once. */
   private static final String TWO_CONNECTIONS = "two-connections";
@@ -632,7 +635,7 @@ class HostileInputTest {
   @SuppressWarnings("try") // the stalled uploads only need closing
   void aBodyThatDoesNotFitTheInFlightBudgetIs503WithRetryAfterBeforeAnyOfItIsRead()
       throws Exception {
-    // given: two stalled uploads hold 20,000 of the 25,000 bytes
+    // given: two stalled uploads hold 20,000 of the 22,500 bytes large bodies may use
     try (Socket first = stalledUpload(10_000);
         Socket second = stalledUpload(10_000)) {
       awaitBodyBytesInFlight(20_000);
@@ -646,6 +649,7 @@ class HostileInputTest {
         assertError(response, 503, "server_busy");
         assertTrue(response.contains("\r\nRetry-After: 1\r\n"), response);
         assertTrue(response.contains("--max-inflight-body-bytes"), response);
+        assertTrue(response.contains("bodies over 625 bytes may use three quarters"), response);
         assertTrue(response.contains("\r\nConnection: close\r\n"), response);
         assertClosed(third);
       }
@@ -687,11 +691,12 @@ class HostileInputTest {
   @Tag(SMALL_BODY_BUDGET)
   @SuppressWarnings("try") // the stalled uploads only need closing
   void aChunkedBodyIsRefusedWith503OnceItsNextChunksNoLongerFit() throws Exception {
-    // given: stalled uploads hold 15,000 bytes, leaving 10,000: room for the chunked body's
-    // first 8,192-byte buffer, not for its growth to the limit (10,001 bytes)
+    // given: stalled uploads hold 13,000 bytes, leaving 9,500 of the 22,500 large bodies may use:
+    // room for the chunked body's first 8,192-byte buffer, not for its growth to the limit (10,001
+    // bytes), though the whole budget would have room for that
     try (Socket a = stalledUpload(10_000);
-        Socket b = stalledUpload(5_000)) {
-      awaitBodyBytesInFlight(15_000);
+        Socket b = stalledUpload(3_000)) {
+      awaitBodyBytesInFlight(13_000);
 
       // when: a chunked body sends 9,000 bytes
       try (Socket chunked = connect()) {
@@ -709,7 +714,43 @@ class HostileInputTest {
         assertTrue(response.contains("\r\nRetry-After: 1\r\n"), response);
         assertClosed(chunked);
       }
-      awaitBodyBytesInFlight(15_000);
+      awaitBodyBytesInFlight(13_000);
+    }
+  }
+
+  @Test
+  @Tag(SMALL_BODY_BUDGET)
+  @SuppressWarnings("try") // the stalled uploads only need closing
+  void largeUploadsThatStallLeaveAQuarterOfTheBudgetToSmallBodies() throws Exception {
+    // given: stalled uploads of large bodies hold the 22,500 bytes large bodies may use
+    List<Socket> stalled = new ArrayList<>();
+    try {
+      stalled.add(stalledUpload(10_000));
+      stalled.add(stalledUpload(10_000));
+      stalled.add(stalledUpload(2_500));
+      awaitBodyBytesInFlight(22_500);
+
+      // when: another large body comes, and then small ones that stall too
+      try (Socket large = connect()) {
+        send(large, request("", 1_000));
+        String response = readResponse(large.getInputStream());
+
+        // then: the large one is refused though 7,500 bytes are free ...
+        assertError(response, 503, "server_busy");
+        assertClosed(large);
+      }
+      for (int i = 0; i < 12; i++) {
+        stalled.add(stalledUpload(600));
+      }
+      // ... and the small ones get them: 12 x 600 bytes, and a whole small batch is accepted
+      awaitBodyBytesInFlight(22_500 + 12 * 600);
+      String ok = exchange(request("{\"payloads\": [1]}", -1), false);
+      assertTrue(ok.startsWith("HTTP/1.1 202"), ok);
+      acceptedHere += 1;
+    } finally {
+      for (Socket s : stalled) {
+        s.close();
+      }
     }
   }
 

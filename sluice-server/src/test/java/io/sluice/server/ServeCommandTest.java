@@ -57,6 +57,31 @@ class ServeCommandTest {
   }
 
   @Test
+  void theHelpListsTheHeaderTimeoutWithItsDefault() {
+    CommandRun run = CommandRun.of("serve", "--help");
+
+    assertEquals(0, run.exit(), run.toString());
+    int at = run.out().indexOf("--header-timeout=DURATION");
+    assertTrue(at >= 0, run.toString());
+    int next = run.out().indexOf("\n  -", at + 1);
+    String entry = run.out().substring(at, next < 0 ? run.out().length() : next);
+    String text = entry.replaceAll("\\s+", " ");
+    assertTrue(text.contains("408 header_timeout"), entry);
+    assertTrue(text.contains("(SLUICE_HEADER_TIMEOUT)"), entry);
+    assertTrue(text.contains("Default: 10s."), entry);
+  }
+
+  @Test
+  void aZeroHeaderTimeoutIsAUsageErrorNamingTheFlag() {
+    CommandRun run =
+        CommandRun.of("serve", "--data-dir", dataDir.toString(), "--header-timeout", "0s");
+
+    assertEquals(2, run.exit(), run.toString());
+    assertTrue(run.err().contains("--header-timeout must be positive, got 0 ms"), run.toString());
+    assertFalse(Files.exists(dataDir.resolve("journal")), "nothing started");
+  }
+
+  @Test
   void aNegativeFinishedRetentionIsAUsageErrorNamingTheFlag() {
     CommandRun run =
         CommandRun.of("serve", "--data-dir", dataDir.toString(), "--finished-retention", "-1");

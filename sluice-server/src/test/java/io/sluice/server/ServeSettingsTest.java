@@ -100,10 +100,12 @@ class ServeSettingsTest {
   }
 
   @Test
-  void theDefaultInFlightBodyBudgetHoldsAtLeastOneBodyOfTheLargestSize() {
+  void theDefaultInFlightBodyBudgetHoldsABodyOfTheLargestSizeInTheShareLargeBodiesMayUse() {
     ServerConfig c = settings(Map.of(), "--max-body-bytes", "8388608");
 
-    assertTrue(c.maxInflightBodyBytes() >= 8_388_608, "budget " + c.maxInflightBodyBytes());
+    assertTrue(
+        BodyBudget.largeShare(c.maxInflightBodyBytes()) >= 8_388_608,
+        "budget " + c.maxInflightBodyBytes());
   }
 
   @Test
@@ -125,6 +127,26 @@ class ServeSettingsTest {
         0,
         settings(Map.of("SLUICE_FINISHED_RETENTION", "200000"), "--finished-retention", "0")
             .finishedRetention(),
+        "the flag beats the environment");
+  }
+
+  @Test
+  void theHeaderTimeoutComesFromItsFlagTheEnvironmentOrTheConfigFile() throws Exception {
+    Path file = configFile("header-timeout=3s");
+
+    assertEquals(ServerConfig.DEFAULT_HEADER_TIMEOUT, settings(Map.of()).headerTimeout());
+    assertEquals(
+        Duration.ofMillis(500),
+        settings(Map.of("SLUICE_HEADER_TIMEOUT", "500ms")).headerTimeout(),
+        "from the environment");
+    assertEquals(
+        Duration.ofSeconds(3),
+        settings(Map.of("SLUICE_CONFIG", file.toString())).headerTimeout(),
+        "from the file");
+    assertEquals(
+        Duration.ofSeconds(20),
+        settings(Map.of("SLUICE_HEADER_TIMEOUT", "500ms"), "--header-timeout", "20s")
+            .headerTimeout(),
         "the flag beats the environment");
   }
 

@@ -44,6 +44,39 @@ class ServerConfigTest {
   }
 
   @Test
+  void anInFlightBodyBudgetWhoseThreeQuartersCannotHoldTheLargestBodyIsRejectedSayingTheLeast() {
+    // 1 MiB bodies: large ones may use three quarters of the budget, so it needs 4/3 MiB
+    long least = 1_398_101;
+
+    var e =
+        assertThrows(
+            IllegalArgumentException.class, () -> defaults.withMaxInflightBodyBytes(least - 1));
+
+    assertTrue(
+        e.getMessage().contains("must be at least 4/3 of --max-body-bytes (1048576), 1398101"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("three quarters"), e.getMessage());
+    assertEquals(least, defaults.withMaxInflightBodyBytes(least).maxInflightBodyBytes());
+  }
+
+  @Test
+  void theHeaderTimeoutDefaultsToTenSeconds() {
+    assertEquals(Duration.ofSeconds(10), defaults.headerTimeout());
+    assertEquals(ServerConfig.DEFAULT_HEADER_TIMEOUT, defaults.headerTimeout());
+  }
+
+  @Test
+  void aZeroOrNegativeHeaderTimeoutIsRejectedNamingTheOption() {
+    for (Duration bad : new Duration[] {Duration.ZERO, Duration.ofMillis(-1)}) {
+      var e = assertThrows(IllegalArgumentException.class, () -> defaults.withHeaderTimeout(bad));
+      assertTrue(e.getMessage().contains("--header-timeout must be positive"), e.getMessage());
+      assertTrue(e.getMessage().contains("got " + bad.toMillis() + " ms"), e.getMessage());
+    }
+    assertEquals(
+        Duration.ofMillis(1), defaults.withHeaderTimeout(Duration.ofMillis(1)).headerTimeout());
+  }
+
+  @Test
   void fewerThanOneConnectionIsRejected() {
     var e = assertThrows(IllegalArgumentException.class, () -> defaults.withMaxConnections(0));
     assertTrue(e.getMessage().contains("--max-connections"), e.getMessage());

@@ -238,10 +238,11 @@ class ServerProcessTest {
   @Test
   void twoHundredStalledUploadsDeclaringAMebibyteEachAreRefusedWith503AndTheServiceServesOn()
       throws Exception {
-    // given: a 64 MiB heap, and room for four bodies of 1 MiB (and a little) being received; the
-    // bodies declared below add up to three times the heap
+    // given: a 64 MiB heap, and room for bodies being received of which bodies over 64 KiB may use
+    // three quarters: just enough for four of 1 MiB, with a third as much again kept for small
+    // bodies; the bodies declared below add up to three times the heap
     int mebibyte = 1 << 20;
-    long budget = 4L * mebibyte + 65_536;
+    long budget = BodyBudget.minimumLimit(4L * mebibyte);
     Served served =
         Served.start(
             dataDir,
@@ -295,9 +296,25 @@ class ServerProcessTest {
       }
       String metrics = send(served.port, "/metrics", "GET", null).body();
       assertTrue(metrics.contains("sluice_http_body_bytes_in_flight " + (4.0 * mebibyte)), metrics);
-      // and while the four stall, a small batch is accepted and the process lives
+      // and while the four stall, small batches are accepted, up to 64 KiB, a byte more is not
+      // (the four fill the share large bodies may use), and the process lives
       HttpResponse<String> small = send(served.port, "/v1/payloads", "POST", "{\"payloads\": [1]}");
       assertEquals(202, small.statusCode(), small.body());
+      String largestSmall = "{\"payloads\": [\"" + "x".repeat(65_536 - 18) + "\"]}";
+      assertEquals(65_536, largestSmall.length());
+      HttpResponse<String> accepted = send(served.port, "/v1/payloads", "POST", largestSmall);
+      assertEquals(202, accepted.statusCode(), accepted.body());
+      try (java.net.Socket large = new java.net.Socket("127.0.0.1", served.port)) {
+        large.setSoTimeout(20_000);
+        large
+            .getOutputStream()
+            .write(
+                ("POST /v1/payloads HTTP/1.1\r\nHost: test\r\nContent-Type: application/json"
+                        + "\r\nContent-Length: 65537\r\n\r\n")
+                    .getBytes(UTF_8));
+        HostileInputTest.assertError(
+            HostileInputTest.readResponse(large.getInputStream()), 503, "server_busy");
+      }
       assertTrue(served.process.isAlive(), served.output());
       assertEquals(196, answered.get(), "the four stalled uploads are still unanswered");
     } finally {

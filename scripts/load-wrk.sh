@@ -3,17 +3,21 @@
 #
 #   scripts/load-wrk.sh [--duration 60s] [--durability always|never|interval:<ms>] [--connections 64]
 #                       [--threads 2] [--payloads "1 10"] [--payload-bytes 100] [--port 18480]
-#                       [--sluice-warmup 5s] [--no-sluice-load] [--no-wrk] [--serve-args "--object-sync none"]
+#                       [--warmup 20s] [--sluice-warmup 5s] [--no-sluice-load] [--no-wrk]
+#                       [--serve-args "--object-sync none"]
 #                       [--parts]
 #
 # Installs wrk from apt if it is missing (sudo only when not root), builds and starts the service on a temporary
-# data directory with the filesystem store, and for each case runs wrk (closed loop, a Lua script POSTing unique JSON
-# batches), then waits until every accepted payload is uploaded (GET /metrics: queue depth 0, nothing running or
-# waiting to retry), then does the same with './sluice load --rate 0'. It prints requests/s, payloads/s, p50/p99 and
-# the time the uploads needed after the run. Both generators share the cores with the service; wrk's latencies are
-# closed-loop service times (wrk, unlike wrk2, does not correct for coordinated omission). --parts first measures the
-# parts of the path with wrk, one payload per request: GET /health/live (HTTP alone), then POSTs whose payloads are
-# due in 2030 ("runAt": HTTP, parsing and the durable journal, no upload), before the full runs.
+# data directory with the filesystem store, and for each case first sends the same load for --warmup (default
+# 20 s, not counted) and waits for its uploads: in a fresh service the JIT compilers take a quarter of the two cores
+# for 20-30 s, and the ingest path alone measured 15k requests/s fresh against 23k warm. Then it runs wrk (closed
+# loop, a Lua script POSTing unique JSON batches) for --duration, waits until every accepted payload is uploaded
+# (GET /metrics: queue depth 0, nothing running or waiting to retry), then does the same with './sluice load
+# --rate 0'. It prints requests/s, payloads/s, p50/p99 and the time the uploads needed after the run. Both
+# generators share the cores with the service; wrk's latencies are closed-loop service times (wrk, unlike wrk2,
+# does not correct for coordinated omission). --parts first measures the parts of the path with wrk, one payload
+# per request: GET /health/live (HTTP alone), then POSTs whose payloads are due in 2030 ("runAt": HTTP, parsing
+# and the durable journal, no upload), before the full runs.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -21,7 +25,7 @@ serve_args=""
 run_parts=0
 parts_pid=""
 duration=60s durability=always connections=64 threads=2 cases="1 10" payload_bytes=100 port=18480
-run_wrk=1 run_sluice=1 sluice_warmup=5s
+run_wrk=1 run_sluice=1 sluice_warmup=5s warmup=20s
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
@@ -33,10 +37,11 @@ while [ $# -gt 0 ]; do
     --payload-bytes) payload_bytes=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
     --sluice-warmup) sluice_warmup=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
     --no-sluice-load) run_sluice=0; shift ;;
     --no-wrk) run_wrk=0; shift ;;
     --parts) run_parts=1; shift ;;
-    -h | --help) sed -n '2,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "load-wrk.sh: unknown option '$1'; try --help" >&2; exit 2 ;;
   esac
 done
@@ -177,6 +182,10 @@ if [ "$run_parts" = 1 ]; then
     --queue-capacity 100000000 $serve_args >"$work/parts.log" 2>&1 &
   parts_pid=$!
   for _ in $(seq 1 600); do curl -fs "$parts_url/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+  if [ "${warmup%s}" != 0 ]; then
+    PAYLOADS=1 RUN_AT=2030-01-01T00:00:00Z PAYLOAD_BYTES=$payload_bytes wrk -t "$threads" -c "$connections" \
+      -d "$warmup" -s "$work/batch.lua" "$parts_url" >"$work/wrk-warmup-parts.txt"
+  fi
   line=$(wrk -t "$threads" -c "$connections" -d "$duration" --latency "$parts_url/health/live" \
     | tee "$work/wrk-live.txt" | awk '/Requests\/sec/ { r = $2 } / 99%/ { p = $2 } END { print r, p }')
   results+=("$(printf "%-12s %4s %12s %12s %10s %10s %8s %8s" "wrk-live" - "${line% *}" - - "${line#* }" - -)")
@@ -192,6 +201,12 @@ echo "load-wrk.sh: durability $durability, $duration per run, $connections conne
   "service log in $work/serve.log; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for n in $cases; do
   if [ "$run_wrk" = 1 ]; then
+    if [ "${warmup%s}" != 0 ]; then
+      echo "== wrk: $n payload(s) per request, $warmup of warm-up (not counted), then its uploads" >&2
+      PAYLOADS=$n PAYLOAD_BYTES=$payload_bytes wrk -t "$threads" -c "$connections" -d "$warmup" \
+        -s "$work/batch.lua" "$url" >"$work/wrk-warmup-$n.txt"
+      echo "   warm-up uploads finished $(drain) s after it" >&2
+    fi
     echo "== wrk: $n payload(s) per request" >&2
     before=$(metric sluice_payloads_accepted_total)
     PAYLOADS=$n PAYLOAD_BYTES=$payload_bytes wrk -t "$threads" -c "$connections" -d "$duration" --latency \

@@ -50,16 +50,19 @@ public final class FilesystemObjectStore implements ObjectStore {
   /*
    * Write protocol (the classic one, as in SQLite's and LevelDB's manifests), batched by PutWriter:
    *   1. create the parent directories that are missing;
-   *   2. write the content to a new temporary file in the target's directory;
+   *   2. write the content to a new temporary file in the writer's temporary directory under the
+   *      root (root/.sluice-tmp-lane-N; in the target's directory if that is on another file
+   *      system);
    *   3. make 1-2 durable (one syncfs for the batch);
-   *   4. rename it over the target (atomic on POSIX file systems, same directory so same device);
+   *   4. rename it over the target (atomic on POSIX file systems within one file system);
    *   5. make the rename durable (the next batch's syncfs), then return.
    * Sync.NONE skips every flush: steps 2 and 4 still make the object appear whole or not at all.
    * A crash before 4 leaves only a temporary file (named .sluice-tmp-<random>, which no valid key
    * may name), after 4 the whole new object. Temporary files of a crashed process stay until
    * removeLeftoverTemporaryFiles() runs.
    *
-   * Invariant: every path this class opens is root.resolve(validKey) or a temp file beside it, and
+   * Invariant: every path this class opens is root.resolve(validKey), a temporary file beside it or
+   * in a writer's temporary directory, and
    * validKey has no "..", "." or empty segment and is relative, so it is under root.
    */
 
@@ -467,7 +470,8 @@ public final class FilesystemObjectStore implements ObjectStore {
   /** Checks the design invariant for tests: no temporary file is left anywhere under the root. */
   boolean checkInvariants() throws IOException {
     try (Stream<Path> files = Files.walk(root)) {
-      return files.noneMatch(p -> p.getFileName().toString().startsWith(TEMP_PREFIX));
+      return files.noneMatch(
+          p -> p.getFileName().toString().startsWith(TEMP_PREFIX) && Files.isRegularFile(p));
     }
   }
 }

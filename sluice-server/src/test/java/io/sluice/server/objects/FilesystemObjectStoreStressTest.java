@@ -135,7 +135,9 @@ class FilesystemObjectStoreStressTest {
     try (Stream<Path> files = Files.walk(root)) {
       assertFalse(
           files.anyMatch(
-              f -> f.getFileName().toString().startsWith(FilesystemObjectStore.TEMP_PREFIX)),
+              f ->
+                  f.getFileName().toString().startsWith(FilesystemObjectStore.TEMP_PREFIX)
+                      && Files.isRegularFile(f)),
           "no temporary file left");
     }
     for (String key : keys) {

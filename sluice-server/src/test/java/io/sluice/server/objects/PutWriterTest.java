@@ -54,7 +54,9 @@ class PutWriterTest {
     try (Stream<Path> files = Files.walk(root)) {
       assertTrue(
           files.noneMatch(
-              f -> f.getFileName().toString().startsWith(FilesystemObjectStore.TEMP_PREFIX)));
+              f ->
+                  f.getFileName().toString().startsWith(FilesystemObjectStore.TEMP_PREFIX)
+                      && Files.isRegularFile(f)));
     }
   }
 
@@ -217,6 +219,37 @@ class PutWriterTest {
       assertThrows(CancellationException.class, () -> p.done.get());
       assertFalse(Files.exists(p.target));
       assertNoTemporaryFile();
+    }
+  }
+
+  @Test
+  void aPutsTemporaryFileIsWrittenInItsLanesOwnDirectoryNotBesideItsTarget() throws Exception {
+    // given a put written and flushed, the writer held before its rename
+    try (PutWriter writer = new PutWriter(root, true, List.of(), 1)) {
+      FlushGate gate = new FlushGate(1);
+      writer.listener(gate);
+      PutWriter.Put p = put(root.resolve("2026/11/27/a.json"), "new");
+      writer.submit(p);
+      writer.start();
+      gate.reached.await();
+
+      // then its temporary file is in the lane's directory under the root, a name no key may take,
+      // and the target's directory holds nothing yet
+      Path laneDir = root.resolve(FilesystemObjectStore.TEMP_PREFIX + "lane-0");
+      try (Stream<Path> inLane = Files.list(laneDir);
+          Stream<Path> inTarget = Files.list(p.target.getParent())) {
+        List<Path> temporary = inLane.toList();
+        assertEquals(1, temporary.size(), temporary.toString());
+        assertArrayEquals(p.content, Files.readAllBytes(temporary.getFirst()));
+        assertEquals(List.of(), inTarget.toList());
+      }
+      gate.release.countDown();
+
+      // and once renamed, the object is whole and the lane's directory empty
+      assertWritten(List.of(p));
+      try (Stream<Path> inLane = Files.list(laneDir)) {
+        assertEquals(List.of(), inLane.toList());
+      }
     }
   }
 

@@ -109,11 +109,12 @@ class HeaderDeadlineTest {
     return 0;
   }
 
-  @Test
-  void whenTheHeadersDoNotComeInTimeThe408IsWrittenCountedAndTheReadInterrupted() throws Exception {
-    // given a connection thread that read a request line and blocks reading the headers
-    RecordingWriter writer = new RecordingWriter();
-    ConnectionContext ctx = connection(writer);
+  /**
+   * Starts a connection thread that reads a request line, arming the deadline, then blocks as in a
+   * read of headers that never come; returns once armed. The future tells how the read ended.
+   */
+  private CompletableFuture<String> readHeadersForever(ConnectionContext ctx)
+      throws InterruptedException {
     CountDownLatch armed = new CountDownLatch(1);
     CompletableFuture<String> reader = new CompletableFuture<>();
     Thread.ofVirtual()
@@ -129,6 +130,15 @@ class HeaderDeadlineTest {
               }
             });
     armed.await();
+    return reader;
+  }
+
+  @Test
+  void whenTheHeadersDoNotComeInTimeThe408IsWrittenCountedAndTheReadInterrupted() throws Exception {
+    // given a connection thread that read a request line and blocks reading the headers
+    RecordingWriter writer = new RecordingWriter();
+    ConnectionContext ctx = connection(writer);
+    CompletableFuture<String> reader = readHeadersForever(ctx);
 
     // when the header timeout passes
     clock.advance(TIMEOUT);
@@ -235,21 +245,7 @@ class HeaderDeadlineTest {
     RecordingWriter writer = new RecordingWriter();
     writer.failure = new UncheckedIOException(new java.io.IOException("Broken pipe"));
     ConnectionContext ctx = connection(writer);
-    CountDownLatch armed = new CountDownLatch(1);
-    CompletableFuture<String> reader = new CompletableFuture<>();
-    Thread.ofVirtual()
-        .start(
-            () -> {
-              receive.prologue(ctx, null);
-              armed.countDown();
-              try {
-                new CountDownLatch(1).await();
-                reader.complete("the read ended by itself");
-              } catch (InterruptedException e) {
-                reader.complete("interrupted");
-              }
-            });
-    armed.await();
+    CompletableFuture<String> reader = readHeadersForever(ctx);
 
     // when the timeout passes
     clock.advance(TIMEOUT);

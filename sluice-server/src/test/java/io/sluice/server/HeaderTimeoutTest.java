@@ -2,6 +2,7 @@ package io.sluice.server;
 
 import static io.sluice.server.HostileInputTest.assertError;
 import static io.sluice.server.HostileInputTest.readResponse;
+import static io.sluice.server.HostileInputTest.send;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -96,15 +97,7 @@ class HeaderTimeoutTest {
   }
 
   private Socket connect() throws IOException {
-    Socket socket = new Socket("127.0.0.1", server.port());
-    socket.setSoTimeout(20_000);
-    return socket;
-  }
-
-  private static void send(Socket socket, String raw) throws IOException {
-    OutputStream out = socket.getOutputStream();
-    out.write(raw.getBytes(UTF_8));
-    out.flush();
+    return HostileInputTest.connect(server.port());
   }
 
   private static String post(String body) {

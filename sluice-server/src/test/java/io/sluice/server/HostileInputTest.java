@@ -231,12 +231,17 @@ class HostileInputTest {
   }
 
   private Socket connect() throws IOException {
-    Socket socket = new Socket("127.0.0.1", server.port());
+    return connect(server.port());
+  }
+
+  /** A raw connection to the service on {@code port}, whose reads time out after 20 s. */
+  static Socket connect(int port) throws IOException {
+    Socket socket = new Socket("127.0.0.1", port);
     socket.setSoTimeout(20_000);
     return socket;
   }
 
-  private static void send(Socket socket, String raw) throws IOException {
+  static void send(Socket socket, String raw) throws IOException {
     OutputStream out = socket.getOutputStream();
     out.write(raw.getBytes(UTF_8));
     out.flush();

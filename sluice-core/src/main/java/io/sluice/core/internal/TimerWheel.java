@@ -645,6 +645,25 @@ public final class TimerWheel {
   }
 
   /**
+   * What the engine was told and has published, readable from any thread: for a diagnosis when it
+   * seems not to run (tests print it with the engine thread's stack).
+   *
+   * @return the planned tick, whether entries wait on inbound, the counted cancels and the sweep
+   *     threshold
+   */
+  public String engineState() {
+    long planned = lvPlannedTick();
+    return "plannedTick="
+        + (planned == AWAKE ? "AWAKE" : planned == NONE ? "NONE" : Long.toString(planned))
+        + ", inbound="
+        + (lvInbound() == null ? "empty" : "pending")
+        + ", zombies="
+        + lvZombies()
+        + ", sweepAt="
+        + lvSweepAt();
+  }
+
+  /**
    * The engine's thread.
    *
    * @return the thread, or null for a manual wheel

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -368,18 +367,8 @@ class TimerWheelTest {
    * state and its thread's stack if the engine has not run it within 20 s, instead of hanging.
    */
   static <R> R probe(TimerWheel wheel, Supplier<R> probe) throws Exception {
-    CompletableFuture<R> result = new CompletableFuture<>();
-    wheel.schedule(
-        Long.MIN_VALUE,
-        () -> {
-          try {
-            result.complete(probe.get());
-          } catch (Throwable t) {
-            result.completeExceptionally(t);
-          }
-        });
     try {
-      return result.get(20, TimeUnit.SECONDS);
+      return wheel.onEngineAsync(probe).get(20, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof Error err) {
         throw err;

@@ -588,16 +588,7 @@ public final class TimerWheel {
    * @throws InterruptedException if interrupted while waiting (the probe still runs, later)
    */
   public <R> R onEngine(Supplier<R> probe) throws InterruptedException {
-    CompletableFuture<R> result = new CompletableFuture<>();
-    schedule(
-        Long.MIN_VALUE,
-        () -> {
-          try {
-            result.complete(probe.get());
-          } catch (Throwable t) {
-            result.completeExceptionally(t);
-          }
-        });
+    CompletableFuture<R> result = onEngineAsync(probe);
     try {
       return result.get();
     } catch (ExecutionException e) {
@@ -609,6 +600,27 @@ public final class TimerWheel {
       }
       throw new IllegalStateException(e.getCause());
     }
+  }
+
+  /**
+   * As {@link #onEngine}, without waiting: for a caller that waits with a timeout.
+   *
+   * @param probe what to run on the engine's thread
+   * @param <R> the probe's result
+   * @return completed with the probe's result, or exceptionally with what it threw
+   */
+  public <R> CompletableFuture<R> onEngineAsync(Supplier<R> probe) {
+    CompletableFuture<R> result = new CompletableFuture<>();
+    schedule(
+        Long.MIN_VALUE,
+        () -> {
+          try {
+            result.complete(probe.get());
+          } catch (Throwable t) {
+            result.completeExceptionally(t);
+          }
+        });
+    return result;
   }
 
   /**

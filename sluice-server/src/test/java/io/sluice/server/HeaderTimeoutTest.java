@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sluice.server.objects.FilesystemObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -165,7 +163,8 @@ class HeaderTimeoutTest {
     start(c -> c);
     try (Socket socket = connect()) {
       send(socket, "POST /v1/payloads HTTP/1.1\r\nHost: test\r\nX-Slow: ");
-      Trickle trickle = Trickle.start(socket, (byte) 'a', Duration.ofMillis(50));
+      HostileInputTest.Trickle trickle =
+          HostileInputTest.Trickle.start(socket, "a", Duration.ofMillis(50));
 
       // when it has been sending for longer than the header timeout
       String response = readResponse(socket.getInputStream());
@@ -296,46 +295,5 @@ class HeaderTimeoutTest {
     return name.startsWith("ForkJoinPool")
         || name.startsWith("helidon-")
         || name.equals("sluice-timer");
-  }
-
-  /**
-   * A client that sends one byte over and over, a pause between each, until the server closes the
-   * connection. The pause makes it slow, which is the behaviour under test; nothing waits on it.
-   */
-  private static final class Trickle {
-    private final Thread thread;
-    private final AtomicLong sent = new AtomicLong();
-
-    private Trickle(Socket socket, byte b, Duration pause) {
-      thread =
-          Thread.ofVirtual()
-              .start(
-                  () -> {
-                    try {
-                      OutputStream out = socket.getOutputStream();
-                      while (true) {
-                        out.write(b);
-                        out.flush();
-                        sent.incrementAndGet();
-                        Thread.sleep(pause);
-                      }
-                    } catch (IOException | InterruptedException e) {
-                      // the server closed the connection, or the test is over
-                    }
-                  });
-    }
-
-    static Trickle start(Socket socket, byte b, Duration pause) {
-      return new Trickle(socket, b, pause);
-    }
-
-    long sent() {
-      return sent.get();
-    }
-
-    void stop() throws InterruptedException {
-      thread.interrupt();
-      thread.join();
-    }
   }
 }

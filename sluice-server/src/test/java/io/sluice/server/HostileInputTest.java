@@ -271,12 +271,12 @@ class HostileInputTest {
    * closes the connection. The pause makes it slow, which is the behaviour under test; nothing
    * waits on it.
    */
-  private static final class Trickle {
+  static final class Trickle {
     private final Thread thread;
     private final java.util.concurrent.atomic.AtomicLong sent =
         new java.util.concurrent.atomic.AtomicLong();
 
-    private Trickle(Socket socket, byte[] piece) {
+    private Trickle(Socket socket, byte[] piece, Duration pause) {
       thread =
           Thread.ofVirtual()
               .start(
@@ -288,7 +288,7 @@ class HostileInputTest {
                           out.write(b);
                           out.flush();
                           sent.incrementAndGet();
-                          Thread.sleep(20);
+                          Thread.sleep(pause);
                         }
                       }
                     } catch (IOException | InterruptedException e) {
@@ -298,7 +298,11 @@ class HostileInputTest {
     }
 
     static Trickle start(Socket socket, String piece) {
-      return new Trickle(socket, piece.getBytes(UTF_8));
+      return start(socket, piece, Duration.ofMillis(20));
+    }
+
+    static Trickle start(Socket socket, String piece, Duration pause) {
+      return new Trickle(socket, piece.getBytes(UTF_8), pause);
     }
 
     long sent() {

@@ -377,16 +377,27 @@ final class Stages {
           () -> {
             Out o = new Out(st, out, ctx);
             List<Object> current = new ArrayList<>();
-            long deadline = 0;
+            long deadline = 0; // when `current` must go out
+            long heldUntil = Long.MAX_VALUE; // when the oldest full list held in `o` must go out
             while (true) {
+              if (heldUntil != Long.MAX_VALUE && clock.nanoTime() - heldUntil >= 0) {
+                o.flush(); // input keeps coming, but full lists are not held past their maxWait
+                heldUntil = Long.MAX_VALUE;
+              }
               Chunk c;
               if (current.isEmpty()) {
-                c = in.receive(ctx);
+                c = in.poll(ctx);
+                if (c == Edge.EMPTY) {
+                  o.flush(); // before waiting: the full lists made so far go out now
+                  heldUntil = Long.MAX_VALUE;
+                  c = in.receive(ctx);
+                }
               } else {
                 long remaining = deadline - clock.nanoTime();
                 c = remaining <= 0 ? TIMEOUT : in.tryReceive();
                 if (c == Edge.EMPTY) {
                   o.flush();
+                  heldUntil = Long.MAX_VALUE;
                   c =
                       Select.select(
                           ctx,
@@ -407,6 +418,7 @@ final class Stages {
                 o.add(List.copyOf(current));
                 current.clear();
                 o.flush();
+                heldUntil = Long.MAX_VALUE;
                 continue;
               }
               st.meter.in.add(c.size);
@@ -418,6 +430,7 @@ final class Stages {
                 if (current.size() == size) {
                   o.add(List.copyOf(current));
                   current.clear();
+                  heldUntil = Math.min(heldUntil, deadline);
                 }
               }
             }

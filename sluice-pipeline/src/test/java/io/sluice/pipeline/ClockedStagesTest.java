@@ -58,6 +58,27 @@ class ClockedStagesTest {
   }
 
   @Test
+  void batchSendsAFullBatchAtOnceWhileTheInputWaits() throws Exception {
+    Channel<Integer> in = Channel.unlimited();
+    List<List<Integer>> batches = new CopyOnWriteArrayList<>();
+    in.send(1);
+    in.send(2);
+    Thread runner =
+        run(() -> Pipeline.from(in).batch(2, Duration.ofSeconds(1)).forEach(ctx, batches::add));
+
+    // The clock never moves: a full batch must not wait for its timer, nor for a next item.
+    TrackingThreadFactory.awaitTrue(() -> batches.size() == 1);
+    in.send(3);
+    in.send(4);
+    TrackingThreadFactory.awaitTrue(() -> batches.size() == 2);
+    in.close();
+    runner.join();
+
+    assertEquals(List.of(List.of(1, 2), List.of(3, 4)), batches);
+    assertEquals(Instant.EPOCH, clock.now());
+  }
+
+  @Test
   void throttlePassesABurstThenOneItemPerInterval() throws Exception {
     List<Integer> got = new CopyOnWriteArrayList<>();
     Thread runner =

@@ -23,6 +23,7 @@ class ExampleMainsTest {
         PipelineErrorChannel.class,
         PipelineBoundedStep.class,
         WorkerPool.class,
+        DurableJobQueue.class,
         Panics.class,
         DirectIo.class,
         FunctionalOptions.class

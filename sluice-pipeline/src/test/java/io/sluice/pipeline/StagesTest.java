@@ -350,6 +350,27 @@ class StagesTest {
   }
 
   @Test
+  void mergeKeepsTheOrderOfEachInput() throws Exception {
+    // Three inputs whose items interleave in chunks: small chunks and buffers, and a slow input,
+    // so the merged output mixes them; each input's items must still come out in their order.
+    Pipeline.Options small = Pipeline.Options.defaults().withChunkSize(4).withBufferSize(8);
+    List<Integer> got =
+        Pipeline.merge(
+                Pipeline.range(0, 5_000).withOptions(small),
+                Pipeline.range(10_000, 15_000).withOptions(small),
+                Pipeline.range(20_000, 20_500).withOptions(small).peek(x -> Thread.yield()))
+            .toList(CTX)
+            .value();
+
+    assertEquals(10_500, got.size());
+    for (int input = 0; input < 3; input++) {
+      int base = input * 10_000;
+      List<Integer> mine = got.stream().filter(x -> x >= base && x < base + 10_000).toList();
+      assertEquals(ints(base, base + (input == 2 ? 500 : 5_000)), mine, "input " + input);
+    }
+  }
+
+  @Test
   void broadcastGivesEveryItemToEverySink() throws Exception {
     List<Integer> a = new CopyOnWriteArrayList<>();
     List<Integer> b = new CopyOnWriteArrayList<>();

@@ -57,7 +57,9 @@ public final class Scheduling {
   /**
    * Waits until {@code until} or until {@code ctx} is done: the seed's {@code waitUntil}. The timer
    * is stopped on the way out, as in the Go version; with Go 1.23 timers (and Sluice's) that is
-   * tidiness, not a leak fix.
+   * tidiness, not a leak fix. The library has it as {@link Clock#sleepUntil(Context, Instant)},
+   * which throws {@link io.sluice.core.ContextCancelledException} when {@code ctx} ends the wait
+   * and never returns early if the wall clock is set back.
    *
    * @param ctx ends the wait early
    * @param clock the time source

@@ -31,6 +31,8 @@ import java.util.function.Predicate;
  *     <tr><td>{@code time.NewTicker(d)}</td><td>{@link #newTicker(Duration)}</td><td>never</td></tr>
  *     <tr><td>{@code time.Sleep(d)}</td><td>{@link #sleep(Duration)}, {@link #sleep(Context,
  *       Duration)}</td><td>yes: ends early on interrupt or a done context</td></tr>
+ *     <tr><td>{@code time.Sleep(time.Until(t))}</td><td>{@link #sleepUntil(Context, Instant)}</td>
+ *       <td>yes: ends early on interrupt or a done context, never before {@code t}</td></tr>
  *   </tbody>
  * </table>
  *
@@ -164,6 +166,29 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
    */
   public final void sleep(Context ctx, Duration duration) throws InterruptedException {
     Sleeper.sleep(this, (BaseContext) Objects.requireNonNull(ctx, "ctx"), delayNanos(duration));
+  }
+
+  /**
+   * Blocks until this clock reads {@code instant} or later, or until {@code ctx} is done: the
+   * seed's {@code waitUntil(ctx, t)}. The wait runs on the monotonic clock, and on waking the wall
+   * clock is read again: if it was set back meanwhile and still reads before {@code instant}, the
+   * rest is waited too, so this never returns early. (A wall clock set forward is noticed only at
+   * that wake-up; for wall-clock schedules that must follow such steps, use {@code
+   * sluice-schedule}.)
+   *
+   * @param ctx ends the wait when done; a context already done fails at once
+   * @param instant when to wake; one in the past returns at once (after the checks)
+   * @throws InterruptedException if the thread is interrupted before or while waiting
+   * @throws ContextCancelledException if {@code ctx} is done first ({@link
+   *     DeadlineExceededException} if its deadline passed)
+   */
+  public final void sleepUntil(Context ctx, Instant instant) throws InterruptedException {
+    Objects.requireNonNull(instant, "instant");
+    Duration left = Duration.between(now(), instant);
+    sleep(ctx, left); // not positive: only the interrupt and context checks
+    while (!(left = Duration.between(now(), instant)).isNegative() && !left.isZero()) {
+      sleep(ctx, left);
+    }
   }
 
   /** {@code delay} in nanoseconds, saturated to the long range. */

@@ -88,4 +88,16 @@ public final class Time {
   public static void sleep(Context ctx, Duration duration) throws InterruptedException {
     Clock.system().sleep(ctx, duration);
   }
+
+  /**
+   * See {@link Clock#sleepUntil(Context, Instant)}: blocks until the system clock reads {@code
+   * instant}, or until {@code ctx} is done.
+   *
+   * @param ctx ends the wait early with {@link ContextCancelledException} when done
+   * @param instant when to wake; one in the past returns at once
+   * @throws InterruptedException if the thread is interrupted before or while waiting
+   */
+  public static void sleepUntil(Context ctx, Instant instant) throws InterruptedException {
+    Clock.system().sleepUntil(ctx, instant);
+  }
 }

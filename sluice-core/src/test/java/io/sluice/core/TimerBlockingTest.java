@@ -118,6 +118,52 @@ class TimerBlockingTest {
     return false;
   }
 
+  // ---- sleepUntil ----
+
+  @ParameterizedTest(name = "virtual={0}")
+  @ValueSource(booleans = {false, true})
+  void givenASleeperUntilAnInstant_whenTheClockReachesIt_thenItReturnsAndNotBefore(boolean virtual)
+      throws Exception {
+    Context ctx = Context.background(clock);
+    Blocked b = startBlocked(virtual, () -> clock.sleepUntil(ctx, START.plusSeconds(5)));
+
+    clock.advance(Duration.ofSeconds(5).minusNanos(1));
+    assertFalse(b.done().isDone());
+    clock.advance(Duration.ofNanos(1));
+
+    assertSame(RETURNED, b.done().get());
+    assertEquals(0, clock.pendingTimers());
+  }
+
+  @Test
+  void givenAnInstantNowOrPast_whenSleepingUntilIt_thenItReturnsAtOnceButADoneContextStillFails()
+      throws Exception {
+    CancelableContext ctx = Context.background(clock).withCancel();
+    clock.sleepUntil(ctx, START);
+    clock.sleepUntil(ctx, Instant.MIN);
+    assertEquals(0, clock.pendingTimers());
+
+    ctx.cancel();
+    assertThrows(ContextCancelledException.class, () -> clock.sleepUntil(ctx, START));
+  }
+
+  @ParameterizedTest(name = "virtual={0}")
+  @ValueSource(booleans = {false, true})
+  void givenASleeperUntilAnInstant_whenCancelledOrInterrupted_thenItThrowsAndLeavesNoTimer(
+      boolean virtual) throws Exception {
+    CancelableContext ctx = Context.background(clock).withCancel();
+    Blocked cancelled = startBlocked(virtual, () -> clock.sleepUntil(ctx, Instant.MAX));
+    ctx.cancel();
+    assertInstanceOf(ContextCancelledException.class, failureOf(cancelled.done()));
+
+    Context background = Context.background(clock);
+    Blocked interrupted =
+        startBlocked(virtual, () -> clock.sleepUntil(background, START.plusSeconds(60)));
+    interrupted.thread().interrupt();
+    assertInstanceOf(InterruptedException.class, failureOf(interrupted.done()));
+    assertEquals(0, clock.pendingTimers());
+  }
+
   // ---- sleep ----
 
   @ParameterizedTest(name = "virtual={0}")

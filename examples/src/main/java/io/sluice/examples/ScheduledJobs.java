@@ -3,6 +3,7 @@ package io.sluice.examples;
 import io.sluice.core.CancelableContext;
 import io.sluice.core.Context;
 import io.sluice.core.ReceiveChannel;
+import io.sluice.pipeline.Pipeline;
 import io.sluice.schedule.CronDialect;
 import io.sluice.schedule.ScheduleHandle;
 import io.sluice.schedule.Scheduler;
@@ -56,6 +57,22 @@ public final class ScheduledJobs {
   static ReceiveChannel<Instant> cron(
       Scheduler scheduler, Context ctx, Instant start, Duration period) {
     return scheduler.fireTimes(ctx, Trigger.every(period, start));
+  }
+
+  /**
+   * A schedule as a pipeline's source: one report line per fire time, until {@code n} are made. The
+   * fire times come from {@link #cron} (or any {@code scheduler.fireTimes(ctx, trigger)}, a cron
+   * trigger included); {@code take(n)} ends the run, and cancelling {@code ctx} ends the schedule.
+   *
+   * @param ctx the run's context
+   * @param fireTimes the schedule
+   * @param n how many reports
+   * @return the report lines, in fire-time order
+   * @throws InterruptedException if interrupted
+   */
+  static List<String> reports(Context ctx, ReceiveChannel<Instant> fireTimes, int n)
+      throws InterruptedException {
+    return Pipeline.from(fireTimes).map(t -> "report for " + t).take(n).toList(ctx).value();
   }
 
   /**

@@ -16,6 +16,7 @@ import io.sluice.schedule.SchedulerOptions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -76,6 +77,39 @@ class ScheduledJobsTest {
     ctx.cancel();
 
     assertInstanceOf(Received.Closed.class, ticks.receiveOrClosed());
+  }
+
+  @Test
+  void aScheduleFeedsAPipelineThatStopsAfterItsReports() throws Exception {
+    Duration period = Duration.ofSeconds(1);
+    CancelableContext ctx = Context.background(clock).withCancel();
+    ReceiveChannel<Instant> ticks = ScheduledJobs.cron(scheduler, ctx, T0.plusSeconds(1), period);
+    CompletableFuture<List<String>> reports = new CompletableFuture<>();
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try {
+                reports.complete(ScheduledJobs.reports(ctx, ticks, 3));
+              } catch (Throwable t) {
+                reports.completeExceptionally(t);
+              }
+            });
+
+    for (int i = 0; i < 3; i++) {
+      // a reader that falls behind loses fire times: advance only once the last one was taken
+      while (ticks.len() > 0) {
+        Thread.onSpinWait();
+      }
+      clock.advance(period);
+    }
+
+    assertEquals(
+        List.of(
+            "report for " + T0.plusSeconds(1),
+            "report for " + T0.plusSeconds(2),
+            "report for " + T0.plusSeconds(3)),
+        reports.get(10, TimeUnit.SECONDS));
+    ctx.cancel(); // ends the schedule: no timer is left (checked after each test)
   }
 
   @Test

@@ -165,7 +165,10 @@ public final class Pipeline<T> {
   /**
    * The instants of a ticker of the given period, from the clock of the run's context (so a {@link
    * io.sluice.core.ManualClock} drives it in tests). Endless: stop it with {@link #take}, or by
-   * cancelling the context. A slow pipeline skips ticks, as Go's ticker does.
+   * cancelling the context. A slow pipeline skips ticks, as Go's ticker does. The first tick comes
+   * one period after the run starts; for ticks aligned to a start instant, or a cron schedule, feed
+   * the pipeline from {@code sluice-schedule}: {@code Pipeline.from(scheduler.fireTimes(ctx,
+   * trigger))}.
    *
    * @param period the time between ticks; positive
    * @return the pipeline

@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -421,6 +422,47 @@ class FilesystemObjectStoreTest {
     // then the directories are made again
     assertArrayEquals(new byte[] {2}, store.get("2026/11/27/b.json").orElseThrow());
     assertTrue(store.checkInvariants());
+  }
+
+  @Test
+  void aDirectoryOnAnotherFileSystemGetsItsTemporaryFilesBesideItsObjects() throws Exception {
+    // given a directory under the root that is on another file system (tmpfs, linked in), where a
+    // rename from the lanes' temporary directories cannot go
+    Path shm = Path.of("/dev/shm");
+    Assumptions.assumeTrue(
+        Files.isDirectory(shm) && !Files.getFileStore(shm).equals(Files.getFileStore(base)),
+        "needs /dev/shm on a file system of its own");
+    Path elsewhere = Files.createTempDirectory(shm, "sluice-objects-test");
+    try {
+      Files.createSymbolicLink(root.resolve("mounted"), elsewhere);
+
+      // when objects go there, one of them twice, and others into the root's own file system
+      store.put("mounted/2026/11/28/a.json", "first".getBytes(UTF_8), JSON);
+      store.put("mounted/2026/11/28/a.json", "second".getBytes(UTF_8), JSON);
+      store.put("mounted/b.json", "b".getBytes(UTF_8), JSON);
+      store.put("2026/11/28/c.json", "c".getBytes(UTF_8), JSON);
+
+      // then each is whole where its key says, and no temporary file is left on either side
+      assertArrayEquals(
+          "second".getBytes(UTF_8), Files.readAllBytes(elsewhere.resolve("2026/11/28/a.json")));
+      assertArrayEquals("b".getBytes(UTF_8), Files.readAllBytes(elsewhere.resolve("b.json")));
+      assertArrayEquals("c".getBytes(UTF_8), store.get("2026/11/28/c.json").orElseThrow());
+      try (Stream<Path> files = Files.walk(elsewhere)) {
+        assertEquals(
+            List.of(),
+            files
+                .filter(
+                    p -> p.getFileName().toString().startsWith(FilesystemObjectStore.TEMP_PREFIX))
+                .toList());
+      }
+      assertTrue(store.checkInvariants());
+    } finally {
+      try (Stream<Path> files = Files.walk(elsewhere)) {
+        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
   }
 
   @Test

@@ -48,8 +48,10 @@ public interface JobStore extends AutoCloseable {
    * Submits a batch: all of it is accepted, or none of it.
    *
    * <p>Returns at once with a {@link Admission.Rejected} if there is no room for the whole batch
-   * and {@code maxWait} is zero; otherwise waits up to {@code maxWait} for room. An accepted batch
-   * is durable under the store's policy before this returns.
+   * and {@code maxWait} is zero; otherwise waits up to {@code maxWait} for room. Room is room for
+   * the jobs (the capacity) and for their payload bytes ({@link
+   * JobStoreOptions#payloadBytesLimit()}): the wait ends when both are free, as jobs finish or dead
+   * letters are deleted. An accepted batch is durable under the store's policy before this returns.
    *
    * <p>A batch that can never fit is refused at once, whatever {@code maxWait}, as {@link
    * Admission.Reason#TOO_LARGE} with a zero {@link Admission.Rejected#retryAfter()} and a message

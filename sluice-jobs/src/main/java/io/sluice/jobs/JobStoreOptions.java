@@ -13,8 +13,9 @@ import java.util.Optional;
  * @param capacity the most pending jobs (queued, running, waiting to retry) admitted; a batch that
  *     does not fit is rejected whole
  * @param payloadBytesLimit the most payload bytes held in memory: those of the pending jobs, of the
- *     dead letters and of the batches being admitted; a batch that would pass it is rejected whole
- *     at once, without waiting (see {@link JobStore#submit(java.util.List, java.time.Duration)})
+ *     dead letters and of the batches being admitted; a batch that would pass it waits for room as
+ *     for room in the queue, or is rejected whole, and one larger than the limit itself is refused
+ *     at once (see {@link JobStore#submit(java.util.List, java.time.Duration)})
  * @param durability when the journal is forced
  * @param segmentBytes the journal rolls to a new file at about this size; a batch is one record of
  *     at most half this size (and at most 16 MiB), and a larger batch is refused

@@ -28,20 +28,29 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * Design. One ReentrantLock guards all state but two counters; everything done under it is O(1)
  * or O(log n) and never blocks, except admission's bounded wait for room. Admission takes the lock
- * only when it must wait: the bound is `occupied` (an AtomicLong: queued + running + retryWait +
+ * only when it must wait: the bounds are `occupied` (an AtomicLong: queued + running + retryWait +
  * room reserved by submits in flight), which a submit raises by CAS while it stays within the
- * capacity. The one slow step, making a submitted batch durable, runs outside the lock, after the
- * reservation (so the bound holds while the journal writes). A durable batch is then pushed on
- * `arrivals`, a lock-free stack, and the next holder of the lock that looks at the queues moves
- * every arrived batch into them, oldest first; a submit that finds claimers waiting takes the lock
- * and does it at once, so an idle worker wakes; one such submit at a time (`admitting`), the
- * others' batches going with it. Thousands of submitters woken by one group commit
- * would otherwise queue on the lock one by one, parking and unparking, while the workers that
+ * capacity, and `heldBytes`, raised the same way within the payload byte limit. A submit that
+ * finds either bound full may wait for both (see Waiting for room). The one slow step, making a
+ * submitted batch durable, runs outside the lock, after the reservation (so the bounds hold while
+ * the journal writes). A durable batch is then pushed on `arrivals`, a lock-free stack, and the
+ * next holder of the lock that looks at the queues moves every arrived batch into them, oldest
+ * first; a submit that finds claimers waiting takes the lock and does it at once, so an idle
+ * worker wakes; one such submit at a time (`admitting`), the others' batches going with it.
+ * Thousands of submitters woken by one group commit would otherwise queue on the lock one by one, parking and unparking, while the workers that
  * empty the queue wait behind them. (`waitingClaims` is volatile: a claimer raises it and then
  * looks at `arrivals`; a submit pushes and then reads it; so an arrival is never left behind while
  * a claimer sleeps.) Jobs cannot be claimed before they are durable, so no record about a job can
  * precede the record that created it. Every other record is queued to the log under the lock, so
  * per job the log sees changes in the order they happened.
+ *
+ * Waiting for room. A submit that may wait registers its need (jobs and bytes) in `roomNeeds` and
+ * waits on `room`. Whoever gives room back (a job that finishes, a dead letter deleted, a
+ * reservation undone) wakes one waiter, and only if the smallest needs of jobs and of bytes both
+ * fit (`smallestNeed`, `smallestBytesNeed`: volatile, so this check takes no lock). A woken waiter
+ * that cannot reserve passes the wake-up on only if some registered need fits both bounds, checked
+ * exactly under the lock; so the chain of wake-ups ends where nothing fits, instead of circling
+ * among waiters that each need the room another one lacks.
  *
  * Queues. Due jobs wait in one FIFO per type; claims visit the types round-robin so a busy type
  * cannot starve another, and ask the engine's TypeGate before taking a job of a type. Jobs that
@@ -123,8 +132,9 @@ final class LocalJobStore implements JobStore {
   // set while one submit takes the lock to admit the arrivals for waiting claimers
   private final AtomicBoolean admitting = new AtomicBoolean();
   private volatile int waitingClaims; // written under the lock
-  private final TreeMap<Integer, Integer> roomNeeds = new TreeMap<>(); // waiting submits' sizes
-  private volatile long smallestNeed = Long.MAX_VALUE; // roomNeeds' first key; written under lock
+  private final List<RoomNeed> roomNeeds = new ArrayList<>(); // waiting submits; under the lock
+  private volatile long smallestNeed = Long.MAX_VALUE; // fewest jobs a waiter needs; under lock
+  private volatile long smallestBytesNeed = Long.MAX_VALUE; // fewest bytes; written under lock
   private boolean gateRefused;
   private volatile boolean admissionStopped; // written under the lock
   private boolean claimsStopped;
@@ -265,8 +275,7 @@ final class LocalJobStore implements JobStore {
     try {
       home = log.submitted(batch);
     } catch (RuntimeException | Error e) {
-      unreserve(n);
-      heldBytes.addAndGet(-bytes);
+      unreserve(n, bytes);
       throw e;
     }
     arrive(batch, home);
@@ -368,25 +377,139 @@ final class LocalJobStore implements JobStore {
   }
 
   /**
-   * Reserves room for {@code n} jobs of {@code bytes} payload bytes in all, or says why not. Room
-   * in the queue may be waited for; the payload bytes are checked once room is reserved, and a
-   * batch they do not fit is refused at once: the limit is a ceiling against running out of memory,
-   * not a second queue bound to wait on.
+   * Reserves room for {@code n} jobs of {@code bytes} payload bytes in all, waiting up to {@code
+   * maxWait} for room in the queue and for payload bytes alike, or says why not. A batch that no
+   * wait can help (more jobs than the capacity, more bytes than the limit) is refused at once.
    */
   private Admission.Rejected reserve(int n, long bytes, Duration maxWait)
       throws InterruptedException {
     if (bytes > options.payloadBytesLimit()) {
       return payloadsTooLarge(bytes);
     }
-    Admission.Rejected rejected = reserveRoom(n, maxWait);
-    if (rejected != null) {
-      return rejected;
+    if (n > options.capacity()) {
+      return new Admission.Rejected(
+          Admission.Reason.TOO_LARGE,
+          Duration.ZERO,
+          "a batch of "
+              + n
+              + " jobs can never fit: the queue holds at most "
+              + options.capacity()
+              + "; submit smaller batches");
+    }
+    if (tryReserve(n, bytes)) {
+      return null;
+    }
+    long remaining = maxWait.isNegative() ? 0 : toNanosSaturated(maxWait);
+    if (remaining == 0 || admissionStopped) {
+      return rejection(n, bytes);
+    }
+    lock.lockInterruptibly();
+    try {
+      RoomNeed need = new RoomNeed(n, bytes);
+      roomNeeds.add(need);
+      updateSmallestNeeds();
+      boolean reserved = false;
+      try {
+        while (!(reserved = tryReserveWaiting(n, bytes)) && !admissionStopped && remaining > 0) {
+          if (need.fits(free(), freeBytes())) {
+            continue; // room came back while this one tried, and whoever gave it saw none: retry
+          }
+          if (someNeedFits()) {
+            room.signal(); // another waiter fits where this one does not: wake one in its place
+          }
+          remaining = room.awaitNanos(remaining);
+        }
+      } finally {
+        roomNeeds.remove(need);
+        updateSmallestNeeds();
+        if (someNeedFits()) {
+          room.signal(); // room left over, or a wake-up this one will not use: pass it on
+        }
+      }
+      return reserved ? null : rejection(n, bytes);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** What a waiting submit needs; compared by identity, since two may need the same. */
+  private static final class RoomNeed {
+    final int jobs;
+    final long bytes;
+
+    RoomNeed(int jobs, long bytes) {
+      this.jobs = jobs;
+      this.bytes = bytes;
+    }
+
+    boolean fits(long freeJobs, long freeBytes) {
+      return jobs <= freeJobs && bytes <= freeBytes;
+    }
+  }
+
+  /** Recomputes the smallest needs from {@code roomNeeds}. Holds the lock. */
+  private void updateSmallestNeeds() {
+    long jobs = Long.MAX_VALUE;
+    long bytes = Long.MAX_VALUE;
+    for (RoomNeed need : roomNeeds) {
+      jobs = Math.min(jobs, need.jobs);
+      bytes = Math.min(bytes, need.bytes);
+    }
+    smallestNeed = jobs;
+    smallestBytesNeed = bytes;
+  }
+
+  /** Whether some waiting submit fits both bounds now, exactly. Holds the lock. */
+  private boolean someNeedFits() {
+    long free = free();
+    long freeBytes = freeBytes();
+    for (RoomNeed need : roomNeeds) {
+      if (need.fits(free, freeBytes)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether a waiting submit may fit now: the smallest needs are met, which every fitting waiter
+   * needs (but the smallest of each may belong to different waiters). No lock.
+   */
+  private boolean aNeedMayFit() {
+    return free() >= smallestNeed && freeBytes() >= smallestBytesNeed;
+  }
+
+  /**
+   * Reserves room for {@code n} jobs and {@code bytes} payload bytes if both are free now and
+   * admission is open; otherwise reserves nothing (a waiter that the undone job room would fit is
+   * woken, as by any room given back).
+   */
+  private boolean tryReserve(int n, long bytes) {
+    if (!tryReserve(n)) {
+      return false;
     }
     if (!tryReserveBytes(bytes)) {
       unreserve(n);
-      return bytesRejection(bytes);
+      return false;
     }
-    return null;
+    return true;
+  }
+
+  /**
+   * {@link #tryReserve(int, long)} for a waiter, which holds the lock: undoing the job room wakes
+   * no one, since every other waiter tries only under the lock too, and the waiter passes on a
+   * wake-up itself if another need fits (a wake-up here could circle among waiters that all lack
+   * bytes).
+   */
+  private boolean tryReserveWaiting(int n, long bytes) {
+    if (!tryReserve(n)) {
+      return false;
+    }
+    if (!tryReserveBytes(bytes)) {
+      occupied.addAndGet(-n);
+      return false;
+    }
+    return true;
   }
 
   private boolean tryReserveBytes(long bytes) {
@@ -438,52 +561,12 @@ final class LocalJobStore implements JobStore {
             + " bytes of payloads; submit smaller batches");
   }
 
-  /** Reserves room in the queue for {@code n} jobs, waiting up to {@code maxWait}. */
-  private Admission.Rejected reserveRoom(int n, Duration maxWait) throws InterruptedException {
-    if (n > options.capacity()) {
-      return new Admission.Rejected(
-          Admission.Reason.TOO_LARGE,
-          Duration.ZERO,
-          "a batch of "
-              + n
-              + " jobs can never fit: the queue holds at most "
-              + options.capacity()
-              + "; submit smaller batches");
-    }
-    if (tryReserve(n)) {
-      return null;
-    }
-    long remaining = maxWait.isNegative() ? 0 : toNanosSaturated(maxWait);
-    if (remaining == 0 || admissionStopped) {
-      return rejection(n);
-    }
-    lock.lockInterruptibly();
-    try {
-      roomNeeds.merge(n, 1, Integer::sum);
-      smallestNeed = roomNeeds.firstKey();
-      boolean reserved = false;
-      try {
-        while (!(reserved = tryReserve(n)) && !admissionStopped && remaining > 0) {
-          if (free() >= smallestNeed) {
-            room.signal(); // a smaller waiter fits where this one does not: wake one in its place
-          }
-          remaining = room.awaitNanos(remaining);
-        }
-      } finally {
-        roomNeeds.merge(n, -1, (a, b) -> a + b == 0 ? null : a + b);
-        smallestNeed = roomNeeds.isEmpty() ? Long.MAX_VALUE : roomNeeds.firstKey();
-        if (free() >= smallestNeed) {
-          room.signal(); // room left over, or a wake-up this one will not use: pass it on
-        }
-      }
-      return reserved ? null : rejection(n);
-    } finally {
-      lock.unlock();
-    }
-  }
-
   private long free() {
     return options.capacity() - occupied.get();
+  }
+
+  private long freeBytes() {
+    return options.payloadBytesLimit() - heldBytes.get();
   }
 
   /**
@@ -508,7 +591,15 @@ final class LocalJobStore implements JobStore {
     return false;
   }
 
-  /** Why {@link #tryReserve} refused {@code n} jobs. */
+  /** Why {@link #tryReserve(int, long)} refused {@code n} jobs of {@code bytes} payload bytes. */
+  private Admission.Rejected rejection(int n, long bytes) {
+    if (admissionStopped || free() >= n) {
+      return admissionStopped ? rejection(n) : bytesRejection(bytes);
+    }
+    return rejection(n);
+  }
+
+  /** Why {@link #tryReserve(int)} refused {@code n} jobs. */
   private Admission.Rejected rejection(int n) {
     if (admissionStopped) {
       return new Admission.Rejected(
@@ -577,14 +668,28 @@ final class LocalJobStore implements JobStore {
   /**
    * Gives back room: a reservation not used, or a job that left the bound (finished, dead).
    *
-   * <p>Wakes one waiting submitter, and only if the smallest waiting batch now fits: with the queue
+   * <p>Wakes one waiting submitter, and only if the smallest waiting needs now fit: with the queue
    * at its bound, waking every waiter at each finished job would wake them all to let one in. A
-   * woken waiter that does not fit, or that leaves room over, wakes the next (see {@link
-   * #reserve}); the waiters' sizes are known exactly, so the chain stops where nothing fits.
+   * woken waiter that does not fit, or that leaves room over, wakes the next if some need fits (see
+   * {@link #reserve}); the waiters' needs are known exactly, so the chain stops where nothing fits.
+   * Payload bytes given back first (as a finished job does) count for the waiters woken here.
    */
   private void unreserve(int n) {
-    long now = occupied.addAndGet(-n);
-    if (options.capacity() - now >= smallestNeed) {
+    occupied.addAndGet(-n);
+    roomFreed();
+  }
+
+  /** Gives back room for {@code n} jobs and {@code bytes} payload bytes reserved but not used. */
+  private void unreserve(int n, long bytes) {
+    heldBytes.addAndGet(-bytes);
+    unreserve(n);
+  }
+
+  /**
+   * Wakes one waiting submitter if the room just given back may fit one; see {@link #unreserve}.
+   */
+  private void roomFreed() {
+    if (aNeedMayFit()) {
       lock.lock();
       try {
         room.signal();
@@ -696,12 +801,8 @@ final class LocalJobStore implements JobStore {
           return tooLarge;
         }
       }
-      if (!tryReserve(1)) {
-        return rejection(1);
-      }
-      if (!tryReserveBytes(bytes)) {
-        unreserve(1);
-        return bytesRejection(bytes);
+      if (!tryReserve(1, bytes)) {
+        return rejection(1, bytes);
       }
       Entry entry = newEntry(job, clock.now(), System.currentTimeMillis());
       ScheduleEntry next = current.copy();
@@ -711,8 +812,7 @@ final class LocalJobStore implements JobStore {
       try {
         home = log.fired(next, entry);
       } catch (RuntimeException | Error e) {
-        unreserve(1);
-        heldBytes.addAndGet(-bytes);
+        unreserve(1, bytes);
         throw e;
       }
       next.home = home;
@@ -1225,6 +1325,7 @@ final class LocalJobStore implements JobStore {
       deadBytes -= entry.payload.length;
       heldBytes.addAndGet(-entry.payload.length);
       log.deleted(entry);
+      roomFreed();
       return true;
     } finally {
       lock.unlock();

@@ -275,14 +275,13 @@ class LocalJobStoreTest {
   }
 
   @Test
-  void aBatchWhosePayloadsPassTheByteLimitIsRefusedWholeAndAtOnce() throws Exception {
+  void aBatchWhosePayloadsPassTheByteLimitIsRefusedWholeAndAtOnceWithoutAWait() throws Exception {
     // given: 10 bytes of payloads at most, 6 held
     store = storeWithPayloadLimit(10);
     accept(spec("a", "123456"));
 
-    // when: a batch of 2 + 3 bytes asks for room, even with time to wait
-    Admission admission =
-        store.submit(List.of(spec("a", "12"), spec("a", "123")), Duration.ofMinutes(5));
+    // when: a batch of 2 + 3 bytes asks for room, with no time to wait
+    Admission admission = store.submit(List.of(spec("a", "12"), spec("a", "123")), Duration.ZERO);
 
     // then: refused at once, whole, saying what holds the memory; the room it took is given back
     Admission.Rejected rejected = assertInstanceOf(Admission.Rejected.class, admission);
@@ -514,6 +513,205 @@ class LocalJobStoreTest {
 
     assertInstanceOf(InterruptedException.class, outcome.get());
     assertEquals(1, store.counts().pending());
+  }
+
+  /** Starts a virtual thread that submits {@code specs}, waiting up to five minutes for room. */
+  private CompletableFuture<Admission> submitWaiting(List<JobSpec> specs) {
+    CompletableFuture<Admission> admission = new CompletableFuture<>();
+    Thread submitter =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    admission.complete(store.submit(specs, Duration.ofMinutes(5)));
+                  } catch (Throwable t) {
+                    admission.completeExceptionally(t);
+                  }
+                });
+    Waits.untilBlocked(submitter);
+    return admission;
+  }
+
+  @Test
+  void aSubmitterWaitingForPayloadBytesGetsInWhenAJobFinishes() throws Exception {
+    // given: room for 10 jobs but 10 payload bytes, 8 of them held by a running job
+    store = storeWithPayloadLimit(10);
+    accept(spec("a", "12345678"));
+    Job running = claim();
+
+    // when: a batch of 5 bytes waits; it fits the queue, not the bytes
+    CompletableFuture<Admission> waiting = submitWaiting(List.of(spec("a", "abcde")));
+    assertFalse(waiting.isDone());
+    store.succeeded(running.id());
+
+    // then: it gets in, and holds its bytes
+    assertInstanceOf(Admission.Accepted.class, waiting.get(10, TimeUnit.SECONDS));
+    assertEquals(5, store.counts().payloadBytes());
+    assertEquals(1, store.counts().queued());
+  }
+
+  @Test
+  void aSubmitterWaitingForPayloadBytesGetsInWhenADeadLetterIsDeleted() throws Exception {
+    // given: a dead letter holding 8 of 10 bytes (dead letters keep their payload)
+    store = storeWithPayloadLimit(10);
+    JobId dead = accept(spec("a", "12345678")).getFirst();
+    store.failed(claim().id(), "boom", Optional.empty());
+    CompletableFuture<Admission> waiting = submitWaiting(List.of(spec("a", "abcde")));
+
+    // when
+    assertTrue(store.deleteDead(dead));
+
+    // then
+    assertInstanceOf(Admission.Accepted.class, waiting.get(10, TimeUnit.SECONDS));
+    assertEquals(5, store.counts().payloadBytes());
+  }
+
+  @Test
+  void aSmallPayloadWaitingBehindALargeOneGetsInAsSoonAsItsBytesFit() throws Exception {
+    // given: 10 of 10 bytes held by two running jobs, a waiter for 8 bytes, then one for 2
+    store = storeWithPayloadLimit(10);
+    accept(spec("a", "12345"), spec("a", "abcde"));
+    List<Job> running = List.of(claim(), claim());
+    CompletableFuture<Admission> large = submitWaiting(List.of(spec("a", "LLLLLLLL")));
+    CompletableFuture<Admission> small = submitWaiting(List.of(spec("a", "ss")));
+
+    // when 5 bytes free: the large batch is woken first, and passes the wake-up on
+    store.succeeded(running.get(0).id());
+
+    // then the small one gets in, the large one only when its 8 bytes are free
+    assertInstanceOf(Admission.Accepted.class, small.get(10, TimeUnit.SECONDS));
+    assertFalse(large.isDone());
+    store.succeeded(running.get(1).id());
+    assertInstanceOf(Admission.Accepted.class, large.get(10, TimeUnit.SECONDS));
+    assertEquals(10, store.counts().payloadBytes());
+  }
+
+  @Test
+  void waitersThatNeedJobRoomAndWaitersThatNeedBytesAllGetInAsJobsFinish() throws Exception {
+    // Mixed needs: some batches are many small jobs (the capacity binds), some few large ones
+    // (the bytes bind), so a woken waiter often lacks what another one needs.
+    int capacity = 12;
+    long limit = 64;
+    int submitters = 32;
+    int batchesEach = 30;
+    store =
+        LocalJobStore.inMemory(
+            JobStoreOptions.defaults()
+                .withCapacity(capacity)
+                .withPayloadBytesLimit(limit)
+                .withClock(clock)
+                .withFinishedRetention(3));
+    List<Thread> threads = new ArrayList<>();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    long expected = 0;
+    for (int s = 0; s < submitters; s++) {
+      boolean manySmall = s % 2 == 0;
+      int jobs = manySmall ? 1 + s % 6 : 1;
+      String payload = manySmall ? "x" : "y".repeat(8 + s % 24);
+      expected += (long) jobs * batchesEach;
+      threads.add(
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      for (int b = 0; b < batchesEach; b++) {
+                        Admission a =
+                            store.submit(
+                                Collections.nCopies(jobs, spec("a", payload)),
+                                Duration.ofMinutes(5));
+                        assertInstanceOf(Admission.Accepted.class, a);
+                      }
+                    } catch (Throwable t) {
+                      failure.compareAndSet(null, t);
+                    }
+                  }));
+    }
+    for (long finished = 0; finished < expected; finished++) {
+      store.succeeded(claim().id());
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    if (failure.get() != null) {
+      throw new AssertionError(failure.get());
+    }
+    JobCounts counts = store.counts();
+    assertEquals(0, counts.pending());
+    assertEquals(0, counts.payloadBytes());
+    assertEquals(expected, counts.succeeded());
+  }
+
+  @Test
+  void aBoundedWaitForPayloadBytesEndsInARejectionThatNamesTheBytes() throws Exception {
+    store = storeWithPayloadLimit(10);
+    accept(spec("a", "12345678"));
+
+    Admission admission = store.submit(List.of(spec("a", "abcde")), Duration.ofMillis(20));
+
+    Admission.Rejected rejected = assertInstanceOf(Admission.Rejected.class, admission);
+    assertEquals(Admission.Reason.QUEUE_FULL, rejected.reason());
+    assertTrue(rejected.message().contains("already holds 8 bytes"), rejected.message());
+    assertEquals(1, store.counts().pending());
+    assertEquals(8, store.counts().payloadBytes());
+  }
+
+  @Test
+  void anAlreadyInterruptedSubmitterWaitingForPayloadBytesAcceptsNothing() throws Exception {
+    store = storeWithPayloadLimit(10);
+    accept(spec("a", "12345678"));
+
+    Thread.currentThread().interrupt();
+    assertThrows(
+        InterruptedException.class,
+        () -> store.submit(List.of(spec("a", "abcde")), Duration.ofMinutes(1)));
+
+    assertEquals(1, store.counts().pending());
+    assertEquals(8, store.counts().payloadBytes());
+  }
+
+  @Test
+  void aSubmitterInterruptedWhileWaitingForPayloadBytesAcceptsNothing() throws Exception {
+    // given: a waiter for bytes, and a running job that will free them
+    store = storeWithPayloadLimit(10);
+    accept(spec("a", "12345678"));
+    Job running = claim();
+    AtomicReference<Throwable> outcome = new AtomicReference<>();
+    Thread submitter =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    store.submit(List.of(spec("a", "abcde")), Duration.ofMinutes(5));
+                  } catch (Throwable t) {
+                    outcome.set(t);
+                  }
+                });
+    Waits.untilBlocked(submitter);
+
+    // when it is interrupted
+    submitter.interrupt();
+    submitter.join();
+
+    // then nothing was admitted, and the room it waited for is whole for the next one
+    assertInstanceOf(InterruptedException.class, outcome.get());
+    assertEquals(1, store.counts().pending());
+    assertEquals(8, store.counts().payloadBytes());
+    store.succeeded(running.id());
+    accept(spec("a", "0123456789"));
+  }
+
+  @Test
+  void aWaiterForPayloadBytesIsRejectedAsShuttingDownWhenAdmissionStops() throws Exception {
+    store = storeWithPayloadLimit(10);
+    accept(spec("a", "12345678"));
+    CompletableFuture<Admission> waiting = submitWaiting(List.of(spec("a", "abcde")));
+
+    store.stopAdmission();
+
+    Admission.Rejected rejected =
+        assertInstanceOf(Admission.Rejected.class, waiting.get(10, TimeUnit.SECONDS));
+    assertEquals(Admission.Reason.SHUTTING_DOWN, rejected.reason());
+    assertEquals(8, store.counts().payloadBytes());
   }
 
   @Test

@@ -6,8 +6,11 @@ import java.util.Map;
  * What a {@link JobEngine} is doing: its workers, its store's counts, and totals per job type since
  * it started.
  *
- * @param workers worker threads
+ * @param workers worker threads: the pool's size, which a stuck attempt's replacement keeps
  * @param busy workers running an attempt now
+ * @param stuck attempts stuck now: past their timeout and their interrupt, their handlers have not
+ *     returned; each holds a thread beyond {@code workers} (see {@link
+ *     JobEngine.Builder#interruptGrace})
  * @param jobs the store's counts
  * @param byType totals per job type
  * @param unhandledAtStart pending jobs the store held at the engine's start whose type has no
@@ -17,6 +20,7 @@ import java.util.Map;
 public record EngineStats(
     int workers,
     int busy,
+    int stuck,
     JobCounts jobs,
     Map<String, TypeStats> byType,
     Map<String, Long> unhandledAtStart) {
@@ -35,7 +39,10 @@ public record EngineStats(
    * @param timedOut attempts that overran their timeout
    * @param retries retries scheduled
    * @param dead jobs that became dead letters
-   * @param running attempts running now
+   * @param running attempts running now, stuck ones included (they still hold the type's
+   *     concurrency)
+   * @param stuck attempts reported stuck: they overran their timeout and did not return within the
+   *     interrupt grace after it (each is also counted in {@code timedOut} if it ever returns)
    */
   public record TypeStats(
       long attempts,
@@ -44,5 +51,6 @@ public record EngineStats(
       long timedOut,
       long retries,
       long dead,
-      int running) {}
+      int running,
+      long stuck) {}
 }

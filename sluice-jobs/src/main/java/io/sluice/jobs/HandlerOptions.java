@@ -9,7 +9,8 @@ import java.util.Objects;
  * @param concurrency at most this many attempts of the type run at once, at least 1 (the worker
  *     count bounds it too)
  * @param timeout an attempt running longer fails: its context is cancelled and its thread
- *     interrupted
+ *     interrupted (and if it ignores that, it is reported stuck: see {@link
+ *     JobEngine.Builder#interruptGrace})
  * @param retry how many attempts and how long between them
  */
 public record HandlerOptions(int concurrency, Duration timeout, RetryPolicy retry) {

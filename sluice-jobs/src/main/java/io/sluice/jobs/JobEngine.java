@@ -34,8 +34,22 @@ import java.util.random.RandomGenerator;
  *   <tr><td>{@link #find}, {@link #deadLetters}, {@link #retryDead}, {@link #deleteDead},
  *       {@link #stats}</td><td>no</td></tr>
  *   <tr><td>{@link #shutdown(Duration)}</td><td>until running attempts end, at most the grace
- *       period plus the time interrupted handlers take to stop</td></tr>
+ *       passed plus one second (or the interrupt grace, if less) for interrupted handlers to
+ *       return, plus the store's close</td></tr>
  * </table>
+ *
+ * <p><b>Stuck attempts.</b> An attempt that overruns its timeout is interrupted, and its context
+ * ends. A handler that ignores both (a busy loop, I/O that is not interruptible, a wait to enter a
+ * {@code synchronized} block) would keep its worker for good, and enough of them would stop the
+ * engine without a word. So if the handler has not returned {@link Builder#interruptGrace} after
+ * the timeout, the engine declares the attempt stuck: it logs one warning naming the job, its type,
+ * how far past its timeout it is and the top of the worker's stack; counts it ({@link
+ * EngineStats#stuck()}, {@link EngineStats.TypeStats#stuck()}, {@link
+ * EngineListener#attemptStuck}); and starts a replacement worker, so the other jobs keep the full
+ * pool. The stuck job stays {@link JobState#RUNNING}, as its handler still runs, so it never runs
+ * twice at once; it also keeps its place in its type's concurrency limit. If the handler returns,
+ * the attempt is recorded as timed out, retried or dead as the type's {@link RetryPolicy} says, and
+ * its thread ends. Stuck threads are bounded only by how many handlers misbehave: watch the gauge.
  *
  * <p>Memory consistency effects: actions in a thread before it submits a job happen-before the
  * handler's attempts at it; a handler's actions in an attempt happen-before the next attempt and
@@ -49,7 +63,7 @@ public sealed interface JobEngine extends AutoCloseable permits JobEngineImpl {
    *
    * @param store where jobs come from
    * @return a builder with the defaults: workers = 2 x available processors, no handlers, the
-   *     store's clock, a 30-second shutdown grace
+   *     store's clock, a 30-second shutdown grace, a 5-second interrupt grace
    */
   static Builder builder(JobStore store) {
     return new JobEngineImpl.BuilderImpl(store);
@@ -130,6 +144,15 @@ public sealed interface JobEngine extends AutoCloseable permits JobEngineImpl {
    * pending and runs again after the next start. Then closes the store. Calling it again waits for
    * the first call's outcome.
    *
+   * <p>After the grace, the shutdown waits at most one second more (or the {@linkplain
+   * Builder#interruptGrace interrupt grace}, if less) for the interrupted handlers to return. It
+   * abandons those that do not, stuck ones included, and says which in one warning (and to the
+   * listener, as {@link EngineListener.Outcome#ABANDONED}): their jobs stay running in the store,
+   * which closes without them, so a durable store queues them again when it is next opened, their
+   * attempt counted, as after a crash. Their threads run on until the handlers return, and then end
+   * without touching the store. So {@code shutdown(grace)} returns after about {@code grace} plus
+   * that second (plus the store's close), however the handlers behave.
+   *
    * @param grace how long running attempts may take to finish
    * @return true if every attempt finished within the grace period
    * @throws InterruptedException if interrupted while waiting; the shutdown goes on
@@ -203,6 +226,17 @@ public sealed interface JobEngine extends AutoCloseable permits JobEngineImpl {
      * @return this builder
      */
     Builder shutdownGrace(Duration grace);
+
+    /**
+     * How long an interrupted attempt may take to return: an attempt whose handler has not returned
+     * this long after its timeout (when it was interrupted) is declared stuck, reported and its
+     * worker replaced (see "Stuck attempts" in {@link JobEngine}); a shutdown waits at most this
+     * long, or one second if less, for the attempts it interrupted. By default 5 seconds.
+     *
+     * @param grace positive
+     * @return this builder
+     */
+    Builder interruptGrace(Duration grace);
 
     /**
      * Hears every attempt's outcome, for metrics.

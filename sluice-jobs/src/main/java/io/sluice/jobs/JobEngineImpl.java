@@ -18,14 +18,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.random.RandomGenerator;
 
 /*
@@ -79,9 +82,29 @@ import java.util.random.RandomGenerator;
  * and the watchdog never both take a job) and gives the jobs it took back to the store, queued
  * again with their attempt not counted, where idle workers claim them.
  *
- * Shutdown. Stop admission and claims (idle workers return), join the workers for the grace period,
- * then cancel the engine context: every running attempt's context is cancelled and its worker
- * interrupted; those attempts are reported to the store as abandoned (queued again, not failed).
+ * Stuck attempts. An interrupt only asks: a handler in a busy loop, in I/O that ignores
+ * interrupts or waiting for a monitor keeps its worker however long it overruns. So the watchdog
+ * also watches each attempt it expired: if the handler has not returned `interruptGrace` after the
+ * deadline, one CAS (STOPPED -> STUCK, against the worker's STOPPED -> RETURNED when the handler
+ * returns) decides that the attempt is stuck. The watchdog then takes the attempt and its batch out
+ * of the worker's slots and hands the rest to a helper thread: one warning with the worker's
+ * stack, the listener, the stuck count, the jobs claimed behind it given back, and a replacement
+ * worker started on the same slot, so the pool keeps its size. The job stays RUNNING, as its
+ * handler still runs: it can never run twice at once. If the handler ever returns (STUCK ->
+ * RETURNED_LATE), its worker records the attempt as timed out, as any other, and ends instead of
+ * claiming again: the slot is its replacement's. A worker touches its slots only by CAS on its own
+ * attempt and batch, so a late return cannot clear what the replacement published.
+ *
+ * Shutdown. Stop admission and claims (idle workers return), wait up to the grace for the workers
+ * to end, then cancel the engine context: every running attempt's context is cancelled and its
+ * worker interrupted; those attempts are reported to the store as abandoned (queued again, not
+ * failed). The shutdown then waits at most HARD_STOP_WAIT (or interruptGrace, if less) for the
+ * interrupted handlers to return; it gives up on those that do not (STOPPED or STUCK -> GIVEN_UP,
+ * again one CAS against the worker's), reports them, and closes the store without them: they stay
+ * RUNNING in the journal, so the next start queues them again, as after a crash. A given-up worker
+ * whose handler returns later touches nothing and ends. A worker that sees the hard stop before
+ * its handler starts does not start it. Workers are counted (`liveWorkers`) instead of joined, as
+ * the set of threads changes when stuck ones are replaced.
  */
 final class JobEngineImpl implements JobEngine {
 
@@ -96,19 +119,40 @@ final class JobEngineImpl implements JobEngine {
 
   private static final long HAND_BACK_NANOS = HAND_BACK.toNanos();
 
+  /** The default {@link JobEngine.Builder#interruptGrace}. */
+  static final Duration DEFAULT_INTERRUPT_GRACE = Duration.ofSeconds(5);
+
+  /**
+   * The longest a shutdown waits, after its grace, for the handlers it interrupted to return
+   * (shorter if the interrupt grace is).
+   */
+  static final Duration HARD_STOP_WAIT = Duration.ofSeconds(1);
+
+  /** How many frames of a stuck worker's stack its warning shows at least, and at most. */
+  private static final int STACK_FRAMES = 5;
+
+  private static final int MAX_STACK_FRAMES = 24;
+
   private final JobStore store;
   private final JobStore.Claimer claimer;
   private final Map<String, TypeRuntime> types;
   private final Clock clock;
   private final RandomGenerator random;
   private final Duration shutdownGrace;
+  private final Duration interruptGrace;
+  private final long interruptGraceNanos;
   private final EngineListener listener;
   private final Context background;
   private final AtomicReferenceArray<Attempt> attempts;
   private final AtomicReferenceArray<Batch> batches; // each worker's claims; see Hand-back
   private final Watchdog watchdog = new Watchdog();
-  private final List<Thread> workers;
-  private final CountDownLatch workersDone;
+  private final ThreadFactory threadFactory;
+  private final int poolSize;
+  private final Set<Thread> workers = ConcurrentHashMap.newKeySet(); // worker threads not ended
+  private final Set<Attempt> stuck = ConcurrentHashMap.newKeySet(); // see Stuck attempts
+  private final ReentrantLock poolLock = new ReentrantLock();
+  private final Condition workerEnded = poolLock.newCondition();
+  private int liveWorkers; // workers not ended that the shutdown waits for; under poolLock
   private final Object shutdownLock = new Object();
   private volatile boolean stopping; // set first by shutdown: workers begin no more claimed jobs
   private volatile boolean hardStop;
@@ -120,6 +164,8 @@ final class JobEngineImpl implements JobEngine {
     this.clock = b.clock;
     this.random = b.random;
     this.shutdownGrace = b.shutdownGrace;
+    this.interruptGrace = b.interruptGrace;
+    this.interruptGraceNanos = Nanos.of(b.interruptGrace);
     this.listener = b.listener;
     this.types = new HashMap<>();
     b.handlers.forEach((type, h) -> types.put(type, new TypeRuntime(type, h.handler, h.options)));
@@ -127,18 +173,31 @@ final class JobEngineImpl implements JobEngine {
     this.background = Context.background(clock);
     this.attempts = new AtomicReferenceArray<>(b.workers);
     this.batches = new AtomicReferenceArray<>(b.workers);
-    this.workersDone = new CountDownLatch(b.workers);
-    this.workers = new ArrayList<>(b.workers);
-    for (int i = 0; i < b.workers; i++) {
-      int slot = i;
-      workers.add(b.threadFactory.newThread(() -> work(slot)));
-    }
+    this.threadFactory = b.threadFactory;
+    this.poolSize = b.workers;
   }
 
   private JobEngineImpl startWorkers() {
     warnOfUnhandledTypes();
-    workers.forEach(Thread::start);
+    List<Thread> threads = new ArrayList<>(poolSize);
+    for (int i = 0; i < poolSize; i++) {
+      int slot = i;
+      threads.add(newWorker(() -> work(slot)));
+    }
+    poolLock.lock();
+    try {
+      liveWorkers = poolSize;
+      workers.addAll(threads);
+    } finally {
+      poolLock.unlock();
+    }
+    threads.forEach(Thread::start);
     return this;
+  }
+
+  private Thread newWorker(Runnable work) {
+    return Objects.requireNonNull(
+        threadFactory.newThread(work), "the thread factory made no thread for a worker");
   }
 
   /**
@@ -227,7 +286,18 @@ final class JobEngineImpl implements JobEngine {
         busy++;
       }
     }
-    return new EngineStats(workers.size(), busy, store.counts(), byType, unhandledAtStart);
+    return new EngineStats(poolSize, busy, stuckNow(), store.counts(), byType, unhandledAtStart);
+  }
+
+  /** Attempts declared stuck whose handlers have not returned. */
+  private int stuckNow() {
+    int n = 0;
+    for (Attempt a : stuck) {
+      if (a.isStuck()) {
+        n++;
+      }
+    }
+    return n;
   }
 
   // ---------------------------------------------------------------- workers
@@ -235,6 +305,7 @@ final class JobEngineImpl implements JobEngine {
   private void work(int slot) {
     List<JobStore.Claim> succeeded = new ArrayList<>(); // successes the next claim records
     Batch batch = null;
+    boolean counted = true; // whether the shutdown still waits for this worker
     try {
       while (true) {
         List<JobStore.Claim> claims = store.claim(succeeded, claimer);
@@ -242,23 +313,38 @@ final class JobEngineImpl implements JobEngine {
         if (claims.isEmpty()) {
           return;
         }
-        batch = new Batch(claims);
+        batch = new Batch(claims, succeeded);
         batches.set(slot, batch);
         int n = claims.size();
         for (int i; !stopping && (i = batch.next.getAndIncrement()) < n; ) {
           JobStore.Claim claim = claims.get(i);
           Job job = claim.job();
           TypeRuntime type = types.get(job.type());
+          Ending ending;
           try {
-            if (runAttempt(job, claim, type, slot, i + 1 < n)) {
-              succeeded.add(claim);
-            }
+            ending = runAttempt(job, claim, type, slot, batch, i + 1 < n);
           } finally {
             type.leave(store);
           }
+          switch (ending) {
+            case SUCCEEDED_UNRECORDED -> succeeded.add(claim);
+            case REPORTED -> {}
+            case REPLACED -> { // stuck, and replaced: the slots are the replacement's now
+              Batch mine = batch;
+              batch = null;
+              giveBack(mine);
+              recordSuccesses(mine);
+              return;
+            }
+            case GIVEN_UP -> { // the shutdown gave up on this worker and closed the store
+              batch = null;
+              counted = false;
+              return;
+            }
+          }
           Thread.interrupted(); // a handler may have interrupted its own thread
         }
-        batches.set(slot, null);
+        batches.compareAndSet(slot, batch, null);
         giveBack(batch);
         batch = null;
         if (hardStop) {
@@ -271,35 +357,87 @@ final class JobEngineImpl implements JobEngine {
     } catch (InterruptedException e) {
       // shutdown interrupted a worker waiting for a job
     } catch (RuntimeException | Error e) {
-      for (JobStore.Claim claim : succeeded) { // recorded unless the failure came after that
-        try {
-          store.succeeded(claim);
-        } catch (RuntimeException again) {
-          e.addSuppressed(again);
+      if (batch == null) {
+        for (JobStore.Claim claim : succeeded) { // recorded unless the failure came after that
+          try {
+            store.succeeded(claim);
+          } catch (RuntimeException again) {
+            e.addSuppressed(again);
+          }
         }
+      } else {
+        recordSuccesses(batch);
       }
       LOG.log(System.Logger.Level.ERROR, "job worker stopped by an unexpected failure", e);
       if (batch != null) {
-        batches.set(slot, null);
+        batches.compareAndSet(slot, batch, null);
         giveBack(batch);
       }
     } finally {
-      workersDone.countDown();
+      workers.remove(Thread.currentThread());
+      if (counted) {
+        poolLock.lock();
+        try {
+          liveWorkers--;
+          workerEnded.signalAll();
+        } finally {
+          poolLock.unlock();
+        }
+      }
     }
   }
 
-  /** A worker's claims and the cursor to the next one not begun; see Hand-back. */
+  /** How an attempt left its worker. */
+  private enum Ending {
+    /** Succeeded; the worker's next claim records it. */
+    SUCCEEDED_UNRECORDED,
+    /** Its outcome is recorded; the worker goes on. */
+    REPORTED,
+    /** It was stuck and its outcome is recorded now; a replacement has the worker's slots. */
+    REPLACED,
+    /** The shutdown gave up waiting for it: the worker must touch nothing more. */
+    GIVEN_UP
+  }
+
+  /**
+   * A worker's claims, the cursor to the next one not begun (see Hand-back), and the successes of
+   * the batch not yet recorded, which whoever takes them first records if the worker gets stuck.
+   */
   private static final class Batch {
     final List<JobStore.Claim> claims;
     final AtomicInteger next = new AtomicInteger();
+    private final List<JobStore.Claim> succeeded; // the worker's; see recordSuccesses
+    private final AtomicBoolean successesTaken = new AtomicBoolean();
 
-    Batch(List<JobStore.Claim> claims) {
+    Batch(List<JobStore.Claim> claims, List<JobStore.Claim> succeeded) {
       this.claims = claims;
+      this.succeeded = succeeded;
     }
 
     /** Whether a claim waits, not begun. */
     boolean waiting() {
       return next.get() < claims.size();
+    }
+  }
+
+  /**
+   * Records the successes of a stuck worker's batch, once: called by the worker if its handler
+   * returns and by the helper that replaced it, whichever comes first. The worker added them before
+   * the stuck attempt began, and adds none after it.
+   */
+  private void recordSuccesses(Batch batch) {
+    if (!batch.successesTaken.compareAndSet(false, true)) {
+      return;
+    }
+    for (JobStore.Claim claim : batch.succeeded) {
+      try {
+        store.succeeded(claim);
+      } catch (RuntimeException e) {
+        LOG.log(
+            System.Logger.Level.ERROR,
+            "could not record the success of job " + claim.job().id(),
+            e);
+      }
     }
   }
 
@@ -362,13 +500,20 @@ final class JobEngineImpl implements JobEngine {
 
   /**
    * Runs one attempt of {@code job} and reports its outcome to the store, except a success that the
-   * worker's next claim may record: returns true for that one.
+   * worker's next claim may record, and except an attempt the shutdown gave up on.
    *
    * @param claim what the store handed out for the job
+   * @param batch the worker's batch, which holds the claim
    * @param jobsWaitBehind whether jobs of the worker's batch wait for this attempt (see Hand-back)
+   * @return how the attempt left the worker
    */
-  private boolean runAttempt(
-      Job job, JobStore.Claim claim, TypeRuntime type, int slot, boolean jobsWaitBehind) {
+  private Ending runAttempt(
+      Job job,
+      JobStore.Claim claim,
+      TypeRuntime type,
+      int slot,
+      Batch batch,
+      boolean jobsWaitBehind) {
     RetryPolicy retry = type.options.retry();
     if (job.attempts() > retry.maxAttempts()) {
       // Only a crash mid-attempt leaves more started attempts than allowed: a job that keeps
@@ -379,51 +524,68 @@ final class JobEngineImpl implements JobEngine {
               + " times in all"
               + job.lastError().map(e -> "; last error: " + e).orElse("");
       dead(job, claim, type, error);
-      return false;
+      return Ending.REPORTED;
     }
     type.attempts.increment();
     long start = clock.nanoTime();
     long deadline = Nanos.add(start, type.timeoutNanos);
     CancelableContext ctx = WatchedDeadlines.withDeadline(background, deadline);
-    Attempt attempt = new Attempt(Thread.currentThread(), ctx, start, deadline);
+    Attempt attempt =
+        new Attempt(
+            job,
+            type,
+            batch,
+            Thread.currentThread(),
+            ctx,
+            start,
+            deadline,
+            deadline == Long.MAX_VALUE ? Long.MAX_VALUE : Nanos.add(deadline, interruptGraceNanos));
     Throwable failure = null;
-    boolean cutShort;
+    int ended;
     boolean overran;
     try {
       attempts.set(slot, attempt);
       if (hardStop) {
-        attempt.stopBy(false);
+        attempt.stopBy(false); // the engine is stopping: the handler does not start
+      } else {
+        watchdog.watch(deadline);
+        if (jobsWaitBehind) {
+          watchdog.watch(Nanos.add(start, HAND_BACK_NANOS));
+        }
+        try {
+          type.handler.handle(job, ctx);
+        } catch (Throwable t) {
+          failure = t;
+        }
       }
-      watchdog.watch(deadline);
-      if (jobsWaitBehind) {
-        watchdog.watch(Nanos.add(start, HAND_BACK_NANOS));
-      }
-      try {
-        type.handler.handle(job, ctx);
-      } catch (Throwable t) {
-        failure = t;
-      }
-      cutShort = !attempt.finish();
+      ended = attempt.finish();
       overran = ctx.err().orElse(null) instanceof DeadlineExceededException;
     } finally {
-      attempts.set(slot, null);
+      attempts.compareAndSet(slot, attempt, null); // not the replacement's, if this one was stuck
       ctx.close();
     }
+    if (ended == Attempt.GIVEN_UP) {
+      return Ending.GIVEN_UP; // reported by the shutdown, and the store is closed
+    }
+    boolean late = ended == Attempt.RETURNED_LATE;
+    if (late) {
+      stuck.remove(attempt);
+    }
     boolean timed = listener != EngineListener.NONE; // a clock read saved when nobody listens
-    long end = timed ? clock.nanoTime() : 0;
+    long returned = timed || late ? clock.nanoTime() : 0;
     EngineListener.Outcome outcome;
-    if (failure == null && !cutShort) {
+    if (failure == null && ended == Attempt.FINISHED) {
       outcome = EngineListener.Outcome.SUCCEEDED;
       type.succeeded.increment();
       if (!timed) {
-        return true;
+        return Ending.SUCCEEDED_UNRECORDED;
       }
       store.succeeded(claim);
     } else if (hardStop) {
       // Stopped by the shutdown, however the handler reacted: not the job's fault.
       outcome = EngineListener.Outcome.ABANDONED;
       store.abandoned(claim);
-    } else if (cutShort || overran) {
+    } else if (ended != Attempt.FINISHED || overran) {
       outcome = EngineListener.Outcome.TIMED_OUT;
       type.timedOut.increment();
       failed(
@@ -435,6 +597,11 @@ final class JobEngineImpl implements JobEngine {
               + " (attempt "
               + job.attempts()
               + ")"
+              + (late
+                  ? "; the handler ignored the interrupt and returned "
+                      + Duration.ofNanos(returned - deadline)
+                      + " after the timeout"
+                  : "")
               + (failure == null ? "" : ": " + describe(failure)));
     } else {
       outcome = EngineListener.Outcome.FAILED;
@@ -446,10 +613,10 @@ final class JobEngineImpl implements JobEngine {
       }
     }
     if (timed) {
-      Duration elapsed = Duration.ofNanos(end - start);
+      Duration elapsed = Duration.ofNanos(returned - start);
       notifyListener(() -> listener.attemptFinished(job, outcome, elapsed));
     }
-    return false;
+    return late ? Ending.REPLACED : Ending.REPORTED;
   }
 
   private void failed(Job job, JobStore.Claim claim, TypeRuntime type, String error) {
@@ -531,18 +698,14 @@ final class JobEngineImpl implements JobEngine {
       stopping = true;
       store.stopAdmission();
       store.stopClaims();
-      boolean graceful = workersDone.await(grace.toNanos(), TimeUnit.NANOSECONDS);
+      boolean graceful = awaitWorkers(Nanos.of(grace));
       if (!graceful) {
         hardStop = true;
         cancelAttempts();
         workers.forEach(Thread::interrupt);
-        if (!workersDone.await(
-            shutdownGrace.toNanos() + TimeUnit.SECONDS.toNanos(5), TimeUnit.NANOSECONDS)) {
-          LOG.log(
-              System.Logger.Level.ERROR,
-              "job handlers ignore interruption; "
-                  + workersDone.getCount()
-                  + " workers are still running and will be abandoned");
+        if (!awaitWorkers(hardStopWaitNanos())) {
+          giveUpOnAttempts();
+          awaitWorkers(Long.MAX_VALUE); // those left are recording an outcome, not in a handler
         }
       }
       cancelAttempts();
@@ -553,6 +716,27 @@ final class JobEngineImpl implements JobEngine {
     }
   }
 
+  /** How long a hard stop waits for the handlers it interrupted: see {@link #HARD_STOP_WAIT}. */
+  private long hardStopWaitNanos() {
+    return Math.min(interruptGraceNanos, HARD_STOP_WAIT.toNanos());
+  }
+
+  /** Waits up to {@code nanos} until no worker is left that the shutdown waits for. */
+  private boolean awaitWorkers(long nanos) throws InterruptedException {
+    poolLock.lock();
+    try {
+      while (liveWorkers > 0) {
+        if (nanos <= 0) {
+          return false;
+        }
+        nanos = workerEnded.awaitNanos(nanos);
+      }
+      return true;
+    } finally {
+      poolLock.unlock();
+    }
+  }
+
   private void cancelAttempts() {
     for (int i = 0; i < attempts.length(); i++) {
       Attempt attempt = attempts.get(i);
@@ -560,6 +744,65 @@ final class JobEngineImpl implements JobEngine {
         attempt.stopBy(false);
       }
     }
+  }
+
+  /**
+   * Gives up on the attempts whose handlers did not return after the hard stop's interrupt: their
+   * workers no longer hold up the shutdown, and will touch nothing if the handlers return. Their
+   * jobs stay RUNNING in the store, which closes without them: a journal queues them again at the
+   * next start. Reports them in one warning and to the listener, as abandoned.
+   */
+  private void giveUpOnAttempts() {
+    List<Attempt> givenUp = new ArrayList<>();
+    for (int i = 0; i < attempts.length(); i++) {
+      Attempt a = attempts.get(i);
+      if (a != null && a.giveUp()) {
+        givenUp.add(a);
+      }
+    }
+    for (Attempt a : stuck) {
+      if (a.giveUp()) {
+        givenUp.add(a);
+      }
+    }
+    if (givenUp.isEmpty()) {
+      return;
+    }
+    poolLock.lock();
+    try {
+      liveWorkers -= givenUp.size();
+      workerEnded.signalAll();
+    } finally {
+      poolLock.unlock();
+    }
+    long now = clock.nanoTime();
+    StringBuilder jobs = new StringBuilder();
+    for (Attempt a : givenUp) {
+      giveBack(a.batch); // the jobs claimed behind it, not begun: queued again, not counted
+      jobs.append(jobs.isEmpty() ? "" : "; ")
+          .append(a.job.id())
+          .append(" (")
+          .append(a.job.type())
+          .append(", attempt ")
+          .append(a.job.attempts())
+          .append(", on ")
+          .append(a.thread.getName().isEmpty() ? a.thread.toString() : a.thread.getName())
+          .append(')');
+      Duration elapsed = Duration.ofNanos(now - a.start);
+      notifyListener(
+          () -> listener.attemptFinished(a.job, EngineListener.Outcome.ABANDONED, elapsed));
+    }
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "shutdown abandoned "
+            + givenUp.size()
+            + (givenUp.size() == 1 ? " job whose handler" : " jobs whose handlers")
+            + " did not return "
+            + Duration.ofNanos(hardStopWaitNanos())
+            + " after the interrupt: "
+            + jobs
+            + ". They stay RUNNING in the journal and run again, their attempt counted, when the"
+            + " store is next opened; their worker threads run on until the handlers return.");
   }
 
   @Override
@@ -575,20 +818,138 @@ final class JobEngineImpl implements JobEngine {
 
   /** For tests: whether every worker thread has ended. */
   boolean workersEnded() {
-    return workers.stream().noneMatch(Thread::isAlive);
+    return workers.isEmpty();
+  }
+
+  // ---------------------------------------------------------------- stuck attempts
+
+  /**
+   * Declares the attempt in slot {@code i} stuck, unless its handler returned first; on the
+   * watchdog's thread, so the rest (logging, store calls, a thread factory) goes to a helper.
+   */
+  private void declareStuck(int i, Attempt a, long now) {
+    stuck.add(a); // before the CAS: a handler returning at once removes it again
+    if (!a.markStuck()) {
+      stuck.remove(a);
+      return;
+    }
+    attempts.compareAndSet(i, a, null);
+    batches.compareAndSet(i, a.batch, null);
+    a.type.stuck.increment();
+    Duration overdue = Duration.ofNanos(now - a.deadline);
+    Thread.ofVirtual().name("sluice-stuck-" + i).start(() -> replaceStuck(i, a, overdue));
+  }
+
+  /** Replaces a stuck worker, gives back what it held and reports it. */
+  private void replaceStuck(int slot, Attempt a, Duration overdue) {
+    StackTraceElement[] stack = a.thread.getStackTrace();
+    boolean replaced = startReplacement(slot);
+    giveBack(a.batch);
+    recordSuccesses(a.batch);
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "job "
+            + a.job.id()
+            + " ("
+            + a.job.type()
+            + ") is stuck: attempt "
+            + a.job.attempts()
+            + " overran its timeout of "
+            + a.type.options.timeout()
+            + " by "
+            + overdue
+            + " and its handler has not returned "
+            + interruptGrace
+            + " after the interrupt, so it ignores interruption (a busy loop, I/O that is not"
+            + " interruptible, a wait for a monitor?). The job stays RUNNING until the handler"
+            + " returns, then fails as timed out. Worker thread "
+            + (a.thread.getName().isEmpty() ? a.thread.toString() : a.thread.getName())
+            + " stays with it"
+            + (replaced ? "; a replacement worker has started" : "")
+            + " ("
+            + stuckNow()
+            + " stuck now). It is at:"
+            + (stack.length == 0 ? " (no stack: the thread has ended)" : stackTop(stack)));
+    notifyListener(() -> listener.attemptStuck(a.job, overdue));
+  }
+
+  /**
+   * The top of a stuck worker's stack, one frame a line: at least {@link #STACK_FRAMES} frames, and
+   * more if those are all the JDK's, down to the first frame of other code (the handler's, most
+   * likely), at most {@link #MAX_STACK_FRAMES}.
+   */
+  static String stackTop(StackTraceElement[] stack) {
+    StringBuilder top = new StringBuilder();
+    int shown = 0;
+    boolean outsideJdk = false;
+    while (shown < stack.length
+        && shown < MAX_STACK_FRAMES
+        && (shown < STACK_FRAMES || !outsideJdk)) {
+      StackTraceElement frame = stack[shown++];
+      top.append("\n\tat ").append(frame);
+      String c = frame.getClassName();
+      outsideJdk |= !(c.startsWith("java.") || c.startsWith("jdk.") || c.startsWith("sun."));
+    }
+    if (shown < stack.length) {
+      top.append("\n\t... ").append(stack.length - shown).append(" more");
+    }
+    return top.toString();
+  }
+
+  /** Starts a worker on a stuck one's slot, unless the engine is stopping; true if it started. */
+  private boolean startReplacement(int slot) {
+    poolLock.lock();
+    try {
+      if (stopping) {
+        return false;
+      }
+      Thread t = newWorker(() -> work(slot));
+      liveWorkers++;
+      workers.add(t);
+      try {
+        t.start();
+      } catch (RuntimeException | Error e) {
+        liveWorkers--;
+        workers.remove(t);
+        throw e;
+      }
+      return true;
+    } catch (RuntimeException e) {
+      LOG.log(
+          System.Logger.Level.ERROR,
+          "could not start a worker to replace a stuck one: the engine runs one worker short",
+          e);
+      return false;
+    } finally {
+      poolLock.unlock();
+    }
   }
 
   // ---------------------------------------------------------------- parts
 
   /**
-   * One attempt: its context and deadline, and the race between the handler finishing and a stop
-   * (the watchdog's or the shutdown's) interrupting it.
+   * One attempt: its context and deadline, and the races between the handler returning and a stop
+   * (the watchdog's or the shutdown's) interrupting it, the watchdog declaring it stuck, or the
+   * shutdown giving up on it. Each race is one CAS on {@code state}:
+   *
+   * <pre>
+   * RUNNING -> FINISHED                  the handler returned first (worker)
+   * RUNNING -> STOPPING -> STOPPED       a stop interrupted it (watchdog or shutdown)
+   * STOPPED -> RETURNED                  the handler returned after the stop (worker)
+   * STOPPED -> STUCK                     not returned in the interrupt grace (watchdog)
+   * STUCK -> RETURNED_LATE               the handler returned at last (worker)
+   * STOPPED or STUCK -> GIVEN_UP         the shutdown stopped waiting for it
+   * </pre>
    */
   private static final class Attempt {
-    private static final int RUNNING = 0;
-    private static final int FINISHED = 1;
-    private static final int STOPPING = 2;
-    private static final int STOPPED = 3;
+    static final int RUNNING = 0;
+    static final int FINISHED = 1;
+    static final int STOPPING = 2;
+    static final int STOPPED = 3;
+    static final int RETURNED = 4;
+    static final int STUCK = 5;
+    static final int RETURNED_LATE = 6;
+    static final int GIVEN_UP = 7;
     private static final VarHandle STATE;
 
     static {
@@ -599,50 +960,102 @@ final class JobEngineImpl implements JobEngine {
       }
     }
 
+    final Job job;
+    final TypeRuntime type;
+    final Batch batch;
     final CancelableContext ctx;
     final long start;
     final long deadline;
-    private final Thread thread;
+    final long stuckAt; // the deadline plus the interrupt grace; MAX_VALUE: never
+    final Thread thread;
+    // Written before the state becomes STOPPED, read after it is seen STOPPED.
+    private boolean timedOut;
     // A field, not an AtomicInteger: one object per attempt. Starts as 0, RUNNING, without a
     // volatile write: the attempt reaches other threads through the release of its slot.
     private volatile int state;
 
-    Attempt(Thread thread, CancelableContext ctx, long start, long deadline) {
+    Attempt(
+        Job job,
+        TypeRuntime type,
+        Batch batch,
+        Thread thread,
+        CancelableContext ctx,
+        long start,
+        long deadline,
+        long stuckAt) {
+      this.job = job;
+      this.type = type;
+      this.batch = batch;
       this.thread = thread;
       this.ctx = ctx;
       this.start = start;
       this.deadline = deadline;
+      this.stuckAt = stuckAt;
     }
 
     /**
      * Ends the attempt's context, as expired ({@code timedOut}) or cancelled, and interrupts the
      * worker unless the handler finished first. Never blocks.
+     *
+     * @return true if this call stopped it
      */
-    void stopBy(boolean timedOut) {
+    boolean stopBy(boolean timedOut) {
       if (timedOut) {
         WatchedDeadlines.expire(ctx);
       } else {
         ctx.cancel();
       }
       if (casState(RUNNING, STOPPING)) {
+        this.timedOut = timedOut;
         thread.interrupt();
         state = STOPPED;
+        return true;
       }
+      return false;
+    }
+
+    /** Whether the watchdog expired it and its handler has not returned since. */
+    boolean overdue() {
+      return state == STOPPED && timedOut;
+    }
+
+    /** The watchdog's side of STOPPED -> STUCK. */
+    boolean markStuck() {
+      return casState(STOPPED, STUCK);
+    }
+
+    boolean isStuck() {
+      return state == STUCK;
+    }
+
+    /** The shutdown's side: true if the handler had not returned, and never will be waited for. */
+    boolean giveUp() {
+      while (state == STOPPING) {
+        Thread.onSpinWait(); // a stop between its CAS and its interrupt: a few instructions
+      }
+      return casState(STOPPED, GIVEN_UP) || casState(STUCK, GIVEN_UP);
     }
 
     /**
-     * Called by the worker when the handler returned: true if it finished before a stop. Otherwise
-     * waits for the stop's interrupt to land and clears it.
+     * Called by the worker when the handler returned (or was not started): FINISHED if before any
+     * stop; otherwise waits for the stop's interrupt to land, clears it, and answers RETURNED,
+     * RETURNED_LATE (it was stuck) or GIVEN_UP.
      */
-    boolean finish() {
+    int finish() {
       if (casState(RUNNING, FINISHED)) {
-        return true;
+        return FINISHED;
       }
       while (state == STOPPING) {
         Thread.onSpinWait();
       }
       Thread.interrupted();
-      return false;
+      if (casState(STOPPED, RETURNED)) {
+        return RETURNED;
+      }
+      if (casState(STUCK, RETURNED_LATE)) {
+        return RETURNED_LATE;
+      }
+      return state; // GIVEN_UP: nothing moves it on
     }
 
     private boolean casState(int expected, int next) {
@@ -711,17 +1124,30 @@ final class JobEngineImpl implements JobEngine {
       List<Batch> handBack = null;
       for (int i = 0; i < attempts.length(); i++) {
         Attempt a = attempts.get(i);
-        if (a == null || a.ctx.isDone()) {
+        if (a == null) {
           continue;
         }
-        if (a.deadline != Long.MAX_VALUE) {
-          if (a.deadline - now <= 0 || a.deadline - firedFor <= 0) {
-            a.stopBy(true);
-            continue;
-          } else if (!any || a.deadline - earliest < 0) {
-            earliest = a.deadline;
-            any = true;
+        long next = Long.MAX_VALUE; // when this attempt needs the watchdog again
+        if (!a.ctx.isDone()) {
+          if (a.deadline != Long.MAX_VALUE) {
+            if (a.deadline - now <= 0 || a.deadline - firedFor <= 0) {
+              if (a.stopBy(true)) {
+                next = a.stuckAt; // to see whether its handler returns
+              }
+            } else {
+              next = a.deadline;
+            }
           }
+        } else if (a.overdue() && a.stuckAt != Long.MAX_VALUE) {
+          if (a.stuckAt - now <= 0 || a.stuckAt - firedFor <= 0) {
+            declareStuck(i, a, now);
+            continue; // what it held goes back with the declaration
+          }
+          next = a.stuckAt;
+        }
+        if (next != Long.MAX_VALUE && (!any || next - earliest < 0)) {
+          earliest = next;
+          any = true;
         }
         Batch b = batches.get(i);
         if (b != null && b.waiting()) {
@@ -772,6 +1198,7 @@ final class JobEngineImpl implements JobEngine {
     final LongAdder succeeded = new LongAdder();
     final LongAdder failed = new LongAdder();
     final LongAdder timedOut = new LongAdder();
+    final LongAdder stuck = new LongAdder();
     final LongAdder retries = new LongAdder();
     final LongAdder dead = new LongAdder();
 
@@ -809,7 +1236,8 @@ final class JobEngineImpl implements JobEngine {
           timedOut.sum(),
           retries.sum(),
           dead.sum(),
-          running.get());
+          running.get(),
+          stuck.sum());
     }
 
     @Override
@@ -828,6 +1256,7 @@ final class JobEngineImpl implements JobEngine {
     private ThreadFactory threadFactory = Thread.ofVirtual().name("sluice-worker-", 0).factory();
     private RandomGenerator random = RandomGenerator.getDefault();
     private Duration shutdownGrace = Duration.ofSeconds(30);
+    private Duration interruptGrace = DEFAULT_INTERRUPT_GRACE;
     private EngineListener listener = EngineListener.NONE;
     private boolean started;
 
@@ -886,6 +1315,16 @@ final class JobEngineImpl implements JobEngine {
         throw new IllegalArgumentException("shutdown grace must not be negative, got " + grace);
       }
       this.shutdownGrace = grace;
+      return this;
+    }
+
+    @Override
+    public Builder interruptGrace(Duration grace) {
+      Objects.requireNonNull(grace, "grace");
+      if (grace.isNegative() || grace.isZero()) {
+        throw new IllegalArgumentException("interrupt grace must be positive, got " + grace);
+      }
+      this.interruptGrace = grace;
       return this;
     }
 

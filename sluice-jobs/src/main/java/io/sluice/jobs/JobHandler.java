@@ -10,6 +10,14 @@ import io.sluice.core.Context;
  * it overruns its timeout: {@code ctx} is then cancelled and the worker thread interrupted, so a
  * handler that blocks in interruptible calls or watches {@code ctx} stops promptly.
  *
+ * <p>Do not swallow the interrupt or wait where it cannot reach (a busy loop that never looks at
+ * {@code ctx}, socket I/O without a timeout, a wait to enter a {@code synchronized} block). A
+ * handler still running {@link JobEngine.Builder#interruptGrace} after its timeout is declared
+ * <em>stuck</em>: the engine logs a warning with its stack, counts it, and starts another worker in
+ * its place, but cannot stop it; its job stays running, and is recorded as timed out only if the
+ * handler returns. At shutdown such a handler is abandoned and its job runs again after the next
+ * start.
+ *
  * <p>A failed attempt is retried as the type's {@link RetryPolicy} says, unless the handler throws
  * {@link PermanentJobFailure}: then the job is a dead letter at once.
  *

@@ -55,6 +55,11 @@ class JobEngineTest {
         public void died(Job job, String error) {
           events.add("died:" + error);
         }
+
+        @Override
+        public void attemptStuck(Job job, Duration overdue) {
+          events.add(job.attempts() + ":STUCK:" + overdue);
+        }
       };
   private JobEngine engine;
 
@@ -621,6 +626,302 @@ class JobEngineTest {
     assertEquals(0, clock.pendingTimers());
   }
 
+  // ---------------------------------------------------------------- handlers that ignore
+  // interrupts
+
+  /**
+   * Waits for {@code release}, swallowing every interrupt: the handler bug the engine must survive.
+   */
+  private static void awaitIgnoringInterrupts(CountDownLatch release) {
+    while (true) {
+      try {
+        release.await();
+        return;
+      } catch (InterruptedException swallowed) {
+        // as a careless handler does
+      }
+    }
+  }
+
+  @Test
+  void aHandlerThatIgnoresItsInterruptIsReportedStuckAndReplacedAndFailsOnlyWhenItReturns()
+      throws Exception {
+    // given: one worker, and a "deaf" type whose first attempt swallows the interrupt at its
+    // 30-second timeout and runs on until the test releases it; its retry runs at once
+    CountDownLatch inFirstAttempt = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger runningNow = new AtomicInteger();
+    AtomicInteger mostAtOnce = new AtomicInteger();
+    AtomicInteger quickRuns = new AtomicInteger();
+    engine =
+        builder()
+            .workers(1)
+            .interruptGrace(Duration.ofSeconds(5))
+            .handle(
+                "deaf",
+                (job, ctx) -> {
+                  mostAtOnce.accumulateAndGet(runningNow.incrementAndGet(), Math::max);
+                  try {
+                    if (job.attempts() == 1) {
+                      inFirstAttempt.countDown();
+                      awaitIgnoringInterrupts(release);
+                    }
+                  } finally {
+                    runningNow.decrementAndGet();
+                  }
+                },
+                HandlerOptions.defaults()
+                    .withTimeout(Duration.ofSeconds(30))
+                    .withRetry(
+                        RetryPolicy.defaults()
+                            .withMaxAttempts(2)
+                            .withDelays(Duration.ZERO, Duration.ZERO)))
+            .handle("quick", (job, ctx) -> quickRuns.incrementAndGet())
+            .start();
+    JobId deaf = accept(List.of(spec("deaf", "x"))).getFirst();
+    assertTrue(inFirstAttempt.await(10, TimeUnit.SECONDS));
+    Thread firstWorker = threads.getFirst();
+
+    try (LogCapture log = LogCapture.of(JobEngine.class)) {
+      // when: the timeout passes (the handler is interrupted, and ignores it), then the grace
+      clock.advance(Duration.ofSeconds(30));
+      assertEquals(0, engine.stats().stuck(), "within the grace it is not stuck yet");
+      clock.advance(Duration.ofSeconds(5));
+
+      // then: reported once, with the job, its type, how late, and where the thread is
+      Waits.until(() -> engine.stats().stuck() == 1, "the attempt to be declared stuck");
+      Waits.until(() -> events.contains("1:STUCK:PT5S"), "the listener to hear of it");
+      List<String> warnings = log.warnings();
+      assertEquals(1, warnings.size(), warnings.toString());
+      String warning = warnings.getFirst();
+      assertTrue(warning.startsWith("job " + deaf + " (deaf) is stuck"), warning);
+      assertTrue(warning.contains("overran its timeout of PT30S by PT5S"), warning);
+      assertTrue(warning.contains("a replacement worker has started"), warning);
+      assertTrue(warning.contains("JobEngineTest.awaitIgnoringInterrupts"), warning);
+    }
+    assertEquals(1, engine.stats().byType().get("deaf").stuck());
+
+    // and: the pool keeps its one worker, which runs the other jobs while the stuck one holds
+    List<JobId> quick = accept(Collections.nCopies(20, spec("quick", "q")));
+    for (JobId id : quick) {
+      awaitState(id, JobState.SUCCEEDED);
+    }
+    assertEquals(20, quickRuns.get());
+    assertEquals(2, threads.size(), "one replacement: " + threads);
+    assertEquals(1, engine.stats().workers());
+    Job stillRunning = engine.find(deaf).orElseThrow();
+    assertEquals(JobState.RUNNING, stillRunning.state(), "its handler still runs");
+    assertEquals(1, stillRunning.attempts());
+
+    // when the handler returns at last
+    release.countDown();
+
+    // then the attempt failed as timed out, the retry ran on the replacement, never both at once,
+    // and the stuck thread ended instead of going back to the pool
+    awaitState(deaf, JobState.SUCCEEDED);
+    Job done = engine.find(deaf).orElseThrow();
+    assertEquals(2, done.attempts());
+    String error = done.lastError().orElseThrow();
+    assertTrue(error.startsWith("timed out after PT30S (attempt 1)"), error);
+    assertTrue(error.contains("the handler ignored the interrupt"), error);
+    assertEquals(1, mostAtOnce.get());
+    // (the listener hears of an attempt after the store records it, so maybe after the retry)
+    Waits.until(
+        () -> events.contains("1:TIMED_OUT") && events.contains("2:SUCCEEDED"),
+        "the listener to hear of both attempts");
+    firstWorker.join(TimeUnit.SECONDS.toMillis(10));
+    assertFalse(firstWorker.isAlive());
+    assertEquals(0, engine.stats().stuck());
+    assertEquals(1, engine.stats().byType().get("deaf").timedOut());
+    assertEquals(2, threads.size(), threads.toString());
+    assertTrue(engine.shutdown(Duration.ofSeconds(10)));
+  }
+
+  @Test
+  void aHandlerWaitingToEnterASynchronizedBlockIsStuckAndDeadWhenItGetsInWithoutRetries()
+      throws Exception {
+    // given: a handler that waits for a monitor the test holds (a wait no interrupt ends)
+    Object monitor = new Object();
+    CountDownLatch started = new CountDownLatch(1);
+    engine =
+        builder()
+            .workers(2)
+            .interruptGrace(Duration.ofSeconds(1))
+            .handle(
+                "locked",
+                (job, ctx) -> {
+                  started.countDown();
+                  synchronized (monitor) {
+                    monitor.notifyAll();
+                  }
+                },
+                timeout(10))
+            .start();
+    JobId id;
+    try (LogCapture log = LogCapture.of(JobEngine.class)) {
+      synchronized (monitor) {
+        id = accept(List.of(spec("locked", "x"))).getFirst();
+        assertTrue(started.await(10, TimeUnit.SECONDS));
+        Waits.until(
+            () -> threads.stream().anyMatch(t -> t.getState() == Thread.State.BLOCKED),
+            "the handler to block on the monitor");
+
+        // when its timeout and then the interrupt grace pass
+        clock.advance(Duration.ofSeconds(10));
+        clock.advance(Duration.ofSeconds(1));
+
+        // then it is reported stuck, with the handler's frame on top of its stack
+        Waits.until(() -> engine.stats().stuck() == 1, "the attempt to be declared stuck");
+        Waits.until(() -> !log.warnings().isEmpty(), "the warning");
+        String warning = log.warnings().getFirst();
+        assertTrue(warning.contains("overran its timeout of PT10S by PT1S"), warning);
+        assertTrue(
+            warning.contains(
+                "JobEngineTest.lambda$aHandlerWaitingToEnterASynchronizedBlockIsStuck"),
+            warning);
+        assertEquals(JobState.RUNNING, engine.find(id).orElseThrow().state());
+      }
+    }
+
+    // when the test lets go of the monitor, the handler gets in and returns: dead, as timed out
+    awaitState(id, JobState.DEAD);
+    assertTrue(engine.find(id).orElseThrow().lastError().orElseThrow().contains("timed out"));
+    Waits.until(() -> engine.stats().stuck() == 0, "the stuck count to fall");
+    assertEquals(1, engine.stats().byType().get("locked").stuck());
+  }
+
+  @Test
+  void aHandlerThatReturnsPromptlyAfterItsInterruptIsNeverReportedStuck() throws Exception {
+    Map<String, Context> contexts = new ConcurrentHashMap<>();
+    engine =
+        builder()
+            .workers(1)
+            .interruptGrace(Duration.ofSeconds(5))
+            .handle("slow", blockUntilInterrupted(contexts), timeout(30))
+            .start();
+    try (LogCapture log = LogCapture.of(JobEngine.class)) {
+      JobId id = startBlocked(contexts, "slow", "a");
+
+      clock.advance(Duration.ofSeconds(30));
+      awaitState(id, JobState.DEAD);
+      clock.advance(Duration.ofSeconds(5)); // past when it would have been stuck
+
+      assertEquals(0, engine.stats().stuck());
+      assertEquals(0, engine.stats().byType().get("slow").stuck());
+      assertTrue(
+          log.warnings().stream().noneMatch(w -> w.contains("stuck")), log.warnings()::toString);
+      assertEquals(1, threads.size(), "no replacement: " + threads);
+    }
+  }
+
+  @Test
+  void aStuckAttemptIsAbandonedByTheShutdownWhichDoesNotWaitForItsThread() throws Exception {
+    // given: a stuck attempt
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    engine =
+        builder()
+            .workers(1)
+            .interruptGrace(Duration.ofSeconds(5))
+            .shutdownGrace(Duration.ofDays(1))
+            .handle(
+                "deaf",
+                (job, ctx) -> {
+                  started.countDown();
+                  awaitIgnoringInterrupts(release);
+                },
+                timeout(30))
+            .start();
+    JobId id = accept(List.of(spec("deaf", "x"))).getFirst();
+    assertTrue(started.await(10, TimeUnit.SECONDS));
+    Thread stuckThread = threads.getFirst();
+    clock.advance(Duration.ofSeconds(30));
+    clock.advance(Duration.ofSeconds(5));
+    Waits.until(() -> engine.stats().stuck() == 1, "the attempt to be declared stuck");
+
+    try (LogCapture log = LogCapture.of(JobEngine.class)) {
+      // when the engine shuts down with no grace
+      boolean graceful = engine.shutdown(Duration.ZERO);
+
+      // then it returned while the handler still runs, and said which job it abandoned
+      assertFalse(graceful);
+      assertEquals(1, release.getCount());
+      assertTrue(stuckThread.isAlive());
+      List<String> abandoned =
+          log.warnings().stream().filter(w -> w.startsWith("shutdown abandoned")).toList();
+      assertEquals(1, abandoned.size(), log.warnings().toString());
+      assertTrue(abandoned.getFirst().contains(id + " (deaf, attempt 1"), abandoned.getFirst());
+      Waits.until(() -> events.contains("1:ABANDONED"), "the listener to hear of it");
+
+      // and when the handler returns after all, its thread ends without touching the store
+      release.countDown();
+      stuckThread.join(TimeUnit.SECONDS.toMillis(10));
+      assertFalse(stuckThread.isAlive());
+      assertEquals(List.of(), log.errors());
+    }
+    assertEquals(JobState.RUNNING, store.find(id).orElseThrow().state());
+    assertEquals(1, events.stream().filter(e -> e.endsWith("ABANDONED")).count(), events::toString);
+  }
+
+  @Test
+  void shutdownWaitsForTheGraceItIsGivenNotTheBuildersAndAReopenedStoreRunsTheAbandonedJob(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    // given: a journaled store, a builder grace of a day, and a handler that ignores interrupts
+    JobStoreOptions durable =
+        JobStoreOptions.defaults().withDirectory(dir).withClock(clock).withSegmentBytes(1 << 20);
+    LocalJobStore journaled = LocalJobStore.open(durable);
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    engine =
+        JobEngine.builder(journaled)
+            .workers(2)
+            .threadFactory(counting)
+            .listener(recording)
+            .shutdownGrace(Duration.ofDays(1))
+            .handle(
+                "deaf",
+                (job, ctx) -> {
+                  started.countDown();
+                  awaitIgnoringInterrupts(release);
+                })
+            .start();
+    JobId id =
+        assertInstanceOf(Admission.Accepted.class, engine.submit(List.of(spec("deaf", "x"))))
+            .ids()
+            .getFirst();
+    assertTrue(started.await(10, TimeUnit.SECONDS));
+
+    try (LogCapture log = LogCapture.of(JobEngine.class)) {
+      // when: a shutdown with a grace of 50 ms
+      boolean graceful = engine.shutdown(Duration.ofMillis(50));
+
+      // then: it returned with the handler still held by the test (not after the builder's day),
+      // and named the job it abandoned
+      assertFalse(graceful);
+      assertEquals(1, release.getCount());
+      String warning =
+          log.warnings().stream()
+              .filter(w -> w.startsWith("shutdown abandoned 1 job"))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError(log.warnings().toString()));
+      assertTrue(warning.contains(id + " (deaf, attempt 1"), warning);
+      assertTrue(warning.contains("run again"), warning);
+      release.countDown();
+      for (Thread t : threads) {
+        t.join(TimeUnit.SECONDS.toMillis(10));
+      }
+      assertEquals(List.of(), log.errors(), "the late handler touched the closed store");
+    }
+
+    // and: the journal still has it running, so a reopened store queues it, its attempt counted
+    try (LocalJobStore reopened = LocalJobStore.open(durable)) {
+      Job job = reopened.find(id).orElseThrow();
+      assertEquals(JobState.QUEUED, job.state());
+      assertEquals(1, job.attempts());
+      reopened.checkInvariants();
+    }
+  }
+
   @Test
   void aTypeNeverRunsMoreAttemptsAtOnceThanItsLimitAndOtherTypesStillRun() throws Exception {
     AtomicInteger now = new AtomicInteger();
@@ -755,6 +1056,8 @@ class JobEngineTest {
     assertThrows(IllegalArgumentException.class, () -> b.workers(0));
     assertThrows(IllegalArgumentException.class, () -> b.handle("", (j, c) -> {}));
     assertThrows(IllegalArgumentException.class, () -> b.shutdownGrace(Duration.ofSeconds(-1)));
+    assertThrows(IllegalArgumentException.class, () -> b.interruptGrace(Duration.ZERO));
+    assertThrows(IllegalArgumentException.class, () -> b.interruptGrace(Duration.ofSeconds(-1)));
     assertThrows(IllegalStateException.class, b::start);
     b.handle("a", (j, c) -> {});
     assertThrows(IllegalArgumentException.class, () -> b.handle("a", (j, c) -> {}));

@@ -58,6 +58,18 @@ public final class LogCapture implements AutoCloseable {
         .toList();
   }
 
+  /**
+   * The errors recorded so far.
+   *
+   * @return their messages, oldest first
+   */
+  public List<String> errors() {
+    return records.stream()
+        .filter(r -> r.getLevel() == Level.SEVERE)
+        .map(LogRecord::getMessage)
+        .toList();
+  }
+
   @Override
   public void close() {
     logger.removeHandler(handler);

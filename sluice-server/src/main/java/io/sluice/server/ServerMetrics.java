@@ -120,6 +120,11 @@ final class ServerMetrics implements EngineListener, StoreObserver {
         s -> s.jobs().payloadBytesLimit());
     gauge("sluice.workers.busy", "workers running an attempt", EngineStats::busy);
     gauge("sluice.workers", "worker threads", EngineStats::workers);
+    gauge(
+        "sluice.workers.stuck",
+        "threads held by stuck attempts (past their timeout, ignoring the interrupt), beyond"
+            + " sluice.workers",
+        EngineStats::stuck);
     Gauge.builder("sluice.schedules", this, m -> m.schedules.getAsInt())
         .description("recurring jobs (GET /v1/schedules)")
         .register(registry);
@@ -203,6 +208,7 @@ final class ServerMetrics implements EngineListener, StoreObserver {
   private static final class TypeMeters {
     final Counter retries;
     final Counter died;
+    final Counter stuck;
     final Timer[] attempts = new Timer[Outcome.values().length];
 
     TypeMeters(MeterRegistry registry, String type) {
@@ -214,6 +220,13 @@ final class ServerMetrics implements EngineListener, StoreObserver {
       died =
           Counter.builder("sluice.jobs.died")
               .description("jobs that became dead letters, by job type")
+              .tag("type", type)
+              .register(registry);
+      stuck =
+          Counter.builder("sluice.jobs.stuck")
+              .description(
+                  "attempts reported stuck (not returned after their timeout and interrupt), by job"
+                      + " type")
               .tag("type", type)
               .register(registry);
       for (Outcome outcome : Outcome.values()) {
@@ -270,6 +283,11 @@ final class ServerMetrics implements EngineListener, StoreObserver {
   @Override
   public void died(Job job, String error) {
     meters(job.type()).died.increment();
+  }
+
+  @Override
+  public void attemptStuck(Job job, Duration overdue) {
+    meters(job.type()).stuck.increment();
   }
 
   @Override

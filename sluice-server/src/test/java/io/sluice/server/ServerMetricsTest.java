@@ -86,6 +86,66 @@ class ServerMetricsTest {
   }
 
   @Test
+  void aStuckAttemptIsCountedByJobTypeAndTheThreadItHoldsIsAGauge() throws Exception {
+    // given an engine whose "deaf" handler ignores the interrupt at its timeout, on a manual clock
+    io.sluice.core.ManualClock clock =
+        io.sluice.core.Clock.manual(java.time.Instant.parse("2026-11-27T10:00:00Z"));
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch reported = new CountDownLatch(1);
+    EngineListener counting =
+        new EngineListener() {
+          @Override
+          public void attemptStuck(Job job, Duration overdue) {
+            metrics.attemptStuck(job, overdue);
+            reported.countDown();
+          }
+        };
+    try (JobEngine engine =
+        JobEngine.builder(JobStore.inMemory(10))
+            .clock(clock)
+            .workers(1)
+            .interruptGrace(Duration.ofSeconds(5))
+            .handle(
+                "deaf",
+                (job, ctx) -> {
+                  started.countDown();
+                  while (true) {
+                    try {
+                      release.await();
+                      return;
+                    } catch (InterruptedException ignored) {
+                      // the defect this meter is for
+                    }
+                  }
+                },
+                io.sluice.jobs.HandlerOptions.defaults()
+                    .withTimeout(Duration.ofSeconds(10))
+                    .withRetry(io.sluice.jobs.RetryPolicy.never()))
+            .handle("other", (job, ctx) -> {})
+            .listener(counting)
+            .start()) {
+      metrics.readStatsFrom(engine::stats);
+      assertTrue(metrics.scrape().contains("sluice_jobs_stuck_total{type=\"deaf\"} 0.0"));
+      engine.submit(List.of(JobSpec.of("deaf", "x".getBytes(StandardCharsets.UTF_8))));
+      assertTrue(started.await(20, TimeUnit.SECONDS));
+
+      // when it overruns its timeout and then the interrupt grace
+      clock.advance(Duration.ofSeconds(10));
+      clock.advance(Duration.ofSeconds(5));
+      assertTrue(reported.await(20, TimeUnit.SECONDS), "the listener heard of it");
+
+      // then
+      metrics.readStatsFrom(engine::stats); // drops the stats cached by the first scrape
+      String scrape = metrics.scrape();
+      assertTrue(scrape.contains("sluice_jobs_stuck_total{type=\"deaf\"} 1.0"), scrape);
+      assertTrue(scrape.contains("sluice_jobs_stuck_total{type=\"other\"} 0.0"), scrape);
+      assertTrue(scrape.contains("sluice_workers_stuck 1.0"), scrape);
+      release.countDown();
+    }
+  }
+
+  @Test
   void everyForceOfTheJournalIsTimedOnceWhetherOrNotACommitMadeIt() {
     // given a commit that forced, as the journal reports it: once as a commit, once as a force
     metrics.journalCommitted(10, 4096, 1_000, 200_000);

@@ -209,8 +209,15 @@ public final class Journal implements AutoCloseable {
       SegmentWriter.deleteBlank(directory, last);
       segment = SegmentWriter.create(opener, directory, last, buffer, direct);
       segmentsCreated = 1;
+    } else if (recovered.lastSalt() == 0) {
+      // version 1, or a salt that no frame verified: a segment never mixes versions or salts
+      closedSegments.add(last);
+      segment = SegmentWriter.create(opener, directory, last + 1, buffer, direct);
+      segmentsCreated = 1;
     } else {
-      segment = SegmentWriter.reopen(opener, directory, last, recovered.lastEnd(), buffer, direct);
+      segment =
+          SegmentWriter.reopen(
+              opener, directory, last, recovered.lastEnd(), recovered.lastSalt(), buffer, direct);
     }
     currentSegment = segment.number;
     lastForceNanos = System.nanoTime();

@@ -7,7 +7,8 @@ import java.util.concurrent.locks.LockSupport;
  * One append on its way to the disk: the node of the journal's MPSC stack and the waiter of its
  * submitter. The submitter computes both frame checks before enqueueing (so the CRC work is spread
  * over the submitting threads, not done by the one writer), pushes the node, and then either parks
- * (append) or returns a future (appendAsync).
+ * (append) or returns a future (appendAsync). These are the plain CRC32Cs; the writer, which alone
+ * knows where the frame will start, XORs them with the segment's mask for that offset.
  *
  * Completion: the writer stores `segment` (when it puts the frame) or `failure` (plain), then `state` (volatile, the release),
  * then unparks the waiter or completes the future. The waiter reads `state` (the acquire) before the

@@ -2,7 +2,10 @@ package io.sluice.jobs.journal;
 
 import static io.sluice.jobs.journal.SegmentFormat.FRAME_HEADER_BYTES;
 import static io.sluice.jobs.journal.SegmentFormat.HEADER_BYTES;
+import static io.sluice.jobs.journal.SegmentFormat.SALT_AT;
+import static io.sluice.jobs.journal.SegmentFormat.SALT_COPY_AT;
 
+import io.sluice.jobs.journal.SegmentFormat.Checks;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
@@ -22,8 +25,9 @@ import java.util.stream.Stream;
  * good frame.
  *
  * Each file is mapped read-only in a confined Arena (unmapped deterministically before the tail is
- * truncated) and scanned frame by frame from offset 64:
- *  - a frame whose two CRC32C checks pass and which lies wholly inside the file is a record;
+ * truncated) and scanned frame by frame from offset 64, with the checks its header names: version
+ * 2's, masked with the segment's salt and the frame's offset, or version 1's plain CRC32Cs:
+ *  - a frame whose two checks pass and which lies wholly inside the file is a record;
  *  - 16 zero bytes where a frame would start, with nothing but zeros after them, is the end of data
  *    (pre-allocated space, or the zero padding of a direct-I/O block);
  *  - anything else is damage at p. Resynchronise: scan p+1, p+2 ... for the next frame whose checks
@@ -32,18 +36,27 @@ import java.util.stream.Stream;
  *    ALWAYS, as a commit completes only after its force) and is cut off at p with one warning; in
  *    an earlier segment it is reported as a corrupt region up to the file's end.
  * The header check (CRC32C of the first 12 frame bytes) makes a resync candidate cost O(1) unless it
- * passes, so the resync scan is linear in the bytes scanned.
+ * passes, so the resync scan is linear in the bytes scanned. In a version 2 segment the checks are
+ * keyed, so the resync cannot be fooled by a frame planted inside a payload (SegmentFormat); in a
+ * version 1 segment it can, which is why version 1 checks are never tried on a version 2 segment:
+ * only a header that passes its check and says version 1, or (for a damaged header) the frame right
+ * after the header, which only the writer places, makes a segment version 1.
  *
  * Headers: the header's check is tested first, and only a header that passes it is believed. A
  * future format version or a file that does not start with the magic, with a good check, is a
  * JournalFormatException (refuse to guess). A header whose check fails is damaged: reported as a
- * 64-byte corrupt region (segment, offset 0), and the frames after it are still read (each has its
- * own checks) - if it otherwise reads as this version's, if the frame after it passes its checks,
- * or if nothing follows it. A damaged header claiming another version or lacking the magic, with
- * no readable frame after it, is a JournalFormatException too: it may be a foreign or future
- * file, and reading on would cut a last segment's tail. A last
- * segment that is all zeros (its creation was torn before its header reached the disk) is blank:
- * the writer writes its header again.
+ * 64-byte corrupt region (segment, offset 0), and the frames after it are still read with whichever
+ * checks verify a frame: either copy of the salt (the frame right after the header first, then a
+ * scan), or version 1's if the frame right after the header passes them or the header otherwise
+ * reads as version 1's. If none does, the frames cannot be told from forged ones: a damaged header
+ * that claims version 2 makes the rest of the segment one corrupt region, left on disk, not cut; a
+ * damaged header claiming another version or lacking the magic is a JournalFormatException: it may
+ * be a foreign or future file. A last segment that is all zeros (its creation was torn before its
+ * header reached the disk) is blank: the writer writes its header again.
+ *
+ * Appends continue in the last segment only if it is a version 2 one whose salt replay verified;
+ * otherwise (version 1, or a salt lost with its header) the writer starts the next segment, so a
+ * segment never mixes versions or salts.
  *
  * Why cutting is safe: a record is acknowledged only after the commit that wrote it was forced, and
  * the next commit starts after that; so everything after the last good frame of the last segment
@@ -58,8 +71,12 @@ final class Recovery {
   private static final int MAX_LOGGED_REGIONS = 20;
   private static final long PROGRESS_STEP = 1 << 20;
 
-  /** The outcome of a replay: segments found, where to append, and the report. */
-  record Result(List<Long> segments, long lastSegment, long lastEnd, ReplayReport report) {}
+  /**
+   * The outcome of a replay: segments found, where to append, the last segment's salt (0 if it
+   * cannot be appended to: version 1, or a salt no frame verified), and the report.
+   */
+  record Result(
+      List<Long> segments, long lastSegment, long lastEnd, long lastSalt, ReplayReport report) {}
 
   private final Path directory;
   private final ReplayVisitor visitor;
@@ -70,6 +87,9 @@ final class Recovery {
   private long bytesBefore;
   private long totalBytes;
   private long nextProgress;
+
+  /** The salt of the segment scanned last, if it is version 2 and its salt verified; else 0. */
+  private long scannedSalt;
 
   Recovery(Path directory, ReplayVisitor visitor) {
     this.directory = directory;
@@ -98,6 +118,7 @@ final class Recovery {
       totalBytes += Files.size(SegmentFormat.file(directory, n));
     }
     long lastEnd = -1;
+    long lastSalt = 0;
     for (int i = 0; i < segments.size(); i++) {
       long n = segments.get(i);
       if (i > 0 && n != segments.get(i - 1) + 1) {
@@ -118,6 +139,7 @@ final class Recovery {
       long end = replaySegment(file, n, size, last);
       if (last) {
         lastEnd = end;
+        lastSalt = scannedSalt;
         if (end >= 0 && size > end) {
           cut(file, end);
         }
@@ -135,7 +157,7 @@ final class Recovery {
             warnings,
             Duration.ofNanos(System.nanoTime() - started));
     long lastSegment = segments.isEmpty() ? 0 : segments.getLast();
-    return new Result(segments, lastSegment, lastEnd, report);
+    return new Result(segments, lastSegment, lastEnd, lastSalt, report);
   }
 
   private long replaySegment(Path file, long n, long size, boolean last) throws IOException {
@@ -148,6 +170,7 @@ final class Recovery {
               + " of the journal directory if it does not belong there.");
     }
     if (size == 0) {
+      scannedSalt = 0;
       return blank(file, n, last, 0);
     }
     try (Arena arena = Arena.ofConfined();
@@ -159,6 +182,7 @@ final class Recovery {
 
   /** Scans one mapped segment; returns the end of its good data, or -1 if blank. */
   long scan(Path file, long n, ByteBuffer data, boolean last) throws JournalFormatException {
+    scannedSalt = 0;
     int size = data.limit();
     int lastNonZero = lastNonZero(data);
     if (lastNonZero < 0) {
@@ -173,14 +197,24 @@ final class Recovery {
       region(n, 0, size, "segment shorter than its header");
       return last ? -1 : 0;
     }
+    Checks checks;
     if (isZero(data, 0, HEADER_BYTES)) {
-      region(n, 0, HEADER_BYTES, "segment header missing (zeros); frames after it are still read");
+      checks = checksOfUntrustedHeader(data, lastNonZero, 0, 0);
+      region(
+          n,
+          0,
+          HEADER_BYTES,
+          "segment header missing (zeros)" + (checks == null ? "" : "; frames after it are read"));
     } else {
-      checkHeader(file, n, data, lastNonZero);
+      checks = checkHeader(file, n, data, lastNonZero);
     }
+    if (checks == null) {
+      return unverifiable(n, size, lastNonZero);
+    }
+    scannedSalt = checks.salt();
     int p = HEADER_BYTES;
     while (p < size) {
-      int status = frameAt(data, p, size, lastNonZero);
+      int status = frameAt(data, p, size, lastNonZero, checks);
       if (status >= 0) {
         int length = data.getInt(p);
         int type = data.getInt(p + 4);
@@ -191,7 +225,7 @@ final class Recovery {
       } else if (status == END) {
         return p;
       } else {
-        int q = resync(data, p + 1, size, lastNonZero);
+        int q = resync(data, p + 1, size, lastNonZero, checks);
         if (q < 0) {
           return endOfSegment(file, n, last, p, size, lastNonZero + 1);
         }
@@ -206,7 +240,7 @@ final class Recovery {
   private static final int BAD = -2;
 
   /** 0 for a valid frame at p, END for end of data, BAD for anything else. */
-  static int frameAt(ByteBuffer data, int p, int size, int lastNonZero) {
+  static int frameAt(ByteBuffer data, int p, int size, int lastNonZero, Checks checks) {
     if (p > lastNonZero) {
       return END;
     }
@@ -218,8 +252,9 @@ final class Recovery {
       return BAD;
     }
     int type = data.getInt(p + 4);
-    int crc = data.getInt(p + 8);
-    int headerCrc = data.getInt(p + 12);
+    long mask = checks.mask(p);
+    int crc = data.getInt(p + 8) ^ (int) (mask >>> 32);
+    int headerCrc = data.getInt(p + 12) ^ (int) mask;
     if (headerCrc != SegmentFormat.headerCrc(length, type, crc)) {
       return BAD;
     }
@@ -227,13 +262,13 @@ final class Recovery {
   }
 
   /** The first position >= from holding a valid frame, or -1. */
-  static int resync(ByteBuffer data, int from, int size, int lastNonZero) {
+  static int resync(ByteBuffer data, int from, int size, int lastNonZero, Checks checks) {
     for (int q = from; q <= lastNonZero && q <= size - FRAME_HEADER_BYTES; q++) {
       int length = data.getInt(q);
       if (length < 0 || length > size - q - FRAME_HEADER_BYTES) {
         continue;
       }
-      if (frameAt(data, q, size, lastNonZero) == 0) {
+      if (frameAt(data, q, size, lastNonZero, checks) == 0) {
         return q;
       }
     }
@@ -261,16 +296,18 @@ final class Recovery {
   }
 
   /**
-   * Checks a segment's header. Its fields are believed only when its check passes: one flipped bit
-   * must not read as a future version (which refuses to start) or as a foreign file.
+   * Checks a segment's header and returns the checks of its frames, or null if none can be trusted.
+   * Its fields are believed only when its check passes: one flipped bit must not read as a future
+   * version (which refuses to start), as a foreign file, or as version 1 (whose checks a forged
+   * frame can pass).
    */
-  private void checkHeader(Path file, long n, ByteBuffer data, int lastNonZero)
+  private Checks checkHeader(Path file, long n, ByteBuffer data, int lastNonZero)
       throws JournalFormatException {
     long magic = data.getLong(0);
     int version = data.getInt(8);
+    long salt = data.getLong(SALT_AT);
     if (data.getInt(60) != SegmentFormat.crc(data, 0, 60)) {
-      damagedHeader(file, n, data, lastNonZero, magic, version);
-      return;
+      return damagedHeader(file, n, data, lastNonZero, magic, version);
     }
     if (magic != SegmentFormat.MAGIC) {
       throw notASegment(file);
@@ -284,7 +321,12 @@ final class Recovery {
               + SegmentFormat.VERSION
               + "). Run the Sluice version that wrote it (or a newer one); do not delete the file.");
     }
-    if (version != SegmentFormat.VERSION || data.getInt(12) != HEADER_BYTES) {
+    boolean known =
+        data.getInt(12) == HEADER_BYTES
+            && (version == SegmentFormat.VERSION_1
+                || version == SegmentFormat.VERSION && salt != 0);
+    if (!known) {
+      Checks checks = checksOfUntrustedHeader(data, lastNonZero, magic, version);
       region(
           n,
           0,
@@ -293,8 +335,15 @@ final class Recovery {
               + version
               + " with a header of "
               + data.getInt(12)
-              + " bytes, which no Sluice writes; frames after it are still read");
-    } else if (data.getLong(16) != n) {
+              + " bytes"
+              + (version == SegmentFormat.VERSION && salt == 0 ? " and no salt" : "")
+              + ", which no Sluice writes; "
+              + (checks == null
+                  ? "no frame after it passes its checks"
+                  : "frames after it are still read"));
+      return checks;
+    }
+    if (data.getLong(16) != n) {
       warn(
           "Journal segment "
               + file
@@ -302,23 +351,27 @@ final class Recovery {
               + data.getLong(16)
               + "; its file name wins. Was it renamed or copied by hand?");
     }
+    return version == SegmentFormat.VERSION_1 ? Checks.VERSION_1_CHECKS : new Checks(salt);
   }
 
   /**
-   * A header whose check fails is damaged, whatever it says. Each frame after it carries its own
-   * checks, so the frames are still read, as after any damaged region: if the header otherwise
-   * reads as this version's, or if the frame right after it passes its checks (then this version
-   * wrote the segment, whatever the damaged header claims), or if nothing follows it (nothing to
-   * lose). A damaged header that claims another version or lacks the magic, followed by data that
-   * is not this version's frame, may be a foreign or future file: refused, not guessed at (reading
-   * on would cut off the tail of a last segment).
+   * A header whose check fails is damaged, whatever it says. The frames after it are still read, as
+   * after any damaged region, with whichever checks verify one of them (checksOfUntrustedHeader),
+   * or if nothing follows it (nothing to lose). If no checks verify a frame: a header that claims
+   * version 2 loses the segment's records (reported, not cut); one that claims another version or
+   * lacks the magic may be a foreign or future file: refused, not guessed at.
    */
-  private void damagedHeader(
+  private Checks damagedHeader(
       Path file, long n, ByteBuffer data, int lastNonZero, long magic, int version)
       throws JournalFormatException {
-    boolean looksOwn = magic == SegmentFormat.MAGIC && version == SegmentFormat.VERSION;
-    int first = frameAt(data, HEADER_BYTES, data.limit(), lastNonZero);
-    if (!looksOwn && first == BAD) {
+    boolean looksOwn =
+        magic == SegmentFormat.MAGIC
+            && (version == SegmentFormat.VERSION || version == SegmentFormat.VERSION_1);
+    Checks checks = checksOfUntrustedHeader(data, lastNonZero, magic, version);
+    boolean nothingAfter = lastNonZero < HEADER_BYTES;
+    if (checks == null
+        && !nothingAfter
+        && !(magic == SegmentFormat.MAGIC && version == SegmentFormat.VERSION)) {
       throw new JournalFormatException(
           file,
           "has a damaged header (its check fails; it "
@@ -337,7 +390,66 @@ final class Recovery {
         HEADER_BYTES,
         "segment header damaged (its check failed"
             + (looksOwn ? "" : "; what it says about magic and version is not believed")
-            + "); the frames after it carry their own checks and are still read");
+            + (checks != null || nothingAfter
+                ? "); the frames after it carry their own checks and are still read"
+                : "); no frame after it passes its checks with the salt it held"));
+    return checks;
+  }
+
+  /**
+   * The checks of the frames after a header that is not believed (damaged, missing, or naming what
+   * no Sluice writes), or null: either copy of its salt, if a frame passes with it (tried first on
+   * the frame right after the header, then by a scan); version 1's, if the frame right after the
+   * header passes them, or if the header says version 1 and holds no salt. Version 1 checks are
+   * never tried by a scan: in a version 2 segment a scan would find frames planted in payloads.
+   */
+  private static Checks checksOfUntrustedHeader(
+      ByteBuffer data, int lastNonZero, long magic, int version) {
+    int size = data.limit();
+    long a = data.getLong(SALT_AT);
+    long b = data.getLong(SALT_COPY_AT);
+    List<Checks> salted = new ArrayList<>(2);
+    if (a != 0) {
+      salted.add(new Checks(a));
+    }
+    if (b != 0 && b != a) {
+      salted.add(new Checks(b));
+    }
+    for (Checks c : salted) {
+      if (frameAt(data, HEADER_BYTES, size, lastNonZero, c) == 0) {
+        return c;
+      }
+    }
+    if (frameAt(data, HEADER_BYTES, size, lastNonZero, Checks.VERSION_1_CHECKS) == 0) {
+      return Checks.VERSION_1_CHECKS;
+    }
+    for (Checks c : salted) {
+      if (resync(data, HEADER_BYTES + 1, size, lastNonZero, c) >= 0) {
+        return c;
+      }
+    }
+    if (magic == SegmentFormat.MAGIC && version == SegmentFormat.VERSION_1 && a == 0 && b == 0) {
+      return Checks.VERSION_1_CHECKS;
+    }
+    return null;
+  }
+
+  /**
+   * A segment none of whose frames can be verified (its salt is lost with its header): everything
+   * after the header is reported as one corrupt region and left on disk; appends go to a new
+   * segment. Returns the size, so that nothing is cut.
+   */
+  private long unverifiable(long n, int size, int lastNonZero) {
+    if (lastNonZero >= HEADER_BYTES) {
+      region(
+          n,
+          HEADER_BYTES,
+          lastNonZero + 1 - HEADER_BYTES,
+          "no frame passes its checks with what the segment header held (its salt is damaged or"
+              + " missing), and a frame that cannot be checked cannot be told from one planted in"
+              + " a payload; its records are not replayed, and the file is left as it is");
+    }
+    return size;
   }
 
   private JournalFormatException notASegment(Path file) {

@@ -26,6 +26,9 @@ import java.util.Set;
  * Rewriting an identical prefix is safe against a torn write (whatever mix of old and new sectors
  * lands, the prefix bytes are the same), and the zeros after the data read as "end of data".
  *
+ * Each frame's two checks, computed by its submitter, are XORed here with the segment's mask for
+ * the offset the frame starts at (SegmentFormat): this is the one place that knows the offset.
+ *
  * Used only by the journal's writer thread (no synchronisation).
  *
  * Invariants (checkInvariants): bufStart is block-aligned; 0 <= pos <= capacity; after flush()
@@ -53,6 +56,10 @@ final class SegmentWriter {
 
   final long number;
   final Path file;
+
+  /** The segment's secret, in its header; frames are checked with it and their offset. */
+  private final long salt;
+
   private final FileChannel channel;
   private final ByteBuffer buf;
   private final int capacity;
@@ -61,9 +68,10 @@ final class SegmentWriter {
   private boolean hasRecords;
   private boolean dirty;
 
-  private SegmentWriter(long number, Path file, FileChannel channel, ByteBuffer buf) {
+  private SegmentWriter(long number, Path file, FileChannel channel, ByteBuffer buf, long salt) {
     this.number = number;
     this.file = file;
+    this.salt = salt;
     this.channel = channel;
     this.buf = buf;
     this.capacity = buf.capacity();
@@ -87,15 +95,19 @@ final class SegmentWriter {
     return o;
   }
 
-  /** Creates the segment file with its header, durably (file forced, directory forced). */
+  /**
+   * Creates the segment file with its header and a new salt, durably (file forced, directory
+   * forced).
+   */
   static SegmentWriter create(
       ChannelOpener opener, Path directory, long number, ByteBuffer buf, boolean direct)
       throws IOException {
     Path file = SegmentFormat.file(directory, number);
     FileChannel ch = opener.open(file, openOptions(direct, true));
-    SegmentWriter w = new SegmentWriter(number, file, ch, buf);
+    long salt = SegmentFormat.newSalt();
+    SegmentWriter w = new SegmentWriter(number, file, ch, buf, salt);
     try {
-      SegmentFormat.putHeader(buf, number, System.currentTimeMillis());
+      SegmentFormat.putHeader(buf, number, System.currentTimeMillis(), salt);
       w.bufStart = 0;
       w.pos = HEADER_BYTES;
       w.dirty = true;
@@ -109,13 +121,22 @@ final class SegmentWriter {
     return w;
   }
 
-  /** Reopens the last segment to append after {@code end}, the end of its good data. */
+  /**
+   * Reopens the last segment, a version 2 one whose salt replay verified, to append after {@code
+   * end}, the end of its good data.
+   */
   static SegmentWriter reopen(
-      ChannelOpener opener, Path directory, long number, long end, ByteBuffer buf, boolean direct)
+      ChannelOpener opener,
+      Path directory,
+      long number,
+      long end,
+      long salt,
+      ByteBuffer buf,
+      boolean direct)
       throws IOException {
     Path file = SegmentFormat.file(directory, number);
     FileChannel ch = opener.open(file, openOptions(direct, false));
-    SegmentWriter w = new SegmentWriter(number, file, ch, buf);
+    SegmentWriter w = new SegmentWriter(number, file, ch, buf, salt);
     try {
       w.bufStart = SegmentFormat.alignDown(end);
       w.pos = (int) (end - w.bufStart);
@@ -155,18 +176,21 @@ final class SegmentWriter {
 
   void put(Pending p) throws IOException {
     int length = p.body.length;
+    long mask = SegmentFormat.mask(salt, end());
+    int crc = p.crc ^ (int) (mask >>> 32);
+    int headerCrc = p.headerCrc ^ (int) mask;
     if (capacity - pos >= FRAME_HEADER_BYTES) {
       buf.putInt(pos, length);
       buf.putInt(pos + 4, p.type);
-      buf.putInt(pos + 8, p.crc);
-      buf.putInt(pos + 12, p.headerCrc);
+      buf.putInt(pos + 8, crc);
+      buf.putInt(pos + 12, headerCrc);
       pos += FRAME_HEADER_BYTES;
     } else {
       byte[] head = new byte[FRAME_HEADER_BYTES];
       SegmentFormat.putInt(head, 0, length);
       SegmentFormat.putInt(head, 4, p.type);
-      SegmentFormat.putInt(head, 8, p.crc);
-      SegmentFormat.putInt(head, 12, p.headerCrc);
+      SegmentFormat.putInt(head, 8, crc);
+      SegmentFormat.putInt(head, 12, headerCrc);
       putBytes(head, 0, FRAME_HEADER_BYTES);
     }
     putBytes(p.body, 0, length);

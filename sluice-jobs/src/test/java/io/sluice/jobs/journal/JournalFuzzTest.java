@@ -95,7 +95,7 @@ class JournalFuzzTest {
       if (r.nextBoolean() && junk.length >= SegmentFormat.HEADER_BYTES) {
         // a valid header in front of random bytes, so the frame reader gets exercised
         ByteBuffer h = ByteBuffer.wrap(junk);
-        SegmentFormat.putHeader(h, 1, 0);
+        SegmentFormat.putHeader(h, 1, 0, SegmentFormat.newSalt());
       }
       Recorded seen = new Recorded();
       try {

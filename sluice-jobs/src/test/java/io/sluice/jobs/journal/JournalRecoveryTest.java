@@ -199,7 +199,7 @@ class JournalRecoveryTest {
     // given segment 1 valid and segment 2 written by a future version
     writeSixRecords(dir, IoMode.DIRECT);
     ByteBuffer header = ByteBuffer.allocate(SegmentFormat.BLOCK);
-    SegmentFormat.putHeader(header, 2, 0);
+    SegmentFormat.putHeader(header, 2, 0, SegmentFormat.newSalt());
     header.putInt(8, SegmentFormat.VERSION + 1);
     header.putInt(60, SegmentFormat.crc(header, 0, 60));
     Files.write(seg(dir, 2), header.array());
@@ -209,7 +209,7 @@ class JournalRecoveryTest {
             JournalFormatException.class, () -> Journal.open(options(dir), ReplayVisitor.IGNORE));
     assertEquals(seg(dir, 2), e.file());
     assertTrue(e.getMessage().contains(SegmentFormat.fileName(2)), e.getMessage());
-    assertTrue(e.getMessage().contains("version 2"), e.getMessage());
+    assertTrue(e.getMessage().contains("version " + (SegmentFormat.VERSION + 1)), e.getMessage());
     assertTrue(e.getMessage().contains("newer"), e.getMessage());
     // and nothing was changed: the file is still there and the directory is not locked
     assertEquals(SegmentFormat.BLOCK, Files.size(seg(dir, 2)));
@@ -276,13 +276,60 @@ class JournalRecoveryTest {
   }
 
   @Test
+  void aHeaderWithBothCopiesOfItsSaltDamagedLosesItsRecordsButKeepsTheFileAndTheJournalGoesOn()
+      throws Exception {
+    // given a last segment whose two copies of the salt are both damaged
+    writeSixRecords(dir, IoMode.DIRECT);
+    flip(seg(dir, 1), SegmentFormat.SALT_AT + 3);
+    flip(seg(dir, 1), SegmentFormat.SALT_COPY_AT + 5);
+    byte[] before = Files.readAllBytes(seg(dir, 1));
+
+    // when replayed
+    Recorded r = new Recorded();
+    try (Journal j = Journal.open(options(dir), r)) {
+      // then no frame is replayed (none can be verified), the header and the frames are reported
+      ReplayReport report = j.replayReport();
+      assertEquals(2, report.corruptRegions().size(), report.toString());
+      assertTrue(report.corruptRegions().getFirst().reason().contains("header damaged"));
+      ReplayReport.CorruptRegion frames = report.corruptRegions().getLast();
+      assertEquals(SegmentFormat.HEADER_BYTES, frames.offset());
+      assertTrue(frames.reason().contains("salt"), frames.reason());
+      assertTrue(report.truncatedTail().isEmpty(), "nothing is cut");
+      // and appends go to a new segment
+      assertEquals(2, j.append(6, body(6, 6, 10)));
+    }
+    assertEquals(List.of(), seqs(r));
+    assertArrayEquals(before, Files.readAllBytes(seg(dir, 1)), "the file is left as it was");
+    assertEquals(List.of(6L), seqs(JournalTesting.replay(options(dir))));
+  }
+
+  @Test
+  void aZeroedHeaderOfAVersion2SegmentLosesItsRecordsAndTheNextSegmentTakesAppends()
+      throws Exception {
+    // given a last segment whose header was zeroed: its salt is gone
+    writeSixRecords(dir, IoMode.DIRECT);
+    byte[] b = Files.readAllBytes(seg(dir, 1));
+    Arrays.fill(b, 0, SegmentFormat.HEADER_BYTES, (byte) 0);
+    Files.write(seg(dir, 1), b);
+
+    // when replayed, then nothing is replayed, and appends go to segment 2
+    Recorded r = new Recorded();
+    try (Journal j = Journal.open(options(dir), r)) {
+      assertEquals(2, j.replayReport().corruptRegions().size(), j.replayReport().toString());
+      assertEquals(2, j.append(6, body(6, 6, 10)));
+    }
+    assertEquals(List.of(), seqs(r));
+    assertEquals(List.of(6L), seqs(JournalTesting.replay(options(dir))));
+  }
+
+  @Test
   void aDamagedHeaderClaimingAFutureVersionBeforeUnreadableDataRefusesAsDamageNotAsNewer()
       throws Exception {
-    // given a last segment whose header claims version 2 but fails its check, before bytes that are
-    // no record of this version
+    // given a last segment whose header claims a future version but fails its check, before bytes
+    // that are no record of this version
     writeSixRecords(dir, IoMode.DIRECT);
     ByteBuffer header = ByteBuffer.allocate(SegmentFormat.BLOCK);
-    SegmentFormat.putHeader(header, 2, 0);
+    SegmentFormat.putHeader(header, 2, 0, SegmentFormat.newSalt());
     header.putInt(8, SegmentFormat.VERSION + 1); // the check is not recomputed
     header.put(SegmentFormat.HEADER_BYTES, (byte) 1);
     Files.write(seg(dir, 2), header.array());
@@ -294,7 +341,9 @@ class JournalRecoveryTest {
 
     assertEquals(seg(dir, 2), e.file());
     assertTrue(e.getMessage().contains("damaged header"), e.getMessage());
-    assertTrue(e.getMessage().contains("claims format version 2"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("claims format version " + (SegmentFormat.VERSION + 1)),
+        e.getMessage());
     assertFalse(e.getMessage().contains("newer than this Sluice reads"), e.getMessage());
     assertEquals(SegmentFormat.BLOCK, Files.size(seg(dir, 2)), "nothing was cut");
   }

@@ -21,11 +21,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /*
- * Random bytes and random mutations of a real segment fed to the reader, seeded and reproducible
- * (a failure message names the case; rerun with that seed). The only exception allowed out is the
- * documented JournalFormatException; whatever is replayed must be records that were really written
- * (two CRC32C checks make a false frame out of random bytes a 2^-64 event), in the order they were
- * written, unless the mutation duplicated a range.
+ * Random bytes, random mutations of a real segment, and frames planted by someone who knows the
+ * format, fed to the reader, seeded and reproducible (a failure message names the case; rerun with
+ * that seed). The only exception allowed out is the documented JournalFormatException; whatever is
+ * replayed must be records that were really written (two checks make a false frame out of random
+ * bytes a 2^-64 event, and of chosen bytes too, as the checks are keyed with the segment's salt),
+ * in the order they were written, each once: the checks also depend on the frame's offset, so a
+ * range copied elsewhere replays nothing twice.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class JournalFuzzTest {
@@ -33,27 +35,41 @@ class JournalFuzzTest {
   private static final int IN_MEMORY_CASES =
       Boolean.parseBoolean(System.getenv("CI")) ? 50_000 : 5_000;
   private static final int ON_DISK_CASES = 120;
+  private static final int RECORDS = 60;
 
   @TempDir Path dir;
 
   private byte[] original;
+
+  /** The same appends in another journal: the same layout, another salt. */
+  private byte[] twin;
+
+  /** Where each frame of {@code original} starts, and where the last one ends. */
+  private final int[] starts = new int[RECORDS + 1];
+
   private final Map<String, Integer> index = new HashMap<>();
 
   @BeforeEach
   void writeASegment() throws Exception {
-    Path journal = dir.resolve("original");
+    original = writeRecords(dir.resolve("original"));
+    twin = writeRecords(dir.resolve("twin"));
+  }
+
+  private byte[] writeRecords(Path journal) throws Exception {
     SplittableRandom r = new SplittableRandom(SEED);
+    starts[0] = SegmentFormat.HEADER_BYTES;
     try (Journal j =
         Journal.open(
             JournalOptions.defaults(journal).withMaxRecordBytes(2048).withSegmentBytes(1 << 20),
             ReplayVisitor.IGNORE)) {
-      for (int i = 0; i < 60; i++) {
+      for (int i = 0; i < RECORDS; i++) {
         byte[] b = body(i, i, r.nextInt(600));
         j.append(i, b);
         index.put(key(i, b), i);
+        starts[i + 1] = starts[i] + SegmentFormat.FRAME_HEADER_BYTES + b.length;
       }
     }
-    original = Files.readAllBytes(SegmentFormat.file(journal, 1));
+    return Files.readAllBytes(SegmentFormat.file(journal, 1));
   }
 
   private static String key(int type, byte[] body) {
@@ -78,7 +94,7 @@ class JournalFuzzTest {
         fail("case " + c + " (" + m.how + ") threw", e);
       }
       recovery.checkInvariants();
-      checkWritten(seen, m, c);
+      checkWritten(seen, m.how, c);
       replayed += seen.records.size();
     }
     // the mutations are mostly survivable: most cases replay records, few hit the header's magic
@@ -111,6 +127,87 @@ class JournalFuzzTest {
   }
 
   @Test
+  void framesPlantedInsideARecordAreNeverReplayedWhateverChecksTheyCarry() throws Exception {
+    // Someone who knows the format but not the segment's salt puts frames into a record's body,
+    // which is the damage that makes the reader resynchronise through that body: frames checked
+    // as version 1 did, checked as version 2 with a guessed salt for the very offset they sit at,
+    // and real frames of the segment copied there. Only the other records may come back.
+    for (int c = 0; c < IN_MEMORY_CASES; c++) {
+      SplittableRandom r = new SplittableRandom(SEED + 7919L * c);
+      byte[] b = original.clone();
+      int carrier = r.nextInt(RECORDS);
+      int from = starts[carrier] + SegmentFormat.FRAME_HEADER_BYTES;
+      int to = starts[carrier + 1];
+      List<String> what = new ArrayList<>();
+      for (int k = 1 + r.nextInt(3); k > 0; k--) {
+        Planted p = planted(r);
+        if (p.frame.length > to - from) {
+          continue; // the carrier is too short for it
+        }
+        int at = r.nextInt(from, to - p.frame.length + 1);
+        byte[] frame = p.guessesSalt ? checkedAt(p.frame, at, r.nextLong()) : p.frame;
+        System.arraycopy(frame, 0, b, at, frame.length);
+        what.add(p.what + " at " + at);
+      }
+      b[starts[carrier] + r.nextInt(SegmentFormat.FRAME_HEADER_BYTES)] ^= (byte) 0x5A;
+      String how = "record " + carrier + " carries " + what;
+      Recorded seen = new Recorded();
+      Recovery recovery = new Recovery(dir, seen);
+      recovery.scan(dir.resolve("planted"), 1, ByteBuffer.wrap(b), r.nextBoolean());
+      recovery.checkInvariants();
+      checkWritten(seen, how, c);
+      assertEquals(RECORDS - 1, seen.records.size(), "case " + c + " (" + how + ")");
+    }
+  }
+
+  @Test
+  void aRealFrameFromAnotherSegmentAtItsOwnOffsetIsNotReplayed() throws Exception {
+    // A segment with the same records at the same offsets but another salt: each of its frames,
+    // put in place of the original's, is refused, and only that record is missing.
+    for (int k = 0; k < RECORDS; k++) {
+      byte[] b = original.clone();
+      System.arraycopy(twin, starts[k], b, starts[k], starts[k + 1] - starts[k]);
+      Recorded seen = new Recorded();
+      new Recovery(dir, seen).scan(dir.resolve("twin"), 1, ByteBuffer.wrap(b), false);
+      checkWritten(seen, "frame " + k + " from the twin", k);
+      assertEquals(RECORDS - 1, seen.records.size(), "frame " + k);
+      int missing = k;
+      assertTrue(seen.records.stream().noneMatch(x -> x.type() == missing), "frame " + k);
+    }
+  }
+
+  /**
+   * A frame someone might plant: one with version 1 checks, a real frame of the segment, or one
+   * whose version 2 checks {@link #checkedAt} computes with a guessed salt once its offset is
+   * known.
+   */
+  private record Planted(String what, byte[] frame, boolean guessesSalt) {}
+
+  private Planted planted(SplittableRandom r) {
+    byte[] body = new byte[r.nextInt(64)];
+    r.nextBytes(body);
+    byte[] forged = JournalFormatVersionsTest.version1Frame(1000 + r.nextInt(10), body);
+    return switch (r.nextInt(3)) {
+      case 0 -> new Planted("a version 1 frame", forged, false);
+      case 1 -> {
+        int j = r.nextInt(RECORDS);
+        yield new Planted(
+            "a copy of frame " + j, Arrays.copyOfRange(original, starts[j], starts[j + 1]), false);
+      }
+      default -> new Planted("a frame with a guessed salt", forged, true);
+    };
+  }
+
+  /** The frame with version 2 checks under {@code salt} for a frame starting at {@code offset}. */
+  private static byte[] checkedAt(byte[] frame, int offset, long salt) {
+    ByteBuffer f = ByteBuffer.wrap(frame.clone());
+    long mask = SegmentFormat.mask(salt, offset);
+    f.putInt(8, f.getInt(8) ^ (int) (mask >>> 32));
+    f.putInt(12, f.getInt(12) ^ (int) mask);
+    return f.array();
+  }
+
+  @Test
   void mutatedSegmentFilesOpenCutAndAcceptAppendsThatReplayCleanly() throws Exception {
     // the whole open path: replay, cut, reopen for appending, append, replay again
     for (int c = 0; c < ON_DISK_CASES; c++) {
@@ -127,7 +224,7 @@ class JournalFuzzTest {
       } catch (JournalFormatException e) {
         continue;
       }
-      checkWritten(first, m, c);
+      checkWritten(first, m.how, c);
       Recorded second = new Recorded();
       try (Journal j = Journal.open(options, second)) {
         // the torn tail was cut for good: the appended record follows the good data
@@ -140,21 +237,19 @@ class JournalFuzzTest {
     }
   }
 
-  private void checkWritten(Recorded seen, Mutated m, int c) {
+  private void checkWritten(Recorded seen, String how, int c) {
     int previous = -1;
     for (Recorded.Rec rec : seen.records) {
       Integer i = index.get(key(rec.type(), rec.body()));
       if (i == null) {
-        fail("case " + c + " (" + m.how + "): replayed a record that was never written: " + rec);
+        fail("case " + c + " (" + how + "): replayed a record that was never written: " + rec);
       }
-      if (!m.duplicates) {
-        assertTrue(i > previous, "case " + c + " (" + m.how + "): out of order or twice");
-      }
+      assertTrue(i > previous, "case " + c + " (" + how + "): out of order or twice");
       previous = i;
     }
   }
 
-  private record Mutated(byte[] bytes, String how, boolean duplicates) {}
+  private record Mutated(byte[] bytes, String how) {}
 
   private static Mutated mutate(byte[] original, SplittableRandom r) {
     byte[] b = original.clone();
@@ -165,7 +260,7 @@ class JournalFuzzTest {
         for (int i = 0; i < flips; i++) {
           b[r.nextInt(SegmentFormat.HEADER_BYTES, n)] ^= (byte) (1 + r.nextInt(255));
         }
-        yield new Mutated(b, flips + " flipped bytes", false);
+        yield new Mutated(b, flips + " flipped bytes");
       }
       case 1 -> {
         int from = r.nextInt(n);
@@ -173,24 +268,24 @@ class JournalFuzzTest {
         for (int i = from; i < from + len; i++) {
           b[i] = (byte) r.nextInt();
         }
-        yield new Mutated(b, "random bytes at " + from + "+" + len, false);
+        yield new Mutated(b, "random bytes at " + from + "+" + len);
       }
       case 2 -> {
         int from = r.nextInt(SegmentFormat.HEADER_BYTES, n);
         int len = r.nextInt(Math.min(5000, n - from) + 1);
         Arrays.fill(b, from, from + len, (byte) 0);
-        yield new Mutated(b, "zeros at " + from + "+" + len, false);
+        yield new Mutated(b, "zeros at " + from + "+" + len);
       }
       case 3 -> {
         int cut = r.nextInt(n + 1);
-        yield new Mutated(Arrays.copyOf(b, cut), "cut at " + cut, false);
+        yield new Mutated(Arrays.copyOf(b, cut), "cut at " + cut);
       }
       case 4 -> {
         int from = r.nextInt(n);
         int len = r.nextInt(Math.min(2000, n - from) + 1);
         int to = r.nextInt(n - len + 1);
         System.arraycopy(original, from, b, to, len);
-        yield new Mutated(b, "copied " + from + "+" + len + " to " + to, true);
+        yield new Mutated(b, "copied " + from + "+" + len + " to " + to);
       }
       case 5 -> {
         int at = r.nextInt(SegmentFormat.HEADER_BYTES, n);
@@ -201,7 +296,7 @@ class JournalFuzzTest {
           longer[i] = (byte) r.nextInt();
         }
         System.arraycopy(b, at, longer, at + len, n - at);
-        yield new Mutated(longer, "inserted " + len + " at " + at, false);
+        yield new Mutated(longer, "inserted " + len + " at " + at);
       }
       default -> {
         List<String> what = new ArrayList<>();
@@ -210,7 +305,7 @@ class JournalFuzzTest {
           b[at] = (byte) r.nextInt();
           what.add(String.valueOf(at));
         }
-        yield new Mutated(b, "bytes set anywhere (header too) at " + what, false);
+        yield new Mutated(b, "bytes set anywhere (header too) at " + what);
       }
     };
   }

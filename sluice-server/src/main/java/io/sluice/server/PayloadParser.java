@@ -26,7 +26,9 @@ import java.util.Optional;
  * Limits: nesting depth through Jackson's StreamReadConstraints (the whole document, counted from
  * the top-level object), payload count checked as the array is read, so a huge array is refused at
  * the first element over the limit. The body size limit is enforced before parsing, by the caller;
- * well-formed UTF-8 is checked here before parsing, as Jackson lets some ill-formed sequences pass.
+ * well-formed UTF-8 is checked here before parsing, as Jackson lets some ill-formed sequences pass,
+ * and so is that the body is UTF-8 at all: Jackson would read JSON in UTF-16 or UTF-32 through a
+ * Reader, whose tokens have no byte offsets to cut payloads by.
  */
 final class PayloadParser {
 
@@ -129,9 +131,9 @@ final class PayloadParser {
               throw HttpProblem.badRequest(
                   "null_payload", "\"payload\" is null; send a JSON value other than null");
             }
-            int start = (int) p.currentTokenLocation().getByteOffset();
+            long start = p.currentTokenLocation().getByteOffset();
             finishValue(p, value);
-            payload[0] = Arrays.copyOfRange(body, start, (int) p.currentLocation().getByteOffset());
+            payload[0] = slice(body, start, p.currentLocation().getByteOffset());
           } else {
             p.skipChildren();
           }
@@ -159,13 +161,23 @@ final class PayloadParser {
    * being malformed into a 400.
    */
   private void readObject(byte[] body, String example, Members members) {
+    String otherEncoding = otherUnicodeEncoding(body);
+    if (otherEncoding != null) {
+      throw notUtf8(otherEncoding);
+    }
     String notUtf8 = invalidUtf8(body);
     if (notUtf8 != null) {
       throw HttpProblem.badRequest(
           "malformed_json", "the body is not valid UTF-8: " + notUtf8 + "; send JSON in UTF-8");
     }
     try (JsonParser p = factory.createParser(body)) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
+      JsonToken first = p.nextToken();
+      if (first != null && p.currentTokenLocation().getByteOffset() < 0) {
+        // Jackson read the bytes as another encoding than UTF-8, through a Reader, so no payload
+        // could be cut out of them; the check above should have refused such a body already.
+        throw notUtf8("an encoding other than UTF-8");
+      }
+      if (first != JsonToken.START_OBJECT) {
         throw HttpProblem.badRequest(
             "not_an_object", "the body must be a JSON object like " + example);
       }
@@ -200,6 +212,68 @@ final class PayloadParser {
       // Parsing a byte array does no I/O; Jackson still declares it.
       throw HttpProblem.badRequest("malformed_json", "unreadable JSON: " + e.getMessage());
     }
+  }
+
+  /**
+   * The encoding a body seems to be in if it is JSON in UTF-16 or UTF-32 rather than UTF-8, or
+   * null. Jackson guesses the encoding from the first four bytes (RFC 4627, section 3) and reads a
+   * body it takes for UTF-16 or UTF-32 as characters, without byte offsets, so such a body must be
+   * refused before it is parsed. The same four bytes tell: JSON in UTF-8 holds no NUL byte (outside
+   * strings it is no token, inside one it must be escaped), while JSON's first two characters are
+   * ASCII, so in UTF-16 or UTF-32 they put NUL bytes among the first four; and a UTF-16 byte order
+   * mark starts with 0xFE or 0xFF, which never occur in UTF-8. (A UTF-8 byte order mark is valid
+   * UTF-8 and Jackson skips it.)
+   */
+  static String otherUnicodeEncoding(byte[] b) {
+    int b0 = b.length > 0 ? b[0] & 0xFF : -1;
+    int b1 = b.length > 1 ? b[1] & 0xFF : -1;
+    int b2 = b.length > 2 ? b[2] & 0xFF : -1;
+    int b3 = b.length > 3 ? b[3] & 0xFF : -1;
+    if (b0 == 0 && b1 == 0 && b2 == 0xFE && b3 == 0xFF) {
+      return "UTF-32BE (with a byte order mark)";
+    }
+    if (b0 == 0xFF && b1 == 0xFE && b2 == 0 && b3 == 0) {
+      return "UTF-32LE (with a byte order mark)";
+    }
+    if (b0 == 0xFE && b1 == 0xFF) {
+      return "UTF-16BE (with a byte order mark)";
+    }
+    if (b0 == 0xFF && b1 == 0xFE) {
+      return "UTF-16LE (with a byte order mark)";
+    }
+    if (b0 == 0 && b1 == 0 && b2 == 0 && b3 > 0) {
+      return "UTF-32BE";
+    }
+    if (b0 > 0 && b1 == 0 && b2 == 0 && b3 == 0) {
+      return "UTF-32LE";
+    }
+    if (b0 == 0 && b1 > 0 && b2 == 0 && b3 > 0) {
+      return "UTF-16BE";
+    }
+    if (b0 > 0 && b1 == 0 && b2 > 0 && b3 == 0) {
+      return "UTF-16LE";
+    }
+    return b0 == 0 || b1 == 0 || b2 == 0 || b3 == 0 ? "UTF-16 or UTF-32" : null;
+  }
+
+  private static HttpProblem notUtf8(String encoding) {
+    return HttpProblem.badRequest(
+        "malformed_json",
+        "the body is not UTF-8: it looks like "
+            + encoding
+            + ". JSON must be UTF-8 (RFC 8259); send the same JSON encoded as UTF-8");
+  }
+
+  /**
+   * The bytes of one value, from its first byte to the byte after its last, as the parser located
+   * them. Offsets outside the body would be a parser that does not count bytes (which the checks
+   * before parsing rule out); they are a 400 rather than an exception, as they come from the body.
+   */
+  private static byte[] slice(byte[] body, long start, long end) {
+    if (start < 0 || end < start || end > body.length) {
+      throw notUtf8("an encoding other than UTF-8 (its values cannot be located by byte)");
+    }
+    return Arrays.copyOfRange(body, (int) start, (int) end);
   }
 
   /**
@@ -321,10 +395,9 @@ final class PayloadParser {
                 + " payloads in one request; split the batch into requests of at most "
                 + maxPayloads);
       }
-      int start = (int) p.currentTokenLocation().getByteOffset();
+      long start = p.currentTokenLocation().getByteOffset();
       finishValue(p, t);
-      int end = (int) p.currentLocation().getByteOffset();
-      payloads.add(Arrays.copyOfRange(body, start, end));
+      payloads.add(slice(body, start, p.currentLocation().getByteOffset()));
     }
     return payloads;
   }

@@ -587,6 +587,56 @@ class HostileInputTest {
     assertTrue(response.contains("not valid UTF-8"), response);
   }
 
+  static Stream<Arguments> jsonInOtherUnicodeEncodings() {
+    return Stream.of(
+            "UTF-16LE", "UTF-16BE", "UTF-32LE", "UTF-32BE") // Java writes these without a BOM
+        .flatMap(
+            charset ->
+                Stream.of(
+                    Arguments.of(charset, false, encoded("{\"payloads\": [1]}", charset, false)),
+                    Arguments.of(charset, true, encoded("{\"payloads\": [1]}", charset, true))));
+  }
+
+  /** {@code text} in {@code charset}, after a byte order mark if {@code bom}. */
+  private static byte[] encoded(String text, String charset, boolean bom) {
+    return ((bom ? "\uFEFF" : "") + text).getBytes(java.nio.charset.Charset.forName(charset));
+  }
+
+  @ParameterizedTest(name = "{0}, byte order mark: {1}")
+  @MethodSource("jsonInOtherUnicodeEncodings")
+  void jsonInUtf16OrUtf32Is400SayingToSendUtf8(String charset, boolean bom, byte[] body)
+      throws Exception {
+    String response = exchange(request(body), false);
+
+    assertError(response, 400, "malformed_json");
+    assertTrue(response.contains("must be UTF-8"), response);
+    assertTrue(response.contains("looks like " + charset.substring(0, 6)), response);
+  }
+
+  @ParameterizedTest(name = "{0}, byte order mark: {1}")
+  @MethodSource("jsonInOtherUnicodeEncodings")
+  void aScheduleInUtf16OrUtf32Is400SayingToSendUtf8(String charset, boolean bom, byte[] ignored)
+      throws Exception {
+    byte[] body =
+        encoded(
+            "{\"trigger\": \"cron unix UTC 0 2 * * *\", \"payload\": {\"a\": 1}}", charset, bom);
+    byte[] head =
+        ("PUT /v1/schedules/enc HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                + "Content-Length: "
+                + body.length
+                + "\r\n\r\n")
+            .getBytes(UTF_8);
+    byte[] raw = Arrays.copyOf(head, head.length + body.length);
+    System.arraycopy(body, 0, raw, head.length, body.length);
+
+    String response = exchange(raw, false);
+
+    assertError(response, 400, "malformed_json");
+    assertTrue(response.contains("must be UTF-8"), response);
+    String schedules = exchange("GET /v1/schedules HTTP/1.1\r\nHost: test\r\n\r\n", false);
+    assertTrue(schedules.endsWith("{\"schedules\":[]}"), schedules);
+  }
+
   @Test
   void wellFormedUtf8AtItsEdgesIsAcceptedByteForByte() throws Exception {
     // U+0080, U+07FF, U+0800, U+D7FF, U+E000, U+FFFF, U+10000, U+10FFFF: the edges of each range

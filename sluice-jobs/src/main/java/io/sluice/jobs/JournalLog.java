@@ -170,6 +170,11 @@ final class JournalLog implements JobLog {
               public void onAcknowledge(long latencyNanos) {
                 tell(() -> observer.journalAcknowledged(latencyNanos));
               }
+
+              @Override
+              public void onFailure(JournalException failure) {
+                tell(() -> observer.journalFailed(failure));
+              }
             });
   }
 

@@ -43,4 +43,13 @@ public interface StoreObserver {
    * @param bytesTotal journal bytes in all
    */
   default void replayProgress(long bytesDone, long bytesTotal) {}
+
+  /**
+   * The journal failed for good (a write or force failed: disk full, I/O error, read-only file
+   * system): from now on the store refuses new jobs and records no state change, until it is opened
+   * again, which for a service means a restart. Called once, on the journal's writer thread.
+   *
+   * @param failure the failure; its message says what failed and what to check
+   */
+  default void journalFailed(RuntimeException failure) {}
 }

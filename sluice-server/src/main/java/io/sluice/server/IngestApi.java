@@ -33,6 +33,10 @@ import java.util.Optional;
  *
  * Lifecycle: STARTING (journal replay; POST answers 503, ready is false) -> READY -> DRAINING
  * (shutdown; POST answers 503) . Reads (job status, dead letters) work whenever an engine exists.
+ * Across all of it, a journal that failed for good (Journal.fail: a write or force failed) is a
+ * state of its own: nothing can be accepted or recorded until a restart, so POST answers 503
+ * journal_failed at once and both health checks answer 503 saying why; a failed liveness check is
+ * what makes an orchestrator restart the service, which is the remedy.
  *
  * A job's status comes from the engine while it remembers the job: until it finishes, and then for
  * the last --finished-retention finished jobs. For an older id the object store is asked whether
@@ -63,6 +67,7 @@ final class IngestApi {
   private volatile Phase phase = Phase.STARTING;
   private volatile JobEngine engine;
   private volatile String startingDetail = "replaying the journal";
+  private volatile String journalFailure;
 
   IngestApi(ServerConfig config, ObjectStore objects, ServerMetrics metrics, Http http) {
     this.config = config;
@@ -85,6 +90,11 @@ final class IngestApi {
     this.phase = Phase.DRAINING;
   }
 
+  /** The journal failed for good: {@code message} says how, for the health checks. */
+  void journalFailed(String message) {
+    journalFailure = message;
+  }
+
   Phase phase() {
     return phase;
   }
@@ -104,17 +114,7 @@ final class IngestApi {
             http.methodNotAllowed("/v1/dead-letters/{id}/retry", "POST"))
         .delete("/v1/dead-letters/{id}", http.handle("/v1/dead-letters/{id}", this::delete))
         .any("/v1/dead-letters/{id}", http.methodNotAllowed("/v1/dead-letters/{id}", "DELETE"))
-        .get(
-            "/health/live",
-            http.handle(
-                "/health/live",
-                (req, res) ->
-                    Http.json(
-                        res,
-                        200,
-                        w -> {
-                          w.writeStringField("status", "UP");
-                        })))
+        .get("/health/live", http.handle("/health/live", this::live))
         .any("/health/live", http.methodNotAllowed("/health/live", "GET"))
         .get("/health/ready", http.handle("/health/ready", this::ready))
         .any("/health/ready", http.methodNotAllowed("/health/ready", "GET"))
@@ -162,12 +162,7 @@ final class IngestApi {
       admission = engine.submit(specs, Duration.ZERO);
     } catch (JobStoreException e) {
       LOG.log(System.Logger.Level.ERROR, "a batch was refused because the journal failed", e);
-      throw new HttpProblem(
-          503,
-          "journal_failed",
-          "the service cannot make payloads durable"
-              + " right now (its journal failed); nothing was accepted. Retry later; operators: see"
-              + " the server log");
+      throw journalFailed();
     }
     switch (admission) {
       case Admission.Accepted accepted -> {
@@ -332,19 +327,44 @@ final class IngestApi {
     res.status(204).send();
   }
 
-  private void ready(ServerRequest req, ServerResponse res) {
-    Phase now = phase;
-    int status = now == Phase.READY ? 200 : 503;
+  private void live(ServerRequest req, ServerResponse res) {
+    String failure = journalFailure;
     Http.json(
         res,
-        status,
+        failure == null ? 200 : 503,
         w -> {
-          w.writeStringField("status", now == Phase.READY ? "UP" : "DOWN");
+          w.writeStringField("status", failure == null ? "UP" : "DOWN");
+          if (failure != null) {
+            writeJournalFailure(w, failure);
+          }
+        });
+  }
+
+  private void ready(ServerRequest req, ServerResponse res) {
+    Phase now = phase;
+    String failure = journalFailure;
+    boolean up = now == Phase.READY && failure == null;
+    Http.json(
+        res,
+        up ? 200 : 503,
+        w -> {
+          w.writeStringField("status", up ? "UP" : "DOWN");
           w.writeStringField("phase", now.name().toLowerCase(Locale.ROOT));
-          if (now == Phase.STARTING) {
+          if (failure != null) {
+            writeJournalFailure(w, failure);
+          } else if (now == Phase.STARTING) {
             w.writeStringField("detail", startingDetail);
           }
         });
+  }
+
+  private static void writeJournalFailure(JsonGenerator w, String failure) throws IOException {
+    w.writeStringField("error", "journal_failed");
+    w.writeStringField(
+        "detail",
+        "the journal failed for good: the service accepts no payload and records no upload until"
+            + " it is restarted. "
+            + failure);
   }
 
   private void metrics(ServerRequest req, ServerResponse res) {
@@ -355,6 +375,9 @@ final class IngestApi {
   // ---------------------------------------------------------------- checks
 
   private JobEngine acceptingEngine() {
+    if (journalFailure != null && phase != Phase.DRAINING) {
+      throw journalFailed();
+    }
     return switch (phase) {
       case STARTING ->
           throw new HttpProblem(
@@ -380,6 +403,15 @@ final class IngestApi {
           503, "starting", "the service is starting (" + startingDetail + "); retry shortly");
     }
     return e;
+  }
+
+  private static HttpProblem journalFailed() {
+    return new HttpProblem(
+        503,
+        "journal_failed",
+        "the service cannot make payloads durable: its journal failed for good, and it accepts"
+            + " nothing until it is restarted; nothing was accepted. Retry against another instance"
+            + " or once it has restarted; GET /health/ready says why");
   }
 
   private static HttpProblem shuttingDown() {

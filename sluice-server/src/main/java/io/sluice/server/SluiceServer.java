@@ -389,7 +389,10 @@ public final class SluiceServer implements AutoCloseable {
     }
   }
 
-  /** Turns journal activity into metrics, and replay progress into the readiness detail. */
+  /**
+   * Turns journal activity into metrics, replay progress into the readiness detail, and a journal
+   * failure into failed health checks.
+   */
   private record ReplayReporter(ServerMetrics metrics, IngestApi api, StartObserver progress)
       implements StoreObserver {
     @Override
@@ -405,6 +408,11 @@ public final class SluiceServer implements AutoCloseable {
     @Override
     public void journalAcknowledged(long latencyNanos) {
       metrics.journalAcknowledged(latencyNanos);
+    }
+
+    @Override
+    public void journalFailed(RuntimeException failure) {
+      api.journalFailed(failure.getMessage());
     }
 
     @Override

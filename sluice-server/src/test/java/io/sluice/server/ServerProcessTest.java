@@ -199,6 +199,77 @@ class ServerProcessTest {
   }
 
   @Test
+  void aJournalThatFailedForGoodFailsBothHealthChecksAndEveryPostIs503JournalFailed()
+      throws Exception {
+    // given a service whose files may not grow past 256 KiB (RLIMIT_FSIZE, set by the shell that
+    // starts it): a write past that fails with EFBIG, a real I/O failure of the journal's segment
+    Served served = Served.start(dataDir, "-Xmx512m", List.of(), 256);
+    String before;
+    try {
+      assertEquals(200, send(served.port, "/health/ready", "GET", null).statusCode());
+      HttpResponse<String> accepted =
+          send(served.port, "/v1/payloads", "POST", "{\"payloads\": [{\"before\": 1}]}");
+      assertEquals(202, accepted.statusCode(), accepted.body());
+      before = ((List<?>) Json.object(accepted.body()).get("ids")).getFirst().toString();
+
+      // when a batch's journal record would take the segment past the limit
+      HttpResponse<String> failed =
+          send(
+              served.port,
+              "/v1/payloads",
+              "POST",
+              "{\"payloads\": [\"" + "x".repeat(300_000) + "\"]}");
+
+      // then it is refused, and so is every later batch, however small
+      assertJsonError(failed, 503, "journal_failed");
+      assertJsonError(
+          send(served.port, "/v1/payloads", "POST", "{\"payloads\": [2]}"), 503, "journal_failed");
+      // and both health checks say why, with the journal's own message
+      for (String check : List.of("/health/ready", "/health/live")) {
+        HttpResponse<String> health = send(served.port, check, "GET", null);
+        assertEquals(503, health.statusCode(), check + ": " + health.body());
+        Map<String, Object> body = Json.object(health.body());
+        assertEquals("DOWN", body.get("status"), health.body());
+        assertEquals("journal_failed", body.get("error"), health.body());
+        String detail = (String) body.get("detail");
+        assertTrue(detail.contains("until it is restarted"), detail);
+        assertTrue(detail.contains("File too large"), detail);
+      }
+      assertTrue(served.output().contains("File too large"), served.output());
+    } finally {
+      served.process.toHandle().destroy();
+      assertTrue(served.process.waitFor(120, TimeUnit.SECONDS), "the service stopped");
+    }
+    assertEquals(0, served.process.exitValue(), "exit status after SIGTERM\n" + served.output());
+
+    // and a restart without the limit is ready, accepts payloads, and uploads the one accepted
+    // before the failure
+    Served again = Served.start(dataDir);
+    try {
+      assertEquals(200, send(again.port, "/health/ready", "GET", null).statusCode());
+      assertEquals(200, send(again.port, "/health/live", "GET", null).statusCode());
+      assertEquals(
+          202, send(again.port, "/v1/payloads", "POST", "{\"payloads\": [3]}").statusCode());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!objectsById().containsKey(before) && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertEquals("{\"before\": 1}", Files.readString(objectsById().get(before), UTF_8));
+    } finally {
+      again.process.toHandle().destroy();
+      again.process.waitFor(60, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void assertJsonError(HttpResponse<String> r, int status, String code) {
+    assertEquals(status, r.statusCode(), r.body());
+    assertEquals("application/json", r.headers().firstValue("Content-Type").orElse(""));
+    Map<String, Object> body = Json.object(r.body());
+    assertEquals(code, body.get("error"), r.body());
+    assertTrue(body.get("message") instanceof String m && !m.isBlank(), r.body());
+  }
+
+  @Test
   void aBacklogOfLargePayloadsIsRefusedWith429BeforeTheHeapRunsOut() throws Exception {
     // given: a 128 MiB heap, so by default at most 32 MiB of payloads held in memory
     Served served = Served.start(dataDir, "-Xmx128m");
@@ -509,6 +580,16 @@ class ServerProcessTest {
     }
 
     static Served start(Path dataDir, String maxHeap, List<String> extraArgs) throws Exception {
+      return start(dataDir, maxHeap, extraArgs, 0);
+    }
+
+    /**
+     * A service whose files may not grow past {@code fileSizeLimitKiB} (the shell's {@code ulimit
+     * -f}, RLIMIT_FSIZE; 0 for no limit): writing past it fails with EFBIG (the JVM ignores
+     * SIGXFSZ), a real I/O failure.
+     */
+    static Served start(Path dataDir, String maxHeap, List<String> extraArgs, long fileSizeLimitKiB)
+        throws Exception {
       String classPath = String.join(File.pathSeparator, System.getProperty("java.class.path"));
       String java = ProcessHandle.current().info().command().orElse("java");
       List<String> command =
@@ -538,6 +619,10 @@ class ServerProcessTest {
       command.addAll(extraArgs);
       if (!extraArgs.contains("--shutdown-grace")) {
         command.addAll(List.of("--shutdown-grace", "5s"));
+      }
+      if (fileSizeLimitKiB > 0) {
+        command.addAll(
+            0, List.of("bash", "-c", "ulimit -f " + fileSizeLimitKiB + " && exec \"$@\"", "bash"));
       }
       Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
       StringBuilder log = new StringBuilder();

@@ -68,6 +68,7 @@ final class IngestApi {
   private volatile JobEngine engine;
   private volatile String startingDetail = "replaying the journal";
   private volatile String journalFailure;
+  private volatile String objectStoreProblem;
 
   IngestApi(ServerConfig config, ObjectStore objects, ServerMetrics metrics, Http http) {
     this.config = config;
@@ -88,6 +89,19 @@ final class IngestApi {
 
   void draining() {
     this.phase = Phase.DRAINING;
+  }
+
+  /**
+   * The object store failed its startup check in a way that may pass ({@code problem} says how):
+   * ready says so, and stays 200, until {@link #objectStoreVerified()}.
+   */
+  void objectStoreUnverified(String problem) {
+    objectStoreProblem = problem;
+  }
+
+  /** An upload succeeded since the object store failed its startup check. */
+  void objectStoreVerified() {
+    objectStoreProblem = null;
   }
 
   /** The journal failed for good: {@code message} says how, for the health checks. */
@@ -354,6 +368,15 @@ final class IngestApi {
             writeJournalFailure(w, failure);
           } else if (now == Phase.STARTING) {
             w.writeStringField("detail", startingDetail);
+          }
+          String store = objectStoreProblem;
+          if (store != null) {
+            w.writeStringField("objectStore", "unverified");
+            w.writeStringField(
+                "objectStoreDetail",
+                "the object store did not answer the startup check, and no upload has succeeded"
+                    + " since; payloads are accepted and journaled, and their uploads retried. "
+                    + store);
           }
         });
   }

@@ -33,6 +33,11 @@ import picocli.CommandLine.Option;
       "POST /v1/payloads takes {\"payloads\": [...]}; every payload is journaled before the 202,"
           + " then uploaded as its own object by the workers, with retries and dead letters.",
       "",
+      "The object store is checked at startup: a refusal only a settings change fixes (403, a"
+          + " missing bucket, no credentials) exits with status 1; a store that is down for a"
+          + " while (5xx, timeout, connection refused) gets a warning, and the service starts and"
+          + " retries the uploads.",
+      "",
       "Settings come from, first to last: the flags; the environment (SLUICE_<NAME>, e.g."
           + " SLUICE_QUEUE_CAPACITY; also the seed's MAX_WORKERS and MAX_QUEUE); the .properties"
           + " file named by --config or SLUICE_CONFIG (keys are flag names: queue-capacity=50000);"

@@ -59,6 +59,8 @@ public final class SluiceServer implements AutoCloseable {
   private JobEngine engine;
   private DurableScheduler scheduler;
   private boolean closed;
+  private final java.util.concurrent.atomic.AtomicBoolean storeUnverified =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private SluiceServer(ServerConfig config, ObjectStore objects) {
     this.config = config;
@@ -171,8 +173,9 @@ public final class SluiceServer implements AutoCloseable {
    *     start
    * @param replayProgress hears journal replay progress as a percentage (for a progress display)
    * @return the running service
-   * @throws IOException if the object store is unusable or the journal cannot be opened; the
-   *     message says what to fix
+   * @throws IOException if the object store refuses its startup check in a way only a settings
+   *     change fixes (a store that is down for a while does not stop the start), or the journal
+   *     cannot be opened; the message says what to fix
    */
   public static SluiceServer start(
       ServerConfig config, ObjectStore objects, LongConsumer replayProgress) throws IOException {
@@ -231,8 +234,7 @@ public final class SluiceServer implements AutoCloseable {
   }
 
   private void open(StartObserver startObserver) throws IOException {
-    api.starting("checking the object store");
-    objects.check();
+    checkObjectStore();
     if (objects instanceof FilesystemObjectStore filesystem) {
       filesystem.onFlush(metrics::objectsFlushed);
     }
@@ -258,6 +260,9 @@ public final class SluiceServer implements AutoCloseable {
                 job.payloadBytes(),
                 "application/json",
                 job.source().map(source -> Map.of("source", source)).orElse(Map.of()));
+            if (storeUnverified.get() && storeUnverified.compareAndSet(true, false)) {
+              storeVerified();
+            }
           } catch (ObjectStoreException e) {
             if (e.retryable()) {
               throw e;
@@ -304,6 +309,41 @@ public final class SluiceServer implements AutoCloseable {
             + journal
             + ", objects "
             + objects.describe());
+  }
+
+  /**
+   * Asks the object store whether it is usable ({@link ObjectStore#check()}). A refusal that only a
+   * settings change fixes (403, a missing bucket, no credentials, a wrong region) stops the start,
+   * as every upload would fail the same way. A failure that often passes by itself (a 5xx, a
+   * timeout, a refused connection, DNS) does not: the journal makes accepted payloads durable
+   * without the store, and their uploads are retried as usual, so the service starts, warns once,
+   * and reports the store as unverified in /health/ready until an upload succeeds.
+   */
+  private void checkObjectStore() throws IOException {
+    api.starting("checking the object store");
+    try {
+      objects.check();
+    } catch (ObjectStoreException e) {
+      if (!e.retryable()) {
+        throw e;
+      }
+      storeUnverified.set(true);
+      api.objectStoreUnverified(e.getMessage());
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "the object store did not answer the startup check, starting anyway: accepted payloads"
+              + " are journaled and their uploads retried until it answers, and /health/ready"
+              + " says \"objectStore\": \"unverified\" until one succeeds. "
+              + e.getMessage());
+    }
+  }
+
+  /** The first upload after a failed startup check succeeded: the store answers. */
+  private void storeVerified() {
+    api.objectStoreVerified();
+    LOG.log(
+        System.Logger.Level.INFO,
+        "the object store answers now: an upload to " + objects.describe() + " succeeded");
   }
 
   /**

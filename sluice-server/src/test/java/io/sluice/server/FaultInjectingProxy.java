@@ -28,9 +28,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>It forwards each request byte for byte (the {@code Host} header included, so SigV4 signatures
  * stay valid), one request per connection: it adds {@code Connection: close} to the request and to
  * the answer, so every request the SDK makes arrives on a connection of its own and the proxy never
- * has to find where a kept-alive answer ends. Only {@code PUT}s of objects can be faulted: the
- * first {@code n} PUTs of each key (counted per key, so concurrent uploads do not steal each
- * other's faults) get the configured {@link Fault}; the rest, and every other request, pass.
+ * has to find where a kept-alive answer ends. {@code PUT}s of objects can be faulted: the first
+ * {@code n} PUTs of each key (counted per key, so concurrent uploads do not steal each other's
+ * faults) get the configured {@link Fault}. Requests on the bucket itself ({@code HeadBucket}, the
+ * store's startup check) can be faulted on their own. The rest pass.
  */
 final class FaultInjectingProxy implements AutoCloseable {
 
@@ -68,6 +69,7 @@ final class FaultInjectingProxy implements AutoCloseable {
   private final AtomicInteger heldNow = new AtomicInteger();
   private volatile Fault fault = Fault.SERVICE_UNAVAILABLE;
   private volatile int faultedPutsPerKey;
+  private volatile Fault bucketFault;
 
   private FaultInjectingProxy(ServerSocket listener, int upstreamPort) {
     this.listener = listener;
@@ -104,9 +106,18 @@ final class FaultInjectingProxy implements AutoCloseable {
     faultFirstPutsOfEachKey(Integer.MAX_VALUE, f);
   }
 
+  /**
+   * From now on every request on the bucket itself ({@code HeadBucket}, the startup check) gets
+   * {@code f}. The error answers' bodies are sent to a HEAD too, which a client reads as no body.
+   */
+  void faultBucketRequests(Fault f) {
+    bucketFault = f;
+  }
+
   /** From now on every request passes. */
   void heal() {
     faultedPutsPerKey = 0;
+    bucketFault = null;
   }
 
   /**
@@ -204,8 +215,11 @@ final class FaultInjectingProxy implements AutoCloseable {
 
   /** The fault for this request, or null to pass it. */
   private Fault decide(Request request) {
-    if (!request.method().equals("PUT") || request.path().indexOf('/', 1) < 0) {
-      return null; // only object PUTs (/bucket/key), not bucket operations
+    if (request.path().indexOf('/', 1) < 0) {
+      return bucketFault; // a bucket operation (/bucket)
+    }
+    if (!request.method().equals("PUT")) {
+      return null; // of object requests, only PUTs
     }
     int n = putsByPath.computeIfAbsent(request.path(), p -> new AtomicInteger()).incrementAndGet();
     return n <= faultedPutsPerKey ? fault : null;

@@ -4,14 +4,18 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sluice.server.FaultInjectingProxy.Fault;
 import io.sluice.server.objects.S3ObjectStore;
 import io.sluice.server.objects.S3Options;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -382,6 +386,164 @@ class S3ServiceFaultsTest {
     }
     assertEveryPayloadIsItsObject(ids);
     assertEquals(List.of(), faults.unexpected());
+  }
+
+  // ---------------------------------------------------------------- the startup check
+
+  private Map<String, Object> ready() throws Exception {
+    HttpResponse<String> r = service.send("/health/ready", HttpRequest.Builder::GET);
+    assertEquals(200, r.statusCode(), r.body());
+    return Json.object(r.body());
+  }
+
+  @Test
+  void aStoreAnswering503AtStartupDoesNotStopTheStartAndUploadsSucceedOnceItHeals()
+      throws Exception {
+    // given a store that answers its startup check and every upload with 503
+    faults.faultBucketRequests(Fault.SERVICE_UNAVAILABLE);
+    faults.faultEveryPut(Fault.SERVICE_UNAVAILABLE);
+
+    // when the service starts
+    startService(
+        storeOptions(1, Duration.ofSeconds(20), Duration.ofSeconds(10)),
+        Duration.ofSeconds(60),
+        100);
+
+    // then it is ready, saying the store is unverified and why, and accepts payloads
+    Map<String, Object> ready = ready();
+    assertEquals("UP", ready.get("status"));
+    assertEquals("unverified", ready.get("objectStore"), ready.toString());
+    assertMentions(
+        (String) ready.get("objectStoreDetail"), "HeadBucket", "HTTP 503", "often passes");
+    List<String> ids = postAll();
+
+    // and once the store heals, every payload arrives whole and the store is no longer unverified
+    faults.heal();
+    for (String id : ids) {
+      service.awaitState(id, "succeeded");
+    }
+    assertEveryPayloadIsItsObject(ids);
+    assertFalse(ready().containsKey("objectStore"), ready().toString());
+    assertEquals(List.of(), faults.unexpected());
+  }
+
+  @Test
+  void aStoreRefusingConnectionsAtStartupDoesNotStopTheStart() throws Exception {
+    // given an endpoint where nothing listens
+    S3Options nowhere =
+        storeOptions(0, Duration.ofSeconds(20), Duration.ofSeconds(10))
+            .withEndpoint(URI.create(RunningService.deadUrl()));
+
+    // when the service starts, then it is ready, says why the store is unverified, and accepts
+    startService(nowhere, Duration.ofSeconds(60), 3);
+    Map<String, Object> ready = ready();
+    assertEquals("UP", ready.get("status"));
+    assertEquals("unverified", ready.get("objectStore"), ready.toString());
+    assertMentions((String) ready.get("objectStoreDetail"), "could not reach the store");
+    assertEquals(1, service.post("{\"payloads\": [1]}").size());
+  }
+
+  @Test
+  void aStoreAnswering403AtStartupStopsTheStartSayingToCheckTheCredentials() throws Exception {
+    // given a store that refuses the startup check with 403
+    faults.faultBucketRequests(Fault.ACCESS_DENIED);
+
+    // when the service starts, then the start fails before the journal is opened
+    IOException refused =
+        assertThrows(
+            IOException.class,
+            () ->
+                startService(
+                    storeOptions(1, Duration.ofSeconds(20), Duration.ofSeconds(10)),
+                    Duration.ofSeconds(60),
+                    3));
+    assertMentions(
+        refused.getMessage(),
+        "HeadBucket (startup check)",
+        bucket,
+        "HTTP 403",
+        "check the credentials (the configured access key id " + IDENTITY);
+    assertFalse(Files.exists(dataDir.resolve("journal")), "the journal was not opened");
+  }
+
+  @Test
+  void aMissingBucketAtStartupStopsTheStartSayingToCheckTheBucketName() throws Exception {
+    // given a bucket that does not exist
+    S3Options missing =
+        S3Options.forBucket("no-such-bucket")
+            .withEndpoint(faults.endpoint())
+            .withPathStyle(true)
+            .withCredentials(IDENTITY, SECRET);
+
+    // when the service starts, then the start fails saying what to check
+    IOException refused =
+        assertThrows(IOException.class, () -> startService(missing, Duration.ofSeconds(60), 3));
+    assertMentions(
+        refused.getMessage(), "HTTP 404", "check the bucket name (no-such-bucket)", "exists");
+    assertFalse(Files.exists(dataDir.resolve("journal")), "the journal was not opened");
+  }
+
+  @Test
+  void aMissingBucketMakesSluiceServeExitWithStatus1() throws Exception {
+    CommandRun run =
+        CommandRun.of(
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data-dir",
+            dataDir.toString(),
+            "--store",
+            "s3",
+            "--s3-bucket",
+            "no-such-bucket",
+            "--s3-endpoint",
+            faults.endpoint().toString(),
+            "--s3-path-style",
+            "--s3-access-key-id",
+            IDENTITY,
+            "--s3-secret-access-key",
+            SECRET);
+
+    assertEquals(1, run.exit(), run.toString());
+  }
+
+  @Test
+  void noCredentialsAnywhereStopsTheStartSayingWhereToSetThem() throws Exception {
+    // given no static credentials and none the SDK's default chain can find (no profile file, no
+    // instance metadata; the environment is checked to hold none)
+    assumeTrue(
+        System.getenv("AWS_ACCESS_KEY_ID") == null
+            && System.getenv("AWS_WEB_IDENTITY_TOKEN_FILE") == null
+            && System.getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") == null
+            && System.getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") == null,
+        "the environment holds AWS credentials");
+    Map<String, String> properties =
+        Map.of(
+            "aws.disableEc2Metadata", "true",
+            "aws.sharedCredentialsFile", dataDir.resolve("no-credentials").toString(),
+            "aws.configFile", dataDir.resolve("no-config").toString());
+    Map<String, String> saved = new java.util.HashMap<>();
+    properties.forEach((k, v) -> saved.put(k, System.setProperty(k, v)));
+    try {
+      S3Options anonymous =
+          S3Options.forBucket(bucket).withEndpoint(faults.endpoint()).withPathStyle(true);
+
+      // when the service starts, then the start fails saying where credentials come from
+      IOException refused =
+          assertThrows(IOException.class, () -> startService(anonymous, Duration.ofSeconds(60), 3));
+      assertMentions(refused.getMessage(), "no S3 credentials", "--s3-access-key-id");
+    } finally {
+      saved.forEach(
+          (k, v) -> {
+            if (v == null) {
+              System.clearProperty(k);
+            } else {
+              System.setProperty(k, v);
+            }
+          });
+    }
   }
 
   // ---------------------------------------------------------------- slow answers

@@ -109,8 +109,12 @@ public interface ObjectStore extends AutoCloseable {
 
   /**
    * Checks at startup that the store is reachable and writable, so that a misconfiguration fails
-   * the start instead of every upload.
+   * the start instead of every upload. The service refuses to start on a failure that only a
+   * settings change fixes, and starts anyway, with a warning, on an {@link ObjectStoreException}
+   * that is {@link ObjectStoreException#retryable()} (a store that is down for a while).
    *
+   * @throws ObjectStoreException if the store refused or failed the check; {@link
+   *     ObjectStoreException#retryable()} tells whether asking again later may succeed
    * @throws IOException saying what is wrong and what to fix (a path, a bucket, credentials, an
    *     endpoint)
    */

@@ -269,12 +269,31 @@ public final class S3ObjectStore implements ObjectStore {
   }
 
   /**
-   * Checks that the bucket exists and that the credentials may see it, with one {@code HeadBucket}.
-   * It does not write, so write permission shows only at the first upload.
+   * Checks that credentials can be found, and that the bucket exists and the credentials may see
+   * it, with one {@code HeadBucket}. It does not write, so write permission shows only at the first
+   * upload. Credentials that cannot be found are not {@link ObjectStoreException#retryable()}: only
+   * a settings change finds them.
    */
   @Override
   public void check() throws IOException {
     ensureOpen();
+    try {
+      credentials.resolveCredentials();
+    } catch (SdkException e) {
+      throw new ObjectStoreException(
+          "no S3 credentials for bucket "
+              + options.bucket()
+              + " at "
+              + where
+              + ": "
+              + e.getMessage()
+              + "; set --s3-access-key-id and --s3-secret-access-key, or the AWS SDK's"
+              + " AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or an instance role",
+          0,
+          null,
+          false,
+          e);
+    }
     try {
       client.headBucket(b -> b.bucket(options.bucket()));
     } catch (SdkException e) {

@@ -3,7 +3,7 @@ package io.sluice.jobs;
 /**
  * Hears what a durable store's journal does, for metrics and progress displays. Methods are called
  * on the store's own threads and must return quickly; an exception they throw is logged and
- * ignored.
+ * ignored, except from {@link #replayProgress}, where it abandons the open.
  */
 public interface StoreObserver {
   /** An observer that ignores everything. */
@@ -37,7 +37,11 @@ public interface StoreObserver {
   default void journalAcknowledged(long latencyNanos) {}
 
   /**
-   * Replay at open made progress.
+   * Replay at open made progress: called on the thread that opens the store, after each MiB of
+   * journal read and each segment. An unchecked exception thrown here abandons the replay: {@link
+   * JobStore#open} closes the files it opened, releases the journal's lock and throws it, and the
+   * journal keeps every record it held (a way to cancel a long replay when the process is asked to
+   * stop).
    *
    * @param bytesDone journal bytes read so far
    * @param bytesTotal journal bytes in all

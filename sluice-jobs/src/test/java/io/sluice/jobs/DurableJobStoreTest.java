@@ -49,6 +49,45 @@ class DurableJobStoreTest {
   }
 
   @Test
+  void aReplayProgressObserverThatThrowsAbandonsTheOpenAndAReopenFindsEveryJob() throws Exception {
+    // given a journal of a few MiB, so that replay reports progress more than once
+    List<JobId> ids = new ArrayList<>();
+    String payload = "x".repeat(10_000);
+    try (LocalJobStore store = open()) {
+      for (int i = 0; i < 500; i++) {
+        ids.addAll(accept(store, spec(payload)));
+      }
+    }
+    IllegalStateException abandon = new IllegalStateException("abandon the replay");
+    AtomicLong reports = new AtomicLong();
+    StoreObserver cancelling =
+        new StoreObserver() {
+          @Override
+          public void replayProgress(long bytesDone, long bytesTotal) {
+            reports.incrementAndGet();
+            throw abandon;
+          }
+        };
+
+    // when an open's replay is abandoned at its first progress report
+    assertEquals(
+        abandon,
+        assertThrows(
+            IllegalStateException.class,
+            () -> LocalJobStore.open(options().withObserver(cancelling))));
+
+    // then it stopped there, and the journal's lock is free and every job is still in it
+    assertEquals(1, reports.get());
+    try (LocalJobStore store = open()) {
+      assertEquals(ids.size(), store.counts().recovered());
+      for (JobId id : ids) {
+        assertEquals(JobState.QUEUED, store.find(id).orElseThrow().state());
+      }
+      store.checkInvariants();
+    }
+  }
+
+  @Test
   void acceptedJobsAreThereAfterAReopenWithEverythingTheyCarry() throws Exception {
     List<JobId> ids;
     try (LocalJobStore store = open()) {

@@ -28,7 +28,9 @@ import picocli.CommandLine.Option;
       "Runs the ingest service until stopped. SIGTERM or Ctrl-C shut it down gracefully: new"
           + " payloads get 503, uploads in progress get --shutdown-grace, the journal is closed,"
           + " and the exit code is 0. Payloads accepted but not yet uploaded are uploaded after"
-          + " the next start.",
+          + " the next start. While starting, they abandon the start (a journal replay included)"
+          + " and the exit code is 0. A second SIGTERM or Ctrl-C while stopping stops at once,"
+          + " exit code 143 (130 for Ctrl-C); uploads cut off run again after the next start.",
       "",
       "POST /v1/payloads takes {\"payloads\": [...]}; every payload is journaled before the 202,"
           + " then uploaded as its own object by the workers, with retries and dead letters.",
@@ -373,20 +375,29 @@ final class ServeCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     PrintStream err = System.err;
+    // Before the start, which may replay a long journal: a SIGTERM then abandons the start.
+    Stopping stopping = new Stopping(err);
+    Signals.onTerminate(stopping::signalled);
+    Runtime.getRuntime().addShutdownHook(new Thread(stopping::shutdownHook, "sluice-shutdown"));
     ReplayProgressBar progress = new ReplayProgressBar(err, System.console() != null);
-    SluiceServer server;
+    SluiceServer server = null;
     try {
-      server = SluiceServer.start(settings, objects, progress);
+      server = SluiceServer.start(settings, objects, stopping.observer(progress, startHook));
+    } catch (SluiceServer.StartCancelled e) {
+      progress.done();
+      err.println(
+          "sluice: stopped while starting ("
+              + e.getMessage()
+              + "); nothing was lost: the journal is replayed at the next start");
+      return 0;
     } catch (IOException e) {
       objects.close();
       err.println("sluice: cannot start: " + e.getMessage());
       return 1;
+    } finally {
+      stopping.started(server);
     }
     progress.done();
-    CountDownLatch stop = new CountDownLatch(1);
-    Signals.onTerminate(stop::countDown);
-    Thread hook = new Thread(server::close, "sluice-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
     err.println(
         "sluice: listening on http://"
             + settings.host()
@@ -397,14 +408,111 @@ final class ServeCommand implements Callable<Integer> {
             + ", objects in "
             + objects.describe()
             + "); Ctrl-C stops");
-    stop.await();
+    stopping.await();
     err.println(
         "sluice: stopping (uploads in progress get "
             + settings.shutdownGrace().toSeconds()
-            + " s)");
+            + " s; a second SIGTERM or Ctrl-C stops at once)");
     server.close();
     err.println("sluice: stopped");
     return 0;
+  }
+
+  /**
+   * For tests that run {@code serve} in a child JVM and must act while it starts (a test's main
+   * sets it before executing the command line): called with the start's progress, after the
+   * progress bar. Nothing else sets it.
+   */
+  SluiceServer.StartObserver startHook = new SluiceServer.StartObserver() {};
+
+  /**
+   * The stop requests of one {@code serve}: the first SIGTERM or SIGINT asks for an orderly stop
+   * (abandoning the start if it comes while starting, else draining), a second one while that stop
+   * runs halts the JVM at once with the status a process killed by the signal has (143 for SIGTERM,
+   * 130 for SIGINT): uploads in progress are cut off and run again after the next start, as after a
+   * crash. The JVM's shutdown hook (SIGHUP, or where signals cannot be handled) asks for a stop,
+   * waits for the start to end, and closes the service. Signals arrive on threads of their own.
+   */
+  static final class Stopping {
+    private final PrintStream err;
+    private final java.util.concurrent.atomic.AtomicInteger requests =
+        new java.util.concurrent.atomic.AtomicInteger();
+    private final CountDownLatch stop = new CountDownLatch(1);
+    private final CountDownLatch startEnded = new CountDownLatch(1);
+    private volatile SluiceServer server;
+
+    Stopping(PrintStream err) {
+      this.err = err;
+    }
+
+    /** The start's observer: the progress bar, then {@code hook}, asking whether to stop. */
+    SluiceServer.StartObserver observer(
+        java.util.function.LongConsumer progress, SluiceServer.StartObserver hook) {
+      return new SluiceServer.StartObserver() {
+        @Override
+        public void listening(int port) {
+          hook.listening(port);
+        }
+
+        @Override
+        public void replayProgress(long percent) {
+          progress.accept(percent);
+          hook.replayProgress(percent);
+        }
+
+        @Override
+        public boolean stopRequested() {
+          return stop.getCount() == 0;
+        }
+      };
+    }
+
+    void signalled(String name, int number) {
+      if (requests.incrementAndGet() == 1) {
+        stop.countDown();
+        err.println("sluice: SIG" + name + " received, stopping");
+        return;
+      }
+      err.println(
+          "sluice: SIG"
+              + name
+              + " again: stopping at once, without waiting for uploads in progress (they run"
+              + " again after the next start); exit status "
+              + (128 + number));
+      err.flush();
+      Runtime.getRuntime().halt(128 + number);
+    }
+
+    /** The start ended: with the running service, or null if it failed or was abandoned. */
+    void started(SluiceServer running) {
+      server = running;
+      startEnded.countDown();
+    }
+
+    /** Waits for a stop request; interruption throws. */
+    void await() throws InterruptedException {
+      stop.await();
+    }
+
+    void shutdownHook() {
+      stop.countDown();
+      boolean interrupted = false;
+      while (true) {
+        try {
+          startEnded.await();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      SluiceServer running = server;
+      if (running != null) {
+        running.close();
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   ServerConfig settings() {

@@ -15,21 +15,36 @@ import java.lang.reflect.Proxy;
 final class Signals {
   private static final System.Logger LOG = System.getLogger(Signals.class.getName());
 
+  /** What to do on a signal; called on a thread of its own for each signal. */
+  @FunctionalInterface
+  interface Handler {
+    /**
+     * A signal arrived.
+     *
+     * @param name its name without "SIG", like {@code TERM}
+     * @param number its number, like 15
+     */
+    void signalled(String name, int number);
+  }
+
   private Signals() {}
 
-  static void onTerminate(Runnable action) {
+  static void onTerminate(Handler action) {
     try {
       Class<?> signal = Class.forName("sun.misc.Signal");
       Class<?> handler = Class.forName("sun.misc.SignalHandler");
       Constructor<?> named = signal.getConstructor(String.class);
       Method handle = signal.getMethod("handle", signal, handler);
+      Method getName = signal.getMethod("getName");
+      Method getNumber = signal.getMethod("getNumber");
       Object callback =
           Proxy.newProxyInstance(
               handler.getClassLoader(),
               new Class<?>[] {handler},
               (proxy, method, args) -> {
                 if (method.getName().equals("handle")) {
-                  action.run();
+                  action.signalled(
+                      (String) getName.invoke(args[0]), (Integer) getNumber.invoke(args[0]));
                   return null;
                 }
                 return switch (method.getName()) {

@@ -38,7 +38,8 @@ import java.util.function.LongConsumer;
  * metrics.
  *
  * <p>{@link #start} listens at once (so {@code /health/live} answers and {@code /health/ready} says
- * "starting" during a long journal replay), replays the journal, then accepts payloads. {@link
+ * "starting" during a long journal replay), replays the journal, then accepts payloads. A start can
+ * be abandoned part way, a long replay included ({@link StartObserver#stopRequested()}). {@link
  * #close()} shuts down gracefully: new payloads are refused with 503, uploads in progress get the
  * configured grace period, then the HTTP server stops. Whatever was accepted and not yet uploaded
  * is uploaded after the next start.
@@ -210,6 +211,36 @@ public final class SluiceServer implements AutoCloseable {
      * @param percent 0..100
      */
     default void replayProgress(long percent) {}
+
+    /**
+     * Whether the start should be abandoned (a SIGTERM came while starting). Asked between the
+     * steps of the start and at each replay progress report (every MiB of journal); once it says
+     * true, the start closes what it opened and throws {@link StartCancelled}.
+     *
+     * @return true to abandon the start
+     */
+    default boolean stopRequested() {
+      return false;
+    }
+  }
+
+  /**
+   * A start abandoned because its {@link StartObserver#stopRequested()}: everything it had opened
+   * (the HTTP server, the journal, the object store) is closed again, and nothing was lost: what
+   * the journal holds is replayed at the next start.
+   */
+  static final class StartCancelled extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    StartCancelled(String when) {
+      super(when, null, false, false);
+    }
+  }
+
+  private static void stopIfRequested(StartObserver observer, String when) {
+    if (observer.stopRequested()) {
+      throw new StartCancelled(when);
+    }
   }
 
   static SluiceServer start(ServerConfig config, ObjectStore objects, StartObserver observer)
@@ -224,6 +255,7 @@ public final class SluiceServer implements AutoCloseable {
     }
     try {
       observer.listening(server.port());
+      stopIfRequested(observer, "before the object store was checked");
       server.open(observer);
     } catch (IOException | RuntimeException e) {
       server.web.stop();
@@ -235,6 +267,7 @@ public final class SluiceServer implements AutoCloseable {
 
   private void open(StartObserver startObserver) throws IOException {
     checkObjectStore();
+    stopIfRequested(startObserver, "after the object store was checked");
     if (objects instanceof FilesystemObjectStore filesystem) {
       filesystem.onFlush(metrics::objectsFlushed);
     }
@@ -250,6 +283,10 @@ public final class SluiceServer implements AutoCloseable {
                 .withDurability(config.durability())
                 .withFinishedRetention(config.finishedRetention())
                 .withObserver(observer));
+    if (startObserver.stopRequested()) {
+      store.close();
+      throw new StartCancelled("once the journal was replayed");
+    }
     removeLeftoverTemporaryFiles();
     String prefix = config.objectPrefix();
     JobHandler upload =
@@ -455,11 +492,13 @@ public final class SluiceServer implements AutoCloseable {
       api.journalFailed(failure.getMessage());
     }
 
+    /** Also abandons the replay, by throwing {@link StartCancelled}, once a stop is requested. */
     @Override
     public void replayProgress(long bytesDone, long bytesTotal) {
       long percent = bytesTotal == 0 ? 100 : bytesDone * 100 / bytesTotal;
       api.starting("replaying the journal: " + percent + "%");
       progress.replayProgress(percent);
+      stopIfRequested(progress, "during the journal replay, at " + percent + "%");
     }
   }
 }

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -126,6 +127,93 @@ class ServerProcessTest {
     assertEquals(0, first.process.exitValue(), "exit status after SIGTERM\n" + first.output());
     assertTrue(first.output().contains("sluice: stopped"), first.output());
     assertEveryAcceptedPayloadUploaded(accepted);
+  }
+
+  @Test
+  void sigtermDuringTheJournalReplayAbandonsTheStartAndExitsZeroLosingNothing() throws Exception {
+    // given a journal of 20,000 payloads (about 2 MB) whose uploads never ran
+    List<String> ids = givenAJournalOfPendingPayloads(20, 1_000);
+
+    // when a service starting on it gets SIGTERM while it replays the journal
+    Served served = Served.startHeld(dataDir, List.of());
+    served.process.toHandle().destroy();
+    served.awaitOutput("SIGTERM received");
+    served.releaseHold();
+
+    // then it abandons the replay and exits 0 without ever listening
+    assertTrue(served.process.waitFor(120, TimeUnit.SECONDS), "the service stopped");
+    String output = served.output();
+    assertEquals(0, served.process.exitValue(), output);
+    assertTrue(output.contains("stopped while starting (during the journal replay, at"), output);
+    assertFalse(output.contains("listening on"), output);
+    // and the next start replays everything and uploads every payload
+    Served again = Served.start(dataDir);
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      while (objectsById().size() < ids.size() && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertEquals(new java.util.TreeSet<>(ids), new java.util.TreeSet<>(objectsById().keySet()));
+    } finally {
+      again.process.toHandle().destroy();
+      again.process.waitFor(60, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A journal holding {@code batches} batches of {@code perBatch} payloads accepted by a service
+   * whose uploads never ran; returns their ids.
+   */
+  private List<String> givenAJournalOfPendingPayloads(int batches, int perBatch) throws Exception {
+    List<String> ids = new ArrayList<>();
+    CountDownLatch never = new CountDownLatch(1);
+    try (RunningService first =
+        RunningService.start(
+            dataDir,
+            c -> c.withShutdownGrace(Duration.ZERO),
+            new IngestApiTest.GatedObjectStore(
+                io.sluice.server.objects.FilesystemObjectStore.open(dataDir.resolve("objects")),
+                never))) {
+      String payloads =
+          String.join(
+              ",",
+              java.util.Collections.nCopies(perBatch, "{\"pad\": \"" + "x".repeat(80) + "\"}"));
+      for (int b = 0; b < batches; b++) {
+        ids.addAll(first.post("{\"payloads\": [" + payloads + "]}"));
+      }
+    }
+    assertTrue(objectsById().isEmpty(), "no upload ran");
+    return ids;
+  }
+
+  @Test
+  void aSecondSigtermWhileDrainingStopsAtOnceWithStatus143AndTheCutOffUploadStaysPending()
+      throws Exception {
+    // given a service draining after SIGTERM, held by an upload S3 does not answer
+    try (HeldS3 s3 = HeldS3.start()) {
+      Served served = Served.start(dataDir, s3.args());
+      HttpResponse<String> accepted =
+          send(served.port, "/v1/payloads", "POST", "{\"payloads\": [{\"cut\": 1}]}");
+      assertEquals(202, accepted.statusCode(), accepted.body());
+      s3.awaitHeld();
+      served.process.toHandle().destroy();
+      served.awaitOutput("sluice shutting down");
+
+      // when a second SIGTERM comes
+      served.process.toHandle().destroy();
+
+      // then it stops at once, saying so, with the status of a process killed by SIGTERM
+      assertTrue(served.process.waitFor(60, TimeUnit.SECONDS), "the service stopped");
+      String output = served.output();
+      assertEquals(143, served.process.exitValue(), output);
+      assertTrue(output.contains("SIGTERM again: stopping at once"), output);
+      assertFalse(output.contains("sluice: stopped"), output);
+    }
+    // and the upload it cut off is still pending in the journal, so the next start runs it
+    try (JobStore journal =
+        JobStore.open(JobStoreOptions.defaults().withDirectory(dataDir.resolve("journal")))) {
+      assertEquals(1, journal.counts().pending(), journal.counts().toString());
+    }
   }
 
   @Test
@@ -590,6 +678,27 @@ class ServerProcessTest {
      */
     static Served start(Path dataDir, String maxHeap, List<String> extraArgs, long fileSizeLimitKiB)
         throws Exception {
+      return launch(dataDir, maxHeap, extraArgs, fileSizeLimitKiB, Main.class, true);
+    }
+
+    /**
+     * A service held at its first journal replay progress report ({@link HeldServe}) until {@link
+     * #releaseHold()}; it does not listen yet, so its port is -1.
+     */
+    static Served startHeld(Path dataDir, List<String> extraArgs) throws Exception {
+      Served served = launch(dataDir, "-Xmx512m", extraArgs, 0, HeldServe.class, false);
+      served.awaitOutput(HeldServe.HELD);
+      return served;
+    }
+
+    private static Served launch(
+        Path dataDir,
+        String maxHeap,
+        List<String> extraArgs,
+        long fileSizeLimitKiB,
+        Class<?> main,
+        boolean awaitPort)
+        throws Exception {
       String classPath = String.join(File.pathSeparator, System.getProperty("java.class.path"));
       String java = ProcessHandle.current().info().command().orElse("java");
       List<String> command =
@@ -601,7 +710,7 @@ class ServerProcessTest {
                   maxHeap,
                   "-XX:+ExitOnOutOfMemoryError",
                   "--enable-native-access=ALL-UNNAMED",
-                  Main.class.getName(),
+                  main.getName(),
                   "serve",
                   "--port",
                   "0",
@@ -652,7 +761,13 @@ class ServerProcessTest {
                           new IllegalStateException("the service exited:\n" + log));
                     }
                   });
-      return new Served(process, port.get(120, TimeUnit.SECONDS), log, reader);
+      return new Served(process, awaitPort ? port.get(120, TimeUnit.SECONDS) : -1, log, reader);
+    }
+
+    /** Lets a {@link #startHeld} service go on with its start. */
+    void releaseHold() throws IOException {
+      process.getOutputStream().write('\n');
+      process.getOutputStream().flush();
     }
 
     /** Waits until the process has printed a line containing {@code text}. */

@@ -104,6 +104,16 @@ final class ProtocolErrors implements DirectHandler {
           "unsupported_transfer_encoding",
           "the only Transfer-Encoding accepted is chunked; send chunked or a Content-Length");
     }
+    if (m.contains("content-encoding") || m.contains("content encoding")) {
+      // Helidon's two refusals of a Content-Encoding: "Content-Encoding header present when content
+      // encoding is disabled" (this service), and "Unsupported content encoding".
+      return new Problem(
+          Status.UNSUPPORTED_MEDIA_TYPE_415,
+          "unsupported_content_encoding",
+          "Content-Encoding "
+              + contentEncodings(request)
+              + " is not accepted; send the body uncompressed, without a Content-Encoding header");
+    }
     if (m.contains("missing colon") || m.contains("invalid header")) {
       return new Problem(
           status,
@@ -138,6 +148,13 @@ final class ProtocolErrors implements DirectHandler {
         status,
         status.code() == 400 ? "bad_request" : "http_" + status.code(),
         "the request is not valid HTTP/1.1: " + helidonMessage);
+  }
+
+  private static String contentEncodings(TransportRequest request) {
+    List<String> values = request.headers().all(HeaderNames.CONTENT_ENCODING, List::of);
+    return values.isEmpty()
+        ? "(none)"
+        : String.join(", ", values.stream().map(Http::abbreviate).toList());
   }
 
   private static String contentLengths(TransportRequest request) {

@@ -423,6 +423,22 @@ class HostileInputTest {
     assertProtocolError(raw, 400, "ambiguous_body_length", "both Content-Length and");
   }
 
+  @ParameterizedTest(name = "Content-Encoding: {0}")
+  @ValueSource(strings = {"gzip", "deflate", "br"})
+  void aCompressedBodyIs415SayingToSendItUncompressed(String coding) throws Exception {
+    String raw =
+        "POST /v1/payloads HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            + "Content-Encoding: "
+            + coding
+            + "\r\nContent-Length: 17\r\n\r\n{\"payloads\": [1]}";
+
+    assertProtocolError(
+        raw,
+        415,
+        "unsupported_content_encoding",
+        "Content-Encoding \\\"" + coding + "\\\" is not accepted; send the body uncompressed");
+  }
+
   @Test
   void aHeaderLineWithoutAColonIs400() throws Exception {
     String raw =

@@ -31,7 +31,7 @@ final class Http {
 
   private final ServerConfig config;
   private final ServerMetrics metrics;
-  private final byte[] expectedAuthorization;
+  private final byte[] expectedToken;
   private final BodyBudget budget;
 
   Http(ServerConfig config, ServerMetrics metrics) {
@@ -41,32 +41,50 @@ final class Http {
         new BodyBudget(
             config.maxInflightBodyBytes(), BodyBudget.smallBodyBytes(config.maxBodyBytes()));
     metrics.readBodyBytesFrom(budget::inFlight, budget.limit());
-    this.expectedAuthorization =
-        config.token().map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8)).orElse(null);
+    this.expectedToken = config.token().map(t -> t.getBytes(StandardCharsets.UTF_8)).orElse(null);
   }
 
   /**
    * Refuses a request without the configured bearer token with 401 and the {@code WWW-Authenticate}
    * challenge RFC 6750 asks for: {@code Bearer realm="sluice"}, with {@code error="invalid_token"}
-   * when a bearer token was sent but is not the one.
+   * when a bearer token was sent but is not the one. The token is compared in constant time (for a
+   * token of the right length).
    */
   void authorize(ServerRequest req, ServerResponse res) {
-    if (expectedAuthorization == null) {
+    if (expectedToken == null) {
       return;
     }
-    String header = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
-    byte[] given = header.getBytes(StandardCharsets.UTF_8);
-    if (!MessageDigest.isEqual(given, expectedAuthorization)) {
-      boolean bearer = header.regionMatches(true, 0, "Bearer ", 0, 7);
+    byte[] given = bearerToken(req.headers().first(HeaderNames.AUTHORIZATION).orElse(""));
+    if (given == null || !MessageDigest.isEqual(given, expectedToken)) {
       res.header(
           HeaderNames.WWW_AUTHENTICATE,
-          bearer ? "Bearer realm=\"sluice\", error=\"invalid_token\"" : "Bearer realm=\"sluice\"");
+          given != null
+              ? "Bearer realm=\"sluice\", error=\"invalid_token\""
+              : "Bearer realm=\"sluice\"");
       throw new HttpProblem(
           401,
           "unauthorized",
           "this service needs the header"
               + " \"Authorization: Bearer <token>\" with its configured token");
     }
+  }
+
+  /**
+   * The token of an {@code Authorization} header holding Bearer credentials, or null if it holds
+   * none. The scheme is case-insensitive and one or more spaces separate it from the token (RFC
+   * 9110, section 11.4; RFC 6750, section 2.1); the token is everything after them, exactly.
+   */
+  static byte[] bearerToken(String header) {
+    if (header.length() < 7
+        || !header.regionMatches(true, 0, "Bearer", 0, 6)
+        || header.charAt(6) != ' ') {
+      return null;
+    }
+    int start = 7;
+    while (start < header.length() && header.charAt(start) == ' ') {
+      start++;
+    }
+    return header.substring(start).getBytes(StandardCharsets.UTF_8);
   }
 
   static void checkContentType(ServerRequest req) {

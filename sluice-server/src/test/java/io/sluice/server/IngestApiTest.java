@@ -533,6 +533,46 @@ class IngestApiTest {
     assertEquals(200, get("/health/live").statusCode(), "health needs no token");
   }
 
+  private HttpResponse<String> postWithAuthorization(String authorization) throws Exception {
+    return send(
+        HttpRequest.newBuilder(uri("/v1/payloads"))
+            .header("Content-Type", "application/json")
+            .header("Authorization", authorization)
+            .POST(HttpRequest.BodyPublishers.ofString("{\"payloads\": [1]}")));
+  }
+
+  @ParameterizedTest(name = "Authorization: {0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {"bearer s3cret", "BEARER s3cret", "bEaReR s3cret", "Bearer   s3cret"})
+  void theBearerSchemeIsCaseInsensitiveAndSpacesMaySeparateItFromTheToken(String authorization)
+      throws Exception {
+    start(config().withToken("s3cret"));
+
+    HttpResponse<String> r = postWithAuthorization(authorization);
+
+    assertEquals(202, r.statusCode(), r.body());
+  }
+
+  @ParameterizedTest(name = "Authorization: {0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "Bearer S3CRET",
+        "Bearer s3cret2",
+        "Bearer s3cre",
+        "Bearers3cret",
+        "Bearer",
+        "s3cret",
+        "Basic s3cret",
+        "Bearer s3cret s3cret"
+      })
+  void theTokenItselfMustMatchExactly(String authorization) throws Exception {
+    start(config().withToken("s3cret"));
+
+    assertError(postWithAuthorization(authorization), 401, "unauthorized");
+  }
+
   @Test
   void a401ChallengesForABearerTokenAsRfc6750Asks() throws Exception {
     start(config().withToken("s3cret"));

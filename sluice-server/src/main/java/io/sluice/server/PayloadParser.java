@@ -23,9 +23,11 @@ import java.util.Optional;
  * One streaming pass with Jackson over the body bytes. Each payload is cut out of the body by the
  * byte offsets of its first and last token, so the stored object is the payload exactly as the
  * client wrote it (whitespace, escapes and number spelling included), without re-serialising.
- * Limits: nesting depth through Jackson's StreamReadConstraints (the whole document, counted from
- * the top-level object), payload count checked as the array is read, so a huge array is refused at
- * the first element over the limit. The body size limit is enforced before parsing, by the caller;
+ * Limits: the nesting depth of each payload (its own arrays and objects, not the envelope's: a
+ * payload of depth maxDepth is accepted in both bodies) counted here as the payload is read, and
+ * the whole document's through Jackson's StreamReadConstraints, set a few levels deeper
+ * (ENVELOPE_DEPTH) so that it only bounds members that are skipped; payload count checked as the
+ * array is read, so a huge array is refused at the first element over the limit. The body size limit is enforced before parsing, by the caller;
  * well-formed UTF-8 is checked here before parsing, as Jackson lets some ill-formed sequences pass,
  * and so is that the body is UTF-8 at all: Jackson would read JSON in UTF-16 or UTF-32 through a
  * Reader, whose tokens have no byte offsets to cut payloads by.
@@ -49,17 +51,36 @@ final class PayloadParser {
     void member(String name, JsonToken value, JsonParser p) throws IOException;
   }
 
+  /**
+   * Levels of the deepest envelope around a payload ({@code {"payloads": [...]}}: 2), plus one, so
+   * that a payload one level too deep meets this parser's own check, which names it, before
+   * Jackson's limit on the whole document.
+   */
+  private static final int ENVELOPE_DEPTH = 3;
+
   private final JsonFactory factory;
   private final int maxPayloads;
   private final int maxDepth;
 
+  /**
+   * A parser with these limits.
+   *
+   * @param maxPayloads the most payloads in one body
+   * @param maxDepth the deepest a payload may nest arrays and objects: {@code [[1]]} is 2 deep, a
+   *     number 0; the arrays and objects around the payloads do not count
+   */
   PayloadParser(int maxPayloads, int maxDepth) {
     this.maxPayloads = maxPayloads;
     this.maxDepth = maxDepth;
     this.factory =
         JsonFactory.builder()
             .streamReadConstraints(
-                StreamReadConstraints.builder().maxNestingDepth(maxDepth).build())
+                StreamReadConstraints.builder()
+                    .maxNestingDepth(
+                        maxDepth > Integer.MAX_VALUE - ENVELOPE_DEPTH
+                            ? Integer.MAX_VALUE
+                            : maxDepth + ENVELOPE_DEPTH)
+                    .build())
             .build();
   }
 
@@ -132,7 +153,7 @@ final class PayloadParser {
                   "null_payload", "\"payload\" is null; send a JSON value other than null");
             }
             long start = p.currentTokenLocation().getByteOffset();
-            finishValue(p, value);
+            finishValue(p, value, "\"payload\"");
             payload[0] = slice(body, start, p.currentLocation().getByteOffset());
           } else {
             p.skipChildren();
@@ -195,8 +216,14 @@ final class PayloadParser {
       }
     } catch (StreamConstraintsException e) {
       if (e.getMessage() != null && e.getMessage().contains("nesting depth")) {
+        // Only members that are skipped get this far: payloads are checked as they are read.
         throw HttpProblem.badRequest(
-            "too_deep", "the JSON is nested deeper than " + maxDepth + " levels");
+            "too_deep",
+            "the JSON is nested deeper than "
+                + (maxDepth + ENVELOPE_DEPTH)
+                + " levels in a member that is no payload (payloads may nest "
+                + maxDepth
+                + " levels, --max-depth)");
       }
       throw HttpProblem.badRequest(
           "value_too_large",
@@ -396,17 +423,18 @@ final class PayloadParser {
                 + maxPayloads);
       }
       long start = p.currentTokenLocation().getByteOffset();
-      finishValue(p, t);
+      finishValue(p, t, "payloads[" + payloads.size() + "]");
       payloads.add(slice(body, start, p.currentLocation().getByteOffset()));
     }
     return payloads;
   }
 
   /**
-   * Moves past the value that starts with {@code first}, decoding every string on the way, so
-   * invalid UTF-8 anywhere in a payload is refused (Jackson's skipChildren would not look).
+   * Moves past the payload that starts with {@code first} (called {@code name} in errors), decoding
+   * every string on the way, so invalid UTF-8 anywhere in a payload is refused (Jackson's
+   * skipChildren would not look), and refusing it once it nests deeper than the limit.
    */
-  private static void finishValue(JsonParser p, JsonToken first) throws IOException {
+  private void finishValue(JsonParser p, JsonToken first, String name) throws IOException {
     if (!first.isStructStart()) {
       p.finishToken();
       return;
@@ -418,7 +446,15 @@ final class PayloadParser {
         throw HttpProblem.badRequest("malformed_json", "the body ends inside a payload");
       }
       if (t.isStructStart()) {
-        depth++;
+        if (++depth > maxDepth) {
+          throw HttpProblem.badRequest(
+              "too_deep",
+              name
+                  + " is nested deeper than "
+                  + maxDepth
+                  + " levels of arrays and objects (--max-depth; only the payload's own arrays and"
+                  + " objects count, not those around it)");
+        }
       } else if (t.isStructEnd()) {
         depth--;
       } else if (t == JsonToken.VALUE_STRING) {

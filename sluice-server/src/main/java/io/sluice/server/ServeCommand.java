@@ -254,8 +254,9 @@ final class ServeCommand implements Callable<Integer> {
       defaultValue = "64",
       paramLabel = "N",
       description =
-          "Deepest JSON nesting; deeper answers 400 (SLUICE_MAX_DEPTH). Default:"
-              + " ${DEFAULT-VALUE}.")
+          "Deepest a payload may nest arrays and objects ([[1]] is 2 deep); the body's own"
+              + " object and \"payloads\" array do not count. Deeper answers 400 too_deep"
+              + " (SLUICE_MAX_DEPTH). Default: ${DEFAULT-VALUE}.")
   int maxDepth;
 
   @Option(

@@ -27,7 +27,8 @@ import java.util.Optional;
  * @param durability when the journal is forced
  * @param maxBodyBytes the largest request body
  * @param maxPayloads the most payloads in one request
- * @param maxDepth the deepest JSON nesting in a request
+ * @param maxDepth the deepest a payload may nest arrays and objects ({@code [[1]]} is 2 deep, a
+ *     number 0); the request's own object and {@code payloads} array do not count
  * @param uploadTimeout an upload attempt running longer fails and is retried
  * @param maxAttempts upload attempts per payload before it becomes a dead letter
  * @param retryDelay the longest wait before the second attempt of an upload; each later wait may be
@@ -109,7 +110,7 @@ public record ServerConfig(
             + queueCapacity
             + "): such a request could"
             + " never be accepted");
-    require(maxDepth >= 2, "--max-depth must be at least 2, got " + maxDepth);
+    require(maxDepth >= 1, "--max-depth must be at least 1, got " + maxDepth);
     require(uploadTimeout.isPositive(), "--upload-timeout must be positive");
     require(maxAttempts >= 1, "--max-attempts must be at least 1, got " + maxAttempts);
     require(
@@ -275,7 +276,7 @@ public record ServerConfig(
    * @param queueCapacity the most payloads waiting
    * @param maxBodyBytes the largest body
    * @param maxPayloads the most payloads per request
-   * @param maxDepth the deepest nesting
+   * @param maxDepth the deepest a payload may nest arrays and objects (see {@link #maxDepth()})
    * @return a new configuration
    */
   public ServerConfig withLimits(

@@ -414,6 +414,38 @@ class IngestApiTest {
   }
 
   @Test
+  void aPayloadNestedExactlyMaxDepthDeepIsAcceptedAndOneLevelDeeperIs400() throws Exception {
+    // given --max-depth 5
+    start(config().withLimits(100_000, 1 << 20, 1_000, 5));
+    String arrays = "[".repeat(5) + "1" + "]".repeat(5);
+    String objects = "{\"a\": ".repeat(5) + "1" + "}".repeat(5);
+
+    // when payloads nest exactly 5 arrays or objects deep, then they are accepted, as written
+    HttpResponse<String> atTheLimit = postJson("{\"payloads\": [" + arrays + ", " + objects + "]}");
+    assertEquals(202, atTheLimit.statusCode(), atTheLimit.body());
+    List<String> ids = ids(atTheLimit);
+    String key = (String) json(awaitState(ids.getFirst(), "succeeded")).get("key");
+    assertEquals(arrays, Files.readString(awaitObject(key)));
+
+    // and one level more is 400, naming the payload and the limit
+    HttpResponse<String> deeper = postJson("{\"payloads\": [1, [" + arrays + "]]}");
+    assertError(deeper, 400, "too_deep");
+    String message = (String) json(deeper.body()).get("message");
+    assertTrue(message.contains("payloads[1] is nested deeper than 5 levels"), message);
+    assertTrue(message.contains("--max-depth"), message);
+  }
+
+  @Test
+  void aSkippedMemberNestedFarDeeperThanTheLimitIs400() throws Exception {
+    start(config().withLimits(100_000, 1 << 20, 1_000, 5));
+
+    HttpResponse<String> r =
+        postJson("{\"payloads\": [1], \"other\": " + "[".repeat(50) + "]".repeat(50) + "}");
+
+    assertError(r, 400, "too_deep");
+  }
+
+  @Test
   void invalidUtf8AnywhereInAPayloadIs400() throws Exception {
     start(config());
     byte[] head = "{\"payloads\": [{\"a\": [\"ok\", \"".getBytes(UTF_8);

@@ -112,6 +112,24 @@ class ScheduleApiTest {
   }
 
   @Test
+  void aSchedulePayloadNestedExactlyMaxDepthDeepIsAcceptedAndOneLevelDeeperIs400()
+      throws Exception {
+    // given the default --max-depth, 64
+    start();
+    String atTheLimit = "[".repeat(64) + "1" + "]".repeat(64);
+    String trigger = "{\"trigger\": \"at 2030-01-01T00:00:00Z\", \"payload\": ";
+
+    // when, then
+    HttpResponse<String> accepted = put("deep", trigger + atTheLimit + "}");
+    assertEquals(201, accepted.statusCode(), accepted.body());
+    HttpResponse<String> deeper = put("deeper", trigger + "[" + atTheLimit + "]}");
+    assertError(deeper, 400, "too_deep");
+    String message = (String) Json.object(deeper.body()).get("message");
+    assertTrue(message.contains("\"payload\" is nested deeper than 64 levels"), message);
+    assertError(get("/v1/schedules/deeper"), 404, "unknown_schedule");
+  }
+
+  @Test
   void everyBadFieldIsA400NamingItAndNothingIsKept() throws Exception {
     start();
     Map<String, String> cases = new LinkedHashMap<>();

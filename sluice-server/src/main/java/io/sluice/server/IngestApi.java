@@ -290,7 +290,11 @@ final class IngestApi {
         req.query().first("limit").asOptional().map(IngestApi::pageSize).orElse(DEFAULT_PAGE);
     Optional<JobId> after =
         req.query().first("after").asOptional().map(text -> parseId(text, "after"));
-    List<Job> page = readableEngine().deadLetters(after, limit);
+    // One more than the page, to know whether another page follows: a client reading pages until
+    // "next" is null then never asks for an empty one.
+    List<Job> fetched = readableEngine().deadLetters(after, limit + 1);
+    boolean more = fetched.size() > limit;
+    List<Job> page = more ? fetched.subList(0, limit) : fetched;
     Http.json(
         res,
         200,
@@ -302,7 +306,7 @@ final class IngestApi {
             w.writeEndObject();
           }
           w.writeEndArray();
-          if (page.size() == limit) {
+          if (more) {
             w.writeStringField("next", page.getLast().id().toString());
           } else {
             w.writeNullField("next");

@@ -703,7 +703,8 @@ class IngestApiTest {
     assertEquals(ids.getFirst(), first.get("next"));
     Map<String, Object> second =
         json(get("/v1/dead-letters?limit=1&after=" + ids.getFirst()).body());
-    assertEquals(ids.get(1), second.get("next"));
+    assertEquals(1, ((List<?>) second.get("deadLetters")).size());
+    assertTrue(second.containsKey("next") && second.get("next") == null, second.toString());
     assertTrue(
         ((String) json(get("/v1/jobs/" + ids.getFirst()).body()).get("lastError"))
             .contains("storage unavailable"));
@@ -724,6 +725,30 @@ class IngestApiTest {
         404,
         "not_a_dead_letter");
     assertError(get("/v1/dead-letters?limit=0"), 400, "invalid_limit");
+  }
+
+  @Test
+  void aDeadLetterPageThatIsExactlyFullAndTheLastHasNoNext() throws Exception {
+    // given four dead letters
+    start(
+        config().withWorkers(2, Duration.ofSeconds(30), 1),
+        new FailingObjectStore(FilesystemObjectStore.open(dataDir.resolve("objects"))));
+    List<String> ids = ids(postJson("{\"payloads\": [1, 2, 3, 4]}"));
+    for (String id : ids) {
+      awaitState(id, "dead");
+    }
+
+    // when they are read in pages of two, then the second page, full, is the last
+    Map<String, Object> first = json(get("/v1/dead-letters?limit=2").body());
+    assertEquals(2, ((List<?>) first.get("deadLetters")).size());
+    assertEquals(ids.get(1), first.get("next"));
+    Map<String, Object> second = json(get("/v1/dead-letters?limit=2&after=" + ids.get(1)).body());
+    assertEquals(2, ((List<?>) second.get("deadLetters")).size());
+    assertTrue(second.containsKey("next") && second.get("next") == null, second.toString());
+    // and so is one page of exactly four
+    Map<String, Object> all = json(get("/v1/dead-letters?limit=4").body());
+    assertEquals(4, ((List<?>) all.get("deadLetters")).size());
+    assertTrue(all.containsKey("next") && all.get("next") == null, all.toString());
   }
 
   @Test

@@ -41,7 +41,8 @@ import picocli.CommandLine.Option;
           + " retries the uploads.",
       "",
       "Settings come from, first to last: the flags; the environment (SLUICE_<NAME>, e.g."
-          + " SLUICE_QUEUE_CAPACITY; also the seed's MAX_WORKERS and MAX_QUEUE); the .properties"
+          + " SLUICE_QUEUE_CAPACITY; also the seed's MAX_WORKERS and MAX_QUEUE, other names of"
+          + " SLUICE_WORKERS and SLUICE_QUEUE_CAPACITY, refused if both names differ); the .properties"
           + " file named by --config or SLUICE_CONFIG (keys are flag names: queue-capacity=50000);"
           + " the defaults shown.",
       ""
@@ -199,15 +200,17 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--workers",
       defaultValue = "" + ServerConfig.DEFAULT_WORKERS,
-      description = "Upload workers (SLUICE_WORKERS or MAX_WORKERS). Default: ${DEFAULT-VALUE}.")
+      description =
+          "Upload workers (SLUICE_WORKERS or MAX_WORKERS, not both with different values)."
+              + " Default: ${DEFAULT-VALUE}.")
   int workers;
 
   @Option(
       names = "--queue-capacity",
       defaultValue = "100000",
       description =
-          "Most payloads waiting to upload; beyond it POST answers 429"
-              + " (SLUICE_QUEUE_CAPACITY or MAX_QUEUE). Default: ${DEFAULT-VALUE}.")
+          "Most payloads waiting to upload; beyond it POST answers 429 (SLUICE_QUEUE_CAPACITY or"
+              + " MAX_QUEUE, not both with different values). Default: ${DEFAULT-VALUE}.")
   int queueCapacity;
 
   @Option(

@@ -18,16 +18,21 @@ import picocli.CommandLine;
 
 /**
  * Where a setting of {@code sluice serve} comes from when its flag is not given: the environment
- * ({@code SLUICE_<NAME>}, and the seed's {@code MAX_WORKERS} and {@code MAX_QUEUE}), then the
- * properties file named by {@code --config} or {@code SLUICE_CONFIG} (keys are the flag names
- * without dashes: {@code queue-capacity=50000}), then the default written on the option.
+ * ({@code SLUICE_<NAME>}, and the seed's {@code MAX_WORKERS} and {@code MAX_QUEUE}, other names of
+ * {@code SLUICE_WORKERS} and {@code SLUICE_QUEUE_CAPACITY}), then the properties file named by
+ * {@code --config} or {@code SLUICE_CONFIG} (keys are the flag names without dashes: {@code
+ * queue-capacity=50000}), then the default written on the option. Both names of a setting set to
+ * different values is refused by {@link #check}, unless the flag is given: neither silently wins.
  *
  * <p>The file is read when the provider is made, before picocli parses the arguments (the defaults
  * must be known by then); a file that cannot be read, or holds a key that is no setting, is
  * reported by {@link #check}, which {@code serve} calls first, as a usage error.
  */
 final class SettingsProvider implements CommandLine.IDefaultValueProvider {
-  /** The seed's environment variables, still honoured. */
+  /**
+   * The seed's environment variables by setting: other names of {@code SLUICE_WORKERS} and {@code
+   * SLUICE_QUEUE_CAPACITY}.
+   */
   private static final Map<String, String> ALIASES =
       Map.of("workers", "MAX_WORKERS", "queue-capacity", "MAX_QUEUE");
 
@@ -90,31 +95,58 @@ final class SettingsProvider implements CommandLine.IDefaultValueProvider {
       return null;
     }
     String name = name(option);
-    String alias = ALIASES.get(name);
-    if (alias != null && environment.get(alias) != null) {
-      return environment.get(alias);
-    }
     String fromEnv = environment.get(envName(name));
     if (fromEnv != null) {
       return fromEnv;
+    }
+    String alias = ALIASES.get(name);
+    if (alias != null && environment.get(alias) != null) {
+      return environment.get(alias);
     }
     return file.getProperty(name);
   }
 
   /**
    * Refuses a config file that could not be read or holds a key that is no setting (naming the
-   * closest setting), and warns once on {@code err} about each {@code SLUICE_} variable that is no
-   * setting.
+   * closest setting), and an environment that gives a setting whose flag is not given two different
+   * values under its two names ({@code SLUICE_WORKERS} and the seed's {@code MAX_WORKERS}, {@code
+   * SLUICE_QUEUE_CAPACITY} and {@code MAX_QUEUE}); warns once on {@code err} about each {@code
+   * SLUICE_} variable that is no setting.
    *
    * @param command the {@code serve} command, whose options are the settings
    * @param err where warnings go
-   * @throws CommandLine.ParameterException for the config file's problems
+   * @throws CommandLine.ParameterException for the config file's problems and conflicting names
    */
   void check(CommandLine.Model.CommandSpec command, PrintWriter err) {
     fileProblem.ifPresent(
         p -> {
           throw new CommandLine.ParameterException(command.commandLine(), p);
         });
+    for (Map.Entry<String, String> alias : new java.util.TreeMap<>(ALIASES).entrySet()) {
+      String flag = "--" + alias.getKey();
+      String sluice = environment.get(envName(alias.getKey()));
+      String seed = environment.get(alias.getValue());
+      CommandLine.ParseResult parsed = command.commandLine().getParseResult();
+      boolean flagGiven = parsed != null && parsed.hasMatchedOption(flag);
+      if (sluice != null && seed != null && !sluice.strip().equals(seed.strip()) && !flagGiven) {
+        throw new CommandLine.ParameterException(
+            command.commandLine(),
+            "the environment sets "
+                + envName(alias.getKey())
+                + "="
+                + sluice
+                + " and "
+                + alias.getValue()
+                + "="
+                + seed
+                + ", two names of "
+                + flag
+                + "; unset one of them (the seed's "
+                + alias.getValue()
+                + " is kept for old scripts), give them the same value, or pass "
+                + flag);
+      }
+    }
     List<String> settings =
         command.options().stream()
             .map(SettingsProvider::name)

@@ -159,6 +159,62 @@ class ServeSettingsTest {
   }
 
   @Test
+  void theSeedsNamesAndTheSluiceNamesWithDifferentValuesAreAUsageErrorNamingBoth() {
+    // (--object-writers 0 would stop serve right after the settings are checked, should they pass:
+    // this test never starts a service.)
+    CommandRun run =
+        CommandRun.of(
+            Map.of("MAX_WORKERS", "16", "SLUICE_WORKERS", "8"),
+            "serve",
+            "--data-dir",
+            dir.resolve("d").toString(),
+            "--object-writers",
+            "0");
+
+    assertEquals(2, run.exit(), run.toString());
+    assertTrue(
+        run.err()
+            .contains(
+                "the environment sets SLUICE_WORKERS=8 and MAX_WORKERS=16, two names of --workers"),
+        run.toString());
+    assertFalse(Files.exists(dir.resolve("d")), "nothing started");
+  }
+
+  @Test
+  void theSeedsNamesAndTheSluiceNamesAgreeingOrOverriddenByTheFlagAreFine() {
+    // --object-writers 0 stops serve right after the settings are checked, before it starts.
+    CommandRun agreeing =
+        CommandRun.of(
+            Map.of("MAX_QUEUE", "5000", "SLUICE_QUEUE_CAPACITY", "5000"),
+            "serve",
+            "--object-writers",
+            "0");
+    CommandRun overridden =
+        CommandRun.of(
+            Map.of("MAX_QUEUE", "5000", "SLUICE_QUEUE_CAPACITY", "6000"),
+            "serve",
+            "--queue-capacity",
+            "7000",
+            "--object-writers",
+            "0");
+
+    for (CommandRun run : List.of(agreeing, overridden)) {
+      assertTrue(run.err().contains("--object-writers must be at least 1"), run.toString());
+      assertFalse(run.err().contains("MAX_QUEUE"), run.toString());
+    }
+    assertEquals(
+        5000,
+        settings(Map.of("MAX_QUEUE", "5000", "SLUICE_QUEUE_CAPACITY", "5000")).queueCapacity());
+    assertEquals(
+        7000,
+        settings(
+                Map.of("MAX_QUEUE", "5000", "SLUICE_QUEUE_CAPACITY", "6000"),
+                "--queue-capacity",
+                "7000")
+            .queueCapacity());
+  }
+
+  @Test
   void flagsBeatTheEnvironmentWhichBeatsTheConfigFileWhichBeatsTheDefaults() throws Exception {
     Path file = configFile("workers=3", "queue-capacity=4000", "max-depth=10");
 

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.sluice.jobs.JobId;
+import io.sluice.jobs.JobSpec;
 import io.sluice.server.objects.FilesystemObjectStore;
 import io.sluice.server.objects.ObjectStore;
 import java.io.IOException;
@@ -472,6 +473,40 @@ class IngestApiTest {
     assertError(postJson("{\"payloads\": [\"" + "x".repeat(2_000) + "\"]}"), 413, "body_too_large");
     assertError(postJson("{\"payloads\": [1, 2, 3, 4]}"), 413, "too_many_payloads");
     assertEquals(202, postJson("{\"payloads\": [1, 2, 3]}").statusCode());
+  }
+
+  @Test
+  void aBatchWhoseJournalRecordCouldNeverBeWrittenIs413BatchTooLargeAndNothingIsKept()
+      throws Exception {
+    // given 25,000 payloads a request, and a batch of that many whose longest possible source (256
+    // characters of 3 bytes each, recorded with every payload) makes a journal record over 16 MiB,
+    // from a body of about 50 kB
+    start(config().withLimits(100_000, 1 << 20, 25_000, 64));
+    String source = "\u0904".repeat(JobSpec.MAX_SOURCE_LENGTH);
+    String body =
+        "{\"source\": \""
+            + source
+            + "\", \"payloads\": ["
+            + String.join(",", java.util.Collections.nCopies(25_000, "1"))
+            + "]}";
+
+    // when
+    HttpResponse<String> r = postJson(body);
+
+    // then
+    assertError(r, 413, "batch_too_large");
+    Map<String, Object> problem = json(r.body());
+    assertEquals(java.util.Set.of("error", "message"), problem.keySet());
+    String message = (String) problem.get("message");
+    assertTrue(
+        message.matches(
+            "these 25000 payloads can never be accepted in one request, nothing was accepted: a"
+                + " batch of 25000 jobs makes a journal record of \\d+ bytes and can never fit: a"
+                + " durable store records a batch as one record of at most 16777216 bytes .*;"
+                + " submit smaller batches or smaller payloads"),
+        message);
+    assertTrue(get("/metrics").body().contains("sluice_payloads_accepted_total 0.0"));
+    assertEquals(202, postJson("{\"source\": \"" + source + "\", \"payloads\": [1]}").statusCode());
   }
 
   @Test

@@ -444,6 +444,38 @@ class S3ServiceFaultsTest {
   }
 
   @Test
+  void aJobTheServiceDoesNotRememberIs503WhenTheStoreCannotBeAskedAboutItsObject()
+      throws Exception {
+    // given a service whose store cannot be reached, and the id of a job it never saw
+    startService(
+        storeOptions(0, Duration.ofSeconds(20), Duration.ofSeconds(10))
+            .withEndpoint(URI.create(RunningService.deadUrl())),
+        Duration.ofSeconds(60),
+        3);
+    String id = io.sluice.jobs.JobId.next().toString();
+
+    // when its status is asked for
+    HttpResponse<String> r = service.send("/v1/jobs/" + id, HttpRequest.Builder::GET);
+
+    // then the service says it could not ask the store, and to retry
+    assertEquals(503, r.statusCode(), r.body());
+    assertEquals("application/json", r.headers().firstValue("Content-Type").orElse(""));
+    Map<String, Object> problem = Json.object(r.body());
+    assertEquals(Set.of("error", "message"), problem.keySet());
+    assertEquals("object_store_unavailable", problem.get("error"));
+    String message = (String) problem.get("message");
+    assertTrue(
+        message.startsWith(
+            "job "
+                + id
+                + " is not among the jobs this service remembers, and the object store could not"
+                + " be asked whether it was uploaded (S3 HeadObject of key "),
+        message);
+    assertTrue(message.endsWith("); retry later"), message);
+    assertMentions(message, "could not reach the store");
+  }
+
+  @Test
   void aStoreAnswering403AtStartupStopsTheStartSayingToCheckTheCredentials() throws Exception {
     // given a store that refuses the startup check with 403
     faults.faultBucketRequests(Fault.ACCESS_DENIED);

@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -42,6 +42,9 @@ import java.util.concurrent.locks.LockSupport;
  *         JournalException}</td></tr>
  *     <tr><td>{@link #appendAsync}</td><td>never</td><td>not affected</td><td>future fails with
  *         {@link JournalClosedException}</td><td>future fails with {@link JournalException}</td></tr>
+ *     <tr><td>{@link #appendForcedAsync}</td><td>never (the future completes once
+ *         forced)</td><td>not affected</td><td>future fails with {@link
+ *         JournalClosedException}</td><td>future fails with {@link JournalException}</td></tr>
  *     <tr><td>{@link #releaseSegmentsBefore}</td><td>deletes files</td><td>not
  *         affected</td><td>{@link JournalClosedException}</td><td>still deletes</td></tr>
  *     <tr><td>{@link #close}</td><td>until pending appends are durable</td><td>keeps waiting,
@@ -138,7 +141,8 @@ public final class Journal implements AutoCloseable {
   private final long intervalNanos;
   private final JournalListener listener;
   private final boolean observeAcks;
-  private final ConcurrentSkipListSet<Long> closedSegments = new ConcurrentSkipListSet<>();
+  // closed segment number -> its size in bytes
+  private final ConcurrentSkipListMap<Long, Long> closedSegments = new ConcurrentSkipListMap<>();
   private final Object closeLock = new Object();
   private final Thread writer;
 
@@ -160,6 +164,7 @@ public final class Journal implements AutoCloseable {
   private SegmentWriter segment;
   private Pending inFlight;
   private boolean unforced;
+  private boolean forceAsked; // a record put since the last force must be forced (appendForced)
   private long lastForceNanos;
 
   // Counters: written by the writer thread only, read by stats().
@@ -199,7 +204,7 @@ public final class Journal implements AutoCloseable {
     long last = recovered.lastSegment();
     for (long n : recovered.segments()) {
       if (n != last) {
-        closedSegments.add(n);
+        closedSegments.put(n, Files.size(SegmentFormat.file(directory, n)));
       }
     }
     if (last == 0) {
@@ -356,7 +361,7 @@ public final class Journal implements AutoCloseable {
    * @throws JournalClosedException if the journal is closed
    */
   public long append(int type, byte[] body) throws InterruptedException {
-    Pending p = new Pending(type, checkSize(body), Thread.currentThread(), null);
+    Pending p = new Pending(type, checkSize(body), Thread.currentThread(), null, false);
     if (Thread.interrupted()) {
       throw new InterruptedException("interrupted before appending; nothing was appended");
     }
@@ -378,7 +383,7 @@ public final class Journal implements AutoCloseable {
    * @throws JournalClosedException if the journal is closed
    */
   public long appendUninterruptibly(int type, byte[] body) {
-    Pending p = new Pending(type, checkSize(body), Thread.currentThread(), null);
+    Pending p = new Pending(type, checkSize(body), Thread.currentThread(), null, false);
     enqueue(p);
     return p.awaitUninterruptibly();
   }
@@ -396,8 +401,27 @@ public final class Journal implements AutoCloseable {
    * @throws IllegalArgumentException if the body is larger than the maximum; nothing is written
    */
   public CompletableFuture<Long> appendAsync(int type, byte[] body) {
+    return appendAsync(type, body, false);
+  }
+
+  /**
+   * Appends one record atomically without waiting, as {@link #appendAsync} does, but the future
+   * completes only once the record is forced to the device, whatever {@link
+   * JournalOptions#durability()} says: for a record that replaces records in older segments, which
+   * are then deleted. The force is shared with the commit it falls in.
+   *
+   * @param type the record type, opaque to the journal
+   * @param body the record body, at most {@link JournalOptions#maxRecordBytes()} bytes
+   * @return the future segment number
+   * @throws IllegalArgumentException if the body is larger than the maximum; nothing is written
+   */
+  public CompletableFuture<Long> appendForcedAsync(int type, byte[] body) {
+    return appendAsync(type, body, true);
+  }
+
+  private CompletableFuture<Long> appendAsync(int type, byte[] body, boolean force) {
     CompletableFuture<Long> future = new CompletableFuture<>();
-    Pending p = new Pending(type, checkSize(body), null, future);
+    Pending p = new Pending(type, checkSize(body), null, future, force);
     try {
       enqueue(p);
     } catch (JournalException | JournalClosedException e) {
@@ -459,7 +483,7 @@ public final class Journal implements AutoCloseable {
       }
       int deleted = 0;
       try {
-        for (Long n : closedSegments.headSet(segment)) {
+        for (Long n : closedSegments.headMap(segment).keySet()) {
           Files.deleteIfExists(SegmentFormat.file(directory, n));
           closedSegments.remove(n);
           deleted++;
@@ -482,6 +506,26 @@ public final class Journal implements AutoCloseable {
    */
   public long currentSegment() {
     return currentSegment;
+  }
+
+  /**
+   * The bytes of the closed segments numbered from {@code from} (inclusive) to {@code to}
+   * (exclusive) that are still on disk: what releasing them would free. The segment being written
+   * is never counted.
+   *
+   * @param from the first segment number
+   * @param to the segment number after the last
+   * @return their sizes in bytes, headers and padding included; 0 if there are none
+   */
+  public long closedSegmentBytes(long from, long to) {
+    if (from >= to) {
+      return 0;
+    }
+    long bytes = 0;
+    for (long size : closedSegments.subMap(from, to).values()) {
+      bytes += size;
+    }
+    return bytes;
   }
 
   /**
@@ -605,6 +649,7 @@ public final class Journal implements AutoCloseable {
       }
       segment.put(p);
       p.segment = segment.number;
+      forceAsked |= p.force;
       records++;
       bytes += frame;
     }
@@ -612,7 +657,9 @@ public final class Journal implements AutoCloseable {
     unforced = true;
     long written = System.nanoTime();
     long forceNanos = 0;
-    if (forceEveryCommit || intervalNanos > 0 && written - lastForceNanos >= intervalNanos) {
+    if (forceEveryCommit
+        || forceAsked
+        || intervalNanos > 0 && written - lastForceNanos >= intervalNanos) {
       forceNanos = force();
     }
     recordsAppended += records;
@@ -668,12 +715,12 @@ public final class Journal implements AutoCloseable {
 
   private void roll() throws IOException {
     segment.flush();
-    if (forceOnRoll) {
+    if (forceOnRoll || forceAsked) {
       force();
     }
     segment.close();
     long next = segment.number + 1;
-    closedSegments.add(segment.number);
+    closedSegments.put(segment.number, Files.size(segment.file)); // padding included, as at open
     segment = SegmentWriter.create(opener, directory, next, buffer, ioMode == IoMode.DIRECT);
     segmentsCreated++;
     currentSegment = next;
@@ -695,6 +742,7 @@ public final class Journal implements AutoCloseable {
       forceNanosMax = nanos;
     }
     unforced = false;
+    forceAsked = false;
     lastForceNanos = started + nanos;
     try {
       listener.onForce(nanos);
@@ -765,7 +813,7 @@ public final class Journal implements AutoCloseable {
 
   void checkInvariants() {
     long current = currentSegment;
-    for (long n : closedSegments) {
+    for (long n : closedSegments.keySet()) {
       if (n >= current) {
         throw new AssertionError("closed segment " + n + " >= current " + current);
       }

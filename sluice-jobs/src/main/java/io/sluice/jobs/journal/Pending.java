@@ -24,13 +24,17 @@ final class Pending {
   static final int FAILED = 2;
 
   /** Marks the stack of a closed or failed journal: nothing can be pushed on top of it. */
-  static final Pending TERMINATED = new Pending(0, new byte[0], null, null);
+  static final Pending TERMINATED = new Pending(0, new byte[0], null, null, false);
 
   final int type;
   final byte[] body;
   final int crc;
   final int headerCrc;
   final long enqueuedNanos;
+
+  /** Whether the record must be forced before it completes, whatever the durability policy. */
+  final boolean force;
+
   private final Thread waiter;
   private final CompletableFuture<Long> future;
 
@@ -43,8 +47,9 @@ final class Pending {
   private RuntimeException failure;
   private volatile int state;
 
-  Pending(int type, byte[] body, Thread waiter, CompletableFuture<Long> future) {
+  Pending(int type, byte[] body, Thread waiter, CompletableFuture<Long> future, boolean force) {
     this.type = type;
+    this.force = force;
     this.body = body;
     this.crc = SegmentFormat.frameCrc(type, body);
     this.headerCrc = SegmentFormat.headerCrc(body.length, type, crc);

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Appending, reading back, segments, policies, I/O modes and the typed failures of the API. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
@@ -337,6 +338,87 @@ class JournalTest {
     j.close();
     assertEquals(1, j.stats().forces());
     assertEquals(10, replay(small(other)).records.size());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"never", "interval"})
+  void aForcedAppendIsForcedBeforeItCompletesWhateverThePolicy(String kind) throws Exception {
+    // given a policy that forces no commit (an interval that never comes, or never)
+    Durability policy =
+        kind.equals("never") ? Durability.NEVER : Durability.interval(Duration.ofHours(1));
+    try (Journal j = Journal.open(small(dir).withDurability(policy), ReplayVisitor.IGNORE)) {
+      j.append(1, new byte[10]);
+      assertEquals(0, j.stats().forces());
+
+      // when a forced append completes
+      long segment = j.appendForcedAsync(2, new byte[10]).get();
+
+      // then its commit was forced, and a plain append after it is not
+      assertEquals(1, j.stats().forces());
+      assertEquals(j.currentSegment(), segment);
+      j.append(1, new byte[10]);
+      assertEquals(1, j.stats().forces());
+    }
+  }
+
+  @Test
+  void aForcedAppendAmongOthersThatRollTheSegmentIsForced() throws Exception {
+    // given a journal that never forces, not even at a roll
+    AtomicInteger forces = new AtomicInteger();
+    JournalOptions options =
+        small(dir)
+            .withDurability(Durability.NEVER)
+            .withListener(
+                new JournalListener() {
+                  @Override
+                  public void onForce(long nanos) {
+                    forces.incrementAndGet();
+                  }
+                });
+    try (Journal j = Journal.open(options, ReplayVisitor.IGNORE)) {
+      // when a forced record goes out with enough plain ones to roll the segment more than once
+      List<CompletableFuture<Long>> futures = new ArrayList<>();
+      for (int k = 0; k < 40; k++) {
+        futures.add(j.appendAsync(1, body(1, k, 1000)));
+      }
+      CompletableFuture<Long> forced = j.appendForcedAsync(2, body(2, 0, 1000));
+      for (int k = 40; k < 80; k++) {
+        futures.add(j.appendAsync(1, body(1, k, 1000)));
+      }
+      forced.get();
+
+      // then it was forced, in its own commit or at the roll after it
+      assertTrue(forces.get() >= 1, forces.get() + " forces");
+      CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get();
+      assertTrue(j.currentSegment() >= 3, "the segment rolled: " + j.currentSegment());
+    }
+  }
+
+  @Test
+  void closedSegmentBytesCountsTheClosedSegmentsStillOnDisk() throws Exception {
+    try (Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE)) {
+      int i = 0;
+      while (j.currentSegment() < 4) {
+        j.append(1, body(1, i++, 1000));
+      }
+      long one = Files.size(SegmentFormat.file(dir, 1));
+      long two = Files.size(SegmentFormat.file(dir, 2));
+      long three = Files.size(SegmentFormat.file(dir, 3));
+      assertEquals(one + two + three, j.closedSegmentBytes(1, 4));
+      assertEquals(two, j.closedSegmentBytes(2, 3));
+      assertEquals(
+          one + two + three, j.closedSegmentBytes(0, 100), "the current one is not counted");
+      assertEquals(0, j.closedSegmentBytes(3, 3));
+
+      j.releaseSegmentsBefore(2);
+      assertEquals(two + three, j.closedSegmentBytes(1, 4));
+    }
+    try (Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE)) {
+      assertEquals(
+          Files.size(SegmentFormat.file(dir, 2)) + Files.size(SegmentFormat.file(dir, 3)),
+          j.closedSegmentBytes(1, 100),
+          "read from the files at open");
+    }
   }
 
   @Test

@@ -21,8 +21,14 @@ final class Entry implements JobStore.Claim {
   Instant lastAttemptAt; // when the latest attempt was claimed
   Instant finishedAt; // when it succeeded or died
 
-  /** The journal segment holding the record that created this job (0 in memory). */
+  /**
+   * The journal segment holding the record that created this job, or the latest that rewrote it
+   * whole (0 in memory).
+   */
   long home;
+
+  /** The bytes of this job's part of that record: what it keeps alive in its home (0 in memory). */
+  int recordBytes;
 
   Entry(JobId id, String type, byte[] payload, String source, Instant createdAt, Instant dueAt) {
     this.id = id;

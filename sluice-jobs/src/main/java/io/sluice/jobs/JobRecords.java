@@ -6,10 +6,13 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.time.DateTimeException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 
 /*
@@ -30,6 +33,9 @@ import java.util.TreeMap;
  *   SCHEDULE   schedule                a recurring definition put (or rewritten by compaction)
  *   UNSCHEDULE name                    a recurring definition deleted
  *   FIRED      schedule, then a SUBMITTED body of one job: a schedule fired and enqueued it
+ *   RELOCATED  int count, then per job: its SUBMITTED form (runAt being its due time now), state
+ *              (byte: 0 queued, 1 waiting to retry, 2 dead), int attempts, lastError,
+ *              lastAttemptAt, finishedAt: the job's whole state, rewritten by compaction
  *
  * A schedule is name, definition, updatedAt, lastFire, then lastJob as a byte (0 none, 1 an id
  * follows). Each SCHEDULE and FIRED record holds the schedule's whole state, so replay keeps the
@@ -43,7 +49,17 @@ import java.util.TreeMap;
  *
  * A batch is one SUBMITTED record, so a crash keeps all of it or none. Replay applies records in
  * journal order; a record about an id replay does not know refers to a job whose SUBMITTED record
- * was in a segment already released (the job had finished) and is skipped.
+ * was in a segment already released (the job had finished, or a RELOCATED record later in the
+ * journal holds its state) and is skipped.
+ *
+ * RELOCATED holds everything replay rebuilds a job from, as the records before it left the job: a
+ * running job is written as queued with its attempt counted, as STARTED leaves it. Replay puts it in
+ * place of what it knew of the job, whatever that was (its SUBMITTED record and the changes after
+ * it, when a crash came between the rewrite and the release of the older segments), and applies the
+ * records after it on top. The store writes it under its lock, so no change to the job is recorded
+ * between the state it holds and its place in the journal. A job known only from a RELOCATED record
+ * ("adopted") was created before every job whose SUBMITTED record is still there, so recovery puts
+ * the adopted ones first, in id (creation) order.
  */
 final class JobRecords {
   static final int SUBMITTED = 1;
@@ -59,6 +75,7 @@ final class JobRecords {
   static final int STARTED_AT = 11;
   static final int SUCCEEDED_AT = 12;
   static final int FAILED_AT = 13;
+  static final int RELOCATED = 14;
 
   private static final int ID_BYTES = 16;
   private static final int INSTANT_BYTES = 12;
@@ -113,15 +130,71 @@ final class JobRecords {
     return (int) size;
   }
 
+  /** Writes a SUBMITTED body, and sets each job's {@link Entry#recordBytes}. */
   private static void putSubmitted(RecordWriter out, List<Entry> batch) {
     out.putInt(batch.size());
     for (int i = 0, n = batch.size(); i < n; i++) {
       Entry e = batch.get(i);
-      putId(out, e.id);
-      putInstant(out, e.createdAt);
-      putInstant(out, e.dueAt);
-      out.putString(e.type).putString(e.source).putBytes(e.payload);
+      int start = out.position();
+      putJob(out, e);
+      e.recordBytes = out.position() - start;
     }
+  }
+
+  /** A job as SUBMITTED holds it: id, createdAt, due time, type, source, payload. */
+  private static void putJob(RecordWriter out, Entry e) {
+    putId(out, e.id);
+    putInstant(out, e.createdAt);
+    putInstant(out, e.dueAt);
+    out.putString(e.type).putString(e.source).putBytes(e.payload);
+  }
+
+  /** The bytes {@code e} takes in a RELOCATED body, the count not included. */
+  static int relocatedSize(Entry e) {
+    long size =
+        ID_BYTES
+            + 2 * INSTANT_BYTES
+            + RecordWriter.stringSize(e.type)
+            + RecordWriter.stringSize(e.source)
+            + RecordWriter.bytesSize(e.payload)
+            + 1
+            + Integer.BYTES
+            + RecordWriter.stringSize(e.lastError)
+            + 2 * INSTANT_BYTES;
+    return (int) Math.min(Integer.MAX_VALUE, size);
+  }
+
+  /**
+   * A RELOCATED body: the whole state of each of {@code entries}, which must be pending or dead
+   * (not finished). Changes nothing in them: each one's part of the body goes to {@code sizes}.
+   */
+  static byte[] relocated(List<Entry> entries, int[] sizes) {
+    long size = Integer.BYTES;
+    for (Entry e : entries) {
+      size += relocatedSize(e);
+    }
+    if (size > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("relocating " + size + " bytes in one record");
+    }
+    RecordWriter out = new RecordWriter((int) size);
+    out.putInt(entries.size());
+    for (int i = 0, n = entries.size(); i < n; i++) {
+      Entry e = entries.get(i);
+      int start = out.position();
+      putJob(out, e);
+      out.put(
+          switch (e.state) {
+            case QUEUED, RUNNING -> (byte) 0; // a running attempt is counted, as STARTED leaves it
+            case RETRY_WAIT -> (byte) 1;
+            case DEAD -> (byte) 2;
+            case SUCCEEDED -> throw new IllegalArgumentException(e.id + " has finished");
+          });
+      out.putInt(e.attempts).putString(e.lastError);
+      putInstant(out, e.lastAttemptAt);
+      putInstant(out, e.state == JobState.DEAD ? e.finishedAt : null);
+      sizes[i] = out.position() - start;
+    }
+    return out.finish();
   }
 
   static byte[] schedule(ScheduleEntry s) {
@@ -206,6 +279,7 @@ final class JobRecords {
     final Map<JobId, Entry> jobs;
     final Map<JobId, Entry> finished;
     final Map<String, ScheduleEntry> schedules = new TreeMap<>();
+    private final Set<JobId> adopted = new HashSet<>(); // known from a RELOCATED record only
 
     Replay(Map<JobId, Entry> jobs, Map<JobId, Entry> finished) {
       this.jobs = jobs;
@@ -255,6 +329,7 @@ final class JobRecords {
             schedule(segment, body);
             submitted(segment, body);
           }
+          case RELOCATED -> relocated(segment, body);
           default ->
               throw new CorruptRecordException(
                   "unknown record type " + type + " (written by a newer Sluice?)");
@@ -324,24 +399,94 @@ final class JobRecords {
       return n;
     }
 
+    /**
+     * The unfinished jobs in the order the store takes them back: the adopted ones (created before
+     * every other, see the class comment) by id, then the others in the order they were submitted.
+     */
+    List<Entry> recoveryOrder() {
+      List<Entry> order = new ArrayList<>(jobs.size());
+      if (!adopted.isEmpty()) {
+        for (JobId id : adopted) {
+          Entry e = jobs.get(id);
+          if (e != null) {
+            order.add(e);
+          }
+        }
+        order.sort((a, b) -> a.id.compareTo(b.id));
+      }
+      for (Entry e : jobs.values()) {
+        if (adopted.isEmpty() || !adopted.contains(e.id)) {
+          order.add(e);
+        }
+      }
+      return order;
+    }
+
     private void submitted(long segment, ByteBuffer body) {
+      int count = jobCount(body);
+      for (int i = 0; i < count; i++) {
+        Entry e = getJob(segment, body);
+        jobs.put(e.id, e);
+      }
+    }
+
+    private static int jobCount(ByteBuffer body) {
       int count = body.getInt();
       if (count < 1 || count > body.remaining() / ID_BYTES) {
         throw new CorruptRecordException("a batch of " + count + " jobs");
       }
+      return count;
+    }
+
+    /** A job in its SUBMITTED form, homed in {@code segment}; its recordBytes are those it took. */
+    private static Entry getJob(long segment, ByteBuffer body) {
+      int start = body.position();
+      JobId id = getId(body);
+      Instant createdAt = getInstant(body);
+      Instant runAt = getInstant(body);
+      String jobType = getString(body);
+      String source = getString(body);
+      byte[] payload = getBytes(body);
+      if (createdAt == null || jobType == null || payload == null) {
+        throw new CorruptRecordException("a job without a time, type or payload");
+      }
+      Entry e = new Entry(id, jobType, payload, source, createdAt, runAt);
+      e.home = segment;
+      e.recordBytes = body.position() - start;
+      return e;
+    }
+
+    private void relocated(long segment, ByteBuffer body) {
+      int count = jobCount(body);
       for (int i = 0; i < count; i++) {
-        JobId id = getId(body);
-        Instant createdAt = getInstant(body);
-        Instant runAt = getInstant(body);
-        String jobType = getString(body);
-        String source = getString(body);
-        byte[] payload = getBytes(body);
-        if (createdAt == null || jobType == null || payload == null) {
-          throw new CorruptRecordException("a job without a time, type or payload");
+        int start = body.position();
+        Entry e = getJob(segment, body);
+        byte state = body.get();
+        int attempts = body.getInt();
+        e.lastError = getString(body);
+        e.lastAttemptAt = getInstant(body);
+        e.finishedAt = getInstant(body);
+        e.state =
+            switch (state) {
+              case 0 -> JobState.QUEUED;
+              case 1 -> JobState.RETRY_WAIT;
+              case 2 -> JobState.DEAD;
+              default -> throw new CorruptRecordException("a relocated job in state " + state);
+            };
+        if (attempts < 0 || (e.state == JobState.RETRY_WAIT && e.dueAt == null)) {
+          throw new CorruptRecordException(
+              "a relocated job with "
+                  + attempts
+                  + " attempts, state "
+                  + state
+                  + ", due "
+                  + e.dueAt);
         }
-        Entry e = new Entry(id, jobType, payload, source, createdAt, runAt);
-        e.home = segment;
-        jobs.put(id, e);
+        e.attempts = attempts;
+        e.recordBytes = body.position() - start;
+        if (jobs.put(e.id, e) == null) { // else in place of the older records' view of the job
+          adopted.add(e.id);
+        }
       }
     }
 

@@ -58,6 +58,11 @@ final class RecordWriter {
     return length;
   }
 
+  /** The bytes written so far. */
+  int position() {
+    return position;
+  }
+
   RecordWriter putLong(long v) {
     LONG.set(bytes, position, v);
     position += Long.BYTES;

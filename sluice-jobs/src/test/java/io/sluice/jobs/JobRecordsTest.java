@@ -196,6 +196,142 @@ class JobRecordsTest {
     }
   }
 
+  private static byte[] relocated(Entry... entries) {
+    return JobRecords.relocated(List.of(entries), new int[entries.length]);
+  }
+
+  @Test
+  void aRelocatedRecordReplaysEachJobWithItsWholeState() {
+    // given a dead letter, a job waiting to retry, a running one and one due later
+    Entry dead = entry("upload", "dead-payload", "sensor", null);
+    dead.state = JobState.DEAD;
+    dead.attempts = 3;
+    dead.lastError = "fatal ü";
+    dead.lastAttemptAt = T0.plusSeconds(1);
+    dead.finishedAt = T0.plusSeconds(2);
+    Entry waiting = entry("upload", "w", null, null);
+    waiting.state = JobState.RETRY_WAIT;
+    waiting.attempts = 2;
+    waiting.lastError = "later";
+    waiting.dueAt = T0.plusSeconds(86_400);
+    waiting.lastAttemptAt = T0.plusSeconds(3);
+    Entry running = entry("upload", "r", null, null);
+    running.state = JobState.RUNNING;
+    running.attempts = 1;
+    running.lastAttemptAt = T0.plusSeconds(4);
+    Entry later = entry("report", "l", null, T0.plusSeconds(365 * 86_400L));
+    int[] sizes = new int[4];
+
+    // when their relocated record is all replay sees
+    byte[] body = JobRecords.relocated(List.of(dead, waiting, running, later), sizes);
+    replay(9, JobRecords.RELOCATED, body);
+
+    // then each comes back as it was, homed in the record's segment
+    Entry rd = jobs.get(dead.id);
+    assertEquals(JobState.DEAD, rd.state);
+    assertEquals(3, rd.attempts);
+    assertEquals("fatal ü", rd.lastError);
+    assertEquals(T0.plusSeconds(1), rd.lastAttemptAt);
+    assertEquals(T0.plusSeconds(2), rd.finishedAt);
+    assertArrayEquals(dead.payload, rd.payload);
+    assertEquals("sensor", rd.source);
+    assertEquals(T0, rd.createdAt);
+    assertNull(rd.dueAt);
+    assertEquals(9, rd.home);
+    Entry rw = jobs.get(waiting.id);
+    assertEquals(JobState.RETRY_WAIT, rw.state);
+    assertEquals(T0.plusSeconds(86_400), rw.dueAt);
+    assertEquals(2, rw.attempts);
+    assertEquals("later", rw.lastError);
+    assertNull(rw.finishedAt);
+    Entry rr = jobs.get(running.id);
+    assertEquals(JobState.QUEUED, rr.state, "a running attempt replays as STARTED leaves it");
+    assertEquals(1, rr.attempts);
+    assertEquals(T0.plusSeconds(4), rr.lastAttemptAt);
+    Entry rl = jobs.get(later.id);
+    assertEquals(JobState.QUEUED, rl.state);
+    assertEquals(T0.plusSeconds(365 * 86_400L), rl.dueAt);
+    assertEquals("report", rl.type);
+    // and each one's part of the record is what replay counts in its home
+    assertEquals(body.length, 4 + sizes[0] + sizes[1] + sizes[2] + sizes[3]);
+    assertEquals(sizes[0], rd.recordBytes);
+    assertEquals(sizes[3], rl.recordBytes);
+    assertEquals(0, dead.recordBytes, "writing the record changes nothing in the entries");
+  }
+
+  @Test
+  void aRelocatedRecordTakesThePlaceOfTheOlderRecordsAndLaterOnesApplyOnTop() {
+    // given a job submitted, started and failed, then relocated in that state
+    Entry a = entry("t", "a", null, null);
+    Entry b = entry("t", "b", null, null);
+    replay(1, JobRecords.SUBMITTED, JobRecords.submitted(List.of(a, b)));
+    replay(1, JobRecords.STARTED_AT, JobRecords.timedIds(T0.plusSeconds(1), List.of(a, b)));
+    a.state = JobState.DEAD;
+    a.attempts = 1;
+    a.lastError = "fatal";
+    a.lastAttemptAt = T0.plusSeconds(1);
+    a.finishedAt = T0.plusSeconds(2);
+    replay(2, JobRecords.FAILED_AT, JobRecords.failed(a, T0.plusSeconds(2)));
+    b.state = JobState.RUNNING;
+    b.attempts = 1;
+    b.lastAttemptAt = T0.plusSeconds(1);
+
+    // when the older records are still there (a crash before they were released)
+    replay(5, JobRecords.RELOCATED, relocated(a, b));
+
+    // then each job is there once, as the relocated record says, in its place in the order
+    assertEquals(List.of(a.id, b.id), List.copyOf(jobs.keySet()));
+    assertEquals(JobState.DEAD, jobs.get(a.id).state);
+    assertEquals(5, jobs.get(a.id).home);
+    assertEquals(1, jobs.get(b.id).attempts);
+    assertEquals(List.of(a.id, b.id), replay.recoveryOrder().stream().map(e -> e.id).toList());
+
+    // and what follows it applies on top: a retry, a success
+    replay(5, JobRecords.RETRIED, JobRecords.id(a.id));
+    assertEquals(JobState.QUEUED, jobs.get(a.id).state);
+    assertEquals(0, jobs.get(a.id).attempts);
+    replay(6, JobRecords.SUCCEEDED_AT, JobRecords.timedIds(T0.plusSeconds(9), List.of(b)));
+    assertEquals(List.of(a.id), List.copyOf(jobs.keySet()));
+    assertEquals(JobState.SUCCEEDED, replay.finished.get(b.id).state);
+  }
+
+  @Test
+  void jobsKnownOnlyFromRelocatedRecordsAreRecoveredFirstInIdOrder() {
+    // given three jobs made in this order; the first two relocated in two records, newest first
+    Entry oldest = entry("t", "1", null, null);
+    Entry older = entry("t", "2", null, null);
+    Entry young = entry("t", "3", null, null);
+    replay(7, JobRecords.SUBMITTED, JobRecords.submitted(List.of(young)));
+    replay(8, JobRecords.RELOCATED, relocated(older));
+    replay(8, JobRecords.RELOCATED, relocated(oldest));
+
+    // then recovery takes them back oldest first
+    assertEquals(
+        List.of(oldest.id, older.id, young.id),
+        replay.recoveryOrder().stream().map(e -> e.id).toList());
+  }
+
+  @Test
+  void aRelocatedRecordWithAnImpossibleStateIsCorrupt() {
+    Entry waiting = entry("t", "w", null, null);
+    waiting.state = JobState.RETRY_WAIT;
+    waiting.dueAt = T0;
+    byte[] body = relocated(waiting);
+    int stateAt = body.length - (1 + 4 + 4 + 12 + 12);
+    byte[] unknownState = body.clone();
+    unknownState[stateAt] = 9;
+    byte[] waitingWithoutTime = body.clone();
+    ByteBuffer.wrap(waitingWithoutTime).putLong(4 + 16 + 12, Long.MIN_VALUE);
+
+    for (byte[] corrupt : List.of(unknownState, waitingWithoutTime)) {
+      assertThrows(
+          JobRecords.CorruptRecordException.class, () -> replay(1, JobRecords.RELOCATED, corrupt));
+    }
+    Entry finished = entry("t", "f", null, null);
+    finished.state = JobState.SUCCEEDED;
+    assertThrows(IllegalArgumentException.class, () -> relocated(finished));
+  }
+
   private static ScheduleEntry schedule(String name, String definition) {
     return new ScheduleEntry(name, definition, T0);
   }

@@ -127,6 +127,29 @@ final class EntryIndex {
     hashes = hs;
   }
 
+  /** The number of slots: it changes only when the table grows. */
+  int capacity() {
+    return slots.length;
+  }
+
+  /**
+   * Calls {@code action} with the entries in the {@code count} slots from slot {@code from}, and
+   * returns the slot after them, or -1 if they were the last. For a scan in parts with the lock
+   * released between them: if the table changed meanwhile, a removal may have moved an entry not
+   * yet seen into a slot already passed (it is missed), and growth moves every entry (the caller
+   * starts again when {@link #capacity} changed).
+   */
+  int forEach(int from, int count, Consumer<Entry> action) {
+    Entry[] t = slots;
+    int end = (int) Math.min(t.length, (long) from + count);
+    for (int i = from; i < end; i++) {
+      if (t[i] != null) {
+        action.accept(t[i]);
+      }
+    }
+    return end == t.length ? -1 : end;
+  }
+
   /** Calls {@code action} with every entry, in no particular order. */
   void forEach(Consumer<Entry> action) {
     for (Entry e : slots) {

@@ -2,6 +2,7 @@ package io.sluice.jobs;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Where a {@link LocalJobStore} records what happens to its jobs so that a restart can rebuild
@@ -54,6 +55,15 @@ interface JobLog extends AutoCloseable {
         public void superseded(long home) {}
 
         @Override
+        public CompletableFuture<Long> relocated(List<Entry> entries, int[] sizes) {
+          return CompletableFuture.failedFuture(
+              new UnsupportedOperationException("the in-memory store has no journal"));
+        }
+
+        @Override
+        public void rehomed(long from, int fromBytes, long to, int toBytes) {}
+
+        @Override
         public void close() {}
       };
 
@@ -94,6 +104,18 @@ interface JobLog extends AutoCloseable {
   long scheduled(ScheduleEntry schedule);
 
   /**
+   * Records a schedule's whole state again, as {@link #scheduled} does, but forced whatever the
+   * durability policy: compaction's rewrite of a schedule whose older record's segment is deleted
+   * next.
+   *
+   * @return the segment holding the record: the schedule's new home
+   * @throws JobStoreException if the journal failed
+   */
+  default long rescheduled(ScheduleEntry schedule) {
+    return scheduled(schedule);
+  }
+
+  /**
    * Records a schedule's fire (its state after the fire) and the job it enqueues, as one record,
    * and waits until it is durable. The caller then calls {@link #superseded} with the schedule's
    * previous home.
@@ -113,6 +135,26 @@ interface JobLog extends AutoCloseable {
 
   /** A schedule's record in segment {@code home} is no longer needed: a later one replaced it. */
   void superseded(long home);
+
+  /**
+   * Queues one record of the whole state of {@code entries} (jobs pending or dead), to be forced
+   * whatever the durability policy, and returns at once; the store calls it under its lock, so the
+   * record's place among the others about these jobs matches the state it holds. Changes nothing in
+   * the entries: once the record is durable the store moves each one still alive to its new home
+   * with {@link #rehomed}.
+   *
+   * @param sizes receives each entry's bytes in the record, in order
+   * @return completes with the segment holding the record once it is forced, or fails if the
+   *     journal failed or closed
+   */
+  CompletableFuture<Long> relocated(List<Entry> entries, int[] sizes);
+
+  /**
+   * A job's home moved from segment {@code from}, where its record took {@code fromBytes}, to the
+   * durable record {@link #relocated} wrote in {@code to}, where it takes {@code toBytes}. Called
+   * under the store's lock, so a report about the job (which names its home) comes before or after.
+   */
+  void rehomed(long from, int fromBytes, long to, int toBytes);
 
   /**
    * The largest record this log writes, in bytes: a batch whose {@link #submitted} record would be

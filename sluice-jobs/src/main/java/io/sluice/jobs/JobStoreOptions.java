@@ -22,6 +22,11 @@ import java.util.Optional;
  * @param directIo whether to write the journal with direct I/O: true asks for it and falls back
  *     (with one warning) where the file system refuses; false never uses it
  * @param finishedRetention how many finished jobs {@link JobStore#find} still remembers
+ * @param relocationThreshold when compaction rewrites old jobs into the newest journal segment so
+ *     that the older segments can go: when the jobs still pending or dead whose records are in the
+ *     oldest segments take at most this fraction of those segments' bytes. Between 0 (never: a dead
+ *     letter, a long retry wait or a far-future start time then keeps its segment and every later
+ *     one on disk) and 1 (exclusive); see {@link #DEFAULT_RELOCATION_THRESHOLD}
  * @param clock the clock for start times and retries
  * @param observer hears commits and replay progress
  */
@@ -33,11 +38,21 @@ public record JobStoreOptions(
     long segmentBytes,
     boolean directIo,
     int finishedRetention,
+    double relocationThreshold,
     Clock clock,
     StoreObserver observer) {
 
   /** The default {@link #capacity()}. */
   public static final int DEFAULT_CAPACITY = 100_000;
+
+  /**
+   * The default {@link #relocationThreshold()}: a quarter. Each rewrite then frees at least four
+   * times the bytes it writes, so rewrites add at most a third to what the store writes for its
+   * jobs, and the journal holds at most about four times the bytes of the jobs it keeps alive, plus
+   * the newest segments. A backlog that is simply not run yet fills its segments, so it is never
+   * rewritten.
+   */
+  public static final double DEFAULT_RELOCATION_THRESHOLD = 0.25;
 
   /**
    * Checks the fields.
@@ -62,6 +77,10 @@ public record JobStoreOptions(
       throw new IllegalArgumentException(
           "finishedRetention must not be negative, got " + finishedRetention);
     }
+    if (!(relocationThreshold >= 0 && relocationThreshold < 1)) {
+      throw new IllegalArgumentException(
+          "relocationThreshold must be at least 0 and less than 1, got " + relocationThreshold);
+    }
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(observer, "observer");
   }
@@ -80,7 +99,8 @@ public record JobStoreOptions(
   /**
    * No directory, capacity {@value #DEFAULT_CAPACITY}, payloads held up to {@link
    * #defaultPayloadBytesLimit()}, {@link Durability#ALWAYS}, 64 MiB segments, direct I/O where
-   * possible, 10,000 finished jobs remembered, the system clock.
+   * possible, 10,000 finished jobs remembered, old jobs relocated at {@link
+   * #DEFAULT_RELOCATION_THRESHOLD}, the system clock.
    *
    * @return the defaults
    */
@@ -93,6 +113,7 @@ public record JobStoreOptions(
         64L << 20,
         true,
         10_000,
+        DEFAULT_RELOCATION_THRESHOLD,
         Clock.system(),
         StoreObserver.NONE);
   }
@@ -112,6 +133,7 @@ public record JobStoreOptions(
         segmentBytes,
         directIo,
         finishedRetention,
+        relocationThreshold,
         clock,
         observer);
   }
@@ -131,6 +153,7 @@ public record JobStoreOptions(
         segmentBytes,
         directIo,
         finishedRetention,
+        relocationThreshold,
         clock,
         observer);
   }
@@ -150,6 +173,7 @@ public record JobStoreOptions(
         segmentBytes,
         directIo,
         finishedRetention,
+        relocationThreshold,
         clock,
         observer);
   }
@@ -169,6 +193,7 @@ public record JobStoreOptions(
         segmentBytes,
         directIo,
         finishedRetention,
+        relocationThreshold,
         clock,
         observer);
   }
@@ -188,6 +213,7 @@ public record JobStoreOptions(
         segmentBytes,
         directIo,
         finishedRetention,
+        relocationThreshold,
         clock,
         observer);
   }
@@ -207,6 +233,7 @@ public record JobStoreOptions(
         segmentBytes,
         directIo,
         finishedRetention,
+        relocationThreshold,
         clock,
         observer);
   }
@@ -226,6 +253,37 @@ public record JobStoreOptions(
         segmentBytes,
         directIo,
         finishedRetention,
+        relocationThreshold,
+        clock,
+        observer);
+  }
+
+  /**
+   * These options with another threshold for rewriting old jobs into the newest journal segment.
+   *
+   * <p>Compaction deletes the oldest segments once nothing in them is needed. A job that stays (a
+   * dead letter until it is retried or deleted, a job waiting a long retry or a far-future start
+   * time) would keep its segment, and every later one, on disk. So when the jobs still alive in the
+   * oldest segments take at most {@code relocationThreshold} of those segments' bytes, compaction
+   * writes each one's whole state again into the newest segment (forced, whatever the durability
+   * policy) and then deletes the old segments. A higher threshold keeps the journal smaller and
+   * writes more: with threshold {@code f} the rewrites add at most {@code f / (1 - f)} to the bytes
+   * written for the jobs themselves, and the journal holds at most about {@code 1 / f} times the
+   * bytes of the jobs it keeps alive, plus the newest segments.
+   *
+   * @param relocationThreshold at least 0 (never rewrite), less than 1
+   * @return new options
+   */
+  public JobStoreOptions withRelocationThreshold(double relocationThreshold) {
+    return new JobStoreOptions(
+        directory,
+        capacity,
+        payloadBytesLimit,
+        durability,
+        segmentBytes,
+        directIo,
+        finishedRetention,
+        relocationThreshold,
         clock,
         observer);
   }
@@ -245,6 +303,7 @@ public record JobStoreOptions(
         segmentBytes,
         directIo,
         finishedRetention,
+        relocationThreshold,
         clock,
         observer);
   }
@@ -264,6 +323,7 @@ public record JobStoreOptions(
         segmentBytes,
         directIo,
         finishedRetention,
+        relocationThreshold,
         clock,
         observer);
   }

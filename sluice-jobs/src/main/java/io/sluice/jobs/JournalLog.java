@@ -15,20 +15,49 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
 
 /*
  * The durable store's log: JobRecords written to the journal, replay at open, and compaction.
  *
- * Compaction. Every job has a home: the segment holding its SUBMITTED record. A segment can go once
- * every job whose home it is has finished (SUCCEEDED or DELETED is durable): records in later
- * segments about those jobs are then skipped by replay. `live` counts unfinished jobs per home. A
- * batch being written is counted in the segment that was current when its append began (its home
- * is that one or a later one) and moved to its home once durable, so nothing it needs is released
- * meanwhile. The first segment to keep is the smallest key, or the current segment; everything
- * before it is released. Long-lived dead letters pin their home segment until retried to success
- * or deleted.
+ * Compaction. Every job has a home: the segment holding the record that created it (SUBMITTED or
+ * FIRED) or, once compaction rewrote it, its latest RELOCATED record. A segment can go once every
+ * job whose home it is has finished (SUCCEEDED or DELETED is durable) or moved to a later home:
+ * records in later segments about those jobs are then skipped by replay. `live` counts unfinished
+ * jobs per home, and the bytes of their part of the home's record. A batch being written is
+ * counted in the segment that was current when its append began (its home is that one or a later
+ * one) and moved to its home once durable, so nothing it needs is released meanwhile. The first
+ * segment to keep is the smallest key, or the current segment; everything before it is released.
+ *
+ * Relocation. A job that stays for long - a dead letter until it is retried or deleted, a long
+ * retry wait, a far-future start time - would keep its home, and with it every later segment,
+ * however little of them is still needed. So compaction looks at the prefixes [first, x) of the
+ * closed segments from the oldest home on whose live jobs take at most `relocationThreshold` (f)
+ * of their bytes, and releases the sparsest (a dead letter alone in old segments, not with it the
+ * half-run head of a backlog behind them) by rewriting its jobs whole into the current segment
+ * (the store does it: `relocator`, then JobLog.relocated and rehomed), oldest homes first, at most
+ * a segment's worth (and 16 MiB) of live bytes per pass but at least one home. The rewrite is
+ * forced whatever the durability policy, and a job's count moves from the old home to the new one
+ * only once it is, under the store's lock (so the job's next report names the home it is counted
+ * in); until then the old home pins its segment. A pass that empties a home starts the next, which
+ * goes on with the rest of the prefix.
+ *
+ * Why f. A pass that rewrites L bytes lets go of at least L / f bytes, and every byte is let go
+ * of at most once, so over the journal's life the rewrites R satisfy R / f <= W + R, where W is
+ * what the store wrote for its jobs: R <= W f / (1 - f), a third of W at the default quarter. A
+ * backlog that is simply not run yet fills the segments it lives in, so it never falls under the
+ * threshold and is never rewritten; a dead letter alone is rewritten each time the segments
+ * written after it hold 1 / f times its bytes. Passes go on while some prefix is under the
+ * threshold, so afterwards the closed segments hold at most about 1 / f times the live bytes. The
+ * cap on a pass's live bytes bounds the work (and memory) of one pass, not what can be released:
+ * a dense oldest segment followed by many sparse ones goes too, a segment per pass. The one
+ * departure from the bound: a pass cut short by the cap may rewrite the dense head of a prefix at
+ * a worse ratio than f; what is left of that prefix is then sparser than f, so the passes after
+ * it release it, and the bound holds over them roughly.
  *
  * Schedules. Each SCHEDULE or FIRED record holds a schedule's whole state, so a schedule's home is
  * the segment of its latest record, counted in `liveSchedules`; the older one is superseded once
@@ -44,21 +73,45 @@ final class JournalLog implements JobLog {
   /** The largest batch record: 16 MiB, or half a segment if segments are smaller. */
   static final int MAX_BATCH_BYTES = 16 << 20;
 
+  /** Rewrites the jobs homed before a segment; see the class comment. */
+  @FunctionalInterface
+  interface Relocator {
+    /**
+     * Rewrites every job homed in a segment before {@code segment}.
+     *
+     * @param segment the first segment whose jobs stay where they are
+     * @return how many jobs moved
+     */
+    int relocateBefore(long segment);
+  }
+
   private final Journal journal;
   private final Object compactionLock = new Object();
-  private final TreeMap<Long, Long> live = new TreeMap<>();
+  // home -> {unfinished jobs, the bytes of their part of its records}
+  private final TreeMap<Long, long[]> live = new TreeMap<>();
   private final TreeMap<Long, Long> liveSchedules = new TreeMap<>();
   private final AtomicBoolean failureLogged = new AtomicBoolean();
   private final AtomicBoolean rehoming = new AtomicBoolean();
-  private long released;
+  private final ReentrantLock relocating = new ReentrantLock(); // one relocation at a time
+  private final LongAdder unsettled = new LongAdder(); // finishing records not yet counted
+  private final Object releaseLock = new Object();
+  private long released; // guarded by releaseLock
   private volatile long lastSeenSegment;
   private volatile LongConsumer rehomer = segment -> {};
+  private volatile Relocator relocator = segment -> 0;
 
   private final int maxRecordBytes;
+  private final double relocationThreshold;
+  private final long relocationBudget; // the most live bytes one pass rewrites
+  private final StoreObserver observer;
 
-  private JournalLog(Journal journal, int maxRecordBytes) {
+  private JournalLog(Journal journal, JobStoreOptions options) {
     this.journal = journal;
-    this.maxRecordBytes = maxRecordBytes;
+    this.maxRecordBytes = maxRecordBytes(options);
+    this.relocationThreshold = options.relocationThreshold();
+    // a segment, at most 16 MiB: bounds a pass's writes, and the jobs it holds on to meanwhile
+    this.relocationBudget = Math.min(options.segmentBytes(), MAX_BATCH_BYTES);
+    this.observer = options.observer();
   }
 
   /** The largest record, so the largest batch, a store with these options writes. */
@@ -105,13 +158,14 @@ final class JournalLog implements JobLog {
               + "); was this journal written by a newer Sluice?",
           e);
     }
-    JournalLog log = new JournalLog(journal, maxRecordBytes(options));
+    JournalLog log = new JournalLog(journal, options);
     LocalJobStore store = new LocalJobStore(options, log);
     log.rehomer = store::rehomeSchedulesBefore;
+    log.relocator = store::relocateJobsBefore;
     log.lastSeenSegment = journal.currentSegment();
     finished.values().forEach(store::rememberFinished);
-    for (Entry e : replay.jobs.values()) {
-      log.countLive(log.live, e.home, 1);
+    for (Entry e : replay.recoveryOrder()) {
+      log.countJobs(e.home, 1, e.recordBytes);
       store.recover(e);
     }
     for (ScheduleEntry s : replay.schedules.values()) {
@@ -180,22 +234,33 @@ final class JournalLog implements JobLog {
 
   @Override
   public long submitted(List<Entry> batch) {
-    return appendDurable(JobRecords.SUBMITTED, JobRecords.submitted(batch), batch.size(), 0);
+    byte[] body = JobRecords.submitted(batch); // (which sets each job's recordBytes)
+    long bytes = 0;
+    for (int i = 0, n = batch.size(); i < n; i++) {
+      bytes += batch.get(i).recordBytes;
+    }
+    return appendDurable(JobRecords.SUBMITTED, body, batch.size(), bytes, 0, false);
   }
 
   @Override
   public long scheduled(ScheduleEntry schedule) {
-    return appendDurable(JobRecords.SCHEDULE, JobRecords.schedule(schedule), 0, 1);
+    return appendDurable(JobRecords.SCHEDULE, JobRecords.schedule(schedule), 0, 0, 1, false);
+  }
+
+  @Override
+  public long rescheduled(ScheduleEntry schedule) {
+    return appendDurable(JobRecords.SCHEDULE, JobRecords.schedule(schedule), 0, 0, 1, true);
   }
 
   @Override
   public long fired(ScheduleEntry schedule, Entry job) {
-    return appendDurable(JobRecords.FIRED, JobRecords.fired(schedule, job), 1, 1);
+    byte[] body = JobRecords.fired(schedule, job);
+    return appendDurable(JobRecords.FIRED, body, 1, job.recordBytes, 1, false);
   }
 
   @Override
   public void unscheduled(String name) {
-    appendAndWait(JobRecords.UNSCHEDULE, JobRecords.unschedule(name));
+    appendAndWait(JobRecords.UNSCHEDULE, JobRecords.unschedule(name), false);
   }
 
   @Override
@@ -210,23 +275,25 @@ final class JournalLog implements JobLog {
    * waits until it is durable, and returns the segment that holds it. They are counted live in the
    * segment that was current when the append began (their home is that one or a later one), which
    * keeps it from compaction while the record is written, and moved to their home after: one
-   * acquisition of the compaction lock per append unless the journal rolled meanwhile.
+   * acquisition of the compaction lock per append unless the journal rolled meanwhile. {@code
+   * forced}: forced whatever the durability policy.
    */
-  private long appendDurable(int type, byte[] body, long jobs, long schedules) {
+  private long appendDurable(
+      int type, byte[] body, long jobs, long bytes, long schedules, boolean forced) {
     long floor;
     synchronized (compactionLock) {
       floor = journal.currentSegment();
-      countLiveLocked(live, floor, jobs);
+      countJobsLocked(floor, jobs, bytes);
       countLiveLocked(liveSchedules, floor, schedules);
     }
     long home = floor;
     boolean written = false;
     try {
-      home = appendAndWait(type, body);
+      home = appendAndWait(type, body, forced);
       written = true;
       if (home != floor) {
         synchronized (compactionLock) {
-          countLiveLocked(live, home, jobs);
+          countJobsLocked(home, jobs, bytes);
           countLiveLocked(liveSchedules, home, schedules);
         }
       }
@@ -234,7 +301,7 @@ final class JournalLog implements JobLog {
     } finally {
       if (!written || home != floor) {
         // Moved to their home, or never written (the append failed): the floor is not theirs.
-        boolean emptied = countLive(live, floor, -jobs);
+        boolean emptied = countJobs(floor, -jobs, -bytes);
         emptied |= countLive(liveSchedules, floor, -schedules);
         if (emptied) {
           compactLater();
@@ -279,32 +346,77 @@ final class JournalLog implements JobLog {
    * {@code body}) and, once that is durable, counts them out of their homes.
    */
   private void finished(List<Entry> entries, int type, byte[] body) {
+    // Read now, under the store's lock: a relocation may move the job's home after this record.
     long[] homes = new long[entries.size()];
+    long[] bytes = new long[entries.size()];
     for (int i = 0; i < homes.length; i++) {
       homes[i] = entries.get(i).home;
+      bytes[i] = entries.get(i).recordBytes;
     }
+    unsettled.increment();
     append(type, body)
-        .thenRun(
-            () -> {
-              boolean released = false;
-              for (int i = 0, j; i < homes.length; i = j) { // usually one home: one count per run
-                for (j = i + 1; j < homes.length && homes[j] == homes[i]; j++) {}
-                released |= countLive(live, homes[i], i - j);
-              }
-              if (released) {
-                compactLater();
+        .whenComplete(
+            (segment, failure) -> {
+              try {
+                if (failure == null && countFinished(homes, bytes)) {
+                  compactLater();
+                }
+              } finally {
+                unsettled.decrement();
               }
             });
   }
 
+  /** Counts finished jobs out of their homes; true if that emptied one compaction should see. */
+  private boolean countFinished(long[] homes, long[] bytes) {
+    boolean released = false;
+    for (int i = 0, j; i < homes.length; i = j) { // usually one home: one count per run
+      long sum = bytes[i];
+      for (j = i + 1; j < homes.length && homes[j] == homes[i]; j++) {
+        sum += bytes[j];
+      }
+      released |= countJobs(homes[i], i - j, -sum);
+    }
+    return released;
+  }
+
+  @Override
+  public CompletableFuture<Long> relocated(List<Entry> entries, int[] sizes) {
+    byte[] body = JobRecords.relocated(entries, sizes);
+    CompletableFuture<Long> future = journal.appendForcedAsync(JobRecords.RELOCATED, body);
+    future.whenComplete(
+        (segment, failure) -> {
+          if (segment != null) {
+            sawSegment(segment);
+            tell(() -> observer.journalRelocated(entries.size(), body.length));
+          }
+          if (failure != null) {
+            journalFailed(failure);
+          }
+        });
+    return future;
+  }
+
+  @Override
+  public void rehomed(long from, int fromBytes, long to, int toBytes) {
+    boolean emptied;
+    synchronized (compactionLock) {
+      countJobsLocked(to, 1, toBytes);
+      emptied = countJobsLocked(from, -1, -fromBytes);
+    }
+    if (emptied) {
+      compactLater();
+    }
+  }
+
   /**
    * Appends and waits until durable, without a future: the submitter parks on its own record and
-   * the journal's completer unparks it.
+   * the journal's completer unparks it. A forced append (rare: compaction's) waits on a future.
    */
-  private long appendAndWait(int type, byte[] body) {
+  private long appendAndWait(int type, byte[] body, boolean forced) {
     long segment;
     try {
-      segment = journal.appendUninterruptibly(type, body);
+      segment = forced ? forcedAndWait(type, body) : journal.appendUninterruptibly(type, body);
     } catch (JournalException | JournalClosedException e) {
       journalFailed(e);
       throw new JobStoreException(
@@ -316,6 +428,17 @@ final class JournalLog implements JobLog {
     }
     sawSegment(segment);
     return segment;
+  }
+
+  private long forcedAndWait(int type, byte[] body) {
+    try {
+      return journal.appendForcedAsync(type, body).join(); // (join waits uninterruptibly)
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw e;
+    }
   }
 
   /** A record landed in {@code segment}: a new one may leave an old one kept only by schedules. */
@@ -355,6 +478,38 @@ final class JournalLog implements JobLog {
     return future;
   }
 
+  /**
+   * Adds {@code jobs} and {@code bytes} to {@code home}'s counts; true if that emptied the smallest
+   * home or a closed segment (either may let compaction release or relocate something).
+   */
+  private boolean countJobs(long home, long jobs, long bytes) {
+    if (jobs == 0) {
+      return false;
+    }
+    synchronized (compactionLock) {
+      return countJobsLocked(home, jobs, bytes);
+    }
+  }
+
+  private boolean countJobsLocked(long home, long jobs, long bytes) {
+    if (jobs == 0) {
+      return false;
+    }
+    long[] counts = live.get(home);
+    if (counts == null) {
+      live.put(home, new long[] {jobs, bytes});
+      return false;
+    }
+    counts[0] += jobs;
+    counts[1] += bytes;
+    if (counts[0] != 0) {
+      return false;
+    }
+    boolean first = live.firstKey() == home;
+    live.remove(home);
+    return first || home < journal.currentSegment();
+  }
+
   /** Adds {@code delta} to {@code home}'s count; true if that emptied the smallest home. */
   private boolean countLive(TreeMap<Long, Long> counts, long home, long delta) {
     if (delta == 0) {
@@ -375,11 +530,35 @@ final class JournalLog implements JobLog {
 
   /**
    * Releases every segment before the first one that still holds something needed; if schedules
-   * alone keep the oldest segments, has them rewritten first (see the class comment).
+   * alone keep the oldest segments, has them rewritten first; and if a prefix of the closed
+   * segments holds few live jobs, has those rewritten so that a later pass releases it (see the
+   * class comment). A relocation running on another thread is not waited for.
    */
   void compact() {
+    compact(false);
+  }
+
+  /**
+   * Compacts once the finishing records queued so far are counted, waiting for a relocation or a
+   * release running on another thread rather than skipping this one's, and again while that
+   * releases or relocates anything: for tests, which then see the journal as compaction leaves it
+   * (while nothing else changes the store).
+   */
+  void compactFully() {
+    while (unsettled.sum() > 0) { // finishing records queued before: counted once durable
+      Thread.yield();
+    }
+    for (int i = 0; i < 1_000 && compact(true); i++) {}
+  }
+
+  /**
+   * One pass; true if it released something or ran a relocation (which may have found that one
+   * running meanwhile had moved the jobs, leaving the release to the next pass).
+   */
+  private boolean compact(boolean wait) {
     long keepFrom;
     long schedulesBefore = Long.MIN_VALUE;
+    long relocateBefore;
     synchronized (compactionLock) {
       keepFrom = journal.currentSegment();
       if (!live.isEmpty()) {
@@ -389,11 +568,84 @@ final class JournalLog implements JobLog {
         schedulesBefore = keepFrom;
         keepFrom = liveSchedules.firstKey();
       }
+      relocateBefore = relocationTargetLocked();
     }
     if (schedulesBefore != Long.MIN_VALUE) {
       rehome(schedulesBefore);
     }
-    release(keepFrom);
+    boolean progress = release(keepFrom);
+    if (relocateBefore != 0) {
+      progress |= relocate(relocateBefore, wait);
+    }
+    return progress;
+  }
+
+  /**
+   * Where this pass's relocation ends: 0 if no prefix of the closed segments, from the oldest job
+   * home on, has its live jobs take at most the threshold of its bytes; otherwise the end of the
+   * longest such prefix, or earlier if its first homes' live bytes already fill the budget (at
+   * least one home per pass).
+   */
+  private long relocationTargetLocked() {
+    long current = journal.currentSegment();
+    if (relocationThreshold == 0 || live.isEmpty() || live.firstKey() >= current) {
+      return 0;
+    }
+    long prefixEnd = live.firstKey();
+    long prefixBytes = 0;
+    long liveBytes = 0;
+    long target = 0;
+    double sparsest = relocationThreshold;
+    long budgetEnd = 0;
+    for (Map.Entry<Long, long[]> home : live.headMap(current).entrySet()) {
+      liveBytes += home.getValue()[1];
+      Long next = live.higherKey(home.getKey());
+      long end = next == null ? current : Math.min(next, current);
+      prefixBytes += journal.closedSegmentBytes(prefixEnd, end);
+      prefixEnd = end;
+      if (prefixBytes > 0 && (double) liveBytes / prefixBytes <= sparsest) {
+        target = end;
+        sparsest = (double) liveBytes / prefixBytes;
+      }
+      if (budgetEnd == 0 || liveBytes <= relocationBudget) {
+        budgetEnd = end;
+      }
+    }
+    return Math.min(target, budgetEnd);
+  }
+
+  /**
+   * Has the store rewrite the jobs homed before {@code segment}, one relocation at a time; true if
+   * this one ran.
+   */
+  private boolean relocate(long segment, boolean wait) {
+    if (wait) {
+      relocating.lock();
+    } else if (!relocating.tryLock()) {
+      return false; // the running one's rehomed jobs start the next pass
+    }
+    try {
+      relocator.relocateBefore(segment);
+      return true;
+    } catch (RuntimeException e) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "could not rewrite old jobs into the current journal segment; the old segments stay on"
+              + " disk and are tried again later",
+          e);
+      return true;
+    } finally {
+      relocating.unlock();
+    }
+  }
+
+  /** The number of live jobs and their bytes per home, for tests. */
+  Map<Long, List<Long>> liveByHome() {
+    synchronized (compactionLock) {
+      Map<Long, List<Long>> copy = new TreeMap<>();
+      live.forEach((home, counts) -> copy.put(home, List.of(counts[0], counts[1])));
+      return copy;
+    }
   }
 
   /** Has the store rewrite the schedules homed before {@code segment}; one rewrite at a time. */
@@ -414,23 +666,28 @@ final class JournalLog implements JobLog {
     }
   }
 
-  private void release(long keepFrom) {
-    synchronized (compactionLock) {
+  /**
+   * Releases the segments before {@code keepFrom}; true if that was news. One release at a time,
+   * and a pass that finds the same one running waits for it, so the files are gone when it returns.
+   */
+  private boolean release(long keepFrom) {
+    synchronized (releaseLock) {
       if (keepFrom <= released) {
-        return;
+        return false;
       }
-      released = keepFrom;
-    }
-    try {
-      journal.releaseSegmentsBefore(keepFrom);
-    } catch (RuntimeException e) {
-      LOG.log(
-          System.Logger.Level.WARNING,
-          "could not release old journal segments; they stay"
-              + " on disk and are tried again later",
-          e);
-      synchronized (compactionLock) {
-        released = Math.min(released, keepFrom - 1);
+      try {
+        journal.releaseSegmentsBefore(keepFrom);
+        released = keepFrom;
+        return true;
+      } catch (JournalClosedException e) {
+        return false; // closed while this pass ran: the next open compacts
+      } catch (RuntimeException e) {
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "could not release old journal segments; they stay"
+                + " on disk and are tried again later",
+            e);
+        return false;
       }
     }
   }

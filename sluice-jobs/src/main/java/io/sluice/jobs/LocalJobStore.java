@@ -10,17 +10,23 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /*
  * The single-process store: every job in memory, every change recorded in a JobLog (the journal,
@@ -56,6 +62,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * cannot starve another, and ask the engine's TypeGate before taking a job of a type. Jobs that
  * are not yet due (a start time, or waiting to retry) sit in a priority queue by due time; one
  * clock timer, armed for the earliest, moves them to their type's FIFO when they fall due.
+ *
+ * Relocation. The journal's compaction may ask for the jobs homed in old segments to be rewritten
+ * whole into the newest one (JournalLog's class comment says when). It finds them by scanning
+ * `byId` a few thousand slots per acquisition of the lock, so a large store never stalls its
+ * workers for a scan; then, under the lock, checks each one is still alive (neither finished nor
+ * deleted) and still homed there, queues one record of the state of a group of them, and returns;
+ * waits without the lock until the records are forced; and then, under the lock again, moves each
+ * one still alive to the record's segment. A change to a job while this runs is recorded after the
+ * record that holds its earlier state (both are queued under the lock), so replay applies it on
+ * top; a job that finished before its record was queued is not in it; one that finished after
+ * keeps its old home, which its finishing record names, and is not moved. A job missed by the scan
+ * (the table changed between parts) keeps its home until a later pass.
  *
  * Schedules. Recurring definitions sit in `schedules`, guarded by `scheduleLock`, which is held
  * across each change's journal write so changes to schedules reach the journal in the order they
@@ -858,7 +876,7 @@ final class LocalJobStore implements JobStore {
       for (ScheduleEntry s : schedules.values()) {
         if (s.home < segment) {
           long old = s.home;
-          s.home = log.scheduled(s);
+          s.home = log.rescheduled(s); // forced: the old record's segment goes next
           log.superseded(old);
         }
       }
@@ -873,6 +891,193 @@ final class LocalJobStore implements JobStore {
       return closed;
     } finally {
       lock.unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------- relocation
+
+  /** Slots of {@code byId} that one acquisition of the lock scans for jobs to relocate. */
+  private static final int RELOCATION_SCAN_SLOTS = 4096;
+
+  /** The body a relocation record is filled to; a larger job makes a record of its own. */
+  private static final int RELOCATION_RECORD_BYTES = 1 << 20;
+
+  /**
+   * Called by a relocation with "found" (its jobs are chosen, nothing is queued yet) and "forced"
+   * (its records are durable, no job has moved yet): a hook for tests that change jobs or copy the
+   * journal at those moments.
+   */
+  volatile Consumer<String> relocationStep = step -> {};
+
+  private final AtomicBoolean tooLargeToRelocateLogged = new AtomicBoolean();
+
+  /** One relocation record on its way: its jobs, where they were, and their parts of it. */
+  private record Relocation(
+      List<Entry> entries, long[] homes, int[] sizes, CompletableFuture<Long> segment) {}
+
+  /**
+   * Rewrites every job homed in a segment before {@code segment} into the newest one and moves it
+   * there once that is durable (called by the journal's compaction; see the class comment).
+   *
+   * @return how many jobs moved
+   */
+  int relocateJobsBefore(long segment) {
+    Set<Entry> found = homedBefore(segment);
+    if (found.isEmpty()) {
+      return 0;
+    }
+    relocationStep.accept("found");
+    List<Relocation> written = writeRelocations(found, segment);
+    long[] durable = new long[written.size()];
+    for (int i = 0; i < durable.length; i++) {
+      try {
+        durable[i] = written.get(i).segment().join();
+      } catch (CompletionException | CancellationException e) {
+        durable[i] = -1; // the journal failed or closed: these jobs stay where they are
+      }
+    }
+    relocationStep.accept("forced");
+    int moved = 0;
+    long movedBytes = 0;
+    lock.lock();
+    try {
+      for (int i = 0; i < durable.length; i++) {
+        if (durable[i] < 0) {
+          continue;
+        }
+        Relocation r = written.get(i);
+        for (int k = 0; k < r.entries().size(); k++) {
+          Entry e = r.entries().get(k);
+          if (alive(e) && e.home == r.homes()[k]) {
+            log.rehomed(e.home, e.recordBytes, durable[i], r.sizes()[k]);
+            e.home = durable[i];
+            e.recordBytes = r.sizes()[k];
+            moved++;
+            movedBytes += r.sizes()[k];
+          }
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          "compaction rewrote "
+              + moved
+              + " jobs ("
+              + movedBytes
+              + " bytes) homed before journal segment "
+              + segment
+              + " into the newest segment; "
+              + (found.size() - moved)
+              + " found there finished meanwhile or stay");
+    }
+    return moved;
+  }
+
+  /** The jobs neither finished nor deleted whose home is before {@code segment}. */
+  private Set<Entry> homedBefore(long segment) {
+    Set<Entry> found = new LinkedHashSet<>(); // by identity: Entry keeps Object's equals
+    int capacity = -1;
+    int slot = 0;
+    while (slot >= 0) {
+      lock.lock();
+      try {
+        if (closed) {
+          return Set.of();
+        }
+        if (byId.capacity() != capacity) {
+          slot = 0; // (re)start: growth moved every entry; the set drops those seen twice
+          capacity = byId.capacity();
+        }
+        slot =
+            byId.forEach(
+                slot,
+                RELOCATION_SCAN_SLOTS,
+                e -> {
+                  if (e.home < segment && e.state != JobState.SUCCEEDED) {
+                    found.add(e);
+                  }
+                });
+      } finally {
+        lock.unlock();
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Queues records of the state of {@code found}, each group under the lock, skipping the jobs that
+   * finished or moved since they were found.
+   */
+  private List<Relocation> writeRelocations(Set<Entry> found, long segment) {
+    List<Relocation> written = new ArrayList<>();
+    long recordBytes = Math.min(RELOCATION_RECORD_BYTES, maxRecordBytes);
+    java.util.Iterator<Entry> it = found.iterator();
+    Entry carried = null; // the first of the next record
+    while (carried != null || it.hasNext()) {
+      lock.lock();
+      try {
+        if (closed) {
+          break;
+        }
+        List<Entry> group = new ArrayList<>();
+        long size = Integer.BYTES;
+        while (carried != null || it.hasNext()) {
+          Entry e = carried != null ? carried : it.next();
+          carried = null;
+          if (!alive(e) || e.home >= segment) {
+            continue;
+          }
+          int bytes = JobRecords.relocatedSize(e);
+          if (Integer.BYTES + (long) bytes > maxRecordBytes) {
+            tooLargeToRelocate(e, bytes);
+            continue;
+          }
+          if (!group.isEmpty() && size + bytes > recordBytes) {
+            carried = e;
+            break;
+          }
+          group.add(e);
+          size += bytes;
+        }
+        if (group.isEmpty()) {
+          continue;
+        }
+        long[] homes = new long[group.size()];
+        for (int k = 0; k < homes.length; k++) {
+          homes[k] = group.get(k).home;
+        }
+        int[] sizes = new int[group.size()];
+        written.add(new Relocation(group, homes, sizes, log.relocated(group, sizes)));
+      } finally {
+        lock.unlock();
+      }
+    }
+    return written;
+  }
+
+  /** Whether {@code e} is still one of this store's jobs, pending or dead. Holds the lock. */
+  private boolean alive(Entry e) {
+    return e.state != JobState.SUCCEEDED && byId.get(e.id) == e;
+  }
+
+  private void tooLargeToRelocate(Entry e, int bytes) {
+    if (tooLargeToRelocateLogged.compareAndSet(false, true)) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "job "
+              + e.id
+              + " cannot be rewritten into the newest journal segment: with its state (last error"
+              + " of "
+              + (e.lastError == null ? 0 : e.lastError.length())
+              + " characters) it makes a record of "
+              + bytes
+              + " bytes, more than the journal's "
+              + maxRecordBytes
+              + ". It keeps its old segment, and every later one, on disk until it finishes"
+              + " (logged once)");
     }
   }
 
@@ -1421,6 +1626,55 @@ final class LocalJobStore implements JobStore {
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.ERROR, "closing the job journal failed", e);
       throw e;
+    }
+  }
+
+  /** Runs one pass of the journal's compaction, as its own triggers do; for tests. */
+  void compactNow() {
+    if (log instanceof JournalLog journal) {
+      journal.compact();
+    }
+  }
+
+  /**
+   * Runs the journal's compaction until it has nothing left to release or relocate, waiting for a
+   * pass running on another thread; for tests.
+   */
+  void compactFully() {
+    if (log instanceof JournalLog journal) {
+      journal.compactFully();
+    }
+  }
+
+  /**
+   * Checks that what the journal counts alive per home (jobs and their record bytes) is what the
+   * entries say; for tests, once the journal is quiet (closed): its counts of finished jobs change
+   * when their records are durable, after the entries did.
+   */
+  void checkHomes() {
+    if (!(log instanceof JournalLog journal)) {
+      return;
+    }
+    lock.lock(); // relocation moves entries and counts together under it
+    try {
+      admitArrivals();
+      Map<Long, long[]> counts = new TreeMap<>();
+      byId.forEach(
+          e -> {
+            if (e.state != JobState.SUCCEEDED) {
+              long[] c = counts.computeIfAbsent(e.home, h -> new long[2]);
+              c[0]++;
+              c[1] += e.recordBytes;
+            }
+          });
+      Map<Long, List<Long>> expected = new TreeMap<>();
+      counts.forEach((home, c) -> expected.put(home, List.of(c[0], c[1])));
+      Map<Long, List<Long>> counted = journal.liveByHome();
+      check(
+          expected.equals(counted),
+          "the journal counts " + counted + " alive per home, the entries say " + expected);
+    } finally {
+      lock.unlock();
     }
   }
 

@@ -37,6 +37,15 @@ public interface StoreObserver {
   default void journalAcknowledged(long latencyNanos) {}
 
   /**
+   * Compaction rewrote jobs into the newest journal segment, so that older segments could be
+   * deleted (see {@link JobStoreOptions#withRelocationThreshold}): one record, now forced.
+   *
+   * @param jobs jobs rewritten in the record
+   * @param bytes bytes of the record's body
+   */
+  default void journalRelocated(int jobs, long bytes) {}
+
+  /**
    * Replay at open made progress: called on the thread that opens the store, after each MiB of
    * journal read and each segment. An unchecked exception thrown here abandons the replay: {@link
    * JobStore#open} closes the files it opened, releases the journal's lock and throws it, and the

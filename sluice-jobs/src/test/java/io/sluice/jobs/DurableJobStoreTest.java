@@ -253,7 +253,8 @@ class DurableJobStoreTest {
   }
 
   @Test
-  void aSegmentStaysWhileOneOfItsJobsIsADeadLetter() throws Exception {
+  void aDeadLetterAmongJobsThatSucceededSurvivesTheirSegmentsCompactionAndAReopen()
+      throws Exception {
     byte[] big = new byte[100_000];
     JobId kept;
     try (LocalJobStore store = open()) {

@@ -44,6 +44,8 @@ final class ServerMetrics implements EngineListener, StoreObserver {
   private final Timer fsync;
   private final Timer append;
   private final DistributionSummary commitRecords;
+  private final Counter relocatedJobs;
+  private final Counter relocatedBytes;
   private final Timer objectFlush;
   private final DistributionSummary objectFlushPuts;
   private volatile Supplier<EngineStats> stats = () -> null;
@@ -89,6 +91,17 @@ final class ServerMetrics implements EngineListener, StoreObserver {
     commitRecords =
         DistributionSummary.builder("sluice.journal.commit.records")
             .description("records written per group commit")
+            .register(registry);
+    relocatedJobs =
+        Counter.builder("sluice.journal.relocated")
+            .description(
+                "jobs that compaction rewrote into the newest journal segment (dead letters, long"
+                    + " retry waits, far-future start times) so that older segments could go")
+            .register(registry);
+    relocatedBytes =
+        Counter.builder("sluice.journal.relocated.bytes")
+            .description("bytes of the records of those rewrites")
+            .baseUnit("bytes")
             .register(registry);
     objectFlush =
         diskTimer(
@@ -303,6 +316,12 @@ final class ServerMetrics implements EngineListener, StoreObserver {
   @Override
   public void journalAcknowledged(long latencyNanos) {
     append.record(latencyNanos, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public void journalRelocated(int jobs, long bytes) {
+    relocatedJobs.increment(jobs);
+    relocatedBytes.increment(bytes);
   }
 
   /** For tests and the status line: the counts the gauges show. */

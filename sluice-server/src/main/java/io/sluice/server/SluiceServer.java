@@ -488,6 +488,11 @@ public final class SluiceServer implements AutoCloseable {
     }
 
     @Override
+    public void journalRelocated(int jobs, long bytes) {
+      metrics.journalRelocated(jobs, bytes);
+    }
+
+    @Override
     public void journalFailed(RuntimeException failure) {
       api.journalFailed(failure.getMessage());
     }

@@ -161,4 +161,16 @@ class ServerMetricsTest {
     assertTrue(scrape.contains("sluice_journal_fsync_seconds_count 3\n"), scrape);
     assertTrue(scrape.contains("sluice_journal_commit_records_count 2\n"), scrape);
   }
+
+  @Test
+  void jobsThatCompactionRelocatedAreCountedWithTheirBytes() {
+    // when compaction rewrites two records of old jobs into the newest segment
+    metrics.journalRelocated(3, 12_000);
+    metrics.journalRelocated(1, 500);
+
+    // then both counters add them up
+    String scrape = metrics.scrape();
+    assertTrue(scrape.contains("sluice_journal_relocated_total 4.0\n"), scrape);
+    assertTrue(scrape.contains("sluice_journal_relocated_bytes_total 12500.0\n"), scrape);
+  }
 }

@@ -216,7 +216,7 @@ public final class Journal implements AutoCloseable {
       segmentsCreated = 1;
     } else if (recovered.lastSalt() == 0) {
       // version 1, or a salt that no frame verified: a segment never mixes versions or salts
-      closedSegments.add(last);
+      closedSegments.put(last, Files.size(SegmentFormat.file(directory, last)));
       segment = SegmentWriter.create(opener, directory, last + 1, buffer, direct);
       segmentsCreated = 1;
     } else {

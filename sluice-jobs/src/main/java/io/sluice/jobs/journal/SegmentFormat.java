@@ -154,35 +154,15 @@ final class SegmentFormat {
     // one 8-byte block, m, then the final block: no bytes left, message length 8
     long last = 8L << 56;
     v3 ^= m;
-    for (int i = 0; i < 2; i++) {
-      v0 += v1;
-      v1 = Long.rotateLeft(v1, 13) ^ v0;
-      v0 = Long.rotateLeft(v0, 32);
-      v2 += v3;
-      v3 = Long.rotateLeft(v3, 16) ^ v2;
-      v0 += v3;
-      v3 = Long.rotateLeft(v3, 21) ^ v0;
-      v2 += v1;
-      v1 = Long.rotateLeft(v1, 17) ^ v2;
-      v2 = Long.rotateLeft(v2, 32);
-    }
-    v0 ^= m;
-    v3 ^= last;
-    for (int i = 0; i < 2; i++) {
-      v0 += v1;
-      v1 = Long.rotateLeft(v1, 13) ^ v0;
-      v0 = Long.rotateLeft(v0, 32);
-      v2 += v3;
-      v3 = Long.rotateLeft(v3, 16) ^ v2;
-      v0 += v3;
-      v3 = Long.rotateLeft(v3, 21) ^ v0;
-      v2 += v1;
-      v1 = Long.rotateLeft(v1, 17) ^ v2;
-      v2 = Long.rotateLeft(v2, 32);
-    }
-    v0 ^= last;
-    v2 ^= 0xff;
-    for (int i = 0; i < 4; i++) {
+    // eight SipRounds: two for m, two for the final block, four to finalise
+    for (int round = 0; round < 8; round++) {
+      if (round == 2) {
+        v0 ^= m;
+        v3 ^= last;
+      } else if (round == 4) {
+        v0 ^= last;
+        v2 ^= 0xff;
+      }
       v0 += v1;
       v1 = Long.rotateLeft(v1, 13) ^ v0;
       v0 = Long.rotateLeft(v0, 32);

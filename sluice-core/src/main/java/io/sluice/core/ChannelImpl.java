@@ -3,7 +3,9 @@ package io.sluice.core;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
@@ -225,11 +227,30 @@ final class ChannelImpl<T> implements Channel<T> {
     senders.add(n);
   }
 
-  void addReceiver(Node n) {
+  /**
+   * Queues a receiver's node. Returns true if the node is a plain receive that only a reset of this
+   * channel's timer can ever complete: the caller reports it with {@link #reportStrandedReceive()}
+   * after unlocking.
+   */
+  boolean addReceiver(Node n) {
     receivers.add(n);
-    if (source != null) {
-      source.armForWaiter();
+    return source != null && source.armForWaiter(n.plain);
+  }
+
+  /** After unlock, on the receiving thread: see {@link ChannelSource#reportStrandedReceive()}. */
+  void reportStrandedReceive() {
+    source.reportStrandedReceive();
+  }
+
+  /** The threads waiting in a plain receive (see {@link Node#plain}); call with the lock held. */
+  List<Thread> plainReceiverThreadsLocked() {
+    List<Thread> threads = new ArrayList<>();
+    for (Node n = receivers.first(); n != null; n = n.next) {
+      if (n.plain && n.waiter.lvState() == Waiter.WAITING) {
+        threads.add(n.waiter.thread);
+      }
     }
+    return threads;
   }
 
   /** Unlinks a node whose waiter was decided elsewhere or gave up. */
@@ -406,8 +427,12 @@ final class ChannelImpl<T> implements Channel<T> {
       return finish(r);
     }
     Node n = new Node(null);
-    addReceiver(n);
+    n.plain = !timed && ctx == null;
+    boolean stranded = addReceiver(n);
     unlock();
+    if (stranded) {
+      reportStrandedReceive();
+    }
     int outcome = n.await(timed, deadline, ctx, "receive from", this);
     if (outcome >= 0) {
       return n.closed ? CLOSED : n.item;

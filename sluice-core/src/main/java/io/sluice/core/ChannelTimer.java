@@ -2,6 +2,7 @@ package io.sluice.core;
 
 import io.sluice.core.internal.TimerEntry;
 import java.time.Instant;
+import java.util.List;
 
 /*
  * The producer behind a timer's or ticker's channel, done as Go 1.23 does it (runtime/time.go:
@@ -35,9 +36,35 @@ import java.time.Instant;
  * without a value (a timeout, an interrupt, a select that chose another clause), the channel calls
  * lastReceiverLeft and the entry is cancelled (Go's unblockTimerChan), so a timer in a busy select
  * loop holds no engine entry between iterations.
+ *
+ * Stranded receivers (the seed's Stop pitfall). stop() does not close the channel, as in Go, so a
+ * receiver blocked on it stays blocked until a reset. That is only a hang for a *plain* receive --
+ * no timeout, no context, no other select clause: those end some other way. The channel marks a
+ * plain receiver's Node (Node.plain, written when the node is made, i.e. only on the way to
+ * parking) and passes the flag to armForWaiter; so two slow paths can tell, at no cost elsewhere:
+ *   armForWaiter  a plain receiver is about to park and the timer is not active (stopped, or its
+ *                 one value already taken: the `if (!t.stop()) <-t.C` idiom) -- only a reset can
+ *                 ever wake it; armForWaiter returns true and the channel calls
+ *                 reportStrandedReceive after unlocking, on the receiver's thread;
+ *   stop          `wanted` says a receiver may be waiting; only then does stop, after releasing the
+ *                 timer lock, take the channel lock and then the timer lock again (the usual
+ *                 order), check the timer is still stopped, and collect the live plain receivers.
+ * `warned` makes either report happen at most once per timer; Diagnostics caps them process-wide.
+ * Logging happens with no lock held.
  */
 final class ChannelTimer implements ChannelSource<Instant> {
+  /** What the user holds, which decides how a stranded receiver can be released. */
+  enum Kind {
+    /** {@link Clock#newTimer}: a reset releases the receiver. */
+    TIMER,
+    /** {@link Clock#newTicker}: a reset releases the receiver. */
+    TICKER,
+    /** {@link Clock#after}: nobody can reset it, so a stranded receiver waits for ever. */
+    AFTER
+  }
+
   private final Clock clock;
+  private final Kind kind;
   final ChannelImpl<Instant> channel;
 
   // Guarded by this.
@@ -47,20 +74,27 @@ final class ChannelTimer implements ChannelSource<Instant> {
   private boolean wanted;
   private TimerEntry armed;
   private int armGen;
+  private boolean warned;
 
-  private ChannelTimer(Clock clock, long period, long when) {
+  private ChannelTimer(Clock clock, Kind kind, long period, long when) {
     this.clock = clock;
+    this.kind = kind;
     this.period = period;
     this.when = when;
     this.channel = new ChannelImpl<>(0, this);
   }
 
   static ChannelTimer timer(Clock clock, long delayNanos) {
-    return new ChannelTimer(clock, 0, clock.deadlineAfter(delayNanos));
+    return new ChannelTimer(clock, Kind.TIMER, 0, clock.deadlineAfter(delayNanos));
+  }
+
+  /** The timer behind {@link Clock#after}, whose only handle is its channel. */
+  static ChannelTimer after(Clock clock, long delayNanos) {
+    return new ChannelTimer(clock, Kind.AFTER, 0, clock.deadlineAfter(delayNanos));
   }
 
   static ChannelTimer ticker(Clock clock, long periodNanos) {
-    return new ChannelTimer(clock, periodNanos, clock.deadlineAfter(periodNanos));
+    return new ChannelTimer(clock, Kind.TICKER, periodNanos, clock.deadlineAfter(periodNanos));
   }
 
   // ---- ChannelSource: called with the channel lock held ----
@@ -81,11 +115,24 @@ final class ChannelTimer implements ChannelSource<Instant> {
   }
 
   @Override
-  public synchronized void armForWaiter() {
+  public synchronized boolean armForWaiter(boolean plain) {
     wanted = true;
-    if (active && armed == null) {
-      armLocked();
+    if (active) {
+      if (armed == null) {
+        armLocked();
+      }
+      return false;
     }
+    if (!plain || warned) {
+      return false;
+    }
+    warned = true;
+    return true;
+  }
+
+  @Override
+  public void reportStrandedReceive() {
+    Diagnostics.reportStrandedTimerReceive(kind, this);
   }
 
   @Override
@@ -130,13 +177,45 @@ final class ChannelTimer implements ChannelSource<Instant> {
     ChannelImpl.finish(handed);
   }
 
-  // ---- Timer and Ticker operations: the timer lock only ----
+  // ---- Timer and Ticker operations: the timer lock only (stop's report: channel, then timer) ----
 
-  synchronized boolean stop() {
-    boolean wasActive = active;
-    active = false;
-    disarmLocked();
+  boolean stop() {
+    boolean wasActive;
+    boolean receiverMayWait;
+    synchronized (this) {
+      wasActive = active;
+      active = false;
+      disarmLocked();
+      receiverMayWait = wanted && !warned;
+    }
+    if (receiverMayWait) {
+      reportPlainReceiversLeftWaiting();
+    }
     return wasActive;
+  }
+
+  /**
+   * stop()'s slow path, with no lock held on entry: reports the plain receivers that the stop left
+   * waiting, unless the timer was reset meanwhile or one report was made already.
+   */
+  private void reportPlainReceiversLeftWaiting() {
+    List<Thread> waiting;
+    channel.lock();
+    try {
+      synchronized (this) {
+        if (active || warned) {
+          return;
+        }
+        waiting = channel.plainReceiverThreadsLocked();
+        if (waiting.isEmpty()) {
+          return;
+        }
+        warned = true;
+      }
+    } finally {
+      channel.unlock();
+    }
+    Diagnostics.reportStoppedTimerWithReceivers(kind, this, waiting);
   }
 
   synchronized boolean reset(long delayNanos) {
@@ -204,7 +283,7 @@ final class ChannelTimer implements ChannelSource<Instant> {
 
   @Override
   public synchronized String toString() {
-    return (period == 0 ? "Timer" : "Ticker[every " + period + " ns, ")
+    return (period == 0 ? "Timer[" : "Ticker[every " + period + " ns, ")
         + (active ? "due at " + clock.instantAt(when) : "stopped")
         + "]";
   }

@@ -111,7 +111,7 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
    * @return the timer's channel
    */
   public final ReceiveChannel<Instant> after(Duration delay) {
-    return ChannelTimer.timer(this, delayNanos(delay)).channel;
+    return ChannelTimer.after(this, delayNanos(delay)).channel;
   }
 
   /**

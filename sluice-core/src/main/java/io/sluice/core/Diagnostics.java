@@ -1,6 +1,7 @@
 package io.sluice.core;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -19,12 +20,40 @@ import java.util.Objects;
  * #warnWhenBlockedLongerThan(Duration)}. The cost while enabled: a parked waiter wakes once at the
  * threshold.
  *
+ * <p><b>Receivers that a timer leaves waiting.</b> Always on: Sluice's timers and tickers follow Go
+ * 1.23, so {@link Timer#stop()} and {@link Ticker#stop()} do not close the channel, and a receive
+ * on it waits until a {@code reset}. For a <em>plain</em> receive — no timeout, no {@link Context},
+ * no other {@link Select} clause — that is a hang, the one the seed's Go notes show. So one warning
+ * (logger {@code io.sluice.core.Timer}, a child of {@code io.sluice.core}, level WARNING) is logged
+ *
+ * <ul>
+ *   <li>when {@code stop()} leaves threads waiting in a plain receive on the channel: it names
+ *       them, with the stack of the thread that called {@code stop()};
+ *   <li>when a plain receive starts on the channel of a timer that is stopped or whose value was
+ *       already received (Go's {@code if !t.Stop() { <-t.C }} drain idiom, which Sluice timers
+ *       never need), of a stopped ticker, or of an {@link Clock#after} channel whose one value was
+ *       already received, with the receiver's stack.
+ * </ul>
+ *
+ * <p>Each timer or ticker reports at most once, and at most ten such warnings are logged a minute
+ * in the whole process; the next one logged says how many were left out. They are looked for only
+ * where a receiver is about to park, or where a {@code stop()} finds that one may be parked.
+ * Nothing else changes: a reset still wakes the receivers, and an interrupt still ends their wait.
+ * To silence them while meaning to reset later, set the level of logger {@code
+ * io.sluice.core.Timer}.
+ *
  * <p>Memory consistency effects: the threshold is a volatile setting; a change applies to waits
  * that start parking after it.
  */
 public final class Diagnostics {
   private static volatile long blockedWarningNanos =
       parse(System.getProperty("sluice.blockedWarning"));
+
+  /** The most timer warnings logged in a minute, process-wide; a hot loop cannot flood the log. */
+  static final int TIMER_WARNINGS_PER_MINUTE = 10;
+
+  private static final Budget TIMER_WARNINGS =
+      new Budget(TIMER_WARNINGS_PER_MINUTE, Duration.ofMinutes(1).toNanos());
 
   private Diagnostics() {}
 
@@ -100,5 +129,149 @@ public final class Diagnostics {
             what);
     System.getLogger("io.sluice.core")
         .log(System.Logger.Level.WARNING, message, new Throwable("stack of the blocked thread"));
+  }
+
+  /**
+   * Logs, on the thread that called {@code stop()}, that the stop left {@code waiting} blocked in a
+   * plain receive on the channel of {@code timer}.
+   */
+  static void reportStoppedTimerWithReceivers(
+      ChannelTimer.Kind kind, Object timer, List<Thread> waiting) {
+    long suppressed = TIMER_WARNINGS.take(System.nanoTime());
+    if (suppressed < 0) {
+      return;
+    }
+    String what = kind == ChannelTimer.Kind.TICKER ? "ticker" : "timer";
+    StringBuilder names = new StringBuilder();
+    for (Thread t : waiting) {
+      names.append(names.isEmpty() ? "" : ", ").append(describe(t));
+    }
+    String message =
+        String.format(
+            "%s was stopped while %d thread(s) wait in a plain receive on its channel (no timeout,"
+                + " no context, no other select clause): %s. stop() does not close the channel (as"
+                + " in Go), so these receivers now wait until the %s is reset, and for ever if it"
+                + " never is. To be able to wake them, receive with a Context (channel().receive(ctx)"
+                + " with Context.withTimeout, or a context you cancel where you stop the %s), or"
+                + " select on the channel together with a done channel or ctx.onDone(...). The stack"
+                + " is the thread that called stop(). Reported once per %s.%s",
+            timer, waiting.size(), names, what, what, what, suppressedNote(suppressed));
+    timerLogger()
+        .log(
+            System.Logger.Level.WARNING,
+            message,
+            new Throwable("stack of the thread that called stop()"));
+  }
+
+  /**
+   * Logs, on the receiving thread, that it is about to wait in a plain receive on the channel of
+   * {@code timer}, which only a reset can make deliver again.
+   */
+  static void reportStrandedTimerReceive(ChannelTimer.Kind kind, Object timer) {
+    long suppressed = TIMER_WARNINGS.take(System.nanoTime());
+    if (suppressed < 0) {
+      return;
+    }
+    String receiver = describe(Thread.currentThread());
+    String message =
+        switch (kind) {
+          case TIMER ->
+              String.format(
+                  "%s receives, with no timeout or context, from the channel of %s, which is"
+                      + " stopped or whose value was already received: it waits until another"
+                      + " thread resets the timer, and for ever if none does. Sluice timers (like"
+                      + " Go 1.23's) never need draining after stop() or reset(): drop the"
+                      + " 'if (!t.stop()) t.channel().receive()' idiom, as stop() or reset(d) alone"
+                      + " leaves no stale value. To wait for a reset that may not come, receive"
+                      + " with a Context. Reported once per timer.",
+                  receiver, timer);
+          case TICKER ->
+              String.format(
+                  "%s receives, with no timeout or context, from the channel of %s, which is"
+                      + " stopped: it waits until another thread resets the ticker, and for ever if"
+                      + " none does. Tickers never need draining after stop() or reset(). To wait"
+                      + " for a reset that may not come, receive with a Context. Reported once per"
+                      + " ticker.",
+                  receiver, timer);
+          case AFTER ->
+              String.format(
+                  "%s receives, with no timeout or context, from a channel made by after(d) whose"
+                      + " one value was already received (%s): nothing can make another value due,"
+                      + " so this receive waits for ever, until interrupted. Receive from an"
+                      + " after(d) channel once; for a timeout that repeats, make a new one or use"
+                      + " a Timer and reset(d).",
+                  receiver, timer);
+        };
+    timerLogger()
+        .log(
+            System.Logger.Level.WARNING,
+            message + suppressedNote(suppressed),
+            new Throwable("stack of the receiving thread"));
+  }
+
+  private static System.Logger timerLogger() {
+    return System.getLogger("io.sluice.core.Timer");
+  }
+
+  private static String describe(Thread t) {
+    return String.format(
+        "%s thread #%d '%s'", t.isVirtual() ? "Virtual" : "Platform", t.threadId(), t.getName());
+  }
+
+  private static String suppressedNote(long suppressed) {
+    return suppressed == 0
+        ? ""
+        : " (" + suppressed + " similar warning(s) were left out before this one.)";
+  }
+
+  /** The process-wide cap on timer warnings, for tests. */
+  static Budget timerWarnings() {
+    return TIMER_WARNINGS;
+  }
+
+  /**
+   * At most {@code perWindow} warnings in each window of {@code windowNanos}, a window starting at
+   * the first warning after the previous one ended; the warnings over the cap are counted, and the
+   * count is told with the next one logged. Times are passed in, so tests need no real time.
+   */
+  static final class Budget {
+    private final int perWindow;
+    private final long windowNanos;
+    private boolean started;
+    private long windowStart;
+    private int used;
+    private long suppressed;
+
+    Budget(int perWindow, long windowNanos) {
+      this.perWindow = perWindow;
+      this.windowNanos = windowNanos;
+    }
+
+    /**
+     * Takes one warning's place at {@code nowNanos}: -1 if the warning must be left out, else how
+     * many were left out since the last one that was logged.
+     */
+    synchronized long take(long nowNanos) {
+      if (!started || nowNanos - windowStart >= windowNanos) {
+        started = true;
+        windowStart = nowNanos;
+        used = 0;
+      }
+      if (used >= perWindow) {
+        suppressed++;
+        return -1;
+      }
+      used++;
+      long left = suppressed;
+      suppressed = 0;
+      return left;
+    }
+
+    /** Starts afresh, for tests. */
+    synchronized void reset() {
+      started = false;
+      used = 0;
+      suppressed = 0;
+    }
   }
 }

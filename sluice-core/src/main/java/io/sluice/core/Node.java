@@ -10,6 +10,11 @@ package io.sluice.core;
  * a receive claims a sender's node, item may be reused to carry the value handed back to the
  * receiving caller. closed: set by close() before it claims the waiter.
  *
+ * plain: a receiver's node whose wait only a value, close or interrupt can end -- a receive with no
+ * timeout and no context, or a select with this one clause and no timeout or context. Written
+ * before the node is queued; read under the channel's lock, by a timer's stop() to tell a receiver
+ * that the stop leaves waiting for ever from one that will give up by itself (ChannelTimer).
+ *
  * prev/next/queue: the intrusive links of WaitQueue, guarded by the channel's lock; queue is null
  * when the node is not linked.
  */
@@ -18,6 +23,7 @@ final class Node extends Waiter {
   final int clause;
   Object item;
   boolean closed;
+  boolean plain;
   Node prev;
   Node next;
   WaitQueue queue;

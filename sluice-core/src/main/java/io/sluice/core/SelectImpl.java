@@ -101,12 +101,17 @@ final class SelectImpl {
     }
     Waiter w = new Waiter();
     Node[] nodes = new Node[n];
+    boolean plain = active == 1 && timeout == null && ctx == null; // only a value can end it
+    ChannelImpl<?> stranded = null;
     for (int k = 0; k < active; k++) {
       int i = order[k];
       switch ((SelectClause<? extends R>) clauses[i]) {
         case SelectClause.Receive<?, ? extends R> rc -> {
           nodes[i] = new Node(w, i, null);
-          rc.channel.addReceiver(nodes[i]);
+          nodes[i].plain = plain;
+          if (rc.channel.addReceiver(nodes[i])) {
+            stranded = rc.channel;
+          }
         }
         case SelectClause.Send<?, ? extends R> sc -> {
           nodes[i] = new Node(w, i, sc.value);
@@ -116,6 +121,9 @@ final class SelectImpl {
       }
     }
     unlockAll(locks);
+    if (stranded != null) {
+      stranded.reportStrandedReceive();
+    }
     ContextHooks.Hook[] hooks = null;
     for (int k = 0; k < active; k++) {
       int i = order[k];

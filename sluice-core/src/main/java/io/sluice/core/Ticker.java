@@ -39,7 +39,14 @@ public sealed interface Ticker permits TickerImpl {
    */
   ReceiveChannel<Instant> channel();
 
-  /** Turns the ticker off: no tick is delivered after this returns. Never blocks. */
+  /**
+   * Turns the ticker off: no tick is delivered after this returns. Never blocks.
+   *
+   * <p>Like Go's, it does not close the channel or wake a thread blocked receiving from it: that
+   * thread waits until a {@link #reset(Duration)}. If it waits in a plain receive (no timeout, no
+   * context, no other select clause), {@code stop} logs one warning naming it ({@link
+   * Diagnostics}); receive with a {@link Context} to be able to end such a wait.
+   */
   void stop();
 
   /**

@@ -32,6 +32,18 @@ import java.time.Instant;
  *       while a receiver waits on its channel. {@code stop} is never needed to free memory.
  * </ul>
  *
+ * <p><b>{@code stop} wakes nobody.</b> As in Go, {@code stop} does not close the channel, so a
+ * thread blocked receiving from it waits until a {@code reset} — for ever if none comes. And Go's
+ * drain idiom, {@code if (!t.stop()) t.channel().receive()}, is never needed (no stale value
+ * survives {@code stop} or {@code reset}) and blocks for ever once the value was received. A
+ * receiver whose timer another thread may stop needs another way to end its wait: receive with a
+ * context that the stopping thread cancels too ({@code timer.channel().receive(ctx)}, then {@code
+ * timer.stop(); ctx.cancel()}), or with {@link Context#withTimeout}; or select on the timer's
+ * channel and {@code ctx.onDone(...)} or a done channel.
+ *
+ * <p>Where a plain receive (no timeout, no context, no other select clause) is left in either hang,
+ * Sluice logs one warning naming the thread; {@link Diagnostics} describes it.
+ *
  * <p>Memory consistency effects: actions before creating or resetting a timer happen-before the
  * receive of its value completes, or its function starts.
  */
@@ -41,7 +53,9 @@ public sealed interface Timer permits TimerImpl, FuncTimer {
    * The channel on which the timer offers its value, the {@link Instant} its delay ran out: Go's
    * {@code t.C}. Receiving from it is an ordinary channel receive, with that operation's blocking,
    * interrupt, timeout and context rules; after the one value, or after {@link #stop()}, a receive
-   * waits until a {@link #reset(Duration)} makes a new value due. The channel is never closed.
+   * waits until a {@link #reset(Duration)} makes a new value due. The channel is never closed. A
+   * plain receive that starts when only a reset can complete it logs a warning ({@link
+   * Diagnostics}).
    *
    * @return the channel; the same object for the timer's whole life
    * @throws IllegalStateException for a timer made by {@code afterFunc}, which has no channel (in
@@ -55,6 +69,12 @@ public sealed interface Timer permits TimerImpl, FuncTimer {
    * <p>For a channel timer, returns {@code true} if the value had not been received yet, and after
    * this returns no receive gets it. For an {@code afterFunc} timer, returns {@code false} if the
    * function has already been started on its own thread; {@code stop} does not wait for it.
+   *
+   * <p>{@code stop} does not close the channel and does not wake a thread blocked receiving from it
+   * (Go's rule): that thread waits until a {@link #reset(Duration)}. If it waits in a plain
+   * receive, which nothing else can end, {@code stop} logs one warning naming it ({@link
+   * Diagnostics}); give such a receiver a {@link Context} to cancel, or a select clause on a done
+   * channel, to wake it. Never drain the channel after {@code stop}: there is nothing to drain.
    *
    * @return {@code true} if this call stopped a running timer; {@code false} if it had already
    *     fired or been stopped

@@ -31,7 +31,14 @@ import java.util.function.Consumer;
  * unless the code first drained it ({@code if !t.Stop() { <-t.C }}, which blocks for ever if the
  * value was already received). Go 1.23 changed timers: an unreferenced timer is collected even if
  * never stopped, and the channel is unbuffered, so after {@code Stop} or {@code Reset} returns no
- * stale value can be received.
+ * stale value can be received. Sluice timers never need that drain, and one that blocks logs a
+ * warning naming its thread.
+ *
+ * <p><b>Stop wakes nobody.</b> The same section's other trap: one goroutine blocks on {@code
+ * <-timer1.C} while another calls {@code timer1.Stop()}, which does not close the channel, so the
+ * first blocks for ever. Sluice keeps Go's rule, and logs a warning naming a thread that {@code
+ * stop()} leaves in a plain receive; {@link #awaitTimerUnlessStopped} and {@link #stopAndRelease}
+ * show the wait that a stop can end.
  *
  * <p>Sluice's {@link Timer} has the Go 1.23 semantics, and {@link Select#onTimeout} needs no timer
  * at all. So both forms here are sound:
@@ -74,6 +81,39 @@ public final class Scheduling {
     } finally {
       timer.stop();
     }
+  }
+
+  /**
+   * Waits for {@code timer} unless the stopping side releases the wait first: the seed's {@code go
+   * func() { timer1.Stop() }(); <-timer1.C}, done so that it ends. A plain {@code
+   * timer.channel().receive()} here would wait for ever once another thread stops the timer (and
+   * Sluice would log a warning naming this thread); selecting on {@code stopped} as well lets
+   * {@link #stopAndRelease} wake it.
+   *
+   * @param timer the timer to wait for
+   * @param stopped done when the timer's owner stops it
+   * @return the instant the timer fired, or empty if it was stopped first
+   * @throws InterruptedException if interrupted
+   */
+  static Optional<Instant> awaitTimerUnlessStopped(Timer timer, Context stopped)
+      throws InterruptedException {
+    return Select.select(
+        timer.channel().onReceive(Optional::of), stopped.onDone(Optional::<Instant>empty));
+  }
+
+  /**
+   * The stopping side of {@link #awaitTimerUnlessStopped}: stops the timer, then cancels the
+   * context its waiters select on, since {@code stop} itself wakes nobody. No drain follows: after
+   * {@code stop} there is no value left to receive.
+   *
+   * @param timer the timer
+   * @param waiters the context the waiters select on
+   * @return what {@link Timer#stop()} returned: {@code true} if the timer had not fired
+   */
+  static boolean stopAndRelease(Timer timer, CancelableContext waiters) {
+    boolean wasRunning = timer.stop();
+    waiters.cancel();
+    return wasRunning;
   }
 
   /**
@@ -193,7 +233,9 @@ public final class Scheduling {
   }
 
   /**
-   * Prints three aligned ticks, half a second apart, then stops the stream.
+   * Prints three aligned ticks, half a second apart, then stops the stream; waits until an instant;
+   * drains a burst until it is quiet; and stops an hour's timer while a thread waits for it, which
+   * wakes with nothing instead of waiting for ever.
    *
    * @param args ignored
    * @throws InterruptedException if interrupted
@@ -218,5 +260,21 @@ public final class Scheduling {
         drainUntilIdleOneTimer(
             burst, clock, Duration.ofMillis(200), s -> System.out.println("handled " + s));
     System.out.println(n + " value(s), then 200 ms of quiet ended the loop; one timer in all");
+    Timer hour = clock.newTimer(Duration.ofHours(1));
+    try (CancelableContext stopped = Context.background().withCancel()) {
+      Thread waiter =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      System.out.println(
+                          "the waiter woke with " + awaitTimerUnlessStopped(hour, stopped));
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  });
+      System.out.println("stopped a running timer: " + stopAndRelease(hour, stopped));
+      waiter.join();
+    }
   }
 }

@@ -11,14 +11,19 @@ import io.sluice.core.Context;
 import io.sluice.core.ManualClock;
 import io.sluice.core.ReceiveChannel;
 import io.sluice.core.Received;
+import io.sluice.core.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -243,5 +248,110 @@ class SchedulingTest {
     values.close();
 
     assertEquals(2, loop.get(20, TimeUnit.SECONDS));
+  }
+
+  // ---- the seed's "Stop does not close C" ----
+
+  /** Collects what logger {@code io.sluice.core.Timer} logs while {@code body} runs. */
+  private static List<LogRecord> timerWarningsDuring(ThrowingRunnable body) throws Exception {
+    List<LogRecord> records = new CopyOnWriteArrayList<>();
+    Handler capture =
+        new Handler() {
+          @Override
+          public void publish(LogRecord r) {
+            records.add(r);
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    Logger logger = Logger.getLogger("io.sluice.core.Timer");
+    logger.addHandler(capture);
+    try {
+      body.run();
+    } finally {
+      logger.removeHandler(capture);
+    }
+    return records;
+  }
+
+  interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+
+  private CompletableFuture<Optional<Instant>> awaitTimerInBackground(
+      Timer timer, CancelableContext stopped) {
+    CompletableFuture<Optional<Instant>> woke = new CompletableFuture<>();
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try {
+                woke.complete(Scheduling.awaitTimerUnlessStopped(timer, stopped));
+              } catch (Throwable e) {
+                woke.completeExceptionally(e);
+              }
+            });
+    return woke;
+  }
+
+  @Test
+  void aTimerWaiterThatAnotherThreadStopsWakesWithNothingAndNothingIsLogged() throws Exception {
+    Timer timer = clock.newTimer(Duration.ofHours(1));
+    CancelableContext stopped = Context.background().withCancel();
+    CompletableFuture<Optional<Instant>> woke = awaitTimerInBackground(timer, stopped);
+    awaitWaiter();
+
+    List<LogRecord> warnings =
+        timerWarningsDuring(
+            () -> {
+              assertTrue(Scheduling.stopAndRelease(timer, stopped));
+              assertEquals(Optional.empty(), woke.get(20, TimeUnit.SECONDS));
+            });
+
+    assertTrue(warnings.isEmpty(), () -> "unexpected warning: " + warnings);
+  }
+
+  @Test
+  void aTimerWaiterGetsTheInstantWhenTheTimerFiresBeforeAnyStop() throws Exception {
+    Timer timer = clock.newTimer(Duration.ofSeconds(5));
+    CancelableContext stopped = Context.background().withCancel();
+    CompletableFuture<Optional<Instant>> woke = awaitTimerInBackground(timer, stopped);
+    awaitWaiter();
+
+    clock.advance(Duration.ofSeconds(5));
+
+    assertEquals(Optional.of(T0.plusSeconds(5)), woke.get(20, TimeUnit.SECONDS));
+    assertFalse(Scheduling.stopAndRelease(timer, stopped), "it had fired");
+  }
+
+  @Test
+  void theSeedsPlainReceiveStaysBlockedAfterStopAndTheWarningNamesIt() throws Exception {
+    Timer timer = clock.newTimer(Duration.ofSeconds(2));
+    CompletableFuture<Instant> got = new CompletableFuture<>();
+    Thread receiver =
+        Thread.ofVirtual()
+            .name("seed-receiver")
+            .start(
+                () -> {
+                  try {
+                    got.complete(timer.channel().receive()); // <-timer1.C
+                  } catch (Throwable e) {
+                    got.completeExceptionally(e);
+                  }
+                });
+    awaitWaiter();
+
+    List<LogRecord> warnings = timerWarningsDuring(() -> assertTrue(timer.stop()));
+
+    assertEquals(1, warnings.size(), () -> "warnings: " + warnings);
+    assertTrue(warnings.getFirst().getMessage().contains("'seed-receiver'"));
+    assertFalse(got.isDone(), "stop does not close the channel: the receiver still waits");
+    timer.reset(Duration.ofSeconds(1)); // only a reset (or an interrupt) releases it
+    clock.advance(Duration.ofSeconds(1));
+    assertEquals(T0.plusSeconds(1), got.get(20, TimeUnit.SECONDS));
+    receiver.join();
   }
 }

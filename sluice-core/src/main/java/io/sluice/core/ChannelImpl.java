@@ -244,9 +244,12 @@ final class ChannelImpl<T> implements Channel<T> {
 
   /** The threads waiting in a plain receive (see {@link Node#plain}); call with the lock held. */
   List<Thread> plainReceiverThreadsLocked() {
-    List<Thread> threads = new ArrayList<>();
+    List<Thread> threads = List.of();
     for (Node n = receivers.first(); n != null; n = n.next) {
       if (n.plain && n.waiter.lvState() == Waiter.WAITING) {
+        if (threads.isEmpty()) {
+          threads = new ArrayList<>();
+        }
         threads.add(n.waiter.thread);
       }
     }

@@ -214,8 +214,12 @@ public final class Diagnostics {
   }
 
   private static String describe(Thread t) {
+    String name = t.getName();
     return String.format(
-        "%s thread #%d '%s'", t.isVirtual() ? "Virtual" : "Platform", t.threadId(), t.getName());
+        "%s thread #%d %s",
+        t.isVirtual() ? "Virtual" : "Platform",
+        t.threadId(),
+        name.isEmpty() ? "(unnamed)" : "'" + name + "'");
   }
 
   private static String suppressedNote(long suppressed) {

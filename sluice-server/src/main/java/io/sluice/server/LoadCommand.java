@@ -138,24 +138,6 @@ final class LoadCommand implements Callable<Integer> {
   double maxErrorPercent;
 
   @Option(
-      names = "--http-clients",
-      paramLabel = "N",
-      defaultValue = "1",
-      description =
-          "java.net.http.HttpClient instances the connections are spread over; each has one"
-              + " selector thread. Default: ${DEFAULT-VALUE}.")
-  int httpClients;
-
-  @Option(
-      names = "--client-executor",
-      defaultValue = "default",
-      paramLabel = "default|virtual",
-      description =
-          "Where HttpClient runs its callbacks: its default pool of platform threads, or a virtual"
-              + " thread per task. Default: ${DEFAULT-VALUE}.")
-  String clientExecutor;
-
-  @Option(
       names = "--progress",
       defaultValue = "auto",
       paramLabel = "auto|live|lines|off",
@@ -264,11 +246,6 @@ final class LoadCommand implements Callable<Integer> {
     require(!warmup.isNegative(), "--warmup must be 0 or more");
     require(!timeout.isNegative() && !timeout.isZero(), "--timeout must be more than 0");
     require(maxErrorPercent >= 0 && maxErrorPercent <= 100, "--max-error-rate is a percentage");
-    require(httpClients >= 1, "--http-clients must be at least 1, got " + httpClients);
-    String executor = clientExecutor.strip().toLowerCase(Locale.ROOT);
-    require(
-        executor.equals("default") || executor.equals("virtual"),
-        "--client-executor must be default or virtual, got '" + clientExecutor + "'");
     return new LoadGenerator.Plan(
         client.baseUri(spec),
         client.bearer(),
@@ -278,9 +255,7 @@ final class LoadCommand implements Callable<Integer> {
         payloadBytes,
         duration,
         warmup,
-        timeout,
-        httpClients,
-        executor.equals("virtual"));
+        timeout);
   }
 
   private void require(boolean ok, String message) {

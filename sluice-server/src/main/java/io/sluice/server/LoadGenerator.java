@@ -1,34 +1,32 @@
 package io.sluice.server;
 
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLSocketFactory;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /*
  * The engine of 'sluice load': `connections` virtual threads, each sending one request at a time
- * with java.net.http.HttpClient (HTTP/1.1, so one request in flight per connection), until the
- * run's end.
+ * on its own HTTP/1.1 connection (LoadConnection: a blocking socket, kept alive, reopened when the
+ * service closes it or a request fails), until the run's end.
  *
  * Open loop (rate > 0). Request number i is due at start + i / rate, whoever sends it: a worker
  * takes the next number from a shared counter, waits until that request is due, sends it, and
@@ -64,9 +62,7 @@ final class LoadGenerator {
       int payloadBytes,
       Duration duration,
       Duration warmup,
-      Duration timeout,
-      int httpClients,
-      boolean virtualThreadExecutor) {
+      Duration timeout) {
     boolean openLoop() {
       return rate > 0;
     }
@@ -158,7 +154,7 @@ final class LoadGenerator {
     }
 
     void failed(IOException e) {
-      if (e instanceof HttpTimeoutException) {
+      if (e instanceof SocketTimeoutException) {
         timeouts.increment();
       } else {
         connectionErrors.increment();
@@ -182,13 +178,11 @@ final class LoadGenerator {
   private final AtomicLong sequence = new AtomicLong();
   private final Tally warmup = new Tally();
   private final Tally measured = new Tally();
-  private final HttpResponse.BodyHandler<String> bodies =
-      info ->
-          info.statusCode() / 100 == 2
-              ? HttpResponse.BodySubscribers.replacing(null)
-              : HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8);
   private final String padding;
-  private final URI target;
+  private final LoadConnection.Endpoint endpoint;
+  private final String path;
+  private final SSLSocketFactory tlsSockets;
+  private final Set<LoadConnection> openConnections = ConcurrentHashMap.newKeySet();
   private long start;
   private long measureStart;
   private long end;
@@ -196,9 +190,23 @@ final class LoadGenerator {
   private long stoppedAt = Long.MAX_VALUE;
 
   LoadGenerator(Plan plan) {
+    this(plan, (SSLSocketFactory) SSLSocketFactory.getDefault());
+  }
+
+  /** A generator whose https connections are made by {@code tlsSockets}. */
+  LoadGenerator(Plan plan, SSLSocketFactory tlsSockets) {
     this.plan = plan;
     this.padding = "x".repeat(Math.max(0, plan.payloadBytes()));
-    this.target = URI.create(plan.url() + "/v1/payloads");
+    URI target = URI.create(plan.url() + "/v1/payloads");
+    this.endpoint = LoadConnection.Endpoint.of(target, plan.timeout());
+    this.path = target.getRawPath();
+    this.tlsSockets = tlsSockets;
+    plan.token()
+        .filter(t -> t.chars().anyMatch(c -> c < 0x20 || c == 0x7f))
+        .ifPresent(
+            t -> {
+              throw new IllegalArgumentException("the token holds a control character");
+            });
   }
 
   /**
@@ -208,35 +216,18 @@ final class LoadGenerator {
    * @param progress called on this thread once a second
    */
   Result run(Consumer<Progress> progress) {
-    List<HttpClient> clients = new ArrayList<>();
-    ExecutorService executor =
-        plan.virtualThreadExecutor() ? Executors.newVirtualThreadPerTaskExecutor() : null;
-    for (int i = 0; i < Math.max(1, plan.httpClients()); i++) {
-      HttpClient.Builder b =
-          HttpClient.newBuilder()
-              .version(HttpClient.Version.HTTP_1_1)
-              .connectTimeout(plan.timeout());
-      if (executor != null) {
-        b.executor(executor);
-      }
-      clients.add(b.build());
-    }
     start = System.nanoTime();
     measureStart = start + plan.warmup().toNanos();
     end = measureStart + plan.duration().toNanos();
     List<Thread> workers = new ArrayList<>();
     for (int i = 0; i < plan.connections(); i++) {
-      HttpClient client = clients.get(i % clients.size());
-      workers.add(Thread.ofVirtual().name("sluice-load-" + i).start(() -> work(client)));
+      workers.add(Thread.ofVirtual().name("sluice-load-" + i).start(this::work));
     }
     Histogram warmupLatency = new Histogram(HIGHEST_MICROS, 3);
     Histogram latency = new Histogram(HIGHEST_MICROS, 3);
     long finished = reportUntilEnd(progress, warmupLatency, latency, workers);
     latency.add(measured.latency.getIntervalHistogram());
-    clients.forEach(HttpClient::shutdownNow);
-    if (executor != null) {
-      executor.shutdownNow();
-    }
+    openConnections.forEach(LoadConnection::close); // any a worker left (interrupted at the end)
     return result(Math.max(1_000_000, finished - measureStart) / 1e9, latency);
   }
 
@@ -332,38 +323,59 @@ final class LoadGenerator {
     }
   }
 
-  private void work(HttpClient client) {
+  private void work() {
     double nanosPerRequest = plan.openLoop() ? 1e9 / plan.rate() : 0;
-    while (!Thread.currentThread().isInterrupted()) {
-      long seq = sequence.getAndIncrement();
-      HttpRequest request = request(seq);
-      long due;
-      if (plan.openLoop()) {
-        due = start + (long) (seq * nanosPerRequest);
-        if (due >= end || !sleepUntil(due) || stopSending) {
-          return;
+    LoadConnection conn = null;
+    try {
+      while (!Thread.currentThread().isInterrupted()) {
+        long seq = sequence.getAndIncrement();
+        byte[] request = request(seq);
+        long due;
+        if (plan.openLoop()) {
+          due = start + (long) (seq * nanosPerRequest);
+          if (due >= end || !sleepUntil(due) || stopSending) {
+            return;
+          }
+        } else {
+          due = System.nanoTime();
+          if (due >= end) {
+            return;
+          }
         }
-      } else {
-        due = System.nanoTime();
-        if (due >= end) {
-          return;
+        Tally tally = due < measureStart ? warmup : measured;
+        tally.started.increment();
+        try {
+          if (conn == null || !conn.isOpen()) {
+            forget(conn);
+            conn = endpoint.open(tlsSockets);
+            openConnections.add(conn);
+          }
+          LoadConnection.Response r =
+              conn.exchange(request, LoadConnection.deadlineAfter(plan.timeout()));
+          tally.answered(r.status(), System.nanoTime() - due, r.body().orElse(null));
+        } catch (IOException e) {
+          if (Thread.currentThread().isInterrupted()) {
+            return; // the run stopped it: not an answer, not a failure of the service
+          }
+          tally.failed(e);
         }
       }
-      Tally tally = due < measureStart ? warmup : measured;
-      tally.started.increment();
-      try {
-        HttpResponse<String> r = client.send(request, bodies);
-        tally.answered(r.statusCode(), System.nanoTime() - due, r.body());
-      } catch (IOException e) {
-        tally.failed(e);
-      } catch (InterruptedException e) {
-        return;
-      }
+    } finally {
+      forget(conn);
     }
   }
 
-  /** A batch of unique payloads, each a JSON object padded to the payload size. */
-  private HttpRequest request(long seq) {
+  private void forget(LoadConnection conn) {
+    if (conn != null) {
+      conn.close();
+      openConnections.remove(conn);
+    }
+  }
+
+  /**
+   * A batch of unique payloads, each a JSON object padded to the payload size: the whole request.
+   */
+  private byte[] request(long seq) {
     StringBuilder body =
         new StringBuilder(32 + plan.payloadsPerRequest() * (plan.payloadBytes() + 1));
     body.append("{\"payloads\":[");
@@ -378,13 +390,11 @@ final class LoadGenerator {
       body.append(padding, 0, Math.max(0, plan.payloadBytes() - used)).append("\"}");
     }
     body.append("]}");
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(target)
-            .timeout(plan.timeout())
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body.toString(), StandardCharsets.UTF_8));
-    plan.token().ifPresent(t -> b.header("Authorization", "Bearer " + t));
-    return b.build();
+    byte[] content = body.toString().getBytes(StandardCharsets.UTF_8);
+    byte[] head = LoadConnection.postHead(endpoint, path, content.length, plan.token());
+    byte[] request = Arrays.copyOf(head, head.length + content.length);
+    System.arraycopy(content, 0, request, head.length, content.length);
+    return request;
   }
 
   /**

@@ -40,9 +40,7 @@ class LoadGeneratorTest {
         bytes,
         duration,
         Duration.ZERO,
-        Duration.ofSeconds(10),
-        1,
-        false);
+        Duration.ofSeconds(10));
   }
 
   private List<Path> objects(int expected) throws Exception {

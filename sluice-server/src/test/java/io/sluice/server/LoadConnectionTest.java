@@ -1,0 +1,491 @@
+package io.sluice.server;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ProtocolException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ServerSocketFactory;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code sluice load}'s HTTP/1.1 connection against scripted servers on a real port: each way a
+ * response may be delimited, kept-alive and closed connections, timeouts, and answers that are not
+ * HTTP.
+ */
+@Timeout(60)
+class LoadConnectionTest {
+  private static final byte[] BODY = "{\"payloads\":[1]}".getBytes(UTF_8);
+  private static final long LONG = TimeUnit.SECONDS.toNanos(30);
+
+  private final List<Scripted> servers = new CopyOnWriteArrayList<>();
+  private final List<String> received = new CopyOnWriteArrayList<>();
+
+  @AfterEach
+  void closeServers() throws Exception {
+    for (Scripted s : servers) {
+      s.stop();
+    }
+  }
+
+  @Test
+  void sendsThePostAsWrittenAndReadsAContentLengthAnswerKeepingTheConnection() throws Exception {
+    // given a server that answers every request 202 with a length-delimited body
+    Scripted server =
+        serve(
+            (in, out) -> {
+              for (; ; ) {
+                String request = readRequest(in);
+                if (request == null) {
+                  return;
+                }
+                received.add(request);
+                out.write(answer("HTTP/1.1 202 Accepted", "{\"accepted\":1}"));
+              }
+            });
+    LoadConnection.Endpoint endpoint = endpoint(server, "/base/v1/payloads");
+
+    // when two requests go over one connection
+    try (LoadConnection c = endpoint.open(null)) {
+      LoadConnection.Response first = c.exchange(post(endpoint, Optional.of("s3cret")), deadline());
+      LoadConnection.Response second = c.exchange(post(endpoint, Optional.empty()), deadline());
+
+      // then both are answered, on the one connection, and a 2xx body is not kept
+      assertEquals(202, first.status());
+      assertEquals(202, second.status());
+      assertEquals(Optional.empty(), first.body());
+      assertTrue(c.isOpen());
+    }
+    assertEquals(1, server.accepted.get());
+    String head = received.getFirst();
+    assertTrue(head.startsWith("POST /base/v1/payloads HTTP/1.1\r\n"), head);
+    assertTrue(head.contains("\r\nHost: 127.0.0.1:" + server.port() + "\r\n"), head);
+    assertTrue(head.contains("\r\nContent-Type: application/json\r\n"), head);
+    assertTrue(head.contains("\r\nContent-Length: " + BODY.length + "\r\n"), head);
+    assertTrue(head.contains("\r\nAuthorization: Bearer s3cret\r\n"), head);
+    assertTrue(head.endsWith("\r\n\r\n" + new String(BODY, UTF_8)), head);
+    assertFalse(received.get(1).contains("Authorization"), received.get(1));
+  }
+
+  @Test
+  void readsAChunkedErrorBodyWithExtensionsAndTrailers() throws Exception {
+    Scripted server =
+        serve(
+            (in, out) -> {
+              readRequest(in);
+              out.write(
+                  ("HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          + "b;name=value\r\n{\"error\":\"m\r\n"
+                          + "a\r\nalformed\"}\r\n"
+                          + "0\r\nX-Trailer: 1\r\n\r\n")
+                      .getBytes(ISO_8859_1));
+              readRequest(in); // and the connection is still good for the next one
+              out.write(answer("HTTP/1.1 202 Accepted", ""));
+            });
+    LoadConnection.Endpoint endpoint = endpoint(server, "/v1/payloads");
+
+    try (LoadConnection c = endpoint.open(null)) {
+      LoadConnection.Response r = c.exchange(post(endpoint, Optional.empty()), deadline());
+      LoadConnection.Response next = c.exchange(post(endpoint, Optional.empty()), deadline());
+
+      assertEquals(400, r.status());
+      assertEquals(Optional.of("{\"error\":\"malformed\"}"), r.body());
+      assertEquals(202, next.status());
+    }
+  }
+
+  @Test
+  void connectionCloseAndAnHttp10AnswerReadToTheEndLeaveTheConnectionClosed() throws Exception {
+    Scripted closing =
+        serve(
+            (in, out) -> {
+              readRequest(in);
+              out.write(
+                  answer(
+                      "HTTP/1.1 503 Service Unavailable",
+                      "Content-Length: 4\r\nConnection: close",
+                      "busy"));
+            });
+    Scripted http10 =
+        serve(
+            (in, out) -> {
+              readRequest(in);
+              out.write("HTTP/1.0 500 Oops\r\n\r\nno length here".getBytes(ISO_8859_1));
+            });
+
+    LoadConnection a = endpoint(closing, "/v1/payloads").open(null);
+    LoadConnection.Response ra =
+        a.exchange(post(endpoint(closing, "/v1/payloads"), Optional.empty()), deadline());
+    LoadConnection b = endpoint(http10, "/v1/payloads").open(null);
+    LoadConnection.Response rb =
+        b.exchange(post(endpoint(http10, "/v1/payloads"), Optional.empty()), deadline());
+
+    assertEquals(503, ra.status());
+    assertEquals(Optional.of("busy"), ra.body());
+    assertFalse(a.isOpen());
+    assertEquals(500, rb.status());
+    assertEquals(Optional.of("no length here"), rb.body());
+    assertFalse(b.isOpen());
+  }
+
+  @Test
+  void skipsAnInterim100ContinueAnswer() throws Exception {
+    Scripted server =
+        serve(
+            (in, out) -> {
+              readRequest(in);
+              out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(ISO_8859_1));
+              out.write(answer("HTTP/1.1 202 Accepted", "{}"));
+            });
+    LoadConnection.Endpoint endpoint = endpoint(server, "/v1/payloads");
+
+    try (LoadConnection c = endpoint.open(null)) {
+      assertEquals(202, c.exchange(post(endpoint, Optional.empty()), deadline()).status());
+    }
+  }
+
+  @Test
+  void keepsOnlyTheStartOfAHugeErrorBodyAndStaysUsable() throws Exception {
+    int size = 200_000;
+    Scripted server =
+        serve(
+            (in, out) -> {
+              readRequest(in);
+              out.write(answer("HTTP/1.1 500 Internal Server Error", "e".repeat(size)));
+              readRequest(in);
+              out.write(answer("HTTP/1.1 202 Accepted", ""));
+            });
+    LoadConnection.Endpoint endpoint = endpoint(server, "/v1/payloads");
+
+    try (LoadConnection c = endpoint.open(null)) {
+      LoadConnection.Response r = c.exchange(post(endpoint, Optional.empty()), deadline());
+      assertEquals(500, r.status());
+      assertEquals("e".repeat(LoadConnection.KEPT_BODY_BYTES), r.body().orElseThrow());
+      assertEquals(202, c.exchange(post(endpoint, Optional.empty()), deadline()).status());
+    }
+  }
+
+  @Test
+  void noAnswerWithinTheDeadlineIsATimeoutAndClosesTheConnection() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    Scripted silent =
+        serve(
+            (in, out) -> {
+              readRequest(in);
+              release.await(); // never answers while the test runs
+            });
+    LoadConnection.Endpoint endpoint = endpoint(silent, "/v1/payloads");
+    LoadConnection c = endpoint.open(null);
+    try {
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+
+      assertThrows(
+          SocketTimeoutException.class,
+          () -> c.exchange(post(endpoint, Optional.empty()), deadline));
+      assertFalse(c.isOpen());
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void answersThatAreNotHttpAreProtocolErrorsAndCloseTheConnection() throws Exception {
+    List<String> answers =
+        List.of(
+            "SSH-2.0-OpenSSH_9.6\r\n",
+            "HTTP/1.1 2x2 Nope\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "HTTP/1.1 200 OK\r\nX-Long: " + "a".repeat(10_000) + "\r\n\r\n",
+            "HTTP/1.1 200 OK\r\n" + "X-Field: 1\r\n".repeat(101) + "\r\n");
+    for (String text : answers) {
+      Scripted server =
+          serve(
+              (in, out) -> {
+                readRequest(in);
+                out.write(text.getBytes(ISO_8859_1));
+                out.flush();
+                readRequest(in); // hold the connection open until the client closes it
+              });
+      LoadConnection.Endpoint endpoint = endpoint(server, "/v1/payloads");
+      LoadConnection c = endpoint.open(null);
+
+      assertThrows(
+          ProtocolException.class,
+          () -> c.exchange(post(endpoint, Optional.empty()), deadline()),
+          text);
+      assertFalse(c.isOpen(), text);
+    }
+  }
+
+  @Test
+  void aBodyCutShortOrNoAnswerAtAllIsAnEndOfStream() throws Exception {
+    Scripted cut =
+        serve(
+            (in, out) -> {
+              readRequest(in);
+              out.write(answer("HTTP/1.1 202 Accepted", "Content-Length: 100", "short"));
+            });
+    Scripted hangUp = serve((in, out) -> readRequest(in));
+
+    LoadConnection.Endpoint e1 = endpoint(cut, "/v1/payloads");
+    LoadConnection.Endpoint e2 = endpoint(hangUp, "/v1/payloads");
+    LoadConnection c1 = e1.open(null);
+    LoadConnection c2 = e2.open(null);
+
+    EOFException short1 =
+        assertThrows(EOFException.class, () -> c1.exchange(post(e1, Optional.empty()), deadline()));
+    EOFException none =
+        assertThrows(EOFException.class, () -> c2.exchange(post(e2, Optional.empty()), deadline()));
+    assertTrue(short1.getMessage().contains("95 bytes before the body's end"), short1.getMessage());
+    assertTrue(none.getMessage().contains("no answer"), none.getMessage());
+    assertFalse(c1.isOpen());
+    assertFalse(c2.isOpen());
+  }
+
+  @Test
+  void speaksHttpsThroughTheGivenSocketFactory(@TempDir Path dir) throws Exception {
+    // given a TLS server with a certificate made for this test, and a client that trusts it
+    SSLContext tls = selfSignedContext(dir);
+    Scripted server =
+        serve(
+            tls.getServerSocketFactory(),
+            (in, out) -> {
+              readRequest(in);
+              out.write(answer("HTTP/1.1 202 Accepted", "{}"));
+            });
+    LoadConnection.Endpoint endpoint =
+        LoadConnection.Endpoint.of(
+            URI.create("https://localhost:" + server.port() + "/v1/payloads"),
+            Duration.ofSeconds(5));
+    LoadConnection.Endpoint byAddress =
+        LoadConnection.Endpoint.of(
+            URI.create("https://127.0.0.1:" + server.port() + "/v1/payloads"),
+            Duration.ofSeconds(5));
+    SSLSocketFactory clientSockets = tls.getSocketFactory();
+
+    // when it posts by the certificate's name, and by an address the certificate does not name
+    try (LoadConnection c = endpoint.open(clientSockets)) {
+      assertEquals(202, c.exchange(post(endpoint, Optional.empty()), deadline()).status());
+    }
+    LoadConnection unnamed = byAddress.open(clientSockets);
+
+    // then the first is answered and the second refused: the server's name is checked
+    assertThrows(
+        SSLHandshakeException.class,
+        () -> unnamed.exchange(post(byAddress, Optional.empty()), deadline()));
+    assertFalse(unnamed.isOpen());
+  }
+
+  @Test
+  void theEndpointFollowsTheUrl() {
+    Duration t = Duration.ofSeconds(1);
+    LoadConnection.Endpoint plain = LoadConnection.Endpoint.of(URI.create("http://h.example/x"), t);
+    LoadConnection.Endpoint tls = LoadConnection.Endpoint.of(URI.create("https://h.example/x"), t);
+    LoadConnection.Endpoint withPort =
+        LoadConnection.Endpoint.of(URI.create("http://user:pw@h.example:8080/x"), t);
+
+    assertEquals(80, plain.port());
+    assertEquals("h.example", plain.hostHeader());
+    assertFalse(plain.tls());
+    assertEquals(443, tls.port());
+    assertTrue(tls.tls());
+    assertEquals(8080, withPort.port());
+    assertEquals("h.example:8080", withPort.hostHeader());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> LoadConnection.Endpoint.of(URI.create("ftp://h.example/x"), t));
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private static long deadline() {
+    return System.nanoTime() + LONG;
+  }
+
+  private static byte[] post(LoadConnection.Endpoint endpoint, Optional<String> token) {
+    byte[] head = LoadConnection.postHead(endpoint, "/base/v1/payloads", BODY.length, token);
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    b.writeBytes(head);
+    b.writeBytes(BODY);
+    return b.toByteArray();
+  }
+
+  private static LoadConnection.Endpoint endpoint(Scripted server, String path) {
+    return LoadConnection.Endpoint.of(
+        URI.create("http://127.0.0.1:" + server.port() + path), Duration.ofSeconds(5));
+  }
+
+  private static byte[] answer(String statusLine, String fields, String body) {
+    return (statusLine + "\r\n" + fields + "\r\n\r\n" + body).getBytes(UTF_8);
+  }
+
+  /** An answer whose body is delimited by its true Content-Length. */
+  private static byte[] answer(String statusLine, String body) {
+    return answer(statusLine, "Content-Length: " + body.getBytes(UTF_8).length, body);
+  }
+
+  /** One request's head and body as text, or null at the end of the connection. */
+  private static String readRequest(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int last4 = 0;
+    while (last4 != 0x0d0a0d0a) { // the head ends at CR LF CR LF
+      int b = in.read();
+      if (b < 0) {
+        return null;
+      }
+      head.write(b);
+      last4 = (last4 << 8) | b;
+    }
+    String text = head.toString(ISO_8859_1);
+    int at = text.indexOf("Content-Length: ");
+    int length = Integer.parseInt(text.substring(at + 16, text.indexOf("\r\n", at)));
+    return text + new String(in.readNBytes(length), UTF_8);
+  }
+
+  private interface Script {
+    void run(InputStream in, OutputStream out) throws Exception;
+  }
+
+  private Scripted serve(Script script) throws IOException {
+    return serve(ServerSocketFactory.getDefault(), script);
+  }
+
+  private Scripted serve(ServerSocketFactory factory, Script script) throws IOException {
+    Scripted s = new Scripted(factory.createServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+    servers.add(s);
+    s.start(script);
+    return s;
+  }
+
+  /** A server on a free port running {@code script} on each connection it accepts. */
+  private static final class Scripted {
+    final ServerSocket socket;
+    final AtomicInteger accepted = new AtomicInteger();
+    final List<Thread> threads = new CopyOnWriteArrayList<>();
+    final List<Socket> sockets = new CopyOnWriteArrayList<>();
+
+    Scripted(ServerSocket socket) {
+      this.socket = socket;
+    }
+
+    int port() {
+      return socket.getLocalPort();
+    }
+
+    void start(Script script) {
+      threads.add(
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    while (!socket.isClosed()) {
+                      try {
+                        Socket s = socket.accept();
+                        accepted.incrementAndGet();
+                        sockets.add(s);
+                        threads.add(
+                            Thread.ofVirtual()
+                                .start(
+                                    () -> {
+                                      try (s) {
+                                        script.run(s.getInputStream(), s.getOutputStream());
+                                      } catch (Exception e) {
+                                        // the client went away, or the test ended: done
+                                      }
+                                    }));
+                      } catch (IOException e) {
+                        return; // closed
+                      }
+                    }
+                  }));
+    }
+
+    /** Closes the listening socket and every accepted one, and waits for each thread to end. */
+    void stop() throws IOException, InterruptedException {
+      socket.close();
+      for (Socket s : sockets) {
+        s.close();
+      }
+      for (Thread t : threads) {
+        t.interrupt();
+        assertTrue(t.join(Duration.ofSeconds(10)), "a scripted server thread did not end");
+      }
+    }
+  }
+
+  /** A context whose key store holds a self-signed certificate for localhost, trusted by itself. */
+  private static SSLContext selfSignedContext(Path dir) throws Exception {
+    Path store = dir.resolve("tls.p12");
+    char[] password = "changeit".toCharArray();
+    Process keytool =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair",
+                "-alias",
+                "test",
+                "-keyalg",
+                "EC",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "SAN=dns:localhost",
+                "-validity",
+                "2",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                store.toString(),
+                "-storepass",
+                new String(password))
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(keytool.getInputStream().readAllBytes(), UTF_8);
+    assertTrue(keytool.waitFor(60, TimeUnit.SECONDS), "keytool did not end");
+    assertEquals(0, keytool.exitValue(), output);
+    KeyStore keys = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(store)) {
+      keys.load(in, password);
+    }
+    KeyManagerFactory km = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    km.init(keys, password);
+    TrustManagerFactory tm =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tm.init(keys);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(km.getKeyManagers(), tm.getTrustManagers(), null);
+    return context;
+  }
+}

@@ -70,7 +70,7 @@ public final class Outlet<T> implements AutoCloseable {
       result = pipeline.toChannel(runCtx, channel);
     } catch (Throwable t) {
       failure = t;
-      channel.close(t); // a no-op unless the run failed before its terminal started
+      channel.close(t); // a no-op: toChannel closes it, unless it threw before the run began
     } finally {
       runCtx.cancel();
     }

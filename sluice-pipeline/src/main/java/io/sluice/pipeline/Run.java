@@ -79,6 +79,13 @@ final class Run {
   interface Terminal<R> {
     void consume(Stage stage, Edge in) throws Exception;
 
+    /**
+     * Called instead of {@link #consume} when the run ended before the terminal could start: the
+     * caller was interrupted ({@code interrupted}, else null) or a stage could not start. A
+     * terminal that owes someone an end (toChannel's channel) gives it here.
+     */
+    default void notConsumed(Run run, InterruptedException interrupted) {}
+
     R value();
   }
 
@@ -89,10 +96,12 @@ final class Run {
     if (options.monitor() != null) {
       options.monitor().attach(run::liveReport);
     }
+    boolean consuming = false;
     try {
       run.group.go(run::watch);
       Edge in = run.compile(last);
       Stage stage = run.stage(name, null, List.of(in));
+      consuming = true;
       try {
         ScopedValue.where(Pipeline.CONTEXT, run.ctx)
             .call(
@@ -104,9 +113,15 @@ final class Run {
         in.close();
       }
     } catch (InterruptedException e) {
+      if (!consuming) {
+        terminal.notConsumed(run, e);
+      }
       throw e; // after close() below: the caller's interrupt ends the run at once
     } catch (Throwable t) {
       run.absorb("pipeline", t);
+      if (!consuming) {
+        terminal.notConsumed(run, null);
+      }
     } finally {
       run.close();
     }

@@ -154,17 +154,27 @@ final class Terminals {
         interrupted = e;
         throw e;
       } finally {
-        Throwable why = st.run.finish();
-        if (interrupted != null) {
-          CancellationException ce =
-              new CancellationException("the thread running the pipeline was interrupted");
-          ce.initCause(interrupted);
-          channel.close(ce);
-        } else if (why != null) {
-          channel.close(why);
-        } else {
-          channel.close();
-        }
+        end(st.run, interrupted);
+      }
+    }
+
+    @Override
+    public void notConsumed(Run run, InterruptedException interrupted) {
+      end(run, interrupted);
+    }
+
+    /** Closes the channel with the run's verdict, so that its reader always learns the end. */
+    private void end(Run run, InterruptedException interrupted) {
+      Throwable why = run.finish();
+      if (interrupted != null) {
+        CancellationException ce =
+            new CancellationException("the thread running the pipeline was interrupted");
+        ce.initCause(interrupted);
+        channel.close(ce);
+      } else if (why != null) {
+        channel.close(why);
+      } else {
+        channel.close();
       }
     }
 

@@ -1,6 +1,9 @@
 package io.sluice.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,15 +12,23 @@ import io.sluice.core.Channel;
 import io.sluice.core.ChannelClosedException;
 import io.sluice.core.Clock;
 import io.sluice.core.Context;
+import io.sluice.core.ContextCancelledException;
 import io.sluice.core.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A run's context stops it — immediately or gracefully — and the terminal says which; an
@@ -258,6 +269,334 @@ class CancellationTest {
 
     assertEquals(Outcome.COMPLETED, r.outcome());
     assertEquals(List.of(0), r.value());
+    threads.assertAllEnded();
+  }
+
+  // ---------------------------------------------------------------- every terminal, interrupted
+
+  /** The terminals that run on the caller's thread; {@code channel} is for toChannel only. */
+  enum Terminal {
+    FOR_EACH {
+      @Override
+      void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException {
+        p.forEach(ctx, x -> {});
+      }
+    },
+    TO_LIST {
+      @Override
+      void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException {
+        p.toList(ctx);
+      }
+    },
+    REDUCE {
+      @Override
+      void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException {
+        p.reduce(ctx, 0L, Long::sum);
+      }
+    },
+    TO_CHANNEL {
+      @Override
+      void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException {
+        p.toChannel(ctx, channel);
+      }
+    },
+    TO_SINK {
+      @Override
+      void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException {
+        p.to(ctx, batch -> {});
+      }
+    },
+    BROADCAST {
+      @Override
+      void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException {
+        p.broadcast(ctx, List.<Sink<Long>>of(batch -> {}, batch -> {}));
+      }
+    },
+    SPLIT {
+      @Override
+      void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException {
+        p.split(ctx, x -> (int) (x % 2), List.<Sink<Long>>of(batch -> {}, batch -> {}));
+      }
+    };
+
+    abstract void run(Pipeline<Long> p, Context ctx, Channel<Long> channel)
+        throws InterruptedException;
+  }
+
+  @ParameterizedTest
+  @EnumSource(Terminal.class)
+  void aCallerAlreadyInterruptedWhenTheTerminalStartsGetsInterruptedExceptionAndNoThreadIsLeft(
+      Terminal terminal) {
+    // given a finite pipeline, which an ignored interrupt would let complete
+    TrackingThreadFactory threads = new TrackingThreadFactory();
+    Pipeline<Long> p =
+        Pipeline.range(0, 1000).map(x -> (long) x).map(x -> x + 1).withOptions(threads.options());
+    Channel<Long> channel = Channel.unlimited();
+    Thread.currentThread().interrupt();
+
+    // when
+    InterruptedException e =
+        assertThrows(
+            InterruptedException.class, () -> terminal.run(p, Context.background(), channel));
+
+    // then
+    assertFalse(Thread.interrupted(), "throwing InterruptedException clears the status");
+    threads.assertNoneAlive();
+    if (terminal == Terminal.TO_CHANNEL) {
+      assertEndedByTheInterrupt(channel, e, List.of());
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Terminal.class)
+  void aCallerInterruptedWhileTheTerminalWaitsGetsInterruptedExceptionAndNoThreadIsLeft(
+      Terminal terminal) throws Exception {
+    // given a run whose source emitted one item and then waits for the run to stop
+    TrackingThreadFactory threads = new TrackingThreadFactory();
+    CountDownLatch flowing = new CountDownLatch(1);
+    Pipeline<Long> p =
+        Pipeline.<Long>generate(
+                out -> {
+                  out.emit(0L);
+                  out.context().awaitDone();
+                })
+            .map(
+                x -> {
+                  flowing.countDown();
+                  return x;
+                })
+            .withOptions(threads.options());
+    Channel<Long> channel = Channel.unlimited();
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
+    AtomicBoolean interruptedAtEnd = new AtomicBoolean();
+    Thread caller =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    terminal.run(p, Context.background(), channel);
+                  } catch (Throwable t) {
+                    thrown.set(t);
+                  } finally {
+                    interruptedAtEnd.set(Thread.currentThread().isInterrupted());
+                  }
+                });
+    flowing.await();
+    awaitParked(caller);
+
+    // when
+    caller.interrupt();
+    caller.join();
+
+    // then
+    InterruptedException e = assertInstanceOf(InterruptedException.class, thrown.get());
+    assertFalse(interruptedAtEnd.get(), "throwing InterruptedException clears the status");
+    threads.assertAllEnded();
+    if (terminal == Terminal.TO_CHANNEL) {
+      List<Long> got = new ArrayList<>();
+      assertEndedByTheInterrupt(channel, e, got);
+      assertTrue(got.isEmpty() || got.equals(List.of(0L)), "sent " + got);
+    }
+  }
+
+  @Test
+  void toChannelWhoseRunCannotStartClosesTheChannelWithTheFailure() {
+    // given a thread factory that makes no thread, so the run fails before its terminal starts
+    Channel<Long> channel = Channel.unlimited();
+    Pipeline<Long> p =
+        Pipeline.range(0, 10)
+            .map(x -> (long) x)
+            .withOptions(Pipeline.Options.defaults().withThreadFactory(r -> null));
+
+    // when
+    PipelineException e =
+        assertThrows(PipelineException.class, () -> p.toChannel(Context.background(), channel));
+
+    // then a reader of the channel learns that the stream ended, and why
+    assertTrue(channel.isClosed(), "the reader of the channel would wait for ever");
+    ChannelClosedException end = assertThrows(ChannelClosedException.class, channel::receive);
+    assertSame(e, end.error().orElseThrow());
+  }
+
+  /** {@code channel} holds some items (into {@code got}), then ends by the caller's interrupt. */
+  private static void assertEndedByTheInterrupt(
+      Channel<Long> channel, InterruptedException interrupt, List<Long> got) {
+    assertTrue(channel.isClosed(), "the reader of the channel would wait for ever");
+    ChannelClosedException end =
+        assertThrows(
+            ChannelClosedException.class,
+            () -> {
+              for (Long x : channel) {
+                got.add(x);
+              }
+            });
+    Throwable why = end.error().orElseThrow();
+    assertInstanceOf(CancellationException.class, why);
+    assertSame(interrupt, why.getCause());
+  }
+
+  private static void awaitParked(Thread t) {
+    TrackingThreadFactory.awaitTrue(
+        () -> {
+          assertTrue(t.isAlive(), "the thread ended instead of waiting");
+          Thread.State s = t.getState();
+          return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING;
+        });
+  }
+
+  // ---------------------------------------------------------------- the generator's emit
+
+  /** Whether {@code t} is parked inside {@link Emitter#emit}. */
+  private static boolean parkedInEmit(Thread t) {
+    if (t.getState() != Thread.State.WAITING) {
+      return false;
+    }
+    for (StackTraceElement e : t.getStackTrace()) {
+      if (e.getMethodName().equals("emit")) {
+        return t.getState() == Thread.State.WAITING;
+      }
+    }
+    return false;
+  }
+
+  @Test
+  void anEmitByAnInterruptedGeneratorThrowsAndTheItemIsNotEmitted() throws Exception {
+    // given a generator that emits 1, then 2 with its interrupt status set, then 3
+    AtomicReference<Throwable> caught = new AtomicReference<>();
+    AtomicBoolean interruptedAfter = new AtomicBoolean();
+    Pipeline<Integer> p =
+        Pipeline.generate(
+            out -> {
+              out.emit(1);
+              Thread.currentThread().interrupt();
+              try {
+                out.emit(2);
+              } catch (InterruptedException e) {
+                caught.set(e);
+              }
+              interruptedAfter.set(Thread.currentThread().isInterrupted());
+              out.emit(3);
+            });
+
+    // when
+    Result<List<Integer>> r = p.toList(Context.background());
+
+    // then
+    assertInstanceOf(InterruptedException.class, caught.get());
+    assertFalse(interruptedAfter.get(), "throwing InterruptedException clears the status");
+    assertEquals(List.of(1, 3), r.value());
+    assertEquals(Outcome.COMPLETED, r.outcome());
+  }
+
+  @Test
+  void anEmitInterruptedWhileWaitingForRoomThrowsAndTheItemIsNotEmitted() throws Exception {
+    // given a generator blocked in emit behind a terminal that does not take items yet
+    TrackingThreadFactory threads = new TrackingThreadFactory();
+    AtomicReference<Thread> generator = new AtomicReference<>();
+    AtomicLong interruptedAt = new AtomicLong(-1);
+    CountDownLatch release = new CountDownLatch(1);
+    Pipeline<Long> p =
+        Pipeline.<Long>generate(
+                out -> {
+                  generator.set(Thread.currentThread());
+                  for (long i = 0; ; i++) {
+                    try {
+                      out.emit(i);
+                    } catch (InterruptedException e) {
+                      interruptedAt.set(i);
+                      out.emit(-1L);
+                      return;
+                    }
+                  }
+                })
+            .withOptions(threads.options());
+    List<Long> got = new CopyOnWriteArrayList<>();
+    AtomicReference<Result<Long>> result = new AtomicReference<>();
+    Thread caller =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    result.set(
+                        p.forEach(
+                            Context.background(),
+                            x -> {
+                              release.await();
+                              got.add(x);
+                            }));
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+    TrackingThreadFactory.awaitTrue(() -> generator.get() != null && parkedInEmit(generator.get()));
+
+    // when
+    generator.get().interrupt();
+    release.countDown();
+    caller.join();
+
+    // then every item before the interrupted one arrives, then the marker; that one never does
+    long at = interruptedAt.get();
+    assertTrue(at > 0, "interrupted at " + at);
+    List<Long> expected = new ArrayList<>(LongStream.range(0, at).boxed().toList());
+    expected.add(-1L);
+    assertEquals(expected, got);
+    assertEquals(Outcome.COMPLETED, result.get().outcome());
+    threads.assertAllEnded();
+  }
+
+  @Test
+  void anEmitWaitingForRoomWhenTheRunStopsThrowsContextCancelledAndLosesNoEmittedItem()
+      throws Exception {
+    // given a generator blocked in emit behind a terminal that does not take items yet
+    TrackingThreadFactory threads = new TrackingThreadFactory();
+    AtomicReference<Thread> generator = new AtomicReference<>();
+    AtomicLong emitted = new AtomicLong();
+    AtomicReference<Throwable> caught = new AtomicReference<>();
+    CountDownLatch stopped = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CancelableContext ctx = Context.background().withCancel();
+    IllegalStateException why = new IllegalStateException("shutting down");
+    Pipeline<Long> p =
+        Pipeline.<Long>generate(
+                out -> {
+                  generator.set(Thread.currentThread());
+                  try {
+                    for (long i = 0; ; i++) {
+                      out.emit(i);
+                      emitted.incrementAndGet();
+                    }
+                  } catch (ContextCancelledException e) {
+                    caught.set(e);
+                    stopped.countDown();
+                    throw e;
+                  }
+                })
+            .withOptions(threads.options().withStopMode(StopMode.GRACEFUL));
+    AtomicReference<Result<Long>> result = new AtomicReference<>();
+    Thread caller =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    result.set(p.forEach(ctx, x -> release.await()));
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+    TrackingThreadFactory.awaitTrue(() -> generator.get() != null && parkedInEmit(generator.get()));
+
+    // when
+    ctx.cancel(why);
+    stopped.await();
+    release.countDown();
+    caller.join();
+
+    // then the emit ended with the stop, and every item emitted before it was drained
+    ContextCancelledException e = assertInstanceOf(ContextCancelledException.class, caught.get());
+    assertSame(why, e.getCause());
+    assertEquals(Outcome.STOPPED_GRACEFULLY, result.get().outcome());
+    assertEquals(emitted.get(), result.get().value());
     threads.assertAllEnded();
   }
 }

@@ -1,6 +1,8 @@
 package io.sluice.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +13,10 @@ import io.sluice.core.Context;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -243,5 +249,80 @@ class OutletTest {
       }
       return l;
     }
+  }
+
+  /**
+   * Makes the outlet's own thread (the first one asked for) wait for {@code hold} after the run has
+   * ended, so that {@link Outlet#result()} has a thread to wait for after the stream ended.
+   */
+  private static ThreadFactory holdingTheOutletsThread(
+      TrackingThreadFactory threads, CountDownLatch hold) {
+    AtomicBoolean first = new AtomicBoolean(true);
+    return r ->
+        threads.newThread(
+            !first.getAndSet(false)
+                ? r
+                : () -> {
+                  r.run();
+                  try {
+                    hold.await();
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+  }
+
+  @ParameterizedTest(name = "already interrupted: {0}")
+  @ValueSource(booleans = {true, false})
+  void anInterruptedWaitForTheResultThrowsInterruptedExceptionAndTheRunGoesOn(
+      boolean alreadyInterrupted) throws Exception {
+    // given a stream read to its end, whose run's thread has not ended yet
+    TrackingThreadFactory threads = new TrackingThreadFactory();
+    CountDownLatch hold = new CountDownLatch(1);
+    Outlet<Integer> out =
+        Pipeline.range(0, 100)
+            .withOptions(
+                Pipeline.Options.defaults()
+                    .withThreadFactory(holdingTheOutletsThread(threads, hold)))
+            .open(CTX, 4);
+    AtomicBoolean readAll = new AtomicBoolean();
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
+    AtomicBoolean interruptedAtEnd = new AtomicBoolean();
+    Thread reader =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    for (int x : out.channel()) {
+                      assertTrue(x >= 0);
+                    }
+                    if (alreadyInterrupted) {
+                      Thread.currentThread().interrupt();
+                    }
+                    readAll.set(true);
+                    out.result();
+                  } catch (Throwable t) {
+                    thrown.set(t);
+                  } finally {
+                    interruptedAtEnd.set(Thread.currentThread().isInterrupted());
+                  }
+                });
+
+    // when
+    TrackingThreadFactory.awaitTrue(readAll::get);
+    if (!alreadyInterrupted) {
+      TrackingThreadFactory.awaitTrue(() -> reader.getState() == Thread.State.WAITING);
+      reader.interrupt();
+    }
+    reader.join();
+
+    // then the wait ended, and the run was left alone: it ends and reports as it would have
+    assertInstanceOf(InterruptedException.class, thrown.get());
+    assertFalse(interruptedAtEnd.get(), "throwing InterruptedException clears the status");
+    hold.countDown();
+    Result<Long> r = out.result();
+    assertEquals(Outcome.COMPLETED, r.outcome());
+    assertEquals(100L, r.value());
+    threads.assertAllEnded();
   }
 }

@@ -33,6 +33,13 @@ final class TrackingThreadFactory implements ThreadFactory {
     }
   }
 
+  /** Every thread this factory made, if any, has terminated. */
+  void assertNoneAlive() {
+    for (Thread t : threads()) {
+      assertFalse(t.isAlive(), t + " is still alive in state " + t.getState());
+    }
+  }
+
   Pipeline.Options options() {
     return Pipeline.Options.defaults().withThreadFactory(this);
   }

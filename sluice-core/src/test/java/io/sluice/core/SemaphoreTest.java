@@ -13,8 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sluice.core.SyncTestSupport.Call;
 import io.sluice.core.SyncTestSupport.ThreadKind;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -314,6 +316,71 @@ class SemaphoreTest {
 
     assertInstanceOf(InterruptedException.class, waiter.joinFailure());
     assertEquals(0, ctx.pendingHooks(), "the waiter's hook is removed");
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void givenABlockedAcquireWithADeadline_whenTheDeadlinePasses_thenDeadlineExceededHoldingNothing(
+      ThreadKind kind) throws Exception {
+    ManualClock clock = Clock.manual(Instant.EPOCH);
+    sem.acquire(8);
+    CancelContext ctx =
+        (CancelContext) Context.background(clock).withTimeout(Duration.ofSeconds(5));
+    Call<Void> waiter = run(kind, () -> sem.acquire(ctx, 3));
+    awaitTrue(() -> sem.queueLength() == 1);
+    awaitParked(waiter.thread());
+
+    clock.advance(Duration.ofSeconds(5));
+
+    assertInstanceOf(DeadlineExceededException.class, waiter.joinFailure());
+    assertEquals(0, sem.queueLength());
+    assertEquals(2, sem.available());
+    assertEquals(0, ctx.pendingHooks());
+  }
+
+  /** The blocking forms of acquire, each for {@code n} with a live context where it takes one. */
+  enum Acquire {
+    ACQUIRE,
+    ACQUIRE_WITH_CONTEXT,
+    TIMED_TRY_ACQUIRE;
+
+    void acquire(Semaphore s, Context ctx, long n) throws InterruptedException {
+      switch (this) {
+        case ACQUIRE -> s.acquire(n);
+        case ACQUIRE_WITH_CONTEXT -> s.acquire(ctx, n);
+        case TIMED_TRY_ACQUIRE -> assertTrue(s.tryAcquire(n, Duration.ofDays(1)));
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Acquire.class)
+  void givenABlockedAcquireInAnyForm_whenInterrupted_thenItClearsTheStatusAndHoldsNothing(
+      Acquire form) throws Exception {
+    sem.acquire(10);
+    CancelContext ctx = (CancelContext) Context.background().withCancel();
+    AtomicBoolean interruptedAtEnd = new AtomicBoolean(true);
+    Call<Void> waiter =
+        run(
+            ThreadKind.VIRTUAL,
+            () -> {
+              try {
+                form.acquire(sem, ctx, 3);
+              } finally {
+                interruptedAtEnd.set(Thread.currentThread().isInterrupted());
+              }
+            });
+    awaitTrue(() -> sem.queueLength() == 1);
+    awaitParked(waiter.thread());
+
+    waiter.thread().interrupt();
+
+    assertInstanceOf(InterruptedException.class, waiter.joinFailure());
+    assertFalse(interruptedAtEnd.get(), "throwing InterruptedException clears the status");
+    assertEquals(0, sem.queueLength());
+    sem.release(10);
+    assertEquals(10, sem.available());
+    assertEquals(0, ctx.pendingHooks());
   }
 
   @Test

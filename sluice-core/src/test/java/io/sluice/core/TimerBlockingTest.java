@@ -10,10 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -164,6 +167,60 @@ class TimerBlockingTest {
     assertEquals(0, clock.pendingTimers());
   }
 
+  @Test
+  void
+      givenAnInterruptedThread_whenItSleepsUntilAnInstant_thenInterruptedAtOnceAndTheStatusIsCleared() {
+    CancelableContext ctx = Context.background(clock).withCancel();
+    Thread.currentThread().interrupt();
+
+    assertThrows(InterruptedException.class, () -> clock.sleepUntil(ctx, START.plusSeconds(60)));
+
+    assertFalse(Thread.interrupted());
+    assertEquals(0, clock.pendingTimers());
+    assertEquals(0, ((CancelContext) ctx).pendingHooks());
+  }
+
+  /** The three sleeps of a clock, each for an hour, with {@code ctx} where they take one. */
+  enum ClockSleep {
+    SLEEP,
+    SLEEP_WITH_CONTEXT,
+    SLEEP_UNTIL;
+
+    void sleep(Clock clock, Context ctx) throws InterruptedException {
+      switch (this) {
+        case SLEEP -> clock.sleep(Duration.ofHours(1));
+        case SLEEP_WITH_CONTEXT -> clock.sleep(ctx, Duration.ofHours(1));
+        case SLEEP_UNTIL -> clock.sleepUntil(ctx, clock.now().plus(Duration.ofHours(1)));
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(ClockSleep.class)
+  void givenASleeperInAnyForm_whenInterrupted_thenItThrowsClearsTheStatusAndLeavesNoTimer(
+      ClockSleep form) throws Exception {
+    CancelableContext ctx = Context.background(clock).withCancel();
+    AtomicBoolean interruptedAtEnd = new AtomicBoolean(true);
+    Blocked b =
+        startBlocked(
+            true,
+            () -> {
+              try {
+                form.sleep(clock, ctx);
+              } finally {
+                interruptedAtEnd.set(Thread.currentThread().isInterrupted());
+              }
+            });
+
+    b.thread().interrupt();
+
+    assertInstanceOf(InterruptedException.class, failureOf(b.done()));
+    assertFalse(interruptedAtEnd.get(), "throwing InterruptedException clears the status");
+    assertEquals(0, clock.pendingTimers());
+    assertEquals(0, ((CancelContext) ctx).pendingHooks());
+    assertFalse(ctx.isDone());
+  }
+
   // ---- sleep ----
 
   @ParameterizedTest(name = "virtual={0}")
@@ -310,6 +367,72 @@ class TimerBlockingTest {
     assertInstanceOf(ContextCancelledException.class, failure);
     assertSame(why, failure.getCause());
     assertEquals(0, ((CancelContext) ctx).pendingHooks(), "the sleeper unregistered its hook");
+  }
+
+  @Test
+  void
+      givenAnInterruptedThread_whenTimeSleepsInAnyForm_thenInterruptedAtOnceAndTheStatusIsCleared() {
+    CancelableContext ctx = Context.background().withCancel();
+    List<ThrowingRunnable> sleeps =
+        List.of(
+            () -> Time.sleep(Duration.ofHours(1)),
+            () -> Time.sleepUntil(ctx, Instant.now().plus(Duration.ofHours(1))));
+    for (ThrowingRunnable sleep : sleeps) {
+      Thread.currentThread().interrupt();
+
+      assertThrows(InterruptedException.class, sleep::run);
+
+      assertFalse(Thread.interrupted());
+    }
+    assertEquals(0, ((CancelContext) ctx).pendingHooks());
+  }
+
+  @ParameterizedTest(name = "virtual={0}")
+  @ValueSource(booleans = {false, true})
+  void givenATimeSleeperWithoutAContext_whenInterrupted_thenItThrowsAndClearsTheStatus(
+      boolean virtual) throws Exception {
+    AtomicBoolean interruptedAtEnd = new AtomicBoolean(true);
+    Blocked b =
+        startSleeping(
+            virtual,
+            () -> {
+              try {
+                Time.sleep(Duration.ofHours(1));
+              } finally {
+                interruptedAtEnd.set(Thread.currentThread().isInterrupted());
+              }
+            });
+
+    b.thread().interrupt();
+
+    assertInstanceOf(InterruptedException.class, failureOf(b.done()));
+    assertFalse(interruptedAtEnd.get(), "throwing InterruptedException clears the status");
+  }
+
+  @ParameterizedTest(name = "virtual={0}")
+  @ValueSource(booleans = {false, true})
+  void givenATimeSleeperUntilAnInstant_whenCancelledOrInterrupted_thenItThrowsAndLeavesNoHook(
+      boolean virtual) throws Exception {
+    Instant inAnHour = Instant.now().plus(Duration.ofHours(1));
+    CancelableContext cancelled = Context.background().withCancel();
+    Blocked c = startSleeping(virtual, () -> Time.sleepUntil(cancelled, inAnHour));
+    IllegalStateException why = new IllegalStateException("shutting down");
+
+    cancelled.cancel(why);
+
+    Throwable failure = failureOf(c.done());
+    assertInstanceOf(ContextCancelledException.class, failure);
+    assertSame(why, failure.getCause());
+    assertEquals(0, ((CancelContext) cancelled).pendingHooks());
+
+    CancelableContext live = Context.background().withCancel();
+    Blocked i = startSleeping(virtual, () -> Time.sleepUntil(live, inAnHour));
+
+    i.thread().interrupt();
+
+    assertInstanceOf(InterruptedException.class, failureOf(i.done()));
+    assertEquals(0, ((CancelContext) live).pendingHooks());
+    assertFalse(live.isDone());
   }
 
   @Test

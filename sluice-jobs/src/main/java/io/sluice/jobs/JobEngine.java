@@ -155,13 +155,16 @@ public sealed interface JobEngine extends AutoCloseable permits JobEngineImpl {
    *
    * @param grace how long running attempts may take to finish
    * @return true if every attempt finished within the grace period
-   * @throws InterruptedException if interrupted while waiting; the shutdown goes on
+   * @throws InterruptedException if interrupted before or while waiting; admission and claims are
+   *     stopped all the same, and the rest of the shutdown goes on, on a thread of its own, to the
+   *     end described above; a later call waits for its outcome
    */
   boolean shutdown(Duration grace) throws InterruptedException;
 
   /**
-   * {@link #shutdown(Duration)} with the builder's grace period, keeping the interrupt status if
-   * interrupted.
+   * {@link #shutdown(Duration)} with the builder's grace period. Waits for the shutdown to end even
+   * if the calling thread is interrupted, and sets its interrupt status again afterwards, so that
+   * no worker outlives the call.
    */
   @Override
   void close();

@@ -20,7 +20,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -104,7 +106,10 @@ import java.util.random.RandomGenerator;
  * RUNNING in the journal, so the next start queues them again, as after a crash. A given-up worker
  * whose handler returns later touches nothing and ends. A worker that sees the hard stop before
  * its handler starts does not start it. Workers are counted (`liveWorkers`) instead of joined, as
- * the set of threads changes when stuck ones are replaced.
+ * the set of threads changes when stuck ones are replaced. The first shutdown call stops admission
+ * and claims on its own thread and runs the rest (the waits, the hard stop, closing the store) on
+ * a thread of the shutdown's own, whose outcome every call waits for: a caller that is interrupted
+ * stops waiting, and the shutdown still ends, so no worker and no store is left behind.
  */
 final class JobEngineImpl implements JobEngine {
 
@@ -156,7 +161,8 @@ final class JobEngineImpl implements JobEngine {
   private final Object shutdownLock = new Object();
   private volatile boolean stopping; // set first by shutdown: workers begin no more claimed jobs
   private volatile boolean hardStop;
-  private Boolean shutdownOutcome;
+  private CompletableFuture<Boolean> shutdown; // set by the first shutdown call; under shutdownLock
+  private Thread shutdownThread; // runs it; under shutdownLock
   private volatile Map<String, Long> unhandledAtStart = Map.of(); // set once, at start
 
   private JobEngineImpl(BuilderImpl b) {
@@ -690,30 +696,66 @@ final class JobEngineImpl implements JobEngine {
 
   @Override
   public boolean shutdown(Duration grace) throws InterruptedException {
-    Objects.requireNonNull(grace, "grace");
+    long graceNanos = Nanos.of(Objects.requireNonNull(grace, "grace"));
+    CompletableFuture<Boolean> outcome;
+    Thread thread;
     synchronized (shutdownLock) {
-      if (shutdownOutcome != null) {
-        return shutdownOutcome;
+      if (shutdown == null) {
+        stopping = true;
+        store.stopAdmission();
+        store.stopClaims();
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        shutdownThread =
+            Thread.ofVirtual()
+                .name("sluice-engine-shutdown")
+                .start(
+                    () -> {
+                      try {
+                        f.complete(stopWorkersAndStore(graceNanos));
+                      } catch (Throwable t) {
+                        f.completeExceptionally(t);
+                      }
+                    });
+        shutdown = f;
       }
-      stopping = true;
-      store.stopAdmission();
-      store.stopClaims();
-      boolean graceful = awaitWorkers(Nanos.of(grace));
-      if (!graceful) {
-        hardStop = true;
-        cancelAttempts();
-        workers.forEach(Thread::interrupt);
-        if (!awaitWorkers(hardStopWaitNanos())) {
-          giveUpOnAttempts();
-          awaitWorkers(Long.MAX_VALUE); // those left are recording an outcome, not in a handler
-        }
-      }
-      cancelAttempts();
-      watchdog.close();
-      store.close();
-      shutdownOutcome = graceful;
-      return graceful;
+      outcome = shutdown;
+      thread = shutdownThread;
     }
+    try {
+      boolean graceful = outcome.get();
+      thread.join(); // it has only to end: no thread of the engine outlives the call
+      return graceful;
+    } catch (ExecutionException e) {
+      thread.join();
+      Throwable t = e.getCause();
+      if (t instanceof RuntimeException r) {
+        throw r;
+      }
+      if (t instanceof Error err) {
+        throw err;
+      }
+      throw new IllegalStateException("the shutdown failed", t);
+    }
+  }
+
+  /**
+   * The shutdown after admission and claims stopped, on its own thread, which nothing interrupts.
+   */
+  private boolean stopWorkersAndStore(long graceNanos) throws InterruptedException {
+    boolean graceful = awaitWorkers(graceNanos);
+    if (!graceful) {
+      hardStop = true;
+      cancelAttempts();
+      workers.forEach(Thread::interrupt);
+      if (!awaitWorkers(hardStopWaitNanos())) {
+        giveUpOnAttempts();
+        awaitWorkers(Long.MAX_VALUE); // those left are recording an outcome, not in a handler
+      }
+    }
+    cancelAttempts();
+    watchdog.close();
+    store.close();
+    return graceful;
   }
 
   /** How long a hard stop waits for the handlers it interrupted: see {@link #HARD_STOP_WAIT}. */
@@ -807,12 +849,17 @@ final class JobEngineImpl implements JobEngine {
 
   @Override
   public void close() {
-    try {
-      shutdown(shutdownGrace);
-    } catch (InterruptedException e) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        shutdown(shutdownGrace);
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
       Thread.currentThread().interrupt();
-      watchdog.close();
-      store.close();
     }
   }
 

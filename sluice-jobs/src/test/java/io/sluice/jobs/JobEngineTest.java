@@ -25,10 +25,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 @Timeout(60)
 class JobEngineTest {
@@ -1022,6 +1026,154 @@ class JobEngineTest {
     assertEquals(0, store.counts().failedAttempts());
     Waits.until(
         () -> events.contains("1:ABANDONED"), "the listener to hear of the abandoned attempt");
+  }
+
+  /** Starts an engine whose one "endless" attempt runs until its context is cancelled. */
+  private JobId startOneEndlessAttempt() throws InterruptedException {
+    CountDownLatch started = new CountDownLatch(1);
+    engine =
+        builder()
+            .handle(
+                "endless",
+                (job, ctx) -> {
+                  started.countDown();
+                  ctx.awaitDone();
+                  throw new IllegalStateException("stopped");
+                })
+            .start();
+    JobId id = accept(List.of(spec("endless", "x"))).getFirst();
+    assertTrue(started.await(10, TimeUnit.SECONDS));
+    return id;
+  }
+
+  @ParameterizedTest(name = "already interrupted: {0}")
+  @ValueSource(booleans = {true, false})
+  void anInterruptedShutdownThrowsAndTheShutdownGoesOnToTheEnd(boolean alreadyInterrupted)
+      throws Exception {
+    // given an attempt that ends only when the shutdown cancels it, after the grace
+    JobId id = startOneEndlessAttempt();
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
+    AtomicBoolean interruptedAtEnd = new AtomicBoolean(true);
+    Thread stopper =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  if (alreadyInterrupted) {
+                    Thread.currentThread().interrupt();
+                  }
+                  try {
+                    engine.shutdown(Duration.ofMillis(50));
+                  } catch (Throwable t) {
+                    thrown.set(t);
+                  } finally {
+                    interruptedAtEnd.set(Thread.currentThread().isInterrupted());
+                  }
+                });
+
+    // when
+    if (!alreadyInterrupted) {
+      Waits.untilBlocked(stopper);
+      stopper.interrupt();
+    }
+    stopper.join();
+
+    // then the caller stops waiting, and the shutdown still cancels the attempt and ends
+    assertInstanceOf(InterruptedException.class, thrown.get());
+    assertFalse(interruptedAtEnd.get(), "throwing InterruptedException clears the status");
+    Waits.until(
+        () -> threads.stream().noneMatch(Thread::isAlive), "the shutdown to end every worker");
+    Waits.until(
+        () -> events.contains("1:ABANDONED"), "the listener to hear of the abandoned attempt");
+    assertEquals(JobState.QUEUED, store.find(id).orElseThrow().state());
+    assertFalse(engine.shutdown(Duration.ofMinutes(1)), "a second call gets the first's outcome");
+  }
+
+  @Test
+  void closeInterruptedWhileItWaitsStillEndsEveryWorkerAndKeepsTheInterruptStatus()
+      throws Exception {
+    // given an attempt that ends only when the shutdown cancels it, after the builder's grace
+    CountDownLatch started = new CountDownLatch(1);
+    engine =
+        builder()
+            .shutdownGrace(Duration.ofMillis(50))
+            .handle(
+                "endless",
+                (job, ctx) -> {
+                  started.countDown();
+                  ctx.awaitDone();
+                  throw new IllegalStateException("stopped");
+                })
+            .start();
+    JobId id = accept(List.of(spec("endless", "x"))).getFirst();
+    assertTrue(started.await(10, TimeUnit.SECONDS));
+
+    // when
+    Thread.currentThread().interrupt();
+    engine.close();
+
+    // then
+    assertTrue(Thread.interrupted(), "close keeps the interrupt status");
+    for (Thread t : threads) {
+      assertFalse(t.isAlive(), "worker " + t + " outlived close");
+    }
+    assertEquals(JobState.QUEUED, store.find(id).orElseThrow().state());
+  }
+
+  @ParameterizedTest(name = "already interrupted: {0}")
+  @ValueSource(booleans = {true, false})
+  void aSubmitterInterruptedWhileWaitingForRoomAcceptsNothing(boolean alreadyInterrupted)
+      throws Exception {
+    // given an engine over a store with room for one job, which runs until released
+    LocalJobStore small =
+        LocalJobStore.inMemory(JobStoreOptions.defaults().withCapacity(1).withClock(clock));
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    engine =
+        JobEngine.builder(small)
+            .workers(2)
+            .threadFactory(counting)
+            .handle(
+                "held",
+                (job, ctx) -> {
+                  started.countDown();
+                  release.await();
+                })
+            .start();
+    accept(List.of(spec("held", "1")));
+    assertTrue(started.await(10, TimeUnit.SECONDS));
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
+    AtomicBoolean interruptedAtEnd = new AtomicBoolean(true);
+    Thread submitter =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  if (alreadyInterrupted) {
+                    Thread.currentThread().interrupt();
+                  }
+                  try {
+                    engine.submit(List.of(spec("held", "2")), Duration.ofMinutes(5));
+                  } catch (Throwable t) {
+                    thrown.set(t);
+                  } finally {
+                    interruptedAtEnd.set(Thread.currentThread().isInterrupted());
+                  }
+                });
+
+    // when
+    if (!alreadyInterrupted) {
+      Waits.untilBlocked(submitter);
+      submitter.interrupt();
+    }
+    submitter.join();
+
+    // then nothing was accepted, and the room that appears later is there for others
+    assertInstanceOf(InterruptedException.class, thrown.get());
+    assertFalse(interruptedAtEnd.get(), "throwing InterruptedException clears the status");
+    assertEquals(1, small.counts().pending());
+    release.countDown();
+    Waits.until(() -> small.counts().pending() == 0, "the held job to finish");
+    assertEquals(1, small.counts().succeeded());
+    small.checkInvariants();
   }
 
   @Test

@@ -305,6 +305,35 @@ class JournalConcurrencyTest {
   }
 
   /** A journal whose first append (seq 0, by {@code first}) is held in its force until released. */
+  @Test
+  void aCloseInterruptedWhileTheWriterFinishesGoesOnWaitingAndKeepsTheStatus() throws Exception {
+    // given a close waiting for the writer, which is held inside the force of append 0
+    HeldForce held = holdForce();
+    Journal j = held.journal();
+    AtomicReference<Object> outcome = new AtomicReference<>();
+    Thread closer =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  j.close();
+                  outcome.set(Thread.currentThread().isInterrupted());
+                });
+    awaitTrue(() -> parked(closer));
+    // when it is interrupted, it goes on waiting
+    closer.interrupt();
+    awaitTrue(() -> parked(closer));
+    assertEquals(null, outcome.get());
+    // then, once the force is done, it returns with the interrupt status set, the record durable
+    held.release().countDown();
+    closer.join();
+    held.first().join();
+    assertEquals(Boolean.TRUE, outcome.get());
+    assertThrows(JournalClosedException.class, () -> j.append(1, body(1, 1, 30)));
+    List<Long> seqs =
+        JournalTesting.replay(small(dir)).records.stream().map(x -> seqOf(x.body())).toList();
+    assertEquals(List.of(0L), seqs);
+  }
+
   private record HeldForce(Journal journal, CountDownLatch release, Thread first) {}
 
   private HeldForce holdForce() throws Exception {

@@ -11,6 +11,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -61,6 +62,14 @@ import java.util.concurrent.locks.LockSupport;
  * appendAsync} happen-before the writer's write of that record, and the writer's completion of a
  * record happens-before {@code append} returns (or the future completes). Records replayed at open
  * happen-before {@code open} returns.
+ *
+ * <p>A disk that hangs (a stuck {@code fdatasync} on a dying device, a frozen network volume)
+ * leaves the writer stuck in a system call, which no Java code can interrupt. The journal watches
+ * for it: a commit (write and force) that has run longer than {@link
+ * JournalOptions#stallThreshold()} is a stall, logged once as a warning, reported to {@link
+ * JournalListener#onStall} and by {@link #stalled()}; when the commit ends, the journal logs that
+ * it resumed and the stall clears. A stall does not fail the journal: a slow disk that recovers,
+ * recovers. {@link #appendUninterruptibly(int, byte[], Duration)} bounds a submitter's wait.
  *
  * <p>Only one journal may have a directory open at a time (checked with a file lock on {@code
  * journal.lock}, across processes).
@@ -113,13 +122,33 @@ public final class Journal implements AutoCloseable {
    * header, forced, and the directory forced). releaseSegmentsBefore deletes from closedSegments only,
    * so it never touches the segment being written.
    *
+   * Stalls. The writer stores the start of each stretch of disk I/O (a commit, an interval force,
+   * the last force at close) in `busySince` and IDLE after it: two volatile writes per commit, none
+   * per append. A watchdog virtual thread wakes every `tickNanos` (a quarter of the stall threshold,
+   * between 1 ms and 1 s) and compares: a stretch older than the threshold is a stall, recorded in
+   * `stalledSince` (the stretch's start) under `stallLock`, logged and reported once. The writer,
+   * after its stretch, reads `stalledSince` and, if set, clears it and logs the resume. The two can
+   * cross: the watchdog may mark a stretch the writer has just ended, after the writer looked; so
+   * the watchdog also clears a stall whose stretch is no longer the one running, one tick later. The
+   * same watchdog gives timed appends their timeout without a timer per append: while a stretch is
+   * older than a tick, it walks the commit in flight and the stack and unparks each timed waiter
+   * whose deadline has passed (Pending's comment says how the waiter then gives up). The walk races
+   * with the writer's reversal of a drained stack, but stays finite: a node's `next` points to an
+   * older node until the reversal reaches it and to a newer one after, and the reversal runs from
+   * the newest, so a walk that turns toward newer nodes ends at the newest, whose `next` is null
+   * (and the completer only ever sets `next` to null).
+   *
    * Invariants (checkInvariants): closed segments are all older than the current one; once the writer
-   * and completer have ended, head is TERMINATED and no completion is left; counters agree (records >= commits, max per commit <= records).
+   * and completer have ended, head is TERMINATED and no completion is left; counters agree (records >= commits, max per commit <= records);
+   * once closed, no stretch of I/O is running, no stall is set, and the watchdog has ended.
    */
   private static final System.Logger LOG = System.getLogger(Journal.class.getName());
   private static final String LOCK_FILE = "journal.lock";
   private static final String PROBE_FILE = "direct-io-probe.tmp";
   private static final VarHandle HEAD;
+  private static final long IDLE = Long.MIN_VALUE;
+  private static final long MIN_TICK_NANOS = 1_000_000;
+  private static final long MAX_TICK_NANOS = 1_000_000_000;
 
   static {
     try {
@@ -151,6 +180,17 @@ public final class Journal implements AutoCloseable {
 
   private final LinkedTransferQueue<Pending> completions = new LinkedTransferQueue<>();
 
+  /** Reports stalls and wakes timed appends past their deadline; see the class comment. */
+  private final Thread watchdog;
+
+  private final long stallThresholdNanos;
+  private final long tickNanos;
+  private final Object stallLock = new Object();
+  private volatile long busySince = IDLE; // start of the writer's current stretch of disk I/O
+  private volatile long stalledSince = IDLE; // start of the stretch reported as stalled
+  private volatile long stalls; // written under stallLock
+  private volatile boolean watchdogStop;
+
   @SuppressWarnings("unused") // accessed through HEAD
   private volatile Pending head;
 
@@ -162,7 +202,7 @@ public final class Journal implements AutoCloseable {
   // Writer-thread state.
   private final ByteBuffer buffer;
   private SegmentWriter segment;
-  private Pending inFlight;
+  private volatile Pending inFlight; // read by the watchdog
   private boolean unforced;
   private boolean forceAsked; // a record put since the last force must be forced (appendForced)
   private long lastForceNanos;
@@ -200,6 +240,8 @@ public final class Journal implements AutoCloseable {
     this.intervalNanos =
         options.durability() instanceof Durability.Interval(var every) ? every.toNanos() : 0;
     this.buffer = SegmentWriter.alignedBuffer(options.writeBufferBytes());
+    this.stallThresholdNanos = options.stallThreshold().toNanos();
+    this.tickNanos = Math.clamp(stallThresholdNanos / 4, MIN_TICK_NANOS, MAX_TICK_NANOS);
     boolean direct = ioMode == IoMode.DIRECT;
     long last = recovered.lastSegment();
     for (long n : recovered.segments()) {
@@ -229,8 +271,10 @@ public final class Journal implements AutoCloseable {
     try {
       completer = Thread.ofVirtual().name("sluice-journal-completer").unstarted(this::runCompleter);
       writer = Objects.requireNonNull(options.writerThreadFactory().newThread(this::runWriter));
+      watchdog = Thread.ofVirtual().name("sluice-journal-watchdog").unstarted(this::runWatchdog);
       completer.start();
       writer.start();
+      watchdog.start();
     } catch (RuntimeException | Error e) {
       segment.closeQuietly();
       throw e;
@@ -386,6 +430,42 @@ public final class Journal implements AutoCloseable {
     Pending p = new Pending(type, checkSize(body), Thread.currentThread(), null, false);
     enqueue(p);
     return p.awaitUninterruptibly();
+  }
+
+  /**
+   * Appends one record atomically and waits until it is durable per policy, as {@link
+   * #appendUninterruptibly(int, byte[])} does, but at most about {@code timeout}: a submitter's
+   * bound on a disk that hangs. The timeout is noticed by the journal's watchdog, which looks every
+   * quarter of {@link JournalOptions#stallThreshold()} (between 1 ms and 1 s) while a commit runs,
+   * so the wait may last up to about two such periods longer. Interruption does not end the wait;
+   * the interrupt status is kept.
+   *
+   * @param type the record type, opaque to the journal
+   * @param body the record body, at most {@link JournalOptions#maxRecordBytes()} bytes
+   * @param timeout how long to wait for the acknowledgement
+   * @return the number of the segment that holds the record
+   * @throws AppendTimeoutException if the record was not acknowledged in time: it was handed to the
+   *     writer and may or may not become durable; the exception's future says which
+   * @throws IllegalArgumentException if the body is larger than the maximum; nothing is written
+   * @throws JournalException if the journal failed (now or earlier) to write or force
+   * @throws JournalClosedException if the journal is closed
+   */
+  public long appendUninterruptibly(int type, byte[] body, Duration timeout)
+      throws AppendTimeoutException {
+    long nanos = Math.max(0, timeout.toNanos());
+    Pending p = new Pending(type, checkSize(body), Thread.currentThread(), null, false, nanos);
+    enqueue(p);
+    return p.awaitUninterruptiblyTimed();
+  }
+
+  /**
+   * Whether a commit has been running longer than {@link JournalOptions#stallThreshold()} and is
+   * still running: the disk may be hung. Clears when that commit ends. A plain volatile read.
+   *
+   * @return true while stalled
+   */
+  public boolean stalled() {
+    return stalledSince != IDLE;
   }
 
   /**
@@ -553,7 +633,9 @@ public final class Journal implements AutoCloseable {
         forceNanosTotal,
         forceNanosMax,
         segmentsCreated,
-        segmentsDeleted.get());
+        segmentsDeleted.get(),
+        stalled(),
+        stalls);
   }
 
   /**
@@ -571,7 +653,11 @@ public final class Journal implements AutoCloseable {
       closeRequested = true;
       LockSupport.unpark(writer);
       boolean interrupted = false;
-      for (Thread t : List.of(writer, completer)) {
+      for (Thread t : List.of(writer, completer, watchdog)) {
+        if (t == watchdog) {
+          watchdogStop = true;
+          LockSupport.unpark(watchdog);
+        }
         while (t.isAlive()) {
           try {
             t.join();
@@ -628,7 +714,9 @@ public final class Journal implements AutoCloseable {
     if (intervalNanos > 0 && unforced) {
       long wait = lastForceNanos + intervalNanos - System.nanoTime();
       if (wait <= 0) {
+        beginIo(System.nanoTime());
         force();
+        endIo();
       } else {
         LockSupport.parkNanos(this, wait);
       }
@@ -640,6 +728,7 @@ public final class Journal implements AutoCloseable {
   private void commit(Pending batch) throws IOException {
     inFlight = batch;
     long started = System.nanoTime();
+    beginIo(started);
     int records = 0;
     long bytes = 0;
     for (Pending p = batch; p != null; p = p.next) {
@@ -674,6 +763,7 @@ public final class Journal implements AutoCloseable {
       listenerFailed(e);
     }
     inFlight = null;
+    endIo();
     completions.offer(batch);
   }
 
@@ -758,7 +848,9 @@ public final class Journal implements AutoCloseable {
       commit(reverse(rest));
     }
     if (unforced) {
+      beginIo(System.nanoTime());
       force();
+      endIo();
     }
     segment.close();
     completions.offer(Pending.TERMINATED);
@@ -778,6 +870,7 @@ public final class Journal implements AutoCloseable {
                 + " read-only or failing device?) and restart; replay recovers what is there.",
             cause);
     failure = f;
+    endIo(); // a stall ends here too; onFailure follows
     LOG.log(System.Logger.Level.ERROR, f.getMessage(), cause);
     try {
       listener.onFailure(f);
@@ -807,6 +900,128 @@ public final class Journal implements AutoCloseable {
     }
   }
 
+  // ---- Stalls: the watchdog ----
+
+  private void beginIo(long now) {
+    busySince = now;
+  }
+
+  /** Ends a stretch of disk I/O; clears a stall of it, if one was reported. */
+  private void endIo() {
+    busySince = IDLE;
+    if (stalledSince != IDLE) {
+      resume();
+    }
+  }
+
+  private void runWatchdog() {
+    while (!watchdogStop) {
+      LockSupport.parkNanos(this, tickNanos);
+      long since = busySince;
+      if (stalledSince != IDLE && stalledSince != since) {
+        resume(); // the writer ended the stretch before this one marked it
+      }
+      if (since == IDLE) {
+        continue;
+      }
+      long now = System.nanoTime();
+      if (now - since >= stallThresholdNanos && stalledSince != since) {
+        stall(since);
+      }
+      if (now - since >= tickNanos) {
+        wakeExpired(now);
+      }
+    }
+  }
+
+  private void stall(long since) {
+    synchronized (stallLock) {
+      if (busySince != since || stalledSince == since) {
+        return;
+      }
+      stalledSince = since;
+      stalls++;
+      long running = System.nanoTime() - since;
+      int waiting = waiting();
+      long segmentNumber = currentSegment;
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "The journal in "
+              + directory
+              + " has been writing and forcing segment "
+              + SegmentFormat.file(directory, segmentNumber).getFileName()
+              + " for "
+              + Duration.ofNanos(running).toMillis()
+              + " ms (stall threshold "
+              + options.stallThreshold().toMillis()
+              + " ms), and about "
+              + waiting
+              + " appends wait for it: the disk may be hung (a stuck fsync on a failing device or"
+              + " a frozen network volume). The journal keeps waiting; check the device.");
+      try {
+        listener.onStall(segmentNumber, running, waiting);
+      } catch (RuntimeException e) {
+        listenerFailed(e);
+      }
+    }
+  }
+
+  private void resume() {
+    synchronized (stallLock) {
+      long since = stalledSince;
+      if (since == IDLE || busySince == since) {
+        return;
+      }
+      stalledSince = IDLE;
+      long stalledNanos = System.nanoTime() - since;
+      LOG.log(
+          System.Logger.Level.INFO,
+          "The journal in "
+              + directory
+              + " resumed after "
+              + Duration.ofNanos(stalledNanos).toMillis()
+              + " ms: the stalled commit ended");
+      try {
+        listener.onResume(stalledNanos);
+      } catch (RuntimeException e) {
+        listenerFailed(e);
+      }
+    }
+  }
+
+  /** About how many appends wait: in the commit in flight and on the stack (see the comment). */
+  private int waiting() {
+    int n = 0;
+    for (Pending p = inFlight; p != null && n < Integer.MAX_VALUE; p = p.next) {
+      n++;
+    }
+    Pending h = (Pending) HEAD.getVolatile(this);
+    if (h != Pending.TERMINATED) {
+      for (Pending p = h; p != null && n < Integer.MAX_VALUE; p = p.next) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Unparks every timed waiter whose deadline has passed, so it can give up. */
+  private void wakeExpired(long now) {
+    for (Pending p = inFlight; p != null; p = p.next) {
+      p.wakeIfExpired(now);
+    }
+    Pending h = (Pending) HEAD.getVolatile(this);
+    if (h != Pending.TERMINATED) {
+      for (Pending p = h; p != null; p = p.next) {
+        p.wakeIfExpired(now);
+      }
+    }
+  }
+
+  /** The journal's threads: writer, completer, watchdog; for tests. */
+  List<Thread> threads() {
+    return List.of(writer, completer, watchdog);
+  }
+
   private static void listenerFailed(RuntimeException e) {
     LOG.log(System.Logger.Level.WARNING, "journal listener threw; ignored", e);
   }
@@ -832,6 +1047,9 @@ public final class Journal implements AutoCloseable {
       if (failure == null && segment != null) {
         segment.checkInvariants();
       }
+    }
+    if (closed && (busySince != IDLE || stalledSince != IDLE || watchdog.isAlive())) {
+      throw new AssertionError("closed, but busy, stalled or watched");
     }
   }
 }

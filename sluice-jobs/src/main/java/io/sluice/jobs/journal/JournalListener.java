@@ -2,10 +2,11 @@ package io.sluice.jobs.journal;
 
 /**
  * Observes the journal's writer, for metrics (the server plugs Micrometer in here). {@link
- * #onAcknowledge} is called on the journal's completer thread, every other method on its writer
- * thread; each must be quick and must not block or append: the writer commits nothing (the
- * completer completes nothing) while a call runs. Exceptions thrown from a method are logged and
- * otherwise ignored. All methods do nothing by default.
+ * #onAcknowledge} is called on the journal's completer thread, {@link #onStall} on its watchdog
+ * thread, {@link #onResume} on the writer or the watchdog, every other method on its writer thread;
+ * each must be quick and must not block or append: the writer commits nothing (the completer
+ * completes nothing) while a call runs. Exceptions thrown from a method are logged and otherwise
+ * ignored. All methods do nothing by default.
  */
 public interface JournalListener {
   /** A listener that observes nothing. */
@@ -49,4 +50,24 @@ public interface JournalListener {
    * @param failure the failure
    */
   default void onFailure(JournalException failure) {}
+
+  /**
+   * A commit (write and force) has been running for longer than {@link
+   * JournalOptions#stallThreshold()}: the disk may be hung. Called once per stalled commit; the
+   * journal goes on waiting for it (a slow disk that recovers recovers) and calls {@link #onResume}
+   * when it ends.
+   *
+   * @param segment the number of the segment being written
+   * @param runningNanos how long the commit has been running
+   * @param waiting about how many appends wait for it: those in the commit and those queued behind
+   */
+  default void onStall(long segment, long runningNanos, int waiting) {}
+
+  /**
+   * The stalled commit ended: it completed (its appends are acknowledged), or it failed, and then
+   * {@link #onFailure} follows.
+   *
+   * @param stalledNanos how long the commit ran in all
+   */
+  default void onResume(long stalledNanos) {}
 }

@@ -1,6 +1,7 @@
 package io.sluice.jobs.journal;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
 
@@ -27,6 +28,8 @@ import java.util.concurrent.ThreadFactory;
  *     <tr><td>{@code writeBufferBytes}</td><td>1 MiB</td><td>a multiple of 4096, at least 8192: the
  *         aligned buffer a commit is written through (bigger commits are written in several
  *         writes and forced once)</td></tr>
+ *     <tr><td>{@code stallThreshold}</td><td>10 s</td><td>at least 1 ms: a commit (write and
+ *         force) running longer is reported as a stall (see {@link Journal#stalled()})</td></tr>
  *   </tbody>
  * </table>
  *
@@ -38,6 +41,8 @@ import java.util.concurrent.ThreadFactory;
  * @param listener observes commits, forces and acknowledgements
  * @param writerThreadFactory makes the writer thread
  * @param writeBufferBytes the size of the aligned write buffer
+ * @param stallThreshold how long a commit (write and force) may run before the journal reports a
+ *     stall
  */
 public record JournalOptions(
     Path directory,
@@ -47,9 +52,14 @@ public record JournalOptions(
     IoMode ioMode,
     JournalListener listener,
     ThreadFactory writerThreadFactory,
-    int writeBufferBytes) {
+    int writeBufferBytes,
+    Duration stallThreshold) {
 
   private static final long MAX_SEGMENT_BYTES = 1L << 30;
+  private static final Duration MIN_STALL_THRESHOLD = Duration.ofMillis(1);
+
+  /** The default {@link #stallThreshold()}: 10 seconds, far beyond any healthy fsync. */
+  public static final Duration DEFAULT_STALL_THRESHOLD = Duration.ofSeconds(10);
 
   /**
    * Validates the options.
@@ -62,6 +72,7 @@ public record JournalOptions(
    * @param listener observes commits, forces and acknowledgements
    * @param writerThreadFactory makes the writer thread
    * @param writeBufferBytes the size of the aligned write buffer
+   * @param stallThreshold how long a commit may run before the journal reports a stall
    * @throws IllegalArgumentException if a size breaks its rule in the table above
    */
   public JournalOptions {
@@ -88,6 +99,10 @@ public record JournalOptions(
       throw new IllegalArgumentException(
           "writeBufferBytes must be a multiple of 4096 and at least 8192: " + writeBufferBytes);
     }
+    Objects.requireNonNull(stallThreshold, "stallThreshold");
+    if (stallThreshold.compareTo(MIN_STALL_THRESHOLD) < 0) {
+      throw new IllegalArgumentException("stallThreshold must be at least 1 ms: " + stallThreshold);
+    }
   }
 
   /**
@@ -104,7 +119,8 @@ public record JournalOptions(
         IoMode.AUTO,
         JournalListener.NONE,
         Thread.ofPlatform().name("sluice-journal-writer").daemon(true).factory(),
-        1 << 20);
+        1 << 20,
+        DEFAULT_STALL_THRESHOLD);
   }
 
   /**
@@ -132,7 +148,8 @@ public record JournalOptions(
         ioMode,
         listener,
         writerThreadFactory,
-        writeBufferBytes);
+        writeBufferBytes,
+        stallThreshold);
   }
 
   /**
@@ -150,7 +167,8 @@ public record JournalOptions(
         ioMode,
         listener,
         writerThreadFactory,
-        writeBufferBytes);
+        writeBufferBytes,
+        stallThreshold);
   }
 
   /**
@@ -168,7 +186,8 @@ public record JournalOptions(
         ioMode,
         listener,
         writerThreadFactory,
-        writeBufferBytes);
+        writeBufferBytes,
+        stallThreshold);
   }
 
   /**
@@ -186,7 +205,8 @@ public record JournalOptions(
         ioMode,
         listener,
         writerThreadFactory,
-        writeBufferBytes);
+        writeBufferBytes,
+        stallThreshold);
   }
 
   /**
@@ -204,7 +224,8 @@ public record JournalOptions(
         ioMode,
         listener,
         writerThreadFactory,
-        writeBufferBytes);
+        writeBufferBytes,
+        stallThreshold);
   }
 
   /**
@@ -222,7 +243,8 @@ public record JournalOptions(
         ioMode,
         listener,
         writerThreadFactory,
-        writeBufferBytes);
+        writeBufferBytes,
+        stallThreshold);
   }
 
   /**
@@ -240,7 +262,8 @@ public record JournalOptions(
         ioMode,
         listener,
         writerThreadFactory,
-        writeBufferBytes);
+        writeBufferBytes,
+        stallThreshold);
   }
 
   /**
@@ -258,6 +281,27 @@ public record JournalOptions(
         ioMode,
         listener,
         writerThreadFactory,
-        writeBufferBytes);
+        writeBufferBytes,
+        stallThreshold);
+  }
+
+  /**
+   * Returns a copy with another stall threshold.
+   *
+   * @param stallThreshold how long a commit may run before the journal reports a stall, at least 1
+   *     ms
+   * @return the new options
+   */
+  public JournalOptions withStallThreshold(Duration stallThreshold) {
+    return new JournalOptions(
+        directory,
+        durability,
+        segmentBytes,
+        maxRecordBytes,
+        ioMode,
+        listener,
+        writerThreadFactory,
+        writeBufferBytes,
+        stallThreshold);
   }
 }

@@ -15,6 +15,9 @@ package io.sluice.jobs.journal;
  * @param forceNanosMax the longest force
  * @param segmentsCreated segment files created since open
  * @param segmentsDeleted segment files deleted by {@link Journal#releaseSegmentsBefore}
+ * @param stalled whether a commit has been running longer than {@link
+ *     JournalOptions#stallThreshold()} and is still running (see {@link Journal#stalled()})
+ * @param stalls stalls since open: commits that ran longer than the threshold
  */
 public record JournalStats(
     IoMode ioMode,
@@ -26,7 +29,9 @@ public record JournalStats(
     long forceNanosTotal,
     long forceNanosMax,
     long segmentsCreated,
-    long segmentsDeleted) {
+    long segmentsDeleted,
+    boolean stalled,
+    long stalls) {
 
   /**
    * The mean number of records per group commit.

@@ -76,6 +76,10 @@ public sealed interface JobEngine extends AutoCloseable permits JobEngineImpl {
    * @return accepted with the ids, or rejected with the reason
    * @throws IllegalArgumentException if a type has no handler or the batch is empty
    * @throws InterruptedException never while waiting for room; see {@link JobStore#submit}
+   * @throws DurabilityUnknownException if the journal did not confirm the batch durable within
+   *     {@link JobStoreOptions#ackTimeout()} (a hung disk): it may still be recorded, and then its
+   *     jobs run; the exception carries their ids
+   * @throws JournalStalledException if the journal is stalled: refused at once, nothing recorded
    * @throws JobStoreException if the journal failed
    */
   Admission submit(List<JobSpec> specs) throws InterruptedException;
@@ -91,6 +95,10 @@ public sealed interface JobEngine extends AutoCloseable permits JobEngineImpl {
    * @return accepted with the ids, or rejected with the reason
    * @throws IllegalArgumentException if a type has no handler or the batch is empty
    * @throws InterruptedException if interrupted while waiting for room
+   * @throws DurabilityUnknownException if the journal did not confirm the batch durable within
+   *     {@link JobStoreOptions#ackTimeout()} (a hung disk): it may still be recorded, and then its
+   *     jobs run; the exception carries their ids
+   * @throws JournalStalledException if the journal is stalled: refused at once, nothing recorded
    * @throws JobStoreException if the journal failed
    */
   Admission submit(List<JobSpec> specs, Duration maxWait) throws InterruptedException;

@@ -1,5 +1,6 @@
 package io.sluice.jobs;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -16,7 +17,7 @@ interface JobLog extends AutoCloseable {
   JobLog NONE =
       new JobLog() {
         @Override
-        public long submitted(List<Entry> batch) {
+        public long submitted(List<Entry> batch, Duration timeout) {
           return 0;
         }
 
@@ -68,13 +69,40 @@ interface JobLog extends AutoCloseable {
       };
 
   /**
-   * Records a new batch and waits until it is durable under the store's policy. Waits without
-   * giving up on interruption (the write is short) and keeps the interrupt status.
+   * Records a new batch and waits until it is durable under the store's policy, at most about
+   * {@code timeout}. Waits without giving up on interruption and keeps the interrupt status.
    *
    * @return the segment holding the batch
+   * @throws NotYetDurable if the timeout passed first: the batch may still be recorded, and the
+   *     exception's future says whether
    * @throws JobStoreException if the journal failed; nothing of the batch counts as accepted
    */
-  long submitted(List<Entry> batch);
+  long submitted(List<Entry> batch, Duration timeout) throws NotYetDurable;
+
+  /**
+   * Whether the log's disk looks hung: a write has been running longer than the stall threshold. A
+   * volatile read; the in-memory log never stalls.
+   */
+  default boolean stalled() {
+    return false;
+  }
+
+  /**
+   * A record handed to the log that was not confirmed durable in time. {@link #outcome} completes
+   * with the record's segment once it is durable, after the log has counted it there, or fails if
+   * the journal failed or closed first; it completes on the journal's threads, so its stages must
+   * be quick.
+   */
+  final class NotYetDurable extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    final transient CompletableFuture<Long> outcome;
+
+    NotYetDurable(CompletableFuture<Long> outcome) {
+      super(null, null, false, false);
+      this.outcome = outcome;
+    }
+  }
 
   /** Attempts started at {@code at}, one per entry (a claim of several jobs is one record). */
   void started(List<Entry> entries, Instant at);

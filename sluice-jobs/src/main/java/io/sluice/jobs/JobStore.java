@@ -67,6 +67,10 @@ public interface JobStore extends AutoCloseable {
    * @throws InterruptedException if interrupted while waiting for room or for the journal; nothing
    *     was accepted if interrupted while waiting for room, while a batch being written may still
    *     become durable (and then runs)
+   * @throws DurabilityUnknownException if the journal did not confirm the batch durable within
+   *     {@link JobStoreOptions#ackTimeout()} (a hung disk): it may still be recorded, and then its
+   *     jobs run; the exception carries their ids
+   * @throws JournalStalledException if the journal is stalled: refused at once, nothing recorded
    * @throws JobStoreException if the journal failed
    */
   Admission submit(List<JobSpec> specs, Duration maxWait) throws InterruptedException;

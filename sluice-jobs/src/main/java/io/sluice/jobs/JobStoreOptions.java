@@ -2,6 +2,7 @@ package io.sluice.jobs;
 
 import io.sluice.core.Clock;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -29,6 +30,11 @@ import java.util.Optional;
  *     one on disk) and 1 (exclusive); see {@link #DEFAULT_RELOCATION_THRESHOLD}
  * @param clock the clock for start times and retries
  * @param observer hears commits and replay progress
+ * @param ackTimeout how long a submit waits for the journal to confirm its batch durable; then it
+ *     throws {@link DurabilityUnknownException} (see {@link #withAckTimeout})
+ * @param stallThreshold how long one journal commit (write and force) may run before the journal
+ *     counts as stalled, and submits are refused with {@link JournalStalledException} (see {@link
+ *     #withStallThreshold})
  */
 public record JobStoreOptions(
     Optional<Path> directory,
@@ -40,7 +46,9 @@ public record JobStoreOptions(
     int finishedRetention,
     double relocationThreshold,
     Clock clock,
-    StoreObserver observer) {
+    StoreObserver observer,
+    Duration ackTimeout,
+    Duration stallThreshold) {
 
   /** The default {@link #capacity()}. */
   public static final int DEFAULT_CAPACITY = 100_000;
@@ -53,6 +61,12 @@ public record JobStoreOptions(
    * rewritten.
    */
   public static final double DEFAULT_RELOCATION_THRESHOLD = 0.25;
+
+  /** The default {@link #ackTimeout()}: 30 seconds. */
+  public static final Duration DEFAULT_ACK_TIMEOUT = Duration.ofSeconds(30);
+
+  /** The default {@link #stallThreshold()}: 10 seconds, far beyond any healthy fsync. */
+  public static final Duration DEFAULT_STALL_THRESHOLD = Duration.ofSeconds(10);
 
   /**
    * Checks the fields.
@@ -83,6 +97,15 @@ public record JobStoreOptions(
     }
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(observer, "observer");
+    Objects.requireNonNull(ackTimeout, "ackTimeout");
+    if (ackTimeout.compareTo(Duration.ofMillis(1)) < 0) {
+      throw new IllegalArgumentException("ackTimeout must be at least 1 ms, got " + ackTimeout);
+    }
+    Objects.requireNonNull(stallThreshold, "stallThreshold");
+    if (stallThreshold.compareTo(Duration.ofMillis(1)) < 0) {
+      throw new IllegalArgumentException(
+          "stallThreshold must be at least 1 ms, got " + stallThreshold);
+    }
   }
 
   /**
@@ -100,7 +123,9 @@ public record JobStoreOptions(
    * No directory, capacity {@value #DEFAULT_CAPACITY}, payloads held up to {@link
    * #defaultPayloadBytesLimit()}, {@link Durability#ALWAYS}, 64 MiB segments, direct I/O where
    * possible, 10,000 finished jobs remembered, old jobs relocated at {@link
-   * #DEFAULT_RELOCATION_THRESHOLD}, the system clock.
+   * #DEFAULT_RELOCATION_THRESHOLD}, the system clock, submits waiting at most {@link
+   * #DEFAULT_ACK_TIMEOUT} for the journal, which counts as stalled after {@link
+   * #DEFAULT_STALL_THRESHOLD}.
    *
    * @return the defaults
    */
@@ -115,7 +140,9 @@ public record JobStoreOptions(
         10_000,
         DEFAULT_RELOCATION_THRESHOLD,
         Clock.system(),
-        StoreObserver.NONE);
+        StoreObserver.NONE,
+        DEFAULT_ACK_TIMEOUT,
+        DEFAULT_STALL_THRESHOLD);
   }
 
   /**
@@ -135,7 +162,9 @@ public record JobStoreOptions(
         finishedRetention,
         relocationThreshold,
         clock,
-        observer);
+        observer,
+        ackTimeout,
+        stallThreshold);
   }
 
   /**
@@ -155,7 +184,9 @@ public record JobStoreOptions(
         finishedRetention,
         relocationThreshold,
         clock,
-        observer);
+        observer,
+        ackTimeout,
+        stallThreshold);
   }
 
   /**
@@ -175,7 +206,9 @@ public record JobStoreOptions(
         finishedRetention,
         relocationThreshold,
         clock,
-        observer);
+        observer,
+        ackTimeout,
+        stallThreshold);
   }
 
   /**
@@ -195,7 +228,9 @@ public record JobStoreOptions(
         finishedRetention,
         relocationThreshold,
         clock,
-        observer);
+        observer,
+        ackTimeout,
+        stallThreshold);
   }
 
   /**
@@ -215,7 +250,9 @@ public record JobStoreOptions(
         finishedRetention,
         relocationThreshold,
         clock,
-        observer);
+        observer,
+        ackTimeout,
+        stallThreshold);
   }
 
   /**
@@ -235,7 +272,9 @@ public record JobStoreOptions(
         finishedRetention,
         relocationThreshold,
         clock,
-        observer);
+        observer,
+        ackTimeout,
+        stallThreshold);
   }
 
   /**
@@ -255,7 +294,9 @@ public record JobStoreOptions(
         finishedRetention,
         relocationThreshold,
         clock,
-        observer);
+        observer,
+        ackTimeout,
+        stallThreshold);
   }
 
   /**
@@ -285,7 +326,9 @@ public record JobStoreOptions(
         finishedRetention,
         relocationThreshold,
         clock,
-        observer);
+        observer,
+        ackTimeout,
+        stallThreshold);
   }
 
   /**
@@ -305,7 +348,9 @@ public record JobStoreOptions(
         finishedRetention,
         relocationThreshold,
         clock,
-        observer);
+        observer,
+        ackTimeout,
+        stallThreshold);
   }
 
   /**
@@ -325,6 +370,63 @@ public record JobStoreOptions(
         finishedRetention,
         relocationThreshold,
         clock,
-        observer);
+        observer,
+        ackTimeout,
+        stallThreshold);
+  }
+
+  /**
+   * These options with another acknowledgement timeout: the longest a submit to a durable store
+   * waits for the journal to confirm its batch durable. A healthy disk answers in milliseconds; a
+   * hung one (a stuck fsync on a failing device, a frozen network volume) may never answer, and
+   * then the submit throws {@link DurabilityUnknownException} with the batch's ids after this long
+   * instead of waiting forever. The batch stays in the journal's hands: if it is recorded later its
+   * jobs run, and their room stays taken until then; if the journal fails, the room is given back.
+   * The wait may run up to half the {@link #stallThreshold()} (at most 2 s) longer, as the journal
+   * notices timeouts when it looks for stalls. The in-memory store never waits for a journal.
+   *
+   * @param ackTimeout at least 1 ms
+   * @return new options
+   */
+  public JobStoreOptions withAckTimeout(Duration ackTimeout) {
+    return new JobStoreOptions(
+        directory,
+        capacity,
+        payloadBytesLimit,
+        durability,
+        segmentBytes,
+        directIo,
+        finishedRetention,
+        relocationThreshold,
+        clock,
+        observer,
+        ackTimeout,
+        stallThreshold);
+  }
+
+  /**
+   * These options with another stall threshold: a journal commit (write and force) that runs longer
+   * is a stall. The journal logs a warning, tells {@link StoreObserver#journalStalled}, and the
+   * store refuses new batches at once with {@link JournalStalledException} until the commit ends,
+   * rather than queueing more submitters behind a disk that may never answer. The journal is not
+   * failed: when the commit ends, it logs that it resumed and everything goes on.
+   *
+   * @param stallThreshold at least 1 ms
+   * @return new options
+   */
+  public JobStoreOptions withStallThreshold(Duration stallThreshold) {
+    return new JobStoreOptions(
+        directory,
+        capacity,
+        payloadBytesLimit,
+        durability,
+        segmentBytes,
+        directIo,
+        finishedRetention,
+        relocationThreshold,
+        clock,
+        observer,
+        ackTimeout,
+        stallThreshold);
   }
 }

@@ -1,5 +1,7 @@
 package io.sluice.jobs;
 
+import io.sluice.jobs.journal.AppendTimeoutException;
+import io.sluice.jobs.journal.ChannelOpener;
 import io.sluice.jobs.journal.IoMode;
 import io.sluice.jobs.journal.Journal;
 import io.sluice.jobs.journal.JournalClosedException;
@@ -9,6 +11,7 @@ import io.sluice.jobs.journal.JournalOptions;
 import io.sluice.jobs.journal.ReplayVisitor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -126,6 +129,13 @@ final class JournalLog implements JobLog {
   }
 
   static LocalJobStore openStore(JobStoreOptions options) throws IOException {
+    return openStore(options, ChannelOpener.DEFAULT);
+  }
+
+  /**
+   * Opens the store with its journal's files opened through {@code opener} (tests: a hung disk).
+   */
+  static LocalJobStore openStore(JobStoreOptions options, ChannelOpener opener) throws IOException {
     if (options.directory().isEmpty()) {
       throw new IllegalArgumentException(
           "a durable job store needs a directory: JobStoreOptions.withDirectory(path)");
@@ -147,7 +157,7 @@ final class JournalLog implements JobLog {
         };
     Journal journal;
     try {
-      journal = Journal.open(journalOptions(options), visitor);
+      journal = Journal.open(journalOptions(options), visitor, opener);
     } catch (JobRecords.CorruptRecordException e) {
       throw new IOException(
           "a job record in "
@@ -208,6 +218,7 @@ final class JournalLog implements JobLog {
         .withMaxRecordBytes(maxRecordBytes(options))
         .withSegmentBytes(options.segmentBytes())
         .withIoMode(options.directIo() ? IoMode.AUTO : IoMode.BUFFERED)
+        .withStallThreshold(options.stallThreshold())
         .withListener(
             new JournalListener() {
               @Override
@@ -229,17 +240,63 @@ final class JournalLog implements JobLog {
               public void onFailure(JournalException failure) {
                 tell(() -> observer.journalFailed(failure));
               }
+
+              @Override
+              public void onStall(long segment, long runningNanos, int waiting) {
+                tell(() -> observer.journalStalled(runningNanos, waiting));
+              }
+
+              @Override
+              public void onResume(long stalledNanos) {
+                tell(() -> observer.journalResumed(stalledNanos));
+              }
             });
   }
 
   @Override
-  public long submitted(List<Entry> batch) {
+  public long submitted(List<Entry> batch, Duration timeout) throws NotYetDurable {
     byte[] body = JobRecords.submitted(batch); // (which sets each job's recordBytes)
     long bytes = 0;
     for (int i = 0, n = batch.size(); i < n; i++) {
       bytes += batch.get(i).recordBytes;
     }
-    return appendDurable(JobRecords.SUBMITTED, body, batch.size(), bytes, 0, false);
+    long jobs = batch.size();
+    long floor = countFloor(jobs, bytes, 0);
+    long home;
+    try {
+      home = appendAndWait(JobRecords.SUBMITTED, body, timeout);
+    } catch (AppendTimeoutException e) {
+      // Still in the journal's hands: the floor keeps counting the batch until its outcome is
+      // known.
+      long batchBytes = bytes;
+      throw new NotYetDurable(
+          e.outcome()
+              .handle(
+                  (segment, failure) -> {
+                    if (failure != null) {
+                      journalFailed(failure);
+                    } else {
+                      sawSegment(segment);
+                    }
+                    settle(floor, failure == null ? segment : null, jobs, batchBytes, 0);
+                    if (failure != null) {
+                      throw failure instanceof CompletionException c
+                          ? c
+                          : new CompletionException(failure);
+                    }
+                    return segment;
+                  }));
+    } catch (RuntimeException | Error e) {
+      settle(floor, null, jobs, bytes, 0);
+      throw e;
+    }
+    settle(floor, home, jobs, bytes, 0);
+    return home;
+  }
+
+  @Override
+  public boolean stalled() {
+    return journal.stalled();
   }
 
   @Override
@@ -280,33 +337,45 @@ final class JournalLog implements JobLog {
    */
   private long appendDurable(
       int type, byte[] body, long jobs, long bytes, long schedules, boolean forced) {
-    long floor;
-    synchronized (compactionLock) {
-      floor = journal.currentSegment();
-      countJobsLocked(floor, jobs, bytes);
-      countLiveLocked(liveSchedules, floor, schedules);
-    }
-    long home = floor;
-    boolean written = false;
+    long floor = countFloor(jobs, bytes, schedules);
+    Long home = null;
     try {
       home = appendAndWait(type, body, forced);
-      written = true;
-      if (home != floor) {
-        synchronized (compactionLock) {
-          countJobsLocked(home, jobs, bytes);
-          countLiveLocked(liveSchedules, home, schedules);
-        }
-      }
       return home;
     } finally {
-      if (!written || home != floor) {
-        // Moved to their home, or never written (the append failed): the floor is not theirs.
-        boolean emptied = countJobs(floor, -jobs, -bytes);
-        emptied |= countLive(liveSchedules, floor, -schedules);
-        if (emptied) {
-          compactLater();
-        }
+      settle(floor, home, jobs, bytes, schedules);
+    }
+  }
+
+  /** Counts a record's jobs and schedules live in the current segment, while it is written. */
+  private long countFloor(long jobs, long bytes, long schedules) {
+    synchronized (compactionLock) {
+      long floor = journal.currentSegment();
+      countJobsLocked(floor, jobs, bytes);
+      countLiveLocked(liveSchedules, floor, schedules);
+      return floor;
+    }
+  }
+
+  /**
+   * Moves a record's counts from {@code floor} to its {@code home} once it is durable, or takes
+   * them away if it never was ({@code home} null: the append failed).
+   */
+  private void settle(long floor, Long home, long jobs, long bytes, long schedules) {
+    if (home != null && home == floor) {
+      return;
+    }
+    if (home != null) {
+      synchronized (compactionLock) {
+        countJobsLocked(home, jobs, bytes);
+        countLiveLocked(liveSchedules, home, schedules);
       }
+    }
+    // Moved to their home, or never written (the append failed): the floor is not theirs.
+    boolean emptied = countJobs(floor, -jobs, -bytes);
+    emptied |= countLive(liveSchedules, floor, -schedules);
+    if (emptied) {
+      compactLater();
     }
   }
 
@@ -418,16 +487,33 @@ final class JournalLog implements JobLog {
     try {
       segment = forced ? forcedAndWait(type, body) : journal.appendUninterruptibly(type, body);
     } catch (JournalException | JournalClosedException e) {
-      journalFailed(e);
-      throw new JobStoreException(
-          "the job journal failed, so this change was not recorded (a submitted batch is not"
-              + " accepted): "
-              + e.getMessage()
-              + "; check the disk (space, permissions, errors in the system log) and restart",
-          e);
+      throw failed(e);
     }
     sawSegment(segment);
     return segment;
+  }
+
+  /** {@link #appendAndWait}, waiting at most about {@code timeout}. */
+  private long appendAndWait(int type, byte[] body, Duration timeout)
+      throws AppendTimeoutException {
+    long segment;
+    try {
+      segment = journal.appendUninterruptibly(type, body, timeout);
+    } catch (JournalException | JournalClosedException e) {
+      throw failed(e);
+    }
+    sawSegment(segment);
+    return segment;
+  }
+
+  private JobStoreException failed(RuntimeException e) {
+    journalFailed(e);
+    return new JobStoreException(
+        "the job journal failed, so this change was not recorded (a submitted batch is not"
+            + " accepted): "
+            + e.getMessage()
+            + "; check the disk (space, permissions, errors in the system log) and restart",
+        e);
   }
 
   private long forcedAndWait(int type, byte[] body) {

@@ -268,6 +268,9 @@ final class LocalJobStore implements JobStore {
         return tooLarge;
       }
     }
+    if (log.stalled()) {
+      throw journalStalled(n);
+    }
     Admission.Rejected rejected = reserve(n, bytes, maxWait);
     if (rejected != null) {
       return rejected;
@@ -291,13 +294,57 @@ final class LocalJobStore implements JobStore {
     }
     long home;
     try {
-      home = log.submitted(batch);
+      home = log.submitted(batch, options.ackTimeout());
+    } catch (JobLog.NotYetDurable e) {
+      throw durabilityUnknown(batch, ids, e);
     } catch (RuntimeException | Error e) {
       unreserve(n, bytes);
       throw e;
     }
     arrive(batch, home);
     return new Admission.Accepted(ids);
+  }
+
+  /**
+   * A batch the log holds but did not confirm in time keeps its room: it arrives in the queues if
+   * its record becomes durable, and gives the room back if the journal fails or closes first.
+   */
+  private DurabilityUnknownException durabilityUnknown(
+      List<Entry> batch, List<JobId> ids, JobLog.NotYetDurable late) {
+    int n = batch.size();
+    long bytes = 0;
+    for (Entry entry : batch) {
+      bytes += entry.payload.length;
+    }
+    long reserved = bytes;
+    late.outcome.whenComplete(
+        (home, failure) -> {
+          if (failure == null) {
+            arrive(batch, home);
+          } else {
+            unreserve(n, reserved);
+          }
+        });
+    LOG.log(
+        System.Logger.Level.DEBUG, // the journal warns once per stall; this is once per batch
+        "a batch of "
+            + n
+            + " jobs was not confirmed durable within "
+            + options.ackTimeout().toMillis()
+            + " ms; it stays in the journal's hands (first id "
+            + ids.getFirst()
+            + ")");
+    return new DurabilityUnknownException(ids, options.ackTimeout());
+  }
+
+  private static JournalStalledException journalStalled(int n) {
+    return new JournalStalledException(
+        "the job journal is stalled (a write or force has run longer than the stall threshold:"
+            + " the disk may be hung), so this batch of "
+            + n
+            + (n == 1 ? " job" : " jobs")
+            + " was refused at once; nothing of it was recorded. Submit it again once the journal"
+            + " resumes");
   }
 
   /**
@@ -1676,6 +1723,11 @@ final class LocalJobStore implements JobStore {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** The room taken: pending jobs plus room reserved by batches in flight; for tests. */
+  long occupiedRoom() {
+    return occupied.get();
   }
 
   /** Every job the store holds (pending and dead), for tests. */

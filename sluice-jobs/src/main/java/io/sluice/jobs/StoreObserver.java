@@ -65,4 +65,23 @@ public interface StoreObserver {
    * @param failure the failure; its message says what failed and what to check
    */
   default void journalFailed(RuntimeException failure) {}
+
+  /**
+   * A journal commit (write and force) has been running longer than {@link
+   * JobStoreOptions#stallThreshold()}: the disk may be hung. Until {@link #journalResumed}, the
+   * store refuses new batches with {@link JournalStalledException}. Called once per stalled commit,
+   * on the journal's watchdog thread.
+   *
+   * @param runningNanos how long the commit has been running
+   * @param waiting about how many appends wait for it
+   */
+  default void journalStalled(long runningNanos, int waiting) {}
+
+  /**
+   * The stalled commit ended (completed, or failed: then {@link #journalFailed} follows); the store
+   * accepts batches again unless the journal failed.
+   *
+   * @param stalledNanos how long the commit ran in all
+   */
+  default void journalResumed(long stalledNanos) {}
 }

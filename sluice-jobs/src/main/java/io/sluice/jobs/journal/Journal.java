@@ -298,7 +298,17 @@ public final class Journal implements AutoCloseable {
     return open(options, visitor, ChannelOpener.DEFAULT);
   }
 
-  static Journal open(JournalOptions options, ReplayVisitor visitor, ChannelOpener opener)
+  /**
+   * Opens the journal as {@link #open(JournalOptions, ReplayVisitor)} does, with its files opened
+   * through {@code opener}: for tests that inject a failing or hanging disk around the real files.
+   *
+   * @param options the journal's settings
+   * @param visitor receives every readable record, and progress
+   * @param opener opens the files
+   * @return the open journal
+   * @throws IOException as {@link #open(JournalOptions, ReplayVisitor)}
+   */
+  public static Journal open(JournalOptions options, ReplayVisitor visitor, ChannelOpener opener)
       throws IOException {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(visitor, "visitor");

@@ -15,10 +15,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * force (so appends pile up, deterministically) and then to let the force go on or fail with an
  * IOException (a real failure as far as the journal can tell).
  */
-final class HookedChannel extends FileChannel {
+public final class HookedChannel extends FileChannel {
 
   /** Controls the forces of every channel opened through {@link #opener()}. */
-  static final class Gate {
+  public static final class Gate {
+    /** A gate that lets everything through until armed. */
+    public Gate() {}
+
     private final AtomicReference<Arm> armed = new AtomicReference<>();
     private volatile boolean failWrites;
 
@@ -29,7 +32,7 @@ final class HookedChannel extends FileChannel {
      * Arms the gate: the next force signals {@code entered}, waits for the returned latch, then
      * goes on (or throws if {@code fail}).
      */
-    CountDownLatch armNextForce(CountDownLatch entered, boolean fail) {
+    public CountDownLatch armNextForce(CountDownLatch entered, boolean fail) {
       CountDownLatch release = new CountDownLatch(1);
       armed.set(new Arm(entered, release, fail));
       return release;
@@ -78,7 +81,7 @@ final class HookedChannel extends FileChannel {
       }
     }
 
-    ChannelOpener opener() {
+    public ChannelOpener opener() {
       return (file, options) -> new HookedChannel(FileChannel.open(file, options), this);
     }
   }

@@ -477,6 +477,13 @@ final class Http {
         w -> {
           w.writeStringField("error", p.code());
           w.writeStringField("message", p.getMessage());
+          if (p.ids() != null) {
+            w.writeArrayFieldStart("ids");
+            for (String id : p.ids()) {
+              w.writeString(id);
+            }
+            w.writeEndArray();
+          }
         });
   }
 }

@@ -6,12 +6,14 @@ import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.sluice.jobs.Admission;
+import io.sluice.jobs.DurabilityUnknownException;
 import io.sluice.jobs.Job;
 import io.sluice.jobs.JobEngine;
 import io.sluice.jobs.JobId;
 import io.sluice.jobs.JobSpec;
 import io.sluice.jobs.JobState;
 import io.sluice.jobs.JobStoreException;
+import io.sluice.jobs.JournalStalledException;
 import io.sluice.server.objects.ObjectKeys;
 import io.sluice.server.objects.ObjectStore;
 import java.io.IOException;
@@ -28,8 +30,14 @@ import java.util.Optional;
  *
  * Every answer that is not a success is an HttpProblem turned into {"error", "message"} (see Http,
  * which the schedule routes share). The handlers never wait for
- * anything unbounded: a submit waits only for the journal's group commit, and a full queue is
+ * anything unbounded: a submit waits for the journal's group commit at most --journal-ack-timeout
+ * (then 503 journal_stalled with the batch's ids, its outcome unknown), and a full queue is
  * answered at once with 429.
+ *
+ * A stalled journal (a write and fsync running past --journal-stall-threshold: a hung disk) is a
+ * passing state: POST answers 503 journal_stalled at once, without reading the body, and ready
+ * answers 503 journal_stalled, until the journal says it resumed; live stays 200, since the
+ * process is not dead and a restart would not unhang the disk. A journal that failed outranks it.
  *
  * Lifecycle: STARTING (journal replay; POST answers 503, ready is false) -> READY -> DRAINING
  * (shutdown; POST answers 503) . Reads (job status, dead letters) work whenever an engine exists.
@@ -68,6 +76,7 @@ final class IngestApi {
   private volatile JobEngine engine;
   private volatile String startingDetail = "replaying the journal";
   private volatile String journalFailure;
+  private volatile String journalStall; // while the journal is stalled: what the health check says
   private volatile String objectStoreProblem;
 
   IngestApi(ServerConfig config, ObjectStore objects, ServerMetrics metrics, Http http) {
@@ -107,6 +116,24 @@ final class IngestApi {
   /** The journal failed for good: {@code message} says how, for the health checks. */
   void journalFailed(String message) {
     journalFailure = message;
+  }
+
+  /** The journal stalled: a commit has run {@code runningNanos} with {@code waiting} appends. */
+  void journalStalled(long runningNanos, int waiting) {
+    journalStall =
+        "a journal write and fsync has been running for over "
+            + Duration.ofNanos(runningNanos).toMillis()
+            + " ms (--journal-stall-threshold "
+            + config.journalStallThreshold().toMillis()
+            + " ms) with about "
+            + waiting
+            + " batches and records waiting: the disk may be hung. New payloads are refused until"
+            + " it completes";
+  }
+
+  /** The stalled journal commit ended. */
+  void journalResumed() {
+    journalStall = null;
   }
 
   Phase phase() {
@@ -174,6 +201,10 @@ final class IngestApi {
     Admission admission;
     try {
       admission = engine.submit(specs, Duration.ZERO);
+    } catch (DurabilityUnknownException e) {
+      throw durabilityUnknown(e);
+    } catch (JournalStalledException e) {
+      throw journalStalled();
     } catch (JobStoreException e) {
       LOG.log(System.Logger.Level.ERROR, "a batch was refused because the journal failed", e);
       throw journalFailed();
@@ -361,7 +392,8 @@ final class IngestApi {
   private void ready(ServerRequest req, ServerResponse res) {
     Phase now = phase;
     String failure = journalFailure;
-    boolean up = now == Phase.READY && failure == null;
+    String stall = journalStall;
+    boolean up = now == Phase.READY && failure == null && stall == null;
     Http.json(
         res,
         up ? 200 : 503,
@@ -370,6 +402,9 @@ final class IngestApi {
           w.writeStringField("phase", now.name().toLowerCase(Locale.ROOT));
           if (failure != null) {
             writeJournalFailure(w, failure);
+          } else if (stall != null) {
+            w.writeStringField("error", "journal_stalled");
+            w.writeStringField("detail", stall);
           } else if (now == Phase.STARTING) {
             w.writeStringField("detail", startingDetail);
           }
@@ -405,6 +440,9 @@ final class IngestApi {
     if (journalFailure != null && phase != Phase.DRAINING) {
       throw journalFailed();
     }
+    if (journalStall != null && phase == Phase.READY) {
+      throw journalStalled();
+    }
     return switch (phase) {
       case STARTING ->
           throw new HttpProblem(
@@ -439,6 +477,34 @@ final class IngestApi {
         "the service cannot make payloads durable: its journal failed for good, and it accepts"
             + " nothing until it is restarted; nothing was accepted. Retry against another instance"
             + " or once it has restarted; GET /health/ready says why");
+  }
+
+  private static HttpProblem journalStalled() {
+    return new HttpProblem(
+        503,
+        "journal_stalled",
+        "the service's journal is stalled (a disk write has been running far longer than it"
+            + " should: the disk may be hung), so this batch was refused at once; nothing was"
+            + " accepted. Retry later or against another instance; GET /health/ready says when it"
+            + " has resumed",
+        List.of());
+  }
+
+  private static HttpProblem durabilityUnknown(DurabilityUnknownException e) {
+    List<String> ids = new ArrayList<>(e.ids().size());
+    for (JobId id : e.ids()) {
+      ids.add(id.toString());
+    }
+    return new HttpProblem(
+        503,
+        "journal_stalled",
+        "the journal did not confirm this batch durable within "
+            + e.timeout().toMillis()
+            + " ms (the disk may be hung), so its outcome is unknown: it may or may not have been"
+            + " accepted, and if it was, its payloads are uploaded. Check each id later with GET"
+            + " /v1/jobs/{id} (404 unknown_job means it was not accepted), or send the batch again,"
+            + " which may accept its payloads twice",
+        ids);
   }
 
   private static HttpProblem shuttingDown() {

@@ -235,6 +235,29 @@ final class ServeCommand implements Callable<Integer> {
   String durability;
 
   @Option(
+      names = "--journal-stall-threshold",
+      defaultValue = "10s",
+      paramLabel = "DURATION",
+      converter = Main.DurationConverter.class,
+      description =
+          "A journal write and fsync running longer is a stall (a hung disk): it is logged,"
+              + " /health/ready answers 503 journal_stalled, and POST /v1/payloads answers 503"
+              + " journal_stalled at once until it ends (SLUICE_JOURNAL_STALL_THRESHOLD)."
+              + " Default: ${DEFAULT-VALUE}.")
+  Duration journalStallThreshold;
+
+  @Option(
+      names = "--journal-ack-timeout",
+      defaultValue = "30s",
+      paramLabel = "DURATION",
+      converter = Main.DurationConverter.class,
+      description =
+          "Longest a POST /v1/payloads waits for the journal to make its batch durable; then it"
+              + " answers 503 journal_stalled with the batch's ids, whose outcome is unknown"
+              + " (SLUICE_JOURNAL_ACK_TIMEOUT). Default: ${DEFAULT-VALUE}.")
+  Duration journalAckTimeout;
+
+  @Option(
       names = "--max-body-bytes",
       defaultValue = "1048576",
       paramLabel = "N",
@@ -543,7 +566,9 @@ final class ServeCommand implements Callable<Integer> {
             ? ServerConfig.defaultMaxInflightBodyBytes(maxBodyBytes)
             : maxInflightBodyBytes,
         maxConnections == 0 ? ServerConfig.defaultMaxConnections() : maxConnections,
-        finishedRetention);
+        finishedRetention,
+        journalAckTimeout,
+        journalStallThreshold);
   }
 
   private ObjectStore objectStore(ServerConfig settings) throws IOException {

@@ -49,6 +49,12 @@ import java.util.Optional;
  * @param finishedRetention how many finished jobs (the most recent) {@code GET /v1/jobs/{id}}
  *     answers from memory with their attempts and times; an older success is still reported, from
  *     its object, without them
+ * @param journalAckTimeout the longest a {@code POST /v1/payloads} waits for the journal to confirm
+ *     its batch durable; then it answers 503 {@code journal_stalled} with the batch's ids (the
+ *     outcome is unknown)
+ * @param journalStallThreshold a journal write and fsync running longer is a stall: logged, {@code
+ *     /health/ready} answers 503 {@code journal_stalled} and new batches are refused at once until
+ *     it ends
  */
 public record ServerConfig(
     String host,
@@ -71,7 +77,9 @@ public record ServerConfig(
     Duration bodyTimeout,
     long maxInflightBodyBytes,
     int maxConnections,
-    int finishedRetention) {
+    int finishedRetention,
+    Duration journalAckTimeout,
+    Duration journalStallThreshold) {
 
   /**
    * Checks the settings, with messages that name the option to fix.
@@ -120,6 +128,12 @@ public record ServerConfig(
     require(
         headerTimeout.isPositive(),
         "--header-timeout must be positive, got " + headerTimeout.toMillis() + " ms");
+    require(
+        journalAckTimeout.compareTo(Duration.ofMillis(1)) >= 0,
+        "--journal-ack-timeout must be at least 1ms, got " + journalAckTimeout);
+    require(
+        journalStallThreshold.compareTo(Duration.ofMillis(1)) >= 0,
+        "--journal-stall-threshold must be at least 1ms, got " + journalStallThreshold);
     require(bodyTimeout.isPositive(), "--body-timeout must be positive");
     require(
         maxInflightBodyBytes >= BodyBudget.minimumLimit(maxBodyBytes),
@@ -215,8 +229,9 @@ public record ServerConfig(
    * payloads per request, depth 64, 60-second uploads, 10 attempts with waits capped at 1 s, 2 s, 4
    * s ..., 30 seconds of shutdown grace, 10 seconds for a request's headers, 30 seconds for a body,
    * an eighth of the heap for bodies being received ({@link #defaultMaxInflightBodyBytes(int)}),
-   * and connections for another eighth ({@link #defaultMaxConnections()}), and 10,000 finished jobs
-   * remembered.
+   * and connections for another eighth ({@link #defaultMaxConnections()}), 10,000 finished jobs
+   * remembered, and a journal that counts as stalled after 10 s, with submits waiting at most 30 s
+   * for it.
    *
    * @param dataDir where the journal and the filesystem objects live
    * @return the defaults
@@ -243,7 +258,9 @@ public record ServerConfig(
         Duration.ofSeconds(30),
         defaultMaxInflightBodyBytes(1 << 20),
         defaultMaxConnections(),
-        DEFAULT_FINISHED_RETENTION);
+        DEFAULT_FINISHED_RETENTION,
+        JobStoreOptions.DEFAULT_ACK_TIMEOUT,
+        JobStoreOptions.DEFAULT_STALL_THRESHOLD);
   }
 
   /**
@@ -415,6 +432,22 @@ public record ServerConfig(
   }
 
   /**
+   * This configuration with other bounds on waiting for a hung journal.
+   *
+   * @param journalAckTimeout the longest a submit waits for the journal, at least 1 ms
+   * @param journalStallThreshold how long a journal write and fsync may run before it is a stall,
+   *     at least 1 ms
+   * @return a new configuration
+   */
+  public ServerConfig withJournalTimeouts(
+      Duration journalAckTimeout, Duration journalStallThreshold) {
+    Draft d = new Draft(this);
+    d.journalAckTimeout = journalAckTimeout;
+    d.journalStallThreshold = journalStallThreshold;
+    return d.build();
+  }
+
+  /**
    * A configuration being changed by a {@code with} method: its components, checked anew by build.
    */
   private static final class Draft {
@@ -439,6 +472,8 @@ public record ServerConfig(
     long maxInflightBodyBytes;
     int maxConnections;
     int finishedRetention;
+    Duration journalAckTimeout;
+    Duration journalStallThreshold;
 
     Draft(ServerConfig c) {
       host = c.host;
@@ -462,6 +497,8 @@ public record ServerConfig(
       maxInflightBodyBytes = c.maxInflightBodyBytes;
       maxConnections = c.maxConnections;
       finishedRetention = c.finishedRetention;
+      journalAckTimeout = c.journalAckTimeout;
+      journalStallThreshold = c.journalStallThreshold;
     }
 
     ServerConfig build() {
@@ -486,7 +523,9 @@ public record ServerConfig(
           bodyTimeout,
           maxInflightBodyBytes,
           maxConnections,
-          finishedRetention);
+          finishedRetention,
+          journalAckTimeout,
+          journalStallThreshold);
     }
   }
 }

@@ -46,6 +46,8 @@ final class ServerMetrics implements EngineListener, StoreObserver {
   private final DistributionSummary commitRecords;
   private final Counter relocatedJobs;
   private final Counter relocatedBytes;
+  private final Counter journalStalls;
+  private volatile boolean journalStalled;
   private final Timer objectFlush;
   private final DistributionSummary objectFlushPuts;
   private volatile Supplier<EngineStats> stats = () -> null;
@@ -103,6 +105,17 @@ final class ServerMetrics implements EngineListener, StoreObserver {
             .description("bytes of the records of those rewrites")
             .baseUnit("bytes")
             .register(registry);
+    journalStalls =
+        Counter.builder("sluice.journal.stalls")
+            .description(
+                "journal commits (write and fsync) that ran past --journal-stall-threshold: a hung"
+                    + " or very slow disk")
+            .register(registry);
+    Gauge.builder("sluice.journal.stalled", this, m -> m.journalStalled ? 1 : 0)
+        .description(
+            "1 while a journal commit has run past --journal-stall-threshold and not ended (POST"
+                + " and /health/ready answer 503 journal_stalled), else 0")
+        .register(registry);
     objectFlush =
         diskTimer(
             "sluice.objects.flush",
@@ -322,6 +335,17 @@ final class ServerMetrics implements EngineListener, StoreObserver {
   public void journalRelocated(int jobs, long bytes) {
     relocatedJobs.increment(jobs);
     relocatedBytes.increment(bytes);
+  }
+
+  @Override
+  public void journalStalled(long runningNanos, int waiting) {
+    journalStalls.increment();
+    journalStalled = true;
+  }
+
+  @Override
+  public void journalResumed(long stalledNanos) {
+    journalStalled = false;
   }
 
   /** For tests and the status line: the counts the gauges show. */

@@ -56,6 +56,7 @@ public final class SluiceServer implements AutoCloseable {
   private final ScheduleApi schedules;
   private final ServerMetrics metrics;
   private final Http http;
+  private final StoreOpener storeOpener;
   private final Object closeLock = new Object();
   private JobEngine engine;
   private DurableScheduler scheduler;
@@ -63,9 +64,10 @@ public final class SluiceServer implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicBoolean storeUnverified =
       new java.util.concurrent.atomic.AtomicBoolean();
 
-  private SluiceServer(ServerConfig config, ObjectStore objects) {
+  private SluiceServer(ServerConfig config, ObjectStore objects, StoreOpener storeOpener) {
     this.config = config;
     this.objects = objects;
+    this.storeOpener = storeOpener;
     this.metrics = new ServerMetrics();
     this.http = new Http(config, metrics);
     this.api = new IngestApi(config, objects, metrics, http);
@@ -245,9 +247,23 @@ public final class SluiceServer implements AutoCloseable {
 
   static SluiceServer start(ServerConfig config, ObjectStore objects, StartObserver observer)
       throws IOException {
+    return start(config, objects, observer, JobStore::open);
+  }
+
+  /**
+   * Opens the job store: {@link JobStore#open} in production, a store over a hung disk in tests.
+   */
+  @FunctionalInterface
+  interface StoreOpener {
+    JobStore open(JobStoreOptions options) throws IOException;
+  }
+
+  static SluiceServer start(
+      ServerConfig config, ObjectStore objects, StartObserver observer, StoreOpener storeOpener)
+      throws IOException {
     SluiceServer server;
     try {
-      server = new SluiceServer(Objects.requireNonNull(config, "config"), objects);
+      server = new SluiceServer(Objects.requireNonNull(config, "config"), objects, storeOpener);
       server.web.start();
     } catch (RuntimeException e) {
       objects.close();
@@ -275,13 +291,15 @@ public final class SluiceServer implements AutoCloseable {
     Path journal = config.dataDir().resolve("journal");
     StoreObserver observer = new ReplayReporter(metrics, api, startObserver);
     JobStore store =
-        JobStore.open(
+        storeOpener.open(
             JobStoreOptions.defaults()
                 .withDirectory(journal)
                 .withCapacity(config.queueCapacity())
                 .withPayloadBytesLimit(config.queueBytes())
                 .withDurability(config.durability())
                 .withFinishedRetention(config.finishedRetention())
+                .withAckTimeout(config.journalAckTimeout())
+                .withStallThreshold(config.journalStallThreshold())
                 .withObserver(observer));
     if (startObserver.stopRequested()) {
       store.close();
@@ -495,6 +513,18 @@ public final class SluiceServer implements AutoCloseable {
     @Override
     public void journalFailed(RuntimeException failure) {
       api.journalFailed(failure.getMessage());
+    }
+
+    @Override
+    public void journalStalled(long runningNanos, int waiting) {
+      metrics.journalStalled(runningNanos, waiting);
+      api.journalStalled(runningNanos, waiting);
+    }
+
+    @Override
+    public void journalResumed(long stalledNanos) {
+      metrics.journalResumed(stalledNanos);
+      api.journalResumed();
     }
 
     /** Also abandons the replay, by throwing {@link StartCancelled}, once a stop is requested. */

@@ -2,6 +2,7 @@ package io.sluice.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.jobs.Durability;
@@ -57,6 +58,24 @@ class ServeSettingsTest {
     assertEquals(Duration.ofSeconds(5), c.bodyTimeout());
     assertEquals(Durability.NEVER, c.durability());
     assertEquals("in/", c.objectPrefix());
+  }
+
+  @Test
+  void theJournalTimeoutsComeFromTheirFlagsOrTheEnvironment() {
+    ServerConfig defaults = settings(Map.of());
+    ServerConfig c =
+        settings(
+            Map.of("SLUICE_JOURNAL_STALL_THRESHOLD", "2s", "SLUICE_JOURNAL_ACK_TIMEOUT", "5s"),
+            "--journal-ack-timeout",
+            "500ms");
+
+    assertEquals(JobStoreOptions.DEFAULT_ACK_TIMEOUT, defaults.journalAckTimeout());
+    assertEquals(JobStoreOptions.DEFAULT_STALL_THRESHOLD, defaults.journalStallThreshold());
+    assertEquals(Duration.ofMillis(500), c.journalAckTimeout(), "the flag beats the environment");
+    assertEquals(Duration.ofSeconds(2), c.journalStallThreshold());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> ServerConfig.defaults(dir).withJournalTimeouts(Duration.ZERO, c.journalStallThreshold()));
   }
 
   @Test

@@ -1,0 +1,153 @@
+package io.sluice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.jobs.HungDisk;
+import io.sluice.server.objects.FilesystemObjectStore;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/*
+ * The service over a disk that hangs, on a real port: the journal's real files behind a HungDisk
+ * gate that holds an fsync until the test lets it go. The journal measures time with
+ * System.nanoTime, so the acknowledgement timeout and stall threshold are small real durations;
+ * the test waits on what the service answers, never on time, and asserts no timing.
+ */
+@Timeout(60)
+class JournalStallApiTest {
+  @TempDir Path dataDir;
+
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final HungDisk disk = new HungDisk();
+  private SluiceServer server;
+
+  @AfterEach
+  void stop() {
+    if (server != null) {
+      server.close();
+    }
+    http.close();
+  }
+
+  private void start(Duration ackTimeout, Duration stallThreshold) throws Exception {
+    ServerConfig config =
+        ServerConfig.defaults(dataDir)
+            .withPort(0)
+            .withShutdownGrace(Duration.ofSeconds(5))
+            .withJournalTimeouts(ackTimeout, stallThreshold);
+    server =
+        SluiceServer.start(
+            config,
+            FilesystemObjectStore.open(dataDir.resolve("objects")),
+            new SluiceServer.StartObserver() {},
+            disk::open);
+  }
+
+  private HttpResponse<String> send(String path, String method, String body) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+            .timeout(Duration.ofSeconds(30));
+    if (body != null) {
+      b.header("Content-Type", "application/json");
+    }
+    b.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> post(String body) throws Exception {
+    return send("/v1/payloads", "POST", body);
+  }
+
+  /** Asks again (no sleeping) until the answer satisfies {@code done}. */
+  private HttpResponse<String> awaitAnswer(String path, Predicate<HttpResponse<String>> done)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      HttpResponse<String> r = send(path, "GET", null);
+      if (done.test(r)) {
+        return r;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(path + " never answered as expected; last: " + r.body());
+      }
+      Thread.yield();
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String> ids(HttpResponse<String> r) throws Exception {
+    return (List<String>) Json.object(r.body()).get("ids");
+  }
+
+  private static void assertJournalStalled(HttpResponse<String> r) throws Exception {
+    assertEquals(503, r.statusCode(), r.body());
+    Map<String, Object> body = Json.object(r.body());
+    assertEquals("journal_stalled", body.get("error"), r.body());
+    assertFalse(((String) body.get("message")).isBlank());
+  }
+
+  @Test
+  void aHungDiskAnswers503JournalStalledWithTheIdsFailsReadinessAndTheServiceRecoversWithIt()
+      throws Exception {
+    // given a service whose disk will hang in the next fsync
+    start(Duration.ofMillis(50), Duration.ofMillis(200));
+    assertEquals(202, post("{\"payloads\": [{\"before\": 1}]}").statusCode());
+    CountDownLatch release = disk.hangNextForce();
+
+    // when a batch is posted, then it is answered 503 journal_stalled, its outcome unknown, with
+    // the ids to look up
+    HttpResponse<String> unknown = post("{\"payloads\": [{\"n\": 1}, {\"n\": 2}]}");
+    assertJournalStalled(unknown);
+    List<String> ids = ids(unknown);
+    assertEquals(2, ids.size(), unknown.body());
+    assertTrue(unknown.body().contains("GET /v1/jobs/{id}"), unknown.body());
+
+    // and once the stall is noticed, readiness fails saying why, while liveness holds
+    HttpResponse<String> ready =
+        awaitAnswer("/health/ready", r -> r.body().contains("journal_stalled"));
+    assertEquals(503, ready.statusCode(), ready.body());
+    assertEquals("DOWN", Json.object(ready.body()).get("status"));
+    assertEquals(200, send("/health/live", "GET", null).statusCode());
+    // and a new batch is refused at once, naming no jobs: nothing of it was accepted
+    HttpResponse<String> refused = post("{\"payloads\": [{\"n\": 3}]}");
+    assertJournalStalled(refused);
+    assertEquals(List.of(), ids(refused));
+    // and the metrics show the stall
+    String metrics = send("/metrics", "GET", null).body();
+    assertTrue(metrics.contains("sluice_journal_stalled 1.0"), metrics);
+    assertTrue(metrics.contains("sluice_journal_stalls_total 1.0"), metrics);
+
+    // when the disk recovers
+    release.countDown();
+
+    // then the service is ready again and accepts batches
+    awaitAnswer("/health/ready", r -> r.statusCode() == 200);
+    assertEquals(202, post("{\"payloads\": [{\"n\": 4}]}").statusCode());
+    assertTrue(
+        send("/metrics", "GET", null).body().contains("sluice_journal_stalled 0.0"),
+        "the gauge went back to 0");
+    // and the batch whose outcome was unknown was recorded, and its payloads are uploaded
+    for (String id : ids) {
+      awaitAnswer("/v1/jobs/" + id, r -> r.body().contains("\"state\":\"succeeded\""));
+    }
+  }
+}

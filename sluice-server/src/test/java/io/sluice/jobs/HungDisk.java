@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * A durable job store whose disk can hang: the journal's real segment files, behind a gate that
  * holds the next force (fsync) until the test releases it, as a stuck fsync on a dying device
  * would. For the server's tests, which open the store through {@link #open}: this class lives in
- * the store's package (the tests run on the class path, where a package may span jars) to reach
- * the store's package-private way of opening its journal through a {@link ChannelOpener}.
+ * the store's package (the tests run on the class path, where a package may span jars) to reach the
+ * store's package-private way of opening its journal through a {@link ChannelOpener}.
  */
 public final class HungDisk {
   private final AtomicReference<CountDownLatch> nextForce = new AtomicReference<>();

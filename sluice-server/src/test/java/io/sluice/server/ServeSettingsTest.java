@@ -75,7 +75,9 @@ class ServeSettingsTest {
     assertEquals(Duration.ofSeconds(2), c.journalStallThreshold());
     assertThrows(
         IllegalArgumentException.class,
-        () -> ServerConfig.defaults(dir).withJournalTimeouts(Duration.ZERO, c.journalStallThreshold()));
+        () ->
+            ServerConfig.defaults(dir)
+                .withJournalTimeouts(Duration.ZERO, c.journalStallThreshold()));
   }
 
   @Test

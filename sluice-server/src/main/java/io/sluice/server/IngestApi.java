@@ -77,6 +77,7 @@ final class IngestApi {
   private volatile String startingDetail = "replaying the journal";
   private volatile String journalFailure;
   private volatile String journalStall; // while the journal is stalled: what the health check says
+  private volatile long journalStallStart; // System.nanoTime() when the stalled commit began
   private volatile String objectStoreProblem;
 
   IngestApi(ServerConfig config, ObjectStore objects, ServerMetrics metrics, Http http) {
@@ -120,6 +121,7 @@ final class IngestApi {
 
   /** The journal stalled: a commit has run {@code runningNanos} with {@code waiting} appends. */
   void journalStalled(long runningNanos, int waiting) {
+    journalStallStart = System.nanoTime() - runningNanos;
     journalStall =
         "a journal write and fsync has been running for over "
             + Duration.ofNanos(runningNanos).toMillis()
@@ -134,6 +136,12 @@ final class IngestApi {
   /** The stalled journal commit ended. */
   void journalResumed() {
     journalStall = null;
+  }
+
+  /** How long the journal's stalled commit has been running, or zero while none is stalled. */
+  Duration journalStalledFor() {
+    long start = journalStallStart;
+    return journalStall == null ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - start);
   }
 
   Phase phase() {

@@ -30,7 +30,10 @@ import picocli.CommandLine.Option;
           + " and the exit code is 0. Payloads accepted but not yet uploaded are uploaded after"
           + " the next start. While starting, they abandon the start (a journal replay included)"
           + " and the exit code is 0. A second SIGTERM or Ctrl-C while stopping stops at once,"
-          + " exit code 143 (130 for Ctrl-C); uploads cut off run again after the next start.",
+          + " exit code 143 (130 for Ctrl-C); uploads cut off run again after the next start."
+          + " A journal whose disk hangs (see --journal-stall-threshold) cannot be closed: once"
+          + " the grace has passed and it has been stalled for --journal-ack-timeout, the stop"
+          + " gives up on it, says so, and the exit code is 1.",
       "",
       "POST /v1/payloads takes {\"payloads\": [...]}; every payload is journaled before the 202,"
           + " then uploaded as its own object by the workers, with retries and dead letters.",
@@ -440,7 +443,13 @@ final class ServeCommand implements Callable<Integer> {
         "sluice: stopping (uploads in progress get "
             + settings.shutdownGrace().toSeconds()
             + " s; a second SIGTERM or Ctrl-C stops at once)");
-    server.close();
+    if (!server.stop()) {
+      err.println(
+          "sluice: stopped without closing the journal: its disk hung (see the log above)."
+              + " Everything answered 202 is durable and is uploaded after the next start;"
+              + " check the device first. Exit status 1");
+      return 1;
+    }
     err.println("sluice: stopped");
     return 0;
   }

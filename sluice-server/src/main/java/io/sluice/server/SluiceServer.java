@@ -61,6 +61,7 @@ public final class SluiceServer implements AutoCloseable {
   private JobEngine engine;
   private DurableScheduler scheduler;
   private boolean closed;
+  private boolean journalClosed; // the first stop's answer; under closeLock
   private final java.util.concurrent.atomic.AtomicBoolean storeUnverified =
       new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -450,36 +451,112 @@ public final class SluiceServer implements AutoCloseable {
 
   /**
    * Refuses new payloads, lets uploads in progress finish within the grace period, stops the HTTP
-   * server and closes the journal and the object store. Calling it again does nothing.
+   * server and closes the journal and the object store; see {@link #stop()}, which says whether the
+   * journal closed. Calling it again does nothing. Waits through interrupts and sets the interrupt
+   * status again afterwards.
    */
   @Override
   public void close() {
+    stop();
+  }
+
+  /**
+   * Stops the service as {@link #close()} does and says whether everything closed. Payloads are
+   * refused with 503 at once; uploads in progress get the grace period; then the journal is closed.
+   * A journal whose disk hangs cannot be closed (its writer is stuck in a system call no Java code
+   * can end): once the grace period has passed and the journal has been stalled for the
+   * acknowledgement timeout ({@code --journal-ack-timeout}), the stop gives up waiting for it, logs
+   * an error, stops the HTTP server and the object store and returns false, leaving the journal's
+   * threads waiting on the disk. Everything answered 202 was durable before its answer, so the next
+   * start uploads it; uploads that finished while the disk hung may run again. Calling it again
+   * returns the first call's answer.
+   *
+   * @return true if the journal closed; false if the stop gave up on a hung disk
+   */
+  public boolean stop() {
     synchronized (closeLock) {
       if (closed) {
-        return;
+        return journalClosed;
       }
       closed = true;
       api.draining();
       schedules.draining();
-      if (scheduler != null) {
-        scheduler.close();
-      }
       LOG.log(
           System.Logger.Level.INFO,
           "sluice shutting down: uploads in progress get "
               + config.shutdownGrace().toSeconds()
               + " s");
+      // On a thread of its own, so that a disk that hangs cannot hold this one for ever.
+      Thread stopping = Thread.ofVirtual().name("sluice-stop").start(this::stopSchedulesAndJobs);
       try {
-        if (engine != null && !engine.shutdown(config.shutdownGrace())) {
-          LOG.log(
-              System.Logger.Level.WARNING,
-              "some uploads did not finish in time; they run" + " again after the next start");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+        journalClosed = awaitUnlessTheDiskHangs(stopping);
       } finally {
         web.stop();
         objects.close();
+      }
+      return journalClosed;
+    }
+  }
+
+  private void stopSchedulesAndJobs() {
+    if (scheduler != null) {
+      scheduler.close();
+    }
+    if (engine != null) {
+      boolean graceful = true;
+      try {
+        graceful = engine.shutdown(config.shutdownGrace());
+      } catch (InterruptedException e) {
+        engine.close(); // nothing interrupts this thread; close waits all the same
+      }
+      if (!graceful) {
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "some uploads did not finish in time; they run again after the next start");
+      }
+    }
+  }
+
+  /**
+   * Waits for {@code stopping} to end, or until the grace period has passed and the journal has
+   * been stalled for the acknowledgement timeout; returns whether it ended. Waits through
+   * interrupts, keeping the status.
+   */
+  private boolean awaitUnlessTheDiskHangs(Thread stopping) {
+    long started = System.nanoTime();
+    Duration look =
+        Duration.ofMillis(Math.clamp(config.journalAckTimeout().toMillis() / 4, 1, 1000));
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          if (stopping.join(look)) {
+            return true;
+          }
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+        Duration stalled = api.journalStalledFor();
+        boolean graceOver = System.nanoTime() - started >= config.shutdownGrace().toNanos();
+        if (graceOver && stalled.compareTo(config.journalAckTimeout()) >= 0) {
+          LOG.log(
+              System.Logger.Level.ERROR,
+              "sluice stopped without closing its journal in "
+                  + config.dataDir().resolve("journal")
+                  + ": a write and fsync has been running for "
+                  + stalled.toMillis()
+                  + " ms (the disk may be hung; --journal-ack-timeout "
+                  + config.journalAckTimeout().toMillis()
+                  + " ms). Everything answered 202 was durable first and is uploaded after the"
+                  + " next start; uploads that finished while the disk hung may run again. Check"
+                  + " the device before restarting: a start on a hung disk hangs in the same"
+                  + " place.");
+          return false;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
   }

@@ -2,6 +2,7 @@ package io.sluice.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.jobs.HungDisk;
@@ -146,6 +147,48 @@ class JournalStallApiTest {
         send("/metrics", "GET", null).body().contains("sluice_journal_stalled 0.0"),
         "the gauge went back to 0");
     // and the batch whose outcome was unknown was recorded, and its payloads are uploaded
+    for (String id : ids) {
+      awaitAnswer("/v1/jobs/" + id, r -> r.body().contains("\"state\":\"succeeded\""));
+    }
+  }
+
+  @Test
+  void aStopOnAHungDiskGivesUpOnTheJournalAndARestartAfterTheDiskRecoversUploadsTheBatch()
+      throws Exception {
+    // given a service whose disk hangs while a batch waits to be made durable
+    start(Duration.ofMillis(50), Duration.ofMillis(200));
+    CountDownLatch release = disk.hangNextForce();
+    HttpResponse<String> unknown = post("{\"payloads\": [{\"n\": 1}]}");
+    assertJournalStalled(unknown);
+    List<String> ids = ids(unknown);
+    awaitAnswer("/health/ready", r -> r.body().contains("journal_stalled"));
+
+    // when the service is stopped, then the stop gives up on the journal and says so
+    int port = server.port();
+    assertFalse(server.stop(), "the stop should give up on a journal stalled past the timeout");
+    assertFalse(server.stop(), "a second call answers as the first");
+    assertThrows(
+        java.io.IOException.class,
+        () -> new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port).close(),
+        "the HTTP server stopped");
+    server = null;
+
+    // when the disk recovers, the old journal closes and frees its directory; a new service
+    // starts on it (it cannot while the old journal holds it)
+    release.countDown();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (server == null) {
+      try {
+        start(Duration.ofSeconds(30), Duration.ofSeconds(10));
+      } catch (java.io.IOException e) {
+        if (System.nanoTime() > deadline || !e.getMessage().contains("in use")) {
+          throw e;
+        }
+        Thread.yield();
+      }
+    }
+
+    // then the batch whose outcome was unknown was recorded, and the new service uploads it
     for (String id : ids) {
       awaitAnswer("/v1/jobs/" + id, r -> r.body().contains("\"state\":\"succeeded\""));
     }

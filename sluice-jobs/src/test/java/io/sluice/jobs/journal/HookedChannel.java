@@ -81,6 +81,7 @@ public final class HookedChannel extends FileChannel {
       }
     }
 
+    /** Opens real files, each behind this gate. */
     public ChannelOpener opener() {
       return (file, options) -> new HookedChannel(FileChannel.open(file, options), this);
     }

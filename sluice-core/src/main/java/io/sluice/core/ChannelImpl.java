@@ -242,6 +242,15 @@ final class ChannelImpl<T> implements Channel<T> {
     source.reportStrandedReceive();
   }
 
+  /**
+   * Whether any receiver's node is queued, live or not: one field read, so a one-shot timer whose
+   * value was just taken skips {@link #plainReceiverThreadsLocked()} when nobody else waits. Call
+   * with the lock held.
+   */
+  boolean hasQueuedReceiverLocked() {
+    return !receivers.isEmpty();
+  }
+
   /** The threads waiting in a plain receive (see {@link Node#plain}); call with the lock held. */
   List<Thread> plainReceiverThreadsLocked() {
     List<Thread> threads = List.of();

@@ -41,16 +41,28 @@ import java.util.List;
  * receiver blocked on it stays blocked until a reset. That is only a hang for a *plain* receive --
  * no timeout, no context, no other select clause: those end some other way. The channel marks a
  * plain receiver's Node (Node.plain, written when the node is made, i.e. only on the way to
- * parking) and passes the flag to armForWaiter; so two slow paths can tell, at no cost elsewhere:
+ * parking) and passes the flag to armForWaiter; so these slow paths can tell, at no cost elsewhere:
  *   armForWaiter  a plain receiver is about to park and the timer is not active (stopped, or its
  *                 one value already taken: the `if (!t.stop()) <-t.C` idiom) -- only a reset can
  *                 ever wake it; armForWaiter returns true and the channel calls
  *                 reportStrandedReceive after unlocking, on the receiver's thread;
  *   stop          `wanted` says a receiver may be waiting; only then does stop, after releasing the
  *                 timer lock, take the channel lock and then the timer lock again (the usual
- *                 order), check the timer is still stopped, and collect the live plain receivers.
- * `warned` makes either report happen at most once per timer; Diagnostics caps them process-wide.
- * Logging happens with no lock held.
+ *                 order), check the timer is still stopped, and collect the live plain receivers;
+ *   fire          a one-shot value (a Timer's, an after(d) channel's) went to the first receiver and
+ *                 the channel still has receiver nodes queued: the live plain ones are stranded as
+ *                 surely as by stop -- one value serves one receiver -- but their receives started
+ *                 while the value was still to come, so armForWaiter could not tell. fire already
+ *                 holds both locks, so it collects them there; with one receiver (or none) the
+ *                 check is a read of `warned` and of the queue's head, and nothing is allocated.
+ *   pollDue       the same, when the value goes to a receiver that found it due (a receive,
+ *                 tryReceive or select arriving between the deadline and the engine's fire, or
+ *                 after a reset to now) while receivers are parked: `wanted` says one may be, so
+ *                 the common pollDue reads one field more. Its thread has no place to log once the
+ *                 channel lock is released, so the report becomes an engine action due now.
+ * `warned` makes any report happen at most once per timer; Diagnostics caps them process-wide.
+ * Logging happens with no lock held, and never on the system clock's engine thread (the
+ * value-taken report gets a virtual thread of its own there).
  */
 final class ChannelTimer implements ChannelSource<Instant> {
   /** What the user holds, which decides how a stranded receiver can be released. */
@@ -110,8 +122,24 @@ final class ChannelTimer implements ChannelSource<Instant> {
     disarmLocked();
     if (active && wanted) {
       armLocked(); // a ticker: other receivers may still wait for the next tick
+    } else if (!active && wanted && !warned && channel.hasQueuedReceiverLocked()) {
+      reportLaterIfLeftByValue(now, value);
     }
     return value;
+  }
+
+  /**
+   * pollDue's slow path: a one-shot value went to a receiver that found it due (a receive arriving
+   * between the deadline and the engine's fire, or after a reset to now) while receivers' nodes are
+   * still queued. The channel lock is held and the caller's thread has no place to log after it is
+   * released, so the report is an engine action due now: it runs on the engine's thread, or on a
+   * manual clock's next advance, and from there as fire's report does.
+   */
+  private void reportLaterIfLeftByValue(long now, Instant value) {
+    List<Thread> stranded = plainReceiversLeftByValueLocked();
+    if (!stranded.isEmpty()) {
+      clock.schedule(now, () -> reportReceiversLeftByValue(value, stranded));
+    }
   }
 
   @Override
@@ -145,6 +173,8 @@ final class ChannelTimer implements ChannelSource<Instant> {
 
   private void fire(int gen) {
     Object handed = null;
+    Instant value = null;
+    List<Thread> stranded = List.of();
     channel.lock();
     try {
       synchronized (this) {
@@ -160,7 +190,8 @@ final class ChannelTimer implements ChannelSource<Instant> {
           armLocked(); // not reached with a monotonic clock; kept so a waiter is never stranded
           return;
         }
-        Object result = channel.sendLocked(clock.instantAt(when));
+        value = clock.instantAt(when);
+        Object result = channel.sendLocked(value);
         if (!(result instanceof Node)) {
           wanted = false;
           return; // nobody waits: the value stays due, for pollDue
@@ -169,12 +200,45 @@ final class ChannelTimer implements ChannelSource<Instant> {
         consumeLocked(now);
         if (active) {
           armLocked(); // a ticker: serve any other waiting receiver at the next tick
+        } else if (!warned && channel.hasQueuedReceiverLocked()) {
+          stranded = plainReceiversLeftByValueLocked();
         }
       }
     } finally {
       channel.unlock();
     }
     ChannelImpl.finish(handed);
+    if (!stranded.isEmpty()) {
+      reportReceiversLeftByValue(value, stranded);
+    }
+  }
+
+  /**
+   * The slow path of fire and pollDue, with both locks held, when a one-shot value was taken and
+   * receivers' nodes are still queued: the live plain ones among them wait for a reset that may
+   * never come. Returns them, and marks the timer as reported if there are any.
+   */
+  private List<Thread> plainReceiversLeftByValueLocked() {
+    List<Thread> threads = channel.plainReceiverThreadsLocked();
+    if (!threads.isEmpty()) {
+      warned = true;
+    }
+    return threads;
+  }
+
+  /**
+   * Logs the receivers that a one-shot value left waiting, with no lock held. A manual clock fires
+   * on the thread that advances it, which may log; the system clock's engine thread must not block,
+   * and a log handler may (a slow console, a full disk), so there the report gets a virtual thread
+   * of its own -- at most once per timer.
+   */
+  private void reportReceiversLeftByValue(Instant value, List<Thread> stranded) {
+    Runnable report = () -> Diagnostics.reportReceiversLeftByValue(kind, value, stranded);
+    if (clock instanceof ManualClock) {
+      report.run();
+    } else {
+      Thread.ofVirtual().name("sluice-timer-warning").start(report);
+    }
   }
 
   // ---- Timer and Ticker operations: the timer lock only (stop's report: channel, then timer) ----

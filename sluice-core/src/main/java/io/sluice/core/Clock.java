@@ -107,6 +107,12 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
    * the delay ran out. Safe in a loop: an unreceived value and its timer become garbage with the
    * channel.
    *
+   * <p>The one value goes to one receiver, and nothing can make another due: a receive that starts
+   * after it was taken, or that waited beside the receiver that took it, waits for ever (until
+   * interrupted). Give each receiver its own {@code after(d)}. Where such a receive is plain (no
+   * timeout, no context, no other select clause), one warning names the thread ({@link
+   * Diagnostics}).
+   *
    * @param delay how long until the value is due
    * @return the timer's channel
    */

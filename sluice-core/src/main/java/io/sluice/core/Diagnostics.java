@@ -32,15 +32,19 @@ import java.util.Objects;
  *   <li>when a plain receive starts on the channel of a timer that is stopped or whose value was
  *       already received (Go's {@code if !t.Stop() { <-t.C }} drain idiom, which Sluice timers
  *       never need), of a stopped ticker, or of an {@link Clock#after} channel whose one value was
- *       already received, with the receiver's stack.
+ *       already received, with the receiver's stack;
+ *   <li>when a timer, or an {@link Clock#after} channel, fires while several threads wait in a
+ *       plain receive on its channel: its one value goes to one of them, and the others are left
+ *       exactly as in the case above. It names them, with the stack of the first; with the system
+ *       clock it is logged on a virtual thread of its own, not on the timer engine's thread.
  * </ul>
  *
  * <p>Each timer or ticker reports at most once, and at most ten such warnings are logged a minute
  * in the whole process; the next one logged says how many were left out. They are looked for only
- * where a receiver is about to park, or where a {@code stop()} finds that one may be parked.
- * Nothing else changes: a reset still wakes the receivers, and an interrupt still ends their wait.
- * To silence them while meaning to reset later, set the level of logger {@code
- * io.sluice.core.Timer}.
+ * where a receiver is about to park, where a {@code stop()} finds that one may be parked, or where
+ * a timer's value was handed to a receiver while others stay queued. Nothing else changes: a reset
+ * still wakes the receivers, and an interrupt still ends their wait. To silence them while meaning
+ * to reset later, set the level of logger {@code io.sluice.core.Timer}.
  *
  * <p>Memory consistency effects: the threshold is a volatile setting; a change applies to waits
  * that start parking after it.
@@ -207,6 +211,54 @@ public final class Diagnostics {
             System.Logger.Level.WARNING,
             message + suppressedNote(suppressed),
             new Throwable("stack of the receiving thread"));
+  }
+
+  /**
+   * Logs that a one-shot timer's value (or an {@code after(d)} channel's) went to one receiver
+   * while {@code stranded}, in a plain receive on the same channel, were left waiting. Called with
+   * no lock held and never on the system clock's engine thread, as a log handler may block.
+   */
+  static void reportReceiversLeftByValue(
+      ChannelTimer.Kind kind, Object value, List<Thread> stranded) {
+    long suppressed = TIMER_WARNINGS.take(System.nanoTime());
+    if (suppressed < 0) {
+      return;
+    }
+    StringBuilder names = new StringBuilder();
+    for (Thread t : stranded) {
+      names.append(names.isEmpty() ? "" : ", ").append(describe(t));
+    }
+    String message =
+        switch (kind) {
+          case AFTER ->
+              String.format(
+                  "The one value (%s) of a channel made by after(d) went to one receiver while %d"
+                      + " other thread(s) waited in a plain receive on it (no timeout, no context, no"
+                      + " other select clause): %s. Nothing can make"
+                      + " another value due, so they wait for ever, until interrupted. Each"
+                      + " receiver needs its own after(d); to wake several threads at one moment,"
+                      + " let one receive and then cancel a Context or close a done channel that the"
+                      + " others wait on (receive(ctx), or a select with ctx.onDone(...) or the"
+                      + " done channel). The stack is the first stranded thread's. Reported once per"
+                      + " channel.",
+                  value, stranded.size(), names);
+          default -> // TIMER; a ticker's next tick comes by itself, so it strands nobody
+              String.format(
+                  "A timer's value (%s) went to one receiver while %d other thread(s) waited in a"
+                      + " plain receive on its channel (no timeout, no context, no other select"
+                      + " clause): %s. A timer delivers each value to one receiver only, so these"
+                      + " wait until the timer is reset (one of them"
+                      + " per reset), and for ever if it never is. To wake several threads when it"
+                      + " fires, give each its own timer, or let one receive and then cancel a"
+                      + " Context or close a done channel that the others wait on (receive(ctx), or"
+                      + " a select with ctx.onDone(...) or the done channel). The stack is the first"
+                      + " stranded thread's. Reported once per timer.",
+                  value, stranded.size(), names);
+        };
+    Thread first = stranded.getFirst();
+    Throwable stack = new Throwable("stack of " + describe(first) + ", left waiting");
+    stack.setStackTrace(first.getStackTrace());
+    timerLogger().log(System.Logger.Level.WARNING, message + suppressedNote(suppressed), stack);
   }
 
   private static System.Logger timerLogger() {

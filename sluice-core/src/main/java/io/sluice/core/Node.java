@@ -12,8 +12,9 @@ package io.sluice.core;
  *
  * plain: a receiver's node whose wait only a value, close or interrupt can end -- a receive with no
  * timeout and no context, or a select with this one clause and no timeout or context. Written
- * before the node is queued; read under the channel's lock, by a timer's stop() to tell a receiver
- * that the stop leaves waiting for ever from one that will give up by itself (ChannelTimer).
+ * before the node is queued; read under the channel's lock, by a timer's stop() and by a one-shot
+ * timer's fire to tell a receiver that they leave waiting for ever from one that will give up by
+ * itself (ChannelTimer).
  *
  * prev/next/queue: the intrusive links of WaitQueue, guarded by the channel's lock; queue is null
  * when the node is not linked.

@@ -41,8 +41,17 @@ import java.time.Instant;
  * timer.stop(); ctx.cancel()}), or with {@link Context#withTimeout}; or select on the timer's
  * channel and {@code ctx.onDone(...)} or a done channel.
  *
- * <p>Where a plain receive (no timeout, no context, no other select clause) is left in either hang,
- * Sluice logs one warning naming the thread; {@link Diagnostics} describes it.
+ * <p><b>One value, one receiver.</b> If several threads wait on the channel when the timer fires,
+ * one of them gets the value and the others keep waiting, as after {@code stop}: until a {@code
+ * reset} (each reset's value again serves one of them), for ever if none comes. To wake several
+ * threads at once, give each its own timer, or let one receive and then cancel a context or close a
+ * done channel that the others wait on.
+ *
+ * <p>Sluice logs one warning naming the threads left in any of these three hangs — waiting when
+ * {@code stop} is called, starting to wait after {@code stop} or after the value was taken, or
+ * waiting beside the receiver that got the value — if they wait in a plain receive (no timeout, no
+ * context, no other select clause), which nothing but a reset or an interrupt can end. At most one
+ * warning per timer; {@link Diagnostics} describes them.
  *
  * <p>Memory consistency effects: actions before creating or resetting a timer happen-before the
  * receive of its value completes, or its function starts.
@@ -53,9 +62,10 @@ public sealed interface Timer permits TimerImpl, FuncTimer {
    * The channel on which the timer offers its value, the {@link Instant} its delay ran out: Go's
    * {@code t.C}. Receiving from it is an ordinary channel receive, with that operation's blocking,
    * interrupt, timeout and context rules; after the one value, or after {@link #stop()}, a receive
-   * waits until a {@link #reset(Duration)} makes a new value due. The channel is never closed. A
-   * plain receive that starts when only a reset can complete it logs a warning ({@link
-   * Diagnostics}).
+   * waits until a {@link #reset(Duration)} makes a new value due. The channel is never closed. The
+   * value goes to one receiver: other threads waiting with it keep waiting. A plain receive that
+   * starts when only a reset can complete it, or that the value leaves waiting so, logs a warning
+   * ({@link Diagnostics}).
    *
    * @return the channel; the same object for the timer's whole life
    * @throws IllegalStateException for a timer made by {@code afterFunc}, which has no channel (in

@@ -28,9 +28,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The seed's stopped-timer hangs are reported: {@code stop()} leaving a thread in a plain receive
- * on the timer's channel, and a plain receive starting where only a reset can complete it (the
- * {@code if (!t.stop()) <-t.C} drain idiom) each log one warning; receives that can end some other
- * way log nothing; and the warning changes nothing else. Time is a {@link ManualClock}.
+ * on the timer's channel, a plain receive starting where only a reset can complete it (the {@code
+ * if (!t.stop()) <-t.C} drain idiom), and a one-shot value going to one of several plain receivers
+ * each log one warning; receives that can end some other way log nothing; and the warning changes
+ * nothing else. Time is a {@link ManualClock}, but where the system clock's own path is tested.
  */
 @Isolated
 @Timeout(30)
@@ -40,12 +41,14 @@ class TimerStopWarningTest {
 
   private final ManualClock clock = Clock.manual(START);
   private final List<LogRecord> records = new CopyOnWriteArrayList<>();
+  private final List<String> loggingThreads = new CopyOnWriteArrayList<>();
   private final CountDownLatch warned = new CountDownLatch(1);
   private final Handler capture =
       new Handler() {
         @Override
         public void publish(LogRecord r) {
           records.add(r);
+          loggingThreads.add(Thread.currentThread().getName());
           warned.countDown();
         }
 
@@ -420,6 +423,280 @@ class TimerStopWarningTest {
     assertTrue(message.contains("waits for ever"), message);
     r.thread().interrupt();
     assertInstanceOf(InterruptedException.class, r.await());
+  }
+
+  // ---- a one-shot value served one of several plain receivers ----
+
+  /** Starts a plain receive on {@code ch} and returns once it is parked, i.e. queued. */
+  private static Running parkedReceiver(ThreadKind kind, String name, ReceiveChannel<Instant> ch) {
+    Running r = start(kind, name, ch::receive);
+    awaitParked(r);
+    return r;
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void givenTwoPlainReceiversOnATimer_whenItFires_thenOneWarningNamesTheOneLeftAndAResetWakesIt(
+      ThreadKind kind) throws Exception {
+    Timer t = clock.newTimer(SECOND);
+    Running first = parkedReceiver(kind, "served", t.channel());
+    Running second = parkedReceiver(kind, "left-waiting", t.channel());
+
+    clock.advance(SECOND);
+
+    assertEquals(START.plusSeconds(1), first.await());
+    assertEquals(1, records.size(), () -> "warnings: " + records);
+    LogRecord r = records.getFirst();
+    assertEquals(Level.WARNING, r.getLevel());
+    assertEquals("io.sluice.core.Timer", r.getLoggerName());
+    String message = r.getMessage();
+    assertTrue(message.contains("1 other thread(s)"), message);
+    assertTrue(message.contains("thread #" + second.thread().threadId()), message);
+    assertTrue(message.contains("'left-waiting'"), message);
+    assertFalse(message.contains("'served'"), message);
+    assertTrue(message.contains("each value to one receiver only"), message);
+    assertTrue(message.contains("until the timer is reset"), message);
+    assertTrue(message.contains("Context") && message.contains("done channel"), message);
+    assertTrue(stackHas(r, Waiter.class, "await"), "the stack is the stranded receiver's");
+    assertFalse(second.outcome().isDone(), "the warning changes nothing: it still waits");
+    t.reset(SECOND);
+    clock.advance(SECOND);
+    assertEquals(START.plusSeconds(2), second.await());
+    assertEquals(1, records.size());
+  }
+
+  @Test
+  void givenThreePlainReceiversOnATimer_whenItFires_thenOneWarningNamesTheTwoLeftAndResetsWakeThem()
+      throws Exception {
+    Timer t = clock.newTimer(SECOND);
+    Running first = parkedReceiver(ThreadKind.VIRTUAL, "first", t.channel());
+    Running second = parkedReceiver(ThreadKind.VIRTUAL, "second", t.channel());
+    Running third = parkedReceiver(ThreadKind.VIRTUAL, "third", t.channel());
+
+    clock.advance(SECOND);
+
+    assertEquals(START.plusSeconds(1), first.await());
+    assertEquals(1, records.size(), () -> "warnings: " + records);
+    String message = records.getFirst().getMessage();
+    assertTrue(message.contains("2 other thread(s)"), message);
+    assertTrue(message.contains("'second'") && message.contains("'third'"), message);
+    assertFalse(message.contains("'first'"), message);
+    t.reset(SECOND);
+    clock.advance(SECOND);
+    assertEquals(START.plusSeconds(2), second.await());
+    t.reset(SECOND);
+    clock.advance(SECOND);
+    assertEquals(START.plusSeconds(3), third.await());
+    assertEquals(1, records.size(), "the second fire strands 'third' again: no second report");
+  }
+
+  @Test
+  void givenAReportedTimer_whenAResetFiresWithPlainReceiversLeftAgain_thenNothingMoreIsLogged()
+      throws Exception {
+    Timer t = clock.newTimer(SECOND);
+    parkedReceiver(ThreadKind.VIRTUAL, "a", t.channel());
+    Running b = parkedReceiver(ThreadKind.VIRTUAL, "b", t.channel());
+    clock.advance(SECOND);
+    assertEquals(1, records.size());
+    t.reset(SECOND);
+    clock.advance(SECOND);
+    assertEquals(START.plusSeconds(2), b.await());
+
+    Running c = parkedReceiver(ThreadKind.VIRTUAL, "c", t.channel());
+    Running d = parkedReceiver(ThreadKind.VIRTUAL, "d", t.channel());
+    t.reset(SECOND);
+    clock.advance(SECOND);
+
+    assertEquals(START.plusSeconds(3), c.await());
+    assertEquals(1, records.size(), () -> "warnings: " + records);
+    d.thread().interrupt();
+    assertInstanceOf(InterruptedException.class, d.await());
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void givenTwoPlainReceiversOnAnAfterChannel_whenItFires_thenOneWarningSaysTheOtherWaitsForEver(
+      ThreadKind kind) throws Exception {
+    ReceiveChannel<Instant> after = clock.after(SECOND);
+    Running first = parkedReceiver(kind, "served", after);
+    Running second = parkedReceiver(kind, "for-ever", after);
+    Running third = parkedReceiver(kind, "also-for-ever", after);
+
+    clock.advance(SECOND);
+
+    assertEquals(START.plusSeconds(1), first.await());
+    assertEquals(1, records.size(), () -> "warnings: " + records);
+    String message = records.getFirst().getMessage();
+    assertTrue(message.contains("2 other thread(s)"), message);
+    assertTrue(message.contains("'for-ever'") && message.contains("'also-for-ever'"), message);
+    assertFalse(message.contains("'served'"), message);
+    assertTrue(message.contains("wait for ever"), message);
+    assertTrue(message.contains("its own after(d)"), message);
+    second.thread().interrupt();
+    third.thread().interrupt();
+    assertInstanceOf(InterruptedException.class, second.await());
+    assertInstanceOf(InterruptedException.class, third.await());
+    assertEquals(1, records.size());
+  }
+
+  @Test
+  void
+      givenAReceiverLeftWaitingByAFire_whenInterrupted_thenItThrowsAndTheNextValueWaitsForAReceiver()
+          throws Exception {
+    Timer t = clock.newTimer(SECOND);
+    parkedReceiver(ThreadKind.VIRTUAL, "served", t.channel());
+    Running left = parkedReceiver(ThreadKind.PLATFORM, "interrupted", t.channel());
+    clock.advance(SECOND);
+    assertEquals(1, records.size());
+
+    left.thread().interrupt();
+
+    assertInstanceOf(InterruptedException.class, left.await());
+    t.reset(SECOND);
+    clock.advance(SECOND);
+    assertEquals(START.plusSeconds(2), valueOf(t.channel()), "the new value waits for a receiver");
+    assertEquals(1, records.size());
+  }
+
+  @Test
+  void givenAnUnnamedReceiverLeftWaitingByAFire_thenTheWarningCallsItUnnamed() throws Exception {
+    ReceiveChannel<Instant> after = clock.after(SECOND);
+    parkedReceiver(ThreadKind.VIRTUAL, "served", after);
+    Running unnamed = parkedReceiver(ThreadKind.VIRTUAL, "", after);
+
+    clock.advance(SECOND);
+
+    assertEquals(1, records.size());
+    String message = records.getFirst().getMessage();
+    assertTrue(message.contains("thread #" + unnamed.thread().threadId() + " (unnamed)"), message);
+    unnamed.thread().interrupt();
+    assertInstanceOf(InterruptedException.class, unnamed.await());
+  }
+
+  @Test
+  void givenOnePlainReceiverOnATimerAndOneOnAnAfterChannel_whenTheyFire_thenNothingIsLogged()
+      throws Exception {
+    Timer t = clock.newTimer(SECOND);
+    ReceiveChannel<Instant> after = clock.after(SECOND);
+    Running onTimer = parkedReceiver(ThreadKind.VIRTUAL, "on-timer", t.channel());
+    Running onAfter = parkedReceiver(ThreadKind.VIRTUAL, "on-after", after);
+
+    clock.advance(SECOND);
+
+    assertEquals(START.plusSeconds(1), onTimer.await());
+    assertEquals(START.plusSeconds(1), onAfter.await());
+    assertNothingLogged();
+  }
+
+  @Test
+  void
+      givenPlainReceiversParkedOnATimerDueNow_whenAnotherThreadTakesTheValue_thenOneWarningNamesThem()
+          throws Exception {
+    Timer t = clock.newTimer(Duration.ofHours(1));
+    Running a = parkedReceiver(ThreadKind.VIRTUAL, "parked-a", t.channel());
+    Running b = parkedReceiver(ThreadKind.PLATFORM, "parked-b", t.channel());
+    t.reset(Duration.ZERO); // due now: the manual clock fires it at its next advance
+
+    assertEquals(START, valueOf(t.channel()), "the value goes to the receiver that looks first");
+    clock.advance(Duration.ZERO); // runs the report, an engine action due now
+
+    assertEquals(1, records.size(), () -> "warnings: " + records);
+    String message = records.getFirst().getMessage();
+    assertTrue(message.contains("2 other thread(s)"), message);
+    assertTrue(message.contains("'parked-a'") && message.contains("'parked-b'"), message);
+    assertTrue(stackHas(records.getFirst(), Waiter.class, "await"), "a parked receiver's stack");
+    t.reset(SECOND);
+    clock.advance(SECOND);
+    assertEquals(START.plusSeconds(1), a.await());
+    t.reset(SECOND);
+    clock.advance(SECOND);
+    assertEquals(START.plusSeconds(2), b.await());
+    assertEquals(1, records.size());
+  }
+
+  @Test
+  void givenAReceiverWithAContextParkedOnATimerDueNow_whenAnotherThreadTakesTheValue_thenNothing()
+      throws Exception {
+    Timer t = clock.newTimer(Duration.ofHours(1));
+    CancelableContext ctx = Context.background().withCancel();
+    Running r = start(ThreadKind.VIRTUAL, "with-context", () -> t.channel().receive(ctx));
+    awaitParked(r);
+    t.reset(Duration.ZERO);
+
+    assertEquals(START, valueOf(t.channel()));
+    clock.advance(Duration.ZERO);
+
+    assertNothingLogged();
+    ctx.cancel();
+    assertInstanceOf(ContextCancelledException.class, r.await());
+  }
+
+  @ParameterizedTest
+  @EnumSource(OneShot.class)
+  void givenReceiversThatCanEndOtherwiseLeftBehindByAFire_thenNothingIsLogged(OneShot oneShot)
+      throws Exception {
+    ReceiveChannel<Instant> ch = oneShot.make(clock);
+    Channel<String> other = Channel.unbuffered();
+    CancelableContext ctx = Context.background().withCancel();
+    Running served = parkedReceiver(ThreadKind.VIRTUAL, "served", ch);
+    Running withContext = start(ThreadKind.VIRTUAL, "with-context", () -> ch.receive(ctx));
+    awaitParked(withContext);
+    Running selecting =
+        start(
+            ThreadKind.VIRTUAL,
+            "selecting",
+            () -> Select.select(ch.onReceive(v -> "timer"), other.onReceive(v -> v)));
+    awaitParked(selecting);
+    Running timed = start(ThreadKind.VIRTUAL, "timed", () -> ch.tryReceive(Duration.ofHours(1)));
+    awaitParked(timed);
+
+    clock.advance(SECOND);
+
+    assertEquals(START.plusSeconds(1), served.await());
+    assertNothingLogged();
+    ctx.cancel();
+    other.send("other");
+    timed.thread().interrupt();
+    assertInstanceOf(ContextCancelledException.class, withContext.await());
+    assertEquals("other", selecting.await());
+    assertInstanceOf(InterruptedException.class, timed.await());
+    assertNothingLogged();
+  }
+
+  /** The two one-shot channels: a {@link Timer}'s and {@link Clock#after}'s. */
+  enum OneShot {
+    TIMER {
+      @Override
+      ReceiveChannel<Instant> make(Clock clock) {
+        return clock.newTimer(SECOND).channel();
+      }
+    },
+    AFTER {
+      @Override
+      ReceiveChannel<Instant> make(Clock clock) {
+        return clock.after(SECOND);
+      }
+    };
+
+    abstract ReceiveChannel<Instant> make(Clock clock);
+  }
+
+  @Test
+  void givenTwoPlainReceiversOnASystemClockTimer_whenItFires_thenTheWarningIsLoggedOffTheEngine()
+      throws Exception {
+    Timer t = Clock.system().newTimer(Duration.ofHours(1));
+    Running first = parkedReceiver(ThreadKind.VIRTUAL, "served", t.channel());
+    Running second = parkedReceiver(ThreadKind.VIRTUAL, "left-waiting", t.channel());
+
+    t.reset(Duration.ZERO); // the engine's thread fires it at once
+
+    assertInstanceOf(Instant.class, first.await());
+    assertTrue(warned.await(20, TimeUnit.SECONDS), "no warning was logged");
+    String message = records.getFirst().getMessage();
+    assertTrue(message.contains("'left-waiting'") && !message.contains("'served'"), message);
+    assertEquals(List.of("sluice-timer-warning"), loggingThreads);
+    second.thread().interrupt();
+    assertInstanceOf(InterruptedException.class, second.await());
   }
 
   // ---- the process-wide cap ----

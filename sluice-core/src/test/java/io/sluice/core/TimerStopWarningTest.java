@@ -615,8 +615,9 @@ class TimerStopWarningTest {
   }
 
   @Test
-  void givenAReceiverWithAContextParkedOnATimerDueNow_whenAnotherThreadTakesTheValue_thenNothing()
-      throws Exception {
+  void
+      givenAContextReceiverParkedOnATimerDueNow_whenAnotherThreadTakesTheValue_thenNothingIsLogged()
+          throws Exception {
     Timer t = clock.newTimer(Duration.ofHours(1));
     CancelableContext ctx = Context.background().withCancel();
     Running r = start(ThreadKind.VIRTUAL, "with-context", () -> t.channel().receive(ctx));

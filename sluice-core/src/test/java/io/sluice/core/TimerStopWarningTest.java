@@ -664,6 +664,37 @@ class TimerStopWarningTest {
     assertNothingLogged();
   }
 
+  @Test
+  void givenAStopRacingTheFireThatStrandsAReceiver_thenExactlyOneOfThemReports() throws Exception {
+    for (int round = 0; round < 200; round++) {
+      Diagnostics.timerWarnings().reset();
+      records.clear();
+      Timer t = clock.newTimer(SECOND);
+      Running a = parkedReceiver(ThreadKind.VIRTUAL, "a", t.channel());
+      Running b = parkedReceiver(ThreadKind.VIRTUAL, "b", t.channel());
+      CountDownLatch go = new CountDownLatch(1);
+      Running stopper =
+          start(
+              ThreadKind.PLATFORM,
+              "stopper",
+              () -> {
+                go.await();
+                return t.stop();
+              });
+
+      go.countDown();
+      clock.advance(SECOND); // the fire, unless the stop came first
+
+      stopper.await();
+      assertEquals(1, records.size(), "round " + round + ": " + records);
+      ((TimerImpl) t).core().checkInvariants();
+      a.thread().interrupt();
+      b.thread().interrupt();
+      a.await();
+      b.await();
+    }
+  }
+
   /** The two one-shot channels: a {@link Timer}'s and {@link Clock#after}'s. */
   enum OneShot {
     TIMER {

@@ -32,10 +32,16 @@ import javax.net.ssl.SSLSocketFactory;
  *
  * What it speaks: a request is written whole (head and body, one flush); the response is read as
  * RFC 9112 says: a status line, header fields, then a body delimited by Content-Length, by the
- * chunked transfer coding, or (neither) by the end of the connection; 1xx interim responses are
- * skipped. `Connection: close`, an HTTP/1.0 answer without keep-alive, or a body that ends with
- * the connection leave the connection closed, and the next request opens a new one. Bounds against
- * a hostile or broken server: a header line of at most 8 KiB, at most 100 fields, and only the
+ * chunked transfer coding (when it is the final coding; another final coding reads to the end), or
+ * (neither) by the end of the connection; 1xx interim responses are skipped, but 101 is an error.
+ * `Connection: close` in any field, an HTTP/1.0 answer without keep-alive, a body that ends with
+ * the connection, or bytes beyond the answer (nobody asked for them; they would be read as the
+ * next answer) leave the connection closed, and the next request opens a new one. A connection
+ * idle for over a second is checked before reuse (a read of 1 ms): servers close idle keep-alive
+ * connections, and a request written on one would fail though the server is well. A TLS handshake
+ * happens when the connection opens, within the connect timeout. Bounds against
+ * a hostile or broken server: a header line of at most 8 KiB, at most 100 fields (and trailer
+ * fields), and only the
  * first 4 KiB of an error's body kept (the rest is read and dropped; a 2xx body is not kept). The answer must come within the
  * request's deadline: each read waits at most the time left (SO_TIMEOUT), and a timeout closes the
  * connection, since its late answer would be read as the next request's.
@@ -74,15 +80,18 @@ final class LoadConnection implements AutoCloseable {
       Socket socket = new Socket();
       try {
         socket.setTcpNoDelay(true);
-        socket.connect(
-            new InetSocketAddress(host, port),
-            (int) Math.min(Integer.MAX_VALUE, Math.max(1, connectTimeout.toMillis())));
+        socket.connect(new InetSocketAddress(host, port), connectMillis());
         if (tls) {
           SSLSocket secured = (SSLSocket) tlsSockets.createSocket(socket, host, port, true);
           SSLParameters checks = secured.getSSLParameters();
           checks.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the host
           secured.setSSLParameters(checks);
           socket = secured;
+          // The handshake within the connect timeout, not inside the first request's write,
+          // where no read timeout applies and a server that never answers it would hold the
+          // worker for ever.
+          secured.setSoTimeout(connectMillis());
+          secured.startHandshake();
         }
         return new LoadConnection(socket);
       } catch (IOException | RuntimeException e) {
@@ -90,7 +99,18 @@ final class LoadConnection implements AutoCloseable {
         throw e;
       }
     }
+
+    private int connectMillis() {
+      return (int) Math.min(Integer.MAX_VALUE, Math.max(1, connectTimeout.toMillis()));
+    }
   }
+
+  /**
+   * How long a connection may sit idle before {@link #usable()} checks that the server has not
+   * closed it: servers close idle keep-alive connections (this service after 60 s), and a request
+   * written on such a connection fails with no answer though the service is well.
+   */
+  static final long IDLE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final Socket socket;
   private final InputStream in;
@@ -100,6 +120,7 @@ final class LoadConnection implements AutoCloseable {
   private int pos;
   private int lim;
   private boolean open = true;
+  private long idleSince = -1; // System.nanoTime() when the last answer ended; -1 before any
 
   private LoadConnection(Socket socket) throws IOException {
     this.socket = socket;
@@ -110,6 +131,32 @@ final class LoadConnection implements AutoCloseable {
   /** Whether the connection can take another request. */
   boolean isOpen() {
     return open;
+  }
+
+  /**
+   * Whether the connection can take another request, checking, when it has been idle longer than
+   * {@link #IDLE_CHECK_NANOS}, that the server has not closed it meanwhile; a connection found
+   * closed (or holding bytes nobody asked for) is closed here.
+   */
+  boolean usable() {
+    return usable(IDLE_CHECK_NANOS);
+  }
+
+  /** {@link #usable()} with the idle time after which to check; for tests. */
+  boolean usable(long idleCheckNanos) {
+    if (!open || idleSince < 0 || System.nanoTime() - idleSince < idleCheckNanos) {
+      return open;
+    }
+    try {
+      socket.setSoTimeout(1);
+      in.read(buf, 0, buf.length); // the end of the stream, or bytes no request asked for
+    } catch (SocketTimeoutException e) {
+      return true; // nothing to read: still open
+    } catch (IOException e) {
+      // reset: closed below
+    }
+    close();
+    return false;
   }
 
   /**
@@ -147,7 +194,9 @@ final class LoadConnection implements AutoCloseable {
     boolean http10 = status.charAt(7) == '0';
     long length = -1;
     boolean chunked = false;
-    boolean close = http10;
+    boolean transferCoded = false;
+    boolean closeAsked = false;
+    boolean keepAliveAsked = false;
     int fields = 0;
     for (String field; !(field = readLine(deadline)).isEmpty(); ) {
       if (++fields > MAX_FIELDS) {
@@ -161,32 +210,43 @@ final class LoadConnection implements AutoCloseable {
       String value = field.substring(colon + 1).strip();
       switch (name) {
         case "content-length" -> length = parseLength(value, length);
-        case "transfer-encoding" ->
-            chunked = value.toLowerCase(Locale.ROOT).endsWith("chunked"); // the final coding
+        case "transfer-encoding" -> {
+          transferCoded = true;
+          chunked = lastToken(value).equals("chunked"); // only the final coding frames the body
+        }
         case "connection" -> {
-          String v = value.toLowerCase(Locale.ROOT);
-          close = v.contains("close") || (http10 && !v.contains("keep-alive"));
+          for (String token : value.split(",")) {
+            String t = token.strip().toLowerCase(Locale.ROOT);
+            closeAsked |= t.equals("close");
+            keepAliveAsked |= t.equals("keep-alive");
+          }
         }
         default -> {}
       }
     }
+    if (code == 101) {
+      throw new ProtocolException("the server switched protocols (101) on a plain POST");
+    }
     if (code / 100 == 1) {
       return null; // 100 Continue and the like: the answer follows
     }
+    boolean close = closeAsked || (http10 && (!keepAliveAsked || transferCoded));
     boolean keepBody = code / 100 != 2; // an error's message; a success's body is not needed
     BodySink body = new BodySink(keepBody);
     if (code == 204 || code == 304) {
       // no body, whatever the fields say
     } else if (chunked) {
       readChunked(deadline, body);
-    } else if (length >= 0) {
+    } else if (length >= 0 && !transferCoded) {
       readExactly(length, deadline, body);
     } else {
       readToEnd(deadline, body);
       close = true;
     }
-    if (close) {
-      close();
+    if (close || pos != lim) {
+      close(); // asked, or bytes beyond the answer: they would be read as the next answer
+    } else {
+      idleSince = System.nanoTime();
     }
     return new Response(code, keepBody ? Optional.of(body.text()) : Optional.empty());
   }
@@ -234,8 +294,10 @@ final class LoadConnection implements AutoCloseable {
         throw new ProtocolException("not a chunk size: " + printable(size));
       }
       if (n == 0) {
-        while (!readLine(deadline).isEmpty()) {
-          // trailer fields: read and dropped
+        for (int trailers = 0; !readLine(deadline).isEmpty(); trailers++) {
+          if (trailers == MAX_FIELDS) { // trailer fields: read and dropped, as many as fields
+            throw new ProtocolException("more than " + MAX_FIELDS + " trailer fields");
+          }
         }
         return;
       }
@@ -312,6 +374,11 @@ final class LoadConnection implements AutoCloseable {
     } catch (IOException e) {
       // closing: nothing left to do with it
     }
+  }
+
+  private static String lastToken(String list) {
+    int comma = list.lastIndexOf(',');
+    return list.substring(comma + 1).strip().toLowerCase(Locale.ROOT);
   }
 
   private static String printable(String s) {

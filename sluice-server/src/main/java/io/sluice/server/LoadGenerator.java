@@ -345,7 +345,7 @@ final class LoadGenerator {
         Tally tally = due < measureStart ? warmup : measured;
         tally.started.increment();
         try {
-          if (conn == null || !conn.isOpen()) {
+          if (conn == null || !conn.usable()) {
             forget(conn);
             conn = endpoint.open(tlsSockets);
             openConnections.add(conn);

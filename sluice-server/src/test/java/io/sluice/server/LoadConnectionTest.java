@@ -230,7 +230,11 @@ class LoadConnectionTest {
             "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
             "HTTP/1.1 200 OK\r\nX-Long: " + "a".repeat(10_000) + "\r\n\r\n",
-            "HTTP/1.1 200 OK\r\n" + "X-Field: 1\r\n".repeat(101) + "\r\n");
+            "HTTP/1.1 200 OK\r\n" + "X-Field: 1\r\n".repeat(101) + "\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
+                + "X-Trailer: 1\r\n".repeat(101)
+                + "\r\n",
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
     for (String text : answers) {
       Scripted server =
           serve(
@@ -249,6 +253,153 @@ class LoadConnectionTest {
           text);
       assertFalse(c.isOpen(), text);
     }
+  }
+
+  @Test
+  void bytesBeyondTheAnswerCloseTheConnectionSoTheyAreNeverTakenForTheNextAnswer()
+      throws Exception {
+    // given a server that sends a second, unasked answer right after the first
+    Scripted server =
+        serve(
+            (in, out) -> {
+              readRequest(in);
+              // one write, so that both arrive in the client's one read
+              out.write(
+                  (new String(answer("HTTP/1.1 202 Accepted", "{}"), UTF_8)
+                          + new String(
+                              answer("HTTP/1.1 500 Internal Server Error", "stray"), UTF_8))
+                      .getBytes(UTF_8));
+              out.flush();
+              readRequest(in); // hold the connection until the client closes it
+            });
+    LoadConnection.Endpoint endpoint = endpoint(server, "/v1/payloads");
+    LoadConnection c = endpoint.open(null);
+
+    // when it answers one request, then the answer is the first, and the connection is closed
+    LoadConnection.Response r = c.exchange(post(endpoint, Optional.empty()), deadline());
+    assertEquals(202, r.status());
+    assertFalse(c.isOpen(), "a connection holding bytes nobody asked for is not reused");
+  }
+
+  @Test
+  void connectionTokensAccumulateOverFieldsAndAnHttp10KeepAliveStaysOpen() throws Exception {
+    Scripted closeThenUpgrade =
+        serve(
+            (in, out) -> {
+              readRequest(in);
+              out.write(
+                  answer(
+                      "HTTP/1.1 202 Accepted",
+                      "Content-Length: 0\r\nConnection: close\r\nConnection: upgrade",
+                      ""));
+              readRequest(in);
+            });
+    Scripted notClose =
+        serve(
+            (in, out) -> {
+              for (int i = 0; i < 2; i++) {
+                readRequest(in);
+                out.write(
+                    answer(
+                        "HTTP/1.1 202 Accepted",
+                        "Content-Length: 0\r\nConnection: x-enclosed",
+                        ""));
+              }
+            });
+    Scripted http10KeepAlive =
+        serve(
+            (in, out) -> {
+              for (int i = 0; i < 2; i++) {
+                readRequest(in);
+                out.write(
+                    answer(
+                        "HTTP/1.0 202 Accepted",
+                        "Content-Length: 0\r\nConnection: Keep-Alive",
+                        ""));
+              }
+            });
+
+    LoadConnection a = endpoint(closeThenUpgrade, "/v1/payloads").open(null);
+    a.exchange(post(endpoint(closeThenUpgrade, "/v1/payloads"), Optional.empty()), deadline());
+    LoadConnection b = endpoint(notClose, "/v1/payloads").open(null);
+    b.exchange(post(endpoint(notClose, "/v1/payloads"), Optional.empty()), deadline());
+    LoadConnection c = endpoint(http10KeepAlive, "/v1/payloads").open(null);
+    c.exchange(post(endpoint(http10KeepAlive, "/v1/payloads"), Optional.empty()), deadline());
+
+    assertFalse(a.isOpen(), "close in an earlier field is not undone by a later one");
+    assertTrue(b.isOpen(), "a token that merely contains 'close' is not close");
+    assertEquals(
+        202,
+        b.exchange(post(endpoint(notClose, "/v1/payloads"), Optional.empty()), deadline())
+            .status());
+    assertTrue(c.isOpen(), "HTTP/1.0 with keep-alive stays open");
+    assertEquals(
+        202,
+        c.exchange(post(endpoint(http10KeepAlive, "/v1/payloads"), Optional.empty()), deadline())
+            .status());
+    b.close();
+    c.close();
+  }
+
+  @Test
+  void aTransferCodingOtherThanChunkedLastIsReadToTheEndWhateverItsContentLength()
+      throws Exception {
+    Scripted server =
+        serve(
+            (in, out) -> {
+              readRequest(in);
+              out.write(
+                  answer(
+                      "HTTP/1.1 500 Oops",
+                      "Transfer-Encoding: chunked, identity\r\nContent-Length: 2",
+                      "until the end"));
+            });
+    LoadConnection.Endpoint endpoint = endpoint(server, "/v1/payloads");
+    LoadConnection c = endpoint.open(null);
+
+    LoadConnection.Response r = c.exchange(post(endpoint, Optional.empty()), deadline());
+
+    assertEquals(500, r.status());
+    assertEquals(Optional.of("until the end"), r.body());
+    assertFalse(c.isOpen());
+  }
+
+  @Test
+  void anIdleConnectionTheServerClosedIsFoundUnusableAndOneStillOpenIsKept() throws Exception {
+    // given one server that closes each connection after its answer, without saying so, and one
+    // that keeps it
+    Scripted closing =
+        serve(
+            (in, out) -> {
+              readRequest(in);
+              out.write(answer("HTTP/1.1 202 Accepted", "{}"));
+            });
+    Scripted keeping =
+        serve(
+            (in, out) -> {
+              while (readRequest(in) != null) {
+                out.write(answer("HTTP/1.1 202 Accepted", "{}"));
+              }
+            });
+    LoadConnection.Endpoint toClosing = endpoint(closing, "/v1/payloads");
+    LoadConnection.Endpoint toKeeping = endpoint(keeping, "/v1/payloads");
+    LoadConnection a = toClosing.open(null);
+    LoadConnection b = toKeeping.open(null);
+    a.exchange(post(toClosing, Optional.empty()), deadline());
+    b.exchange(post(toKeeping, Optional.empty()), deadline());
+    closing.awaitScriptsEnded(1); // the server has closed its side
+
+    // when both are checked as if idle past the limit
+    boolean aUsable = a.usable(0);
+    boolean bUsable = b.usable(0);
+
+    // then the closed one is found so (and closed), the open one is kept and still answers
+    assertFalse(aUsable);
+    assertFalse(a.isOpen());
+    assertTrue(bUsable);
+    assertEquals(202, b.exchange(post(toKeeping, Optional.empty()), deadline()).status());
+    assertEquals(1, keeping.accepted.get());
+    b.close();
   }
 
   @Test
@@ -301,13 +452,31 @@ class LoadConnectionTest {
     try (LoadConnection c = endpoint.open(clientSockets)) {
       assertEquals(202, c.exchange(post(endpoint, Optional.empty()), deadline()).status());
     }
-    LoadConnection unnamed = byAddress.open(clientSockets);
+    // then the first is answered and the second refused as it connects (the handshake is part of
+    // opening, within the connect timeout): the server's name is checked
+    assertThrows(SSLHandshakeException.class, () -> byAddress.open(clientSockets));
+  }
 
-    // then the first is answered and the second refused: the server's name is checked
+  @Test
+  void aTlsServerThatNeverAnswersTheHandshakeTimesOutAtTheConnectTimeout(@TempDir Path dir)
+      throws Exception {
+    // given a server that accepts the connection and reads the client's hello but never answers
+    Scripted silent =
+        serve(
+            (in, out) -> {
+              while (in.read() >= 0) {
+                // read and ignore
+              }
+            });
+    LoadConnection.Endpoint endpoint =
+        LoadConnection.Endpoint.of(
+            URI.create("https://localhost:" + silent.port() + "/v1/payloads"),
+            Duration.ofMillis(200));
+
+    // when a connection is opened, then it fails with a timeout instead of waiting for ever
     assertThrows(
-        SSLHandshakeException.class,
-        () -> unnamed.exchange(post(byAddress, Optional.empty()), deadline()));
-    assertFalse(unnamed.isOpen());
+        SocketTimeoutException.class,
+        () -> endpoint.open(selfSignedContext(dir).getSocketFactory()));
   }
 
   @Test
@@ -431,6 +600,16 @@ class LoadConnectionTest {
                       }
                     }
                   }));
+    }
+
+    /** Waits until the scripts of the first {@code connections} connections have ended. */
+    void awaitScriptsEnded(int connections) throws InterruptedException {
+      while (threads.size() < 1 + connections) { // a script's thread is listed after it starts
+        Thread.onSpinWait();
+      }
+      for (Thread t : threads.subList(1, 1 + connections)) {
+        t.join();
+      }
     }
 
     /** Closes the listening socket and every accepted one, and waits for each thread to end. */

@@ -942,6 +942,9 @@ public final class Journal implements AutoCloseable {
         wakeExpired(now);
       }
     }
+    // close stops the watchdog after the writer has ended, so no stretch runs now; a stall this
+    // thread marked just as the writer ended its stretch would otherwise outlive the journal.
+    resume();
   }
 
   private void stall(long since) {

@@ -284,59 +284,30 @@ class LoadConnectionTest {
   @Test
   void connectionTokensAccumulateOverFieldsAndAnHttp10KeepAliveStaysOpen() throws Exception {
     Scripted closeThenUpgrade =
-        serve(
-            (in, out) -> {
-              readRequest(in);
-              out.write(
-                  answer(
-                      "HTTP/1.1 202 Accepted",
-                      "Content-Length: 0\r\nConnection: close\r\nConnection: upgrade",
-                      ""));
-              readRequest(in);
-            });
+        answering(
+            answer(
+                "HTTP/1.1 202 Accepted",
+                "Content-Length: 0\r\nConnection: close\r\nConnection: upgrade",
+                ""));
     Scripted notClose =
-        serve(
-            (in, out) -> {
-              for (int i = 0; i < 2; i++) {
-                readRequest(in);
-                out.write(
-                    answer(
-                        "HTTP/1.1 202 Accepted",
-                        "Content-Length: 0\r\nConnection: x-enclosed",
-                        ""));
-              }
-            });
+        answering(
+            answer("HTTP/1.1 202 Accepted", "Content-Length: 0\r\nConnection: x-enclosed", ""));
     Scripted http10KeepAlive =
-        serve(
-            (in, out) -> {
-              for (int i = 0; i < 2; i++) {
-                readRequest(in);
-                out.write(
-                    answer(
-                        "HTTP/1.0 202 Accepted",
-                        "Content-Length: 0\r\nConnection: Keep-Alive",
-                        ""));
-              }
-            });
+        answering(
+            answer("HTTP/1.0 202 Accepted", "Content-Length: 0\r\nConnection: Keep-Alive", ""));
 
-    LoadConnection a = endpoint(closeThenUpgrade, "/v1/payloads").open(null);
-    a.exchange(post(endpoint(closeThenUpgrade, "/v1/payloads"), Optional.empty()), deadline());
-    LoadConnection b = endpoint(notClose, "/v1/payloads").open(null);
-    b.exchange(post(endpoint(notClose, "/v1/payloads"), Optional.empty()), deadline());
-    LoadConnection c = endpoint(http10KeepAlive, "/v1/payloads").open(null);
-    c.exchange(post(endpoint(http10KeepAlive, "/v1/payloads"), Optional.empty()), deadline());
+    LoadConnection a = open(closeThenUpgrade);
+    postOver(a, closeThenUpgrade);
+    LoadConnection b = open(notClose);
+    postOver(b, notClose);
+    LoadConnection c = open(http10KeepAlive);
+    postOver(c, http10KeepAlive);
 
     assertFalse(a.isOpen(), "close in an earlier field is not undone by a later one");
     assertTrue(b.isOpen(), "a token that merely contains 'close' is not close");
-    assertEquals(
-        202,
-        b.exchange(post(endpoint(notClose, "/v1/payloads"), Optional.empty()), deadline())
-            .status());
+    assertEquals(202, postOver(b, notClose).status());
     assertTrue(c.isOpen(), "HTTP/1.0 with keep-alive stays open");
-    assertEquals(
-        202,
-        c.exchange(post(endpoint(http10KeepAlive, "/v1/payloads"), Optional.empty()), deadline())
-            .status());
+    assertEquals(202, postOver(c, http10KeepAlive).status());
     b.close();
     c.close();
   }
@@ -344,7 +315,7 @@ class LoadConnectionTest {
   @Test
   void aTransferCodingOtherThanChunkedLastIsReadToTheEndWhateverItsContentLength()
       throws Exception {
-    Scripted server =
+    Scripted server = // answers once, then closes: the body ends with the connection
         serve(
             (in, out) -> {
               readRequest(in);
@@ -354,10 +325,9 @@ class LoadConnectionTest {
                       "Transfer-Encoding: chunked, identity\r\nContent-Length: 2",
                       "until the end"));
             });
-    LoadConnection.Endpoint endpoint = endpoint(server, "/v1/payloads");
-    LoadConnection c = endpoint.open(null);
+    LoadConnection c = open(server);
 
-    LoadConnection.Response r = c.exchange(post(endpoint, Optional.empty()), deadline());
+    LoadConnection.Response r = postOver(c, server);
 
     assertEquals(500, r.status());
     assertEquals(Optional.of("until the end"), r.body());
@@ -374,19 +344,11 @@ class LoadConnectionTest {
               readRequest(in);
               out.write(answer("HTTP/1.1 202 Accepted", "{}"));
             });
-    Scripted keeping =
-        serve(
-            (in, out) -> {
-              while (readRequest(in) != null) {
-                out.write(answer("HTTP/1.1 202 Accepted", "{}"));
-              }
-            });
-    LoadConnection.Endpoint toClosing = endpoint(closing, "/v1/payloads");
-    LoadConnection.Endpoint toKeeping = endpoint(keeping, "/v1/payloads");
-    LoadConnection a = toClosing.open(null);
-    LoadConnection b = toKeeping.open(null);
-    a.exchange(post(toClosing, Optional.empty()), deadline());
-    b.exchange(post(toKeeping, Optional.empty()), deadline());
+    Scripted keeping = answering(answer("HTTP/1.1 202 Accepted", "{}"));
+    LoadConnection a = open(closing);
+    LoadConnection b = open(keeping);
+    postOver(a, closing);
+    postOver(b, keeping);
     closing.awaitScriptsEnded(1); // the server has closed its side
 
     // when both are checked as if idle past the limit
@@ -397,7 +359,7 @@ class LoadConnectionTest {
     assertFalse(aUsable);
     assertFalse(a.isOpen());
     assertTrue(bUsable);
-    assertEquals(202, b.exchange(post(toKeeping, Optional.empty()), deadline()).status());
+    assertEquals(202, postOver(b, keeping).status());
     assertEquals(1, keeping.accepted.get());
     b.close();
   }
@@ -547,6 +509,27 @@ class LoadConnectionTest {
 
   private interface Script {
     void run(InputStream in, OutputStream out) throws Exception;
+  }
+
+  /** A server answering every request on a connection with {@code bytes}. */
+  private Scripted answering(byte[] bytes) throws IOException {
+    return serve(
+        (in, out) -> {
+          while (readRequest(in) != null) {
+            out.write(bytes);
+          }
+        });
+  }
+
+  /** A connection to {@code server}'s payloads path. */
+  private static LoadConnection open(Scripted server) throws IOException {
+    return endpoint(server, "/v1/payloads").open(null);
+  }
+
+  /** One POST over {@code c}, which goes to {@code server}. */
+  private static LoadConnection.Response postOver(LoadConnection c, Scripted server)
+      throws IOException {
+    return c.exchange(post(endpoint(server, "/v1/payloads"), Optional.empty()), deadline());
   }
 
   private Scripted serve(Script script) throws IOException {

@@ -44,7 +44,11 @@ import javax.net.ssl.SSLSocketFactory;
  * fields), and only the
  * first 4 KiB of an error's body kept (the rest is read and dropped; a 2xx body is not kept). The answer must come within the
  * request's deadline: each read waits at most the time left (SO_TIMEOUT), and a timeout closes the
- * connection, since its late answer would be read as the next request's.
+ * connection, since its late answer would be read as the next request's. A socket write has no
+ * timeout in Java, so a write still under way past the deadline (a server that stopped reading,
+ * with the request larger than what the socket buffers hold) is ended from outside: the owner calls
+ * closeIfWriteOverdue now and then (the load generator, once a second), which closes the socket and
+ * makes the write fail as a timeout.
  */
 final class LoadConnection implements AutoCloseable {
   /** How much of a body is kept: enough for an error's JSON, not a hostile server's megabytes. */
@@ -121,6 +125,11 @@ final class LoadConnection implements AutoCloseable {
   private int lim;
   private boolean open = true;
   private long idleSince = -1; // System.nanoTime() when the last answer ended; -1 before any
+  // The deadline of the write under way, NOT_WRITING when none; read by closeIfWriteOverdue.
+  private volatile long writingUntil = NOT_WRITING;
+  private volatile boolean writeOverdue;
+
+  private static final long NOT_WRITING = Long.MIN_VALUE;
 
   private LoadConnection(Socket socket) throws IOException {
     this.socket = socket;
@@ -164,14 +173,14 @@ final class LoadConnection implements AutoCloseable {
    *
    * @param request the whole request
    * @param deadlineNanos the {@link System#nanoTime()} by which the answer must have come
-   * @throws SocketTimeoutException if the answer did not come in time; the connection is closed
+   * @throws SocketTimeoutException if the answer did not come in time, or the request could not be
+   *     written in time (see {@link #closeIfWriteOverdue}); the connection is closed
    * @throws ProtocolException if the answer is not HTTP/1.x; the connection is closed
    * @throws IOException if the connection failed; it is closed
    */
   Response exchange(byte[] request, long deadlineNanos) throws IOException {
     try {
-      out.write(request);
-      out.flush();
+      write(request, deadlineNanos);
       for (; ; ) {
         Response r = readResponse(deadlineNanos);
         if (r != null) {
@@ -182,6 +191,40 @@ final class LoadConnection implements AutoCloseable {
       close();
       throw e;
     }
+  }
+
+  private void write(byte[] request, long deadlineNanos) throws IOException {
+    writingUntil = deadlineNanos == NOT_WRITING ? deadlineNanos + 1 : deadlineNanos;
+    try {
+      out.write(request);
+      out.flush();
+    } catch (IOException e) {
+      if (writeOverdue) {
+        throw new SocketTimeoutException(
+            "the request could not be written within its timeout: the server stopped reading");
+      }
+      throw e;
+    } finally {
+      writingUntil = NOT_WRITING;
+    }
+  }
+
+  /**
+   * Closes the connection if a request's write is still under way at {@code nowNanos}, past its
+   * deadline; the writing thread then gets a {@link SocketTimeoutException}. Safe to call from any
+   * thread.
+   *
+   * @param nowNanos the current {@link System#nanoTime()}
+   * @return whether it closed the connection
+   */
+  boolean closeIfWriteOverdue(long nowNanos) {
+    long until = writingUntil;
+    if (until == NOT_WRITING || nowNanos - until < 0) {
+      return false;
+    }
+    writeOverdue = true;
+    close();
+    return true;
   }
 
   /** One response, or null for a 1xx interim one (skipped). */

@@ -163,6 +163,15 @@ final class LoadGenerator {
       requests.increment();
     }
 
+    /** A request this generator failed to make by a defect of its own; counted with the errors. */
+    void defect(RuntimeException e) {
+      connectionErrors.increment();
+      firstProblems.putIfAbsent(
+          "defect in sluice load (please report it)",
+          e + " at " + (e.getStackTrace().length > 0 ? e.getStackTrace()[0] : "?"));
+      requests.increment();
+    }
+
     long errors() {
       return requests.sum() - succeeded.sum();
     }
@@ -301,6 +310,9 @@ final class LoadGenerator {
 
     void report(boolean draining) {
       long now = System.nanoTime();
+      for (LoadConnection c : openConnections) {
+        c.closeIfWriteOverdue(now); // its worker then counts a timeout
+      }
       warmupLatency.add(warmup.latency.getIntervalHistogram());
       latency.add(measured.latency.getIntervalHistogram());
       Phase phase = draining ? Phase.DRAINING : now < measureStart ? Phase.WARMUP : Phase.MEASURING;
@@ -358,6 +370,8 @@ final class LoadGenerator {
             return; // the run stopped it: not an answer, not a failure of the service
           }
           tally.failed(e);
+        } catch (RuntimeException e) {
+          tally.defect(e); // a bug here, not the service's failure; the worker goes on
         }
       }
     } finally {

@@ -442,6 +442,55 @@ class LoadConnectionTest {
   }
 
   @Test
+  @Timeout(60)
+  void aWriteStillUnderWayPastItsDeadlineIsEndedFromOutsideAsATimeout() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    Scripted notReading = serve((in, out) -> release.await()); // accepts, never reads
+    LoadConnection c = open(notReading);
+    byte[] huge = new byte[64 * 1024 * 1024]; // far beyond what both sockets' buffers hold
+    long deadline = deadline();
+    Thread writer =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    c.exchange(huge, deadline);
+                  } catch (IOException e) {
+                    received.add(e.getClass().getSimpleName() + ": " + e.getMessage());
+                  }
+                });
+    while (writer.getState() != Thread.State.WAITING) { // parked in the write
+      Thread.onSpinWait();
+    }
+
+    // when checked before the deadline, then after it
+    boolean closedEarly = c.closeIfWriteOverdue(deadline - 1);
+    boolean closedLate = c.closeIfWriteOverdue(deadline);
+    writer.join();
+    release.countDown();
+
+    assertFalse(closedEarly, "not overdue before its deadline");
+    assertTrue(closedLate);
+    assertEquals(1, received.size());
+    assertTrue(
+        received.getFirst().startsWith("SocketTimeoutException: the request could not be written"),
+        received.getFirst());
+    assertFalse(c.isOpen());
+  }
+
+  @Test
+  void aConnectionNotWritingIsNeverOverdue() throws Exception {
+    Scripted server = answering(answer("HTTP/1.1 202 Accepted", "{}"));
+    LoadConnection c = open(server);
+    postOver(c, server);
+
+    assertFalse(c.closeIfWriteOverdue(System.nanoTime() + LONG * 10));
+    assertTrue(c.isOpen());
+    assertEquals(202, postOver(c, server).status());
+    c.close();
+  }
+
+  @Test
   void theEndpointFollowsTheUrl() {
     Duration t = Duration.ofSeconds(1);
     LoadConnection.Endpoint plain = LoadConnection.Endpoint.of(URI.create("http://h.example/x"), t);

@@ -276,51 +276,30 @@ class CancellationTest {
 
   /** The terminals that run on the caller's thread; {@code channel} is for toChannel only. */
   enum Terminal {
-    FOR_EACH {
-      @Override
-      void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException {
-        p.forEach(ctx, x -> {});
-      }
-    },
-    TO_LIST {
-      @Override
-      void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException {
-        p.toList(ctx);
-      }
-    },
-    REDUCE {
-      @Override
-      void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException {
-        p.reduce(ctx, 0L, Long::sum);
-      }
-    },
-    TO_CHANNEL {
-      @Override
-      void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException {
-        p.toChannel(ctx, channel);
-      }
-    },
-    TO_SINK {
-      @Override
-      void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException {
-        p.to(ctx, batch -> {});
-      }
-    },
-    BROADCAST {
-      @Override
-      void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException {
-        p.broadcast(ctx, List.<Sink<Long>>of(batch -> {}, batch -> {}));
-      }
-    },
-    SPLIT {
-      @Override
-      void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException {
-        p.split(ctx, x -> (int) (x % 2), List.<Sink<Long>>of(batch -> {}, batch -> {}));
-      }
-    };
+    FOR_EACH((p, ctx, channel) -> p.forEach(ctx, x -> {})),
+    TO_LIST((p, ctx, channel) -> p.toList(ctx)),
+    REDUCE((p, ctx, channel) -> p.reduce(ctx, 0L, Long::sum)),
+    TO_CHANNEL((p, ctx, channel) -> p.toChannel(ctx, channel)),
+    TO_SINK((p, ctx, channel) -> p.to(ctx, batch -> {})),
+    BROADCAST((p, ctx, channel) -> p.broadcast(ctx, List.<Sink<Long>>of(batch -> {}, batch -> {}))),
+    SPLIT(
+        (p, ctx, channel) ->
+            p.split(ctx, x -> (int) (x % 2), List.<Sink<Long>>of(batch -> {}, batch -> {})));
 
-    abstract void run(Pipeline<Long> p, Context ctx, Channel<Long> channel)
-        throws InterruptedException;
+    private final Run run;
+
+    Terminal(Run run) {
+      this.run = run;
+    }
+
+    void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException {
+      run.run(p, ctx, channel);
+    }
+
+    /** One terminal's call. */
+    interface Run {
+      void run(Pipeline<Long> p, Context ctx, Channel<Long> channel) throws InterruptedException;
+    }
   }
 
   @ParameterizedTest

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,6 +65,19 @@ class JournalStallTest {
     }
   }
 
+  /** A journal whose next force hangs until {@code release} opens; {@code inForce} opens in it. */
+  private record HungForce(
+      StallListener listener, Journal journal, CountDownLatch inForce, CountDownLatch release) {}
+
+  /** Opens a journal whose next force hangs, then completes or ({@code thenFail}) fails. */
+  private HungForce nextForceHangs(boolean thenFail) throws IOException {
+    StallListener listener = new StallListener();
+    HookedChannel.Gate gate = new HookedChannel.Gate();
+    Journal j = Journal.open(options(listener), ReplayVisitor.IGNORE, gate.opener());
+    CountDownLatch inForce = new CountDownLatch(1);
+    return new HungForce(listener, j, inForce, gate.armNextForce(inForce, thenFail));
+  }
+
   private JournalOptions options(StallListener listener) {
     return small(dir).withStallThreshold(THRESHOLD).withListener(listener);
   }
@@ -72,13 +86,10 @@ class JournalStallTest {
   void aCommitLongerThanTheThresholdIsReportedOnceAsAStallAndClearsWhenItCompletes()
       throws Exception {
     // given a journal whose next force hangs, and three appends waiting behind it
-    StallListener listener = new StallListener();
-    HookedChannel.Gate gate = new HookedChannel.Gate();
-    Journal j = Journal.open(options(listener), ReplayVisitor.IGNORE, gate.opener());
-    CountDownLatch inForce = new CountDownLatch(1);
-    CountDownLatch release = gate.armNextForce(inForce, false);
+    HungForce hung = nextForceHangs(false);
+    Journal j = hung.journal();
     Thread first = Thread.ofVirtual().start(() -> append(j, 0));
-    inForce.await();
+    hung.inForce().await();
     List<Thread> behind = new ArrayList<>();
     for (int i = 1; i <= 2; i++) {
       int seq = i;
@@ -87,31 +98,33 @@ class JournalStallTest {
     awaitTrue(() -> behind.stream().allMatch(JournalTesting::parked));
 
     // when the commit runs past the threshold
-    listener.stalled.await();
+    hung.listener().stalled.await();
 
     // then the journal reports the stall once, with the segment and the appends that wait
     assertTrue(j.stalled());
     assertTrue(j.stats().stalled());
     assertEquals(1, j.stats().stalls());
-    assertEquals(j.currentSegment(), listener.segment.get());
+    assertEquals(j.currentSegment(), hung.listener().segment.get());
     // (the watchdog counts when it notices, which may be before the last two were pushed)
-    assertTrue(listener.waiting.get() >= 1 && listener.waiting.get() <= 3, listener.waiting + "");
-    assertEquals(0, listener.resumes.get());
+    assertTrue(
+        hung.listener().waiting.get() >= 1 && hung.listener().waiting.get() <= 3,
+        hung.listener().waiting + "");
+    assertEquals(0, hung.listener().resumes.get());
 
     // and when the disk recovers, the appends complete and the stall clears
-    release.countDown();
+    hung.release().countDown();
     first.join();
     for (Thread t : behind) {
       t.join();
     }
-    listener.resumed.await();
+    hung.listener().resumed.await();
     assertFalse(j.stalled());
     assertFalse(j.stats().stalled());
     assertEquals(1, j.stats().stalls());
-    assertEquals(1, listener.stalls.get());
+    assertEquals(1, hung.listener().stalls.get());
     j.close();
     j.checkInvariants();
-    assertEquals(1, listener.resumes.get());
+    assertEquals(1, hung.listener().resumes.get());
     assertEquals(3, JournalTesting.replay(small(dir)).records.size());
   }
 
@@ -119,11 +132,8 @@ class JournalStallTest {
   void aTimedAppendGivesUpAfterItsTimeoutAndItsRecordBecomesDurableWhenTheDiskRecovers()
       throws Exception {
     // given a journal whose next force hangs
-    StallListener listener = new StallListener();
-    HookedChannel.Gate gate = new HookedChannel.Gate();
-    Journal j = Journal.open(options(listener), ReplayVisitor.IGNORE, gate.opener());
-    CountDownLatch inForce = new CountDownLatch(1);
-    CountDownLatch release = gate.armNextForce(inForce, false);
+    HungForce hung = nextForceHangs(false);
+    Journal j = hung.journal();
 
     // when an append with a timeout waits on it
     AppendTimeoutException timedOut =
@@ -133,9 +143,9 @@ class JournalStallTest {
 
     // then it gives up with the outcome still open, and the record is durable once the disk is
     CompletableFuture<Long> outcome = timedOut.outcome();
-    assertEquals(0, inForce.getCount(), "the writer was in the force");
+    assertEquals(0, hung.inForce().getCount(), "the writer was in the force");
     assertFalse(outcome.isDone());
-    release.countDown();
+    hung.release().countDown();
     assertEquals(j.currentSegment(), outcome.get());
     j.close();
     j.checkInvariants();
@@ -147,17 +157,15 @@ class JournalStallTest {
   @Test
   void aTimedAppendThatGaveUpLearnsOfTheFailureIfTheHungForceFails() throws Exception {
     // given an append that gave up waiting on a hung force
-    HookedChannel.Gate gate = new HookedChannel.Gate();
-    Journal j = Journal.open(options(new StallListener()), ReplayVisitor.IGNORE, gate.opener());
-    CountDownLatch inForce = new CountDownLatch(1);
-    CountDownLatch release = gate.armNextForce(inForce, true);
+    HungForce hung = nextForceHangs(true);
+    Journal j = hung.journal();
     AppendTimeoutException timedOut =
         assertThrows(
             AppendTimeoutException.class,
             () -> j.appendUninterruptibly(1, body(1, 7, 30), Duration.ofMillis(30)));
 
     // when the force fails
-    release.countDown();
+    hung.release().countDown();
 
     // then its outcome fails as the journal does
     ExecutionException e = assertThrows(ExecutionException.class, timedOut.outcome()::get);
@@ -194,10 +202,8 @@ class JournalStallTest {
   void aTimedAppendInterruptedWhileWaitingKeepsWaitingAndKeepsTheInterruptStatus()
       throws Exception {
     // given a timed append waiting on a hung force, with a timeout that will not pass
-    HookedChannel.Gate gate = new HookedChannel.Gate();
-    Journal j = Journal.open(options(new StallListener()), ReplayVisitor.IGNORE, gate.opener());
-    CountDownLatch inForce = new CountDownLatch(1);
-    CountDownLatch release = gate.armNextForce(inForce, false);
+    HungForce hung = nextForceHangs(false);
+    Journal j = hung.journal();
     AtomicReference<Object> outcome = new AtomicReference<>();
     Thread t =
         Thread.ofVirtual()
@@ -211,7 +217,7 @@ class JournalStallTest {
                     outcome.set(e);
                   }
                 });
-    inForce.await();
+    hung.inForce().await();
     awaitTrue(() -> parked(t));
 
     // when it is interrupted, then it keeps waiting
@@ -220,7 +226,7 @@ class JournalStallTest {
     assertEquals(null, outcome.get());
 
     // and returns the segment once the force completes, with the interrupt status kept
-    release.countDown();
+    hung.release().countDown();
     t.join();
     assertEquals(j.currentSegment(), outcome.get());
     j.close();
@@ -229,14 +235,11 @@ class JournalStallTest {
   @Test
   void closingAfterAStallThatEndedLeavesNoThreadRunning() throws Exception {
     // given a stall that ended
-    StallListener listener = new StallListener();
-    HookedChannel.Gate gate = new HookedChannel.Gate();
-    Journal j = Journal.open(options(listener), ReplayVisitor.IGNORE, gate.opener());
-    CountDownLatch inForce = new CountDownLatch(1);
-    CountDownLatch release = gate.armNextForce(inForce, false);
+    HungForce hung = nextForceHangs(false);
+    Journal j = hung.journal();
     Thread first = Thread.ofVirtual().start(() -> append(j, 0));
-    listener.stalled.await();
-    release.countDown();
+    hung.listener().stalled.await();
+    hung.release().countDown();
     first.join();
 
     // when the journal closes

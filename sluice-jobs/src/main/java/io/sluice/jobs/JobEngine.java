@@ -161,6 +161,13 @@ public sealed interface JobEngine extends AutoCloseable permits JobEngineImpl {
    * without touching the store. So {@code shutdown(grace)} returns after about {@code grace} plus
    * that second (plus the store's close), however the handlers behave.
    *
+   * <p>The store's close waits for the journal's last write and force, and a disk that hangs holds
+   * them for as long as it hangs (no Java code can end a stuck system call; see {@link
+   * JobStore#close()}). To bound the whole stop, call this on a thread of your own and give up on
+   * it once {@link JobStoreOptions#ackTimeout()} has passed with the journal stalled, as {@code
+   * sluice serve} does: everything acknowledged was durable first and runs again after the next
+   * start.
+   *
    * @param grace how long running attempts may take to finish
    * @return true if every attempt finished within the grace period
    * @throws InterruptedException if interrupted before or while waiting; admission and claims are

@@ -317,6 +317,12 @@ public interface JobStore extends AutoCloseable {
   /**
    * Stops admission and claims, makes every recorded change durable, and releases the store's
    * files. What is pending stays pending, for the next open.
+   *
+   * <p>Waits for the journal's last write and force, through interrupts, with no time limit: a disk
+   * that hangs (a write or fsync that never returns) holds this call for as long as it hangs, since
+   * a stuck system call cannot be ended from Java. Submits and schedule changes made meanwhile give
+   * up after {@link JobStoreOptions#ackTimeout()}; a caller that must bound its own stop runs this
+   * on a thread of its own and stops waiting when it decides to (ADR 15).
    */
   @Override
   void close();

@@ -653,6 +653,10 @@ public final class Journal implements AutoCloseable {
    * and releases the directory. Later appends fail with {@link JournalClosedException}. Blocks
    * until the writer has finished; if interrupted meanwhile it keeps waiting and restores the
    * interrupt status before returning. Idempotent. After an I/O failure it only closes.
+   *
+   * <p>There is no time limit: a writer stuck in a write or force that the disk never completes
+   * holds this call as long (see {@link #stalled()}); a caller that must bound its stop closes on a
+   * thread of its own and gives up waiting for it.
    */
   @Override
   public void close() {

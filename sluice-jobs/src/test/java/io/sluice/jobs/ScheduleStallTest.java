@@ -90,6 +90,17 @@ class ScheduleStallTest {
     return result.get();
   }
 
+  /** Puts a definition, trying again while an unconfirmed change to the schedule is refused. */
+  private static boolean putOnceTheRewriteSettles(LocalJobStore store, String name, String def) {
+    while (true) {
+      try {
+        return store.putSchedule(name, def);
+      } catch (JournalStalledException e) {
+        Thread.yield(); // the journal's writer completes the rewrite after the force
+      }
+    }
+  }
+
   @Test
   void everyChangeToASchedulesIsRefusedAtOnceWhileTheJournalIsStalledAndNothingChanges()
       throws Exception {
@@ -312,5 +323,32 @@ class ScheduleStallTest {
     assertEquals(JobStoreException.class, failed.getClass());
     store.close();
     store.checkInvariants();
+  }
+
+  @Test
+  void compactionsRewriteOfASchedulesGivesUpAfterTheAckTimeoutAndTheScheduleStaysAsItWas()
+      throws Exception {
+    // given a schedule in a store whose disk hangs in the next force
+    LocalJobStore store = openTimingOut();
+    store.putSchedule("nightly", NIGHTLY);
+    StoredSchedule before = store.schedule("nightly").orElseThrow();
+    CountDownLatch release = gate.armNextForce(new CountDownLatch(1), false);
+
+    // when compaction rewrites every schedule into the current segment, then it returns
+    store.rehomeSchedulesBefore(Long.MAX_VALUE);
+
+    // and another thread reads the schedule as it was, while changes to it wait for the outcome
+    assertEquals(before, onAnotherThread(() -> store.schedule("nightly").orElseThrow()));
+    assertThrows(JournalStalledException.class, () -> store.putSchedule("nightly", HOURLY));
+
+    // when the disk recovers, then the schedule is the same, homed where the rewrite went
+    release.countDown();
+    assertTrue(putOnceTheRewriteSettles(store, "nightly", HOURLY));
+    store.close();
+    store.checkInvariants();
+    store.checkHomes();
+    try (LocalJobStore again = LocalJobStore.open(options(dir))) {
+      assertEquals(HOURLY, again.schedule("nightly").orElseThrow().definition());
+    }
   }
 }

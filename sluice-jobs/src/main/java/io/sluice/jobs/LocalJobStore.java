@@ -109,6 +109,8 @@ import java.util.function.Consumer;
  *   deadBytes == the payload bytes of the DEAD entries; heldBytes >= the payload bytes of the
  *     entries neither SUCCEEDED nor deleted, the difference being batches in flight (the same
  *     moments as occupied); heldBytes <= payloadBytesLimit, except after a recovery
+ *   for every unconfirmed schedule change: the schedule's state in `schedules` is the one before
+ *     it (absent for a new schedule), and the state after it is in no map
  */
 final class LocalJobStore implements JobStore {
 
@@ -1948,6 +1950,20 @@ final class LocalJobStore implements JobStore {
   }
 
   void checkInvariants() {
+    scheduleLock.lock();
+    try {
+      unconfirmed.forEach(
+          (name, u) -> {
+            check(
+                schedules.get(name) == u.before(),
+                "schedule " + name + " changed while a change to it was unconfirmed");
+            check(
+                u.after() == null || !schedules.containsValue(u.after()),
+                "the unconfirmed state of schedule " + name + " is in the map");
+          });
+    } finally {
+      scheduleLock.unlock();
+    }
     lock.lock();
     try {
       admitArrivals();

@@ -179,6 +179,7 @@ class ScheduleStallTest {
     assertThrows(JournalStalledException.class, () -> store.fire("nightly", T1, job()));
     assertThrows(JournalStalledException.class, () -> store.putSchedule("nightly", HOURLY));
     assertTrue(store.find(id).isEmpty(), "not queued before it is durable");
+    store.checkInvariants();
 
     // when the disk recovers
     release.countDown();
@@ -282,6 +283,7 @@ class ScheduleStallTest {
         assertThrows(DurabilityUnknownException.class, () -> store.putSchedule("nightly", HOURLY));
     assertTrue(unknown.ids().isEmpty());
     assertEquals(NIGHTLY, store.schedule("nightly").orElseThrow().definition());
+    store.checkInvariants();
 
     // when the disk recovers, then the new one shows, here and after a restart
     release.countDown();

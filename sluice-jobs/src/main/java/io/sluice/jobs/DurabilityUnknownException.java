@@ -4,12 +4,21 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * A submitted batch was handed to the journal but not confirmed durable within {@link
+ * A change was handed to the journal but not confirmed durable within {@link
  * JobStoreOptions#ackTimeout()}: the disk is stalled (see {@link JournalStalledException}). The
- * outcome is unknown to the caller. If the journal records the batch later, its jobs are queued and
- * run as if the submit had returned normally; if the journal fails instead, they never run and
- * their room in the store is given back. Either way {@link #ids()} names the jobs, so a caller can
- * look them up later ({@link JobStore#find}) instead of submitting again, which may duplicate them.
+ * outcome is unknown to the caller.
+ *
+ * <p>For a submitted batch: if the journal records it later, its jobs are queued and run as if the
+ * submit had returned normally; if the journal fails instead, they never run and their room in the
+ * store is given back. Either way {@link #ids()} names the jobs, so a caller can look them up later
+ * ({@link JobStore#find}) instead of submitting again, which may duplicate them.
+ *
+ * <p>For a change to a schedule ({@link JobStore#putSchedule}, {@link JobStore#deleteSchedule},
+ * {@link JobStore#fire}, {@link JobStore#skipFire}): the store goes on showing the schedule as it
+ * was, and refuses other changes to it with {@link JournalStalledException}, until the journal
+ * answers; then it shows the change if it was recorded. A fire's job is then queued too, and {@link
+ * #ids()} names it; trying the same fire again is safe, as the store refuses a fire time it already
+ * recorded. A restart finds the change if and only if its record reached the disk.
  */
 public final class DurabilityUnknownException extends JobStoreException {
   private static final long serialVersionUID = 1L;
@@ -18,7 +27,7 @@ public final class DurabilityUnknownException extends JobStoreException {
   private final Duration timeout;
 
   DurabilityUnknownException(List<JobId> ids, Duration timeout) {
-    super(
+    this(
         "a batch of "
             + ids.size()
             + (ids.size() == 1 ? " job" : " jobs")
@@ -26,13 +35,19 @@ public final class DurabilityUnknownException extends JobStoreException {
             + timeout.toMillis()
             + " ms (the disk is stalled). It may or may not be recorded; if it is, its jobs run."
             + " Look its ids up later rather than submitting it again, which may duplicate them",
-        null);
+        ids,
+        timeout);
+  }
+
+  DurabilityUnknownException(String message, List<JobId> ids, Duration timeout) {
+    super(message, null);
     this.ids = List.copyOf(ids);
     this.timeout = timeout;
   }
 
   /**
-   * The ids of the batch's jobs, in the order submitted.
+   * The ids of the jobs the change would enqueue: a batch's, in the order submitted; a fire's one
+   * job; none for another change to a schedule.
    *
    * @return the ids
    */
@@ -41,7 +56,7 @@ public final class DurabilityUnknownException extends JobStoreException {
   }
 
   /**
-   * How long the submit waited for the journal.
+   * How long the change waited for the journal.
    *
    * @return the acknowledgement timeout
    */

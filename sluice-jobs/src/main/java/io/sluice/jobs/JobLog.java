@@ -40,17 +40,17 @@ interface JobLog extends AutoCloseable {
         public void deleted(Entry entry) {}
 
         @Override
-        public long scheduled(ScheduleEntry schedule) {
+        public long scheduled(ScheduleEntry schedule, Duration timeout) {
           return 0;
         }
 
         @Override
-        public long fired(ScheduleEntry schedule, Entry job) {
+        public long fired(ScheduleEntry schedule, Entry job, Duration timeout) {
           return 0;
         }
 
         @Override
-        public void unscheduled(String name) {}
+        public void unscheduled(String name, Duration timeout) {}
 
         @Override
         public void superseded(long home) {}
@@ -123,13 +123,15 @@ interface JobLog extends AutoCloseable {
   void deleted(Entry entry);
 
   /**
-   * Records a schedule's whole state and waits until it is durable, as {@link #submitted} does. The
-   * caller then calls {@link #superseded} with the schedule's previous home, if it had one.
+   * Records a schedule's whole state and waits until it is durable, at most about {@code timeout},
+   * as {@link #submitted} does. The caller then calls {@link #superseded} with the schedule's
+   * previous home, if it had one.
    *
    * @return the segment holding the record: the schedule's new home
+   * @throws NotYetDurable if the timeout passed first; its future completes with the home
    * @throws JobStoreException if the journal failed
    */
-  long scheduled(ScheduleEntry schedule);
+  long scheduled(ScheduleEntry schedule, Duration timeout) throws NotYetDurable;
 
   /**
    * Records a schedule's whole state again, as {@link #scheduled} does, but forced whatever the
@@ -137,29 +139,32 @@ interface JobLog extends AutoCloseable {
    * next.
    *
    * @return the segment holding the record: the schedule's new home
+   * @throws NotYetDurable if the timeout passed first; its future completes with the home
    * @throws JobStoreException if the journal failed
    */
-  default long rescheduled(ScheduleEntry schedule) {
-    return scheduled(schedule);
+  default long rescheduled(ScheduleEntry schedule, Duration timeout) throws NotYetDurable {
+    return scheduled(schedule, timeout);
   }
 
   /**
    * Records a schedule's fire (its state after the fire) and the job it enqueues, as one record,
-   * and waits until it is durable. The caller then calls {@link #superseded} with the schedule's
-   * previous home.
+   * and waits until it is durable, at most about {@code timeout}. The caller then calls {@link
+   * #superseded} with the schedule's previous home.
    *
    * @return the segment holding the record: the home of the schedule and of the job
+   * @throws NotYetDurable if the timeout passed first; its future completes with the home
    * @throws JobStoreException if the journal failed
    */
-  long fired(ScheduleEntry schedule, Entry job);
+  long fired(ScheduleEntry schedule, Entry job, Duration timeout) throws NotYetDurable;
 
   /**
-   * Records that a schedule was deleted and waits until it is durable. The caller then calls {@link
-   * #superseded} with its home.
+   * Records that a schedule was deleted and waits until it is durable, at most about {@code
+   * timeout}. The caller then calls {@link #superseded} with its home.
    *
+   * @throws NotYetDurable if the timeout passed first
    * @throws JobStoreException if the journal failed
    */
-  void unscheduled(String name);
+  void unscheduled(String name, Duration timeout) throws NotYetDurable;
 
   /** A schedule's record in segment {@code home} is no longer needed: a later one replaced it. */
   void superseded(long home);

@@ -223,13 +223,19 @@ public interface JobStore extends AutoCloseable {
    * nothing, so a process may register its schedules at every start. A replaced definition keeps
    * the schedule's record of its last fire.
    *
-   * <p>Waits for the journal write (uninterruptibly; the write is short) and for other changes to
-   * schedules to finish.
+   * <p>Waits for other changes to schedules to finish and for the journal write, uninterruptibly
+   * (the interrupt status is kept) and at most about {@link JobStoreOptions#ackTimeout()} for the
+   * write. The same bounds and exceptions hold for {@link #deleteSchedule}, {@link #fire} and
+   * {@link #skipFire}; reads of schedules wait for a change in progress, so as long.
    *
    * @param name the schedule's name (see {@link StoredSchedule#checkName})
    * @param definition the definition's text, kept as it is
    * @return true if the store changed; false if it already had exactly this definition
    * @throws IllegalArgumentException if the name is not valid
+   * @throws JournalStalledException if the journal is stalled, or an earlier change to this
+   *     schedule is not yet confirmed durable: refused at once, nothing recorded, safe to retry
+   * @throws DurabilityUnknownException if the journal did not confirm the change within the ack
+   *     timeout: the store shows the schedule unchanged until the journal answers, then as recorded
    * @throws JobStoreException if the journal failed; the schedule is then unchanged
    */
   boolean putSchedule(String name, String definition);
@@ -239,6 +245,9 @@ public interface JobStore extends AutoCloseable {
    *
    * @param name the schedule's name
    * @return true if it existed
+   * @throws JournalStalledException as for {@link #putSchedule}: nothing recorded
+   * @throws DurabilityUnknownException as for {@link #putSchedule}: the schedule stays until the
+   *     journal answers
    * @throws JobStoreException if the journal failed
    */
   boolean deleteSchedule(String name);
@@ -272,6 +281,12 @@ public interface JobStore extends AutoCloseable {
    * @param fireTime the fire time this job is for
    * @param job the job to enqueue
    * @return the admission; when accepted, its one id is the job's
+   * @throws JournalStalledException as for {@link #putSchedule}: nothing recorded, safe to retry
+   * @throws DurabilityUnknownException if the journal did not confirm the fire within the ack
+   *     timeout; its one id is the job's. If the record lands, the job is queued and the schedule
+   *     shows the fire, so trying the same fire time again is safe: it is refused as {@link
+   *     Admission.Reason#NOT_DUE} once recorded, and as {@link JournalStalledException} while the
+   *     outcome is unknown
    * @throws JobStoreException if the journal failed; nothing was recorded
    */
   Admission fire(String name, Instant fireTime, JobSpec job);
@@ -286,6 +301,8 @@ public interface JobStore extends AutoCloseable {
    * @param fireTime the fire time passed over
    * @return false if the schedule is gone or already has a fire at or after {@code fireTime}
    *     (nothing recorded)
+   * @throws JournalStalledException as for {@link #putSchedule}: nothing recorded, safe to retry
+   * @throws DurabilityUnknownException as for {@link #fire}, without an id
    * @throws JobStoreException if the journal failed; nothing was recorded
    */
   boolean skipFire(String name, Instant fireTime);

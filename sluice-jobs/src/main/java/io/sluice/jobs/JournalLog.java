@@ -260,38 +260,7 @@ final class JournalLog implements JobLog {
     for (int i = 0, n = batch.size(); i < n; i++) {
       bytes += batch.get(i).recordBytes;
     }
-    long jobs = batch.size();
-    long floor = countFloor(jobs, bytes, 0);
-    long home;
-    try {
-      home = appendAndWait(JobRecords.SUBMITTED, body, timeout);
-    } catch (AppendTimeoutException e) {
-      // Still in the journal's hands: the floor keeps counting the batch until its outcome is
-      // known.
-      long batchBytes = bytes;
-      throw new NotYetDurable(
-          e.outcome()
-              .handle(
-                  (segment, failure) -> {
-                    if (failure != null) {
-                      journalFailed(failure);
-                    } else {
-                      sawSegment(segment);
-                    }
-                    settle(floor, failure == null ? segment : null, jobs, batchBytes, 0);
-                    if (failure != null) {
-                      throw failure instanceof CompletionException c
-                          ? c
-                          : new CompletionException(failure);
-                    }
-                    return segment;
-                  }));
-    } catch (RuntimeException | Error e) {
-      settle(floor, null, jobs, bytes, 0);
-      throw e;
-    }
-    settle(floor, home, jobs, bytes, 0);
-    return home;
+    return appendDurable(JobRecords.SUBMITTED, body, batch.size(), bytes, 0, false, timeout);
   }
 
   @Override
@@ -300,24 +269,26 @@ final class JournalLog implements JobLog {
   }
 
   @Override
-  public long scheduled(ScheduleEntry schedule) {
-    return appendDurable(JobRecords.SCHEDULE, JobRecords.schedule(schedule), 0, 0, 1, false);
+  public long scheduled(ScheduleEntry schedule, Duration timeout) throws NotYetDurable {
+    byte[] body = JobRecords.schedule(schedule);
+    return appendDurable(JobRecords.SCHEDULE, body, 0, 0, 1, false, timeout);
   }
 
   @Override
-  public long rescheduled(ScheduleEntry schedule) {
-    return appendDurable(JobRecords.SCHEDULE, JobRecords.schedule(schedule), 0, 0, 1, true);
+  public long rescheduled(ScheduleEntry schedule, Duration timeout) throws NotYetDurable {
+    byte[] body = JobRecords.schedule(schedule);
+    return appendDurable(JobRecords.SCHEDULE, body, 0, 0, 1, true, timeout);
   }
 
   @Override
-  public long fired(ScheduleEntry schedule, Entry job) {
+  public long fired(ScheduleEntry schedule, Entry job, Duration timeout) throws NotYetDurable {
     byte[] body = JobRecords.fired(schedule, job);
-    return appendDurable(JobRecords.FIRED, body, 1, job.recordBytes, 1, false);
+    return appendDurable(JobRecords.FIRED, body, 1, job.recordBytes, 1, false, timeout);
   }
 
   @Override
-  public void unscheduled(String name) {
-    appendAndWait(JobRecords.UNSCHEDULE, JobRecords.unschedule(name), false);
+  public void unscheduled(String name, Duration timeout) throws NotYetDurable {
+    appendDurable(JobRecords.UNSCHEDULE, JobRecords.unschedule(name), 0, 0, 0, false, timeout);
   }
 
   @Override
@@ -329,22 +300,69 @@ final class JournalLog implements JobLog {
 
   /**
    * Appends a record that becomes the home of {@code jobs} jobs and {@code schedules} schedules,
-   * waits until it is durable, and returns the segment that holds it. They are counted live in the
-   * segment that was current when the append began (their home is that one or a later one), which
-   * keeps it from compaction while the record is written, and moved to their home after: one
-   * acquisition of the compaction lock per append unless the journal rolled meanwhile. {@code
-   * forced}: forced whatever the durability policy.
+   * waits until it is durable, at most about {@code timeout}, and returns the segment that holds
+   * it. They are counted live in the segment that was current when the append began (their home is
+   * that one or a later one), which keeps it from compaction while the record is written, and moved
+   * to their home after: one acquisition of the compaction lock per append unless the journal
+   * rolled meanwhile. {@code forced}: forced whatever the durability policy.
+   *
+   * @throws NotYetDurable if the timeout passed first: the counts stay in the floor until the
+   *     record's outcome is known, and the exception's future completes after they moved
    */
   private long appendDurable(
-      int type, byte[] body, long jobs, long bytes, long schedules, boolean forced) {
+      int type,
+      byte[] body,
+      long jobs,
+      long bytes,
+      long schedules,
+      boolean forced,
+      Duration timeout)
+      throws NotYetDurable {
     long floor = countFloor(jobs, bytes, schedules);
-    Long home = null;
+    long home;
     try {
-      home = appendAndWait(type, body, forced);
-      return home;
-    } finally {
-      settle(floor, home, jobs, bytes, schedules);
+      home =
+          forced
+              ? journal.appendForcedUninterruptibly(type, body, timeout)
+              : journal.appendUninterruptibly(type, body, timeout);
+    } catch (AppendTimeoutException e) {
+      throw new NotYetDurable(
+          e.outcome()
+              .handle(
+                  (segment, failure) -> {
+                    if (failure != null) {
+                      journalFailed(failure);
+                    } else {
+                      sawSegment(segment);
+                    }
+                    settle(floor, failure == null ? segment : null, jobs, bytes, schedules);
+                    if (failure != null) {
+                      throw failure instanceof CompletionException c
+                          ? c
+                          : new CompletionException(failure);
+                    }
+                    return segment;
+                  }));
+    } catch (JournalException | JournalClosedException e) {
+      settle(floor, null, jobs, bytes, schedules);
+      throw failed(e);
+    } catch (RuntimeException | Error e) {
+      settle(floor, null, jobs, bytes, schedules);
+      throw e;
     }
+    sawSegment(home);
+    settle(floor, home, jobs, bytes, schedules);
+    return home;
+  }
+
+  private JobStoreException failed(RuntimeException e) {
+    journalFailed(e);
+    return new JobStoreException(
+        "the job journal failed, so this change was not recorded (a submitted batch is not"
+            + " accepted): "
+            + e.getMessage()
+            + "; check the disk (space, permissions, errors in the system log) and restart",
+        e);
   }
 
   /** Counts a record's jobs and schedules live in the current segment, while it is written. */
@@ -475,55 +493,6 @@ final class JournalLog implements JobLog {
     }
     if (emptied) {
       compactLater();
-    }
-  }
-
-  /**
-   * Appends and waits until durable, without a future: the submitter parks on its own record and
-   * the journal's completer unparks it. A forced append (rare: compaction's) waits on a future.
-   */
-  private long appendAndWait(int type, byte[] body, boolean forced) {
-    long segment;
-    try {
-      segment = forced ? forcedAndWait(type, body) : journal.appendUninterruptibly(type, body);
-    } catch (JournalException | JournalClosedException e) {
-      throw failed(e);
-    }
-    sawSegment(segment);
-    return segment;
-  }
-
-  /** {@link #appendAndWait}, waiting at most about {@code timeout}. */
-  private long appendAndWait(int type, byte[] body, Duration timeout)
-      throws AppendTimeoutException {
-    long segment;
-    try {
-      segment = journal.appendUninterruptibly(type, body, timeout);
-    } catch (JournalException | JournalClosedException e) {
-      throw failed(e);
-    }
-    sawSegment(segment);
-    return segment;
-  }
-
-  private JobStoreException failed(RuntimeException e) {
-    journalFailed(e);
-    return new JobStoreException(
-        "the job journal failed, so this change was not recorded (a submitted batch is not"
-            + " accepted): "
-            + e.getMessage()
-            + "; check the disk (space, permissions, errors in the system log) and restart",
-        e);
-  }
-
-  private long forcedAndWait(int type, byte[] body) {
-    try {
-      return journal.appendForcedAsync(type, body).join(); // (join waits uninterruptibly)
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof RuntimeException cause) {
-        throw cause;
-      }
-      throw e;
     }
   }
 
@@ -731,6 +700,13 @@ final class JournalLog implements JobLog {
       Map<Long, List<Long>> copy = new TreeMap<>();
       live.forEach((home, counts) -> copy.put(home, List.of(counts[0], counts[1])));
       return copy;
+    }
+  }
+
+  /** The number of live schedules per home, for tests. */
+  Map<Long, Long> schedulesByHome() {
+    synchronized (compactionLock) {
+      return new TreeMap<>(liveSchedules);
     }
   }
 

@@ -79,6 +79,17 @@ import java.util.function.Consumer;
  * across each change's journal write so changes to schedules reach the journal in the order they
  * happen (they are rare; jobs never wait for this lock). A fire reserves room like a submit, then
  * writes the schedule's new state and the job as one record. Lock order: scheduleLock, then lock.
+ * A hung disk bounds the hold: a change is refused at once while the journal is stalled, and a
+ * write waits at most the ack timeout. A change not confirmed by then is `unconfirmed`: the map
+ * keeps the state before it, and the change becomes the state only once its record is durable
+ * (found by the next holder of the lock that looks: a change to that schedule, a read, a
+ * compaction). Until then other changes to that schedule are refused, so nothing is recorded on
+ * top of a state the store does not know, and the previous home stays counted (superseded only
+ * once the new record is durable), so compaction cannot release the one record that holds the
+ * schedule if the new one never lands. Why the state before and not the state after: it is what a
+ * restart finds if the record is lost, a fire's job is not queued before it is durable (as a
+ * submit's), and a retried fire of the same time is then refused as NOT_DUE once the first one
+ * shows, so a caller that retries after a timeout never enqueues a fire twice.
  *
  * Lookup. `byId` (an EntryIndex: a hash table of the entries themselves, no node per job) holds
  * every entry find() can return: the live ones and the most recently finished ones, which stay
@@ -98,6 +109,8 @@ import java.util.function.Consumer;
  *   deadBytes == the payload bytes of the DEAD entries; heldBytes >= the payload bytes of the
  *     entries neither SUCCEEDED nor deleted, the difference being batches in flight (the same
  *     moments as occupied); heldBytes <= payloadBytesLimit, except after a recovery
+ *   for every unconfirmed schedule change: the schedule's state in `schedules` is the one before
+ *     it (absent for a new schedule), and the state after it is in no map
  */
 final class LocalJobStore implements JobStore {
 
@@ -135,6 +148,8 @@ final class LocalJobStore implements JobStore {
 
   private final ReentrantLock scheduleLock = new ReentrantLock();
   private final TreeMap<String, ScheduleEntry> schedules = new TreeMap<>();
+  // changes the journal did not confirm in time, by schedule name; under scheduleLock
+  private final Map<String, Unconfirmed> unconfirmed = new HashMap<>();
 
   private int typeCursor;
   private long queued;
@@ -311,6 +326,24 @@ final class LocalJobStore implements JobStore {
    */
   private DurabilityUnknownException durabilityUnknown(
       List<Entry> batch, List<JobId> ids, JobLog.NotYetDurable late) {
+    arriveWhenDurable(batch, late);
+    LOG.log(
+        System.Logger.Level.DEBUG, // the journal warns once per stall; this is once per batch
+        "a batch of "
+            + batch.size()
+            + " jobs was not confirmed durable within "
+            + options.ackTimeout().toMillis()
+            + " ms; it stays in the journal's hands (first id "
+            + ids.getFirst()
+            + ")");
+    return new DurabilityUnknownException(ids, options.ackTimeout());
+  }
+
+  /**
+   * Hands a batch whose record was not confirmed in time to the queues once it is durable, or gives
+   * its room back if the journal fails or closes first.
+   */
+  private void arriveWhenDurable(List<Entry> batch, JobLog.NotYetDurable late) {
     int n = batch.size();
     long bytes = 0;
     for (Entry entry : batch) {
@@ -325,16 +358,6 @@ final class LocalJobStore implements JobStore {
             unreserve(n, reserved);
           }
         });
-    LOG.log(
-        System.Logger.Level.DEBUG, // the journal warns once per stall; this is once per batch
-        "a batch of "
-            + n
-            + " jobs was not confirmed durable within "
-            + options.ackTimeout().toMillis()
-            + " ms; it stays in the journal's hands (first id "
-            + ids.getFirst()
-            + ")");
-    return new DurabilityUnknownException(ids, options.ackTimeout());
   }
 
   private static JournalStalledException journalStalled(int n) {
@@ -774,11 +797,25 @@ final class LocalJobStore implements JobStore {
 
   // ---------------------------------------------------------------- schedules
 
+  /** One schedule change's journal write, waiting at most {@code timeout}: the record's segment. */
+  @FunctionalInterface
+  private interface ScheduleWrite {
+    long append(Duration timeout) throws JobLog.NotYetDurable;
+  }
+
+  /**
+   * A change to a schedule that the journal did not confirm within the ack timeout: the state
+   * before it ({@code before}; null for a new schedule), the state after it ({@code after}; null
+   * for a deletion), and the record's outcome. See Schedules in the class comment.
+   */
+  private record Unconfirmed(
+      ScheduleEntry before, ScheduleEntry after, CompletableFuture<Long> outcome) {}
+
   @Override
   public boolean putSchedule(String name, String definition) {
     StoredSchedule.checkName(name);
     Objects.requireNonNull(definition, "definition");
-    scheduleLock.lock();
+    lockForChange(name);
     try {
       ScheduleEntry current = schedules.get(name);
       if (current != null && current.definition.equals(definition)) {
@@ -788,10 +825,10 @@ final class LocalJobStore implements JobStore {
           current == null ? new ScheduleEntry(name, definition, clock.now()) : current.copy();
       next.definition = definition;
       next.updatedAt = clock.now();
-      next.home = log.scheduled(next);
-      schedules.put(name, next);
-      if (current != null) {
-        log.superseded(current.home);
+      try {
+        change(name, current, next, timeout -> log.scheduled(next, timeout));
+      } catch (JobLog.NotYetDurable late) {
+        throw scheduleUnknown(name, "new definition", List.of());
       }
       return true;
     } finally {
@@ -802,15 +839,24 @@ final class LocalJobStore implements JobStore {
   @Override
   public boolean deleteSchedule(String name) {
     Objects.requireNonNull(name, "name");
-    scheduleLock.lock();
+    lockForChange(name);
     try {
       ScheduleEntry current = schedules.get(name);
       if (current == null) {
         return false;
       }
-      log.unscheduled(name);
-      schedules.remove(name);
-      log.superseded(current.home);
+      try {
+        change(
+            name,
+            current,
+            null,
+            timeout -> {
+              log.unscheduled(name, timeout);
+              return 0;
+            });
+      } catch (JobLog.NotYetDurable late) {
+        throw scheduleUnknown(name, "deletion", List.of());
+      }
       return true;
     } finally {
       scheduleLock.unlock();
@@ -822,6 +868,7 @@ final class LocalJobStore implements JobStore {
     Objects.requireNonNull(name, "name");
     scheduleLock.lock();
     try {
+      settleKnown();
       ScheduleEntry current = schedules.get(name);
       return current == null ? Optional.empty() : Optional.of(current.snapshot());
     } finally {
@@ -833,6 +880,7 @@ final class LocalJobStore implements JobStore {
   public List<StoredSchedule> schedules() {
     scheduleLock.lock();
     try {
+      settleKnown();
       return schedules.values().stream().map(ScheduleEntry::snapshot).toList();
     } finally {
       scheduleLock.unlock();
@@ -841,11 +889,12 @@ final class LocalJobStore implements JobStore {
 
   @Override
   public Admission fire(String name, Instant fireTime, JobSpec job) {
+    Objects.requireNonNull(name, "name");
     Objects.requireNonNull(fireTime, "fireTime");
     Objects.requireNonNull(job, "job");
-    scheduleLock.lock();
+    lockForChange(name);
     try {
-      ScheduleEntry current = schedules.get(Objects.requireNonNull(name, "name"));
+      ScheduleEntry current = schedules.get(name);
       if (current == null || (current.lastFire != null && !fireTime.isAfter(current.lastFire))) {
         return new Admission.Rejected(
             Admission.Reason.NOT_DUE,
@@ -875,14 +924,14 @@ final class LocalJobStore implements JobStore {
       next.lastJob = entry.id;
       long home;
       try {
-        home = log.fired(next, entry);
+        home = change(name, current, next, timeout -> log.fired(next, entry, timeout));
+      } catch (JobLog.NotYetDurable late) {
+        arriveWhenDurable(List.of(entry), late);
+        throw scheduleUnknown(name, "fire for " + fireTime, List.of(entry.id));
       } catch (RuntimeException | Error e) {
         unreserve(1, bytes);
         throw e;
       }
-      next.home = home;
-      schedules.put(name, next);
-      log.superseded(current.home);
       arrive(List.of(entry), home);
       return new Admission.Accepted(List.of(entry.id));
     } finally {
@@ -892,18 +941,22 @@ final class LocalJobStore implements JobStore {
 
   @Override
   public boolean skipFire(String name, Instant fireTime) {
+    Objects.requireNonNull(name, "name");
     Objects.requireNonNull(fireTime, "fireTime");
-    scheduleLock.lock();
+    lockForChange(name);
     try {
-      ScheduleEntry current = schedules.get(Objects.requireNonNull(name, "name"));
+      ScheduleEntry current = schedules.get(name);
       if (current == null || (current.lastFire != null && !fireTime.isAfter(current.lastFire))) {
         return false;
       }
       ScheduleEntry next = current.copy();
       next.lastFire = fireTime;
-      next.home = log.scheduled(next); // a SCHEDULE record holds the whole state, lastFire too
-      schedules.put(name, next);
-      log.superseded(current.home);
+      try {
+        // a SCHEDULE record holds the whole state, lastFire too
+        change(name, current, next, timeout -> log.scheduled(next, timeout));
+      } catch (JobLog.NotYetDurable late) {
+        throw scheduleUnknown(name, "skip of its fire for " + fireTime, List.of());
+      }
       return true;
     } finally {
       scheduleLock.unlock();
@@ -912,7 +965,8 @@ final class LocalJobStore implements JobStore {
 
   /**
    * Rewrites every schedule whose latest record is in a segment before {@code segment}, so that
-   * segment can be released (called by the journal's compaction).
+   * segment can be released (called by the journal's compaction). Does nothing while the journal is
+   * stalled, and stops at a rewrite not confirmed in time: the segment stays for a later pass.
    */
   void rehomeSchedulesBefore(long segment) {
     scheduleLock.lock();
@@ -920,16 +974,149 @@ final class LocalJobStore implements JobStore {
       if (closed()) {
         return;
       }
-      for (ScheduleEntry s : schedules.values()) {
-        if (s.home < segment) {
-          long old = s.home;
-          s.home = log.rescheduled(s); // forced: the old record's segment goes next
-          log.superseded(old);
+      settleKnown();
+      for (ScheduleEntry s : List.copyOf(schedules.values())) {
+        if (s.home >= segment || unconfirmed.containsKey(s.name)) {
+          continue;
+        }
+        if (log.stalled()) {
+          return; // the journal warned; compaction tries again once it resumes
+        }
+        try {
+          // forced: the old record's segment goes next
+          change(s.name, s, s.copy(), timeout -> log.rescheduled(s, timeout));
+        } catch (JobLog.NotYetDurable late) {
+          return; // settles like any unconfirmed change
         }
       }
     } finally {
       scheduleLock.unlock();
     }
+  }
+
+  /**
+   * Takes {@code scheduleLock} for a change to schedule {@code name}, and settles an unconfirmed
+   * change to it. Refuses at once while the journal is stalled (before waiting for the lock) and
+   * while that change's outcome is still unknown.
+   *
+   * @throws JournalStalledException if refused; the lock is not held
+   */
+  private void lockForChange(String name) {
+    if (log.stalled()) {
+      throw scheduleStalled(name);
+    }
+    scheduleLock.lock();
+    try {
+      Unconfirmed earlier = unconfirmed.get(name);
+      if (earlier != null) {
+        if (!earlier.outcome().isDone()) {
+          throw earlierUnconfirmed(name);
+        }
+        unconfirmed.remove(name);
+        settle(name, earlier);
+      }
+    } catch (RuntimeException | Error e) {
+      scheduleLock.unlock();
+      throw e;
+    }
+  }
+
+  /**
+   * Records the change of schedule {@code name} from {@code before} (null: new) to {@code after}
+   * (null: deleted) with {@code write}, waiting at most the ack timeout, and applies it once it is
+   * durable. Holds {@code scheduleLock}.
+   *
+   * @return the record's segment
+   * @throws JournalStalledException if the journal is stalled: nothing was written
+   * @throws JobLog.NotYetDurable if not confirmed in time: the change is unconfirmed, the state
+   *     before it stays
+   */
+  private long change(String name, ScheduleEntry before, ScheduleEntry after, ScheduleWrite write)
+      throws JobLog.NotYetDurable {
+    if (log.stalled()) { // became stalled while this caller waited for the lock
+      throw scheduleStalled(name);
+    }
+    long home;
+    try {
+      home = write.append(options.ackTimeout());
+    } catch (JobLog.NotYetDurable late) {
+      unconfirmed.put(name, new Unconfirmed(before, after, late.outcome));
+      throw late;
+    }
+    apply(name, before, after, home);
+    return home;
+  }
+
+  /** Makes a durable change to schedule {@code name} the store's state. Holds scheduleLock. */
+  private void apply(String name, ScheduleEntry before, ScheduleEntry after, long home) {
+    if (after == null) {
+      schedules.remove(name);
+    } else {
+      after.home = home;
+      schedules.put(name, after);
+    }
+    if (before != null) {
+      log.superseded(before.home);
+    }
+  }
+
+  /**
+   * Applies an unconfirmed change whose outcome is known: durable, it becomes the state; failed,
+   * the journal failed or closed, and the state before it stays (the journal records nothing after
+   * a failure, and the store refuses every change). Holds scheduleLock.
+   */
+  private void settle(String name, Unconfirmed u) {
+    if (!u.outcome().isCompletedExceptionally()) {
+      apply(name, u.before(), u.after(), u.outcome().join());
+    }
+  }
+
+  /** Settles every unconfirmed change whose outcome is known. Holds scheduleLock. */
+  private void settleKnown() {
+    if (unconfirmed.isEmpty()) {
+      return;
+    }
+    for (var it = unconfirmed.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, Unconfirmed> e = it.next();
+      if (e.getValue().outcome().isDone()) {
+        it.remove();
+        settle(e.getKey(), e.getValue());
+      }
+    }
+  }
+
+  private static JournalStalledException scheduleStalled(String name) {
+    return new JournalStalledException(
+        "the job journal is stalled (a write or force has run longer than the stall threshold:"
+            + " the disk may be hung), so this change to schedule "
+            + name
+            + " was refused at once; nothing of it was recorded. Try again once the journal"
+            + " resumes");
+  }
+
+  private static JournalStalledException earlierUnconfirmed(String name) {
+    return new JournalStalledException(
+        "an earlier change to schedule "
+            + name
+            + " is not yet confirmed durable (the disk may be hung), so this one was refused at"
+            + " once; nothing of it was recorded. Try again once the journal answers: the schedule"
+            + " then shows whether the earlier change was recorded");
+  }
+
+  private DurabilityUnknownException scheduleUnknown(String name, String what, List<JobId> ids) {
+    return new DurabilityUnknownException(
+        "schedule "
+            + name
+            + "'s "
+            + what
+            + " was handed to the journal but not confirmed durable within "
+            + options.ackTimeout().toMillis()
+            + " ms (the disk is stalled). It may or may not be recorded: the store shows the"
+            + " schedule as it was until the journal answers, then as the journal says (and a"
+            + " fire's job runs if it was recorded). Other changes to this schedule are refused"
+            + " until then",
+        ids,
+        options.ackTimeout());
   }
 
   private boolean closed() {
@@ -1702,6 +1889,20 @@ final class LocalJobStore implements JobStore {
     if (!(log instanceof JournalLog journal)) {
       return;
     }
+    scheduleLock.lock();
+    try {
+      settleKnown();
+      if (unconfirmed.isEmpty()) { // an unconfirmed change's old home is counted until it settles
+        Map<Long, Long> homes = new TreeMap<>();
+        schedules.values().forEach(s -> homes.merge(s.home, 1L, Long::sum));
+        Map<Long, Long> counted = journal.schedulesByHome();
+        check(
+            homes.equals(counted),
+            "the journal counts schedules " + counted + " per home, the store says " + homes);
+      }
+    } finally {
+      scheduleLock.unlock();
+    }
     lock.lock(); // relocation moves entries and counts together under it
     try {
       admitArrivals();
@@ -1749,6 +1950,20 @@ final class LocalJobStore implements JobStore {
   }
 
   void checkInvariants() {
+    scheduleLock.lock();
+    try {
+      unconfirmed.forEach(
+          (name, u) -> {
+            check(
+                schedules.get(name) == u.before(),
+                "schedule " + name + " changed while a change to it was unconfirmed");
+            check(
+                u.after() == null || !schedules.containsValue(u.after()),
+                "the unconfirmed state of schedule " + name + " is in the map");
+          });
+    } finally {
+      scheduleLock.unlock();
+    }
     lock.lock();
     try {
       admitArrivals();

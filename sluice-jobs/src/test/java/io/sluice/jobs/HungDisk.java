@@ -24,7 +24,18 @@ public final class HungDisk {
    * @return the latch that releases the force
    */
   public CountDownLatch hangNextForce() {
-    return gate.armNextForce(new CountDownLatch(1), false);
+    return hangNextForce(new CountDownLatch(1));
+  }
+
+  /**
+   * Makes the next force of a journal file hang, as {@link #hangNextForce()} does, and counts
+   * {@code entered} down once the force has begun to hang.
+   *
+   * @param entered counted down when the force hangs
+   * @return the latch that releases the force
+   */
+  public CountDownLatch hangNextForce(CountDownLatch entered) {
+    return gate.armNextForce(entered, false);
   }
 
   /**

@@ -25,6 +25,13 @@ import java.util.Optional;
  * ALLOW_CONCURRENT} always enqueues. A fire time dropped by the overlap policy is not recorded, so
  * after a restart it counts as missed.
  *
+ * <p>A hung disk does not stop the scheduler: the store refuses a fire at once while its journal is
+ * stalled, or cannot say within {@link io.sluice.jobs.JobStoreOptions#ackTimeout()} whether it was
+ * recorded. The scheduler then logs one warning per stall and tries the fire every second, as for a
+ * full queue, until the store records it or answers that it already has: a fire whose outcome was
+ * unknown is never enqueued twice, and is not lost if the disk answers. A stall longer than the
+ * misfire threshold counts like a pause: the misfire policy decides what the missed fire times run.
+ *
  * <p>Registering the same definition again (at every start of a process, say) changes nothing; a
  * changed definition takes effect at once and keeps the record of the last fire.
  *
@@ -49,11 +56,16 @@ public sealed interface DurableScheduler extends AutoCloseable permits DurableSc
 
   /**
    * Creates or replaces a recurring job, durably (see {@link JobStore#putSchedule}). Waits for the
-   * store's write and for a fire in progress.
+   * store's write, at most about the store's ack timeout, and for a fire in progress.
    *
    * @param job the definition
    * @return its status after the change
    * @throws IllegalStateException if the scheduler is closed
+   * @throws io.sluice.jobs.JournalStalledException if the store's journal is stalled: nothing
+   *     changed, put it again later
+   * @throws io.sluice.jobs.DurabilityUnknownException if the store did not confirm the change in
+   *     time: the scheduler goes on with the definition it had; once the journal answers, put the
+   *     definition again, which takes it up whether or not the first put was recorded
    * @throws io.sluice.jobs.JobStoreException if the store failed; nothing changed
    */
   ScheduleStatus put(RecurringJob job);
@@ -64,6 +76,8 @@ public sealed interface DurableScheduler extends AutoCloseable permits DurableSc
    * @param name the schedule's name
    * @return true if it existed
    * @throws IllegalStateException if the scheduler is closed
+   * @throws io.sluice.jobs.JobStoreException as for {@link #put}; after one the definition goes on
+   *     firing here, so delete it again once the journal answers
    */
   boolean delete(String name);
 
@@ -84,7 +98,9 @@ public sealed interface DurableScheduler extends AutoCloseable permits DurableSc
 
   /**
    * Stops every timer and waits for a fire in progress to finish; nothing fires afterwards. The
-   * definitions stay in the store for the next start. Idempotent.
+   * definitions stay in the store for the next start. Idempotent. On a hung disk the wait is
+   * bounded by the store: a fire in progress gives up after about its ack timeout (twice that at
+   * worst), and fires waiting to start do not start.
    */
   @Override
   void close();

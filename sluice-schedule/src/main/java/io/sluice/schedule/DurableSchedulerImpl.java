@@ -3,12 +3,14 @@ package io.sluice.schedule;
 import io.sluice.core.Clock;
 import io.sluice.core.Timer;
 import io.sluice.jobs.Admission;
+import io.sluice.jobs.DurabilityUnknownException;
 import io.sluice.jobs.Job;
 import io.sluice.jobs.JobId;
 import io.sluice.jobs.JobSpec;
 import io.sluice.jobs.JobState;
 import io.sluice.jobs.JobStore;
 import io.sluice.jobs.JobStoreException;
+import io.sluice.jobs.JournalStalledException;
 import io.sluice.jobs.StoredSchedule;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -34,6 +36,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * the timer for the next. A full queue leaves `scheduled` at the fire time that did not fit and
  * retries a second later; the policy then decides once it is past the threshold.
  *
+ * A hung disk. The store bounds each write by its ack timeout: a fire is refused at once while the
+ * journal is stalled (JournalStalledException: nothing recorded), or its outcome is unknown after
+ * the timeout (DurabilityUnknownException: it is recorded if the disk ever answers). Both are
+ * handled as a full queue is: `scheduled` stays at that fire time and the tick tries again a
+ * second later. Trying again cannot double the fire: the store refuses further changes to the
+ * schedule while the first one's outcome is unknown, and once recorded refuses its fire time as
+ * NOT_DUE (or skipFire returns false), which ends the retries. One WARN per stall for the whole
+ * scheduler (`stallReported`), one INFO once a fire is recorded again. A stall longer than a
+ * definition's misfire threshold counts as downtime: its policy decides what the missed fire
+ * times run.
+ *
+ * Closing. close() sets `closing` before it takes the lock, so ticks waiting for the lock return
+ * without touching the store; it then waits at most for the one store call in progress, which the
+ * store bounds by its ack timeout (with reads of the store's schedules, about twice that).
+ *
  * Timers and threads. A timer belongs to one Armed; a replaced or deleted Armed's timer is stopped,
  * and a tick of a stale Armed (its timer fired as it was being stopped) does nothing. `pending`
  * counts timers armed and not yet done (stopped before firing, or their tick finished), so close()
@@ -56,6 +73,8 @@ final class DurableSchedulerImpl implements DurableScheduler {
   private final TreeMap<String, Armed> armed = new TreeMap<>();
   private int pending;
   private boolean closed;
+  private volatile boolean closing; // set by close() before it waits for the lock
+  private boolean stallReported; // a WARN for the current stall was logged; under the lock
 
   private static final class Armed {
     final RecurringJob job;
@@ -174,6 +193,7 @@ final class DurableSchedulerImpl implements DurableScheduler {
 
   @Override
   public void close() {
+    closing = true;
     lock.lock();
     try {
       if (!closed) {
@@ -221,7 +241,7 @@ final class DurableSchedulerImpl implements DurableScheduler {
   private void tick(Armed a) {
     lock.lock();
     try {
-      if (!closed && armed.get(a.job.name()) == a) {
+      if (!closing && !closed && armed.get(a.job.name()) == a) {
         a.timer = null;
         tickLocked(a);
       }
@@ -259,6 +279,9 @@ final class DurableSchedulerImpl implements DurableScheduler {
               + " of them now");
     }
     for (Instant fireTime : outcome.runs()) {
+      if (closing) {
+        return; // unhandled: the next start resolves it against its misfire policy
+      }
       switch (fire(a, fireTime)) {
         case DONE -> {}
         case RETRY -> {
@@ -299,9 +322,12 @@ final class DurableSchedulerImpl implements DurableScheduler {
     Admission admission;
     try {
       admission = store.fire(job.name(), fireTime, spec);
+    } catch (JournalStalledException | DurabilityUnknownException e) {
+      return retryAfterStall(a, fireTime, e);
     } catch (JobStoreException e) {
       return retryAfterStoreFailure(a, fireTime, e);
     }
+    journalAnswered(job.name());
     return switch (admission) {
       case Admission.Accepted accepted -> {
         LOG.log(
@@ -349,10 +375,46 @@ final class DurableSchedulerImpl implements DurableScheduler {
   private Fired skip(Armed a, Instant fireTime) {
     try {
       store.skipFire(a.job.name(), fireTime);
+    } catch (JournalStalledException | DurabilityUnknownException e) {
+      return retryAfterStall(a, fireTime, e);
     } catch (JobStoreException e) {
       return retryAfterStoreFailure(a, fireTime, e);
     }
+    journalAnswered(a.job.name());
     return Fired.DONE;
+  }
+
+  /**
+   * A stalled journal (a fire refused, or not confirmed in time): logged once per stall for the
+   * whole scheduler, and the fire is tried again; see the class comment.
+   */
+  private Fired retryAfterStall(Armed a, Instant fireTime, JobStoreException e) {
+    if (!stallReported) {
+      stallReported = true;
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "recurring jobs cannot fire while the job journal is stalled (the disk may be hung):"
+              + " recurring job "
+              + a.job.name()
+              + " could not fire for "
+              + fireTime
+              + " ("
+              + e.getMessage()
+              + "). Each fire is tried every "
+              + QUEUE_FULL_RETRY.toSeconds()
+              + " s within its misfire threshold, and none is enqueued twice");
+    }
+    return Fired.RETRY;
+  }
+
+  /** The store recorded a fire (or answered without a write): a stall reported has ended. */
+  private void journalAnswered(String name) {
+    if (stallReported) {
+      stallReported = false;
+      LOG.log(
+          System.Logger.Level.INFO,
+          "recurring jobs fire again: the job journal answered for recurring job " + name);
+    }
   }
 
   /** A failing store: logged once per streak, and the fire is tried again. */

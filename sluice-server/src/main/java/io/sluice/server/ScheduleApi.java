@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.sluice.jobs.DurabilityUnknownException;
 import io.sluice.jobs.JobStoreException;
+import io.sluice.jobs.JournalStalledException;
 import io.sluice.jobs.StoredSchedule;
 import io.sluice.schedule.DurableScheduler;
 import io.sluice.schedule.MisfirePolicy;
@@ -98,11 +100,7 @@ final class ScheduleApi {
     try {
       status = s.put(job);
     } catch (JobStoreException e) {
-      throw new HttpProblem(
-          503,
-          "journal_failed",
-          "the service cannot make the schedule durable right now (its journal failed); nothing"
-              + " changed. Retry later; operators: see the server log");
+      throw journalProblem(e);
     } catch (IllegalStateException e) {
       throw shuttingDown();
     }
@@ -115,6 +113,8 @@ final class ScheduleApi {
     boolean existed;
     try {
       existed = scheduler().delete(name);
+    } catch (JobStoreException e) {
+      throw journalProblem(e);
     } catch (IllegalStateException e) {
       throw shuttingDown();
     }
@@ -139,6 +139,38 @@ final class ScheduleApi {
               + " it is ready; retry shortly");
     }
     return s;
+  }
+
+  /**
+   * A change the store could not make durable: {@code 503 journal_stalled} if its journal is
+   * stalled (refused at once, or its outcome unknown after the acknowledgement timeout), {@code 503
+   * journal_failed} if the journal failed.
+   */
+  private static HttpProblem journalProblem(JobStoreException e) {
+    return switch (e) {
+      case JournalStalledException stalled ->
+          new HttpProblem(
+              503,
+              "journal_stalled",
+              "the service's journal is stalled (the disk may be hung), or has not yet confirmed an"
+                  + " earlier change to this schedule, so this change was refused at once; nothing"
+                  + " changed. Retry later; GET /health/ready says when the journal has resumed");
+      case DurabilityUnknownException unknown ->
+          new HttpProblem(
+              503,
+              "journal_stalled",
+              "the journal did not confirm this change within "
+                  + unknown.timeout().toMillis()
+                  + " ms (the disk may be hung), so its outcome is unknown: GET shows the schedule"
+                  + " as it was until the journal answers, then as recorded. Send the same request"
+                  + " again once it has resumed, so the service runs what was asked");
+      case JobStoreException failed ->
+          new HttpProblem(
+              503,
+              "journal_failed",
+              "the service cannot make the schedule durable right now (its journal failed);"
+                  + " nothing changed. Retry later; operators: see the server log");
+    };
   }
 
   private static HttpProblem shuttingDown() {

@@ -193,4 +193,33 @@ class JournalStallApiTest {
       awaitAnswer("/v1/jobs/" + id, r -> r.body().contains("\"state\":\"succeeded\""));
     }
   }
+
+  @Test
+  void aScheduleChangeOnAHungDiskAnswers503JournalStalledAndTakesEffectWhenSentAgainAfterwards()
+      throws Exception {
+    // given a service whose disk will hang in the next fsync
+    start(Duration.ofMillis(50), Duration.ofMillis(200));
+    CountDownLatch release = disk.hangNextForce();
+    String nightly = "{\"trigger\": \"cron unix UTC 0 2 * * *\", \"payload\": {\"n\": 1}}";
+
+    // when a schedule is put, then it is answered 503 journal_stalled, its outcome unknown
+    HttpResponse<String> unknown = send("/v1/schedules/nightly", "PUT", nightly);
+    assertJournalStalled(unknown);
+    assertTrue(unknown.body().contains("outcome is unknown"), unknown.body());
+
+    // and once the stall is noticed, a change is refused at once, nothing changed
+    awaitAnswer("/health/ready", r -> r.body().contains("journal_stalled"));
+    HttpResponse<String> refused = send("/v1/schedules/nightly", "DELETE", null);
+    assertJournalStalled(refused);
+    assertTrue(refused.body().contains("nothing changed"), refused.body());
+
+    // when the disk recovers and the put is sent again, then the schedule runs as asked
+    release.countDown();
+    awaitAnswer("/health/ready", r -> r.statusCode() == 200);
+    HttpResponse<String> again = send("/v1/schedules/nightly", "PUT", nightly);
+    assertEquals(201, again.statusCode(), again.body());
+    HttpResponse<String> shown = send("/v1/schedules/nightly", "GET", null);
+    assertEquals(200, shown.statusCode(), shown.body());
+    assertTrue(shown.body().contains("0 2 * * *"), shown.body());
+  }
 }

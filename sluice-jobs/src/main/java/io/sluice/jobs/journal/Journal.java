@@ -469,6 +469,30 @@ public final class Journal implements AutoCloseable {
   }
 
   /**
+   * Appends one record atomically and waits until it is forced to the device, whatever {@link
+   * JournalOptions#durability()} says, at most about {@code timeout}: {@link #appendForcedAsync}
+   * waited on as {@link #appendUninterruptibly(int, byte[], Duration)} waits (interruption does not
+   * end the wait and the interrupt status is kept; the timeout is noticed by the watchdog).
+   *
+   * @param type the record type, opaque to the journal
+   * @param body the record body, at most {@link JournalOptions#maxRecordBytes()} bytes
+   * @param timeout how long to wait for the force
+   * @return the number of the segment that holds the record
+   * @throws AppendTimeoutException if the record was not forced in time: it was handed to the
+   *     writer and may or may not become durable; the exception's future says which
+   * @throws IllegalArgumentException if the body is larger than the maximum; nothing is written
+   * @throws JournalException if the journal failed (now or earlier) to write or force
+   * @throws JournalClosedException if the journal is closed
+   */
+  public long appendForcedUninterruptibly(int type, byte[] body, Duration timeout)
+      throws AppendTimeoutException {
+    long nanos = Math.max(0, timeout.toNanos());
+    Pending p = new Pending(type, checkSize(body), Thread.currentThread(), null, true, nanos);
+    enqueue(p);
+    return p.awaitUninterruptiblyTimed();
+  }
+
+  /**
    * Whether a commit has been running longer than {@link JournalOptions#stallThreshold()} and is
    * still running: the disk may be hung. Clears when that commit ends. A plain volatile read.
    *

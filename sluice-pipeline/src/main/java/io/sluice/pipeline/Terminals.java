@@ -1,12 +1,12 @@
 package io.sluice.pipeline;
 
+import io.sluice.core.Channel;
 import io.sluice.core.ChannelClosedException;
 import io.sluice.core.SendChannel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CountDownLatch;
 import java.util.function.BiFunction;
 import java.util.function.ToIntFunction;
 
@@ -273,7 +273,10 @@ final class Terminals {
       int k = sinks.size();
       Edge[] branch = new Edge[k];
       boolean[] gone = new boolean[k];
-      CountDownLatch ended = new CountDownLatch(k);
+      // One token per sink that ended. Waited for with the run's context, not a latch: a failure or
+      // an immediate stop must end the wait even while a sink is blocked in its write, so that the
+      // run's close interrupts that sink as it does every stage thread.
+      Channel<Boolean> ended = Channel.buffered(k);
       try {
         for (int i = 0; i < k; i++) {
           Edge e = branch[i] = st.run.newEdge();
@@ -285,7 +288,7 @@ final class Terminals {
                 try {
                   sinkStage.guard(() -> t.consume(sinkStage, e), null, List.of(e));
                 } finally {
-                  ended.countDown();
+                  ended.trySend(Boolean.TRUE);
                 }
               });
         }
@@ -336,7 +339,9 @@ final class Terminals {
         for (Edge e : branch) {
           e.close();
         }
-        ended.await();
+        for (int i = 0; i < k; i++) {
+          ended.receive(st.ctx);
+        }
       } finally {
         for (Edge e : branch) {
           if (e != null) {

@@ -294,6 +294,14 @@ final class Run {
     return t instanceof InterruptedException || t instanceof CancellationException;
   }
 
+  /**
+   * Whether the terminal is done ({@link #finish}): what a stage's function throws from now on is a
+   * consequence of the shutdown, not a failure of the run.
+   */
+  boolean isFinished() {
+    return finished;
+  }
+
   /** Whether sources should stop: the run is stopping, gracefully or not. */
   boolean isStopping() {
     return sourceCtx.isDone();

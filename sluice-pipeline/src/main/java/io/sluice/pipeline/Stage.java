@@ -95,7 +95,9 @@ final class Stage {
     Throwable error = first;
     int attempt = 1;
     while (true) {
-      if (Run.isStopSignal(error) && ctx.isDone()) {
+      if (run.isFinished() || Run.isStopSignal(error) && ctx.isDone()) {
+        // The terminal is done: what fails now fails because the run's close interrupted it (or
+        // after the last item the run needed), which no policy counts, reports or retries.
         throw Stop.INSTANCE;
       }
       switch (policy) {

@@ -92,6 +92,15 @@ final class Stage {
    */
   Object recover(Object item, Throwable first, Pipeline.Fn<Object, Object> call)
       throws InterruptedException {
+    return recover(item, 1, first, call);
+  }
+
+  /**
+   * {@link #recover(Object, Throwable, Pipeline.Fn)} for an {@code item} that stands for {@code
+   * items} of the stream (a sink's batch): each of them counts as failed.
+   */
+  Object recover(Object item, long items, Throwable first, Pipeline.Fn<Object, Object> call)
+      throws InterruptedException {
     Throwable error = first;
     int attempt = 1;
     while (true) {
@@ -103,11 +112,11 @@ final class Stage {
       switch (policy) {
         case ErrorPolicy.FailFast f -> {
           run.fail(name, item, error); // first: a reader who sees the count sees the failure
-          meter.failed.increment();
+          meter.failed.add(items);
           throw Stop.INSTANCE;
         }
         case ErrorPolicy.Skip s -> {
-          meter.failed.increment();
+          meter.failed.add(items);
           run.report(name, s.errors(), new Failure(name, item, error, attempt));
           return SKIP;
         }
@@ -115,11 +124,11 @@ final class Stage {
           boolean retryable = r.retries(error);
           if (!retryable && error instanceof Error) { // a broken program: fail fast, do not hide it
             run.fail(name, item, error);
-            meter.failed.increment();
+            meter.failed.add(items);
             throw Stop.INSTANCE;
           }
           if (!retryable || attempt >= r.maxAttempts()) {
-            meter.failed.increment();
+            meter.failed.add(items);
             run.report(name, r.deadLetters(), new Failure(name, item, error, attempt));
             return SKIP;
           }

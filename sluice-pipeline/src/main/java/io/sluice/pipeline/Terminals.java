@@ -236,7 +236,13 @@ final class Terminals {
         batch.add(y);
       }
       List<Object> view = Collections.unmodifiableList(batch);
-      if (st.apply(view, b -> write(sink, view)) != Stage.SKIP) {
+      Object written;
+      try {
+        written = write(sink, view);
+      } catch (Throwable t) {
+        written = st.recover(view, view.size(), t, b -> write(sink, view));
+      }
+      if (written != Stage.SKIP) {
         count += view.size();
         st.meter.out.add(view.size());
       }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.Channel;
+import io.sluice.core.ChannelClosedException;
 import io.sluice.core.Clock;
 import io.sluice.core.Context;
 import io.sluice.core.ManualClock;
@@ -362,6 +363,22 @@ class ErrorPolicyTest {
         assertThrows(PipelineException.class, () -> Pipeline.from(ch).toList(CTX));
 
     assertEquals("producer died", e.getCause().getMessage());
+  }
+
+  @Test
+  void anIteratorThatThrowsChannelClosedExceptionFailsTheSource() throws Exception {
+    // given an iterable over a channel whose producer died: its iterator throws at the end
+    Channel<Integer> ch = Channel.buffered(2);
+    ch.send(1);
+    ch.close(new IOException("producer died"));
+    Iterable<Integer> items = ch::iterator;
+
+    PipelineException e =
+        assertThrows(PipelineException.class, () -> Pipeline.from(items).toList(CTX));
+
+    assertEquals("source", e.stage());
+    assertInstanceOf(ChannelClosedException.class, e.getCause());
+    assertEquals("producer died", e.getCause().getCause().getMessage());
   }
 
   @Test

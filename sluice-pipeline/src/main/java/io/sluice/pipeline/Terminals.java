@@ -374,6 +374,7 @@ final class Terminals {
     static <T, R> long runBranch(Stage st, Edge in, BranchSink<T, R> b) throws Exception {
       Pipeline<T> head = new Pipeline<>(new Node(new Sources.EdgeSource(in), List.of()), null);
       Edge end = st.run.compile(b.build(head).node());
+      st.meter.measure(List.of(end));
       try {
         return consumeWith(st, end, b.sink());
       } finally {

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
  * once, it returns without waiting for a sink that is blocked in its write, and the shutdown ends
  * that sink's thread as it ends every stage's.
  */
-@Timeout(10)
+@Timeout(30)
 class FanOutStopTest {
 
   /** A sink whose write blocks until its thread is interrupted, saying when it started to. */

@@ -29,10 +29,12 @@ import java.util.random.RandomGenerator;
  *
  * <p>Every {@link Throwable} counts as a failure, {@link Error}s included: fail-fast fails the run
  * on one and skip writes it to the error sink; retry does not retry one by default (see {@link
- * Retry}) but fails the run with it. The error and dead-letter sinks are called from the stage
- * threads, one call at a time per run (they need not be thread-safe), each with a batch of one
- * failure. A sink that throws fails the run. Backoff waits use the clock of the run's context, so a
- * {@link io.sluice.core.ManualClock} drives them in tests.
+ * Retry}) but fails the run with it. One exception: an {@link InterruptedException} that the action
+ * of {@link Pipeline#forEach} or the sink of {@link Pipeline#to} throws is the interrupt of the
+ * thread that called the terminal, which then throws it as the terminal's own. The error and
+ * dead-letter sinks are called from the stage threads, one call at a time per run (they need not be
+ * thread-safe), each with a batch of one failure. A sink that throws fails the run. Backoff waits
+ * use the clock of the run's context, so a {@link io.sluice.core.ManualClock} drives them in tests.
  */
 public sealed interface ErrorPolicy
     permits ErrorPolicy.FailFast, ErrorPolicy.Skip, ErrorPolicy.Retry {

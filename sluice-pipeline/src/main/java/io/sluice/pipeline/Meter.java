@@ -32,12 +32,20 @@ final class Meter {
   final LongAdder out = new LongAdder();
   final LongAdder failed = new LongAdder();
   final LongAdder busyNanos = new LongAdder();
-  private final List<Edge> inputs;
+  private volatile List<Edge> inputs;
   private final List<Lane> lanes = new CopyOnWriteArrayList<>();
   private final ConcurrentLinkedQueue<Lane> idle = new ConcurrentLinkedQueue<>();
 
   Meter(String name, List<Edge> inputs) {
     this.name = name;
+    this.inputs = inputs;
+  }
+
+  /**
+   * Measures the queue of {@code inputs} from now on: a sink stage given a branch drains the
+   * branch's end, not the edge it was fed, which is the input of the branch's first stage.
+   */
+  void measure(List<Edge> inputs) {
     this.inputs = inputs;
   }
 

@@ -58,6 +58,7 @@ final class Run {
   private final ReentrantLock errorSinkLock = new ReentrantLock();
   private final ReentrantLock outcomeLock = new ReentrantLock(); // stopped, finished, failure
   private final long startNanos = System.nanoTime();
+  private final Thread caller = Thread.currentThread(); // runs the terminal
   private volatile Outcome stopped;
   private volatile boolean finished;
   private volatile Report finalReport;
@@ -292,6 +293,22 @@ final class Run {
 
   static boolean isStopSignal(Throwable t) {
     return t instanceof InterruptedException || t instanceof CancellationException;
+  }
+
+  /**
+   * Whether the terminal is done ({@link #finish}): what a stage's function throws from now on is a
+   * consequence of the shutdown, not a failure of the run.
+   */
+  boolean isFinished() {
+    return finished;
+  }
+
+  /**
+   * Whether {@code t} is the thread that called the terminal, which runs the terminal's user code:
+   * an interrupt of that thread is the caller's, for the terminal to throw, not an item's failure.
+   */
+  boolean isCaller(Thread t) {
+    return t == caller;
   }
 
   /** Whether sources should stop: the run is stopping, gracefully or not. */

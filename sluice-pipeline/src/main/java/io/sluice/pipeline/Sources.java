@@ -51,6 +51,14 @@ final class Sources {
               }
               o.flush();
               lane.end(System.nanoTime());
+            } catch (ChannelClosedException e) {
+              if (!out.isClosed()) {
+                // Not "downstream gone": the iterator's own failure, such as a channel it reads
+                // having been closed with an error. The stage's guard would take it for the first.
+                st.run.fail(st.name, null, e);
+                return;
+              }
+              throw e;
             } finally {
               if (onEnd != null) {
                 onEnd.close();

@@ -67,7 +67,8 @@ final class Stage {
    *
    * @return the result, or {@link #SKIP} if the item failed and was skipped or dead-lettered
    * @throws Stop if the item failed under fail-fast (recorded) or the run is stopping
-   * @throws InterruptedException if interrupted while backing off (the run is stopping)
+   * @throws InterruptedException if interrupted while backing off (the run is stopping), or if the
+   *     terminal's own code on the caller's thread was
    */
   Object apply(Object item, Pipeline.Fn<Object, Object> call) throws InterruptedException {
     Object r;
@@ -89,23 +90,39 @@ final class Stage {
    * retry calls again after the backoff while the failure is retryable, and returns the first
    * success or, after the last attempt or a failure that is not retryable, dead-letters the item
    * and returns {@link #SKIP} — but an Error that is not retryable fails the run as fail-fast does.
+   * An InterruptedException on the caller's thread (a terminal's action or sink) is no failure of
+   * the item but the caller's interrupt: it is thrown on, for the terminal to throw.
    */
   Object recover(Object item, Throwable first, Pipeline.Fn<Object, Object> call)
+      throws InterruptedException {
+    return recover(item, 1, first, call);
+  }
+
+  /**
+   * {@link #recover(Object, Throwable, Pipeline.Fn)} for an {@code item} that stands for {@code
+   * items} of the stream (a sink's batch): each of them counts as failed.
+   */
+  Object recover(Object item, long items, Throwable first, Pipeline.Fn<Object, Object> call)
       throws InterruptedException {
     Throwable error = first;
     int attempt = 1;
     while (true) {
-      if (Run.isStopSignal(error) && ctx.isDone()) {
+      if (error instanceof InterruptedException e && run.isCaller(Thread.currentThread())) {
+        throw e; // the caller was interrupted in its own action or sink: the terminal throws it
+      }
+      if (run.isFinished() || Run.isStopSignal(error) && ctx.isDone()) {
+        // The terminal is done: what fails now fails because the run's close interrupted it (or
+        // after the last item the run needed), which no policy counts, reports or retries.
         throw Stop.INSTANCE;
       }
       switch (policy) {
         case ErrorPolicy.FailFast f -> {
           run.fail(name, item, error); // first: a reader who sees the count sees the failure
-          meter.failed.increment();
+          meter.failed.add(items);
           throw Stop.INSTANCE;
         }
         case ErrorPolicy.Skip s -> {
-          meter.failed.increment();
+          meter.failed.add(items);
           run.report(name, s.errors(), new Failure(name, item, error, attempt));
           return SKIP;
         }
@@ -113,11 +130,11 @@ final class Stage {
           boolean retryable = r.retries(error);
           if (!retryable && error instanceof Error) { // a broken program: fail fast, do not hide it
             run.fail(name, item, error);
-            meter.failed.increment();
+            meter.failed.add(items);
             throw Stop.INSTANCE;
           }
           if (!retryable || attempt >= r.maxAttempts()) {
-            meter.failed.increment();
+            meter.failed.add(items);
             run.report(name, r.deadLetters(), new Failure(name, item, error, attempt));
             return SKIP;
           }

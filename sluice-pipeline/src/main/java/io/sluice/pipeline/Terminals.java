@@ -1,12 +1,12 @@
 package io.sluice.pipeline;
 
+import io.sluice.core.Channel;
 import io.sluice.core.ChannelClosedException;
 import io.sluice.core.SendChannel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CountDownLatch;
 import java.util.function.BiFunction;
 import java.util.function.ToIntFunction;
 
@@ -236,7 +236,13 @@ final class Terminals {
         batch.add(y);
       }
       List<Object> view = Collections.unmodifiableList(batch);
-      if (st.apply(view, b -> write(sink, view)) != Stage.SKIP) {
+      Object written;
+      try {
+        written = write(sink, view);
+      } catch (Throwable t) {
+        written = st.recover(view, view.size(), t, b -> write(sink, view));
+      }
+      if (written != Stage.SKIP) {
         count += view.size();
         st.meter.out.add(view.size());
       }
@@ -273,7 +279,10 @@ final class Terminals {
       int k = sinks.size();
       Edge[] branch = new Edge[k];
       boolean[] gone = new boolean[k];
-      CountDownLatch ended = new CountDownLatch(k);
+      // One token per sink that ended. Waited for with the run's context, not a latch: a failure or
+      // an immediate stop must end the wait even while a sink is blocked in its write, so that the
+      // run's close interrupts that sink as it does every stage thread.
+      Channel<Boolean> ended = Channel.buffered(k);
       try {
         for (int i = 0; i < k; i++) {
           Edge e = branch[i] = st.run.newEdge();
@@ -285,7 +294,7 @@ final class Terminals {
                 try {
                   sinkStage.guard(() -> t.consume(sinkStage, e), null, List.of(e));
                 } finally {
-                  ended.countDown();
+                  ended.trySend(Boolean.TRUE);
                 }
               });
         }
@@ -336,7 +345,9 @@ final class Terminals {
         for (Edge e : branch) {
           e.close();
         }
-        ended.await();
+        for (int i = 0; i < k; i++) {
+          ended.receive(st.ctx);
+        }
       } finally {
         for (Edge e : branch) {
           if (e != null) {
@@ -363,6 +374,7 @@ final class Terminals {
     static <T, R> long runBranch(Stage st, Edge in, BranchSink<T, R> b) throws Exception {
       Pipeline<T> head = new Pipeline<>(new Node(new Sources.EdgeSource(in), List.of()), null);
       Edge end = st.run.compile(b.build(head).node());
+      st.meter.measure(List.of(end));
       try {
         return consumeWith(st, end, b.sink());
       } finally {

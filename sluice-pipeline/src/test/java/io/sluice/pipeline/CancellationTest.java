@@ -378,6 +378,72 @@ class CancellationTest {
     }
   }
 
+  /** The terminals that run user code on the caller's thread, each calling {@code blocking}. */
+  enum CallerCode {
+    FOR_EACH((p, ctx, blocking) -> p.forEach(ctx, blocking::accept)),
+    SINK((p, ctx, blocking) -> p.to(ctx, batch -> blocking.accept(batch.getFirst())));
+
+    private final Run run;
+
+    CallerCode(Run run) {
+      this.run = run;
+    }
+
+    Result<Long> run(Pipeline<Long> p, Context ctx, Pipeline.Action<Long> blocking)
+        throws InterruptedException {
+      return run.run(p, ctx, blocking);
+    }
+
+    interface Run {
+      Result<Long> run(Pipeline<Long> p, Context ctx, Pipeline.Action<Long> blocking)
+          throws InterruptedException;
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(CallerCode.class)
+  void aCallerInterruptedInsideItsOwnActionGetsInterruptedExceptionWhateverTheErrorPolicy(
+      CallerCode terminal) throws Exception {
+    // given a run that skips failing items, whose terminal blocks in the caller's own code
+    TrackingThreadFactory threads = new TrackingThreadFactory();
+    List<Failure> errors = new CopyOnWriteArrayList<>();
+    CountDownLatch blocked = new CountDownLatch(1);
+    Pipeline<Long> p =
+        Pipeline.range(0, 1000)
+            .map(x -> (long) x)
+            .withOptions(threads.options().withErrorPolicy(ErrorPolicy.skip(errors::addAll)));
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
+    Thread caller =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    terminal.run(
+                        p,
+                        Context.background(),
+                        x -> {
+                          if (blocked.getCount() > 0) { // the first item only
+                            blocked.countDown();
+                            new CountDownLatch(1).await(); // only an interrupt ends it
+                          }
+                        });
+                  } catch (Throwable t) {
+                    thrown.set(t);
+                  }
+                });
+    blocked.await();
+    awaitParked(caller);
+
+    // when
+    caller.interrupt();
+    caller.join();
+
+    // then the interrupt is the caller's, not a failure of an item to skip
+    assertInstanceOf(InterruptedException.class, thrown.get());
+    assertEquals(List.of(), errors);
+    threads.assertAllEnded();
+  }
+
   @Test
   void toChannelWhoseRunCannotStartClosesTheChannelWithTheFailure() {
     // given a thread factory that makes no thread, so the run fails before its terminal starts

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.Channel;
+import io.sluice.core.ChannelClosedException;
 import io.sluice.core.Clock;
 import io.sluice.core.Context;
 import io.sluice.core.ManualClock;
@@ -20,6 +21,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Fail fast, skip to an error sink, retry then dead-letter: per run and per stage. */
 @Timeout(30)
@@ -157,6 +160,47 @@ class ErrorPolicyTest {
     assertEquals(List.of(0, 3, 6, 9), errors.stream().map(Failure::item).toList());
     assertTrue(errors.stream().allMatch(f -> f.stage().equals("check") && f.attempts() == 1));
     assertEquals(4, r.report().stage("check").orElseThrow().failed());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"failFast", "skip", "retry"})
+  void whatTheShutdownInterruptMakesAFunctionThrowIsNeitherReportedNorCounted(String name)
+      throws Exception {
+    List<Failure> failures = new CopyOnWriteArrayList<>();
+    ErrorPolicy policy =
+        switch (name) {
+          case "skip" -> ErrorPolicy.skip(failures::addAll);
+          case "retry" -> ErrorPolicy.retry(1, Duration.ZERO, failures::addAll);
+          default -> ErrorPolicy.failFast();
+        };
+    CountDownLatch othersBlocked = new CountDownLatch(3);
+
+    Result<List<Integer>> r =
+        Pipeline.range(0, 4)
+            .mapParallel(
+                4,
+                x -> {
+                  if (x == 0) {
+                    othersBlocked.await(); // goes out only once the other three are stuck
+                    return x;
+                  }
+                  othersBlocked.countDown();
+                  try {
+                    new CountDownLatch(1).await(); // never returns: only the shutdown ends it
+                  } catch (InterruptedException e) {
+                    throw new IOException("closed by interrupt", e); // as NIO does
+                  }
+                  return x;
+                })
+            .named("fetch")
+            .take(1)
+            .withOptions(Pipeline.Options.defaults().withErrorPolicy(policy))
+            .toList(CTX);
+
+    assertEquals(List.of(0), r.value());
+    assertEquals(Outcome.COMPLETED, r.outcome());
+    assertEquals(List.of(), failures);
+    assertEquals(0, r.report().stage("fetch").orElseThrow().failed());
   }
 
   @Test
@@ -319,6 +363,22 @@ class ErrorPolicyTest {
         assertThrows(PipelineException.class, () -> Pipeline.from(ch).toList(CTX));
 
     assertEquals("producer died", e.getCause().getMessage());
+  }
+
+  @Test
+  void anIteratorThatThrowsChannelClosedExceptionFailsTheSource() throws Exception {
+    // given an iterable over a channel whose producer died: its iterator throws at the end
+    Channel<Integer> ch = Channel.buffered(2);
+    ch.send(1);
+    ch.close(new IOException("producer died"));
+    Iterable<Integer> items = ch::iterator;
+
+    PipelineException e =
+        assertThrows(PipelineException.class, () -> Pipeline.from(items).toList(CTX));
+
+    assertEquals("source", e.stage());
+    assertInstanceOf(ChannelClosedException.class, e.getCause());
+    assertEquals("producer died", e.getCause().getCause().getMessage());
   }
 
   @Test

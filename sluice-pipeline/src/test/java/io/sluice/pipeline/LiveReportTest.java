@@ -152,4 +152,48 @@ class LiveReportTest {
     runner.join();
     assertEquals(10, monitor.snapshot().stage("check").orElseThrow().failed());
   }
+
+  @Test
+  void theSinkOfABranchShowsWhatWaitsInItsOwnInputNotInTheBranchs() throws Exception {
+    // given a branch whose stage is stuck on its first item, with the rest waiting before it
+    Monitor monitor = Monitor.create();
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Sink<Integer> branch =
+        Sink.<Integer, Integer>through(
+            p ->
+                p.map(
+                        x -> {
+                          if (x == 0) {
+                            entered.countDown();
+                            release.await();
+                          }
+                          return x;
+                        })
+                    .named("stuck"),
+            batch -> {});
+    Thread runner =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    Pipeline.range(0, 100)
+                        .withOptions(
+                            Pipeline.Options.defaults().withMonitor(monitor).withChunkSize(1))
+                        .to(CTX, branch);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+    entered.await();
+    TrackingThreadFactory.awaitTrue(() -> live(monitor, "stuck").queued() == 99);
+
+    // when
+    StageStats sink = live(monitor, "sink");
+
+    // then
+    assertEquals(0, sink.queued(), "the items wait before the branch's stage, not before its sink");
+    release.countDown();
+    runner.join();
+  }
 }

@@ -194,4 +194,23 @@ class ReportTest {
     StageStats reduce = r.report().stage("reduce").orElseThrow();
     assertEquals(List.of(10L, 9L, 1L), List.of(reduce.in(), reduce.out(), reduce.failed()));
   }
+
+  @Test
+  void aSinkCountsEveryItemOfAFailedBatchAsFailed() throws Exception {
+    List<Failure> errors = new CopyOnWriteArrayList<>();
+
+    Result<Long> r =
+        Pipeline.range(0, 10)
+            .withOptions(
+                Pipeline.Options.defaults().withErrorPolicy(ErrorPolicy.skip(errors::addAll)))
+            .to(
+                CTX,
+                batch -> {
+                  throw new java.io.IOException("bulk insert failed");
+                });
+
+    assertEquals(0L, r.value());
+    StageStats sink = r.report().stage("sink").orElseThrow();
+    assertEquals(List.of(10L, 0L, 10L), List.of(sink.in(), sink.out(), sink.failed()));
+  }
 }

@@ -74,7 +74,9 @@ final class TaskSchedule extends TriggerSchedule {
         scheduler.runTask(this, task);
       }
       synchronized (this) {
-        if (queued == null || stoppedLocked()) {
+        // Only a cancel (shutdown cancels too) drops the queued run: a trigger that ran out after
+        // queuing it has still made it due.
+        if (queued == null || cancelled) {
           queued = null;
           running--;
           return;

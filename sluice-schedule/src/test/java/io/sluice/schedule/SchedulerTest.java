@@ -314,6 +314,36 @@ class SchedulerTest {
     assertEquals(Optional.of(T0.plusSeconds(4)), h.nextFireTime());
   }
 
+  @Test
+  void
+      givenQueueOneAndATriggerWhoseLastFireTimeFallsDueDuringARun_whenTheRunEnds_thenTheLastRunStillRuns()
+          throws Exception {
+    // given: a cron with two fire times in all, and a first run that outlasts the second
+    Instant last = t("2027-01-02T12:00:00Z");
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger started = new AtomicInteger();
+    ScheduleHandle h =
+        scheduler.schedule(
+            Trigger.cron("0 0 12 1,2 1 ? 2027", CronDialect.QUARTZ, ZoneOffset.UTC),
+            () -> {
+              started.incrementAndGet();
+              await(release);
+            },
+            ScheduleOptions.defaults().withOverlapPolicy(OverlapPolicy.QUEUE_ONE));
+
+    // when: the last fire time falls due while the first run waits, and the trigger is exhausted
+    clock.advance(Duration.between(T0, last));
+    assertTrue(h.isDone());
+    release.countDown();
+    threads.awaitAllEnded();
+
+    // then: the queued last run ran after the first, not dropped because the trigger ran out
+    assertEquals(2, started.get());
+    assertEquals(2, h.runCount());
+    assertEquals(Optional.of(last), h.lastFireTime());
+    assertFalse(h.isCancelled());
+  }
+
   // ---- misfire ----
 
   private ScheduleHandle everyMinute(MisfirePolicy policy) {

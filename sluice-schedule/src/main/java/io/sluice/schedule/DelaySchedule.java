@@ -47,6 +47,10 @@ final class DelaySchedule extends RecurringSchedule {
     }
     if (scheduler.startRun(this, this::runOnce)) {
       recordRunLocked(fireTime);
+    } else {
+      // No thread (the factory failed and was reported, or shutdown is stopping this schedule):
+      // no run will re-arm, so wait a delay from now here; a stop cancels this entry as any other.
+      armLocked(plusSaturated(now, delay));
     }
   }
 

@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -543,6 +545,42 @@ class SchedulerTest {
     assertEquals(List.of(boom, boom, boom), errors);
     assertSame(h, failedHandles.getFirst());
     assertEquals(Optional.of(T0.plusSeconds(3)), h.nextFireTime());
+  }
+
+  @Test
+  void givenFixedDelayAndAThreadFactoryThatRefusesOnce_whenTimePasses_thenTheScheduleGoesOn()
+      throws Exception {
+    // given: a fixed-delay schedule whose first run finds the thread factory refusing
+    RejectedExecutionException refused = new RejectedExecutionException("no thread now");
+    AtomicInteger asked = new AtomicInteger();
+    ThreadFactory refusesOnce =
+        r -> {
+          if (asked.getAndIncrement() == 0) {
+            throw refused;
+          }
+          return threads.newThread(r);
+        };
+    try (Scheduler refusing =
+        Scheduler.create(
+            SchedulerOptions.defaults()
+                .withClock(clock)
+                .withThreadFactory(refusesOnce)
+                .withErrorHandler((h, e) -> errors.add(e)))) {
+      ScheduleHandle h = refusing.everyWithDelay(SECOND, SECOND, count);
+
+      // when: the first fire time passes (no thread), then a delay more
+      clock.advance(SECOND);
+      clock.advance(SECOND);
+      threads.awaitAllEnded();
+
+      // then: the refusal was reported and the schedule did not stall: the next run came a delay
+      // after the refused one, and the schedule waits for another
+      assertEquals(List.of(refused), errors);
+      assertEquals(1, ran.get());
+      assertEquals(1, h.runCount());
+      assertFalse(h.isDone());
+      assertTrue(h.nextFireTime().isPresent());
+    }
   }
 
   @Test

@@ -10,6 +10,8 @@ import java.util.List;
  *   SKIP             running > 0 -> the batch is dropped;
  *   QUEUE_ONE        running > 0 -> its last fire time waits in `queued` (one slot; later ones are
  *                    dropped while it is taken), and the thread that ends the running batch runs it;
+ *                    if the trigger runs out meanwhile, the schedule stays live (`exhausted`) and
+ *                    finishes when that thread takes the queued run;
  *   ALLOW_CONCURRENT another thread.
  * Runs are counted when handed over (recordRunLocked), so after a ManualClock advance the counts
  * are exact whatever the bodies are doing; a cancel that stops a catch-up batch takes back the runs
@@ -21,10 +23,17 @@ final class TaskSchedule extends TriggerSchedule {
   // Guarded by this.
   private int running;
   private Instant queued;
+  private boolean exhausted; // the trigger ran out while `queued` waited; finish once it starts
 
   TaskSchedule(SchedulerImpl scheduler, Trigger trigger, Runnable task, ScheduleOptions options) {
     super(scheduler, trigger, options);
     this.task = task;
+  }
+
+  @Override
+  boolean finishesLaterLocked() {
+    exhausted = queued != null;
+    return exhausted;
   }
 
   @Override
@@ -73,9 +82,10 @@ final class TaskSchedule extends TriggerSchedule {
         }
         scheduler.runTask(this, task);
       }
+      boolean last;
       synchronized (this) {
         // Only a cancel (shutdown cancels too) drops the queued run: a trigger that ran out after
-        // queuing it has still made it due.
+        // queuing it has still made it due, and the schedule is not done until it starts.
         if (queued == null || cancelled) {
           queued = null;
           running--;
@@ -84,6 +94,10 @@ final class TaskSchedule extends TriggerSchedule {
         batch = List.of(queued);
         queued = null;
         recordRunLocked(batch.getFirst());
+        last = exhausted;
+      }
+      if (last) {
+        finish();
       }
     }
   }

@@ -58,12 +58,24 @@ abstract sealed class TriggerSchedule extends RecurringSchedule
       MisfirePolicy.Outcome due =
           options.misfirePolicy().resolve(trigger, pending, now, options.misfireThreshold());
       pending = null;
-      if (deliverLocked(due.runs()) && due.next().isPresent()) {
+      boolean goOn = deliverLocked(due.runs());
+      if (goOn && due.next().isPresent()) {
         armLocked(due.next().get());
+        return;
+      }
+      if (goOn && finishesLaterLocked()) {
         return;
       }
     }
     finish();
+  }
+
+  /**
+   * Called when the trigger has no fire time left: whether a run is still held back (an overlap
+   * policy's queued run), in which case the subclass finishes the schedule once it starts.
+   */
+  boolean finishesLaterLocked() {
+    return false;
   }
 
   /**

@@ -37,6 +37,12 @@ final class CronTrigger extends WallClockTrigger {
     this.dialect = Objects.requireNonNull(dialect, "dialect");
     this.expression = expression.trim().replaceAll("\\s+", " ");
     this.times = ExecutionTime.forCron(parse(this.expression, dialect));
+    try {
+      // cron-utils parses some expressions it cannot evaluate ("1-L"): fail here, not on a fire.
+      times.nextExecution(ZonedDateTime.of(2000, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC));
+    } catch (RuntimeException e) {
+      throw invalid(this.expression, dialect, e.getMessage());
+    }
   }
 
   private static Cron parse(String expression, CronDialect dialect) {
@@ -53,7 +59,12 @@ final class CronTrigger extends WallClockTrigger {
         problem = e.getMessage();
       }
     }
-    throw new IllegalArgumentException(
+    throw invalid(expression, dialect, problem);
+  }
+
+  private static IllegalArgumentException invalid(
+      String expression, CronDialect dialect, String problem) {
+    return new IllegalArgumentException(
         "invalid "
             + dialect
             + " cron expression '"

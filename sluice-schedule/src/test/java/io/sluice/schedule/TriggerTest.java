@@ -202,6 +202,7 @@ class TriggerTest {
         "61 * * * *|UNIX|UNIX|30 2 * * *",
         "0 0 * * *|SPRING|SPRING|0 */5 * * * *",
         "\"  \"|UNIX|UNIX|it is empty",
+        "0 0 12 1-L * ?|QUARTZ|QUARTZ|0 0/5 * * * ?",
       })
   void givenAnInvalidExpression_whenMakingACron_thenTheMessageNamesTheDialectAndShowsAValidOne(
       String expression, CronDialect dialect, String named, String shown) {

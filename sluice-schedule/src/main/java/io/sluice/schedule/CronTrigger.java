@@ -9,9 +9,12 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /*
  * Trigger.cron: cron-utils parses the expression and enumerates its wall-clock times in UTC, a
@@ -27,6 +30,8 @@ final class CronTrigger extends WallClockTrigger {
     }
   }
 
+  private static final Pattern NEAREST_WEEKDAY = Pattern.compile("(\\d+)W");
+
   final String expression;
   final CronDialect dialect;
   private final ExecutionTime times;
@@ -37,6 +42,10 @@ final class CronTrigger extends WallClockTrigger {
     this.dialect = Objects.requireNonNull(dialect, "dialect");
     this.expression = expression.trim().replaceAll("\\s+", " ");
     this.times = ExecutionTime.forCron(parse(this.expression, dialect));
+    String unsupported = unsupportedNearestWeekday(this.expression);
+    if (unsupported != null) {
+      throw invalid(this.expression, dialect, unsupported);
+    }
     try {
       // cron-utils parses some expressions it cannot evaluate ("1-L"): fail here, not on a fire.
       times.nextExecution(ZonedDateTime.of(2000, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC));
@@ -60,6 +69,33 @@ final class CronTrigger extends WallClockTrigger {
       }
     }
     throw invalid(expression, dialect, problem);
+  }
+
+  /**
+   * Why cron-utils cannot enumerate the day-of-month's {@code W} (nearest weekday), or null. It
+   * accepts {@code 29W} to {@code 31W} but reports no fire time once a month shorter than the day
+   * comes (the schedule would stop for good), and {@code W} in a list fires on weekends; Quartz
+   * itself allows {@code W} only on a single day.
+   */
+  private static String unsupportedNearestWeekday(String expression) {
+    String[] fields = expression.split(" ");
+    if (fields.length < 4) {
+      return null;
+    }
+    String day = fields[3].toUpperCase(Locale.ROOT);
+    if (!day.contains("W") || day.equals("LW")) {
+      return null;
+    }
+    Matcher single = NEAREST_WEEKDAY.matcher(day);
+    if (!single.matches()) {
+      return "'W' (nearest weekday) takes a single day of the month, not a list or range: " + day;
+    }
+    if (Integer.parseInt(single.group(1)) > 28) {
+      return day
+          + " is not supported: the cron library stops finding fire times at the first month"
+          + " shorter than that day; use LW for the last weekday of the month";
+    }
+    return null;
   }
 
   private static IllegalArgumentException invalid(

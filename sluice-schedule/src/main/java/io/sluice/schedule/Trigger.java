@@ -167,8 +167,9 @@ public sealed interface Trigger permits AtTrigger, EveryTrigger, WallClockTrigge
    * @param zone the time zone whose wall clock the expression describes
    * @param dst what to do with times that fall in a spring gap
    * @return the trigger
-   * @throws IllegalArgumentException if the expression is not valid in that dialect; the message
-   *     names the dialect, the problem, and an example
+   * @throws IllegalArgumentException if the expression is not valid in that dialect, or uses what
+   *     the cron library cannot enumerate (Quartz {@code 29W} to {@code 31W}, {@code W} in a list,
+   *     {@code 1-L}); the message names the dialect, the problem, and an example
    */
   static Trigger cron(String expression, CronDialect dialect, ZoneId zone, DstPolicy dst) {
     return new CronTrigger(expression, dialect, zone, dst);

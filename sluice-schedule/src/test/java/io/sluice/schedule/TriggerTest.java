@@ -150,6 +150,28 @@ class TriggerTest {
   }
 
   @Test
+  void givenQuartzNearestWeekdayAndLastWeekday_whenEnumerated_thenWeekendDaysMoveToAWeekday() {
+    Trigger fifteenth = Trigger.cron("0 0 12 15W * ?", CronDialect.QUARTZ, UTC);
+    Trigger lastWeekday = Trigger.cron("0 0 12 LW * ?", CronDialect.QUARTZ, UTC);
+
+    // 2026-02-15 and 2026-03-15 are Sundays; 2026-01-31 and 2026-02-28 are Saturdays
+    assertEquals(
+        List.of(
+            t("2026-01-15T12:00:00Z"),
+            t("2026-02-16T12:00:00Z"),
+            t("2026-03-16T12:00:00Z"),
+            t("2026-04-15T12:00:00Z")),
+        Misfires.between(fifteenth, t("2026-01-01T00:00:00Z"), t("2026-04-30T00:00:00Z")));
+    assertEquals(
+        List.of(
+            t("2026-01-30T12:00:00Z"),
+            t("2026-02-27T12:00:00Z"),
+            t("2026-03-31T12:00:00Z"),
+            t("2026-04-30T12:00:00Z")),
+        Misfires.between(lastWeekday, t("2026-01-01T00:00:00Z"), t("2026-04-30T23:00:00Z")));
+  }
+
+  @Test
   void givenAQuartzExpressionWithAPastYear_whenAsked_thenItIsExhausted() {
     Trigger past = Trigger.cron("0 0 0 1 1 ? 2020", CronDialect.QUARTZ, UTC);
 
@@ -203,6 +225,9 @@ class TriggerTest {
         "0 0 * * *|SPRING|SPRING|0 */5 * * * *",
         "\"  \"|UNIX|UNIX|it is empty",
         "0 0 12 1-L * ?|QUARTZ|QUARTZ|0 0/5 * * * ?",
+        "0 0 12 31W * ?|QUARTZ|LW|0 0/5 * * * ?",
+        "0 0 12 29W * ?|QUARTZ|LW|0 0/5 * * * ?",
+        "0 0 12 1,15W * ?|QUARTZ|single day|0 0/5 * * * ?",
       })
   void givenAnInvalidExpression_whenMakingACron_thenTheMessageNamesTheDialectAndShowsAValidOne(
       String expression, CronDialect dialect, String named, String shown) {

@@ -72,15 +72,22 @@ final class CronTrigger extends WallClockTrigger {
   }
 
   /**
-   * Why cron-utils cannot enumerate the day-of-month's {@code W} (nearest weekday), or null. It
-   * accepts {@code 29W} to {@code 31W} but reports no fire time once a month shorter than the day
-   * comes (the schedule would stop for good), and {@code W} in a list fires on weekends; Quartz
-   * itself allows {@code W} only on a single day.
+   * Why cron-utils cannot enumerate a day field's {@code L} or {@code W}, or null. It accepts
+   * {@code L} in a list and silently drops it; it accepts {@code 29W} to {@code 31W} but reports no
+   * fire time once a month shorter than the day comes (the schedule would stop for good), and
+   * {@code W} in a list fires on weekends. Quartz itself allows neither in a list.
    */
   private static String unsupportedNearestWeekday(String expression) {
     String[] fields = expression.split(" ");
     if (fields.length < 4) {
       return null;
+    }
+    for (int f : new int[] {3, 5}) { // day of month, day of week (Quartz and Spring)
+      String field = fields.length > f ? fields[f].toUpperCase(Locale.ROOT) : "";
+      if (field.contains("L") && field.contains(",")) {
+        return "'L' cannot be part of a list (Quartz does not allow it; the cron library drops it): "
+            + field;
+      }
     }
     String day = fields[3].toUpperCase(Locale.ROOT);
     if (!day.contains("W") || day.equals("LW")) {

@@ -168,8 +168,8 @@ public sealed interface Trigger permits AtTrigger, EveryTrigger, WallClockTrigge
    * @param dst what to do with times that fall in a spring gap
    * @return the trigger
    * @throws IllegalArgumentException if the expression is not valid in that dialect, or uses what
-   *     the cron library cannot enumerate (Quartz {@code 29W} to {@code 31W}, {@code W} in a list,
-   *     {@code 1-L}); the message names the dialect, the problem, and an example
+   *     the cron library cannot enumerate (Quartz {@code 29W} to {@code 31W}, {@code W} or {@code
+   *     L} in a list, {@code 1-L}); the message names the dialect, the problem, and an example
    */
   static Trigger cron(String expression, CronDialect dialect, ZoneId zone, DstPolicy dst) {
     return new CronTrigger(expression, dialect, zone, dst);

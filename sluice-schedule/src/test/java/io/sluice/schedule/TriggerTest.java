@@ -228,6 +228,8 @@ class TriggerTest {
         "0 0 12 31W * ?|QUARTZ|LW|0 0/5 * * * ?",
         "0 0 12 29W * ?|QUARTZ|LW|0 0/5 * * * ?",
         "0 0 12 1,15W * ?|QUARTZ|single day|0 0/5 * * * ?",
+        "0 0 12 L-3,15 * ?|QUARTZ|list|0 0/5 * * * ?",
+        "0 0 12 ? * 6L,2|QUARTZ|list|0 0/5 * * * ?",
       })
   void givenAnInvalidExpression_whenMakingACron_thenTheMessageNamesTheDialectAndShowsAValidOne(
       String expression, CronDialect dialect, String named, String shown) {

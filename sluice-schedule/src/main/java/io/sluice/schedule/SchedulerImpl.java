@@ -306,10 +306,16 @@ final class SchedulerImpl implements Scheduler {
       for (RecurringSchedule s : recurring) {
         s.stop(true);
       }
+      // An engine refuses an already interrupted caller before it queues the walk, so the status
+      // is cleared first: an interrupt may end only the wait (the engine then cancels them, later).
+      boolean interrupted = Thread.interrupted();
       try {
         TimerEngine.cancelMatching(clock, e -> e instanceof OneShot o && o.scheduler == this);
       } catch (InterruptedException e) {
-        Thread.currentThread().interrupt(); // the engine still cancels them, later
+        interrupted = true;
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
     signalIdle();

@@ -44,6 +44,23 @@ class SystemClockSchedulerTest {
   }
 
   @Test
+  void givenAnInterruptedCaller_whenShuttingDown_thenPendingOneShotsAreStillCancelled() {
+    // given: a one-shot due in an hour, and a caller whose interrupt status is set
+    Scheduler scheduler = Scheduler.create();
+    ScheduleHandle far = scheduler.after(Duration.ofHours(1), () -> {});
+    Thread.currentThread().interrupt();
+
+    // when
+    scheduler.shutdown();
+
+    // then: the interrupt status stays, and the one-shot left the engine all the same
+    assertTrue(Thread.interrupted());
+    assertTrue(far.isCancelled());
+    assertTrue(far.isDone());
+    assertFalse(far.cancel());
+  }
+
+  @Test
   void givenTheSystemClock_whenReadingFireTimes_thenTheyArriveInOrderAndCloseWithTheContext()
       throws Exception {
     try (Scheduler scheduler = Scheduler.create();

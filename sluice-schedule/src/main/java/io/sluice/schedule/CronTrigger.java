@@ -42,7 +42,7 @@ final class CronTrigger extends WallClockTrigger {
     this.dialect = Objects.requireNonNull(dialect, "dialect");
     this.expression = expression.trim().replaceAll("\\s+", " ");
     this.times = ExecutionTime.forCron(parse(this.expression, dialect));
-    String unsupported = unsupportedNearestWeekday(this.expression);
+    String unsupported = unsupportedNearestWeekday(this.expression, dialect);
     if (unsupported != null) {
       throw invalid(this.expression, dialect, unsupported);
     }
@@ -77,19 +77,20 @@ final class CronTrigger extends WallClockTrigger {
    * fire time once a month shorter than the day comes (the schedule would stop for good), and
    * {@code W} in a list fires on weekends. Quartz itself allows neither in a list.
    */
-  private static String unsupportedNearestWeekday(String expression) {
+  private static String unsupportedNearestWeekday(String expression, CronDialect dialect) {
     String[] fields = expression.split(" ");
-    if (fields.length < 4) {
+    int dayOfMonth = dialect == CronDialect.UNIX ? 2 : 3; // Unix has no seconds field
+    if (fields.length <= dayOfMonth) {
       return null;
     }
-    for (int f : new int[] {3, 5}) { // day of month, day of week (Quartz and Spring)
+    for (int f : new int[] {dayOfMonth, dayOfMonth + 2}) { // day of month, day of week
       String field = fields.length > f ? fields[f].toUpperCase(Locale.ROOT) : "";
       if (field.contains("L") && field.contains(",")) {
         return "'L' cannot be part of a list (Quartz does not allow it; the cron library drops it): "
             + field;
       }
     }
-    String day = fields[3].toUpperCase(Locale.ROOT);
+    String day = fields[dayOfMonth].toUpperCase(Locale.ROOT);
     if (!day.contains("W") || day.equals("LW")) {
       return null;
     }

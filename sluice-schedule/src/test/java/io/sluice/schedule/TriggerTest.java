@@ -150,6 +150,20 @@ class TriggerTest {
   }
 
   @Test
+  void givenMonthNamesInAList_whenMade_thenTheDayFieldChecksLeaveThemAlone() {
+    // JUL has an L, and in Unix cron the fourth field is the month, not the day of the month
+    Trigger unix = Trigger.cron("0 12 1 JUL,AUG *", CronDialect.UNIX, UTC);
+    Trigger quartz = Trigger.cron("0 0 12 1 JUL,AUG ?", CronDialect.QUARTZ, UTC);
+
+    assertEquals(
+        List.of(t("2026-07-01T12:00:00Z"), t("2026-08-01T12:00:00Z")),
+        fires(unix, t("2026-01-01T00:00:00Z"), 2));
+    assertEquals(
+        List.of(t("2026-07-01T12:00:00Z"), t("2026-08-01T12:00:00Z")),
+        fires(quartz, t("2026-01-01T00:00:00Z"), 2));
+  }
+
+  @Test
   void givenQuartzNearestWeekdayAndLastWeekday_whenEnumerated_thenWeekendDaysMoveToAWeekday() {
     Trigger fifteenth = Trigger.cron("0 0 12 15W * ?", CronDialect.QUARTZ, UTC);
     Trigger lastWeekday = Trigger.cron("0 0 12 LW * ?", CronDialect.QUARTZ, UTC);

@@ -54,6 +54,15 @@ import org.HdrHistogram.Histogram;
  * group,per-record,unforced] [--dir /tmp]}.
  */
 public final class JournalAppendBench {
+  /**
+   * The process's CPU time, all threads (the collector's and the journal's too): read over the
+   * measured window, it gives the CPU per acknowledgement, a second measure beside the rate for
+   * comparing builds on a host whose speed swings between runs.
+   */
+  private static final com.sun.management.OperatingSystemMXBean PROCESS =
+      (com.sun.management.OperatingSystemMXBean)
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
   private JournalAppendBench() {}
 
   /** What a submitter calls: one durable append. */
@@ -101,8 +110,16 @@ public final class JournalAppendBench {
         Runtime.getRuntime().availableProcessors(),
         Files.readString(Path.of("/proc/loadavg")).trim());
     System.out.printf(
-        "%-11s %10s %12s %9s %9s %9s %9s  %s%n",
-        "mode", "submitters", "acks/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "journal");
+        "%-11s %10s %12s %9s %9s %9s %9s %11s  %s%n",
+        "mode",
+        "submitters",
+        "acks/s",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "max ms",
+        "cpu µs/ack",
+        "journal");
     for (String mode : modes) {
       for (int n : submitters) {
         Path dir = Files.createTempDirectory(base, "sluice-journal-bench");
@@ -160,9 +177,11 @@ public final class JournalAppendBench {
       Thread.sleep(warmup * 1000L);
       shared.value = 1;
       long started = System.nanoTime();
+      long cpuStarted = PROCESS.getProcessCpuTime();
       Thread.sleep(seconds * 1000L);
       shared.value = 2;
       long elapsed = System.nanoTime() - started;
+      long cpu = PROCESS.getProcessCpuTime() - cpuStarted;
       for (Thread t : threads) {
         t.join();
       }
@@ -173,7 +192,7 @@ public final class JournalAppendBench {
         counted += l.total();
       }
       System.out.printf(
-          "%-11s %10d %12.0f %9.3f %9.3f %9.3f %9.3f  %s%n",
+          "%-11s %10d %12.0f %9.3f %9.3f %9.3f %9.3f %11.2f  %s%n",
           mode,
           submitters,
           counted * 1e9 / elapsed,
@@ -181,6 +200,7 @@ public final class JournalAppendBench {
           all.getValueAtPercentile(99) / 1e6,
           all.getValueAtPercentile(99.9) / 1e6,
           all.getMaxValue() / 1e6,
+          cpu / 1e3 / Math.max(1, counted),
           appender.describe());
     }
   }

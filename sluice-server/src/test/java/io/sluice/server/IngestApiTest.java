@@ -307,6 +307,19 @@ class IngestApiTest {
     assertTrue(Files.exists(inProgress), "the first service's temporary file");
   }
 
+  @Test
+  void aPrefixTheFilesystemStoreCannotHoldStopsTheStartInsteadOfKillingEveryUpload() {
+    // given a prefix that is a valid key prefix but names the filesystem store's temporary files
+    ServerConfig reserved = config().withObjectPrefix(".sluice-tmp-x/");
+
+    // when the service starts on the filesystem store
+    IOException refused = assertThrows(IOException.class, () -> start(reserved));
+
+    // then it refuses to, naming the setting, rather than accepting payloads no upload can store
+    assertTrue(refused.getMessage().contains("--object-prefix"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("reserved"), refused.getMessage());
+  }
+
   // ---------------------------------------------------------------- jobs no longer remembered
 
   /** A job id made at {@code time}, as a service accepting a payload then would have made it. */

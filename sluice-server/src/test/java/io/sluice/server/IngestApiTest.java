@@ -404,6 +404,22 @@ class IngestApiTest {
   // ---------------------------------------------------------------- refused, and nothing kept
 
   @Test
+  void aSourceWithAnUnpairedSurrogateEscapeIs400AndAPairIsKept() throws Exception {
+    // given a running service
+    start(config());
+
+    // when sources escape an unpaired surrogate (text no journal or S3 header can hold), or a pair
+    HttpResponse<String> lone = postJson("{\"payloads\": [1], \"source\": \"s\\ud800\"}");
+    HttpResponse<String> low = postJson("{\"payloads\": [1], \"source\": \"\\udc00s\"}");
+    String paired = ids(postJson("{\"payloads\": [1], \"source\": \"\\ud83d\\ude00\"}")).getFirst();
+
+    // then the unpaired ones are refused, and the pair is the character it escapes
+    assertError(lone, 400, "invalid_source");
+    assertError(low, 400, "invalid_source");
+    assertEquals("\ud83d\ude00", json(awaitState(paired, "succeeded")).get("source"));
+  }
+
+  @Test
   void malformedOrWronglyShapedBodiesAre400AndNothingIsKept() throws Exception {
     start(config().withLimits(100_000, 1 << 20, 1_000, 8));
     Map<String, String> cases = new java.util.LinkedHashMap<>();

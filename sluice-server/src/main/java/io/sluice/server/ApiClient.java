@@ -80,6 +80,30 @@ final class ApiClient implements AutoCloseable {
     return send(request(path).DELETE());
   }
 
+  /**
+   * {@code text} as one path segment: every byte of its UTF-8 form but letters, digits, {@code -},
+   * {@code _} and {@code ~} percent-encoded. An id or name typed by a user then names that resource
+   * and no other: a {@code /} or a {@code ..} in it cannot reach another path (the service
+   * normalises dot-segments before routing), and a space cannot make the URL invalid.
+   */
+  static String segment(String text) {
+    StringBuilder b = new StringBuilder(text.length());
+    for (byte c : text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      if ((c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
+          || c == '-'
+          || c == '_'
+          || c == '~') {
+        b.append((char) c);
+      } else {
+        b.append('%').append(Character.toUpperCase(Character.forDigit((c >> 4) & 0xF, 16)));
+        b.append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
+      }
+    }
+    return b.toString();
+  }
+
   private HttpRequest.Builder request(String path) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(TIMEOUT);
     token.ifPresent(t -> b.header("Authorization", "Bearer " + t));

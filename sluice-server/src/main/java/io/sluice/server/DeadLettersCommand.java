@@ -336,7 +336,8 @@ final class DeadLettersCommand implements Callable<Integer> {
           int failed = 0;
           for (String raw : ids) {
             String id = raw.strip();
-            ApiClient.Response r = post ? api.post(path.apply(id)) : api.delete(path.apply(id));
+            String at = path.apply(ApiClient.segment(id));
+            ApiClient.Response r = post ? api.post(at) : api.delete(at);
             if (r.status() / 100 == 2) {
               out.println(id + (post ? " queued for upload again" : " deleted"));
             } else {
@@ -347,7 +348,7 @@ final class DeadLettersCommand implements Callable<Integer> {
                       + ": "
                       + id
                       + ": "
-                      + (r.status() == 404
+                      + (r.status() == 404 && "not_a_dead_letter".equals(r.json().get("error"))
                           ? "not a dead letter at "
                               + api.base()
                               + " (already retried or deleted, never dead, or a mistyped id;"

@@ -57,7 +57,7 @@ final class JobsCommand implements Callable<Integer> {
           int failed = 0;
           for (int i = 0; i < ids.size(); i++) {
             String id = ids.get(i).strip();
-            ApiClient.Response r = api.get("/v1/jobs/" + id);
+            ApiClient.Response r = api.get("/v1/jobs/" + ApiClient.segment(id));
             if (r.status() == 200) {
               if (json) {
                 out.println(Json.write(r.json(), false));
@@ -77,14 +77,14 @@ final class JobsCommand implements Callable<Integer> {
   }
 
   private static String explain(ApiClient.Response r, ApiClient api) {
-    return switch (r.status()) {
-      case 404 ->
-          "unknown job at "
-              + api.base()
-              + " (never accepted by this service, or its dead letter or object was deleted)";
-      case 400 -> r.problem();
-      default -> "the service answered " + r.status() + ": " + r.problem();
-    };
+    if (r.status() == 404 && "unknown_job".equals(r.json().get("error"))) {
+      return "unknown job at "
+          + api.base()
+          + " (never accepted by this service, or its dead letter or object was deleted)";
+    }
+    return r.status() / 100 == 4
+        ? r.problem()
+        : "the service answered " + r.status() + ": " + r.problem();
   }
 
   static void print(PrintWriter out, Map<String, Object> job) {

@@ -106,6 +106,15 @@ final class PayloadParser {
             }
             case "source" -> {
               source[0] = readString(p, value, "source", "invalid_source");
+              int unpaired = unpairedSurrogate(source[0]);
+              if (unpaired >= 0) {
+                // The journal and S3's metadata hold text as UTF-8, which has no such character.
+                throw HttpProblem.badRequest(
+                    "invalid_source",
+                    "\"source\" escapes an unpaired UTF-16 surrogate at character "
+                        + unpaired
+                        + ", which is no Unicode text; send text, or a surrogate pair");
+              }
               if (source[0].length() > io.sluice.jobs.JobSpec.MAX_SOURCE_LENGTH) {
                 throw HttpProblem.badRequest(
                     "invalid_source",
@@ -383,6 +392,21 @@ final class PayloadParser {
       return "starts a code point above U+10FFFF";
     }
     return "never occurs in UTF-8";
+  }
+
+  /** The index of the first surrogate in {@code s} that is not part of a pair, or -1. */
+  private static int unpairedSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private static String readString(JsonParser p, JsonToken value, String name, String code)

@@ -159,7 +159,8 @@ final class SchedulesCommand implements Callable<Integer> {
           spec,
           "sluice schedules put",
           (api, out, err) -> {
-            ApiClient.Response r = api.put("/v1/schedules/" + name, Json.write(body, false));
+            ApiClient.Response r =
+                api.put("/v1/schedules/" + ApiClient.segment(name), Json.write(body, false));
             if (r.status() / 100 != 2) {
               err.println("sluice schedules put: " + name + ": " + r.problem());
               return 1;
@@ -200,7 +201,7 @@ final class SchedulesCommand implements Callable<Integer> {
           (api, out, err) -> {
             int failed = 0;
             for (String name : names) {
-              ApiClient.Response r = api.delete("/v1/schedules/" + name.strip());
+              ApiClient.Response r = api.delete("/v1/schedules/" + ApiClient.segment(name.strip()));
               if (r.status() == 204) {
                 out.println(name + " deleted");
               } else {

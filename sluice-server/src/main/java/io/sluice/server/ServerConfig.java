@@ -93,6 +93,14 @@ public record ServerConfig(
     ObjectKeys.validatePrefix(Objects.requireNonNull(objectPrefix, "objectPrefix"));
     Objects.requireNonNull(token, "token");
     token.ifPresent(t -> require(!t.isBlank(), "--token must not be blank"));
+    // HTTP header values are read as ISO-8859-1 and trimmed, and clients strip the token: any
+    // other character, or a space at either end, would make a token no request can match.
+    token.ifPresent(
+        t ->
+            require(
+                t.chars().allMatch(c -> c > 0x20 && c < 0x7F),
+                "--token must be visible ASCII characters without spaces (as RFC 6750's bearer"
+                    + " tokens are): no Authorization header could carry it exactly"));
     require(workers >= 1, "--workers must be at least 1, got " + workers);
     require(queueCapacity >= 1, "--queue-capacity must be at least 1, got " + queueCapacity);
     require(

@@ -21,6 +21,7 @@ import io.sluice.jobs.RetryPolicy;
 import io.sluice.jobs.StoreObserver;
 import io.sluice.schedule.DurableScheduler;
 import io.sluice.server.objects.FilesystemObjectStore;
+import io.sluice.server.objects.InvalidObjectKeyException;
 import io.sluice.server.objects.ObjectKeys;
 import io.sluice.server.objects.ObjectStore;
 import io.sluice.server.objects.ObjectStoreException;
@@ -28,6 +29,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.LongConsumer;
@@ -283,6 +285,7 @@ public final class SluiceServer implements AutoCloseable {
   }
 
   private void open(StartObserver startObserver) throws IOException {
+    checkPrefix();
     checkObjectStore();
     stopIfRequested(startObserver, "after the object store was checked");
     if (objects instanceof FilesystemObjectStore filesystem) {
@@ -365,6 +368,29 @@ public final class SluiceServer implements AutoCloseable {
             + journal
             + ", objects "
             + objects.describe());
+  }
+
+  /**
+   * Refuses to start with an object prefix the store cannot hold keys under (the filesystem store
+   * reserves {@code .sluice-tmp-} segments): every payload accepted would become a dead letter.
+   */
+  private void checkPrefix() throws IOException {
+    String prefix = config.objectPrefix();
+    try {
+      objects.validateKey(ObjectKeys.forJob(prefix, io.sluice.jobs.JobId.next(), Instant.now()));
+    } catch (InvalidObjectKeyException e) {
+      throw new IOException(
+          "--object-prefix "
+              + "\""
+              + prefix
+              + "\""
+              + " cannot be used with "
+              + objects.describe()
+              + ": no object could be stored under it ("
+              + e.getMessage()
+              + "); choose another prefix",
+          e);
+    }
   }
 
   /**

@@ -180,6 +180,17 @@ class DeadLettersCommandTest {
   }
 
   @Test
+  void anIdThatIsAPathToAnotherDeadLetterDeletesNothing() {
+    CommandRun run =
+        CommandRun.of(
+            "dead-letters", "delete", "--url", service.url(), dead.get(0) + "/../" + dead.get(1));
+
+    assertEquals(1, run.exit(), run.toString());
+    CommandRun left = CommandRun.of("dead-letters", "list", "--url", service.url());
+    assertTrue(left.out().contains("3 dead letters shown."), left.toString());
+  }
+
+  @Test
   void withoutAnActionItSaysWhichOnesThereAre() {
     CommandRun run = CommandRun.of("dead-letters");
 

@@ -307,6 +307,19 @@ class IngestApiTest {
     assertTrue(Files.exists(inProgress), "the first service's temporary file");
   }
 
+  @Test
+  void aPrefixTheFilesystemStoreCannotHoldStopsTheStartInsteadOfKillingEveryUpload() {
+    // given a prefix that is a valid key prefix but names the filesystem store's temporary files
+    ServerConfig reserved = config().withObjectPrefix(".sluice-tmp-x/");
+
+    // when the service starts on the filesystem store
+    IOException refused = assertThrows(IOException.class, () -> start(reserved));
+
+    // then it refuses to, naming the setting, rather than accepting payloads no upload can store
+    assertTrue(refused.getMessage().contains("--object-prefix"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("reserved"), refused.getMessage());
+  }
+
   // ---------------------------------------------------------------- jobs no longer remembered
 
   /** A job id made at {@code time}, as a service accepting a payload then would have made it. */
@@ -389,6 +402,22 @@ class IngestApiTest {
   }
 
   // ---------------------------------------------------------------- refused, and nothing kept
+
+  @Test
+  void aSourceWithAnUnpairedSurrogateEscapeIs400AndAPairIsKept() throws Exception {
+    // given a running service
+    start(config());
+
+    // when sources escape an unpaired surrogate (text no journal or S3 header can hold), or a pair
+    HttpResponse<String> lone = postJson("{\"payloads\": [1], \"source\": \"s\\ud800\"}");
+    HttpResponse<String> low = postJson("{\"payloads\": [1], \"source\": \"\\udc00s\"}");
+    String paired = ids(postJson("{\"payloads\": [1], \"source\": \"\\ud83d\\ude00\"}")).getFirst();
+
+    // then the unpaired ones are refused, and the pair is the character it escapes
+    assertError(lone, 400, "invalid_source");
+    assertError(low, 400, "invalid_source");
+    assertEquals("\ud83d\ude00", json(awaitState(paired, "succeeded")).get("source"));
+  }
 
   @Test
   void malformedOrWronglyShapedBodiesAre400AndNothingIsKept() throws Exception {

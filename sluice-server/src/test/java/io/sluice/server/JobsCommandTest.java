@@ -110,6 +110,28 @@ class JobsCommandTest {
   }
 
   @Test
+  void anIdThatIsAPathElsewhereIsNotFollowedThere() throws Exception {
+    service = RunningService.start(dataDir);
+
+    CommandRun run = CommandRun.of("jobs", "--url", service.url(), "../../health/live");
+
+    assertEquals(1, run.exit(), run.toString());
+    assertTrue(run.err().contains("../../health/live: no such resource"), run.toString());
+    assertEquals("", run.out(), run.toString());
+  }
+
+  @Test
+  void anIdWithCharactersAUrlCannotHoldIsExplainedInOneLine() throws Exception {
+    service = RunningService.start(dataDir);
+
+    CommandRun run = CommandRun.of("jobs", "--url", service.url(), "not an id");
+
+    assertEquals(1, run.exit(), run.toString());
+    assertTrue(run.err().contains("not an id: id: not a job id"), run.toString());
+    assertFalse(run.err().contains("Exception"), run.toString());
+  }
+
+  @Test
   void whenNothingListensItAsksWhetherTheServiceIsRunning() throws Exception {
     String url = RunningService.deadUrl();
 

@@ -1,6 +1,7 @@
 package io.sluice.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -91,6 +92,26 @@ class SchedulesCommandTest {
     assertEquals(1, r.exit(), r.toString());
     assertTrue(r.out().contains("s deleted"), r.toString());
     assertTrue(r.err().contains("no schedule named ghost"), r.toString());
+  }
+
+  @Test
+  void aNameThatIsAPathElsewhereDeletesNothingElse() {
+    run("schedules", "put", "s", "--trigger", "at 2030-01-01T00:00:00Z", "--payload", "1");
+
+    CommandRun r = run("schedules", "delete", "x/../s");
+
+    assertEquals(1, r.exit(), r.toString());
+    assertTrue(r.err().contains("x/../s: "), r.toString());
+    assertTrue(run("schedules").out().contains("at 2030-01-01T00:00:00Z"), "s is still there");
+  }
+
+  @Test
+  void aNameWithCharactersAUrlCannotHoldIsExplainedInOneLine() {
+    CommandRun r = run("schedules", "delete", "a b");
+
+    assertEquals(1, r.exit(), r.toString());
+    assertTrue(r.err().contains("a b: "), r.toString());
+    assertFalse(r.err().contains("Exception"), r.toString());
   }
 
   @Test

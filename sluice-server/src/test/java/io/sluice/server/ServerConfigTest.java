@@ -13,6 +13,15 @@ class ServerConfigTest {
   private final ServerConfig defaults = ServerConfig.defaults(Path.of("data"));
 
   @Test
+  void aTokenNoAuthorizationHeaderCouldCarryExactlyIsRejectedNamingTheOption() {
+    for (String bad : new String[] {"p\u00e4ssw\u00f6rd", " s3cret", "s3cret ", "s3\tcret"}) {
+      var e = assertThrows(IllegalArgumentException.class, () -> defaults.withToken(bad));
+      assertTrue(e.getMessage().contains("--token must be visible ASCII"), e.getMessage());
+    }
+    assertEquals("a-Z.0_9~+/=!", defaults.withToken("a-Z.0_9~+/=!").token().orElseThrow());
+  }
+
+  @Test
   void theRetryDelayDefaultsToTheJobEnginesOneSecond() {
     assertEquals(Duration.ofSeconds(1), defaults.retryDelay());
   }

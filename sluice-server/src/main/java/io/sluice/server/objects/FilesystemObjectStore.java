@@ -397,6 +397,15 @@ public final class FilesystemObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * {@inheritDoc} Besides the rules of {@link ObjectKeys}, no segment may start with {@code
+   * .sluice-tmp-} (the temporary files' names) or be longer than a file name may be.
+   */
+  @Override
+  public void validateKey(String key) {
+    pathOf(key);
+  }
+
   private Path pathOf(String key) {
     ObjectKeys.validate(key);
     int start = 0;

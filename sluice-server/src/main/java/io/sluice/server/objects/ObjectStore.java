@@ -120,6 +120,18 @@ public interface ObjectStore extends AutoCloseable {
    */
   void check() throws IOException;
 
+  /**
+   * Checks that this store can hold an object under {@code key}, without asking anything of its
+   * service: the rules of {@link ObjectKeys}, and any of the store's own. This default checks the
+   * former; the filesystem store also reserves its temporary files' names.
+   *
+   * @param key the key
+   * @throws InvalidObjectKeyException if {@code put} would refuse the key
+   */
+  default void validateKey(String key) {
+    ObjectKeys.validate(key);
+  }
+
   /** Releases the store's resources (connections, threads). Idempotent. */
   @Override
   void close();

@@ -167,8 +167,9 @@ public final class S3ObjectStore implements ObjectStore {
 
   /**
    * Writes the object with its metadata as {@code x-amz-meta-<name>} headers. A value of printable
-   * ASCII is sent as it is; any other is sent RFC 2047-encoded ({@code =?UTF-8?B?<base64>?=}), as
-   * S3 documents for user metadata that is not ASCII, so no value can break the request's headers.
+   * ASCII, without a space at either end, is sent as it is; any other is sent RFC 2047-encoded
+   * ({@code =?UTF-8?B?<base64>?=}), as S3 documents for user metadata that is not ASCII, so no
+   * value can break the request's headers.
    */
   @Override
   public void put(String key, byte[] content, String contentType, Map<String, String> metadata)
@@ -218,7 +219,9 @@ public final class S3ObjectStore implements ObjectStore {
         return false;
       }
     }
-    return !value.startsWith("=?"); // so that a plain value never reads as an encoded one
+    // "=?": so that a plain value never reads as an encoded one; a space at either end: HTTP
+    // trims header values, so S3 would keep the value without it.
+    return !value.startsWith("=?") && !value.startsWith(" ") && !value.endsWith(" ");
   }
 
   private static String rfc2047(String value) {

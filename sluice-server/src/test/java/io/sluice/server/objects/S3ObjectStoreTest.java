@@ -193,6 +193,21 @@ class S3ObjectStoreTest {
   }
 
   @Test
+  void metadataWithSpacesAtEitherEndKeepsThemThroughRfc2047() throws Exception {
+    String padded = " sensor 7  ";
+
+    store.put("payloads/p.json", new byte[] {'1'}, JSON, Map.of("source", padded));
+
+    String sent =
+        admin.headObject(b -> b.bucket(bucket).key("payloads/p.json")).metadata().get("source");
+    assertEquals(
+        "=?UTF-8?B?"
+            + Base64.getEncoder().encodeToString(padded.getBytes(StandardCharsets.UTF_8))
+            + "?=",
+        sent);
+  }
+
+  @Test
   void aOneMebibyteObjectRoundTrips() throws Exception {
     byte[] big = new byte[1 << 20];
     new Random(42).nextBytes(big);

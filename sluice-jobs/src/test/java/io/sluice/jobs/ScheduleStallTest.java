@@ -38,20 +38,17 @@ class ScheduleStallTest {
   @TempDir Path crashCopy;
   private final HookedChannel.Gate gate = new HookedChannel.Gate();
 
-  /** Hears stalls and resumes. */
-  private static final class StallObserver implements StoreObserver {
-    final CountDownLatch stalled = new CountDownLatch(1);
-    final CountDownLatch resumed = new CountDownLatch(1);
-
-    @Override
-    public void journalStalled(long runningNanos, int waiting) {
-      stalled.countDown();
-    }
-
-    @Override
-    public void journalResumed(long stalledNanos) {
-      resumed.countDown();
-    }
+  /** A submit of one job on a virtual thread of its own, which waits on the journal there. */
+  private static CompletableFuture<Admission> submitOnAThreadOfItsOwn(JobStore store) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return store.submit(List.of(job()), Duration.ZERO);
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        },
+        r -> Thread.ofVirtual().start(r));
   }
 
   private JobStoreOptions options(Path directory) {
@@ -116,16 +113,7 @@ class ScheduleStallTest {
     store.putSchedule("nightly", NIGHTLY);
     List<StoredSchedule> before = store.schedules();
     CountDownLatch release = gate.armNextForce(new CountDownLatch(1), false);
-    CompletableFuture<Admission> waiting =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return store.submit(List.of(job()), Duration.ZERO);
-              } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-              }
-            },
-            r -> Thread.ofVirtual().start(r));
+    CompletableFuture<Admission> waiting = submitOnAThreadOfItsOwn(store);
     observer.stalled.await();
 
     // when each kind of change is asked for, then each is refused at once
@@ -243,16 +231,7 @@ class ScheduleStallTest {
     store.putSchedule("nightly", NIGHTLY);
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = gate.armNextForce(entered, false);
-    CompletableFuture<Admission> first =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return store.submit(List.of(job()), Duration.ZERO);
-              } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-              }
-            },
-            r -> Thread.ofVirtual().start(r));
+    CompletableFuture<Admission> first = submitOnAThreadOfItsOwn(store);
     entered.await(); // the writer is in the force of the submit's commit
     assertThrows(DurabilityUnknownException.class, () -> store.fire("nightly", T1, job()));
 

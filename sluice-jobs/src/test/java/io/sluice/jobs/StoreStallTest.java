@@ -36,22 +36,6 @@ class StoreStallTest {
   @TempDir Path dir;
   private final HookedChannel.Gate gate = new HookedChannel.Gate();
 
-  /** Hears stalls and resumes. */
-  private static final class StallObserver implements StoreObserver {
-    final CountDownLatch stalled = new CountDownLatch(1);
-    final CountDownLatch resumed = new CountDownLatch(1);
-
-    @Override
-    public void journalStalled(long runningNanos, int waiting) {
-      stalled.countDown();
-    }
-
-    @Override
-    public void journalResumed(long stalledNanos) {
-      resumed.countDown();
-    }
-  }
-
   private JobStoreOptions options(int capacity) {
     return JobStoreOptions.defaults()
         .withDirectory(dir)

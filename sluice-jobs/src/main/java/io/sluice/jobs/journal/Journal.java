@@ -462,10 +462,7 @@ public final class Journal implements AutoCloseable {
    */
   public long appendUninterruptibly(int type, byte[] body, Duration timeout)
       throws AppendTimeoutException {
-    long nanos = Math.max(0, timeout.toNanos());
-    Pending p = new Pending(type, checkSize(body), Thread.currentThread(), null, false, nanos);
-    enqueue(p);
-    return p.awaitUninterruptiblyTimed();
+    return appendTimed(type, body, false, timeout);
   }
 
   /**
@@ -486,8 +483,13 @@ public final class Journal implements AutoCloseable {
    */
   public long appendForcedUninterruptibly(int type, byte[] body, Duration timeout)
       throws AppendTimeoutException {
+    return appendTimed(type, body, true, timeout);
+  }
+
+  private long appendTimed(int type, byte[] body, boolean forced, Duration timeout)
+      throws AppendTimeoutException {
     long nanos = Math.max(0, timeout.toNanos());
-    Pending p = new Pending(type, checkSize(body), Thread.currentThread(), null, true, nanos);
+    Pending p = new Pending(type, checkSize(body), Thread.currentThread(), null, forced, nanos);
     enqueue(p);
     return p.awaitUninterruptiblyTimed();
   }

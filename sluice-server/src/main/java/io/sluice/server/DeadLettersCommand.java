@@ -181,7 +181,7 @@ final class DeadLettersCommand implements Callable<Integer> {
     }
 
     private static String oneLine(String text) {
-      String t = text.replaceAll("\\s+", " ").strip();
+      String t = JobsCommand.visible(text.replaceAll("\\s+", " ").strip());
       return t.length() > 120 ? t.substring(0, 117) + "..." : t;
     }
   }

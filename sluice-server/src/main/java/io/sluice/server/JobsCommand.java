@@ -97,10 +97,10 @@ final class JobsCommand implements Callable<Integer> {
                 ? "  (its object is written; the service no longer remembers its attempts)"
                 : describeState(String.valueOf(job.get("state")))));
     out.println("Attempts    " + orDash(job.get("attempts")));
-    out.println("Last error  " + orDash(job.get("lastError")));
+    out.println("Last error  " + orDash(visible(job.get("lastError"))));
     out.println("Object key  " + job.get("key"));
     if (job.get("source") != null) {
-      out.println("Source      " + job.get("source"));
+      out.println("Source      " + visible(job.get("source")));
     }
     out.println("Accepted    " + orDash(job.get("createdAt")));
     out.println("Last start  " + orDash(job.get("lastAttemptAt")));
@@ -108,6 +108,19 @@ final class JobsCommand implements Callable<Integer> {
       out.println("Next start  " + job.get("nextAttemptAt"));
     }
     out.println("Finished    " + orDash(job.get("finishedAt")));
+  }
+
+  /**
+   * {@code value} as text safe for a terminal: a client's {@code source} or an upload's error may
+   * hold control characters, and an escape sequence printed as is would drive the user's terminal
+   * (colours, cursor moves, a title, worse). Line breaks and tabs become spaces, other control
+   * characters {@code ?}. Null stays null.
+   */
+  static String visible(Object value) {
+    if (value == null) {
+      return null;
+    }
+    return value.toString().replaceAll("[\\t\\n\\r]", " ").replaceAll("\\p{Cc}", "?");
   }
 
   private static Object orDash(Object value) {

@@ -53,6 +53,21 @@ class JobsCommandTest {
   }
 
   @Test
+  void controlCharactersInASourceDoNotReachTheTerminal() throws Exception {
+    service = RunningService.start(dataDir);
+    String id =
+        service
+            .post("{\"source\": \"a\\u001b[2Jb\\u009bc\\nd\", \"payloads\": [{\"n\": 1}]}")
+            .getFirst();
+
+    CommandRun run = CommandRun.of("jobs", "--url", service.url(), id);
+
+    assertEquals(0, run.exit(), run.toString());
+    assertTrue(run.out().contains("Source      a?[2Jb?c d\n"), run.toString());
+    assertFalse(run.out().chars().anyMatch(c -> c == 0x1b || c == 0x9b), run.toString());
+  }
+
+  @Test
   void aSuccessTheServiceNoLongerRemembersIsShownFromItsObjectWithoutAttempts() throws Exception {
     service =
         RunningService.start(

@@ -444,10 +444,19 @@ final class Http {
     };
   }
 
+  /**
+   * Answers a method the route does not serve with 405 and {@code Allow}. The API's routes (under
+   * {@code /v1/}) check the token first, so a caller without it learns nothing of a route's
+   * methods; the health and metrics routes need no token.
+   */
   Handler methodNotAllowed(String template, String allowed) {
+    boolean needsToken = template.startsWith("/v1/");
     return handle(
         template,
         (req, res) -> {
+          if (needsToken) {
+            authorize(req, res);
+          }
           res.header(HeaderNames.ALLOW, allowed);
           throw new HttpProblem(
               405,

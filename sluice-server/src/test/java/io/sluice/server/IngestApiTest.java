@@ -629,6 +629,48 @@ class IngestApiTest {
     assertEquals(200, get("/health/live").statusCode(), "health needs no token");
   }
 
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({
+    "PUT, /v1/payloads",
+    "DELETE, /v1/jobs/01a21b75-c66e-7000-a27f-961b37adfe4d",
+    "POST, /v1/dead-letters",
+    "GET, /v1/dead-letters/01a21b75-c66e-7000-a27f-961b37adfe4d/retry",
+    "PUT, /v1/dead-letters/01a21b75-c66e-7000-a27f-961b37adfe4d",
+    "POST, /v1/schedules"
+  })
+  void givenATokenWhenAnApiPathIsCalledWithAnotherMethodAndNoTokenThenTheAnswerIs401Not405(
+      String method, String path) throws Exception {
+    start(config().withToken("s3cret"));
+
+    HttpResponse<String> r =
+        send(
+            HttpRequest.newBuilder(uri(path))
+                .method(method, HttpRequest.BodyPublishers.ofString("{}")));
+
+    assertError(r, 401, "unauthorized");
+    assertEquals(
+        Optional.empty(), r.headers().firstValue("Allow"), "nothing told before the token");
+    HttpResponse<String> withToken =
+        send(
+            HttpRequest.newBuilder(uri(path))
+                .header("Authorization", "Bearer s3cret")
+                .method(method, HttpRequest.BodyPublishers.ofString("{}")));
+    assertError(withToken, 405, "method_not_allowed");
+  }
+
+  @Test
+  void givenATokenWhenAHealthPathIsCalledWithAnotherMethodAndNoTokenThenTheAnswerIs405()
+      throws Exception {
+    start(config().withToken("s3cret"));
+
+    HttpResponse<String> r =
+        send(
+            HttpRequest.newBuilder(uri("/health/live"))
+                .method("POST", HttpRequest.BodyPublishers.ofString("{}")));
+
+    assertError(r, 405, "method_not_allowed");
+  }
+
   private HttpResponse<String> postWithAuthorization(String authorization) throws Exception {
     return send(
         HttpRequest.newBuilder(uri("/v1/payloads"))

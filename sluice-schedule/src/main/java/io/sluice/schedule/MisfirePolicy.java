@@ -130,7 +130,11 @@ public sealed interface MisfirePolicy
     if (scheduled.isAfter(now)) {
       return new Outcome(List.of(), Optional.of(scheduled), false);
     }
-    Instant cutoff = now.minus(threshold);
+    // A threshold reaching back past Instant.MIN makes every fire time on time.
+    Instant cutoff =
+        threshold.compareTo(Duration.between(Instant.MIN, now)) >= 0
+            ? Instant.MIN
+            : now.minus(threshold);
     boolean misfired = scheduled.isBefore(cutoff);
     List<Instant> onTime = Misfires.between(trigger, misfired ? cutoff : scheduled, now);
     List<Instant> runs = misfired ? missedRuns(trigger, scheduled, cutoff, onTime) : onTime;

@@ -46,6 +46,20 @@ class MisfirePolicyTest {
     assertFalse(o.misfired());
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"fire-once", "skip", "catch-up 3"})
+  void givenAThresholdLongerThanTimeItself_whenResolved_thenTheLateFireTimeIsOnTime(String spec) {
+    Duration forever = Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
+
+    MisfirePolicy.Outcome o =
+        MisfirePolicy.parse(spec)
+            .resolve(EVERY_MINUTE, t("2026-01-01T00:05:00Z"), t("2026-01-01T00:06:30Z"), forever);
+
+    assertEquals(List.of(t("2026-01-01T00:05:00Z"), t("2026-01-01T00:06:00Z")), o.runs());
+    assertEquals(Optional.of(t("2026-01-01T00:07:00Z")), o.next());
+    assertFalse(o.misfired());
+  }
+
   @Test
   void givenALagWithinTheThresholdSpanningSeveralFireTimes_whenResolved_thenAllRunInOrder() {
     Trigger everySecond = Trigger.every(Duration.ofSeconds(1), t("2026-01-01T00:00:00Z"));

@@ -22,9 +22,12 @@ import java.util.Optional;
  * as long as it stays within the threshold; past it, it counts as missed. The {@link OverlapPolicy}
  * looks at the job of the previous fire: {@code SKIP} enqueues nothing while it is queued, running
  * or waiting to retry; {@code QUEUE_ONE} enqueues one more only once it is running; {@code
- * ALLOW_CONCURRENT} always enqueues. A fire time the overlap policy holds back is recorded as
- * passed over ({@link io.sluice.jobs.JobStore#skipFire}), so after a restart it does not count as
- * missed.
+ * ALLOW_CONCURRENT} always enqueues. The runs one resolution releases together ({@code catch-up N}
+ * after a pause) count as one fire: the overlap policy looks at the job before the first of them,
+ * and if it lets that one through, the rest follow it (they are separate jobs, so run them one at a
+ * time with a per-type limit of one where order matters). A fire time the overlap policy holds back
+ * is recorded as passed over ({@link io.sluice.jobs.JobStore#skipFire}), so after a restart it does
+ * not count as missed.
  *
  * <p>A hung disk does not stop the scheduler: the store refuses a fire at once while its journal is
  * stalled, or cannot say within {@link io.sluice.jobs.JobStoreOptions#ackTimeout()} whether it was

@@ -81,6 +81,9 @@ final class DurableSchedulerImpl implements DurableScheduler {
     Instant scheduled;
     Timer timer;
     boolean retryLogged; // a full queue or a failing store, reported once per streak
+    // The last fire time of a batch (the runs one misfire resolution released) whose first run was
+    // enqueued: the rest of it follows without an overlap check, also after a retry. Else null.
+    Instant batchEnd;
 
     Armed(RecurringJob job, Instant scheduled) {
       this.job = job;
@@ -89,6 +92,7 @@ final class DurableSchedulerImpl implements DurableScheduler {
   }
 
   private enum Fired {
+    ENQUEUED,
     DONE,
     RETRY,
     STOP
@@ -278,11 +282,18 @@ final class DurableSchedulerImpl implements DurableScheduler {
               + outcome.runs().size()
               + " of them now");
     }
-    for (Instant fireTime : outcome.runs()) {
+    List<Instant> runs = outcome.runs();
+    for (Instant fireTime : runs) {
       if (closing) {
         return; // unhandled: the next start resolves it against its misfire policy
       }
-      switch (fire(a, fireTime)) {
+      boolean inBatch = a.batchEnd != null && !fireTime.isAfter(a.batchEnd);
+      switch (fire(a, fireTime, !inBatch)) {
+        case ENQUEUED -> {
+          if (!inBatch) {
+            a.batchEnd = runs.getLast();
+          }
+        }
         case DONE -> {}
         case RETRY -> {
           a.scheduled = fireTime;
@@ -295,15 +306,19 @@ final class DurableSchedulerImpl implements DurableScheduler {
       }
     }
     a.retryLogged = false;
+    a.batchEnd = null;
     a.scheduled = outcome.next().orElse(null);
     if (a.scheduled != null) {
       arm(a, a.scheduled);
     }
   }
 
-  private Fired fire(Armed a, Instant fireTime) {
+  /**
+   * Enqueues the job of one fire time, unless {@code checkOverlap} and the overlap policy say no.
+   */
+  private Fired fire(Armed a, Instant fireTime, boolean checkOverlap) {
     RecurringJob job = a.job;
-    if (overlapBlocks(job)) {
+    if (checkOverlap && overlapBlocks(job)) {
       LOG.log(
           System.Logger.Level.DEBUG,
           () ->
@@ -333,7 +348,7 @@ final class DurableSchedulerImpl implements DurableScheduler {
         LOG.log(
             System.Logger.Level.DEBUG,
             () -> "recurring job " + job.name() + " fired for " + fireTime + ": " + accepted.ids());
-        yield Fired.DONE;
+        yield Fired.ENQUEUED;
       }
       case Admission.Rejected r when r.reason() == Admission.Reason.QUEUE_FULL -> {
         if (!a.retryLogged) {

@@ -26,6 +26,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 @Timeout(60)
 class DurableSchedulerTest {
@@ -243,6 +245,43 @@ class DurableSchedulerTest {
     firstFireThenDownFor(Duration.ofHours(5).plusMinutes(10));
 
     assertEquals(3, drain().size());
+    assertEquals(T0.plus(Duration.ofHours(5)), lastFire("hourly"));
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = OverlapPolicy.class,
+      names = {"SKIP", "QUEUE_ONE"})
+  void givenCatchUpAndAnOverlapPolicy_whenARestartMissedFireTimes_thenTheWholeBatchIsEnqueued(
+      OverlapPolicy overlap) throws Exception {
+    openStore(10);
+    startScheduler()
+        .put(
+            RecurringJob.of("hourly", HOURLY, "report", "{}")
+                .withMisfire(MisfirePolicy.catchUp(3))
+                .withOverlap(overlap));
+    firstFireThenDownFor(Duration.ofHours(5).plusMinutes(10));
+    awaitSettled("hourly");
+
+    assertEquals(3, drain().size(), "the catch-up's runs count as one fire for " + overlap);
+    assertEquals(T0.plus(Duration.ofHours(5)), lastFire("hourly"));
+  }
+
+  @Test
+  void givenCatchUpAndOverlapSkip_whenThePreviousJobIsUnfinished_thenNoneOfTheBatchIsEnqueued()
+      throws Exception {
+    openStore(10);
+    startScheduler()
+        .put(
+            RecurringJob.of("hourly", HOURLY, "report", "{}")
+                .withMisfire(MisfirePolicy.catchUp(3))
+                .withOverlap(OverlapPolicy.SKIP));
+    clock.advance(Duration.ofSeconds(30));
+    awaitSettled("hourly");
+    restartAfter(Duration.ofHours(5).plusMinutes(10)); // the first fire's job still queued
+    awaitSettled("hourly");
+
+    assertEquals(1, drain().size(), "only the first fire's job");
     assertEquals(T0.plus(Duration.ofHours(5)), lastFire("hourly"));
   }
 

@@ -37,8 +37,9 @@ public sealed interface ScheduleHandle permits OneShot, RecurringSchedule {
   String name();
 
   /**
-   * Stops the schedule: no run starts after this returns. A run already going is not interrupted.
-   * Never blocks.
+   * Stops the schedule: no run starts after this returns. A run starts when it is handed to its
+   * thread (the counting rules above), so a body whose run was handed over just before may still
+   * begin executing after this returns; a run already going is not interrupted. Never blocks.
    *
    * @return {@code true} if this call stopped a schedule that would have fired again; {@code false}
    *     if it had already been cancelled, finished (a one-shot that ran, an exhausted trigger), or

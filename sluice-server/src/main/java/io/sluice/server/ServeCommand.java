@@ -224,7 +224,7 @@ final class ServeCommand implements Callable<Integer> {
           "Most payload bytes held in memory (payloads waiting to upload, and dead letters);"
               + " beyond it POST answers 429 instead of the heap running out (SLUICE_QUEUE_BYTES)."
               + " Default: 0, meaning a quarter of the JVM's maximum heap (-Xmx, set through"
-              + " SLUICE_JAVA_OPTS).")
+              + " SLUICE_JAVA_OPTS), at least 16 MiB.")
   long queueBytes;
 
   @Option(

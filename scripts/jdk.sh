@@ -1,8 +1,9 @@
 # Sourced by ./mvnw, ./sluice and the scripts under scripts/: finds a JDK whose feature release is at least
 # SLUICE_JDK_FEATURE (25) and exports JAVA_HOME to it.
 #
-# Order: $JAVA_HOME if it is new enough; the `java` on PATH; then the usual install places (Debian/Ubuntu
-# /usr/lib/jvm, RHEL /usr/java, /opt, SDKMAN, IntelliJ's ~/.jdks, asdf, macOS). The first match wins, newest first
+# Order: $JAVA_HOME if it is new enough; the `java` on PATH; macOS's /usr/libexec/java_home; then the usual
+# install places (Debian/Ubuntu /usr/lib/jvm, RHEL /usr/java, /opt, SDKMAN, IntelliJ's ~/.jdks, asdf,
+# /Library/Java/JavaVirtualMachines). The first match wins, newest first
 # within a place. Set JAVA_HOME yourself to choose a particular JDK.
 
 SLUICE_JDK_FEATURE=${SLUICE_JDK_FEATURE:-25}
@@ -40,6 +41,15 @@ sluice_find_jdk() {
       return 0
     fi
   fi
+  # macOS keeps a registry of its JDKs; ask it first.
+  if [ -x /usr/libexec/java_home ]; then
+    candidate=$(/usr/libexec/java_home -v "$SLUICE_JDK_FEATURE+" 2>/dev/null || true)
+    if [ -n "$candidate" ] && sluice_jdk_ok "$candidate"; then
+      export JAVA_HOME=$candidate
+      [ -n "$too_old" ] && echo "note: JAVA_HOME=$too_old is older than JDK $SLUICE_JDK_FEATURE; using $candidate" >&2
+      return 0
+    fi
+  fi
   for candidate in $(ls -d /usr/lib/jvm/* /usr/java/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/* \
       "$HOME"/.jdks/* "$HOME"/.asdf/installs/java/* /Library/Java/JavaVirtualMachines/*/Contents/Home 2>/dev/null \
       | sort -rV); do
@@ -52,7 +62,8 @@ sluice_find_jdk() {
   {
     echo "error: Sluice needs a JDK $SLUICE_JDK_FEATURE or newer and found none."
     [ -n "${JAVA_HOME:-}" ] && echo "  JAVA_HOME=$JAVA_HOME is JDK $(sluice_jdk_feature "$JAVA_HOME" || echo '?')."
-    echo "  Looked at JAVA_HOME, the java on PATH, /usr/lib/jvm, /usr/java, /opt, ~/.sdkman, ~/.jdks, ~/.asdf."
+    echo "  Looked at JAVA_HOME, the java on PATH, macOS's java_home, /usr/lib/jvm, /usr/java, /opt, ~/.sdkman, ~/.jdks,"
+    echo "  ~/.asdf and /Library/Java/JavaVirtualMachines."
     echo "  Install one (e.g. 'apt-get install temurin-25-jdk' from Adoptium, or 'sdk install java 25-tem')"
     echo "  and/or point JAVA_HOME at it."
   } >&2

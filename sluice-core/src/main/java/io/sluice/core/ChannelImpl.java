@@ -1,5 +1,6 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.Nanos;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -325,7 +326,7 @@ final class ChannelImpl<T> implements Channel<T> {
 
   @Override
   public boolean trySend(T value, Duration timeout) throws InterruptedException {
-    long nanos = timeout.toNanos();
+    long nanos = Nanos.of(Objects.requireNonNull(timeout, "timeout"));
     if (nanos <= 0) {
       return trySend(value);
     }
@@ -415,7 +416,7 @@ final class ChannelImpl<T> implements Channel<T> {
 
   @Override
   public TryReceived<T> tryReceive(Duration timeout) throws InterruptedException {
-    long nanos = timeout.toNanos();
+    long nanos = Nanos.of(Objects.requireNonNull(timeout, "timeout"));
     if (nanos <= 0) {
       return tryReceive();
     }

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sluice.core.ChannelOps.Receive;
 import io.sluice.core.ChannelOps.Send;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -363,6 +364,46 @@ class ChannelTest {
         assertFalse(ch.trySend("v", d));
       }
     }
+    assertSound(ch);
+  }
+
+  @TestWithCapacities
+  void timedCallsWithATimeoutTooLongToCountInNanosecondsWaitAsIfForEver(ChannelCase c)
+      throws Exception {
+    // given: about 292 years is the most a long of nanoseconds holds; this is far more
+    Duration tooLong = ChronoUnit.FOREVER.getDuration();
+    Channel<String> ch = c.newChannel();
+    Spawned<TryReceived<String>> receiver = c.spawn(() -> ch.tryReceive(tooLong)).awaitBlocked();
+
+    // when
+    boolean sent = ch.trySend("v", tooLong);
+
+    // then
+    assertTrue(sent);
+    assertEquals(new Received.Value<>("v"), receiver.join());
+    assertSound(ch);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.sluice.core.ChannelCase#bounded")
+  void aTimedSendWithATimeoutTooLongToCountInNanosecondsWaitsForRoom(ChannelCase c)
+      throws Exception {
+    // given
+    Duration tooLong = ChronoUnit.FOREVER.getDuration();
+    Channel<String> ch = c.newChannel();
+    List<String> fillers = c.fill(ch);
+    Spawned<Boolean> sender = c.spawn(() -> ch.trySend("late", tooLong)).awaitBlocked();
+
+    // when
+    List<String> received = new ArrayList<>();
+    received.add(ch.receive());
+
+    // then
+    assertTrue(sender.join());
+    received.addAll(drain(ch));
+    List<String> expected = new ArrayList<>(fillers);
+    expected.add("late");
+    assertEquals(expected, received);
     assertSound(ch);
   }
 

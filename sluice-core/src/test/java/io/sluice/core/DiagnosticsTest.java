@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -79,6 +80,48 @@ class DiagnosticsTest {
     assertThrows(
         IllegalArgumentException.class,
         () -> Diagnostics.warnWhenBlockedLongerThan(Duration.ofSeconds(-1)));
+  }
+
+  @Test
+  void aThresholdTooLongToCountInNanosecondsIsAcceptedAsNearlyNever() {
+    Diagnostics.warnWhenBlockedLongerThan(ChronoUnit.FOREVER.getDuration());
+
+    assertEquals(Duration.ofNanos(Long.MAX_VALUE), Diagnostics.blockedWarning());
+    assertEquals(Long.MAX_VALUE, Diagnostics.parse("PT" + Long.MAX_VALUE + "S"));
+  }
+
+  @Test
+  void aWarningThatFailsToBeLoggedLeavesTheReceiverWaitingForItsValue() throws Exception {
+    // given: a log handler that throws, as a broken appender or a value's toString can
+    Handler failing =
+        new Handler() {
+          @Override
+          public void publish(LogRecord r) {
+            throw new IllegalStateException("the log handler failed");
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    logger.addHandler(failing);
+    try {
+      Diagnostics.warnWhenBlockedLongerThan(Duration.ofMillis(1));
+      Channel<String> ch = Channel.unbuffered();
+      Spawned<String> receiver = Spawned.start(ThreadKind.VIRTUAL, ch::receive);
+      assertTrue(warned.await(20, TimeUnit.SECONDS), "no warning was logged");
+
+      // when
+      ch.send("v");
+
+      // then: the value reached the receiver, which went on waiting after the failed warning
+      assertEquals("v", receiver.join());
+      ChannelTest.assertSound(ch);
+    } finally {
+      logger.removeHandler(failing);
+    }
   }
 
   @Test

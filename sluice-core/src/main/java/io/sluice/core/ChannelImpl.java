@@ -238,9 +238,18 @@ final class ChannelImpl<T> implements Channel<T> {
     return source != null && source.armForWaiter(n.plain);
   }
 
-  /** After unlock, on the receiving thread: see {@link ChannelSource#reportStrandedReceive()}. */
+  /**
+   * After unlock, on the receiving thread: see {@link ChannelSource#reportStrandedReceive()}. The
+   * receiver's node is already queued, so a warning that fails to log (a throwing log handler) must
+   * not end the receive: its thread would leave a live node behind, and the next value would go to
+   * nobody. The warning is lost instead.
+   */
   void reportStrandedReceive() {
-    source.reportStrandedReceive();
+    try {
+      source.reportStrandedReceive();
+    } catch (RuntimeException e) {
+      // the warning is lost, the receive goes on
+    }
   }
 
   /**

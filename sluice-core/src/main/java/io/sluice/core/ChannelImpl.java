@@ -336,7 +336,11 @@ final class ChannelImpl<T> implements Channel<T> {
   @Override
   public boolean trySend(T value, Duration timeout) throws InterruptedException {
     long nanos = Nanos.of(Objects.requireNonNull(timeout, "timeout"));
-    if (nanos <= 0) {
+    if (nanos <= 0) { // no wait, but an interrupted thread throws as with any timeout
+      Objects.requireNonNull(value, "a channel cannot carry null");
+      if (Thread.interrupted()) {
+        throw new InterruptedException();
+      }
       return trySend(value);
     }
     return doSend(value, true, System.nanoTime() + nanos, null);
@@ -426,7 +430,10 @@ final class ChannelImpl<T> implements Channel<T> {
   @Override
   public TryReceived<T> tryReceive(Duration timeout) throws InterruptedException {
     long nanos = Nanos.of(Objects.requireNonNull(timeout, "timeout"));
-    if (nanos <= 0) {
+    if (nanos <= 0) { // no wait, but an interrupted thread throws as with any timeout
+      if (Thread.interrupted()) {
+        throw new InterruptedException();
+      }
       return tryReceive();
     }
     Object r = doReceive(true, System.nanoTime() + nanos, null);

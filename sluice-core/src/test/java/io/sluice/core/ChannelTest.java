@@ -749,6 +749,31 @@ class ChannelTest {
     assertSound(ch);
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.sluice.core.ChannelCase#buffered")
+  void timedCallsWithAZeroOrNegativeTimeoutByAnInterruptedThreadThrowsEvenIfTheyCouldProceed(
+      ChannelCase c) throws Exception {
+    for (Duration d : List.of(Duration.ZERO, Duration.ofSeconds(-1))) {
+      // given a value ready to receive, and room to send (capacity 1 makes room by receiving)
+      Channel<String> ch = c.newChannel();
+      assertTrue(ch.trySend("ready"));
+      try {
+        // when, then: the timed forms throw as they do with a positive timeout
+        Thread.currentThread().interrupt();
+        assertThrows(InterruptedException.class, () -> ch.tryReceive(d));
+        assertFalse(Thread.currentThread().isInterrupted(), "the status is consumed");
+        assertEquals(List.of("ready"), drain(ch), "no value was taken");
+        Thread.currentThread().interrupt();
+        assertThrows(InterruptedException.class, () -> ch.trySend("more", d));
+        assertFalse(Thread.currentThread().isInterrupted(), "the status is consumed");
+        assertEquals(List.of(), drain(ch), "no value was sent");
+      } finally {
+        Thread.interrupted();
+      }
+      assertSound(ch);
+    }
+  }
+
   @ParameterizedTest(name = "{0}: {1}")
   @MethodSource(BLOCKING_SEND_OPS)
   void aSendInterruptedWhileBlockedThrowsAndSendsNothing(ChannelCase c, Send op) {

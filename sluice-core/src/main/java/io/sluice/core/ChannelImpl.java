@@ -1,5 +1,6 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.Nanos;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -26,9 +28,13 @@ import java.util.function.Supplier;
  * other clauses and a waiter giving up race safely; unpark happens after the lock is released.
  *
  * The lock is a test-and-set spin lock (spin, then yield): critical sections are a few dozen
- * instructions and never block, so parking a lock holder's competitor would cost more than the
- * section itself. Select takes the locks of all its channels at once, in id order (Go's lockorder),
- * to queue its nodes atomically with respect to every counterpart.
+ * instructions, so parking a lock holder's competitor would cost more than the section itself.
+ * They can block, though: a timer channel's source takes the timer's monitor under the channel lock,
+ * and a virtual thread that meets a contended monitor is unmounted, lock held. So a waiter that has
+ * spun and yielded for long parks briefly before trying again; spinning and yielding alone kept
+ * every carrier busy and the unmounted holder never ran again. Select takes the locks of all its
+ * channels at once, in id order (Go's lockorder), to queue its nodes atomically with respect to
+ * every counterpart.
  *
  * The buffer grows by doubling up to the capacity, so buffered(1_000_000) costs nothing until used.
  *
@@ -45,6 +51,13 @@ final class ChannelImpl<T> implements Channel<T> {
   static final Object CLOSED = new Object();
   private static final Object SENT = new Object();
   private static final int INITIAL_BUFFER = 16;
+
+  /** Lock waits: spins, then yields, then brief parks (see {@link #parkBriefly()}). */
+  private static final int LOCK_SPINS = 64;
+
+  private static final int LOCK_YIELDS = 256;
+  private static final int LOCK_SPINS_HOLDING_OTHERS = 1 << 12;
+  private static final long LOCK_PARK_NANOS = 20_000;
   private static final VarHandle LOCK;
 
   static {
@@ -111,28 +124,54 @@ final class ChannelImpl<T> implements Channel<T> {
   }
 
   private void lockSlow() {
-    int spins = 0;
-    while (true) {
-      if (lockState == 0 && LOCK.compareAndSet(this, 0, 1)) {
-        return;
-      }
-      if (++spins < 64) {
+    boolean interrupted = false;
+    for (int spins = 1; !(lockState == 0 && LOCK.compareAndSet(this, 0, 1)); spins++) {
+      if (spins < LOCK_SPINS) {
         Thread.onSpinWait();
-      } else {
+      } else if (spins < LOCK_SPINS + LOCK_YIELDS) {
         Thread.yield();
+      } else {
+        interrupted |= parkBriefly();
       }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 
   /**
-   * Locks without ever yielding the thread: for a select that already holds other channels' locks
-   * (a virtual thread that yields while holding a lock makes everyone behind it wait for the
-   * scheduler). Lock order by id guarantees the holder makes progress.
+   * Locks without yielding the thread: for a select that already holds other channels' locks (a
+   * virtual thread that yields while holding a lock makes everyone behind it wait for the
+   * scheduler). Lock order by id guarantees the holder makes progress, as long as it runs: so past
+   * a spin budget this too parks briefly (see {@link #parkBriefly()}).
    */
   void lockHoldingOthers() {
-    while (!LOCK.compareAndSet(this, 0, 1)) {
-      Thread.onSpinWait();
+    boolean interrupted = false;
+    for (int spins = 1; !LOCK.compareAndSet(this, 0, 1); spins++) {
+      if (spins < LOCK_SPINS_HOLDING_OTHERS) {
+        Thread.onSpinWait();
+      } else {
+        interrupted |= parkBriefly();
+      }
     }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Parks for a moment, so that the carrier is free: the lock's holder may be a virtual thread that
+   * was unmounted inside its critical section (a timer channel's source takes the timer's monitor
+   * under the channel lock, and a contended monitor unmounts a virtual thread) and now waits for a
+   * carrier. Waiters that only spin and yield keep every carrier busy (a yielding virtual thread
+   * goes back to its carrier's own queue, ahead of the holder), and the holder never runs again.
+   * The interrupt status is cleared for the park, which it would cut short, and returned so the
+   * caller can set it again once it holds the lock.
+   */
+  private static boolean parkBriefly() {
+    boolean interrupted = Thread.interrupted();
+    LockSupport.parkNanos(LOCK_PARK_NANOS);
+    return interrupted;
   }
 
   void unlock() {
@@ -237,9 +276,18 @@ final class ChannelImpl<T> implements Channel<T> {
     return source != null && source.armForWaiter(n.plain);
   }
 
-  /** After unlock, on the receiving thread: see {@link ChannelSource#reportStrandedReceive()}. */
+  /**
+   * After unlock, on the receiving thread: see {@link ChannelSource#reportStrandedReceive()}. The
+   * receiver's node is already queued, so a warning that fails to log (a throwing log handler) must
+   * not end the receive: its thread would leave a live node behind, and the next value would go to
+   * nobody. The warning is lost instead.
+   */
   void reportStrandedReceive() {
-    source.reportStrandedReceive();
+    try {
+      source.reportStrandedReceive();
+    } catch (RuntimeException e) {
+      // the warning is lost, the receive goes on
+    }
   }
 
   /**
@@ -325,8 +373,12 @@ final class ChannelImpl<T> implements Channel<T> {
 
   @Override
   public boolean trySend(T value, Duration timeout) throws InterruptedException {
-    long nanos = timeout.toNanos();
-    if (nanos <= 0) {
+    long nanos = Nanos.of(Objects.requireNonNull(timeout, "timeout"));
+    if (nanos <= 0) { // no wait, but an interrupted thread throws as with any timeout
+      Objects.requireNonNull(value, "a channel cannot carry null");
+      if (Thread.interrupted()) {
+        throw new InterruptedException();
+      }
       return trySend(value);
     }
     return doSend(value, true, System.nanoTime() + nanos, null);
@@ -415,8 +467,11 @@ final class ChannelImpl<T> implements Channel<T> {
 
   @Override
   public TryReceived<T> tryReceive(Duration timeout) throws InterruptedException {
-    long nanos = timeout.toNanos();
-    if (nanos <= 0) {
+    long nanos = Nanos.of(Objects.requireNonNull(timeout, "timeout"));
+    if (nanos <= 0) { // no wait, but an interrupted thread throws as with any timeout
+      if (Thread.interrupted()) {
+        throw new InterruptedException();
+      }
       return tryReceive();
     }
     Object r = doReceive(true, System.nanoTime() + nanos, null);

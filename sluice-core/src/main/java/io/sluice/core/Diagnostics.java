@@ -1,5 +1,6 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.Nanos;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -73,7 +74,7 @@ public final class Diagnostics {
     if (threshold.isNegative()) {
       throw new IllegalArgumentException("threshold must not be negative: " + threshold);
     }
-    blockedWarningNanos = threshold.toNanos();
+    blockedWarningNanos = Nanos.of(threshold); // saturated: too long to count is nearly never
   }
 
   /**
@@ -97,7 +98,7 @@ public final class Diagnostics {
     String v = value.trim().toLowerCase(java.util.Locale.ROOT);
     try {
       if (v.startsWith("p")) {
-        return Duration.parse(v.toUpperCase(java.util.Locale.ROOT)).toNanos();
+        return Nanos.of(Duration.parse(v.toUpperCase(java.util.Locale.ROOT)));
       }
       if (v.endsWith("ms")) {
         return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2))).toNanos();

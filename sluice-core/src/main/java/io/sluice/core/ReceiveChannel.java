@@ -90,7 +90,8 @@ public sealed interface ReceiveChannel<T> extends Iterable<T> permits Channel {
    *
    * @param timeout the longest wait; zero or negative means do not wait
    * @return a value, the end of the stream, or {@link TryReceived.WouldBlock} if the timeout passed
-   * @throws InterruptedException if the thread is interrupted first
+   * @throws InterruptedException if the thread is interrupted before or while waiting, even with a
+   *     zero timeout and a value ready; no value is then taken
    */
   TryReceived<T> tryReceive(Duration timeout) throws InterruptedException;
 

@@ -50,7 +50,8 @@ public final class Select {
    *     counts)
    * @param <R> the result type
    * @return the chosen clause's handler result
-   * @throws InterruptedException if the thread is interrupted while waiting; no clause completed
+   * @throws InterruptedException if the thread is interrupted before or while waiting, even if a
+   *     clause is ready; no clause completed
    * @throws ChannelClosedException if the chosen clause met a closed channel (see above)
    * @throws IllegalArgumentException for no clauses or more than one default
    */
@@ -68,8 +69,10 @@ public final class Select {
    * @param clauses the cases
    * @param <R> the result type
    * @return the chosen clause's handler result
-   * @throws InterruptedException if the thread is interrupted while waiting
-   * @throws ContextCancelledException if {@code ctx} is done first
+   * @throws InterruptedException if the thread is interrupted before or while waiting, even if a
+   *     clause is ready; no clause completed
+   * @throws ContextCancelledException if {@code ctx} is done first; no clause completed
+   * @throws ChannelClosedException if the chosen clause met a closed channel
    */
   @SafeVarargs
   @SuppressWarnings("varargs") // the array is only read

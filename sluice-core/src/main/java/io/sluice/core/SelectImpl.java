@@ -1,5 +1,6 @@
 package io.sluice.core;
 
+import io.sluice.core.internal.Nanos;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
@@ -56,7 +57,7 @@ final class SelectImpl {
           dflt = d;
         }
         case SelectClause.Timeout<? extends R> t -> {
-          long nanos = t.timeout.toNanos();
+          long nanos = Nanos.of(t.timeout); // saturated: too long to count means never
           if (timeout == null || nanos < timeoutNanos) {
             timeout = t;
             timeoutNanos = nanos;

@@ -70,7 +70,8 @@ public sealed interface SendChannel<T> permits Channel {
    * @param value the value, not {@code null}
    * @param timeout the longest wait; zero or negative means do not wait
    * @return whether it was sent; {@code false} means the timeout passed and it was not
-   * @throws InterruptedException if the thread is interrupted before the value is sent
+   * @throws InterruptedException if the thread is interrupted before or while waiting, even with a
+   *     zero timeout and room to send; the value is then not sent
    * @throws ChannelClosedException if the channel is closed
    */
   boolean trySend(T value, Duration timeout) throws InterruptedException;

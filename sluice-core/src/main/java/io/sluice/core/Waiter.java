@@ -113,7 +113,9 @@ class Waiter {
   /**
    * Waits until the state is decided.
    *
-   * @param deadlineNanos {@link System#nanoTime()} deadline, used only if {@code timed}
+   * @param deadlineNanos {@link System#nanoTime()} deadline, used only if {@code timed}; compared
+   *     by difference with {@code nanoTime()}, so one that overflowed past {@link Long#MAX_VALUE}
+   *     (a saturated timeout) still lies that far ahead
    * @param ctx woken with CANCELLED when done; {@code null} for none
    * @param operation with {@code target}, describes the wait for {@link Diagnostics}
    * @return the final state: a clause index, INTERRUPTED, TIMED_OUT or CANCELLED. If an interrupt
@@ -182,10 +184,8 @@ class Waiter {
         } else if (warnAt > 0) {
           long waited = System.nanoTime() - parkedAt;
           if (waited >= warnAt) {
-            Diagnostics.reportBlocked(
-                operation + " " + (target instanceof Object[] a ? Arrays.toString(a) : target),
-                waited);
             warnAt = 0;
+            reportBlocked(operation, target, waited);
           } else {
             LockSupport.parkNanos(this, warnAt - waited);
           }
@@ -200,6 +200,21 @@ class Waiter {
       if (reinterrupt) {
         thread.interrupt();
       }
+    }
+  }
+
+  /**
+   * Logs the blocked-operation warning. The warning must change nothing else (Diagnostics): if
+   * logging it throws (a failing log handler, a context value whose toString throws), the wait goes
+   * on. Letting it propagate would leave this waiter undecided in the queues while its thread has
+   * left, and the next counterpart would hand it a value that nobody receives.
+   */
+  private static void reportBlocked(String operation, Object target, long waited) {
+    try {
+      Diagnostics.reportBlocked(
+          operation + " " + (target instanceof Object[] a ? Arrays.toString(a) : target), waited);
+    } catch (RuntimeException e) {
+      // the warning is lost, the wait is not
     }
   }
 

@@ -21,7 +21,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * A waiter that gives up (interrupt, context, timeout) takes the lock and looks at `granted`:
  *  - not granted: it unlinks itself; if it was the head, the new head may now fit, so it runs
  *    notifyWaiters (Go: "If we're at the front and there're extra tokens left, notify other
- *    waiters").
+ *    waiters"). Unlike Go, it does so even with no weight free: a waiter for weight 0 fits then,
+ *    and Go's "size > cur" test would leave it parked behind nobody until the next release.
  *  - granted in the same instant: for a timeout the call simply succeeds; for interruption or
  *    cancellation it hands the weight back and notifies, so that a call that throws holds nothing
  *    (Go: "Acquired the semaphore after we were canceled. Pretend we didn't").
@@ -190,8 +191,8 @@ final class WeightedSemaphore implements Semaphore {
       if (probe != null) {
         probe.abandoned(w.ticket);
       }
-      if (wasHead && size > cur) {
-        notifyWaitersLocked();
+      if (wasHead) {
+        notifyWaitersLocked(); // the new head may fit, even with nothing free if it asks for 0
       }
       return false;
     } finally {

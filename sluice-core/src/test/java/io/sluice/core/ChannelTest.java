@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sluice.core.ChannelOps.Receive;
 import io.sluice.core.ChannelOps.Send;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -366,6 +367,46 @@ class ChannelTest {
     assertSound(ch);
   }
 
+  @TestWithCapacities
+  void timedCallsWithATimeoutTooLongToCountInNanosecondsWaitAsIfForEver(ChannelCase c)
+      throws Exception {
+    // given: about 292 years is the most a long of nanoseconds holds; this is far more
+    Duration tooLong = ChronoUnit.FOREVER.getDuration();
+    Channel<String> ch = c.newChannel();
+    Spawned<TryReceived<String>> receiver = c.spawn(() -> ch.tryReceive(tooLong)).awaitBlocked();
+
+    // when
+    boolean sent = ch.trySend("v", tooLong);
+
+    // then
+    assertTrue(sent);
+    assertEquals(new Received.Value<>("v"), receiver.join());
+    assertSound(ch);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.sluice.core.ChannelCase#bounded")
+  void aTimedSendWithATimeoutTooLongToCountInNanosecondsWaitsForRoom(ChannelCase c)
+      throws Exception {
+    // given
+    Duration tooLong = ChronoUnit.FOREVER.getDuration();
+    Channel<String> ch = c.newChannel();
+    List<String> fillers = c.fill(ch);
+    Spawned<Boolean> sender = c.spawn(() -> ch.trySend("late", tooLong)).awaitBlocked();
+
+    // when
+    List<String> received = new ArrayList<>();
+    received.add(ch.receive());
+
+    // then
+    assertTrue(sender.join());
+    received.addAll(drain(ch));
+    List<String> expected = new ArrayList<>(fillers);
+    expected.add("late");
+    assertEquals(expected, received);
+    assertSound(ch);
+  }
+
   // ================================================================ close
 
   @ParameterizedTest(name = "{0}: {1}")
@@ -706,6 +747,31 @@ class ChannelTest {
       assertEquals(List.of(), drain(ch));
     }
     assertSound(ch);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.sluice.core.ChannelCase#buffered")
+  void timedCallsWithAZeroOrNegativeTimeoutByAnInterruptedThreadThrowsEvenIfTheyCouldProceed(
+      ChannelCase c) throws Exception {
+    for (Duration d : List.of(Duration.ZERO, Duration.ofSeconds(-1))) {
+      // given a value ready to receive, and room to send (capacity 1 makes room by receiving)
+      Channel<String> ch = c.newChannel();
+      assertTrue(ch.trySend("ready"));
+      try {
+        // when, then: the timed forms throw as they do with a positive timeout
+        Thread.currentThread().interrupt();
+        assertThrows(InterruptedException.class, () -> ch.tryReceive(d));
+        assertFalse(Thread.currentThread().isInterrupted(), "the status is consumed");
+        assertEquals(List.of("ready"), drain(ch), "no value was taken");
+        Thread.currentThread().interrupt();
+        assertThrows(InterruptedException.class, () -> ch.trySend("more", d));
+        assertFalse(Thread.currentThread().isInterrupted(), "the status is consumed");
+        assertEquals(List.of(), drain(ch), "no value was sent");
+      } finally {
+        Thread.interrupted();
+      }
+      assertSound(ch);
+    }
   }
 
   @ParameterizedTest(name = "{0}: {1}")

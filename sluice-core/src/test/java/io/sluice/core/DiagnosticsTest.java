@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -17,6 +19,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.parallel.Isolated;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The blocked-operation warning: what enables it, what it says, and that it changes nothing else.
@@ -41,6 +45,22 @@ class DiagnosticsTest {
         public void close() {}
       };
   private final Logger logger = Logger.getLogger("io.sluice.core");
+
+  /** A log handler that throws, as a broken appender can; added after {@code capture}. */
+  private final Handler failing =
+      new Handler() {
+        @Override
+        public void publish(LogRecord r) {
+          throw new IllegalStateException("the log handler failed");
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
+      };
+
   private Duration before;
 
   @BeforeEach
@@ -79,6 +99,66 @@ class DiagnosticsTest {
     assertThrows(
         IllegalArgumentException.class,
         () -> Diagnostics.warnWhenBlockedLongerThan(Duration.ofSeconds(-1)));
+  }
+
+  @Test
+  void aThresholdTooLongToCountInNanosecondsIsAcceptedAsNearlyNever() {
+    Diagnostics.warnWhenBlockedLongerThan(ChronoUnit.FOREVER.getDuration());
+
+    assertEquals(Duration.ofNanos(Long.MAX_VALUE), Diagnostics.blockedWarning());
+    assertEquals(Long.MAX_VALUE, Diagnostics.parse("PT" + Long.MAX_VALUE + "S"));
+  }
+
+  @Test
+  void aWarningThatFailsToBeLoggedLeavesTheReceiverWaitingForItsValue() throws Exception {
+    // given: a log handler that throws, as a broken appender or a value's toString can
+    logger.addHandler(failing);
+    try {
+      Diagnostics.warnWhenBlockedLongerThan(Duration.ofMillis(1));
+      Channel<String> ch = Channel.unbuffered();
+      Spawned<String> receiver = Spawned.start(ThreadKind.VIRTUAL, ch::receive);
+      assertTrue(warned.await(20, TimeUnit.SECONDS), "no warning was logged");
+
+      // when
+      ch.send("v");
+
+      // then: the value reached the receiver, which went on waiting after the failed warning
+      assertEquals("v", receiver.join());
+      ChannelTest.assertSound(ch);
+    } finally {
+      logger.removeHandler(failing);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aStrandedTimerReceiveWhoseWarningFailsToLogStillGetsTheValueOfTheNextReset(boolean select)
+      throws Exception {
+    // given: a plain receive on a stopped timer's channel, whose warning the handler fails to log
+    Diagnostics.timerWarnings().reset(); // earlier tests in this JVM may have used the budget
+    ManualClock clock = Clock.manual(Instant.parse("2024-01-01T00:00:00Z"));
+    Timer timer = clock.newTimer(Duration.ofSeconds(1));
+    timer.stop();
+    logger.addHandler(failing);
+    try {
+      Spawned<Instant> receiver =
+          Spawned.start(
+              ThreadKind.VIRTUAL,
+              () ->
+                  select
+                      ? Select.select(timer.channel().onReceive(v -> v))
+                      : timer.channel().receive());
+      assertTrue(warned.await(20, TimeUnit.SECONDS), "no warning was logged");
+
+      // when
+      timer.reset(Duration.ofSeconds(1));
+      clock.advance(Duration.ofSeconds(1));
+
+      // then: the tick reached the receiver, which went on waiting after the failed warning
+      assertEquals(Instant.parse("2024-01-01T00:00:01Z"), receiver.join());
+    } finally {
+      logger.removeHandler(failing);
+    }
   }
 
   @Test

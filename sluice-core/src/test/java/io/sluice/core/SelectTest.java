@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Field;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -541,6 +542,26 @@ class SelectTest {
     assertEquals("done", s.join());
     assertNoNodesQueued(a);
     assertNoHooks(ctx);
+  }
+
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void aTimeoutTooLongToCountInNanosecondsWaitsAsIfForEver(ThreadKind kind) throws Exception {
+    // given: about 292 years is the most a long of nanoseconds holds; this is far more
+    Duration tooLong = ChronoUnit.FOREVER.getDuration();
+    Channel<String> a = Channel.unbuffered();
+    Spawned<String> s =
+        Spawned.start(
+                kind,
+                () -> Select.select(a.onReceive(v -> v), Select.onTimeout(tooLong, () -> "t")))
+            .awaitBlocked();
+
+    // when
+    a.send("v");
+
+    // then
+    assertEquals("v", s.join());
+    assertNoNodesQueued(a);
   }
 
   @ParameterizedTest

@@ -138,6 +138,22 @@ class SemaphoreTest {
     assertEquals(0, sem.queueLength());
   }
 
+  @ParameterizedTest
+  @EnumSource(ThreadKind.class)
+  void givenAZeroWeightBehindTheHeadOfAFullSemaphore_whenTheHeadGivesUp_thenTheZeroWeightIsGranted(
+      ThreadKind kind) throws Exception {
+    sem.acquire(10);
+    Call<Void> head = blockedAcquire(kind, 1, 1);
+    Call<Void> zero = blockedAcquire(kind, 0, 2);
+
+    head.thread().interrupt();
+
+    assertInstanceOf(InterruptedException.class, head.joinFailure());
+    assertEquals(0, sem.queueLength(), "nobody is ahead of the zero weight any more, and 0 fits");
+    zero.join();
+    assertEquals(0, sem.available());
+  }
+
   // --- fairness
 
   @Test

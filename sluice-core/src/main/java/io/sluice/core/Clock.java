@@ -220,7 +220,8 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
    * and the monotonic one are two calls: a thread paused between them (a busy machine) would shift
    * the result by the pause, enough to put a ticker's later tick before its earlier one. So the
    * wall clock is read between two monotonic readings, and of up to three tries the one whose
-   * readings are closest is used.
+   * readings are closest is used. A reading saturated by a delay too long for nanoseconds (either
+   * way) gives an instant as far from now as nanoseconds reach, on the same side of now.
    */
   final Instant instantAt(long nanos) {
     Instant wall = null;
@@ -236,7 +237,7 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
         mono = before + spread / 2;
       }
     }
-    return wall.minusNanos(mono - nanos);
+    return wall.minusNanos(Nanos.subtract(mono, nanos)); // a saturated deadline stays on its side
   }
 
   /**

@@ -88,6 +88,20 @@ class ContextDeadlineTest {
   }
 
   @Test
+  void aTimeoutTooFarBackForNanosecondsIsDoneWithADeadlineInThePast() {
+    for (Context parent : new Context[] {root, Context.background()}) {
+      Instant before = parent.clock().now();
+
+      CancelableContext ctx = parent.withTimeout(Duration.ofSeconds(Long.MIN_VALUE));
+
+      assertTrue(ctx.isDone());
+      assertInstanceOf(DeadlineExceededException.class, ctx.err().orElseThrow());
+      Instant deadline = ctx.deadline().orElseThrow();
+      assertTrue(deadline.isBefore(before), deadline + " should be before " + before);
+    }
+  }
+
+  @Test
   void aTimeoutUnderAnEarlierDeadlineKeepsTheInheritedOne() {
     CancelableContext parent = root.withTimeout(Duration.ofSeconds(2));
     CancelableContext child = parent.withTimeout(Duration.ofSeconds(10));

@@ -8,6 +8,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -24,7 +25,11 @@ import java.util.Optional;
  * the cancelling thread, so every descendant is done before cancel() returns.
  *
  * A child registers one hook with its parent and removes it when it is cancelled itself, so a
- * long-lived parent does not accumulate finished children (Go's removeChild). A deadline is one
+ * long-lived parent does not accumulate finished children (Go's removeChild). That hook (a
+ * ChildCancel) is not run as a call: cancel() queues it and ends the queued children in a loop,
+ * queueing theirs in turn, so a chain of contexts of any depth ends done. Go recurses, on a stack
+ * that grows; a Java thread's stack overflowed a few thousand levels down, leaving the contexts
+ * below live for ever and their ancestors' other hooks unrun. A deadline is one
  * entry in the clock's timer engine (a DeadlineTimer), cancelled with the context. A timeout reads
  * only the monotonic clock; its deadline as an instant is worked out when someone asks for it.
  */
@@ -120,7 +125,7 @@ final class CancelContext extends BaseContext implements CancelableContext {
       CancelContext ctx, Clock clock, long remaining, Throwable deadlineCause, boolean armed) {
     BaseContext parent = ctx.parent;
     ContextHooks.Hook hook =
-        parent.cancellable() ? parent.register(() -> ctx.cancelFromParent(parent)) : null;
+        parent.cancellable() ? parent.register(new ChildCancel(ctx, parent)) : null;
     TimerEntry timer = null;
     if (armed) {
       if (remaining <= 0) {
@@ -168,9 +173,21 @@ final class CancelContext extends BaseContext implements CancelableContext {
     return DeadlineExceededException.recorded();
   }
 
-  private void cancelFromParent(BaseContext p) {
+  /**
+   * The hook a child registers with its parent. Run as a hook (the parent was done already when the
+   * child registered), it cancels the child; a cancel in progress queues it instead.
+   */
+  private record ChildCancel(CancelContext child, BaseContext parent) implements Runnable {
+    @Override
+    public void run() {
+      child.cancel(child.markDoneByParent(parent));
+    }
+  }
+
+  /** Marks this context done because its parent {@code p} is; the hooks to run, or null. */
+  private List<ContextHooks.Hook> markDoneByParent(BaseContext p) {
     ContextCancelledException parentErr = p.err().orElseThrow();
-    cancel(parentErr, p.cause().filter(c -> c != parentErr).orElse(null));
+    return markDone(parentErr, p.cause().filter(c -> c != parentErr).orElse(null));
   }
 
   @Override
@@ -190,11 +207,39 @@ final class CancelContext extends BaseContext implements CancelableContext {
 
   /** Ends the context with {@code error}; false if it was done already. */
   private boolean cancel(ContextCancelledException error, Throwable why) {
+    return cancel(markDone(error, why));
+  }
+
+  /**
+   * Runs the hooks {@link #markDone} returned (false if it returned null, as for a context done
+   * already), then ends every descendant: the class comment's loop, which never recurses.
+   */
+  private boolean cancel(List<ContextHooks.Hook> toRun) {
+    if (toRun == null) {
+      return false;
+    }
+    ArrayDeque<ChildCancel> children = runHooks(toRun, null);
+    releaseResources();
+    for (ChildCancel c; children != null && (c = children.poll()) != null; ) {
+      List<ContextHooks.Hook> theirs = c.child.markDoneByParent(c.parent);
+      if (theirs != null) {
+        children = runHooks(theirs, children);
+        c.child.releaseResources();
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Records {@code error} and {@code why} and closes the done channel, unless the context is done
+   * already; returns its detached hooks, or null if it was done.
+   */
+  private List<ContextHooks.Hook> markDone(ContextCancelledException error, Throwable why) {
     List<ContextHooks.Hook> toRun;
     ChannelImpl<Void> done;
     synchronized (this) {
       if (err != null) {
-        return false;
+        return null;
       }
       cause = why;
       err = error;
@@ -204,11 +249,23 @@ final class CancelContext extends BaseContext implements CancelableContext {
     if (done != null) {
       done.close();
     }
-    for (ContextHooks.Hook h : toRun) {
-      h.action.run();
+    return toRun;
+  }
+
+  /** Runs every hook but a child's, which it adds to {@code children} (made when first needed). */
+  private static ArrayDeque<ChildCancel> runHooks(
+      List<ContextHooks.Hook> hooks, ArrayDeque<ChildCancel> children) {
+    for (ContextHooks.Hook h : hooks) {
+      if (h.action instanceof ChildCancel c) {
+        if (children == null) {
+          children = new ArrayDeque<>();
+        }
+        children.add(c);
+      } else {
+        h.action.run();
+      }
     }
-    releaseResources();
-    return true;
+    return children;
   }
 
   /** After cancellation: leave the parent's hook list and the timer engine. */

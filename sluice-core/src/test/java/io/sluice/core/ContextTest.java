@@ -303,6 +303,32 @@ class ContextTest {
   }
 
   @Test
+  void cancellingTheRootOfAChainFarDeeperThanAStackCancelsEveryContextInIt() {
+    // given a chain of contexts, each the child of the one before, with a sibling at every level
+    CancelableContext root = Context.background().withCancel();
+    List<CancelableContext> chain = new ArrayList<>();
+    Context parent = root;
+    for (int i = 0; i < 100_000; i++) {
+      CancelableContext child = parent.withCancel();
+      chain.add(child);
+      chain.add(parent.withCancel());
+      parent = i % 2 == 0 ? child : child.withValue(USER, "level " + i);
+    }
+
+    // when
+    root.cancel(BOOM);
+
+    // then every one of them is done, with the root's cause, and holds nothing (no message names
+    // a context: each one's toString spells out the chain above it)
+    for (CancelableContext c : chain) {
+      assertTrue(c.isDone());
+      assertSame(BOOM, c.cause().orElseThrow());
+      ((CancelContext) c).checkInvariants();
+      assertEquals(0, ((CancelContext) c).pendingHooks());
+    }
+  }
+
+  @Test
   void aChildOfADoneParentIsBornDoneWithTheParentsCauseAndLeavesNoHook() {
     CancelableContext parent = Context.background().withCancel();
     parent.cancel(BOOM);

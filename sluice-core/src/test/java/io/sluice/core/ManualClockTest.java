@@ -45,6 +45,26 @@ class ManualClockTest {
 
   @Test
   void
+      givenADeadlineTooFarForNanoseconds_whenMovedAsFarAsADurationGoes_thenRefusedAndNeverReached() {
+    CancelableContext never = Context.background(clock).withTimeout(Duration.ofDays(365 * 300));
+    Timer neverTimer = clock.afterFunc(Duration.ofSeconds(Long.MAX_VALUE), () -> {});
+
+    for (Duration far :
+        new Duration[] {Duration.ofSeconds(Long.MAX_VALUE), Duration.ofDays(365 * 300)}) {
+      assertThrows(IllegalArgumentException.class, () -> clock.advance(far));
+      assertThrows(IllegalArgumentException.class, () -> clock.jump(far));
+    }
+    clock.advance(Duration.ofSeconds(1));
+    assertThrows(
+        IllegalArgumentException.class, () -> clock.advance(Duration.ofSeconds(Long.MAX_VALUE)));
+
+    assertEquals(1_000_000_000L, clock.nanoTime());
+    assertFalse(never.isDone());
+    assertTrue(neverTimer.stop(), "a timer that can never fire is still pending");
+  }
+
+  @Test
+  void
       givenTimersScheduledOutOfOrder_whenAdvanced_thenTheyFireInDeadlineOrderReadingTheirDeadline() {
     List<String> fired = new ArrayList<>();
     for (int s : new int[] {3, 1, 2}) {

@@ -166,7 +166,8 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
    *
    * @param ctx ends the sleep when done; a context already done fails at once
    * @param duration how long to sleep; zero or negative returns at once (after the checks)
-   * @throws InterruptedException if the thread is interrupted before or while sleeping
+   * @throws InterruptedException if the thread is interrupted before or while sleeping (checked
+   *     before the context); the sleep ends early and the interrupt status is cleared
    * @throws ContextCancelledException if {@code ctx} is done before the time has passed ({@link
    *     DeadlineExceededException} if its deadline passed)
    */
@@ -184,7 +185,8 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
    *
    * @param ctx ends the wait when done; a context already done fails at once
    * @param instant when to wake; one in the past returns at once (after the checks)
-   * @throws InterruptedException if the thread is interrupted before or while waiting
+   * @throws InterruptedException if the thread is interrupted before or while waiting (checked
+   *     before the context); the interrupt status is cleared
    * @throws ContextCancelledException if {@code ctx} is done first ({@link
    *     DeadlineExceededException} if its deadline passed)
    */

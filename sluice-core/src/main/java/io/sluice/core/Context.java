@@ -137,7 +137,8 @@ public sealed interface Context permits BaseContext, CancelableContext {
    * until the thread is interrupted. ({@code done().receive()} would instead throw {@link
    * ChannelClosedException}, since the done channel only ever closes.)
    *
-   * @throws InterruptedException if the thread is interrupted before the context is done
+   * @throws InterruptedException if the thread is interrupted before the context is done; the
+   *     interrupt status is cleared (a context done already returns at once, leaving it set)
    */
   void awaitDone() throws InterruptedException;
 

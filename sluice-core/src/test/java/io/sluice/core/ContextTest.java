@@ -708,4 +708,16 @@ class ContextTest {
     assertThrows(InterruptedException.class, ctx::awaitDone);
     assertFalse(Thread.interrupted(), "the interrupt is consumed by the exception");
   }
+
+  @Test
+  void awaitDoneOnAnInterruptedThreadReturnsForAContextDoneAlreadyAndKeepsTheStatus()
+      throws Exception {
+    CancelableContext ctx = Context.background().withCancel();
+    ctx.cancel();
+    Thread.currentThread().interrupt();
+
+    ctx.awaitDone();
+
+    assertTrue(Thread.interrupted(), "the interrupt status is left for the caller");
+  }
 }

@@ -223,9 +223,10 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
    * the result by the pause, enough to put a ticker's later tick before its earlier one. So the
    * wall clock is read between two monotonic readings, and of up to three tries the one whose
    * readings are closest is used. A reading saturated by a delay too long for nanoseconds (either
-   * way) gives an instant as far from now as nanoseconds reach, on the same side of now.
+   * way) gives an instant as far from now as nanoseconds reach, on the same side of now. A {@link
+   * ManualClock}, whose two readings are one, works it out exactly instead.
    */
-  final Instant instantAt(long nanos) {
+  Instant instantAt(long nanos) {
     Instant wall = null;
     long mono = 0;
     long spread = Long.MAX_VALUE;

@@ -135,6 +135,16 @@ public final class ManualClock extends Clock {
     }
   }
 
+  /**
+   * Exact: the wall clock is the start plus the monotonic reading. Clock's sampling of the two
+   * readings would skew the result by any advance that another thread makes between them, and put a
+   * ticker's later tick before its earlier one.
+   */
+  @Override
+  Instant instantAt(long nanos) {
+    return start.plusNanos(nanos);
+  }
+
   @Override
   TimerWheel wheel() {
     return wheel;

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -61,6 +62,33 @@ class ManualClockTest {
     assertEquals(1_000_000_000L, clock.nanoTime());
     assertFalse(never.isDone());
     assertTrue(neverTimer.stop(), "a timer that can never fire is still pending");
+  }
+
+  @Test
+  void givenAClockAdvancedByAnotherThread_whenReadingsBecomeInstants_thenEachIsExact()
+      throws Exception {
+    AtomicBoolean done = new AtomicBoolean();
+    Thread advancer =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  while (!done.get()) {
+                    clock.advance(Duration.ofNanos(1));
+                  }
+                });
+    try {
+      List<String> wrong = new ArrayList<>();
+      for (long n = 0; n < 200_000 && wrong.size() < 10; n++) {
+        Instant instant = clock.instantAt(n);
+        if (!instant.equals(START.plusNanos(n))) {
+          wrong.add(n + " ns became " + instant);
+        }
+      }
+      assertEquals(List.of(), wrong);
+    } finally {
+      done.set(true);
+      advancer.join();
+    }
   }
 
   @Test

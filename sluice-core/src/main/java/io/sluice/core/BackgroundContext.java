@@ -17,6 +17,11 @@ final class BackgroundContext extends BaseContext {
   }
 
   @Override
+  BaseContext parent() {
+    return null;
+  }
+
+  @Override
   ContextHooks.Hook register(Runnable action) {
     return null;
   }

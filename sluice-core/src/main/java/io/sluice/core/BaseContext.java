@@ -109,8 +109,29 @@ abstract sealed class BaseContext implements Context
     return f;
   }
 
+  /**
+   * A loop up the parents, not a call per link, so a context derived any number of times finds its
+   * values (Go's value() loops too).
+   */
   @Override
-  public <V> Optional<V> value(Key<V> key) {
+  @SuppressWarnings("unchecked")
+  public final <V> Optional<V> value(Key<V> key) {
+    for (BaseContext c = this; c != null; c = c.parent()) {
+      Object v = c.ownValue(key);
+      if (v != null) {
+        return Optional.of((V) v);
+      }
+    }
     return Optional.empty();
+  }
+
+  /** The context this one was derived from; null for a root. */
+  abstract BaseContext parent();
+
+  /**
+   * The value this context itself holds under {@code key}, or null; only a value context has one.
+   */
+  Object ownValue(Key<?> key) {
+    return null;
   }
 }

@@ -26,10 +26,11 @@ import java.util.Optional;
  *
  * A child registers one hook with its parent and removes it when it is cancelled itself, so a
  * long-lived parent does not accumulate finished children (Go's removeChild). That hook (a
- * ChildCancel) is not run as a call: cancel() queues it and ends the queued children in a loop,
- * queueing theirs in turn, so a chain of contexts of any depth ends done. Go recurses, on a stack
- * that grows; a Java thread's stack overflowed a few thousand levels down, leaving the contexts
- * below live for ever and their ancestors' other hooks unrun. A deadline is one
+ * ChildCancel) is not run as a call: cancel() makes the child done with its own error and cause and
+ * queues it, and a loop runs the queued children's hooks in turn, so a chain of contexts of any
+ * depth ends done. Go recurses, on a stack that grows; a Java thread's stack overflowed a few
+ * thousand levels down, leaving the contexts below live for ever and their ancestors' other hooks
+ * unrun. A deadline is one
  * entry in the clock's timer engine (a DeadlineTimer), cancelled with the context. A timeout reads
  * only the monotonic clock; its deadline as an instant is worked out when someone asks for it.
  */
@@ -218,17 +219,17 @@ final class CancelContext extends BaseContext implements CancelableContext {
     if (toRun == null) {
       return false;
     }
-    ArrayDeque<ChildCancel> children = runHooks(toRun, null);
+    ArrayDeque<Ended> descendants = runHooks(this, toRun, null);
     releaseResources();
-    for (ChildCancel c; children != null && (c = children.poll()) != null; ) {
-      List<ContextHooks.Hook> theirs = c.child.markDoneByParent(c.parent);
-      if (theirs != null) {
-        children = runHooks(theirs, children);
-        c.child.releaseResources();
-      }
+    for (Ended e; descendants != null && (e = descendants.poll()) != null; ) {
+      descendants = runHooks(e.ctx, e.hooks, descendants);
+      e.ctx.releaseResources();
     }
     return true;
   }
+
+  /** A descendant that the loop has made done, and its hooks, still to run. */
+  private record Ended(CancelContext ctx, List<ContextHooks.Hook> hooks) {}
 
   /**
    * Records {@code error} and {@code why} and closes the done channel, unless the context is done
@@ -252,20 +253,31 @@ final class CancelContext extends BaseContext implements CancelableContext {
     return toRun;
   }
 
-  /** Runs every hook but a child's, which it adds to {@code children} (made when first needed). */
-  private static ArrayDeque<ChildCancel> runHooks(
-      List<ContextHooks.Hook> hooks, ArrayDeque<ChildCancel> children) {
+  /**
+   * Runs the hooks of {@code owner}, which is done; a child's hook instead makes the child done
+   * with the owner's error and cause (read from the owner itself, not through the value contexts
+   * between them) and adds it to {@code descendants}, made when first needed.
+   */
+  private static ArrayDeque<Ended> runHooks(
+      CancelContext owner, List<ContextHooks.Hook> hooks, ArrayDeque<Ended> descendants) {
+    ContextCancelledException ownerErr = null;
     for (ContextHooks.Hook h : hooks) {
       if (h.action instanceof ChildCancel c) {
-        if (children == null) {
-          children = new ArrayDeque<>();
+        if (ownerErr == null) {
+          ownerErr = owner.error();
         }
-        children.add(c);
+        List<ContextHooks.Hook> theirs = c.child.markDone(ownerErr, owner.cause);
+        if (theirs != null) {
+          if (descendants == null) {
+            descendants = new ArrayDeque<>();
+          }
+          descendants.add(new Ended(c.child, theirs));
+        }
       } else {
         h.action.run();
       }
     }
-    return children;
+    return descendants;
   }
 
   /** After cancellation: leave the parent's hook list and the timer engine. */
@@ -386,8 +398,8 @@ final class CancelContext extends BaseContext implements CancelableContext {
   }
 
   @Override
-  public <V> Optional<V> value(Key<V> key) {
-    return parent.value(key);
+  BaseContext parent() {
+    return parent;
   }
 
   @Override

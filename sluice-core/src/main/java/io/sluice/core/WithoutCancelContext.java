@@ -13,8 +13,8 @@ final class WithoutCancelContext extends BaseContext {
   }
 
   @Override
-  public <V> Optional<V> value(Key<V> key) {
-    return parent.value(key);
+  BaseContext parent() {
+    return parent;
   }
 
   @Override

@@ -329,6 +329,31 @@ class ContextTest {
   }
 
   @Test
+  void aChildBelowAHundredThousandValuesFindsThemAllAndEndsWithItsAncestor() {
+    // given a hundred thousand values between a cancelable context and a child of it
+    CancelableContext ancestor = Context.background().withCancel();
+    Context.Key<Integer> first = Context.Key.named("first");
+    Context valued = ancestor.withValue(first, 0);
+    for (int i = 1; i < 100_000; i++) {
+      valued = valued.withValue(USER, "level " + i);
+    }
+    CancelableContext child = valued.withCancel();
+    Context.Key<String> missing = Context.Key.named("missing");
+
+    // when the ancestor is cancelled
+    ancestor.cancel(BOOM);
+
+    // then the child below the values is done with its cause, and finds the values
+    assertTrue(valued.isDone());
+    assertTrue(child.isDone());
+    assertSame(BOOM, child.cause().orElseThrow());
+    assertEquals(Optional.of(0), child.value(first));
+    assertEquals(Optional.of("level 99999"), child.value(USER));
+    assertEquals(Optional.empty(), child.value(missing));
+    assertEquals(0, ((CancelContext) ancestor).pendingHooks());
+  }
+
+  @Test
   void aChildOfADoneParentIsBornDoneWithTheParentsCauseAndLeavesNoHook() {
     CancelableContext parent = Context.background().withCancel();
     parent.cancel(BOOM);

@@ -1,6 +1,5 @@
 package io.sluice.core;
 
-import java.time.Instant;
 import java.util.Optional;
 
 /**
@@ -9,7 +8,7 @@ import java.util.Optional;
 final class BackgroundContext extends BaseContext {
   static final BackgroundContext SYSTEM = new BackgroundContext(Clock.system());
 
-  private final Clock clock;
+  final Clock clock;
   private final Channel<Void> never = Channel.unbuffered();
 
   BackgroundContext(Clock clock) {
@@ -37,11 +36,6 @@ final class BackgroundContext extends BaseContext {
   }
 
   @Override
-  public Optional<Instant> deadline() {
-    return Optional.empty();
-  }
-
-  @Override
   public boolean isDone() {
     return false;
   }
@@ -59,11 +53,6 @@ final class BackgroundContext extends BaseContext {
   @Override
   public Optional<Throwable> cause() {
     return Optional.empty();
-  }
-
-  @Override
-  public Clock clock() {
-    return clock;
   }
 
   @Override

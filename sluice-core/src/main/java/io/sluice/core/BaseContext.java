@@ -125,6 +125,38 @@ abstract sealed class BaseContext implements Context
     return Optional.empty();
   }
 
+  /**
+   * The nearest own deadline up the parents, stopping at a context that cuts cancellation off; a
+   * loop, as for values, so a long chain of contexts does not overflow the stack.
+   */
+  @Override
+  public final Optional<Instant> deadline() {
+    for (BaseContext c = this; ; c = c.parent()) {
+      switch (c) {
+        case CancelContext cc when cc.hasOwnDeadline() -> {
+          return Optional.of(cc.ownDeadline());
+        }
+        case BackgroundContext _ -> {
+          return Optional.empty();
+        }
+        case WithoutCancelContext _ -> {
+          return Optional.empty();
+        }
+        default -> {}
+      }
+    }
+  }
+
+  /** The root's clock, found by a loop up the parents. */
+  @Override
+  public final Clock clock() {
+    BaseContext c = this;
+    while (!(c instanceof BackgroundContext root)) {
+      c = c.parent();
+    }
+    return root.clock;
+  }
+
   /** The context this one was derived from; null for a root. */
   abstract BaseContext parent();
 

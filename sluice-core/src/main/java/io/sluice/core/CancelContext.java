@@ -335,18 +335,20 @@ final class CancelContext extends BaseContext implements CancelableContext {
     }
   }
 
-  @Override
-  public Optional<Instant> deadline() {
-    if (!ownDeadline) {
-      return parent.deadline();
-    }
+  /** Whether this context has a deadline of its own, not only an inherited one. */
+  boolean hasOwnDeadline() {
+    return ownDeadline;
+  }
+
+  /** The deadline of its own as an instant, worked out once; call only if it has one. */
+  Instant ownDeadline() {
     Instant d = deadline;
     if (d == null) {
-      Instant computed = parent.clock().instantAt(deadlineNanos);
+      Instant computed = clock().instantAt(deadlineNanos);
       Instant witness = (Instant) DEADLINE.compareAndExchange(this, null, computed);
       d = witness != null ? witness : computed;
     }
-    return Optional.of(d);
+    return d;
   }
 
   @Override
@@ -400,11 +402,6 @@ final class CancelContext extends BaseContext implements CancelableContext {
   @Override
   BaseContext parent() {
     return parent;
-  }
-
-  @Override
-  public Clock clock() {
-    return parent.clock();
   }
 
   @Override

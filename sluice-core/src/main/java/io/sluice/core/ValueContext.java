@@ -1,6 +1,5 @@
 package io.sluice.core;
 
-import java.time.Instant;
 import java.util.Optional;
 
 /*
@@ -51,11 +50,6 @@ final class ValueContext extends BaseContext {
   }
 
   @Override
-  public Optional<Instant> deadline() {
-    return source.deadline();
-  }
-
-  @Override
   public boolean isDone() {
     return source.isDone();
   }
@@ -73,11 +67,6 @@ final class ValueContext extends BaseContext {
   @Override
   public Optional<Throwable> cause() {
     return source.cause();
-  }
-
-  @Override
-  public Clock clock() {
-    return source.clock();
   }
 
   @Override

@@ -1,6 +1,5 @@
 package io.sluice.core;
 
-import java.time.Instant;
 import java.util.Optional;
 
 /** {@link Context#withoutCancel()}: the parent's values and clock, never done. */
@@ -33,11 +32,6 @@ final class WithoutCancelContext extends BaseContext {
   }
 
   @Override
-  public Optional<Instant> deadline() {
-    return Optional.empty();
-  }
-
-  @Override
   public boolean isDone() {
     return false;
   }
@@ -55,11 +49,6 @@ final class WithoutCancelContext extends BaseContext {
   @Override
   public Optional<Throwable> cause() {
     return Optional.empty();
-  }
-
-  @Override
-  public Clock clock() {
-    return parent.clock();
   }
 
   @Override

@@ -102,6 +102,27 @@ class ContextDeadlineTest {
   }
 
   @Test
+  void aContextAHundredThousandCancelablesBelowADeadlineInheritsItAndItsClock() {
+    CancelableContext timed = root.withTimeout(Duration.ofSeconds(5));
+    Context deep = timed;
+    for (int i = 0; i < 100_000; i++) {
+      deep = i % 3 == 0 ? deep.withValue(Context.Key.named("k"), i) : deep.withCancel();
+    }
+
+    CancelableContext longer = deep.withTimeout(Duration.ofSeconds(10));
+    CancelableContext shorter = deep.withTimeout(Duration.ofSeconds(1));
+
+    assertSame(clock, deep.clock());
+    assertEquals(Optional.of(Instant.EPOCH.plusSeconds(5)), deep.deadline());
+    assertEquals(Optional.of(Instant.EPOCH.plusSeconds(5)), longer.deadline());
+    assertEquals(Optional.of(Instant.EPOCH.plusSeconds(1)), shorter.deadline());
+    clock.advance(Duration.ofSeconds(5));
+    assertTrue(deep.isDone());
+    assertTrue(longer.isDone());
+    assertInstanceOf(DeadlineExceededException.class, longer.err().orElseThrow());
+  }
+
+  @Test
   void aTimeoutUnderAnEarlierDeadlineKeepsTheInheritedOne() {
     CancelableContext parent = root.withTimeout(Duration.ofSeconds(2));
     CancelableContext child = parent.withTimeout(Duration.ofSeconds(10));

@@ -82,7 +82,8 @@ public sealed interface Context permits BaseContext, CancelableContext {
 
   /**
    * Like {@link #withDeadline(Instant)}, with {@code cause} as the cause when the deadline passes.
-   * Go's {@code WithDeadlineCause}.
+   * Go's {@code WithDeadlineCause}. If this context's deadline is earlier, the child keeps that one
+   * and {@code cause} is never used, as in Go.
    *
    * @param deadline when the child becomes done
    * @param cause reported by {@link #cause()} when the deadline ends the child

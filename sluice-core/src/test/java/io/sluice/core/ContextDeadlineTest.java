@@ -162,6 +162,18 @@ class ContextDeadlineTest {
   }
 
   @Test
+  void aDeadlineCauseUnderAnEarlierInheritedDeadlineIsNeverUsed() {
+    CancelableContext parent = root.withTimeout(Duration.ofSeconds(1));
+    CancelableContext ctx = parent.withDeadline(Instant.EPOCH.plusSeconds(5), SLOW);
+
+    clock.advance(Duration.ofSeconds(1));
+
+    assertEquals(Optional.of(Instant.EPOCH.plusSeconds(1)), ctx.deadline());
+    assertSame(parent.err().orElseThrow(), ctx.err().orElseThrow());
+    assertSame(parent.err().orElseThrow(), ctx.cause().orElseThrow());
+  }
+
+  @Test
   @DisplayName(
       "Go: \"The returned CancelFunc does not set the cause.\" (WithDeadlineCause cancelled before"
           + " its deadline)")

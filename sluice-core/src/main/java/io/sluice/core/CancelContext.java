@@ -30,9 +30,11 @@ import java.util.Optional;
  * queues it, and a loop runs the queued children's hooks in turn, so a chain of contexts of any
  * depth ends done. Go recurses, on a stack that grows; a Java thread's stack overflowed a few
  * thousand levels down, leaving the contexts below live for ever and their ancestors' other hooks
- * unrun. A deadline is one
- * entry in the clock's timer engine (a DeadlineTimer), cancelled with the context. A timeout reads
- * only the monotonic clock; its deadline as an instant is worked out when someone asks for it.
+ * unrun.
+ *
+ * A deadline is one entry in the clock's timer engine (a DeadlineTimer), cancelled with the
+ * context. A timeout reads only the monotonic clock; its deadline as an instant is worked out when
+ * someone asks for it.
  */
 final class CancelContext extends BaseContext implements CancelableContext {
   private static final VarHandle DEADLINE;

@@ -1,6 +1,5 @@
 package io.sluice.core;
 
-import java.time.Instant;
 import java.util.Optional;
 
 /**
@@ -9,11 +8,16 @@ import java.util.Optional;
 final class BackgroundContext extends BaseContext {
   static final BackgroundContext SYSTEM = new BackgroundContext(Clock.system());
 
-  private final Clock clock;
+  final Clock clock;
   private final Channel<Void> never = Channel.unbuffered();
 
   BackgroundContext(Clock clock) {
     this.clock = clock;
+  }
+
+  @Override
+  BaseContext parent() {
+    return null;
   }
 
   @Override
@@ -29,11 +33,6 @@ final class BackgroundContext extends BaseContext {
   @Override
   boolean cancellable() {
     return false;
-  }
-
-  @Override
-  public Optional<Instant> deadline() {
-    return Optional.empty();
   }
 
   @Override
@@ -54,11 +53,6 @@ final class BackgroundContext extends BaseContext {
   @Override
   public Optional<Throwable> cause() {
     return Optional.empty();
-  }
-
-  @Override
-  public Clock clock() {
-    return clock;
   }
 
   @Override

@@ -109,8 +109,61 @@ abstract sealed class BaseContext implements Context
     return f;
   }
 
+  /**
+   * A loop up the parents, not a call per link, so a context derived any number of times finds its
+   * values (Go's value() loops too).
+   */
   @Override
-  public <V> Optional<V> value(Key<V> key) {
+  @SuppressWarnings("unchecked")
+  public final <V> Optional<V> value(Key<V> key) {
+    for (BaseContext c = this; c != null; c = c.parent()) {
+      Object v = c.ownValue(key);
+      if (v != null) {
+        return Optional.of((V) v);
+      }
+    }
     return Optional.empty();
+  }
+
+  /**
+   * The nearest own deadline up the parents, stopping at a context that cuts cancellation off; a
+   * loop, as for values, so a long chain of contexts does not overflow the stack.
+   */
+  @Override
+  public final Optional<Instant> deadline() {
+    for (BaseContext c = this; ; c = c.parent()) {
+      switch (c) {
+        case CancelContext cc when cc.hasOwnDeadline() -> {
+          return Optional.of(cc.ownDeadline());
+        }
+        case BackgroundContext _ -> {
+          return Optional.empty();
+        }
+        case WithoutCancelContext _ -> {
+          return Optional.empty();
+        }
+        default -> {}
+      }
+    }
+  }
+
+  /** The root's clock, found by a loop up the parents. */
+  @Override
+  public final Clock clock() {
+    BaseContext c = this;
+    while (!(c instanceof BackgroundContext root)) {
+      c = c.parent();
+    }
+    return root.clock;
+  }
+
+  /** The context this one was derived from; null for a root. */
+  abstract BaseContext parent();
+
+  /**
+   * The value this context itself holds under {@code key}, or null; only a value context has one.
+   */
+  Object ownValue(Key<?> key) {
+    return null;
   }
 }

@@ -8,6 +8,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -24,9 +25,16 @@ import java.util.Optional;
  * the cancelling thread, so every descendant is done before cancel() returns.
  *
  * A child registers one hook with its parent and removes it when it is cancelled itself, so a
- * long-lived parent does not accumulate finished children (Go's removeChild). A deadline is one
- * entry in the clock's timer engine (a DeadlineTimer), cancelled with the context. A timeout reads
- * only the monotonic clock; its deadline as an instant is worked out when someone asks for it.
+ * long-lived parent does not accumulate finished children (Go's removeChild). That hook (a
+ * ChildCancel) is not run as a call: cancel() makes the child done with its own error and cause and
+ * queues it, and a loop runs the queued children's hooks in turn, so a chain of contexts of any
+ * depth ends done. Go recurses, on a stack that grows; a Java thread's stack overflowed a few
+ * thousand levels down, leaving the contexts below live for ever and their ancestors' other hooks
+ * unrun.
+ *
+ * A deadline is one entry in the clock's timer engine (a DeadlineTimer), cancelled with the
+ * context. A timeout reads only the monotonic clock; its deadline as an instant is worked out when
+ * someone asks for it.
  */
 final class CancelContext extends BaseContext implements CancelableContext {
   private static final VarHandle DEADLINE;
@@ -120,7 +128,7 @@ final class CancelContext extends BaseContext implements CancelableContext {
       CancelContext ctx, Clock clock, long remaining, Throwable deadlineCause, boolean armed) {
     BaseContext parent = ctx.parent;
     ContextHooks.Hook hook =
-        parent.cancellable() ? parent.register(() -> ctx.cancelFromParent(parent)) : null;
+        parent.cancellable() ? parent.register(new ChildCancel(ctx, parent)) : null;
     TimerEntry timer = null;
     if (armed) {
       if (remaining <= 0) {
@@ -168,9 +176,21 @@ final class CancelContext extends BaseContext implements CancelableContext {
     return DeadlineExceededException.recorded();
   }
 
-  private void cancelFromParent(BaseContext p) {
+  /**
+   * The hook a child registers with its parent. Run as a hook (the parent was done already when the
+   * child registered), it cancels the child; a cancel in progress queues it instead.
+   */
+  private record ChildCancel(CancelContext child, BaseContext parent) implements Runnable {
+    @Override
+    public void run() {
+      child.cancel(child.markDoneByParent(parent));
+    }
+  }
+
+  /** Marks this context done because its parent {@code p} is; the hooks to run, or null. */
+  private List<ContextHooks.Hook> markDoneByParent(BaseContext p) {
     ContextCancelledException parentErr = p.err().orElseThrow();
-    cancel(parentErr, p.cause().filter(c -> c != parentErr).orElse(null));
+    return markDone(parentErr, p.cause().filter(c -> c != parentErr).orElse(null));
   }
 
   @Override
@@ -190,11 +210,39 @@ final class CancelContext extends BaseContext implements CancelableContext {
 
   /** Ends the context with {@code error}; false if it was done already. */
   private boolean cancel(ContextCancelledException error, Throwable why) {
+    return cancel(markDone(error, why));
+  }
+
+  /**
+   * Runs the hooks {@link #markDone} returned (false if it returned null, as for a context done
+   * already), then ends every descendant: the class comment's loop, which never recurses.
+   */
+  private boolean cancel(List<ContextHooks.Hook> toRun) {
+    if (toRun == null) {
+      return false;
+    }
+    ArrayDeque<Ended> descendants = runHooks(this, toRun, null);
+    releaseResources();
+    for (Ended e; descendants != null && (e = descendants.poll()) != null; ) {
+      descendants = runHooks(e.ctx, e.hooks, descendants);
+      e.ctx.releaseResources();
+    }
+    return true;
+  }
+
+  /** A descendant that the loop has made done, and its hooks, still to run. */
+  private record Ended(CancelContext ctx, List<ContextHooks.Hook> hooks) {}
+
+  /**
+   * Records {@code error} and {@code why} and closes the done channel, unless the context is done
+   * already; returns its detached hooks, or null if it was done.
+   */
+  private List<ContextHooks.Hook> markDone(ContextCancelledException error, Throwable why) {
     List<ContextHooks.Hook> toRun;
     ChannelImpl<Void> done;
     synchronized (this) {
       if (err != null) {
-        return false;
+        return null;
       }
       cause = why;
       err = error;
@@ -204,11 +252,34 @@ final class CancelContext extends BaseContext implements CancelableContext {
     if (done != null) {
       done.close();
     }
-    for (ContextHooks.Hook h : toRun) {
-      h.action.run();
+    return toRun;
+  }
+
+  /**
+   * Runs the hooks of {@code owner}, which is done; a child's hook instead makes the child done
+   * with the owner's error and cause (read from the owner itself, not through the value contexts
+   * between them) and adds it to {@code descendants}, made when first needed.
+   */
+  private static ArrayDeque<Ended> runHooks(
+      CancelContext owner, List<ContextHooks.Hook> hooks, ArrayDeque<Ended> descendants) {
+    ContextCancelledException ownerErr = null;
+    for (ContextHooks.Hook h : hooks) {
+      if (h.action instanceof ChildCancel c) {
+        if (ownerErr == null) {
+          ownerErr = owner.error();
+        }
+        List<ContextHooks.Hook> theirs = c.child.markDone(ownerErr, owner.cause);
+        if (theirs != null) {
+          if (descendants == null) {
+            descendants = new ArrayDeque<>();
+          }
+          descendants.add(new Ended(c.child, theirs));
+        }
+      } else {
+        h.action.run();
+      }
     }
-    releaseResources();
-    return true;
+    return descendants;
   }
 
   /** After cancellation: leave the parent's hook list and the timer engine. */
@@ -266,18 +337,20 @@ final class CancelContext extends BaseContext implements CancelableContext {
     }
   }
 
-  @Override
-  public Optional<Instant> deadline() {
-    if (!ownDeadline) {
-      return parent.deadline();
-    }
+  /** Whether this context has a deadline of its own, not only an inherited one. */
+  boolean hasOwnDeadline() {
+    return ownDeadline;
+  }
+
+  /** The deadline of its own as an instant, worked out once; call only if it has one. */
+  Instant ownDeadline() {
     Instant d = deadline;
     if (d == null) {
-      Instant computed = parent.clock().instantAt(deadlineNanos);
+      Instant computed = clock().instantAt(deadlineNanos);
       Instant witness = (Instant) DEADLINE.compareAndExchange(this, null, computed);
       d = witness != null ? witness : computed;
     }
-    return Optional.of(d);
+    return d;
   }
 
   @Override
@@ -329,13 +402,8 @@ final class CancelContext extends BaseContext implements CancelableContext {
   }
 
   @Override
-  public <V> Optional<V> value(Key<V> key) {
-    return parent.value(key);
-  }
-
-  @Override
-  public Clock clock() {
-    return parent.clock();
+  BaseContext parent() {
+    return parent;
   }
 
   @Override

@@ -166,7 +166,8 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
    *
    * @param ctx ends the sleep when done; a context already done fails at once
    * @param duration how long to sleep; zero or negative returns at once (after the checks)
-   * @throws InterruptedException if the thread is interrupted before or while sleeping
+   * @throws InterruptedException if the thread is interrupted before or while sleeping (checked
+   *     before the context); the sleep ends early and the interrupt status is cleared
    * @throws ContextCancelledException if {@code ctx} is done before the time has passed ({@link
    *     DeadlineExceededException} if its deadline passed)
    */
@@ -184,7 +185,8 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
    *
    * @param ctx ends the wait when done; a context already done fails at once
    * @param instant when to wake; one in the past returns at once (after the checks)
-   * @throws InterruptedException if the thread is interrupted before or while waiting
+   * @throws InterruptedException if the thread is interrupted before or while waiting (checked
+   *     before the context); the interrupt status is cleared
    * @throws ContextCancelledException if {@code ctx} is done first ({@link
    *     DeadlineExceededException} if its deadline passed)
    */
@@ -220,9 +222,11 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
    * and the monotonic one are two calls: a thread paused between them (a busy machine) would shift
    * the result by the pause, enough to put a ticker's later tick before its earlier one. So the
    * wall clock is read between two monotonic readings, and of up to three tries the one whose
-   * readings are closest is used.
+   * readings are closest is used. A reading saturated by a delay too long for nanoseconds (either
+   * way) gives an instant as far from now as nanoseconds reach, on the same side of now. A {@link
+   * ManualClock}, whose two readings are one, works it out exactly instead.
    */
-  final Instant instantAt(long nanos) {
+  Instant instantAt(long nanos) {
     Instant wall = null;
     long mono = 0;
     long spread = Long.MAX_VALUE;
@@ -236,7 +240,7 @@ public abstract sealed class Clock permits SystemClock, ManualClock {
         mono = before + spread / 2;
       }
     }
-    return wall.minusNanos(mono - nanos);
+    return wall.minusNanos(Nanos.subtract(mono, nanos)); // a saturated deadline stays on its side
   }
 
   /**

@@ -82,7 +82,8 @@ public sealed interface Context permits BaseContext, CancelableContext {
 
   /**
    * Like {@link #withDeadline(Instant)}, with {@code cause} as the cause when the deadline passes.
-   * Go's {@code WithDeadlineCause}.
+   * Go's {@code WithDeadlineCause}. If this context's deadline is earlier, the child keeps that one
+   * and {@code cause} is never used, as in Go.
    *
    * @param deadline when the child becomes done
    * @param cause reported by {@link #cause()} when the deadline ends the child
@@ -137,7 +138,8 @@ public sealed interface Context permits BaseContext, CancelableContext {
    * until the thread is interrupted. ({@code done().receive()} would instead throw {@link
    * ChannelClosedException}, since the done channel only ever closes.)
    *
-   * @throws InterruptedException if the thread is interrupted before the context is done
+   * @throws InterruptedException if the thread is interrupted before the context is done; the
+   *     interrupt status is cleared (a context done already returns at once, leaving it set)
    */
   void awaitDone() throws InterruptedException;
 

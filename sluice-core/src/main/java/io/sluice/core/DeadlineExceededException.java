@@ -12,8 +12,8 @@ public sealed class DeadlineExceededException extends ContextCancelledException
    * Creates the exception.
    *
    * @param message what timed out
-   * @param cause the cause given to {@code withDeadlineCause}/{@code withTimeoutCause}, or {@code
-   *     null}
+   * @param cause the cause given to {@link Context#withDeadline(java.time.Instant, Throwable)}, or
+   *     {@code null}
    */
   public DeadlineExceededException(String message, Throwable cause) {
     super(message, cause);

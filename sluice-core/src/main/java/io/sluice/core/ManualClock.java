@@ -59,8 +59,12 @@ public final class ManualClock extends Clock {
    * order. Timers scheduled by what fires are fired too if they fall due within the advance. A zero
    * duration fires what is already due.
    *
+   * <p>Waits, without regard to interrupts, for an advance or jump in progress on another thread.
+   *
    * @param duration how far to move; not negative
-   * @throws IllegalArgumentException if {@code duration} is negative
+   * @throws IllegalArgumentException if {@code duration} is negative, or would take the clock to
+   *     {@link Long#MAX_VALUE} nanoseconds past its start (about 292 years) or further: the reading
+   *     that a deadline too far to count in nanoseconds stands for, and that must never come
    * @throws IllegalStateException if called from an action the clock is firing
    */
   public void advance(Duration duration) {
@@ -74,7 +78,7 @@ public final class ManualClock extends Clock {
     lock.lock();
     Throwable failure;
     try {
-      long target = Math.addExact(nanos, delta);
+      long target = target(delta);
       failure = wheel.advanceTo(target, tick -> nanos = Math.max(nanos, tick));
       nanos = target;
     } finally {
@@ -90,8 +94,11 @@ public final class ManualClock extends Clock {
    * measures how late a timer fired sees the whole jump; {@link #advance(Duration)} instead fires
    * every timer at its own deadline.
    *
+   * <p>Waits, without regard to interrupts, for an advance or jump in progress on another thread.
+   *
    * @param duration how far to move; not negative
-   * @throws IllegalArgumentException if {@code duration} is negative
+   * @throws IllegalArgumentException if {@code duration} is negative, or would take the clock as
+   *     far as {@link #advance(Duration)} refuses to
    * @throws IllegalStateException if called from an action the clock is firing
    */
   public void jump(Duration duration) {
@@ -105,7 +112,7 @@ public final class ManualClock extends Clock {
     lock.lock();
     Throwable failure;
     try {
-      nanos = Math.addExact(nanos, delta);
+      nanos = target(delta);
       failure = wheel.advanceTo(nanos);
     } finally {
       lock.unlock();
@@ -126,6 +133,16 @@ public final class ManualClock extends Clock {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * Exact: the wall clock is the start plus the monotonic reading. Clock's sampling of the two
+   * readings would skew the result by any advance that another thread makes between them, and put a
+   * ticker's later tick before its earlier one.
+   */
+  @Override
+  Instant instantAt(long nanos) {
+    return start.plusNanos(nanos);
   }
 
   @Override
@@ -151,6 +168,23 @@ public final class ManualClock extends Clock {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * The reading {@code delta} ns ahead, under the lock. Long.MAX_VALUE is where every saturated
+   * deadline lies ("never"), so the clock stops short of it rather than fire them all.
+   */
+  private long target(long delta) {
+    if (delta >= Long.MAX_VALUE - nanos) {
+      throw new IllegalArgumentException(
+          "a manual clock reads less than Long.MAX_VALUE ns (about 292 years) past its start,"
+              + " which stands for never; it reads "
+              + nanos
+              + " ns and cannot move "
+              + delta
+              + " ns more");
+    }
+    return nanos + delta;
   }
 
   private static void rethrow(Throwable failure) {

@@ -71,7 +71,8 @@ public final class Time {
    * See {@link Clock#sleep(Duration)}: blocks for at least {@code duration}.
    *
    * @param duration how long to sleep; zero or negative returns at once
-   * @throws InterruptedException if the thread is interrupted before or while sleeping
+   * @throws InterruptedException if the thread is interrupted before or while sleeping; the sleep
+   *     ends early and the interrupt status is cleared
    */
   public static void sleep(Duration duration) throws InterruptedException {
     Clock.system().sleep(duration);
@@ -82,8 +83,11 @@ public final class Time {
    * {@code ctx} is done.
    *
    * @param ctx ends the sleep early with {@link ContextCancelledException} when done
-   * @param duration how long to sleep; zero or negative returns at once
-   * @throws InterruptedException if the thread is interrupted before or while sleeping
+   * @param duration how long to sleep; zero or negative returns at once (after the checks)
+   * @throws InterruptedException if the thread is interrupted before or while sleeping; the
+   *     interrupt status is cleared
+   * @throws ContextCancelledException if {@code ctx} is done before the time has passed ({@link
+   *     DeadlineExceededException} if its deadline passed)
    */
   public static void sleep(Context ctx, Duration duration) throws InterruptedException {
     Clock.system().sleep(ctx, duration);
@@ -94,8 +98,11 @@ public final class Time {
    * instant}, or until {@code ctx} is done.
    *
    * @param ctx ends the wait early with {@link ContextCancelledException} when done
-   * @param instant when to wake; one in the past returns at once
-   * @throws InterruptedException if the thread is interrupted before or while waiting
+   * @param instant when to wake; one in the past returns at once (after the checks)
+   * @throws InterruptedException if the thread is interrupted before or while waiting; the
+   *     interrupt status is cleared
+   * @throws ContextCancelledException if {@code ctx} is done first ({@link
+   *     DeadlineExceededException} if its deadline passed)
    */
   public static void sleepUntil(Context ctx, Instant instant) throws InterruptedException {
     Clock.system().sleepUntil(ctx, instant);

@@ -1,6 +1,5 @@
 package io.sluice.core;
 
-import java.time.Instant;
 import java.util.Optional;
 
 /** {@link Context#withoutCancel()}: the parent's values and clock, never done. */
@@ -13,8 +12,8 @@ final class WithoutCancelContext extends BaseContext {
   }
 
   @Override
-  public <V> Optional<V> value(Key<V> key) {
-    return parent.value(key);
+  BaseContext parent() {
+    return parent;
   }
 
   @Override
@@ -30,11 +29,6 @@ final class WithoutCancelContext extends BaseContext {
   @Override
   boolean cancellable() {
     return false;
-  }
-
-  @Override
-  public Optional<Instant> deadline() {
-    return Optional.empty();
   }
 
   @Override
@@ -55,11 +49,6 @@ final class WithoutCancelContext extends BaseContext {
   @Override
   public Optional<Throwable> cause() {
     return Optional.empty();
-  }
-
-  @Override
-  public Clock clock() {
-    return parent.clock();
   }
 
   @Override

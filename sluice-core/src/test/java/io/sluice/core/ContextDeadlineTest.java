@@ -88,6 +88,41 @@ class ContextDeadlineTest {
   }
 
   @Test
+  void aTimeoutTooFarBackForNanosecondsIsDoneWithADeadlineInThePast() {
+    for (Context parent : new Context[] {root, Context.background()}) {
+      Instant before = parent.clock().now();
+
+      CancelableContext ctx = parent.withTimeout(Duration.ofSeconds(Long.MIN_VALUE));
+
+      assertTrue(ctx.isDone());
+      assertInstanceOf(DeadlineExceededException.class, ctx.err().orElseThrow());
+      Instant deadline = ctx.deadline().orElseThrow();
+      assertTrue(deadline.isBefore(before), deadline + " should be before " + before);
+    }
+  }
+
+  @Test
+  void aContextAHundredThousandCancelablesBelowADeadlineInheritsItAndItsClock() {
+    CancelableContext timed = root.withTimeout(Duration.ofSeconds(5));
+    Context deep = timed;
+    for (int i = 0; i < 100_000; i++) {
+      deep = i % 3 == 0 ? deep.withValue(Context.Key.named("k"), i) : deep.withCancel();
+    }
+
+    CancelableContext longer = deep.withTimeout(Duration.ofSeconds(10));
+    CancelableContext shorter = deep.withTimeout(Duration.ofSeconds(1));
+
+    assertSame(clock, deep.clock());
+    assertEquals(Optional.of(Instant.EPOCH.plusSeconds(5)), deep.deadline());
+    assertEquals(Optional.of(Instant.EPOCH.plusSeconds(5)), longer.deadline());
+    assertEquals(Optional.of(Instant.EPOCH.plusSeconds(1)), shorter.deadline());
+    clock.advance(Duration.ofSeconds(5));
+    assertTrue(deep.isDone());
+    assertTrue(longer.isDone());
+    assertInstanceOf(DeadlineExceededException.class, longer.err().orElseThrow());
+  }
+
+  @Test
   void aTimeoutUnderAnEarlierDeadlineKeepsTheInheritedOne() {
     CancelableContext parent = root.withTimeout(Duration.ofSeconds(2));
     CancelableContext child = parent.withTimeout(Duration.ofSeconds(10));
@@ -124,6 +159,18 @@ class ContextDeadlineTest {
 
     assertTrue(ctx.err().orElseThrow().isDeadlineExceeded());
     assertSame(SLOW, ctx.cause().orElseThrow());
+  }
+
+  @Test
+  void aDeadlineCauseUnderAnEarlierInheritedDeadlineIsNeverUsed() {
+    CancelableContext parent = root.withTimeout(Duration.ofSeconds(1));
+    CancelableContext ctx = parent.withDeadline(Instant.EPOCH.plusSeconds(5), SLOW);
+
+    clock.advance(Duration.ofSeconds(1));
+
+    assertEquals(Optional.of(Instant.EPOCH.plusSeconds(1)), ctx.deadline());
+    assertSame(parent.err().orElseThrow(), ctx.err().orElseThrow());
+    assertSame(parent.err().orElseThrow(), ctx.cause().orElseThrow());
   }
 
   @Test

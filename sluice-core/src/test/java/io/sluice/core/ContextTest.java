@@ -303,6 +303,57 @@ class ContextTest {
   }
 
   @Test
+  void cancellingTheRootOfAChainFarDeeperThanAStackCancelsEveryContextInIt() {
+    // given a chain of contexts, each the child of the one before, with a sibling at every level
+    CancelableContext root = Context.background().withCancel();
+    List<CancelableContext> chain = new ArrayList<>();
+    Context parent = root;
+    for (int i = 0; i < 100_000; i++) {
+      CancelableContext child = parent.withCancel();
+      chain.add(child);
+      chain.add(parent.withCancel());
+      parent = i % 2 == 0 ? child : child.withValue(USER, "level " + i);
+    }
+
+    // when
+    root.cancel(BOOM);
+
+    // then every one of them is done, with the root's cause, and holds nothing (no message names
+    // a context: each one's toString spells out the chain above it)
+    for (CancelableContext c : chain) {
+      assertTrue(c.isDone());
+      assertSame(BOOM, c.cause().orElseThrow());
+      ((CancelContext) c).checkInvariants();
+      assertEquals(0, ((CancelContext) c).pendingHooks());
+    }
+  }
+
+  @Test
+  void aChildBelowAHundredThousandValuesFindsThemAllAndEndsWithItsAncestor() {
+    // given a hundred thousand values between a cancelable context and a child of it
+    CancelableContext ancestor = Context.background().withCancel();
+    Context.Key<Integer> first = Context.Key.named("first");
+    Context valued = ancestor.withValue(first, 0);
+    for (int i = 1; i < 100_000; i++) {
+      valued = valued.withValue(USER, "level " + i);
+    }
+    CancelableContext child = valued.withCancel();
+    Context.Key<String> missing = Context.Key.named("missing");
+
+    // when the ancestor is cancelled
+    ancestor.cancel(BOOM);
+
+    // then the child below the values is done with its cause, and finds the values
+    assertTrue(valued.isDone());
+    assertTrue(child.isDone());
+    assertSame(BOOM, child.cause().orElseThrow());
+    assertEquals(Optional.of(0), child.value(first));
+    assertEquals(Optional.of("level 99999"), child.value(USER));
+    assertEquals(Optional.empty(), child.value(missing));
+    assertEquals(0, ((CancelContext) ancestor).pendingHooks());
+  }
+
+  @Test
   void aChildOfADoneParentIsBornDoneWithTheParentsCauseAndLeavesNoHook() {
     CancelableContext parent = Context.background().withCancel();
     parent.cancel(BOOM);
@@ -681,5 +732,17 @@ class ContextTest {
 
     assertThrows(InterruptedException.class, ctx::awaitDone);
     assertFalse(Thread.interrupted(), "the interrupt is consumed by the exception");
+  }
+
+  @Test
+  void awaitDoneOnAnInterruptedThreadReturnsForAContextDoneAlreadyAndKeepsTheStatus()
+      throws Exception {
+    CancelableContext ctx = Context.background().withCancel();
+    ctx.cancel();
+    Thread.currentThread().interrupt();
+
+    ctx.awaitDone();
+
+    assertTrue(Thread.interrupted(), "the interrupt status is left for the caller");
   }
 }

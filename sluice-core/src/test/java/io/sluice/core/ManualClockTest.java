@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -41,6 +42,53 @@ class ManualClockTest {
   void givenAClock_whenAdvancedByANegativeDuration_thenIllegalArgumentAndTimeStandsStill() {
     assertThrows(IllegalArgumentException.class, () -> clock.advance(Duration.ofNanos(-1)));
     assertEquals(0, clock.nanoTime());
+  }
+
+  @Test
+  void
+      givenADeadlineTooFarForNanoseconds_whenMovedAsFarAsADurationGoes_thenRefusedAndNeverReached() {
+    CancelableContext never = Context.background(clock).withTimeout(Duration.ofDays(365 * 300));
+    Timer neverTimer = clock.afterFunc(Duration.ofSeconds(Long.MAX_VALUE), () -> {});
+
+    for (Duration far :
+        new Duration[] {Duration.ofSeconds(Long.MAX_VALUE), Duration.ofDays(365 * 300)}) {
+      assertThrows(IllegalArgumentException.class, () -> clock.advance(far));
+      assertThrows(IllegalArgumentException.class, () -> clock.jump(far));
+    }
+    clock.advance(Duration.ofSeconds(1));
+    assertThrows(
+        IllegalArgumentException.class, () -> clock.advance(Duration.ofSeconds(Long.MAX_VALUE)));
+
+    assertEquals(1_000_000_000L, clock.nanoTime());
+    assertFalse(never.isDone());
+    assertTrue(neverTimer.stop(), "a timer that can never fire is still pending");
+  }
+
+  @Test
+  void givenAClockAdvancedByAnotherThread_whenReadingsBecomeInstants_thenEachIsExact()
+      throws Exception {
+    AtomicBoolean done = new AtomicBoolean();
+    Thread advancer =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  while (!done.get()) {
+                    clock.advance(Duration.ofNanos(1));
+                  }
+                });
+    try {
+      List<String> wrong = new ArrayList<>();
+      for (long n = 0; n < 200_000 && wrong.size() < 10; n++) {
+        Instant instant = clock.instantAt(n);
+        if (!instant.equals(START.plusNanos(n))) {
+          wrong.add(n + " ns became " + instant);
+        }
+      }
+      assertEquals(List.of(), wrong);
+    } finally {
+      done.set(true);
+      advancer.join();
+    }
   }
 
   @Test

@@ -37,4 +37,19 @@ class NanosTest {
     assertEquals(Long.MIN_VALUE, Nanos.add(Long.MIN_VALUE + 5, -6));
     assertEquals(Long.MIN_VALUE, Nanos.add(-1, Long.MIN_VALUE));
   }
+
+  @Test
+  void givenDifferencesThatFit_whenSubtracted_thenTheyAreExact() {
+    assertEquals(-8L, Nanos.subtract(-5, 3));
+    assertEquals(Long.MAX_VALUE, Nanos.subtract(-1, Long.MIN_VALUE));
+    assertEquals(Long.MIN_VALUE, Nanos.subtract(Long.MIN_VALUE + 5, 5));
+  }
+
+  @Test
+  void givenDifferencesThatOverflow_whenSubtracted_thenTheySaturateWithTheTrueSign() {
+    assertEquals(Long.MAX_VALUE, Nanos.subtract(0, Long.MIN_VALUE)); // now minus a saturated past
+    assertEquals(Long.MAX_VALUE, Nanos.subtract(Long.MAX_VALUE, -1));
+    assertEquals(Long.MIN_VALUE, Nanos.subtract(-2, Long.MAX_VALUE));
+    assertEquals(Long.MIN_VALUE, Nanos.subtract(Long.MIN_VALUE, 1));
+  }
 }

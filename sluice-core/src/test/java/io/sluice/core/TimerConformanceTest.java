@@ -97,6 +97,22 @@ class TimerConformanceTest {
     assertEquals(START.minusSeconds(1), valueOf(clock.newTimer(SECOND.negated()).channel()));
   }
 
+  // Go clamps a negative duration to "now"; Sluice saturates one too long for nanoseconds, so its
+  // value lies as far back as nanoseconds reach, never in the future.
+  @Test
+  void givenANegativeDurationTooLongForNanoseconds_whenATimerIsMade_thenItsValueLiesInThePast() {
+    Timer manual = clock.newTimer(Duration.ofSeconds(Long.MIN_VALUE));
+    Instant beforeSystem = Instant.now();
+    Timer system = Clock.system().newTimer(Duration.ofSeconds(Long.MIN_VALUE));
+
+    Instant manualValue = valueOf(manual.channel());
+    Instant systemValue = valueOf(system.channel());
+
+    assertTrue(manualValue.isBefore(START), manualValue + " should be before " + START);
+    assertTrue(
+        systemValue.isBefore(beforeSystem), systemValue + " should be before " + beforeSystem);
+  }
+
   // ---- Stop ----
 
   // "Stop prevents the Timer from firing. It returns true if the call stops the timer, false if

@@ -252,6 +252,33 @@ class TimerWheelTest {
 
   @Test
   @Timeout(30)
+  void givenAFailureHandlerThatThrowsToo_whenAnActionFails_thenTheEngineStillFiresLaterTimers()
+      throws Exception {
+    TimerWheel wheel = threadedWheel();
+    CountDownLatch handled = new CountDownLatch(1);
+    wheel
+        .thread()
+        .setUncaughtExceptionHandler(
+            (thread, failure) -> {
+              handled.countDown();
+              throw new IllegalStateException("the handler failed too", failure);
+            });
+    wheel.schedule(
+        System.nanoTime(),
+        () -> {
+          throw new IllegalStateException("the action failed");
+        });
+    handled.await();
+
+    CountDownLatch later = new CountDownLatch(1);
+    wheel.schedule(System.nanoTime(), later::countDown);
+
+    later.await(); // the @Timeout catches an engine thread that died with the handler
+    assertTrue(wheel.thread().isAlive());
+  }
+
+  @Test
+  @Timeout(30)
   void givenTheEngineSleepsUntilAFarTimer_whenANearerOneIsScheduled_thenItIsWokenForTheNearerOne()
       throws Exception {
     TimerWheel wheel = threadedWheel();

@@ -41,4 +41,21 @@ public final class Nanos {
     }
     return sum;
   }
+
+  /**
+   * {@code a - b}, saturated: {@link Long#MAX_VALUE} or {@link Long#MIN_VALUE} where the difference
+   * overflows. How far apart two {@code nanoTime()} scale values are when one may be a saturated
+   * deadline.
+   *
+   * @param a a value
+   * @param b the value to subtract from it
+   * @return their difference, saturated
+   */
+  public static long subtract(long a, long b) {
+    long difference = a - b;
+    if (((a ^ b) & (a ^ difference)) < 0) {
+      return a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+    return difference;
+  }
 }

@@ -263,7 +263,7 @@ public final class TimerWheel {
       svPlannedTick(AWAKE);
       Throwable failure = advanceTo(System.nanoTime());
       if (failure != null) {
-        thread.getUncaughtExceptionHandler().uncaughtException(thread, failure);
+        report(failure);
       }
       long next = nextExpiration();
       svPlannedTick(next);
@@ -280,6 +280,19 @@ public final class TimerWheel {
       } else if (wake - now > 0) {
         LockSupport.parkNanos(this, wake - now);
       }
+    }
+  }
+
+  /**
+   * Hands an action's failure to the engine thread's uncaught exception handler. What the handler
+   * throws in turn is dropped: escaping, it would end the one thread that fires every timer of the
+   * clock, and every sleep, deadline and timer channel after it would wait for ever.
+   */
+  private void report(Throwable failure) {
+    try {
+      thread.getUncaughtExceptionHandler().uncaughtException(thread, failure);
+    } catch (Throwable handlerFailure) {
+      // nowhere left to report it; the engine must outlive its handler
     }
   }
 

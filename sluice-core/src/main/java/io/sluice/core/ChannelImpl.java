@@ -278,16 +278,12 @@ final class ChannelImpl<T> implements Channel<T> {
 
   /**
    * After unlock, on the receiving thread: see {@link ChannelSource#reportStrandedReceive()}. The
-   * receiver's node is already queued, so a warning that fails to log (a throwing log handler) must
-   * not end the receive: its thread would leave a live node behind, and the next value would go to
-   * nobody. The warning is lost instead.
+   * receiver's node is already queued, so the report must not throw (its thread would leave a live
+   * node behind, and the next value would go to nobody): Diagnostics loses a warning that fails to
+   * log rather than throw.
    */
   void reportStrandedReceive() {
-    try {
-      source.reportStrandedReceive();
-    } catch (RuntimeException e) {
-      // the warning is lost, the receive goes on
-    }
+    source.reportStrandedReceive();
   }
 
   /**

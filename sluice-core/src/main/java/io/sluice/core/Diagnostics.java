@@ -132,8 +132,7 @@ public final class Diagnostics {
             t.getName(),
             waitedNanos / 1_000_000,
             what);
-    System.getLogger("io.sluice.core")
-        .log(System.Logger.Level.WARNING, message, new Throwable("stack of the blocked thread"));
+    warn(System.getLogger("io.sluice.core"), message, new Throwable("stack of the blocked thread"));
   }
 
   /**
@@ -161,11 +160,7 @@ public final class Diagnostics {
                 + " select on the channel together with a done channel or ctx.onDone(...). The stack"
                 + " is the thread that called stop(). Reported once per %s.%s",
             timer, waiting.size(), names, what, what, what, suppressedNote(suppressed));
-    timerLogger()
-        .log(
-            System.Logger.Level.WARNING,
-            message,
-            new Throwable("stack of the thread that called stop()"));
+    warn(timerLogger(), message, new Throwable("stack of the thread that called stop()"));
   }
 
   /**
@@ -207,11 +202,10 @@ public final class Diagnostics {
                       + " a Timer and reset(d).",
                   receiver, timer);
         };
-    timerLogger()
-        .log(
-            System.Logger.Level.WARNING,
-            message + suppressedNote(suppressed),
-            new Throwable("stack of the receiving thread"));
+    warn(
+        timerLogger(),
+        message + suppressedNote(suppressed),
+        new Throwable("stack of the receiving thread"));
   }
 
   /**
@@ -259,7 +253,20 @@ public final class Diagnostics {
     Thread first = stranded.getFirst();
     Throwable stack = new Throwable("stack of " + describe(first) + ", left waiting");
     stack.setStackTrace(first.getStackTrace());
-    timerLogger().log(System.Logger.Level.WARNING, message + suppressedNote(suppressed), stack);
+    warn(timerLogger(), message + suppressedNote(suppressed), stack);
+  }
+
+  /**
+   * Logs a warning. A warning must change nothing else: a log handler that throws loses the
+   * warning, never the operation that reports it (a receive whose node is queued, a stop that has
+   * happened).
+   */
+  private static void warn(System.Logger logger, String message, Throwable stack) {
+    try {
+      logger.log(System.Logger.Level.WARNING, message, stack);
+    } catch (RuntimeException e) {
+      // the warning is lost, the operation is not
+    }
   }
 
   private static System.Logger timerLogger() {

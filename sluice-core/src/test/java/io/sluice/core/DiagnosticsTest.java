@@ -162,6 +162,31 @@ class DiagnosticsTest {
   }
 
   @Test
+  void givenAReceiverOnATimersChannel_whenStopsWarningFailsToLog_thenStopStillReturnsTrue()
+      throws Exception {
+    // given: a plain receive waiting on an active timer's channel, and a log handler that throws
+    Diagnostics.timerWarnings().reset(); // earlier tests in this JVM may have used the budget
+    ManualClock clock = Clock.manual(Instant.parse("2024-01-01T00:00:00Z"));
+    Timer timer = clock.newTimer(Duration.ofSeconds(1));
+    Spawned<Instant> receiver =
+        Spawned.start(ThreadKind.VIRTUAL, () -> timer.channel().receive()).awaitBlocked();
+    logger.addHandler(failing);
+    try {
+      // when: the stop's warning about the receiver it leaves waiting fails to log
+      boolean stopped = timer.stop();
+
+      // then: the stop happened and says so; the receiver still gets the value of a reset
+      assertTrue(stopped);
+      assertTrue(warned.await(20, TimeUnit.SECONDS), "no warning was logged");
+      timer.reset(Duration.ofSeconds(1));
+      clock.advance(Duration.ofSeconds(1));
+      assertEquals(Instant.parse("2024-01-01T00:00:01Z"), receiver.join());
+    } finally {
+      logger.removeHandler(failing);
+    }
+  }
+
+  @Test
   void aSelectBlockedPastTheThresholdIsReportedWithItsClausesAndStillCompletes() throws Exception {
     Diagnostics.warnWhenBlockedLongerThan(Duration.ofMillis(20));
     Channel<String> a = Channel.unbuffered();

@@ -291,7 +291,29 @@ public final class FilesystemObjectStore implements ObjectStore {
       return Optional.empty();
     } catch (ClosedByInterruptException e) {
       throw interrupted(e);
+    } catch (IOException e) {
+      if (noObjectAt(path)) {
+        return Optional.empty(); // a directory (EISDIR), or a file where a directory would be
+      }
+      throw e;
     }
+  }
+
+  /**
+   * After a failed look at {@code path}: whether that is because no object can be there, the path
+   * being a directory of other objects or going through an object's file (ENOTDIR), as a key that
+   * is a prefix of another, or has another as its prefix, holds no object in S3.
+   */
+  private boolean noObjectAt(Path path) {
+    if (Files.isDirectory(path)) {
+      return true;
+    }
+    for (Path p = path.getParent(); p != null && !p.equals(root); p = p.getParent()) {
+      if (Files.isRegularFile(p)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether the key's file exists: one {@code stat}, which never sees a temporary file. */
@@ -304,6 +326,11 @@ public final class FilesystemObjectStore implements ObjectStore {
       return Files.readAttributes(path, BasicFileAttributes.class).isRegularFile();
     } catch (NoSuchFileException e) {
       return false;
+    } catch (IOException e) {
+      if (noObjectAt(path)) {
+        return false;
+      }
+      throw e;
     }
   }
 

@@ -245,24 +245,49 @@ public final class S3ObjectStore implements ObjectStore {
     }
   }
 
-  /** Whether the key exists, with one {@code HeadObject}: 404 is false, other failures throw. */
+  /**
+   * Whether the key exists, with one {@code HeadObject}. Its 404 has no body, so it does not say
+   * whether the key or the bucket is missing: a {@code HeadBucket} then tells them apart, and a
+   * missing bucket is an {@link ObjectStoreException} that is not {@link
+   * ObjectStoreException#retryable()}, as for the other operations. Other failures throw.
+   */
   @Override
   public boolean exists(String key) throws IOException, InterruptedException {
     ObjectKeys.validate(key);
     ensureOpen();
     throwIfInterrupted();
+    String operation = "HeadObject of key " + ObjectKeys.quote(key) + " in";
     try {
       client.headObject(b -> b.bucket(options.bucket()).key(key));
       return true;
     } catch (NoSuchKeyException e) {
-      return false;
+      return bucketAnswers(operation);
     } catch (S3Exception e) {
       if (e.statusCode() == 404 && !wasInterrupted(e)) {
-        return false; // a HEAD answer has no body, so the SDK may not know the error code
+        return bucketAnswers(operation);
       }
-      throw failure("HeadObject of key " + ObjectKeys.quote(key) + " in", e);
+      throw failure(operation, e);
     } catch (SdkException e) {
-      throw failure("HeadObject of key " + ObjectKeys.quote(key) + " in", e);
+      throw failure(operation, e);
+    }
+  }
+
+  /**
+   * After a {@code HeadObject} answered 404: false if the bucket exists (the key does not), or
+   * whatever {@code HeadBucket} answers other than 404 (a credential allowed to read objects may
+   * not be allowed to see the bucket), and the bucket's 404 as a failure of {@code operation}.
+   */
+  private boolean bucketAnswers(String operation) throws IOException, InterruptedException {
+    try {
+      client.headBucket(b -> b.bucket(options.bucket()));
+      return false;
+    } catch (AwsServiceException e) {
+      if (e.statusCode() == 404 || wasInterrupted(e)) {
+        throw failure(operation, e);
+      }
+      return false;
+    } catch (SdkException e) {
+      throw failure(operation, e);
     }
   }
 

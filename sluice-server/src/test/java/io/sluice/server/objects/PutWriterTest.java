@@ -277,6 +277,38 @@ class PutWriterTest {
   }
 
   @Test
+  void aPutIntoADirectoryOnAnotherFileSystemIsSyncedThereBeforeItCompletes() throws Exception {
+    // given syncfs, and a directory under the root that is on another file system (tmpfs, linked
+    // in), which the root's syncfs does not reach
+    FileSystemSync.Opened syncfs = FileSystemSync.open(root);
+    assumeTrue(syncfs.sync() != null, "syncfs is unavailable: " + syncfs.unavailable());
+    Path shm = Path.of("/dev/shm");
+    assumeTrue(
+        Files.isDirectory(shm) && !Files.getFileStore(shm).equals(Files.getFileStore(root)),
+        "needs /dev/shm on a file system of its own");
+    Path elsewhere = Files.createTempDirectory(shm, "sluice-put-writer-test");
+    try (PutWriter writer = new PutWriter(root, true, List.of(syncfs.sync()), 1)) {
+      Files.createSymbolicLink(root.resolve("mounted"), elsewhere);
+      PutWriter.Put p = put(root.resolve("mounted/2026/11/28/a.json"), "a");
+      writer.submit(p);
+
+      // when the writer writes it (one iteration) and renames it (the next)
+      writer.start();
+
+      // then each iteration synced the root's file system and the other one: four syncfs calls
+      assertWritten(List.of(p));
+      assertEquals(2, writer.iterations());
+      assertEquals(4, writer.flushes());
+    } finally {
+      try (Stream<Path> files = Files.walk(elsewhere)) {
+        for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(f);
+        }
+      }
+    }
+  }
+
+  @Test
   void aFailingFlushListenerIsLoggedAndTheWriterGoesOn() throws Exception {
     try (PutWriter writer = new PutWriter(root, true, List.of(), 1)) {
       writer.listener(

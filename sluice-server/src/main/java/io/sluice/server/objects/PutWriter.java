@@ -493,8 +493,10 @@ final class PutWriter implements AutoCloseable {
     }
 
     /**
-     * Creates the missing directories from the root down to {@code dir}. Their entries become
-     * durable with this iteration's flush, before any rename into them is completed.
+     * Creates the missing directories from the root (itself too, if it was removed behind the
+     * store's back) down to {@code dir}. Their entries become durable with this iteration's flush,
+     * before any rename into them is completed; without syncfs each is forced into its parent now,
+     * the root's into the data directory once.
      */
     private void createDirectories(Path dir) throws IOException {
       if (knownDirs.contains(dir)) {
@@ -503,9 +505,12 @@ final class PutWriter implements AutoCloseable {
       boolean forcing = durable && handle == null;
       Deque<Path> missing = new ArrayDeque<>();
       for (Path p = dir;
-          !p.equals(root) && !knownDirs.contains(p) && (forcing || !Files.isDirectory(p));
+          !knownDirs.contains(p) && (forcing || !Files.isDirectory(p));
           p = p.getParent()) {
         missing.push(p);
+        if (p.equals(root)) {
+          break;
+        }
       }
       while (!missing.isEmpty()) {
         Path p = missing.pop();
@@ -517,7 +522,7 @@ final class PutWriter implements AutoCloseable {
           }
           // made by another lane, or before this store opened: its entry may not be durable yet
         }
-        if (forcing) {
+        if (forcing && p.getParent() != null) {
           // Forced now, not with the batch: another lane may find it and complete a put into it
           // before this lane's flush. Once per directory while the store runs.
           forceDirectory(p.getParent());

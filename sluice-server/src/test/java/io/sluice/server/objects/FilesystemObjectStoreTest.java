@@ -445,6 +445,28 @@ class FilesystemObjectStoreTest {
   }
 
   @Test
+  void theRootRemovedBehindTheStoresBackIsMadeAgainByTheNextPut() throws Exception {
+    // given a store that has put an object, then its whole root removed by someone else
+    store.put("2026/11/27/a.json", new byte[] {1}, JSON);
+    deleteTree(root);
+
+    // when another object is put
+    store.put("2026/11/27/b.json", new byte[] {2}, JSON);
+
+    // then the root and its directories are made again
+    assertArrayEquals(new byte[] {2}, store.get("2026/11/27/b.json").orElseThrow());
+    assertTrue(store.checkInvariants());
+  }
+
+  private static void deleteTree(Path top) throws IOException {
+    try (Stream<Path> files = Files.walk(top)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  @Test
   void aDirectoryOnAnotherFileSystemGetsItsTemporaryFilesBesideItsObjects() throws Exception {
     // given a directory under the root that is on another file system (tmpfs, linked in), where a
     // rename from the lanes' temporary directories cannot go

@@ -107,6 +107,29 @@ class PutWriterTest {
   }
 
   @Test
+  void withoutSyncfsTheRootRemovedBehindTheWritersBackIsMadeAgain() throws Exception {
+    // given a writer that forces files and directories one by one, which has put an object, and
+    // then its whole root removed by someone else
+    try (PutWriter writer = new PutWriter(root, true, List.of(), 1).start()) {
+      PutWriter.Put first = put(root.resolve("a/b/one.json"), "1");
+      writer.submit(first);
+      assertWritten(List.of(first));
+      try (Stream<Path> files = Files.walk(root)) {
+        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+
+      // when another object is put
+      PutWriter.Put second = put(root.resolve("a/b/two.json"), "2");
+      writer.submit(second);
+
+      // then the root and its directories are made again
+      assertWritten(List.of(second));
+    }
+  }
+
+  @Test
   void withoutDurabilityNothingIsFlushed() throws Exception {
     try (PutWriter writer = new PutWriter(root, false, List.of(), 1)) {
       List<PutWriter.Put> puts = queueInto(writer, 50);

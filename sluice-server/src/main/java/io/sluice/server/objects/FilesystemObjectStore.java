@@ -30,10 +30,11 @@ import java.util.stream.Stream;
  * survives a crash of the process. With {@link Sync#EVERY_PUT} (the default) it is also durable: it
  * survives a crash of the machine or a power cut. Puts are performed by writer threads in batches:
  * on Linux one {@code syncfs} makes a whole batch's files durable before their renames and a second
- * the renames before the puts return (elsewhere, or without native access, each file and directory
- * is forced). Keys are checked by {@link ObjectKeys#validate}, and each segment must also fit a
- * file name ({@value #MAX_SEGMENT_BYTES} bytes) and not look like one of this store's temporary
- * files ({@code .sluice-tmp-...}); a key can never name a path outside the root.
+ * the renames before the puts return, of the root's file system and of any other mounted under it
+ * that the batch wrote to (elsewhere, or without native access, each file and directory is forced).
+ * Keys are checked by {@link ObjectKeys#validate}, and each segment must also fit a file name
+ * ({@value #MAX_SEGMENT_BYTES} bytes) and not look like one of this store's temporary files ({@code
+ * .sluice-tmp-...}); a key can never name a path outside the root.
  *
  * <p>Blocking methods wait for the file system only. Interrupting the calling thread aborts a put
  * or get in progress and the method throws {@link InterruptedException}; the object is then absent
@@ -291,7 +292,29 @@ public final class FilesystemObjectStore implements ObjectStore {
       return Optional.empty();
     } catch (ClosedByInterruptException e) {
       throw interrupted(e);
+    } catch (IOException e) {
+      if (noObjectAt(path)) {
+        return Optional.empty(); // a directory (EISDIR), or a file where a directory would be
+      }
+      throw e;
     }
+  }
+
+  /**
+   * After a failed look at {@code path}: whether that is because no object can be there, the path
+   * being a directory of other objects or going through an object's file (ENOTDIR), as a key that
+   * is a prefix of another, or has another as its prefix, holds no object in S3.
+   */
+  private boolean noObjectAt(Path path) {
+    if (Files.isDirectory(path)) {
+      return true;
+    }
+    for (Path p = path.getParent(); p != null && !p.equals(root); p = p.getParent()) {
+      if (Files.isRegularFile(p)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether the key's file exists: one {@code stat}, which never sees a temporary file. */
@@ -304,6 +327,11 @@ public final class FilesystemObjectStore implements ObjectStore {
       return Files.readAttributes(path, BasicFileAttributes.class).isRegularFile();
     } catch (NoSuchFileException e) {
       return false;
+    } catch (IOException e) {
+      if (noObjectAt(path)) {
+        return false;
+      }
+      throw e;
     }
   }
 

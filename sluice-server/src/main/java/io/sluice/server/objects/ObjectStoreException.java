@@ -52,8 +52,10 @@ public final class ObjectStoreException extends IOException {
   /**
    * Whether trying the same operation again may succeed.
    *
-   * @return true for timeouts, connection failures, throttling and 5xx answers; false for answers
-   *     that only a configuration change fixes (403, a missing bucket, a bad request)
+   * @return true for timeouts, connection failures, throttling, 5xx answers (but 501) and error
+   *     codes that pass by themselves (a conflicting operation, a body cut short, clock skew,
+   *     expired credentials); false for answers that only a configuration change fixes (403, a
+   *     missing bucket, a bad request, a feature the store lacks)
    */
   public boolean retryable() {
     return retryable;

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -12,10 +13,12 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -57,6 +60,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * directory is root/.sluice-tmp-lane-N, a name no key may take. A rename cannot cross file
  * systems, so a target directory on another file system than the root (something mounted inside
  * it) gets its temporary files beside the target, as before; each lane checks a directory once.
+ * The root's syncfs does not reach such a file system, so with syncfs a lane opens a handle of its
+ * own on each one it writes to, and its flush syncs those its iteration touched after the root's.
  *
  * Lanes share the queue (and, without syncfs, the set of durable directories); each has its own syncfs file descriptor, because Linux
  * reports a write-back error to each descriptor once: a lane whose syncfs flushed another lane's
@@ -110,7 +115,7 @@ final class PutWriter implements AutoCloseable {
   private final List<FileSystemSync> handles = new ArrayList<>();
   private String refusal; // guarded by submitLock; why puts are refused, null while open
   private final AtomicLong iterations = new AtomicLong(); // for tests
-  private final AtomicLong flushes = new AtomicLong(); // for tests
+  private final AtomicLong flushes = new AtomicLong(); // syncfs calls or flush steps, for tests
   private volatile FilesystemObjectStore.FlushListener listener = (written, renamed, nanos) -> {};
 
   /**
@@ -220,6 +225,11 @@ final class PutWriter implements AutoCloseable {
     // target), and those checked to be on the same one.
     private final Set<Path> foreignDirs = new HashSet<>();
     private final Set<Path> sameStoreDirs = new HashSet<>();
+    // With syncfs: a handle per other file system written to (each lane its own, as for the root),
+    // the handle of each foreign directory, and those this iteration wrote or renamed into.
+    private final Map<FileStore, FileSystemSync> foreignSyncs = new HashMap<>();
+    private final Map<Path, FileSystemSync> foreignDirSyncs = new HashMap<>();
+    private final Set<FileSystemSync> touchedForeign = new LinkedHashSet<>();
 
     Lane(int index, FileSystemSync handle) {
       this.handle = handle;
@@ -227,6 +237,14 @@ final class PutWriter implements AutoCloseable {
     }
 
     void run() {
+      try {
+        loop();
+      } finally {
+        foreignSyncs.values().forEach(FileSystemSync::close);
+      }
+    }
+
+    private void loop() {
       List<Put> fresh = new ArrayList<>();
       List<Put> ready = new ArrayList<>();
       try {
@@ -322,6 +340,7 @@ final class PutWriter implements AutoCloseable {
         return;
       }
       put.temp = temp;
+      touchForeign(dir);
       if (!put.state.compareAndSet(Put.QUEUED, Put.WRITTEN)) {
         deleteQuietly(temp);
         put.done.completeExceptionally(new CancellationException());
@@ -373,6 +392,7 @@ final class PutWriter implements AutoCloseable {
           changedDirs.add(put.temp.getParent()); // the temporary entry's removal
           changedDirs.add(put.target.getParent());
         }
+        touchForeign(put.target.getParent());
       } catch (IOException | RuntimeException e) {
         deleteQuietly(put.temp);
         put.state.set(Put.CANCELLED); // not renamed: not completed as a success below
@@ -397,15 +417,22 @@ final class PutWriter implements AutoCloseable {
       try {
         if (handle != null) {
           handle.sync();
+          flushes.incrementAndGet();
+          for (FileSystemSync other : touchedForeign) {
+            other.sync();
+            flushes.incrementAndGet();
+          }
+          touchedForeign.clear();
         } else {
           for (Path dir : changedDirs) {
             forceDirectory(dir);
           }
           changedDirs.clear();
+          flushes.incrementAndGet();
         }
-        flushes.incrementAndGet();
       } catch (IOException e) {
         changedDirs.clear(); // what they hold is forced again by the puts' retries
+        touchedForeign.clear();
         return e;
       }
       try {
@@ -437,17 +464,39 @@ final class PutWriter implements AutoCloseable {
       if (foreignDirs.contains(dir)) {
         return dir;
       }
-      if (Files.getFileStore(dir).equals(Files.getFileStore(tempDir))) {
+      FileStore store = Files.getFileStore(dir);
+      if (store.equals(Files.getFileStore(tempDir))) {
         sameStoreDirs.add(dir);
         return tempDir;
+      }
+      if (durable && handle != null) {
+        FileSystemSync sync = foreignSyncs.get(store);
+        if (sync == null) {
+          sync = FileSystemSync.open(dir).sync();
+          if (sync == null) {
+            throw new IOException("syncfs is unavailable for " + dir);
+          }
+          foreignSyncs.put(store, sync);
+        }
+        foreignDirSyncs.put(dir, sync);
       }
       foreignDirs.add(dir);
       return dir;
     }
 
+    /** Notes that this iteration wrote or renamed into {@code dir}: its file system is synced. */
+    private void touchForeign(Path dir) {
+      FileSystemSync sync = foreignDirSyncs.get(dir);
+      if (sync != null) {
+        touchedForeign.add(sync);
+      }
+    }
+
     /**
-     * Creates the missing directories from the root down to {@code dir}. Their entries become
-     * durable with this iteration's flush, before any rename into them is completed.
+     * Creates the missing directories from the root (itself too, if it was removed behind the
+     * store's back) down to {@code dir}. Their entries become durable with this iteration's flush,
+     * before any rename into them is completed; without syncfs each is forced into its parent now,
+     * the root's into the data directory once.
      */
     private void createDirectories(Path dir) throws IOException {
       if (knownDirs.contains(dir)) {
@@ -456,9 +505,12 @@ final class PutWriter implements AutoCloseable {
       boolean forcing = durable && handle == null;
       Deque<Path> missing = new ArrayDeque<>();
       for (Path p = dir;
-          !p.equals(root) && !knownDirs.contains(p) && (forcing || !Files.isDirectory(p));
+          !knownDirs.contains(p) && (forcing || !Files.isDirectory(p));
           p = p.getParent()) {
         missing.push(p);
+        if (p.equals(root)) {
+          break;
+        }
       }
       while (!missing.isEmpty()) {
         Path p = missing.pop();
@@ -470,7 +522,7 @@ final class PutWriter implements AutoCloseable {
           }
           // made by another lane, or before this store opened: its entry may not be durable yet
         }
-        if (forcing) {
+        if (forcing && p.getParent() != null) {
           // Forced now, not with the batch: another lane may find it and complete a put into it
           // before this lane's flush. Once per directory while the store runs.
           forceDirectory(p.getParent());

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -245,24 +246,49 @@ public final class S3ObjectStore implements ObjectStore {
     }
   }
 
-  /** Whether the key exists, with one {@code HeadObject}: 404 is false, other failures throw. */
+  /**
+   * Whether the key exists, with one {@code HeadObject}. Its 404 has no body, so it does not say
+   * whether the key or the bucket is missing: a {@code HeadBucket} then tells them apart, and a
+   * missing bucket is an {@link ObjectStoreException} that is not {@link
+   * ObjectStoreException#retryable()}, as for the other operations. Other failures throw.
+   */
   @Override
   public boolean exists(String key) throws IOException, InterruptedException {
     ObjectKeys.validate(key);
     ensureOpen();
     throwIfInterrupted();
+    String operation = "HeadObject of key " + ObjectKeys.quote(key) + " in";
     try {
       client.headObject(b -> b.bucket(options.bucket()).key(key));
       return true;
     } catch (NoSuchKeyException e) {
-      return false;
+      return bucketAnswers(operation);
     } catch (S3Exception e) {
       if (e.statusCode() == 404 && !wasInterrupted(e)) {
-        return false; // a HEAD answer has no body, so the SDK may not know the error code
+        return bucketAnswers(operation);
       }
-      throw failure("HeadObject of key " + ObjectKeys.quote(key) + " in", e);
+      throw failure(operation, e);
     } catch (SdkException e) {
-      throw failure("HeadObject of key " + ObjectKeys.quote(key) + " in", e);
+      throw failure(operation, e);
+    }
+  }
+
+  /**
+   * After a {@code HeadObject} answered 404: false if the bucket exists (the key does not), or
+   * whatever {@code HeadBucket} answers other than 404 (a credential allowed to read objects may
+   * not be allowed to see the bucket), and the bucket's 404 as a failure of {@code operation}.
+   */
+  private boolean bucketAnswers(String operation) throws IOException, InterruptedException {
+    try {
+      client.headBucket(b -> b.bucket(options.bucket()));
+      return false;
+    } catch (AwsServiceException e) {
+      if (e.statusCode() == 404 || wasInterrupted(e)) {
+        throw failure(operation, e);
+      }
+      return false;
+    } catch (SdkException e) {
+      throw failure(operation, e);
     }
   }
 
@@ -366,6 +392,14 @@ public final class S3ObjectStore implements ObjectStore {
   }
 
   private String hint(int status, String code) {
+    if ("RequestTimeTooSkewed".equals(code)) {
+      return "this machine's clock and the store's differ too much; the SDK corrects for the"
+          + " difference, so trying again may succeed, but check the clock (NTP)";
+    }
+    if ("ExpiredToken".equals(code)) {
+      return "the credentials expired; the SDK's credential chain fetches new ones, so trying"
+          + " again may succeed; if it persists, check how the credentials are refreshed";
+    }
     if ("NoSuchBucket".equals(code) || (status == 404 && code == null)) {
       return "check the bucket name ("
           + options.bucket()
@@ -390,13 +424,42 @@ public final class S3ObjectStore implements ObjectStore {
     return "the store rejected the request; check the endpoint and bucket configuration";
   }
 
+  /**
+   * Whether an S3 answer may pass by itself: a 5xx other than 501 (a feature the store lacks), a
+   * 408 or 429, or an error code that S3 and the SDK's own retry policy count as transient,
+   * whatever its status (S3 answers several with 400, 403 or 409).
+   */
   private static boolean isRetryable(int status, String code) {
-    return status >= 500
+    return (status >= 500 && status != 501)
         || status == 429
         || status == 408
-        || "SlowDown".equals(code)
-        || "RequestTimeout".equals(code);
+        || (code != null && TRANSIENT_CODES.contains(code));
   }
+
+  /**
+   * Error codes of answers that trying again can get past: throttling (as the SDK's retry policy
+   * lists it), a request or body the network cut short, a conflicting operation, a clock skew the
+   * SDK corrects, and credentials the default chain refreshes.
+   */
+  private static final Set<String> TRANSIENT_CODES =
+      Set.of(
+          "SlowDown",
+          "Throttling",
+          "ThrottlingException",
+          "ThrottledException",
+          "RequestThrottled",
+          "RequestThrottledException",
+          "RequestLimitExceeded",
+          "BandwidthLimitExceeded",
+          "TooManyRequestsException",
+          "RequestTimeout",
+          "RequestTimeoutException",
+          "IncompleteBody",
+          "OperationAborted",
+          "RequestTimeTooSkewed",
+          "ExpiredToken",
+          "InternalError",
+          "ServiceUnavailable");
 
   /**
    * Whether the call failed for want of time: the SDK's attempt or call timeout, or the HTTP

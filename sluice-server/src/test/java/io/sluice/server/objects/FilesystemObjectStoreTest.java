@@ -122,6 +122,26 @@ class FilesystemObjectStoreTest {
   }
 
   @Test
+  void aKeyThatNamesADirectoryOfOtherObjectsHasNoObject() throws Exception {
+    // given an object whose key goes through the directory 2026/11/27
+    store.put("2026/11/27/a.json", new byte[] {1}, JSON);
+
+    // when / then the directory's own key is no object, as a key's prefix is none in S3
+    assertEquals(Optional.empty(), store.get("2026/11/27"));
+    assertFalse(store.exists("2026/11/27"));
+  }
+
+  @Test
+  void aKeyBelowAnObjectHasNoObject() throws Exception {
+    // given an object, and a key that would need that object to be a directory
+    store.put("a.json", new byte[] {1}, JSON);
+
+    // when / then there is no object under it: asking is no error
+    assertEquals(Optional.empty(), store.get("a.json/b.json"));
+    assertFalse(store.exists("a.json/b.json"));
+  }
+
+  @Test
   void existsNeverSeesATemporaryFile() throws Exception {
     Files.writeString(root.resolve(FilesystemObjectStore.TEMP_PREFIX + "1234"), "{");
 
@@ -422,6 +442,28 @@ class FilesystemObjectStoreTest {
     // then the directories are made again
     assertArrayEquals(new byte[] {2}, store.get("2026/11/27/b.json").orElseThrow());
     assertTrue(store.checkInvariants());
+  }
+
+  @Test
+  void theRootRemovedBehindTheStoresBackIsMadeAgainByTheNextPut() throws Exception {
+    // given a store that has put an object, then its whole root removed by someone else
+    store.put("2026/11/27/a.json", new byte[] {1}, JSON);
+    deleteTree(root);
+
+    // when another object is put
+    store.put("2026/11/27/b.json", new byte[] {2}, JSON);
+
+    // then the root and its directories are made again
+    assertArrayEquals(new byte[] {2}, store.get("2026/11/27/b.json").orElseThrow());
+    assertTrue(store.checkInvariants());
+  }
+
+  private static void deleteTree(Path top) throws IOException {
+    try (Stream<Path> files = Files.walk(top)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   @Test

@@ -107,6 +107,29 @@ class PutWriterTest {
   }
 
   @Test
+  void withoutSyncfsTheRootRemovedBehindTheWritersBackIsMadeAgain() throws Exception {
+    // given a writer that forces files and directories one by one, which has put an object, and
+    // then its whole root removed by someone else
+    try (PutWriter writer = new PutWriter(root, true, List.of(), 1).start()) {
+      PutWriter.Put first = put(root.resolve("a/b/one.json"), "1");
+      writer.submit(first);
+      assertWritten(List.of(first));
+      try (Stream<Path> files = Files.walk(root)) {
+        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+
+      // when another object is put
+      PutWriter.Put second = put(root.resolve("a/b/two.json"), "2");
+      writer.submit(second);
+
+      // then the root and its directories are made again
+      assertWritten(List.of(second));
+    }
+  }
+
+  @Test
   void withoutDurabilityNothingIsFlushed() throws Exception {
     try (PutWriter writer = new PutWriter(root, false, List.of(), 1)) {
       List<PutWriter.Put> puts = queueInto(writer, 50);
@@ -273,6 +296,38 @@ class PutWriterTest {
       // then it completes normally
       p.done.get(30, TimeUnit.SECONDS);
       assertWritten(List.of(p));
+    }
+  }
+
+  @Test
+  void aPutIntoADirectoryOnAnotherFileSystemIsSyncedThereBeforeItCompletes() throws Exception {
+    // given syncfs, and a directory under the root that is on another file system (tmpfs, linked
+    // in), which the root's syncfs does not reach
+    FileSystemSync.Opened syncfs = FileSystemSync.open(root);
+    assumeTrue(syncfs.sync() != null, "syncfs is unavailable: " + syncfs.unavailable());
+    Path shm = Path.of("/dev/shm");
+    assumeTrue(
+        Files.isDirectory(shm) && !Files.getFileStore(shm).equals(Files.getFileStore(root)),
+        "needs /dev/shm on a file system of its own");
+    Path elsewhere = Files.createTempDirectory(shm, "sluice-put-writer-test");
+    try (PutWriter writer = new PutWriter(root, true, List.of(syncfs.sync()), 1)) {
+      Files.createSymbolicLink(root.resolve("mounted"), elsewhere);
+      PutWriter.Put p = put(root.resolve("mounted/2026/11/28/a.json"), "a");
+      writer.submit(p);
+
+      // when the writer writes it (one iteration) and renames it (the next)
+      writer.start();
+
+      // then each iteration synced the root's file system and the other one: four syncfs calls
+      assertWritten(List.of(p));
+      assertEquals(2, writer.iterations());
+      assertEquals(4, writer.flushes());
+    } finally {
+      try (Stream<Path> files = Files.walk(elsewhere)) {
+        for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(f);
+        }
+      }
     }
   }
 

@@ -32,6 +32,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -203,6 +204,59 @@ class S3ObjectStoreFaultsTest {
       assertEquals(1, seen.size());
       assertFalse(e.retryable());
       assertMentions(e, "HTTP 403 AccessDenied", "check the credentials");
+    }
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({
+    "409, OperationAborted",
+    "400, IncompleteBody",
+    "400, RequestTimeout",
+    "403, RequestTimeTooSkewed",
+    "400, ExpiredToken",
+    "400, Throttling",
+    "400, RequestLimitExceeded",
+    "503, SlowDown",
+    "429, TooManyRequests"
+  })
+  void anAnswerThatPassesByItselfIsRetryable(int status, String code) {
+    // given a server that answers with an error that trying again can get past: a conflicting
+    // operation, a body cut short on the way, a clock the SDK corrects, credentials the chain
+    // refreshes, throttling
+    answer = s3Error(status, code);
+
+    try (S3ObjectStore store = S3ObjectStore.create(options().withMaxSdkRetries(0))) {
+      // when
+      var e =
+          assertThrows(ObjectStoreException.class, () -> store.put("k.json", new byte[] {1}, JSON));
+
+      // then the job engine may try again rather than dead-letter the payload at once
+      assertEquals(status, e.statusCode());
+      assertEquals(Optional.of(code), e.errorCode());
+      assertTrue(e.retryable(), e.getMessage());
+    }
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({
+    "400, InvalidArgument",
+    "400, MetadataTooLarge",
+    "403, AccessDenied",
+    "404, NoSuchBucket",
+    "501, NotImplemented"
+  })
+  void anAnswerOnlyAChangeOfSettingsFixesIsNotRetryable(int status, String code) {
+    // given a server that refuses the request itself, or a feature it lacks
+    answer = s3Error(status, code);
+
+    try (S3ObjectStore store = S3ObjectStore.create(options().withMaxSdkRetries(0))) {
+      // when
+      var e =
+          assertThrows(ObjectStoreException.class, () -> store.put("k.json", new byte[] {1}, JSON));
+
+      // then
+      assertEquals(status, e.statusCode());
+      assertFalse(e.retryable(), e.getMessage());
     }
   }
 

@@ -168,6 +168,20 @@ class S3ObjectStoreTest {
   }
 
   @Test
+  void existsInAMissingBucketFailsAsAPermanentRefusalInsteadOfSayingNo() {
+    // given a store for a bucket that was never created
+    try (S3ObjectStore missing = S3ObjectStore.create(optionsFor("no-such-bucket"))) {
+      // when asked about a key: a HEAD answers 404 for a missing key and a missing bucket alike
+      var e = assertThrows(ObjectStoreException.class, () -> missing.exists("k.json"));
+
+      // then it says the bucket is missing, which only a configuration change fixes
+      assertEquals(404, e.statusCode());
+      assertFalse(e.retryable());
+      assertMentions(e, "HeadObject", "\"k.json\"", "no-such-bucket", "check the bucket name");
+    }
+  }
+
+  @Test
   void metadataIsSentAsUserMetadataAndTextThatIsNotPrintableAsciiIsRfc2047Encoded()
       throws Exception {
     byte[] payload = {'1'};

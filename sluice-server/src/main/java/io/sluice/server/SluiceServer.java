@@ -354,6 +354,7 @@ public final class SluiceServer implements AutoCloseable {
     metrics.readSchedulesFrom(() -> running.list().size());
     schedules.ready(scheduler);
     api.ready(engine);
+    sweepLeftoverTemporaryFiles();
     LOG.log(
         System.Logger.Level.INFO,
         "sluice listening on http://"
@@ -437,10 +438,12 @@ public final class SluiceServer implements AutoCloseable {
   }
 
   /**
-   * Deletes the temporary files of filesystem puts that a crash interrupted, which nothing else
-   * ever removes. Safe only here: the journal's lock is held (so no other service writes to this
-   * data directory) and the engine has not started (so no put of this one is in progress). A
-   * failure is logged and the start goes on: the files waste space but harm nothing.
+   * Deletes the temporary files of filesystem puts that a crash interrupted in the store's writers'
+   * directories, which nothing else ever removes. Safe only here: the journal's lock is held (so no
+   * other service writes to this data directory) and the engine has not started (so no put of this
+   * one is in progress). The rest of the tree is swept in the background once the service is ready
+   * ({@link #sweepLeftoverTemporaryFiles()}), so a start does not wait for a walk of every object.
+   * A failure is logged and the start goes on: the files waste space but harm nothing.
    */
   private void removeLeftoverTemporaryFiles() {
     if (!(objects instanceof FilesystemObjectStore filesystem)) {
@@ -448,7 +451,7 @@ public final class SluiceServer implements AutoCloseable {
     }
     api.starting("removing temporary files left by a crash");
     try {
-      long removed = filesystem.removeLeftoverTemporaryFiles();
+      long removed = filesystem.removeLeftoverLaneFiles();
       LOG.log(
           removed == 0 ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
           "removed "
@@ -463,6 +466,15 @@ public final class SluiceServer implements AutoCloseable {
               + filesystem.root()
               + " by uploads a crash interrupted; they waste space but harm nothing",
           e);
+    }
+  }
+
+  /**
+   * Starts the filesystem store's background sweep of the rest of the tree; it logs its outcome.
+   */
+  private void sweepLeftoverTemporaryFiles() {
+    if (objects instanceof FilesystemObjectStore filesystem) {
+      filesystem.sweepLeftoversInBackground();
     }
   }
 

@@ -21,6 +21,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -277,16 +278,25 @@ class IngestApiTest {
 
   @Test
   void temporaryFilesACrashLeftAreRemovedAtStartAndObjectsAreKept() throws Exception {
-    // given a day directory holding an object and the temporary file of a put a crash interrupted
+    // given a day directory holding an object, and temporary files of puts a crash interrupted
+    // there (an older layout) and in a writer's directory
     Path day = Files.createDirectories(dataDir.resolve("objects/2026/11/27"));
     Path object = Files.writeString(day.resolve(JobId.next() + ".json"), "{\"kept\": true}");
     Path leftover = Files.writeString(day.resolve(".sluice-tmp-1f2e3d4c5b6a"), "{\"ha");
+    Files.setLastModifiedTime(leftover, FileTime.from(Instant.now().minusSeconds(60)));
+    Path lane = Files.createDirectories(dataDir.resolve("objects/.sluice-tmp-lane-0"));
+    Path inLane = Files.writeString(lane.resolve(".sluice-tmp-0f1e2d3c4b5a"), "{\"ha");
 
     // when
     start(config());
 
-    // then
-    assertFalse(Files.exists(leftover), "the leftover temporary file");
+    // then the writer's leftover is gone before the service is ready, the other soon after
+    assertFalse(Files.exists(inLane), "the leftover temporary file in the writer's directory");
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (Files.exists(leftover) && System.nanoTime() - deadline < 0) {
+      Thread.sleep(10);
+    }
+    assertFalse(Files.exists(leftover), "the leftover temporary file beside the object");
     assertEquals("{\"kept\": true}", Files.readString(object));
     assertEquals(List.of(object), objects());
   }

@@ -7,16 +7,21 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
@@ -60,7 +65,8 @@ public final class FilesystemObjectStore implements ObjectStore {
    * Sync.NONE skips every flush: steps 2 and 4 still make the object appear whole or not at all.
    * A crash before 4 leaves only a temporary file (named .sluice-tmp-<random>, which no valid key
    * may name), after 4 the whole new object. Temporary files of a crashed process stay until
-   * removeLeftoverTemporaryFiles() runs.
+   * removeLeftoverLaneFiles() (the writers' directories, at startup) or a sweep (the whole tree)
+   * runs.
    *
    * Invariant: every path this class opens is root.resolve(validKey), a temporary file beside it or
    * in a writer's temporary directory, and
@@ -111,6 +117,11 @@ public final class FilesystemObjectStore implements ObjectStore {
   private final PutWriter writer;
   private final String flushedBy;
   private volatile boolean closed;
+  private final Instant openedAt = Instant.now();
+  private final List<Thread> sweepers = new ArrayList<>(); // guarded by itself, with `closed`
+
+  /** Seconds before the store's opening that a temporary file must be older than to be swept. */
+  static final int SWEEP_MARGIN_SECONDS = 2;
 
   private FilesystemObjectStore(Path root, Sync sync, List<FileSystemSync> syncfs, int writers) {
     this.root = root;
@@ -382,24 +393,163 @@ public final class FilesystemObjectStore implements ObjectStore {
 
   /**
    * Deletes the temporary files that puts interrupted by a crash of the process or the machine left
-   * behind. Walks the whole tree, so it costs time in proportion to the number of objects: run it
-   * at startup, before any put (a put in progress has a temporary file too), or from maintenance.
+   * where this store writes them: in its writers' directories ({@code .sluice-tmp-lane-N}) and
+   * directly under the root. It lists those directories only, so it is quick however many objects
+   * the store holds: run it at startup, before any put (a put in progress has a temporary file
+   * too). The rest, temporary files beside objects on another file system mounted under the root
+   * and those an older Sluice left in the objects' directories, take the walk of {@link
+   * #sweepLeftoversInBackground()}.
+   *
+   * @return how many files were deleted
+   * @throws IOException if a directory cannot be listed or a file cannot be deleted
+   */
+  public long removeLeftoverLaneFiles() throws IOException {
+    ensureOpen();
+    long removed = removeTemporaryFilesIn(root);
+    try (Stream<Path> entries = Files.list(root)) {
+      for (Path lane : (Iterable<Path>) entries::iterator) {
+        if (lane.getFileName().toString().startsWith(TEMP_PREFIX + "lane-")
+            && Files.isDirectory(lane, LinkOption.NOFOLLOW_LINKS)) {
+          removed += removeTemporaryFilesIn(lane);
+        }
+      }
+    } catch (NoSuchFileException e) {
+      return removed; // no root yet: nothing was ever put
+    }
+    return removed;
+  }
+
+  private static long removeTemporaryFilesIn(Path dir) throws IOException {
+    long removed = 0;
+    try (Stream<Path> entries = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) entries::iterator) {
+        if (isTemporaryFile(p) && Files.deleteIfExists(p)) {
+          removed++;
+        }
+      }
+    } catch (NoSuchFileException e) {
+      return removed;
+    }
+    return removed;
+  }
+
+  private static boolean isTemporaryFile(Path p) {
+    return p.getFileName().toString().startsWith(TEMP_PREFIX)
+        && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS);
+  }
+
+  /**
+   * Deletes every temporary file under the root that puts interrupted by a crash left behind. Walks
+   * the whole tree, so it costs time in proportion to the number of objects; run it before any put
+   * (a put in progress has a temporary file too), or from maintenance. A running service uses
+   * {@link #removeLeftoverLaneFiles()} and {@link #sweepLeftoversInBackground()} instead.
    *
    * @return how many files were deleted
    * @throws IOException if the tree cannot be walked or a file cannot be deleted
    */
   public long removeLeftoverTemporaryFiles() throws IOException {
     ensureOpen();
-    long removed = 0;
-    try (Stream<Path> files = Files.walk(root)) {
-      for (Path p : (Iterable<Path>) files::iterator) {
-        if (p.getFileName().toString().startsWith(TEMP_PREFIX) && Files.isRegularFile(p)) {
-          Files.deleteIfExists(p);
-          removed++;
-        }
+    return sweep(null);
+  }
+
+  /**
+   * Starts a walk of the whole tree, on a virtual thread, that deletes the temporary files a crash
+   * left beyond the reach of {@link #removeLeftoverLaneFiles()}, while puts go on. A file last
+   * modified after this store opened, less {@value #SWEEP_MARGIN_SECONDS} seconds for file systems
+   * with coarse file times, may be a put in progress and is left alone (so is the leftover of a
+   * crash that came within those seconds before the start; the next start's sweep takes it). The
+   * walk ends early when the store closes, and {@link #close()} waits for it. Its outcome is
+   * logged.
+   *
+   * @return completes with how many files it deleted, or exceptionally if the walk failed
+   */
+  public CompletableFuture<Long> sweepLeftoversInBackground() {
+    ensureOpen();
+    Instant cutoff = openedAt.minusSeconds(SWEEP_MARGIN_SECONDS);
+    CompletableFuture<Long> done = new CompletableFuture<>();
+    Thread t =
+        Thread.ofVirtual()
+            .name("sluice-objects-sweep")
+            .unstarted(
+                () -> {
+                  try {
+                    long removed = sweep(cutoff);
+                    LOG.log(
+                        removed == 0 ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
+                        "removed "
+                            + removed
+                            + " temporary files left under "
+                            + root
+                            + " by a crash");
+                    done.complete(removed);
+                  } catch (IOException | RuntimeException e) {
+                    LOG.log(
+                        System.Logger.Level.WARNING,
+                        "could not remove the temporary files left under "
+                            + root
+                            + " by a crash; they waste space but harm nothing",
+                        e);
+                    done.completeExceptionally(e);
+                  }
+                });
+    synchronized (sweepers) {
+      if (closed) {
+        done.complete(0L);
+        return done;
       }
+      sweepers.add(t);
+      t.start();
     }
-    return removed;
+    return done;
+  }
+
+  /**
+   * Walks the tree and deletes the temporary files last modified before {@code cutoff} (all of them
+   * if null). With a cutoff (beside running puts) it skips the writers' directories, where every
+   * file is a put in progress once removeLeftoverLaneFiles() ran, passes over files that a put
+   * renames away as the walk reaches them, and stops once the store is closed.
+   */
+  private long sweep(Instant cutoff) throws IOException {
+    boolean live = cutoff != null;
+    long[] removed = {0};
+    Files.walkFileTree(
+        root,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+            if (live && closed) {
+              return FileVisitResult.TERMINATE;
+            }
+            boolean lane =
+                dir.getParent() != null
+                    && dir.getParent().equals(root)
+                    && dir.getFileName().toString().startsWith(TEMP_PREFIX + "lane-");
+            return live && lane ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFile(Path p, BasicFileAttributes attrs) throws IOException {
+            if (live && closed) {
+              return FileVisitResult.TERMINATE;
+            }
+            if (attrs.isRegularFile()
+                && p.getFileName().toString().startsWith(TEMP_PREFIX)
+                && (!live || attrs.lastModifiedTime().toInstant().isBefore(cutoff))
+                && Files.deleteIfExists(p)) {
+              removed[0]++;
+            }
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFileFailed(Path p, IOException e) throws IOException {
+            if (e instanceof NoSuchFileException) {
+              return FileVisitResult.CONTINUE; // renamed away or removed as the walk reached it
+            }
+            throw e;
+          }
+        });
+    return removed[0];
   }
 
   /**
@@ -408,8 +558,24 @@ public final class FilesystemObjectStore implements ObjectStore {
    */
   @Override
   public void close() {
-    closed = true;
+    synchronized (sweepers) {
+      closed = true;
+    }
     writer.close();
+    boolean interrupted = false;
+    for (Thread t : sweepers) {
+      while (true) {
+        try {
+          t.join();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static void write(Path file, byte[] content, boolean fsync) throws IOException {

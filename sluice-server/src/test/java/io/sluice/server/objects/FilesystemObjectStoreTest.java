@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -525,6 +527,64 @@ class FilesystemObjectStoreTest {
     assertTrue(store.checkInvariants());
     assertArrayEquals(new byte[] {1}, store.get("2026/11/27/a.json").orElseThrow());
     assertArrayEquals(new byte[] {2}, store.get("b.json").orElseThrow());
+  }
+
+  @Test
+  void
+      givenLeftoversInTheWritersDirectoriesAndBesideObjects_whenLaneFilesAreRemoved_thenOnlyTheWritersGo()
+          throws Exception {
+    // given an object, and temporary files a crash left in a writer's directory, under the root
+    // and (from an older layout) beside the object
+    store.put("2026/11/27/a.json", new byte[] {1}, JSON);
+    Path lane = Files.createDirectories(root.resolve(FilesystemObjectStore.TEMP_PREFIX + "lane-7"));
+    Files.write(lane.resolve(FilesystemObjectStore.TEMP_PREFIX + "1"), new byte[3]);
+    Files.write(root.resolve(FilesystemObjectStore.TEMP_PREFIX + "2"), new byte[3]);
+    Path beside = root.resolve("2026/11/27").resolve(FilesystemObjectStore.TEMP_PREFIX + "3");
+    Files.write(beside, new byte[3]);
+
+    // when
+    long removed = store.removeLeftoverLaneFiles();
+
+    // then the quick removal took the writers' leftovers only; the object stays
+    assertEquals(2, removed);
+    assertTrue(Files.exists(beside));
+    assertArrayEquals(new byte[] {1}, store.get("2026/11/27/a.json").orElseThrow());
+  }
+
+  @Test
+  void givenAnOldLeftoverAndAFreshTemporaryFileBesideObjects_whenSwept_thenOnlyTheOldOneGoes()
+      throws Exception {
+    // given a temporary file from before the store opened and one as a put in progress makes
+    store.put("2026/11/27/a.json", new byte[] {1}, JSON);
+    Path day = root.resolve("2026/11/27");
+    Path old = Files.write(day.resolve(FilesystemObjectStore.TEMP_PREFIX + "old"), new byte[3]);
+    Files.setLastModifiedTime(old, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
+    Path fresh = Files.write(day.resolve(FilesystemObjectStore.TEMP_PREFIX + "new"), new byte[3]);
+
+    // when
+    long removed = store.sweepLeftoversInBackground().get(30, TimeUnit.SECONDS);
+
+    // then
+    assertEquals(1, removed);
+    assertFalse(Files.exists(old));
+    assertTrue(Files.exists(fresh), "a file as young as the store may be a put in progress");
+    assertArrayEquals(new byte[] {1}, store.get("2026/11/27/a.json").orElseThrow());
+  }
+
+  @Test
+  void givenASweepOfAManyDirectoryTree_whenTheStoreCloses_thenTheSweepHasEnded() throws Exception {
+    // given a tree of many directories and a sweep started over it
+    for (int i = 0; i < 2_000; i++) {
+      Files.createDirectories(root.resolve("d" + i).resolve("e"));
+    }
+    CompletableFuture<Long> sweep = store.sweepLeftoversInBackground();
+
+    // when
+    store.close();
+
+    // then close waited for it: no thread of the store outlives it
+    assertTrue(sweep.isDone());
+    assertEquals(0L, sweep.get());
   }
 
   @Test

@@ -9,9 +9,11 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -118,7 +120,7 @@ public final class Journal implements AutoCloseable {
    * kernel may have dropped the dirty pages, so a later success would prove nothing).
    *
    * Segments: the writer rolls to a new segment when a frame would cross segmentBytes (the old one is
-   * flushed, forced unless NEVER, closed and added to closedSegments; the new one is created with its
+   * flushed, forced unless NEVER (then close forces it), closed and added to closedSegments; the new one is created with its
    * header, forced, and the directory forced). releaseSegmentsBefore deletes from closedSegments only,
    * so it never touches the segment being written.
    *
@@ -205,6 +207,10 @@ public final class Journal implements AutoCloseable {
   private volatile Pending inFlight; // read by the watchdog
   private boolean unforced;
   private boolean forceAsked; // a record put since the last force must be forced (appendForced)
+
+  /** Segments closed at a roll without a force (NEVER): close forces them (see finish). */
+  private final List<Long> rolledUnforced = new ArrayList<>();
+
   private long lastForceNanos;
 
   // Counters: written by the writer thread only, read by stats().
@@ -847,6 +853,8 @@ public final class Journal implements AutoCloseable {
     segment.flush();
     if (forceOnRoll || forceAsked) {
       force();
+    } else {
+      rolledUnforced.add(segment.number);
     }
     segment.close();
     long next = segment.number + 1;
@@ -887,13 +895,37 @@ public final class Journal implements AutoCloseable {
     if (rest != null) {
       commit(reverse(rest));
     }
-    if (unforced) {
+    if (unforced || !rolledUnforced.isEmpty()) {
       beginIo(System.nanoTime());
-      force();
+      if (unforced) {
+        force();
+      }
+      forceRolledSegments();
       endIo();
     }
     segment.close();
     completions.offer(Pending.TERMINATED);
+  }
+
+  /**
+   * Forces the segments closed at a roll without a force (under NEVER), so that close leaves every
+   * record durable, not only those of the last segment. A segment released since is skipped: close
+   * holds closeLock, so none is deleted meanwhile.
+   */
+  private void forceRolledSegments() throws IOException {
+    for (long n : rolledUnforced) {
+      Path file = SegmentFormat.file(directory, n);
+      FileChannel ch;
+      try {
+        ch = opener.open(file, Set.of(StandardOpenOption.WRITE));
+      } catch (NoSuchFileException released) {
+        continue;
+      }
+      try (ch) {
+        ch.force(false);
+      }
+    }
+    rolledUnforced.clear();
   }
 
   private void fail(Throwable cause) {

@@ -341,6 +341,40 @@ class JournalTest {
   }
 
   @ParameterizedTest(name = "{0}")
+  @EnumSource(
+      value = IoMode.class,
+      names = {"DIRECT", "BUFFERED"})
+  void closeUnderNeverForcesEverySegmentWrittenSinceOpenNotOnlyTheLastOne(IoMode mode)
+      throws Exception {
+    // given a journal that never forces, written past three segment rolls, through channels that
+    // note which files hold writes no force has covered yet
+    HookedChannel.Gate gate = new HookedChannel.Gate();
+    JournalOptions options = small(dir).withDurability(Durability.NEVER).withIoMode(mode);
+    Journal j = Journal.open(options, ReplayVisitor.IGNORE, gate.opener());
+    for (int i = 0; j.currentSegment() < 4; i++) {
+      j.append(1, body(1, i, 1000));
+    }
+    // and as many again pending at close, so that the last commit rolls too
+    List<CompletableFuture<Long>> pending = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      pending.add(j.appendAsync(1, body(1, 1000 + i, 1000)));
+    }
+
+    // when it is closed ("close forces")
+    j.close();
+
+    // then every segment file was forced after its last write, the rolled ones included
+    CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get();
+    assertTrue(j.currentSegment() >= 6, "rolled at close too: " + j.currentSegment());
+    List<Path> unforced =
+        gate.writtenNotForced().stream()
+            .filter(f -> f.getFileName().toString().endsWith(".seg"))
+            .sorted()
+            .toList();
+    assertEquals(List.of(), unforced);
+  }
+
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"never", "interval"})
   void aForcedAppendIsForcedBeforeItCompletesWhateverThePolicy(String kind) throws Exception {
     // given a policy that forces no commit (an interval that never comes, or never)

@@ -874,20 +874,25 @@ public final class Journal implements AutoCloseable {
     long started = System.nanoTime();
     segment.force();
     long nanos = System.nanoTime() - started;
+    counted(started, nanos);
+    unforced = false;
+    forceAsked = false;
+    return nanos;
+  }
+
+  /** Counts a force of a segment file that started at {@code started} and took {@code nanos}. */
+  private void counted(long started, long nanos) {
     forces++;
     forceNanosTotal += nanos;
     if (nanos > forceNanosMax) {
       forceNanosMax = nanos;
     }
-    unforced = false;
-    forceAsked = false;
     lastForceNanos = started + nanos;
     try {
       listener.onForce(nanos);
     } catch (RuntimeException e) {
       listenerFailed(e);
     }
-    return nanos;
   }
 
   private void finish() throws IOException {
@@ -921,9 +926,11 @@ public final class Journal implements AutoCloseable {
       } catch (NoSuchFileException released) {
         continue;
       }
+      long started = System.nanoTime();
       try (ch) {
         ch.force(false);
       }
+      counted(started, System.nanoTime() - started);
     }
     rolledUnforced.clear();
   }

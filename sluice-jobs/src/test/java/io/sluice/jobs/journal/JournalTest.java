@@ -372,6 +372,8 @@ class JournalTest {
             .sorted()
             .toList();
     assertEquals(List.of(), unforced);
+    // and the stats count those forces, one per segment
+    assertEquals(j.currentSegment(), j.stats().forces(), j.stats().toString());
   }
 
   @ParameterizedTest(name = "{0}")

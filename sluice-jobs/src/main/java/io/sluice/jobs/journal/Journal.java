@@ -321,7 +321,7 @@ public final class Journal implements AutoCloseable {
     Path dir = options.directory().toAbsolutePath();
     if (!Files.isDirectory(dir)) {
       Files.createDirectories(dir);
-      SegmentWriter.syncDirectory(dir.getParent()); // the new directory's entry, durably
+      SegmentWriter.syncDirectory(opener, dir.getParent()); // the new directory's entry, durably
     }
     FileChannel lockChannel =
         FileChannel.open(
@@ -592,7 +592,8 @@ public final class Journal implements AutoCloseable {
   /**
    * Deletes every closed segment whose number is below {@code segment}: the engine promises their
    * records are no longer needed. The segment being written is never deleted, whatever the
-   * argument. The directory is forced after deleting, so the deletion is durable.
+   * argument. The directory is forced after deleting, so the deletion is durable, also when a later
+   * deletion failed.
    *
    * @param segment the first segment to keep
    * @throws JournalClosedException if the journal is closed
@@ -604,19 +605,31 @@ public final class Journal implements AutoCloseable {
         throw new JournalClosedException("the journal in " + directory + " is closed");
       }
       int deleted = 0;
+      IOException failed = null;
       try {
         for (Long n : closedSegments.headMap(segment).keySet()) {
           Files.deleteIfExists(SegmentFormat.file(directory, n));
           closedSegments.remove(n);
           deleted++;
         }
-        if (deleted > 0) {
-          SegmentWriter.syncDirectory(directory);
-        }
       } catch (IOException e) {
-        throw new UncheckedIOException("could not delete journal segments in " + directory, e);
-      } finally {
-        segmentsDeleted.addAndGet(deleted);
+        failed = e;
+      }
+      segmentsDeleted.addAndGet(deleted);
+      if (deleted > 0) {
+        // also when a later deletion failed: those done must not come back after a crash
+        try {
+          SegmentWriter.syncDirectory(opener, directory);
+        } catch (IOException e) {
+          if (failed == null) {
+            failed = e;
+          } else {
+            failed.addSuppressed(e);
+          }
+        }
+      }
+      if (failed != null) {
+        throw new UncheckedIOException("could not delete journal segments in " + directory, failed);
       }
     }
   }

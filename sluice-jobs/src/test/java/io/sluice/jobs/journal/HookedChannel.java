@@ -8,8 +8,10 @@ import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -35,6 +37,13 @@ public final class HookedChannel extends FileChannel {
      */
     Set<Path> writtenNotForced() {
       return Set.copyOf(writtenNotForced);
+    }
+
+    private final List<Path> forced = new CopyOnWriteArrayList<>();
+
+    /** Every file or directory forced through this gate's channels, in order. */
+    List<Path> forced() {
+      return List.copyOf(forced);
     }
 
     /** What the next force does. */
@@ -115,6 +124,7 @@ public final class HookedChannel extends FileChannel {
     gate.beforeForce();
     d.force(metaData);
     gate.writtenNotForced.remove(file);
+    gate.forced.add(file);
   }
 
   @Override

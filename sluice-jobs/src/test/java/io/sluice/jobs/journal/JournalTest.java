@@ -431,6 +431,35 @@ class JournalTest {
   }
 
   @Test
+  void aReleaseThatFailsPartWayStillForcesTheDirectoryForTheSegmentsItDeleted() throws Exception {
+    // given a journal with three closed segments, the second of which cannot be deleted (a
+    // directory with a file in it has taken its name)
+    HookedChannel.Gate gate = new HookedChannel.Gate();
+    try (Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE, gate.opener())) {
+      for (int i = 0; j.currentSegment() < 4; i++) {
+        j.append(1, body(1, i, 1000));
+      }
+      Path second = SegmentFormat.file(dir, 2);
+      Files.delete(second);
+      Files.createDirectory(second);
+      Files.createFile(second.resolve("keep"));
+      int forcedBefore = gate.forced().size();
+
+      // when all three are released
+      assertThrows(java.io.UncheckedIOException.class, () -> j.releaseSegmentsBefore(4));
+
+      // then the first is gone, and its deletion was made durable: the directory was forced
+      assertFalse(Files.exists(SegmentFormat.file(dir, 1)));
+      List<Path> forced = gate.forced();
+      assertTrue(
+          forced.subList(forcedBefore, forced.size()).contains(dir.toAbsolutePath()),
+          "forced after the release: " + forced.subList(forcedBefore, forced.size()));
+      Files.delete(second.resolve("keep"));
+      Files.delete(second);
+    }
+  }
+
+  @Test
   void closedSegmentBytesCountsTheClosedSegmentsStillOnDisk() throws Exception {
     try (Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE)) {
       int i = 0;

@@ -58,6 +58,9 @@ final class PowerLossDisk {
   ChannelOpener opener() {
     return (file, options) -> {
       FileChannel ch = FileChannel.open(file, options);
+      if (Files.isDirectory(file)) {
+        return ch; // the model keeps files, not directory entries
+      }
       synchronized (this) {
         if (!files.containsKey(file.toAbsolutePath())) {
           // a file already there (replayed, its tail cut and forced) is durable as it is

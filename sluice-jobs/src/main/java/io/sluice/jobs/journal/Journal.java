@@ -119,10 +119,10 @@ public final class Journal implements AutoCloseable {
    * TERMINATED, then exit: the journal is failed for good (no retry of a failed fsync: after one, the
    * kernel may have dropped the dirty pages, so a later success would prove nothing).
    *
-   * Segments: the writer rolls to a new segment when a frame would cross segmentBytes (the old one is
-   * flushed, forced unless NEVER (then close forces it), closed and added to closedSegments; the new one is created with its
-   * header, forced, and the directory forced). releaseSegmentsBefore deletes from closedSegments only,
-   * so it never touches the segment being written.
+   * Segments: the writer rolls to a new segment when a frame would cross segmentBytes (the old one
+   * is flushed, forced unless NEVER (then close forces it), closed and added to closedSegments; the
+   * new one is created with its header, forced, and the directory forced). releaseSegmentsBefore
+   * deletes from closedSegments only, so it never touches the segment being written.
    *
    * Stalls. The writer stores the start of each stretch of disk I/O (a commit, an interval force,
    * the last force at close) in `busySince` and IDLE after it: two volatile writes per commit, none

@@ -244,9 +244,9 @@ public final class Journal implements AutoCloseable {
     this.forceEveryCommit = options.durability() instanceof Durability.Always;
     this.forceOnRoll = !(options.durability() instanceof Durability.Never);
     this.intervalNanos =
-        options.durability() instanceof Durability.Interval(var every) ? every.toNanos() : 0;
+        options.durability() instanceof Durability.Interval(var every) ? nanos(every) : 0;
     this.buffer = SegmentWriter.alignedBuffer(options.writeBufferBytes());
-    this.stallThresholdNanos = options.stallThreshold().toNanos();
+    this.stallThresholdNanos = nanos(options.stallThreshold());
     this.tickNanos = Math.clamp(stallThresholdNanos / 4, MIN_TICK_NANOS, MAX_TICK_NANOS);
     boolean direct = ioMode == IoMode.DIRECT;
     long last = recovered.lastSegment();
@@ -494,7 +494,7 @@ public final class Journal implements AutoCloseable {
 
   private long appendTimed(int type, byte[] body, boolean forced, Duration timeout)
       throws AppendTimeoutException {
-    long nanos = Math.max(0, timeout.toNanos());
+    long nanos = Math.max(0, nanos(timeout));
     Pending p = new Pending(type, checkSize(body), Thread.currentThread(), null, forced, nanos);
     enqueue(p);
     return p.awaitUninterruptiblyTimed();
@@ -550,6 +550,18 @@ public final class Journal implements AutoCloseable {
       future.completeExceptionally(e);
     }
     return future;
+  }
+
+  /**
+   * A duration in nanoseconds, saturated: the options and timeouts accept any duration, and one
+   * beyond about 292 years means "never" here rather than an ArithmeticException.
+   */
+  private static long nanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException tooLong) {
+      return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
   }
 
   private byte[] checkSize(byte[] body) {
@@ -771,7 +783,7 @@ public final class Journal implements AutoCloseable {
 
   private void idle() throws IOException {
     if (intervalNanos > 0 && unforced) {
-      long wait = lastForceNanos + intervalNanos - System.nanoTime();
+      long wait = intervalNanos - (System.nanoTime() - lastForceNanos); // no overflow
       if (wait <= 0) {
         beginIo(System.nanoTime());
         force();

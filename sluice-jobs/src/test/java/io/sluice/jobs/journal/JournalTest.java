@@ -460,6 +460,41 @@ class JournalTest {
   }
 
   @Test
+  void aTimeoutTooLongForNanosecondsWaitsAsAnUnboundedOneDoes() throws Exception {
+    // given an open journal
+    try (Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE)) {
+      Duration forever = Duration.ofSeconds(Long.MAX_VALUE);
+
+      // when appends wait at most a duration that no long holds in nanoseconds
+      long plain = j.appendUninterruptibly(1, new byte[10], forever);
+      long forced = j.appendForcedUninterruptibly(2, new byte[10], forever);
+
+      // then they are acknowledged as any append is
+      assertEquals(j.currentSegment(), plain);
+      assertEquals(j.currentSegment(), forced);
+    }
+    assertEquals(2, replay(small(dir)).records.size());
+  }
+
+  @Test
+  void aStallThresholdAndAnIntervalTooLongForNanosecondsAreValidOptions() throws Exception {
+    // given options that JournalOptions and Durability accept: durations beyond 292 years
+    Duration forever = Duration.ofSeconds(Long.MAX_VALUE);
+    JournalOptions options =
+        small(dir).withStallThreshold(forever).withDurability(Durability.interval(forever));
+
+    // when a journal is opened with them and appended to
+    try (Journal j = Journal.open(options, ReplayVisitor.IGNORE)) {
+      j.append(1, new byte[10]);
+
+      // then it works, and the interval (never due) forces nothing before close
+      assertEquals(1, j.stats().recordsAppended());
+      assertFalse(j.stalled());
+    }
+    assertEquals(1, replay(small(dir)).records.size());
+  }
+
+  @Test
   void closedSegmentBytesCountsTheClosedSegmentsStillOnDisk() throws Exception {
     try (Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE)) {
       int i = 0;

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,7 +43,22 @@ class JournalPowerLossTest {
       names = {"DIRECT", "BUFFERED"})
   void everyRecordAcknowledgedBeforeAPowerCutIsReplayedWhateverSectorsWereTorn(IoMode mode)
       throws Exception {
-    SplittableRandom r = new SplittableRandom(SEED);
+    cutRounds(mode, ROUNDS, SEED);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(
+      value = IoMode.class,
+      names = {"DIRECT", "BUFFERED"})
+  @Tag("stress-long")
+  @Timeout(value = 30, unit = TimeUnit.MINUTES)
+  void everyRecordAcknowledgedBeforeAPowerCutIsReplayedOverManyRounds(IoMode mode)
+      throws Exception {
+    cutRounds(mode, 300, SEED ^ System.nanoTime());
+  }
+
+  private void cutRounds(IoMode mode, int rounds, long seed) throws Exception {
+    SplittableRandom r = new SplittableRandom(seed);
     JournalOptions base =
         JournalOptions.defaults(dir)
             .withIoMode(mode)
@@ -51,7 +67,7 @@ class JournalPowerLossTest {
             .withWriteBufferBytes(8192);
     Path journal = dir.resolve("round-0");
     Map<Integer, Long> acked = new HashMap<>(); // writer id -> its last acknowledged seq
-    for (int round = 0; round < ROUNDS; round++) {
+    for (int round = 0; round < rounds; round++) {
       JournalOptions options = base.withDirectory(journal);
       AtomicLongArray last = new AtomicLongArray(WRITERS);
       for (int w = 0; w < WRITERS; w++) {
@@ -99,10 +115,11 @@ class JournalPowerLossTest {
 
       Path image = dir.resolve("round-" + (round + 1));
       disk.crashImage(journal, image, r);
+      JournalTest.deleteTree(journal); // (the rounds' images would fill the disk)
       journal = image;
       Recorded seen = new Recorded();
       Journal.open(base.withDirectory(journal), seen).close();
-      check("round " + round + " (" + mode + ")", seen, acked);
+      check("seed " + seed + ", round " + round + " (" + mode + ")", seen, acked);
     }
   }
 

@@ -58,8 +58,8 @@ final class PowerLossDisk {
   ChannelOpener opener() {
     return (file, options) -> {
       FileChannel ch = FileChannel.open(file, options);
-      if (Files.isDirectory(file)) {
-        return ch; // the model keeps files, not directory entries
+      if (!file.getFileName().toString().endsWith(SegmentFormat.SUFFIX)) {
+        return ch; // the model keeps segment files: not directories, not the direct-I/O probe
       }
       synchronized (this) {
         if (!files.containsKey(file.toAbsolutePath())) {

@@ -54,7 +54,7 @@ class JournalPowerLossTest {
   @Timeout(value = 30, unit = TimeUnit.MINUTES)
   void everyRecordAcknowledgedBeforeAPowerCutIsReplayedOverManyRounds(IoMode mode)
       throws Exception {
-    cutRounds(mode, 300, SEED ^ System.nanoTime());
+    cutRounds(mode, 150, SEED ^ System.nanoTime());
   }
 
   private void cutRounds(IoMode mode, int rounds, long seed) throws Exception {

@@ -7,9 +7,10 @@ import java.nio.file.Path;
 import java.util.Set;
 
 /**
- * Opens the segment files the writer writes: {@link FileChannel#open} in production, a channel that
- * fails or hangs on cue in tests (an I/O failure that is real to the journal and deterministic).
- * Public only so that the store's tests can reach it; the package is not exported.
+ * Opens the segment files the writer writes, and the directories it forces: {@link
+ * FileChannel#open} in production, a channel that fails or hangs on cue in tests (an I/O failure
+ * that is real to the journal and deterministic). Public only so that the store's tests can reach
+ * it; the package is not exported.
  */
 @FunctionalInterface
 public interface ChannelOpener {

@@ -9,9 +9,11 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -117,10 +119,10 @@ public final class Journal implements AutoCloseable {
    * TERMINATED, then exit: the journal is failed for good (no retry of a failed fsync: after one, the
    * kernel may have dropped the dirty pages, so a later success would prove nothing).
    *
-   * Segments: the writer rolls to a new segment when a frame would cross segmentBytes (the old one is
-   * flushed, forced unless NEVER, closed and added to closedSegments; the new one is created with its
-   * header, forced, and the directory forced). releaseSegmentsBefore deletes from closedSegments only,
-   * so it never touches the segment being written.
+   * Segments: the writer rolls to a new segment when a frame would cross segmentBytes (the old one
+   * is flushed, forced unless NEVER (then close forces it), closed and added to closedSegments; the
+   * new one is created with its header, forced, and the directory forced). releaseSegmentsBefore
+   * deletes from closedSegments only, so it never touches the segment being written.
    *
    * Stalls. The writer stores the start of each stretch of disk I/O (a commit, an interval force,
    * the last force at close) in `busySince` and IDLE after it: two volatile writes per commit, none
@@ -205,6 +207,10 @@ public final class Journal implements AutoCloseable {
   private volatile Pending inFlight; // read by the watchdog
   private boolean unforced;
   private boolean forceAsked; // a record put since the last force must be forced (appendForced)
+
+  /** Segments closed at a roll without a force (NEVER): close forces them (see finish). */
+  private final List<Long> rolledUnforced = new ArrayList<>();
+
   private long lastForceNanos;
 
   // Counters: written by the writer thread only, read by stats().
@@ -238,9 +244,9 @@ public final class Journal implements AutoCloseable {
     this.forceEveryCommit = options.durability() instanceof Durability.Always;
     this.forceOnRoll = !(options.durability() instanceof Durability.Never);
     this.intervalNanos =
-        options.durability() instanceof Durability.Interval(var every) ? every.toNanos() : 0;
+        options.durability() instanceof Durability.Interval(var every) ? nanos(every) : 0;
     this.buffer = SegmentWriter.alignedBuffer(options.writeBufferBytes());
-    this.stallThresholdNanos = options.stallThreshold().toNanos();
+    this.stallThresholdNanos = nanos(options.stallThreshold());
     this.tickNanos = Math.clamp(stallThresholdNanos / 4, MIN_TICK_NANOS, MAX_TICK_NANOS);
     boolean direct = ioMode == IoMode.DIRECT;
     long last = recovered.lastSegment();
@@ -315,7 +321,7 @@ public final class Journal implements AutoCloseable {
     Path dir = options.directory().toAbsolutePath();
     if (!Files.isDirectory(dir)) {
       Files.createDirectories(dir);
-      SegmentWriter.syncDirectory(dir.getParent()); // the new directory's entry, durably
+      SegmentWriter.syncDirectory(opener, dir.getParent()); // the new directory's entry, durably
     }
     FileChannel lockChannel =
         FileChannel.open(
@@ -488,7 +494,7 @@ public final class Journal implements AutoCloseable {
 
   private long appendTimed(int type, byte[] body, boolean forced, Duration timeout)
       throws AppendTimeoutException {
-    long nanos = Math.max(0, timeout.toNanos());
+    long nanos = Math.max(0, nanos(timeout));
     Pending p = new Pending(type, checkSize(body), Thread.currentThread(), null, forced, nanos);
     enqueue(p);
     return p.awaitUninterruptiblyTimed();
@@ -546,6 +552,18 @@ public final class Journal implements AutoCloseable {
     return future;
   }
 
+  /**
+   * A duration in nanoseconds, saturated: the options and timeouts accept any duration, and one
+   * beyond about 292 years means "never" here rather than an ArithmeticException.
+   */
+  private static long nanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException tooLong) {
+      return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+  }
+
   private byte[] checkSize(byte[] body) {
     Objects.requireNonNull(body, "body");
     if (body.length > options.maxRecordBytes()) {
@@ -586,7 +604,8 @@ public final class Journal implements AutoCloseable {
   /**
    * Deletes every closed segment whose number is below {@code segment}: the engine promises their
    * records are no longer needed. The segment being written is never deleted, whatever the
-   * argument. The directory is forced after deleting, so the deletion is durable.
+   * argument. The directory is forced after deleting, so the deletion is durable, also when a later
+   * deletion failed.
    *
    * @param segment the first segment to keep
    * @throws JournalClosedException if the journal is closed
@@ -598,19 +617,31 @@ public final class Journal implements AutoCloseable {
         throw new JournalClosedException("the journal in " + directory + " is closed");
       }
       int deleted = 0;
+      IOException failed = null;
       try {
         for (Long n : closedSegments.headMap(segment).keySet()) {
           Files.deleteIfExists(SegmentFormat.file(directory, n));
           closedSegments.remove(n);
           deleted++;
         }
-        if (deleted > 0) {
-          SegmentWriter.syncDirectory(directory);
-        }
       } catch (IOException e) {
-        throw new UncheckedIOException("could not delete journal segments in " + directory, e);
-      } finally {
-        segmentsDeleted.addAndGet(deleted);
+        failed = e;
+      }
+      segmentsDeleted.addAndGet(deleted);
+      if (deleted > 0) {
+        // also when a later deletion failed: those done must not come back after a crash
+        try {
+          SegmentWriter.syncDirectory(opener, directory);
+        } catch (IOException e) {
+          if (failed == null) {
+            failed = e;
+          } else {
+            failed.addSuppressed(e);
+          }
+        }
+      }
+      if (failed != null) {
+        throw new UncheckedIOException("could not delete journal segments in " + directory, failed);
       }
     }
   }
@@ -752,7 +783,7 @@ public final class Journal implements AutoCloseable {
 
   private void idle() throws IOException {
     if (intervalNanos > 0 && unforced) {
-      long wait = lastForceNanos + intervalNanos - System.nanoTime();
+      long wait = intervalNanos - (System.nanoTime() - lastForceNanos); // no overflow
       if (wait <= 0) {
         beginIo(System.nanoTime());
         force();
@@ -847,6 +878,8 @@ public final class Journal implements AutoCloseable {
     segment.flush();
     if (forceOnRoll || forceAsked) {
       force();
+    } else {
+      rolledUnforced.add(segment.number);
     }
     segment.close();
     long next = segment.number + 1;
@@ -866,20 +899,25 @@ public final class Journal implements AutoCloseable {
     long started = System.nanoTime();
     segment.force();
     long nanos = System.nanoTime() - started;
+    counted(started, nanos);
+    unforced = false;
+    forceAsked = false;
+    return nanos;
+  }
+
+  /** Counts a force of a segment file that started at {@code started} and took {@code nanos}. */
+  private void counted(long started, long nanos) {
     forces++;
     forceNanosTotal += nanos;
     if (nanos > forceNanosMax) {
       forceNanosMax = nanos;
     }
-    unforced = false;
-    forceAsked = false;
     lastForceNanos = started + nanos;
     try {
       listener.onForce(nanos);
     } catch (RuntimeException e) {
       listenerFailed(e);
     }
-    return nanos;
   }
 
   private void finish() throws IOException {
@@ -887,13 +925,39 @@ public final class Journal implements AutoCloseable {
     if (rest != null) {
       commit(reverse(rest));
     }
-    if (unforced) {
+    if (unforced || !rolledUnforced.isEmpty()) {
       beginIo(System.nanoTime());
-      force();
+      if (unforced) {
+        force();
+      }
+      forceRolledSegments();
       endIo();
     }
     segment.close();
     completions.offer(Pending.TERMINATED);
+  }
+
+  /**
+   * Forces the segments closed at a roll without a force (under NEVER), so that close leaves every
+   * record durable, not only those of the last segment. A segment released since is skipped: close
+   * holds closeLock, so none is deleted meanwhile.
+   */
+  private void forceRolledSegments() throws IOException {
+    for (long n : rolledUnforced) {
+      Path file = SegmentFormat.file(directory, n);
+      FileChannel ch;
+      try {
+        ch = opener.open(file, Set.of(StandardOpenOption.WRITE));
+      } catch (NoSuchFileException released) {
+        continue;
+      }
+      long started = System.nanoTime();
+      try (ch) {
+        ch.force(false);
+      }
+      counted(started, System.nanoTime() - started);
+    }
+    rolledUnforced.clear();
   }
 
   private void fail(Throwable cause) {

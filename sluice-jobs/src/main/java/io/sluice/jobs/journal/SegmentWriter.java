@@ -117,7 +117,7 @@ final class SegmentWriter {
       w.closeQuietly();
       throw e;
     }
-    syncDirectory(directory);
+    syncDirectory(opener, directory);
     return w;
   }
 
@@ -159,8 +159,9 @@ final class SegmentWriter {
     return w;
   }
 
-  static void syncDirectory(Path directory) throws IOException {
-    try (FileChannel d = FileChannel.open(directory, StandardOpenOption.READ)) {
+  /** Forces a directory, so that the files created or deleted in it are durably so. */
+  static void syncDirectory(ChannelOpener opener, Path directory) throws IOException {
+    try (FileChannel d = opener.open(directory, Set.of(StandardOpenOption.READ))) {
       d.force(true);
     }
   }

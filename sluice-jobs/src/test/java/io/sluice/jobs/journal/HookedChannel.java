@@ -7,6 +7,11 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -24,6 +29,22 @@ public final class HookedChannel extends FileChannel {
 
     private final AtomicReference<Arm> armed = new AtomicReference<>();
     private volatile boolean failWrites;
+    private final Set<Path> writtenNotForced = ConcurrentHashMap.newKeySet();
+
+    /**
+     * The files written through this gate's channels and not forced since (by any of them): what a
+     * crash of the machine could still lose.
+     */
+    Set<Path> writtenNotForced() {
+      return Set.copyOf(writtenNotForced);
+    }
+
+    private final List<Path> forced = new CopyOnWriteArrayList<>();
+
+    /** Every file or directory forced through this gate's channels, in order. */
+    List<Path> forced() {
+      return List.copyOf(forced);
+    }
 
     /** What the next force does. */
     private record Arm(CountDownLatch entered, CountDownLatch release, boolean fail) {}
@@ -83,22 +104,27 @@ public final class HookedChannel extends FileChannel {
 
     /** Opens real files, each behind this gate. */
     public ChannelOpener opener() {
-      return (file, options) -> new HookedChannel(FileChannel.open(file, options), this);
+      return (file, options) ->
+          new HookedChannel(FileChannel.open(file, options), this, file.toAbsolutePath());
     }
   }
 
   private final FileChannel d;
   private final Gate gate;
+  private final Path file;
 
-  HookedChannel(FileChannel delegate, Gate gate) {
+  HookedChannel(FileChannel delegate, Gate gate, Path file) {
     this.d = delegate;
     this.gate = gate;
+    this.file = file;
   }
 
   @Override
   public void force(boolean metaData) throws IOException {
     gate.beforeForce();
     d.force(metaData);
+    gate.writtenNotForced.remove(file);
+    gate.forced.add(file);
   }
 
   @Override
@@ -113,11 +139,13 @@ public final class HookedChannel extends FileChannel {
 
   @Override
   public int write(ByteBuffer src) throws IOException {
+    gate.writtenNotForced.add(file);
     return d.write(src);
   }
 
   @Override
   public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+    gate.writtenNotForced.add(file);
     return d.write(srcs, offset, length);
   }
 
@@ -139,6 +167,7 @@ public final class HookedChannel extends FileChannel {
 
   @Override
   public FileChannel truncate(long size) throws IOException {
+    gate.writtenNotForced.add(file);
     d.truncate(size);
     return this;
   }
@@ -161,6 +190,7 @@ public final class HookedChannel extends FileChannel {
   @Override
   public int write(ByteBuffer src, long position) throws IOException {
     gate.beforeWrite();
+    gate.writtenNotForced.add(file);
     return d.write(src, position);
   }
 

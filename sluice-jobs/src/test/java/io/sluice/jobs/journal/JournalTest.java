@@ -341,6 +341,42 @@ class JournalTest {
   }
 
   @ParameterizedTest(name = "{0}")
+  @EnumSource(
+      value = IoMode.class,
+      names = {"DIRECT", "BUFFERED"})
+  void closeUnderNeverForcesEverySegmentWrittenSinceOpenNotOnlyTheLastOne(IoMode mode)
+      throws Exception {
+    // given a journal that never forces, written past three segment rolls, through channels that
+    // note which files hold writes no force has covered yet
+    HookedChannel.Gate gate = new HookedChannel.Gate();
+    JournalOptions options = small(dir).withDurability(Durability.NEVER).withIoMode(mode);
+    Journal j = Journal.open(options, ReplayVisitor.IGNORE, gate.opener());
+    for (int i = 0; j.currentSegment() < 4; i++) {
+      j.append(1, body(1, i, 1000));
+    }
+    // and as many again pending at close, so that the last commit rolls too
+    List<CompletableFuture<Long>> pending = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      pending.add(j.appendAsync(1, body(1, 1000 + i, 1000)));
+    }
+
+    // when it is closed ("close forces")
+    j.close();
+
+    // then every segment file was forced after its last write, the rolled ones included
+    CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get();
+    assertTrue(j.currentSegment() >= 6, "rolled at close too: " + j.currentSegment());
+    List<Path> unforced =
+        gate.writtenNotForced().stream()
+            .filter(f -> f.getFileName().toString().endsWith(".seg"))
+            .sorted()
+            .toList();
+    assertEquals(List.of(), unforced);
+    // and the stats count those forces, one per segment
+    assertEquals(j.currentSegment(), j.stats().forces(), j.stats().toString());
+  }
+
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"never", "interval"})
   void aForcedAppendIsForcedBeforeItCompletesWhateverThePolicy(String kind) throws Exception {
     // given a policy that forces no commit (an interval that never comes, or never)
@@ -392,6 +428,70 @@ class JournalTest {
       CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get();
       assertTrue(j.currentSegment() >= 3, "the segment rolled: " + j.currentSegment());
     }
+  }
+
+  @Test
+  void aReleaseThatFailsPartWayStillForcesTheDirectoryForTheSegmentsItDeleted() throws Exception {
+    // given a journal with three closed segments, the second of which cannot be deleted (a
+    // directory with a file in it has taken its name)
+    HookedChannel.Gate gate = new HookedChannel.Gate();
+    try (Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE, gate.opener())) {
+      for (int i = 0; j.currentSegment() < 4; i++) {
+        j.append(1, body(1, i, 1000));
+      }
+      Path second = SegmentFormat.file(dir, 2);
+      Files.delete(second);
+      Files.createDirectory(second);
+      Files.createFile(second.resolve("keep"));
+      int forcedBefore = gate.forced().size();
+
+      // when all three are released
+      assertThrows(java.io.UncheckedIOException.class, () -> j.releaseSegmentsBefore(4));
+
+      // then the first is gone, and its deletion was made durable: the directory was forced
+      assertFalse(Files.exists(SegmentFormat.file(dir, 1)));
+      List<Path> forced = gate.forced();
+      assertTrue(
+          forced.subList(forcedBefore, forced.size()).contains(dir.toAbsolutePath()),
+          "forced after the release: " + forced.subList(forcedBefore, forced.size()));
+      Files.delete(second.resolve("keep"));
+      Files.delete(second);
+    }
+  }
+
+  @Test
+  void aTimeoutTooLongForNanosecondsWaitsAsAnUnboundedOneDoes() throws Exception {
+    // given an open journal
+    try (Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE)) {
+      Duration forever = Duration.ofSeconds(Long.MAX_VALUE);
+
+      // when appends wait at most a duration that no long holds in nanoseconds
+      long plain = j.appendUninterruptibly(1, new byte[10], forever);
+      long forced = j.appendForcedUninterruptibly(2, new byte[10], forever);
+
+      // then they are acknowledged as any append is
+      assertEquals(j.currentSegment(), plain);
+      assertEquals(j.currentSegment(), forced);
+    }
+    assertEquals(2, replay(small(dir)).records.size());
+  }
+
+  @Test
+  void aStallThresholdAndAnIntervalTooLongForNanosecondsAreValidOptions() throws Exception {
+    // given options that JournalOptions and Durability accept: durations beyond 292 years
+    Duration forever = Duration.ofSeconds(Long.MAX_VALUE);
+    JournalOptions options =
+        small(dir).withStallThreshold(forever).withDurability(Durability.interval(forever));
+
+    // when a journal is opened with them and appended to
+    try (Journal j = Journal.open(options, ReplayVisitor.IGNORE)) {
+      j.append(1, new byte[10]);
+
+      // then it works, and the interval (never due) forces nothing before close
+      assertEquals(1, j.stats().recordsAppended());
+      assertFalse(j.stalled());
+    }
+    assertEquals(1, replay(small(dir)).records.size());
   }
 
   @Test

@@ -451,6 +451,38 @@ class JobEngineTest {
   }
 
   @Test
+  void aFailureUnderARetryPolicyWithDelaysTooLongForNanosecondsWaitsToRetryAndTheWorkerGoesOn()
+      throws Exception {
+    // given one worker and a type whose retry delays are a thousand years
+    Duration millennium = Duration.ofDays(365L * 1_000);
+    engine =
+        builder()
+            .workers(1)
+            .handle(
+                "patient",
+                (job, ctx) -> {
+                  throw new IllegalStateException("not yet");
+                },
+                HandlerOptions.defaults()
+                    .withRetry(new RetryPolicy(3, millennium, millennium, 2.0)))
+            .handle("ok", (job, ctx) -> {})
+            .start();
+
+    // when its job fails
+    JobId patient = accept(List.of(spec("patient", "x"))).getFirst();
+    awaitState(patient, JobState.RETRY_WAIT);
+
+    // then it waits to retry, at most the longest delay a long counts in nanoseconds, and the
+    // worker runs the next job
+    Instant retryAt = engine.find(patient).orElseThrow().nextAttemptAt().orElseThrow();
+    assertFalse(retryAt.isBefore(clock.now()));
+    assertFalse(retryAt.isAfter(clock.now().plus(Duration.ofNanos(Long.MAX_VALUE))));
+    JobId next = accept(List.of(spec("ok", "y"))).getFirst();
+    awaitState(next, JobState.SUCCEEDED);
+    assertEquals(1, engine.stats().byType().get("patient").retries());
+  }
+
+  @Test
   void anAttemptThatOverrunsItsTimeoutIsInterruptedAndFailsAndTheWorkerGoesOn() throws Exception {
     CountDownLatch blocked = new CountDownLatch(1);
     AtomicInteger interrupted = new AtomicInteger();

@@ -674,18 +674,27 @@ final class JobEngineImpl implements JobEngine {
     }
   }
 
-  /** The error text kept with a job: the exception and its causes, one line each, bounded. */
+  /**
+   * The error text kept with a job: the exception and its causes, one line each, bounded. The
+   * handler's exception is its code: an accessor of it that throws ends the text there, with a
+   * note, instead of failing the worker.
+   */
   static String describe(Throwable failure) {
     StringBuilder text = new StringBuilder();
     Throwable t = failure;
-    for (int depth = 0; t != null && depth < 5; depth++, t = t.getCause()) {
-      if (depth > 0) {
-        text.append(" <- caused by ");
+    try {
+      for (int depth = 0; t != null && depth < 5; depth++, t = t.getCause()) {
+        if (depth > 0) {
+          text.append(" <- caused by ");
+        }
+        text.append(t.getClass().getName());
+        String message = t.getMessage();
+        if (message != null) {
+          text.append(": ").append(message);
+        }
       }
-      text.append(t.getClass().getName());
-      if (t.getMessage() != null) {
-        text.append(": ").append(t.getMessage());
-      }
+    } catch (RuntimeException | StackOverflowError e) {
+      text.append(" (and its description failed: ").append(e.getClass().getName()).append(')');
     }
     return text.length() <= MAX_ERROR_CHARS
         ? text.toString()

@@ -482,6 +482,48 @@ class JobEngineTest {
     assertEquals(1, engine.stats().byType().get("patient").retries());
   }
 
+  /** A failure whose message and cause cannot be read: its accessors throw. */
+  private static final class Unreadable extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public String getMessage() {
+      throw new IllegalStateException("no message for you");
+    }
+
+    @Override
+    public synchronized Throwable getCause() {
+      throw new IllegalStateException("no cause for you");
+    }
+  }
+
+  @Test
+  void aHandlerThrowingAFailureWhoseMessageCannotBeReadFailsThatAttemptOnlyAndTheWorkerGoesOn()
+      throws Exception {
+    // given one worker and a handler that throws an exception whose getMessage throws
+    engine =
+        builder()
+            .workers(1)
+            .handle(
+                "odd",
+                (job, ctx) -> {
+                  throw new Unreadable();
+                },
+                HandlerOptions.defaults().withRetry(RetryPolicy.never()))
+            .handle("ok", (job, ctx) -> {})
+            .start();
+
+    // when its job runs
+    JobId odd = accept(List.of(spec("odd", "x"))).getFirst();
+
+    // then that attempt fails, naming the failure's class, and the worker runs the next job
+    awaitState(odd, JobState.DEAD);
+    String error = engine.find(odd).orElseThrow().lastError().orElseThrow();
+    assertTrue(error.startsWith(Unreadable.class.getName()), error);
+    JobId next = accept(List.of(spec("ok", "y"))).getFirst();
+    awaitState(next, JobState.SUCCEEDED);
+  }
+
   @Test
   void anAttemptThatOverrunsItsTimeoutIsInterruptedAndFailsAndTheWorkerGoesOn() throws Exception {
     CountDownLatch blocked = new CountDownLatch(1);

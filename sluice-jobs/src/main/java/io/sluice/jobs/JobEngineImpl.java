@@ -666,10 +666,15 @@ final class JobEngineImpl implements JobEngine {
     notifyListener(() -> listener.died(job, error));
   }
 
+  /**
+   * Calls the listener. Whatever it throws, an Error included (an assertion in a test's listener, a
+   * stack overflow), is logged and ignored: it must not end a worker, a stuck worker's helper or
+   * the shutdown, which would leave the pool a worker short or the store open.
+   */
   private static void notifyListener(Runnable call) {
     try {
       call.run();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       LOG.log(System.Logger.Level.WARNING, "an engine listener failed; ignored", e);
     }
   }

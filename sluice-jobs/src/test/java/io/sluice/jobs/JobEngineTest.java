@@ -525,6 +525,34 @@ class JobEngineTest {
   }
 
   @Test
+  void aListenerThatThrowsAnErrorIsIgnoredAndTheWorkerGoesOn() throws Exception {
+    // given one worker and a listener that throws an Error at every outcome
+    AtomicInteger heard = new AtomicInteger();
+    engine =
+        builder()
+            .workers(1)
+            .listener(
+                new EngineListener() {
+                  @Override
+                  public void attemptFinished(Job job, Outcome outcome, Duration elapsed) {
+                    heard.incrementAndGet();
+                    throw new AssertionError("a listener with a bug");
+                  }
+                })
+            .handle("ok", (job, ctx) -> {})
+            .start();
+
+    // when two jobs run one after the other
+    JobId first = accept(List.of(spec("ok", "x"))).getFirst();
+    awaitState(first, JobState.SUCCEEDED);
+    JobId second = accept(List.of(spec("ok", "y"))).getFirst();
+
+    // then the second runs too: the worker outlived the listener's failure
+    awaitState(second, JobState.SUCCEEDED);
+    Waits.until(() -> heard.get() == 2, "the listener to hear of both");
+  }
+
+  @Test
   void anAttemptThatOverrunsItsTimeoutIsInterruptedAndFailsAndTheWorkerGoesOn() throws Exception {
     CountDownLatch blocked = new CountDownLatch(1);
     AtomicInteger interrupted = new AtomicInteger();

@@ -380,6 +380,39 @@ class DurableJobStoreTest {
   }
 
   @Test
+  void anObserverThatThrowsAnErrorIsIgnoredAndTheJournalGoesOn() throws Exception {
+    // given an observer that throws an Error at every commit, force and acknowledgement
+    AtomicLong heard = new AtomicLong();
+    StoreObserver failing =
+        new StoreObserver() {
+          @Override
+          public void journalCommitted(int records, long bytes, long writeNanos, long forceNanos) {
+            heard.incrementAndGet();
+            throw new AssertionError("an observer with a bug");
+          }
+
+          @Override
+          public void journalAcknowledged(long latencyNanos) {
+            throw new AssertionError("an observer with a bug");
+          }
+        };
+    List<JobId> ids = new java.util.ArrayList<>();
+    try (LocalJobStore store = LocalJobStore.open(options().withObserver(failing))) {
+      // when batches are submitted one after the other
+      ids.addAll(accept(store, spec("a")));
+      ids.addAll(accept(store, spec("b")));
+    }
+
+    // then each was accepted, and a reopen finds both
+    assertTrue(heard.get() >= 2, heard + " commits heard");
+    try (LocalJobStore store = open()) {
+      for (JobId id : ids) {
+        assertEquals(JobState.QUEUED, store.find(id).orElseThrow().state());
+      }
+    }
+  }
+
+  @Test
   void aDurableStoreNeedsADirectory() {
     var e =
         assertThrows(

@@ -102,7 +102,8 @@ import java.util.random.RandomGenerator;
  * worker interrupted; those attempts are reported to the store as abandoned (queued again, not
  * failed). The shutdown then waits at most HARD_STOP_WAIT (or interruptGrace, if less) for the
  * interrupted handlers to return; it gives up on those that do not (STOPPED or STUCK -> GIVEN_UP,
- * again one CAS against the worker's), reports them, and closes the store without them: they stay
+ * again one CAS against the worker's), records the successes of their batches that their workers
+ * had not recorded yet, reports them, and closes the store without them: they stay
  * RUNNING in the journal, so the next start queues them again, as after a crash. A given-up worker
  * whose handler returns later touches nothing and ends. A worker that sees the hard stop before
  * its handler starts does not start it. Workers are counted (`liveWorkers`) instead of joined, as
@@ -806,7 +807,8 @@ final class JobEngineImpl implements JobEngine {
    * Gives up on the attempts whose handlers did not return after the hard stop's interrupt: their
    * workers no longer hold up the shutdown, and will touch nothing if the handlers return. Their
    * jobs stay RUNNING in the store, which closes without them: a journal queues them again at the
-   * next start. Reports them in one warning and to the listener, as abandoned.
+   * next start. The successes their workers had not recorded yet (jobs of the same batch that ran
+   * before them) are recorded now. Reports them in one warning and to the listener, as abandoned.
    */
   private void giveUpOnAttempts() {
     List<Attempt> givenUp = new ArrayList<>();
@@ -835,6 +837,9 @@ final class JobEngineImpl implements JobEngine {
     StringBuilder jobs = new StringBuilder();
     for (Attempt a : givenUp) {
       giveBack(a.batch); // the jobs claimed behind it, not begun: queued again, not counted
+      // The jobs of its batch that succeeded before it: the worker's next claim would have
+      // recorded them, and a given-up worker touches nothing more, so they would run again.
+      recordSuccesses(a.batch);
       jobs.append(jobs.isEmpty() ? "" : "; ")
           .append(a.job.id())
           .append(" (")

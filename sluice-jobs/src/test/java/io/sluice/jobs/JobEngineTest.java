@@ -1029,6 +1029,56 @@ class JobEngineTest {
   }
 
   @Test
+  void aShutdownThatGivesUpOnAnAttemptRecordsTheSuccessesItsWorkerHadNotRecordedYet(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    // given: a journaled store holding two jobs, which one worker claims together; no listener,
+    // so the first job's success waits for the worker's next claim to be recorded; the second
+    // job's handler ignores interrupts
+    JobStoreOptions durable =
+        JobStoreOptions.defaults().withDirectory(dir).withClock(clock).withSegmentBytes(1 << 20);
+    LocalJobStore journaled = LocalJobStore.open(durable);
+    List<JobId> ids =
+        assertInstanceOf(
+                Admission.Accepted.class,
+                journaled.submit(
+                    List.of(spec("work", "quick"), spec("work", "deaf")), Duration.ZERO))
+            .ids();
+    CountDownLatch deafStarted = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    engine =
+        JobEngine.builder(journaled)
+            .workers(1)
+            .threadFactory(counting)
+            .interruptGrace(Duration.ofMillis(50))
+            .handle(
+                "work",
+                (job, ctx) -> {
+                  if (new String(job.payloadBytes(), UTF_8).equals("deaf")) {
+                    deafStarted.countDown();
+                    awaitIgnoringInterrupts(release);
+                  }
+                })
+            .start();
+    assertTrue(deafStarted.await(10, TimeUnit.SECONDS));
+
+    // when: the engine shuts down without grace and gives up on the deaf attempt
+    assertFalse(engine.shutdown(Duration.ZERO));
+    release.countDown();
+    for (Thread t : threads) {
+      t.join(TimeUnit.SECONDS.toMillis(10));
+    }
+
+    // then: the journal has the first job succeeded, so it does not run again; the deaf one is
+    // queued again with its attempt counted
+    try (LocalJobStore reopened = LocalJobStore.open(durable)) {
+      assertEquals(JobState.SUCCEEDED, reopened.find(ids.get(0)).orElseThrow().state());
+      Job deaf = reopened.find(ids.get(1)).orElseThrow();
+      assertEquals(JobState.QUEUED, deaf.state());
+      assertEquals(1, deaf.attempts());
+    }
+  }
+
+  @Test
   void aTypeNeverRunsMoreAttemptsAtOnceThanItsLimitAndOtherTypesStillRun() throws Exception {
     AtomicInteger now = new AtomicInteger();
     AtomicInteger most = new AtomicInteger();

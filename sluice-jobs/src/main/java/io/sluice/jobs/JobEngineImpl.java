@@ -105,7 +105,9 @@ import java.util.random.RandomGenerator;
  * again one CAS against the worker's), records the successes of their batches that their workers
  * had not recorded yet, reports them, and closes the store without them: they stay
  * RUNNING in the journal, so the next start queues them again, as after a crash. A given-up worker
- * whose handler returns later touches nothing and ends. A worker that sees the hard stop before
+ * whose handler returns later touches nothing and ends. Before it closes the store, the shutdown
+ * joins the threads of the counted workers, which may still run their last lines (or the thread
+ * factory's code after them) when they leave the count. A worker that sees the hard stop before
  * its handler starts does not start it. Workers are counted (`liveWorkers`) instead of joined, as
  * the set of threads changes when stuck ones are replaced. The first shutdown call stops admission
  * and claims on its own thread and runs the rest (the waits, the hard stop, closing the store) on
@@ -159,6 +161,8 @@ final class JobEngineImpl implements JobEngine {
   private final ReentrantLock poolLock = new ReentrantLock();
   private final Condition workerEnded = poolLock.newCondition();
   private int liveWorkers; // workers not ended that the shutdown waits for; under poolLock
+  // workers that left the count (their loops returned); the shutdown joins them; under poolLock
+  private final List<Thread> leftWorkers = new ArrayList<>();
   private final Object shutdownLock = new Object();
   private volatile boolean stopping; // set first by shutdown: workers begin no more claimed jobs
   private volatile boolean hardStop;
@@ -386,6 +390,7 @@ final class JobEngineImpl implements JobEngine {
         poolLock.lock();
         try {
           liveWorkers--;
+          leftWorkers.add(Thread.currentThread());
           workerEnded.signalAll();
         } finally {
           poolLock.unlock();
@@ -769,8 +774,27 @@ final class JobEngineImpl implements JobEngine {
     }
     cancelAttempts();
     watchdog.close();
+    joinLeftWorkers();
     store.close();
     return graceful;
+  }
+
+  /**
+   * Waits for the threads of the workers that left the count to end: a worker leaves it in its last
+   * lines, and its thread may run code of the thread factory's after them; so no thread of a
+   * counted worker outlives the shutdown. Given-up workers are not among them.
+   */
+  private void joinLeftWorkers() throws InterruptedException {
+    List<Thread> left;
+    poolLock.lock();
+    try {
+      left = List.copyOf(leftWorkers);
+    } finally {
+      poolLock.unlock();
+    }
+    for (Thread t : left) {
+      t.join();
+    }
   }
 
   /** How long a hard stop waits for the handlers it interrupted: see {@link #HARD_STOP_WAIT}. */

@@ -1079,6 +1079,70 @@ class JobEngineTest {
   }
 
   @Test
+  void aShutdownClosesTheStoreOnlyAfterEveryWorkerThreadHasEnded() throws Exception {
+    // given worker threads that run code of their own after the worker's loop returns (as a
+    // thread factory that cleans up after its tasks does), and a store that notes, when it is
+    // closed, whether a worker thread is still alive
+    CountDownLatch loopEnded = new CountDownLatch(1);
+    CountDownLatch linger = new CountDownLatch(1);
+    List<Thread> made = new CopyOnWriteArrayList<>();
+    ThreadFactory lingering =
+        task -> {
+          Thread t =
+              Thread.ofVirtual()
+                  .unstarted(
+                      () -> {
+                        try {
+                          task.run();
+                        } finally {
+                          loopEnded.countDown();
+                          awaitIgnoringInterrupts(linger);
+                        }
+                      });
+          made.add(t);
+          threads.add(t);
+          return t;
+        };
+    CountDownLatch storeClosing = new CountDownLatch(1);
+    AtomicBoolean closedWhileAWorkerRan = new AtomicBoolean();
+    JobStore watching =
+        (JobStore)
+            java.lang.reflect.Proxy.newProxyInstance(
+                JobStore.class.getClassLoader(),
+                new Class<?>[] {JobStore.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("close")) {
+                    closedWhileAWorkerRan.set(made.stream().anyMatch(Thread::isAlive));
+                    storeClosing.countDown();
+                  }
+                  try {
+                    return method.invoke(store, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    engine =
+        builderWithoutListener(watching)
+            .workers(1)
+            .threadFactory(lingering)
+            .handle("ok", (job, ctx) -> {})
+            .start();
+
+    // when the engine shuts down, and its worker thread lingers after its loop ended until the
+    // store is closed (or, if the store is not closed meanwhile, a second has passed)
+    Thread closer = Thread.ofVirtual().start(engine::close);
+    assertTrue(loopEnded.await(10, TimeUnit.SECONDS));
+    storeClosing.await(1, TimeUnit.SECONDS);
+    linger.countDown();
+    closer.join();
+
+    // then the store was closed only after the worker thread had ended
+    assertEquals(0, storeClosing.getCount());
+    assertFalse(closedWhileAWorkerRan.get(), "the store was closed while a worker thread ran");
+    assertFalse(made.getFirst().isAlive());
+  }
+
+  @Test
   void aTypeNeverRunsMoreAttemptsAtOnceThanItsLimitAndOtherTypesStillRun() throws Exception {
     AtomicInteger now = new AtomicInteger();
     AtomicInteger most = new AtomicInteger();

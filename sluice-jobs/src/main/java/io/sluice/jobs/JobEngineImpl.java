@@ -105,9 +105,11 @@ import java.util.random.RandomGenerator;
  * again one CAS against the worker's), records the successes of their batches that their workers
  * had not recorded yet, reports them, and closes the store without them: they stay
  * RUNNING in the journal, so the next start queues them again, as after a crash. A given-up worker
- * whose handler returns later touches nothing and ends. Before it closes the store, the shutdown
- * joins the threads of the counted workers, which may still run their last lines (or the thread
- * factory's code after them) when they leave the count. A worker that sees the hard stop before
+ * whose handler returns later touches nothing and ends. The watchdog's helper threads (hand-backs,
+ * stuck reports) are counted with the workers, and none starts once the shutdown is about to
+ * close the store. Before it closes the store, the shutdown joins the threads of the counted
+ * workers, which may still run their last lines (or the thread factory's code after them) when
+ * they leave the count. A worker that sees the hard stop before
  * its handler starts does not start it. Workers are counted (`liveWorkers`) instead of joined, as
  * the set of threads changes when stuck ones are replaced. The first shutdown call stops admission
  * and claims on its own thread and runs the rest (the waits, the hard stop, closing the store) on
@@ -160,7 +162,8 @@ final class JobEngineImpl implements JobEngine {
   private final Set<Attempt> stuck = ConcurrentHashMap.newKeySet(); // see Stuck attempts
   private final ReentrantLock poolLock = new ReentrantLock();
   private final Condition workerEnded = poolLock.newCondition();
-  private int liveWorkers; // workers not ended that the shutdown waits for; under poolLock
+  private int liveWorkers; // workers and helpers not ended that the shutdown waits for; poolLock
+  private boolean helpersClosed; // set by the shutdown before it closes the store; under poolLock
   // workers that left the count (their loops returned); the shutdown joins them; under poolLock
   private final List<Thread> leftWorkers = new ArrayList<>();
   private final Object shutdownLock = new Object();
@@ -774,9 +777,66 @@ final class JobEngineImpl implements JobEngine {
     }
     cancelAttempts();
     watchdog.close();
+    poolLock.lock();
+    try {
+      helpersClosed = true; // a watchdog firing still may not start one the store would miss
+    } finally {
+      poolLock.unlock();
+    }
+    awaitWorkers(Long.MAX_VALUE); // helpers started before: they do not wait for anything
     joinLeftWorkers();
     store.close();
     return graceful;
+  }
+
+  /**
+   * Starts a helper thread of the watchdog's (a hand-back; a stuck worker's replacement and
+   * report), which gives jobs back to the store: the shutdown waits for it as for a worker, so it
+   * never gives a job back to a closed store (the job would stay RUNNING in the journal, its
+   * attempt counted at the next start though it never began). Once the shutdown is about to close
+   * the store, starts none: every worker has ended by then, and given back what it held.
+   */
+  private void startHelper(String name, Runnable work) {
+    poolLock.lock();
+    try {
+      if (helpersClosed) {
+        return;
+      }
+      liveWorkers++;
+    } finally {
+      poolLock.unlock();
+    }
+    boolean started = false;
+    try {
+      Thread.ofVirtual()
+          .name(name)
+          .start(
+              () -> {
+                try {
+                  work.run();
+                } finally {
+                  poolLock.lock();
+                  try {
+                    liveWorkers--;
+                    leftWorkers.add(Thread.currentThread());
+                    workerEnded.signalAll();
+                  } finally {
+                    poolLock.unlock();
+                  }
+                }
+              });
+      started = true;
+    } finally {
+      if (!started) {
+        poolLock.lock();
+        try {
+          liveWorkers--;
+          workerEnded.signalAll();
+        } finally {
+          poolLock.unlock();
+        }
+      }
+    }
   }
 
   /**
@@ -927,7 +987,7 @@ final class JobEngineImpl implements JobEngine {
     batches.compareAndSet(i, a.batch, null);
     a.type.stuck.increment();
     Duration overdue = Duration.ofNanos(now - a.deadline);
-    Thread.ofVirtual().name("sluice-stuck-" + i).start(() -> replaceStuck(i, a, overdue));
+    startHelper("sluice-stuck-" + i, () -> replaceStuck(i, a, overdue));
   }
 
   /** Replaces a stuck worker, gives back what it held and reports it. */
@@ -1256,9 +1316,7 @@ final class JobEngineImpl implements JobEngine {
       if (handBack != null) {
         // The store may do I/O (a database's); not on the timer engine's thread.
         List<Batch> batchesToGive = handBack;
-        Thread.ofVirtual()
-            .name("sluice-hand-back")
-            .start(() -> batchesToGive.forEach(JobEngineImpl.this::giveBack));
+        startHelper("sluice-hand-back", () -> batchesToGive.forEach(JobEngineImpl.this::giveBack));
       }
       if (current && any) {
         watch(earliest); // only the current entry re-arms; a stale one has been replaced

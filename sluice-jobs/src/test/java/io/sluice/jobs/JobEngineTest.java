@@ -1143,6 +1143,79 @@ class JobEngineTest {
   }
 
   @Test
+  void aShutdownClosesTheStoreOnlyAfterJobsBeingHandedBackAreGivenBack() throws Exception {
+    // given: one worker that claims three jobs together, the first of which hangs, and a store
+    // whose first give-back waits until the store is closed (or, if it is not closed meanwhile, a
+    // second has passed), noting whether the store was closed before it went on
+    CountDownLatch hanging = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<JobId> ids =
+        assertInstanceOf(
+                Admission.Accepted.class,
+                store.submit(
+                    List.of(spec("t", "hang"), spec("t", "a"), spec("t", "b")), Duration.ZERO))
+            .ids();
+    CountDownLatch givingBack = new CountDownLatch(1);
+    CountDownLatch storeClosing = new CountDownLatch(1);
+    AtomicBoolean closed = new AtomicBoolean();
+    AtomicBoolean givenBackAfterClose = new AtomicBoolean();
+    JobStore watching =
+        (JobStore)
+            java.lang.reflect.Proxy.newProxyInstance(
+                JobStore.class.getClassLoader(),
+                new Class<?>[] {JobStore.class},
+                (proxy, method, args) -> {
+                  switch (method.getName()) {
+                    case "close" -> {
+                      closed.set(true);
+                      storeClosing.countDown();
+                    }
+                    case "abandoned" -> {
+                      if (givingBack.getCount() == 1) {
+                        givingBack.countDown();
+                        storeClosing.await(1, TimeUnit.SECONDS);
+                      }
+                      givenBackAfterClose.compareAndSet(false, closed.get());
+                    }
+                    default -> {}
+                  }
+                  try {
+                    return method.invoke(store, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    engine =
+        builderWithoutListener(watching)
+            .workers(1)
+            .handle(
+                "t",
+                (job, ctx) -> {
+                  if (new String(job.payloadBytes(), UTF_8).equals("hang")) {
+                    hanging.countDown();
+                    release.await();
+                  }
+                })
+            .start();
+    assertTrue(hanging.await(10, TimeUnit.SECONDS));
+
+    // when: the jobs behind the hanging one are being handed back, and meanwhile the hanging job
+    // ends and the engine shuts down
+    clock.advance(JobEngineImpl.HAND_BACK);
+    assertTrue(givingBack.await(10, TimeUnit.SECONDS));
+    release.countDown();
+    engine.close();
+
+    // then: the store was closed only after they were given back (queued again, not counted)
+    for (JobId id : ids.subList(1, 3)) {
+      Waits.until(
+          () -> store.find(id).orElseThrow().state() == JobState.QUEUED, id + " to be given back");
+      assertEquals(0, store.find(id).orElseThrow().attempts());
+    }
+    assertFalse(givenBackAfterClose.get(), "a job was given back to a closed store");
+  }
+
+  @Test
   void aTypeNeverRunsMoreAttemptsAtOnceThanItsLimitAndOtherTypesStillRun() throws Exception {
     AtomicInteger now = new AtomicInteger();
     AtomicInteger most = new AtomicInteger();

@@ -147,7 +147,8 @@ final class JobEngineImpl implements JobEngine {
   private final JobStore.Claimer claimer;
   private final Map<String, TypeRuntime> types;
   private final Clock clock;
-  private final RandomGenerator random;
+  private final RandomGenerator random; // drawn from under randomLock
+  private final ReentrantLock randomLock = new ReentrantLock();
   private final Duration shutdownGrace;
   private final Duration interruptGrace;
   private final long interruptGraceNanos;
@@ -639,7 +640,13 @@ final class JobEngineImpl implements JobEngine {
       dead(job, claim, type, error);
       return;
     }
-    Duration delay = type.options.retry().delayAfter(job.attempts(), random);
+    Duration delay;
+    randomLock.lock(); // the generator need not be thread-safe, and the default one is not
+    try {
+      delay = type.options.retry().delayAfter(job.attempts(), random);
+    } finally {
+      randomLock.unlock();
+    }
     type.retries.increment();
     store.failed(claim, error, Optional.of(clock.now().plus(delay)));
     LOG.log(

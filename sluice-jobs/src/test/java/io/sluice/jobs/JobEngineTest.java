@@ -553,6 +553,62 @@ class JobEngineTest {
   }
 
   @Test
+  void retryJitterDrawsFromTheGeneratorOneWorkerAtATime() throws Exception {
+    // given a generator that is not thread-safe (as RandomGenerator.getDefault() and
+    // SplittableRandom are not): it notes a draw that overlaps another, and its first draw waits
+    // for one to overlap it (or, if none comes meanwhile, for a second)
+    AtomicInteger inside = new AtomicInteger();
+    AtomicBoolean overlapped = new AtomicBoolean();
+    CountDownLatch overlap = new CountDownLatch(1);
+    AtomicBoolean first = new AtomicBoolean(true);
+    java.util.random.RandomGenerator watching =
+        new java.util.random.RandomGenerator() {
+          @Override
+          public long nextLong() {
+            if (inside.incrementAndGet() > 1) {
+              overlapped.set(true);
+              overlap.countDown();
+            }
+            try {
+              if (first.getAndSet(false)) {
+                overlap.await(1, TimeUnit.SECONDS);
+              }
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            } finally {
+              inside.decrementAndGet();
+            }
+            return 42;
+          }
+        };
+    // and two workers whose jobs fail at the same moment
+    java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+    engine =
+        builder()
+            .workers(2)
+            .random(watching)
+            .handle(
+                "failing",
+                (job, ctx) -> {
+                  together.await();
+                  throw new IllegalStateException("failed together");
+                },
+                HandlerOptions.defaults()
+                    .withRetry(
+                        new RetryPolicy(3, Duration.ofSeconds(1), Duration.ofSeconds(1), 1.0)))
+            .start();
+
+    // when both jobs fail
+    List<JobId> ids = accept(List.of(spec("failing", "a"), spec("failing", "b")));
+    for (JobId id : ids) {
+      awaitState(id, JobState.RETRY_WAIT);
+    }
+
+    // then their jitter was drawn one after the other
+    assertFalse(overlapped.get(), "two workers drew from the generator at once");
+  }
+
+  @Test
   void anAttemptThatOverrunsItsTimeoutIsInterruptedAndFailsAndTheWorkerGoesOn() throws Exception {
     CountDownLatch blocked = new CountDownLatch(1);
     AtomicInteger interrupted = new AtomicInteger();

@@ -187,6 +187,34 @@ class DurableJobStoreTest {
   }
 
   @Test
+  void aFailedAttemptWhoseRetryIsDueAtOnceComesBackAfterAReopenToBeRetriedNotDead()
+      throws Exception {
+    // given a job whose attempt failed with its retry due now (a zero delay, or full jitter's 0)
+    JobId id;
+    try (LocalJobStore store = open()) {
+      id = accept(store, spec("x")).getFirst();
+      Job job = store.claim(t -> true).orElseThrow();
+      store.failed(job.id(), "try again at once", Optional.of(clock.now()));
+      assertEquals(JobState.QUEUED, store.find(id).orElseThrow().state());
+      store.checkInvariants();
+    }
+
+    // when the store is opened again before it runs
+    try (LocalJobStore store = open()) {
+      // then it is pending, with the attempt counted and its error, not a dead letter
+      Job job = store.find(id).orElseThrow();
+      assertTrue(
+          job.state() == JobState.QUEUED || job.state() == JobState.RETRY_WAIT, job.toString());
+      assertEquals(1, job.attempts());
+      assertEquals(Optional.of("try again at once"), job.lastError());
+      assertEquals(0, store.counts().dead());
+      store.checkInvariants();
+      clock.advance(Duration.ZERO); // a manual clock fires what is due only when asked
+      assertEquals(id, store.claim(t -> true).orElseThrow().id());
+    }
+  }
+
+  @Test
   void segmentsWhoseJobsAllFinishedAreDeleted() throws Exception {
     byte[] big = new byte[100_000];
     try (LocalJobStore store = open()) {

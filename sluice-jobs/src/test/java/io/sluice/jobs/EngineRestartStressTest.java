@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
@@ -65,6 +66,7 @@ class EngineRestartStressTest {
     Set<JobId> recordedSucceeded = ConcurrentHashMap.newKeySet(); // seen SUCCEEDED after a reopen
     Map<JobId, AtomicInteger> runsAfterRecorded = new ConcurrentHashMap<>();
     Map<JobId, AtomicInteger> runs = new ConcurrentHashMap<>();
+    Set<JobId> succeededOnce = ConcurrentHashMap.newKeySet(); // a handler returned normally
     CountDownLatch never = new CountDownLatch(1); // deaf handlers wait on it, ignoring interrupts
     List<Thread> deaf = new ArrayList<>();
 
@@ -72,7 +74,14 @@ class EngineRestartStressTest {
       boolean last = round == rounds;
       LocalJobStore store = LocalJobStore.open(options);
       for (JobId id : accepted) {
-        Job job = store.find(id).orElseThrow(() -> new AssertionError(id + " was lost"));
+        Optional<Job> found = store.find(id);
+        if (found.isEmpty()) {
+          // compaction dropped the records of a finished job: it must have succeeded
+          assertTrue(succeededOnce.contains(id), id + " was lost (seed " + seed + ")");
+          recordedSucceeded.add(id);
+          continue;
+        }
+        Job job = found.get();
         if (job.state() == JobState.SUCCEEDED) {
           recordedSucceeded.add(id);
         } else {
@@ -101,6 +110,7 @@ class EngineRestartStressTest {
             }
             int r = ThreadLocalRandom.current().nextInt(100);
             if (last || r < 70) {
+              succeededOnce.add(job.id());
               return;
             }
             if (r < 85) {
@@ -161,8 +171,10 @@ class EngineRestartStressTest {
     try (LocalJobStore store = LocalJobStore.open(options)) {
       store.checkInvariants();
       for (JobId id : accepted) {
-        Job job = store.find(id).orElseThrow();
-        assertEquals(JobState.SUCCEEDED, job.state(), id + " did not succeed");
+        Optional<Job> job = store.find(id);
+        assertTrue(
+            job.map(j -> j.state() == JobState.SUCCEEDED).orElse(succeededOnce.contains(id)),
+            id + " did not succeed: " + job);
       }
     }
     assertEquals(Map.of(), runsAfterRecorded, "jobs that ran after the journal had them succeeded");

@@ -174,6 +174,12 @@ final class JobEngineImpl implements JobEngine {
   private Thread shutdownThread; // runs it; under shutdownLock
   private volatile Map<String, Long> unhandledAtStart = Map.of(); // set once, at start
 
+  /**
+   * For tests: runs when a stop (the watchdog's or the shutdown's) has ended an attempt's context
+   * and not yet taken the attempt from its handler, so a test can let the handler return first.
+   */
+  volatile Runnable stopStep = () -> {};
+
   private JobEngineImpl(BuilderImpl b) {
     this.store = b.store;
     this.clock = b.clock;
@@ -559,10 +565,11 @@ final class JobEngineImpl implements JobEngine {
     Throwable failure = null;
     int ended;
     boolean overran;
+    boolean stopped; // the watchdog or the shutdown ended its context before the handler returned
     try {
       attempts.set(slot, attempt);
       if (hardStop) {
-        attempt.stopBy(false); // the engine is stopping: the handler does not start
+        attempt.stopBy(false, stopStep); // the engine is stopping: the handler does not start
       } else {
         watchdog.watch(deadline);
         if (jobsWaitBehind) {
@@ -575,6 +582,7 @@ final class JobEngineImpl implements JobEngine {
         }
       }
       ended = attempt.finish();
+      stopped = ctx.isDone(); // nothing else ends it: it hangs off the background context
       overran = ctx.err().orElse(null) instanceof DeadlineExceededException;
     } finally {
       attempts.compareAndSet(slot, attempt, null); // not the replacement's, if this one was stuck
@@ -590,7 +598,9 @@ final class JobEngineImpl implements JobEngine {
     boolean timed = listener != EngineListener.NONE; // a clock read saved when nobody listens
     long returned = timed || late ? clock.nanoTime() : 0;
     EngineListener.Outcome outcome;
-    if (failure == null && ended == Attempt.FINISHED) {
+    // A handler that returns normally once its context ended (as one waiting on ctx.done() does)
+    // was stopped, not done: that is a timeout or an abandon, whichever side won the race
+    if (failure == null && ended == Attempt.FINISHED && !stopped) {
       outcome = EngineListener.Outcome.SUCCEEDED;
       type.succeeded.increment();
       if (!timed) {
@@ -889,7 +899,7 @@ final class JobEngineImpl implements JobEngine {
     for (int i = 0; i < attempts.length(); i++) {
       Attempt attempt = attempts.get(i);
       if (attempt != null) {
-        attempt.stopBy(false);
+        attempt.stopBy(false, stopStep);
       }
     }
   }
@@ -1152,16 +1162,18 @@ final class JobEngineImpl implements JobEngine {
 
     /**
      * Ends the attempt's context, as expired ({@code timedOut}) or cancelled, and interrupts the
-     * worker unless the handler finished first. Never blocks.
+     * worker unless the handler finished first. Never blocks (but for a test's {@code stopStep},
+     * run between the two).
      *
      * @return true if this call stopped it
      */
-    boolean stopBy(boolean timedOut) {
+    boolean stopBy(boolean timedOut, Runnable stopStep) {
       if (timedOut) {
         WatchedDeadlines.expire(ctx);
       } else {
         ctx.cancel();
       }
+      stopStep.run();
       if (casState(RUNNING, STOPPING)) {
         this.timedOut = timedOut;
         thread.interrupt();
@@ -1288,7 +1300,7 @@ final class JobEngineImpl implements JobEngine {
         if (!a.ctx.isDone()) {
           if (a.deadline != Long.MAX_VALUE) {
             if (a.deadline - now <= 0 || a.deadline - firedFor <= 0) {
-              if (a.stopBy(true)) {
+              if (a.stopBy(true, stopStep)) {
                 next = a.stuckAt; // to see whether its handler returns
               }
             } else {

@@ -609,6 +609,103 @@ class JobEngineTest {
   }
 
   @Test
+  void aHandlerThatReturnsNormallyOnceItsTimeoutEndedItsContextFailsAsTimedOut() throws Exception {
+    // given one worker and a handler that waits for its context to end and then returns normally
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch returned = new CountDownLatch(1);
+    engine =
+        builder()
+            .workers(1)
+            .handle(
+                "patient",
+                (job, ctx) -> {
+                  started.countDown();
+                  ctx.awaitDone();
+                  returned.countDown();
+                },
+                timeout(30))
+            .start();
+    JobId id = accept(List.of(spec("patient", "x"))).getFirst();
+    assertTrue(started.await(10, TimeUnit.SECONDS));
+    Thread worker = threads.getFirst();
+    // and a watchdog that, having ended the context, lets the handler return before it takes the
+    // attempt (the race a busy machine may decide either way)
+    ((JobEngineImpl) engine).stopStep =
+        () -> {
+          try {
+            assertTrue(returned.await(10, TimeUnit.SECONDS));
+          } catch (InterruptedException e) {
+            throw new AssertionError(e);
+          }
+          Waits.untilBlocked(worker); // recorded the outcome, waits for the next job
+        };
+
+    // when the attempt overruns its timeout
+    clock.advance(Duration.ofSeconds(30));
+
+    // then it failed as timed out (a dead letter: no retries), not succeeded
+    awaitState(id, JobState.DEAD);
+    assertTrue(engine.find(id).orElseThrow().lastError().orElseThrow().contains("timed out"));
+    Waits.until(() -> events.contains("1:TIMED_OUT"), "the listener to hear of the timeout");
+  }
+
+  @Test
+  void aHandlerThatReturnsNormallyOnceTheShutdownEndedItsContextRunsAgainAfterAReopen(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    // given a journaled store and a handler that waits for its context to end and then returns
+    // normally, without having done its work
+    JobStoreOptions durable =
+        JobStoreOptions.defaults().withDirectory(dir).withClock(clock).withSegmentBytes(1 << 20);
+    LocalJobStore journaled = LocalJobStore.open(durable);
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch returned = new CountDownLatch(1);
+    engine =
+        JobEngine.builder(journaled)
+            .workers(1)
+            .threadFactory(counting)
+            .listener(recording)
+            .handle(
+                "patient",
+                (job, ctx) -> {
+                  started.countDown();
+                  ctx.awaitDone();
+                  returned.countDown();
+                })
+            .start();
+    JobId id =
+        assertInstanceOf(Admission.Accepted.class, engine.submit(List.of(spec("patient", "x"))))
+            .ids()
+            .getFirst();
+    assertTrue(started.await(10, TimeUnit.SECONDS));
+    Thread worker = threads.getFirst();
+    // and a shutdown that, having ended the context, lets the handler return before it takes the
+    // attempt
+    ((JobEngineImpl) engine).stopStep =
+        () -> {
+          try {
+            assertTrue(returned.await(10, TimeUnit.SECONDS));
+          } catch (InterruptedException e) {
+            throw new AssertionError(e);
+          }
+          Waits.until(
+              () -> !worker.isAlive() || worker.getState() == Thread.State.WAITING,
+              "the worker to record the attempt");
+        };
+
+    // when the engine shuts down without grace
+    engine.shutdown(Duration.ZERO);
+
+    // then the attempt was abandoned, not a success: a reopened store queues the job again, its
+    // attempt not counted
+    Waits.until(() -> events.contains("1:ABANDONED"), "the listener to hear of the abandon");
+    try (LocalJobStore reopened = LocalJobStore.open(durable)) {
+      Job job = reopened.find(id).orElseThrow();
+      assertEquals(JobState.QUEUED, job.state());
+      assertEquals(0, job.attempts());
+    }
+  }
+
+  @Test
   void anAttemptThatOverrunsItsTimeoutIsInterruptedAndFailsAndTheWorkerGoesOn() throws Exception {
     CountDownLatch blocked = new CountDownLatch(1);
     AtomicInteger interrupted = new AtomicInteger();

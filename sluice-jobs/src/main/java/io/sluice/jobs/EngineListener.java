@@ -5,7 +5,8 @@ import java.time.Duration;
 /**
  * Hears what a {@link JobEngine} does, for metrics and logs. Called on worker threads (and on a
  * helper thread for {@link #attemptStuck}, on the shutting-down thread for attempts a shutdown
- * abandons without waiting); must return quickly. An exception it throws is logged and ignored.
+ * abandons without waiting); must return quickly. Anything it throws (an exception or an error) is
+ * logged and ignored.
  */
 public interface EngineListener {
   /** A listener that ignores everything. */

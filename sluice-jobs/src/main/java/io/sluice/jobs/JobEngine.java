@@ -230,7 +230,8 @@ public sealed interface JobEngine extends AutoCloseable permits JobEngineImpl {
     Builder threadFactory(ThreadFactory factory);
 
     /**
-     * The randomness for retry jitter.
+     * The randomness for retry jitter. The workers draw from it one at a time, so it need not be
+     * thread-safe. By default {@link RandomGenerator#getDefault()}.
      *
      * @param random the generator
      * @return this builder

@@ -102,9 +102,14 @@ import java.util.random.RandomGenerator;
  * worker interrupted; those attempts are reported to the store as abandoned (queued again, not
  * failed). The shutdown then waits at most HARD_STOP_WAIT (or interruptGrace, if less) for the
  * interrupted handlers to return; it gives up on those that do not (STOPPED or STUCK -> GIVEN_UP,
- * again one CAS against the worker's), reports them, and closes the store without them: they stay
+ * again one CAS against the worker's), records the successes of their batches that their workers
+ * had not recorded yet, reports them, and closes the store without them: they stay
  * RUNNING in the journal, so the next start queues them again, as after a crash. A given-up worker
- * whose handler returns later touches nothing and ends. A worker that sees the hard stop before
+ * whose handler returns later touches nothing and ends. The watchdog's helper threads (hand-backs,
+ * stuck reports) are counted with the workers, and none starts once the shutdown is about to
+ * close the store. Before it closes the store, the shutdown joins the threads of the counted
+ * workers, which may still run their last lines (or the thread factory's code after them) when
+ * they leave the count. A worker that sees the hard stop before
  * its handler starts does not start it. Workers are counted (`liveWorkers`) instead of joined, as
  * the set of threads changes when stuck ones are replaced. The first shutdown call stops admission
  * and claims on its own thread and runs the rest (the waits, the hard stop, closing the store) on
@@ -142,7 +147,8 @@ final class JobEngineImpl implements JobEngine {
   private final JobStore.Claimer claimer;
   private final Map<String, TypeRuntime> types;
   private final Clock clock;
-  private final RandomGenerator random;
+  private final RandomGenerator random; // drawn from under randomLock
+  private final ReentrantLock randomLock = new ReentrantLock();
   private final Duration shutdownGrace;
   private final Duration interruptGrace;
   private final long interruptGraceNanos;
@@ -157,13 +163,22 @@ final class JobEngineImpl implements JobEngine {
   private final Set<Attempt> stuck = ConcurrentHashMap.newKeySet(); // see Stuck attempts
   private final ReentrantLock poolLock = new ReentrantLock();
   private final Condition workerEnded = poolLock.newCondition();
-  private int liveWorkers; // workers not ended that the shutdown waits for; under poolLock
+  private int liveWorkers; // workers and helpers not ended that the shutdown waits for; poolLock
+  private boolean helpersClosed; // set by the shutdown before it closes the store; under poolLock
+  // workers that left the count (their loops returned); the shutdown joins them; under poolLock
+  private final List<Thread> leftWorkers = new ArrayList<>();
   private final Object shutdownLock = new Object();
   private volatile boolean stopping; // set first by shutdown: workers begin no more claimed jobs
   private volatile boolean hardStop;
   private CompletableFuture<Boolean> shutdown; // set by the first shutdown call; under shutdownLock
   private Thread shutdownThread; // runs it; under shutdownLock
   private volatile Map<String, Long> unhandledAtStart = Map.of(); // set once, at start
+
+  /**
+   * For tests: runs when a stop (the watchdog's or the shutdown's) has ended an attempt's context
+   * and not yet taken the attempt from its handler, so a test can let the handler return first.
+   */
+  volatile Runnable stopStep = () -> {};
 
   private JobEngineImpl(BuilderImpl b) {
     this.store = b.store;
@@ -385,6 +400,7 @@ final class JobEngineImpl implements JobEngine {
         poolLock.lock();
         try {
           liveWorkers--;
+          leftWorkers.add(Thread.currentThread());
           workerEnded.signalAll();
         } finally {
           poolLock.unlock();
@@ -549,10 +565,11 @@ final class JobEngineImpl implements JobEngine {
     Throwable failure = null;
     int ended;
     boolean overran;
+    boolean stopped; // the watchdog or the shutdown ended its context before the handler returned
     try {
       attempts.set(slot, attempt);
       if (hardStop) {
-        attempt.stopBy(false); // the engine is stopping: the handler does not start
+        attempt.stopBy(false, stopStep); // the engine is stopping: the handler does not start
       } else {
         watchdog.watch(deadline);
         if (jobsWaitBehind) {
@@ -565,6 +582,7 @@ final class JobEngineImpl implements JobEngine {
         }
       }
       ended = attempt.finish();
+      stopped = ctx.isDone(); // nothing else ends it: it hangs off the background context
       overran = ctx.err().orElse(null) instanceof DeadlineExceededException;
     } finally {
       attempts.compareAndSet(slot, attempt, null); // not the replacement's, if this one was stuck
@@ -580,7 +598,9 @@ final class JobEngineImpl implements JobEngine {
     boolean timed = listener != EngineListener.NONE; // a clock read saved when nobody listens
     long returned = timed || late ? clock.nanoTime() : 0;
     EngineListener.Outcome outcome;
-    if (failure == null && ended == Attempt.FINISHED) {
+    // A handler that returns normally once its context ended (as one waiting on ctx.done() does)
+    // was stopped, not done: that is a timeout or an abandon, whichever side won the race
+    if (failure == null && ended == Attempt.FINISHED && !stopped) {
       outcome = EngineListener.Outcome.SUCCEEDED;
       type.succeeded.increment();
       if (!timed) {
@@ -630,7 +650,13 @@ final class JobEngineImpl implements JobEngine {
       dead(job, claim, type, error);
       return;
     }
-    Duration delay = type.options.retry().delayAfter(job.attempts(), random);
+    Duration delay;
+    randomLock.lock(); // the generator need not be thread-safe, and the default one is not
+    try {
+      delay = type.options.retry().delayAfter(job.attempts(), random);
+    } finally {
+      randomLock.unlock();
+    }
     type.retries.increment();
     store.failed(claim, error, Optional.of(clock.now().plus(delay)));
     LOG.log(
@@ -666,26 +692,40 @@ final class JobEngineImpl implements JobEngine {
     notifyListener(() -> listener.died(job, error));
   }
 
+  /**
+   * Calls the listener. Whatever it throws, an Error included (an assertion in a test's listener, a
+   * stack overflow), is logged and ignored: it must not end a worker, a stuck worker's helper or
+   * the shutdown, which would leave the pool a worker short or the store open.
+   */
   private static void notifyListener(Runnable call) {
     try {
       call.run();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       LOG.log(System.Logger.Level.WARNING, "an engine listener failed; ignored", e);
     }
   }
 
-  /** The error text kept with a job: the exception and its causes, one line each, bounded. */
+  /**
+   * The error text kept with a job: the exception and its causes, one line each, bounded. The
+   * handler's exception is its code: an accessor of it that throws ends the text there, with a
+   * note, instead of failing the worker.
+   */
   static String describe(Throwable failure) {
     StringBuilder text = new StringBuilder();
     Throwable t = failure;
-    for (int depth = 0; t != null && depth < 5; depth++, t = t.getCause()) {
-      if (depth > 0) {
-        text.append(" <- caused by ");
+    try {
+      for (int depth = 0; t != null && depth < 5; depth++, t = t.getCause()) {
+        if (depth > 0) {
+          text.append(" <- caused by ");
+        }
+        text.append(t.getClass().getName());
+        String message = t.getMessage();
+        if (message != null) {
+          text.append(": ").append(message);
+        }
       }
-      text.append(t.getClass().getName());
-      if (t.getMessage() != null) {
-        text.append(": ").append(t.getMessage());
-      }
+    } catch (RuntimeException | StackOverflowError e) {
+      text.append(" (and its description failed: ").append(e.getClass().getName()).append(')');
     }
     return text.length() <= MAX_ERROR_CHARS
         ? text.toString()
@@ -754,8 +794,84 @@ final class JobEngineImpl implements JobEngine {
     }
     cancelAttempts();
     watchdog.close();
+    poolLock.lock();
+    try {
+      helpersClosed = true; // a watchdog firing still may not start one the store would miss
+    } finally {
+      poolLock.unlock();
+    }
+    awaitWorkers(Long.MAX_VALUE); // helpers started before: they do not wait for anything
+    joinLeftWorkers();
     store.close();
     return graceful;
+  }
+
+  /**
+   * Starts a helper thread of the watchdog's (a hand-back; a stuck worker's replacement and
+   * report), which gives jobs back to the store: the shutdown waits for it as for a worker, so it
+   * never gives a job back to a closed store (the job would stay RUNNING in the journal, its
+   * attempt counted at the next start though it never began). Once the shutdown is about to close
+   * the store, starts none: every worker has ended by then, and given back what it held.
+   */
+  private void startHelper(String name, Runnable work) {
+    poolLock.lock();
+    try {
+      if (helpersClosed) {
+        return;
+      }
+      liveWorkers++;
+    } finally {
+      poolLock.unlock();
+    }
+    boolean started = false;
+    try {
+      Thread.ofVirtual()
+          .name(name)
+          .start(
+              () -> {
+                try {
+                  work.run();
+                } finally {
+                  poolLock.lock();
+                  try {
+                    liveWorkers--;
+                    leftWorkers.add(Thread.currentThread());
+                    workerEnded.signalAll();
+                  } finally {
+                    poolLock.unlock();
+                  }
+                }
+              });
+      started = true;
+    } finally {
+      if (!started) {
+        poolLock.lock();
+        try {
+          liveWorkers--;
+          workerEnded.signalAll();
+        } finally {
+          poolLock.unlock();
+        }
+      }
+    }
+  }
+
+  /**
+   * Waits for the threads of the workers that left the count to end: a worker leaves it in its last
+   * lines, and its thread may run code of the thread factory's after them; so no thread of a
+   * counted worker outlives the shutdown. Given-up workers are not among them.
+   */
+  private void joinLeftWorkers() throws InterruptedException {
+    List<Thread> left;
+    poolLock.lock();
+    try {
+      left = List.copyOf(leftWorkers);
+    } finally {
+      poolLock.unlock();
+    }
+    for (Thread t : left) {
+      t.join();
+    }
   }
 
   /** How long a hard stop waits for the handlers it interrupted: see {@link #HARD_STOP_WAIT}. */
@@ -783,7 +899,7 @@ final class JobEngineImpl implements JobEngine {
     for (int i = 0; i < attempts.length(); i++) {
       Attempt attempt = attempts.get(i);
       if (attempt != null) {
-        attempt.stopBy(false);
+        attempt.stopBy(false, stopStep);
       }
     }
   }
@@ -792,7 +908,8 @@ final class JobEngineImpl implements JobEngine {
    * Gives up on the attempts whose handlers did not return after the hard stop's interrupt: their
    * workers no longer hold up the shutdown, and will touch nothing if the handlers return. Their
    * jobs stay RUNNING in the store, which closes without them: a journal queues them again at the
-   * next start. Reports them in one warning and to the listener, as abandoned.
+   * next start. The successes their workers had not recorded yet (jobs of the same batch that ran
+   * before them) are recorded now. Reports them in one warning and to the listener, as abandoned.
    */
   private void giveUpOnAttempts() {
     List<Attempt> givenUp = new ArrayList<>();
@@ -821,6 +938,9 @@ final class JobEngineImpl implements JobEngine {
     StringBuilder jobs = new StringBuilder();
     for (Attempt a : givenUp) {
       giveBack(a.batch); // the jobs claimed behind it, not begun: queued again, not counted
+      // The jobs of its batch that succeeded before it: the worker's next claim would have
+      // recorded them, and a given-up worker touches nothing more, so they would run again.
+      recordSuccesses(a.batch);
       jobs.append(jobs.isEmpty() ? "" : "; ")
           .append(a.job.id())
           .append(" (")
@@ -884,7 +1004,7 @@ final class JobEngineImpl implements JobEngine {
     batches.compareAndSet(i, a.batch, null);
     a.type.stuck.increment();
     Duration overdue = Duration.ofNanos(now - a.deadline);
-    Thread.ofVirtual().name("sluice-stuck-" + i).start(() -> replaceStuck(i, a, overdue));
+    startHelper("sluice-stuck-" + i, () -> replaceStuck(i, a, overdue));
   }
 
   /** Replaces a stuck worker, gives back what it held and reports it. */
@@ -1042,16 +1162,18 @@ final class JobEngineImpl implements JobEngine {
 
     /**
      * Ends the attempt's context, as expired ({@code timedOut}) or cancelled, and interrupts the
-     * worker unless the handler finished first. Never blocks.
+     * worker unless the handler finished first. Never blocks (but for a test's {@code stopStep},
+     * run between the two).
      *
      * @return true if this call stopped it
      */
-    boolean stopBy(boolean timedOut) {
+    boolean stopBy(boolean timedOut, Runnable stopStep) {
       if (timedOut) {
         WatchedDeadlines.expire(ctx);
       } else {
         ctx.cancel();
       }
+      stopStep.run();
       if (casState(RUNNING, STOPPING)) {
         this.timedOut = timedOut;
         thread.interrupt();
@@ -1178,7 +1300,7 @@ final class JobEngineImpl implements JobEngine {
         if (!a.ctx.isDone()) {
           if (a.deadline != Long.MAX_VALUE) {
             if (a.deadline - now <= 0 || a.deadline - firedFor <= 0) {
-              if (a.stopBy(true)) {
+              if (a.stopBy(true, stopStep)) {
                 next = a.stuckAt; // to see whether its handler returns
               }
             } else {
@@ -1213,9 +1335,7 @@ final class JobEngineImpl implements JobEngine {
       if (handBack != null) {
         // The store may do I/O (a database's); not on the timer engine's thread.
         List<Batch> batchesToGive = handBack;
-        Thread.ofVirtual()
-            .name("sluice-hand-back")
-            .start(() -> batchesToGive.forEach(JobEngineImpl.this::giveBack));
+        startHelper("sluice-hand-back", () -> batchesToGive.forEach(JobEngineImpl.this::giveBack));
       }
       if (current && any) {
         watch(earliest); // only the current entry re-arms; a stale one has been replaced

@@ -14,8 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * made by different processes do not collide. {@link #compareTo} orders by that time, then by the
  * counter: ids from one process come out in the order {@link #next()} made them.
  *
- * <p>The text form ({@link #toString()}) is the usual 36-character UUID form; {@link #parse} reads
- * it back and rejects anything else, including UUIDs of other versions.
+ * <p>The text form ({@link #toString()}) is the usual 36-character UUID form, in lower case; {@link
+ * #parse} reads it back and rejects anything else, including other spellings of the same UUID and
+ * UUIDs of other versions.
  *
  * @param msb the most significant 64 bits
  * @param lsb the least significant 64 bits
@@ -66,12 +67,15 @@ public record JobId(long msb, long lsb) implements Comparable<JobId> {
   }
 
   /**
-   * Reads the text form of an id.
+   * Reads the text form of an id: exactly what {@link #toString()} writes, 36 characters,
+   * lower-case hex digits in groups of 8, 4, 4, 4 and 12 separated by dashes. Other spellings that
+   * {@link UUID#fromString} would take (upper case, a sign, groups of other lengths) are refused,
+   * so that one id has one text form (in URLs, logs and object keys alike).
    *
-   * @param text a UUID in its 36-character form, version 7
+   * @param text a version 7 UUID in its canonical 36-character form
    * @return the id
-   * @throws IllegalArgumentException if {@code text} is not a version 7 UUID, with a message saying
-   *     why
+   * @throws IllegalArgumentException if {@code text} is not that form of a version 7 UUID, with a
+   *     message saying why
    */
   public static JobId parse(String text) {
     Objects.requireNonNull(text, "text");
@@ -83,14 +87,40 @@ public record JobId(long msb, long lsb) implements Comparable<JobId> {
               + SAMPLE
               + ")");
     }
-    UUID uuid;
-    try {
-      uuid = UUID.fromString(text);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "not a job id: \"" + text + "\" (expected a UUID like " + SAMPLE + ")", e);
+    long msb = 0;
+    long lsb = 0;
+    for (int i = 0; i < 36; i++) {
+      char c = text.charAt(i);
+      if (i == 8 || i == 13 || i == 18 || i == 23) {
+        if (c != '-') {
+          throw notCanonical(text, i, "a dash");
+        }
+        continue;
+      }
+      int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (digit < 0) {
+        throw notCanonical(text, i, "a lower-case hex digit");
+      }
+      if (i < 18) {
+        msb = (msb << 4) | digit;
+      } else {
+        lsb = (lsb << 4) | digit;
+      }
     }
-    return new JobId(uuid.getMostSignificantBits(), uuid.getLeastSignificantBits());
+    return new JobId(msb, lsb);
+  }
+
+  private static IllegalArgumentException notCanonical(String text, int index, String expected) {
+    return new IllegalArgumentException(
+        "not a job id: \""
+            + text
+            + "\" (character "
+            + (index + 1)
+            + " should be "
+            + expected
+            + "; a job id is written in lower-case hex digits grouped 8-4-4-4-12, like "
+            + SAMPLE
+            + ")");
   }
 
   private static final String SAMPLE = "019ac3f2-6c1e-7a3b-9f04-2d8e1b7c5a90";

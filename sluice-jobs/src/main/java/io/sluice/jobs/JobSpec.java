@@ -37,7 +37,8 @@ public final class JobSpec {
    *     characters
    * @param payload the bytes the handler gets; copied
    * @return the spec
-   * @throws IllegalArgumentException if the type is empty, too long or has control characters
+   * @throws IllegalArgumentException if the type is empty, too long, has control characters or an
+   *     unpaired surrogate
    */
   public static JobSpec of(String type, byte[] payload) {
     return new JobSpec(checkType(type), payload.clone(), null, null);
@@ -52,7 +53,8 @@ public final class JobSpec {
    * @param type the handler's type name, as for {@link #of}
    * @param payload the bytes the handler gets; not copied
    * @return the spec
-   * @throws IllegalArgumentException if the type is empty, too long or has control characters
+   * @throws IllegalArgumentException if the type is empty, too long, has control characters or an
+   *     unpaired surrogate
    */
   public static JobSpec wrap(String type, byte[] payload) {
     return new JobSpec(checkType(type), Objects.requireNonNull(payload, "payload"), null, null);
@@ -65,9 +67,10 @@ public final class JobSpec {
   /**
    * This spec with a source: free text saying where the job came from, kept with the job.
    *
-   * @param source up to {@value #MAX_SOURCE_LENGTH} characters
+   * @param source up to {@value #MAX_SOURCE_LENGTH} characters, valid UTF-16 (no unpaired
+   *     surrogate: the journal keeps text as UTF-8)
    * @return a new spec
-   * @throws IllegalArgumentException if {@code source} is too long
+   * @throws IllegalArgumentException if {@code source} is too long or has an unpaired surrogate
    */
   public JobSpec withSource(String source) {
     Objects.requireNonNull(source, "source");
@@ -75,6 +78,7 @@ public final class JobSpec {
       throw new IllegalArgumentException(
           "source is " + source.length() + " characters; at most " + MAX_SOURCE_LENGTH);
     }
+    checkUtf16(source, "source");
     return new JobSpec(type, payload, source, runAt);
   }
 
@@ -149,7 +153,27 @@ public final class JobSpec {
         throw new IllegalArgumentException("job type has a control character at index " + i);
       }
     }
+    checkUtf16(type, "job type");
     return type;
+  }
+
+  /**
+   * Refuses text with an unpaired surrogate: UTF-8 cannot encode it, so the journal would write '?'
+   * in its place and the job would come back from a restart with other text (a type no handler
+   * has).
+   */
+  private static void checkUtf16(String text, String what) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new IllegalArgumentException(
+            what + " is not valid UTF-16: an unpaired surrogate at index " + i);
+      }
+    }
   }
 
   @Override

@@ -196,11 +196,14 @@ final class JournalLog implements JobLog {
     return store;
   }
 
-  /** Calls a store observer; its failure is logged, not passed on to the journal's threads. */
+  /**
+   * Calls a store observer; its failure, an Error included, is logged, not passed on to the
+   * journal's threads: an Error escaping onto the writer failed the journal for good.
+   */
   private static void tell(Runnable call) {
     try {
       call.run();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       LOG.log(System.Logger.Level.WARNING, "a store observer failed; ignored", e);
     }
   }

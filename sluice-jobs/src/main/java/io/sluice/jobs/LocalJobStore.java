@@ -1580,6 +1580,9 @@ final class LocalJobStore implements JobStore {
       entry.state = JobState.RETRY_WAIT;
       entry.dueAt = retryAt.get();
       retryWait++;
+      // Recorded while it waits to retry: a retry due at once is queued next, and the record,
+      // which reads the state, would then hold no retry time, which replay takes for a death.
+      log.failed(entry, now);
       delay(entry);
       promoteIfDue(entry);
     } else {
@@ -1591,8 +1594,8 @@ final class LocalJobStore implements JobStore {
       deadBytes += entry.payload.length;
       deadIndex.put(entry.id, entry);
       unreserve(1);
+      log.failed(entry, now);
     }
-    log.failed(entry, now);
   }
 
   /** A retry due at once goes straight to its FIFO instead of through the timer. */

@@ -13,6 +13,9 @@ import java.util.random.RandomGenerator;
  * of jobs that failed together so they do not hit a recovering service at the same moment). After
  * {@code maxAttempts} failed attempts the job is dead.
  *
+ * <p>Waits count in nanoseconds: a cap beyond {@code Long.MAX_VALUE} nanoseconds (about 292 years)
+ * is taken as that, however large the delays or the number of attempts.
+ *
  * @param maxAttempts attempts in all, at least 1 (1 means never retry)
  * @param initialDelay the cap of the first wait
  * @param maxDelay the largest cap
@@ -94,13 +97,20 @@ public record RetryPolicy(
    * The cap of the wait after failed attempt {@code attempt}.
    *
    * @param attempt the 1-based number of the attempt that failed
-   * @return the cap, at most {@link #maxDelay()}
+   * @return the cap, at most {@link #maxDelay()} and at most {@code Long.MAX_VALUE} nanoseconds
    */
   public Duration capAfter(int attempt) {
-    double cap = initialDelay.toNanos() * Math.pow(multiplier, Math.max(0, attempt - 1));
-    long max = maxDelay.toNanos();
+    // 0 x infinity is NaN, which falls through to (long) NaN == 0: no delay, as initialDelay says
+    double cap = saturatedNanos(initialDelay) * Math.pow(multiplier, Math.max(0, attempt - 1));
+    long max = saturatedNanos(maxDelay);
     return Duration.ofNanos(cap >= max ? max : (long) cap);
   }
+
+  private static long saturatedNanos(Duration d) {
+    return d.compareTo(LONGEST) >= 0 ? Long.MAX_VALUE : d.toNanos();
+  }
+
+  private static final Duration LONGEST = Duration.ofNanos(Long.MAX_VALUE);
 
   /**
    * A random wait after failed attempt {@code attempt}: uniform in {@code [0, capAfter(attempt)]}.
@@ -111,6 +121,9 @@ public record RetryPolicy(
    */
   public Duration delayAfter(int attempt, RandomGenerator random) {
     long cap = capAfter(attempt).toNanos();
+    if (cap == Long.MAX_VALUE) {
+      return Duration.ofNanos(random.nextLong() & Long.MAX_VALUE); // uniform in [0, MAX_VALUE]
+    }
     return Duration.ofNanos(cap == 0 ? 0 : random.nextLong(cap + 1));
   }
 }

@@ -2,8 +2,8 @@ package io.sluice.jobs;
 
 /**
  * Hears what a durable store's journal does, for metrics and progress displays. Methods are called
- * on the store's own threads and must return quickly; an exception they throw is logged and
- * ignored, except from {@link #replayProgress}, where it abandons the open.
+ * on the store's own threads and must return quickly; anything they throw (an exception or an
+ * error) is logged and ignored, except from {@link #replayProgress}, where it abandons the open.
  */
 public interface StoreObserver {
   /** An observer that ignores everything. */

@@ -187,6 +187,34 @@ class DurableJobStoreTest {
   }
 
   @Test
+  void aFailedAttemptWhoseRetryIsDueAtOnceComesBackAfterAReopenToBeRetriedNotDead()
+      throws Exception {
+    // given a job whose attempt failed with its retry due now (a zero delay, or full jitter's 0)
+    JobId id;
+    try (LocalJobStore store = open()) {
+      id = accept(store, spec("x")).getFirst();
+      Job job = store.claim(t -> true).orElseThrow();
+      store.failed(job.id(), "try again at once", Optional.of(clock.now()));
+      assertEquals(JobState.QUEUED, store.find(id).orElseThrow().state());
+      store.checkInvariants();
+    }
+
+    // when the store is opened again before it runs
+    try (LocalJobStore store = open()) {
+      // then it is pending, with the attempt counted and its error, not a dead letter
+      Job job = store.find(id).orElseThrow();
+      assertTrue(
+          job.state() == JobState.QUEUED || job.state() == JobState.RETRY_WAIT, job.toString());
+      assertEquals(1, job.attempts());
+      assertEquals(Optional.of("try again at once"), job.lastError());
+      assertEquals(0, store.counts().dead());
+      store.checkInvariants();
+      clock.advance(Duration.ZERO); // a manual clock fires what is due only when asked
+      assertEquals(id, store.claim(t -> true).orElseThrow().id());
+    }
+  }
+
+  @Test
   void segmentsWhoseJobsAllFinishedAreDeleted() throws Exception {
     byte[] big = new byte[100_000];
     try (LocalJobStore store = open()) {
@@ -377,6 +405,39 @@ class DurableJobStoreTest {
     assertTrue(commits.get() >= 1);
     LocalJobStore.open(options().withObserver(observer)).close();
     assertTrue(progress.get() > 0, "replay reported progress");
+  }
+
+  @Test
+  void anObserverThatThrowsAnErrorIsIgnoredAndTheJournalGoesOn() throws Exception {
+    // given an observer that throws an Error at every commit, force and acknowledgement
+    AtomicLong heard = new AtomicLong();
+    StoreObserver failing =
+        new StoreObserver() {
+          @Override
+          public void journalCommitted(int records, long bytes, long writeNanos, long forceNanos) {
+            heard.incrementAndGet();
+            throw new AssertionError("an observer with a bug");
+          }
+
+          @Override
+          public void journalAcknowledged(long latencyNanos) {
+            throw new AssertionError("an observer with a bug");
+          }
+        };
+    List<JobId> ids = new java.util.ArrayList<>();
+    try (LocalJobStore store = LocalJobStore.open(options().withObserver(failing))) {
+      // when batches are submitted one after the other
+      ids.addAll(accept(store, spec("a")));
+      ids.addAll(accept(store, spec("b")));
+    }
+
+    // then each was accepted, and a reopen finds both
+    assertTrue(heard.get() >= 2, heard + " commits heard");
+    try (LocalJobStore store = open()) {
+      for (JobId id : ids) {
+        assertEquals(JobState.QUEUED, store.find(id).orElseThrow().state());
+      }
+    }
   }
 
   @Test

@@ -451,6 +451,261 @@ class JobEngineTest {
   }
 
   @Test
+  void aFailureUnderARetryPolicyWithDelaysTooLongForNanosecondsWaitsToRetryAndTheWorkerGoesOn()
+      throws Exception {
+    // given one worker and a type whose retry delays are a thousand years
+    Duration millennium = Duration.ofDays(365L * 1_000);
+    engine =
+        builder()
+            .workers(1)
+            .handle(
+                "patient",
+                (job, ctx) -> {
+                  throw new IllegalStateException("not yet");
+                },
+                HandlerOptions.defaults()
+                    .withRetry(new RetryPolicy(3, millennium, millennium, 2.0)))
+            .handle("ok", (job, ctx) -> {})
+            .start();
+
+    // when its job fails
+    JobId patient = accept(List.of(spec("patient", "x"))).getFirst();
+    awaitState(patient, JobState.RETRY_WAIT);
+
+    // then it waits to retry, at most the longest delay a long counts in nanoseconds, and the
+    // worker runs the next job
+    Instant retryAt = engine.find(patient).orElseThrow().nextAttemptAt().orElseThrow();
+    assertFalse(retryAt.isBefore(clock.now()));
+    assertFalse(retryAt.isAfter(clock.now().plus(Duration.ofNanos(Long.MAX_VALUE))));
+    JobId next = accept(List.of(spec("ok", "y"))).getFirst();
+    awaitState(next, JobState.SUCCEEDED);
+    assertEquals(1, engine.stats().byType().get("patient").retries());
+  }
+
+  /** A failure whose message and cause cannot be read: its accessors throw. */
+  private static final class Unreadable extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public String getMessage() {
+      throw new IllegalStateException("no message for you");
+    }
+
+    @Override
+    public synchronized Throwable getCause() {
+      throw new IllegalStateException("no cause for you");
+    }
+  }
+
+  @Test
+  void aHandlerThrowingAFailureWhoseMessageCannotBeReadFailsThatAttemptOnlyAndTheWorkerGoesOn()
+      throws Exception {
+    // given one worker and a handler that throws an exception whose getMessage throws
+    engine =
+        builder()
+            .workers(1)
+            .handle(
+                "odd",
+                (job, ctx) -> {
+                  throw new Unreadable();
+                },
+                HandlerOptions.defaults().withRetry(RetryPolicy.never()))
+            .handle("ok", (job, ctx) -> {})
+            .start();
+
+    // when its job runs
+    JobId odd = accept(List.of(spec("odd", "x"))).getFirst();
+
+    // then that attempt fails, naming the failure's class, and the worker runs the next job
+    awaitState(odd, JobState.DEAD);
+    String error = engine.find(odd).orElseThrow().lastError().orElseThrow();
+    assertTrue(error.startsWith(Unreadable.class.getName()), error);
+    JobId next = accept(List.of(spec("ok", "y"))).getFirst();
+    awaitState(next, JobState.SUCCEEDED);
+  }
+
+  @Test
+  void aListenerThatThrowsAnErrorIsIgnoredAndTheWorkerGoesOn() throws Exception {
+    // given one worker and a listener that throws an Error at every outcome
+    AtomicInteger heard = new AtomicInteger();
+    engine =
+        builder()
+            .workers(1)
+            .listener(
+                new EngineListener() {
+                  @Override
+                  public void attemptFinished(Job job, Outcome outcome, Duration elapsed) {
+                    heard.incrementAndGet();
+                    throw new AssertionError("a listener with a bug");
+                  }
+                })
+            .handle("ok", (job, ctx) -> {})
+            .start();
+
+    // when two jobs run one after the other
+    JobId first = accept(List.of(spec("ok", "x"))).getFirst();
+    awaitState(first, JobState.SUCCEEDED);
+    JobId second = accept(List.of(spec("ok", "y"))).getFirst();
+
+    // then the second runs too: the worker outlived the listener's failure
+    awaitState(second, JobState.SUCCEEDED);
+    Waits.until(() -> heard.get() == 2, "the listener to hear of both");
+  }
+
+  @Test
+  void retryJitterDrawsFromTheGeneratorOneWorkerAtATime() throws Exception {
+    // given a generator that is not thread-safe (as RandomGenerator.getDefault() and
+    // SplittableRandom are not): it notes a draw that overlaps another, and its first draw waits
+    // for one to overlap it (or, if none comes meanwhile, for a second)
+    AtomicInteger inside = new AtomicInteger();
+    AtomicBoolean overlapped = new AtomicBoolean();
+    CountDownLatch overlap = new CountDownLatch(1);
+    AtomicBoolean first = new AtomicBoolean(true);
+    java.util.random.RandomGenerator watching =
+        new java.util.random.RandomGenerator() {
+          @Override
+          public long nextLong() {
+            if (inside.incrementAndGet() > 1) {
+              overlapped.set(true);
+              overlap.countDown();
+            }
+            try {
+              if (first.getAndSet(false)) {
+                overlap.await(1, TimeUnit.SECONDS);
+              }
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            } finally {
+              inside.decrementAndGet();
+            }
+            return 42;
+          }
+        };
+    // and two workers whose jobs fail at the same moment
+    java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+    engine =
+        builder()
+            .workers(2)
+            .random(watching)
+            .handle(
+                "failing",
+                (job, ctx) -> {
+                  together.await();
+                  throw new IllegalStateException("failed together");
+                },
+                HandlerOptions.defaults()
+                    .withRetry(
+                        new RetryPolicy(3, Duration.ofSeconds(1), Duration.ofSeconds(1), 1.0)))
+            .start();
+
+    // when both jobs fail
+    List<JobId> ids = accept(List.of(spec("failing", "a"), spec("failing", "b")));
+    for (JobId id : ids) {
+      awaitState(id, JobState.RETRY_WAIT);
+    }
+
+    // then their jitter was drawn one after the other
+    assertFalse(overlapped.get(), "two workers drew from the generator at once");
+  }
+
+  @Test
+  void aHandlerThatReturnsNormallyOnceItsTimeoutEndedItsContextFailsAsTimedOut() throws Exception {
+    // given one worker and a handler that waits for its context to end and then returns normally
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch returned = new CountDownLatch(1);
+    engine =
+        builder()
+            .workers(1)
+            .handle(
+                "patient",
+                (job, ctx) -> {
+                  started.countDown();
+                  ctx.awaitDone();
+                  returned.countDown();
+                },
+                timeout(30))
+            .start();
+    JobId id = accept(List.of(spec("patient", "x"))).getFirst();
+    assertTrue(started.await(10, TimeUnit.SECONDS));
+    Thread worker = threads.getFirst();
+    // and a watchdog that, having ended the context, lets the handler return before it takes the
+    // attempt (the race a busy machine may decide either way)
+    ((JobEngineImpl) engine).stopStep =
+        () -> {
+          try {
+            assertTrue(returned.await(10, TimeUnit.SECONDS));
+          } catch (InterruptedException e) {
+            throw new AssertionError(e);
+          }
+          Waits.untilBlocked(worker); // recorded the outcome, waits for the next job
+        };
+
+    // when the attempt overruns its timeout
+    clock.advance(Duration.ofSeconds(30));
+
+    // then it failed as timed out (a dead letter: no retries), not succeeded
+    awaitState(id, JobState.DEAD);
+    assertTrue(engine.find(id).orElseThrow().lastError().orElseThrow().contains("timed out"));
+    Waits.until(() -> events.contains("1:TIMED_OUT"), "the listener to hear of the timeout");
+  }
+
+  @Test
+  void aHandlerThatReturnsNormallyOnceTheShutdownEndedItsContextRunsAgainAfterAReopen(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    // given a journaled store and a handler that waits for its context to end and then returns
+    // normally, without having done its work
+    JobStoreOptions durable =
+        JobStoreOptions.defaults().withDirectory(dir).withClock(clock).withSegmentBytes(1 << 20);
+    LocalJobStore journaled = LocalJobStore.open(durable);
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch returned = new CountDownLatch(1);
+    engine =
+        JobEngine.builder(journaled)
+            .workers(1)
+            .threadFactory(counting)
+            .listener(recording)
+            .handle(
+                "patient",
+                (job, ctx) -> {
+                  started.countDown();
+                  ctx.awaitDone();
+                  returned.countDown();
+                })
+            .start();
+    JobId id =
+        assertInstanceOf(Admission.Accepted.class, engine.submit(List.of(spec("patient", "x"))))
+            .ids()
+            .getFirst();
+    assertTrue(started.await(10, TimeUnit.SECONDS));
+    Thread worker = threads.getFirst();
+    // and a shutdown that, having ended the context, lets the handler return before it takes the
+    // attempt
+    ((JobEngineImpl) engine).stopStep =
+        () -> {
+          try {
+            assertTrue(returned.await(10, TimeUnit.SECONDS));
+          } catch (InterruptedException e) {
+            throw new AssertionError(e);
+          }
+          Waits.until(
+              () -> !worker.isAlive() || worker.getState() == Thread.State.WAITING,
+              "the worker to record the attempt");
+        };
+
+    // when the engine shuts down without grace
+    engine.shutdown(Duration.ZERO);
+
+    // then the attempt was abandoned, not a success: a reopened store queues the job again, its
+    // attempt not counted
+    Waits.until(() -> events.contains("1:ABANDONED"), "the listener to hear of the abandon");
+    try (LocalJobStore reopened = LocalJobStore.open(durable)) {
+      Job job = reopened.find(id).orElseThrow();
+      assertEquals(JobState.QUEUED, job.state());
+      assertEquals(0, job.attempts());
+    }
+  }
+
+  @Test
   void anAttemptThatOverrunsItsTimeoutIsInterruptedAndFailsAndTheWorkerGoesOn() throws Exception {
     CountDownLatch blocked = new CountDownLatch(1);
     AtomicInteger interrupted = new AtomicInteger();
@@ -924,6 +1179,193 @@ class JobEngineTest {
       assertEquals(1, job.attempts());
       reopened.checkInvariants();
     }
+  }
+
+  @Test
+  void aShutdownThatGivesUpOnAnAttemptRecordsTheSuccessesItsWorkerHadNotRecordedYet(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    // given: a journaled store holding two jobs, which one worker claims together; no listener,
+    // so the first job's success waits for the worker's next claim to be recorded; the second
+    // job's handler ignores interrupts
+    JobStoreOptions durable =
+        JobStoreOptions.defaults().withDirectory(dir).withClock(clock).withSegmentBytes(1 << 20);
+    LocalJobStore journaled = LocalJobStore.open(durable);
+    List<JobId> ids =
+        assertInstanceOf(
+                Admission.Accepted.class,
+                journaled.submit(
+                    List.of(spec("work", "quick"), spec("work", "deaf")), Duration.ZERO))
+            .ids();
+    CountDownLatch deafStarted = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    engine =
+        JobEngine.builder(journaled)
+            .workers(1)
+            .threadFactory(counting)
+            .interruptGrace(Duration.ofMillis(50))
+            .handle(
+                "work",
+                (job, ctx) -> {
+                  if (new String(job.payloadBytes(), UTF_8).equals("deaf")) {
+                    deafStarted.countDown();
+                    awaitIgnoringInterrupts(release);
+                  }
+                })
+            .start();
+    assertTrue(deafStarted.await(10, TimeUnit.SECONDS));
+
+    // when: the engine shuts down without grace and gives up on the deaf attempt
+    assertFalse(engine.shutdown(Duration.ZERO));
+    release.countDown();
+    for (Thread t : threads) {
+      t.join(TimeUnit.SECONDS.toMillis(10));
+    }
+
+    // then: the journal has the first job succeeded, so it does not run again; the deaf one is
+    // queued again with its attempt counted
+    try (LocalJobStore reopened = LocalJobStore.open(durable)) {
+      assertEquals(JobState.SUCCEEDED, reopened.find(ids.get(0)).orElseThrow().state());
+      Job deaf = reopened.find(ids.get(1)).orElseThrow();
+      assertEquals(JobState.QUEUED, deaf.state());
+      assertEquals(1, deaf.attempts());
+    }
+  }
+
+  @Test
+  void aShutdownClosesTheStoreOnlyAfterEveryWorkerThreadHasEnded() throws Exception {
+    // given worker threads that run code of their own after the worker's loop returns (as a
+    // thread factory that cleans up after its tasks does), and a store that notes, when it is
+    // closed, whether a worker thread is still alive
+    CountDownLatch loopEnded = new CountDownLatch(1);
+    CountDownLatch linger = new CountDownLatch(1);
+    List<Thread> made = new CopyOnWriteArrayList<>();
+    ThreadFactory lingering =
+        task -> {
+          Thread t =
+              Thread.ofVirtual()
+                  .unstarted(
+                      () -> {
+                        try {
+                          task.run();
+                        } finally {
+                          loopEnded.countDown();
+                          awaitIgnoringInterrupts(linger);
+                        }
+                      });
+          made.add(t);
+          threads.add(t);
+          return t;
+        };
+    CountDownLatch storeClosing = new CountDownLatch(1);
+    AtomicBoolean closedWhileAWorkerRan = new AtomicBoolean();
+    JobStore watching =
+        (JobStore)
+            java.lang.reflect.Proxy.newProxyInstance(
+                JobStore.class.getClassLoader(),
+                new Class<?>[] {JobStore.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("close")) {
+                    closedWhileAWorkerRan.set(made.stream().anyMatch(Thread::isAlive));
+                    storeClosing.countDown();
+                  }
+                  try {
+                    return method.invoke(store, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    engine =
+        builderWithoutListener(watching)
+            .workers(1)
+            .threadFactory(lingering)
+            .handle("ok", (job, ctx) -> {})
+            .start();
+
+    // when the engine shuts down, and its worker thread lingers after its loop ended until the
+    // store is closed (or, if the store is not closed meanwhile, a second has passed)
+    Thread closer = Thread.ofVirtual().start(engine::close);
+    assertTrue(loopEnded.await(10, TimeUnit.SECONDS));
+    storeClosing.await(1, TimeUnit.SECONDS);
+    linger.countDown();
+    closer.join();
+
+    // then the store was closed only after the worker thread had ended
+    assertEquals(0, storeClosing.getCount());
+    assertFalse(closedWhileAWorkerRan.get(), "the store was closed while a worker thread ran");
+    assertFalse(made.getFirst().isAlive());
+  }
+
+  @Test
+  void aShutdownClosesTheStoreOnlyAfterJobsBeingHandedBackAreGivenBack() throws Exception {
+    // given: one worker that claims three jobs together, the first of which hangs, and a store
+    // whose first give-back waits until the store is closed (or, if it is not closed meanwhile, a
+    // second has passed), noting whether the store was closed before it went on
+    CountDownLatch hanging = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<JobId> ids =
+        assertInstanceOf(
+                Admission.Accepted.class,
+                store.submit(
+                    List.of(spec("t", "hang"), spec("t", "a"), spec("t", "b")), Duration.ZERO))
+            .ids();
+    CountDownLatch givingBack = new CountDownLatch(1);
+    CountDownLatch storeClosing = new CountDownLatch(1);
+    AtomicBoolean closed = new AtomicBoolean();
+    AtomicBoolean givenBackAfterClose = new AtomicBoolean();
+    JobStore watching =
+        (JobStore)
+            java.lang.reflect.Proxy.newProxyInstance(
+                JobStore.class.getClassLoader(),
+                new Class<?>[] {JobStore.class},
+                (proxy, method, args) -> {
+                  switch (method.getName()) {
+                    case "close" -> {
+                      closed.set(true);
+                      storeClosing.countDown();
+                    }
+                    case "abandoned" -> {
+                      if (givingBack.getCount() == 1) {
+                        givingBack.countDown();
+                        storeClosing.await(1, TimeUnit.SECONDS);
+                      }
+                      givenBackAfterClose.compareAndSet(false, closed.get());
+                    }
+                    default -> {}
+                  }
+                  try {
+                    return method.invoke(store, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    engine =
+        builderWithoutListener(watching)
+            .workers(1)
+            .handle(
+                "t",
+                (job, ctx) -> {
+                  if (new String(job.payloadBytes(), UTF_8).equals("hang")) {
+                    hanging.countDown();
+                    release.await();
+                  }
+                })
+            .start();
+    assertTrue(hanging.await(10, TimeUnit.SECONDS));
+
+    // when: the jobs behind the hanging one are being handed back, and meanwhile the hanging job
+    // ends and the engine shuts down
+    clock.advance(JobEngineImpl.HAND_BACK);
+    assertTrue(givingBack.await(10, TimeUnit.SECONDS));
+    release.countDown();
+    engine.close();
+
+    // then: the store was closed only after they were given back (queued again, not counted)
+    for (JobId id : ids.subList(1, 3)) {
+      Waits.until(
+          () -> store.find(id).orElseThrow().state() == JobState.QUEUED, id + " to be given back");
+      assertEquals(0, store.find(id).orElseThrow().attempts());
+    }
+    assertFalse(givenBackAfterClose.get(), "a job was given back to a closed store");
   }
 
   @Test

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -68,5 +69,46 @@ class JobIdTest {
     assertTrue(badHex.getMessage().contains("not a job id"), badHex.getMessage());
     var long1 = assertThrows(IllegalArgumentException.class, () -> JobId.parse("x".repeat(10_000)));
     assertTrue(long1.getMessage().length() < 300, "the message quotes a bounded prefix");
+  }
+
+  @Test
+  void parsingAcceptsOnlyTheCanonicalFormThatToStringWrites() {
+    // given an id and texts that UUID.fromString reads as the same id or another one
+    JobId id = JobId.parse("019ac3f2-6c1e-7a3b-9f04-2d8e1b7c5a90");
+    List<String> nonCanonical =
+        List.of(
+            "019AC3F2-6C1E-7A3B-9F04-2D8E1B7C5A90", // upper case
+            "019ac3f2-6c1e-7a3b-9f04-2D8E1B7C5A90", // upper case in part
+            "+19ac3f2-6c1e-7a3b-9f04-2d8e1b7c5a90", // a sign for a zero digit
+            "019ac3f2-+c1e-7a3b-9f04-2d8e1b7c5a90",
+            "019ac3f2-6c1e-7a3b-9f04-+d8e1b7c5a90",
+            "0019ac3f2-6c1e-7a3b-9f04-2d8e1b7c5a9", // the dashes moved
+            "019ac3f2-6c1e-7a3b-9f0-42d8e1b7c5a90");
+
+    for (String text : nonCanonical) {
+      // when it is parsed, then it is refused with a message that says why
+      var e = assertThrows(IllegalArgumentException.class, () -> JobId.parse(text), text);
+      assertTrue(e.getMessage().contains("not a job id"), e.getMessage());
+      assertTrue(e.getMessage().contains(text), e.getMessage());
+      assertTrue(e.getMessage().contains("lower-case"), e.getMessage());
+    }
+    assertEquals("019ac3f2-6c1e-7a3b-9f04-2d8e1b7c5a90", id.toString());
+  }
+
+  @Test
+  void everyIdReadsBackFromItsTextAndOnlyFromIt() {
+    SplittableRandom random = new SplittableRandom(4);
+    for (int i = 0; i < 10_000; i++) {
+      JobId id =
+          new JobId(
+              (random.nextLong() & ~0xF000L) | 0x7000L,
+              (random.nextLong() >>> 2) | 0x8000_0000_0000_0000L);
+      String text = id.toString();
+      assertEquals(id, JobId.parse(text));
+      String upper = text.toUpperCase(java.util.Locale.ROOT);
+      if (!upper.equals(text)) {
+        assertThrows(IllegalArgumentException.class, () -> JobId.parse(upper));
+      }
+    }
   }
 }

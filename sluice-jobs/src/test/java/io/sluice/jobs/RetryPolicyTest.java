@@ -62,4 +62,33 @@ class RetryPolicyTest {
         IllegalArgumentException.class,
         () -> new RetryPolicy(3, Duration.ZERO, Duration.ZERO, Double.NaN));
   }
+
+  @Test
+  void delaysTooLongToCountInNanosecondsAreCappedThereInsteadOfOverflowing() {
+    // given policies whose delays are beyond what a long counts in nanoseconds (~292 years)
+    Duration millennium = Duration.ofDays(365L * 1_000);
+    RetryPolicy huge = new RetryPolicy(3, millennium, millennium, 2.0);
+    RetryPolicy longest =
+        new RetryPolicy(3, Duration.ofSeconds(1), Duration.ofNanos(Long.MAX_VALUE), 2.0);
+    SplittableRandom random = new SplittableRandom(3);
+
+    // when the caps and delays are asked for, even after very many attempts
+    // then they are the longest a long counts, and the delays stay in [0, cap]
+    assertEquals(Duration.ofNanos(Long.MAX_VALUE), huge.capAfter(1));
+    assertEquals(Duration.ofNanos(Long.MAX_VALUE), longest.capAfter(Integer.MAX_VALUE));
+    for (int i = 0; i < 1_000; i++) {
+      assertFalse(huge.delayAfter(1 + i, random).isNegative());
+      assertFalse(longest.delayAfter(Integer.MAX_VALUE - i, random).isNegative());
+    }
+  }
+
+  @Test
+  void delaysAfterManyAttemptsStayWithinTheMaximum() {
+    RetryPolicy steep = new RetryPolicy(1_000, Duration.ofNanos(1), Duration.ofHours(1), 1e300);
+    SplittableRandom random = new SplittableRandom(5);
+    for (int attempt = 1; attempt < 100_000; attempt += 7) {
+      Duration d = steep.delayAfter(attempt, random);
+      assertTrue(!d.isNegative() && d.compareTo(Duration.ofHours(1)) <= 0, attempt + ": " + d);
+    }
+  }
 }

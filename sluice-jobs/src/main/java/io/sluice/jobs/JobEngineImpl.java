@@ -397,15 +397,23 @@ final class JobEngineImpl implements JobEngine {
     } finally {
       workers.remove(Thread.currentThread());
       if (counted) {
-        poolLock.lock();
-        try {
-          liveWorkers--;
-          leftWorkers.add(Thread.currentThread());
-          workerEnded.signalAll();
-        } finally {
-          poolLock.unlock();
-        }
+        leaveCount();
       }
+    }
+  }
+
+  /**
+   * The last lines of a counted pool thread (a worker or a watchdog helper): it leaves the count
+   * and is handed to shutdown, which joins it before it closes the store.
+   */
+  private void leaveCount() {
+    poolLock.lock();
+    try {
+      liveWorkers--;
+      leftWorkers.add(Thread.currentThread());
+      workerEnded.signalAll();
+    } finally {
+      poolLock.unlock();
     }
   }
 
@@ -832,14 +840,7 @@ final class JobEngineImpl implements JobEngine {
                 try {
                   work.run();
                 } finally {
-                  poolLock.lock();
-                  try {
-                    liveWorkers--;
-                    leftWorkers.add(Thread.currentThread());
-                    workerEnded.signalAll();
-                  } finally {
-                    poolLock.unlock();
-                  }
+                  leaveCount();
                 }
               });
       started = true;

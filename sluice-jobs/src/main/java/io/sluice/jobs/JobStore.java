@@ -201,9 +201,9 @@ public interface JobStore extends AutoCloseable {
    * letter and the answer is {@link Admission.Reason#QUEUE_FULL} with a fair time to wait, so that
    * retrying every dead letter cannot push the queue past its capacity.
    *
-   * <p>The change is journaled like a job's other changes of state, without waiting for the disk:
-   * a crash just after this returns may bring the job back as a dead letter, never lose it. The
-   * same holds for {@link #deleteDead}.
+   * <p>The change is journaled like a job's other changes of state, without waiting for the disk: a
+   * crash just after this returns may bring the job back as a dead letter, never lose it. The same
+   * holds for {@link #deleteDead}.
    *
    * @param id the job
    * @return {@link Admission.Accepted} with {@code id} if it is queued again; else {@link

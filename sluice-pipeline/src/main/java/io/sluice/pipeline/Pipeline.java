@@ -393,7 +393,8 @@ public final class Pipeline<T> {
    * its first item arrived (on the clock of the run's context), and at the end of the stream.
    *
    * @param size the largest list; at least 1
-   * @param maxWait how long the first item of a list may wait for the list to fill; not negative
+   * @param maxWait how long the first item of a list may wait for the list to fill; not negative;
+   *     one too long to count in nanoseconds (about 292 years) sets no time limit
    * @return the pipeline with the stage added
    */
   public Pipeline<List<T>> batch(int size, Duration maxWait) {
@@ -419,7 +420,8 @@ public final class Pipeline<T> {
    * token bucket), on the clock of the run's context.
    *
    * @param permits items per period; at least 1
-   * @param per the period; positive
+   * @param per the period; positive; one too long to count in nanoseconds (about 292 years) lets
+   *     the first burst pass and no item after it
    * @return the pipeline with the stage added
    */
   public Pipeline<T> throttle(int permits, Duration per) {

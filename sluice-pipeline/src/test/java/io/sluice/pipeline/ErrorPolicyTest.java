@@ -13,6 +13,7 @@ import io.sluice.core.ManualClock;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -313,6 +314,31 @@ class ErrorPolicyTest {
     assertEquals(
         List.of(100L, 200L, 350L, 350L),
         IntStream.rangeClosed(1, 4).mapToObj(k -> r.backoff(k).toMillis()).toList());
+  }
+
+  @Test
+  void aMaxBackoffTooLongToCountInNanosecondsIsNoCapAndTheRetrySucceeds() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    List<Failure> dead = new CopyOnWriteArrayList<>();
+    ErrorPolicy forever =
+        ErrorPolicy.retry(2, Duration.ZERO, dead::addAll)
+            .withMaxBackoff(ChronoUnit.FOREVER.getDuration());
+
+    List<Integer> got =
+        Pipeline.range(0, 3)
+            .map(
+                x -> {
+                  if (x == 1 && calls.getAndIncrement() == 0) {
+                    throw new IOException("once");
+                  }
+                  return x;
+                })
+            .onError(forever)
+            .toList(CTX)
+            .value();
+
+    assertEquals(List.of(0, 1, 2), got);
+    assertEquals(List.of(), dead);
   }
 
   @Test

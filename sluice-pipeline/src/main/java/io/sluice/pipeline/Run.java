@@ -316,13 +316,20 @@ final class Run {
     return sourceCtx.isDone();
   }
 
-  /** Hands a failure to an error or dead-letter sink, one call at a time per run. */
+  /**
+   * Hands a failure to an error or dead-letter sink, one call at a time per run. A sink that fails
+   * fails the run; but one that ends with the run's stop (a cancellation or an interrupt once the
+   * run's context is done: it waited with {@link Pipeline#context()}) fails nothing, as a stage's
+   * function that does so fails no item.
+   */
   void report(String stage, Sink<? super Failure> sink, Failure f) {
     errorSinkLock.lock();
     try {
       writeOne(sink, f);
     } catch (Throwable t) {
-      fail(stage + " (error sink)", f.item(), t);
+      if (!(isStopSignal(t) && ctx.isDone())) {
+        fail(stage + " (error sink)", f.item(), t);
+      }
       throw Stop.INSTANCE;
     } finally {
       errorSinkLock.unlock();

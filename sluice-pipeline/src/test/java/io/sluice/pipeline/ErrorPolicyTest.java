@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.core.CancelableContext;
 import io.sluice.core.Channel;
 import io.sluice.core.ChannelClosedException;
 import io.sluice.core.Clock;
@@ -360,6 +361,48 @@ class ErrorPolicyTest {
                     .toList(CTX));
 
     assertEquals("map (error sink)", e.stage());
+  }
+
+  @Test
+  void anErrorSinkEndedByAnImmediateStopIsNoFailureOfTheRun() throws Exception {
+    // given an error sink that hands each failure to a reader through the run's context, and no
+    // reader: the sink waits until the run stops
+    CancelableContext ctx = Context.background().withCancel();
+    CountDownLatch inSink = new CountDownLatch(1);
+    Channel<Failure> unread = Channel.unbuffered();
+    Sink<Failure> errors =
+        batch -> {
+          inSink.countDown();
+          unread.send(Pipeline.context(), batch.getFirst());
+        };
+    Thread canceller =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    inSink.await();
+                    ctx.cancel();
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+
+    // when the run is stopped while the sink waits
+    Result<Long> r =
+        Pipeline.range(0, 10)
+            .map(
+                x -> {
+                  if (x == 3) {
+                    throw new IOException("bad item");
+                  }
+                  return x;
+                })
+            .onError(ErrorPolicy.skip(errors))
+            .forEach(ctx, x -> {});
+
+    // then the run reports the stop, not a failure of the error sink
+    assertEquals(Outcome.STOPPED_IMMEDIATELY, r.outcome());
+    canceller.join();
   }
 
   @Test

@@ -406,6 +406,33 @@ class ErrorPolicyTest {
   }
 
   @Test
+  void anItemWhoseToStringThrowsStillFailsTheRunWithTheFunctionsFailure() {
+    record Opaque(int id) {
+      @Override
+      public String toString() {
+        throw new UnsupportedOperationException("no text for this item");
+      }
+    }
+    Opaque item = new Opaque(7);
+
+    PipelineException e =
+        assertThrows(
+            PipelineException.class,
+            () ->
+                Pipeline.from(List.of(item))
+                    .map(
+                        x -> {
+                          throw new IOException("disk full");
+                        })
+                    .toList(CTX));
+
+    assertEquals("map", e.stage());
+    assertEquals(item, e.item().orElseThrow());
+    assertInstanceOf(IOException.class, e.getCause());
+    assertTrue(e.getMessage().contains("disk full"), e.getMessage());
+  }
+
+  @Test
   void aGeneratorThatThrowsFailsTheSource() {
     PipelineException e =
         assertThrows(

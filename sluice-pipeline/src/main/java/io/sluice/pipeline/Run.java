@@ -8,10 +8,10 @@ import io.sluice.core.TaskGroup;
 import io.sluice.core.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
@@ -53,7 +53,8 @@ final class Run {
   final Context ctx;
   final CancelableContext sourceCtx;
   private final List<Meter> meters = new CopyOnWriteArrayList<>();
-  private final Map<String, Integer> names = new HashMap<>();
+  // Concurrent: a fan-out's sink threads compile their branches' stages at the same time.
+  private final Map<String, Integer> names = new ConcurrentHashMap<>();
   private final AtomicReference<PipelineException> failure = new AtomicReference<>();
   private final ReentrantLock errorSinkLock = new ReentrantLock();
   private final ReentrantLock outcomeLock = new ReentrantLock(); // stopped, finished, failure

@@ -4,9 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.Context;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -41,6 +45,43 @@ class ReportTest {
     assertEquals(
         List.of("source", "map", "map#2", "map#3", "toList"),
         report.stages().stream().map(StageStats::name).toList());
+  }
+
+  @Test
+  void stageNamesStayUniqueWhenBranchesAreBuiltAtTheSameTime() throws Exception {
+    // Each branch's stages are compiled on the thread of its sink, all at once (a barrier lines
+    // them up): the numbering of repeated names must not lose a count between them. A race, so
+    // many rounds; a single duplicate fails the test.
+    int branches = 8;
+    for (int round = 0; round < 100; round++) {
+      CyclicBarrier together = new CyclicBarrier(branches);
+      List<Sink<Integer>> sinks = new ArrayList<>();
+      for (int i = 0; i < branches; i++) {
+        sinks.add(
+            Sink.through(
+                p -> {
+                  try {
+                    together.await();
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                  Pipeline<Integer> q = p;
+                  for (int j = 0; j < 50; j++) {
+                    q = q.map(x -> x);
+                  }
+                  return q;
+                },
+                b -> {}));
+      }
+
+      Report report = Pipeline.range(0, 10).broadcast(CTX, sinks).report();
+
+      Set<String> names = new HashSet<>();
+      for (StageStats s : report.stages()) {
+        assertTrue(names.add(s.name()), "round " + round + ": two stages named " + s.name());
+      }
+      assertEquals(1 + 1 + branches * 51, names.size()); // source, broadcast, per branch 50 + sink
+    }
   }
 
   @Test

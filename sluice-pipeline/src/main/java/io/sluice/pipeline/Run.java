@@ -99,6 +99,7 @@ final class Run {
       options.monitor().attach(run::liveReport);
     }
     boolean consuming = false;
+    InterruptedException interrupted = null;
     try {
       run.group.go(run::watch);
       Edge in = run.compile(last);
@@ -118,7 +119,7 @@ final class Run {
       if (!consuming) {
         terminal.notConsumed(run, e);
       }
-      throw e; // after close() below: the caller's interrupt ends the run at once
+      interrupted = e; // thrown after close() below: the caller's interrupt ends the run at once
     } catch (Throwable t) {
       run.absorb("pipeline", t);
       if (!consuming) {
@@ -126,6 +127,10 @@ final class Run {
       }
     } finally {
       run.close();
+    }
+    if (interrupted != null) {
+      run.endInterrupted();
+      throw interrupted;
     }
     return run.result(terminal.value());
   }
@@ -383,6 +388,14 @@ final class Run {
       stats.add(m.stats(outcome == Outcome.RUNNING));
     }
     return new Report(outcome, stats, Duration.ofNanos(System.nanoTime() - startNanos));
+  }
+
+  /**
+   * The end of a run whose caller was interrupted: it stopped at once (or had failed before), and
+   * its final report is what a monitor keeps, as after any other end.
+   */
+  private void endInterrupted() {
+    finalReport = report(failure.get() != null ? Outcome.FAILED : Outcome.STOPPED_IMMEDIATELY);
   }
 
   private <R> Result<R> result(R value) {

@@ -1,6 +1,7 @@
 package io.sluice.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.Context;
@@ -82,6 +83,40 @@ class ReportTest {
       }
       assertEquals(1 + 1 + branches * 51, names.size()); // source, broadcast, per branch 50 + sink
     }
+  }
+
+  @Test
+  void aMonitorKeepsTheFinalReportOfARunWhoseCallerWasInterrupted() throws Exception {
+    Monitor monitor = Monitor.create();
+    CountDownLatch inside = new CountDownLatch(1);
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
+    Thread caller =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    Pipeline.range(0, 10)
+                        .withOptions(Pipeline.Options.defaults().withMonitor(monitor))
+                        .forEach(
+                            CTX,
+                            x -> {
+                              inside.countDown();
+                              new CountDownLatch(1).await(); // until the interrupt
+                            });
+                  } catch (Throwable t) {
+                    thrown.set(t);
+                  }
+                });
+    inside.await();
+
+    caller.interrupt();
+    caller.join();
+
+    assertInstanceOf(InterruptedException.class, thrown.get());
+    Report last = monitor.snapshot();
+    assertEquals(Outcome.STOPPED_IMMEDIATELY, last.outcome()); // the run stopped at once
+    assertTrue(last.stages().stream().allMatch(s -> s.inFlight() == 0), last.toString());
+    assertEquals(last, monitor.snapshot()); // final: no longer moving
   }
 
   @Test

@@ -373,6 +373,9 @@ final class Terminals {
     /** Compiles a Sink.through branch fed by {@code in} and drains it into the branch's sink. */
     static <T, R> long runBranch(Stage st, Edge in, BranchSink<T, R> b) throws Exception {
       Pipeline<T> head = new Pipeline<>(new Node(new Sources.EdgeSource(in), List.of()), null);
+      // Not `in` even while the branch's stages start: they take from it, and a live report read
+      // before the line below would count their queue as the sink's.
+      st.meter.measure(List.of());
       Edge end = st.run.compile(b.build(head).node());
       st.meter.measure(List.of(end));
       try {

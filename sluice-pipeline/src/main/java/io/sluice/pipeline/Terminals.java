@@ -34,20 +34,23 @@ final class Terminals {
       while ((c = in.receive(st.ctx)) != null) {
         lane.begin(System.nanoTime());
         int ok = 0;
-        for (int i = 0; i < c.size; i++) {
-          Object x = c.items[i];
-          lane.took();
-          try {
-            action.accept(x);
-            ok++;
-          } catch (Throwable t) {
-            if (st.recover(x, t, this::call) != Stage.SKIP) {
+        try {
+          for (int i = 0; i < c.size; i++) {
+            Object x = c.items[i];
+            lane.took();
+            try {
+              action.accept(x);
               ok++;
+            } catch (Throwable t) {
+              if (st.recover(x, t, this::call) != Stage.SKIP) {
+                ok++;
+              }
             }
           }
+        } finally { // a stop or a failure in the chunk: what the action accepted still counts
+          count += ok;
+          st.meter.out.add(ok);
         }
-        count += ok;
-        st.meter.out.add(ok);
         lane.end(System.nanoTime());
       }
     }
@@ -103,15 +106,18 @@ final class Terminals {
       while ((c = in.receive(st.ctx)) != null) {
         lane.begin(System.nanoTime());
         int folded = 0;
-        for (int i = 0; i < c.size; i++) {
-          lane.took();
-          Object r = st.apply(c.items[i], x -> fn.apply(acc, x));
-          if (r != Stage.SKIP) {
-            acc = r;
-            folded++;
+        try {
+          for (int i = 0; i < c.size; i++) {
+            lane.took();
+            Object r = st.apply(c.items[i], x -> fn.apply(acc, x));
+            if (r != Stage.SKIP) {
+              acc = r;
+              folded++;
+            }
           }
+        } finally { // a stop or a failure in the chunk: what was folded still counts
+          st.meter.out.add(folded);
         }
-        st.meter.out.add(folded);
         lane.end(System.nanoTime());
       }
     }

@@ -644,4 +644,33 @@ class CancellationTest {
     assertEquals(emitted.get(), result.get().value());
     threads.assertAllEnded();
   }
+
+  @Test
+  void forEachCountsTheItemsItsActionAcceptedBeforeAStopEndedTheirChunk() throws Exception {
+    // given one chunk of ten items, whose sixth the action waits on until the run stops
+    CountDownLatch waiting = new CountDownLatch(1);
+    CancelableContext ctx = Context.background().withCancel();
+    Thread canceller = cancelWhen(waiting, ctx);
+    List<Integer> accepted = new ArrayList<>();
+
+    // when
+    Result<Long> r =
+        Pipeline.range(0, 10)
+            .forEach(
+                ctx,
+                x -> {
+                  if (x == 5) {
+                    waiting.countDown();
+                    Channel.<Integer>unbuffered().send(Pipeline.context(), x); // until the stop
+                  }
+                  accepted.add(x);
+                });
+
+    // then the value and the report count the five items the action accepted
+    assertEquals(Outcome.STOPPED_IMMEDIATELY, r.outcome());
+    assertEquals(List.of(0, 1, 2, 3, 4), accepted);
+    assertEquals(5L, r.value());
+    assertEquals(5L, r.report().stage("forEach").orElseThrow().out());
+    canceller.join();
+  }
 }

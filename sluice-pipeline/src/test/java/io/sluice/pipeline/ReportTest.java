@@ -2,6 +2,7 @@ package io.sluice.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.Context;
@@ -246,6 +247,31 @@ class ReportTest {
     assertEquals(5, errors.size());
     StageStats split = r.report().stage("split").orElseThrow();
     assertEquals(List.of(10L, 5L, 5L), List.of(split.in(), split.out(), split.failed()));
+  }
+
+  @Test
+  void reduceCountsWhatItFoldedBeforeAFailureInTheSameChunk() {
+    // given ten items in one chunk, the sixth of which fails the fold
+    Pipeline<Integer> p = Pipeline.range(0, 10);
+
+    // when
+    PipelineException e =
+        assertThrows(
+            PipelineException.class,
+            () ->
+                p.reduce(
+                    CTX,
+                    0,
+                    (acc, x) -> {
+                      if (x == 5) {
+                        throw new IllegalArgumentException("bad " + x);
+                      }
+                      return acc + x;
+                    }));
+
+    // then the report counts the five items folded before it
+    StageStats reduce = e.report().stage("reduce").orElseThrow();
+    assertEquals(List.of(6L, 5L, 1L), List.of(reduce.in(), reduce.out(), reduce.failed()));
   }
 
   @Test

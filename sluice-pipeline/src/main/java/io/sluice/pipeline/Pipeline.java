@@ -110,8 +110,9 @@ public final class Pipeline<T> {
 
   /**
    * A pipeline over a stream's elements, read on the source's thread in chunks (see {@link
-   * #from(Iterable)}); the stream is closed when the source ends. A stream can be consumed once, so
-   * the pipeline can be run once.
+   * #from(Iterable)}); the stream is closed when the source ends, or when the run ends if it ended
+   * before the source could start (a context already done). A stream can be consumed once, so the
+   * pipeline can be run once.
    *
    * @param items the stream; no element may be null
    * @param <T> the item type
@@ -119,7 +120,7 @@ public final class Pipeline<T> {
    */
   public static <T> Pipeline<T> from(Stream<? extends T> items) {
     Objects.requireNonNull(items, "items");
-    return source(new Sources.IteratorSource(items::iterator, items::close));
+    return source(new Sources.IteratorSource(items::iterator, Sources.once(items::close)));
   }
 
   /**

@@ -127,6 +127,7 @@ final class Run {
       }
     } finally {
       run.close();
+      Sources.closeNotStarted(last); // a stream whose source never ran is closed all the same
     }
     if (interrupted != null) {
       run.endInterrupted();

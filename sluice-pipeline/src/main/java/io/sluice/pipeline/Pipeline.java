@@ -363,7 +363,8 @@ public final class Pipeline<T> {
    * stage may hold {@code workers × bufferSize} items besides its output channel: with many
    * workers, lower the buffer size ({@link Options#withBufferSize}) to bound the memory.
    *
-   * @param key the key of an item ({@code hashCode} picks the worker)
+   * @param key the key of an item, not null ({@code hashCode} picks the worker); what it or the
+   *     key's {@code hashCode} throws is a failure of the item, under the stage's error policy
    * @param workers the number of worker threads; at least 1
    * @param fn the function
    * @param <R> the result type

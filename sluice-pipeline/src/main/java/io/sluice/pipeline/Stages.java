@@ -543,6 +543,15 @@ final class Stages {
             List.of(laneIn));
       }
       int size = st.run.options.chunkSize();
+      // The key's hashCode is user code too: it runs under the error policy with the key function.
+      Pipeline.Fn<Object, Object> laneOf =
+          x -> {
+            Object k = key.apply(x);
+            if (k == null) {
+              throw new NullPointerException("stage '" + st.name + "' produced a null key");
+            }
+            return Math.floorMod(k.hashCode(), lanes);
+          };
       st.start(
           () -> {
             try {
@@ -554,11 +563,11 @@ final class Stages {
                 for (int i = 0; i < c.size; i++) {
                   Object item = c.items[i];
                   dispatcher.took();
-                  Object k = st.apply(item, key);
+                  Object k = st.apply(item, laneOf);
                   if (k == Stage.SKIP) {
                     continue;
                   }
-                  int l = Math.floorMod(k.hashCode(), lanes);
+                  int l = (Integer) k;
                   if (pending[l] == null) {
                     pending[l] = new Chunk(size);
                   }

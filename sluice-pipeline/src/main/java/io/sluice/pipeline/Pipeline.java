@@ -306,8 +306,9 @@ public final class Pipeline<T> {
    * no thread. Because a thread may run several items in turn, {@code fn} should not rely on
    * thread-locals being fresh; the interrupt status is cleared between items. A bounded re-order
    * buffer holds results that finished before an earlier item: at most {@code 2 * parallelism}
-   * items are between entering the stage and leaving it, so a slow item lets at most {@code
-   * parallelism} later ones finish before the stage waits for it.
+   * items are between entering the stage and leaving it, so a slow item lets at most {@code 2 *
+   * parallelism - 1} later ones finish (at most {@code parallelism - 1} at a time beside it) before
+   * the stage waits for it.
    *
    * @param parallelism the most items in {@code fn} at once; at least 1
    * @param fn the function, typically blocking I/O

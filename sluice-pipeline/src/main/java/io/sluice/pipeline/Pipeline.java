@@ -641,7 +641,7 @@ public final class Pipeline<T> {
    *
    * @param ctx cancels the run
    * @param sinks the sinks, at least one
-   * @return the number of items broadcast, and the report
+   * @return the number of items broadcast (given to at least one sink), and the report
    * @throws PipelineException if a stage failed under the fail-fast policy
    * @throws InterruptedException if the calling thread is interrupted
    */

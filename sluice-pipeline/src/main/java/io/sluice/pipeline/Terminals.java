@@ -329,12 +329,14 @@ final class Terminals {
             }
           }
           st.meter.busyNanos.add(System.nanoTime() - t0);
+          boolean taken = false; // by a sink: a chunk that found every sink gone was not broadcast
           for (int i = 0; i < k; i++) {
             if (!gone[i] && dealt[i] != null) {
               int n = dealt[i].size;
               try {
                 branch[i].send(st.ctx, dealt[i]);
                 st.meter.out.add(n);
+                taken = true;
                 if (router != null) {
                   count += n;
                 }
@@ -344,7 +346,7 @@ final class Terminals {
               }
             }
           }
-          if (router == null) {
+          if (router == null && taken) {
             count += c.size;
           }
         }

@@ -224,6 +224,25 @@ class ReportTest {
   }
 
   @Test
+  void broadcastCountsOnlyTheItemsSomeSinkTook() throws Exception {
+    // given one branch that ends after five items, and far more items than the buffers hold, so
+    // the fan-out goes on dealing until a chunk finds the branch gone
+    List<Integer> got = new CopyOnWriteArrayList<>();
+    Sink<Integer> fiveOnly = Sink.<Integer, Integer>through(p -> p.take(5), got::addAll);
+
+    // when
+    Result<Long> r =
+        Pipeline.range(0, 1_000_000)
+            .withOptions(Pipeline.Options.defaults().withChunkSize(10).withBufferSize(10))
+            .broadcast(CTX, List.of(fiveOnly));
+
+    // then the chunk no sink took is not counted as broadcast
+    assertEquals(List.of(0, 1, 2, 3, 4), got);
+    StageStats broadcast = r.report().stage("broadcast").orElseThrow();
+    assertEquals(broadcast.out(), r.value(), r.report().toString());
+  }
+
+  @Test
   void splitCountsTheItemsRoutedNotTheItemsReceived() throws Exception {
     List<Failure> errors = new CopyOnWriteArrayList<>();
     List<Integer> routed = new CopyOnWriteArrayList<>();

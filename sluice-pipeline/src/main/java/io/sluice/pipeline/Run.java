@@ -231,9 +231,14 @@ final class Run {
     return newEdge(options.bufferSize());
   }
 
+  /**
+   * An edge of {@code items} rounded up to whole chunks, counted in a long: a size near {@link
+   * Integer#MAX_VALUE} rounded up in an int overflowed to an edge of one chunk. (A channel's buffer
+   * grows as it fills, so a huge capacity costs nothing until used.)
+   */
   Edge newEdge(int items) {
     int chunk = options.chunkSize();
-    return new Edge(Math.max(1, (items + chunk - 1) / chunk));
+    return new Edge((int) Math.max(1, ((long) items + chunk - 1) / chunk));
   }
 
   /**

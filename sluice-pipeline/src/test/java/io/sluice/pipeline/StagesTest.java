@@ -331,6 +331,35 @@ class StagesTest {
   }
 
   @Test
+  void aBufferOfTheLargestSizeLetsTheSourceRunAheadOfAStalledConsumer() throws Exception {
+    // given a buffer sized Integer.MAX_VALUE between a source of 1000 items and a consumer that
+    // takes nothing more until the source has sent them all (edges elsewhere hold one chunk)
+    Monitor monitor = Monitor.create();
+    Pipeline<Integer> p =
+        Pipeline.range(0, 1000)
+            .buffer(Integer.MAX_VALUE)
+            .withOptions(
+                Pipeline.Options.defaults()
+                    .withChunkSize(10)
+                    .withBufferSize(10)
+                    .withMonitor(monitor));
+
+    // when
+    Result<Long> r =
+        p.forEach(
+            CTX,
+            x -> {
+              if (x == 0) { // waits for ever if the buffer cannot hold the rest
+                TrackingThreadFactory.awaitTrue(
+                    () -> monitor.snapshot().stage("source").orElseThrow().out() == 1000);
+              }
+            });
+
+    // then
+    assertEquals(1000L, r.value());
+  }
+
+  @Test
   void takeEndsTheStreamAndStopsTheSource() throws Exception {
     AtomicInteger produced = new AtomicInteger();
     AtomicReference<Exception> endedBy = new AtomicReference<>();

@@ -277,8 +277,8 @@ public sealed interface ErrorPolicy
      * @return the wait without jitter
      */
     public Duration backoff(int failedAttempt) {
-      double nanos = initialBackoff.toNanos() * Math.pow(multiplier, failedAttempt - 1);
-      return nanos >= maxBackoff.toNanos() ? maxBackoff : Duration.ofNanos((long) nanos);
+      double nanos = Durations.nanos(initialBackoff) * Math.pow(multiplier, failedAttempt - 1);
+      return nanos >= Durations.nanos(maxBackoff) ? maxBackoff : Duration.ofNanos((long) nanos);
     }
 
     /**
@@ -289,12 +289,13 @@ public sealed interface ErrorPolicy
      * @return the wait
      */
     public Duration delay(int failedAttempt) {
-      long cap = backoff(failedAttempt).toNanos();
+      Duration longest = backoff(failedAttempt);
+      long cap = Durations.nanos(longest); // a wait too long for nanoseconds is "never"
       if (!jitter || cap == 0) {
-        return Duration.ofNanos(cap);
+        return longest;
       }
       RandomGenerator r = random != null ? random : ThreadLocalRandom.current();
-      return Duration.ofNanos(r.nextLong(cap + 1));
+      return Duration.ofNanos(cap == Long.MAX_VALUE ? r.nextLong(cap) : r.nextLong(cap + 1));
     }
 
     /**

@@ -7,7 +7,9 @@ import java.util.function.Supplier;
 /**
  * A live view of a run's figures. Pass one with {@link Pipeline.Options#withMonitor(Monitor)} and
  * call {@link #snapshot()} from any thread while the terminal runs; after the run it keeps the
- * final report. A monitor shows the latest run started with it.
+ * final report (for a run ended by the interrupt of its caller, one with {@link
+ * Outcome#STOPPED_IMMEDIATELY}, or {@link Outcome#FAILED} if a stage had failed). A monitor shows
+ * the latest run started with it.
  *
  * <p>Memory consistency effects: the counters are read without stopping the run, so a snapshot
  * taken while running is consistent per counter, not across counters; the snapshot after the

@@ -35,8 +35,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * running bound keeps parallelism at its limit, and the extra window keeps items ready for the
  * threads that finish while a slow one holds the head (ordered) or while the collector catches up.
  * Unordered, results go out as they come; ordered, the collector keeps finished results in a ring
- * indexed by seq mod window and writes the contiguous run from the head. `done` has room for the
- * whole window plus the end marker, so a thread never waits to post.
+ * indexed by seq mod its length, which doubles (up to the window) when a result comes too far
+ * ahead of the head, and writes the contiguous run from the head. `done` has room for the whole
+ * window plus the end marker, so a thread never waits to post; like the ring, it grows only as
+ * results fill it, so nothing is sized by the limit up front (the window is capped to an int, for
+ * a parallelism meant as "no limit").
  *
  * Shutdown: the dispatcher posts End(count) after its last item; the collector ends when it has
  * written (ordered) or received (unordered) that many. If the collector stops early (downstream
@@ -60,7 +63,9 @@ record Parallel(int parallelism, boolean ordered, Pipeline.Fn<Object, Object> ca
   public Edge start(Stage st, List<Edge> inputs) throws InterruptedException {
     Edge in = inputs.getFirst();
     Edge out = st.run.newEdge();
-    int window = 2 * parallelism;
+    // 2 * parallelism, within an int (`done` holds the window and the end marker): a very large
+    // limit, as "no limit", must not overflow.
+    int window = (int) Math.min(2L * parallelism, Integer.MAX_VALUE - 1);
     Semaphore slots = Semaphore.weighted(window);
     AtomicInteger running = new AtomicInteger(parallelism);
     ConcurrentLinkedQueue<Pending> ready = new ConcurrentLinkedQueue<>();
@@ -180,9 +185,27 @@ record Parallel(int parallelism, boolean ordered, Pipeline.Fn<Object, Object> ca
     return false;
   }
 
+  /**
+   * {@code ring}, holding the results of seq {@code next} onwards at seq mod its length, copied
+   * into one at least {@code needed} long (a doubling, at most {@code window}).
+   */
+  private static Object[] grown(Object[] ring, long next, long needed, int window) {
+    int n = ring.length;
+    while (n < needed) {
+      n = (int) Math.min(2L * n, window);
+    }
+    Object[] bigger = new Object[n];
+    for (long s = next; s < next + ring.length; s++) {
+      bigger[(int) (s % n)] = ring[(int) (s % ring.length)];
+    }
+    return bigger;
+  }
+
   private void collect(Stage st, Semaphore slots, Channel<Object> done, Out o, int window)
       throws InterruptedException {
-    Object[] ring = new Object[window];
+    // Grows by doubling up to the window, as results come out of order: sized by what is held,
+    // not by the limit, so a very large parallelism costs nothing up front.
+    Object[] ring = new Object[Math.min(window, 64)];
     long next = 0;
     long total = -1;
     while (total < 0 || next < total) {
@@ -194,9 +217,13 @@ record Parallel(int parallelism, boolean ordered, Pipeline.Fn<Object, Object> ca
         } else {
           Done d = (Done) m;
           if (ordered) {
-            ring[(int) (d.seq() % window)] = d.result();
+            long ahead = d.seq() - next; // below the window: the dispatcher holds a permit for it
+            if (ahead >= ring.length) {
+              ring = grown(ring, next, ahead + 1, window);
+            }
+            ring[(int) (d.seq() % ring.length)] = d.result();
             int h;
-            while (ring[h = (int) (next % window)] != null) {
+            while (ring[h = (int) (next % ring.length)] != null) {
               Object r = ring[h];
               ring[h] = null;
               next++;

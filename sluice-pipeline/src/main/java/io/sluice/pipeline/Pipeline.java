@@ -110,8 +110,9 @@ public final class Pipeline<T> {
 
   /**
    * A pipeline over a stream's elements, read on the source's thread in chunks (see {@link
-   * #from(Iterable)}); the stream is closed when the source ends. A stream can be consumed once, so
-   * the pipeline can be run once.
+   * #from(Iterable)}); the stream is closed when the source ends, or when the run ends if it ended
+   * before the source could start (a context already done). A stream can be consumed once, so the
+   * pipeline can be run once.
    *
    * @param items the stream; no element may be null
    * @param <T> the item type
@@ -119,7 +120,7 @@ public final class Pipeline<T> {
    */
   public static <T> Pipeline<T> from(Stream<? extends T> items) {
     Objects.requireNonNull(items, "items");
-    return source(new Sources.IteratorSource(items::iterator, items::close));
+    return source(new Sources.IteratorSource(items::iterator, Sources.once(items::close)));
   }
 
   /**
@@ -305,8 +306,9 @@ public final class Pipeline<T> {
    * no thread. Because a thread may run several items in turn, {@code fn} should not rely on
    * thread-locals being fresh; the interrupt status is cleared between items. A bounded re-order
    * buffer holds results that finished before an earlier item: at most {@code 2 * parallelism}
-   * items are between entering the stage and leaving it, so a slow item lets at most {@code
-   * parallelism} later ones finish before the stage waits for it.
+   * items are between entering the stage and leaving it, so a slow item lets at most {@code 2 *
+   * parallelism - 1} later ones finish (at most {@code parallelism - 1} at a time beside it) before
+   * the stage waits for it.
    *
    * @param parallelism the most items in {@code fn} at once; at least 1
    * @param fn the function, typically blocking I/O
@@ -362,7 +364,8 @@ public final class Pipeline<T> {
    * stage may hold {@code workers × bufferSize} items besides its output channel: with many
    * workers, lower the buffer size ({@link Options#withBufferSize}) to bound the memory.
    *
-   * @param key the key of an item ({@code hashCode} picks the worker)
+   * @param key the key of an item, not null ({@code hashCode} picks the worker); what it or the
+   *     key's {@code hashCode} throws is a failure of the item, under the stage's error policy
    * @param workers the number of worker threads; at least 1
    * @param fn the function
    * @param <R> the result type
@@ -393,7 +396,8 @@ public final class Pipeline<T> {
    * its first item arrived (on the clock of the run's context), and at the end of the stream.
    *
    * @param size the largest list; at least 1
-   * @param maxWait how long the first item of a list may wait for the list to fill; not negative
+   * @param maxWait how long the first item of a list may wait for the list to fill; not negative;
+   *     one too long to count in nanoseconds (about 292 years) sets no time limit
    * @return the pipeline with the stage added
    */
   public Pipeline<List<T>> batch(int size, Duration maxWait) {
@@ -419,7 +423,8 @@ public final class Pipeline<T> {
    * token bucket), on the clock of the run's context.
    *
    * @param permits items per period; at least 1
-   * @param per the period; positive
+   * @param per the period; positive; one too long to count in nanoseconds (about 292 years) lets
+   *     the first burst pass and no item after it
    * @return the pipeline with the stage added
    */
   public Pipeline<T> throttle(int permits, Duration per) {
@@ -636,7 +641,7 @@ public final class Pipeline<T> {
    *
    * @param ctx cancels the run
    * @param sinks the sinks, at least one
-   * @return the number of items broadcast, and the report
+   * @return the number of items broadcast (given to at least one sink), and the report
    * @throws PipelineException if a stage failed under the fail-fast policy
    * @throws InterruptedException if the calling thread is interrupted
    */

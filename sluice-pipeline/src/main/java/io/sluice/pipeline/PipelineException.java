@@ -22,8 +22,25 @@ public final class PipelineException extends RuntimeException {
   }
 
   private static String message(String stage, Object item, Throwable cause) {
-    String what = item == null ? "" : " on item " + abbreviate(String.valueOf(item));
-    return "stage '" + stage + "' failed" + what + ": " + cause;
+    String what = item == null ? "" : " on item " + abbreviate(text(item));
+    return "stage '" + stage + "' failed" + what + ": " + text(cause);
+  }
+
+  /**
+   * {@code o}'s text, or a stand-in naming its class if its {@code toString} throws: the message
+   * must not replace the failure it reports with one of its own.
+   */
+  private static String text(Object o) {
+    try {
+      return String.valueOf(o);
+    } catch (Throwable t) {
+      return o.getClass().getName()
+          + "@"
+          + Integer.toHexString(System.identityHashCode(o))
+          + " (its toString threw "
+          + t.getClass().getName()
+          + ")";
+    }
   }
 
   private static String abbreviate(String s) {

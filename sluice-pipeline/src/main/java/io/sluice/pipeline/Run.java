@@ -8,10 +8,10 @@ import io.sluice.core.TaskGroup;
 import io.sluice.core.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
@@ -53,7 +53,8 @@ final class Run {
   final Context ctx;
   final CancelableContext sourceCtx;
   private final List<Meter> meters = new CopyOnWriteArrayList<>();
-  private final Map<String, Integer> names = new HashMap<>();
+  // Concurrent: a fan-out's sink threads compile their branches' stages at the same time.
+  private final Map<String, Integer> names = new ConcurrentHashMap<>();
   private final AtomicReference<PipelineException> failure = new AtomicReference<>();
   private final ReentrantLock errorSinkLock = new ReentrantLock();
   private final ReentrantLock outcomeLock = new ReentrantLock(); // stopped, finished, failure
@@ -98,6 +99,7 @@ final class Run {
       options.monitor().attach(run::liveReport);
     }
     boolean consuming = false;
+    InterruptedException interrupted = null;
     try {
       run.group.go(run::watch);
       Edge in = run.compile(last);
@@ -117,7 +119,7 @@ final class Run {
       if (!consuming) {
         terminal.notConsumed(run, e);
       }
-      throw e; // after close() below: the caller's interrupt ends the run at once
+      interrupted = e; // thrown after close() below: the caller's interrupt ends the run at once
     } catch (Throwable t) {
       run.absorb("pipeline", t);
       if (!consuming) {
@@ -125,6 +127,11 @@ final class Run {
       }
     } finally {
       run.close();
+      Sources.closeNotStarted(last); // a stream whose source never ran is closed all the same
+    }
+    if (interrupted != null) {
+      run.endInterrupted();
+      throw interrupted;
     }
     return run.result(terminal.value());
   }
@@ -224,9 +231,14 @@ final class Run {
     return newEdge(options.bufferSize());
   }
 
+  /**
+   * An edge of {@code items} rounded up to whole chunks, counted in a long: a size near {@link
+   * Integer#MAX_VALUE} rounded up in an int overflowed to an edge of one chunk. (A channel's buffer
+   * grows as it fills, so a huge capacity costs nothing until used.)
+   */
   Edge newEdge(int items) {
     int chunk = options.chunkSize();
-    return new Edge(Math.max(1, (items + chunk - 1) / chunk));
+    return new Edge((int) Math.max(1, ((long) items + chunk - 1) / chunk));
   }
 
   /**
@@ -316,13 +328,20 @@ final class Run {
     return sourceCtx.isDone();
   }
 
-  /** Hands a failure to an error or dead-letter sink, one call at a time per run. */
+  /**
+   * Hands a failure to an error or dead-letter sink, one call at a time per run. A sink that fails
+   * fails the run; but one that ends with the run's stop (a cancellation or an interrupt once the
+   * run's context is done: it waited with {@link Pipeline#context()}) fails nothing, as a stage's
+   * function that does so fails no item.
+   */
   void report(String stage, Sink<? super Failure> sink, Failure f) {
     errorSinkLock.lock();
     try {
       writeOne(sink, f);
     } catch (Throwable t) {
-      fail(stage + " (error sink)", f.item(), t);
+      if (!(isStopSignal(t) && ctx.isDone())) {
+        fail(stage + " (error sink)", f.item(), t);
+      }
       throw Stop.INSTANCE;
     } finally {
       errorSinkLock.unlock();
@@ -375,6 +394,14 @@ final class Run {
       stats.add(m.stats(outcome == Outcome.RUNNING));
     }
     return new Report(outcome, stats, Duration.ofNanos(System.nanoTime() - startNanos));
+  }
+
+  /**
+   * The end of a run whose caller was interrupted: it stopped at once (or had failed before), and
+   * its final report is what a monitor keeps, as after any other end.
+   */
+  private void endInterrupted() {
+    finalReport = report(failure.get() != null ? Outcome.FAILED : Outcome.STOPPED_IMMEDIATELY);
   }
 
   private <R> Result<R> result(R value) {

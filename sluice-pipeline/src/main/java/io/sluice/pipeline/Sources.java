@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /*
@@ -25,6 +26,36 @@ import java.util.function.Supplier;
  */
 final class Sources {
   private Sources() {}
+
+  /** {@code c}, closed the first time only. */
+  static AutoCloseable once(AutoCloseable c) {
+    AtomicBoolean closed = new AtomicBoolean();
+    return () -> {
+      if (closed.compareAndSet(false, true)) {
+        c.close();
+      }
+    };
+  }
+
+  /**
+   * Closes what the sources of {@code last}'s pipeline close when they end (a stream), for a run
+   * that ended before some source's thread could run: a context already done, a failure while the
+   * stages were being started. Called once every thread of the run has ended; a source that ran has
+   * closed its own already (they close once). Such a close can fail nothing any more: the run is
+   * over, so what it throws is dropped.
+   */
+  static void closeNotStarted(Node last) {
+    if (last.kind instanceof IteratorSource s && s.onEnd() != null) {
+      try {
+        s.onEnd().close();
+      } catch (Throwable t) {
+        // the run has ended; see above
+      }
+    }
+    for (Node n : last.inputs) {
+      closeNotStarted(n);
+    }
+  }
 
   /** An iterator obtained on the source thread; closed (if AutoCloseable) at the end. */
   record IteratorSource(Supplier<? extends Iterator<?>> iterator, AutoCloseable onEnd)

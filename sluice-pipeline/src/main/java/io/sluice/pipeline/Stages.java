@@ -325,7 +325,9 @@ final class Stages {
       Edge out = st.run.newEdge();
       Context ctx = st.ctx;
       Clock clock = ctx.clock();
-      long interval = Math.max(1, per.toNanos() / permits);
+      // A period too long for nanoseconds is "never" (Durations): the first burst passes, then
+      // nothing. Times are compared by their difference, so no nanoTime reading makes them wrap.
+      long interval = Math.max(1, Durations.cappedNanos(per) / permits);
       long tolerance = interval * (permits - 1);
       st.start(
           () -> {
@@ -337,12 +339,12 @@ final class Stages {
               for (int i = 0; i < c.size; i++) {
                 long now = clock.nanoTime();
                 long allowedAt = tat - tolerance;
-                if (now < allowedAt) {
+                if (now - allowedAt < 0) {
                   o.flush();
                   clock.sleep(ctx, Duration.ofNanos(allowedAt - now));
                   now = clock.nanoTime();
                 }
-                tat = Math.max(tat, now) + interval;
+                tat = (now - tat > 0 ? now : tat) + interval;
                 o.add(c.items[i]);
               }
               o.flush();
@@ -373,23 +375,27 @@ final class Stages {
       Edge out = st.run.newEdge();
       Context ctx = st.ctx;
       Clock clock = ctx.clock();
+      // A maxWait too long for nanoseconds is "never" (Durations); deadlines are compared by their
+      // difference from now, so no nanoTime reading makes them wrap.
+      long maxWaitNanos = Durations.cappedNanos(maxWait);
       st.start(
           () -> {
             Out o = new Out(st, out, ctx);
             List<Object> current = new ArrayList<>();
             long deadline = 0; // when `current` must go out
-            long heldUntil = Long.MAX_VALUE; // when the oldest full list held in `o` must go out
+            boolean holding = false; // whether `o` holds full lists
+            long heldUntil = 0; // if so, when the oldest of them must go out
             while (true) {
-              if (heldUntil != Long.MAX_VALUE && clock.nanoTime() - heldUntil >= 0) {
+              if (holding && clock.nanoTime() - heldUntil >= 0) {
                 o.flush(); // input keeps coming, but full lists are not held past their maxWait
-                heldUntil = Long.MAX_VALUE;
+                holding = false;
               }
               Chunk c;
               if (current.isEmpty()) {
                 c = in.poll(ctx);
                 if (c == Edge.EMPTY) {
                   o.flush(); // before waiting: the full lists made so far go out now
-                  heldUntil = Long.MAX_VALUE;
+                  holding = false;
                   c = in.receive(ctx);
                 }
               } else {
@@ -397,7 +403,7 @@ final class Stages {
                 c = remaining <= 0 ? TIMEOUT : in.tryReceive();
                 if (c == Edge.EMPTY) {
                   o.flush();
-                  heldUntil = Long.MAX_VALUE;
+                  holding = false;
                   c =
                       Select.select(
                           ctx,
@@ -418,19 +424,22 @@ final class Stages {
                 o.add(List.copyOf(current));
                 current.clear();
                 o.flush();
-                heldUntil = Long.MAX_VALUE;
+                holding = false;
                 continue;
               }
               st.meter.in.add(c.size);
               for (int i = 0; i < c.size; i++) {
                 if (current.isEmpty()) {
-                  deadline = clock.nanoTime() + maxWait.toNanos();
+                  deadline = clock.nanoTime() + maxWaitNanos;
                 }
                 current.add(c.items[i]);
                 if (current.size() == size) {
                   o.add(List.copyOf(current));
                   current.clear();
-                  heldUntil = Math.min(heldUntil, deadline);
+                  if (!holding) { // lists are made in deadline order: the first held is the oldest
+                    holding = true;
+                    heldUntil = deadline;
+                  }
                 }
               }
             }
@@ -534,6 +543,15 @@ final class Stages {
             List.of(laneIn));
       }
       int size = st.run.options.chunkSize();
+      // The key's hashCode is user code too: it runs under the error policy with the key function.
+      Pipeline.Fn<Object, Object> laneOf =
+          x -> {
+            Object k = key.apply(x);
+            if (k == null) {
+              throw new NullPointerException("stage '" + st.name + "' produced a null key");
+            }
+            return Math.floorMod(k.hashCode(), lanes);
+          };
       st.start(
           () -> {
             try {
@@ -545,11 +563,11 @@ final class Stages {
                 for (int i = 0; i < c.size; i++) {
                   Object item = c.items[i];
                   dispatcher.took();
-                  Object k = st.apply(item, key);
+                  Object k = st.apply(item, laneOf);
                   if (k == Stage.SKIP) {
                     continue;
                   }
-                  int l = Math.floorMod(k.hashCode(), lanes);
+                  int l = (Integer) k;
                   if (pending[l] == null) {
                     pending[l] = new Chunk(size);
                   }

@@ -34,20 +34,23 @@ final class Terminals {
       while ((c = in.receive(st.ctx)) != null) {
         lane.begin(System.nanoTime());
         int ok = 0;
-        for (int i = 0; i < c.size; i++) {
-          Object x = c.items[i];
-          lane.took();
-          try {
-            action.accept(x);
-            ok++;
-          } catch (Throwable t) {
-            if (st.recover(x, t, this::call) != Stage.SKIP) {
+        try {
+          for (int i = 0; i < c.size; i++) {
+            Object x = c.items[i];
+            lane.took();
+            try {
+              action.accept(x);
               ok++;
+            } catch (Throwable t) {
+              if (st.recover(x, t, this::call) != Stage.SKIP) {
+                ok++;
+              }
             }
           }
+        } finally { // a stop or a failure in the chunk: what the action accepted still counts
+          count += ok;
+          st.meter.out.add(ok);
         }
-        count += ok;
-        st.meter.out.add(ok);
         lane.end(System.nanoTime());
       }
     }
@@ -103,15 +106,18 @@ final class Terminals {
       while ((c = in.receive(st.ctx)) != null) {
         lane.begin(System.nanoTime());
         int folded = 0;
-        for (int i = 0; i < c.size; i++) {
-          lane.took();
-          Object r = st.apply(c.items[i], x -> fn.apply(acc, x));
-          if (r != Stage.SKIP) {
-            acc = r;
-            folded++;
+        try {
+          for (int i = 0; i < c.size; i++) {
+            lane.took();
+            Object r = st.apply(c.items[i], x -> fn.apply(acc, x));
+            if (r != Stage.SKIP) {
+              acc = r;
+              folded++;
+            }
           }
+        } finally { // a stop or a failure in the chunk: what was folded still counts
+          st.meter.out.add(folded);
         }
-        st.meter.out.add(folded);
         lane.end(System.nanoTime());
       }
     }
@@ -323,12 +329,14 @@ final class Terminals {
             }
           }
           st.meter.busyNanos.add(System.nanoTime() - t0);
+          boolean taken = false; // by a sink: a chunk that found every sink gone was not broadcast
           for (int i = 0; i < k; i++) {
             if (!gone[i] && dealt[i] != null) {
               int n = dealt[i].size;
               try {
                 branch[i].send(st.ctx, dealt[i]);
                 st.meter.out.add(n);
+                taken = true;
                 if (router != null) {
                   count += n;
                 }
@@ -338,7 +346,7 @@ final class Terminals {
               }
             }
           }
-          if (router == null) {
+          if (router == null && taken) {
             count += c.size;
           }
         }
@@ -373,6 +381,9 @@ final class Terminals {
     /** Compiles a Sink.through branch fed by {@code in} and drains it into the branch's sink. */
     static <T, R> long runBranch(Stage st, Edge in, BranchSink<T, R> b) throws Exception {
       Pipeline<T> head = new Pipeline<>(new Node(new Sources.EdgeSource(in), List.of()), null);
+      // Not `in` even while the branch's stages start: they take from it, and a live report read
+      // before the line below would count their queue as the sink's.
+      st.meter.measure(List.of());
       Edge end = st.run.compile(b.build(head).node());
       st.meter.measure(List.of(end));
       try {

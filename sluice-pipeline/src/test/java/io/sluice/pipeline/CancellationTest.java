@@ -21,10 +21,12 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.LongStream;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -643,5 +645,71 @@ class CancellationTest {
     assertEquals(Outcome.STOPPED_GRACEFULLY, result.get().outcome());
     assertEquals(emitted.get(), result.get().value());
     threads.assertAllEnded();
+  }
+
+  @Test
+  void forEachCountsTheItemsItsActionAcceptedBeforeAStopEndedTheirChunk() throws Exception {
+    // given one chunk of ten items, whose sixth the action waits on until the run stops
+    CountDownLatch waiting = new CountDownLatch(1);
+    CancelableContext ctx = Context.background().withCancel();
+    Thread canceller = cancelWhen(waiting, ctx);
+    List<Integer> accepted = new ArrayList<>();
+
+    // when
+    Result<Long> r =
+        Pipeline.range(0, 10)
+            .forEach(
+                ctx,
+                x -> {
+                  if (x == 5) {
+                    waiting.countDown();
+                    Channel.<Integer>unbuffered().send(Pipeline.context(), x); // until the stop
+                  }
+                  accepted.add(x);
+                });
+
+    // then the value and the report count the five items the action accepted
+    assertEquals(Outcome.STOPPED_IMMEDIATELY, r.outcome());
+    assertEquals(List.of(0, 1, 2, 3, 4), accepted);
+    assertEquals(5L, r.value());
+    assertEquals(5L, r.report().stage("forEach").orElseThrow().out());
+    canceller.join();
+  }
+
+  @Test
+  void aStreamIsClosedEvenWhenTheRunStopsBeforeItsSourceStarts() throws Exception {
+    // given a context already cancelled, and a thread factory that hands out the source's thread
+    // only once the run's first thread (the one that sees the context done) has ended, so the
+    // run is stopped before it can start the source
+    AtomicBoolean closed = new AtomicBoolean();
+    CancelableContext ctx = Context.background().withCancel();
+    ctx.cancel();
+    List<Thread> made = new ArrayList<>();
+    ThreadFactory afterTheFirstEnded =
+        r -> {
+          Thread t = Thread.ofVirtual().unstarted(r);
+          synchronized (made) {
+            if (!made.isEmpty()) {
+              try {
+                made.getFirst().join();
+              } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+              }
+            }
+            made.add(t);
+          }
+          return t;
+        };
+    Pipeline<Integer> p =
+        Pipeline.from(Stream.of(1, 2, 3).onClose(() -> closed.set(true)))
+            .withOptions(Pipeline.Options.defaults().withThreadFactory(afterTheFirstEnded));
+
+    // when
+    Result<List<Integer>> r = p.toList(ctx);
+
+    // then the stream was closed all the same
+    assertEquals(Outcome.STOPPED_IMMEDIATELY, r.outcome());
+    assertEquals(List.of(), r.value());
+    assertTrue(closed.get(), "the stream was not closed");
   }
 }

@@ -8,6 +8,7 @@ import io.sluice.core.Context;
 import io.sluice.core.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
@@ -115,5 +116,24 @@ class ClockedStagesTest {
             Instant.EPOCH.plusSeconds(2),
             Instant.EPOCH.plusSeconds(3)),
         got.get());
+  }
+
+  @Test
+  void batchWithAMaxWaitTooLongToCountInNanosecondsGroupsBySize() throws Exception {
+    // Sluice's rule for durations: one too long for a long of nanoseconds means "never".
+    Duration forever = ChronoUnit.FOREVER.getDuration();
+
+    List<List<Integer>> got = Pipeline.range(0, 5).batch(2, forever).toList(ctx).value();
+
+    assertEquals(List.of(List.of(0, 1), List.of(2, 3), List.of(4)), got);
+  }
+
+  @Test
+  void throttleWithAPeriodTooLongToCountInNanosecondsPassesItsBurst() throws Exception {
+    Duration forever = ChronoUnit.FOREVER.getDuration();
+
+    List<Integer> got = Pipeline.range(0, 3).throttle(5, forever).toList(ctx).value();
+
+    assertEquals(List.of(0, 1, 2), got);
   }
 }

@@ -62,6 +62,19 @@ class ErrorPolicyStagesTest {
 
   private static final Context CTX = Context.background();
 
+  /** A partition key whose {@code hashCode}, which picks the worker, calls {@code f}. */
+  private record Key(int x, Pipeline.Fn<Integer, Integer> f) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && k.x == x;
+    }
+
+    @Override
+    public int hashCode() {
+      return uncheck(f, x) % 3;
+    }
+  }
+
   static List<Case> cases() {
     List<Integer> times10 = GOOD.stream().map(x -> x * 10).toList();
     List<Integer> evens = GOOD.stream().filter(x -> x % 2 == 0).toList();
@@ -83,6 +96,13 @@ class ErrorPolicyStagesTest {
             "partitionBy",
             false,
             (p, f) -> listed(p.partitionBy(x -> x % 3, 3, x -> f.apply(x) * 10)),
+            times10,
+            times10.size()),
+        new Case(
+            "partitionBy with a key whose hashCode fails",
+            "partitionBy",
+            false,
+            (p, f) -> listed(p.partitionBy(x -> new Key(x, f), 3, x -> x * 10)),
             times10,
             times10.size()),
         new Case(

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.core.CancelableContext;
 import io.sluice.core.Channel;
 import io.sluice.core.ChannelClosedException;
 import io.sluice.core.Clock;
@@ -13,6 +14,7 @@ import io.sluice.core.ManualClock;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -316,6 +318,31 @@ class ErrorPolicyTest {
   }
 
   @Test
+  void aMaxBackoffTooLongToCountInNanosecondsIsNoCapAndTheRetrySucceeds() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    List<Failure> dead = new CopyOnWriteArrayList<>();
+    ErrorPolicy forever =
+        ErrorPolicy.retry(2, Duration.ZERO, dead::addAll)
+            .withMaxBackoff(ChronoUnit.FOREVER.getDuration());
+
+    List<Integer> got =
+        Pipeline.range(0, 3)
+            .map(
+                x -> {
+                  if (x == 1 && calls.getAndIncrement() == 0) {
+                    throw new IOException("once");
+                  }
+                  return x;
+                })
+            .onError(forever)
+            .toList(CTX)
+            .value();
+
+    assertEquals(List.of(0, 1, 2), got);
+    assertEquals(List.of(), dead);
+  }
+
+  @Test
   void anErrorSinkThatThrowsFailsTheRun() {
     PipelineException e =
         assertThrows(
@@ -334,6 +361,75 @@ class ErrorPolicyTest {
                     .toList(CTX));
 
     assertEquals("map (error sink)", e.stage());
+  }
+
+  @Test
+  void anErrorSinkEndedByAnImmediateStopIsNoFailureOfTheRun() throws Exception {
+    // given an error sink that hands each failure to a reader through the run's context, and no
+    // reader: the sink waits until the run stops
+    CancelableContext ctx = Context.background().withCancel();
+    CountDownLatch inSink = new CountDownLatch(1);
+    Channel<Failure> unread = Channel.unbuffered();
+    Sink<Failure> errors =
+        batch -> {
+          inSink.countDown();
+          unread.send(Pipeline.context(), batch.getFirst());
+        };
+    Thread canceller =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    inSink.await();
+                    ctx.cancel();
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+
+    // when the run is stopped while the sink waits
+    Result<Long> r =
+        Pipeline.range(0, 10)
+            .map(
+                x -> {
+                  if (x == 3) {
+                    throw new IOException("bad item");
+                  }
+                  return x;
+                })
+            .onError(ErrorPolicy.skip(errors))
+            .forEach(ctx, x -> {});
+
+    // then the run reports the stop, not a failure of the error sink
+    assertEquals(Outcome.STOPPED_IMMEDIATELY, r.outcome());
+    canceller.join();
+  }
+
+  @Test
+  void anItemWhoseToStringThrowsStillFailsTheRunWithTheFunctionsFailure() {
+    record Opaque(int id) {
+      @Override
+      public String toString() {
+        throw new UnsupportedOperationException("no text for this item");
+      }
+    }
+    Opaque item = new Opaque(7);
+
+    PipelineException e =
+        assertThrows(
+            PipelineException.class,
+            () ->
+                Pipeline.from(List.of(item))
+                    .map(
+                        x -> {
+                          throw new IOException("disk full");
+                        })
+                    .toList(CTX));
+
+    assertEquals("map", e.stage());
+    assertEquals(item, e.item().orElseThrow());
+    assertInstanceOf(IOException.class, e.getCause());
+    assertTrue(e.getMessage().contains("disk full"), e.getMessage());
   }
 
   @Test

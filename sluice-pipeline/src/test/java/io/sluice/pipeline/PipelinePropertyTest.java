@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.sluice.core.Channel;
 import io.sluice.core.Context;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -405,6 +406,49 @@ class PipelinePropertyTest {
       for (List<Integer> pos : positions.values()) {
         assertEquals(pos.stream().sorted().toList(), pos, "seed " + seed);
       }
+    }
+  }
+
+  @Test
+  void batchWithoutATimeLimitGroupsRandomStreamsAsASequentialLoopWould() throws Exception {
+    // With no time limit, where a batch ends depends on its size only: full lists in input order,
+    // then the rest, whatever the chunking and however the generator pauses.
+    long base = new Random().nextLong();
+    for (int c = 0; c < 60; c++) {
+      long seed = base + c;
+      Random rnd = new Random(seed);
+      int n = rnd.nextInt(3000);
+      int size = rnd.nextInt(40) + 1;
+      int chunk = rnd.nextInt(50) + 1;
+      List<Integer> input = IntStream.range(0, n).boxed().toList();
+      Pipeline<Integer> source =
+          rnd.nextBoolean()
+              ? Pipeline.from(input)
+              : Pipeline.generate(
+                  out -> {
+                    for (int x : input) {
+                      if (x % 97 == 0) {
+                        Thread.yield(); // the stage sees its input run dry now and then
+                      }
+                      out.emit(x);
+                    }
+                  });
+
+      List<List<Integer>> got =
+          source
+              .batch(size, ChronoUnit.FOREVER.getDuration())
+              .withOptions(
+                  Pipeline.Options.defaults()
+                      .withChunkSize(chunk)
+                      .withBufferSize(chunk * (rnd.nextInt(4) + 1)))
+              .toList(Context.background())
+              .value();
+
+      List<List<Integer>> model = new ArrayList<>();
+      for (int i = 0; i < n; i += size) {
+        model.add(input.subList(i, Math.min(n, i + size)));
+      }
+      assertEquals(model, got, "seed " + seed + ", size " + size + ", chunk " + chunk);
     }
   }
 }

@@ -1,12 +1,18 @@
 package io.sluice.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.Context;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -41,6 +47,77 @@ class ReportTest {
     assertEquals(
         List.of("source", "map", "map#2", "map#3", "toList"),
         report.stages().stream().map(StageStats::name).toList());
+  }
+
+  @Test
+  void stageNamesStayUniqueWhenBranchesAreBuiltAtTheSameTime() throws Exception {
+    // Each branch's stages are compiled on the thread of its sink, all at once (a barrier lines
+    // them up): the numbering of repeated names must not lose a count between them. A race, so
+    // many rounds; a single duplicate fails the test.
+    int branches = 8;
+    for (int round = 0; round < 100; round++) {
+      CyclicBarrier together = new CyclicBarrier(branches);
+      List<Sink<Integer>> sinks = new ArrayList<>();
+      for (int i = 0; i < branches; i++) {
+        sinks.add(
+            Sink.through(
+                p -> {
+                  try {
+                    together.await();
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                  Pipeline<Integer> q = p;
+                  for (int j = 0; j < 50; j++) {
+                    q = q.map(x -> x);
+                  }
+                  return q;
+                },
+                b -> {}));
+      }
+
+      Report report = Pipeline.range(0, 10).broadcast(CTX, sinks).report();
+
+      Set<String> names = new HashSet<>();
+      for (StageStats s : report.stages()) {
+        assertTrue(names.add(s.name()), "round " + round + ": two stages named " + s.name());
+      }
+      assertEquals(1 + 1 + branches * 51, names.size()); // source, broadcast, per branch 50 + sink
+    }
+  }
+
+  @Test
+  void aMonitorKeepsTheFinalReportOfARunWhoseCallerWasInterrupted() throws Exception {
+    Monitor monitor = Monitor.create();
+    CountDownLatch inside = new CountDownLatch(1);
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
+    Thread caller =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    Pipeline.range(0, 10)
+                        .withOptions(Pipeline.Options.defaults().withMonitor(monitor))
+                        .forEach(
+                            CTX,
+                            x -> {
+                              inside.countDown();
+                              new CountDownLatch(1).await(); // until the interrupt
+                            });
+                  } catch (Throwable t) {
+                    thrown.set(t);
+                  }
+                });
+    inside.await();
+
+    caller.interrupt();
+    caller.join();
+
+    assertInstanceOf(InterruptedException.class, thrown.get());
+    Report last = monitor.snapshot();
+    assertEquals(Outcome.STOPPED_IMMEDIATELY, last.outcome()); // the run stopped at once
+    assertTrue(last.stages().stream().allMatch(s -> s.inFlight() == 0), last.toString());
+    assertEquals(last, monitor.snapshot()); // final: no longer moving
   }
 
   @Test
@@ -147,6 +224,25 @@ class ReportTest {
   }
 
   @Test
+  void broadcastCountsOnlyTheItemsSomeSinkTook() throws Exception {
+    // given one branch that ends after five items, and far more items than the buffers hold, so
+    // the fan-out goes on dealing until a chunk finds the branch gone
+    List<Integer> got = new CopyOnWriteArrayList<>();
+    Sink<Integer> fiveOnly = Sink.<Integer, Integer>through(p -> p.take(5), got::addAll);
+
+    // when
+    Result<Long> r =
+        Pipeline.range(0, 1_000_000)
+            .withOptions(Pipeline.Options.defaults().withChunkSize(10).withBufferSize(10))
+            .broadcast(CTX, List.of(fiveOnly));
+
+    // then the chunk no sink took is not counted as broadcast
+    assertEquals(List.of(0, 1, 2, 3, 4), got);
+    StageStats broadcast = r.report().stage("broadcast").orElseThrow();
+    assertEquals(broadcast.out(), r.value(), r.report().toString());
+  }
+
+  @Test
   void splitCountsTheItemsRoutedNotTheItemsReceived() throws Exception {
     List<Failure> errors = new CopyOnWriteArrayList<>();
     List<Integer> routed = new CopyOnWriteArrayList<>();
@@ -170,6 +266,31 @@ class ReportTest {
     assertEquals(5, errors.size());
     StageStats split = r.report().stage("split").orElseThrow();
     assertEquals(List.of(10L, 5L, 5L), List.of(split.in(), split.out(), split.failed()));
+  }
+
+  @Test
+  void reduceCountsWhatItFoldedBeforeAFailureInTheSameChunk() {
+    // given ten items in one chunk, the sixth of which fails the fold
+    Pipeline<Integer> p = Pipeline.range(0, 10);
+
+    // when
+    PipelineException e =
+        assertThrows(
+            PipelineException.class,
+            () ->
+                p.reduce(
+                    CTX,
+                    0,
+                    (acc, x) -> {
+                      if (x == 5) {
+                        throw new IllegalArgumentException("bad " + x);
+                      }
+                      return acc + x;
+                    }));
+
+    // then the report counts the five items folded before it
+    StageStats reduce = e.report().stage("reduce").orElseThrow();
+    assertEquals(List.of(6L, 5L, 1L), List.of(reduce.in(), reduce.out(), reduce.failed()));
   }
 
   @Test

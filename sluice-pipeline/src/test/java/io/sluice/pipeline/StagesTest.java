@@ -148,6 +148,54 @@ class StagesTest {
     assertEquals(IntStream.range(0, 2000).map(x -> x * 2).boxed().toList(), got);
   }
 
+  @Test
+  void mapParallelHoldsAWholeWindowOfLaterResultsWhileTheFirstItemWaitsAndKeepsOrder()
+      throws Exception {
+    // given a parallelism of 100: a window of 200 items between entering and leaving the stage
+    int parallelism = 100;
+    int later = 2 * parallelism - 1;
+    AtomicInteger finished = new AtomicInteger();
+    CountDownLatch allLaterDone = new CountDownLatch(1);
+
+    // when the first item waits until every later item its window admits has finished
+    List<Integer> got =
+        Pipeline.range(0, 1000)
+            .mapParallel(
+                parallelism,
+                x -> {
+                  if (x == 0) {
+                    allLaterDone.await();
+                  } else if (finished.incrementAndGet() == later) {
+                    allLaterDone.countDown();
+                  }
+                  return x;
+                })
+            .toList(CTX)
+            .value();
+
+    // then those results waited for it, and every result went out in input order
+    assertEquals(ints(0, 1000), got);
+  }
+
+  @ParameterizedTest(name = "parallelism={0}")
+  @ValueSource(ints = {1 << 30, Integer.MAX_VALUE})
+  void mapParallelWithAVeryLargeParallelismCostsWhatItsItemsNeed(int parallelism) throws Exception {
+    // a limit as "no limit": nothing sized by the limit itself (2 * parallelism overflows an int,
+    // and an array of that many slots would not fit in the heap)
+    for (boolean ordered : List.of(true, false)) {
+      Pipeline<Integer> source = Pipeline.range(0, 3000);
+      Pipeline<Integer> p =
+          ordered
+              ? source.mapParallel(parallelism, x -> x * 2)
+              : source.mapParallelUnordered(parallelism, x -> x * 2);
+
+      List<Integer> got = p.toList(CTX).value();
+
+      List<Integer> expected = IntStream.range(0, 3000).map(x -> x * 2).boxed().toList();
+      assertEquals(expected, ordered ? got : got.stream().sorted().toList());
+    }
+  }
+
   @ParameterizedTest(name = "ordered={0}")
   @ValueSource(booleans = {true, false})
   void mapParallelRunsUpToItsLimitAtOnceAndNeverMore(boolean ordered) throws Exception {
@@ -280,6 +328,35 @@ class StagesTest {
       List<Integer> perKey = got.stream().filter(x -> x % 10 == key).toList();
       assertEquals(perKey.stream().sorted().toList(), perKey);
     }
+  }
+
+  @Test
+  void aBufferOfTheLargestSizeLetsTheSourceRunAheadOfAStalledConsumer() throws Exception {
+    // given a buffer sized Integer.MAX_VALUE between a source of 1000 items and a consumer that
+    // takes nothing more until the source has sent them all (edges elsewhere hold one chunk)
+    Monitor monitor = Monitor.create();
+    Pipeline<Integer> p =
+        Pipeline.range(0, 1000)
+            .buffer(Integer.MAX_VALUE)
+            .withOptions(
+                Pipeline.Options.defaults()
+                    .withChunkSize(10)
+                    .withBufferSize(10)
+                    .withMonitor(monitor));
+
+    // when
+    Result<Long> r =
+        p.forEach(
+            CTX,
+            x -> {
+              if (x == 0) { // waits for ever if the buffer cannot hold the rest
+                TrackingThreadFactory.awaitTrue(
+                    () -> monitor.snapshot().stage("source").orElseThrow().out() == 1000);
+              }
+            });
+
+    // then
+    assertEquals(1000L, r.value());
   }
 
   @Test

@@ -134,9 +134,10 @@ final class Http {
     if (declared.isPresent() && declared.getAsLong() > max) {
       throw bodyTooLarge(res, declared.getAsLong() + " bytes");
     }
-    // Helidon ends a body at its Content-Length; a chunked one may run on, and one byte past the
-    // limit tells that it is too large.
-    int cap = declared.isPresent() ? (int) declared.getAsLong() : max + 1;
+    // Helidon ends a body at its Content-Length; a chunked one may run on. The buffer grows to the
+    // limit at most: once it is full, read tries one byte more, and one byte past the limit tells
+    // that the body is too large, without holding (or reserving) a byte over the limit.
+    int cap = declared.isPresent() ? (int) declared.getAsLong() : max;
     Body body = new Body();
     try {
       byte[] buffer = new byte[Math.min(cap, INITIAL_BUFFER)];

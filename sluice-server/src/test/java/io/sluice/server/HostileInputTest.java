@@ -52,6 +52,12 @@ class HostileInputTest {
 
   private static final long BUDGET = 30_000;
 
+  /**
+   * Tests at the least in-flight body budget allowed with a largest body of 10,000 bytes: its large
+   * share is exactly 10,000 bytes.
+   */
+  private static final String LEAST_BODY_BUDGET = "least-body-budget";
+
   /** The test of the connection limit: the service takes two connections at once. */
   private static final String TWO_CONNECTIONS = "two-connections";
 
@@ -66,6 +72,9 @@ class HostileInputTest {
             .withBodyTimeout(bodyTimeout);
     if (test.getTags().contains(SMALL_BODY_BUDGET)) {
       config = config.withMaxInflightBodyBytes(BUDGET);
+    }
+    if (test.getTags().contains(LEAST_BODY_BUDGET)) {
+      config = config.withMaxInflightBodyBytes(BodyBudget.minimumLimit(10_000));
     }
     if (test.getTags().contains(TWO_CONNECTIONS)) {
       config = config.withMaxConnections(2);
@@ -697,6 +706,34 @@ class HostileInputTest {
   }
 
   @Test
+  @Tag(LEAST_BODY_BUDGET)
+  void
+      givenTheLeastBodyBudgetWhenAChunkedBodyOfExactlyTheLimitArrivesAtAnIdleServiceThenItIsAccepted()
+          throws Exception {
+    // given a whole chunked body of exactly the 10,000-byte limit, and nothing else in flight
+    String start = "{\"payloads\": [\"";
+    String end = "\"]}";
+    String data = start + "x".repeat(10_000 - start.length() - end.length()) + end;
+    StringBuilder raw =
+        new StringBuilder(
+            "POST /v1/payloads HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n");
+    for (int at = 0; at < data.length(); at += 4_000) {
+      String chunk = data.substring(at, Math.min(data.length(), at + 4_000));
+      raw.append(Integer.toHexString(chunk.length())).append("\r\n").append(chunk).append("\r\n");
+    }
+    raw.append("0\r\n\r\n");
+    assertEquals(10_000, data.length());
+
+    // when
+    String response = exchange(raw.toString(), false);
+
+    // then: the budget, which a body of the largest size must fit, holds it
+    assertTrue(response.startsWith("HTTP/1.1 202"), response);
+    acceptedHere += 1;
+  }
+
+  @Test
   void controlCharactersAndBinaryAre400() throws Exception {
     assertError(
         exchange(request("{\"payloads\": [\"a\u0001b\"]}", -1), false), 400, "malformed_json");
@@ -767,7 +804,7 @@ class HostileInputTest {
   @SuppressWarnings("try") // the stalled uploads only need closing
   void aChunkedBodyIsRefusedWith503OnceItsNextChunksNoLongerFit() throws Exception {
     // given: stalled uploads hold 13,000 bytes, leaving 9,500 of the 22,500 large bodies may use:
-    // room for the chunked body's first 8,192-byte buffer, not for its growth to the limit (10,001
+    // room for the chunked body's first 8,192-byte buffer, not for its growth to the limit (10,000
     // bytes), though the whole budget would have room for that
     try (Socket a = stalledUpload(10_000);
         Socket b = stalledUpload(3_000)) {

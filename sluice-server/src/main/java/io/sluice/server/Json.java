@@ -24,14 +24,24 @@ final class Json {
   private Json() {}
 
   /**
-   * Reads one JSON value.
+   * JSON text that {@link #write} writes as it is, byte for byte: a value whose spelling must
+   * survive (numbers a double cannot hold, escapes, whitespace), checked by {@link #parse} first.
+   */
+  record Raw(String json) {}
+
+  /**
+   * Reads one JSON value: the whole text, nothing cut short and nothing after it.
    *
    * @throws IllegalArgumentException if the text is not JSON
    */
   static Object parse(String text) {
     try (JsonParser p = FACTORY.createParser(text)) {
       p.nextToken();
-      return read(p);
+      Object value = read(p);
+      if (p.nextToken() != null) {
+        throw new IOException("there is more after the JSON value");
+      }
+      return value;
     } catch (IOException e) {
       throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
     }
@@ -55,10 +65,14 @@ final class Json {
     return switch (t) {
       case START_OBJECT -> {
         Map<String, Object> map = new LinkedHashMap<>();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
+        JsonToken next;
+        while ((next = p.nextToken()) == JsonToken.FIELD_NAME) {
           String name = p.currentName();
           p.nextToken();
           map.put(name, read(p));
+        }
+        if (next != JsonToken.END_OBJECT) {
+          throw new IOException("the JSON ends inside an object");
         }
         yield map;
       }
@@ -111,6 +125,7 @@ final class Json {
         }
         g.writeEndArray();
       }
+      case Raw raw -> g.writeRawValue(raw.json());
       case String s -> g.writeString(s);
       case Integer i -> g.writeNumber(i);
       case Long l -> g.writeNumber(l);

@@ -107,7 +107,9 @@ final class SchedulesCommand implements Callable<Integer> {
         names = "--payload",
         required = true,
         paramLabel = "JSON",
-        description = "The JSON each fire uploads, e.g. '{\"report\": \"nightly\"}'.")
+        description =
+            "The JSON each fire uploads, exactly as written here, e.g. '{\"report\":"
+                + " \"nightly\"}'.")
     String payload;
 
     @Option(
@@ -136,16 +138,15 @@ final class SchedulesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-      Object parsedPayload;
       try {
-        parsedPayload = Json.parse(payload);
+        Json.parse(payload); // checked here; sent as written, which is what each fire uploads
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(
             spec.commandLine(), "--payload is not JSON: " + e.getMessage());
       }
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("trigger", trigger);
-      body.put("payload", parsedPayload);
+      body.put("payload", new Json.Raw(payload));
       if (misfire != null) {
         body.put("misfire", misfire);
       }

@@ -84,6 +84,39 @@ class SchedulesCommandTest {
   }
 
   @Test
+  void givenAPayloadWithNumbersDoublesCannotHoldWhenItIsPutThenEachFireUploadsItExactlyAsGiven()
+      throws Exception {
+    String payload = "{\"n\": 1E5, \"big\": 0.12345678901234567890123, \"a\": [ 1 , -0.0 ]}";
+
+    CommandRun put =
+        run("schedules", "put", "x", "--trigger", "at 2030-01-01T00:00:00Z", "--payload", payload);
+
+    assertEquals(0, put.exit(), put.toString());
+    String shown = service.send("/v1/schedules/x", java.net.http.HttpRequest.Builder::GET).body();
+    assertTrue(shown.contains("\"payload\":" + payload), shown);
+  }
+
+  @Test
+  void givenAPayloadCutShortOrFollowedByMoreWhenItIsPutThenItIsRefusedBeforeAnythingIsSent() {
+    for (String payload : new String[] {"{\"a\": 1", "[1, 2", "1 2", "{} []"}) {
+      CommandRun r =
+          run(
+              "schedules",
+              "put",
+              "x",
+              "--trigger",
+              "at 2030-01-01T00:00:00Z",
+              "--payload",
+              payload);
+
+      assertEquals(2, r.exit(), payload + ": " + r);
+      assertTrue(r.err().contains("--payload is not JSON"), r.toString());
+    }
+    CommandRun list = run("schedules");
+    assertTrue(list.out().contains("No schedules."), list.toString());
+  }
+
+  @Test
   void deleteRemovesAScheduleAndReportsAnUnknownOne() {
     run("schedules", "put", "s", "--trigger", "at 2030-01-01T00:00:00Z", "--payload", "1");
 

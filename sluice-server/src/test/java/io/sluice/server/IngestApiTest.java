@@ -190,6 +190,23 @@ class IngestApiTest {
   }
 
   @Test
+  void givenABodyAfterAUtf8ByteOrderMarkWhenItIsAcceptedThenEachObjectHoldsItsPayloadExactly()
+      throws Exception {
+    start(config());
+    String[] payloads = {"\"abc\"", "{\"k\": [1, 2]}"};
+
+    HttpResponse<String> r =
+        postJson("\uFEFF{\"payloads\": [" + String.join(", ", payloads) + "]}");
+
+    assertEquals(202, r.statusCode(), r.body());
+    List<String> ids = ids(r);
+    for (int i = 0; i < payloads.length; i++) {
+      String key = (String) json(awaitState(ids.get(i), "succeeded")).get("key");
+      assertEquals(payloads[i], Files.readString(awaitObject(key), UTF_8));
+    }
+  }
+
+  @Test
   void theSourceOfABatchIsShownWithEachOfItsJobsAndAbsentWithoutOne() throws Exception {
     start(config());
     List<String> withSource =

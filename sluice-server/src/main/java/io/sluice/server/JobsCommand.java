@@ -1,6 +1,8 @@
 package io.sluice.server;
 
 import java.io.PrintWriter;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -95,7 +97,7 @@ final class JobsCommand implements Callable<Integer> {
             + job.get("state")
             + (forgotten
                 ? "  (its object is written; the service no longer remembers its attempts)"
-                : describeState(String.valueOf(job.get("state")))));
+                : describeState(String.valueOf(job.get("state")), job.get("nextAttemptAt"))));
     out.println("Attempts    " + orDash(job.get("attempts")));
     out.println("Last error  " + orDash(visible(job.get("lastError"))));
     out.println("Object key  " + job.get("key"));
@@ -123,13 +125,25 @@ final class JobsCommand implements Callable<Integer> {
     return value.toString().replaceAll("[\\t\\n\\r]", " ").replaceAll("\\p{Cc}", "?");
   }
 
+  /** Whether {@code time}, an ISO-8601 instant from the service or null, is still ahead. */
+  private static boolean startsLater(Object time) {
+    try {
+      return time != null && Instant.parse(time.toString()).isAfter(Instant.now());
+    } catch (DateTimeParseException e) {
+      return false;
+    }
+  }
+
   private static Object orDash(Object value) {
     return value == null ? "-" : value;
   }
 
-  private static String describeState(String state) {
+  private static String describeState(String state, Object nextAttemptAt) {
     return switch (state) {
-      case "queued" -> "  (waiting for an upload worker)";
+      case "queued" ->
+          startsLater(nextAttemptAt)
+              ? "  (waiting for its start time)"
+              : "  (waiting for an upload worker)";
       case "running" -> "  (being uploaded now)";
       case "failed-waiting-retry" -> "  (the last upload failed; it will be retried)";
       case "succeeded" -> "  (the object is written)";

@@ -53,6 +53,22 @@ class JobsCommandTest {
   }
 
   @Test
+  void givenAJobQueuedWithAStartTimeWhenShownThenItSaysItWaitsForThatTime() throws Exception {
+    service = RunningService.start(dataDir);
+    String id =
+        service
+            .post("{\"runAt\": \"2099-01-01T00:00:00Z\", \"payloads\": [{\"n\": 1}]}")
+            .getFirst();
+
+    CommandRun run = CommandRun.of("jobs", "--url", service.url(), id);
+
+    assertEquals(0, run.exit(), run.toString());
+    assertTrue(
+        run.out().contains("State       queued  (waiting for its start time)"), run.toString());
+    assertTrue(run.out().contains("Next start  2099-01-01T00:00:00Z"), run.toString());
+  }
+
+  @Test
   void controlCharactersInASourceDoNotReachTheTerminal() throws Exception {
     service = RunningService.start(dataDir);
     String id =

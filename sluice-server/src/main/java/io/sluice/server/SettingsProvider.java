@@ -20,9 +20,10 @@ import picocli.CommandLine;
  * Where a setting of {@code sluice serve} comes from when its flag is not given: the environment
  * ({@code SLUICE_<NAME>}, and the seed's {@code MAX_WORKERS} and {@code MAX_QUEUE}, other names of
  * {@code SLUICE_WORKERS} and {@code SLUICE_QUEUE_CAPACITY}), then the properties file named by
- * {@code --config} or {@code SLUICE_CONFIG} (keys are the flag names without dashes: {@code
- * queue-capacity=50000}), then the default written on the option. Both names of a setting set to
- * different values is refused by {@link #check}, unless the flag is given: neither silently wins.
+ * {@code --config} or {@code SLUICE_CONFIG} (keys are the flag names without the leading {@code
+ * --}: {@code queue-capacity=50000}), then the default written on the option. Both names of a
+ * setting set to different values is refused by {@link #check}, unless the flag is given: neither
+ * silently wins.
  *
  * <p>The file is read when the provider is made, before picocli parses the arguments (the defaults
  * must be known by then); a file that cannot be read, or holds a key that is no setting, is
@@ -106,6 +107,18 @@ final class SettingsProvider implements CommandLine.IDefaultValueProvider {
     return file.getProperty(name);
   }
 
+  /** Whether two settings' texts mean one value: the same text, or the same whole number. */
+  private static boolean sameValue(String a, String b) {
+    if (a.strip().equals(b.strip())) {
+      return true;
+    }
+    try {
+      return Long.parseLong(a.strip()) == Long.parseLong(b.strip());
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
   /**
    * Refuses a config file that could not be read or holds a key that is no setting (naming the
    * closest setting), and an environment that gives a setting whose flag is not given two different
@@ -128,7 +141,7 @@ final class SettingsProvider implements CommandLine.IDefaultValueProvider {
       String seed = environment.get(alias.getValue());
       CommandLine.ParseResult parsed = command.commandLine().getParseResult();
       boolean flagGiven = parsed != null && parsed.hasMatchedOption(flag);
-      if (sluice != null && seed != null && !sluice.strip().equals(seed.strip()) && !flagGiven) {
+      if (sluice != null && seed != null && !sameValue(sluice, seed) && !flagGiven) {
         throw new CommandLine.ParameterException(
             command.commandLine(),
             "the environment sets "
@@ -162,7 +175,7 @@ final class SettingsProvider implements CommandLine.IDefaultValueProvider {
                 + key
                 + "', which is no setting; did you mean '"
                 + closest(key, settings)
-                + "'? (keys are the flag names without dashes; see 'sluice serve --help')");
+                + "'? (keys are the flag names without the leading --; see 'sluice serve --help')");
       }
     }
     List<String> envNames = settings.stream().map(SettingsProvider::envName).toList();

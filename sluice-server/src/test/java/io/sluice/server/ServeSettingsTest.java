@@ -202,6 +202,18 @@ class ServeSettingsTest {
   }
 
   @Test
+  void givenTheSeedsNameAndTheSluiceNameSpellingOneNumberTwoWays_whenServeStarts_thenTheyAgree() {
+    // --object-writers 0 stops serve right after the settings are checked, before it starts.
+    CommandRun run =
+        CommandRun.of(
+            Map.of("MAX_WORKERS", "08", "SLUICE_WORKERS", "8"), "serve", "--object-writers", "0");
+
+    assertTrue(run.err().contains("--object-writers must be at least 1"), run.toString());
+    assertFalse(run.err().contains("MAX_WORKERS"), run.toString());
+    assertEquals(8, settings(Map.of("MAX_WORKERS", "08", "SLUICE_WORKERS", "8")).workers());
+  }
+
+  @Test
   void theSeedsNamesAndTheSluiceNamesAgreeingOrOverriddenByTheFlagAreFine() {
     // --object-writers 0 stops serve right after the settings are checked, before it starts.
     CommandRun agreeing =

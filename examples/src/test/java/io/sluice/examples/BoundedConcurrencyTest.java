@@ -137,7 +137,10 @@ class BoundedConcurrencyTest {
   }
 
   @Test
-  void fixedWorkersDoEveryTask() throws Exception {
-    assertEquals(10_000, BoundedConcurrency.fixedWorkers(10_000, 3));
+  void fixedWorkersDoEveryTaskOnNoMoreThreadsThanWorkers() throws Exception {
+    BoundedConcurrency.Workers w = BoundedConcurrency.fixedWorkers(10_000, 3);
+
+    assertEquals(10_000, w.done());
+    assertTrue(w.threads() >= 1 && w.threads() <= 3, "threads: " + w.threads());
   }
 }

@@ -11,6 +11,8 @@ import io.sluice.core.TaskFailedException;
 import io.sluice.core.TaskGroup;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -128,21 +130,35 @@ public final class BoundedConcurrency {
   }
 
   /**
-   * Runs {@code workers} workers that take tasks from one unbuffered channel until it closes.
+   * What {@link #fixedWorkers} did: how many tasks, on how many distinct threads.
+   *
+   * @param done how many tasks were done
+   * @param threads how many distinct threads did them (the seed printed {@code
+   *     runtime.NumGoroutine()} for this)
+   */
+  record Workers(int done, int threads) {}
+
+  /**
+   * Runs {@code workers} workers that take tasks from one unbuffered channel until it closes. The
+   * seed's {@code sendTask} does {@code wg.Add(1)} per task and each worker {@code wg.Done()}; here
+   * the group joins the workers once the sender closes the channel, so no count can be forgotten
+   * and the sender never waits on a worker that has gone.
    *
    * @param tasks how many tasks to hand out
    * @param workers the fixed number of workers
-   * @return how many tasks were done
+   * @return how many tasks were done, and on how many threads
    * @throws Exception if a worker failed
    */
-  static int fixedWorkers(int tasks, int workers) throws Exception {
+  static Workers fixedWorkers(int tasks, int workers) throws Exception {
     Channel<Integer> ch = Channel.unbuffered();
     AtomicInteger done = new AtomicInteger();
+    Set<Thread> threads = ConcurrentHashMap.newKeySet();
     try (TaskGroup g = TaskGroup.open(Context.background())) {
       for (int i = 0; i < workers; i++) {
         g.go(
             c -> {
               for (int task : ch) {
+                threads.add(Thread.currentThread());
                 done.incrementAndGet();
               }
             });
@@ -156,7 +172,7 @@ public final class BoundedConcurrency {
       }
       g.await();
     }
-    return done.get();
+    return new Workers(done.get(), threads.size());
   }
 
   /**

@@ -2,6 +2,7 @@ package io.sluice.examples;
 
 import io.sluice.core.Channel;
 import io.sluice.core.Context;
+import io.sluice.core.ContextCancelledException;
 import io.sluice.core.ReceiveChannel;
 import io.sluice.core.Received;
 import java.io.PrintStream;
@@ -31,7 +32,14 @@ public final class ClosedChannelLoop {
       throws InterruptedException {
     int logged = 0;
     while (true) {
-      switch (values.receiveOrClosed(ctx)) {
+      Received<String> received;
+      try {
+        received = values.receiveOrClosed(ctx);
+      } catch (ContextCancelledException e) {
+        log.println("stopped: " + e.getMessage()); // the seed's log.Print(ctx.Err()); return
+        return logged;
+      }
+      switch (received) {
         case Received.Value<String>(String val) -> {
           log.println(val);
           logged++;

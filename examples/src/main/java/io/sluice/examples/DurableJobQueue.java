@@ -1,6 +1,7 @@
 package io.sluice.examples;
 
 import io.sluice.jobs.Admission;
+import io.sluice.jobs.EngineListener;
 import io.sluice.jobs.HandlerOptions;
 import io.sluice.jobs.Job;
 import io.sluice.jobs.JobEngine;
@@ -78,13 +79,16 @@ public final class DurableJobQueue {
     } // stopped: nothing ran
 
     Set<String> ran = ConcurrentHashMap.newKeySet();
+    CountDownLatch succeeded = new CountDownLatch(n);
     try (JobEngine next =
         JobEngine.builder(JobStore.open(options(dir)))
             .workers(4)
             .handle(SEND, (job, ctx) -> ran.add(text(job)))
+            .listener(counting(succeeded, null))
             .start()) {
-      while (next.stats().jobs().succeeded() < n) {
-        Thread.sleep(5); // a demonstration polls; a service reads stats() or metrics
+      succeeded.await(); // every job recorded as succeeded; no polling
+      if (next.stats().jobs().succeeded() < n) {
+        throw new IllegalStateException("the listener heard of a success the stats do not show");
       }
     }
     return ran;
@@ -119,17 +123,30 @@ public final class DurableJobQueue {
   }
 
   /**
+   * What {@link #deadLetters} saw.
+   *
+   * @param listed the dead letters before anything was done with them
+   * @param bobAfterRetry the state of bob's message once its retry ended
+   * @param nobodyDeleted whether nobody's dead letter was deleted
+   * @param left how many dead letters were left at the end
+   */
+  record DeadLetters(List<Job> listed, JobState bobAfterRetry, boolean nobodyDeleted, int left) {}
+
+  /**
    * Failures, retried and then kept: "send" fails for a message while its recipient is "down",
    * three attempts with backoff, then the job is a dead letter with its last error. Once the
    * recipient is back, the dead letter is retried and succeeds; a message that can never be sent
    * fails permanently at its first attempt and is deleted.
    *
    * @param dir the journal's directory
-   * @return the dead letters as listed before anything was done with them
+   * @return the dead letters as listed before anything was done with them, and what the retry and
+   *     the delete did
    */
-  static List<Job> deadLetters(Path dir) throws IOException, InterruptedException {
+  static DeadLetters deadLetters(Path dir) throws IOException, InterruptedException {
     Set<String> down = ConcurrentHashMap.newKeySet();
     down.add("bob");
+    CountDownLatch sent = new CountDownLatch(2);
+    CountDownLatch died = new CountDownLatch(2);
     try (JobEngine engine =
         JobEngine.builder(JobStore.open(options(dir)))
             .workers(2)
@@ -149,6 +166,7 @@ public final class DurableJobQueue {
                         RetryPolicy.defaults()
                             .withMaxAttempts(3)
                             .withDelays(Duration.ofMillis(10), Duration.ofMillis(40))))
+            .listener(counting(sent, died))
             .start()) {
       List<JobSpec> batch =
           Stream.of("alice", "bob", "nobody")
@@ -157,20 +175,42 @@ public final class DurableJobQueue {
       if (!(engine.submit(batch) instanceof Admission.Accepted accepted)) {
         throw new IllegalStateException("an empty queue refused 3 jobs");
       }
-      while (engine.stats().jobs().dead() < 2 || engine.stats().jobs().succeeded() < 1) {
-        Thread.sleep(5);
-      }
+      died.await(); // bob after three attempts, nobody after one
       List<Job> dead = engine.deadLetters(Optional.empty(), 10);
 
       down.remove("bob"); // the cause is fixed: retry bob's message
       JobId bob = accepted.ids().get(1);
       engine.retryDead(bob);
-      while (engine.find(bob).map(Job::state).orElseThrow() != JobState.SUCCEEDED) {
-        Thread.sleep(5);
-      }
-      engine.deleteDead(accepted.ids().get(2)); // nobody's message can never be sent
-      return dead;
+      sent.await(); // alice's message, and now bob's
+      JobState bobAfterRetry = engine.find(bob).map(Job::state).orElseThrow();
+      // nobody's message can never be sent
+      boolean deleted = engine.deleteDead(accepted.ids().get(2));
+      return new DeadLetters(
+          dead, bobAfterRetry, deleted, engine.deadLetters(Optional.empty(), 10).size());
     }
+  }
+
+  /**
+   * A listener that counts down {@code succeeded} for each attempt that succeeded and {@code died}
+   * (if any) for each job that became a dead letter. The engine calls it after the store has
+   * recorded the outcome, so the example waits on latches instead of polling the engine's stats.
+   */
+  private static EngineListener counting(CountDownLatch succeeded, CountDownLatch died) {
+    return new EngineListener() {
+      @Override
+      public void attemptFinished(Job job, Outcome outcome, Duration elapsed) {
+        if (outcome == Outcome.SUCCEEDED) {
+          succeeded.countDown();
+        }
+      }
+
+      @Override
+      public void died(Job job, String error) {
+        if (died != null) {
+          died.countDown();
+        }
+      }
+    };
   }
 
   private static void deleteTree(Path dir) {
@@ -206,7 +246,8 @@ public final class DurableJobQueue {
         System.out.println("admit " + names.get(i) + ": " + answer);
       }
 
-      for (Job job : deadLetters(dir.resolve("dead"))) {
+      DeadLetters letters = deadLetters(dir.resolve("dead"));
+      for (Job job : letters.listed()) {
         System.out.println(
             "dead letter "
                 + text(job)
@@ -215,7 +256,13 @@ public final class DurableJobQueue {
                 + " attempt(s): "
                 + job.lastError().orElse("?"));
       }
-      System.out.println("bob's message was retried and sent; nobody's was deleted");
+      System.out.println(
+          "bob's message retried: "
+              + letters.bobAfterRetry()
+              + "; nobody's deleted: "
+              + letters.nobodyDeleted()
+              + "; dead letters left: "
+              + letters.left());
     } finally {
       deleteTree(dir);
     }

@@ -163,6 +163,27 @@ public final class FanOutFanIn {
     return out;
   }
 
+  /**
+   * The seed's warning "sending values to a closed channel is a panic", done on purpose: a send on
+   * a channel its owner has already closed. In Go that panic ends the whole process unless the
+   * sender recovers it. Here {@code send} throws {@link ChannelClosedException} ("send on closed
+   * channel") to that sender alone, the value is not delivered, and the receivers still see a clean
+   * end of the stream. The stages above never reach it: each closes only its own output, after its
+   * last send, and the merge closes when its last forwarder ends.
+   *
+   * @param closed a channel that has been closed
+   * @return what the late send threw, or {@code null} if it was sent
+   * @throws InterruptedException if interrupted
+   */
+  static ChannelClosedException sendAfterClose(Channel<String> closed) throws InterruptedException {
+    try {
+      closed.send("late");
+      return null;
+    } catch (ChannelClosedException e) {
+      return e;
+    }
+  }
+
   /** Starts producer → N × to-lower → merge → N × to-title → merge, every stage a task of g. */
   static ReceiveChannel<String> stages(
       TaskGroup g, List<String> source, int workers, UnaryOperator<String> toTitle)
@@ -263,5 +284,8 @@ public final class FanOutFanIn {
         },
         threads,
         System.out);
+    Channel<String> closed = Channel.buffered(1);
+    closed.close();
+    System.out.println("a late send: " + sendAfterClose(closed).getMessage());
   }
 }

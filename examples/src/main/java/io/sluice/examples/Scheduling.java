@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
 
 /**
@@ -149,10 +150,25 @@ public final class Scheduling {
    * @return the stream of fire times
    */
   static ReceiveChannel<Instant> cron(Context ctx, Clock clock, Instant start, Duration period) {
+    return cron(ctx, clock, start, period, Thread.ofVirtual().name("cron").factory());
+  }
+
+  /**
+   * {@link #cron(Context, Clock, Instant, Duration)} with its feeding thread made by {@code
+   * threads}, so a test can check that the thread ends.
+   *
+   * @param ctx stops the stream and its thread
+   * @param clock the time source
+   * @param start the first fire time; a past one moves forward to the next boundary
+   * @param period the interval
+   * @param threads makes the feeding thread
+   * @return the stream of fire times
+   */
+  static ReceiveChannel<Instant> cron(
+      Context ctx, Clock clock, Instant start, Duration period, ThreadFactory threads) {
     Channel<Instant> stream = Channel.buffered(1);
-    Thread.ofVirtual()
-        .name("cron")
-        .start(
+    threads
+        .newThread(
             () -> {
               Ticker ticker = null;
               try {
@@ -171,7 +187,8 @@ public final class Scheduling {
                 }
                 stream.close();
               }
-            });
+            })
+        .start();
     return stream;
   }
 

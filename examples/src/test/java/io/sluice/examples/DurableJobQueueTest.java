@@ -43,9 +43,11 @@ class DurableJobQueueTest {
   }
 
   @Test
-  void aFailingJobIsRetriedThenKeptAsADeadLetterWithItsLastError() throws Exception {
-    List<Job> dead = DurableJobQueue.deadLetters(dir);
+  void aFailingJobIsRetriedThenKeptAsADeadLetterWithItsLastErrorThenRetriedOrDeleted()
+      throws Exception {
+    DurableJobQueue.DeadLetters letters = DurableJobQueue.deadLetters(dir);
 
+    List<Job> dead = letters.listed();
     assertEquals(2, dead.size());
     Job bob = dead.stream().filter(j -> text(j).equals("bob")).findFirst().orElseThrow();
     assertEquals(JobState.DEAD, bob.state());
@@ -54,6 +56,10 @@ class DurableJobQueueTest {
     Job nobody = dead.stream().filter(j -> text(j).equals("nobody")).findFirst().orElseThrow();
     assertEquals(1, nobody.attempts()); // a permanent failure is not retried
     assertTrue(nobody.lastError().orElseThrow().contains("no such recipient"));
+    // once the cause is fixed, the dead letter is retried and sent; the hopeless one is deleted
+    assertEquals(JobState.SUCCEEDED, letters.bobAfterRetry());
+    assertTrue(letters.nobodyDeleted());
+    assertEquals(0, letters.left());
   }
 
   private static String text(Job job) {

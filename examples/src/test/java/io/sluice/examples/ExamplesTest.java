@@ -3,6 +3,7 @@ package io.sluice.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.core.CancelableContext;
 import io.sluice.core.Channel;
 import io.sluice.core.Context;
 import io.sluice.core.Diagnostics;
@@ -74,6 +75,19 @@ class ExamplesTest {
     ClosedChannelLoop.sink(Context.background(), ch, out);
 
     assertEquals(List.of("done with error: java.lang.IllegalStateException: disk full"), lines());
+  }
+
+  @Test
+  void closedChannelLoopReturnsWhenTheContextIsDoneAndTheStreamStillOpen() throws Exception {
+    Channel<String> open = Channel.buffered(1);
+    CancelableContext ctx = Context.background().withCancel();
+    ctx.cancel();
+
+    int logged = ClosedChannelLoop.sink(ctx, open, out);
+
+    assertEquals(0, logged);
+    assertEquals(1, lines().size(), lines().toString());
+    assertTrue(lines().getFirst().startsWith("stopped: "), lines().getFirst());
   }
 
   @Test

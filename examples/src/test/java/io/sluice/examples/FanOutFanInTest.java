@@ -3,9 +3,13 @@ package io.sluice.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.core.CancelableContext;
+import io.sluice.core.Channel;
+import io.sluice.core.ChannelClosedException;
 import io.sluice.core.Context;
 import io.sluice.examples.FanOutFanIn.End;
 import io.sluice.examples.FanOutFanIn.Outcome;
@@ -14,6 +18,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -105,5 +110,23 @@ class FanOutFanInTest {
     assertTrue(r.values().size() < 1000, "the cancellation stopped the producer");
     assertEquals("cancelled after " + r.values().size() + " value(s)", lines().getLast());
     threads.assertAllEndedCleanly();
+  }
+
+  @Test
+  void aSendOnAClosedChannelFailsThatSenderAloneAndDeliversNothing() throws Exception {
+    // given a channel its owner has closed after one value
+    Channel<String> closed = Channel.buffered(2);
+    closed.send("on time");
+    closed.close();
+
+    // when a late sender sends on it
+    ChannelClosedException e = FanOutFanIn.sendAfterClose(closed);
+
+    // then the sender is told, and the receiver sees the value sent in time and then the end
+    assertNotNull(e, "the late send should have been refused");
+    assertTrue(e.getMessage().contains("send on closed channel"), e.getMessage());
+    assertTrue(e.error().isEmpty(), "closed normally, not with an error");
+    assertEquals("on time", closed.receive());
+    assertThrows(ChannelClosedException.class, closed::receive);
   }
 }

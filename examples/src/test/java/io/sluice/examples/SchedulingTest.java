@@ -14,6 +14,7 @@ import io.sluice.core.Received;
 import io.sluice.core.Timer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -122,6 +123,35 @@ class SchedulingTest {
 
       assertTrue(ticks.receiveOrClosed() instanceof Received.Closed<Instant>);
     }
+  }
+
+  @Test
+  void aCronWhoseConsumerStoppedReadingEndsItsThreadOnCancelInsteadOfBlockingInItsSend()
+      throws Exception {
+    // given a cron stream nobody reads: the first time fills its buffer, the next tick blocks
+    TrackingThreadFactory threads = new TrackingThreadFactory("cron-");
+    Duration period = Duration.ofSeconds(1);
+    CancelableContext ctx = Context.background(clock).withCancel();
+    ReceiveChannel<Instant> ticks = Scheduling.cron(ctx, clock, T0, period, threads);
+    Thread feeder = threads.threads().getFirst();
+    while (!(feeder.getState() == Thread.State.WAITING
+        && Arrays.stream(feeder.getStackTrace()).anyMatch(f -> f.getMethodName().equals("send")))) {
+      if (clock.pendingTimers() > 0) {
+        clock.advance(period); // a tick the feeder must send, but the stream is full
+      }
+      Thread.yield(); // until the feeder waits in its send on the full stream (Go's leak)
+    }
+
+    // when the consumer cancels without reading
+    ctx.cancel();
+
+    // then the feeder ends, its ticker stopped, and the stream holds the first time, then the end
+    feeder.join();
+    threads.assertAllEndedCleanly();
+    assertEquals(0, clock.pendingTimers(), "the ticker was stopped");
+    Instant first = ticks.receive();
+    assertEquals(0, Duration.between(T0, first).toMillis() % period.toMillis(), "aligned");
+    assertTrue(ticks.receiveOrClosed() instanceof Received.Closed<Instant>);
   }
 
   @Test

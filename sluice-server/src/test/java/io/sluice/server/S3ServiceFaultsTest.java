@@ -204,6 +204,20 @@ class S3ServiceFaultsTest {
         .orElseThrow(() -> new AssertionError("no " + name + " in\n" + metrics));
   }
 
+  /**
+   * Waits until the gauge {@code name} reads {@code expected}: gauges show the engine's stats as a
+   * scrape up to 200 ms ago saw them (ServerMetrics caches them), so a change made within that time
+   * shows at a later scrape. Fails if it does not within 10 s.
+   */
+  private void awaitGauge(String name, double expected) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    double seen;
+    while ((seen = meter(name)) != expected && System.nanoTime() - deadline < 0) {
+      Thread.sleep(50);
+    }
+    assertEquals(expected, seen, name);
+  }
+
   /** Retries each dead letter through the API; each must answer 200, queued again. */
   private void retryEachDeadLetter(List<String> ids) throws Exception {
     for (String id : ids) {
@@ -328,7 +342,7 @@ class S3ServiceFaultsTest {
     int n = ids.size();
     assertEquals(List.of(), storedKeys());
     assertEquals(n, meter("sluice_jobs_died_total{type=\"payload\"}"));
-    assertEquals(n, meter("sluice_dead_letters"));
+    awaitGauge("sluice_dead_letters", n);
     assertEquals(2.0 * n, meter("sluice_retries_total{type=\"payload\"}"));
 
     // when the store heals and each dead letter is retried
@@ -341,7 +355,7 @@ class S3ServiceFaultsTest {
       assertEquals(1, attempts(job(id)), id);
     }
     assertEveryPayloadIsItsObject(ids);
-    assertEquals(0.0, meter("sluice_dead_letters"));
+    awaitGauge("sluice_dead_letters", 0.0);
     Map<String, Object> none =
         Json.object(service.send("/v1/dead-letters", HttpRequest.Builder::GET).body());
     assertEquals(List.of(), none.get("deadLetters"));

@@ -2,11 +2,7 @@ package io.sluice.jobs.journal;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.ReadableByteChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -20,7 +16,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * force (so appends pile up, deterministically) and then to let the force go on or fail with an
  * IOException (a real failure as far as the journal can tell).
  */
-public final class HookedChannel extends FileChannel {
+public final class HookedChannel extends ForwardingFileChannel {
 
   /** Controls the forces of every channel opened through {@link #opener()}. */
   public static final class Gate {
@@ -109,12 +105,11 @@ public final class HookedChannel extends FileChannel {
     }
   }
 
-  private final FileChannel d;
   private final Gate gate;
   private final Path file;
 
   HookedChannel(FileChannel delegate, Gate gate, Path file) {
-    this.d = delegate;
+    super(delegate);
     this.gate = gate;
     this.file = file;
   }
@@ -125,16 +120,6 @@ public final class HookedChannel extends FileChannel {
     d.force(metaData);
     gate.writtenNotForced.remove(file);
     gate.forced.add(file);
-  }
-
-  @Override
-  public int read(ByteBuffer dst) throws IOException {
-    return d.read(dst);
-  }
-
-  @Override
-  public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-    return d.read(dsts, offset, length);
   }
 
   @Override
@@ -150,22 +135,6 @@ public final class HookedChannel extends FileChannel {
   }
 
   @Override
-  public long position() throws IOException {
-    return d.position();
-  }
-
-  @Override
-  public FileChannel position(long newPosition) throws IOException {
-    d.position(newPosition);
-    return this;
-  }
-
-  @Override
-  public long size() throws IOException {
-    return d.size();
-  }
-
-  @Override
   public FileChannel truncate(long size) throws IOException {
     gate.writtenNotForced.add(file);
     d.truncate(size);
@@ -173,44 +142,9 @@ public final class HookedChannel extends FileChannel {
   }
 
   @Override
-  public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
-    return d.transferTo(position, count, target);
-  }
-
-  @Override
-  public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
-    return d.transferFrom(src, position, count);
-  }
-
-  @Override
-  public int read(ByteBuffer dst, long position) throws IOException {
-    return d.read(dst, position);
-  }
-
-  @Override
   public int write(ByteBuffer src, long position) throws IOException {
     gate.beforeWrite();
     gate.writtenNotForced.add(file);
     return d.write(src, position);
-  }
-
-  @Override
-  public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
-    return d.map(mode, position, size);
-  }
-
-  @Override
-  public FileLock lock(long position, long size, boolean shared) throws IOException {
-    return d.lock(position, size, shared);
-  }
-
-  @Override
-  public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-    return d.tryLock(position, size, shared);
-  }
-
-  @Override
-  protected void implCloseChannel() throws IOException {
-    d.close();
   }
 }

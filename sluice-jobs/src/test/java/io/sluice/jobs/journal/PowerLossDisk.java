@@ -2,11 +2,8 @@ package io.sluice.jobs.journal;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -151,12 +148,11 @@ final class PowerLossDisk {
   }
 
   /** A real channel whose positional writes and forces the model follows. */
-  private final class Channel extends FileChannel {
-    private final FileChannel d;
+  private final class Channel extends ForwardingFileChannel {
     private final Path file;
 
     Channel(FileChannel d, Path file) {
-      this.d = d;
+      super(d);
       this.file = file;
     }
 
@@ -177,16 +173,6 @@ final class PowerLossDisk {
     }
 
     @Override
-    public int read(ByteBuffer dst) throws IOException {
-      return d.read(dst);
-    }
-
-    @Override
-    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-      return d.read(dsts, offset, length);
-    }
-
-    @Override
     public int write(ByteBuffer src) {
       throw new UnsupportedOperationException("the journal writes at positions");
     }
@@ -197,60 +183,13 @@ final class PowerLossDisk {
     }
 
     @Override
-    public long position() throws IOException {
-      return d.position();
-    }
-
-    @Override
-    public FileChannel position(long newPosition) throws IOException {
-      d.position(newPosition);
-      return this;
-    }
-
-    @Override
-    public long size() throws IOException {
-      return d.size();
-    }
-
-    @Override
     public FileChannel truncate(long size) {
       throw new UnsupportedOperationException("the writer does not truncate");
     }
 
     @Override
-    public long transferTo(long position, long count, WritableByteChannel target)
-        throws IOException {
-      return d.transferTo(position, count, target);
-    }
-
-    @Override
     public long transferFrom(ReadableByteChannel src, long position, long count) {
       throw new UnsupportedOperationException("the journal writes at positions");
-    }
-
-    @Override
-    public int read(ByteBuffer dst, long position) throws IOException {
-      return d.read(dst, position);
-    }
-
-    @Override
-    public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
-      return d.map(mode, position, size);
-    }
-
-    @Override
-    public FileLock lock(long position, long size, boolean shared) throws IOException {
-      return d.lock(position, size, shared);
-    }
-
-    @Override
-    public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-      return d.tryLock(position, size, shared);
-    }
-
-    @Override
-    protected void implCloseChannel() throws IOException {
-      d.close();
     }
   }
 }

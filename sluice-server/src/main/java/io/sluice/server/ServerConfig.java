@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * How the ingest service runs. Immutable; {@link #defaults(Path)} gives the embedded defaults and
@@ -278,9 +279,7 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withPort(int port) {
-    Draft d = new Draft(this);
-    d.port = port;
-    return d.build();
+    return with(d -> d.port = port);
   }
 
   /**
@@ -290,9 +289,7 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withToken(String token) {
-    Draft d = new Draft(this);
-    d.token = Optional.of(token);
-    return d.build();
+    return with(d -> d.token = Optional.of(token));
   }
 
   /**
@@ -306,12 +303,13 @@ public record ServerConfig(
    */
   public ServerConfig withLimits(
       int queueCapacity, int maxBodyBytes, int maxPayloads, int maxDepth) {
-    Draft d = new Draft(this);
-    d.queueCapacity = queueCapacity;
-    d.maxBodyBytes = maxBodyBytes;
-    d.maxPayloads = maxPayloads;
-    d.maxDepth = maxDepth;
-    return d.build();
+    return with(
+        d -> {
+          d.queueCapacity = queueCapacity;
+          d.maxBodyBytes = maxBodyBytes;
+          d.maxPayloads = maxPayloads;
+          d.maxDepth = maxDepth;
+        });
   }
 
   /**
@@ -321,9 +319,7 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withQueueBytes(long queueBytes) {
-    Draft d = new Draft(this);
-    d.queueBytes = queueBytes;
-    return d.build();
+    return with(d -> d.queueBytes = queueBytes);
   }
 
   /**
@@ -335,11 +331,12 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withWorkers(int workers, Duration uploadTimeout, int maxAttempts) {
-    Draft d = new Draft(this);
-    d.workers = workers;
-    d.uploadTimeout = uploadTimeout;
-    d.maxAttempts = maxAttempts;
-    return d.build();
+    return with(
+        d -> {
+          d.workers = workers;
+          d.uploadTimeout = uploadTimeout;
+          d.maxAttempts = maxAttempts;
+        });
   }
 
   /**
@@ -349,9 +346,7 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withObjectPrefix(String objectPrefix) {
-    Draft d = new Draft(this);
-    d.objectPrefix = objectPrefix;
-    return d.build();
+    return with(d -> d.objectPrefix = objectPrefix);
   }
 
   /**
@@ -361,9 +356,7 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withHeaderTimeout(Duration headerTimeout) {
-    Draft d = new Draft(this);
-    d.headerTimeout = headerTimeout;
-    return d.build();
+    return with(d -> d.headerTimeout = headerTimeout);
   }
 
   /**
@@ -373,9 +366,7 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withBodyTimeout(Duration bodyTimeout) {
-    Draft d = new Draft(this);
-    d.bodyTimeout = bodyTimeout;
-    return d.build();
+    return with(d -> d.bodyTimeout = bodyTimeout);
   }
 
   /**
@@ -385,9 +376,7 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withShutdownGrace(Duration shutdownGrace) {
-    Draft d = new Draft(this);
-    d.shutdownGrace = shutdownGrace;
-    return d.build();
+    return with(d -> d.shutdownGrace = shutdownGrace);
   }
 
   /**
@@ -398,9 +387,7 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withRetryDelay(Duration retryDelay) {
-    Draft d = new Draft(this);
-    d.retryDelay = retryDelay;
-    return d.build();
+    return with(d -> d.retryDelay = retryDelay);
   }
 
   /**
@@ -410,9 +397,7 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withMaxInflightBodyBytes(long maxInflightBodyBytes) {
-    Draft d = new Draft(this);
-    d.maxInflightBodyBytes = maxInflightBodyBytes;
-    return d.build();
+    return with(d -> d.maxInflightBodyBytes = maxInflightBodyBytes);
   }
 
   /**
@@ -422,9 +407,7 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withMaxConnections(int maxConnections) {
-    Draft d = new Draft(this);
-    d.maxConnections = maxConnections;
-    return d.build();
+    return with(d -> d.maxConnections = maxConnections);
   }
 
   /**
@@ -434,9 +417,7 @@ public record ServerConfig(
    * @return a new configuration
    */
   public ServerConfig withFinishedRetention(int finishedRetention) {
-    Draft d = new Draft(this);
-    d.finishedRetention = finishedRetention;
-    return d.build();
+    return with(d -> d.finishedRetention = finishedRetention);
   }
 
   /**
@@ -449,9 +430,17 @@ public record ServerConfig(
    */
   public ServerConfig withJournalTimeouts(
       Duration journalAckTimeout, Duration journalStallThreshold) {
+    return with(
+        d -> {
+          d.journalAckTimeout = journalAckTimeout;
+          d.journalStallThreshold = journalStallThreshold;
+        });
+  }
+
+  /** This configuration with the changes {@code change} makes to a copy, checked as a whole. */
+  private ServerConfig with(Consumer<Draft> change) {
     Draft d = new Draft(this);
-    d.journalAckTimeout = journalAckTimeout;
-    d.journalStallThreshold = journalStallThreshold;
+    change.accept(d);
     return d.build();
   }
 

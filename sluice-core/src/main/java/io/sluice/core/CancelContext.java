@@ -407,10 +407,9 @@ final class CancelContext extends BaseContext implements CancelableContext {
   }
 
   @Override
-  public String toString() {
+  String label() {
     String state = err == null ? "live" : err.getMessage();
-    return parent
-        + (ownDeadline ? ".WithDeadline(" + deadline().orElseThrow() + ")" : ".WithCancel")
+    return (ownDeadline ? ".WithDeadline(" + ownDeadline() + ")" : ".WithCancel")
         + "["
         + state
         + "]";

@@ -318,8 +318,7 @@ class ContextTest {
     // when
     root.cancel(BOOM);
 
-    // then every one of them is done, with the root's cause, and holds nothing (no message names
-    // a context: each one's toString spells out the chain above it)
+    // then every one of them is done, with the root's cause, and holds nothing
     for (CancelableContext c : chain) {
       assertTrue(c.isDone());
       assertSame(BOOM, c.cause().orElseThrow());
@@ -744,5 +743,44 @@ class ContextTest {
     ctx.awaitDone();
 
     assertTrue(Thread.interrupted(), "the interrupt status is left for the caller");
+  }
+
+  // ================================================================ toString
+
+  @Test
+  void toStringSpellsOutAShortChainFromTheRoot() {
+    CancelableContext cancelled = Context.background().withCancel();
+    Context ctx = cancelled.withValue(USER, "ann").withoutCancel();
+    cancelled.cancel();
+
+    assertEquals(
+        "context.Background.WithCancel[context cancelled].WithValue(Key[user], ann).WithoutCancel",
+        ctx.toString());
+  }
+
+  @Test
+  void toStringOfAChainFarDeeperThanAStackNamesTheRootAndTheNearestLevelsOnly() {
+    // given a hundred thousand contexts of every kind, each derived from the one before
+    Context ctx = Context.background();
+    for (int i = 0; i < 100_000; i++) {
+      ctx =
+          switch (i % 3) {
+            case 0 -> ctx.withCancel();
+            case 1 -> ctx.withValue(USER, "level " + i);
+            default -> ctx.withoutCancel();
+          };
+    }
+    Context deepest = ctx.withValue(TRACE, "t1");
+
+    // when
+    String s = deepest.toString();
+
+    // then it names the root, sums up the levels it leaves out, and ends at the context itself
+    int shown = BaseContext.TO_STRING_LEVELS;
+    assertTrue(s.startsWith("context.Background.(... " + (100_001 - shown) + " more)"), s);
+    assertTrue(s.endsWith(".WithoutCancel.WithCancel[live].WithValue(Key[trace], t1)"), s);
+    assertTrue(s.contains(".WithValue(Key[user], level 99997)"), s);
+    assertFalse(s.contains("level 99982"), s);
+    assertTrue(s.length() < 1_000, "bounded, but " + s.length() + " characters");
   }
 }

@@ -56,7 +56,7 @@ final class BackgroundContext extends BaseContext {
   }
 
   @Override
-  public String toString() {
+  String label() {
     return clock == Clock.system() ? "context.Background" : "context.Background(" + clock + ")";
   }
 }

@@ -4,6 +4,7 @@ import io.sluice.core.internal.Nanos;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -18,6 +19,9 @@ import java.util.function.Supplier;
  */
 abstract sealed class BaseContext implements Context
     permits BackgroundContext, CancelContext, ValueContext, WithoutCancelContext {
+
+  /** How many contexts nearest to it {@link #toString()} names; the rest it only counts. */
+  static final int TO_STRING_LEVELS = 16;
 
   /** Registers a non-blocking action to run when this context is done; see the class comment. */
   abstract ContextHooks.Hook register(Runnable action);
@@ -156,6 +160,41 @@ abstract sealed class BaseContext implements Context
     }
     return root.clock;
   }
+
+  /**
+   * The chain from the root down to this context, Go's way ({@code
+   * context.Background.WithCancel.WithValue(...)}), naming the root and the {@value
+   * #TO_STRING_LEVELS} contexts nearest to this one and counting those between. A loop up the
+   * parents, as for values: a call per link overflowed the stack a few thousand levels down, and a
+   * chain that deep spelt out in full was too long to read or log.
+   */
+  @Override
+  public final String toString() {
+    ArrayDeque<BaseContext> nearest = new ArrayDeque<>();
+    long between = 0;
+    BaseContext c = this;
+    for (; c.parent() != null; c = c.parent()) {
+      if (nearest.size() < TO_STRING_LEVELS) {
+        nearest.addFirst(c);
+      } else {
+        between++;
+      }
+    }
+    StringBuilder b = new StringBuilder(c.label());
+    if (between > 0) {
+      b.append(".(... ").append(between).append(" more)");
+    }
+    for (BaseContext n : nearest) {
+      b.append(n.label());
+    }
+    return b.toString();
+  }
+
+  /**
+   * This context's own part of {@link #toString()}: a root's name, or what a derived context adds
+   * to its parent's, starting with a dot.
+   */
+  abstract String label();
 
   /** The context this one was derived from; null for a root. */
   abstract BaseContext parent();

@@ -6,9 +6,11 @@ import io.sluice.core.internal.TimerEntry;
 import io.sluice.core.internal.WatchedDeadlines;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.reflect.UndeclaredThrowableException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -31,6 +33,12 @@ import java.util.Optional;
  * depth ends done. Go recurses, on a stack that grows; a Java thread's stack overflowed a few
  * thousand levels down, leaving the contexts below live for ever and their ancestors' other hooks
  * unrun.
+ *
+ * A hook that throws (none should; an Error such as an OutOfMemoryError starting an afterFunc's
+ * thread can) does not stop the loop either: every hook of every context still runs and every
+ * descendant ends, and only then does cancel() throw what was thrown — the first Error, else the
+ * first exception, the others suppressed in it. Stopping at the first throw left later waiters
+ * blocked and later children live for ever, though their context was done.
  *
  * A deadline is one entry in the clock's timer engine (a DeadlineTimer), cancelled with the
  * context. A timeout reads only the monotonic clock; its deadline as an instant is worked out when
@@ -221,17 +229,63 @@ final class CancelContext extends BaseContext implements CancelableContext {
     if (toRun == null) {
       return false;
     }
-    ArrayDeque<Ended> descendants = runHooks(this, toRun, null);
+    Loop loop = runHooks(this, toRun, null);
     releaseResources();
-    for (Ended e; descendants != null && (e = descendants.poll()) != null; ) {
-      descendants = runHooks(e.ctx, e.hooks, descendants);
+    for (Ended e; loop != null && (e = loop.descendants.poll()) != null; ) {
+      loop = runHooks(e.ctx, e.hooks, loop);
       e.ctx.releaseResources();
+    }
+    if (loop != null) {
+      loop.rethrow();
     }
     return true;
   }
 
   /** A descendant that the loop has made done, and its hooks, still to run. */
   private record Ended(CancelContext ctx, List<ContextHooks.Hook> hooks) {}
+
+  /**
+   * What the cancel loop carries beyond the first context's hooks, made only when needed: the
+   * descendants still to end, and what hooks have thrown so far.
+   */
+  private static final class Loop {
+    final ArrayDeque<Ended> descendants = new ArrayDeque<>();
+    List<Throwable> failures; // in the order the hooks threw them; null while none has
+
+    void failed(Throwable t) {
+      if (failures == null) {
+        failures = new ArrayList<>(2);
+      }
+      failures.add(t);
+    }
+
+    /**
+     * Throws what the hooks threw, once every hook has run: the first Error, else the first
+     * exception, with every other one suppressed in it.
+     */
+    void rethrow() {
+      if (failures == null) {
+        return;
+      }
+      Throwable first = failures.getFirst();
+      for (Throwable t : failures) {
+        if (t instanceof Error) {
+          first = t;
+          break;
+        }
+      }
+      for (Throwable t : failures) {
+        if (t != first) {
+          first.addSuppressed(t);
+        }
+      }
+      switch (first) {
+        case Error e -> throw e;
+        case RuntimeException e -> throw e;
+        default -> throw new UndeclaredThrowableException(first); // a hook that threw sneakily
+      }
+    }
+  }
 
   /**
    * Records {@code error} and {@code why} and closes the done channel, unless the context is done
@@ -258,28 +312,36 @@ final class CancelContext extends BaseContext implements CancelableContext {
   /**
    * Runs the hooks of {@code owner}, which is done; a child's hook instead makes the child done
    * with the owner's error and cause (read from the owner itself, not through the value contexts
-   * between them) and adds it to {@code descendants}, made when first needed.
+   * between them) and adds it to the loop's descendants. A hook that throws does not stop the
+   * others: what it threw is kept in the loop, for {@link Loop#rethrow} once every hook has run.
+   * The loop is made when first needed.
    */
-  private static ArrayDeque<Ended> runHooks(
-      CancelContext owner, List<ContextHooks.Hook> hooks, ArrayDeque<Ended> descendants) {
+  private static Loop runHooks(CancelContext owner, List<ContextHooks.Hook> hooks, Loop loop) {
     ContextCancelledException ownerErr = null;
     for (ContextHooks.Hook h : hooks) {
-      if (h.action instanceof ChildCancel c) {
-        if (ownerErr == null) {
-          ownerErr = owner.error();
-        }
-        List<ContextHooks.Hook> theirs = c.child.markDone(ownerErr, owner.cause);
-        if (theirs != null) {
-          if (descendants == null) {
-            descendants = new ArrayDeque<>();
+      try {
+        if (h.action instanceof ChildCancel c) {
+          if (ownerErr == null) {
+            ownerErr = owner.error();
           }
-          descendants.add(new Ended(c.child, theirs));
+          List<ContextHooks.Hook> theirs = c.child.markDone(ownerErr, owner.cause);
+          if (theirs != null) {
+            if (loop == null) {
+              loop = new Loop();
+            }
+            loop.descendants.add(new Ended(c.child, theirs));
+          }
+        } else {
+          h.action.run();
         }
-      } else {
-        h.action.run();
+      } catch (Throwable t) {
+        if (loop == null) {
+          loop = new Loop();
+        }
+        loop.failed(t);
       }
     }
-    return descendants;
+    return loop;
   }
 
   /** After cancellation: leave the parent's hook list and the timer engine. */
@@ -407,10 +469,9 @@ final class CancelContext extends BaseContext implements CancelableContext {
   }
 
   @Override
-  public String toString() {
+  String label() {
     String state = err == null ? "live" : err.getMessage();
-    return parent
-        + (ownDeadline ? ".WithDeadline(" + deadline().orElseThrow() + ")" : ".WithCancel")
+    return (ownDeadline ? ".WithDeadline(" + ownDeadline() + ")" : ".WithCancel")
         + "["
         + state
         + "]";

@@ -5,6 +5,12 @@ package io.sluice.core;
  * {@code WithTimeout} and {@code WithDeadline}. {@link #close()} cancels, so try-with-resources is
  * Go's {@code defer cancel()}.
  *
+ * <p>Cancelling runs what waits on the context (waking blocked threads, starting {@link
+ * Context#afterFunc} threads, ending descendants) on the cancelling thread. If any of that throws —
+ * nothing does but an {@link Error}, such as an {@link OutOfMemoryError} starting a thread — the
+ * rest still runs and every descendant still ends; then the cancel throws the first Error (else the
+ * first exception), with the others suppressed in it.
+ *
  * <p>Memory consistency effects: actions in a thread before {@link #cancel()} happen-before every
  * action that observes this context or a descendant done, as for {@link Context}.
  */

@@ -70,7 +70,7 @@ final class ValueContext extends BaseContext {
   }
 
   @Override
-  public String toString() {
-    return parent + ".WithValue(" + key + ", " + value + ")";
+  String label() {
+    return ".WithValue(" + key + ", " + value + ")";
   }
 }

@@ -52,7 +52,7 @@ final class WithoutCancelContext extends BaseContext {
   }
 
   @Override
-  public String toString() {
-    return parent + ".WithoutCancel";
+  String label() {
+    return ".WithoutCancel";
   }
 }

@@ -318,8 +318,7 @@ class ContextTest {
     // when
     root.cancel(BOOM);
 
-    // then every one of them is done, with the root's cause, and holds nothing (no message names
-    // a context: each one's toString spells out the chain above it)
+    // then every one of them is done, with the root's cause, and holds nothing
     for (CancelableContext c : chain) {
       assertTrue(c.isDone());
       assertSame(BOOM, c.cause().orElseThrow());
@@ -744,5 +743,110 @@ class ContextTest {
     ctx.awaitDone();
 
     assertTrue(Thread.interrupted(), "the interrupt status is left for the caller");
+  }
+
+  // ================================================================ toString
+
+  @Test
+  void toStringSpellsOutAShortChainFromTheRoot() {
+    CancelableContext cancelled = Context.background().withCancel();
+    Context ctx = cancelled.withValue(USER, "ann").withoutCancel();
+    cancelled.cancel();
+
+    assertEquals(
+        "context.Background.WithCancel[context cancelled].WithValue(Key[user], ann).WithoutCancel",
+        ctx.toString());
+  }
+
+  @Test
+  void toStringOfAChainFarDeeperThanAStackNamesTheRootAndTheNearestLevelsOnly() {
+    // given a hundred thousand contexts of every kind, each derived from the one before
+    Context ctx = Context.background();
+    for (int i = 0; i < 100_000; i++) {
+      ctx =
+          switch (i % 3) {
+            case 0 -> ctx.withCancel();
+            case 1 -> ctx.withValue(USER, "level " + i);
+            default -> ctx.withoutCancel();
+          };
+    }
+    Context deepest = ctx.withValue(TRACE, "t1");
+
+    // when
+    String s = deepest.toString();
+
+    // then it names the root, sums up the levels it leaves out, and ends at the context itself
+    int shown = BaseContext.TO_STRING_LEVELS;
+    assertTrue(s.startsWith("context.Background.(... " + (100_001 - shown) + " more)"), s);
+    assertTrue(s.endsWith(".WithoutCancel.WithCancel[live].WithValue(Key[trace], t1)"), s);
+    assertTrue(s.contains(".WithValue(Key[user], level 99997)"), s);
+    assertFalse(s.contains("level 99982"), s);
+    assertTrue(s.length() < 1_000, "bounded, but " + s.length() + " characters");
+  }
+
+  // ================================================================ hooks that throw
+
+  @Test
+  void aHookThatThrowsARuntimeExceptionDoesNotStopTheOthersAndIsThrownAfterThem() throws Exception {
+    aHookThatThrowsDoesNotStopTheOthers(new IllegalStateException("hook failed"));
+  }
+
+  @Test
+  void aHookThatThrowsAnErrorDoesNotStopTheOthersAndIsThrownAfterThem() throws Exception {
+    aHookThatThrowsDoesNotStopTheOthers(new InternalError("a broken hook"));
+  }
+
+  private static void aHookThatThrowsDoesNotStopTheOthers(Throwable thrown) throws Exception {
+    // given a context whose first hook throws, then a thread blocked on a grandchild, a hook, and a
+    // child whose own first hook throws too
+    CancelableContext root = Context.background().withCancel();
+    ((BaseContext) root).register(() -> sneakyThrow(thrown));
+    CancelableContext grandchild = root.withCancel().withValue(USER, "u").withCancel();
+    Channel<String> never = Channel.unbuffered();
+    Spawned<String> receiver = Spawned.start(ThreadKind.VIRTUAL, () -> never.receive(grandchild));
+    AtomicInteger ran = new AtomicInteger();
+    ((BaseContext) root).register(ran::incrementAndGet);
+    CancelableContext child = root.withCancel();
+    IllegalArgumentException childsFailure = new IllegalArgumentException("child's hook failed");
+    ((BaseContext) child).register(() -> sneakyThrow(childsFailure));
+    ((BaseContext) child).register(ran::incrementAndGet);
+    receiver.awaitBlocked();
+
+    try {
+      // when
+      Throwable e = assertThrows(Throwable.class, root::cancel);
+
+      // then every hook ran, every descendant is done and holds nothing, and the first failure is
+      // thrown with the later one suppressed
+      assertSame(thrown, e);
+      assertEquals(List.of(childsFailure), List.of(e.getSuppressed()));
+      assertEquals(2, ran.get());
+      receiver.joinThrowing(ContextCancelledException.class);
+      for (Context c : List.of(root, child, grandchild)) {
+        assertTrue(c.isDone(), c.toString());
+        assertNoHooks(c);
+      }
+    } finally {
+      receiver.interrupt(); // only if the test failed with the receiver still blocked
+    }
+  }
+
+  @Test
+  void anErrorFromALaterHookIsThrownBeforeAnEarlierRuntimeException() {
+    CancelableContext ctx = Context.background().withCancel();
+    IllegalStateException first = new IllegalStateException("first");
+    StackOverflowError second = new StackOverflowError("second");
+    ((BaseContext) ctx).register(() -> sneakyThrow(first));
+    ((BaseContext) ctx).register(() -> sneakyThrow(second));
+
+    Throwable e = assertThrows(Throwable.class, ctx::cancel);
+
+    assertSame(second, e);
+    assertEquals(List.of(first), List.of(e.getSuppressed()));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <X extends Throwable> void sneakyThrow(Throwable t) throws X {
+    throw (X) t;
   }
 }

@@ -1,5 +1,6 @@
 package io.sluice.pipeline;
 
+import io.sluice.core.CancelableContext;
 import io.sluice.core.Channel;
 import io.sluice.core.ChannelClosedException;
 import io.sluice.core.Context;
@@ -17,6 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * stopped), and the sender's next send throws ChannelClosedException, which a stage takes as
  * "downstream is gone": it stops and closes its own inputs, so the signal travels up to the source.
  * Go would panic on that send; here it is the way a pipeline shuts down early without cancelling.
+ * A sender that waits for something else than the edge (a throttle, on its clock) has the close
+ * cancel the context it waits with (cancelAtClose), so it stops at the close, not at its next send.
  *
  * Resuming a sender at half (hysteresis). A sender that finds the edge full does not wait in the
  * channel's send, which would wake it as soon as one chunk was taken: with more stage threads than
@@ -44,6 +47,7 @@ final class Edge {
   private final AtomicInteger waitingSenders = new AtomicInteger();
   private final Channel<Boolean> room = Channel.buffered(1);
   private final int resumeAt;
+  private volatile CancelableContext cancelledAtClose;
 
   Edge(int capacityInChunks) {
     channel = Channel.buffered(capacityInChunks);
@@ -120,6 +124,24 @@ final class Edge {
   void close() {
     channel.close();
     room.close();
+    CancelableContext c = cancelledAtClose;
+    if (c != null) {
+      c.cancel();
+    }
+  }
+
+  /**
+   * Cancels {@code waits} when this edge is closed, at once if it is closed already: for a sender
+   * that waits on something else than the edge (a throttle on its clock), so that the receiver's
+   * close (take has enough) ends that wait instead of the sender finding out at its next send. No
+   * close is missed: this writes the field and then reads the channel's state under its lock;
+   * close() changes that state under the lock and then reads the field.
+   */
+  void cancelAtClose(CancelableContext waits) {
+    cancelledAtClose = waits;
+    if (channel.isClosed()) {
+      waits.cancel();
+    }
   }
 
   boolean isClosed() {

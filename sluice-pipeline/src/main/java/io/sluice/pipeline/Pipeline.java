@@ -420,7 +420,9 @@ public final class Pipeline<T> {
 
   /**
    * Passes at most {@code permits} items per {@code per}, with bursts of up to {@code permits} (a
-   * token bucket), on the clock of the run's context.
+   * token bucket), on the clock of the run's context. While it waits for the next item's turn, it
+   * stops as soon as the stages after it are gone (a {@link #take} after it has enough, a fan-out
+   * branch that ended), not at the end of the wait.
    *
    * @param permits items per period; at least 1
    * @param per the period; positive; one too long to count in nanoseconds (about 292 years) lets

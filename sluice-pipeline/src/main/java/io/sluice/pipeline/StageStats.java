@@ -11,7 +11,9 @@ import java.util.Objects;
  * @param in items the stage took: a stage that runs a function item by item (map, filter, peek,
  *     flatMap, mapParallel, partitionBy, the terminals that call user code) counts each item as it
  *     takes it, so a live report shows how far a stuck stage got into its chunk; the others count
- *     whole chunks as they receive them
+ *     whole chunks as they receive them. So {@code take}'s {@code in} counts all of the chunk in
+ *     which it reaches its limit, though it passes on only part of it: as for a filter, {@code in -
+ *     out} is what it dropped, and no item goes uncounted between it and the stage before it
  * @param out items the stage passed on (for a terminal: items it consumed)
  * @param failed items on which the stage's function failed (skipped, dead-lettered or fatal)
  * @param busy time the stage spent working on items, summed over its threads (not waiting on its

@@ -1,7 +1,9 @@
 package io.sluice.pipeline;
 
+import io.sluice.core.CancelableContext;
 import io.sluice.core.Clock;
 import io.sluice.core.Context;
+import io.sluice.core.ContextCancelledException;
 import io.sluice.core.Select;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -311,7 +313,10 @@ final class Stages {
   /**
    * throttle(permits, per): the generic cell rate algorithm (a token bucket of `permits` tokens
    * refilled one per per/permits), on the clock of the run's context. Items allowed at once go out
-   * together; the stage flushes before it waits.
+   * together; the stage flushes before it waits. It waits with a child of the run's context that
+   * its output's close cancels: when downstream is gone (a take after it has enough, a fan-out
+   * branch that ended) it stops at once, as it would at its next send, instead of sleeping out the
+   * rest of a period that may be minutes long while the stages upstream fill their buffers.
    */
   record Throttle(int permits, Duration per) implements Node.Kind {
     @Override
@@ -331,28 +336,51 @@ final class Stages {
       long tolerance = interval * (permits - 1);
       st.start(
           () -> {
-            Out o = new Out(st, out, ctx);
-            long tat = clock.nanoTime();
-            Chunk c;
-            while ((c = in.receive(ctx)) != null) {
-              st.meter.in.add(c.size);
-              for (int i = 0; i < c.size; i++) {
-                long now = clock.nanoTime();
-                long allowedAt = tat - tolerance;
-                if (now - allowedAt < 0) {
-                  o.flush();
-                  clock.sleep(ctx, Duration.ofNanos(allowedAt - now));
-                  now = clock.nanoTime();
+            try (CancelableContext waits = ctx.withCancel()) {
+              out.cancelAtClose(waits);
+              Out o = new Out(st, out, ctx);
+              long tat = clock.nanoTime();
+              Chunk c;
+              while ((c = in.receive(ctx)) != null) {
+                st.meter.in.add(c.size);
+                for (int i = 0; i < c.size; i++) {
+                  long now = clock.nanoTime();
+                  long allowedAt = tat - tolerance;
+                  if (now - allowedAt < 0) {
+                    o.flush();
+                    if (!sleep(clock, ctx, waits, allowedAt - now)) {
+                      return; // downstream is gone
+                    }
+                    now = clock.nanoTime();
+                  }
+                  tat = (now - tat > 0 ? now : tat) + interval;
+                  o.add(c.items[i]);
                 }
-                tat = (now - tat > 0 ? now : tat) + interval;
-                o.add(c.items[i]);
+                o.flush();
               }
-              o.flush();
             }
           },
           out,
           inputs);
       return out;
+    }
+
+    /**
+     * Sleeps {@code nanos} on {@code clock} with {@code waits}, a child of {@code ctx}; false if
+     * the output's close cancelled {@code waits} (downstream gone). Throws as a sleep with {@code
+     * ctx} does if {@code ctx} is done or the thread interrupted.
+     */
+    private static boolean sleep(Clock clock, Context ctx, CancelableContext waits, long nanos)
+        throws InterruptedException {
+      try {
+        clock.sleep(waits, Duration.ofNanos(nanos));
+        return true;
+      } catch (ContextCancelledException e) {
+        if (ctx.isDone()) {
+          throw e;
+        }
+        return false;
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 package io.sluice.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.sluice.core.Channel;
 import io.sluice.core.Clock;
@@ -11,7 +12,10 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -135,5 +139,61 @@ class ClockedStagesTest {
     List<Integer> got = Pipeline.range(0, 3).throttle(5, forever).toList(ctx).value();
 
     assertEquals(List.of(0, 1, 2), got);
+  }
+
+  @Test
+  void aThrottleInABranchStopsWaitingAsSoonAsTakeAfterItHasEnough() throws Exception {
+    // given a broadcast to a branch that throttles to one item per ten minutes and then takes one,
+    // and to a sink that holds the run open until the test lets it go on
+    List<Integer> first = new CopyOnWriteArrayList<>();
+    List<Integer> all = new CopyOnWriteArrayList<>();
+    CountDownLatch release = new CountDownLatch(1);
+    Sink<Integer> throttled =
+        Sink.<Integer, Integer>through(
+            p -> p.throttle(1, Duration.ofMinutes(10)).take(1), first::addAll);
+    Sink<Integer> held =
+        batch -> {
+          release.await();
+          all.addAll(batch);
+        };
+    TrackingThreadFactory threads = new TrackingThreadFactory();
+    FutureTask<Result<Long>> run =
+        new FutureTask<>(
+            () ->
+                Pipeline.range(0, 1_000)
+                    .withOptions(threads.options().withChunkSize(10).withBufferSize(10))
+                    .broadcast(ctx, List.of(throttled, held)));
+    Thread runner = Thread.ofVirtual().start(run);
+    try {
+      // when take has its item, while the clock never moves (the throttle's wait never ends)
+      TrackingThreadFactory.awaitTrue(() -> first.size() == 1);
+
+      // then the throttle stops waiting while the run goes on: its thread ends
+      TrackingThreadFactory.awaitTrue(() -> !anyAliveIn(threads, Stages.Throttle.class));
+      assertFalse(run.isDone());
+      release.countDown();
+      Result<Long> r = run.get();
+      assertEquals(List.of(0), first);
+      assertEquals(IntStream.range(0, 1_000).boxed().toList(), all);
+      assertEquals(Outcome.COMPLETED, r.outcome());
+      assertEquals(Instant.EPOCH, clock.now());
+      threads.assertAllEnded();
+    } finally {
+      release.countDown();
+      runner.interrupt(); // a no-op once the run has ended; else it ends the run and its threads
+      runner.join();
+    }
+  }
+
+  /** Whether a live thread of {@code threads} is running code of {@code stage}. */
+  private static boolean anyAliveIn(TrackingThreadFactory threads, Class<?> stage) {
+    for (Thread t : threads.threads()) {
+      for (StackTraceElement e : t.getStackTrace()) {
+        if (e.getClassName().equals(stage.getName()) && t.isAlive()) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 }

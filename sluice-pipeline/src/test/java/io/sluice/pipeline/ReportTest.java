@@ -224,6 +224,24 @@ class ReportTest {
   }
 
   @Test
+  void takeCountsTheWholeChunkItReceivedAsInAndOnlyWhatItPassedOnAsOut() throws Exception {
+    // given chunks of ten items and a take of three: take receives a whole chunk and drops seven
+    Result<List<Integer>> r =
+        Pipeline.range(0, 100)
+            .withOptions(Pipeline.Options.defaults().withChunkSize(10).withBufferSize(10))
+            .take(3)
+            .toList(CTX);
+
+    // then, as for a filter, in - out is what it dropped, and no item is lost between the stages:
+    // what the source sent is what take received plus what was left in its input
+    StageStats source = r.report().stage("source").orElseThrow();
+    StageStats take = r.report().stage("take").orElseThrow();
+    assertEquals(List.of(0, 1, 2), r.value());
+    assertEquals(List.of(10L, 3L, 0L), List.of(take.in(), take.out(), take.failed()));
+    assertEquals(source.out(), take.in() + take.queued(), r.report().toString());
+  }
+
+  @Test
   void broadcastCountsOnlyTheItemsSomeSinkTook() throws Exception {
     // given one branch that ends after five items, and far more items than the buffers hold, so
     // the fan-out goes on dealing until a chunk finds the branch gone

@@ -27,9 +27,12 @@ import io.sluice.server.objects.ObjectStore;
 import io.sluice.server.objects.ObjectStoreException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.LongConsumer;
@@ -172,13 +175,19 @@ public final class SluiceServer implements AutoCloseable {
   static final String HTTP1_PROTOCOL = "http_1_1";
 
   /**
-   * Starts the service and returns once it accepts payloads.
+   * Starts the service and returns once it accepts payloads. A start that fails, at any step,
+   * closes what it had opened, the last first: the scheduler, the engine, the journal (its threads
+   * and its directory's lock), the HTTP server, then the object store; it throws the step's own
+   * failure, with any failure to close added as suppressed. A start may then be tried again on the
+   * same data directory (with a new object store); it replays the journal.
    *
    * @param config the settings
    * @param objects where payloads go; the server closes it when it closes, or when it fails to
    *     start
    * @param replayProgress hears journal replay progress as a percentage (for a progress display)
    * @return the running service
+   * @throws java.net.BindException if the HTTP server cannot listen on the configured host and port
+   *     (the port is in use, say)
    * @throws IOException if the object store refuses its startup check in a way only a settings
    *     change fixes (a store that is down for a while does not stop the start), or the journal
    *     cannot be opened; the message says what to fix
@@ -264,27 +273,68 @@ public final class SluiceServer implements AutoCloseable {
   static SluiceServer start(
       ServerConfig config, ObjectStore objects, StartObserver observer, StoreOpener storeOpener)
       throws IOException {
-    SluiceServer server;
+    Objects.requireNonNull(objects, "objects");
+    Opened opened = new Opened();
+    opened.add(objects::close);
     try {
-      server = new SluiceServer(Objects.requireNonNull(config, "config"), objects, storeOpener);
-      server.web.start();
-    } catch (RuntimeException e) {
-      objects.close();
-      throw e;
-    }
-    try {
+      SluiceServer server =
+          new SluiceServer(Objects.requireNonNull(config, "config"), objects, storeOpener);
+      server.listen(opened);
       observer.listening(server.port());
       stopIfRequested(observer, "before the object store was checked");
-      server.open(observer);
-    } catch (IOException | RuntimeException e) {
-      server.web.stop();
-      objects.close();
+      server.open(observer, opened);
+      return server;
+    } catch (IOException | RuntimeException | Error e) {
+      opened.closeAll(e);
       throw e;
     }
-    return server;
   }
 
-  private void open(StartObserver startObserver) throws IOException {
+  /*
+   * What a start has opened so far, closed again in reverse order when a later step fails: the
+   * object store (handed to the start, which owns it from then on), the HTTP server, the job store
+   * (its journal's threads and its directory's lock), the engine (which closes the job store too),
+   * the scheduler. So a failed start leaves nothing running, and a start that tries again on the
+   * same data directory is not refused by the journal's lock. Used by the starting thread only.
+   */
+  private static final class Opened {
+    private final Deque<AutoCloseable> closers = new ArrayDeque<>();
+
+    void add(AutoCloseable closer) {
+      closers.push(closer);
+    }
+
+    /** Closes everything, the last opened first; each close failure is added to {@code failure}. */
+    void closeAll(Throwable failure) {
+      while (!closers.isEmpty()) {
+        try {
+          closers.pop().close();
+        } catch (Exception | Error e) {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+  }
+
+  /**
+   * Starts the HTTP server. Helidon does not throw when it cannot listen: it logs why, stops itself
+   * and returns, so whether it runs is asked.
+   */
+  private void listen(Opened opened) throws BindException {
+    opened.add(web::stop);
+    web.start();
+    if (!web.isRunning()) {
+      throw new BindException(
+          "cannot listen on "
+              + config.host()
+              + ":"
+              + config.port()
+              + ": the port is in use, or the address is not one of this machine's (the log"
+              + " above says which); choose another --port or --host");
+    }
+  }
+
+  private void open(StartObserver startObserver, Opened opened) throws IOException {
     checkPrefix();
     checkObjectStore();
     stopIfRequested(startObserver, "after the object store was checked");
@@ -305,10 +355,8 @@ public final class SluiceServer implements AutoCloseable {
                 .withAckTimeout(config.journalAckTimeout())
                 .withStallThreshold(config.journalStallThreshold())
                 .withObserver(observer));
-    if (startObserver.stopRequested()) {
-      store.close();
-      throw new StartCancelled("once the journal was replayed");
-    }
+    opened.add(store::close);
+    stopIfRequested(startObserver, "once the journal was replayed");
     removeLeftoverTemporaryFiles();
     String prefix = config.objectPrefix();
     JobHandler upload =
@@ -348,8 +396,10 @@ public final class SluiceServer implements AutoCloseable {
             .listener(metrics)
             .shutdownGrace(config.shutdownGrace())
             .start();
+    opened.add(engine::close); // closes the job store too (closing it again does nothing)
     metrics.readStatsFrom(engine::stats);
     scheduler = DurableScheduler.start(store, Clock.system());
+    opened.add(scheduler::close);
     DurableScheduler running = scheduler;
     metrics.readSchedulesFrom(() -> running.list().size());
     schedules.ready(scheduler);

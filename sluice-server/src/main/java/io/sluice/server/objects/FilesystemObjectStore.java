@@ -37,6 +37,9 @@ import java.util.stream.Stream;
  * on Linux one {@code syncfs} makes a whole batch's files durable before their renames and a second
  * the renames before the puts return, of the root's file system and of any other mounted under it
  * that the batch wrote to (elsewhere, or without native access, each file and directory is forced).
+ * A put fails if a flush that its durability depended on failed, whichever writer thread saw the
+ * failure: the kernel reports a write-back error once, to one thread, and a later flush that
+ * succeeds does not make what the failed one lost durable. Putting the object again makes it so.
  * Keys are checked by {@link ObjectKeys#validate}, and each segment must also fit a file name
  * ({@value #MAX_SEGMENT_BYTES} bytes) and not look like one of this store's temporary files ({@code
  * .sluice-tmp-...}); a key can never name a path outside the root.

@@ -16,6 +16,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -63,11 +64,26 @@ import java.util.concurrent.atomic.AtomicLong;
  * The root's syncfs does not reach such a file system, so with syncfs a lane opens a handle of its
  * own on each one it writes to, and its flush syncs those its iteration touched after the root's.
  *
- * Lanes share the queue (and, without syncfs, the set of durable directories); each has its own syncfs file descriptor, because Linux
- * reports a write-back error to each descriptor once: a lane whose syncfs flushed another lane's
- * failing file must not take that lane's error away. Puts of one key in two lanes race, and the
- * last rename wins, whole. Closing puts one
- * STOP in the queue; a lane that takes it finishes its batches and puts it back for the next.
+ * Lanes share the queue (and, without syncfs, the set of durable directories); each has its own
+ * syncfs file descriptor, because Linux reports a write-back error to each descriptor once: a lane
+ * whose syncfs flushed another lane's failing file must not take that lane's error away. Puts of
+ * one key in two lanes race, and the last rename wins, whole. Closing puts one STOP in the queue; a
+ * lane that takes it finishes its batches and puts it back for the next.
+ *
+ * Without syncfs the lanes force shared directories (the day's, their parents when made) through
+ * descriptors opened for each force, and the same rule bites there: a descriptor opened after a
+ * write-back error was reported to another one does not report it, so the fsync of a directory
+ * may fail in one lane and then succeed in the next, whose renames into that directory, made
+ * before the failure, may be lost with it. So each directory has an error epoch shared by the
+ * lanes (DirectoryFlushes): how many of its forces failed. A lane notes a directory's epoch before
+ * it changes the directory (renames into it, makes a directory in it), and a later force counts
+ * for those changes only if the epoch has not moved meanwhile; otherwise the puts that depended on
+ * them fail with the other lane's failure, as that lane's own do. A directory's forces are
+ * serialized, so no force can succeed while another one's failure is being recorded. A put that
+ * fails so is retried by its caller and renames again, which dirties the directory again and is
+ * made durable by the next force. A directory made by a put (a new day's) whose entry was in a
+ * failed force of its parent cannot be dirtied again that way: the puts that depended on it fail,
+ * and later ones trust the next successful force of the parent, as the kernel does.
  *
  * Put states: QUEUED -> WRITTEN -> CLAIMED (the writer renames it). A caller interrupted while
  * waiting moves it from QUEUED or WRITTEN to CANCELLED; the writer then deletes its temporary file
@@ -109,6 +125,11 @@ final class PutWriter implements AutoCloseable {
   // Directories known to exist, and without syncfs also to be durable in their parents; shared by
   // the lanes. One that is removed behind the store's back is forgotten when a put finds it gone.
   private final Set<Path> knownDirs = ConcurrentHashMap.newKeySet();
+  // Without syncfs: each forced directory's error epoch, and for each directory a lane made and
+  // has not yet made durable in its parent, the parent's epoch from before it was made.
+  private final Map<Path, DirectoryFlushes> dirFlushes = new ConcurrentHashMap<>();
+  private final Map<Path, Long> madeSince = new ConcurrentHashMap<>();
+  private final DirectoryForcer forcer;
   private final LinkedBlockingQueue<Put> queue = new LinkedBlockingQueue<>();
   private final Object submitLock = new Object();
   private final List<Thread> lanes = new ArrayList<>();
@@ -127,6 +148,16 @@ final class PutWriter implements AutoCloseable {
    * @param lanes how many threads write, at least 1
    */
   PutWriter(Path root, boolean durable, List<FileSystemSync> syncfs, int lanes) {
+    this(root, durable, syncfs, lanes, PutWriter::forceDirectory);
+  }
+
+  /**
+   * A writer that forces directories (without syncfs) through {@code forcer}: {@link
+   * #forceDirectory} but in tests, which make a force fail as a disk would.
+   */
+  PutWriter(
+      Path root, boolean durable, List<FileSystemSync> syncfs, int lanes, DirectoryForcer forcer) {
+    this.forcer = forcer;
     if (lanes < 1) {
       throw new IllegalArgumentException("lanes must be at least 1, got " + lanes);
     }
@@ -215,10 +246,62 @@ final class PutWriter implements AutoCloseable {
     return lanes.stream().anyMatch(Thread::isAlive);
   }
 
+  /** Makes a directory's entries durable: {@link #forceDirectory}, or a test's failing disk. */
+  @FunctionalInterface
+  interface DirectoryForcer {
+    void force(Path dir) throws IOException;
+  }
+
+  /**
+   * One directory's forces, one at a time across the lanes (under its monitor), and how many of
+   * them failed: written under the monitor, read without it, so that noting an epoch does not wait
+   * for a force in progress.
+   */
+  private static final class DirectoryFlushes {
+    private volatile long failures;
+    private IOException lastFailure; // guarded by this
+  }
+
+  private DirectoryFlushes flushesOf(Path dir) {
+    return dirFlushes.computeIfAbsent(dir, d -> new DirectoryFlushes());
+  }
+
+  /** The directory's error epoch: note it before changing the directory. */
+  private long epochOf(Path dir) {
+    return flushesOf(dir).failures;
+  }
+
+  /**
+   * Forces {@code dir}, and fails unless this force and every other since {@code since} (the epoch
+   * noted before the changes it is to make durable) succeeded: a failure another lane saw may have
+   * lost those changes, and this force, on a new descriptor, would not report it.
+   */
+  private void forceShared(Path dir, long since) throws IOException {
+    DirectoryFlushes d = flushesOf(dir);
+    synchronized (d) {
+      try {
+        forcer.force(dir);
+      } catch (IOException e) {
+        d.failures = d.failures + 1; // only under the monitor
+        d.lastFailure = e;
+        throw e;
+      }
+      if (d.failures != since) {
+        throw new IOException(
+            "a flush of directory "
+                + dir
+                + " failed after this put changed it, so the change may not be durable: "
+                + d.lastFailure.getMessage(),
+            d.lastFailure);
+      }
+    }
+  }
+
   /** One writing thread and what it alone touches. */
   private final class Lane {
     private final FileSystemSync handle; // null: force files and directories one by one
-    private final Set<Path> changedDirs = new LinkedHashSet<>(); // no-syncfs mode
+    // No-syncfs mode: the directories this iteration changed, each with its epoch from before.
+    private final Map<Path, Long> changedDirs = new LinkedHashMap<>();
     private final Path tempDir; // made on the first put
     private boolean tempDirMade;
     // Target directories on another file system than tempDir (their temporary files go beside the
@@ -376,6 +459,11 @@ final class PutWriter implements AutoCloseable {
         put.done.completeExceptionally(new CancellationException());
         return;
       }
+      boolean forcing = durable && handle == null;
+      Path tempDir = put.temp.getParent();
+      Path targetDir = put.target.getParent();
+      long tempEpoch = forcing ? epochOf(tempDir) : 0;
+      long targetEpoch = forcing ? epochOf(targetDir) : 0;
       try {
         try {
           move(put);
@@ -388,9 +476,9 @@ final class PutWriter implements AutoCloseable {
           createDirectories(dir);
           move(put);
         }
-        if (durable && handle == null) {
-          changedDirs.add(put.temp.getParent()); // the temporary entry's removal
-          changedDirs.add(put.target.getParent());
+        if (forcing) {
+          changedDirs.putIfAbsent(tempDir, tempEpoch); // the temporary entry's removal
+          changedDirs.putIfAbsent(targetDir, targetEpoch);
         }
         touchForeign(put.target.getParent());
       } catch (IOException | RuntimeException e) {
@@ -424,8 +512,8 @@ final class PutWriter implements AutoCloseable {
           }
           touchedForeign.clear();
         } else {
-          for (Path dir : changedDirs) {
-            forceDirectory(dir);
+          for (Map.Entry<Path, Long> dir : changedDirs.entrySet()) {
+            forceShared(dir.getKey(), dir.getValue());
           }
           changedDirs.clear();
           flushes.incrementAndGet();
@@ -514,18 +602,32 @@ final class PutWriter implements AutoCloseable {
       }
       while (!missing.isEmpty()) {
         Path p = missing.pop();
+        Path parent = p.getParent();
+        boolean forceParent = forcing && parent != null;
+        long since = forceParent ? epochOf(parent) : 0;
+        if (forceParent) {
+          madeSince.putIfAbsent(p, since);
+        }
         try {
           Files.createDirectory(p);
         } catch (FileAlreadyExistsException e) {
           if (!Files.isDirectory(p)) {
             throw e; // a file where the key needs a directory: the key clashes with another object
           }
-          // made by another lane, or before this store opened: its entry may not be durable yet
+          // made by another lane (since the epoch it noted), or before this store opened: its
+          // entry may not be durable yet
         }
-        if (forcing && p.getParent() != null) {
+        if (forceParent) {
           // Forced now, not with the batch: another lane may find it and complete a put into it
           // before this lane's flush. Once per directory while the store runs.
-          forceDirectory(p.getParent());
+          Long made = madeSince.get(p);
+          try {
+            forceShared(parent, made != null ? Math.min(made, since) : since);
+          } catch (IOException e) {
+            madeSince.remove(p); // reported to every put that depended on it so far
+            throw e;
+          }
+          madeSince.remove(p);
         }
         knownDirs.add(p);
       }

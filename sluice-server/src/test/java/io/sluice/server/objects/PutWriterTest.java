@@ -15,9 +15,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -328,6 +330,148 @@ class PutWriterTest {
           Files.delete(f);
         }
       }
+    }
+  }
+
+  /**
+   * Forces directories for real, but the first force of {@code failing} is held until released and
+   * then fails, as a disk's write-back error reported once: later forces of it, on descriptors
+   * opened afterwards, succeed, as Linux's do. Counts down {@code otherLaneFlushing} when another
+   * lane forces a directory while the failing force is held (a lane forces its own temporary
+   * directory first, after its renames). Closing it releases the held force, so that a test that
+   * fails early does not leave the writer held for ever.
+   */
+  private static final class DiskFailingOnce implements PutWriter.DirectoryForcer, AutoCloseable {
+    volatile Thread heldLane;
+    final CountDownLatch held = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+    final CountDownLatch otherLaneFlushing = new CountDownLatch(1);
+    private final Path failing;
+    private final AtomicInteger forcesOfFailing = new AtomicInteger();
+
+    DiskFailingOnce(Path failing) {
+      this.failing = failing;
+    }
+
+    @Override
+    public void force(Path dir) throws IOException {
+      if (dir.equals(failing) && forcesOfFailing.incrementAndGet() == 1) {
+        heldLane = Thread.currentThread();
+        held.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+        PutWriter.forceDirectory(dir);
+        throw new IOException("fsync " + dir + ": Input/output error (injected)");
+      }
+      if (!dir.equals(failing) && held.getCount() == 0) {
+        otherLaneFlushing.countDown();
+      }
+      PutWriter.forceDirectory(dir);
+    }
+
+    @Override
+    public void close() {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void withoutSyncfsADirectoryFlushFailingInOneLaneFailsThePutsAnotherLaneRenamedIntoIt()
+      throws Exception {
+    // given two lanes that force directories one by one, the first force of the day's directory
+    // held (after one lane renamed a put into it) and then failing once
+    Path day = root.resolve("2026/11/28");
+    DiskFailingOnce disk = new DiskFailingOnce(day);
+    try (PutWriter writer = new PutWriter(root, true, List.of(), 2, disk).start();
+        disk) {
+      PutWriter.Put first = put(day.resolve("first.json"), "1");
+      writer.submit(first);
+      assertTrue(disk.held.await(30, TimeUnit.SECONDS), "the force was never held");
+
+      // when the other lane renames a put into the same directory and reaches its flush, and
+      // then the held force fails
+      PutWriter.Put second = put(day.resolve("second.json"), "2");
+      writer.submit(second);
+      assertTrue(
+          disk.otherLaneFlushing.await(30, TimeUnit.SECONDS), "the other lane never flushed");
+      disk.release.countDown();
+
+      // then both puts fail: the failed write-back may have lost either rename, and the other
+      // lane's later force succeeding says nothing about it
+      var firstFailure = assertThrows(ExecutionException.class, () -> first.done.get());
+      assertInstanceOf(IOException.class, firstFailure.getCause());
+      var secondFailure = assertThrows(ExecutionException.class, () -> second.done.get());
+      assertInstanceOf(IOException.class, secondFailure.getCause());
+      assertTrue(
+          secondFailure.getCause().getMessage().contains("injected"),
+          secondFailure.getCause().getMessage());
+
+      // and the same put retried renames again and completes once its directory is forced
+      PutWriter.Put retried = put(day.resolve("second.json"), "2");
+      writer.submit(retried);
+      assertWritten(List.of(retried));
+    }
+  }
+
+  @Test
+  void withoutSyncfsAParentFlushFailingInOneLaneFailsThePutAnotherLaneMadeInTheNewDirectory()
+      throws Exception {
+    // given two lanes that force directories one by one, and the force of a new day's entry into
+    // its month's directory held (once the day's directory was made) and then failing once
+    Path month = root.resolve("2026/11");
+    Path day = month.resolve("28");
+    DiskFailingOnce disk = new DiskFailingOnce(month);
+    try (PutWriter writer = new PutWriter(root, true, List.of(), 2, disk).start();
+        disk) {
+      PutWriter.Put first = put(day.resolve("first.json"), "1");
+      writer.submit(first);
+      assertTrue(disk.held.await(30, TimeUnit.SECONDS), "the force was never held");
+
+      // when the other lane, with a put into that day, finds its directory made and forces the
+      // month (or, unfixed, goes on to its flush), and then the held force fails
+      PutWriter.Put second = put(day.resolve("second.json"), "2");
+      writer.submit(second);
+      awaitOtherLaneBlockedOrFlushing(disk);
+      disk.release.countDown();
+
+      // then both puts fail: the failed write-back may have lost the day's entry in the month
+      var firstFailure = assertThrows(ExecutionException.class, () -> first.done.get());
+      assertInstanceOf(IOException.class, firstFailure.getCause());
+      var secondFailure = assertThrows(ExecutionException.class, () -> second.done.get());
+      assertTrue(
+          secondFailure.getCause().getMessage().contains("injected"),
+          secondFailure.getCause().getMessage());
+      assertFalse(Files.exists(second.target), "a failed put leaves no object");
+
+      // and a put retried afterwards completes once the month is forced again
+      PutWriter.Put retried = put(day.resolve("second.json"), "2");
+      writer.submit(retried);
+      assertWritten(List.of(retried));
+    }
+  }
+
+  /**
+   * Waits (asking again, without sleeping) until the writer lane other than the held one waits for
+   * the held directory's force to end, or reaches the flush of its batch.
+   */
+  private static void awaitOtherLaneBlockedOrFlushing(DiskFailingOnce disk) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (disk.otherLaneFlushing.getCount() > 0) {
+      assertTrue(System.nanoTime() < deadline, "the other lane never reached the force");
+      boolean blocked =
+          Thread.getAllStackTraces().keySet().stream()
+              .anyMatch(
+                  t ->
+                      t != disk.heldLane
+                          && t.getName().startsWith("sluice-objects-writer-")
+                          && t.getState() == Thread.State.BLOCKED);
+      if (blocked) {
+        return;
+      }
+      Thread.yield();
     }
   }
 

@@ -1,0 +1,190 @@
+package io.sluice.server;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.jobs.Admission;
+import io.sluice.jobs.JobSpec;
+import io.sluice.jobs.JobStore;
+import io.sluice.jobs.JobStoreOptions;
+import io.sluice.server.objects.FilesystemObjectStore;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A start that fails part way closes, in reverse order, everything it had opened: the HTTP server,
+ * the journal (its threads and its directory's lock) and the object store (its writer threads). So
+ * a second start on the same data directory succeeds at once and replays the journal. Real
+ * components throughout: a real port, a real journal, a real filesystem store.
+ */
+@Timeout(60)
+class StartFailureTest {
+  @TempDir Path dataDir;
+
+  private final List<SluiceServer> servers = new ArrayList<>();
+
+  @AfterEach
+  void closeServers() {
+    servers.forEach(SluiceServer::close);
+  }
+
+  private ServerConfig config(int port) {
+    return ServerConfig.defaults(dataDir).withPort(port).withShutdownGrace(Duration.ofSeconds(5));
+  }
+
+  private FilesystemObjectStore objects() throws IOException {
+    return FilesystemObjectStore.open(dataDir.resolve("objects"));
+  }
+
+  private SluiceServer started(SluiceServer server) {
+    servers.add(server);
+    return server;
+  }
+
+  /** One accepted payload in the journal, not yet uploaded: what a start must replay. */
+  private void givenAJournalWithOnePendingPayload() throws Exception {
+    JobStoreOptions options =
+        JobStoreOptions.defaults().withDirectory(dataDir.resolve("journal")).withCapacity(10);
+    try (JobStore store = JobStore.open(options)) {
+      Admission admission =
+          store.submit(
+              List.of(JobSpec.of(IngestApi.PAYLOAD_TYPE, "{\"n\": 1}".getBytes(UTF_8))),
+              Duration.ZERO);
+      assertInstanceOf(Admission.Accepted.class, admission);
+    }
+  }
+
+  /** Waits (asking again, without sleeping) until the replayed payload has been uploaded. */
+  private void awaitTheReplayedPayloadUploaded() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (ObjectFiles.json(dataDir.resolve("objects")).isEmpty()) {
+      assertTrue(System.nanoTime() < deadline, "the journal's payload was never uploaded");
+      Thread.yield();
+    }
+    assertEquals(1, ObjectFiles.json(dataDir.resolve("objects")).size());
+  }
+
+  @Test
+  void aStartOnAPortInUseFailsWithABindExceptionLeavesNoThreadAndFreesTheDataDirectory()
+      throws Exception {
+    // given a journal holding a payload, and the port taken by another socket
+    givenAJournalWithOnePendingPayload();
+    Set<Thread> before = Thread.getAllStackTraces().keySet();
+    try (ServerSocket taken = new ServerSocket()) {
+      taken.bind(new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 0));
+
+      // when a service starts on that port
+      IOException refused =
+          assertThrows(
+              IOException.class,
+              () -> started(SluiceServer.start(config(taken.getLocalPort()), objects(), p -> {})));
+
+      // then it fails with a typed error that names the port, and every thread it started ends
+      assertInstanceOf(BindException.class, refused, refused.toString());
+      assertTrue(
+          refused.getMessage().contains(String.valueOf(taken.getLocalPort())),
+          refused.getMessage());
+      assertNoThreadLeftSince(before);
+    }
+
+    // and a start on a free port with the same data directory succeeds and replays the journal
+    started(SluiceServer.start(config(0), objects(), p -> {}));
+    awaitTheReplayedPayloadUploaded();
+  }
+
+  @Test
+  void aJournalThatCannotBeOpenedFreesThePortAndLeavesNoThread() throws Exception {
+    // given a data directory whose journal path is taken by a file, and a free port
+    Files.writeString(dataDir.resolve("journal"), "not a directory");
+    int port;
+    try (ServerSocket probe = new ServerSocket(0)) {
+      port = probe.getLocalPort();
+    }
+    Set<Thread> before = Thread.getAllStackTraces().keySet();
+
+    // when a service starts there
+    assertThrows(
+        IOException.class, () -> started(SluiceServer.start(config(port), objects(), p -> {})));
+
+    // then every thread it started ends, and the port is free again
+    assertNoThreadLeftSince(before);
+    Files.delete(dataDir.resolve("journal"));
+    givenAJournalWithOnePendingPayload();
+    started(SluiceServer.start(config(port), objects(), p -> {}));
+    awaitTheReplayedPayloadUploaded();
+  }
+
+  @Test
+  void aStepThatFailsAfterTheJournalOpenedClosesTheJournalAndFreesItsDirectory() throws Exception {
+    // given a journal holding a payload, and a start whose object store is closed (by its user)
+    // while the journal is replayed, so that the step after the replay fails
+    givenAJournalWithOnePendingPayload();
+    Set<Thread> before = Thread.getAllStackTraces().keySet();
+    FilesystemObjectStore closedDuringReplay = objects();
+    SluiceServer.StartObserver closeTheStore =
+        new SluiceServer.StartObserver() {
+          @Override
+          public void replayProgress(long percent) {
+            closedDuringReplay.close();
+          }
+        };
+
+    // when it starts
+    RuntimeException failed =
+        assertThrows(
+            IllegalStateException.class,
+            () -> started(SluiceServer.start(config(0), closedDuringReplay, closeTheStore)));
+
+    // then the failure is the step's own, every thread the start opened ends, and a start on the
+    // same data directory replays the journal (the first one's lock is released)
+    assertTrue(failed.getMessage().contains("closed"), failed.getMessage());
+    assertNoThreadLeftSince(before);
+    started(SluiceServer.start(config(0), objects(), p -> {}));
+    awaitTheReplayedPayloadUploaded();
+  }
+
+  /**
+   * Every platform thread started since {@code before} ends (join waits for it, up to a bound far
+   * beyond what it needs), except the ones started once per process.
+   */
+  private static void assertNoThreadLeftSince(Set<Thread> before) throws InterruptedException {
+    List<Thread> started =
+        Thread.getAllStackTraces().keySet().stream()
+            .filter(t -> !before.contains(t) && !processWide(t))
+            .toList();
+    for (Thread t : started) {
+      t.join(Duration.ofSeconds(10));
+      assertFalse(t.isAlive(), t.getName() + " still runs after the failed start");
+    }
+  }
+
+  /**
+   * Threads one per process, started by whichever test came first: virtual-thread carriers and
+   * their unblocker, Helidon's timers, the timer wheel.
+   */
+  private static boolean processWide(Thread t) {
+    String name = t.getName();
+    return name.startsWith("ForkJoinPool")
+        || name.equals("VirtualThread-unblocker")
+        || name.startsWith("helidon-")
+        || name.equals("sluice-timer");
+  }
+}

@@ -202,7 +202,9 @@ public interface JobStore extends AutoCloseable {
    * dead letter cannot push the queue past its capacity.
    *
    * <p>The change is durable under the store's policy before this returns, as a submitted batch is:
-   * a crash after an {@link Admission.Accepted} cannot bring the job back as a dead letter. Until
+   * under {@link Durability#ALWAYS} (the default) no crash after an {@link Admission.Accepted}
+   * brings the job back as a dead letter; under a policy that forces less often, a crash of the
+   * machine may, as it may lose a submitted batch (the in-memory store keeps nothing anyway). Until
    * the record is durable the job stays a dead letter in every view, and it is queued only once it
    * is. Waits for the journal uninterruptibly (the interrupt status is kept) and at most about
    * {@link JobStoreOptions#ackTimeout()}, as {@link #submit} does; a retry or {@link #deleteDead}
@@ -230,10 +232,10 @@ public interface JobStore extends AutoCloseable {
   /**
    * Deletes a dead letter for good.
    *
-   * <p>Durable under the store's policy before this returns true, as {@link #retryDead} is: a crash
-   * after the answer cannot bring the dead letter back. Until the record is durable the job stays a
-   * dead letter in every view; its payload bytes are given back once it is. Waits for the journal
-   * as {@link #retryDead} does, with the same bounds.
+   * <p>Durable under the store's policy before this returns true, as {@link #retryDead} is (under
+   * {@link Durability#ALWAYS}, no crash after the answer brings the dead letter back). Until the
+   * record is durable the job stays a dead letter in every view; its payload bytes are given back
+   * once it is. Waits for the journal as {@link #retryDead} does, with the same bounds.
    *
    * @param id the job
    * @return true if it was a dead letter and is now gone; false if it is not a dead letter

@@ -15,7 +15,7 @@ public sealed interface Admission {
 
   /**
    * Every job was accepted and is durable; or, from {@link JobStore#retryDead}, the dead letter is
-   * queued again (its record is written like every other change of a job's state).
+   * queued again, and that is durable.
    *
    * @param ids the new jobs' ids, in the order of the submitted specs; the retried dead letter's id
    */

@@ -19,6 +19,11 @@ import java.util.List;
  * answers; then it shows the change if it was recorded. A fire's job is then queued too, and {@link
  * #ids()} names it; trying the same fire again is safe, as the store refuses a fire time it already
  * recorded. A restart finds the change if and only if its record reached the disk.
+ *
+ * <p>For a retry or deletion of a dead letter ({@link JobStore#retryDead}, {@link
+ * JobStore#deleteDead}): the same, for the job: it stays a dead letter until the journal answers,
+ * other changes to it are refused with {@link JournalStalledException} meanwhile, and then it is
+ * queued again or gone if the record was recorded; {@link #ids()} names it.
  */
 public final class DurabilityUnknownException extends JobStoreException {
   private static final long serialVersionUID = 1L;
@@ -46,8 +51,8 @@ public final class DurabilityUnknownException extends JobStoreException {
   }
 
   /**
-   * The ids of the jobs the change would enqueue: a batch's, in the order submitted; a fire's one
-   * job; none for another change to a schedule.
+   * The ids of the jobs the change is about: a batch's, in the order submitted; a fire's one job;
+   * the dead letter retried or deleted; none for another change to a schedule.
    *
    * @return the ids
    */

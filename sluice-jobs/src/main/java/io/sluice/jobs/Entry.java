@@ -30,6 +30,13 @@ final class Entry implements JobStore.Claim {
   /** The bytes of this job's part of that record: what it keeps alive in its home (0 in memory). */
   int recordBytes;
 
+  /**
+   * Set while a retry or deletion of this dead letter is handed to the log and not yet applied:
+   * completes once it is applied, or given up because the log failed. The entry stays DEAD
+   * meanwhile, and no other change to it starts.
+   */
+  java.util.concurrent.CompletableFuture<Void> changing;
+
   Entry(JobId id, String type, byte[] payload, String source, Instant createdAt, Instant dueAt) {
     this.id = id;
     this.hash = EntryIndex.hash(id);

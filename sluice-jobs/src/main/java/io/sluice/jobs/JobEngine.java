@@ -31,8 +31,9 @@ import java.util.random.RandomGenerator;
  *   <tr><th>operation</th><th>blocks?</th></tr>
  *   <tr><td>{@link #submit(List)}</td><td>only while the journal makes the batch durable</td></tr>
  *   <tr><td>{@link #submit(List, Duration)}</td><td>also up to the given time for room</td></tr>
- *   <tr><td>{@link #find}, {@link #deadLetters}, {@link #retryDead}, {@link #deleteDead},
- *       {@link #stats}</td><td>no</td></tr>
+ *   <tr><td>{@link #retryDead}, {@link #deleteDead}</td><td>only while the journal makes the
+ *       change durable</td></tr>
+ *   <tr><td>{@link #find}, {@link #deadLetters}, {@link #stats}</td><td>no</td></tr>
  *   <tr><td>{@link #shutdown(Duration)}</td><td>until running attempts end, at most the grace
  *       passed plus one second (or the interrupt grace, if less) for interrupted handlers to
  *       return, plus the store's close</td></tr>
@@ -125,17 +126,25 @@ public sealed interface JobEngine extends AutoCloseable permits JobEngineImpl {
    * JobStore#retryDead}.
    *
    * @param id the job
-   * @return accepted with {@code id}, or rejected: no room now ({@link
+   * @return accepted with {@code id} once the retry is durable, or rejected: no room now ({@link
    *     Admission.Reason#QUEUE_FULL}, with a time to wait), shutting down, or not a dead letter
    *     ({@link Admission.Reason#NOT_A_DEAD_LETTER})
+   * @throws JournalStalledException if the journal is stalled: refused, nothing recorded
+   * @throws DurabilityUnknownException if the journal did not confirm the retry within {@link
+   *     JobStoreOptions#ackTimeout()}: it stays a dead letter until the journal answers
+   * @throws JobStoreException if the journal failed; it stays a dead letter
    */
   Admission retryDead(JobId id);
 
   /**
-   * Deletes a dead letter.
+   * Deletes a dead letter, durably before this returns true: see {@link JobStore#deleteDead}.
    *
    * @param id the job
    * @return false if it is not a dead letter
+   * @throws JournalStalledException if the journal is stalled: refused, nothing recorded
+   * @throws DurabilityUnknownException if the journal did not confirm the deletion within {@link
+   *     JobStoreOptions#ackTimeout()}: it stays a dead letter until the journal answers
+   * @throws JobStoreException if the journal failed; it stays a dead letter
    */
   boolean deleteDead(JobId id);
 

@@ -7,9 +7,12 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Where a {@link LocalJobStore} records what happens to its jobs so that a restart can rebuild
- * them. Every method but {@link #submitted} only queues its record and returns at once; the store
- * calls them under its lock, so records about one job reach the log in the order the changes
- * happened.
+ * them. The records of a job's attempts ({@link #started}, {@link #succeeded}, {@link #failed},
+ * {@link #abandoned}) are only queued, and the methods return at once; the store calls them under
+ * its lock, so records about one job reach the log in the order the changes happened. The records a
+ * caller is answered about ({@link #submitted}, {@link #retried}, {@link #deleted} and the
+ * schedules') are waited for, outside the lock: the store lets no other record about their job or
+ * schedule be written meanwhile.
  */
 interface JobLog extends AutoCloseable {
 
@@ -34,10 +37,10 @@ interface JobLog extends AutoCloseable {
         public void abandoned(Entry entry) {}
 
         @Override
-        public void retried(Entry entry) {}
+        public void retried(Entry entry, Duration timeout) {}
 
         @Override
-        public void deleted(Entry entry) {}
+        public void deleted(Entry entry, Duration timeout) {}
 
         @Override
         public long scheduled(ScheduleEntry schedule, Duration timeout) {
@@ -118,9 +121,23 @@ interface JobLog extends AutoCloseable {
 
   void abandoned(Entry entry);
 
-  void retried(Entry entry);
+  /**
+   * Records that a dead letter is queued again with no attempts, and waits until that is durable,
+   * at most about {@code timeout}, as {@link #submitted} does.
+   *
+   * @throws NotYetDurable if the timeout passed first; its future completes once it is durable
+   * @throws JobStoreException if the journal failed
+   */
+  void retried(Entry entry, Duration timeout) throws NotYetDurable;
 
-  void deleted(Entry entry);
+  /**
+   * Records that a dead letter is deleted, and waits until that is durable, at most about {@code
+   * timeout}, as {@link #submitted} does; the job no longer keeps its home once it is.
+   *
+   * @throws NotYetDurable if the timeout passed first; its future completes once it is durable
+   * @throws JobStoreException if the journal failed
+   */
+  void deleted(Entry entry, Duration timeout) throws NotYetDurable;
 
   /**
    * Records a schedule's whole state and waits until it is durable, at most about {@code timeout},

@@ -197,27 +197,55 @@ public interface JobStore extends AutoCloseable {
    * Queues a dead letter again with a fresh count of attempts, if the queue has room for it.
    *
    * <p>A dead letter takes no room in the queue; queued again, it does, like a new job. So this
-   * reserves room first and answers at once, never waiting: with no room, the job stays a dead
-   * letter and the answer is {@link Admission.Reason#QUEUE_FULL} with a fair time to wait, so that
-   * retrying every dead letter cannot push the queue past its capacity.
+   * reserves room first and never waits for room: with none, the job stays a dead letter and the
+   * answer is {@link Admission.Reason#QUEUE_FULL} with a fair time to wait, so that retrying every
+   * dead letter cannot push the queue past its capacity.
    *
-   * <p>The change is journaled like a job's other changes of state, without waiting for the disk: a
-   * crash just after this returns may bring the job back as a dead letter, never lose it. The same
-   * holds for {@link #deleteDead}.
+   * <p>The change is durable under the store's policy before this returns, as a submitted batch is:
+   * under {@link Durability#ALWAYS} (the default) no crash after an {@link Admission.Accepted}
+   * brings the job back as a dead letter; under a policy that forces less often, a crash of the
+   * machine may, as it may lose a submitted batch (the in-memory store keeps nothing anyway). Until
+   * the record is durable the job stays a dead letter in every view, and it is queued only once it
+   * is. Waits for the journal uninterruptibly (the interrupt status is kept) and at most about
+   * {@link JobStoreOptions#ackTimeout()}, as {@link #submit} does; a retry or {@link #deleteDead}
+   * of the same dead letter that another call is recording waits for that one first, as long at
+   * most, and then answers by what it left.
    *
    * @param id the job
    * @return {@link Admission.Accepted} with {@code id} if it is queued again; else {@link
    *     Admission.Rejected} with {@link Admission.Reason#QUEUE_FULL} (no room now), {@link
    *     Admission.Reason#SHUTTING_DOWN} (after {@link #stopAdmission()}) or {@link
    *     Admission.Reason#NOT_A_DEAD_LETTER} (unknown, never dead, already retried or deleted)
+   * @throws JournalStalledException if the journal is stalled, or another call's change to this
+   *     dead letter was not confirmed within the ack timeout: refused, nothing recorded, it stays a
+   *     dead letter; safe to try again
+   * @throws DurabilityUnknownException if the journal did not confirm the retry within the ack
+   *     timeout; its one id is the job's. The job stays a dead letter until the journal answers,
+   *     then is queued if the record landed (its room is kept for it meanwhile), or stays dead if
+   *     the journal failed
+   * @throws JobStoreException if the journal failed: the job stays a dead letter in this store,
+   *     which refuses further work; whether a restart finds it retried depends on whether the
+   *     failed write reached the disk
    */
   Admission retryDead(JobId id);
 
   /**
    * Deletes a dead letter for good.
    *
+   * <p>Durable under the store's policy before this returns true, as {@link #retryDead} is (under
+   * {@link Durability#ALWAYS}, no crash after the answer brings the dead letter back). Until the
+   * record is durable the job stays a dead letter in every view; its payload bytes are given back
+   * once it is. Waits for the journal as {@link #retryDead} does, with the same bounds.
+   *
    * @param id the job
-   * @return true if it was a dead letter and is now gone
+   * @return true if it was a dead letter and is now gone; false if it is not a dead letter
+   *     (unknown, never dead, already retried or deleted)
+   * @throws JournalStalledException as for {@link #retryDead}: nothing recorded, it stays
+   * @throws DurabilityUnknownException if the journal did not confirm the deletion within the ack
+   *     timeout; its one id is the job's. The job stays a dead letter until the journal answers,
+   *     and is gone then if the record landed
+   * @throws JobStoreException if the journal failed: as for {@link #retryDead}, the dead letter
+   *     stays in this store, and a restart may or may not find it deleted
    */
   boolean deleteDead(JobId id);
 

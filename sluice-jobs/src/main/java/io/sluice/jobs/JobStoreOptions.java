@@ -30,8 +30,9 @@ import java.util.Optional;
  *     one on disk) and 1 (exclusive); see {@link #DEFAULT_RELOCATION_THRESHOLD}
  * @param clock the clock for start times and retries
  * @param observer hears commits and replay progress
- * @param ackTimeout how long a submit waits for the journal to confirm its batch durable; then it
- *     throws {@link DurabilityUnknownException} (see {@link #withAckTimeout})
+ * @param ackTimeout how long a submit (or a change to a schedule or a dead letter) waits for the
+ *     journal to confirm it durable; then it throws {@link DurabilityUnknownException} (see {@link
+ *     #withAckTimeout})
  * @param stallThreshold how long one journal commit (write and force) may run before the journal
  *     counts as stalled, and submits are refused with {@link JournalStalledException} (see {@link
  *     #withStallThreshold})
@@ -383,7 +384,8 @@ public record JobStoreOptions(
    * instead of waiting forever. The batch stays in the journal's hands: if it is recorded later its
    * jobs run, and their room stays taken until then; if the journal fails, the room is given back.
    * The wait may run up to half the {@link #stallThreshold()} (at most 2 s) longer, as the journal
-   * notices timeouts when it looks for stalls. The in-memory store never waits for a journal.
+   * notices timeouts when it looks for stalls. Changes to schedules and the retry or deletion of a
+   * dead letter wait as long at most, the same way. The in-memory store never waits for a journal.
    *
    * @param ackTimeout at least 1 ms
    * @return new options

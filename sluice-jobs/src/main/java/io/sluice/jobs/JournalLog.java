@@ -421,14 +421,42 @@ final class JournalLog implements JobLog {
   }
 
   @Override
-  public void retried(Entry entry) {
-    append(JobRecords.RETRIED, JobRecords.id(entry.id));
+  public void retried(Entry entry, Duration timeout) throws NotYetDurable {
+    appendDurable(JobRecords.RETRIED, JobRecords.id(entry.id), 0, 0, 0, false, timeout);
   }
 
   @Override
-  public void deleted(Entry entry) {
-    List<Entry> entries = List.of(entry);
-    finished(entries, JobRecords.DELETED, JobRecords.ids(entries));
+  public void deleted(Entry entry, Duration timeout) throws NotYetDurable {
+    // Read now: the store moves no job with a change in flight to another home.
+    long[] homes = {entry.home};
+    long[] bytes = {entry.recordBytes};
+    byte[] body = JobRecords.ids(List.of(entry));
+    unsettled.increment();
+    try {
+      appendDurable(JobRecords.DELETED, body, 0, 0, 0, false, timeout);
+    } catch (NotYetDurable late) {
+      late.outcome.whenComplete(
+          (segment, failure) -> {
+            try {
+              if (failure == null && countFinished(homes, bytes)) {
+                compactLater();
+              }
+            } finally {
+              unsettled.decrement();
+            }
+          });
+      throw late;
+    } catch (RuntimeException | Error e) {
+      unsettled.decrement();
+      throw e;
+    }
+    try {
+      if (countFinished(homes, bytes)) {
+        compactLater();
+      }
+    } finally {
+      unsettled.decrement();
+    }
   }
 
   /**

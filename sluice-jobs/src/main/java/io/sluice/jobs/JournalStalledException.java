@@ -9,7 +9,9 @@ package io.sluice.jobs;
  *
  * <p>A change to a schedule is refused the same way while an earlier change to that schedule is not
  * yet confirmed durable ({@link DurabilityUnknownException}), even before the journal counts as
- * stalled: until the journal answers, the store cannot know which state the new change follows.
+ * stalled: until the journal answers, the store cannot know which state the new change follows. So
+ * is a retry or deletion of a dead letter whose earlier retry or deletion is still not confirmed
+ * after {@link JobStoreOptions#ackTimeout()}.
  */
 public final class JournalStalledException extends JobStoreException {
   private static final long serialVersionUID = 1L;

@@ -91,6 +91,16 @@ import java.util.function.Consumer;
  * submit's), and a retried fire of the same time is then refused as NOT_DUE once the first one
  * shows, so a caller that retries after a timeout never enqueues a fire twice.
  *
+ * Dead letters. Retrying or deleting one is durable before it returns, as a submit is, and the
+ * log is waited on outside the lock, at most the ack timeout. So the change is marked first, under
+ * the lock (`Entry.changing`; a retry reserves its room too), its record written, and only once
+ * that is durable applied, under the lock again: until then the job stays a dead letter in every
+ * view. A marked job gets no other record meanwhile: a dead letter has no attempts, a second
+ * change to it waits for the first to settle (at most the ack timeout, then JournalStalled), and
+ * relocation neither rewrites nor moves it. A failed record leaves it as it was (and gives the
+ * room back); one not confirmed in time (DurabilityUnknown) is applied or given up by the log's
+ * completion, whenever it comes.
+ *
  * Lookup. `byId` (an EntryIndex: a hash table of the entries themselves, no node per job) holds
  * every entry find() can return: the live ones and the most recently finished ones, which stay
  * where they are when they finish (one map operation per job fewer than moving them to a map of
@@ -109,6 +119,7 @@ import java.util.function.Consumer;
  *   deadBytes == the payload bytes of the DEAD entries; heldBytes >= the payload bytes of the
  *     entries neither SUCCEEDED nor deleted, the difference being batches in flight (the same
  *     moments as occupied); heldBytes <= payloadBytesLimit, except after a recovery
+ *   every entry with a change in flight (`changing`) is DEAD and in deadIndex
  *   for every unconfirmed schedule change: the schedule's state in `schedules` is the one before
  *     it (absent for a new schedule), and the state after it is in no map
  */
@@ -1292,9 +1303,14 @@ final class LocalJobStore implements JobStore {
     return written;
   }
 
-  /** Whether {@code e} is still one of this store's jobs, pending or dead. Holds the lock. */
+  /**
+   * Whether {@code e} is still one of this store's jobs, pending or dead, and is not changing: a
+   * dead letter whose retry or deletion is in flight is not rewritten (the rewrite would follow
+   * that record in the journal with the state before it) nor moved (a deletion's record counts it
+   * out of the home it has now). Holds the lock.
+   */
   private boolean alive(Entry e) {
-    return e.state != JobState.SUCCEEDED && byId.get(e.id) == e;
+    return e.state != JobState.SUCCEEDED && byId.get(e.id) == e && e.changing == null;
   }
 
   private void tooLargeToRelocate(Entry e, int bytes) {
@@ -1719,59 +1735,246 @@ final class LocalJobStore implements JobStore {
   @Override
   public Admission retryDead(JobId id) {
     Objects.requireNonNull(id, "id");
+    for (; ; ) {
+      if (log.stalled()) {
+        throw deadLetterStalled(id, "retry");
+      }
+      Entry entry;
+      CompletableFuture<Void> change;
+      lock.lock();
+      try {
+        entry = deadIndex.get(id);
+        if (entry == null) {
+          return new Admission.Rejected(
+              Admission.Reason.NOT_A_DEAD_LETTER,
+              Duration.ZERO,
+              "job " + id + " is not a dead letter (unknown, never dead, or retried or deleted)");
+        }
+        change = entry.changing;
+        if (change == null) {
+          if (!tryReserve(1)) { // a dead letter holds no room: queued again, it takes one
+            return noRoomToRetry(id);
+          }
+          change = entry.changing = new CompletableFuture<>();
+        } else {
+          entry = null; // another call's change is in flight
+        }
+      } finally {
+        lock.unlock();
+      }
+      if (entry == null) {
+        awaitEarlierChange(id, change);
+        continue;
+      }
+      return retryDurably(entry, change);
+    }
+  }
+
+  private Admission.Rejected noRoomToRetry(JobId id) {
+    Admission.Rejected refused = rejection(1);
+    return refused.reason() != Admission.Reason.QUEUE_FULL
+        ? refused
+        : new Admission.Rejected(
+            refused.reason(),
+            refused.retryAfter(),
+            "no room to queue dead letter "
+                + id
+                + " again, so it stays a dead letter: "
+                + refused.message());
+  }
+
+  /**
+   * Records the retry of a dead letter whose room is reserved and whose change is marked, and
+   * queues it once that is durable; on a failure it stays a dead letter and the room is given back.
+   */
+  private Admission retryDurably(Entry entry, CompletableFuture<Void> change) {
+    try {
+      log.retried(entry, options.ackTimeout());
+    } catch (JobLog.NotYetDurable late) {
+      late.outcome.whenComplete(
+          (home, failure) -> {
+            if (failure == null) {
+              requeue(entry, change);
+            } else {
+              keepDead(entry, change, true);
+            }
+          });
+      throw deadLetterUnknown(entry.id, "retry");
+    } catch (RuntimeException | Error e) {
+      keepDead(entry, change, true);
+      throw e;
+    }
+    requeue(entry, change);
+    return new Admission.Accepted(List.of(entry.id));
+  }
+
+  /** Queues a dead letter whose retry is durable, with a fresh count of attempts. */
+  private void requeue(Entry entry, CompletableFuture<Void> change) {
     lock.lock();
     try {
-      Entry entry = deadIndex.get(id);
-      if (entry == null) {
-        return new Admission.Rejected(
-            Admission.Reason.NOT_A_DEAD_LETTER,
-            Duration.ZERO,
-            "job " + id + " is not a dead letter (unknown, never dead, or retried or deleted)");
-      }
-      if (!tryReserve(1)) { // a dead letter holds no room: queued again, it takes one
-        Admission.Rejected refused = rejection(1);
-        return refused.reason() != Admission.Reason.QUEUE_FULL
-            ? refused
-            : new Admission.Rejected(
-                refused.reason(),
-                refused.retryAfter(),
-                "no room to queue dead letter "
-                    + id
-                    + " again, so it stays a dead letter: "
-                    + refused.message());
-      }
-      deadIndex.remove(id);
+      deadIndex.remove(entry.id);
+      entry.changing = null;
       entry.state = JobState.QUEUED;
       entry.attempts = 0;
       entry.lastAttemptAt = null;
       entry.finishedAt = null;
       deadBytes -= entry.payload.length;
       queued++;
-      log.retried(entry);
       enqueueDue(entry);
-      return new Admission.Accepted(List.of(id));
     } finally {
       lock.unlock();
     }
+    change.complete(null);
+  }
+
+  /**
+   * Leaves a dead letter as it was after its change failed (the log failed or closed), giving back
+   * the room a retry reserved.
+   */
+  private void keepDead(Entry entry, CompletableFuture<Void> change, boolean reserved) {
+    lock.lock();
+    try {
+      entry.changing = null;
+    } finally {
+      lock.unlock();
+    }
+    if (reserved) {
+      unreserve(1);
+    }
+    change.complete(null);
   }
 
   @Override
   public boolean deleteDead(JobId id) {
+    Objects.requireNonNull(id, "id");
+    for (; ; ) {
+      if (log.stalled()) {
+        throw deadLetterStalled(id, "deletion");
+      }
+      Entry entry;
+      CompletableFuture<Void> change;
+      lock.lock();
+      try {
+        entry = deadIndex.get(id);
+        if (entry == null) {
+          return false;
+        }
+        change = entry.changing;
+        if (change == null) {
+          change = entry.changing = new CompletableFuture<>();
+        } else {
+          entry = null; // another call's change is in flight
+        }
+      } finally {
+        lock.unlock();
+      }
+      if (entry == null) {
+        awaitEarlierChange(id, change);
+        continue;
+      }
+      return deleteDurably(entry, change);
+    }
+  }
+
+  /**
+   * Records the deletion of a dead letter whose change is marked, and forgets it once that is
+   * durable; on a failure it stays a dead letter.
+   */
+  private boolean deleteDurably(Entry entry, CompletableFuture<Void> change) {
+    try {
+      log.deleted(entry, options.ackTimeout());
+    } catch (JobLog.NotYetDurable late) {
+      late.outcome.whenComplete(
+          (home, failure) -> {
+            if (failure == null) {
+              forget(entry, change);
+            } else {
+              keepDead(entry, change, false);
+            }
+          });
+      throw deadLetterUnknown(entry.id, "deletion");
+    } catch (RuntimeException | Error e) {
+      keepDead(entry, change, false);
+      throw e;
+    }
+    forget(entry, change);
+    return true;
+  }
+
+  /** Forgets a dead letter whose deletion is durable, and gives back its payload bytes. */
+  private void forget(Entry entry, CompletableFuture<Void> change) {
     lock.lock();
     try {
-      Entry entry = deadIndex.remove(Objects.requireNonNull(id, "id"));
-      if (entry == null) {
-        return false;
-      }
+      deadIndex.remove(entry.id);
       byId.remove(entry);
+      entry.changing = null;
       deadBytes -= entry.payload.length;
       heldBytes.addAndGet(-entry.payload.length);
-      log.deleted(entry);
       roomFreed();
-      return true;
     } finally {
       lock.unlock();
     }
+    change.complete(null);
+  }
+
+  /**
+   * Waits, uninterruptibly and at most the ack timeout, for a change to dead letter {@code id} that
+   * another call handed to the log.
+   *
+   * @throws JournalStalledException if it is still not known whether that change is durable
+   */
+  private void awaitEarlierChange(JobId id, CompletableFuture<Void> change) {
+    long deadline = System.nanoTime() + toNanosSaturated(options.ackTimeout());
+    boolean interrupted = false;
+    try {
+      for (; ; ) {
+        try {
+          change.get(deadline - System.nanoTime(), java.util.concurrent.TimeUnit.NANOSECONDS);
+          return;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (java.util.concurrent.ExecutionException e) {
+          return; // (never: it only completes normally)
+        } catch (java.util.concurrent.TimeoutException e) {
+          throw new JournalStalledException(
+              "an earlier retry or deletion of dead letter "
+                  + id
+                  + " is not yet confirmed durable (the disk may be hung), so this change was"
+                  + " refused; nothing of it was recorded. Try again once the journal answers: the"
+                  + " dead letter then shows whether the earlier change was recorded");
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static JournalStalledException deadLetterStalled(JobId id, String what) {
+    return new JournalStalledException(
+        "the job journal is stalled (a write or force has run longer than the stall threshold:"
+            + " the disk may be hung), so this "
+            + what
+            + " of dead letter "
+            + id
+            + " was refused at once; nothing of it was recorded and it stays a dead letter. Try"
+            + " again once the journal resumes");
+  }
+
+  private DurabilityUnknownException deadLetterUnknown(JobId id, String what) {
+    return new DurabilityUnknownException(
+        "the "
+            + what
+            + " of dead letter "
+            + id
+            + " was handed to the journal but not confirmed durable within "
+            + options.ackTimeout().toMillis()
+            + " ms (the disk is stalled). It may or may not be recorded: the store shows the job"
+            + " as a dead letter until the journal answers, then as the journal says. Other"
+            + " changes to it wait for that answer, and are refused while there is none",
+        List.of(id),
+        options.ackTimeout());
   }
 
   @Override
@@ -1997,6 +2200,11 @@ final class LocalJobStore implements JobStore {
       for (Entry e : finished) {
         check(e.state == JobState.SUCCEEDED && byId.get(e.id) == e, "bad remembered entry " + e.id);
       }
+      byId.forEach(
+          e ->
+              check(
+                  e.changing == null || (e.state == JobState.DEAD && deadIndex.get(e.id) == e),
+                  e.id + " is changing but is " + e.state + " or not a dead letter"));
       long inFifos = fifoByType.values().stream().mapToLong(ArrayDeque::size).sum();
       check(q == queued, "queued " + queued + " but " + q + " entries are QUEUED");
       check(r == running, "running " + running + " but " + r + " entries are RUNNING");

@@ -356,7 +356,13 @@ final class IngestApi {
   private void retry(ServerRequest req, ServerResponse res) {
     http.authorize(req, res);
     JobId id = pathId(req);
-    switch (readableEngine().retryDead(id)) {
+    Admission admission;
+    try {
+      admission = readableEngine().retryDead(id);
+    } catch (JobStoreException e) {
+      throw deadLetterJournalProblem(id, "retry", e);
+    }
+    switch (admission) {
       case Admission.Accepted accepted -> {}
       case Admission.Rejected rejected when rejected.reason() == Admission.Reason.QUEUE_FULL -> {
         res.header(HeaderNames.RETRY_AFTER, retryAfterSeconds(rejected.retryAfter()));
@@ -378,10 +384,65 @@ final class IngestApi {
   private void delete(ServerRequest req, ServerResponse res) {
     http.authorize(req, res);
     JobId id = pathId(req);
-    if (!readableEngine().deleteDead(id)) {
+    boolean deleted;
+    try {
+      deleted = readableEngine().deleteDead(id);
+    } catch (JobStoreException e) {
+      throw deadLetterJournalProblem(id, "delete", e);
+    }
+    if (!deleted) {
       throw notADeadLetter(id);
     }
     res.status(204).send();
+  }
+
+  /**
+   * A retry or delete of a dead letter the store could not make durable: {@code 503
+   * journal_stalled} if its journal is stalled (refused at once, or its outcome unknown after the
+   * acknowledgement timeout), {@code 503 journal_failed} if the journal failed.
+   */
+  private static HttpProblem deadLetterJournalProblem(JobId id, String what, JobStoreException e) {
+    return switch (e) {
+      case JournalStalledException stalled ->
+          new HttpProblem(
+              503,
+              "journal_stalled",
+              "the service's journal is stalled (the disk may be hung), or has not yet confirmed an"
+                  + " earlier change to this dead letter, so this "
+                  + what
+                  + " was refused; nothing changed and "
+                  + id
+                  + " is still a dead letter. Retry later; GET /health/ready says when the journal"
+                  + " has resumed");
+      case DurabilityUnknownException unknown ->
+          new HttpProblem(
+              503,
+              "journal_stalled",
+              "the journal did not confirm this "
+                  + what
+                  + " within "
+                  + unknown.timeout().toMillis()
+                  + " ms (the disk may be hung), so its outcome is unknown: "
+                  + id
+                  + " shows as a dead letter until the journal answers, then as recorded. Check it"
+                  + " later with GET /v1/jobs/{id}, or send the same request again then",
+              List.of(id.toString()));
+      case JobStoreException failed -> {
+        LOG.log(
+            System.Logger.Level.ERROR,
+            "a " + what + " of dead letter " + id + " failed because the journal failed",
+            failed);
+        yield new HttpProblem(
+            503,
+            "journal_failed",
+            "the service cannot make this "
+                + what
+                + " durable (its journal failed for good), so "
+                + id
+                + " is still a dead letter here until the service is restarted. Operators: see"
+                + " the server log; GET /health/ready says why");
+      }
+    };
   }
 
   private void live(ServerRequest req, ServerResponse res) {

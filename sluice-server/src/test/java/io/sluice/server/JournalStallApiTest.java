@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.jobs.HungDisk;
 import io.sluice.server.objects.FilesystemObjectStore;
+import io.sluice.server.objects.ObjectStore;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -45,18 +46,20 @@ class JournalStallApiTest {
     http.close();
   }
 
+  private ServerConfig config(Duration ackTimeout, Duration stallThreshold) {
+    return ServerConfig.defaults(dataDir)
+        .withPort(0)
+        .withShutdownGrace(Duration.ofSeconds(5))
+        .withJournalTimeouts(ackTimeout, stallThreshold);
+  }
+
   private void start(Duration ackTimeout, Duration stallThreshold) throws Exception {
-    ServerConfig config =
-        ServerConfig.defaults(dataDir)
-            .withPort(0)
-            .withShutdownGrace(Duration.ofSeconds(5))
-            .withJournalTimeouts(ackTimeout, stallThreshold);
-    server =
-        SluiceServer.start(
-            config,
-            FilesystemObjectStore.open(dataDir.resolve("objects")),
-            new SluiceServer.StartObserver() {},
-            disk::open);
+    start(
+        config(ackTimeout, stallThreshold), FilesystemObjectStore.open(dataDir.resolve("objects")));
+  }
+
+  private void start(ServerConfig config, ObjectStore objects) throws Exception {
+    server = SluiceServer.start(config, objects, new SluiceServer.StartObserver() {}, disk::open);
   }
 
   private HttpResponse<String> send(String path, String method, String body) throws Exception {
@@ -221,5 +224,48 @@ class JournalStallApiTest {
     HttpResponse<String> shown = send("/v1/schedules/nightly", "GET", null);
     assertEquals(200, shown.statusCode(), shown.body());
     assertTrue(shown.body().contains("0 2 * * *"), shown.body());
+  }
+
+  @Test
+  void
+      aDeadLetterRetryOnAHungDiskAnswers503JournalStalledWithItsIdAndTakesEffectOnceTheDiskRecovers()
+          throws Exception {
+    // given a dead letter (its one upload failed) in a service whose disk will hang in the next
+    // fsync, a stall threshold too long to be reached
+    IngestApiTest.FailingObjectStore failing =
+        new IngestApiTest.FailingObjectStore(
+            FilesystemObjectStore.open(dataDir.resolve("objects")));
+    start(
+        config(Duration.ofMillis(50), Duration.ofMinutes(10))
+            .withWorkers(1, Duration.ofSeconds(30), 1),
+        failing);
+    String id = ids(post("{\"payloads\": [1]}")).getFirst();
+    awaitAnswer("/v1/jobs/" + id, r -> "dead".equals(state(r)));
+    failing.failing = false;
+    CountDownLatch release = disk.hangNextForce();
+    try {
+      // when it is retried, then the answer is 503 journal_stalled naming it, its outcome unknown
+      HttpResponse<String> unknown = send("/v1/dead-letters/" + id + "/retry", "POST", null);
+      assertJournalStalled(unknown);
+      assertEquals(List.of(id), ids(unknown));
+      assertTrue(unknown.body().contains("outcome is unknown"), unknown.body());
+      // and it is still a dead letter
+      assertEquals("dead", state(send("/v1/jobs/" + id, "GET", null)));
+      assertTrue(send("/v1/dead-letters", "GET", null).body().contains(id));
+    } finally {
+      // when the disk recovers (also if the test failed, so that the service can stop)
+      release.countDown();
+    }
+
+    // then the retry takes effect: the payload is uploaded
+    awaitAnswer("/v1/jobs/" + id, r -> "succeeded".equals(state(r)));
+  }
+
+  private static Object state(HttpResponse<String> r) {
+    try {
+      return r.statusCode() == 200 ? Json.object(r.body()).get("state") : null;
+    } catch (Exception e) {
+      throw new AssertionError(r.body(), e);
+    }
   }
 }

@@ -113,7 +113,9 @@ public final class Journal implements AutoCloseable {
    * and close requested, it swaps in TERMINATED, commits what that swap returned, forces whatever is
    * unforced and closes the segment. A push that sees TERMINATED fails instead (closed, or the stored
    * failure), so nothing can be pushed after the writer's last drain. The writer's last act is to
-   * queue TERMINATED for the completer, which stops after completing what came before it. An I/O
+   * queue TERMINATED for the completer, which stops after completing what came before it. A start
+   * that fails after a thread began (a thread that cannot start) ends them the same way before the
+   * open throws, so a failed open leaves no thread and no lock behind. An I/O
    * error makes the writer
    * store `failure` first, then fail the batch in flight and everything it drains while swapping in
    * TERMINATED, then exit: the journal is failed for good (no retry of a failed fsync: after one, the
@@ -274,17 +276,61 @@ public final class Journal implements AutoCloseable {
     }
     currentSegment = segment.number;
     lastForceNanos = System.nanoTime();
+    completer = Thread.ofVirtual().name("sluice-journal-completer").unstarted(this::runCompleter);
+    watchdog = Thread.ofVirtual().name("sluice-journal-watchdog").unstarted(this::runWatchdog);
+    Thread made = null;
     try {
-      completer = Thread.ofVirtual().name("sluice-journal-completer").unstarted(this::runCompleter);
-      writer = Objects.requireNonNull(options.writerThreadFactory().newThread(this::runWriter));
-      watchdog = Thread.ofVirtual().name("sluice-journal-watchdog").unstarted(this::runWatchdog);
+      made = Objects.requireNonNull(options.writerThreadFactory().newThread(this::runWriter));
+      writer = made;
       completer.start();
-      writer.start();
+      made.start();
       watchdog.start();
     } catch (RuntimeException | Error e) {
+      stopAfterFailedStart(made);
       segment.closeQuietly();
       throw e;
     }
+  }
+
+  /**
+   * Ends the threads a start that failed part way left running (a thread that could not start: a
+   * writer thread factory that returned a started thread, no memory for another thread), so that
+   * the failed open leaves none behind. The writer, if it runs, finds close requested and nothing
+   * appended (nobody has this journal), and ends as at a close, which ends the completer; a
+   * completer without a writer is ended by its end marker. Waits for them through interrupts.
+   */
+  private void stopAfterFailedStart(Thread made) {
+    closeRequested = true;
+    watchdogStop = true;
+    boolean interrupted = false;
+    if (made != null && made.isAlive()) {
+      LockSupport.unpark(made);
+      interrupted = joinUninterruptibly(made);
+    } else {
+      completions.offer(Pending.TERMINATED);
+    }
+    LockSupport.unpark(watchdog);
+    for (Thread t : List.of(completer, watchdog)) {
+      if (t.isAlive()) {
+        interrupted |= joinUninterruptibly(t);
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Joins {@code t}, waiting through interrupts; true if the caller was interrupted meanwhile. */
+  private static boolean joinUninterruptibly(Thread t) {
+    boolean interrupted = false;
+    while (t.isAlive()) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    return interrupted;
   }
 
   /**

@@ -56,7 +56,7 @@ public final class HookedChannel extends ForwardingFileChannel {
     }
 
     /** Fails every write from now on (as a full disk does with ENOSPC). */
-    void failWrites() {
+    public void failWrites() {
       failWrites = true;
     }
 

@@ -19,9 +19,11 @@ import java.util.SplittableRandom;
  * writes since. At the write chosen as the moment of the cut, it freezes that model and fails the
  * write (so the journal goes no further), and {@link #crashImage} builds what the device could hold
  * then: the durable bytes, with each 512-byte sector of every later write either new or old, at
- * random (a torn write, sectors landing in any order).
+ * random (a torn write, sectors landing in any order). {@link #cutNow()} cuts the power between two
+ * writes instead, at a moment the test chooses. Public for the job store's tests, which open a
+ * store over it.
  */
-final class PowerLossDisk {
+public final class PowerLossDisk {
   static final int SECTOR = 512;
 
   private record Write(long position, byte[] bytes) {}
@@ -46,13 +48,32 @@ final class PowerLossDisk {
     this.atCut = atCut;
   }
 
+  /** A disk that loses power only when {@link #cutNow()} is called. */
+  public PowerLossDisk() {
+    this(Long.MAX_VALUE, () -> {});
+  }
+
+  /**
+   * Cuts the power now, between two writes: what a force made durable stays, every write since may
+   * be torn (see {@link #crashImage}), and every later write or force fails.
+   */
+  public synchronized void cutNow() {
+    if (frozen == null) {
+      freeze();
+    }
+  }
+
   /** Whether the power was cut. */
   synchronized boolean cut() {
     return frozen != null;
   }
 
-  /** Opens real files behind this model. */
-  ChannelOpener opener() {
+  /**
+   * Opens real files behind this model.
+   *
+   * @return the opener
+   */
+  public ChannelOpener opener() {
     return (file, options) -> {
       FileChannel ch = FileChannel.open(file, options);
       if (!file.getFileName().toString().endsWith(SegmentFormat.SUFFIX)) {
@@ -73,8 +94,13 @@ final class PowerLossDisk {
   /**
    * Writes into {@code into} the segment files of {@code from} as the device could hold them after
    * the cut, tearing each write made since the last force at random sector by sector.
+   *
+   * @param from the directory the journal wrote
+   * @param into where to write the image (created if needed)
+   * @param r chooses which sectors of the unforced writes landed
+   * @throws IOException if the files cannot be read or written
    */
-  synchronized void crashImage(Path from, Path into, SplittableRandom r) throws IOException {
+  public synchronized void crashImage(Path from, Path into, SplittableRandom r) throws IOException {
     Files.createDirectories(into);
     try (var untouched = Files.list(from)) {
       for (Path f : untouched.toList()) {
@@ -119,14 +145,19 @@ final class PowerLossDisk {
       byte[] bytes = new byte[src.remaining()];
       src.duplicate().get(bytes);
       files.get(file).since.add(new Write(position, bytes));
-      frozen = new HashMap<>();
-      for (Map.Entry<Path, FileState> e : files.entrySet()) {
-        FileState copy = new FileState();
-        copy.durable = e.getValue().durable.clone();
-        copy.since.addAll(e.getValue().since);
-        frozen.put(e.getKey(), copy);
-      }
+      freeze();
       throw new IOException("injected: the power is off");
+    }
+  }
+
+  /** Keeps what the device holds at the cut: the model of every file, as it is now. */
+  private void freeze() {
+    frozen = new HashMap<>();
+    for (Map.Entry<Path, FileState> e : files.entrySet()) {
+      FileState copy = new FileState();
+      copy.durable = e.getValue().durable.clone();
+      copy.since.addAll(e.getValue().since);
+      frozen.put(e.getKey(), copy);
     }
   }
 

@@ -18,7 +18,7 @@ import java.util.function.Supplier;
  * for one that already is. Actions run on the cancelling thread and must not block.
  */
 abstract sealed class BaseContext implements Context
-    permits BackgroundContext, CancelContext, ValueContext, WithoutCancelContext {
+    permits NeverDoneContext, CancelContext, ValueContext {
 
   /** How many contexts nearest to it {@link #toString()} names; the rest it only counts. */
   static final int TO_STRING_LEVELS = 16;
@@ -140,10 +140,7 @@ abstract sealed class BaseContext implements Context
         case CancelContext cc when cc.hasOwnDeadline() -> {
           return Optional.of(cc.ownDeadline());
         }
-        case BackgroundContext _ -> {
-          return Optional.empty();
-        }
-        case WithoutCancelContext _ -> {
+        case NeverDoneContext _ -> {
           return Optional.empty();
         }
         default -> {}

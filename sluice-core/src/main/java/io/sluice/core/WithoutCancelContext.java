@@ -1,11 +1,8 @@
 package io.sluice.core;
 
-import java.util.Optional;
-
 /** {@link Context#withoutCancel()}: the parent's values and clock, never done. */
-final class WithoutCancelContext extends BaseContext {
+final class WithoutCancelContext extends NeverDoneContext {
   private final BaseContext parent;
-  private final Channel<Void> never = Channel.unbuffered();
 
   WithoutCancelContext(BaseContext parent) {
     this.parent = parent;
@@ -14,41 +11,6 @@ final class WithoutCancelContext extends BaseContext {
   @Override
   BaseContext parent() {
     return parent;
-  }
-
-  @Override
-  ContextHooks.Hook register(Runnable action) {
-    return null;
-  }
-
-  @Override
-  boolean unregister(ContextHooks.Hook hook) {
-    return false;
-  }
-
-  @Override
-  boolean cancellable() {
-    return false;
-  }
-
-  @Override
-  public boolean isDone() {
-    return false;
-  }
-
-  @Override
-  public ReceiveChannel<Void> done() {
-    return never;
-  }
-
-  @Override
-  public Optional<ContextCancelledException> err() {
-    return Optional.empty();
-  }
-
-  @Override
-  public Optional<Throwable> cause() {
-    return Optional.empty();
   }
 
   @Override

@@ -143,7 +143,7 @@ final class LoadCommand implements Callable<Integer> {
       paramLabel = "auto|live|lines|off",
       description =
           "Progress on stderr: redrawn in place (live), a line a second (lines), none (off);"
-              + " auto is live on a terminal. Default: ${DEFAULT-VALUE}.")
+              + " auto is live when stderr is a terminal, else lines. Default: ${DEFAULT-VALUE}.")
   ProgressMode progressMode;
 
   @Option(names = "--json", description = "Print the summary as JSON on stdout.")
@@ -166,7 +166,7 @@ final class LoadCommand implements Callable<Integer> {
     boolean live =
         switch (progressMode) {
           case LIVE -> true;
-          case AUTO -> System.console() != null && System.console().isTerminal();
+          case AUTO -> Terminal.stderr(); // where err goes, unless a test replaced it
           default -> false;
         };
     if (progressMode != ProgressMode.OFF) {

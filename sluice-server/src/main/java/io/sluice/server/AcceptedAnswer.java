@@ -18,8 +18,9 @@ import java.io.IOException;
  * counted, not read). Members may come in any order, with any whitespace, and other members are
  * skipped, so a service that adds a member or pretty-prints does not fail the check; a duplicate
  * member, a number that is not a whole one, trailing bytes after the object, and ill-formed JSON
- * all do. It costs a small fraction of what a request costs the generator (35-45 µs of CPU,
- * LoadConnection). A substring test would cost less but would not be reliable: it would pass
+ * all do. A check took 0.15-0.4 µs (one id to ten; a plain timing loop on this project's 2-core
+ * machine, not JMH), under 1% of the 35-45 µs of CPU a request costs the generator
+ * (LoadConnection). A substring test would cost less but would not be reliable: it would pass
  * {"accepted":1,"ids":[]}, or fail on whitespace or member order.
  */
 final class AcceptedAnswer {

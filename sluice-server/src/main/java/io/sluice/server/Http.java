@@ -158,7 +158,14 @@ final class Http {
     int max = config.maxBodyBytes();
     BodyDeadline deadline = new BodyDeadline(res, Thread.currentThread());
     byte[] body;
-    try (InputStream in = req.content().inputStream()) {
+    // The stream is closed only once the whole body was read. Closing it early asks Helidon for
+    // the next chunk of a chunked body: after a malformed chunk-size line it would read what
+    // follows as one more chunk, and after a refused chunk (413, 503) it would read the next, and
+    // wait for bytes a client awaiting its answer does not send, so the answer would become 408 at
+    // the body timeout. Every failure answers with "Connection: close", so Helidon does not read
+    // the rest either.
+    try {
+      InputStream in = req.content().inputStream();
       int length = 0;
       while (true) {
         if (length == buffer.length) {
@@ -181,6 +188,7 @@ final class Http {
           throw bodyTooLarge(res, "more than " + max + " bytes");
         }
       }
+      in.close(); // the body ended: marks it consumed, reads nothing more
       body = length == buffer.length ? buffer : Arrays.copyOf(buffer, length);
     } catch (IOException | RuntimeException e) {
       if (!deadline.finish()) {

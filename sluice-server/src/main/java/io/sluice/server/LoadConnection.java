@@ -13,6 +13,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -42,7 +43,8 @@ import javax.net.ssl.SSLSocketFactory;
  * happens when the connection opens, within the connect timeout. Bounds against
  * a hostile or broken server: a header line of at most 8 KiB, at most 100 fields (and trailer
  * fields), and only the
- * first 4 KiB of an error's body kept (the rest is read and dropped; a 2xx body is not kept). The answer must come within the
+ * first 4 KiB of an error's body kept (the rest is read and dropped; a 2xx body only up to what
+ * the caller asks for, to check it). The answer must come within the
  * request's deadline: each read waits at most the time left (SO_TIMEOUT), and a timeout closes the
  * connection, since its late answer would be read as the next request's. A socket write has no
  * timeout in Java, so a write still under way past the deadline (a server that stopped reading,
@@ -57,8 +59,11 @@ final class LoadConnection implements AutoCloseable {
   private static final int MAX_LINE_BYTES = 8192;
   private static final int MAX_FIELDS = 100;
 
-  /** An answer: its status, and the start of its body unless the status is 2xx. */
-  record Response(int status, Optional<String> body) {}
+  /**
+   * An answer: its status, the start of its body (an error's; a 2xx's only when asked for), and its
+   * body's whole length in bytes.
+   */
+  record Response(int status, Optional<String> body, long length) {}
 
   /** Where connections go and how they are made; shared by the workers. */
   record Endpoint(String host, int port, boolean tls, String hostHeader, Duration connectTimeout) {
@@ -179,10 +184,18 @@ final class LoadConnection implements AutoCloseable {
    * @throws IOException if the connection failed; it is closed
    */
   Response exchange(byte[] request, long deadlineNanos) throws IOException {
+    return exchange(request, deadlineNanos, 0);
+  }
+
+  /**
+   * {@link #exchange(byte[], long)}, keeping up to {@code keptSuccessBytes} of a 2xx answer's body
+   * too (read whole either way), for a caller that checks what a success says.
+   */
+  Response exchange(byte[] request, long deadlineNanos, int keptSuccessBytes) throws IOException {
     try {
       write(request, deadlineNanos);
       for (; ; ) {
-        Response r = readResponse(deadlineNanos);
+        Response r = readResponse(deadlineNanos, keptSuccessBytes);
         if (r != null) {
           return r;
         }
@@ -228,7 +241,7 @@ final class LoadConnection implements AutoCloseable {
   }
 
   /** One response, or null for a 1xx interim one (skipped). */
-  private Response readResponse(long deadline) throws IOException {
+  private Response readResponse(long deadline, int keptSuccessBytes) throws IOException {
     String status = readLine(deadline);
     if (!status.startsWith("HTTP/1.") || status.length() < 12 || status.charAt(8) != ' ') {
       throw new ProtocolException("not an HTTP/1.x status line: " + printable(status));
@@ -274,8 +287,9 @@ final class LoadConnection implements AutoCloseable {
       return null; // 100 Continue and the like: the answer follows
     }
     boolean close = closeAsked || (http10 && (!keepAliveAsked || transferCoded));
-    boolean keepBody = code / 100 != 2; // an error's message; a success's body is not needed
-    BodySink body = new BodySink(keepBody);
+    // an error's message; a success's body only when the caller checks it
+    int kept = code / 100 != 2 ? KEPT_BODY_BYTES : keptSuccessBytes;
+    BodySink body = new BodySink(kept);
     if (code == 204 || code == 304) {
       // no body, whatever the fields say
     } else if (chunked) {
@@ -291,7 +305,8 @@ final class LoadConnection implements AutoCloseable {
     } else {
       idleSince = System.nanoTime();
     }
-    return new Response(code, keepBody ? Optional.of(body.text()) : Optional.empty());
+    return new Response(
+        code, kept > 0 ? Optional.of(body.text()) : Optional.empty(), body.length());
   }
 
   private static int parseStatus(String status) throws ProtocolException {
@@ -429,25 +444,40 @@ final class LoadConnection implements AutoCloseable {
     return '"' + cut.replaceAll("\\p{Cntrl}", "?") + '"';
   }
 
-  /** The start of a body, when asked for; the rest is only counted. */
+  /**
+   * The start of a body, up to a limit (none: 0); the rest is only counted. The buffer grows as
+   * bytes come, so a short body of a large limit allocates little.
+   */
   private static final class BodySink {
-    private final byte[] kept;
+    private final int limit;
+    private byte[] kept;
     private int size;
+    private long length;
 
-    BodySink(boolean keep) {
-      this.kept = keep ? new byte[KEPT_BODY_BYTES] : null;
+    BodySink(int limit) {
+      this.limit = limit;
+      this.kept = new byte[Math.min(limit, 256)];
     }
 
     void add(byte[] b, int off, int len) {
-      if (kept != null && size < kept.length) {
-        int n = Math.min(len, kept.length - size);
-        System.arraycopy(b, off, kept, size, n);
-        size += n;
+      length += len;
+      int n = Math.min(len, limit - size);
+      if (n <= 0) {
+        return;
       }
+      if (size + n > kept.length) {
+        kept = Arrays.copyOf(kept, (int) Math.min(limit, Math.max(size + n, 2L * kept.length)));
+      }
+      System.arraycopy(b, off, kept, size, n);
+      size += n;
     }
 
     String text() {
       return new String(kept, 0, size, UTF_8);
+    }
+
+    long length() {
+      return length;
     }
   }
 

@@ -47,6 +47,11 @@ import org.HdrHistogram.Recorder;
  * so every 202 the service gave is in the summary; the rate divides by the time until the last
  * answer.
  *
+ * Success. A request succeeded only when answered 202 with {"accepted": N, "ids": [N ids]}, N the
+ * payloads it sent (AcceptedAnswer, on the body LoadConnection keeps for it). Any other 2xx — a
+ * 200 from a proxy or a stub, a 202 that accepted part of the batch or says nothing — is counted
+ * as "unexpected", by status, and as a failure: otherwise a broken service would look fast.
+ *
  * Recording: an HdrHistogram Recorder per phase (wait-free for the workers, microseconds, 3
  * significant digits); the progress loop moves its interval histograms into a cumulative one
  * each second. Counters are LongAdders. Only the thread that called run() reads the histograms.
@@ -77,16 +82,26 @@ final class LoadGenerator {
     DRAINING
   }
 
-  /** A progress report, once a second. */
+  /**
+   * A progress report, once a second. {@code errors} counts every request that was not a success,
+   * {@code unexpected} the 2xx answers among them (see {@link Result#unexpected()}).
+   */
   record Progress(
       double elapsedSeconds,
       Phase phase,
       double requestsPerSecond,
       double payloadsPerSecond,
       long errors,
+      long unexpected,
       double p99Millis) {}
 
-  /** The figures of the measured part of a run. */
+  /**
+   * The figures of the measured part of a run. A success ({@code succeeded}) is a 202 whose body
+   * says the whole batch was accepted ({@link AcceptedAnswer}); {@code unexpected} counts the other
+   * 2xx answers (any 2xx but 202, or a 202 that says something else), by status in {@code
+   * unexpectedByStatus}: they are failures, and {@code byStatus} counts them under their status as
+   * it counts every answer.
+   */
   record Result(
       Plan plan,
       double seconds,
@@ -96,6 +111,8 @@ final class LoadGenerator {
       long status429,
       long status503,
       long otherStatus,
+      long unexpected,
+      Map<Integer, Long> unexpectedByStatus,
       long connectionErrors,
       long timeouts,
       long warmupRequests,
@@ -107,7 +124,10 @@ final class LoadGenerator {
       return succeeded * plan.payloadsPerRequest();
     }
 
-    /** Requests that got no 2xx: other statuses, errors, and those due but never answered. */
+    /**
+     * Requests that were not a success: other statuses, unexpected 2xx, errors, and those due but
+     * never answered.
+     */
     long failed() {
       return requests - succeeded + unanswered;
     }
@@ -137,18 +157,30 @@ final class LoadGenerator {
     final LongAdder started = new LongAdder();
     final LongAdder requests = new LongAdder();
     final LongAdder succeeded = new LongAdder();
+    final LongAdder unexpected = new LongAdder();
     final LongAdder connectionErrors = new LongAdder();
     final LongAdder timeouts = new LongAdder();
     final ConcurrentHashMap<Integer, LongAdder> byStatus = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<Integer, LongAdder> unexpectedByStatus = new ConcurrentHashMap<>();
     final ConcurrentHashMap<String, String> firstProblems = new ConcurrentHashMap<>();
 
-    void answered(int status, long nanos, String body) {
+    /**
+     * Counts an answer; {@code mismatch} says what is wrong with a 2xx (null: it is a success), and
+     * is ignored for other statuses.
+     */
+    void answered(int status, long nanos, String body, String mismatch) {
       latency.recordValue(Math.min(HIGHEST_MICROS, Math.max(0, nanos / 1000)));
       byStatus.computeIfAbsent(status, s -> new LongAdder()).increment();
-      if (status / 100 == 2) {
+      if (status / 100 != 2) {
+        firstProblems.putIfAbsent("HTTP " + status, body == null ? "" : body.strip());
+      } else if (mismatch == null) {
         succeeded.increment();
       } else {
-        firstProblems.putIfAbsent("HTTP " + status, body == null ? "" : body.strip());
+        unexpected.increment();
+        unexpectedByStatus.computeIfAbsent(status, s -> new LongAdder()).increment();
+        firstProblems.putIfAbsent(
+            "unexpected HTTP " + status,
+            mismatch + (body == null || body.isBlank() ? "" : ": " + startOf(body.strip())));
       }
       requests.increment();
     }
@@ -172,6 +204,13 @@ final class LoadGenerator {
       requests.increment();
     }
 
+    /** As much of a success's body as is kept of an error's. */
+    private static String startOf(String body) {
+      return body.length() <= LoadConnection.KEPT_BODY_BYTES
+          ? body
+          : body.substring(0, LoadConnection.KEPT_BODY_BYTES) + "...";
+    }
+
     long errors() {
       return requests.sum() - succeeded.sum();
     }
@@ -191,6 +230,7 @@ final class LoadGenerator {
   private final LoadConnection.Endpoint endpoint;
   private final String path;
   private final SSLSocketFactory tlsSockets;
+  private final int keptAnswerBytes;
   private final Set<LoadConnection> openConnections = ConcurrentHashMap.newKeySet();
   private long start;
   private long measureStart;
@@ -210,6 +250,10 @@ final class LoadGenerator {
     this.endpoint = LoadConnection.Endpoint.of(target, plan.timeout());
     this.path = target.getRawPath();
     this.tlsSockets = tlsSockets;
+    // Room for a 202 naming every payload's id (36 characters, in quotes, a comma) with plenty to
+    // spare for whitespace; a longer body is not the answer expected, and is read but not kept.
+    this.keptAnswerBytes =
+        (int) Math.min(Integer.MAX_VALUE, 1024 + 128L * plan.payloadsPerRequest());
     plan.token()
         .filter(t -> t.chars().anyMatch(c -> c < 0x20 || c == 0x7f))
         .ifPresent(
@@ -328,6 +372,7 @@ final class LoadGenerator {
               (requests - lastRequests) / seconds,
               (succeeded - lastSucceeded) * (double) plan.payloadsPerRequest() / seconds,
               warmup.errors() + measured.errors(),
+              warmup.unexpected.sum() + measured.unexpected.sum(),
               shown.getTotalCount() == 0 ? 0 : shown.getValueAtPercentile(99) / 1000.0));
       lastTick = now;
       lastRequests = requests;
@@ -363,8 +408,8 @@ final class LoadGenerator {
             openConnections.add(conn);
           }
           LoadConnection.Response r =
-              conn.exchange(request, LoadConnection.deadlineAfter(plan.timeout()));
-          tally.answered(r.status(), System.nanoTime() - due, r.body().orElse(null));
+              conn.exchange(request, LoadConnection.deadlineAfter(plan.timeout()), keptAnswerBytes);
+          tally.answered(r.status(), System.nanoTime() - due, r.body().orElse(null), mismatch(r));
         } catch (IOException e) {
           if (Thread.currentThread().isInterrupted()) {
             return; // the run stopped it: not an answer, not a failure of the service
@@ -377,6 +422,20 @@ final class LoadGenerator {
     } finally {
       forget(conn);
     }
+  }
+
+  /** What is wrong with a 2xx answer for this run's batches; null for a success (or not a 2xx). */
+  private String mismatch(LoadConnection.Response r) {
+    if (r.status() / 100 != 2) {
+      return null;
+    }
+    if (r.status() != 202) {
+      return "a success is 202, not " + r.status();
+    }
+    if (r.length() > keptAnswerBytes) {
+      return "a body of " + r.length() + " bytes is longer than any answer to the batch";
+    }
+    return AcceptedAnswer.mismatch(r.body().orElse(""), plan.payloadsPerRequest());
   }
 
   private void forget(LoadConnection conn) {
@@ -453,6 +512,8 @@ final class LoadGenerator {
   private Result result(double seconds, Histogram latency) {
     Map<Integer, Long> byStatus = new HashMap<>();
     measured.byStatus.forEach((k, v) -> byStatus.put(k, v.sum()));
+    Map<Integer, Long> unexpectedByStatus = new HashMap<>();
+    measured.unexpectedByStatus.forEach((k, v) -> unexpectedByStatus.put(k, v.sum()));
     long other =
         byStatus.entrySet().stream()
             .filter(e -> e.getKey() != 202 && e.getKey() != 429 && e.getKey() != 503)
@@ -469,6 +530,8 @@ final class LoadGenerator {
         measured.status(429),
         measured.status(503),
         other,
+        measured.unexpected.sum(),
+        unexpectedByStatus,
         measured.connectionErrors.sum(),
         measured.timeouts.sum(),
         warmup.requests.sum(),

@@ -4,8 +4,10 @@ import java.io.PrintStream;
 import java.util.function.LongConsumer;
 
 /**
- * Shows journal replay progress at start: a bar redrawn in place on a terminal, or a line every 10%
- * when the output goes to a file or a pipe. Silent for a replay that is over at once.
+ * Shows journal replay progress at start: a bar redrawn in place when its stream is a terminal, or
+ * a line every 10% for a log (a file or a pipe), where redraws would pile up as carriage returns.
+ * The caller says which its stream is ({@link Terminal#stderr()} for standard error). Silent for a
+ * replay that is over at once.
  */
 final class ReplayProgressBar implements LongConsumer {
   private static final int WIDTH = 40;
@@ -15,6 +17,10 @@ final class ReplayProgressBar implements LongConsumer {
   private long lastShown = -1;
   private boolean drew;
 
+  /**
+   * @param out where to show the progress
+   * @param terminal whether {@code out} is a terminal: redraw a bar in place, else write lines
+   */
   ReplayProgressBar(PrintStream out, boolean terminal) {
     this.out = out;
     this.terminal = terminal;

@@ -409,7 +409,7 @@ final class ServeCommand implements Callable<Integer> {
     Stopping stopping = new Stopping(err);
     Signals.onTerminate(stopping::signalled);
     Runtime.getRuntime().addShutdownHook(new Thread(stopping::shutdownHook, "sluice-shutdown"));
-    ReplayProgressBar progress = new ReplayProgressBar(err, System.console() != null);
+    ReplayProgressBar progress = new ReplayProgressBar(err, Terminal.stderr());
     SluiceServer server = null;
     try {
       server = SluiceServer.start(settings, objects, stopping.observer(progress, startHook));

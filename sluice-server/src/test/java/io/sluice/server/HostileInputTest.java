@@ -401,6 +401,63 @@ class HostileInputTest {
     }
   }
 
+  /**
+   * A malformed chunk-size line followed by no more than the client has sent so far, on a
+   * connection the client keeps open to read its answer: answered 400 at once, not 408 at the body
+   * timeout. (Closing Helidon's entity stream after the failed read asked it for one more chunk,
+   * which parsed what followed the bad line as the next chunk and waited for the rest of it.)
+   */
+  @ParameterizedTest
+  @Tag(SHORT_BODY_TIMEOUT)
+  @ValueSource(
+      strings = {
+        "zz\r\n",
+        "zz\r\n{\"payloads\": [1]}",
+        "zz\r\n0\r\n",
+        "zz\r\n8\r\n[1]",
+        "fffffffff\r\n"
+      })
+  void aMalformedChunkOnAConnectionLeftOpenIs400AtOnce(String body) throws Exception {
+    try (Socket socket = connect()) {
+      send(
+          socket,
+          "POST /v1/payloads HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+              + "Transfer-Encoding: chunked\r\n\r\n"
+              + body);
+
+      String response = readResponse(socket.getInputStream());
+
+      assertError(response, 400, "malformed_chunk");
+      assertClosed(socket);
+    }
+  }
+
+  @Test
+  @Tag(SHORT_BODY_TIMEOUT)
+  void aChunkedBodyOverTheLimitIs413AtOnceWhileTheClientWaitsToSendMore() throws Exception {
+    // given a chunked body whose chunks so far add up to one byte more than the 10,000-byte limit,
+    // and a client that sends no more until it has its answer
+    String start = "{\"payloads\": [\"";
+    String data = start + "x".repeat(10_001 - start.length());
+    try (Socket socket = connect()) {
+      send(
+          socket,
+          "POST /v1/payloads HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+              + "Transfer-Encoding: chunked\r\n\r\n");
+      for (int at = 0; at < data.length(); at += 4_000) {
+        String chunk = data.substring(at, Math.min(data.length(), at + 4_000));
+        send(socket, Integer.toHexString(chunk.length()) + "\r\n" + chunk + "\r\n");
+      }
+
+      // when
+      String response = readResponse(socket.getInputStream());
+
+      // then
+      assertError(response, 413, "body_too_large");
+      assertClosed(socket);
+    }
+  }
+
   @ParameterizedTest(name = "Content-Length: {0}")
   @ValueSource(strings = {"abc", "-5", "12x", ""})
   void aContentLengthThatIsNotANumberOfBytesIs400(String value) throws Exception {

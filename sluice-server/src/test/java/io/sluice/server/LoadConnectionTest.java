@@ -197,6 +197,35 @@ class LoadConnectionTest {
   }
 
   @Test
+  void keepsTheStartOfASuccessBodyWhenAskedAndCountsItsWholeLength() throws Exception {
+    Scripted server =
+        serve(
+            (in, out) -> {
+              readRequest(in);
+              out.write(answer("HTTP/1.1 202 Accepted", "{\"accepted\":1,\"ids\":[\"a\"]}"));
+              readRequest(in);
+              out.write(answer("HTTP/1.1 200 OK", "o".repeat(5_000)));
+              readRequest(in);
+              out.write(answer("HTTP/1.1 202 Accepted", ""));
+            });
+    LoadConnection.Endpoint endpoint = endpoint(server, "/v1/payloads");
+
+    try (LoadConnection c = endpoint.open(null)) {
+      LoadConnection.Response whole = c.exchange(post(endpoint, Optional.empty()), deadline(), 64);
+      LoadConnection.Response cut = c.exchange(post(endpoint, Optional.empty()), deadline(), 100);
+      LoadConnection.Response empty = c.exchange(post(endpoint, Optional.empty()), deadline(), 64);
+
+      assertEquals(Optional.of("{\"accepted\":1,\"ids\":[\"a\"]}"), whole.body());
+      assertEquals(26, whole.length());
+      assertEquals(Optional.of("o".repeat(100)), cut.body());
+      assertEquals(5_000, cut.length());
+      assertEquals(Optional.of(""), empty.body());
+      assertEquals(0, empty.length());
+      assertTrue(c.isOpen());
+    }
+  }
+
+  @Test
   void noAnswerWithinTheDeadlineIsATimeoutAndClosesTheConnection() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     Scripted silent =

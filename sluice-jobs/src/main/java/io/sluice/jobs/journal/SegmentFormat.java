@@ -76,6 +76,16 @@ final class SegmentFormat {
     return directory.resolve(fileName(segment));
   }
 
+  /**
+   * What a released segment's file is renamed to before it is emptied and deleted: no longer a
+   * segment file name, so replay never reads it, and a leftover one is deleted at the next open.
+   */
+  static final String RELEASED_SUFFIX = ".released";
+
+  static Path releasedFile(Path directory, long segment) {
+    return directory.resolve(fileName(segment) + RELEASED_SUFFIX);
+  }
+
   /** The segment number a file name stands for, or -1 if it is not a segment file name. */
   static long parseFileName(String name) {
     if (name.length() != DIGITS + SUFFIX.length() || !name.endsWith(SUFFIX)) {

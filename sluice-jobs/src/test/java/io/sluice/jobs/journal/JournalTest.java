@@ -432,31 +432,138 @@ class JournalTest {
 
   @Test
   void aReleaseThatFailsPartWayStillForcesTheDirectoryForTheSegmentsItDeleted() throws Exception {
-    // given a journal with three closed segments, the second of which cannot be deleted (a
-    // directory with a file in it has taken its name)
+    // given a journal with three closed segments, the second of which cannot be released (a
+    // directory with a file in it has taken the name it is renamed to)
     HookedChannel.Gate gate = new HookedChannel.Gate();
     try (Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE, gate.opener())) {
       for (int i = 0; j.currentSegment() < 4; i++) {
         j.append(1, body(1, i, 1000));
       }
-      Path second = SegmentFormat.file(dir, 2);
-      Files.delete(second);
-      Files.createDirectory(second);
-      Files.createFile(second.resolve("keep"));
+      Path blocker = SegmentFormat.releasedFile(dir, 2);
+      Files.createDirectory(blocker);
+      Files.createFile(blocker.resolve("keep"));
       int forcedBefore = gate.forced().size();
 
       // when all three are released
       assertThrows(java.io.UncheckedIOException.class, () -> j.releaseSegmentsBefore(4));
 
-      // then the first is gone, and its deletion was made durable: the directory was forced
+      // then the first is gone, and its release was made durable: the directory was forced
       assertFalse(Files.exists(SegmentFormat.file(dir, 1)));
+      assertFalse(Files.exists(SegmentFormat.releasedFile(dir, 1)));
+      assertTrue(Files.exists(SegmentFormat.file(dir, 2)), "the one that failed stays whole");
       List<Path> forced = gate.forced();
       assertTrue(
           forced.subList(forcedBefore, forced.size()).contains(dir.toAbsolutePath()),
           "forced after the release: " + forced.subList(forcedBefore, forced.size()));
-      Files.delete(second.resolve("keep"));
-      Files.delete(second);
+      Files.delete(blocker.resolve("keep"));
+      Files.delete(blocker);
     }
+  }
+
+  @Test
+  void aReleasedSegmentIsEmptiedFromItsEndInStepsThenDeleted() throws Exception {
+    // given a journal whose first segment, 10 MiB, is closed, behind an opener that records
+    // every truncation
+    List<String> truncations = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ChannelOpener recording =
+        (file, options) ->
+            new ForwardingFileChannel(FileChannel.open(file, options)) {
+              @Override
+              public FileChannel truncate(long size) throws IOException {
+                truncations.add(file.getFileName() + " " + size);
+                d.truncate(size);
+                return this;
+              }
+            };
+    JournalOptions options =
+        JournalOptions.defaults(dir)
+            .withMaxRecordBytes(64 * 1024)
+            .withSegmentBytes(10L << 20)
+            .withDurability(Durability.NEVER);
+    try (Journal j = Journal.open(options, ReplayVisitor.IGNORE, recording)) {
+      List<CompletableFuture<Long>> appends = new ArrayList<>();
+      for (int i = 0; j.currentSegment() < 2; i++) {
+        appends.add(j.appendAsync(1, body(1, i, 64 * 1024)));
+        if (appends.size() == 64) {
+          CompletableFuture.allOf(appends.toArray(CompletableFuture[]::new)).get();
+          appends.clear();
+        }
+      }
+      CompletableFuture.allOf(appends.toArray(CompletableFuture[]::new)).get();
+      long size = Files.size(SegmentFormat.file(dir, 1));
+      assertTrue(size > 8L << 20, "a segment of " + size + " bytes");
+
+      // when it is released
+      j.releaseSegmentsBefore(2);
+
+      // then its file was cut back 4 MiB at a time under its released name, and is gone
+      String name = SegmentFormat.releasedFile(dir, 1).getFileName().toString();
+      List<String> expected = new ArrayList<>();
+      for (long left = size; left > Journal.RELEASE_CHUNK_BYTES; ) {
+        left -= Journal.RELEASE_CHUNK_BYTES;
+        expected.add(name + " " + left);
+      }
+      assertEquals(expected, truncations);
+      assertFalse(Files.exists(SegmentFormat.file(dir, 1)));
+      assertFalse(Files.exists(SegmentFormat.releasedFile(dir, 1)));
+      assertEquals(1, j.stats().segmentsDeleted());
+    }
+  }
+
+  @Test
+  void aReleasedSegmentACrashLeftHalfEmptiedIsDeletedAtOpenAndNotReplayed() throws Exception {
+    // given a journal of three segments, closed
+    try (Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE)) {
+      for (int i = 0; j.currentSegment() < 3; i++) {
+        j.append(1, body(1, i, 1000));
+      }
+    }
+    // and the first one as a crash during its release leaves it: renamed, and cut short
+    Path released = SegmentFormat.releasedFile(dir, 1);
+    Files.move(SegmentFormat.file(dir, 1), released);
+    try (FileChannel ch = FileChannel.open(released, StandardOpenOption.WRITE)) {
+      ch.truncate(ch.size() / 2 + 7);
+    }
+
+    // when the journal is opened again
+    Recorded r = new Recorded();
+    try (Journal j = Journal.open(small(dir), r)) {
+      // then the leftover is deleted, and replay read the other segments without a warning
+      assertFalse(Files.exists(released));
+      assertTrue(j.replayReport().warnings().isEmpty(), j.replayReport().warnings().toString());
+      assertTrue(j.replayReport().corruptRegions().isEmpty());
+    }
+    assertFalse(r.records.isEmpty());
+    assertTrue(r.records.stream().allMatch(x -> x.segment() >= 2), "nothing from segment 1");
+  }
+
+  @Test
+  void aReleaseWhoseDirectoryForceFailsLeavesTheRenamedFilesWholeUntilTheNextOpen()
+      throws Exception {
+    // given a journal with two closed segments, forcing only when asked (so that the next force
+    // is the release's own, of the directory)
+    HookedChannel.Gate gate = new HookedChannel.Gate();
+    JournalOptions options = small(dir).withDurability(Durability.NEVER);
+    Journal j = Journal.open(options, ReplayVisitor.IGNORE, gate.opener());
+    for (int i = 0; j.currentSegment() < 3; i++) {
+      j.append(1, body(1, i, 1000));
+    }
+    long first = Files.size(SegmentFormat.file(dir, 1));
+
+    // when the release's force of the directory fails
+    gate.armNextForce(new CountDownLatch(1), true).countDown();
+    assertThrows(java.io.UncheckedIOException.class, () -> j.releaseSegmentsBefore(3));
+
+    // then the renamed files are left whole: the renames may not be durable, and a crash now
+    // could bring them back as segments
+    assertEquals(first, Files.size(SegmentFormat.releasedFile(dir, 1)));
+    assertTrue(Files.exists(SegmentFormat.releasedFile(dir, 2)));
+    j.close();
+
+    // and the next open deletes them
+    Journal.open(options, ReplayVisitor.IGNORE).close();
+    assertFalse(Files.exists(SegmentFormat.releasedFile(dir, 1)));
+    assertFalse(Files.exists(SegmentFormat.releasedFile(dir, 2)));
   }
 
   @Test

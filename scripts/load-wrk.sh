@@ -3,21 +3,22 @@
 #
 #   scripts/load-wrk.sh [--duration 60s] [--durability always|never|interval:<ms>] [--connections 64]
 #                       [--threads 2] [--payloads "1 10"] [--payload-bytes 100] [--port 18480]
-#                       [--warmup 20s] [--sluice-warmup 5s] [--no-sluice-load] [--no-wrk]
+#                       [--warmup 20s] [--sluice-warmup 5s] [--rate 0] [--no-sluice-load] [--no-wrk]
 #                       [--serve-args "--object-sync none"]
 #                       [--parts]
 #
 # Installs wrk from apt if it is missing (sudo only when not root), builds and starts the service on a temporary
-# data directory with the filesystem store, and for each case first sends the same load for --warmup (default
+# data directory with the filesystem store, and for each case first sends the same load with wrk for --warmup (default
 # 20 s, not counted) and waits for its uploads: in a fresh service the JIT compilers take a quarter of the two cores
 # for 20-30 s, and the ingest path alone measured 15k requests/s fresh against 23k warm. Then it runs wrk (closed
 # loop, a Lua script POSTing unique JSON batches) for --duration, waits until every accepted payload is uploaded
 # (GET /metrics: queue depth 0, nothing running or waiting to retry), then does the same with './sluice load
-# --rate 0'. It prints requests/s, payloads/s, p50/p99 and the time the uploads needed after the run. Both
-# generators share the cores with the service; wrk's latencies are closed-loop service times (wrk, unlike wrk2,
-# does not correct for coordinated omission). --parts first measures the parts of the path with wrk, one payload
-# per request: GET /health/live (HTTP alone), then POSTs whose payloads are due in 2030 ("runAt": HTTP, parsing
-# and the durable journal, no upload), before the full runs.
+# --rate 0' (or --rate N: N requests/s offered open loop, each latency counted from its due time, so a service
+# that cannot keep up shows in the percentiles and the errors). It prints requests/s, payloads/s, p50/p99 and the
+# time the uploads needed after the run. Both generators share the cores with the service; wrk's latencies are
+# closed-loop service times (wrk, unlike wrk2, does not correct for coordinated omission). --parts first measures
+# the parts of the path with wrk, one payload per request: GET /health/live (HTTP alone), then POSTs whose payloads
+# are due in 2030 ("runAt": HTTP, parsing and the durable journal, no upload), before the full runs.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -25,7 +26,7 @@ serve_args=""
 run_parts=0
 parts_pid=""
 duration=60s durability=always connections=64 threads=2 cases="1 10" payload_bytes=100 port=18480
-run_wrk=1 run_sluice=1 sluice_warmup=5s warmup=20s
+run_wrk=1 run_sluice=1 sluice_warmup=5s warmup=20s rate=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
@@ -37,11 +38,12 @@ while [ $# -gt 0 ]; do
     --payload-bytes) payload_bytes=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
     --sluice-warmup) sluice_warmup=$2; shift 2 ;;
+    --rate) rate=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --no-sluice-load) run_sluice=0; shift ;;
     --no-wrk) run_wrk=0; shift ;;
     --parts) run_parts=1; shift ;;
-    -h | --help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "load-wrk.sh: unknown option '$1'; try --help" >&2; exit 2 ;;
   esac
 done
@@ -200,13 +202,13 @@ fi
 echo "load-wrk.sh: durability $durability, $duration per run, $connections connections, payloads of $payload_bytes bytes;" \
   "service log in $work/serve.log; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for n in $cases; do
+  if [ "${warmup%s}" != 0 ]; then # for either generator's run
+    echo "== wrk: $n payload(s) per request, $warmup of warm-up (not counted), then its uploads" >&2
+    PAYLOADS=$n PAYLOAD_BYTES=$payload_bytes wrk -t "$threads" -c "$connections" -d "$warmup" \
+      -s "$work/batch.lua" "$url" >"$work/wrk-warmup-$n.txt"
+    echo "   warm-up uploads finished $(drain) s after it" >&2
+  fi
   if [ "$run_wrk" = 1 ]; then
-    if [ "${warmup%s}" != 0 ]; then
-      echo "== wrk: $n payload(s) per request, $warmup of warm-up (not counted), then its uploads" >&2
-      PAYLOADS=$n PAYLOAD_BYTES=$payload_bytes wrk -t "$threads" -c "$connections" -d "$warmup" \
-        -s "$work/batch.lua" "$url" >"$work/wrk-warmup-$n.txt"
-      echo "   warm-up uploads finished $(drain) s after it" >&2
-    fi
     echo "== wrk: $n payload(s) per request" >&2
     before=$(metric sluice_payloads_accepted_total)
     PAYLOADS=$n PAYLOAD_BYTES=$payload_bytes wrk -t "$threads" -c "$connections" -d "$duration" --latency \
@@ -222,9 +224,9 @@ for n in $cases; do
           p50 / 1000, p99 / 1000, e + s, up }')")
   fi
   if [ "$run_sluice" = 1 ]; then
-    echo "== ./sluice load: $n payload(s) per request" >&2
+    echo "== ./sluice load: $n payload(s) per request, rate $rate (0: as fast as it goes)" >&2
     before=$(metric sluice_payloads_accepted_total)
-    "$root/sluice" load --url "$url" --rate 0 --connections "$connections" --payloads-per-request "$n" \
+    "$root/sluice" load --url "$url" --rate "$rate" --connections "$connections" --payloads-per-request "$n" \
       --payload-bytes "$payload_bytes" --duration "$duration" --warmup "$sluice_warmup" --progress lines --max-error-rate 100 --json \
       >"$work/sluice-$n.json"
     upload=$(drain)

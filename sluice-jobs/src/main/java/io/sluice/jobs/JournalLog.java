@@ -435,28 +435,13 @@ final class JournalLog implements JobLog {
     try {
       appendDurable(JobRecords.DELETED, body, 0, 0, 0, false, timeout);
     } catch (NotYetDurable late) {
-      late.outcome.whenComplete(
-          (segment, failure) -> {
-            try {
-              if (failure == null && countFinished(homes, bytes)) {
-                compactLater();
-              }
-            } finally {
-              unsettled.decrement();
-            }
-          });
+      late.outcome.whenComplete((segment, failure) -> settleFinished(failure, homes, bytes));
       throw late;
     } catch (RuntimeException | Error e) {
       unsettled.decrement();
       throw e;
     }
-    try {
-      if (countFinished(homes, bytes)) {
-        compactLater();
-      }
-    } finally {
-      unsettled.decrement();
-    }
+    settleFinished(null, homes, bytes);
   }
 
   /**
@@ -472,17 +457,21 @@ final class JournalLog implements JobLog {
       bytes[i] = entries.get(i).recordBytes;
     }
     unsettled.increment();
-    append(type, body)
-        .whenComplete(
-            (segment, failure) -> {
-              try {
-                if (failure == null && countFinished(homes, bytes)) {
-                  compactLater();
-                }
-              } finally {
-                unsettled.decrement();
-              }
-            });
+    append(type, body).whenComplete((segment, failure) -> settleFinished(failure, homes, bytes));
+  }
+
+  /**
+   * Once a finishing record is durable (no {@code failure}), counts its jobs out of their homes and
+   * compacts if that emptied one; either way, it is no longer unsettled.
+   */
+  private void settleFinished(Throwable failure, long[] homes, long[] bytes) {
+    try {
+      if (failure == null && countFinished(homes, bytes)) {
+        compactLater();
+      }
+    } finally {
+      unsettled.decrement();
+    }
   }
 
   /** Counts finished jobs out of their homes; true if that emptied one compaction should see. */

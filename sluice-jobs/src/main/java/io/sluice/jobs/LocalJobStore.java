@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /*
@@ -1766,7 +1767,8 @@ final class LocalJobStore implements JobStore {
         awaitEarlierChange(id, change);
         continue;
       }
-      return retryDurably(entry, change);
+      changeDurably(entry, change, "retry", true, log::retried, this::requeue);
+      return new Admission.Accepted(List.of(entry.id));
     }
   }
 
@@ -1784,28 +1786,40 @@ final class LocalJobStore implements JobStore {
   }
 
   /**
-   * Records the retry of a dead letter whose room is reserved and whose change is marked, and
-   * queues it once that is durable; on a failure it stays a dead letter and the room is given back.
+   * Records a change to a dead letter, marked in {@code change}, with {@code record}, and applies
+   * it with {@code apply} once that is durable; on a failure it stays a dead letter, and the room a
+   * retry {@code reserved} is given back.
    */
-  private Admission retryDurably(Entry entry, CompletableFuture<Void> change) {
+  private void changeDurably(
+      Entry entry,
+      CompletableFuture<Void> change,
+      String what,
+      boolean reserved,
+      DeadLetterRecord record,
+      BiConsumer<Entry, CompletableFuture<Void>> apply) {
     try {
-      log.retried(entry, options.ackTimeout());
+      record.write(entry, options.ackTimeout());
     } catch (JobLog.NotYetDurable late) {
       late.outcome.whenComplete(
           (home, failure) -> {
             if (failure == null) {
-              requeue(entry, change);
+              apply.accept(entry, change);
             } else {
-              keepDead(entry, change, true);
+              keepDead(entry, change, reserved);
             }
           });
-      throw deadLetterUnknown(entry.id, "retry");
+      throw deadLetterUnknown(entry.id, what);
     } catch (RuntimeException | Error e) {
-      keepDead(entry, change, true);
+      keepDead(entry, change, reserved);
       throw e;
     }
-    requeue(entry, change);
-    return new Admission.Accepted(List.of(entry.id));
+    apply.accept(entry, change);
+  }
+
+  /** {@link JobLog#retried} or {@link JobLog#deleted}. */
+  @FunctionalInterface
+  private interface DeadLetterRecord {
+    void write(Entry entry, Duration timeout) throws JobLog.NotYetDurable;
   }
 
   /** Queues a dead letter whose retry is durable, with a fresh count of attempts. */
@@ -1872,33 +1886,9 @@ final class LocalJobStore implements JobStore {
         awaitEarlierChange(id, change);
         continue;
       }
-      return deleteDurably(entry, change);
+      changeDurably(entry, change, "deletion", false, log::deleted, this::forget);
+      return true;
     }
-  }
-
-  /**
-   * Records the deletion of a dead letter whose change is marked, and forgets it once that is
-   * durable; on a failure it stays a dead letter.
-   */
-  private boolean deleteDurably(Entry entry, CompletableFuture<Void> change) {
-    try {
-      log.deleted(entry, options.ackTimeout());
-    } catch (JobLog.NotYetDurable late) {
-      late.outcome.whenComplete(
-          (home, failure) -> {
-            if (failure == null) {
-              forget(entry, change);
-            } else {
-              keepDead(entry, change, false);
-            }
-          });
-      throw deadLetterUnknown(entry.id, "deletion");
-    } catch (RuntimeException | Error e) {
-      keepDead(entry, change, false);
-      throw e;
-    }
-    forget(entry, change);
-    return true;
   }
 
   /** Forgets a dead letter whose deletion is durable, and gives back its payload bytes. */

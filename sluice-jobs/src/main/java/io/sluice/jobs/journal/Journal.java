@@ -655,10 +655,11 @@ public final class Journal implements AutoCloseable {
    * records are no longer needed. The segment being written is never deleted, whatever the
    * argument. Each file is first renamed out of the segments' names and the directory forced, so
    * the release is durable (also when a later rename failed); only then is each emptied, 4 MiB at a
-   * time from its end, and deleted, outside the journal's lock. Deleting a whole segment at once
-   * made the file system free (and, mounted with {@code discard}, trim) all its blocks in one call,
-   * which held up the next commits' forces behind it: 12 ms for a 64 MiB segment on this project's
-   * test machine, against about 1 ms per step this way.
+   * time from its end, and deleted, one step at a time under the journal's lock (so a close waits
+   * for one step at most, and a file a close interrupts is deleted at the next open). Deleting a
+   * whole segment at once made the file system free (and, mounted with {@code discard}, trim) all
+   * its blocks in one call, which held up the next commits' forces behind it: 12 ms for a 64 MiB
+   * segment on this project's test machine, against about 1 ms per step this way.
    *
    * @param segment the first segment to keep
    * @throws JournalClosedException if the journal is closed
@@ -714,17 +715,40 @@ public final class Journal implements AutoCloseable {
   /** How much of a released segment's file one truncation frees (see releaseSegmentsBefore). */
   static final long RELEASE_CHUNK_BYTES = 4L << 20;
 
-  /** Empties a released segment's file from its end, a chunk at a time, then deletes it. */
+  /**
+   * Empties a released segment's file from its end, a chunk at a time, then deletes it. Each step
+   * holds closeLock, as the renames do, and none is taken once the journal is closed: nothing
+   * touches the directory after close returns (which waits for one step at most), and a file left
+   * then is deleted at the next open.
+   */
   private void removeReleased(Path file) throws IOException {
-    try (FileChannel ch = opener.open(file, Set.of(StandardOpenOption.WRITE))) {
+    FileChannel ch;
+    synchronized (closeLock) {
+      if (closed) {
+        return;
+      }
+      try {
+        ch = opener.open(file, Set.of(StandardOpenOption.WRITE));
+      } catch (NoSuchFileException gone) {
+        return;
+      }
+    }
+    try (ch) {
       for (long size = ch.size(); size > RELEASE_CHUNK_BYTES; ) {
         size -= RELEASE_CHUNK_BYTES;
-        ch.truncate(size);
+        synchronized (closeLock) {
+          if (closed) {
+            return;
+          }
+          ch.truncate(size);
+        }
       }
-    } catch (NoSuchFileException gone) {
-      return;
     }
-    Files.deleteIfExists(file);
+    synchronized (closeLock) {
+      if (!closed) {
+        Files.deleteIfExists(file);
+      }
+    }
   }
 
   /**

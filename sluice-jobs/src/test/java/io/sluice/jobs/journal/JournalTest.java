@@ -538,6 +538,62 @@ class JournalTest {
   }
 
   @Test
+  void nothingInTheDirectoryChangesOnceCloseHasReturnedThoughAReleaseWasEmptyingAFile()
+      throws Exception {
+    // given a journal with a closed segment, whose release is held as it opens the renamed file
+    // to empty it
+    CountDownLatch opening = new CountDownLatch(1);
+    CountDownLatch proceed = new CountDownLatch(1);
+    ChannelOpener held =
+        (file, options) -> {
+          if (file.getFileName().toString().endsWith(SegmentFormat.RELEASED_SUFFIX)) {
+            opening.countDown();
+            try {
+              proceed.await();
+            } catch (InterruptedException e) {
+              throw new IOException(e);
+            }
+          }
+          return FileChannel.open(file, options);
+        };
+    Journal j = Journal.open(small(dir), ReplayVisitor.IGNORE, held);
+    for (int i = 0; j.currentSegment() < 2; i++) {
+      j.append(1, body(1, i, 1000));
+    }
+    Thread releasing = Thread.ofPlatform().start(() -> j.releaseSegmentsBefore(2));
+    opening.await();
+
+    // when the journal is closed meanwhile
+    Thread closing = Thread.ofPlatform().start(j::close);
+
+    // then close waits for that step: it is blocked on a lock the release holds, not returned
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    boolean waitedForRelease = false;
+    while (!waitedForRelease && closing.isAlive()) {
+      java.lang.management.ThreadInfo info = threads.getThreadInfo(closing.threadId());
+      waitedForRelease =
+          info != null
+              && info.getThreadState() == Thread.State.BLOCKED
+              && info.getLockOwnerId() == releasing.threadId();
+      Thread.onSpinWait();
+    }
+    proceed.countDown();
+    closing.join();
+    List<String> atClose = listing(dir);
+    releasing.join();
+    assertTrue(waitedForRelease, "close returned while a release step was in flight");
+    // and the release does nothing more once close has returned
+    assertEquals(atClose, listing(dir));
+  }
+
+  private static List<String> listing(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.map(f -> f.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
   void aReleaseWhoseDirectoryForceFailsLeavesTheRenamedFilesWholeUntilTheNextOpen()
       throws Exception {
     // given a journal with two closed segments, forcing only when asked (so that the next force

@@ -14,7 +14,9 @@ package io.sluice.jobs.journal;
  * @param forceNanosTotal time spent forcing, in total
  * @param forceNanosMax the longest force
  * @param segmentsCreated segment files created since open
- * @param segmentsDeleted segment files deleted by {@link Journal#releaseSegmentsBefore}
+ * @param segmentsDeleted segments released by {@link Journal#releaseSegmentsBefore}: renamed out of
+ *     the segments' names, their files deleted then or, if that could not finish (a failure, a
+ *     close), at the next open
  * @param stalled whether a commit has been running longer than {@link
  *     JournalOptions#stallThreshold()} and is still running (see {@link Journal#stalled()})
  * @param stalls stalls since open: commits that ran longer than the threshold

@@ -144,7 +144,7 @@ public sealed interface JobEngine extends AutoCloseable permits JobEngineImpl {
    * @throws JournalStalledException if the journal is stalled: refused, nothing recorded
    * @throws DurabilityUnknownException if the journal did not confirm the deletion within {@link
    *     JobStoreOptions#ackTimeout()}: it stays a dead letter until the journal answers
-   * @throws JobStoreException if the journal failed; it stays a dead letter
+   * @throws JobStoreException if the journal failed, or the store is closed; it stays a dead letter
    */
   boolean deleteDead(JobId id);
 

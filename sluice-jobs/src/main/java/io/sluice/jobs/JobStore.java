@@ -225,7 +225,9 @@ public interface JobStore extends AutoCloseable {
    *     the journal failed
    * @throws JobStoreException if the journal failed: the job stays a dead letter in this store,
    *     which refuses further work; whether a restart finds it retried depends on whether the
-   *     failed write reached the disk
+   *     failed write reached the disk. Or if the store was closed after this call took room for the
+   *     job (nothing recorded, it stays); a retry that starts after the close is answered {@link
+   *     Admission.Reason#SHUTTING_DOWN}
    */
   Admission retryDead(JobId id);
 
@@ -245,7 +247,8 @@ public interface JobStore extends AutoCloseable {
    *     timeout; its one id is the job's. The job stays a dead letter until the journal answers,
    *     and is gone then if the record landed
    * @throws JobStoreException if the journal failed: as for {@link #retryDead}, the dead letter
-   *     stays in this store, and a restart may or may not find it deleted
+   *     stays in this store, and a restart may or may not find it deleted; or if the store is
+   *     closed (nothing recorded, it stays)
    */
   boolean deleteDead(JobId id);
 

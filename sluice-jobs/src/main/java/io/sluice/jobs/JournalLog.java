@@ -346,7 +346,14 @@ final class JournalLog implements JobLog {
                     }
                     return segment;
                   }));
-    } catch (JournalException | JournalClosedException e) {
+    } catch (JournalClosedException e) {
+      // the store was closed (a change racing its close, or a call after it): nothing failed
+      settle(floor, null, jobs, bytes, schedules);
+      throw new JobStoreException(
+          "the job store is closed, so this change was not recorded (a submitted batch is not"
+              + " accepted)",
+          e);
+    } catch (JournalException e) {
       settle(floor, null, jobs, bytes, schedules);
       throw failed(e);
     } catch (RuntimeException | Error e) {

@@ -259,6 +259,29 @@ class DeadLetterDurabilityTest {
     store.checkHomes();
   }
 
+  @Test
+  void aDeletionOnAClosedStoreIsRefusedAsClosedWithoutReportingAJournalFailure() throws Exception {
+    // given a dead letter in a store that has been closed (as a request arriving during shutdown
+    // finds it)
+    JobId id = deadLetter();
+    LocalJobStore store = LocalJobStore.open(options(dir));
+    store.close();
+
+    try (LogCapture log = LogCapture.of(JournalLog.class)) {
+      // when it is deleted
+      JobStoreException refused = assertThrows(JobStoreException.class, () -> store.deleteDead(id));
+
+      // then the answer says the store is closed, not that the disk failed, and no journal
+      // failure is logged
+      assertTrue(refused.getMessage().contains("closed"), refused.getMessage());
+      assertFalse(refused.getMessage().contains("disk"), refused.getMessage());
+      assertEquals(List.of(), log.errors());
+    }
+    // and it is still a dead letter
+    assertEquals(List.of(id), deadIds(store));
+    store.checkInvariants();
+  }
+
   private static List<JobId> deadIds(JobStore store) {
     return store.deadLetters(Optional.empty(), 10).stream().map(Job::id).toList();
   }

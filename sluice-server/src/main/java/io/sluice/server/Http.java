@@ -153,6 +153,9 @@ final class Http {
 
   private static final int INITIAL_BUFFER = 8192;
 
+  /** Helidon's message for a last chunk not followed by the empty line that ends the body. */
+  private static final String INVALID_LAST_CHUNK = "Invalid terminating chunk";
+
   private byte[] read(
       ServerRequest req, ServerResponse res, Body reservation, byte[] buffer, int cap) {
     int max = config.maxBodyBytes();
@@ -273,9 +276,11 @@ final class Http {
   }
 
   /**
-   * A body Helidon could not read: a chunk size that is not hexadecimal (Helidon's chunked decoder
-   * throws NumberFormatException), or a body that ended early. Either way the rest of the stream
-   * cannot be framed, so the connection is closed after the answer.
+   * A body Helidon could not read: a chunk size that is not hexadecimal, or that carries a chunk
+   * extension, which Helidon 4.5 does not accept (its chunked decoder throws NumberFormatException
+   * for both, and does not say which), a last chunk followed by trailer fields (which Helidon 4.5
+   * refuses as an "Invalid terminating chunk"), or a body that ended early. Either way the rest of
+   * the stream cannot be framed, so the connection is closed after the answer.
    */
   private static HttpProblem unreadableBody(ServerResponse res, Exception e) {
     res.header(HeaderNames.CONNECTION, "close");
@@ -283,8 +288,18 @@ final class Http {
       if (t instanceof NumberFormatException) {
         return HttpProblem.badRequest(
             "malformed_chunk",
-            "a chunk size of the chunked body is not a hexadecimal number;"
-                + " send a valid chunked body, or a Content-Length");
+            "a chunk-size line of the chunked body is not a hexadecimal number alone: the size"
+                + " is not a hexadecimal number under 2^31, or it carries a chunk extension"
+                + " (';name=value'), and chunk extensions are not accepted; send a chunked body"
+                + " without them, or a Content-Length");
+      }
+      if (t instanceof io.helidon.http.RequestException
+          && INVALID_LAST_CHUNK.equals(t.getMessage())) {
+        return HttpProblem.badRequest(
+            "unsupported_trailer",
+            "the chunked body's last chunk is followed by trailer fields (or other bytes) before"
+                + " its closing empty line, and trailer fields are not accepted; nothing was"
+                + " accepted. Send the body without trailer fields, or with a Content-Length");
       }
     }
     return HttpProblem.badRequest(

@@ -356,9 +356,10 @@ final class IngestApi {
   private void retry(ServerRequest req, ServerResponse res) {
     http.authorize(req, res);
     JobId id = pathId(req);
+    JobEngine engine = changingEngine(id, "retry");
     Admission admission;
     try {
-      admission = readableEngine().retryDead(id);
+      admission = engine.retryDead(id);
     } catch (JobStoreException e) {
       throw deadLetterJournalProblem(id, "retry", e);
     }
@@ -384,9 +385,10 @@ final class IngestApi {
   private void delete(ServerRequest req, ServerResponse res) {
     http.authorize(req, res);
     JobId id = pathId(req);
+    JobEngine engine = changingEngine(id, "delete");
     boolean deleted;
     try {
-      deleted = readableEngine().deleteDead(id);
+      deleted = engine.deleteDead(id);
     } catch (JobStoreException e) {
       throw deadLetterJournalProblem(id, "delete", e);
     }
@@ -528,6 +530,26 @@ final class IngestApi {
                   + " or after it restarts");
       case READY -> engine;
     };
+  }
+
+  /**
+   * The engine, to retry or delete a dead letter with: refused once the service is shutting down,
+   * as payloads are. The journal closes during the stop while the HTTP server still answers, and a
+   * change then is not recorded, so it must not be answered as made.
+   */
+  private JobEngine changingEngine(JobId id, String what) {
+    JobEngine e = readableEngine();
+    if (phase == Phase.DRAINING) {
+      throw new HttpProblem(
+          503,
+          "shutting_down",
+          "the service is shutting down, so this "
+              + what
+              + " was refused; nothing changed and "
+              + id
+              + " is still a dead letter. Send it again once the service has restarted");
+    }
+    return e;
   }
 
   private JobEngine readableEngine() {

@@ -404,6 +404,13 @@ public final class SluiceServer implements AutoCloseable {
     metrics.readSchedulesFrom(() -> running.list().size());
     schedules.ready(scheduler);
     api.ready(engine);
+    // first undone if a later step fails: the engine's close closes the journal while the HTTP
+    // server still answers, and draining APIs refuse what the journal could no longer record
+    opened.add(
+        () -> {
+          api.draining();
+          schedules.draining();
+        });
     sweepLeftoverTemporaryFiles();
     LOG.log(
         System.Logger.Level.INFO,

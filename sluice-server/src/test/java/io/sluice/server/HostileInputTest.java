@@ -401,6 +401,53 @@ class HostileInputTest {
     }
   }
 
+  @Test
+  void aChunkExtensionIs400MalformedChunkSayingExtensionsAreNotAccepted() throws Exception {
+    // given a chunk whose size, a valid hexadecimal number, carries a chunk extension, which
+    // Helidon does not accept
+    String body = "{\"payloads\": [1]}";
+    try (Socket socket = connect()) {
+      // when
+      send(
+          socket,
+          "POST /v1/payloads HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+              + "Transfer-Encoding: chunked\r\n\r\n"
+              + Integer.toHexString(body.length())
+              + ";name=value\r\n"
+              + body
+              + "\r\n0\r\n\r\n");
+
+      // then the answer does not only claim the size is not hexadecimal, and closes
+      String response = readResponse(socket.getInputStream());
+      assertError(response, 400, "malformed_chunk");
+      assertTrue(response.contains("chunk extensions"), response);
+      assertClosed(socket);
+    }
+  }
+
+  @Test
+  void aChunkedBodyWithTrailerFieldsIs400SayingSoNotThatItEndedEarly() throws Exception {
+    // given a whole chunked body whose last chunk is followed by a trailer field, which Helidon
+    // does not accept
+    String body = "{\"payloads\": [1]}";
+    try (Socket socket = connect()) {
+      // when
+      send(
+          socket,
+          "POST /v1/payloads HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+              + "Transfer-Encoding: chunked\r\n\r\n"
+              + Integer.toHexString(body.length())
+              + "\r\n"
+              + body
+              + "\r\n0\r\nX-Checksum: 1234\r\n\r\n");
+
+      // then the answer names the trailer, not a body that ended early, and closes
+      String response = readResponse(socket.getInputStream());
+      assertError(response, 400, "unsupported_trailer");
+      assertClosed(socket);
+    }
+  }
+
   /**
    * A malformed chunk-size line followed by no more than the client has sent so far, on a
    * connection the client keeps open to read its answer: answered 400 at once, not 408 at the body

@@ -261,6 +261,199 @@ class JournalStallApiTest {
     awaitAnswer("/v1/jobs/" + id, r -> "succeeded".equals(state(r)));
   }
 
+  @Test
+  void aDeadLetterDeletedWhileTheServiceStopsAfterItsJournalClosedIs503ShuttingDown()
+      throws Exception {
+    // given a dead letter, in a service whose stop is held just after its journal closed (the
+    // HTTP server still answers until the stop goes on)
+    IngestApiTest.FailingObjectStore failing =
+        new IngestApiTest.FailingObjectStore(
+            FilesystemObjectStore.open(dataDir.resolve("objects")));
+    CountDownLatch journalClosed = new CountDownLatch(1);
+    CountDownLatch goOn = new CountDownLatch(1);
+    server =
+        SluiceServer.start(
+            config(Duration.ofSeconds(30), Duration.ofMinutes(10))
+                .withWorkers(1, Duration.ofSeconds(30), 1),
+            failing,
+            new SluiceServer.StartObserver() {},
+            options -> new ClosingHeld(io.sluice.jobs.JobStore.open(options), journalClosed, goOn));
+    String id = ids(post("{\"payloads\": [1]}")).getFirst();
+    awaitAnswer("/v1/jobs/" + id, r -> "dead".equals(state(r)));
+    Thread stopping = Thread.ofVirtual().start(server::close);
+    try {
+      assertTrue(journalClosed.await(30, TimeUnit.SECONDS), "the journal never closed");
+
+      // when the dead letter is deleted
+      HttpResponse<String> deleted = send("/v1/dead-letters/" + id, "DELETE", null);
+
+      // then the answer says the service is stopping, not that its journal failed
+      assertEquals(503, deleted.statusCode(), deleted.body());
+      assertEquals("shutting_down", Json.object(deleted.body()).get("error"), deleted.body());
+    } finally {
+      goOn.countDown();
+      stopping.join();
+      server = null;
+    }
+    // and the next start still finds it a dead letter, as the answer said
+    try (io.sluice.jobs.JobStore reopened =
+        io.sluice.jobs.JobStore.open(
+            io.sluice.jobs.JobStoreOptions.defaults().withDirectory(dataDir.resolve("journal")))) {
+      assertEquals(
+          io.sluice.jobs.JobState.DEAD,
+          reopened.find(io.sluice.jobs.JobId.parse(id)).orElseThrow().state());
+    }
+  }
+
+  /** A job store whose close, once done, waits for the test to let the stop go on. */
+  private static final class ClosingHeld implements io.sluice.jobs.JobStore {
+    private final io.sluice.jobs.JobStore store;
+    private final CountDownLatch closed;
+    private final CountDownLatch goOn;
+
+    ClosingHeld(io.sluice.jobs.JobStore store, CountDownLatch closed, CountDownLatch goOn) {
+      this.store = store;
+      this.closed = closed;
+      this.goOn = goOn;
+    }
+
+    @Override
+    public void close() {
+      store.close();
+      closed.countDown();
+      try {
+        goOn.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    @Override
+    public io.sluice.jobs.Admission submit(List<io.sluice.jobs.JobSpec> specs, Duration maxWait)
+        throws InterruptedException {
+      return store.submit(specs, maxWait);
+    }
+
+    @Override
+    public java.util.Optional<io.sluice.jobs.Job> claim(TypeGate gate) throws InterruptedException {
+      return store.claim(gate);
+    }
+
+    @Override
+    public List<Claim> claim(List<? extends Claim> succeeded, Claimer claimer)
+        throws InterruptedException {
+      return store.claim(succeeded, claimer);
+    }
+
+    @Override
+    public void succeeded(Claim claim) {
+      store.succeeded(claim);
+    }
+
+    @Override
+    public void failed(Claim claim, String error, java.util.Optional<java.time.Instant> retryAt) {
+      store.failed(claim, error, retryAt);
+    }
+
+    @Override
+    public void abandoned(Claim claim) {
+      store.abandoned(claim);
+    }
+
+    @Override
+    public void gateOpened() {
+      store.gateOpened();
+    }
+
+    @Override
+    public void succeeded(io.sluice.jobs.JobId id) {
+      store.succeeded(id);
+    }
+
+    @Override
+    public void failed(
+        io.sluice.jobs.JobId id, String error, java.util.Optional<java.time.Instant> retryAt) {
+      store.failed(id, error, retryAt);
+    }
+
+    @Override
+    public void abandoned(io.sluice.jobs.JobId id) {
+      store.abandoned(id);
+    }
+
+    @Override
+    public java.util.Optional<io.sluice.jobs.Job> find(io.sluice.jobs.JobId id) {
+      return store.find(id);
+    }
+
+    @Override
+    public List<io.sluice.jobs.Job> deadLetters(
+        java.util.Optional<io.sluice.jobs.JobId> after, int limit) {
+      return store.deadLetters(after, limit);
+    }
+
+    @Override
+    public io.sluice.jobs.Admission retryDead(io.sluice.jobs.JobId id) {
+      return store.retryDead(id);
+    }
+
+    @Override
+    public boolean deleteDead(io.sluice.jobs.JobId id) {
+      return store.deleteDead(id);
+    }
+
+    @Override
+    public boolean putSchedule(String name, String definition) {
+      return store.putSchedule(name, definition);
+    }
+
+    @Override
+    public boolean deleteSchedule(String name) {
+      return store.deleteSchedule(name);
+    }
+
+    @Override
+    public java.util.Optional<io.sluice.jobs.StoredSchedule> schedule(String name) {
+      return store.schedule(name);
+    }
+
+    @Override
+    public List<io.sluice.jobs.StoredSchedule> schedules() {
+      return store.schedules();
+    }
+
+    @Override
+    public io.sluice.jobs.Admission fire(
+        String name, java.time.Instant fireTime, io.sluice.jobs.JobSpec job) {
+      return store.fire(name, fireTime, job);
+    }
+
+    @Override
+    public boolean skipFire(String name, java.time.Instant fireTime) {
+      return store.skipFire(name, fireTime);
+    }
+
+    @Override
+    public io.sluice.jobs.JobCounts counts() {
+      return store.counts();
+    }
+
+    @Override
+    public Map<String, Long> pendingByType() {
+      return store.pendingByType();
+    }
+
+    @Override
+    public void stopAdmission() {
+      store.stopAdmission();
+    }
+
+    @Override
+    public void stopClaims() {
+      store.stopClaims();
+    }
+  }
+
   private static Object state(HttpResponse<String> r) {
     try {
       return r.statusCode() == 200 ? Json.object(r.body()).get("state") : null;

@@ -605,17 +605,19 @@ final class PutWriter implements AutoCloseable {
         Path parent = p.getParent();
         boolean forceParent = forcing && parent != null;
         long since = forceParent ? epochOf(parent) : 0;
-        if (forceParent) {
-          madeSince.putIfAbsent(p, since);
-        }
+        boolean noted = forceParent && madeSince.putIfAbsent(p, since) == null;
         try {
           Files.createDirectory(p);
         } catch (FileAlreadyExistsException e) {
           if (!Files.isDirectory(p)) {
+            forgetMaking(noted, p, since);
             throw e; // a file where the key needs a directory: the key clashes with another object
           }
           // made by another lane (since the epoch it noted), or before this store opened: its
           // entry may not be durable yet
+        } catch (IOException | RuntimeException e) {
+          forgetMaking(noted, p, since);
+          throw e;
         }
         if (forceParent) {
           // Forced now, not with the batch: another lane may find it and complete a put into it
@@ -632,6 +634,17 @@ final class PutWriter implements AutoCloseable {
         knownDirs.add(p);
       }
       knownDirs.add(dir);
+    }
+
+    /**
+     * Forgets the epoch this lane noted for making {@code dir} when it did not make it: kept, it
+     * would make a later put that makes the directory answer for a parent's force that failed
+     * before that put changed anything, and fail although all it depends on is durable.
+     */
+    private void forgetMaking(boolean noted, Path dir, long since) {
+      if (noted) {
+        madeSince.remove(dir, since);
+      }
     }
   }
 

@@ -453,6 +453,46 @@ class PutWriterTest {
     }
   }
 
+  @Test
+  void withoutSyncfsAPutWhoseDirectoryCouldNotBeMadeDoesNotFailALaterPutIntoItAfterAnOtherFailure()
+      throws Exception {
+    // given a lane that forces directories one by one, a file where a put needs its day's
+    // directory, and a disk whose next force of the month's directory fails when asked to
+    Path month = root.resolve("2026/11");
+    Path day = month.resolve("28");
+    Files.createDirectories(month);
+    Files.writeString(day, "in the way");
+    java.util.concurrent.atomic.AtomicBoolean failMonth =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    PutWriter.DirectoryForcer disk =
+        dir -> {
+          if (dir.equals(month) && failMonth.compareAndSet(true, false)) {
+            throw new IOException("fsync " + dir + ": Input/output error (injected)");
+          }
+          PutWriter.forceDirectory(dir);
+        };
+    try (PutWriter writer = new PutWriter(root, true, List.of(), 1, disk).start()) {
+      PutWriter.Put blocked = put(day.resolve("a.json"), "1");
+      writer.submit(blocked);
+      var blockedFailure = assertThrows(ExecutionException.class, () -> blocked.done.get());
+      assertInstanceOf(java.nio.file.FileAlreadyExistsException.class, blockedFailure.getCause());
+      // and, once the file is gone, a force of the month failing for a put into another day
+      Files.delete(day);
+      failMonth.set(true);
+      PutWriter.Put other = put(month.resolve("27/b.json"), "2");
+      writer.submit(other);
+      assertThrows(ExecutionException.class, () -> other.done.get());
+
+      // when the first put is made again, after that failure
+      PutWriter.Put again = put(day.resolve("a.json"), "1");
+      writer.submit(again);
+
+      // then it completes: it made the day's directory after the failed force, and the next
+      // force of the month succeeded, so nothing it depends on was in a failed force
+      assertWritten(List.of(again));
+    }
+  }
+
   /**
    * Waits (asking again, without sleeping) until the writer lane other than the held one waits for
    * the held directory's force to end, or reaches the flush of its batch.

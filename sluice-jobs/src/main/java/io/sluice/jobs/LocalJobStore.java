@@ -1735,40 +1735,56 @@ final class LocalJobStore implements JobStore {
 
   @Override
   public Admission retryDead(JobId id) {
+    Marked m = markDeadLetter(id, "retry", true);
+    if (m == NOT_DEAD) {
+      return new Admission.Rejected(
+          Admission.Reason.NOT_A_DEAD_LETTER,
+          Duration.ZERO,
+          "job " + id + " is not a dead letter (unknown, never dead, or retried or deleted)");
+    }
+    if (m == NO_ROOM) {
+      return noRoomToRetry(id);
+    }
+    changeDurably(m.entry, m.change, "retry", true, log::retried, this::requeue);
+    return new Admission.Accepted(List.of(id));
+  }
+
+  /** A dead letter marked for a change by this call, with that change's future. */
+  private record Marked(Entry entry, CompletableFuture<Void> change) {}
+
+  private static final Marked NOT_DEAD = new Marked(null, null);
+  private static final Marked NO_ROOM = new Marked(null, null);
+
+  /**
+   * Marks dead letter {@code id} for a retry or deletion ({@code what}), after waiting for another
+   * call's change to it to settle; a retry ({@code takeRoom}) also reserves the room it takes once
+   * queued again (a dead letter holds none). NOT_DEAD if it is not a dead letter, NO_ROOM if the
+   * queue has no room for it.
+   */
+  private Marked markDeadLetter(JobId id, String what, boolean takeRoom) {
     Objects.requireNonNull(id, "id");
     for (; ; ) {
       if (log.stalled()) {
-        throw deadLetterStalled(id, "retry");
+        throw deadLetterStalled(id, what);
       }
-      Entry entry;
-      CompletableFuture<Void> change;
+      CompletableFuture<Void> earlier;
       lock.lock();
       try {
-        entry = deadIndex.get(id);
+        Entry entry = deadIndex.get(id);
         if (entry == null) {
-          return new Admission.Rejected(
-              Admission.Reason.NOT_A_DEAD_LETTER,
-              Duration.ZERO,
-              "job " + id + " is not a dead letter (unknown, never dead, or retried or deleted)");
+          return NOT_DEAD;
         }
-        change = entry.changing;
-        if (change == null) {
-          if (!tryReserve(1)) { // a dead letter holds no room: queued again, it takes one
-            return noRoomToRetry(id);
+        earlier = entry.changing;
+        if (earlier == null) {
+          if (takeRoom && !tryReserve(1)) {
+            return NO_ROOM;
           }
-          change = entry.changing = new CompletableFuture<>();
-        } else {
-          entry = null; // another call's change is in flight
+          return new Marked(entry, entry.changing = new CompletableFuture<>());
         }
       } finally {
         lock.unlock();
       }
-      if (entry == null) {
-        awaitEarlierChange(id, change);
-        continue;
-      }
-      changeDurably(entry, change, "retry", true, log::retried, this::requeue);
-      return new Admission.Accepted(List.of(entry.id));
+      awaitEarlierChange(id, earlier); // another call's change is in flight
     }
   }
 
@@ -1860,35 +1876,12 @@ final class LocalJobStore implements JobStore {
 
   @Override
   public boolean deleteDead(JobId id) {
-    Objects.requireNonNull(id, "id");
-    for (; ; ) {
-      if (log.stalled()) {
-        throw deadLetterStalled(id, "deletion");
-      }
-      Entry entry;
-      CompletableFuture<Void> change;
-      lock.lock();
-      try {
-        entry = deadIndex.get(id);
-        if (entry == null) {
-          return false;
-        }
-        change = entry.changing;
-        if (change == null) {
-          change = entry.changing = new CompletableFuture<>();
-        } else {
-          entry = null; // another call's change is in flight
-        }
-      } finally {
-        lock.unlock();
-      }
-      if (entry == null) {
-        awaitEarlierChange(id, change);
-        continue;
-      }
-      changeDurably(entry, change, "deletion", false, log::deleted, this::forget);
-      return true;
+    Marked m = markDeadLetter(id, "deletion", false);
+    if (m == NOT_DEAD) {
+      return false;
     }
+    changeDurably(m.entry, m.change, "deletion", false, log::deleted, this::forget);
+    return true;
   }
 
   /** Forgets a dead letter whose deletion is durable, and gives back its payload bytes. */

@@ -12,6 +12,9 @@
  *   flushed.
  * MODE 1: each file is created directly under its final name (not atomic: a reader may see it half written).
  * MODE 2: O_TMPFILE in DIR/day, then linkat(2) through /proc/self/fd under its final name.
+ * MODE 3: as the store would with O_TMPFILE: each file is written to an unnamed file (O_TMPFILE in the lane's
+ *   directory) whose descriptor stays open, and linked under its final name in DIR/day with linkat(2) in the
+ *   next batch, after the batch that wrote it was flushed; then closed.
  * SYNC 1: one syncfs(2) per batch (the store's durability); SYNC 0: none (the kernel writes back later, on its
  *   own threads, which the per-file figure then leaves out).
  * DIR must not exist yet, or be empty; use a fresh one per run.
@@ -67,6 +70,9 @@ static void *lane(void *arg) {
   int rootfd = open(root, O_RDONLY | O_DIRECTORY);
   check(rootfd >= 0, "open", root);
   long done = 0, previous = -1, previous_count = 0;
+  int *fds = calloc(2 * (size_t)batch, sizeof(int)); /* mode 3: this batch's and the previous one's */
+  char lanedir[512];
+  snprintf(lanedir, sizeof lanedir, "%s/.tmp-%ld", root, id);
   while (done < files || previous >= 0) {
     long count = done + batch <= files ? batch : files - done;
     for (long i = done; i < done + count; i++) {
@@ -80,6 +86,11 @@ static void *lane(void *arg) {
         int fd = open(b, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
         check(fd >= 0, "open", b);
         write_file(fd, content, b);
+      } else if (mode == 3) {
+        int fd = open(lanedir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+        check(fd >= 0, "open O_TMPFILE", lanedir);
+        check(write(fd, content, 100) == 100, "write", lanedir);
+        fds[(i / batch % 2) * batch + i % batch] = fd;
       } else {
         final_name(b, sizeof b, id, i);
         int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
@@ -89,6 +100,17 @@ static void *lane(void *arg) {
         check(linkat(AT_FDCWD, a, AT_FDCWD, b, AT_SYMLINK_FOLLOW) == 0, "linkat", b);
         check(close(fd) == 0, "close", b);
       }
+    }
+    if (mode == 3) {
+      for (long i = previous; previous >= 0 && i < previous + previous_count; i++) {
+        int fd = fds[(i / batch % 2) * batch + i % batch];
+        final_name(b, sizeof b, id, i);
+        snprintf(a, sizeof a, "/proc/self/fd/%d", fd);
+        check(linkat(AT_FDCWD, a, AT_FDCWD, b, AT_SYMLINK_FOLLOW) == 0, "linkat", b);
+        check(close(fd) == 0, "close", b);
+      }
+      previous = count > 0 ? done : -1;
+      previous_count = count;
     }
     if (mode == 0) {
       for (long i = previous; previous >= 0 && i < previous + previous_count; i++) {
@@ -110,6 +132,7 @@ static void *lane(void *arg) {
   double sys = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
   printf("lane %ld: %.1f us of CPU per file (system %.1f)\n", id, (user + sys) * 1e6 / files, sys * 1e6 / files);
   close(rootfd);
+  free(fds);
   return NULL;
 }
 
@@ -124,8 +147,8 @@ int main(int argc, char **argv) {
   batch = atoi(argv[4]);
   sync_each_batch = atoi(argv[5]);
   mode = argc > 6 ? atoi(argv[6]) : 0;
-  if (lanes < 1 || lanes > 64 || files < 1 || batch < 1 || mode < 0 || mode > 2) {
-    fprintf(stderr, "LANES 1-64, FILES and BATCH at least 1, MODE 0-2\n");
+  if (lanes < 1 || lanes > 64 || files < 1 || batch < 1 || mode < 0 || mode > 3) {
+    fprintf(stderr, "LANES 1-64, FILES and BATCH at least 1, MODE 0-3\n");
     return 2;
   }
   char day[512];

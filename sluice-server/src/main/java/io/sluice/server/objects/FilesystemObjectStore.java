@@ -126,12 +126,50 @@ public final class FilesystemObjectStore implements ObjectStore {
   /** Seconds before the store's opening that a temporary file must be older than to be swept. */
   static final int SWEEP_MARGIN_SECONDS = 2;
 
-  private FilesystemObjectStore(Path root, Sync sync, List<FileSystemSync> syncfs, int writers) {
+  private FilesystemObjectStore(
+      Path root, Sync sync, List<FileSystemSync> syncfs, Libc unnamed, int writers) {
     this.root = root;
     this.fsync = sync == Sync.EVERY_PUT;
-    this.writer = new PutWriter(root, fsync, syncfs, writers).start();
+    this.writer =
+        new PutWriter(root, fsync, syncfs, writers, PutWriter::forceDirectory, unnamed).start();
     this.flushedBy =
-        !fsync ? "no fsync" : !syncfs.isEmpty() ? "syncfs per batch" : "fsync per file";
+        (!fsync ? "no fsync" : !syncfs.isEmpty() ? "syncfs per batch" : "fsync per file")
+            + (unnamed != null ? ", unnamed temporary files" : "");
+  }
+
+  /**
+   * {@code libc} if an unnamed file (O_TMPFILE) can be made under {@code root} and given a name
+   * there, which is how the writers then write objects; null (and why, logged) if not: a file
+   * system without O_TMPFILE (some network and FUSE ones), no /proc, an architecture whose flag
+   * value is not known here.
+   */
+  private static Libc unnamedFilesIn(Path root, Libc libc) {
+    String unavailable;
+    Optional<Integer> flags = libc.unnamedFileFlags();
+    if (flags.isEmpty()) {
+      unavailable = "O_TMPFILE's value on " + System.getProperty("os.arch") + " is not known";
+    } else {
+      Path probe = root.resolve(TEMP_PREFIX + "check-" + PutWriter.randomHex());
+      try {
+        int fd = libc.open(root, flags.get(), 0600);
+        try {
+          libc.link(fd, probe);
+        } finally {
+          libc.close(fd);
+        }
+        return libc;
+      } catch (IOException e) {
+        unavailable = e.getMessage();
+      } finally {
+        PutWriter.deleteQuietly(probe);
+      }
+    }
+    LOG.log(
+        System.Logger.Level.INFO,
+        "unnamed temporary files (O_TMPFILE) are not available ("
+            + unavailable
+            + "); the filesystem store names each temporary file, which costs more CPU per object");
+    return null;
   }
 
   /**
@@ -191,10 +229,20 @@ public final class FilesystemObjectStore implements ObjectStore {
           e);
     }
     List<FileSystemSync> syncfs = new ArrayList<>();
+    Libc libc = null;
+    String noNatives = null;
+    try {
+      libc = Libc.load();
+    } catch (UnsupportedOperationException | IllegalCallerException e) {
+      noNatives = e.getMessage();
+    }
     try {
       if (sync == Sync.EVERY_PUT) {
         for (int i = 0; i < writers; i++) {
-          FileSystemSync.Opened opened = FileSystemSync.open(absolute);
+          FileSystemSync.Opened opened =
+              libc == null
+                  ? new FileSystemSync.Opened(null, noNatives)
+                  : FileSystemSync.open(libc, absolute);
           if (opened.sync() == null) {
             LOG.log(
                 System.Logger.Level.INFO,
@@ -208,7 +256,9 @@ public final class FilesystemObjectStore implements ObjectStore {
           syncfs.add(opened.sync());
         }
       }
-      return new FilesystemObjectStore(absolute, sync, syncfs, writers);
+      boolean forcing = sync == Sync.EVERY_PUT && syncfs.isEmpty();
+      Libc unnamed = forcing || libc == null ? null : unnamedFilesIn(absolute, libc);
+      return new FilesystemObjectStore(absolute, sync, syncfs, unnamed, writers);
     } catch (IOException | RuntimeException | Error e) {
       syncfs.forEach(FileSystemSync::close);
       throw e;

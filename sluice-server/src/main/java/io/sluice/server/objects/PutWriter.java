@@ -93,6 +93,10 @@ import java.util.concurrent.atomic.AtomicLong;
 final class PutWriter implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(FilesystemObjectStore.class.getName());
   private static final int CHUNK = 1 << 20; // cancellation is checked between chunks of a write
+  // The most puts a lane takes from the queue at once: with unnamed files each holds a descriptor
+  // until it is linked, the iteration after (a lane whose open fails names that put's file
+  // instead).
+  private static final int MAX_BATCH = 1024;
 
   /** One put on its way through the writer. */
   static final class Put {
@@ -105,7 +109,8 @@ final class PutWriter implements AutoCloseable {
     final byte[] content;
     final AtomicInteger state = new AtomicInteger(QUEUED);
     final CompletableFuture<Void> done = new CompletableFuture<>();
-    private Path temp; // writer thread only
+    private Path temp; // writer thread only: the temporary file's name, if it has one
+    private int fd = -1; // writer thread only: the unnamed file's descriptor while it is open
 
     Put(Path target, byte[] content) {
       this.target = target;
@@ -130,6 +135,7 @@ final class PutWriter implements AutoCloseable {
   private final Map<Path, DirectoryFlushes> dirFlushes = new ConcurrentHashMap<>();
   private final Map<Path, Long> madeSince = new ConcurrentHashMap<>();
   private final DirectoryForcer forcer;
+  private final Libc unnamed; // null: temporary files are named
   private final LinkedBlockingQueue<Put> queue = new LinkedBlockingQueue<>();
   private final Object submitLock = new Object();
   private final List<Thread> lanes = new ArrayList<>();
@@ -151,13 +157,29 @@ final class PutWriter implements AutoCloseable {
     this(root, durable, syncfs, lanes, PutWriter::forceDirectory);
   }
 
+  /** A writer that names its temporary files. */
+  PutWriter(
+      Path root, boolean durable, List<FileSystemSync> syncfs, int lanes, DirectoryForcer forcer) {
+    this(root, durable, syncfs, lanes, forcer, null);
+  }
+
   /**
    * A writer that forces directories (without syncfs) through {@code forcer}: {@link
    * #forceDirectory} but in tests, which make a force fail as a disk would.
+   *
+   * @param unnamed the C library, to write each object to an unnamed file (O_TMPFILE) and link it
+   *     under its key; null to name the temporary files and rename them. Unnamed files are used
+   *     only where no file is forced one by one (with syncfs, or not durable)
    */
   PutWriter(
-      Path root, boolean durable, List<FileSystemSync> syncfs, int lanes, DirectoryForcer forcer) {
+      Path root,
+      boolean durable,
+      List<FileSystemSync> syncfs,
+      int lanes,
+      DirectoryForcer forcer,
+      Libc unnamed) {
     this.forcer = forcer;
+    this.unnamed = durable && syncfs.isEmpty() ? null : unnamed;
     if (lanes < 1) {
       throw new IllegalArgumentException("lanes must be at least 1, got " + lanes);
     }
@@ -300,6 +322,7 @@ final class PutWriter implements AutoCloseable {
   /** One writing thread and what it alone touches. */
   private final class Lane {
     private final FileSystemSync handle; // null: force files and directories one by one
+    private final int unnamedFlags; // O_TMPFILE | O_WRONLY | O_CLOEXEC, when unnamed is not null
     // No-syncfs mode: the directories this iteration changed, each with its epoch from before.
     private final Map<Path, Long> changedDirs = new LinkedHashMap<>();
     private final Path tempDir; // made on the first put
@@ -316,6 +339,7 @@ final class PutWriter implements AutoCloseable {
 
     Lane(int index, FileSystemSync handle) {
       this.handle = handle;
+      this.unnamedFlags = unnamed == null ? 0 : unnamed.unnamedFileFlags().orElseThrow();
       this.tempDir = root.resolve(FilesystemObjectStore.TEMP_PREFIX + "lane-" + index);
     }
 
@@ -337,7 +361,7 @@ final class PutWriter implements AutoCloseable {
           if (ready.isEmpty()) {
             fresh.add(queue.take());
           }
-          queue.drainTo(fresh);
+          queue.drainTo(fresh, MAX_BATCH - fresh.size());
           stopping |= fresh.removeIf(p -> p == STOP);
           iterations.incrementAndGet();
           for (Put put : fresh) {
@@ -359,9 +383,9 @@ final class PutWriter implements AutoCloseable {
           ready.clear();
           for (Put put : fresh) {
             if (failure != null && put.state.compareAndSet(Put.WRITTEN, Put.CLAIMED)) {
-              deleteQuietly(put.temp);
+              discard(put);
               put.done.completeExceptionally(failure);
-            } else if (put.temp != null && !put.done.isDone()) {
+            } else if (!put.done.isDone()) {
               ready.add(put);
             }
           }
@@ -380,7 +404,9 @@ final class PutWriter implements AutoCloseable {
           for (Put put : puts) {
             if (put != STOP) {
               if (put.state.get() != Put.CLAIMED) {
-                deleteQuietly(put.temp);
+                discard(put);
+              } else {
+                closeUnnamed(put); // it has its name
               }
               put.done.completeExceptionally(failure);
             }
@@ -390,44 +416,73 @@ final class PutWriter implements AutoCloseable {
       }
     }
 
-    /** Step 1: the content to a new temporary file in the lane's directory, unless cancelled. */
+    /**
+     * Step 1: the content to a new temporary file, unnamed or in the lane's directory, unless
+     * cancelled.
+     */
     private void write(Put put) {
       if (put.state.get() == Put.CANCELLED) {
         put.done.completeExceptionally(new CancellationException());
         return;
       }
       Path dir = put.target.getParent();
-      Path temp = null;
       try {
         createDirectories(dir);
         boolean written;
         try {
-          temp = tempDirFor(dir).resolve(FilesystemObjectStore.TEMP_PREFIX + randomHex());
-          written = writeFile(temp, put);
+          written = writeTemporary(dir, put);
         } catch (NoSuchFileException e) {
           // a directory was removed behind the store's back: make them again, once
+          discard(put);
           knownDirs.removeIf(dir::startsWith);
           tempDirMade = false;
           createDirectories(dir);
-          temp = tempDirFor(dir).resolve(FilesystemObjectStore.TEMP_PREFIX + randomHex());
-          written = writeFile(temp, put);
+          written = writeTemporary(dir, put);
         }
         if (!written) {
-          deleteQuietly(temp);
+          discard(put);
           put.done.completeExceptionally(new CancellationException());
           return;
         }
       } catch (IOException | RuntimeException e) {
-        deleteQuietly(temp);
+        discard(put);
         put.done.completeExceptionally(e);
         return;
       }
-      put.temp = temp;
       touchForeign(dir);
       if (!put.state.compareAndSet(Put.QUEUED, Put.WRITTEN)) {
-        deleteQuietly(temp);
+        discard(put);
         put.done.completeExceptionally(new CancellationException());
       }
+    }
+
+    /**
+     * Writes the put's content to an unnamed file where the writer has unnamed files and the file
+     * system gives one, otherwise to a new named one; false if cancelled meanwhile. Either is noted
+     * in the put as soon as it exists, for {@link #discard}.
+     */
+    private boolean writeTemporary(Path dir, Put put) throws IOException {
+      Path tempDir = tempDirFor(dir);
+      if (unnamed != null) {
+        try {
+          put.fd = unnamed.open(tempDir, unnamedFlags, 0666);
+        } catch (Libc.Failure e) {
+          // no descriptor left (EMFILE, ENFILE), or a file system under the root without
+          // O_TMPFILE: this put's temporary file gets a name
+        }
+        if (put.fd >= 0) {
+          for (int at = 0; at < put.content.length; at += CHUNK) {
+            if (put.state.get() == Put.CANCELLED) {
+              return false;
+            }
+            int length = Math.min(CHUNK, put.content.length - at);
+            unnamed.writeFully(put.fd, put.content, at, length, put.target);
+          }
+          return true;
+        }
+      }
+      put.temp = tempDir.resolve(FilesystemObjectStore.TEMP_PREFIX + randomHex());
+      return writeFile(put.temp, put);
     }
 
     /** Writes the whole content, forcing it in the no-syncfs mode; false if cancelled meanwhile. */
@@ -452,21 +507,35 @@ final class PutWriter implements AutoCloseable {
       return true;
     }
 
+    /** Closes the put's unnamed file, if open, and deletes its named one, if any. */
+    private void discard(Put put) {
+      closeUnnamed(put);
+      deleteQuietly(put.temp);
+      put.temp = null;
+    }
+
+    private void closeUnnamed(Put put) {
+      if (put.fd >= 0) {
+        unnamed.close(put.fd);
+        put.fd = -1;
+      }
+    }
+
     /** Step 2: renames a put written (and flushed) in the previous iteration, unless cancelled. */
     private void rename(Put put) {
       if (!put.state.compareAndSet(Put.WRITTEN, Put.CLAIMED)) {
-        deleteQuietly(put.temp);
+        discard(put);
         put.done.completeExceptionally(new CancellationException());
         return;
       }
-      boolean forcing = durable && handle == null;
-      Path tempDir = put.temp.getParent();
+      boolean forcing = durable && handle == null; // then the temporary file has a name
+      Path tempDir = forcing ? put.temp.getParent() : null;
       Path targetDir = put.target.getParent();
       long tempEpoch = forcing ? epochOf(tempDir) : 0;
       long targetEpoch = forcing ? epochOf(targetDir) : 0;
       try {
         try {
-          move(put);
+          place(put);
         } catch (NoSuchFileException e) {
           // the target's directory was removed behind the store's back since the write: make it
           // again, once (its entry is made durable with this iteration's flush, or forced now
@@ -474,18 +543,39 @@ final class PutWriter implements AutoCloseable {
           Path dir = put.target.getParent();
           knownDirs.removeIf(dir::startsWith);
           createDirectories(dir);
-          move(put);
+          place(put);
         }
+        closeUnnamed(put);
         if (forcing) {
           changedDirs.putIfAbsent(tempDir, tempEpoch); // the temporary entry's removal
           changedDirs.putIfAbsent(targetDir, targetEpoch);
         }
         touchForeign(put.target.getParent());
       } catch (IOException | RuntimeException e) {
-        deleteQuietly(put.temp);
+        discard(put);
         put.state.set(Put.CANCELLED); // not renamed: not completed as a success below
         put.done.completeExceptionally(e);
       }
+    }
+
+    /**
+     * Gives the put's object its key: links the unnamed file under it, or renames the named one
+     * over it. A link cannot replace an existing object (a retried or repeated put), so then the
+     * unnamed file is linked under a temporary name first and renamed over it.
+     */
+    private void place(Put put) throws IOException {
+      if (put.fd >= 0 && put.temp == null) {
+        try {
+          unnamed.link(put.fd, put.target);
+          return;
+        } catch (FileAlreadyExistsException e) {
+          put.temp =
+              tempDirFor(put.target.getParent())
+                  .resolve(FilesystemObjectStore.TEMP_PREFIX + randomHex());
+          unnamed.link(put.fd, put.temp);
+        }
+      }
+      move(put);
     }
 
     private static void move(Put put) throws IOException {

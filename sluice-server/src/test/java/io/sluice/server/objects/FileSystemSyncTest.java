@@ -45,11 +45,11 @@ class FileSystemSyncTest {
 
   @Test
   void onlyKernelsFrom58OnAreTrustedToReportWriteBackErrors() {
-    assertTrue(FileSystemSync.Natives.reportsErrors("6.18.44-fc-v782"));
-    assertTrue(FileSystemSync.Natives.reportsErrors("5.8.0"));
-    assertTrue(FileSystemSync.Natives.reportsErrors("5.15.0-91-generic"));
-    assertFalse(FileSystemSync.Natives.reportsErrors("5.7.19"));
-    assertFalse(FileSystemSync.Natives.reportsErrors("4.18.0-513.el8.x86_64"));
-    assertFalse(FileSystemSync.Natives.reportsErrors("unknown"));
+    assertTrue(FileSystemSync.reportsErrors("6.18.44-fc-v782"));
+    assertTrue(FileSystemSync.reportsErrors("5.8.0"));
+    assertTrue(FileSystemSync.reportsErrors("5.15.0-91-generic"));
+    assertFalse(FileSystemSync.reportsErrors("5.7.19"));
+    assertFalse(FileSystemSync.reportsErrors("4.18.0-513.el8.x86_64"));
+    assertFalse(FileSystemSync.reportsErrors("unknown"));
   }
 }

@@ -58,7 +58,9 @@ class FilesystemObjectStoreTest {
   @Test
   void openingCreatesTheRootDirectory() {
     assertTrue(Files.isDirectory(root));
-    assertEquals("filesystem " + root.toAbsolutePath() + " (syncfs per batch)", store.describe());
+    assertEquals(
+        "filesystem " + root.toAbsolutePath() + " (syncfs per batch, unnamed temporary files)",
+        store.describe());
   }
 
   @Test
@@ -87,7 +89,9 @@ class FilesystemObjectStoreTest {
 
       // then
       assertEquals("new", new String(unsynced.get("d/k.json").orElseThrow(), UTF_8));
-      assertTrue(unsynced.describe().endsWith("unsynced (no fsync)"), unsynced.describe());
+      assertTrue(
+          unsynced.describe().endsWith("unsynced (no fsync, unnamed temporary files)"),
+          unsynced.describe());
       assertTrue(unsynced.checkInvariants());
     }
   }

@@ -3,6 +3,7 @@ package io.sluice.bench;
 import io.sluice.server.objects.FilesystemObjectStore;
 import io.sluice.server.objects.ObjectStore;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -21,11 +22,11 @@ import org.HdrHistogram.Histogram;
 /**
  * Durable puts of small objects into the filesystem store from many virtual-thread uploaders, as
  * the ingest service's upload workers make them (every object of a day in one directory): puts per
- * second and put latency (p50, p99, max). Modes: {@code store:N} is {@link FilesystemObjectStore}
- * with N writer threads (syncfs per batch); {@code store-none:N} the same without flushes; {@code
- * per-put} is the protocol the store used before batching, for contrast: each uploader writes its
- * temporary file, forces it, renames it and forces the directory (with the directory forces shared
- * by concurrent puts, as the store then did).
+ * second, put latency (p50, p99, max) and the process's CPU time per put while recording. Modes:
+ * {@code store:N} is {@link FilesystemObjectStore} with N writer threads (syncfs per batch); {@code
+ * store-none:N} the same without flushes; {@code per-put} is the protocol the store used before
+ * batching, for contrast: each uploader writes its temporary file, forces it, renames it and forces
+ * the directory (with the directory forces shared by concurrent puts, as the store then did).
  *
  * <p>Each uploader loops: take the time, put one object under a new key, record the latency in its
  * own histogram. The first {@code warmup} seconds are not recorded. A fresh directory per run under
@@ -68,8 +69,8 @@ public final class ObjectStoreBench {
       }
     }
     System.out.printf(
-        "%-14s %9s %12s %9s %9s %9s%n",
-        "mode", "uploaders", "puts/s", "p50 ms", "p99 ms", "max ms");
+        "%-14s %9s %12s %9s %9s %9s %11s%n",
+        "mode", "uploaders", "puts/s", "p50 ms", "p99 ms", "max ms", "CPU us/put");
     byte[] content = new byte[bytes];
     Arrays.fill(content, (byte) 'x');
     // Directories are removed only at the end: on ext4 without a journal (this machine), creating
@@ -143,19 +144,28 @@ public final class ObjectStoreBench {
                     }
                   }));
     }
+    // the process's CPU time over the recorded window, per put recorded: the file system's cost
+    // of an object (the writers' system calls) plus the uploaders', which the modes share
+    var os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    Thread.sleep(Math.max(0, (recordFrom - System.nanoTime()) / 1_000_000));
+    long cpuFrom = os.getProcessCpuTime();
+    Thread.sleep(Math.max(0, (end - System.nanoTime()) / 1_000_000));
+    long cpu = os.getProcessCpuTime() - cpuFrom;
     for (Thread t : threads) {
       t.join();
     }
     Histogram all = new Histogram(60_000_000_000L, 3);
     histograms.forEach(all::add);
     System.out.printf(
-        "%-14s %9d %,12.0f %9.2f %9.2f %9.2f%n",
+        "%-14s %9d %,12.0f %9.2f %9.2f %9.2f %11.1f%n",
         mode,
         uploaders,
         all.getTotalCount() / (double) seconds,
         all.getValueAtPercentile(50) / 1e6,
         all.getValueAtPercentile(99) / 1e6,
-        all.getMaxValue() / 1e6);
+        all.getMaxValue() / 1e6,
+        cpu / 1e3 / Math.max(1, all.getTotalCount()));
   }
 
   private static void delete(Path dir) throws IOException {

@@ -65,6 +65,11 @@ public final class FilesystemObjectStore implements ObjectStore {
    *   3. make 1-2 durable (one syncfs for the batch);
    *   4. rename it over the target (atomic on POSIX file systems within one file system);
    *   5. make the rename durable (the next batch's syncfs), then return.
+   * Where the root's file system gives unnamed files (O_TMPFILE, probed at open) and nothing is
+   * forced file by file, step 2 writes an unnamed file whose descriptor stays open and step 4 links
+   * it under the key (linkat through /proc/self/fd; a key already taken is linked under a temporary
+   * name first and renamed over, since a link cannot replace a name), then closes it. A crash
+   * before 4 then leaves nothing at all.
    * Sync.NONE skips every flush: steps 2 and 4 still make the object appear whole or not at all.
    * A crash before 4 leaves only a temporary file (named .sluice-tmp-<random>, which no valid key
    * may name), after 4 the whole new object. Temporary files of a crashed process stay until

@@ -46,6 +46,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *   4. complete the renamed puts; this iteration's written puts are renamed in the next.
  * So a put's content is durable before its rename (a crash never leaves a partial object under its
  * key) and its rename is durable before it returns: two flushes per put, each shared by a batch.
+ * With unnamed files (the C library given, and files not forced one by one) step 1 opens an
+ * unnamed file (O_TMPFILE) in the same directory and keeps its descriptor, and step 2 links it
+ * under the target's name and closes it: the same two flushes, without a temporary name to create
+ * and remove (measured on this machine's ext4 in C: 33 against 44 µs of CPU per file; the store:
+ * 56-60 against 67-71 µs per put). A link cannot replace a name, so a put whose target exists is
+ * linked under a temporary name in step 2 and renamed over the target; and a lane takes at most
+ * MAX_BATCH puts per iteration so that the descriptors it holds stay bounded. Where opening an
+ * unnamed file fails (no descriptor left, a file system under the root without O_TMPFILE), that
+ * put's temporary file is named, as without.
  * An iteration blocks for new puts only when nothing waits to be renamed. Without syncfs (not
  * Linux, a kernel older than 5.8, native access denied) step 1 forces each file and step 3 the
  * directories renamed into, and a directory is forced into its parent when first used (shared by

@@ -148,17 +148,36 @@ final class Libc {
 
   /** open(2) with a mode; returns the descriptor. */
   int open(Path path, int flags, int mode) throws IOException {
+    return (int)
+        call(
+            "open",
+            path,
+            (arena, state) ->
+                (int) open.invokeExact(state, arena.allocateFrom(path.toString()), flags, mode));
+  }
+
+  /** A C function's call, given a confined arena for its arguments and its errno. */
+  @FunctionalInterface
+  private interface NativeCall {
+    long invoke(Arena arena, MemorySegment state) throws Throwable;
+  }
+
+  /**
+   * Makes {@code call} in an arena of its own; a negative result is a failure of {@code what} on
+   * {@code path} (see {@link #failure}). Returns the result.
+   */
+  private long call(String what, Path path, NativeCall call) throws IOException {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(callState);
-      int fd = (int) open.invokeExact(state, arena.allocateFrom(path.toString()), flags, mode);
-      if (fd < 0) {
-        throw failure("open", path, state);
+      long result = call.invoke(arena, state);
+      if (result < 0) {
+        throw failure(what, path, state);
       }
-      return fd;
+      return result;
     } catch (IOException | RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {
-      throw new AssertionError("unexpected from open(2)", t);
+      throw new AssertionError("unexpected from " + what + "(2)", t);
     }
   }
 
@@ -197,25 +216,18 @@ final class Libc {
    * taken, {@link NoSuchFileException} if its directory is missing.
    */
   void link(int fd, Path target) throws IOException {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = arena.allocate(callState);
-      int result =
-          (int)
-              linkat.invokeExact(
-                  state,
-                  AT_FDCWD,
-                  arena.allocateFrom("/proc/self/fd/" + fd),
-                  AT_FDCWD,
-                  arena.allocateFrom(target.toString()),
-                  AT_SYMLINK_FOLLOW);
-      if (result != 0) {
-        throw failure("link", target, state);
-      }
-    } catch (IOException | RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new AssertionError("unexpected from linkat(2)", t);
-    }
+    call(
+        "link",
+        target,
+        (arena, state) ->
+            (int)
+                linkat.invokeExact(
+                    state,
+                    AT_FDCWD,
+                    arena.allocateFrom("/proc/self/fd/" + fd),
+                    AT_FDCWD,
+                    arena.allocateFrom(target.toString()),
+                    AT_SYMLINK_FOLLOW));
   }
 
   /** close(2); its result is not looked at (a flush that follows reports write-back errors). */
@@ -232,17 +244,10 @@ final class Libc {
     if (syncfs == null) {
       throw new UnsupportedOperationException("the C library has no syncfs");
     }
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = arena.allocate(callState);
-      int result = (int) syncfs.invokeExact(state, fd);
-      if (result != 0) {
-        throw failure("syncfs of the file system holding", dir, state);
-      }
-    } catch (IOException | RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new AssertionError("unexpected from syncfs(2)", t);
-    }
+    call(
+        "syncfs of the file system holding",
+        dir,
+        (arena, state) -> (int) syncfs.invokeExact(state, fd));
   }
 
   /**

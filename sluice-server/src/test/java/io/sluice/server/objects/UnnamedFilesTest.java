@@ -64,6 +64,20 @@ class UnnamedFilesTest {
     return new PutWriter.Put(target, content.getBytes(StandardCharsets.UTF_8));
   }
 
+  /** A put and the gate that holds its writer after the flush of its write, before its link. */
+  private record Held(PutWriter.Put put, FlushGate gate) {}
+
+  private Held heldBeforeItsLink(PutWriter writer, String key, String content)
+      throws InterruptedException {
+    FlushGate gate = new FlushGate(1);
+    writer.listener(gate);
+    PutWriter.Put p = put(root.resolve(key), content);
+    writer.submit(p);
+    writer.start();
+    assertTrue(gate.reached.await(30, TimeUnit.SECONDS), "the write's flush was reached");
+    return new Held(p, gate);
+  }
+
   private void assertWritten(List<PutWriter.Put> puts) throws Exception {
     for (PutWriter.Put p : puts) {
       p.done.get(30, TimeUnit.SECONDS);
@@ -163,12 +177,9 @@ class UnnamedFilesTest {
   void aPutCancelledOnceWrittenGetsNoNameAndItsDescriptorIsClosed() throws Exception {
     // given a put written to an unnamed file and flushed, the writer held before its link
     try (PutWriter writer = writer(1)) {
-      FlushGate gate = new FlushGate(1);
-      writer.listener(gate);
-      PutWriter.Put p = put(root.resolve("a/b.json"), "new");
-      writer.submit(p);
-      writer.start();
-      assertTrue(gate.reached.await(30, TimeUnit.SECONDS));
+      Held held = heldBeforeItsLink(writer, "a/b.json", "new");
+      PutWriter.Put p = held.put();
+      FlushGate gate = held.gate();
       assertEquals(PutWriter.Put.WRITTEN, p.state.get());
 
       // when it is cancelled, then released
@@ -187,12 +198,9 @@ class UnnamedFilesTest {
   void aTargetDirectoryRemovedBetweenTheWriteAndTheLinkIsMadeAgain() throws Exception {
     // given an object written, the writer held before its link
     try (PutWriter writer = writer(1)) {
-      FlushGate gate = new FlushGate(1);
-      writer.listener(gate);
-      PutWriter.Put p = put(root.resolve("2026/11/29/a.json"), "content");
-      writer.submit(p);
-      writer.start();
-      assertTrue(gate.reached.await(30, TimeUnit.SECONDS));
+      Held held = heldBeforeItsLink(writer, "2026/11/29/a.json", "content");
+      PutWriter.Put p = held.put();
+      FlushGate gate = held.gate();
 
       // when its directories are removed behind the store's back
       try (Stream<Path> all = Files.walk(root.resolve("2026"))) {

@@ -33,7 +33,10 @@ public interface JobStore extends AutoCloseable {
 
   /**
    * Opens a durable store in {@code options.directory()}: replays its journal (every accepted job
-   * without a completion is pending again) and then admits new jobs.
+   * without a completion is pending again) and then admits new jobs. An open that fails, at any
+   * step and with any exception or error, leaves nothing running: the journal it opened is closed
+   * again (a failure to close it is added to the thrown one as suppressed), so the directory can be
+   * opened again at once.
    *
    * @param options where and how
    * @return the open store

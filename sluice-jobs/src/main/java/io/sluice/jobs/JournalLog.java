@@ -168,32 +168,49 @@ final class JournalLog implements JobLog {
               + "); was this journal written by a newer Sluice?",
           e);
     }
-    JournalLog log = new JournalLog(journal, options);
-    LocalJobStore store = new LocalJobStore(options, log);
-    log.rehomer = store::rehomeSchedulesBefore;
-    log.relocator = store::relocateJobsBefore;
-    log.lastSeenSegment = journal.currentSegment();
-    finished.values().forEach(store::rememberFinished);
-    for (Entry e : replay.recoveryOrder()) {
-      log.countJobs(e.home, 1, e.recordBytes);
-      store.recover(e);
+    // From here on the journal runs (its threads, its directory's lock): whatever fails while the
+    // store takes back what it held (an Error too: an OutOfMemoryError, one out of compaction's
+    // disk calls) closes it again, so that the directory can be opened again at once.
+    LocalJobStore store = null;
+    try {
+      JournalLog log = new JournalLog(journal, options);
+      store = new LocalJobStore(options, log);
+      log.rehomer = store::rehomeSchedulesBefore;
+      log.relocator = store::relocateJobsBefore;
+      log.lastSeenSegment = journal.currentSegment();
+      finished.values().forEach(store::rememberFinished);
+      for (Entry e : replay.recoveryOrder()) {
+        log.countJobs(e.home, 1, e.recordBytes);
+        store.recover(e);
+      }
+      for (ScheduleEntry s : replay.schedules.values()) {
+        log.countLive(log.liveSchedules, s.home, 1);
+        store.recoverSchedule(s);
+      }
+      log.compact();
+      if (!replay.jobs.isEmpty() || !replay.schedules.isEmpty()) {
+        LOG.log(
+            System.Logger.Level.INFO,
+            "recovered "
+                + replay.jobs.size()
+                + " jobs and "
+                + replay.schedules.size()
+                + " schedules from the journal in "
+                + options.directory().get());
+      }
+      return store;
+    } catch (RuntimeException | Error failure) {
+      try {
+        if (store != null) {
+          store.close(); // its due timer too, and its journal
+        } else {
+          journal.close();
+        }
+      } catch (RuntimeException | Error closing) {
+        failure.addSuppressed(closing);
+      }
+      throw failure;
     }
-    for (ScheduleEntry s : replay.schedules.values()) {
-      log.countLive(log.liveSchedules, s.home, 1);
-      store.recoverSchedule(s);
-    }
-    log.compact();
-    if (!replay.jobs.isEmpty() || !replay.schedules.isEmpty()) {
-      LOG.log(
-          System.Logger.Level.INFO,
-          "recovered "
-              + replay.jobs.size()
-              + " jobs and "
-              + replay.schedules.size()
-              + " schedules from the journal in "
-              + options.directory().get());
-    }
-    return store;
   }
 
   /**

@@ -32,9 +32,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -179,7 +184,12 @@ public final class SluiceServer implements AutoCloseable {
    * closes what it had opened, the last first: the scheduler, the engine, the journal (its threads
    * and its directory's lock), the HTTP server, then the object store; it throws the step's own
    * failure, with any failure to close added as suppressed. A start may then be tried again on the
-   * same data directory (with a new object store); it replays the journal.
+   * same data directory (with a new object store); it replays the journal. Closing the journal is
+   * bounded as {@link #stop()} bounds it: on a disk that hangs, once the grace period has passed
+   * and the journal has been stalled for the acknowledgement timeout, the start gives up on it,
+   * logs an error, closes the HTTP server and the object store, and throws with a suppressed
+   * exception saying the journal could not be closed; its threads then hold the data directory
+   * until the disk answers.
    *
    * @param config the settings
    * @param objects where payloads go; the server closes it when it closes, or when it fails to
@@ -251,6 +261,20 @@ public final class SluiceServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Added (suppressed) to the failure of a start that failed after its journal opened and then gave
+   * up closing the journal, as {@link #stop()} gives up: its disk hung. The message says where, for
+   * how long, and what to check; the journal's threads stay in the disk, holding its directory
+   * until the disk answers.
+   */
+  static final class JournalNotClosedException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    JournalNotClosedException(String message) {
+      super(message);
+    }
+  }
+
   private static void stopIfRequested(StartObserver observer, String when) {
     if (observer.stopRequested()) {
       throw new StartCancelled(when);
@@ -279,6 +303,7 @@ public final class SluiceServer implements AutoCloseable {
     try {
       SluiceServer server =
           new SluiceServer(Objects.requireNonNull(config, "config"), objects, storeOpener);
+      opened.boundBy(server);
       server.listen(opened);
       observer.listening(server.port());
       stopIfRequested(observer, "before the object store was checked");
@@ -295,23 +320,60 @@ public final class SluiceServer implements AutoCloseable {
    * object store (handed to the start, which owns it from then on), the HTTP server, the job store
    * (its journal's threads and its directory's lock), the engine (which closes the job store too),
    * the scheduler. So a failed start leaves nothing running, and a start that tries again on the
-   * same data directory is not refused by the journal's lock. Used by the starting thread only.
+   * same data directory is not refused by the journal's lock. The closes that wait for the journal
+   * (the scheduler's, the engine's, the job store's) run on a thread of their own, bounded as stop()
+   * bounds them: on a hung disk the start gives up on them, says so in its failure, and goes on to
+   * close the HTTP server and the object store. Used by the starting thread only.
    */
   private static final class Opened {
-    private final Deque<AutoCloseable> closers = new ArrayDeque<>();
+    /** A close, and whether it may wait for the journal's disk. */
+    private record Step(AutoCloseable closer, boolean waitsForTheDisk) {}
+
+    private final Deque<Step> steps = new ArrayDeque<>();
+    private SluiceServer server; // bounds the closes that wait for the disk
+
+    void boundBy(SluiceServer server) {
+      this.server = server;
+    }
 
     void add(AutoCloseable closer) {
-      closers.push(closer);
+      steps.push(new Step(closer, false));
+    }
+
+    /** Adds a close that may wait for the journal's disk (see the class comment). */
+    void addWaitingForTheDisk(AutoCloseable closer) {
+      steps.push(new Step(closer, true));
     }
 
     /** Closes everything, the last opened first; each close failure is added to {@code failure}. */
     void closeAll(Throwable failure) {
-      while (!closers.isEmpty()) {
-        try {
-          closers.pop().close();
-        } catch (Exception | Error e) {
-          failure.addSuppressed(e);
+      while (!steps.isEmpty()) {
+        if (!steps.peek().waitsForTheDisk()) {
+          close(steps.pop().closer(), failure::addSuppressed);
+          continue;
         }
+        List<AutoCloseable> run = new ArrayList<>();
+        while (!steps.isEmpty() && steps.peek().waitsForTheDisk()) {
+          run.add(steps.pop().closer());
+        }
+        Queue<Throwable> failed = new ConcurrentLinkedQueue<>();
+        Thread closing =
+            Thread.ofVirtual()
+                .name("sluice-start-rollback")
+                .start(() -> run.forEach(closer -> close(closer, failed::add)));
+        String gaveUp = server.awaitUnlessTheDiskHangs(closing, "sluice gave up a failed start");
+        failed.forEach(failure::addSuppressed); // (those that failed before it gave up)
+        if (gaveUp != null) {
+          failure.addSuppressed(new JournalNotClosedException(gaveUp));
+        }
+      }
+    }
+
+    private static void close(AutoCloseable closer, Consumer<Throwable> failed) {
+      try {
+        closer.close();
+      } catch (Exception | Error e) {
+        failed.accept(e);
       }
     }
   }
@@ -355,7 +417,7 @@ public final class SluiceServer implements AutoCloseable {
                 .withAckTimeout(config.journalAckTimeout())
                 .withStallThreshold(config.journalStallThreshold())
                 .withObserver(observer));
-    opened.add(store::close);
+    opened.addWaitingForTheDisk(store::close);
     stopIfRequested(startObserver, "once the journal was replayed");
     removeLeftoverTemporaryFiles();
     String prefix = config.objectPrefix();
@@ -396,10 +458,11 @@ public final class SluiceServer implements AutoCloseable {
             .listener(metrics)
             .shutdownGrace(config.shutdownGrace())
             .start();
-    opened.add(engine::close); // closes the job store too (closing it again does nothing)
+    // closes the job store too (closing it again does nothing)
+    opened.addWaitingForTheDisk(engine::close);
     metrics.readStatsFrom(engine::stats);
     scheduler = DurableScheduler.start(store, Clock.system());
-    opened.add(scheduler::close);
+    opened.addWaitingForTheDisk(scheduler::close);
     DurableScheduler running = scheduler;
     metrics.readSchedulesFrom(() -> running.list().size());
     schedules.ready(scheduler);
@@ -584,7 +647,7 @@ public final class SluiceServer implements AutoCloseable {
       // On a thread of its own, so that a disk that hangs cannot hold this one for ever.
       Thread stopping = Thread.ofVirtual().name("sluice-stop").start(this::stopSchedulesAndJobs);
       try {
-        journalClosed = awaitUnlessTheDiskHangs(stopping);
+        journalClosed = awaitUnlessTheDiskHangs(stopping, "sluice stopped") == null;
       } finally {
         web.stop();
         objects.close();
@@ -613,11 +676,13 @@ public final class SluiceServer implements AutoCloseable {
   }
 
   /**
-   * Waits for {@code stopping} to end, or until the grace period has passed and the journal has
-   * been stalled for the acknowledgement timeout; returns whether it ended. Waits through
-   * interrupts, keeping the status.
+   * Waits for {@code closing} (a thread closing the scheduler, the engine and the journal) to end,
+   * or until the grace period has passed and the journal has been stalled for the acknowledgement
+   * timeout. Returns null if it ended; otherwise logs, as an error, that it gave up, and returns
+   * that message, which begins with {@code who} (the stop, or a failed start's rollback). Waits
+   * through interrupts, keeping the status.
    */
-  private boolean awaitUnlessTheDiskHangs(Thread stopping) {
+  private String awaitUnlessTheDiskHangs(Thread closing, String who) {
     long started = System.nanoTime();
     Duration look =
         Duration.ofMillis(Math.clamp(config.journalAckTimeout().toMillis() / 4, 1, 1000));
@@ -625,8 +690,8 @@ public final class SluiceServer implements AutoCloseable {
     try {
       while (true) {
         try {
-          if (stopping.join(look)) {
-            return true;
+          if (closing.join(look)) {
+            return null;
           }
         } catch (InterruptedException e) {
           interrupted = true;
@@ -634,9 +699,9 @@ public final class SluiceServer implements AutoCloseable {
         Duration stalled = api.journalStalledFor();
         boolean graceOver = System.nanoTime() - started >= config.shutdownGrace().toNanos();
         if (graceOver && stalled.compareTo(config.journalAckTimeout()) >= 0) {
-          LOG.log(
-              System.Logger.Level.ERROR,
-              "sluice stopped without closing its journal in "
+          String gaveUp =
+              who
+                  + " without closing its journal in "
                   + config.dataDir().resolve("journal")
                   + ": a write and fsync has been running for "
                   + stalled.toMillis()
@@ -645,8 +710,9 @@ public final class SluiceServer implements AutoCloseable {
                   + " ms). Everything answered 202 was durable first and is uploaded after the"
                   + " next start; uploads that finished while the disk hung may run again. Check"
                   + " the device before restarting: a start on a hung disk hangs in the same"
-                  + " place.");
-          return false;
+                  + " place.";
+          LOG.log(System.Logger.Level.ERROR, gaveUp);
+          return gaveUp;
         }
       }
     } finally {

@@ -4,26 +4,35 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.jobs.Admission;
+import io.sluice.jobs.HungDisk;
 import io.sluice.jobs.JobSpec;
 import io.sluice.jobs.JobStore;
 import io.sluice.jobs.JobStoreOptions;
 import io.sluice.server.objects.FilesystemObjectStore;
 import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,7 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
  * A start that fails part way closes, in reverse order, everything it had opened: the HTTP server,
  * the journal (its threads and its directory's lock) and the object store (its writer threads). So
  * a second start on the same data directory succeeds at once and replays the journal. Real
- * components throughout: a real port, a real journal, a real filesystem store.
+ * components throughout: a real port, a real journal, a real filesystem store. On a disk that hangs
+ * (a HungDisk, which holds the journal's real fsync), the journal cannot be closed: the start gives
+ * up on it as a stop does, and says so.
  */
 @Timeout(60)
 class StartFailureTest {
@@ -159,6 +170,123 @@ class StartFailureTest {
     assertNoThreadLeftSince(before);
     started(SluiceServer.start(config(0), objects(), p -> {}));
     awaitTheReplayedPayloadUploaded();
+  }
+
+  @Test
+  // on a thread of its own: a rollback that hangs through interrupts (the defect) fails the test
+  @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void aStartThatFailsAfterTheEngineOpenedOnAHungDiskGivesUpOnTheJournalAndSaysSo()
+      throws Exception {
+    // given a disk that hangs in the journal's next fsync, and a start whose store, once open,
+    // takes a payload that waits for that fsync, and whose schedules cannot be read, so that the
+    // step after the engine opened (the scheduler's start) fails while the disk hangs
+    HungDisk disk = new HungDisk();
+    CountDownLatch forceHangs = new CountDownLatch(1);
+    AtomicReference<CountDownLatch> release = new AtomicReference<>();
+    IllegalStateException unreadable =
+        new IllegalStateException("injected: the store's schedules cannot be read");
+    SluiceServer.StoreOpener hangsThenFails =
+        options -> {
+          JobStore store = disk.open(options);
+          release.set(disk.hangNextForce(forceHangs));
+          Thread.ofVirtual().start(() -> submitOnePayload(store));
+          awaitUninterruptibly(forceHangs);
+          return schedulesFail(store, unreadable);
+        };
+    ServerConfig config =
+        config(0)
+            .withShutdownGrace(Duration.ZERO)
+            .withJournalTimeouts(Duration.ofMillis(50), Duration.ofMillis(200));
+    AtomicInteger port = new AtomicInteger();
+    SluiceServer.StartObserver observer =
+        new SluiceServer.StartObserver() {
+          @Override
+          public void listening(int p) {
+            port.set(p);
+          }
+        };
+
+    // when it starts, then the start fails with the step's own failure, once it gave up closing
+    // the journal, which it reports with it
+    RuntimeException failed =
+        assertThrows(
+            IllegalStateException.class,
+            () -> started(SluiceServer.start(config, objects(), observer, hangsThenFails)));
+    assertSame(unreadable, failed);
+    List<Throwable> notClosed =
+        Arrays.stream(failed.getSuppressed())
+            .filter(t -> t instanceof SluiceServer.JournalNotClosedException)
+            .toList();
+    assertEquals(1, notClosed.size(), Arrays.toString(failed.getSuppressed()));
+    String message = notClosed.getFirst().getMessage();
+    assertTrue(message.contains(dataDir.resolve("journal").toString()), message);
+    assertTrue(message.contains("disk may be hung"), message);
+    // and the HTTP server stopped
+    assertThrows(
+        IOException.class,
+        () -> new Socket(InetAddress.getLoopbackAddress(), port.get()).close(),
+        "the HTTP server stopped");
+
+    // when the disk recovers, the journal closes and frees its directory; a start on it succeeds
+    // (it cannot while that journal holds it) and uploads the payload
+    release.get().countDown();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        started(SluiceServer.start(config(0), objects(), p -> {}));
+        break;
+      } catch (IOException e) {
+        if (System.nanoTime() > deadline || !e.getMessage().contains("in use")) {
+          throw e;
+        }
+        Thread.yield();
+      }
+    }
+    awaitTheReplayedPayloadUploaded();
+  }
+
+  /** Submits one payload; its outcome (unknown while the disk hangs) does not matter here. */
+  private static void submitOnePayload(JobStore store) {
+    try {
+      store.submit(
+          List.of(JobSpec.of(IngestApi.PAYLOAD_TYPE, "{\"n\": 1}".getBytes(UTF_8))), Duration.ZERO);
+    } catch (RuntimeException | InterruptedException e) {
+      // DurabilityUnknownException once the acknowledgement timeout passed: it becomes durable
+      // when the disk recovers
+    }
+  }
+
+  private static void awaitUninterruptibly(CountDownLatch latch) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        latch.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** {@code store}, except that {@link JobStore#schedules()} throws {@code failure}. */
+  private static JobStore schedulesFail(JobStore store, RuntimeException failure) {
+    return (JobStore)
+        Proxy.newProxyInstance(
+            JobStore.class.getClassLoader(),
+            new Class<?>[] {JobStore.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("schedules") && method.getParameterCount() == 0) {
+                throw failure;
+              }
+              try {
+                return method.invoke(store, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
   }
 
   /**

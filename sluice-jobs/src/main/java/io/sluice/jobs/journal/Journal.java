@@ -11,7 +11,6 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -167,6 +166,7 @@ public final class Journal implements AutoCloseable {
   private final JournalOptions options;
   private final Path directory;
   private final ChannelOpener opener;
+  private final FileNames names; // renames and deletes, beside the opener (FileNames.of)
   private final IoMode ioMode;
   private final ReplayReport report;
   private final FileChannel lockChannel;
@@ -239,6 +239,7 @@ public final class Journal implements AutoCloseable {
     this.options = options;
     this.directory = options.directory();
     this.opener = opener;
+    this.names = FileNames.of(opener);
     this.ioMode = ioMode;
     this.report = recovered.report();
     this.lockChannel = lockChannel;
@@ -263,7 +264,7 @@ public final class Journal implements AutoCloseable {
       segment = SegmentWriter.create(opener, directory, 1, buffer, direct);
       segmentsCreated = 1;
     } else if (recovered.lastEnd() < 0) {
-      SegmentWriter.deleteBlank(directory, last);
+      SegmentWriter.deleteBlank(names, directory, last);
       segment = SegmentWriter.create(opener, directory, last, buffer, direct);
       segmentsCreated = 1;
     } else if (recovered.lastSalt() == 0) {
@@ -390,7 +391,7 @@ public final class Journal implements AutoCloseable {
       }
       IoMode mode = resolveIoMode(options, opener);
       Recovery.Result recovered = new Recovery(dir, visitor).run();
-      removeLeftoverReleased(dir);
+      removeLeftoverReleased(dir, FileNames.of(opener));
       return new Journal(options, opener, mode, recovered, lockChannel, lock);
     } catch (IOException | RuntimeException | Error e) {
       lockChannel.close();
@@ -653,18 +654,21 @@ public final class Journal implements AutoCloseable {
   /**
    * Deletes every closed segment whose number is below {@code segment}: the engine promises their
    * records are no longer needed. The segment being written is never deleted, whatever the
-   * argument. Each file is first renamed out of the segments' names and the directory forced, so
-   * the release is durable (also when a later rename failed); only then is each emptied, 4 MiB at a
-   * time from its end, and deleted, one step at a time under the journal's lock (so a close waits
-   * for one step at most, and a file a close interrupts is deleted at the next open). Deleting a
-   * whole segment at once made the file system free (and, mounted with {@code discard}, trim) all
-   * its blocks in one call, which held up the next commits' forces behind it: 12 ms for a 64 MiB
-   * segment on this project's test machine, against about 1 ms per step this way.
+   * argument. Each file is first renamed out of the segments' names and the directory forced, one
+   * segment at a time from the oldest, so the release is durable (also when a later rename failed)
+   * and a crash part way never brings back a released segment without the later ones (see the
+   * comment in the code); only then is each emptied, 4 MiB at a time from its end, and deleted, one
+   * step at a time under the journal's lock (so a close waits for one step at most, and a file a
+   * close interrupts is deleted at the next open). Deleting a whole segment at once made the file
+   * system free (and, mounted with {@code discard}, trim) all its blocks in one call, which held up
+   * the next commits' forces behind it: 12 ms for a 64 MiB segment on this project's test machine,
+   * against about 1 ms per step this way.
    *
    * @param segment the first segment to keep
    * @throws JournalClosedException if the journal is closed
-   * @throws UncheckedIOException if a file cannot be renamed or deleted (the journal stays usable;
-   *     a released file left behind is deleted at the next open)
+   * @throws UncheckedIOException if a file cannot be renamed or deleted, or the directory cannot be
+   *     forced (the journal stays usable; the segments not yet renamed stay, and a released file
+   *     left behind is deleted at the next open)
    */
   public void releaseSegmentsBefore(long segment) {
     List<Path> released = new ArrayList<>();
@@ -673,31 +677,38 @@ public final class Journal implements AutoCloseable {
       if (closed) {
         throw new JournalClosedException("the journal in " + directory + " is closed");
       }
+      // One rename, then a force of the directory, per segment, oldest first. Renames not yet
+      // forced may each reach the disk or not, in any order (POSIX orders none of them before the
+      // force), and a segment that comes back after a crash must come back with every later one:
+      // a later segment may hold the records (a job's completion) that made it releasable, and
+      // without them replay would bring its jobs back. So at most one rename is ever not durable,
+      // that of the oldest segment still named as one.
       try {
         for (Long n : closedSegments.headMap(segment).keySet()) {
           Path away = SegmentFormat.releasedFile(directory, n);
+          boolean renamed = true;
           try {
-            Files.move(SegmentFormat.file(directory, n), away, StandardCopyOption.ATOMIC_MOVE);
-            released.add(away);
+            names.move(SegmentFormat.file(directory, n), away);
           } catch (NoSuchFileException gone) {
-            // deleted behind the journal's back: nothing to free
+            renamed = false; // deleted behind the journal's back: nothing to free
           }
           closedSegments.remove(n);
           segmentsDeleted.incrementAndGet();
+          if (renamed) {
+            try {
+              SegmentWriter.syncDirectory(opener, directory);
+            } catch (IOException e) {
+              // this rename may not be durable: a crash could bring the segment back, which must
+              // then be whole, and with the later ones: it stays until the next open deletes it,
+              // and no later segment is renamed
+              failed = e;
+              break;
+            }
+            released.add(away);
+          }
         }
       } catch (IOException e) {
-        failed = e;
-      }
-      if (!released.isEmpty()) {
-        // also when a later rename failed: those done must not come back after a crash
-        try {
-          SegmentWriter.syncDirectory(opener, directory);
-        } catch (IOException e) {
-          failed = addTo(failed, e);
-          // the renames may not be durable: a crash could bring them back as segments, which
-          // must then be whole; they stay until the next open deletes them
-          released.clear();
-        }
+        failed = e; // the renames before are durable; the later segments stay
       }
     }
     for (Path file : released) {
@@ -746,7 +757,7 @@ public final class Journal implements AutoCloseable {
     }
     synchronized (closeLock) {
       if (!closed) {
-        Files.deleteIfExists(file);
+        names.deleteIfExists(file);
       }
     }
   }
@@ -755,7 +766,7 @@ public final class Journal implements AutoCloseable {
    * Deletes the released segments' files a crash left before they were emptied; they are no longer
    * segments (see releaseSegmentsBefore).
    */
-  private static void removeLeftoverReleased(Path dir) throws IOException {
+  private static void removeLeftoverReleased(Path dir, FileNames names) throws IOException {
     List<Path> leftovers;
     try (Stream<Path> files = Files.list(dir)) {
       leftovers =
@@ -764,7 +775,7 @@ public final class Journal implements AutoCloseable {
               .toList();
     }
     for (Path f : leftovers) {
-      Files.deleteIfExists(f);
+      names.deleteIfExists(f);
     }
   }
 

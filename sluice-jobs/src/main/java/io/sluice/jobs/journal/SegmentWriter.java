@@ -7,7 +7,6 @@ import static io.sluice.jobs.journal.SegmentFormat.HEADER_BYTES;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -255,8 +254,8 @@ final class SegmentWriter {
   }
 
   /** Deletes a blank segment file so that {@link #create} can write it again. */
-  static void deleteBlank(Path directory, long number) throws IOException {
-    Files.deleteIfExists(SegmentFormat.file(directory, number));
+  static void deleteBlank(FileNames names, Path directory, long number) throws IOException {
+    names.deleteIfExists(SegmentFormat.file(directory, number));
   }
 
   void checkInvariants() {

@@ -610,13 +610,15 @@ class JournalTest {
     gate.armNextForce(new CountDownLatch(1), true).countDown();
     assertThrows(java.io.UncheckedIOException.class, () -> j.releaseSegmentsBefore(3));
 
-    // then the renamed files are left whole: the renames may not be durable, and a crash now
-    // could bring them back as segments
+    // then the renamed file is left whole: its rename may not be durable, and a crash now could
+    // bring it back as a segment
     assertEquals(first, Files.size(SegmentFormat.releasedFile(dir, 1)));
-    assertTrue(Files.exists(SegmentFormat.releasedFile(dir, 2)));
+    // and the next one is not renamed: a crash must not bring back the first without it
+    assertTrue(Files.exists(SegmentFormat.file(dir, 2)));
+    assertFalse(Files.exists(SegmentFormat.releasedFile(dir, 2)));
     j.close();
 
-    // and the next open deletes them
+    // and the next open deletes the renamed file
     Journal.open(options, ReplayVisitor.IGNORE).close();
     assertFalse(Files.exists(SegmentFormat.releasedFile(dir, 1)));
     assertFalse(Files.exists(SegmentFormat.releasedFile(dir, 2)));

@@ -390,6 +390,7 @@ public final class Journal implements AutoCloseable {
                 + "); close that journal first");
       }
       IoMode mode = resolveIoMode(options, opener);
+      releaseStaleSegments(dir, opener);
       Recovery.Result recovered = new Recovery(dir, visitor).run();
       removeLeftoverReleased(dir, FileNames.of(opener));
       return new Journal(options, opener, mode, recovered, lockChannel, lock);
@@ -654,15 +655,16 @@ public final class Journal implements AutoCloseable {
   /**
    * Deletes every closed segment whose number is below {@code segment}: the engine promises their
    * records are no longer needed. The segment being written is never deleted, whatever the
-   * argument. Each file is first renamed out of the segments' names and the directory forced, one
-   * segment at a time from the oldest, so the release is durable (also when a later rename failed)
-   * and a crash part way never brings back a released segment without the later ones (see the
-   * comment in the code); only then is each emptied, 4 MiB at a time from its end, and deleted, one
-   * step at a time under the journal's lock (so a close waits for one step at most, and a file a
-   * close interrupts is deleted at the next open). Deleting a whole segment at once made the file
-   * system free (and, mounted with {@code discard}, trim) all its blocks in one call, which held up
-   * the next commits' forces behind it: 12 ms for a 64 MiB segment on this project's test machine,
-   * against about 1 ms per step this way.
+   * argument. Each file is first renamed out of the segments' names, oldest first, and the
+   * directory forced once, so the release is durable (also when a later rename failed); a crash
+   * before that force may undo any of the renames, and open then releases again every segment
+   * numbered below a released file before replay, so a released segment never comes back without
+   * the later ones (see the comment in the code); only then is each emptied, 4 MiB at a time from
+   * its end, and deleted, one step at a time under the journal's lock (so a close waits for one
+   * step at most, and a file a close interrupts is deleted at the next open). Deleting a whole
+   * segment at once made the file system free (and, mounted with {@code discard}, trim) all its
+   * blocks in one call, which held up the next commits' forces behind it: 12 ms for a 64 MiB
+   * segment on this project's test machine, against about 1 ms per step this way.
    *
    * @param segment the first segment to keep
    * @throws JournalClosedException if the journal is closed
@@ -677,38 +679,37 @@ public final class Journal implements AutoCloseable {
       if (closed) {
         throw new JournalClosedException("the journal in " + directory + " is closed");
       }
-      // One rename, then a force of the directory, per segment, oldest first. Renames not yet
-      // forced may each reach the disk or not, in any order (POSIX orders none of them before the
-      // force), and a segment that comes back after a crash must come back with every later one:
-      // a later segment may hold the records (a job's completion) that made it releasable, and
-      // without them replay would bring its jobs back. So at most one rename is ever not durable,
-      // that of the oldest segment still named as one.
+      // Every rename, oldest first, then one force of the directory. Until that force each rename
+      // may reach the disk or not, in any order, so a crash may bring back an older segment under
+      // its name while a later one stays released, and the later one may hold the records (a job's
+      // completion) that made the older one releasable. Releases go oldest first, so a segment
+      // numbered below a released file was released too: open releases it again before replay
+      // (releaseStaleSegments), and one force per call is enough.
       try {
         for (Long n : closedSegments.headMap(segment).keySet()) {
           Path away = SegmentFormat.releasedFile(directory, n);
-          boolean renamed = true;
           try {
             names.move(SegmentFormat.file(directory, n), away);
+            released.add(away);
           } catch (NoSuchFileException gone) {
-            renamed = false; // deleted behind the journal's back: nothing to free
+            // deleted behind the journal's back: nothing to free
           }
           closedSegments.remove(n);
           segmentsDeleted.incrementAndGet();
-          if (renamed) {
-            try {
-              SegmentWriter.syncDirectory(opener, directory);
-            } catch (IOException e) {
-              // this rename may not be durable: a crash could bring the segment back, which must
-              // then be whole, and with the later ones: it stays until the next open deletes it,
-              // and no later segment is renamed
-              failed = e;
-              break;
-            }
-            released.add(away);
-          }
         }
       } catch (IOException e) {
-        failed = e; // the renames before are durable; the later segments stay
+        failed = e; // the later segments stay
+      }
+      if (!released.isEmpty()) {
+        // also when a later rename failed: those done must not come back after a crash
+        try {
+          SegmentWriter.syncDirectory(opener, directory);
+        } catch (IOException e) {
+          failed = addTo(failed, e);
+          // the renames may not be durable: a crash could bring them back as segments, which
+          // must then be whole (open releases them again); they stay until the next open
+          released.clear();
+        }
       }
     }
     for (Path file : released) {
@@ -759,6 +760,44 @@ public final class Journal implements AutoCloseable {
       if (!closed) {
         names.deleteIfExists(file);
       }
+    }
+  }
+
+  /**
+   * Releases again, before replay, every segment numbered below a released file: a crash before a
+   * release's directory force can leave any of its renames undone (see releaseSegmentsBefore), and
+   * such a segment must not be replayed without the later ones its release counted on. The renames
+   * are forced before replay, so that deleting the released files afterwards cannot bring one back.
+   */
+  static void releaseStaleSegments(Path dir, ChannelOpener opener) throws IOException {
+    long newestReleased = -1;
+    List<Long> segments = new ArrayList<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String name = f.getFileName().toString();
+        if (name.endsWith(SegmentFormat.RELEASED_SUFFIX)) {
+          long n =
+              SegmentFormat.parseFileName(
+                  name.substring(0, name.length() - SegmentFormat.RELEASED_SUFFIX.length()));
+          newestReleased = Math.max(newestReleased, n);
+        } else {
+          long n = SegmentFormat.parseFileName(name);
+          if (n >= 0) {
+            segments.add(n);
+          }
+        }
+      }
+    }
+    FileNames names = FileNames.of(opener);
+    boolean moved = false;
+    for (long n : segments) {
+      if (n < newestReleased) {
+        names.move(SegmentFormat.file(dir, n), SegmentFormat.releasedFile(dir, n));
+        moved = true;
+      }
+    }
+    if (moved) {
+      SegmentWriter.syncDirectory(opener, dir);
     }
   }
 

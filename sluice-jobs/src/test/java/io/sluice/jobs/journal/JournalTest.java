@@ -17,6 +17,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -610,16 +611,39 @@ class JournalTest {
     gate.armNextForce(new CountDownLatch(1), true).countDown();
     assertThrows(java.io.UncheckedIOException.class, () -> j.releaseSegmentsBefore(3));
 
-    // then the renamed file is left whole: its rename may not be durable, and a crash now could
-    // bring it back as a segment
+    // then the renamed files are left whole: their renames may not be durable, and a crash now
+    // could bring them back as segments
     assertEquals(first, Files.size(SegmentFormat.releasedFile(dir, 1)));
-    // and the next one is not renamed: a crash must not bring back the first without it
-    assertTrue(Files.exists(SegmentFormat.file(dir, 2)));
-    assertFalse(Files.exists(SegmentFormat.releasedFile(dir, 2)));
+    assertTrue(Files.exists(SegmentFormat.releasedFile(dir, 2)));
     j.close();
 
     // and the next open deletes the renamed file
     Journal.open(options, ReplayVisitor.IGNORE).close();
+    assertFalse(Files.exists(SegmentFormat.releasedFile(dir, 1)));
+    assertFalse(Files.exists(SegmentFormat.releasedFile(dir, 2)));
+  }
+
+  @Test
+  void aSegmentBelowAReleasedFileIsReleasedAgainAtOpenAndNotReplayed() throws Exception {
+    // given segments 1 and 2 closed and released in one call, and a crash before the directory's
+    // force that undid the rename of 1 but kept that of 2 (POSIX orders neither before the force)
+    JournalOptions options = small(dir).withDurability(Durability.NEVER);
+    Journal j = Journal.open(options, ReplayVisitor.IGNORE);
+    for (int i = 0; j.currentSegment() < 3; i++) {
+      j.append(1, body(1, i, 1000));
+    }
+    j.close();
+    Files.move(SegmentFormat.file(dir, 2), SegmentFormat.releasedFile(dir, 2));
+
+    // when it is opened
+    List<Long> replayed = new ArrayList<>();
+    Journal.open(options, (segment, type, body) -> replayed.add(segment)).close();
+
+    // then segment 1, below the released segment 2, is not replayed (3 is), and neither file is
+    // left
+    assertFalse(replayed.contains(1L), "replayed segments " + new TreeSet<>(replayed));
+    assertTrue(replayed.contains(3L), "replayed segments " + new TreeSet<>(replayed));
+    assertFalse(Files.exists(SegmentFormat.file(dir, 1)));
     assertFalse(Files.exists(SegmentFormat.releasedFile(dir, 1)));
     assertFalse(Files.exists(SegmentFormat.releasedFile(dir, 2)));
   }

@@ -179,7 +179,7 @@ class HeaderDeadlineTest {
             () -> {
               receive.prologue(ctx, null);
               armed.countDown();
-              awaitUninterruptibly(answered);
+              Latches.awaitUninterruptibly(answered);
               // when the headers listener is called
               try {
                 receive.headers(ctx, null);
@@ -355,20 +355,5 @@ class HeaderDeadlineTest {
             + ", fewer than the "
             + forced
             + " whose 408 was written before their headers came");
-  }
-
-  private static void awaitUninterruptibly(CountDownLatch latch) {
-    boolean interrupted = false;
-    while (true) {
-      try {
-        latch.await();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
   }
 }

@@ -190,7 +190,7 @@ class StartFailureTest {
           JobStore store = disk.open(options);
           release.set(disk.hangNextForce(forceHangs));
           Thread.ofVirtual().start(() -> submitOnePayload(store));
-          awaitUninterruptibly(forceHangs);
+          Latches.awaitUninterruptibly(forceHangs);
           return schedulesFail(store, unreadable);
         };
     ServerConfig config =
@@ -253,21 +253,6 @@ class StartFailureTest {
     } catch (RuntimeException | InterruptedException e) {
       // DurabilityUnknownException once the acknowledgement timeout passed: it becomes durable
       // when the disk recovers
-    }
-  }
-
-  private static void awaitUninterruptibly(CountDownLatch latch) {
-    boolean interrupted = false;
-    while (true) {
-      try {
-        latch.await();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
     }
   }
 

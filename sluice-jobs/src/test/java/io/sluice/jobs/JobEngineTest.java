@@ -940,6 +940,10 @@ class JobEngineTest {
     JobId deaf = accept(List.of(spec("deaf", "x"))).getFirst();
     assertTrue(inFirstAttempt.await(10, TimeUnit.SECONDS));
     Thread firstWorker = threads.getFirst();
+    // the stack in the warning is sampled when it is written: wait until the handler is parked
+    // in its wait, not still on its way out of countDown, or the frame looked for is not there
+    Waits.until(
+        () -> firstWorker.getState() == Thread.State.WAITING, "the handler to wait for release");
 
     try (LogCapture log = LogCapture.of(JobEngine.class)) {
       // when: the timeout passes (the handler is interrupted, and ignores it), then the grace

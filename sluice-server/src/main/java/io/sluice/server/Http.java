@@ -4,8 +4,10 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
+import io.helidon.http.Method;
 import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.ByteArrayOutputStream;
@@ -14,7 +16,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -438,9 +442,15 @@ final class Http {
     void handle(ServerRequest req, ServerResponse res) throws Exception;
   }
 
-  /** Runs a route, turning problems and failures into JSON errors, and counts the answer. */
+  /**
+   * Runs a route, turning problems and failures into JSON errors, and counts the answer. A HEAD
+   * request gets the answer without its body (HeadResponse), whichever route answers it: the GET
+   * route, a 405, a 404.
+   */
   Handler handle(String template, Route route) {
-    return (req, res) -> {
+    return (req, original) -> {
+      ServerResponse res =
+          Method.HEAD.equals(req.prologue().method()) ? new HeadResponse(original) : original;
       try {
         route.handle(req, res);
       } catch (AlreadyAnswered a) {
@@ -468,12 +478,44 @@ final class Http {
     };
   }
 
+  /** A method of a resource, and the route that serves it. */
+  record Serves(Method method, Route route) {}
+
+  /** {@code method} is served by {@code route}. */
+  static Serves on(Method method, Route route) {
+    return new Serves(method, route);
+  }
+
+  /**
+   * Routes the path {@code template} to the routes of its methods (each through {@link #handle}),
+   * HEAD to the GET route where there is one (answered without the body, as RFC 9110 asks of every
+   * resource that serves GET), and every other method to 405 with the methods in {@code Allow}.
+   */
+  void resource(HttpRules routing, String template, Serves... methods) {
+    List<Method> allowed = new ArrayList<>();
+    for (Serves serves : methods) {
+      Handler handler = handle(template, serves.route());
+      routing.route(serves.method(), template, handler);
+      allowed.add(serves.method());
+      if (serves.method().equals(Method.GET)) {
+        routing.route(Method.HEAD, template, handler);
+        allowed.add(Method.HEAD);
+      }
+    }
+    routing.any(template, methodNotAllowed(template, allow(allowed)));
+  }
+
+  /** The value of an {@code Allow} header listing these methods, as "GET, HEAD, PUT". */
+  private static String allow(List<Method> methods) {
+    return String.join(", ", methods.stream().map(Method::text).toList());
+  }
+
   /**
    * Answers a method the route does not serve with 405 and {@code Allow}. The API's routes (under
    * {@code /v1/}) check the token first, so a caller without it learns nothing of a route's
    * methods; the health and metrics routes need no token.
    */
-  Handler methodNotAllowed(String template, String allowed) {
+  private Handler methodNotAllowed(String template, String allowed) {
     boolean needsToken = template.startsWith("/v1/");
     return handle(
         template,

@@ -1,7 +1,10 @@
 package io.sluice.server;
 
+import static io.sluice.server.Http.on;
+
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -149,39 +152,27 @@ final class IngestApi {
   }
 
   void routes(HttpRouting.Builder routing) {
-    routing
-        .post("/v1/payloads", http.handle("/v1/payloads", this::submit))
-        .any("/v1/payloads", http.methodNotAllowed("/v1/payloads", "POST"))
-        .get("/v1/jobs/{id}", http.handle("/v1/jobs/{id}", this::job))
-        .any("/v1/jobs/{id}", http.methodNotAllowed("/v1/jobs/{id}", "GET"))
-        .get("/v1/dead-letters", http.handle("/v1/dead-letters", this::deadLetters))
-        .any("/v1/dead-letters", http.methodNotAllowed("/v1/dead-letters", "GET"))
-        .post(
-            "/v1/dead-letters/{id}/retry", http.handle("/v1/dead-letters/{id}/retry", this::retry))
-        .any(
-            "/v1/dead-letters/{id}/retry",
-            http.methodNotAllowed("/v1/dead-letters/{id}/retry", "POST"))
-        .delete("/v1/dead-letters/{id}", http.handle("/v1/dead-letters/{id}", this::delete))
-        .any("/v1/dead-letters/{id}", http.methodNotAllowed("/v1/dead-letters/{id}", "DELETE"))
-        .get("/health/live", http.handle("/health/live", this::live))
-        .any("/health/live", http.methodNotAllowed("/health/live", "GET"))
-        .get("/health/ready", http.handle("/health/ready", this::ready))
-        .any("/health/ready", http.methodNotAllowed("/health/ready", "GET"))
-        .get("/metrics", http.handle("/metrics", this::metrics))
-        .any("/metrics", http.methodNotAllowed("/metrics", "GET"))
-        .any(
-            http.handle(
-                "other",
-                (req, res) -> {
-                  throw new HttpProblem(
-                      404,
-                      "not_found",
-                      "no such resource: "
-                          + req.prologue().method()
-                          + " "
-                          + req.path().path()
-                          + "; see the HTTP API in the README");
-                }));
+    http.resource(routing, "/v1/payloads", on(Method.POST, this::submit));
+    http.resource(routing, "/v1/jobs/{id}", on(Method.GET, this::job));
+    http.resource(routing, "/v1/dead-letters", on(Method.GET, this::deadLetters));
+    http.resource(routing, "/v1/dead-letters/{id}/retry", on(Method.POST, this::retry));
+    http.resource(routing, "/v1/dead-letters/{id}", on(Method.DELETE, this::delete));
+    http.resource(routing, "/health/live", on(Method.GET, this::live));
+    http.resource(routing, "/health/ready", on(Method.GET, this::ready));
+    http.resource(routing, "/metrics", on(Method.GET, this::metrics));
+    routing.any(
+        http.handle(
+            "other",
+            (req, res) -> {
+              throw new HttpProblem(
+                  404,
+                  "not_found",
+                  "no such resource: "
+                      + req.prologue().method()
+                      + " "
+                      + req.path().path()
+                      + "; see the HTTP API in the README");
+            }));
   }
 
   // ---------------------------------------------------------------- routes

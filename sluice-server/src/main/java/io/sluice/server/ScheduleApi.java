@@ -1,6 +1,9 @@
 package io.sluice.server;
 
+import static io.sluice.server.Http.on;
+
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.helidon.http.Method;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -50,14 +53,14 @@ final class ScheduleApi {
   }
 
   void routes(HttpRouting.Builder routing) {
+    http.resource(routing, "/v1/schedules", on(Method.GET, this::list));
     String one = "/v1/schedules/{name}";
-    routing
-        .get("/v1/schedules", http.handle("/v1/schedules", this::list))
-        .any("/v1/schedules", http.methodNotAllowed("/v1/schedules", "GET"))
-        .get(one, http.handle(one, this::get))
-        .put(one, http.handle(one, this::put))
-        .delete(one, http.handle(one, this::delete))
-        .any(one, http.methodNotAllowed(one, "GET, PUT, DELETE"));
+    http.resource(
+        routing,
+        one,
+        on(Method.GET, this::get),
+        on(Method.PUT, this::put),
+        on(Method.DELETE, this::delete));
   }
 
   // ---------------------------------------------------------------- routes

@@ -591,15 +591,15 @@ class IngestApiTest {
     assertError(r, 405, "method_not_allowed");
     assertEquals(Optional.of("POST"), r.headers().firstValue("Allow"));
     assertEquals(
-        Optional.of("GET"),
+        Optional.of("GET, HEAD"),
         send(HttpRequest.newBuilder(uri("/v1/jobs/x")).DELETE()).headers().firstValue("Allow"));
     assertError(get("/v2/anything"), 404, "not_found");
   }
 
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource({"POST, /health/live", "POST, /health/ready", "POST, /metrics", "DELETE, /metrics"})
-  void theHealthAndMetricsPathsAnswerOtherMethodsWith405AndAllowGet(String method, String path)
-      throws Exception {
+  void theHealthAndMetricsPathsAnswerOtherMethodsWith405AndAllowGetAndHead(
+      String method, String path) throws Exception {
     start(config());
 
     HttpResponse<String> r =
@@ -608,13 +608,13 @@ class IngestApiTest {
                 .method(method, HttpRequest.BodyPublishers.ofString("{}")));
 
     assertError(r, 405, "method_not_allowed");
-    assertEquals(Optional.of("GET"), r.headers().firstValue("Allow"));
+    assertEquals(Optional.of("GET, HEAD"), r.headers().firstValue("Allow"));
   }
 
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource({
-    "PUT, /v1/dead-letters, GET",
-    "POST, /v1/dead-letters, GET",
+    "PUT, /v1/dead-letters, 'GET, HEAD'",
+    "POST, /v1/dead-letters, 'GET, HEAD'",
     "GET, /v1/dead-letters/01a21b75-c66e-7000-a27f-961b37adfe4d/retry, POST",
     "DELETE, /v1/dead-letters/01a21b75-c66e-7000-a27f-961b37adfe4d/retry, POST",
     "GET, /v1/dead-letters/01a21b75-c66e-7000-a27f-961b37adfe4d, DELETE",

@@ -46,7 +46,11 @@ final class RunningService implements AutoCloseable {
   }
 
   String url() {
-    return "http://127.0.0.1:" + server.port();
+    return "http://127.0.0.1:" + port();
+  }
+
+  int port() {
+    return server.port();
   }
 
   /** Posts a batch and returns the ids of its payloads. */

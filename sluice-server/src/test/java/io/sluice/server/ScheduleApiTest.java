@@ -175,9 +175,9 @@ class ScheduleApiTest {
         service.send("/v1/schedules/nightly", b -> b.POST(HttpRequest.BodyPublishers.noBody()));
 
     assertError(r, 405, "method_not_allowed");
-    assertEquals("GET, PUT, DELETE", r.headers().firstValue("Allow").orElse(""));
+    assertEquals("GET, HEAD, PUT, DELETE", r.headers().firstValue("Allow").orElse(""));
     assertEquals(
-        "GET",
+        "GET, HEAD",
         service
             .send("/v1/schedules", b -> b.POST(HttpRequest.BodyPublishers.noBody()))
             .headers()

@@ -422,7 +422,7 @@ final class ServeCommand implements Callable<Integer> {
       return 0;
     } catch (IOException e) {
       objects.close();
-      err.println("sluice: cannot start: " + e.getMessage());
+      printCannotStart(err, e);
       return 1;
     } finally {
       stopping.started(server);
@@ -452,6 +452,25 @@ final class ServeCommand implements Callable<Integer> {
     }
     err.println("sluice: stopped");
     return 0;
+  }
+
+  /**
+   * Prints that the start failed, on one line: the failure's message, then each failure to undo the
+   * start that the start added to it (suppressed), as "; also: " and its message. One of those says
+   * that the journal could not be closed (its disk hung), and what to check before starting again;
+   * without it the user would see only the step that failed.
+   */
+  static void printCannotStart(PrintStream err, Exception failure) {
+    StringBuilder line = new StringBuilder("sluice: cannot start: ").append(message(failure));
+    for (Throwable also : failure.getSuppressed()) {
+      line.append("; also: ").append(message(also));
+    }
+    err.println(line);
+  }
+
+  /** A failure's message, or its type when it has none. */
+  private static String message(Throwable t) {
+    return t.getMessage() != null ? t.getMessage() : t.getClass().getName();
   }
 
   /**

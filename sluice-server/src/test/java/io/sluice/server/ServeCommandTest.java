@@ -1,17 +1,56 @@
 package io.sluice.server;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code sluice serve}'s settings that are refused before anything starts. */
+/**
+ * {@code sluice serve}'s settings that are refused before anything starts, and what it prints when
+ * the start fails.
+ */
 class ServeCommandTest {
   @TempDir Path dataDir;
+
+  @Test
+  void aFailedStartIsOneLineThatAlsoSaysEachFailureToUndoIt() {
+    IOException failed = new BindException("cannot listen on 127.0.0.1:8080: the port is in use");
+    failed.addSuppressed(
+        new SluiceServer.JournalNotClosedException(
+            "gave up closing the journal in /data/journal: the disk may be hung"));
+    failed.addSuppressed(new IOException()); // no message: its type then
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+
+    ServeCommand.printCannotStart(new PrintStream(stderr, true, UTF_8), failed);
+
+    assertEquals(
+        "sluice: cannot start: cannot listen on 127.0.0.1:8080: the port is in use"
+            + "; also: gave up closing the journal in /data/journal: the disk may be hung"
+            + "; also: java.io.IOException"
+            + System.lineSeparator(),
+        stderr.toString(UTF_8));
+  }
+
+  @Test
+  void aFailedStartWithNothingToAddIsItsMessageAlone() {
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+
+    ServeCommand.printCannotStart(
+        new PrintStream(stderr, true, UTF_8), new IOException("the journal is in use"));
+
+    assertEquals(
+        "sluice: cannot start: the journal is in use" + System.lineSeparator(),
+        stderr.toString(UTF_8));
+  }
 
   @Test
   void objectWritersBelowOneIsAUsageErrorNamingTheFlag() {

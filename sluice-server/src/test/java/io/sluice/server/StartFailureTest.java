@@ -14,7 +14,9 @@ import io.sluice.jobs.JobSpec;
 import io.sluice.jobs.JobStore;
 import io.sluice.jobs.JobStoreOptions;
 import io.sluice.server.objects.FilesystemObjectStore;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.net.BindException;
@@ -221,6 +223,12 @@ class StartFailureTest {
     String message = notClosed.getFirst().getMessage();
     assertTrue(message.contains(dataDir.resolve("journal").toString()), message);
     assertTrue(message.contains("disk may be hung"), message);
+    // and the line that reports a failed start (ServeCommand) carries it after the failure's own
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    ServeCommand.printCannotStart(new PrintStream(stderr, true, UTF_8), failed);
+    assertEquals(
+        "sluice: cannot start: " + unreadable.getMessage() + "; also: " + message + "\n",
+        stderr.toString(UTF_8).replace(System.lineSeparator(), "\n"));
     // and the HTTP server stopped
     assertThrows(
         IOException.class,

@@ -424,6 +424,12 @@ final class ServeCommand implements Callable<Integer> {
       objects.close();
       printCannotStart(err, e);
       return 1;
+    } catch (RuntimeException e) {
+      // Not an I/O failure (a store that failed to open its journal, a bug): the same line, then
+      // the stack trace, which a report of the failure needs. The start closed what it opened.
+      printCannotStart(err, e);
+      e.printStackTrace(err);
+      return 1;
     } finally {
       stopping.started(server);
     }

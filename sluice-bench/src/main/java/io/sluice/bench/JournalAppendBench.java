@@ -65,6 +65,11 @@ public final class JournalAppendBench {
 
   private JournalAppendBench() {}
 
+  /**
+   * The engine modes' journal segment size in MiB ({@code --segment-mib}); 0: the store's default.
+   */
+  private static int segmentMib;
+
   /** What a submitter calls: one durable append. */
   private interface Appender extends AutoCloseable {
     void append(byte[] body) throws Exception;
@@ -98,6 +103,7 @@ public final class JournalAppendBench {
         case "--record" -> record = Integer.parseInt(args[i + 1]);
         case "--modes" -> modes = List.of(args[i + 1].split(","));
         case "--dir" -> base = Path.of(args[i + 1]);
+        case "--segment-mib" -> segmentMib = Integer.parseInt(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -211,22 +217,13 @@ public final class JournalAppendBench {
   }
 
   private static Appender journal(Path dir, Durability durability, IoMode mode) throws IOException {
-    long[] writeNanos = {
-      0
-    }; // written by the writer thread, read racily when printing (approximate)
-    JournalListener listener =
-        new JournalListener() {
-          @Override
-          public void onCommit(int records, long bytes, long write, long force) {
-            writeNanos[0] += write;
-          }
-        };
+    Commits commits = new Commits();
     Journal j =
         Journal.open(
             JournalOptions.defaults(dir)
                 .withDurability(durability)
                 .withIoMode(mode)
-                .withListener(listener),
+                .withListener(commits),
             ReplayVisitor.IGNORE);
     return new Appender() {
       @Override
@@ -238,15 +235,13 @@ public final class JournalAppendBench {
       public String describe() {
         JournalStats s = j.stats();
         return String.format(
-            "%s, %d commits, %.1f records/commit (max %d), mean write %.3f ms, %d forces, mean"
-                + " force %.3f ms",
+            "%s, %.1f records/commit (max %d), %d forces, mean force %.3f ms; %s",
             s.ioMode(),
-            s.commits(),
             s.meanRecordsPerCommit(),
             s.maxRecordsPerCommit(),
-            writeNanos[0] / 1e6 / Math.max(1, s.commits()),
             s.forces(),
-            s.meanForceNanos() / 1e6);
+            s.meanForceNanos() / 1e6,
+            commits);
       }
 
       @Override
@@ -276,7 +271,12 @@ public final class JournalAppendBench {
    */
   private static Appender engine(Path dir, io.sluice.jobs.Durability durability, boolean copy)
       throws IOException {
-    JobStoreOptions options = JobStoreOptions.defaults().withCapacity(ENGINE_CAPACITY);
+    Commits commits = new Commits();
+    JobStoreOptions options =
+        JobStoreOptions.defaults().withCapacity(ENGINE_CAPACITY).withObserver(commits);
+    if (segmentMib > 0) {
+      options = options.withSegmentBytes((long) segmentMib << 20);
+    }
     JobStore store =
         dir == null
             ? JobStore.inMemory(ENGINE_CAPACITY)
@@ -305,7 +305,8 @@ public final class JournalAppendBench {
             + stats.jobs().succeeded()
             + " jobs run by 8 workers, "
             + stats.jobs().pending()
-            + " pending at the end";
+            + " pending at the end"
+            + (dir == null ? "" : "; " + commits);
       }
 
       @Override
@@ -313,6 +314,109 @@ public final class JournalAppendBench {
         engine.close();
       }
     };
+  }
+
+  /**
+   * The journal's commits over a whole engine run (warm-up included): how often no commit ended for
+   * longer than {@link #GAP_NANOS} — a stall every submitter waiting then sees in its latency — and
+   * how long the commit that ended each such gap took, so a stall can be told apart as a slow write
+   * or force (a long commit) or a writer that did not run (a short one after a long gap). Called on
+   * the journal's writer thread, except the acknowledgement latencies (its completer thread); read
+   * after the engine closed. {@code --segment-mib} changes the segment size, to tell a stall that
+   * comes with each segment (its roll, its release) from one that does not.
+   */
+  private static final class Commits implements io.sluice.jobs.StoreObserver, JournalListener {
+    private static final long GAP_NANOS = 5_000_000;
+    private long last;
+    private long count;
+    private long gaps;
+    private long gapNanos;
+    private long longestGap;
+    private long longestGapCommit; // the write and force of the commit that ended the longest gap
+    private long slowCommits; // write and force over GAP_NANOS
+    private long slowWrites; // of which the write alone took over half of it
+    private long quickGaps; // gaps ended by a commit well under GAP_NANOS: the writer waited to run
+    private long longestCommit;
+    private long relocations;
+    private long writeNanos;
+    private final LatencyBuckets acks = new LatencyBuckets(); // on the completer thread only
+
+    @Override
+    public void journalCommitted(int records, long bytes, long writeNanos, long forceNanos) {
+      long now = System.nanoTime();
+      long took = writeNanos + forceNanos;
+      this.writeNanos += writeNanos;
+      if (count++ > 0) {
+        long gap = now - last;
+        if (gap > GAP_NANOS) {
+          gaps++;
+          gapNanos += gap;
+          if (took < GAP_NANOS / 2) {
+            quickGaps++;
+          }
+          if (gap > longestGap) {
+            longestGap = gap;
+            longestGapCommit = took;
+          }
+        }
+      }
+      if (took > GAP_NANOS) {
+        slowCommits++;
+        if (writeNanos > took / 2) {
+          slowWrites++;
+        }
+      }
+      longestCommit = Math.max(longestCommit, took);
+      last = now;
+    }
+
+    @Override
+    public void onCommit(int records, long bytes, long writeNanos, long forceNanos) {
+      journalCommitted(records, bytes, writeNanos, forceNanos);
+    }
+
+    @Override
+    public void onAcknowledge(long latencyNanos) {
+      acks.record(latencyNanos);
+    }
+
+    @Override
+    public void journalAcknowledged(long latencyNanos) {
+      acks.record(latencyNanos);
+    }
+
+    @Override
+    public void journalRelocated(int jobs, long bytes) {
+      relocations++;
+    }
+
+    private double percentile(double p) {
+      Histogram h = new Histogram(60_000_000_000L, 3);
+      acks.addTo(h);
+      return h.getValueAtPercentile(p) / 1e6;
+    }
+
+    @Override
+    public String toString() {
+      return String.format(
+          "journal's own ack latency (append to completion, warm-up included) p50 %.3f p99 %.3f"
+              + " ms; %d commits (mean write %.3f ms); %d gaps > 5 ms between commits (%.0f ms in"
+              + " all, longest %.1f ms, ended by a commit of %.1f ms; %d ended by a commit under 2.5 ms); %d commits > 5 ms (%d"
+              + " mostly writing; longest %.1f ms); %d relocations",
+          percentile(50),
+          percentile(99),
+          count,
+          writeNanos / 1e6 / Math.max(1, count),
+          gaps,
+          gapNanos / 1e6,
+          longestGap / 1e6,
+          longestGapCommit / 1e6,
+          quickGaps,
+          slowCommits,
+          slowWrites,
+          longestCommit / 1e6,
+          relocations);
+    }
   }
 
   /** No group commit: every append writes its own frame and forces, one at a time. */

@@ -205,6 +205,10 @@ final class IngestApi {
     } catch (JournalStalledException e) {
       throw journalStalled();
     } catch (JobStoreException e) {
+      if (phase == Phase.DRAINING) {
+        // the stop closed the store after this request passed the check: nothing failed
+        throw shuttingDown();
+      }
       LOG.log(System.Logger.Level.ERROR, "a batch was refused because the journal failed", e);
       throw journalFailed();
     }
@@ -352,7 +356,9 @@ final class IngestApi {
     try {
       admission = engine.retryDead(id);
     } catch (JobStoreException e) {
-      throw deadLetterJournalProblem(id, "retry", e);
+      throw phase == Phase.DRAINING
+          ? deadLetterShuttingDown(id, "retry")
+          : deadLetterJournalProblem(id, "retry", e);
     }
     switch (admission) {
       case Admission.Accepted accepted -> {}
@@ -381,7 +387,9 @@ final class IngestApi {
     try {
       deleted = engine.deleteDead(id);
     } catch (JobStoreException e) {
-      throw deadLetterJournalProblem(id, "delete", e);
+      throw phase == Phase.DRAINING
+          ? deadLetterShuttingDown(id, "delete")
+          : deadLetterJournalProblem(id, "delete", e);
     }
     if (!deleted) {
       throw notADeadLetter(id);
@@ -531,16 +539,24 @@ final class IngestApi {
   private JobEngine changingEngine(JobId id, String what) {
     JobEngine e = readableEngine();
     if (phase == Phase.DRAINING) {
-      throw new HttpProblem(
-          503,
-          "shutting_down",
-          "the service is shutting down, so this "
-              + what
-              + " was refused; nothing changed and "
-              + id
-              + " is still a dead letter. Send it again once the service has restarted");
+      throw deadLetterShuttingDown(id, what);
     }
     return e;
+  }
+
+  /**
+   * A change to a dead letter refused because the service is shutting down: before it reached the
+   * store, or after, when the stop had closed the store in between.
+   */
+  private static HttpProblem deadLetterShuttingDown(JobId id, String what) {
+    return new HttpProblem(
+        503,
+        "shutting_down",
+        "the service is shutting down, so this "
+            + what
+            + " was refused; nothing changed and "
+            + id
+            + " is still a dead letter. Send it again once the service has restarted");
   }
 
   private JobEngine readableEngine() {
@@ -593,7 +609,7 @@ final class IngestApi {
     return new HttpProblem(
         503,
         "shutting_down",
-        "the service is shutting down and accepts no" + " payloads; nothing was accepted");
+        "the service is shutting down and accepts no payloads; nothing was accepted");
   }
 
   private static JobId pathId(ServerRequest req) {

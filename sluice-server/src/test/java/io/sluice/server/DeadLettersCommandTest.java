@@ -10,16 +10,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code sluice dead-letters} against a real service whose uploads fail until told otherwise. */
 @Timeout(30)
 class DeadLettersCommandTest {
   @TempDir Path dataDir;
+  @RegisterExtension final Services services = new Services();
   private RunningService service;
   private IngestApiTest.FailingObjectStore store;
   private List<String> dead;
@@ -29,17 +30,11 @@ class DeadLettersCommandTest {
     store =
         new IngestApiTest.FailingObjectStore(
             FilesystemObjectStore.open(dataDir.resolve("objects")));
-    service =
-        RunningService.start(dataDir, c -> c.withWorkers(2, Duration.ofSeconds(10), 1), store);
+    service = services.start(dataDir, c -> c.withWorkers(2, Duration.ofSeconds(10), 1), store);
     dead = service.post("{\"payloads\": [1, 2, 3]}");
     for (String id : dead) {
       service.awaitState(id, "dead");
     }
-  }
-
-  @AfterEach
-  void stop() {
-    service.close();
   }
 
   @Test
@@ -131,7 +126,7 @@ class DeadLettersCommandTest {
                 new java.util.concurrent.CountDownLatch(1)));
     store.failing = false;
     service =
-        RunningService.start(
+        services.start(
             dataDir,
             c ->
                 c.withLimits(1, 1 << 20, 1, 64)

@@ -18,9 +18,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -36,19 +36,7 @@ class HeadRequestTest {
   private static final String UNKNOWN_ID = "01a21b75-c66e-7000-a27f-961b37adfe4d";
 
   @TempDir Path dataDir;
-  private RunningService service;
-
-  @AfterEach
-  void stop() {
-    if (service != null) {
-      service.close();
-    }
-  }
-
-  private RunningService start() throws Exception {
-    service = RunningService.start(dataDir);
-    return service;
-  }
+  @RegisterExtension final Services services = new Services();
 
   /** The HEAD answer has the GET answer's status, Content-Type and Content-Length, and no body. */
   private static void assertLikeGetWithoutBody(
@@ -79,7 +67,7 @@ class HeadRequestTest {
         "/v1/jobs/not-an-id"
       })
   void headIsAnsweredLikeGetWithoutTheBody(String path) throws Exception {
-    start();
+    RunningService service = services.start(dataDir);
 
     HttpResponse<String> get = service.send(path, HttpRequest.Builder::GET);
     HttpResponse<String> head = service.send(path, HttpRequest.Builder::HEAD);
@@ -89,7 +77,7 @@ class HeadRequestTest {
 
   @Test
   void headOnAKnownJobIsAnsweredLikeGetWithoutTheBody() throws Exception {
-    start();
+    RunningService service = services.start(dataDir);
     String id = service.post("{\"payloads\": [{\"n\": 1}]}").getFirst();
     service.awaitState(id, "succeeded"); // from then on its answer does not change
 
@@ -102,7 +90,7 @@ class HeadRequestTest {
 
   @Test
   void headOnTheMetricsHasTheirContentTypeAndALengthButNoBody() throws Exception {
-    start();
+    RunningService service = services.start(dataDir);
 
     HttpResponse<String> get = service.send("/metrics", HttpRequest.Builder::GET);
     HttpResponse<String> head = service.send("/metrics", HttpRequest.Builder::HEAD);
@@ -117,8 +105,8 @@ class HeadRequestTest {
 
   @Test
   void withATokenConfiguredHeadWithoutItIs401WithTheChallengeAndNoBody() throws Exception {
-    service =
-        RunningService.start(
+    RunningService service =
+        services.start(
             dataDir,
             c -> c.withToken("s3cret"),
             FilesystemObjectStore.open(dataDir.resolve("objects")));
@@ -142,7 +130,7 @@ class HeadRequestTest {
   @ValueSource(strings = {"/health/live", "/v1/jobs/" + UNKNOWN_ID, "/v1/schedules"})
   void noBodyByteFollowsAHeadAnswerAndTheConnectionCarriesTheNextRequest(String path)
       throws Exception {
-    start();
+    RunningService service = services.start(dataDir);
     try (Socket socket = HostileInputTest.connect(service.port())) {
       HostileInputTest.send(socket, "HEAD " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
       String head = readHead(socket.getInputStream());
@@ -176,7 +164,7 @@ class HeadRequestTest {
   })
   void the405AnswersAllowHeadWhereverGetIsAllowed(String method, String path, String allowed)
       throws Exception {
-    start();
+    RunningService service = services.start(dataDir);
 
     HttpResponse<String> r =
         service.send(path, b -> b.method(method, HttpRequest.BodyPublishers.noBody()));

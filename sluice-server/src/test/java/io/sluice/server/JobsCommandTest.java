@@ -8,9 +8,9 @@ import io.sluice.server.objects.FilesystemObjectStore;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code sluice jobs} against a real service. */
@@ -19,18 +19,11 @@ class JobsCommandTest {
   private static final String UNKNOWN = "0192f3c4-a1b2-7c3d-9e8f-00a1b2c3d4e5";
 
   @TempDir Path dataDir;
-  private RunningService service;
-
-  @AfterEach
-  void stop() {
-    if (service != null) {
-      service.close();
-    }
-  }
+  @RegisterExtension final Services services = new Services();
 
   @Test
   void showsAJobReadablyWithItsStateAttemptsErrorKeyAndSource() throws Exception {
-    service = RunningService.start(dataDir);
+    RunningService service = services.start(dataDir);
     String id = service.post("{\"source\": \"sensor-7\", \"payloads\": [{\"n\": 1}]}").getFirst();
     service.awaitState(id, "succeeded");
 
@@ -54,7 +47,7 @@ class JobsCommandTest {
 
   @Test
   void givenAJobQueuedWithAStartTimeWhenShownThenItSaysItWaitsForThatTime() throws Exception {
-    service = RunningService.start(dataDir);
+    RunningService service = services.start(dataDir);
     String id =
         service
             .post("{\"runAt\": \"2099-01-01T00:00:00Z\", \"payloads\": [{\"n\": 1}]}")
@@ -70,7 +63,7 @@ class JobsCommandTest {
 
   @Test
   void controlCharactersInASourceDoNotReachTheTerminal() throws Exception {
-    service = RunningService.start(dataDir);
+    RunningService service = services.start(dataDir);
     String id =
         service
             .post("{\"source\": \"a\\u001b[2Jb\\u009bc\\nd\", \"payloads\": [{\"n\": 1}]}")
@@ -85,8 +78,8 @@ class JobsCommandTest {
 
   @Test
   void aSuccessTheServiceNoLongerRemembersIsShownFromItsObjectWithoutAttempts() throws Exception {
-    service =
-        RunningService.start(
+    RunningService service =
+        services.start(
             dataDir,
             c -> c.withFinishedRetention(0),
             FilesystemObjectStore.open(dataDir.resolve("objects")));
@@ -106,7 +99,7 @@ class JobsCommandTest {
 
   @Test
   void jsonPrintsTheServicesAnswerOneLinePerJob() throws Exception {
-    service = RunningService.start(dataDir);
+    RunningService service = services.start(dataDir);
     var ids = service.post("{\"payloads\": [1, 2]}");
 
     CommandRun run =
@@ -122,7 +115,7 @@ class JobsCommandTest {
 
   @Test
   void anUnknownJobIsExplainedAndExitsWithStatus1() throws Exception {
-    service = RunningService.start(dataDir);
+    RunningService service = services.start(dataDir);
 
     CommandRun run = CommandRun.of("jobs", "--url", service.url(), UNKNOWN);
 
@@ -132,7 +125,7 @@ class JobsCommandTest {
 
   @Test
   void aMalformedIdGetsTheServicesExplanation() throws Exception {
-    service = RunningService.start(dataDir);
+    RunningService service = services.start(dataDir);
 
     CommandRun run = CommandRun.of("jobs", "--url", service.url(), "nonsense");
 
@@ -142,7 +135,7 @@ class JobsCommandTest {
 
   @Test
   void anIdThatIsAPathElsewhereIsNotFollowedThere() throws Exception {
-    service = RunningService.start(dataDir);
+    RunningService service = services.start(dataDir);
 
     CommandRun run = CommandRun.of("jobs", "--url", service.url(), "../../health/live");
 
@@ -153,7 +146,7 @@ class JobsCommandTest {
 
   @Test
   void anIdWithCharactersAUrlCannotHoldIsExplainedInOneLine() throws Exception {
-    service = RunningService.start(dataDir);
+    RunningService service = services.start(dataDir);
 
     CommandRun run = CommandRun.of("jobs", "--url", service.url(), "not an id");
 
@@ -175,8 +168,8 @@ class JobsCommandTest {
 
   @Test
   void aServiceWithATokenAsksForOneAndAcceptsTheRightOne() throws Exception {
-    service =
-        RunningService.start(
+    RunningService service =
+        services.start(
             dataDir,
             c -> c.withToken("s3cret"),
             io.sluice.server.objects.FilesystemObjectStore.open(dataDir.resolve("objects")));
@@ -197,7 +190,7 @@ class JobsCommandTest {
 
   @Test
   void theUrlCanComeFromSluiceUrl() throws Exception {
-    service = RunningService.start(dataDir);
+    RunningService service = services.start(dataDir);
     String id = service.post("{\"payloads\": [1]}").getFirst();
     // picocli reads ${SLUICE_URL} from a system property before the environment.
     System.setProperty("SLUICE_URL", service.url());

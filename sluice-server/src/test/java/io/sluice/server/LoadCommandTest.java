@@ -17,23 +17,16 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code sluice load} against a real service: its counts against the service's own. */
 @Timeout(30)
 class LoadCommandTest {
   @TempDir Path dataDir;
-  private RunningService service;
-
-  @AfterEach
-  void stop() {
-    if (service != null) {
-      service.close();
-    }
-  }
+  @RegisterExtension final Services services = new Services();
 
   private static long number(Map<String, Object> json, String name) {
     return ((Number) json.get(name)).longValue();
@@ -41,7 +34,7 @@ class LoadCommandTest {
 
   @Test
   void anOpenLoopRunSendsOneRequestPerDueTimeAndCountsWhatTheServiceAccepted() throws Exception {
-    service = RunningService.start(dataDir);
+    RunningService service = services.start(dataDir);
 
     CommandRun run =
         CommandRun.of(
@@ -74,7 +67,7 @@ class LoadCommandTest {
 
   @Test
   void aClosedLoopRunWithWarmupCountsWarmupApart() throws Exception {
-    service = RunningService.start(dataDir);
+    RunningService service = services.start(dataDir);
 
     CommandRun run =
         CommandRun.of(
@@ -107,7 +100,7 @@ class LoadCommandTest {
 
   @Test
   void theTextSummaryHasRatesPercentilesAndStatusesAndProgressGoesToStderr() throws Exception {
-    service = RunningService.start(dataDir);
+    RunningService service = services.start(dataDir);
 
     CommandRun run =
         CommandRun.of(
@@ -140,8 +133,8 @@ class LoadCommandTest {
 
   @Test
   void moreFailuresThanTheMaxErrorRateExitWithStatus1AndShowTheFirstProblem() throws Exception {
-    service =
-        RunningService.start(
+    RunningService service =
+        services.start(
             dataDir,
             c -> c.withToken("s3cret"),
             FilesystemObjectStore.open(dataDir.resolve("objects")));
@@ -172,8 +165,8 @@ class LoadCommandTest {
 
   @Test
   void aTokenMakesTheSameRunSucceed() throws Exception {
-    service =
-        RunningService.start(
+    RunningService service =
+        services.start(
             dataDir,
             c -> c.withToken("s3cret"),
             FilesystemObjectStore.open(dataDir.resolve("objects")));

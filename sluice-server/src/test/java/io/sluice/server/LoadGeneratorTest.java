@@ -14,21 +14,17 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The load generator's requests and its answer to interruption. */
 @Timeout(30)
 class LoadGeneratorTest {
   @TempDir Path dataDir;
+  @RegisterExtension final Services services = new Services();
   private RunningService service;
-
-  @AfterEach
-  void stop() {
-    service.close();
-  }
 
   private LoadGenerator.Plan plan(int rate, int payloads, int bytes, Duration duration) {
     return new LoadGenerator.Plan(
@@ -56,7 +52,7 @@ class LoadGeneratorTest {
 
   @Test
   void eachPayloadIsAUniqueJsonObjectOfThePayloadSize() throws Exception {
-    service = RunningService.start(dataDir);
+    service = services.start(dataDir);
 
     LoadGenerator.Result r =
         new LoadGenerator(plan(10, 3, 200, Duration.ofSeconds(1))).run(p -> {});
@@ -76,7 +72,7 @@ class LoadGeneratorTest {
 
   @Test
   void interruptedWhileRunningItStopsAndReturnsWhatWasMeasured() throws Exception {
-    service = RunningService.start(dataDir);
+    service = services.start(dataDir);
     CountDownLatch firstReport = new CountDownLatch(1);
     AtomicReference<LoadGenerator.Result> result = new AtomicReference<>();
     Thread runner =
@@ -109,7 +105,7 @@ class LoadGeneratorTest {
 
   @Test
   void alreadyInterruptedItReturnsAtOnce() throws Exception {
-    service = RunningService.start(dataDir);
+    service = services.start(dataDir);
     AtomicReference<LoadGenerator.Result> result = new AtomicReference<>();
     Thread runner =
         Thread.ofVirtual()

@@ -29,11 +29,11 @@ import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -77,6 +77,7 @@ class S3ServiceFaultsTest {
   private static int buckets;
 
   @TempDir Path dataDir;
+  @RegisterExtension final Services services = new Services();
   private String bucket;
   private FaultInjectingProxy faults;
   private RunningService service;
@@ -116,15 +117,8 @@ class S3ServiceFaultsTest {
   void freshBucketBehindAFaultProxy() throws Exception {
     bucket = "faults-" + (++buckets);
     admin.createBucket(b -> b.bucket(bucket));
-    faults = FaultInjectingProxy.start(s3.getPort());
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (service != null) {
-      service.close();
-    }
-    faults.close();
+    // handed over first, so that it is closed after every service that uploads through it
+    faults = services.own(FaultInjectingProxy.start(s3.getPort()));
   }
 
   /** The S3 store through the fault proxy, with the SDK retries and timeouts of the scenario. */
@@ -149,7 +143,7 @@ class S3ServiceFaultsTest {
       S3Options store, Duration uploadTimeout, int maxAttempts, UnaryOperator<ServerConfig> more)
       throws Exception {
     service =
-        RunningService.start(
+        services.start(
             dataDir,
             c ->
                 more.apply(
@@ -668,7 +662,6 @@ class S3ServiceFaultsTest {
 
     // when the service stops, the store heals, and the service starts again on the same journal
     service.close();
-    service = null;
     awaitHeld(0);
     faults.heal();
     startService(patient, Duration.ofSeconds(60), 3);
@@ -711,7 +704,6 @@ class S3ServiceFaultsTest {
 
     // when
     service.close();
-    service = null;
 
     // then each of them ends (join waits for it, up to a bound far beyond what it needs); s3proxy's
     // own threads, the test's S3, are left out

@@ -17,9 +17,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Recurring jobs over real HTTP on a real port: the contract, bad input, and real fires. */
@@ -29,19 +29,8 @@ class ScheduleApiTest {
       "{\"trigger\": \"cron unix Europe/Berlin 30 2 * * *\", \"payload\": {\"report\": [1, 2.50]}}";
 
   @TempDir Path dataDir;
+  @RegisterExtension final Services services = new Services();
   private RunningService service;
-
-  @AfterEach
-  void stop() {
-    if (service != null) {
-      service.close();
-    }
-  }
-
-  private RunningService start() throws Exception {
-    service = RunningService.start(dataDir);
-    return service;
-  }
 
   private HttpResponse<String> put(String name, String body) throws Exception {
     return service.send(
@@ -65,7 +54,7 @@ class ScheduleApiTest {
 
   @Test
   void aPutScheduleIsListedWithItsNextFireTimesAndItsExactPayload() throws Exception {
-    start();
+    service = services.start(dataDir);
 
     HttpResponse<String> created = put("nightly", NIGHTLY);
 
@@ -91,7 +80,7 @@ class ScheduleApiTest {
 
   @Test
   void puttingTheSameScheduleAgainAnswers200AndChangesNothing() throws Exception {
-    start();
+    service = services.start(dataDir);
     String first = put("nightly", NIGHTLY).body();
 
     HttpResponse<String> again = put("nightly", NIGHTLY);
@@ -102,7 +91,7 @@ class ScheduleApiTest {
 
   @Test
   void aDeletedScheduleIsGoneAnd404Afterwards() throws Exception {
-    start();
+    service = services.start(dataDir);
     put("nightly", NIGHTLY);
 
     assertEquals(204, delete("nightly").statusCode());
@@ -115,7 +104,7 @@ class ScheduleApiTest {
   void aSchedulePayloadNestedExactlyMaxDepthDeepIsAcceptedAndOneLevelDeeperIs400()
       throws Exception {
     // given the default --max-depth, 64
-    start();
+    service = services.start(dataDir);
     String atTheLimit = "[".repeat(64) + "1" + "]".repeat(64);
     String trigger = "{\"trigger\": \"at 2030-01-01T00:00:00Z\", \"payload\": ";
 
@@ -131,7 +120,7 @@ class ScheduleApiTest {
 
   @Test
   void everyBadFieldIsA400NamingItAndNothingIsKept() throws Exception {
-    start();
+    service = services.start(dataDir);
     Map<String, String> cases = new LinkedHashMap<>();
     cases.put("{\"trigger\": \"sometimes\", \"payload\": 1}", "invalid_trigger");
     cases.put("{\"trigger\": \"cron unix UTC 61 * * * *\", \"payload\": 1}", "invalid_trigger");
@@ -161,7 +150,7 @@ class ScheduleApiTest {
 
   @Test
   void aNameOutsideTheAllowedCharactersIsA400() throws Exception {
-    start();
+    service = services.start(dataDir);
 
     assertError(put("a%20b", NIGHTLY), 400, "invalid_name");
     assertError(put("x".repeat(201), NIGHTLY), 400, "invalid_name");
@@ -169,7 +158,7 @@ class ScheduleApiTest {
 
   @Test
   void otherMethodsAre405WithAllow() throws Exception {
-    start();
+    service = services.start(dataDir);
 
     HttpResponse<String> r =
         service.send("/v1/schedules/nightly", b -> b.POST(HttpRequest.BodyPublishers.noBody()));
@@ -187,7 +176,7 @@ class ScheduleApiTest {
 
   @Test
   void somethingOtherThanJsonIs415() throws Exception {
-    start();
+    service = services.start(dataDir);
 
     HttpResponse<String> r =
         service.send(
@@ -201,7 +190,7 @@ class ScheduleApiTest {
 
   @Test
   void eachFireUploadsThePayloadAsAnObject() throws Exception {
-    start();
+    service = services.start(dataDir);
     Instant start = Instant.now().truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
 
     put(
@@ -218,11 +207,11 @@ class ScheduleApiTest {
 
   @Test
   void schedulesAreThereAfterARestart() throws Exception {
-    start();
+    service = services.start(dataDir);
     put("nightly", NIGHTLY);
     service.close();
 
-    service = RunningService.start(dataDir);
+    service = services.start(dataDir);
 
     Map<String, Object> s = Json.object(get("/v1/schedules/nightly").body());
     assertEquals("cron unix Europe/Berlin 30 2 * * *", s.get("trigger"));
@@ -231,7 +220,7 @@ class ScheduleApiTest {
   @Test
   void withATokenConfiguredScheduleRoutesNeedIt() throws Exception {
     service =
-        RunningService.start(
+        services.start(
             dataDir,
             c -> c.withToken("s3cret"),
             FilesystemObjectStore.open(dataDir.resolve("objects")));

@@ -5,26 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code sluice schedules} against a real service. */
 @Timeout(30)
 class SchedulesCommandTest {
   @TempDir Path dataDir;
+  @RegisterExtension final Services services = new Services();
   private RunningService service;
 
   @BeforeEach
   void start() throws Exception {
-    service = RunningService.start(dataDir);
-  }
-
-  @AfterEach
-  void stop() {
-    service.close();
+    service = services.start(dataDir);
   }
 
   private CommandRun run(String... args) {

@@ -21,12 +21,10 @@ import java.util.concurrent.ThreadFactory;
  *         before anything is written</td></tr>
  *     <tr><td>{@code ioMode}</td><td>{@link IoMode#AUTO}</td><td></td></tr>
  *     <tr><td>{@code listener}</td><td>{@link JournalListener#NONE}</td><td></td></tr>
- *     <tr><td>{@code writerThreadFactory}</td><td>a virtual thread named {@code
- *         sluice-journal-writer}</td><td>makes the writer thread. It blocks in file I/O, during
- *         which the JDK lends the virtual-thread scheduler another carrier; between commits it runs
- *         on a carrier, so on a host whose cores are all busy it does not wait for one behind them
- *         as a platform thread does, and it wakes the completer (a virtual thread too) on its own
- *         carrier's queue. Measured in ADR 16; a platform thread factory still works.</td></tr>
+ *     <tr><td>{@code writerThreadFactory}</td><td>a daemon platform thread named {@code
+ *         sluice-journal-writer}</td><td>makes the writer thread, which does blocking file I/O, so
+ *         a platform thread suits it (the completer, which only wakes waiters, is a virtual
+ *         thread)</td></tr>
  *     <tr><td>{@code writeBufferBytes}</td><td>1 MiB</td><td>a multiple of 4096, at least 8192: the
  *         aligned buffer a commit is written through (bigger commits are written in several
  *         writes and forced once)</td></tr>
@@ -120,7 +118,7 @@ public record JournalOptions(
         16 << 20,
         IoMode.AUTO,
         JournalListener.NONE,
-        Thread.ofVirtual().name("sluice-journal-writer").factory(),
+        Thread.ofPlatform().name("sluice-journal-writer").daemon(true).factory(),
         1 << 20,
         DEFAULT_STALL_THRESHOLD);
   }

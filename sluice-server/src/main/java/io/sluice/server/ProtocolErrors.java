@@ -18,8 +18,10 @@ import java.util.Locale;
  * considers it safe to show, else a generic text. The message is the only thing that tells the
  * cases apart, so each known message is mapped to a stable code and a message for people; the
  * mapping is pinned by HostileInputTest, which fails if a Helidon upgrade rewords one. Anything
- * unknown still gets a JSON body, with the code derived from the status. Every answer closes the
- * connection: after a framing error the rest of the stream cannot be trusted. Each refusal is
+ * unknown still gets a JSON body, with the code derived from the status; a HEAD request gets the
+ * status and headers of that answer without its body (and, as Helidon writes it, Content-Length 0).
+ * Every answer closes the connection: after a framing error the rest of the stream cannot be
+ * trusted. Each refusal is
  * counted in sluice_http_requests_total under the route "protocol", as no route template applies.
  */
 final class ProtocolErrors implements DirectHandler {
@@ -56,12 +58,16 @@ final class ProtocolErrors implements DirectHandler {
     Problem p = classify(request, eventType, defaultStatus, message == null ? "" : message);
     metrics.request(ROUTE, p.status().code());
     responseHeaders.set(HeaderNames.CONTENT_TYPE, "application/json");
-    return TransportResponse.builder()
-        .status(p.status())
-        .headers(responseHeaders)
-        .keepAlive(false)
-        .entity(Http.problemBody(p.code(), p.message()))
-        .build();
+    TransportResponse.Builder answer =
+        TransportResponse.builder().status(p.status()).headers(responseHeaders).keepAlive(false);
+    if ("HEAD".equals(request.method())) {
+      // No content in an answer to HEAD (RFC 9110 9.3.2). Helidon sets Content-Length to the
+      // entity's length here, whatever was set before, so it says 0 rather than the length a GET
+      // would get: a client reads no content after a HEAD answer whatever that header says, and the
+      // connection closes next.
+      return answer.build();
+    }
+    return answer.entity(Http.problemBody(p.code(), p.message())).build();
   }
 
   static Problem classify(

@@ -613,6 +613,29 @@ class HostileInputTest {
   }
 
   @Test
+  void aHeadRequestHelidonRefusesBeforeRoutingGetsTheErrorsHeadersWithoutItsBody()
+      throws Exception {
+    // given a HEAD request Helidon refuses before any route sees it (HTTP/1.0)
+    try (Socket socket = connect()) {
+      send(socket, "HEAD /health/live HTTP/1.0\r\nHost: test\r\n\r\n");
+
+      // then the answer is the error's status and headers and nothing after them (a HEAD answer
+      // has no content, RFC 9110 9.3.2), then the connection closes. (Helidon writes these answers'
+      // Content-Length from the entity it is given, so it says 0 here.)
+      ByteArrayOutputStream head = new ByteArrayOutputStream();
+      int b;
+      while (!head.toString(UTF_8).endsWith("\r\n\r\n")
+          && (b = socket.getInputStream().read()) != -1) {
+        head.write(b);
+      }
+      String headers = head.toString(UTF_8);
+      assertTrue(headers.startsWith("HTTP/1.1 505 "), headers);
+      assertTrue(headers.contains("\r\nContent-Type: application/json\r\n"), headers);
+      assertClosed(socket);
+    }
+  }
+
+  @Test
   void aRequestLineThatIsNotHttpIs400() throws Exception {
     assertProtocolError("GARBAGE\r\n\r\n", 400, "malformed_request_line", "METHOD /path");
   }

@@ -120,7 +120,8 @@ final class LoadCommand implements Callable<Integer> {
       converter = Main.DurationConverter.class,
       description =
           "Load sent before measuring, left out of the figures (JIT, connections, page cache)."
-              + " Default: ${DEFAULT-VALUE}.")
+              + " With --rate, warmup requests still unsent when measuring begins are skipped, so"
+              + " the run does not start behind. Default: ${DEFAULT-VALUE}.")
   Duration warmup;
 
   @Option(
@@ -387,6 +388,13 @@ final class LoadCommand implements Callable<Integer> {
     if (r.warmupRequests() > 0) {
       out.printf(Locale.ROOT, "Warmup     %,d requests, not counted above%n", r.warmupRequests());
     }
+    if (r.warmupSkipped() > 0) {
+      out.printf(
+          Locale.ROOT,
+          "Skipped    %,d warmup requests still unsent when the measured run began (not sent, so"
+              + " the run does not start behind)%n",
+          r.warmupSkipped());
+    }
     new TreeMap<>(r.firstProblems())
         .forEach((what, detail) -> out.println("First " + what + ": " + abbreviate(detail)));
   }
@@ -437,6 +445,7 @@ final class LoadCommand implements Callable<Integer> {
     s.put("failed", r.failed());
     s.put("errorRate", round(r.errorRate()));
     s.put("warmupRequests", r.warmupRequests());
+    s.put("warmupSkipped", r.warmupSkipped());
     s.put("firstProblems", new TreeMap<>(r.firstProblems()));
     return s;
   }

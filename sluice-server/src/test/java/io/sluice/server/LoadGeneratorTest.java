@@ -51,6 +51,116 @@ class LoadGeneratorTest {
   }
 
   @Test
+  void warmupRequestsStillUnsentWhenTheMeasuredRunBeginsAreSkippedNotCarriedIntoIt()
+      throws Exception {
+    // given: the service behind a relay that holds every byte until released, and an open-loop
+    // plan of 100 requests/s on 4 connections, 1 s of warmup then 1 s measured
+    service = services.start(dataDir);
+    try (HeldRelay relay = HeldRelay.start(service.port())) {
+      LoadGenerator.Plan held =
+          new LoadGenerator.Plan(
+              URI.create("http://127.0.0.1:" + relay.port()),
+              Optional.empty(),
+              100,
+              4,
+              1,
+              50,
+              Duration.ofSeconds(1),
+              Duration.ofSeconds(1),
+              Duration.ofSeconds(10));
+
+      // when: the relay lets the traffic through only once the measured run has begun, so the
+      // warmup's 4 requests in flight are answered late and its other 96 are overdue by then
+      LoadGenerator.Result r =
+          new LoadGenerator(held)
+              .run(
+                  progress -> {
+                    if (progress.phase() != LoadGenerator.Phase.WARMUP) {
+                      relay.release();
+                    }
+                  });
+
+      // then: those 96 were not sent; every request of the measured second was sent and answered
+      assertEquals(4, r.warmupRequests());
+      assertEquals(96, r.warmupSkipped());
+      assertEquals(100, r.requests() + r.unanswered(), "the measured second's requests");
+      assertEquals(100, r.status202());
+    }
+  }
+
+  /**
+   * A TCP relay on loopback to the service that forwards nothing, either way, until released: a
+   * service that does not answer for a while, as the load generator sees it.
+   */
+  private static final class HeldRelay implements AutoCloseable {
+    private final java.net.ServerSocket listener;
+    private final int upstreamPort;
+    private final CountDownLatch released = new CountDownLatch(1);
+    private final List<java.net.Socket> open = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private HeldRelay(java.net.ServerSocket listener, int upstreamPort) {
+      this.listener = listener;
+      this.upstreamPort = upstreamPort;
+    }
+
+    static HeldRelay start(int upstreamPort) throws java.io.IOException {
+      HeldRelay relay =
+          new HeldRelay(
+              new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress()),
+              upstreamPort);
+      Thread.ofVirtual().start(relay::accept);
+      return relay;
+    }
+
+    int port() {
+      return listener.getLocalPort();
+    }
+
+    void release() {
+      released.countDown();
+    }
+
+    private void accept() {
+      try {
+        while (true) {
+          java.net.Socket client = listener.accept();
+          java.net.Socket upstream =
+              new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), upstreamPort);
+          open.add(client);
+          open.add(upstream);
+          Thread.ofVirtual().start(() -> pump(client, upstream));
+          Thread.ofVirtual().start(() -> pump(upstream, client));
+        }
+      } catch (java.io.IOException closed) {
+        // the relay was closed
+      }
+    }
+
+    private void pump(java.net.Socket from, java.net.Socket to) {
+      try {
+        byte[] buffer = new byte[8192];
+        int n;
+        while ((n = from.getInputStream().read(buffer)) >= 0) {
+          Latches.awaitUninterruptibly(released);
+          to.getOutputStream().write(buffer, 0, n);
+        }
+        to.shutdownOutput();
+      } catch (java.io.IOException closed) {
+        // one side closed
+      }
+    }
+
+    @Override
+    public void close() throws java.io.IOException {
+      release();
+      listener.close();
+      for (java.net.Socket s : open) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
   void eachPayloadIsAUniqueJsonObjectOfThePayloadSize() throws Exception {
     service = services.start(dataDir);
 

@@ -243,6 +243,8 @@ n, accepted, upload = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 # The service's count includes the warmup; the summary's own payloads (202s x n) leave it out.
 expected = (s["payloads"] + s["warmupRequests"] * n) if s["failed"] == 0 else None
 note = "" if expected is None or expected == accepted else "  (service accepted %d, expected %d)" % (accepted, expected)
+if s.get("warmupSkipped"):
+    note += "  (%d warmup requests overdue at the start of the run, not sent)" % s["warmupSkipped"]
 print("%-12s %4d %12.0f %12.0f %10.2f %10.2f %8d %8s%s" % ("sluice-load", n, s["requestsPerSecond"],
       s["payloadsPerSecond"], s["latencyMs"]["p50"], s["latencyMs"]["p99"], s["failed"], upload, note))
 PY

@@ -51,7 +51,7 @@ import org.HdrHistogram.Histogram;
  *
  * <p>Run: {@code java -cp sluice-bench/target/benchmarks.jar io.sluice.bench.JournalAppendBench
  * [--submitters 64,256,1024] [--seconds 5] [--warmup 2] [--record 256] [--modes
- * group,per-record,unforced] [--dir /tmp]}.
+ * group,per-record,unforced] [--dir /tmp] [--segment-mib 64] [--preallocate true]}.
  */
 public final class JournalAppendBench {
   /**
@@ -69,6 +69,12 @@ public final class JournalAppendBench {
    * The engine modes' journal segment size in MiB ({@code --segment-mib}); 0: the store's default.
    */
   private static int segmentMib;
+
+  /**
+   * Whether the journal modes write the next segment's file ahead ({@code --preallocate}, default
+   * true: {@code JournalOptions.preallocate}); the engine modes use the store's default.
+   */
+  private static boolean preallocate = true;
 
   /** What a submitter calls: one durable append. */
   private interface Appender extends AutoCloseable {
@@ -104,6 +110,7 @@ public final class JournalAppendBench {
         case "--modes" -> modes = List.of(args[i + 1].split(","));
         case "--dir" -> base = Path.of(args[i + 1]);
         case "--segment-mib" -> segmentMib = Integer.parseInt(args[i + 1]);
+        case "--preallocate" -> preallocate = Boolean.parseBoolean(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -223,6 +230,7 @@ public final class JournalAppendBench {
             JournalOptions.defaults(dir)
                 .withDurability(durability)
                 .withIoMode(mode)
+                .withPreallocate(preallocate)
                 .withListener(commits),
             ReplayVisitor.IGNORE);
     return new Appender() {
@@ -235,12 +243,15 @@ public final class JournalAppendBench {
       public String describe() {
         JournalStats s = j.stats();
         return String.format(
-            "%s, %.1f records/commit (max %d), %d forces, mean force %.3f ms; %s",
+            "%s, %.1f records/commit (max %d), %d forces, mean force %.3f ms; %d of %d segments"
+                + " written ahead; %s",
             s.ioMode(),
             s.meanRecordsPerCommit(),
             s.maxRecordsPerCommit(),
             s.forces(),
             s.meanForceNanos() / 1e6,
+            s.segmentsPreallocated(),
+            s.segmentsCreated(),
             commits);
       }
 

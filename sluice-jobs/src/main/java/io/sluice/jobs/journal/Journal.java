@@ -189,6 +189,9 @@ public final class Journal implements AutoCloseable {
   /** Reports stalls and wakes timed appends past their deadline; see the class comment. */
   private final Thread watchdog;
 
+  /** Writes the next segment's file ahead (JournalOptions.preallocate), or null. */
+  private final SegmentPreallocator preallocator;
+
   private final long stallThresholdNanos;
   private final long tickNanos;
   private final Object stallLock = new Object();
@@ -226,6 +229,7 @@ public final class Journal implements AutoCloseable {
   private volatile long forceNanosTotal;
   private volatile long forceNanosMax;
   private volatile long segmentsCreated;
+  private volatile long segmentsPreallocated; // of segmentsCreated, from a preallocated file
   private final AtomicLong segmentsDeleted = new AtomicLong();
 
   private Journal(
@@ -278,6 +282,11 @@ public final class Journal implements AutoCloseable {
               opener, directory, last, recovered.lastEnd(), recovered.lastSalt(), buffer, direct);
     }
     currentSegment = segment.number;
+    preallocator =
+        options.preallocate()
+            ? new SegmentPreallocator(
+                directory, options.segmentBytes(), direct, "sluice-journal-preallocator")
+            : null;
     lastForceNanos = System.nanoTime();
     completer = Thread.ofVirtual().name("sluice-journal-completer").unstarted(this::runCompleter);
     watchdog = Thread.ofVirtual().name("sluice-journal-watchdog").unstarted(this::runWatchdog);
@@ -288,6 +297,10 @@ public final class Journal implements AutoCloseable {
       completer.start();
       made.start();
       watchdog.start();
+      if (preallocator != null) {
+        preallocator.start();
+        preallocator.prepare(currentSegment + 1);
+      }
     } catch (RuntimeException | Error e) {
       stopAfterFailedStart(made);
       segment.closeQuietly();
@@ -317,6 +330,9 @@ public final class Journal implements AutoCloseable {
       if (t.isAlive()) {
         interrupted |= joinUninterruptibly(t);
       }
+    }
+    if (preallocator != null) {
+      preallocator.close(); // never started, or started last: nothing after it can have failed
     }
     if (interrupted) {
       Thread.currentThread().interrupt();
@@ -393,6 +409,7 @@ public final class Journal implements AutoCloseable {
       releaseStaleSegments(dir, opener);
       Recovery.Result recovered = new Recovery(dir, visitor).run();
       removeLeftoverReleased(dir, FileNames.of(opener));
+      SegmentPreallocator.removeLeftovers(dir, FileNames.of(opener));
       return new Journal(options, opener, mode, recovered, lockChannel, lock);
     } catch (IOException | RuntimeException | Error e) {
       lockChannel.close();
@@ -880,6 +897,7 @@ public final class Journal implements AutoCloseable {
         forceNanosTotal,
         forceNanosMax,
         segmentsCreated,
+        segmentsPreallocated,
         segmentsDeleted.get(),
         stalled(),
         stalls);
@@ -916,6 +934,9 @@ public final class Journal implements AutoCloseable {
             interrupted = true;
           }
         }
+      }
+      if (preallocator != null) {
+        preallocator.close(); // the writer is done: nothing takes its file any more
       }
       try {
         lock.release();
@@ -1064,8 +1085,17 @@ public final class Journal implements AutoCloseable {
     segment.close();
     long next = segment.number + 1;
     closedSegments.put(segment.number, Files.size(segment.file)); // padding included, as at open
-    segment = SegmentWriter.create(opener, directory, next, buffer, ioMode == IoMode.DIRECT);
+    Path preallocated = preallocator == null ? null : preallocator.take(next);
+    segment =
+        SegmentWriter.create(
+            opener, directory, next, buffer, ioMode == IoMode.DIRECT, preallocated);
     segmentsCreated++;
+    if (preallocated != null) {
+      segmentsPreallocated++;
+    }
+    if (preallocator != null) {
+      preallocator.prepare(next + 1);
+    }
     currentSegment = next;
     unforced = false;
     try {

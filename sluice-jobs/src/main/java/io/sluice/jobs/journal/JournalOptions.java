@@ -30,6 +30,12 @@ import java.util.concurrent.ThreadFactory;
  *         writes and forced once)</td></tr>
  *     <tr><td>{@code stallThreshold}</td><td>10 s</td><td>at least 1 ms: a commit (write and
  *         force) running longer is reported as a stall (see {@link Journal#stalled()})</td></tr>
+ *     <tr><td>{@code preallocate}</td><td>{@code true}</td><td>while a segment is written, a
+ *         background thread writes the next one's file full of zeros, so that commits overwrite
+ *         blocks that exist instead of growing the file: no block allocation or size change for
+ *         the force to commit (on ext4 here, half the time per commit). Costs one segment of disk
+ *         space ahead and a second, paced write of each segment's bytes; a failure (a full disk)
+ *         is logged and segments are then created as they fill</td></tr>
  *   </tbody>
  * </table>
  *
@@ -43,6 +49,7 @@ import java.util.concurrent.ThreadFactory;
  * @param writeBufferBytes the size of the aligned write buffer
  * @param stallThreshold how long a commit (write and force) may run before the journal reports a
  *     stall
+ * @param preallocate whether the next segment's file is written with zeros in the background
  */
 public record JournalOptions(
     Path directory,
@@ -53,7 +60,8 @@ public record JournalOptions(
     JournalListener listener,
     ThreadFactory writerThreadFactory,
     int writeBufferBytes,
-    Duration stallThreshold) {
+    Duration stallThreshold,
+    boolean preallocate) {
 
   private static final long MAX_SEGMENT_BYTES = 1L << 30;
   private static final Duration MIN_STALL_THRESHOLD = Duration.ofMillis(1);
@@ -73,6 +81,7 @@ public record JournalOptions(
    * @param writerThreadFactory makes the writer thread
    * @param writeBufferBytes the size of the aligned write buffer
    * @param stallThreshold how long a commit may run before the journal reports a stall
+   * @param preallocate whether the next segment's file is written with zeros in the background
    * @throws IllegalArgumentException if a size breaks its rule in the table above
    */
   public JournalOptions {
@@ -120,7 +129,8 @@ public record JournalOptions(
         JournalListener.NONE,
         Thread.ofPlatform().name("sluice-journal-writer").daemon(true).factory(),
         1 << 20,
-        DEFAULT_STALL_THRESHOLD);
+        DEFAULT_STALL_THRESHOLD,
+        true);
   }
 
   /**
@@ -149,7 +159,8 @@ public record JournalOptions(
         listener,
         writerThreadFactory,
         writeBufferBytes,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -168,7 +179,8 @@ public record JournalOptions(
         listener,
         writerThreadFactory,
         writeBufferBytes,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -187,7 +199,8 @@ public record JournalOptions(
         listener,
         writerThreadFactory,
         writeBufferBytes,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -206,7 +219,8 @@ public record JournalOptions(
         listener,
         writerThreadFactory,
         writeBufferBytes,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -225,7 +239,8 @@ public record JournalOptions(
         listener,
         writerThreadFactory,
         writeBufferBytes,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -244,7 +259,8 @@ public record JournalOptions(
         listener,
         writerThreadFactory,
         writeBufferBytes,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -263,7 +279,8 @@ public record JournalOptions(
         listener,
         writerThreadFactory,
         writeBufferBytes,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -282,7 +299,8 @@ public record JournalOptions(
         listener,
         writerThreadFactory,
         writeBufferBytes,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -302,6 +320,27 @@ public record JournalOptions(
         listener,
         writerThreadFactory,
         writeBufferBytes,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
+  }
+
+  /**
+   * Returns a copy that does or does not write the next segment's file ahead (see the table above).
+   *
+   * @param preallocate whether the next segment's file is written with zeros in the background
+   * @return the new options
+   */
+  public JournalOptions withPreallocate(boolean preallocate) {
+    return new JournalOptions(
+        directory,
+        durability,
+        segmentBytes,
+        maxRecordBytes,
+        ioMode,
+        listener,
+        writerThreadFactory,
+        writeBufferBytes,
+        stallThreshold,
+        preallocate);
   }
 }

@@ -14,6 +14,9 @@ package io.sluice.jobs.journal;
  * @param forceNanosTotal time spent forcing, in total
  * @param forceNanosMax the longest force
  * @param segmentsCreated segment files created since open
+ * @param segmentsPreallocated those of them whose file had been written ahead with zeros, in whole
+ *     or in part ({@link JournalOptions#preallocate()}); the others grew as records came, which
+ *     makes commits slower
  * @param segmentsDeleted segments released by {@link Journal#releaseSegmentsBefore}: renamed out of
  *     the segments' names, their files deleted then or, if that could not finish (a failure, a
  *     close), at the next open
@@ -31,6 +34,7 @@ public record JournalStats(
     long forceNanosTotal,
     long forceNanosMax,
     long segmentsCreated,
+    long segmentsPreallocated,
     long segmentsDeleted,
     boolean stalled,
     long stalls) {

@@ -22,7 +22,8 @@ import java.util.stream.Stream;
 /*
  * Replay at open: reads every segment file in number order and hands each readable record to the
  * visitor, then cuts the torn tail off the last segment so appends continue right after the last
- * good frame.
+ * good frame. Zeros after the last good frame are not a torn tail and stay: a preallocated file
+ * (SegmentPreallocator) keeps its blocks for the appends to overwrite.
  *
  * Each file is mapped read-only in a confined Arena (unmapped deterministically before the tail is
  * truncated) and scanned frame by frame from offset 64, with the checks its header names: version
@@ -91,6 +92,9 @@ final class Recovery {
   /** The salt of the segment scanned last, if it is version 2 and its salt verified; else 0. */
   private long scannedSalt;
 
+  /** The last non-zero byte of the segment scan() last read; MAX_VALUE if it did not read one. */
+  private long scannedLastNonZero;
+
   Recovery(Path directory, ReplayVisitor visitor) {
     this.directory = directory;
     this.visitor = visitor;
@@ -140,7 +144,11 @@ final class Recovery {
       if (last) {
         lastEnd = end;
         lastSalt = scannedSalt;
-        if (end >= 0 && size > end) {
+        // Zeros after the data of a segment the writer goes on with (a preallocated file's) stay:
+        // they hold no frame that could resurface, and the writer overwrites them in place. A
+        // segment it will not append to (no verified salt) is cut as before, so that its size
+        // says what releasing it would free.
+        if (end >= 0 && size > end && (scannedLastNonZero >= end || scannedSalt == 0)) {
           cut(file, end);
         }
       }
@@ -161,6 +169,7 @@ final class Recovery {
   }
 
   private long replaySegment(Path file, long n, long size, boolean last) throws IOException {
+    scannedLastNonZero = Long.MAX_VALUE;
     if (size > Integer.MAX_VALUE) {
       throw new JournalFormatException(
           file,
@@ -185,6 +194,7 @@ final class Recovery {
     scannedSalt = 0;
     int size = data.limit();
     int lastNonZero = lastNonZero(data);
+    scannedLastNonZero = lastNonZero;
     if (lastNonZero < 0) {
       return blank(file, n, last, size);
     }

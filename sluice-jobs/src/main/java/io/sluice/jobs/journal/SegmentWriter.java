@@ -7,6 +7,7 @@ import static io.sluice.jobs.journal.SegmentFormat.HEADER_BYTES;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -101,8 +102,32 @@ final class SegmentWriter {
   static SegmentWriter create(
       ChannelOpener opener, Path directory, long number, ByteBuffer buf, boolean direct)
       throws IOException {
+    return create(opener, directory, number, buf, direct, null);
+  }
+
+  /**
+   * Creates the segment as {@link #create(ChannelOpener, Path, long, ByteBuffer, boolean)} does,
+   * from {@code preallocated} if not null: a file of zeros (SegmentPreallocator), renamed to the
+   * segment's name, so that commits overwrite its blocks instead of growing the file.
+   */
+  static SegmentWriter create(
+      ChannelOpener opener,
+      Path directory,
+      long number,
+      ByteBuffer buf,
+      boolean direct,
+      Path preallocated)
+      throws IOException {
     Path file = SegmentFormat.file(directory, number);
-    FileChannel ch = opener.open(file, openOptions(direct, true));
+    FileChannel ch;
+    if (preallocated != null && !Files.exists(file)) {
+      // A rename replaces its target: the check keeps an existing segment from being replaced
+      // (the writer alone creates segments, so nothing comes between the two).
+      FileNames.of(opener).move(preallocated, file);
+      ch = opener.open(file, openOptions(direct, false));
+    } else {
+      ch = opener.open(file, openOptions(direct, true));
+    }
     long salt = SegmentFormat.newSalt();
     SegmentWriter w = new SegmentWriter(number, file, ch, buf, salt);
     try {

@@ -10,15 +10,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The journal threads (writer, completer, watchdog) alive in this JVM, for tests that check a
- * failed open or close leaves none behind. The completer and the watchdog are virtual threads,
- * which Thread.getAllStackTraces does not list, so they are counted in the JVM's thread dump
- * (HotSpotDiagnosticMXBean.dumpThreads, which lists virtual threads too). Public for the store's
- * tests in io.sluice.jobs.
+ * The journal threads (writer, completer, watchdog, preallocator) alive in this JVM, for tests that
+ * check a failed open or close leaves none behind. The completer and the watchdog are virtual
+ * threads, which Thread.getAllStackTraces does not list, so they are counted in the JVM's thread
+ * dump (HotSpotDiagnosticMXBean.dumpThreads, which lists virtual threads too). Public for the
+ * store's tests in io.sluice.jobs.
  */
 public final class JournalThreads {
   private static final Pattern JOURNAL_THREAD =
-      Pattern.compile("\"name\"\\s*:\\s*\"(sluice-journal-(?:writer|completer|watchdog))\"");
+      Pattern.compile(
+          "\"name\"\\s*:\\s*\"(sluice-journal-(?:writer|completer|watchdog|preallocator))\"");
 
   private JournalThreads() {}
 

@@ -36,6 +36,9 @@ import java.util.Optional;
  * @param stallThreshold how long one journal commit (write and force) may run before the journal
  *     counts as stalled, and submits are refused with {@link JournalStalledException} (see {@link
  *     #withStallThreshold})
+ * @param preallocate whether the journal writes its next segment's file with zeros in the
+ *     background, so that commits overwrite blocks instead of growing the file (see {@link
+ *     #withPreallocate})
  */
 public record JobStoreOptions(
     Optional<Path> directory,
@@ -49,7 +52,8 @@ public record JobStoreOptions(
     Clock clock,
     StoreObserver observer,
     Duration ackTimeout,
-    Duration stallThreshold) {
+    Duration stallThreshold,
+    boolean preallocate) {
 
   /** The default {@link #capacity()}. */
   public static final int DEFAULT_CAPACITY = 100_000;
@@ -126,7 +130,7 @@ public record JobStoreOptions(
    * possible, 10,000 finished jobs remembered, old jobs relocated at {@link
    * #DEFAULT_RELOCATION_THRESHOLD}, the system clock, submits waiting at most {@link
    * #DEFAULT_ACK_TIMEOUT} for the journal, which counts as stalled after {@link
-   * #DEFAULT_STALL_THRESHOLD}.
+   * #DEFAULT_STALL_THRESHOLD}, the next segment's file written ahead.
    *
    * @return the defaults
    */
@@ -143,7 +147,8 @@ public record JobStoreOptions(
         Clock.system(),
         StoreObserver.NONE,
         DEFAULT_ACK_TIMEOUT,
-        DEFAULT_STALL_THRESHOLD);
+        DEFAULT_STALL_THRESHOLD,
+        true);
   }
 
   /**
@@ -165,7 +170,8 @@ public record JobStoreOptions(
         clock,
         observer,
         ackTimeout,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -187,7 +193,8 @@ public record JobStoreOptions(
         clock,
         observer,
         ackTimeout,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -209,7 +216,8 @@ public record JobStoreOptions(
         clock,
         observer,
         ackTimeout,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -231,7 +239,8 @@ public record JobStoreOptions(
         clock,
         observer,
         ackTimeout,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -253,7 +262,8 @@ public record JobStoreOptions(
         clock,
         observer,
         ackTimeout,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -275,7 +285,8 @@ public record JobStoreOptions(
         clock,
         observer,
         ackTimeout,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -297,7 +308,8 @@ public record JobStoreOptions(
         clock,
         observer,
         ackTimeout,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -329,7 +341,8 @@ public record JobStoreOptions(
         clock,
         observer,
         ackTimeout,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -351,7 +364,8 @@ public record JobStoreOptions(
         clock,
         observer,
         ackTimeout,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -373,7 +387,8 @@ public record JobStoreOptions(
         clock,
         observer,
         ackTimeout,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -403,7 +418,8 @@ public record JobStoreOptions(
         clock,
         observer,
         ackTimeout,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
   }
 
   /**
@@ -429,6 +445,36 @@ public record JobStoreOptions(
         clock,
         observer,
         ackTimeout,
-        stallThreshold);
+        stallThreshold,
+        preallocate);
+  }
+
+  /**
+   * These options with the journal's next segment file written ahead, or not. On (the default), a
+   * background thread writes the next segment's file full of zeros while the current one fills, so
+   * that a commit overwrites blocks that exist instead of growing the file, and its force has no
+   * block allocation or size change to record: on ext4 here that halved the time of a commit and
+   * raised durable submits at 64 submitters by about a third. It costs one segment ({@link
+   * #segmentBytes()}) of disk space ahead and a second, paced write of every segment's bytes; turn
+   * it off where disk space or write volume (an SSD's wear) matters more.
+   *
+   * @param preallocate whether to write the next segment's file ahead
+   * @return new options
+   */
+  public JobStoreOptions withPreallocate(boolean preallocate) {
+    return new JobStoreOptions(
+        directory,
+        capacity,
+        payloadBytesLimit,
+        durability,
+        segmentBytes,
+        directIo,
+        finishedRetention,
+        relocationThreshold,
+        clock,
+        observer,
+        ackTimeout,
+        stallThreshold,
+        preallocate);
   }
 }

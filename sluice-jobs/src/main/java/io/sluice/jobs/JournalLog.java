@@ -239,6 +239,7 @@ final class JournalLog implements JobLog {
         .withSegmentBytes(options.segmentBytes())
         .withIoMode(options.directIo() ? IoMode.AUTO : IoMode.BUFFERED)
         .withStallThreshold(options.stallThreshold())
+        .withPreallocate(options.preallocate())
         .withListener(
             new JournalListener() {
               @Override

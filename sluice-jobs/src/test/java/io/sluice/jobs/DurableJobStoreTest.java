@@ -88,6 +88,26 @@ class DurableJobStoreTest {
   }
 
   @Test
+  void theJournalWritesItsNextSegmentAheadUnlessToldNot() throws Exception {
+    Path ahead = dir.resolve("00000000000000000002.seg.preallocated");
+    // given a store with the default options, the next segment's file is written ahead
+    try (LocalJobStore store = open()) {
+      accept(store, spec("a"));
+      Waits.until(() -> Files.exists(ahead), "the next segment's file written ahead");
+      assertEquals(1 << 20, Files.size(ahead));
+    }
+    assertTrue(Files.notExists(ahead), "deleted at close");
+    // when a store is told not to, there is no thread to write it
+    try (LocalJobStore store = LocalJobStore.open(options().withPreallocate(false))) {
+      accept(store, spec("b"));
+      assertTrue(
+          !io.sluice.jobs.journal.JournalThreads.alive().contains("sluice-journal-preallocator"),
+          io.sluice.jobs.journal.JournalThreads.alive().toString());
+      assertTrue(Files.notExists(ahead));
+    }
+  }
+
+  @Test
   void acceptedJobsAreThereAfterAReopenWithEverythingTheyCarry() throws Exception {
     List<JobId> ids;
     try (LocalJobStore store = open()) {

@@ -250,6 +250,18 @@ final class ServeCommand implements Callable<Integer> {
   Duration journalStallThreshold;
 
   @Option(
+      names = "--journal-preallocate",
+      defaultValue = "true",
+      arity = "0..1",
+      paramLabel = "BOOL",
+      description =
+          "Write the next journal segment's file (64 MiB) with zeros while the current one fills,"
+              + " so fsyncs have no file growth to record: about half the time per journal commit"
+              + " on ext4. false saves that disk space and the second write of the journal's bytes"
+              + " (SLUICE_JOURNAL_PREALLOCATE). Default: ${DEFAULT-VALUE}.")
+  boolean journalPreallocate;
+
+  @Option(
       names = "--journal-ack-timeout",
       defaultValue = "30s",
       paramLabel = "DURATION",
@@ -602,7 +614,8 @@ final class ServeCommand implements Callable<Integer> {
         maxConnections == 0 ? ServerConfig.defaultMaxConnections() : maxConnections,
         finishedRetention,
         journalAckTimeout,
-        journalStallThreshold);
+        journalStallThreshold,
+        journalPreallocate);
   }
 
   private ObjectStore objectStore(ServerConfig settings) throws IOException {

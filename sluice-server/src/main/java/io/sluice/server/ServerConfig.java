@@ -56,6 +56,9 @@ import java.util.function.Consumer;
  * @param journalStallThreshold a journal write and fsync running longer is a stall: logged, {@code
  *     /health/ready} answers 503 {@code journal_stalled} and new batches are refused at once until
  *     it ends
+ * @param journalPreallocate whether the journal writes its next segment's file with zeros ahead, so
+ *     that commits overwrite blocks instead of growing the file (see {@link
+ *     io.sluice.jobs.JobStoreOptions#withPreallocate})
  */
 public record ServerConfig(
     String host,
@@ -80,7 +83,8 @@ public record ServerConfig(
     int maxConnections,
     int finishedRetention,
     Duration journalAckTimeout,
-    Duration journalStallThreshold) {
+    Duration journalStallThreshold,
+    boolean journalPreallocate) {
 
   /**
    * Checks the settings, with messages that name the option to fix.
@@ -240,7 +244,7 @@ public record ServerConfig(
    * an eighth of the heap for bodies being received ({@link #defaultMaxInflightBodyBytes(int)}),
    * and connections for another eighth ({@link #defaultMaxConnections()}), 10,000 finished jobs
    * remembered, and a journal that counts as stalled after 10 s, with submits waiting at most 30 s
-   * for it.
+   * for it, which writes its next segment's file ahead.
    *
    * @param dataDir where the journal and the filesystem objects live
    * @return the defaults
@@ -269,7 +273,8 @@ public record ServerConfig(
         defaultMaxConnections(),
         DEFAULT_FINISHED_RETENTION,
         JobStoreOptions.DEFAULT_ACK_TIMEOUT,
-        JobStoreOptions.DEFAULT_STALL_THRESHOLD);
+        JobStoreOptions.DEFAULT_STALL_THRESHOLD,
+        true);
   }
 
   /**
@@ -437,6 +442,16 @@ public record ServerConfig(
         });
   }
 
+  /**
+   * This configuration with the journal's next segment file written ahead, or not.
+   *
+   * @param journalPreallocate whether the journal writes its next segment's file ahead
+   * @return a new configuration
+   */
+  public ServerConfig withJournalPreallocate(boolean journalPreallocate) {
+    return with(d -> d.journalPreallocate = journalPreallocate);
+  }
+
   /** This configuration with the changes {@code change} makes to a copy, checked as a whole. */
   private ServerConfig with(Consumer<Draft> change) {
     Draft d = new Draft(this);
@@ -471,6 +486,7 @@ public record ServerConfig(
     int finishedRetention;
     Duration journalAckTimeout;
     Duration journalStallThreshold;
+    boolean journalPreallocate;
 
     Draft(ServerConfig c) {
       host = c.host;
@@ -496,6 +512,7 @@ public record ServerConfig(
       finishedRetention = c.finishedRetention;
       journalAckTimeout = c.journalAckTimeout;
       journalStallThreshold = c.journalStallThreshold;
+      journalPreallocate = c.journalPreallocate;
     }
 
     ServerConfig build() {
@@ -522,7 +539,8 @@ public record ServerConfig(
           maxConnections,
           finishedRetention,
           journalAckTimeout,
-          journalStallThreshold);
+          journalStallThreshold,
+          journalPreallocate);
     }
   }
 }

@@ -416,6 +416,7 @@ public final class SluiceServer implements AutoCloseable {
                 .withFinishedRetention(config.finishedRetention())
                 .withAckTimeout(config.journalAckTimeout())
                 .withStallThreshold(config.journalStallThreshold())
+                .withPreallocate(config.journalPreallocate())
                 .withObserver(observer));
     opened.addWaitingForTheDisk(store::close);
     stopIfRequested(startObserver, "once the journal was replayed");

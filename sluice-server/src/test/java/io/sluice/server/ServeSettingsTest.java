@@ -81,6 +81,20 @@ class ServeSettingsTest {
   }
 
   @Test
+  void journalPreallocationIsOnUnlessAFlagOrTheEnvironmentTurnsItOff() {
+    assertTrue(settings(Map.of()).journalPreallocate());
+    assertTrue(ServerConfig.defaults(dir).journalPreallocate());
+    assertFalse(settings(Map.of(), "--journal-preallocate", "false").journalPreallocate());
+    assertFalse(settings(Map.of(), "--journal-preallocate=false").journalPreallocate());
+    assertFalse(settings(Map.of("SLUICE_JOURNAL_PREALLOCATE", "false")).journalPreallocate());
+    assertTrue(
+        settings(Map.of("SLUICE_JOURNAL_PREALLOCATE", "false"), "--journal-preallocate")
+            .journalPreallocate(),
+        "the flag beats the environment");
+    assertFalse(ServerConfig.defaults(dir).withJournalPreallocate(false).journalPreallocate());
+  }
+
+  @Test
   void theRetryDelayAndTheQueueBytesComeFromTheirFlagsOrTheEnvironment() {
     ServerConfig defaults = settings(Map.of());
     ServerConfig c =

@@ -125,7 +125,10 @@ public final class Journal implements AutoCloseable {
    * Segments: the writer rolls to a new segment when a frame would cross segmentBytes (the old one
    * is flushed, forced unless NEVER (then close forces it), closed and added to closedSegments; the
    * new one is created with its header, forced, and the directory forced). releaseSegmentsBefore
-   * deletes from closedSegments only, so it never touches the segment being written.
+   * deletes from closedSegments only, so it never touches the segment being written. With
+   * preallocate, a fourth thread (SegmentPreallocator, a platform thread) writes the next segment's
+   * file with zeros meanwhile; the roll renames that file (whole, or as far as it got) to the new
+   * segment's name instead of creating an empty one. It starts last and closes after the writer.
    *
    * Stalls. The writer stores the start of each stretch of disk I/O (a commit, an interval force,
    * the last force at close) in `busySince` and IDLE after it: two volatile writes per commit, none

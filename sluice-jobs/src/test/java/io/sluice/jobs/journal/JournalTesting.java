@@ -43,9 +43,16 @@ final class JournalTesting {
     return ByteBuffer.wrap(body).getLong(4);
   }
 
-  /** Spins (yielding) until the condition holds: for waiting on thread states, never on time. */
+  /**
+   * Spins (yielding) until the condition holds: for waiting on thread states, never on time. Ends
+   * with an AssertionError if the thread is interrupted, as a test's {@code @Timeout} does to it,
+   * so a condition that never comes fails the test instead of hanging it.
+   */
   static void awaitTrue(BooleanSupplier condition) {
     while (!condition.getAsBoolean()) {
+      if (Thread.interrupted()) {
+        throw new AssertionError("interrupted (the test's timeout?) before the condition held");
+      }
       Thread.yield();
     }
   }

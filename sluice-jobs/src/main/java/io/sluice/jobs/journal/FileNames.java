@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Renames and deletes the journal's segment files: {@link Files} in production. Beside the files
@@ -29,5 +31,23 @@ interface FileNames {
   /** Deletes {@code file} if it exists; true if it did. */
   default boolean deleteIfExists(Path file) throws IOException {
     return Files.deleteIfExists(file);
+  }
+
+  /** The entries of {@code directory} whose names end with one of {@code suffixes}. */
+  static List<Path> endingWith(Path directory, String... suffixes) throws IOException {
+    try (Stream<Path> files = Files.list(directory)) {
+      return files
+          .filter(
+              f -> {
+                String name = f.getFileName().toString();
+                for (String suffix : suffixes) {
+                  if (name.endsWith(suffix)) {
+                    return true;
+                  }
+                }
+                return false;
+              })
+          .toList();
+    }
   }
 }

@@ -343,7 +343,7 @@ public final class Journal implements AutoCloseable {
   }
 
   /** Joins {@code t}, waiting through interrupts; true if the caller was interrupted meanwhile. */
-  private static boolean joinUninterruptibly(Thread t) {
+  static boolean joinUninterruptibly(Thread t) {
     boolean interrupted = false;
     while (t.isAlive()) {
       try {
@@ -826,14 +826,7 @@ public final class Journal implements AutoCloseable {
    * segments (see releaseSegmentsBefore).
    */
   private static void removeLeftoverReleased(Path dir, FileNames names) throws IOException {
-    List<Path> leftovers;
-    try (Stream<Path> files = Files.list(dir)) {
-      leftovers =
-          files
-              .filter(f -> f.getFileName().toString().endsWith(SegmentFormat.RELEASED_SUFFIX))
-              .toList();
-    }
-    for (Path f : leftovers) {
+    for (Path f : FileNames.endingWith(dir, SegmentFormat.RELEASED_SUFFIX)) {
       names.deleteIfExists(f);
     }
   }

@@ -3,14 +3,12 @@ package io.sluice.jobs.journal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Stream;
 
 /*
  * Writes the next segment's file full of zeros in the background, so that the writer's commits
@@ -41,8 +39,9 @@ import java.util.stream.Stream;
  * Cost. One segment of disk space ahead, and a second write of every segment's bytes, which this
  * thread paces: it writes 128 KiB at a time (a commit queued behind one such write waits ~0.1 ms
  * here; behind 1 MiB writes the commits' p99 at 64 submitters doubled) and after each waits as
- * long as the write took, so it uses at most half of the device's time. A failure (a full disk, say) is logged once as a warning, the partial
- * file deleted, and segments are created as before until a later one succeeds.
+ * long as the write took, so it uses at most half of the device's time. A failure (a full disk,
+ * say) is logged as a warning the first time (at DEBUG after), the partial file deleted, and that
+ * segment created as before; the next roll's file is tried again.
  *
  * Its files are the file system's, not the journal's ChannelOpener's: the opener is the seam where
  * tests put a failing, hanging or power-cut disk under the segments, and a file of zeros that is
@@ -118,12 +117,17 @@ final class SegmentPreallocator implements AutoCloseable {
   /**
    * The file written ahead for {@code segment}, now the caller's to rename: complete, or as far as
    * it got (zeros up to some block, not forced), or null if there is none (not asked, or failed):
-   * the caller then creates the segment itself. Waits at most for the chunk being written.
+   * the caller then creates the segment itself. Waits at most for the chunk being written. Either
+   * way that segment is no longer wanted: nothing is written for it again (the file taken must not
+   * be begun anew under the caller's rename), and the caller's next prepare says what is.
    */
   Path take(long segment) {
     boolean interrupted = false;
     try {
       synchronized (lock) {
+        if (wanted == segment) {
+          wanted = NONE; // the thread stops at its next pause unless a hand-off is asked
+        }
         if (preparing == segment && !closed) {
           handOffAsked = true;
           lock.notifyAll(); // out of its pacing wait
@@ -163,14 +167,7 @@ final class SegmentPreallocator implements AutoCloseable {
     // An interrupt closes a FileChannel the thread is blocked in: only its own file, dropped
     // anyway.
     thread.interrupt();
-    boolean interrupted = false;
-    while (thread.isAlive()) {
-      try {
-        thread.join();
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
+    boolean interrupted = Journal.joinUninterruptibly(thread);
     synchronized (lock) {
       if (ready != NONE) {
         deleteQuietly(readyFile(directory, ready));
@@ -295,11 +292,14 @@ final class SegmentPreallocator implements AutoCloseable {
     long deadline = System.nanoTime() + nanos;
     synchronized (lock) {
       while (true) {
-        if (closed || wanted != segment) {
+        if (closed) {
           return Outcome.DROPPED;
         }
         if (handOffAsked) {
-          return Outcome.HANDED_OFF;
+          return Outcome.HANDED_OFF; // take() has cleared `wanted` already: this comes first
+        }
+        if (wanted != segment) {
+          return Outcome.DROPPED;
         }
         long left = deadline - System.nanoTime();
         if (left <= 0) {
@@ -354,18 +354,7 @@ final class SegmentPreallocator implements AutoCloseable {
    * read, so one that cannot be deleted is logged and left, and the journal opens.
    */
   static void removeLeftovers(Path directory, FileNames names) throws IOException {
-    List<Path> leftovers;
-    try (Stream<Path> files = Files.list(directory)) {
-      leftovers =
-          files
-              .filter(
-                  f -> {
-                    String name = f.getFileName().toString();
-                    return name.endsWith(PREPARING_SUFFIX) || name.endsWith(READY_SUFFIX);
-                  })
-              .toList();
-    }
-    for (Path f : leftovers) {
+    for (Path f : FileNames.endingWith(directory, PREPARING_SUFFIX, READY_SUFFIX)) {
       try {
         names.deleteIfExists(f);
       } catch (IOException e) {

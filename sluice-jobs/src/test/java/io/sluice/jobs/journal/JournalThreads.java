@@ -42,4 +42,15 @@ public final class JournalThreads {
       Files.delete(dir);
     }
   }
+
+  /**
+   * How many journal preallocator threads are alive in this JVM. Other tests' journals may still be
+   * ending, so a test compares this count before and after rather than with zero.
+   *
+   * @return the count
+   * @throws IOException as {@link #alive()}
+   */
+  public static long preallocators() throws IOException {
+    return alive().stream().filter("sluice-journal-preallocator"::equals).count();
+  }
 }

@@ -56,7 +56,7 @@ class SegmentPreallocationTest {
     }
   }
 
-  private static void assertSame(List<byte[]> written, Replayed replayed) {
+  private static void assertReplaysAll(List<byte[]> written, Replayed replayed) {
     List<byte[]> read = replayed.recorded().bodies();
     assertEquals(written.size(), read.size());
     for (int i = 0; i < written.size(); i++) {
@@ -113,7 +113,7 @@ class SegmentPreallocationTest {
         names(dir));
     // and replay reads every record back, in order, with no torn tail and no damage reported
     Replayed r = reopen(options(mode));
-    assertSame(written, r);
+    assertReplaysAll(written, r);
     assertEquals(last, r.recorded().records.getLast().segment());
     // and the zeros after the last segment's data were kept for the writer to overwrite
     assertEquals(SEGMENT, Files.size(SegmentFormat.file(dir, last)));
@@ -146,7 +146,7 @@ class SegmentPreallocationTest {
       }
     }
     // then every record is read back in order and the segment kept its size
-    assertSame(written, reopen(options));
+    assertReplaysAll(written, reopen(options));
     assertEquals(SEGMENT, Files.size(SegmentFormat.file(dir, 2)));
   }
 
@@ -179,11 +179,11 @@ class SegmentPreallocationTest {
   @Test
   void withoutPreallocationNoFileIsWrittenAheadAndNoThreadRuns() throws Exception {
     List<byte[]> written = new ArrayList<>();
+    // (other tests' journals may still be ending in this JVM: their threads are not counted)
+    long before = JournalThreads.preallocators();
     try (Journal j =
         Journal.open(options(IoMode.AUTO).withPreallocate(false), ReplayVisitor.IGNORE)) {
-      assertTrue(
-          !JournalThreads.alive().contains("sluice-journal-preallocator"),
-          JournalThreads.alive().toString());
+      assertTrue(JournalThreads.preallocators() <= before, JournalThreads.alive().toString());
       fillUntil(j, 3, written);
       assertEquals(0, j.stats().segmentsPreallocated());
       assertTrue(
@@ -227,7 +227,7 @@ class SegmentPreallocationTest {
     }
     Files.delete(blocker.resolve("keep"));
     Files.delete(blocker);
-    assertSame(written, reopen(options(IoMode.AUTO)));
+    assertReplaysAll(written, reopen(options(IoMode.AUTO)));
   }
 
   @Test
@@ -235,7 +235,7 @@ class SegmentPreallocationTest {
     // given the file of a 1 GiB segment being written ahead
     long big = 1L << 30;
     try (SegmentPreallocator preallocator =
-        new SegmentPreallocator(dir, big, false, "sluice-journal-preallocator")) {
+        new SegmentPreallocator(dir, big, false, "preallocator-handed-off")) {
       preallocator.start();
       preallocator.prepare(2);
       Path preparing = SegmentPreallocator.preparingFile(dir, 2);
@@ -250,7 +250,10 @@ class SegmentPreallocationTest {
       for (byte b : bytes) {
         assertEquals(0, b);
       }
-      // and nothing writes to it any more, and nothing is written ahead until the next ask
+      // and the thread goes idle without touching it again: it neither begins that segment's file
+      // anew under the same name (which the writer is about to rename) nor deletes it
+      Thread thread = thread("preallocator-handed-off");
+      JournalTesting.awaitTrue(() -> thread.getState() == Thread.State.WAITING);
       assertEquals(size, Files.size(taken));
       assertEquals(null, preallocator.take(2));
       assertEquals(List.of(taken.getFileName().toString()), names(dir));
@@ -258,6 +261,14 @@ class SegmentPreallocationTest {
     // and closing leaves the taken file to its taker
     assertEquals(
         List.of(SegmentPreallocator.preparingFile(dir, 2).getFileName().toString()), names(dir));
+  }
+
+  /** The one platform thread of this name alive in this JVM. */
+  private static Thread thread(String name) {
+    List<Thread> found =
+        Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(name)).toList();
+    assertEquals(1, found.size(), found.toString());
+    return found.getFirst();
   }
 
   private static long sizeOf(Path file) {

@@ -454,9 +454,9 @@ public record JobStoreOptions(
    * background thread writes the next segment's file full of zeros while the current one fills, so
    * that a commit overwrites blocks that exist instead of growing the file, and its force has no
    * block allocation or size change to record: on ext4 here that halved the time of a commit and
-   * raised durable submits at 64 submitters by about a third. It costs one segment ({@link
-   * #segmentBytes()}) of disk space ahead and a second, paced write of every segment's bytes; turn
-   * it off where disk space or write volume (an SSD's wear) matters more.
+   * raised the journal's durable appends at 64 submitters by about a third. It costs one segment
+   * ({@link #segmentBytes()}) of disk space ahead and a second, paced write of every segment's
+   * bytes; turn it off where disk space or write volume (an SSD's wear) matters more.
    *
    * @param preallocate whether to write the next segment's file ahead
    * @return new options

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * How a {@link JobStore} keeps jobs. Immutable; start from {@link #defaults()} and change what you
@@ -158,20 +159,7 @@ public record JobStoreOptions(
    * @return new options
    */
   public JobStoreOptions withDirectory(Path directory) {
-    return new JobStoreOptions(
-        Optional.of(directory),
-        capacity,
-        payloadBytesLimit,
-        durability,
-        segmentBytes,
-        directIo,
-        finishedRetention,
-        relocationThreshold,
-        clock,
-        observer,
-        ackTimeout,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.directory = Optional.of(directory));
   }
 
   /**
@@ -181,20 +169,7 @@ public record JobStoreOptions(
    * @return new options
    */
   public JobStoreOptions withCapacity(int capacity) {
-    return new JobStoreOptions(
-        directory,
-        capacity,
-        payloadBytesLimit,
-        durability,
-        segmentBytes,
-        directIo,
-        finishedRetention,
-        relocationThreshold,
-        clock,
-        observer,
-        ackTimeout,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.capacity = capacity);
   }
 
   /**
@@ -204,20 +179,7 @@ public record JobStoreOptions(
    * @return new options
    */
   public JobStoreOptions withPayloadBytesLimit(long payloadBytesLimit) {
-    return new JobStoreOptions(
-        directory,
-        capacity,
-        payloadBytesLimit,
-        durability,
-        segmentBytes,
-        directIo,
-        finishedRetention,
-        relocationThreshold,
-        clock,
-        observer,
-        ackTimeout,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.payloadBytesLimit = payloadBytesLimit);
   }
 
   /**
@@ -227,20 +189,7 @@ public record JobStoreOptions(
    * @return new options
    */
   public JobStoreOptions withDurability(Durability durability) {
-    return new JobStoreOptions(
-        directory,
-        capacity,
-        payloadBytesLimit,
-        durability,
-        segmentBytes,
-        directIo,
-        finishedRetention,
-        relocationThreshold,
-        clock,
-        observer,
-        ackTimeout,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.durability = durability);
   }
 
   /**
@@ -250,20 +199,7 @@ public record JobStoreOptions(
    * @return new options
    */
   public JobStoreOptions withSegmentBytes(long segmentBytes) {
-    return new JobStoreOptions(
-        directory,
-        capacity,
-        payloadBytesLimit,
-        durability,
-        segmentBytes,
-        directIo,
-        finishedRetention,
-        relocationThreshold,
-        clock,
-        observer,
-        ackTimeout,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.segmentBytes = segmentBytes);
   }
 
   /**
@@ -273,20 +209,7 @@ public record JobStoreOptions(
    * @return new options
    */
   public JobStoreOptions withDirectIo(boolean directIo) {
-    return new JobStoreOptions(
-        directory,
-        capacity,
-        payloadBytesLimit,
-        durability,
-        segmentBytes,
-        directIo,
-        finishedRetention,
-        relocationThreshold,
-        clock,
-        observer,
-        ackTimeout,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.directIo = directIo);
   }
 
   /**
@@ -296,20 +219,7 @@ public record JobStoreOptions(
    * @return new options
    */
   public JobStoreOptions withFinishedRetention(int finishedRetention) {
-    return new JobStoreOptions(
-        directory,
-        capacity,
-        payloadBytesLimit,
-        durability,
-        segmentBytes,
-        directIo,
-        finishedRetention,
-        relocationThreshold,
-        clock,
-        observer,
-        ackTimeout,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.finishedRetention = finishedRetention);
   }
 
   /**
@@ -329,20 +239,7 @@ public record JobStoreOptions(
    * @return new options
    */
   public JobStoreOptions withRelocationThreshold(double relocationThreshold) {
-    return new JobStoreOptions(
-        directory,
-        capacity,
-        payloadBytesLimit,
-        durability,
-        segmentBytes,
-        directIo,
-        finishedRetention,
-        relocationThreshold,
-        clock,
-        observer,
-        ackTimeout,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.relocationThreshold = relocationThreshold);
   }
 
   /**
@@ -352,20 +249,7 @@ public record JobStoreOptions(
    * @return new options
    */
   public JobStoreOptions withClock(Clock clock) {
-    return new JobStoreOptions(
-        directory,
-        capacity,
-        payloadBytesLimit,
-        durability,
-        segmentBytes,
-        directIo,
-        finishedRetention,
-        relocationThreshold,
-        clock,
-        observer,
-        ackTimeout,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.clock = clock);
   }
 
   /**
@@ -375,20 +259,7 @@ public record JobStoreOptions(
    * @return new options
    */
   public JobStoreOptions withObserver(StoreObserver observer) {
-    return new JobStoreOptions(
-        directory,
-        capacity,
-        payloadBytesLimit,
-        durability,
-        segmentBytes,
-        directIo,
-        finishedRetention,
-        relocationThreshold,
-        clock,
-        observer,
-        ackTimeout,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.observer = observer);
   }
 
   /**
@@ -406,20 +277,7 @@ public record JobStoreOptions(
    * @return new options
    */
   public JobStoreOptions withAckTimeout(Duration ackTimeout) {
-    return new JobStoreOptions(
-        directory,
-        capacity,
-        payloadBytesLimit,
-        durability,
-        segmentBytes,
-        directIo,
-        finishedRetention,
-        relocationThreshold,
-        clock,
-        observer,
-        ackTimeout,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.ackTimeout = ackTimeout);
   }
 
   /**
@@ -433,20 +291,7 @@ public record JobStoreOptions(
    * @return new options
    */
   public JobStoreOptions withStallThreshold(Duration stallThreshold) {
-    return new JobStoreOptions(
-        directory,
-        capacity,
-        payloadBytesLimit,
-        durability,
-        segmentBytes,
-        directIo,
-        finishedRetention,
-        relocationThreshold,
-        clock,
-        observer,
-        ackTimeout,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.stallThreshold = stallThreshold);
   }
 
   /**
@@ -462,19 +307,63 @@ public record JobStoreOptions(
    * @return new options
    */
   public JobStoreOptions withPreallocate(boolean preallocate) {
-    return new JobStoreOptions(
-        directory,
-        capacity,
-        payloadBytesLimit,
-        durability,
-        segmentBytes,
-        directIo,
-        finishedRetention,
-        relocationThreshold,
-        clock,
-        observer,
-        ackTimeout,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.preallocate = preallocate);
+  }
+
+  /** These options with the changes {@code change} makes to a copy, checked as a whole. */
+  private JobStoreOptions with(Consumer<Draft> change) {
+    Draft d = new Draft(this);
+    change.accept(d);
+    return d.build();
+  }
+
+  /** Options being changed by a {@code with} method: the components, checked anew by build. */
+  private static final class Draft {
+    Optional<Path> directory;
+    int capacity;
+    long payloadBytesLimit;
+    Durability durability;
+    long segmentBytes;
+    boolean directIo;
+    int finishedRetention;
+    double relocationThreshold;
+    Clock clock;
+    StoreObserver observer;
+    Duration ackTimeout;
+    Duration stallThreshold;
+    boolean preallocate;
+
+    Draft(JobStoreOptions o) {
+      directory = o.directory;
+      capacity = o.capacity;
+      payloadBytesLimit = o.payloadBytesLimit;
+      durability = o.durability;
+      segmentBytes = o.segmentBytes;
+      directIo = o.directIo;
+      finishedRetention = o.finishedRetention;
+      relocationThreshold = o.relocationThreshold;
+      clock = o.clock;
+      observer = o.observer;
+      ackTimeout = o.ackTimeout;
+      stallThreshold = o.stallThreshold;
+      preallocate = o.preallocate;
+    }
+
+    JobStoreOptions build() {
+      return new JobStoreOptions(
+          directory,
+          capacity,
+          payloadBytesLimit,
+          durability,
+          segmentBytes,
+          directIo,
+          finishedRetention,
+          relocationThreshold,
+          clock,
+          observer,
+          ackTimeout,
+          stallThreshold,
+          preallocate);
+    }
   }
 }

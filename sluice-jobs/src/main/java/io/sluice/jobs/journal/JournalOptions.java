@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
+import java.util.function.Consumer;
 
 /**
  * The settings of a {@link Journal}: an immutable record over documented defaults, changed with the
@@ -150,17 +151,7 @@ public record JournalOptions(
    * @return the new options
    */
   public JournalOptions withDirectory(Path directory) {
-    return new JournalOptions(
-        directory,
-        durability,
-        segmentBytes,
-        maxRecordBytes,
-        ioMode,
-        listener,
-        writerThreadFactory,
-        writeBufferBytes,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.directory = directory);
   }
 
   /**
@@ -170,17 +161,7 @@ public record JournalOptions(
    * @return the new options
    */
   public JournalOptions withDurability(Durability durability) {
-    return new JournalOptions(
-        directory,
-        durability,
-        segmentBytes,
-        maxRecordBytes,
-        ioMode,
-        listener,
-        writerThreadFactory,
-        writeBufferBytes,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.durability = durability);
   }
 
   /**
@@ -190,17 +171,7 @@ public record JournalOptions(
    * @return the new options
    */
   public JournalOptions withSegmentBytes(long segmentBytes) {
-    return new JournalOptions(
-        directory,
-        durability,
-        segmentBytes,
-        maxRecordBytes,
-        ioMode,
-        listener,
-        writerThreadFactory,
-        writeBufferBytes,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.segmentBytes = segmentBytes);
   }
 
   /**
@@ -210,17 +181,7 @@ public record JournalOptions(
    * @return the new options
    */
   public JournalOptions withMaxRecordBytes(int maxRecordBytes) {
-    return new JournalOptions(
-        directory,
-        durability,
-        segmentBytes,
-        maxRecordBytes,
-        ioMode,
-        listener,
-        writerThreadFactory,
-        writeBufferBytes,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.maxRecordBytes = maxRecordBytes);
   }
 
   /**
@@ -230,17 +191,7 @@ public record JournalOptions(
    * @return the new options
    */
   public JournalOptions withIoMode(IoMode ioMode) {
-    return new JournalOptions(
-        directory,
-        durability,
-        segmentBytes,
-        maxRecordBytes,
-        ioMode,
-        listener,
-        writerThreadFactory,
-        writeBufferBytes,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.ioMode = ioMode);
   }
 
   /**
@@ -250,17 +201,7 @@ public record JournalOptions(
    * @return the new options
    */
   public JournalOptions withListener(JournalListener listener) {
-    return new JournalOptions(
-        directory,
-        durability,
-        segmentBytes,
-        maxRecordBytes,
-        ioMode,
-        listener,
-        writerThreadFactory,
-        writeBufferBytes,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.listener = listener);
   }
 
   /**
@@ -270,17 +211,7 @@ public record JournalOptions(
    * @return the new options
    */
   public JournalOptions withWriterThreadFactory(ThreadFactory writerThreadFactory) {
-    return new JournalOptions(
-        directory,
-        durability,
-        segmentBytes,
-        maxRecordBytes,
-        ioMode,
-        listener,
-        writerThreadFactory,
-        writeBufferBytes,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.writerThreadFactory = writerThreadFactory);
   }
 
   /**
@@ -290,17 +221,7 @@ public record JournalOptions(
    * @return the new options
    */
   public JournalOptions withWriteBufferBytes(int writeBufferBytes) {
-    return new JournalOptions(
-        directory,
-        durability,
-        segmentBytes,
-        maxRecordBytes,
-        ioMode,
-        listener,
-        writerThreadFactory,
-        writeBufferBytes,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.writeBufferBytes = writeBufferBytes);
   }
 
   /**
@@ -311,17 +232,7 @@ public record JournalOptions(
    * @return the new options
    */
   public JournalOptions withStallThreshold(Duration stallThreshold) {
-    return new JournalOptions(
-        directory,
-        durability,
-        segmentBytes,
-        maxRecordBytes,
-        ioMode,
-        listener,
-        writerThreadFactory,
-        writeBufferBytes,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.stallThreshold = stallThreshold);
   }
 
   /**
@@ -331,16 +242,54 @@ public record JournalOptions(
    * @return the new options
    */
   public JournalOptions withPreallocate(boolean preallocate) {
-    return new JournalOptions(
-        directory,
-        durability,
-        segmentBytes,
-        maxRecordBytes,
-        ioMode,
-        listener,
-        writerThreadFactory,
-        writeBufferBytes,
-        stallThreshold,
-        preallocate);
+    return with(d -> d.preallocate = preallocate);
+  }
+
+  /** These options with the changes {@code change} makes to a copy, checked as a whole. */
+  private JournalOptions with(Consumer<Draft> change) {
+    Draft d = new Draft(this);
+    change.accept(d);
+    return d.build();
+  }
+
+  /** Options being changed by a {@code with} method: the components, checked anew by build. */
+  private static final class Draft {
+    Path directory;
+    Durability durability;
+    long segmentBytes;
+    int maxRecordBytes;
+    IoMode ioMode;
+    JournalListener listener;
+    ThreadFactory writerThreadFactory;
+    int writeBufferBytes;
+    Duration stallThreshold;
+    boolean preallocate;
+
+    Draft(JournalOptions o) {
+      directory = o.directory;
+      durability = o.durability;
+      segmentBytes = o.segmentBytes;
+      maxRecordBytes = o.maxRecordBytes;
+      ioMode = o.ioMode;
+      listener = o.listener;
+      writerThreadFactory = o.writerThreadFactory;
+      writeBufferBytes = o.writeBufferBytes;
+      stallThreshold = o.stallThreshold;
+      preallocate = o.preallocate;
+    }
+
+    JournalOptions build() {
+      return new JournalOptions(
+          directory,
+          durability,
+          segmentBytes,
+          maxRecordBytes,
+          ioMode,
+          listener,
+          writerThreadFactory,
+          writeBufferBytes,
+          stallThreshold,
+          preallocate);
+    }
   }
 }

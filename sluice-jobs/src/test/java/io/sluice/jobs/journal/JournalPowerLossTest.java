@@ -104,7 +104,7 @@ class JournalPowerLossTest {
                       }
                     }));
       }
-      JournalTesting.awaitTrue(disk::cut);
+      JournalTesting.awaitCut(disk, writers);
       for (Thread t : writers) {
         t.join();
       }

@@ -246,7 +246,7 @@ class JournalReleasePowerLossTest {
                   () ->
                       release(
                           j, disk, new SplittableRandom(releaseChoices), askedSoFar, releases)));
-      JournalTesting.awaitTrue(disk::cut);
+      JournalTesting.awaitCut(disk, threads.subList(0, WRITERS));
       for (Thread t : threads) {
         t.join();
       }

@@ -3,6 +3,7 @@ package io.sluice.jobs.journal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
 
@@ -54,6 +55,20 @@ final class JournalTesting {
         throw new AssertionError("interrupted (the test's timeout?) before the condition held");
       }
       Thread.yield();
+    }
+  }
+
+  /**
+   * Waits until {@code disk}'s power is cut; fails at once if every one of {@code writers} stopped
+   * before that (they stop only when the journal refuses appends), since then the journal failed on
+   * its own and the cut would never come.
+   */
+  static void awaitCut(PowerLossDisk disk, List<Thread> writers) {
+    awaitTrue(() -> disk.cut() || writers.stream().noneMatch(Thread::isAlive));
+    if (!disk.cut()) {
+      throw new AssertionError(
+          "every writer stopped before the power cut: the journal failed on its own (its log"
+              + " says why)");
     }
   }
 
